@@ -1,0 +1,40 @@
+"""autograd: a define-by-run reverse-mode automatic differentiation engine.
+
+The public API mirrors PyTorch's ``torch`` namespace: ``autograd.tensor``, ``Tensor``,
+``autograd.grad``, ``autograd.no_grad``, ``autograd.Function`` ...
+"""
+from . import backend
+from .backend import (Device, device, dtype, bool, uint8, int8, int16, int32, int64, float16,
+                      float32, float64, get_default_dtype, set_default_dtype, set_default_device,
+                      get_default_device, promote_types, result_type)
+from .tensor import Tensor, Size
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
+                        is_inference_mode_enabled)
+from .engine import backward, grad, set_detect_anomaly, is_anomaly_enabled, detect_anomaly
+from .function import Function, FunctionCtx, once_differentiable
+from .creation import *            # noqa: F401,F403
+from . import creation as _creation
+from . import methods as _methods  # binds ops onto Tensor
+from .ops import OP_MODULES as _OP_MODULES
+
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+
+for _mod in _OP_MODULES:
+    for _name in getattr(_mod, 'FUNCTIONS', ()):
+        globals()[_name] = getattr(_mod, _name)
+del _mod, _name
+
+__version__ = '0.1.0'
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()

@@ -1,0 +1,448 @@
+"""Tensor creation and random sampling.
+
+Python floats become the default dtype (float32), ints int64, bools bool; arrays keep
+their dtype.  Random numbers come from one generator per device, seeded by
+``manual_seed``.
+"""
+import numbers
+
+import numpy
+
+from . import backend
+from .backend import CPU, as_dtype, get_default_dtype
+from .tensor import Tensor, _make
+
+__all__ = ['tensor', 'as_tensor', 'from_numpy', 'zeros', 'ones', 'full', 'empty', 'zeros_like',
+           'ones_like', 'full_like', 'empty_like', 'rand', 'randn', 'randint', 'rand_like',
+           'randn_like', 'randint_like', 'randperm', 'arange', 'linspace', 'eye',
+           'manual_seed', 'seed', 'initial_seed', 'Generator', 'bernoulli', 'multinomial',
+           'normal', 'get_rng_state', 'set_rng_state']
+
+
+def _python_data(data):
+    """Nested lists/tuples of numbers (and 0-d tensors) as a NumPy array, PyTorch's dtypes."""
+    def plain(x):
+        if isinstance(x, Tensor):
+            return x.detach().cpu().numpy().tolist() if x.ndim else x.item()
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        return x
+    if isinstance(data, (list, tuple)):
+        data = plain(data)
+    arr = numpy.asarray(data)
+    if arr.dtype.kind == 'f' and arr.dtype != numpy.float16 and _has_python_float(data):
+        arr = arr.astype(get_default_dtype().np)
+    elif arr.dtype.kind == 'O' or arr.dtype.kind in 'USVcmM':
+        raise TypeError(f"can't convert data of type {type(data).__name__} "
+                        f'(array dtype {arr.dtype}) to a tensor')
+    return arr
+
+
+def _has_python_float(data):
+    """True if the float dtype came from Python floats (not NumPy float64 scalars/arrays)."""
+    while isinstance(data, (list, tuple)):
+        if not data:
+            return True
+        data = data[0]
+    return not isinstance(data, (numpy.ndarray, numpy.floating)) or isinstance(data, float)
+
+
+def _to_array(data, dtype, dev, copy=True):
+    """Convert user data to an array of ``dev`` with ``dtype`` (copying when ``copy``)."""
+    dtype = as_dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = data._data
+        if data._device is not dev:
+            from .ops.shape import _transfer
+            arr = _transfer(arr, dev)
+            copy = False
+    elif isinstance(data, numpy.ndarray):
+        arr = data
+        if arr.dtype.kind not in 'biuf':
+            raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported "
+                            'types are: float64, float32, float16, int64, int32, int16, int8, '
+                            'uint8, and bool.')
+    elif hasattr(data, '__cuda_array_interface__') and dev.type == 'cuda':
+        arr = dev.asarray(data)
+    else:
+        arr = _python_data(data)
+    if not isinstance(arr, dev.array_type):
+        arr = dev.asarray(arr)
+        copy = False
+    if dtype is not None and arr.dtype != dtype.np:
+        return arr.astype(dtype.np)
+    backend.from_numpy_dtype(arr.dtype)        # rejects unsupported dtypes
+    return arr.copy() if copy else arr
+
+
+def _device(device):
+    return backend.get_default_device() if device is None else backend.device(device)
+
+
+def _finish(arr, dev, requires_grad):
+    t = _make(arr, dev)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
+    dev = _device(device) if not (device is None and isinstance(data, Tensor)) else data._device
+    return _finish(_to_array(data, dtype, dev), dev, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with ``data`` when dtype and device allow."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (device or dtype) else data
+    dev = _device(device)
+    return _finish(_to_array(data, dtype, dev, copy=False), dev, False)
+
+
+def from_numpy(arr):
+    """A CPU tensor sharing memory with the NumPy array ``arr``."""
+    if not isinstance(arr, numpy.ndarray):
+        raise TypeError(f'expected np.ndarray (got {type(arr).__name__})')
+    return _finish(_to_array(arr, None, CPU, copy=False), CPU, False)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = []
+    for s in size:
+        if not isinstance(s, numbers.Integral) and not (
+                isinstance(s, Tensor) and s._data.dtype.kind in 'iu'):
+            raise TypeError(f'size must be a sequence of ints, got {type(s).__name__}')
+        s = int(s)
+        if s < 0:
+            raise RuntimeError(f'Trying to create tensor with negative dimension {s}: '
+                               f'{[int(v) for v in size]}')
+        out.append(s)
+    return tuple(out)
+
+
+def _float_dtype(dtype):
+    return get_default_dtype() if dtype is None else as_dtype(dtype)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    dev = _device(device)
+    return _finish(dev.xp.zeros(_size(size), dtype=_float_dtype(dtype).np), dev, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    dev = _device(device)
+    return _finish(dev.xp.ones(_size(size), dtype=_float_dtype(dtype).np), dev, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
+    dev = _device(device)
+    return _finish(dev.xp.empty(_size(size), dtype=_float_dtype(dtype).np), dev, requires_grad)
+
+
+def _fill_dtype(value):
+    if isinstance(value, bool):
+        return backend.bool
+    if isinstance(value, numbers.Integral):
+        return backend.int64
+    return get_default_dtype()
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dev = _device(device)
+    dt = _fill_dtype(fill_value) if dtype is None else as_dtype(dtype)
+    return _finish(dev.xp.full(_size((size,) if isinstance(size, int) else size), fill_value,
+                               dtype=dt.np), dev, requires_grad)
+
+
+def _like(x, dtype, device):
+    return (x.dtype if dtype is None else as_dtype(dtype),
+            x._device if device is None else backend.device(device))
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    dt, dev = _like(x, dtype, device)
+    return _finish(dev.xp.zeros(x._data.shape, dtype=dt.np), dev, requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False):
+    dt, dev = _like(x, dtype, device)
+    return _finish(dev.xp.ones(x._data.shape, dtype=dt.np), dev, requires_grad)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad=False):
+    dt, dev = _like(x, dtype, device)
+    return _finish(dev.xp.empty(x._data.shape, dtype=dt.np), dev, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    dt, dev = _like(x, dtype, device)
+    return _finish(dev.xp.full(x._data.shape, fill_value, dtype=dt.np), dev, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless any is a float."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError('step must be nonzero')
+    if dtype is None:
+        dtype = get_default_dtype() if any(isinstance(v, float) for v in vals) else backend.int64
+    dt = as_dtype(dtype)
+    dev = _device(device)
+    import math
+    n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+    arr = (numpy.arange(n, dtype=numpy.float64) * vals[2] + vals[0]) if dt.is_floating_point \
+        else numpy.arange(vals[0], vals[1], vals[2], dtype=numpy.int64)
+    return _finish(dev.asarray(arr.astype(dt.np)), dev, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    dt = _float_dtype(dtype)
+    dev = _device(device)
+    arr = numpy.linspace(float(start), float(end), int(steps), dtype=numpy.float64)
+    return _finish(dev.asarray(arr.astype(dt.np)), dev, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    dev = _device(device)
+    return _finish(dev.xp.eye(n, n if m is None else m, dtype=_float_dtype(dtype).np), dev,
+                   requires_grad)
+
+
+# ----------------------------------------------------------------------------- random
+
+class Generator:
+    """A seeded random number generator (the ``generator=`` argument of samplers)."""
+
+    def __init__(self, device='cpu'):
+        self.device = backend.device(device)
+        self._seed = 67280421310721
+        self._rng = _new_rng(self.device, self._seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._rng = _new_rng(self.device, self._seed)
+        return self
+
+    def seed(self):
+        import secrets
+        return self.manual_seed(secrets.randbits(63))._seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        return self._rng.bit_generator.state
+
+    def set_state(self, state):
+        self._rng.bit_generator.state = state
+        return self
+
+
+def _new_rng(dev, seed):
+    if dev.type == 'cpu':
+        return numpy.random.default_rng(seed)
+    return backend.cuda_rng(dev, seed)
+
+
+_default_generators = {}
+
+
+def default_generator(dev=CPU):
+    g = _default_generators.get(dev)
+    if g is None:
+        g = _default_generators[dev] = Generator(dev)
+    return g
+
+
+def manual_seed(seed):
+    """Seed the generators of every device; returns the CPU generator."""
+    seed = int(seed)
+    g = default_generator(CPU).manual_seed(seed)
+    for dev, gen in list(_default_generators.items()):
+        if dev is not CPU:
+            gen.manual_seed(seed)
+    backend.seed_cuda(seed)
+    return g
+
+
+def seed():
+    return default_generator(CPU).seed()
+
+
+def initial_seed():
+    return default_generator(CPU).initial_seed()
+
+
+def get_rng_state():
+    return default_generator(CPU).get_state()
+
+
+def set_rng_state(state):
+    default_generator(CPU).set_state(state)
+
+
+def _rng(dev, generator):
+    if generator is not None:
+        if generator.device != dev:
+            raise RuntimeError(f'Expected a {dev.type} device type for generator but found '
+                               f'{generator.device.type}')
+        return generator._rng
+    return default_generator(dev)._rng
+
+
+def _sample(dev, generator, kind, shape, dt, **kw):
+    """Sample on ``dev`` in ``dt`` (float16 via float32, as the array libraries lack it)."""
+    rng = _rng(dev, generator)
+    gen_dt = dt.np if dt in (backend.float32, backend.float64) else numpy.float32
+    if kind == 'uniform':
+        arr = rng.random(shape, dtype=gen_dt)
+    else:
+        arr = rng.standard_normal(shape, dtype=gen_dt)
+    if arr.dtype != dt.np:
+        arr = arr.astype(dt.np)
+    return arr
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples on [0, 1)."""
+    dev = _device(device)
+    dt = _float_dtype(dtype)
+    return _finish(_sample(dev, generator, 'uniform', _size(size), dt), dev, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    dev = _device(device)
+    dt = _float_dtype(dtype)
+    return _finish(_sample(dev, generator, 'normal', _size(size), dt), dev, requires_grad)
+
+
+def rand_like(x, dtype=None, device=None, requires_grad=False):
+    dt, dev = _like(x, dtype, device)
+    return _finish(_sample(dev, None, 'uniform', x._data.shape, dt), dev, requires_grad)
+
+
+def randn_like(x, dtype=None, device=None, requires_grad=False):
+    dt, dev = _like(x, dtype, device)
+    return _finish(_sample(dev, None, 'normal', x._data.shape, dt), dev, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Integers uniform on [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError('randint() missing required argument: size')
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    dev = _device(device)
+    dt = backend.int64 if dtype is None else as_dtype(dtype)
+    arr = _rng(dev, generator).integers(low, high, _size((size,) if isinstance(size, int)
+                                                        else size))
+    return _finish(arr.astype(dt.np), dev, requires_grad)
+
+
+def randint_like(x, low=0, high=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    dt, dev = _like(x, dtype, device)
+    return _finish(_rng(dev, None).integers(low, high, x._data.shape).astype(dt.np), dev, False)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1 (int64)."""
+    dev = _device(device)
+    dt = backend.int64 if dtype is None else as_dtype(dtype)
+    return _finish(_rng(dev, generator).permutation(int(n)).astype(dt.np), dev, requires_grad)
+
+
+def bernoulli(p, *, generator=None):
+    """Samples of 0/1 with probabilities ``p`` (same shape and dtype as ``p``)."""
+    dev = p._device
+    u = _sample(dev, generator, 'uniform', p._data.shape, p.dtype if p.is_floating_point()
+                else get_default_dtype())
+    return _make((u < p._data).astype(p._data.dtype), dev)
+
+
+def multinomial(probs, num_samples, replacement=False, *, generator=None):
+    """Indices sampled from the rows of ``probs`` (unnormalised weights), int64."""
+    from .backend import to_numpy
+    p = numpy.asarray(to_numpy(probs._data), dtype=numpy.float64)
+    rows = p.reshape(-1, p.shape[-1])
+    rng = _rng(CPU, generator if generator is not None and generator.device is CPU else None)
+    out = numpy.empty((rows.shape[0], num_samples), dtype=numpy.int64)
+    for i, row in enumerate(rows):
+        if (row < 0).any() or not numpy.isfinite(row).all() or row.sum() <= 0:
+            raise RuntimeError('invalid multinomial distribution (sum of probabilities <= 0, '
+                               'negative or non-finite entries)')
+        if not replacement and num_samples > (row > 0).sum():
+            raise RuntimeError('cannot sample n_sample > prob_dist.size(-1) samples without '
+                               'replacement')
+        out[i] = rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
+    out = out.reshape(p.shape[:-1] + (num_samples,))
+    return _make(probs._device.asarray(out), probs._device)
+
+
+def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
+    """Normal samples with the given mean and standard deviation (numbers or tensors)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        z = randn(*ref.shape if size is None else size, generator=generator, dtype=ref.dtype,
+                  device=ref._device)
+        return (z * std + mean).detach()
+    z = randn(*size, generator=generator, dtype=dtype, device=device)
+    return (z * std + mean).detach()
+
+
+# ----------------------------------------------------------------------------- in-place fills
+
+def _fill(t, value):
+    """Overwrite ``t`` in place with ``value`` (a number or array broadcast to its shape)."""
+    from .ops.elementwise import Fill
+    return Fill.apply_(t, value=value)
+
+
+def uniform_(t, a=0.0, b=1.0, *, generator=None):
+    u = _sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
+    return _fill(t, u * (b - a) + a)
+
+
+def normal_(t, mean=0.0, std=1.0, *, generator=None):
+    z = _sample(t._device, generator, 'normal', t._data.shape, t.dtype)
+    return _fill(t, z * std + mean)
+
+
+def bernoulli_(t, p=0.5, *, generator=None):
+    u = _sample(t._device, generator, 'uniform', t._data.shape, backend.float32
+                if not t.is_floating_point() else t.dtype)
+    pv = p._data if isinstance(p, Tensor) else p
+    return _fill(t, u < pv)
+
+
+def fill_(t, value):
+    if isinstance(value, Tensor):
+        value = value.item()
+    return _fill(t, value)
+
+
+def zero_(t):
+    return _fill(t, 0)
+
+
+def random_(t, low=0, high=None, *, generator=None):
+    if high is None:
+        low, high = 0, low
+    return _fill(t, _rng(t._device, generator).integers(low, high, t._data.shape))
+
+
+def exponential_(t, lambd=1.0, *, generator=None):
+    u = _sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
+    return _fill(t, -t._device.xp.log1p(-u) / lambd)

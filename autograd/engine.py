@@ -1,0 +1,390 @@
+"""Backpropagation as dynamic programming over the graph.
+
+For an output o and every tensor i it depends on, the gradient S(i) = dL/di is the sum
+over the uses j of i of S(j) * dj/di.  Visiting the nodes in reverse topological order
+guarantees that all uses of a tensor have contributed before its own node runs, so each
+node runs once and the whole sweep is linear in the number of edges.  Node creation
+order (``_seq``) is a topological order, so one sort gives the schedule; the traversal
+that finds the nodes is iterative, so graph depth is not limited by Python's stack.
+"""
+from .grad_mode import state as _grad_state
+from .node import AccumulateGrad, RetainGradHook, edge_of
+from .tensor import Tensor, _make
+
+__all__ = ['backward', 'grad', 'set_detect_anomaly', 'is_anomaly_enabled', 'detect_anomaly',
+           'topological_order']
+
+
+def _seq(node):
+    return node._seq
+
+
+def topological_order(roots):
+    """All nodes reachable from ``roots`` in the order backward visits them (outputs first)."""
+    seen = set(roots)
+    stack = list(roots)
+    nodes = []
+    while stack:
+        n = stack.pop()
+        nodes.append(n)
+        for e in n._next:
+            if e is not None and e[0] not in seen:
+                seen.add(e[0])
+                stack.append(e[0])
+    nodes.sort(key=_seq, reverse=True)
+    return nodes
+
+
+def _make_root_grads(tensors, grads):
+    out = []
+    for i, t in enumerate(tensors):
+        g = grads[i] if grads is not None else None
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError('grad can be implicitly created only for scalar outputs')
+            g = _make(t._device.xp.ones_like(t._data), t._device)
+        elif not isinstance(g, Tensor):
+            from .creation import tensor as _tensor
+            g = _tensor(g, dtype=t.dtype, device=t._device)
+        else:
+            if g._data.shape != t._data.shape:
+                raise RuntimeError(
+                    f'Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and '
+                    f'output[{i}] has a shape of {t.shape}.')
+            if g._device is not t._device:
+                raise RuntimeError(f'Expected grad_output[{i}] to be on device {t._device}, '
+                                   f'but it is on {g._device}')
+        out.append(g)
+    return out
+
+
+def _root_edges(tensors):
+    edges = []
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f'expected a Tensor, got {type(t).__name__}')
+        e = edge_of(t)
+        if e is None:
+            raise RuntimeError(f'element {i} of tensors does not require grad and does not have '
+                               'a grad_fn')
+        edges.append(e)
+    return edges
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Sum d(tensors)/d(leaf) . grad_tensors into ``.grad`` of every leaf that requires grad
+    (or only of ``inputs``, when given)."""
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = _root_edges(tensors)
+    grads = _make_root_grads(tensors, grad_tensors)
+    targets = None
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        targets = {}
+        for t in inputs:
+            e = edge_of(t)
+            if e is None:
+                raise RuntimeError('One of the differentiated Tensors does not require grad')
+            targets.setdefault(e[0], []).append((e[1], t))
+    _execute(edges, grads, retain_graph, create_graph, targets, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) . grad_outputs without touching any ``.grad``."""
+    if is_grads_batched:
+        raise NotImplementedError('is_grads_batched=True is not supported')
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = _root_edges(outputs)
+    grads = _make_root_grads(outputs, grad_outputs)
+    targets = {}
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f'expected a Tensor in inputs, got {type(t).__name__}')
+        e = edge_of(t)
+        if e is None:
+            raise RuntimeError('One of the differentiated Tensors does not require grad')
+        targets.setdefault(e[0], []).append((e[1], k))
+    results = _execute(edges, grads, retain_graph, create_graph, targets, accumulate=False,
+                       n_results=len(inputs))
+    for k, r in enumerate(results):
+        if r is None:
+            if materialize_grads:
+                t = inputs[k]
+                results[k] = _make(t._device.xp.zeros_like(t._data), t._device)
+            elif not allow_unused:
+                raise RuntimeError('One of the differentiated Tensors appears to not have been '
+                                   'used in the graph. Set allow_unused=True if this is the '
+                                   'desired behavior.')
+    return tuple(results)
+
+
+def _add(a, b):
+    return a + b
+
+
+def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumulate,
+             n_results=0):
+    """The reverse sweep.  ``targets`` (node -> [(output_nr, key)]) restricts the work to
+    what those tensors need; their gradients are captured (``accumulate=False``) or summed
+    into their ``.grad`` (``accumulate=True``)."""
+    buffers = {}
+    for (node, nr), g in zip(root_edges, root_grads):
+        _accumulate_into(buffers, node, nr, g)
+    order = topological_order([e[0] for e in root_edges])
+    if targets is not None:
+        order, passes_on = _prune(order, targets)
+    results = [None] * n_results
+    anomaly = _grad_state.anomaly
+    prev = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    try:
+        for node in order:
+            g = buffers.pop(node, None)
+            if g is None:
+                continue
+            multi = g.__class__ is list
+            hooks = getattr(node, '_pre_hooks', None)
+            if hooks:
+                g = _run_pre_hooks(hooks, g, multi)
+            if node.__class__ is AccumulateGrad:
+                if targets is None:
+                    _accumulate_leaf(node, g, create_graph)
+                elif node in targets:
+                    _capture(node, g, targets, results, accumulate, create_graph)
+                continue
+            if targets is not None and node in targets:
+                _capture(node, g, targets, results, accumulate, create_graph)
+                if node not in passes_on:
+                    continue
+            grads = node.backward(*g) if multi else node.backward(g)
+            if grads.__class__ is not tuple:
+                grads = (grads,)
+            if anomaly:
+                _check_nan(node, grads)
+            if not retain_graph:
+                node._release()
+            nexts = node._next
+            if len(grads) != len(nexts):
+                raise RuntimeError(f'function {node.name()} returned an incorrect number of '
+                                   f'gradients (expected {len(nexts)}, got {len(grads)})')
+            for i, e in enumerate(nexts):
+                if e is None:
+                    continue
+                gi = grads[i]
+                if gi is None:
+                    continue
+                nxt, nr = e
+                gi = _validate(node, i, gi, nxt, nr)
+                _accumulate_into(buffers, nxt, nr, gi)
+    finally:
+        _grad_state.enabled = prev
+    return results
+
+
+def _prune(order, targets):
+    """Keep only nodes from which some target is reachable (visited in increasing _seq).
+
+    Returns the pruned order and the set of nodes whose inputs lead to a target."""
+    needed = set()
+    passes_on = set()
+    for node in reversed(order):
+        for e in node._next:
+            if e is not None and e[0] in needed:
+                passes_on.add(node)
+                needed.add(node)
+                break
+        else:
+            if node in targets:
+                needed.add(node)
+    return [n for n in order if n in needed], passes_on
+
+
+def _accumulate_into(buffers, node, nr, g):
+    meta = node._meta
+    if meta is None or len(meta) == 1:
+        prev = buffers.get(node)
+        buffers[node] = g if prev is None else prev + g
+        return
+    lst = buffers.get(node)
+    if lst is None:
+        lst = buffers[node] = [None] * len(meta)
+    prev = lst[nr]
+    lst[nr] = g if prev is None else prev + g
+
+
+def _run_pre_hooks(hooks, g, multi):
+    if multi:
+        g = list(g)
+    for nr, fns in hooks.items():
+        gi = g[nr] if multi else g
+        if gi is None:
+            continue
+        retain = []
+        for fn in list(fns.values()):
+            if isinstance(fn, RetainGradHook):
+                retain.append(fn)
+                continue
+            r = fn(gi)
+            if r is not None:
+                gi = r
+        for fn in retain:
+            fn(gi)
+        if multi:
+            g[nr] = gi
+        else:
+            g = gi
+    return g
+
+
+def _validate(node, i, g, nxt, nr):
+    """Check a gradient against the tensor it is for; undo a leftover broadcast."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f'function {node.name()} returned a gradient of type '
+                        f'{type(g).__name__} at index {i}, expected a Tensor')
+    meta = nxt._meta
+    if meta is None:
+        leaf = nxt._leaf()
+        if leaf is None:
+            return g
+        shape, dtype, dev = leaf._data.shape, leaf._data.dtype, leaf._device
+    else:
+        (shape, dtype), dev = meta[nr], None
+    data = g._data
+    if data.shape != shape:
+        from .ops.shape import sum_to, _broadcastable_to
+        if not _broadcastable_to(shape, data.shape):
+            raise RuntimeError(f'Function {node.name()} returned an invalid gradient at index {i} '
+                               f'- got {list(data.shape)} but expected shape compatible with '
+                               f'{list(shape)}')
+        g = sum_to(g, shape)
+    if dev is not None and g._device is not dev:
+        raise RuntimeError(f'Function {node.name()} returned an invalid gradient at index {i} - '
+                           f'expected device {dev} but got {g._device}')
+    if g._data.dtype is not dtype and g._data.dtype != dtype:
+        g = g.to(dtype=dtype)
+    return g
+
+
+def _accumulate_leaf(acc, g, create_graph):
+    leaf = acc._leaf()
+    if leaf is None:
+        return
+    hooks = getattr(leaf, '_hooks', None)
+    if hooks:
+        for fn in list(hooks.values()):
+            r = fn(g)
+            if r is not None:
+                g = r
+    if leaf.grad is None:
+        leaf.grad = g.clone() if create_graph else _owned(g)
+    elif create_graph:
+        leaf.grad = leaf.grad + g
+    else:
+        old = leaf.grad
+        if old._data.shape == g._data.shape and old._data.flags.writeable:
+            old._data += g._data      # in place, as PyTorch: leaf.grad keeps its identity
+            old._vc[0] += 1
+        else:
+            leaf.grad = _owned(old + g)
+
+
+def _owned(g):
+    """A detached gradient that no other tensor can see (copied unless ``g`` is private)."""
+    import sys
+    data = g._data
+    # Referenced by g._data, the local, and getrefcount's argument: nothing else holds it.
+    if sys.getrefcount(data) <= 3 and getattr(data, 'base', None) is None and \
+            sys.getrefcount(g) <= 4 and data.flags.writeable:
+        return _make(data, g._device)
+    return _make(data.copy(), g._device)
+
+
+def _capture(node, g, targets, results, accumulate, create_graph):
+    for nr, key in targets[node]:
+        gi = g[nr] if g.__class__ is list else g
+        if gi is None:
+            continue
+        if node.__class__ is AccumulateGrad:
+            leaf = node._leaf()
+            hooks = getattr(leaf, '_hooks', None) if leaf is not None else None
+            if hooks:
+                for fn in list(hooks.values()):
+                    r = fn(gi)
+                    if r is not None:
+                        gi = r
+        if accumulate:
+            t = key
+            if t.grad is None:
+                t.grad = gi.clone() if create_graph else _make(gi._data.copy(), gi._device)
+            else:
+                t.grad = t.grad + gi if create_graph else _make(t.grad._data + gi._data,
+                                                                gi._device)
+        else:
+            results[key] = gi
+
+
+def _check_nan(node, grads):
+    for i, gi in enumerate(grads):
+        if gi is not None and gi._device.xp.isnan(gi._data).any():
+            where = getattr(node, '_trace', None)
+            msg = f"Function '{node.name()}' returned nan values in its {i}th output."
+            if where:
+                msg += ('\nThe forward call that created this node (anomaly mode traceback):\n'
+                        + where)
+            raise RuntimeError(msg)
+
+
+# ----------------------------------------------------------------------------- anomaly mode
+
+def set_detect_anomaly(mode):
+    """Record where each node is created, and raise when backward produces a NaN."""
+    _grad_state.anomaly = bool(mode)
+
+
+def is_anomaly_enabled():
+    return _grad_state.anomaly
+
+
+class detect_anomaly:
+    """Context manager (and decorator) that turns anomaly detection on."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._prev = _grad_state.anomaly
+        _grad_state.anomaly = self.check_nan
+
+    def __exit__(self, *exc):
+        _grad_state.anomaly = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.check_nan):
+                return fn(*args, **kwargs)
+        return wrapper

@@ -1,0 +1,327 @@
+"""Graph nodes: what each op records for backward.
+
+An op applied to tensors that require grad (with grad mode on) records one :class:`Op`
+node holding: the edges to its inputs' nodes (``next_functions``), the tensors its
+backward needs (declared by the op, nothing else), the shape and dtype of each output
+(to check incoming gradients), and a sequence number (creation order, which is a
+topological order of the graph).  Outputs point at their node; the node never points
+back at its outputs, so dropping the last reference to a graph frees it at once.
+A value an op saves of its own output is kept as a bare array and re-wrapped on use.
+"""
+import itertools
+import traceback
+
+from .grad_mode import state as _grad_state
+from .tensor import Tensor, _make
+
+__all__ = ['Node', 'Op', 'AccumulateGrad', 'RemovableHandle']
+
+_next_seq = itertools.count().__next__
+_new = object.__new__
+
+FREED_MSG = (
+    'Trying to backward through the graph a second time (or directly access saved tensors '
+    'after they have already been freed). Saved intermediate values of the graph are freed '
+    'when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to '
+    'backward through the graph a second time or if you need to access saved tensors after '
+    'calling backward.')
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+    _ids = itertools.count()
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        self.id = next(self._ids)
+        hooks[self.id] = hook
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Node:
+    """A node of the backward graph.  ``next_functions`` are ``(node, output_nr)`` edges."""
+    __slots__ = ('_next', '_seq', '_saved', '_versions', '_out', '_meta', '_pre_hooks',
+                 '_trace', '__weakref__')
+
+    def name(self):
+        return type(self).__name__ + 'Backward0'
+
+    def __repr__(self):
+        return f'<{self.name()} object at {id(self):#x}>'
+
+    @property
+    def next_functions(self):
+        return tuple(e if e is not None else (None, 0) for e in self._next)
+
+    def _add_pre_hook(self, output_nr, hook):
+        hooks = getattr(self, '_pre_hooks', None)
+        if hooks is None:
+            hooks = self._pre_hooks = {}
+        return RemovableHandle(hooks.setdefault(output_nr, {}), hook)
+
+    # -- saved tensors -------------------------------------------------------------------
+    @property
+    def saved_tensors(self):
+        """The tensors backward needs, checked against in-place changes since forward."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(FREED_MSG)
+        for t, v in zip(saved, self._versions):
+            if v is not None and t._vc[0] != v:
+                raise RuntimeError(_modified_msg(self, t, v))
+        out = self._out
+        if out is None:
+            return saved
+        data, vc, v, nr = out
+        if vc[0] != v:
+            raise RuntimeError(_modified_msg(self, _make(data, None), v, vc[0], nr))
+        t = _make(data, self._device_of_saved())
+        t._vc = vc
+        t.grad_fn = self
+        t._output_nr = nr
+        t._requires_grad = True
+        return saved + (t,)
+
+    def _device_of_saved(self):
+        from .backend import device_of_array
+        return device_of_array(self._out[0])
+
+    def _release(self):
+        """Drop saved values after backward (unless retain_graph)."""
+        self._saved = None
+        self._out = None
+
+
+def _modified_msg(node, t, expected, found=None, nr=None):
+    found = t._vc[0] if found is None else found
+    what = f'output {nr} of {node.name()}' if nr is not None else (
+        f'output {t._output_nr} of {t.grad_fn.name()}' if t.grad_fn is not None else 'a leaf')
+    return ('one of the variables needed for gradient computation has been modified by an '
+            f'inplace operation: [{t._data.dtype} {list(t._data.shape)}], which is {what}, '
+            f'is at version {found}; expected version {expected} instead. Hint: the backward '
+            f'of {node.name()} needed it. Clone the tensor before changing it in place, or '
+            'change it out of place.')
+
+
+def _device_error(op, a, b):
+    return RuntimeError(f'Expected all tensors to be on the same device, but found at least two '
+                        f'devices, {a} and {b}! (when checking arguments for {op})')
+
+
+def edge_of(t):
+    """The backward edge of tensor ``t``: its node and output number, or its leaf's
+    gradient accumulator; None when it does not require grad."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    if t._requires_grad:
+        acc = getattr(t, '_grad_acc', None)
+        if acc is None:
+            acc = t._grad_acc = AccumulateGrad(t)
+        return (acc, 0)
+    return None
+
+
+class Op(Node):
+    """A primitive differentiable op.
+
+    Subclasses define ``forward(self, xp, *arrays, **params)`` on raw arrays (``xp`` is the
+    device's array module) and ``backward(self, *grad_outputs)`` with tensor ops, returning
+    one gradient (or None) per input.  Class attributes declare what backward needs:
+    ``save`` (indices of inputs), ``save_output`` (the output), ``differentiable``.
+    Instance attributes set in ``forward`` carry non-tensor data (shapes, axes).
+    """
+    __slots__ = ()
+    save = ()                # indices of inputs that backward reads via saved_tensors
+    save_output = False      # backward reads the output too (appended to saved_tensors)
+    differentiable = True
+    view = False             # the output is a view of input 0 (shares its version counter);
+    #                          'maybe': only when the array library returned a view
+    transfers = False        # the output lives on params['device'] (device copies)
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on tensors (and Python numbers); record a node if grad is needed."""
+        dev = None
+        needs = False
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if dev is None:
+                    dev = x._device
+                elif x._device is not dev:
+                    raise _device_error(cls.__name__.lower(), dev, x._device)
+                arrays.append(x._data)
+                if x._requires_grad:
+                    needs = True
+            else:
+                arrays.append(x)
+        node = _new(cls)
+        out = node.forward(dev.xp, *arrays, **params)
+        if out.__class__ is tuple:
+            return node._wrap_many(out, inputs, dev, needs, params)
+        if cls.transfers:
+            dev = params['device'] or dev
+        if out.__class__ is not dev.array_type:
+            out = dev.xp.asarray(out)
+        t = _make(out, dev)
+        if cls.view and (cls.view is True or dev.xp.may_share_memory(out, arrays[0])):
+            t._vc = inputs[0]._vc
+            t._view_src = (inputs[0], cls, params, None)
+        if needs and _grad_state.enabled and cls.differentiable and out.dtype.kind == 'f':
+            node._record(inputs)
+            node._meta = ((out.shape, out.dtype),)
+            t._requires_grad = True
+            t.grad_fn = node
+            t._output_nr = 0
+            if cls.save_output:
+                node._out = (out, t._vc, t._vc[0], 0)
+        return t
+
+    def _record(self, inputs):
+        self._next = tuple([edge_of(x) if isinstance(x, Tensor) else None for x in inputs])
+        self._seq = _next_seq()      # after edge_of, which may create leaf accumulators
+        save = self.save
+        if save:
+            saved = self._saved = tuple([inputs[i] for i in save])
+            self._versions = tuple([t._vc[0] if isinstance(t, Tensor) else None for t in saved])
+        else:
+            self._saved = self._versions = ()
+        self._out = None
+        if _grad_state.anomaly:
+            self._trace = ''.join(traceback.format_stack()[:-3])
+
+    def _wrap_many(self, outs, inputs, dev, needs, params):
+        cls = self.__class__
+        xp = dev.xp
+        outs = [o if o.__class__ is dev.array_type else xp.asarray(o) for o in outs]
+        ts = [_make(o, dev) for o in outs]
+        if cls.view:
+            base = inputs[0]
+            for i, t in enumerate(ts):
+                t._vc = base._vc
+                t._view_src = (base, cls, params, i)
+        nondiff = getattr(cls, 'nondiff_outputs', ())
+        if needs and _grad_state.enabled and cls.differentiable:
+            self._record(inputs)
+            self._meta = tuple([(o.shape, o.dtype) for o in outs])
+            for i, (t, o) in enumerate(zip(ts, outs)):
+                if i not in nondiff and o.dtype.kind == 'f':
+                    t._requires_grad = True
+                    t.grad_fn = self
+                    t._output_nr = i
+        return tuple(ts)
+
+    @classmethod
+    def apply_(cls, target, *others, **params):
+        """The in-place form: compute the op on ``target`` and write the result into it.
+
+        The recorded node sees the old value as its input (a snapshot sharing storage and
+        version counter, so backward detects that the old value is gone if it needs it).
+        """
+        enabled = _grad_state.enabled
+        if enabled and target._requires_grad and target.grad_fn is None:
+            raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
+                               'operation.')
+        base = root_base(target)
+        if enabled and base is not None and base._requires_grad and base.grad_fn is None:
+            raise RuntimeError('a view of a leaf Variable that requires grad is being used in an '
+                               'in-place operation.')
+        old = _new(Tensor)
+        old._data = target._data
+        old._device = target._device
+        old._requires_grad = target._requires_grad
+        old.grad = None
+        old.grad_fn = target.grad_fn
+        if target.grad_fn is not None:
+            old._output_nr = target._output_nr
+        old._vc = target._vc
+        out = cls.apply(old, *others, **params)
+        data = target._data
+        if out._data.dtype != data.dtype and _kind_rank(out._data.dtype) > _kind_rank(data.dtype):
+            raise RuntimeError(f'result type {out.dtype.name} can\'t be cast to the desired output '
+                               f'type {target.dtype.name}')
+        if out._data.shape != data.shape:
+            raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the broadcast "
+                               f'shape {list(out._data.shape)}')
+        target._device.xp.copyto(data, out._data, casting='unsafe')
+        target._vc[0] += 1
+        node = out.grad_fn
+        if node is not None:
+            if base is not None:
+                from .ops.indexing import rebase_view
+                rebase_view(target, node)
+            else:
+                target.grad_fn = node
+                target._output_nr = 0
+                target._requires_grad = True
+                if node._out is not None:
+                    node._out = (data, target._vc, target._vc[0], 0)
+        return target
+
+
+def root_base(t):
+    """The tensor whose storage view ``t`` looks into (None if ``t`` is not a view)."""
+    src = getattr(t, '_view_src', None)
+    if src is None:
+        return None
+    while True:
+        parent = src[0]
+        src = getattr(parent, '_view_src', None)
+        if src is None:
+            return parent
+
+
+def _kind_rank(np_dtype):
+    return {'b': 0, 'u': 1, 'i': 1, 'f': 2}.get(np_dtype.kind, 3)
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf: sums the gradients that reach the leaf into ``leaf.grad``."""
+    __slots__ = ('_leaf',)
+
+    def __init__(self, leaf):
+        import weakref
+        self._leaf = weakref.ref(leaf)
+        self._seq = _next_seq()
+        self._next = ()
+        self._saved = self._versions = ()
+        self._out = None
+        self._meta = None
+
+    def name(self):
+        return 'AccumulateGrad'
+
+    @property
+    def variable(self):
+        return self._leaf()
+
+    def _release(self):
+        pass
+
+
+class RetainGradHook:
+    """The hook ``retain_grad()`` puts on a non-leaf's node: stores the summed gradient."""
+    __slots__ = ('_ref',)
+
+    def __init__(self, tensor):
+        import weakref
+        self._ref = weakref.ref(tensor)
+
+    def __call__(self, grad):
+        t = self._ref()
+        if t is not None:
+            if t.grad is None:
+                t.grad = grad.clone() if _grad_state.enabled else grad.detach().clone()
+            elif _grad_state.enabled:
+                t.grad = t.grad + grad
+            else:
+                t.grad = (t.grad + grad).detach()
+        return None

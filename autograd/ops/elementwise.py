@@ -1,0 +1,945 @@
+"""Elementwise ops: forward on arrays, backward with tensor ops (so it differentiates again).
+
+Binary ops broadcast; their backward undoes the broadcast with ``sum_to``.  A Python
+number may stand in for either operand; it gets no gradient.
+"""
+import math
+
+from ..node import Op
+from ..tensor import Tensor
+from ._util import binary, promote, to_float
+from .shape import sum_to
+
+
+def _unbroadcast(g, x):
+    """The gradient for operand ``x`` of a broadcasting op (None for numbers)."""
+    if x.__class__ is Tensor or isinstance(x, Tensor):
+        return sum_to(g, x._data.shape)
+    return None
+
+
+def _needs(node, i):
+    return node._next[i] is not None
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+class Add(Op):
+    __slots__ = ('alpha', 'sa', 'sb')
+
+    def forward(self, xp, a, b, alpha=1):
+        self.sa = getattr(a, 'shape', None)
+        self.sb = getattr(b, 'shape', None)
+        a, b = promote(a, b)
+        self.alpha = alpha
+        if alpha != 1:
+            b = b * alpha
+        return binary(xp.add, a, b, 'add')
+
+    def backward(self, g):
+        na, nb = self._next
+        return (sum_to(g, self.sa) if na is not None else None,
+                sum_to(g if self.alpha == 1 else g * self.alpha, self.sb)
+                if nb is not None else None)
+
+
+class Sub(Op):
+    __slots__ = ('alpha', 'sa', 'sb')
+
+    def forward(self, xp, a, b, alpha=1):
+        self.sa = getattr(a, 'shape', None)
+        self.sb = getattr(b, 'shape', None)
+        a, b = promote(a, b)
+        self.alpha = alpha
+        if alpha != 1:
+            b = b * alpha
+        return binary(xp.subtract, a, b, 'sub')
+
+    def backward(self, g):
+        na, nb = self._next
+        return (sum_to(g, self.sa) if na is not None else None,
+                sum_to(-g if self.alpha == 1 else g * -self.alpha, self.sb)
+                if nb is not None else None)
+
+
+class Mul(Op):
+    __slots__ = ()
+    save = (0, 1)
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(xp.multiply, a, b, 'mul')
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return (_unbroadcast(g * b, a) if _needs(self, 0) else None,
+                _unbroadcast(g * a, b) if _needs(self, 1) else None)
+
+
+class Div(Op):
+    __slots__ = ()
+    save = (0, 1)
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        if a.__class__ is not float and getattr(a, 'dtype', None) is not None and \
+                a.dtype.kind != 'f':
+            a = to_float(a)
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+            b = to_float(b)
+        return binary(xp.true_divide, a, b, 'div')
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = g / b
+        gb = _unbroadcast(-ga * a / b, b) if _needs(self, 1) else None
+        return _unbroadcast(ga, a) if _needs(self, 0) else None, gb
+
+
+class Neg(Op):
+    __slots__ = ()
+
+    def forward(self, xp, a):
+        if a.dtype.kind == 'b':
+            raise RuntimeError('Negation, the `-` operator, on a bool tensor is not supported. '
+                               'If you are trying to invert a mask, use the `~` or '
+                               '`logical_not()` operator instead.')
+        return xp.negative(a)
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Op):
+    """``a ** b`` for tensor/number combinations."""
+    __slots__ = ()
+    save = (0, 1)
+    save_output = True
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        da = getattr(a, 'dtype', None)
+        if da is not None and da.kind in 'iu' and isinstance(b, int) and b < 0:
+            raise RuntimeError('Integers to negative integer powers are not allowed.')
+        return binary(xp.power, a, b, 'pow')
+
+    def backward(self, g):
+        a, b, out = self.saved_tensors
+        ga = gb = None
+        if _needs(self, 0):
+            if isinstance(b, Tensor):
+                ga = _unbroadcast(g * b * a ** (b - 1), a)
+            elif b == 0:
+                ga = g * 0
+            else:
+                ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
+        if _needs(self, 1):
+            if isinstance(a, Tensor):
+                # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch)
+                la = where((a == 0) & (b >= 0), 0.0, log(a))
+                gb = _unbroadcast(g * out * la, b)
+            else:
+                gb = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
+        return ga, gb
+
+
+class Abs(Op):
+    __slots__ = ()
+    save = (0,)
+
+    def forward(self, xp, a):
+        return xp.abs(a)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g * a.sign()
+
+
+class Sign(Op):
+    __slots__ = ()
+
+    def forward(self, xp, a):
+        return xp.sign(a)
+
+    def backward(self, g):
+        return g * 0
+
+
+# ----------------------------------------------------------------------------- unary math
+
+class _Unary(Op):
+    __slots__ = ()
+    fn = None
+
+    def forward(self, xp, a):
+        return getattr(xp, self.fn)(to_float(a))
+
+
+class Exp(_Unary):
+    __slots__ = ()
+    fn = 'exp'
+    save_output = True
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g * y
+
+
+class Exp2(_Unary):
+    __slots__ = ()
+    fn = 'exp2'
+    save_output = True
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g * y * math.log(2.0)
+
+
+class Expm1(_Unary):
+    __slots__ = ()
+    fn = 'expm1'
+    save_output = True
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g * (y + 1)
+
+
+class Log(_Unary):
+    __slots__ = ()
+    fn = 'log'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g / a
+
+
+class Log2(_Unary):
+    __slots__ = ()
+    fn = 'log2'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g / (a * math.log(2.0))
+
+
+class Log10(_Unary):
+    __slots__ = ()
+    fn = 'log10'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g / (a * math.log(10.0))
+
+
+class Log1p(_Unary):
+    __slots__ = ()
+    fn = 'log1p'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g / (a + 1)
+
+
+class Sqrt(_Unary):
+    __slots__ = ()
+    fn = 'sqrt'
+    save_output = True
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g / (2 * y)
+
+
+class Rsqrt(Op):
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, xp, a):
+        a = to_float(a)
+        return 1 / xp.sqrt(a)
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g * -0.5 * y ** 3
+
+
+class Square(Op):
+    __slots__ = ()
+    save = (0,)
+
+    def forward(self, xp, a):
+        if a.dtype.kind == 'b':
+            a = a.astype('int64')
+        return xp.square(a)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g * 2 * a
+
+
+class Reciprocal(Op):
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, xp, a):
+        return 1 / to_float(a)
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return -g * y * y
+
+
+class Sin(_Unary):
+    __slots__ = ()
+    fn = 'sin'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g * a.cos()
+
+
+class Cos(_Unary):
+    __slots__ = ()
+    fn = 'cos'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return -g * a.sin()
+
+
+class Tan(_Unary):
+    __slots__ = ()
+    fn = 'tan'
+    save_output = True
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g * (1 + y * y)
+
+
+class Sinh(_Unary):
+    __slots__ = ()
+    fn = 'sinh'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g * a.cosh()
+
+
+class Cosh(_Unary):
+    __slots__ = ()
+    fn = 'cosh'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g * a.sinh()
+
+
+class Asin(_Unary):
+    __slots__ = ()
+    fn = 'arcsin'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g * (1 - a * a).rsqrt()
+
+
+class Acos(_Unary):
+    __slots__ = ()
+    fn = 'arccos'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return -g * (1 - a * a).rsqrt()
+
+
+class Atan(_Unary):
+    __slots__ = ()
+    fn = 'arctan'
+    save = (0,)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g / (1 + a * a)
+
+
+class Tanh(_Unary):
+    __slots__ = ()
+    fn = 'tanh'
+    save_output = True
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g * (1 - y * y)
+
+
+class Sigmoid(Op):
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, xp, a):
+        a = to_float(a)
+        # 1/(1+e^-a) overflows e^-a for very negative a; the tanh form never does
+        return xp.tanh(a * 0.5) * 0.5 + 0.5
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g * y * (1 - y)
+
+
+class Relu(Op):
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, xp, a):
+        if a.dtype.kind == 'b':
+            raise RuntimeError('"relu" not implemented for \'Bool\'')
+        return xp.maximum(a, 0)
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return g * (y > 0)
+
+
+class Erf(Op):
+    __slots__ = ()
+    save = (0,)
+
+    def forward(self, xp, a):
+        from ..backend import erf
+        return erf(to_float(a))
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        return g * (2.0 / math.sqrt(math.pi)) * (-(a * a)).exp()
+
+
+class _NoGrad(Op):
+    """Piecewise-constant functions: zero gradient everywhere (as PyTorch)."""
+    __slots__ = ()
+    fn = None
+
+    def forward(self, xp, a):
+        return getattr(xp, self.fn)(a)
+
+    def backward(self, g):
+        return g * 0
+
+
+class Floor(_NoGrad):
+    __slots__ = ()
+    fn = 'floor'
+
+
+class Ceil(_NoGrad):
+    __slots__ = ()
+    fn = 'ceil'
+
+
+class Trunc(_NoGrad):
+    __slots__ = ()
+    fn = 'trunc'
+
+
+class Round(_NoGrad):
+    __slots__ = ('decimals',)
+
+    def forward(self, xp, a, decimals=0):
+        return xp.round(a, decimals)
+
+
+# ----------------------------------------------------------------------------- two-operand
+
+class Maximum(Op):
+    """Elementwise max; ties share the gradient equally (as PyTorch)."""
+    __slots__ = ()
+    save = (0, 1)
+    fn = 'maximum'
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(getattr(xp, self.fn), a, b, self.fn)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        win_a = (a > b) if self.fn == 'maximum' else (a < b)
+        tie = (a == b)
+        half = g * 0.5
+        ga = where(win_a, g, where(tie, half, 0.0))
+        gb = where(win_a | tie, where(tie, half, 0.0), g)
+        return _unbroadcast(ga, a), _unbroadcast(gb, b)
+
+
+class Minimum(Maximum):
+    __slots__ = ()
+    fn = 'minimum'
+
+
+class Clamp(Op):
+    """Clamp to [min, max] with number bounds; gradient passes where min <= a <= max."""
+    __slots__ = ('lo', 'hi')
+    save = (0,)
+
+    def forward(self, xp, a, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        self.lo, self.hi = min, max
+        if a.dtype.kind != 'f' and (isinstance(min, float) or isinstance(max, float)):
+            a = to_float(a)
+        out = a
+        if min is not None:
+            out = xp.maximum(out, xp.asarray(min, dtype=a.dtype))
+        if max is not None:
+            out = xp.minimum(out, xp.asarray(max, dtype=a.dtype))
+        return out
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        mask = None
+        if self.lo is not None:
+            mask = a >= self.lo
+        if self.hi is not None:
+            m = a <= self.hi
+            mask = m if mask is None else mask & m
+        return g * mask
+
+
+class Where(Op):
+    __slots__ = ('sa', 'sb')
+    save = (0,)
+
+    def forward(self, xp, cond, a, b):
+        self.sa = getattr(a, 'shape', None)
+        self.sb = getattr(b, 'shape', None)
+        if getattr(cond, 'dtype', None) is None or cond.dtype.kind != 'b':
+            raise RuntimeError(f'where expected condition to be a boolean tensor, but got a '
+                               f'tensor with dtype {getattr(cond, "dtype", type(cond).__name__)}')
+        a, b = promote(a, b)
+        try:
+            return xp.where(cond, a, b)
+        except ValueError:
+            from ._util import broadcast_error
+            raise broadcast_error('where', cond, a if hasattr(a, 'shape') else b) from None
+
+    def backward(self, g):
+        cond, = self.saved_tensors
+        a_in, b_in = self._next[1], self._next[2]
+        ga = gb = None
+        if a_in is not None:
+            ga = sum_to(where(cond, g, 0.0), self.sa)
+        if b_in is not None:
+            gb = sum_to(where(cond, 0.0, g), self.sb)
+        return None, ga, gb
+
+
+class Lerp(Op):
+    """``a + w * (b - a)``."""
+    __slots__ = ()
+    save = (0, 1, 2)
+
+    def forward(self, xp, a, b, w):
+        a, b = promote(a, b)
+        return a + w * (b - a)
+
+    def backward(self, g):
+        a, b, w = self.saved_tensors
+        ga = _unbroadcast(g * (1 - w), a) if _needs(self, 0) else None
+        gb = _unbroadcast(g * w, b) if _needs(self, 1) else None
+        gw = _unbroadcast(g * (b - a), w) if _needs(self, 2) else None
+        return ga, gb, gw
+
+
+class Remainder(Op):
+    """Python-style modulus (the sign of the divisor), as ``torch.remainder``."""
+    __slots__ = ()
+    save = (0, 1)
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(xp.remainder, a, b, 'remainder')
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = _unbroadcast(g, a) if _needs(self, 0) else None
+        gb = _unbroadcast(-g * (a / b).floor(), b) if _needs(self, 1) else None
+        return ga, gb
+
+
+class Fmod(Op):
+    """C-style modulus (the sign of the dividend), as ``torch.fmod``."""
+    __slots__ = ()
+    save = (0, 1)
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(xp.fmod, a, b, 'fmod')
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = _unbroadcast(g, a) if _needs(self, 0) else None
+        gb = _unbroadcast(-g * (a / b).trunc(), b) if _needs(self, 1) else None
+        return ga, gb
+
+
+class Atan2(Op):
+    __slots__ = ()
+    save = (0, 1)
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(xp.arctan2, to_float(a), b, 'atan2')
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        r = a * a + b * b
+        return _unbroadcast(g * b / r, a), _unbroadcast(-g * a / r, b)
+
+
+# ----------------------------------------------------------------------------- not differentiable
+
+class _Pred(Op):
+    """Comparisons and logical ops: bool results, no gradient."""
+    __slots__ = ()
+    differentiable = False
+    fn = None
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(getattr(xp, self.fn), a, b, self.fn)
+
+
+def _pred(name, fn):
+    return type(name, (_Pred,), {'__slots__': (), 'fn': fn})
+
+
+Eq = _pred('Eq', 'equal')
+Ne = _pred('Ne', 'not_equal')
+Lt = _pred('Lt', 'less')
+Le = _pred('Le', 'less_equal')
+Gt = _pred('Gt', 'greater')
+Ge = _pred('Ge', 'greater_equal')
+LogicalAnd = _pred('LogicalAnd', 'logical_and')
+LogicalOr = _pred('LogicalOr', 'logical_or')
+LogicalXor = _pred('LogicalXor', 'logical_xor')
+
+
+class _Bitwise(_Pred):
+    __slots__ = ()
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        for x in (a, b):
+            if getattr(x, 'dtype', None) is not None and x.dtype.kind == 'f' or \
+                    isinstance(x, float):
+                raise RuntimeError(f'"{self.fn}" not implemented for floating-point tensors')
+        return binary(getattr(xp, self.fn), a, b, self.fn)
+
+
+BitwiseAnd = type('BitwiseAnd', (_Bitwise,), {'__slots__': (), 'fn': 'bitwise_and'})
+BitwiseOr = type('BitwiseOr', (_Bitwise,), {'__slots__': (), 'fn': 'bitwise_or'})
+BitwiseXor = type('BitwiseXor', (_Bitwise,), {'__slots__': (), 'fn': 'bitwise_xor'})
+
+
+class _UnaryPred(Op):
+    __slots__ = ()
+    differentiable = False
+    fn = None
+
+    def forward(self, xp, a):
+        return getattr(xp, self.fn)(a)
+
+
+LogicalNot = type('LogicalNot', (_UnaryPred,), {'__slots__': (), 'fn': 'logical_not'})
+IsNan = type('IsNan', (_UnaryPred,), {'__slots__': (), 'fn': 'isnan'})
+IsInf = type('IsInf', (_UnaryPred,), {'__slots__': (), 'fn': 'isinf'})
+IsFinite = type('IsFinite', (_UnaryPred,), {'__slots__': (), 'fn': 'isfinite'})
+
+
+class BitwiseNot(_UnaryPred):
+    __slots__ = ()
+
+    def forward(self, xp, a):
+        if a.dtype.kind == 'f':
+            raise RuntimeError('"bitwise_not" not implemented for floating-point tensors')
+        return xp.invert(a)
+
+
+class FloorDivide(Op):
+    """``a // b`` rounding toward minus infinity; not differentiable (as PyTorch)."""
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(xp.floor_divide, a, b, 'floor_divide')
+
+
+class Fill(Op):
+    """Every element replaced by ``value`` (used in place: ``fill_``, ``zero_``, ``normal_``...).
+    The result no longer depends on the old values, so their gradient is zero."""
+    __slots__ = ()
+
+    def forward(self, xp, a, value):
+        out = xp.empty_like(a)
+        out[...] = value
+        return out
+
+    def backward(self, g):
+        return g * 0
+
+
+# ----------------------------------------------------------------------------- functions
+# The public functions (``autograd.exp(x)``) and the names bound as Tensor methods.
+
+def _num(x):
+    """Accept tensors and Python numbers; NumPy scalars become Python numbers."""
+    if isinstance(x, Tensor) or x.__class__ in (float, int, bool):
+        return x
+    if hasattr(x, 'item') and getattr(x, 'ndim', 1) == 0 and not hasattr(x, '_data'):
+        return x.item()
+    if isinstance(x, (float, int)):
+        return x
+    from ..creation import as_tensor
+    return as_tensor(x)
+
+
+def add(input, other, *, alpha=1):
+    if alpha != 1:
+        return Add.apply(input, _num(other), alpha=alpha)
+    return Add.apply(input, _num(other))
+
+
+def sub(input, other, *, alpha=1):
+    if alpha != 1:
+        return Sub.apply(input, _num(other), alpha=alpha)
+    return Sub.apply(input, _num(other))
+
+
+def mul(input, other):
+    return Mul.apply(input, _num(other))
+
+
+def div(input, other, *, rounding_mode=None):
+    other = _num(other)
+    if rounding_mode is None:
+        return Div.apply(input, other)
+    if rounding_mode == 'floor':
+        if _is_int(input) and _is_int(other):
+            return FloorDivide.apply(input, other)
+        return Div.apply(input, other).floor()
+    if rounding_mode == 'trunc':
+        if _is_int(input) and _is_int(other):
+            q = FloorDivide.apply(input, other)
+            r = Remainder.apply(input, other)
+            fix = (r != 0) & ((Lt.apply(input, 0)) ^ (Lt.apply(other, 0) if isinstance(
+                other, Tensor) else (other < 0)))
+            return q + fix.long()
+        return Div.apply(input, other).trunc()
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found '{rounding_mode}'")
+
+
+def _is_int(x):
+    if isinstance(x, Tensor):
+        return x._data.dtype.kind in 'biu'
+    return isinstance(x, int)
+
+
+def true_divide(input, other):
+    return Div.apply(input, _num(other))
+
+
+def floor_divide(input, other):
+    return FloorDivide.apply(input, _num(other))
+
+
+def remainder(input, other):
+    return Remainder.apply(input, _num(other))
+
+
+def fmod(input, other):
+    return Fmod.apply(input, _num(other))
+
+
+def pow(input, exponent):
+    if not isinstance(input, Tensor):
+        return Pow.apply(_num(input), exponent)
+    return Pow.apply(input, _num(exponent))
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def where(condition, input=None, other=None):
+    """Elements of ``input`` where ``condition`` else of ``other`` (broadcast together)."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    return Where.apply(condition, _num(input), _num(other))
+
+
+def clamp(input, min=None, max=None):
+    """Limit to [min, max]; tensor bounds broadcast (gradient flows to them where they bind)."""
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else _full_as(out, min))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else _full_as(out, max))
+        return out
+    return Clamp.apply(input, min=min, max=max)
+
+
+def _full_as(ref, value):
+    from ..creation import full_like
+    return full_like(ref, value)
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def maximum(input, other):
+    return Maximum.apply(input, other)
+
+
+def minimum(input, other):
+    return Minimum.apply(input, other)
+
+
+def lerp(input, end, weight):
+    return Lerp.apply(input, end, _num(weight))
+
+
+def atan2(input, other):
+    return Atan2.apply(input, _num(other))
+
+
+def _unary(cls):
+    def fn(input):
+        return cls.apply(input)
+    fn.__name__ = cls.__name__.lower()
+    fn.__doc__ = f'Elementwise {fn.__name__} (``{cls.__name__}`` op).'
+    return fn
+
+
+exp = _unary(Exp)
+exp2 = _unary(Exp2)
+expm1 = _unary(Expm1)
+log = _unary(Log)
+log2 = _unary(Log2)
+log10 = _unary(Log10)
+log1p = _unary(Log1p)
+sqrt = _unary(Sqrt)
+rsqrt = _unary(Rsqrt)
+square = _unary(Square)
+reciprocal = _unary(Reciprocal)
+abs = _unary(Abs)
+sign = _unary(Sign)
+sin = _unary(Sin)
+cos = _unary(Cos)
+tan = _unary(Tan)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
+asin = _unary(Asin)
+acos = _unary(Acos)
+atan = _unary(Atan)
+tanh = _unary(Tanh)
+sigmoid = _unary(Sigmoid)
+relu = _unary(Relu)
+erf = _unary(Erf)
+floor = _unary(Floor)
+ceil = _unary(Ceil)
+trunc = _unary(Trunc)
+logical_not = _unary(LogicalNot)
+bitwise_not = _unary(BitwiseNot)
+isnan = _unary(IsNan)
+isinf = _unary(IsInf)
+isfinite = _unary(IsFinite)
+
+
+def round(input, decimals=0):
+    return Round.apply(input, decimals=decimals)
+
+
+def _binary_fn(cls, name):
+    def fn(input, other):
+        return cls.apply(input, _num(other))
+    fn.__name__ = name
+    return fn
+
+
+eq = _binary_fn(Eq, 'eq')
+ne = _binary_fn(Ne, 'ne')
+lt = _binary_fn(Lt, 'lt')
+le = _binary_fn(Le, 'le')
+gt = _binary_fn(Gt, 'gt')
+ge = _binary_fn(Ge, 'ge')
+logical_and = _binary_fn(LogicalAnd, 'logical_and')
+logical_or = _binary_fn(LogicalOr, 'logical_or')
+logical_xor = _binary_fn(LogicalXor, 'logical_xor')
+bitwise_and = _binary_fn(BitwiseAnd, 'bitwise_and')
+bitwise_or = _binary_fn(BitwiseOr, 'bitwise_or')
+bitwise_xor = _binary_fn(BitwiseXor, 'bitwise_xor')
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+clip = clamp
+absolute = abs
+multiply, divide, subtract, negative = mul, div, sub, neg
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+
+def equal(input, other):
+    """True if both tensors have the same shape and elements."""
+    return input.shape == other.shape and bool((input == other).all())
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    xp = input._device.xp
+    return bool(xp.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    from ..tensor import _make
+    xp = input._device.xp
+    return _make(xp.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                 input._device)
+
+
+# In-place forms: name_ -> op class (second operand, if any, passed through).
+INPLACE = {
+    'add_': Add, 'sub_': Sub, 'mul_': Mul, 'div_': Div, 'pow_': Pow, 'neg_': Neg,
+    'exp_': Exp, 'log_': Log, 'sqrt_': Sqrt, 'abs_': Abs, 'sigmoid_': Sigmoid, 'tanh_': Tanh,
+    'relu_': Relu, 'floor_': Floor, 'ceil_': Ceil, 'trunc_': Trunc, 'round_': Round,
+    'sin_': Sin, 'cos_': Cos, 'reciprocal_': Reciprocal, 'remainder_': Remainder,
+    'fmod_': Fmod, 'square_': Square, 'rsqrt_': Rsqrt, 'expm1_': Expm1, 'log1p_': Log1p,
+    'sign_': Sign, 'erf_': Erf, 'lerp_': Lerp, 'maximum_': Maximum, 'minimum_': Minimum,
+}
+
+FUNCTIONS = [
+    'add', 'sub', 'mul', 'div', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg',
+    'where', 'clamp', 'clamp_min', 'clamp_max', 'clip', 'maximum', 'minimum', 'lerp', 'atan2',
+    'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'square',
+    'reciprocal', 'abs', 'absolute', 'sign', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'asin', 'acos',
+    'atan', 'arcsin', 'arccos', 'arctan', 'arctan2', 'tanh', 'sigmoid', 'relu', 'erf', 'floor',
+    'ceil', 'trunc', 'round', 'logical_not', 'logical_and', 'logical_or', 'logical_xor',
+    'bitwise_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor', 'isnan', 'isinf', 'isfinite',
+    'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal',
+    'not_equal', 'equal', 'allclose', 'isclose', 'multiply', 'divide', 'subtract', 'negative',
+]
+
+METHODS = [n for n in FUNCTIONS if n not in ('where',)] + []
