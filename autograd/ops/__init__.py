@@ -2,8 +2,9 @@
 
 Each module defines op classes (forward on arrays, backward with tensor ops), the public
 functions built on them (``FUNCTIONS``), the subset bound as Tensor methods
-(``METHODS``) and in-place forms (``INPLACE``).
+(``METHODS``), in-place forms (``INPLACE``: name -> op class) and dunders/properties
+(``OPERATORS``: name -> function or property).
 """
-from . import elementwise, reduction, shape
+from . import elementwise, reduction, shape, indexing, linalg
 
-OP_MODULES = [elementwise, reduction, shape]
+OP_MODULES = [elementwise, reduction, shape, indexing, linalg]

@@ -49,6 +49,11 @@ class Sub(Op):
     def forward(self, xp, a, b, alpha=1):
         self.sa = getattr(a, 'shape', None)
         self.sb = getattr(b, 'shape', None)
+        if a.__class__ is bool or b.__class__ is bool or \
+                getattr(a, 'dtype', None) == bool or getattr(b, 'dtype', None) == bool:
+            raise RuntimeError('Subtraction, the `-` operator, with a bool tensor is not '
+                               'supported. If you are trying to invert a mask, use the `~` or '
+                               '`logical_not()` operator instead.')
         a, b = promote(a, b)
         self.alpha = alpha
         if alpha != 1:

@@ -58,14 +58,14 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x._data.shape == shape:
         return x
-    return SumTo.apply(x, shape)
+    return SumTo.apply(x, shape=shape)
 
 
 def broadcast_to(x, shape):
     shape = tuple(shape)
     if x._data.shape == shape:
         return x
-    return BroadcastTo.apply(x, shape)
+    return BroadcastTo.apply(x, shape=shape)
 
 
 class ToCopy(Op):

@@ -1,0 +1,6 @@
+"""(being written)"""
+
+FUNCTIONS = []
+METHODS = []
+INPLACE = {}
+OPERATORS = {}

@@ -1,0 +1,1 @@
+"""Utilities: ``autograd.utils.data`` (datasets and loaders)."""

@@ -1,0 +1,115 @@
+"""Elementwise ops against PyTorch: forward, gradient and second derivative."""
+import operator as O
+
+import numpy as np
+import pytest
+
+from oracle import check_op, rand
+
+UNARY = {
+    'exp': dict(), 'exp2': dict(), 'expm1': dict(), 'log': dict(low=0.1, high=3),
+    'log2': dict(low=0.1, high=3), 'log10': dict(low=0.1, high=3), 'log1p': dict(low=-0.5),
+    'sqrt': dict(low=0.1, high=3), 'rsqrt': dict(low=0.1, high=3), 'square': dict(),
+    'reciprocal': dict(away_from=0.0), 'abs': dict(away_from=0.0), 'sign': dict(),
+    'sin': dict(), 'cos': dict(), 'tan': dict(low=-1.2, high=1.2), 'sinh': dict(),
+    'cosh': dict(), 'asin': dict(low=-0.9, high=0.9), 'acos': dict(low=-0.9, high=0.9),
+    'atan': dict(), 'tanh': dict(), 'sigmoid': dict(), 'relu': dict(away_from=0.0),
+    'erf': dict(), 'floor': dict(), 'ceil': dict(), 'trunc': dict(), 'neg': dict(),
+}
+
+
+@pytest.mark.parametrize('name', sorted(UNARY))
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+@pytest.mark.parametrize('shape', [(), (5,), (2, 3)])
+def test_unary(name, dtype, shape):
+    x = rand(*shape, dtype=dtype, **UNARY[name])
+    check_op(lambda lib, x: getattr(lib, name)(x), x)
+    check_op(lambda lib, x: getattr(x, name)(), x)
+
+
+BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'atan2', 'remainder', 'fmod']
+SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 4)), ((), (2, 3)), ((4, 1, 3), (2, 1))]
+
+
+@pytest.mark.parametrize('name', BINARY)
+@pytest.mark.parametrize('shapes', SHAPES)
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_binary(name, shapes, dtype):
+    low = 0.5 if name == 'pow' else -2.0
+    a = rand(*shapes[0], low=low, dtype=dtype, seed=1)
+    b = rand(*shapes[1], low=low, dtype=dtype, seed=2, away_from=0.0)
+    check_op(lambda lib, a, b: getattr(lib, name)(a, b), a, b)
+
+
+ARITH = [O.add, O.sub, O.mul, O.truediv, O.pow]
+
+
+@pytest.mark.parametrize('op', ARITH)
+@pytest.mark.parametrize('scalar', [2, 0.5, -1.5])
+def test_operators_with_numbers(op, scalar):
+    x = rand(2, 3, low=0.5, high=2.0)
+    check_op(lambda lib, x: op(x, scalar), x)
+    check_op(lambda lib, x: op(scalar, x), x)
+
+
+def test_clamp_where_lerp():
+    x = rand(4, 5, away_from=0.5)
+    check_op(lambda lib, x: x.clamp(-0.5, 0.5), x)
+    check_op(lambda lib, x: lib.clamp(x, min=0.5), x)
+    y = rand(4, 5, seed=3)
+    check_op(lambda lib, x, y: lib.where(x > 0, x, y), x, y)
+    check_op(lambda lib, x, y: lib.where(x > 0, x * 2, 0.0), x, y)
+    w = rand(5, low=0, high=1, seed=4)
+    check_op(lambda lib, x, y, w: lib.lerp(x, y, w), x, y, w)
+    check_op(lambda lib, x, y: lib.lerp(x, y, 0.3), x, y)
+
+
+def test_maximum_ties_share_gradient():
+    a = np.array([1.0, 2.0, 3.0])
+    b = np.array([1.0, 0.0, 5.0])
+    check_op(lambda lib, a, b: lib.maximum(a, b), a, b)
+    check_op(lambda lib, a, b: lib.minimum(a, b), a, b)
+
+
+@pytest.mark.parametrize('a_dtype,b', [('int64', 2.5), ('int32', 3), ('bool', 1), ('int64', True),
+                                       ('float16', 2.5), ('int32', 2.0)])
+def test_promotion_with_numbers(a_dtype, b):
+    a = np.array([1, 0, 3]).astype(a_dtype)
+    for op in [O.add, O.mul, O.sub, O.truediv]:
+        if O.sub is op and (a_dtype == 'bool' or isinstance(b, bool)):
+            continue
+        check_op(lambda lib, a: op(a, b), a, grad=False)
+
+
+@pytest.mark.parametrize('da,db', [('int64', 'float32'), ('int32', 'int64'), ('float32', 'float64'),
+                                   ('bool', 'int32'), ('int64', 'float16'), ('uint8', 'int64')])
+def test_promotion_between_tensors(da, db):
+    a = np.array([1, 2, 3]).astype(da)
+    b = np.array([3, 1, 2]).astype(db)
+    check_op(lambda lib, a, b: a + b, a, b, grad=False)
+    check_op(lambda lib, a, b: a * b[0], a, b, grad=False)      # zero-dim operand
+    check_op(lambda lib, a, b: a / b, a, b, grad=False)
+
+
+def test_unary_float_ops_promote_integers():
+    a = np.array([1, 2, 3])
+    for name in ['exp', 'sqrt', 'log', 'sigmoid', 'tanh', 'sin']:
+        check_op(lambda lib, a: getattr(lib, name)(a), a, grad=False)
+
+
+def test_comparisons_are_bool_and_not_differentiable():
+    import autograd
+    x = autograd.tensor([1.0, 2.0], requires_grad=True)
+    y = x > 1.5
+    assert y.dtype == autograd.bool and not y.requires_grad
+    a, b = rand(3, 4, seed=5), rand(4, seed=6)
+    for op in [O.eq, O.ne, O.lt, O.le, O.gt, O.ge]:
+        check_op(lambda lib, a, b: op(a, b), a, b, grad=False)
+
+
+def test_broadcast_error_names_op_and_shapes():
+    import autograd
+    a, b = autograd.ones(2, 3), autograd.ones(4)
+    for fn in [lambda: a + b, lambda: a * b, lambda: autograd.maximum(a, b), lambda: a / b]:
+        with pytest.raises(RuntimeError, match=r'size of tensor a \(3\) must match.*\[2, 3\].*\[4\]'):
+            fn()
