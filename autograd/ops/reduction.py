@@ -2,7 +2,7 @@
 from ..backend import int64
 from ..node import Op
 from ._util import normalize_dims, prod
-from .shape import broadcast_to
+from .shape import broadcast_to, reshape
 
 
 def _dims(dim, ndim):
@@ -17,7 +17,7 @@ def _expand_back(g, in_shape, axes, keepdim):
         shape = list(in_shape)
         for ax in axes:
             shape[ax] = 1
-        g = g.reshape(tuple(shape))
+        g = reshape(g, tuple(shape))
     return broadcast_to(g, in_shape)
 
 
