@@ -12,6 +12,8 @@ from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
                         is_inference_mode_enabled)
 from .engine import backward, grad, set_detect_anomaly, is_anomaly_enabled, detect_anomaly
 from .function import Function, FunctionCtx, once_differentiable
+from .serialization import save, load
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .creation import *            # noqa: F401,F403
 from . import creation as _creation
 from . import methods as _methods  # binds ops onto Tensor
