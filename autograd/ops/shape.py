@@ -1,10 +1,17 @@
-"""Broadcasting ops and device/dtype copies: the ops the engine itself relies on.
+"""Shape ops: broadcasting, reshaping, views, joining, splitting, device/dtype copies.
 
-``sum_to`` is the one place where broadcasting is undone in backward.
+``sum_to`` is the one place where broadcasting is undone in backward.  View ops
+(``view = True``) return arrays that share storage with their input, and their outputs
+share its version counter, as in PyTorch.  Each backward is written with tensor ops, and
+the ops come in adjoint pairs (permute/permute, split/cat, unbind/stack, narrow/pad,
+diagonal/diagonal-scatter), so every gradient differentiates again.
 """
+import warnings
+
+from ..backend import result_type
 from ..node import Op
 from ..tensor import Tensor, _make
-from ._util import prod
+from ._util import broadcast_error, normalize_dims, prod, wrap_dim
 
 
 def _broadcastable_to(shape, src_shape):
@@ -191,5 +198,753 @@ def expand_as(x, other):
     return broadcast_to(x, other._data.shape)
 
 
-FUNCTIONS = ['reshape', 'broadcast_to']
-METHODS = ['reshape', 'view', 'expand', 'expand_as', 'broadcast_to']
+
+def reshape_as(x, other):
+    return reshape(x, other._data.shape)
+
+
+def view_as(x, other):
+    return view(x, other._data.shape)
+
+
+def _zeros(shape, np_dtype, device):
+    return _make(device.xp.zeros(shape, np_dtype), device)
+
+
+def _fill_missing(grads, meta):
+    """Gradients of a multi-output op with zeros for the outputs that got none."""
+    dev = next(g for g in grads if g is not None)._device
+    return [_zeros(m[0], m[1], dev) if g is None else g for g, m in zip(grads, meta)]
+
+
+# ----------------------------------------------------------------------------- dim reordering
+
+class Permute(Op):
+    """Reorder dims: out.shape[i] = a.shape[dims[i]].  The adjoint is the inverse permutation."""
+    __slots__ = ('dims',)
+    view = True
+
+    def forward(self, xp, a, dims):
+        self.dims = dims
+        return a.transpose(dims)
+
+    def backward(self, g):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return Permute.apply(g, dims=tuple(inverse))
+
+
+def permute(input, *dims):
+    """``input`` with its dims reordered (a view): ``permute(x, (2, 0, 1))``, ``x.permute(2, 0, 1)``."""
+    dims = _shape_args(dims)
+    n = input._data.ndim
+    if len(dims) != n:
+        raise RuntimeError('permute(sparse_coo): number of dimensions in the tensor input does not '
+                           'match the length of the desired ordering of dimensions i.e. '
+                           f'input.dim() = {n} is not equal to len(dims) = {len(dims)}')
+    dims = tuple(wrap_dim(d, n) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError('permute(): duplicate dims are not allowed.')
+    return Permute.apply(input, dims=dims)
+
+
+def transpose(input, dim0, dim1):
+    """Swap dims ``dim0`` and ``dim1`` (a view)."""
+    n = input._data.ndim
+    d0, d1 = wrap_dim(dim0, n), wrap_dim(dim1, n)
+    dims = list(range(n))
+    if n:
+        dims[d0], dims[d1] = d1, d0
+    return Permute.apply(input, dims=tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    """Transpose a matrix; 0-d and 1-d tensors are returned as (views of) themselves."""
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f't() expects a tensor with <= 2 dimensions, but self is {n}D')
+    return transpose(input, 0, 1) if n == 2 else Permute.apply(input, dims=tuple(range(n)))
+
+
+def _T(self):
+    n = self._data.ndim
+    if n == 0:
+        warnings.warn('Tensor.T is deprecated on 0-D tensors. This function is the identity in '
+                      'these cases.', UserWarning, stacklevel=2)
+    elif n != 2:
+        warnings.warn('The use of `x.T` on tensors of dimension other than 2 to reverse their shape '
+                      'is deprecated and it will throw an error in a future release. Consider '
+                      '`x.mT` to transpose batches of matrices or `x.permute(*torch.arange(x.ndim '
+                      '- 1, -1, -1))` to reverse the dimensions of a tensor.', UserWarning,
+                      stacklevel=2)
+    return Permute.apply(self, dims=tuple(range(n - 1, -1, -1)))
+
+
+def _mT(self, name='mT'):
+    n = self._data.ndim
+    if n < 2:
+        raise RuntimeError(f'tensor.{name} is only supported on matrices or batches of matrices. '
+                           f'Got {n}-D tensor.')
+    return transpose(self, -2, -1)
+
+
+def _H(self):
+    """The conjugate transpose of a matrix: the transpose, as tensors here are real."""
+    n = self._data.ndim
+    if n != 2:
+        hint = ' For batches of matrices, consider using tensor.mH' if n > 2 else ''
+        raise RuntimeError(f'tensor.H is only supported on matrices (2-D tensors). Got {n}-D '
+                           f'tensor.{hint}')
+    return transpose(self, 0, 1)
+
+
+def _dim_list(dims):
+    return (dims,) if isinstance(dims, int) or hasattr(dims, '__index__') else tuple(dims)
+
+
+def movedim(input, source, destination):
+    """Move dims ``source`` to positions ``destination`` (ints or sequences); the others
+    keep their relative order (a view)."""
+    src, dst = _dim_list(source), _dim_list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f'movedim: Invalid source or destination dims: source ({list(src)} '
+                           f'dims) should contain the same number of dims as destination '
+                           f'({list(dst)} dims)')
+    n = input._data.ndim
+    src = [wrap_dim(d, n) for d in src]
+    dst = [wrap_dim(d, n) for d in dst]
+    for name, ds, given in (('source', src, source), ('destination', dst, destination)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f'movedim: repeated dim in `{name}` ({list(_dim_list(given))})')
+    order = [None] * n
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter([i for i in range(n) if i not in src])
+    return Permute.apply(input, dims=tuple(next(rest) if o is None else o for o in order))
+
+
+moveaxis = movedim
+
+
+# ----------------------------------------------------------------------------- size-1 dims, flatten
+
+class _Restride(Op):
+    """A new shape over the same elements that is always a view (inserting or removing
+    size-1 dims, splitting one dim).  The adjoint reshapes back."""
+    __slots__ = ('in_shape',)
+    view = True
+
+    def forward(self, xp, a, shape):
+        self.in_shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+
+class Squeeze(_Restride):
+    __slots__ = ()
+
+
+class Unsqueeze(_Restride):
+    __slots__ = ()
+
+
+class Unflatten(_Restride):
+    __slots__ = ()
+
+
+def squeeze(input, dim=None):
+    """Remove size-1 dims: all of them (``dim=None``) or those among ``dim`` (int or tuple)."""
+    shape = input._data.shape
+    dims = normalize_dims(dim, len(shape))
+    return Squeeze.apply(input, shape=tuple(s for i, s in enumerate(shape)
+                                            if not (i in dims and s == 1)))
+
+
+def unsqueeze(input, dim):
+    """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim])."""
+    shape = list(input._data.shape)
+    shape.insert(wrap_dim(dim, len(shape) + 1), 1)
+    return Unsqueeze.apply(input, shape=tuple(shape))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim..end_dim`` into one (a view when the layout allows)."""
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    s, e = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim')
+    if s == e:
+        return input
+    return Reshape.apply(input, shape=shape[:s] + (prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def ravel(input):
+    return reshape(input, (-1,))
+
+
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one entry may be -1), a view."""
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape))
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError('unflatten: sizes must be non-empty')
+    if sizes.count(-1) > 1:
+        raise RuntimeError('only one dimension can be inferred')
+    known = prod(s for s in sizes if s != -1)
+    n = shape[d]
+    if -1 in sizes and known and n % known == 0:
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+    if prod(sizes) != n or -1 in sizes:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size "
+                           f'of dim {dim} ({n}) in the input tensor')
+    return Unflatten.apply(input, shape=shape[:d] + sizes + shape[d + 1:])
+
+
+# ----------------------------------------------------------------------------- copies
+
+class Clone(Op):
+    """A copy with its own storage (C-contiguous); the gradient passes through unchanged."""
+    __slots__ = ()
+
+    def forward(self, xp, a):
+        return a.copy()
+
+    def backward(self, g):
+        return g
+
+
+def clone(input, *, memory_format=None):
+    return Clone.apply(input)
+
+
+def contiguous(input, memory_format=None):
+    """``input`` itself if it is C-contiguous, else a contiguous copy."""
+    if input._data.flags.c_contiguous:
+        return input
+    return Clone.apply(input)
+
+
+class Copy(Op):
+    """``self.copy_(src)``: ``src`` broadcast to self's shape and cast to self's dtype.  The
+    old value of self does not reach the result, so its gradient is zero."""
+    __slots__ = ('src_shape',)
+
+    def forward(self, xp, a, b):
+        self.src_shape = b.shape
+        if not _broadcastable_to(b.shape, a.shape):
+            try:
+                both = xp.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise broadcast_error('copy_', a, b) from None
+            raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast "
+                               f'shape {list(both)}')
+        out = xp.empty(a.shape, a.dtype)
+        xp.copyto(out, b, casting='unsafe')
+        return out
+
+    def backward(self, g):
+        ga = _zeros(g._data.shape, g._data.dtype, g._device) if self._next[0] is not None else None
+        return ga, sum_to(g, self.src_shape) if self._next[1] is not None else None
+
+
+def copy_(self, src, non_blocking=False):
+    """Write ``src`` (broadcast, cast, moved from its device) into ``self``; returns self."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
+                        f'{type(src).__name__}')
+    if src._device is not self._device:
+        src = to_copy(src, self._device)
+    return Copy.apply_(self, src)
+
+
+# ----------------------------------------------------------------------------- repeat, flip, roll
+
+class Repeat(Op):
+    """Tile ``a`` ``reps[i]`` times along dim i (leading reps add dims).  The adjoint sums
+    the copies: view g as (r0, s0, r1, s1, ...) and sum over the r axes."""
+    __slots__ = ('in_shape', 'reps')
+
+    def forward(self, xp, a, reps):
+        self.in_shape, self.reps = a.shape, reps
+        return xp.tile(a, reps)
+
+    def backward(self, g):
+        reps = self.reps
+        if not reps:
+            return g
+        shape = (1,) * (len(reps) - len(self.in_shape)) + self.in_shape
+        split = [n for pair in zip(reps, shape) for n in pair]
+        return g.reshape(split).sum(dim=tuple(range(0, 2 * len(reps), 2))).reshape(self.in_shape)
+
+
+def repeat(input, *sizes):
+    """``x.repeat(2, 3)``: tile along each dim (at least ``x.ndim`` sizes)."""
+    sizes = tuple(int(s) for s in _shape_args(sizes))
+    if len(sizes) < input._data.ndim:
+        raise RuntimeError('Number of dimensions of repeat dims can not be smaller than number of '
+                           'dimensions of tensor')
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f'Trying to create tensor with negative dimension {min(sizes)}: '
+                           f'{list(sizes)}')
+    return Repeat.apply(input, reps=sizes)
+
+
+def tile(input, dims):
+    """Like ``repeat``, but fewer ``dims`` than the tensor has are padded with leading 1s."""
+    dims = _dim_list(dims)
+    return repeat(input, (1,) * (input._data.ndim - len(dims)) + tuple(dims))
+
+
+class Flip(Op):
+    """Reverse the order of elements along ``dims`` (a copy, as in PyTorch); self-adjoint."""
+    __slots__ = ('dims',)
+
+    def forward(self, xp, a, dims):
+        self.dims = dims
+        return xp.flip(a, dims).copy() if dims else a.copy()
+
+    def backward(self, g):
+        return Flip.apply(g, dims=self.dims)
+
+
+def flip(input, *dims):
+    """``flip(x, (0, 1))`` or ``x.flip(0, 1)``."""
+    dims = _shape_args(dims)
+    return Flip.apply(input, dims=normalize_dims(dims, input._data.ndim))
+
+
+def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError('Input must be >= 2-d.')
+    return Flip.apply(input, dims=(1,))
+
+
+def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError('Input must be >= 1-d.')
+    return Flip.apply(input, dims=(0,))
+
+
+class Roll(Op):
+    """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor when
+    ``dims`` is None); the adjoint shifts back."""
+    __slots__ = ('shifts', 'dims')
+
+    def forward(self, xp, a, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+        if a.ndim == 0:
+            return a.copy()
+        return xp.roll(a, shifts[0] if dims is None else shifts, axis=dims)
+
+    def backward(self, g):
+        return Roll.apply(g, shifts=tuple(-s for s in self.shifts), dims=self.dims)
+
+
+def roll(input, shifts, dims=None):
+    """Roll by ``shifts`` (int or tuple) along ``dims`` (int, tuple or None: flattened)."""
+    shifts = tuple(int(s) for s in _dim_list(shifts))
+    n = input._data.ndim
+    if dims is not None:
+        dims = tuple(wrap_dim(d, n) for d in _dim_list(dims))
+    if (dims is None and len(shifts) != 1) or (dims is not None and len(shifts) != len(dims)):
+        raise RuntimeError(f'shifts and dimensions must align. shifts: {len(shifts)}, dims:'
+                           f'{0 if dims is None else len(dims)}')
+    return Roll.apply(input, shifts=shifts, dims=dims if n else None)
+
+
+# ----------------------------------------------------------------------------- triangles, diagonals
+
+class Tril(Op):
+    """Zero the elements above diagonal ``diagonal`` of the last two dims (a linear mask,
+    so the adjoint applies the same mask)."""
+    __slots__ = ('diagonal',)
+
+    def forward(self, xp, a, diagonal=0):
+        self.diagonal = diagonal
+        return xp.tril(a, diagonal)
+
+    def backward(self, g):
+        return type(self).apply(g, diagonal=self.diagonal)
+
+
+class Triu(Tril):
+    """Zero the elements below diagonal ``diagonal`` of the last two dims."""
+    __slots__ = ()
+
+    def forward(self, xp, a, diagonal=0):
+        self.diagonal = diagonal
+        return xp.triu(a, diagonal)
+
+
+def _triangle(cls, name):
+    def fn(input, diagonal=0):
+        if input._data.ndim < 2:
+            raise RuntimeError(f'{name}: input tensor must have at least 2 dimensions')
+        return cls.apply(input, diagonal=int(diagonal))
+
+    def fn_(input, diagonal=0):
+        if input._data.ndim < 2:
+            raise RuntimeError(f'{name}: input tensor must have at least 2 dimensions')
+        return cls.apply_(input, diagonal=int(diagonal))
+    fn.__name__, fn_.__name__ = name, name + '_'
+    fn.__doc__ = f'``{name}(x, diagonal=0)`` over the last two dims of ``x`` (..., m, n).'
+    return fn, fn_
+
+
+tril, tril_ = _triangle(Tril, 'tril')
+triu, triu_ = _triangle(Triu, 'triu')
+
+
+def _writable_diagonal(a, offset, dim1, dim2):
+    """The diagonal view of ``a``; NumPy marks it read-only, PyTorch's is writable."""
+    d = a.diagonal(offset, dim1, dim2)
+    if not getattr(d.flags, 'writeable', True) and a.flags.writeable:
+        d.flags.writeable = True
+    return d
+
+
+class Diagonal(Op):
+    """The elements a[..., i, ..., i + offset, ...] of dims (dim1, dim2), as a new last dim
+    (a view).  The adjoint writes g onto the diagonal of zeros."""
+    __slots__ = ('in_shape', 'offset', 'dim1', 'dim2')
+    view = True
+
+    def forward(self, xp, a, offset, dim1, dim2):
+        self.in_shape, self.offset, self.dim1, self.dim2 = a.shape, offset, dim1, dim2
+        return _writable_diagonal(a, offset, dim1, dim2)
+
+    def backward(self, g):
+        return DiagonalScatter.apply(g, shape=self.in_shape, offset=self.offset, dim1=self.dim1,
+                                     dim2=self.dim2)
+
+
+class DiagonalScatter(Op):
+    """Zeros of ``shape`` with ``g``'s last dim on the diagonal (dim1, dim2, offset): the
+    adjoint of ``Diagonal`` and the forward of ``diag_embed``."""
+    __slots__ = ('offset', 'dim1', 'dim2')
+
+    def forward(self, xp, g, shape, offset, dim1, dim2):
+        self.offset, self.dim1, self.dim2 = offset, dim1, dim2
+        out = xp.zeros(shape, g.dtype)
+        _writable_diagonal(out, offset, dim1, dim2)[...] = g
+        return out
+
+    def backward(self, gg):
+        return Diagonal.apply(gg, offset=self.offset, dim1=self.dim1, dim2=self.dim2)
+
+
+def _diag_dims(n, dim1, dim2):
+    d1, d2 = wrap_dim(dim1, n), wrap_dim(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f'diagonal dimensions cannot be identical {dim1}, {dim2}')
+    return d1, d2
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of dims (dim1, dim2) shifted by ``offset`` (> 0: above), appended as the
+    last dim: shape (..., min-length).  A view."""
+    d1, d2 = _diag_dims(input._data.ndim, dim1, dim2)
+    return Diagonal.apply(input, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices whose diagonal (dim1, dim2, offset) holds the last dim of ``input``:
+    (..., n) -> shape with two dims of size n + |offset|."""
+    n = input._data.ndim + 1
+    d1, d2 = _diag_dims(n, dim1, dim2)
+    m = input._data.shape[-1] + abs(int(offset))
+    rest = iter(input._data.shape[:-1])
+    shape = tuple(m if i in (d1, d2) else next(rest) for i in range(n))
+    return DiagonalScatter.apply(input, shape=shape, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def diag(input, diagonal=0):
+    """A vector (n,) -> the square matrix with it on diagonal ``diagonal``; a matrix -> its
+    diagonal (a copy)."""
+    n = input._data.ndim
+    if n == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if n == 2:
+        return Clone.apply(Diagonal.apply(input, offset=int(diagonal), dim1=0, dim2=1))
+    raise RuntimeError(f'diag(): Supports 1D or 2D tensors. Got {n}D')
+
+
+# ----------------------------------------------------------------------------- joining
+
+def _joined_dtype(arrays):
+    """PyTorch's promotion over all inputs (cat/stack promote like elementwise ops)."""
+    dt = result_type(*arrays).np
+    return [a if a.dtype == dt else a.astype(dt) for a in arrays]
+
+
+class Cat(Op):
+    """Concatenate along ``dim``; the adjoint splits g back into the inputs' sizes."""
+    __slots__ = ('dim', 'sizes')
+
+    def forward(self, xp, *arrays, dim):
+        # PyTorch still skips 1-d empty tensors of shape (0,) whatever the other shapes
+        kept = [a for a in arrays if a.shape != (0,)]
+        ref = kept[0] if kept else arrays[0]
+        d = wrap_dim(dim, ref.ndim)
+        for i, a in enumerate(arrays):
+            if a.ndim == 0:
+                raise RuntimeError(f'zero-dimensional tensor (at position {i}) cannot be '
+                                   'concatenated')
+        for i, a in enumerate(arrays):
+            if a.shape == (0,):
+                continue
+            if a.ndim != ref.ndim:
+                raise RuntimeError(f'Tensors must have same number of dimensions: got {ref.ndim} '
+                                   f'and {a.ndim}')
+            for j, (s, r) in enumerate(zip(a.shape, ref.shape)):
+                if j != d and s != r:
+                    raise RuntimeError(
+                        f'cat(): Sizes of tensors must match except in dimension {d}. Expected '
+                        f'size {r} but got size {s} for tensor number {i} in the list (shapes '
+                        f'{list(ref.shape)} and {list(a.shape)}).')
+        self.dim = d
+        self.sizes = tuple(None if a.shape == (0,) and kept else a.shape[d] for a in arrays)
+        joined = _joined_dtype(arrays)
+        return xp.concatenate([a for a in joined if not (a.shape == (0,) and kept)], axis=d)
+
+    def backward(self, g):
+        sizes = [s for s in self.sizes if s is not None]
+        pieces = iter(Split.apply(g, sizes=tuple(sizes), dim=self.dim))
+        return tuple(_zeros((0,), g._data.dtype, g._device) if s is None else next(pieces)
+                     for s in self.sizes)
+
+
+def _tensor_list(tensors, op):
+    tensors = list(tensors)
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f'{op}(): argument \'tensors\' must be tuple of Tensors, but found '
+                            f'element of type {type(x).__name__} at pos {i}')
+    return tensors
+
+
+def cat(tensors, dim=0):
+    """Concatenate tensors of equal shape except along ``dim``; dtypes promote."""
+    tensors = _tensor_list(tensors, 'cat')
+    if not tensors:
+        raise ValueError('torch.cat(): expected a non-empty list of Tensors')
+    return Cat.apply(*tensors, dim=dim)
+
+
+concat = cat
+
+
+def concatenate(tensors, axis=0):
+    return cat(tensors, axis)
+
+
+class Stack(Op):
+    """Join equal-shape tensors along a new dim ``dim``; the adjoint unbinds g."""
+    __slots__ = ('dim',)
+
+    def forward(self, xp, *arrays, dim):
+        ref = arrays[0].shape
+        for i, a in enumerate(arrays):
+            if a.shape != ref:
+                raise RuntimeError(f'stack expects each tensor to be equal size, but got '
+                                   f'{list(ref)} at entry 0 and {list(a.shape)} at entry {i}')
+        self.dim = dim
+        return xp.stack(_joined_dtype(arrays), axis=dim)
+
+    def backward(self, g):
+        return Unbind.apply(g, dim=self.dim)
+
+
+def stack(tensors, dim=0):
+    """Stack tensors of equal shape (...) along a new dim: n tensors -> (..., n, ...)."""
+    tensors = _tensor_list(tensors, 'stack')
+    if not tensors:
+        raise RuntimeError('stack expects a non-empty TensorList')
+    return Stack.apply(*tensors, dim=wrap_dim(dim, tensors[0]._data.ndim + 1))
+
+
+def hstack(tensors):
+    """Concatenate along dim 1 (dim 0 for 1-d tensors); 0-d tensors count as 1-d."""
+    tensors = [x.reshape(1) if x._data.ndim == 0 else x for x in _tensor_list(tensors, 'hstack')]
+    if not tensors:
+        raise RuntimeError('hstack expects a non-empty TensorList')
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Concatenate along dim 0 after making every tensor at least 2-d ((n,) -> (1, n))."""
+    tensors = [x.reshape(1, -1) if x._data.ndim < 2 else x
+               for x in _tensor_list(tensors, 'vstack')]
+    if not tensors:
+        raise RuntimeError('vstack expects a non-empty TensorList')
+    return cat(tensors, 0)
+
+
+row_stack = vstack
+
+
+# ----------------------------------------------------------------------------- splitting (views)
+
+class Narrow(Op):
+    """Elements ``start .. start+length`` of dim ``dim`` (a view); the adjoint pads g with
+    zeros back to the input's shape."""
+    __slots__ = ('in_shape', 'dim', 'start')
+    view = True
+
+    def forward(self, xp, a, dim, start, length):
+        self.in_shape, self.dim, self.start = a.shape, dim, start
+        return a[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def backward(self, g):
+        return NarrowScatter.apply(g, shape=self.in_shape, dim=self.dim, start=self.start)
+
+
+class NarrowScatter(Op):
+    """Zeros of ``shape`` with ``g`` written at ``start`` along ``dim``: the adjoint of Narrow."""
+    __slots__ = ('dim', 'start', 'length')
+
+    def forward(self, xp, g, shape, dim, start):
+        self.dim, self.start, self.length = dim, start, g.shape[dim]
+        out = xp.zeros(shape, g.dtype)
+        out[(slice(None),) * dim + (slice(start, start + self.length),)] = g
+        return out
+
+    def backward(self, gg):
+        return Narrow.apply(gg, dim=self.dim, start=self.start, length=self.length)
+
+
+def narrow(input, dim, start, length):
+    """``length`` elements of dim ``dim`` from ``start`` (negative counts from the end)."""
+    if input._data.ndim == 0:
+        raise RuntimeError('narrow() cannot be applied to a 0-dim tensor.')
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    start, length = int(start), int(length)
+    if not -n <= start <= n:
+        raise IndexError(f'start out of range (expected to be in range of [{-n}, {n}], but got '
+                         f'{start})')
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError('narrow(): length must be non-negative.')
+    if start + length > n:
+        raise RuntimeError(f'start ({start}) + length ({length}) exceeds dimension size ({n}).')
+    return Narrow.apply(input, dim=d, start=start, length=length)
+
+
+class Split(Op):
+    """Consecutive pieces of ``sizes`` along ``dim`` (views, one output each); the adjoint
+    concatenates the pieces' gradients (zeros for pieces that got none)."""
+    __slots__ = ('dim',)
+    view = True
+
+    def forward(self, xp, a, sizes, dim):
+        self.dim = dim
+        outs, start = [], 0
+        for s in sizes:
+            outs.append(a[(slice(None),) * dim + (slice(start, start + s),)])
+            start += s
+        return tuple(outs)
+
+    def backward(self, *grads):
+        return Cat.apply(*_fill_missing(grads, self._meta), dim=self.dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
+    if tensor._data.ndim == 0:
+        raise RuntimeError('split expects at least a 1-dimensional tensor')
+    d = wrap_dim(dim, tensor._data.ndim)
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = tuple(int(s) for s in split_size_or_sections)
+        if any(s < 0 for s in sizes):
+            raise RuntimeError('split_with_sizes expects split_sizes have only non-negative '
+                               f'entries, but got split_sizes={list(sizes)}')
+        if sum(sizes) != n:
+            raise RuntimeError(f'split_with_sizes expects split_sizes to sum exactly to {n} (input '
+                               f"tensor's size at dimension {d}), but got split_sizes={list(sizes)}")
+    else:
+        size = int(split_size_or_sections)
+        if size < 0:
+            raise RuntimeError(f'split expects split_size be non-negative, but got split_size={size}')
+        if size == 0 and n != 0:
+            raise RuntimeError('split_size can only be 0 if dimension size is 0, but got dimension '
+                               f'size of {n}')
+        if n == 0:
+            sizes = (0,)
+        else:
+            sizes = (size,) * (n // size) + ((n % size,) if n % size else ())
+    return Split.apply(tensor, sizes=sizes, dim=d)
+
+
+def chunk(input, chunks, dim=0):
+    """At most ``chunks`` pieces of ceil(size / chunks) along ``dim``."""
+    if input._data.ndim == 0:
+        raise RuntimeError('chunk expects at least a 1-dimensional tensor')
+    if chunks <= 0:
+        raise RuntimeError(f'chunk expects `chunks` to be greater than 0, got: {chunks}')
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if n == 0:
+        return Split.apply(input, sizes=(0,) * chunks, dim=d)
+    return split(input, -(-n // chunks), d)
+
+
+class Unbind(Op):
+    """The slices along ``dim`` (views, one output each); the adjoint stacks their gradients."""
+    __slots__ = ('dim',)
+    view = True
+
+    def forward(self, xp, a, dim):
+        self.dim = dim
+        lead = (slice(None),) * dim
+        return tuple(a[lead + (i,)] for i in range(a.shape[dim]))
+
+    def backward(self, *grads):
+        return Stack.apply(*_fill_missing(grads, self._meta), dim=self.dim)
+
+
+def unbind(input, dim=0):
+    """The tuple of slices along ``dim``: (n, ...) -> n tensors of shape (...)."""
+    if input._data.ndim == 0:
+        raise IndexError(f'Dimension specified as {dim} but tensor has no dimensions')
+    return Unbind.apply(input, dim=wrap_dim(dim, input._data.ndim))
+
+
+def _iter(self):
+    """Iterate over dim 0 (the slices of ``unbind(0)``)."""
+    if self._data.ndim == 0:
+        raise TypeError('iteration over a 0-d tensor')
+    return iter(unbind(self, 0))
+
+
+FUNCTIONS = [
+    'reshape', 'broadcast_to', 'permute', 'transpose', 'swapaxes', 'swapdims', 't', 'movedim',
+    'moveaxis', 'squeeze', 'unsqueeze', 'flatten', 'ravel', 'unflatten', 'clone', 'tile', 'flip',
+    'fliplr', 'flipud', 'roll', 'tril', 'triu', 'diagonal', 'diag_embed', 'diag', 'cat', 'concat',
+    'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'narrow', 'split', 'chunk', 'unbind',
+]
+METHODS = [
+    'reshape', 'reshape_as', 'view', 'view_as', 'expand', 'expand_as', 'broadcast_to', 'permute',
+    'transpose', 'swapaxes', 'swapdims', 't', 'movedim', 'moveaxis', 'squeeze', 'unsqueeze',
+    'flatten', 'ravel', 'unflatten', 'clone', 'contiguous', 'copy_', 'repeat', 'tile', 'flip',
+    'fliplr', 'flipud', 'roll', 'tril', 'triu', 'tril_', 'triu_', 'diagonal', 'diag_embed',
+    'diag', 'narrow', 'split', 'chunk', 'unbind',
+]
+OPERATORS = {
+    '__iter__': _iter,
+    'T': property(_T),
+    'mT': property(_mT),
+    'H': property(_H),
+    'mH': property(lambda self: _mT(self, 'mH')),
+}
