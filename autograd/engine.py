@@ -7,6 +7,9 @@ node runs once and the whole sweep is linear in the number of edges.  Node creat
 order (``_seq``) is a topological order, so one sort gives the schedule; the traversal
 that finds the nodes is iterative, so graph depth is not limited by Python's stack.
 """
+import operator
+import sys
+
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RetainGradHook, edge_of
 from .tensor import Tensor, _make
@@ -15,8 +18,8 @@ __all__ = ['backward', 'grad', 'set_detect_anomaly', 'is_anomaly_enabled', 'dete
            'topological_order']
 
 
-def _seq(node):
-    return node._seq
+_seq = operator.attrgetter('_seq')
+_refcount = sys.getrefcount
 
 
 def topological_order(roots):
@@ -139,10 +142,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-def _add(a, b):
-    return a + b
-
-
 def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumulate,
              n_results=0):
     """The reverse sweep.  ``targets`` (node -> [(output_nr, key)]) restricts the work to
@@ -158,15 +157,15 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     anomaly = _grad_state.anomaly
     prev = _grad_state.enabled
     _grad_state.enabled = create_graph
+    pop = buffers.pop
     try:
         for node in order:
-            g = buffers.pop(node, None)
+            g = pop(node, None)
             if g is None:
                 continue
             multi = g.__class__ is list
-            hooks = getattr(node, '_pre_hooks', None)
-            if hooks:
-                g = _run_pre_hooks(hooks, g, multi)
+            if node._pre_hooks:
+                g = _run_pre_hooks(node._pre_hooks, g, multi)
             if node.__class__ is AccumulateGrad:
                 if targets is None:
                     _accumulate_leaf(node, g, create_graph)
@@ -183,7 +182,8 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
             if anomaly:
                 _check_nan(node, grads)
             if not retain_graph:
-                node._release()
+                node._saved = None          # release what backward needed
+                node._out = None
             nexts = node._next
             if len(grads) != len(nexts):
                 raise RuntimeError(f'function {node.name()} returned an incorrect number of '
@@ -195,11 +195,42 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 if gi is None:
                     continue
                 nxt, nr = e
-                gi = _validate(node, i, gi, nxt, nr)
-                _accumulate_into(buffers, nxt, nr, gi)
+                meta = nxt._meta
+                m = meta[nr]
+                try:
+                    ok = gi._data.shape == m[0] and gi._data.dtype is m[1] and gi._device is m[2]
+                except AttributeError:
+                    ok = False
+                if not ok:
+                    gi = _validate(node, i, gi, m)
+                # S(i) = sum over uses j of S(j) dj/di: add this use's contribution
+                if len(meta) == 1:
+                    old = buffers.get(nxt)
+                    if old is None:
+                        buffers[nxt] = gi
+                    elif create_graph or not _add_in_place(old, gi):
+                        buffers[nxt] = old + gi
+                else:
+                    _accumulate_into(buffers, nxt, nr, gi)
     finally:
         _grad_state.enabled = prev
     return results
+
+
+def _add_in_place(old, g):
+    """``old += g`` when nothing but the sweep's buffer can see ``old`` (no graph recorded).
+
+    Reference counts tell: ``old`` is held by the buffer dict, the caller's local, this
+    function's argument and getrefcount's; its array by ``old``, the local ``data`` and
+    getrefcount's argument.  A view, a read-only array, or any other holder (a hook, the
+    user, a second edge) means a fresh sum instead.
+    """
+    data = old._data
+    if _refcount(old) > 4 or _refcount(data) > 3 or data.base is not None or \
+            not data.flags.writeable or data.dtype != g._data.dtype:
+        return False
+    data += g._data
+    return True
 
 
 def _prune(order, targets):
@@ -222,7 +253,7 @@ def _prune(order, targets):
 
 def _accumulate_into(buffers, node, nr, g):
     meta = node._meta
-    if meta is None or len(meta) == 1:
+    if len(meta) == 1:
         prev = buffers.get(node)
         buffers[node] = g if prev is None else prev + g
         return
@@ -257,19 +288,15 @@ def _run_pre_hooks(hooks, g, multi):
     return g
 
 
-def _validate(node, i, g, nxt, nr):
-    """Check a gradient against the tensor it is for; undo a leftover broadcast."""
+def _validate(node, i, g, meta):
+    """Check a gradient against the tensor it is for; undo a leftover broadcast, cast dtype."""
     if not isinstance(g, Tensor):
         raise TypeError(f'function {node.name()} returned a gradient of type '
                         f'{type(g).__name__} at index {i}, expected a Tensor')
-    meta = nxt._meta
-    if meta is None:
-        leaf = nxt._leaf()
-        if leaf is None:
-            return g
-        shape, dtype, dev = leaf._data.shape, leaf._data.dtype, leaf._device
-    else:
-        (shape, dtype), dev = meta[nr], None
+    shape, dtype, dev = meta
+    if g._device is not dev:
+        raise RuntimeError(f'Function {node.name()} returned an invalid gradient at index {i} - '
+                           f'expected device {dev} but got {g._device}')
     data = g._data
     if data.shape != shape:
         from .ops.shape import sum_to, _broadcastable_to
@@ -278,11 +305,9 @@ def _validate(node, i, g, nxt, nr):
                                f'- got {list(data.shape)} but expected shape compatible with '
                                f'{list(shape)}')
         g = sum_to(g, shape)
-    if dev is not None and g._device is not dev:
-        raise RuntimeError(f'Function {node.name()} returned an invalid gradient at index {i} - '
-                           f'expected device {dev} but got {g._device}')
-    if g._data.dtype is not dtype and g._data.dtype != dtype:
-        g = g.to(dtype=dtype)
+    if g._data.dtype != dtype:
+        from .backend import from_numpy_dtype
+        g = g.to(dtype=from_numpy_dtype(dtype))
     return g
 
 

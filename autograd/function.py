@@ -88,7 +88,7 @@ class BackwardFunction(Node, FunctionCtx):
 
 
 def _zeros_like_meta(meta, dev):
-    shape, dtype = meta
+    shape, dtype, dev = meta
     return _make(dev.xp.zeros(shape, dtype=dtype), dev)
 
 
@@ -118,6 +118,7 @@ class Function:
         ctx._saved = ()
         ctx._versions = ()
         ctx._out = None
+        ctx._pre_hooks = None
         tensors = [a for a in args if isinstance(a, Tensor)]
         dev = tensors[0]._device if tensors else None
         for t in tensors:
@@ -150,8 +151,8 @@ class Function:
             ctx._next = tuple(edge_of(a) if isinstance(a, Tensor) else None for a in args)
             ctx._seq = _next_seq()
             ctx._dev = dev
-            ctx._meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else
-                              ((), None) for o in new_outs)
+            ctx._meta = tuple((o._data.shape, o._data.dtype, o._device) if isinstance(o, Tensor)
+                              else ((), None, dev) for o in new_outs)
             if _grad_state.anomaly:
                 import traceback
                 ctx._trace = ''.join(traceback.format_stack()[:-1])

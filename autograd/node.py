@@ -62,7 +62,7 @@ class Node:
         return tuple(e if e is not None else (None, 0) for e in self._next)
 
     def _add_pre_hook(self, output_nr, hook):
-        hooks = getattr(self, '_pre_hooks', None)
+        hooks = self._pre_hooks
         if hooks is None:
             hooks = self._pre_hooks = {}
         return RemovableHandle(hooks.setdefault(output_nr, {}), hook)
@@ -80,19 +80,15 @@ class Node:
         out = self._out
         if out is None:
             return saved
-        data, vc, v, nr = out
+        data, dev, vc, v, nr = out
         if vc[0] != v:
-            raise RuntimeError(_modified_msg(self, _make(data, None), v, vc[0], nr))
-        t = _make(data, self._device_of_saved())
+            raise RuntimeError(_modified_msg(self, _make(data, dev), v, vc[0], nr))
+        t = _make(data, dev)
         t._vc = vc
         t.grad_fn = self
         t._output_nr = nr
         t._requires_grad = True
         return saved + (t,)
-
-    def _device_of_saved(self):
-        from .backend import device_of_array
-        return device_of_array(self._out[0])
 
     def _release(self):
         """Drop saved values after backward (unless retain_graph)."""
@@ -129,6 +125,23 @@ def edge_of(t):
     return None
 
 
+def _edge(x):
+    """``edge_of`` for any op argument (None for numbers)."""
+    if x.__class__ is Tensor or isinstance(x, Tensor):
+        fn = x.grad_fn
+        if fn is not None:
+            return (fn, x._output_nr)
+        if x._requires_grad:
+            return edge_of(x)
+    return None
+
+
+def _version(x):
+    if x.__class__ is Tensor or isinstance(x, Tensor):
+        return x._vc[0]
+    return None
+
+
 class Op(Node):
     """A primitive differentiable op.
 
@@ -146,55 +159,101 @@ class Op(Node):
     #                          'maybe': only when the array library returned a view
     transfers = False        # the output lives on params['device'] (device copies)
 
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls._special = bool(cls.view or cls.transfers)
+
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on tensors (and Python numbers); record a node if grad is needed."""
-        dev = None
-        needs = False
-        arrays = []
-        for x in inputs:
-            if isinstance(x, Tensor):
-                if dev is None:
-                    dev = x._device
-                elif x._device is not dev:
-                    raise _device_error(cls.__name__.lower(), dev, x._device)
-                arrays.append(x._data)
-                if x._requires_grad:
-                    needs = True
+        # The per-op cost of the whole engine is spent here: unary and binary calls take
+        # straight-line paths; everything else the general loop.
+        n = len(inputs)
+        if n == 1:
+            x = inputs[0]
+            dev = x._device
+            needs = x._requires_grad
+            node = _new(cls)
+            out = node.forward(dev.xp, x._data, **params)
+        elif n == 2:
+            a, b = inputs
+            if a.__class__ is Tensor or isinstance(a, Tensor):
+                dev = a._device
+                needs = a._requires_grad
+                xa = a._data
+                if b.__class__ is Tensor or isinstance(b, Tensor):
+                    if b._device is not dev:
+                        raise _device_error(cls.__name__.lower(), dev, b._device)
+                    xb = b._data
+                    needs = needs or b._requires_grad
+                else:
+                    xb = b
             else:
-                arrays.append(x)
-        node = _new(cls)
-        out = node.forward(dev.xp, *arrays, **params)
+                dev = b._device
+                needs = b._requires_grad
+                xa, xb = a, b._data
+            node = _new(cls)
+            out = node.forward(dev.xp, xa, xb, **params)
+        else:
+            dev = None
+            needs = False
+            arrays = []
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    if dev is None:
+                        dev = x._device
+                    elif x._device is not dev:
+                        raise _device_error(cls.__name__.lower(), dev, x._device)
+                    arrays.append(x._data)
+                    if x._requires_grad:
+                        needs = True
+                else:
+                    arrays.append(x)
+            node = _new(cls)
+            out = node.forward(dev.xp, *arrays, **params)
         if out.__class__ is tuple:
             return node._wrap_many(out, inputs, dev, needs, params)
-        if cls.transfers:
+        if cls._special and cls.transfers:
             dev = params['device'] or dev
         if out.__class__ is not dev.array_type:
             out = dev.xp.asarray(out)
-        t = _make(out, dev)
-        if cls.view and (cls.view is True or dev.xp.may_share_memory(out, arrays[0])):
+        t = _new(Tensor)
+        t._data = out
+        t._device = dev
+        t.grad = None
+        t._vc = [0]
+        if cls._special and cls.view and (
+                cls.view is True or dev.xp.may_share_memory(out, inputs[0]._data)):
             t._vc = inputs[0]._vc
             t._view_src = (inputs[0], cls, params, None)
         if needs and _grad_state.enabled and cls.differentiable and out.dtype.kind == 'f':
             node._record(inputs)
-            node._meta = ((out.shape, out.dtype),)
+            node._meta = ((out.shape, out.dtype, dev),)
             t._requires_grad = True
             t.grad_fn = node
             t._output_nr = 0
             if cls.save_output:
-                node._out = (out, t._vc, t._vc[0], 0)
+                node._out = (out, dev, t._vc, t._vc[0], 0)
+        else:
+            t._requires_grad = False
+            t.grad_fn = None
         return t
 
     def _record(self, inputs):
-        self._next = tuple([edge_of(x) if isinstance(x, Tensor) else None for x in inputs])
-        self._seq = _next_seq()      # after edge_of, which may create leaf accumulators
+        self._next = tuple([_edge(x) for x in inputs])
+        self._seq = _next_seq()      # after _edge, which may create leaf accumulators
         save = self.save
         if save:
-            saved = self._saved = tuple([inputs[i] for i in save])
-            self._versions = tuple([t._vc[0] if isinstance(t, Tensor) else None for t in saved])
+            if len(save) == len(inputs):
+                saved = inputs
+            else:
+                saved = tuple([inputs[i] for i in save])
+            self._saved = saved
+            self._versions = tuple([_version(t) for t in saved])
         else:
             self._saved = self._versions = ()
         self._out = None
+        self._pre_hooks = None
         if _grad_state.anomaly:
             self._trace = ''.join(traceback.format_stack()[:-3])
 
@@ -211,7 +270,7 @@ class Op(Node):
         nondiff = getattr(cls, 'nondiff_outputs', ())
         if needs and _grad_state.enabled and cls.differentiable:
             self._record(inputs)
-            self._meta = tuple([(o.shape, o.dtype) for o in outs])
+            self._meta = tuple([(o.shape, o.dtype, dev) for o in outs])
             for i, (t, o) in enumerate(zip(ts, outs)):
                 if i not in nondiff and o.dtype.kind == 'f':
                     t._requires_grad = True
@@ -263,7 +322,7 @@ class Op(Node):
                 target._output_nr = 0
                 target._requires_grad = True
                 if node._out is not None:
-                    node._out = (data, target._vc, target._vc[0], 0)
+                    node._out = (data, target._device, target._vc, target._vc[0], 0)
         return target
 
 
@@ -294,7 +353,8 @@ class AccumulateGrad(Node):
         self._next = ()
         self._saved = self._versions = ()
         self._out = None
-        self._meta = None
+        self._pre_hooks = None
+        self._meta = ((leaf._data.shape, leaf._data.dtype, leaf._device),)
 
     def name(self):
         return 'AccumulateGrad'

@@ -206,9 +206,8 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``autograd.backward``)."""
-        from .engine import backward
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                 inputs=inputs)
+        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
+                         create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ conversion
     def item(self):
@@ -354,6 +353,9 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+from . import engine as _engine  # noqa: E402  (the engine imports Tensor from this module)
 
 
 def _wrap_dim(dim, ndim):

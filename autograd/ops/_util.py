@@ -4,11 +4,18 @@ import math
 from ..backend import get_default_dtype, result_type
 
 
+_NUMBER = (float, int)
+
+
 def promote(a, b):
     """Cast array operands to the PyTorch result dtype of ``a op b`` (numbers stay numbers)."""
     da = getattr(a, 'dtype', None)
     db = getattr(b, 'dtype', None)
     if da is not None and da is db:
+        return a, b
+    # a Python number next to a float array takes the array's dtype (so does NumPy)
+    if (b.__class__ in _NUMBER and da is not None and da.kind == 'f') or \
+            (a.__class__ in _NUMBER and db is not None and db.kind == 'f'):
         return a, b
     dt = result_type(a, b).np
     if da is not None and da != dt:

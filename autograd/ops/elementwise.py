@@ -1,21 +1,14 @@
 """Elementwise ops: forward on arrays, backward with tensor ops (so it differentiates again).
 
-Binary ops broadcast; their backward undoes the broadcast with ``sum_to``.  A Python
-number may stand in for either operand; it gets no gradient.
+Binary ops broadcast; their backward returns gradients of the broadcast shape, which the
+engine sums back to each input's shape.  A Python number may stand in for either operand;
+it gets no gradient.
 """
 import math
 
 from ..node import Op
 from ..tensor import Tensor
-from ._util import binary, promote, to_float
-from .shape import sum_to
-
-
-def _unbroadcast(g, x):
-    """The gradient for operand ``x`` of a broadcasting op (None for numbers)."""
-    if x.__class__ is Tensor or isinstance(x, Tensor):
-        return sum_to(g, x._data.shape)
-    return None
+from ._util import binary, broadcast_error, promote, to_float
 
 
 def _needs(node, i):
@@ -24,47 +17,54 @@ def _needs(node, i):
 
 # ----------------------------------------------------------------------------- arithmetic
 
+# Binary ops return gradients of the broadcast shape; the engine sums each back to its
+# input's shape (engine._validate -> sum_to), the one place broadcasting is undone.
+
 class Add(Op):
-    __slots__ = ('alpha', 'sa', 'sb')
+    __slots__ = ('alpha',)
 
     def forward(self, xp, a, b, alpha=1):
-        self.sa = getattr(a, 'shape', None)
-        self.sb = getattr(b, 'shape', None)
-        a, b = promote(a, b)
+        if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
+            a, b = promote(a, b)
         self.alpha = alpha
         if alpha != 1:
             b = b * alpha
-        return binary(xp.add, a, b, 'add')
+        try:
+            return xp.add(a, b)
+        except ValueError:
+            raise broadcast_error('add', a, b) from None
 
     def backward(self, g):
-        na, nb = self._next
-        return (sum_to(g, self.sa) if na is not None else None,
-                sum_to(g if self.alpha == 1 else g * self.alpha, self.sb)
-                if nb is not None else None)
+        return g, (g if self.alpha == 1 else g * self.alpha)
 
 
 class Sub(Op):
-    __slots__ = ('alpha', 'sa', 'sb')
+    __slots__ = ('alpha',)
 
     def forward(self, xp, a, b, alpha=1):
-        self.sa = getattr(a, 'shape', None)
-        self.sb = getattr(b, 'shape', None)
-        if a.__class__ is bool or b.__class__ is bool or \
-                getattr(a, 'dtype', None) == bool or getattr(b, 'dtype', None) == bool:
-            raise RuntimeError('Subtraction, the `-` operator, with a bool tensor is not '
-                               'supported. If you are trying to invert a mask, use the `~` or '
-                               '`logical_not()` operator instead.')
-        a, b = promote(a, b)
+        if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
+            _no_bool_sub(a, b)
+            a, b = promote(a, b)
+        elif a.dtype.kind == 'b':
+            _no_bool_sub(a, b)
         self.alpha = alpha
         if alpha != 1:
             b = b * alpha
-        return binary(xp.subtract, a, b, 'sub')
+        try:
+            return xp.subtract(a, b)
+        except ValueError:
+            raise broadcast_error('sub', a, b) from None
 
     def backward(self, g):
-        na, nb = self._next
-        return (sum_to(g, self.sa) if na is not None else None,
-                sum_to(-g if self.alpha == 1 else g * -self.alpha, self.sb)
-                if nb is not None else None)
+        return g, (-g if self.alpha == 1 else g * -self.alpha)
+
+
+def _no_bool_sub(a, b):
+    if a.__class__ is bool or b.__class__ is bool or \
+            getattr(a, 'dtype', None) == bool or getattr(b, 'dtype', None) == bool:
+        raise RuntimeError('Subtraction, the `-` operator, with a bool tensor is not '
+                           'supported. If you are trying to invert a mask, use the `~` or '
+                           '`logical_not()` operator instead.')
 
 
 class Mul(Op):
@@ -72,13 +72,18 @@ class Mul(Op):
     save = (0, 1)
 
     def forward(self, xp, a, b):
-        a, b = promote(a, b)
-        return binary(xp.multiply, a, b, 'mul')
+        if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        try:
+            return xp.multiply(a, b)
+        except ValueError:
+            raise broadcast_error('mul', a, b) from None
 
     def backward(self, g):
         a, b = self.saved_tensors
-        return (_unbroadcast(g * b, a) if _needs(self, 0) else None,
-                _unbroadcast(g * a, b) if _needs(self, 1) else None)
+        na, nb = self._next
+        return (g * b if na is not None else None,
+                g * a if nb is not None else None)
 
 
 class Div(Op):
@@ -86,19 +91,22 @@ class Div(Op):
     save = (0, 1)
 
     def forward(self, xp, a, b):
-        a, b = promote(a, b)
-        if a.__class__ is not float and getattr(a, 'dtype', None) is not None and \
-                a.dtype.kind != 'f':
+        if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
             a = to_float(a)
         if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
             b = to_float(b)
-        return binary(xp.true_divide, a, b, 'div')
+        try:
+            return xp.true_divide(a, b)
+        except ValueError:
+            raise broadcast_error('div', a, b) from None
 
     def backward(self, g):
         a, b = self.saved_tensors
         ga = g / b
-        gb = _unbroadcast(-ga * a / b, b) if _needs(self, 1) else None
-        return _unbroadcast(ga, a) if _needs(self, 0) else None, gb
+        return ga if self._next[0] is not None else None, \
+            (-ga * a / b if self._next[1] is not None else None)
 
 
 class Neg(Op):
@@ -133,7 +141,7 @@ class Pow(Op):
         ga = gb = None
         if _needs(self, 0):
             if isinstance(b, Tensor):
-                ga = _unbroadcast(g * b * a ** (b - 1), a)
+                ga = g * b * a ** (b - 1)
             elif b == 0:
                 ga = g * 0
             else:
@@ -142,7 +150,7 @@ class Pow(Op):
             if isinstance(a, Tensor):
                 # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch)
                 la = where((a == 0) & (b >= 0), 0.0, log(a))
-                gb = _unbroadcast(g * out * la, b)
+                gb = g * out * la
             else:
                 gb = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
         return ga, gb
@@ -386,7 +394,21 @@ class Tanh(_Unary):
 
     def backward(self, g):
         y, = self.saved_tensors
+        return TanhBackward.apply(g, y)
+
+
+class TanhBackward(Op):
+    """g * (1 - y^2): tanh's gradient at its output y, one node instead of three."""
+    __slots__ = ()
+    save = (0, 1)
+
+    def forward(self, xp, g, y):
         return g * (1 - y * y)
+
+    def backward(self, gg):
+        g, y = self.saved_tensors
+        return (TanhBackward.apply(gg, y) if self._next[0] is not None else None,
+                gg * g * y * -2 if self._next[1] is not None else None)
 
 
 class Sigmoid(Op):
@@ -400,7 +422,21 @@ class Sigmoid(Op):
 
     def backward(self, g):
         y, = self.saved_tensors
-        return g * y * (1 - y)
+        return SigmoidBackward.apply(g, y)
+
+
+class SigmoidBackward(Op):
+    """g * y * (1 - y): the sigmoid's gradient at its output y, as one node."""
+    __slots__ = ()
+    save = (0, 1)
+
+    def forward(self, xp, g, y):
+        return g * (y * (1 - y))
+
+    def backward(self, gg):
+        g, y = self.saved_tensors
+        return (SigmoidBackward.apply(gg, y) if self._next[0] is not None else None,
+                gg * g * (1 - 2 * y) if self._next[1] is not None else None)
 
 
 class Relu(Op):
@@ -414,7 +450,21 @@ class Relu(Op):
 
     def backward(self, g):
         y, = self.saved_tensors
+        return ReluBackward.apply(g, y)
+
+
+class ReluBackward(Op):
+    """g where y > 0, else 0 (y is relu's output).  Piecewise linear in g: its gradient with
+    respect to y is zero, so y gets none."""
+    __slots__ = ()
+    save = (1,)
+
+    def forward(self, xp, g, y):
         return g * (y > 0)
+
+    def backward(self, gg):
+        y, = self.saved_tensors
+        return ReluBackward.apply(gg, y), None
 
 
 class Erf(Op):
@@ -483,7 +533,7 @@ class Maximum(Op):
         half = g * 0.5
         ga = where(win_a, g, where(tie, half, 0.0))
         gb = where(win_a | tie, where(tie, half, 0.0), g)
-        return _unbroadcast(ga, a), _unbroadcast(gb, b)
+        return ga, gb
 
 
 class Minimum(Maximum):
@@ -521,12 +571,10 @@ class Clamp(Op):
 
 
 class Where(Op):
-    __slots__ = ('sa', 'sb')
+    __slots__ = ()
     save = (0,)
 
     def forward(self, xp, cond, a, b):
-        self.sa = getattr(a, 'shape', None)
-        self.sb = getattr(b, 'shape', None)
         if getattr(cond, 'dtype', None) is None or cond.dtype.kind != 'b':
             raise RuntimeError(f'where expected condition to be a boolean tensor, but got a '
                                f'tensor with dtype {getattr(cond, "dtype", type(cond).__name__)}')
@@ -542,9 +590,9 @@ class Where(Op):
         a_in, b_in = self._next[1], self._next[2]
         ga = gb = None
         if a_in is not None:
-            ga = sum_to(where(cond, g, 0.0), self.sa)
+            ga = where(cond, g, 0.0)
         if b_in is not None:
-            gb = sum_to(where(cond, 0.0, g), self.sb)
+            gb = where(cond, 0.0, g)
         return None, ga, gb
 
 
@@ -559,9 +607,9 @@ class Lerp(Op):
 
     def backward(self, g):
         a, b, w = self.saved_tensors
-        ga = _unbroadcast(g * (1 - w), a) if _needs(self, 0) else None
-        gb = _unbroadcast(g * w, b) if _needs(self, 1) else None
-        gw = _unbroadcast(g * (b - a), w) if _needs(self, 2) else None
+        ga = g * (1 - w) if _needs(self, 0) else None
+        gb = g * w if _needs(self, 1) else None
+        gw = g * (b - a) if _needs(self, 2) else None
         return ga, gb, gw
 
 
@@ -576,8 +624,8 @@ class Remainder(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = _unbroadcast(g, a) if _needs(self, 0) else None
-        gb = _unbroadcast(-g * (a / b).floor(), b) if _needs(self, 1) else None
+        ga = g if _needs(self, 0) else None
+        gb = -g * (a / b).floor() if _needs(self, 1) else None
         return ga, gb
 
 
@@ -592,8 +640,8 @@ class Fmod(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = _unbroadcast(g, a) if _needs(self, 0) else None
-        gb = _unbroadcast(-g * (a / b).trunc(), b) if _needs(self, 1) else None
+        ga = g if _needs(self, 0) else None
+        gb = -g * (a / b).trunc() if _needs(self, 1) else None
         return ga, gb
 
 
@@ -608,7 +656,7 @@ class Atan2(Op):
     def backward(self, g):
         a, b = self.saved_tensors
         r = a * a + b * b
-        return _unbroadcast(g * b / r, a), _unbroadcast(-g * a / r, b)
+        return g * b / r, -g * a / r
 
 
 # ----------------------------------------------------------------------------- not differentiable
