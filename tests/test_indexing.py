@@ -133,3 +133,153 @@ def test_getitem_error_messages_match_pytorch():
     with pytest.raises(IndexError, match=r'The shape of the mask \[2\] at index 0 does not match '
                                          r'the shape of the indexed tensor \[3, 4, 5\] at index 0'):
         x[autograd.tensor([True, False])]
+
+
+# ----------------------------------------------------------------------------- setitem
+
+W = rand(4, seed=11)
+
+SETITEM = {
+    'row from tensor': lambda lib, x, w: _set(x * 1, 1, w * 3),
+    'number into slice': lambda lib, x, w: _set(x * 1, (slice(None), slice(1, 3)), 0.5) * w,
+    'broadcast value': lambda lib, x, w: _set(x * 1, (slice(0, 2),), w),
+    'value with leading 1-dims': lambda lib, x, w: _set(x * 1, 0, w.reshape(1, 4)),
+    'int list rows': lambda lib, x, w: _set(x * 1, [0, 2], w),
+    'index tensors': lambda lib, x, w: _set(x * 1, (lib.tensor([0, 2]), lib.tensor([1, 3])),
+                                            w[:2]),
+    'bool mask of itself': lambda lib, x, w: _set(x * 1, x > 0, 0.0) * w,
+    'bool mask with values': lambda lib, x, w: _set(x * 1, x < 0, w.sum() * 2),
+    'into a fresh tensor': lambda lib, x, w: _set(lib.zeros(3, 4, dtype=x.dtype), [0, 2], w) * x,
+    'whole tensor': lambda lib, x, w: _set(x * 1, Ellipsis, w) + x,
+    'python += on an element': lambda lib, x, w: _iadd(x * 1, (0, 1), w[0]) ** 2,
+    'python += on a row': lambda lib, x, w: _iadd(x * 1, 1, w) ** 2,
+    'python += with index list': lambda lib, x, w: _iadd(x * 1, [0, 2], w) ** 2,
+}
+
+
+def _set(y, key, value):
+    y[key] = value
+    return y
+
+
+def _iadd(y, key, value):
+    y[key] += value
+    return y
+
+
+@pytest.mark.parametrize('name', sorted(SETITEM))
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_setitem(name, dtype):
+    check_op(SETITEM[name], rand(3, 4, seed=3).astype(dtype), W.astype(dtype))
+
+
+def test_setitem_casts_value_to_the_tensor_dtype():
+    check_op(lambda lib, x, w: _set(x * 1, 0, w), rand(3, 4, seed=3), W.astype('float32'))
+    check_op(lambda lib, x: _set(lib.zeros(2, 3, dtype=lib.int64), 0, 2.7), X, grad=False)
+
+
+def test_setitem_value_requiring_grad_makes_the_target_require_grad():
+    y = autograd.zeros(3)
+    w = autograd.tensor(2.0, requires_grad=True)
+    y[1] = w
+    assert y.requires_grad and y.grad_fn is not None
+    (y * autograd.tensor([1.0, 5.0, 7.0])).sum().backward()
+    assert w.grad.item() == 5.0
+
+
+def test_setitem_bumps_the_version_counter():
+    y = autograd.zeros(3, 4)
+    v0 = y._version
+    y[0] = 1.0
+    assert y._version == v0 + 1
+    y[[0, 1]] = autograd.ones(4)
+    assert y._version == v0 + 2
+
+
+def test_setitem_into_a_leaf_that_requires_grad_raises():
+    check_raises(lambda lib, x: _set(x.requires_grad_(), 0, 1.0), rand(3), exc=RuntimeError)
+    check_raises(lambda lib, x: _set(x.requires_grad_()[1:], 0, 1.0), rand(3), exc=RuntimeError)
+
+
+def test_setitem_into_a_leaf_under_no_grad_is_allowed():
+    x = autograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with autograd.no_grad():
+        x[0] = 5.0
+    assert x.tolist() == [5.0, 2.0, 3.0] and x.is_leaf
+
+
+def test_setitem_errors():
+    check_raises(lambda lib, x: _set(x, 0, lib.ones(3)), X, exc=RuntimeError)
+    check_raises(lambda lib, x: _set(x, 7, 1.0), X, exc=IndexError)
+    check_raises(lambda lib, x: _set(x, (slice(None), [9]), 1.0), X, exc=IndexError)
+
+
+def test_setitem_overwritten_value_needed_by_backward_raises():
+    check_raises(lambda lib, x: _set(x.requires_grad_().exp(), 0, 1.0).sum().backward(),
+                 rand(3), exc=RuntimeError)
+
+
+# ----------------------------------------------------------------------------- views in place
+
+VIEW_INPLACE = {
+    'column times two': lambda lib, x, w: _inplace(x * 1, lambda y: y[:, 0].mul_(2)),
+    'row plus w': lambda lib, x, w: _inplace(x * 1, lambda y: y[1].add_(w)),
+    'row += w': lambda lib, x, w: _plus_view(x * 1, w),
+    'exp of a row': lambda lib, x, w: _inplace(x * 1, lambda y: y[2, 1:].exp_()),
+    'view of a view': lambda lib, x, w: _inplace(x * 1, lambda y: y[1:][:, 1].sub_(w[:2])),
+    'view of a fresh tensor': lambda lib, x, w:
+        _inplace(lib.zeros(3, 4, dtype=x.dtype), lambda y: y[0].add_(w)) * x,
+    'twice on one view': lambda lib, x, w: _twice(x * 1, w),
+}
+
+
+def _inplace(y, f):
+    f(y)
+    return y
+
+
+def _plus_view(y, w):
+    v = y[1]
+    v += w
+    return y * y
+
+
+def _twice(y, w):
+    v = y[1]
+    v.add_(w)
+    v.exp_()
+    return y + v.sum()
+
+
+# mul_ saves its input, which the in-place write then overwrites: PyTorch saves a copy
+# of the original (Op.apply_ does not yet), so this case waits on the engine.
+_ENGINE_SAVES_OVERWRITTEN_INPUT = pytest.mark.xfail(
+    reason='Op.apply_ does not yet keep the original of an input that the op saves')
+
+
+@pytest.mark.parametrize('name', [pytest.param(n, marks=_ENGINE_SAVES_OVERWRITTEN_INPUT)
+                                  if n == 'column times two' else n
+                                  for n in sorted(VIEW_INPLACE)])
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_inplace_on_a_view(name, dtype):
+    check_op(VIEW_INPLACE[name], rand(3, 4, seed=3).astype(dtype), W.astype(dtype))
+
+
+def test_inplace_on_a_view_updates_the_view_and_its_parents():
+    def f(lib, x, w):
+        y = x * 1
+        v = y[1:]
+        u = v[:, 1]
+        u.add_(w[:2])
+        return v * 2, u ** 2
+    check_op(f, rand(3, 4, seed=3), W)
+
+
+def test_inplace_on_a_view_gives_the_base_a_copy_slices_node():
+    y = autograd.tensor(X, requires_grad=True) * 1
+    y[0].add_(1.0)
+    assert y.grad_fn.name() == 'CopySlices'
+
+
+def test_inplace_on_a_view_of_a_leaf_raises():
+    check_raises(lambda lib, x: x.requires_grad_()[0].add_(1.0), X, exc=RuntimeError)

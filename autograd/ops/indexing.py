@@ -12,7 +12,7 @@ import warnings
 
 from ..node import Op, root_base
 from ..tensor import Tensor, _make
-from ._util import wrap_dim
+from ._util import broadcast_error, wrap_dim
 from .shape import sum_to
 
 
@@ -292,23 +292,31 @@ class IndexPut(Op):
     """``a`` with ``a[idx] = v`` (``v`` cast to ``a``'s dtype, broadcast to the region).
 
     Gradients: ``a`` gets ``g`` with the region zeroed (those values were overwritten);
-    ``v`` gets the region of ``g`` summed back to its shape.
+    ``v`` gets the region of ``g`` summed back to its shape.  ``accumulate``: adds
+    ``v`` instead (repeats summed), so ``a`` gets all of ``g``.
     """
-    __slots__ = ('basic', 'adv', 'v_shape')
+    __slots__ = ('basic', 'adv', 'v_shape', 'accumulate')
 
-    def forward(self, xp, a, v, basic, adv):
+    def forward(self, xp, a, v, basic, adv, accumulate=False):
         self.basic = basic
         self.adv = adv
-        self.v_shape = getattr(v, 'shape', None)
+        self.accumulate = accumulate
+        self.v_shape = getattr(v, 'shape', ())
         out = a.copy()
-        _put(xp, out, v, basic, adv)
+        if accumulate:
+            region = _region(out, basic if basic is not None else (Ellipsis,))
+            key = adv if adv is not None else (Ellipsis,)
+            v = xp.asarray(v).astype(a.dtype)
+            index_add_at(xp, region, key, xp.broadcast_to(v, region[key].shape))
+        else:
+            _put(xp, out, v, basic, adv)
         return out
 
     def backward(self, g):
         na, nv = self._next
         ga = gv = None
         if na is not None:
-            ga = IndexPut.apply(g, 0, basic=self.basic, adv=self.adv)
+            ga = g if self.accumulate else IndexPut.apply(g, 0, basic=self.basic, adv=self.adv)
         if nv is not None:
             gv = _sum_to_value(gather_index(g, self.basic, self.adv), self.v_shape)
         return ga, gv
@@ -363,18 +371,6 @@ def setitem(x, idx, value):
 
 # ----------------------------------------------------------------------------- views written in place
 
-class MaskZero(Op):
-    """``g`` with the elements under ``mask`` set to zero (self-adjoint)."""
-    __slots__ = ('mask',)
-
-    def forward(self, xp, g, mask):
-        self.mask = mask
-        return xp.where(mask, xp.zeros((), dtype=g.dtype), g)
-
-    def backward(self, gg):
-        return MaskZero.apply(gg, mask=self.mask)
-
-
 class CopySlices(Op):
     """The node of a base after one of its views was changed in place (PyTorch's
     CopySlices).  Input 0: the old base; input 1: the new value of the view.  The
@@ -392,7 +388,7 @@ class CopySlices(Op):
 
     def backward(self, g):
         nb, nr = self._next
-        gb = MaskZero.apply(g, mask=self.mask) if nb is not None else None
+        gb = MaskedFill.apply(g, 0, mask=self.mask) if nb is not None else None
         gr = _replay(g, self.chain) if nr is not None else None
         return gb, gr
 
@@ -469,7 +465,436 @@ def rebase_view(target, node):
         node._out = (target._data, target._device, target._vc, target._vc[0], 0)
 
 
-FUNCTIONS = []
-METHODS = []
+# ----------------------------------------------------------------------------- masks
+
+class MaskedFill(Op):
+    """``value`` where ``mask`` (broadcast) is true, else ``a``.  Gradients: ``a`` gets
+    ``g`` outside the mask, a 0-d ``value`` the sum of ``g`` inside it."""
+    __slots__ = ('mask', 'sa')
+
+    def forward(self, xp, a, value, mask):
+        self.mask = mask
+        self.sa = a.shape
+        if hasattr(value, 'dtype'):
+            value = value.astype(a.dtype)
+        else:
+            value = xp.asarray(value).astype(a.dtype)
+        return xp.where(mask, value, a)
+
+    def backward(self, g):
+        na, nv = self._next
+        ga = gv = None
+        if na is not None:
+            ga = sum_to(MaskedFill.apply(g, 0, mask=self.mask), self.sa)
+        if nv is not None:
+            gv = MaskedFill.apply(g, 0, mask=~self.mask).sum()
+        return ga, gv
+
+
+def _mask_array(x, mask, op):
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != 'b':
+        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        if op == 'masked_fill':
+            raise RuntimeError(f'masked_fill_ only supports boolean masks, but got mask with '
+                               f'dtype {_dtype_name(got)}')
+        raise RuntimeError(f'{op}: expected BoolTensor for mask (got {_dtype_name(got)})')
+    if mask._device is not x._device:
+        raise RuntimeError(f'Expected all tensors to be on the same device, but found at least '
+                           f'two devices, {x._device} and {mask._device}! (when checking '
+                           f'arguments for {op})')
+    return mask._data
+
+
+def _dtype_name(d):
+    return getattr(d, 'name', d)
+
+
+def _fill_value(x, value, op):
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f'{op}_ only supports a 0-dimensional value tensor, but got tensor '
+                               f'with {value._data.ndim} dimension(s).')
+        return value
+    from .elementwise import _num
+    return _num(value)
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` is true; the mask
+    broadcasts.  Shapes: input (*), mask broadcastable with (*)."""
+    m = _mask_array(input, mask, 'masked_fill')
+    return MaskedFill.apply(input, _fill_value(input, value, 'masked_fill'), mask=m)
+
+
+def masked_fill_(input, mask, value):
+    m = _mask_array(input, mask, 'masked_fill')
+    return MaskedFill.apply_(input, _fill_value(input, value, 'masked_fill'), mask=m)
+
+
+def masked_select(input, mask):
+    """The elements of ``input`` where ``mask`` is true (both broadcast), as a 1-D tensor."""
+    from .shape import broadcast_to
+    m = _mask_array(input, mask, 'masked_select')
+    xp = input._device.xp
+    shape = _broadcast_shape(input._data, m, 'masked_select')
+    x = broadcast_to(input, shape)
+    return Index.apply(x, basic=None, adv=xp.broadcast_to(m, shape).nonzero())
+
+
+class _Shaped:
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+
+def _broadcast_shape(a, b, op):
+    """The broadcast shape of arrays ``a`` and ``b`` (PyTorch's error if none)."""
+    sa, sb = a.shape, b.shape
+    n = max(len(sa), len(sb))
+    pa = (1,) * (n - len(sa)) + tuple(sa)
+    pb = (1,) * (n - len(sb)) + tuple(sb)
+    out = []
+    for x, y in zip(pa, pb):
+        if x != y and 1 not in (x, y):
+            raise broadcast_error(op, a, b)
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of the nonzero elements: an int64 (n, ndim) tensor, or a tuple of ndim
+    1-D tensors (``as_tuple=True``; a 0-d input counts as 1-D)."""
+    a = input._data
+    dev = input._device
+    xp = dev.xp
+    if as_tuple:
+        idx = (a.reshape(1) if a.ndim == 0 else a).nonzero()
+        return tuple(_make(i.astype(xp.int64), dev) for i in idx)
+    idx = a.nonzero() if a.ndim else ()
+    if a.ndim == 0:
+        return _make(xp.zeros((1 if a.item() else 0, 0), dtype=xp.int64), dev)
+    return _make(xp.stack(idx, axis=1).astype(xp.int64), dev)
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+# ----------------------------------------------------------------------------- along a dim
+
+def _index_of(index, x, op, dim_check=True):
+    """The raw integer array of an index tensor (PyTorch's dtype and device errors)."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f'{op}(): argument \'index\' must be Tensor, not {type(index).__name__}')
+    if index._data.dtype.kind not in 'iu' or index._data.dtype.itemsize < 4:
+        raise RuntimeError(f'{op}(): Expected dtype int32/int64 for index')
+    if index._device is not x._device:
+        raise RuntimeError(f'Expected all tensors to be on the same device, but found at least '
+                           f'two devices, {x._device} and {index._device}! (when checking '
+                           f'arguments for {op})')
+    return index._data
+
+
+def _check_range(xp, idx, size, dim, exc=RuntimeError, msg=None):
+    """Indices along a dim must lie in ``[0, size)`` (no wrapping, as PyTorch)."""
+    if idx.size == 0:
+        return
+    lo, hi = int(idx.min()), int(idx.max())
+    if lo < 0 or hi >= size:
+        bad = lo if lo < 0 else hi
+        raise exc(msg or f'index {bad} is out of bounds for dimension {dim} with size {size}')
+
+
+def _along(xp, index, dim):
+    """The full advanced index selecting ``a[..., index[i, j, k], ...]`` at each position
+    of ``index``: ``index`` along ``dim``, the position's own coordinate elsewhere."""
+    n = index.ndim
+    key = []
+    for d in range(n):
+        if d == dim:
+            key.append(index)
+        else:
+            shape = [1] * n
+            shape[d] = index.shape[d]
+            key.append(xp.arange(index.shape[d]).reshape(shape))
+    return tuple(key)
+
+
+def _check_gather_shapes(op, x_shape, idx_shape, dim, what='self', other=None):
+    if len(idx_shape) != len(x_shape) and not (len(x_shape) <= 1 and len(idx_shape) <= 1):
+        raise RuntimeError(f'Index tensor must have the same number of dimensions as {what} '
+                           'tensor')
+    for d in range(len(idx_shape)):
+        if d != dim and idx_shape[d] > x_shape[d]:
+            raise RuntimeError(f'Size does not match at dimension {d} expected index '
+                               f'{list(idx_shape)} to be no larger than {what} {list(x_shape)} '
+                               f'apart from dimension {dim}')
+        if other is not None and idx_shape[d] > other[d]:
+            raise RuntimeError(f'Expected index {list(idx_shape)} to be no larger than self '
+                               f'{list(other)} apart from dimension {dim} and to be no larger '
+                               f'size than src {list(x_shape)}')
+
+
+class Gather(Op):
+    """``out[i][j] = a[index[i][j]][j]`` (dim 0).  Backward: scatter-add into zeros."""
+    __slots__ = ('in_shape', 'dim', 'index')
+
+    def forward(self, xp, a, dim, index):
+        self.in_shape, self.dim, self.index = a.shape, dim, index
+        if a.ndim == 0:
+            return a.reshape(1)[index.reshape(-1)].reshape(index.shape)
+        return a[_along(xp, index, dim)]
+
+    def backward(self, g):
+        return ScatterAdd.apply(_zeros(g, self.in_shape), g, dim=self.dim, index=self.index)
+
+
+def _zeros(like, shape):
+    return _make(like._device.xp.zeros(shape, dtype=like._data.dtype), like._device)
+
+
+class ScatterAdd(Op):
+    """``a`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (dim 0), repeats summed."""
+    __slots__ = ('dim', 'index', 'src_shape')
+
+    def forward(self, xp, a, src, dim, index):
+        self.dim, self.index, self.src_shape = dim, index, src.shape
+        out = a.copy()
+        if a.ndim == 0:
+            index_add_at(xp, out.reshape(1), index.reshape(-1), src.reshape(-1)[:index.size])
+        else:
+            index_add_at(xp, out, _along(xp, index, dim),
+                         src[tuple(slice(0, s) for s in index.shape)].astype(a.dtype))
+        return out
+
+    def backward(self, g):
+        na, ns = self._next
+        gs = None
+        if ns is not None:
+            gs = _pad_to(Gather.apply(g, dim=self.dim, index=self.index), self.src_shape)
+        return (g if na is not None else None), gs
+
+
+class Scatter(Op):
+    """``a`` with ``src[i][j]`` (or a number) written at ``[index[i][j]][j]`` (dim 0);
+    ``reduce`` ('add' or 'multiply') combines instead of overwriting (no gradient)."""
+    __slots__ = ('dim', 'index', 'src_shape', 'reduce')
+
+    def forward(self, xp, a, src, dim, index, reduce=None):
+        self.dim, self.index, self.reduce = dim, index, reduce
+        self.src_shape = getattr(src, 'shape', None)
+        out = a.copy()
+        view = out.reshape(1) if a.ndim == 0 else out
+        key = index.reshape(-1) if a.ndim == 0 else _along(xp, index, dim)
+        if hasattr(src, 'shape'):
+            src = src.reshape(-1)[:index.size] if a.ndim == 0 else \
+                src[tuple(slice(0, s) for s in index.shape)]
+            src = src.astype(a.dtype)
+        if reduce is None:
+            view[key] = src
+        elif reduce == 'add':
+            index_add_at(xp, view, key, xp.broadcast_to(xp.asarray(src, dtype=a.dtype),
+                                                         index.shape))
+        else:
+            xp.multiply.at(view, key, xp.broadcast_to(xp.asarray(src, dtype=a.dtype),
+                                                       index.shape))
+        return out
+
+    def backward(self, g):
+        if self.reduce is not None:
+            raise RuntimeError('derivative for aten::scatter is not implemented')
+        na, ns = self._next
+        ga = gs = None
+        if na is not None:
+            ga = Scatter.apply(g, 0, dim=self.dim, index=self.index)
+        if ns is not None:
+            gs = _pad_to(Gather.apply(g, dim=self.dim, index=self.index), self.src_shape)
+        return ga, gs
+
+
+def _pad_to(g, shape):
+    """``g`` in the leading corner of zeros of ``shape`` (src may be larger than index)."""
+    if tuple(g._data.shape) == tuple(shape):
+        return g
+    return IndexBackward.apply(g, basic=tuple(slice(0, s) for s in g._data.shape) + (Ellipsis,),
+                               adv=None, shape=shape)
+
+
+def _dim_and_index(x, dim, index, op):
+    idx = _index_of(index, x, op)
+    d = wrap_dim(dim, x._data.ndim)
+    return d, idx
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` (dim 1); out has index's shape."""
+    d, idx = _dim_and_index(input, dim, index, 'gather')
+    _check_gather_shapes('gather', input._data.shape, idx.shape, d)
+    _check_range(input._device.xp, idx, input._data.shape[d] if input._data.ndim else 1, d)
+    return Gather.apply(input, dim=d, index=idx)
+
+
+def _scatter_args(input, dim, index, src, op):
+    d, idx = _dim_and_index(input, dim, index, op)
+    if isinstance(src, Tensor):
+        if src._device is not input._device:
+            raise RuntimeError(f'Expected all tensors to be on the same device, but found at '
+                               f'least two devices, {input._device} and {src._device}! (when '
+                               f'checking arguments for {op})')
+        _check_gather_shapes(op, src._data.shape, idx.shape, d, 'src', input._data.shape)
+    shape = input._data.shape
+    for k in range(idx.ndim):
+        if k != d and input._data.ndim and idx.shape[k] > shape[k]:
+            raise RuntimeError(f'Expected index {list(idx.shape)} to be no larger than self '
+                               f'{list(shape)} apart from dimension {d}')
+    _check_range(input._device.xp, idx, shape[d] if input._data.ndim else 1, d)
+    return d, idx
+
+
+def _src(value):
+    from .elementwise import _num
+    return _num(value)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """``input`` with ``src`` (a tensor, or the number ``value``) written at ``index``
+    along ``dim``; ``reduce='add'|'multiply'`` combines instead (forward only)."""
+    if src is None:
+        src = value
+    d, idx = _scatter_args(input, dim, index, src, 'scatter')
+    if reduce is not None and reduce not in ('add', 'multiply'):
+        raise RuntimeError(f'reduce argument must be either add or multiply. (got {reduce})')
+    return Scatter.apply(input, _src(src), dim=d, index=idx, reduce=reduce)
+
+
+def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
+    if src is None:
+        src = value
+    d, idx = _scatter_args(input, dim, index, src, 'scatter_')
+    if reduce is not None and reduce not in ('add', 'multiply'):
+        raise RuntimeError(f'reduce argument must be either add or multiply. (got {reduce})')
+    return Scatter.apply_(input, _src(src), dim=d, index=idx, reduce=reduce)
+
+
+def scatter_add(input, dim, index, src):
+    """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices sum)."""
+    d, idx = _scatter_args(input, dim, index, src, 'scatter_add')
+    return ScatterAdd.apply(input, src, dim=d, index=idx)
+
+
+def scatter_add_(input, dim, index, src):
+    d, idx = _scatter_args(input, dim, index, src, 'scatter_add_')
+    return ScatterAdd.apply_(input, src, dim=d, index=idx)
+
+
+def take_along_dim(input, indices, dim=None):
+    """``gather`` with broadcasting of ``input`` and ``indices`` outside ``dim``
+    (``dim=None``: both flattened)."""
+    from .shape import broadcast_to, reshape
+    idx = _index_of(indices, input, 'take_along_dim')
+    xp = input._device.xp
+    if idx.dtype.kind != 'i' or idx.dtype.itemsize != 8:
+        idx = idx.astype(xp.int64)
+    if dim is None:
+        return gather(reshape(input, -1), 0, _make(idx.reshape(-1), input._device))
+    d = wrap_dim(dim, input._data.ndim)
+    if idx.ndim != input._data.ndim:
+        raise RuntimeError('torch.take_along_dim(): input and indices should have the same '
+                           f'number of dimensions, but got {input._data.ndim} dimensions for '
+                           f'input, and {idx.ndim} dimensions for indices')
+    xs, ins = list(input._data.shape), list(idx.shape)
+    xs[d] = ins[d] = 1
+    common = list(_broadcast_shape(_Shaped(xs), _Shaped(ins), 'take_along_dim'))
+    xshape = common.copy()
+    xshape[d] = input._data.shape[d]
+    ishape = common.copy()
+    ishape[d] = idx.shape[d]
+    x = broadcast_to(input, tuple(xshape))
+    return gather(x, d, _make(xp.broadcast_to(idx, tuple(ishape)), input._device))
+
+
+def _vector_index(x, dim, index, op):
+    idx = _index_of(index, x, op)
+    if idx.ndim > 1:
+        raise IndexError(f'{op}(): Index is supposed to be a vector')
+    return wrap_dim(dim, x._data.ndim), idx.reshape(-1)
+
+
+def index_select(input, dim, index):
+    """The slices ``index`` (a 1-D integer tensor) of ``input`` along ``dim``."""
+    d, idx = _vector_index(input, dim, index, 'index_select')
+    _check_range(input._device.xp, idx, input._data.shape[d] if input._data.ndim else 1, d,
+                 IndexError, 'index out of range in self')
+    if input._data.ndim == 0:
+        return Index.apply(input, basic=(None,), adv=(idx,))
+    return Index.apply(input, basic=None, adv=(slice(None),) * d + (idx,))
+
+
+class IndexAdd(Op):
+    """``a`` with ``alpha * source`` added at the slices ``index`` along ``dim``."""
+    __slots__ = ('key', 'alpha')
+
+    def forward(self, xp, a, source, key, alpha=1):
+        self.key, self.alpha = key, alpha
+        out = a.copy()
+        src = source * alpha if alpha != 1 else source
+        index_add_at(xp, out, key, src.astype(a.dtype))
+        return out
+
+    def backward(self, g):
+        na, ns = self._next
+        gs = None
+        if ns is not None:
+            gs = Index.apply(g, basic=None, adv=self.key)
+            if self.alpha != 1:
+                gs = gs * self.alpha
+        return (g if na is not None else None), gs
+
+
+def _index_add_key(input, dim, index, source, op):
+    d, idx = _vector_index(input, dim, index, op)
+    if not isinstance(source, Tensor):
+        raise TypeError(f'{op}(): argument \'source\' must be Tensor, not '
+                        f'{type(source).__name__}')
+    n = source._data.shape[d] if source._data.ndim else 1
+    if idx.size != n:
+        raise RuntimeError(f'index_add_(): Number of indices ({idx.size}) should be equal to '
+                           f'source.size(dim): ({n}), for dim: {d}')
+    _check_range(input._device.xp, idx, input._data.shape[d] if input._data.ndim else 1, d,
+                 IndexError, 'index out of range in self')
+    return (slice(None),) * d + (idx,)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` summed into the slices ``index`` along ``dim``
+    (repeated indices add up).  Shapes: source is input's shape with len(index) at dim."""
+    key = _index_add_key(input, dim, index, source, 'index_add')
+    return IndexAdd.apply(input, source, key=key, alpha=alpha)
+
+
+def index_add_(input, dim, index, source, *, alpha=1):
+    key = _index_add_key(input, dim, index, source, 'index_add_')
+    return IndexAdd.apply_(input, source, key=key, alpha=alpha)
+
+
+def _put_key(input, indices):
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError('index_put_(): argument \'indices\' must be tuple of Tensors')
+    return parse_index(input, tuple(indices))
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """``input[indices] = values`` in place (``accumulate=True``: ``+=``, repeats summed)."""
+    basic, adv = _put_key(input, indices)
+    return IndexPut.apply_(input, _src(values), basic=basic, adv=adv, accumulate=accumulate)
+
+
+def index_put(input, indices, values, accumulate=False):
+    basic, adv = _put_key(input, indices)
+    return IndexPut.apply(input, _src(values), basic=basic, adv=adv, accumulate=accumulate)
+
+
+FUNCTIONS = ['gather', 'scatter', 'scatter_add', 'index_select', 'index_add', 'masked_fill',
+             'masked_select', 'nonzero', 'argwhere', 'take_along_dim', 'index_put']
+METHODS = FUNCTIONS + ['scatter_', 'scatter_add_', 'index_add_', 'masked_fill_', 'index_put_']
 INPLACE = {}
 OPERATORS = {'__getitem__': getitem, '__setitem__': setitem}
