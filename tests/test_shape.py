@@ -316,3 +316,33 @@ def test_in_place_on_view_makes_saved_base_stale():
         z.t().mul_(2)
         with pytest.raises(RuntimeError, match='modified by an inplace operation'):
             z.sum().backward()
+
+
+@pytest.mark.parametrize('call', [lambda x: x.t_(), lambda x: x.transpose_(0, 1),
+                                  lambda x: x.unsqueeze_(1), lambda x: x.squeeze_(),
+                                  lambda x: x.swapaxes_(1, 0)])
+def test_in_place_view_ops_change_the_tensor_itself(call):
+    def fn(lib, x):
+        y = x * 1
+        r = call(y)
+        assert r is y and y._version == 1
+        return y * y
+    check_op(fn, rand(2, 3))
+    with pytest.raises(RuntimeError, match='leaf Variable'):
+        call(autograd.zeros(2, 3, requires_grad=True))
+
+
+def test_in_place_view_op_on_a_view_keeps_it_a_view():
+    base = autograd.zeros(2, 3)
+    row = base.narrow(0, 0, 1).squeeze(0)
+    row.unsqueeze_(0)
+    assert row.shape == (1, 3) and row._base is base
+    row.add_(1)
+    assert base.sum().item() == 3 and base._version == row._version
+
+
+def test_in_place_view_op_on_a_leaf_without_grad_mode_keeps_the_leaf():
+    w = autograd.zeros(2, 3, requires_grad=True)
+    with autograd.no_grad():
+        w.t_()
+    assert w.shape == (3, 2) and w.is_leaf and w.requires_grad

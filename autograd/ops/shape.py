@@ -948,3 +948,40 @@ OPERATORS = {
     'H': property(_H),
     'mH': property(lambda self: _mT(self, 'mH')),
 }
+
+
+def _inplace_view(fn):
+    """The in-place form of a view op (``x.t_()``): ``x`` itself takes the view's shape and
+    graph node; its storage and version counter stay, and the version is bumped."""
+    def op(self, *args, **kwargs):
+        from ..grad_mode import state
+        if state.enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
+                               'operation.')
+        old = _make(self._data, self._device, self._requires_grad)
+        old._vc, old.grad_fn = self._vc, self.grad_fn
+        if self.grad_fn is not None:
+            old._output_nr = self._output_nr
+        src = getattr(self, '_view_src', None)
+        if src is not None:
+            old._view_src = src
+        out = fn(old, *args, **kwargs)
+        self._data = out._data
+        if out.grad_fn is not None:        # (with grad off, a leaf stays the same leaf)
+            self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
+        if src is not None:                 # a view stays a view, now through ``old``
+            self._view_src = out._view_src
+        self._vc[0] += 1
+        return self
+    op.__name__ = fn.__name__ + '_'
+    op.__doc__ = f'In-place ``{fn.__name__}``: changes the shape of this tensor itself.'
+    return op
+
+
+squeeze_ = _inplace_view(squeeze)
+unsqueeze_ = _inplace_view(unsqueeze)
+t_ = _inplace_view(t)
+transpose_ = _inplace_view(transpose)
+swapaxes_ = _inplace_view(swapaxes)
+swapdims_ = _inplace_view(swapdims)
+METHODS += ['squeeze_', 'unsqueeze_', 't_', 'transpose_', 'swapaxes_', 'swapdims_']
