@@ -1,3 +1,457 @@
-"""(being written)"""
+"""Convolutions as im2col plus one matrix product (PyTorch's ``F.conv*``, ``unfold``, ``fold``).
 
-__all__ = []
+For input x (N, C, *S) and weight w (O, C/G, *k), with G groups,
+    y[n, o, p] = b[o] + sum_{c, j} w[o, c, j] * x[n, g(o) C/G + c, p*stride + j*dilation - pad].
+Copying the windows of x into a buffer cols[n, g, (c, j), p] (im2col, from a strided view)
+turns this into one batched matrix product y = w @ cols.  Its adjoints:
+    dL/dx = col2im(w^T @ g)      a transposed convolution (col2im: one slice-add per
+                                 kernel offset, the adjoint of taking the windows),
+    dL/dw = sum_n g @ cols^T     a correlation of x with g.
+The three are ops (``Conv``, ``ConvTranspose``, ``ConvWeight``) whose backwards are built
+from one another, so derivatives of every order exist.
+
+Spatial parameters are handled per dimension, so one implementation serves 1-d and 2-d.
+Internally padding is a pair (before, after) per dimension; a negative amount crops.
+"""
+import itertools
+import math
+
+from autograd.node import Op
+from autograd.tensor import Tensor
+
+__all__ = ['conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'unfold', 'fold']
+
+
+# ----------------------------------------------------------------------------- array helpers
+
+def _windows(xp, a, kernel, stride, dilation, out_size):
+    """A strided view of ``a`` (..., *S) as (..., *kernel, *out_size) with
+    view[..., j, p] = a[..., p*stride + j*dilation] (no copy).  The only helper that
+    depends on the array library: NumPy and CuPy both have ``lib.stride_tricks.as_strided``."""
+    d = len(kernel)
+    st = a.strides[-d:]
+    shape = a.shape[:-d] + tuple(kernel) + tuple(out_size)
+    strides = (a.strides[:-d] + tuple(s * dl for s, dl in zip(st, dilation))
+               + tuple(s * sd for s, sd in zip(st, stride)))
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+def _pad(xp, a, pads, value=0):
+    """``a`` padded on its trailing ``len(pads)`` dims by ``pads`` ((before, after), ...);
+    negative amounts crop.  Returns ``a`` itself when nothing changes."""
+    if not any(lo or hi for lo, hi in pads):
+        return a
+    d = len(pads)
+    lead = a.shape[:-d]
+    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(pads, a.shape[-d:]))
+    a = a[(Ellipsis,) + crop]
+    if all(lo <= 0 and hi <= 0 for lo, hi in pads):
+        return a
+    shape = lead + tuple(n + max(lo, 0) + max(hi, 0) for (lo, hi), n in zip(pads, a.shape[-d:]))
+    out = xp.full(shape, value, dtype=a.dtype)
+    out[(Ellipsis,) + tuple(slice(max(lo, 0), max(lo, 0) + n)
+                            for (lo, _), n in zip(pads, a.shape[-d:]))] = a
+    return out
+
+
+def _out_size(size, kernel, stride, pads, dilation):
+    """Number of window positions per spatial dim: (S + pads - dil*(k-1) - 1) // stride + 1."""
+    return tuple((n + lo + hi - dl * (k - 1) - 1) // s + 1
+                 for n, k, s, (lo, hi), dl in zip(size, kernel, stride, pads, dilation))
+
+
+def _offsets(kernel):
+    return itertools.product(*(range(k) for k in kernel))
+
+
+def _im2col(xp, x, kernel, stride, pads, dilation, groups):
+    """x (N, C, *S) -> cols (N, G, C/G * prod(k), P) contiguous, and the output size."""
+    out = _out_size(x.shape[2:], kernel, stride, pads, dilation)
+    win = _windows(xp, _pad(xp, x, pads), kernel, stride, dilation, out)   # (N, C, *k, *out)
+    n, c = x.shape[:2]
+    cols = xp.ascontiguousarray(win).reshape(n, groups, -1, math.prod(out))
+    return cols, out
+
+
+def _col2im(xp, cols, size, stride, pad_lo, dilation):
+    """The adjoint of the windows view: cols (N, C, *k, *grid) summed back into an array
+    (N, C, *size) whose index 0 sits ``pad_lo`` into the padded frame (one strided
+    slice-add per kernel offset)."""
+    d = len(size)
+    kernel, grid = cols.shape[2:2 + d], cols.shape[2 + d:]
+    full = tuple((g - 1) * s + dl * (k - 1) + 1
+                 for g, s, dl, k in zip(grid, stride, dilation, kernel))
+    frame = tuple(max(f, lo + n) for f, lo, n in zip(full, pad_lo, size))
+    buf = xp.zeros(cols.shape[:2] + frame, dtype=cols.dtype)
+    for j in _offsets(kernel):
+        sl = tuple(slice(jj * dl, jj * dl + (g - 1) * s + 1, s)
+                   for jj, dl, g, s in zip(j, dilation, grid, stride))
+        buf[(Ellipsis,) + sl] += cols[(slice(None), slice(None)) + j]
+    if frame == tuple(size):
+        return buf
+    return xp.ascontiguousarray(buf[(Ellipsis,) + tuple(slice(lo, lo + n)
+                                                        for lo, n in zip(pad_lo, size))])
+
+
+def _needs(node, i):
+    return len(node._next) > i and node._next[i] is not None
+
+
+def _bias_grad(g):
+    return g.sum(dim=(0,) + tuple(range(2, g.ndim)))
+
+
+# ----------------------------------------------------------------------------- ops
+
+class Conv(Op):
+    """y = conv(x, w) + b for x (N, C, *S), w (O, C/G, *k), b (O,) or absent."""
+    __slots__ = ('stride', 'pads', 'dilation', 'groups', 'cols')
+    save = (0, 1)
+
+    def forward(self, xp, x, w, b=None, *, stride, pads, dilation, groups):
+        self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
+        cols, out = _im2col(xp, x, w.shape[2:], stride, pads, dilation, groups)
+        self.cols = cols                # reused once by the weight gradient
+        o = w.shape[0]
+        y = xp.matmul(w.reshape(groups, o // groups, -1), cols).reshape((x.shape[0], o) + out)
+        if b is not None:
+            y += b.reshape((o,) + (1,) * len(out))
+        return y
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        gx = gw = gb = None
+        size = x._data.shape[2:]
+        if _needs(self, 0):
+            gx = ConvTranspose.apply(g, w, stride=self.stride, pad_lo=tuple(p[0] for p in self.pads),
+                                     dilation=self.dilation, groups=self.groups, out_size=size)
+        if _needs(self, 1):
+            gw = ConvWeight.apply(x, g, kernel=w._data.shape[2:], stride=self.stride,
+                                  pads=self.pads, dilation=self.dilation, groups=self.groups,
+                                  cols=self.cols)
+        self.cols = None                # a second backward (retain_graph) recomputes it
+        if _needs(self, 2):
+            gb = _bias_grad(g)
+        return (gx, gw, gb)[:len(self._next)]
+
+
+class ConvTranspose(Op):
+    """The adjoint of ``Conv`` in x: x (N, Cin, *S), w (Cin, O/G, *k) -> (N, O, *out_size),
+    element 0 of the output at offset ``pad_lo`` in the full col2im frame."""
+    __slots__ = ('stride', 'pad_lo', 'dilation', 'groups')
+    save = (0, 1)
+
+    def forward(self, xp, x, w, b=None, *, stride, pad_lo, dilation, groups, out_size):
+        self.stride, self.pad_lo, self.dilation, self.groups = stride, pad_lo, dilation, groups
+        n, cin = x.shape[:2]
+        kernel = w.shape[2:]
+        wt = w.reshape(groups, cin // groups, -1).transpose(0, 2, 1)      # (G, O/G * K, Cin/G)
+        cols = xp.matmul(wt, x.reshape(n, groups, cin // groups, -1))     # (N, G, O/G * K, P)
+        o = w.shape[1] * groups
+        cols = cols.reshape((n, o) + tuple(kernel) + x.shape[2:])
+        y = _col2im(xp, cols, out_size, stride, pad_lo, dilation)
+        if b is not None:
+            y += b.reshape((o,) + (1,) * len(out_size))
+        return y
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        size, kernel = x._data.shape[2:], w._data.shape[2:]
+        # pad g so that Conv's windows land exactly on the S positions of x
+        pads = tuple((lo, (n - 1) * s + dl * (k - 1) + 1 - t - lo)
+                     for lo, n, s, dl, k, t in zip(self.pad_lo, size, self.stride, self.dilation,
+                                                    kernel, g._data.shape[2:]))
+        gx = gw = gb = None
+        if _needs(self, 0):
+            gx = Conv.apply(g, w, stride=self.stride, pads=pads, dilation=self.dilation,
+                            groups=self.groups)
+        if _needs(self, 1):
+            gw = ConvWeight.apply(g, x, kernel=kernel, stride=self.stride, pads=pads,
+                                  dilation=self.dilation, groups=self.groups)
+        if _needs(self, 2):
+            gb = _bias_grad(g)
+        return (gx, gw, gb)[:len(self._next)]
+
+
+class ConvWeight(Op):
+    """The weight gradient of ``Conv``: x (N, C, *S), g (N, O, *out) -> (O, C/G, *kernel)."""
+    __slots__ = ('stride', 'pads', 'dilation', 'groups')
+    save = (0, 1)
+
+    def forward(self, xp, x, g, *, kernel, stride, pads, dilation, groups, cols=None):
+        self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
+        if cols is None:
+            cols, _ = _im2col(xp, x, kernel, stride, pads, dilation, groups)
+        n, o = g.shape[:2]
+        gw = xp.matmul(g.reshape(n, groups, o // groups, -1), cols.transpose(0, 1, 3, 2)).sum(0)
+        return gw.reshape((o, x.shape[1] // groups) + tuple(kernel))
+
+    def backward(self, ggw):
+        x, g = self.saved_tensors
+        gx = gg = None
+        if _needs(self, 0):
+            gx = ConvTranspose.apply(g, ggw, stride=self.stride,
+                                     pad_lo=tuple(p[0] for p in self.pads), dilation=self.dilation,
+                                     groups=self.groups, out_size=x._data.shape[2:])
+        if _needs(self, 1):
+            gg = Conv.apply(x, ggw, stride=self.stride, pads=self.pads, dilation=self.dilation,
+                            groups=self.groups)
+        return gx, gg
+
+
+class Im2Col(Op):
+    """``unfold``: x (N, C, *S) -> (N, C * prod(k), L)."""
+    __slots__ = ('kernel', 'stride', 'pads', 'dilation', 'size')
+
+    def forward(self, xp, x, *, kernel, stride, pads, dilation):
+        self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
+        self.size = x.shape[2:]
+        cols, _ = _im2col(xp, x, kernel, stride, pads, dilation, 1)
+        return cols.reshape(x.shape[0], -1, cols.shape[-1])
+
+    def backward(self, g):
+        return Col2Im.apply(g, size=self.size, kernel=self.kernel, stride=self.stride,
+                            pads=self.pads, dilation=self.dilation)
+
+
+class Col2Im(Op):
+    """``fold``: cols (N, C * prod(k), L) -> (N, C, *size), overlapping windows summed."""
+    __slots__ = ('kernel', 'stride', 'pads', 'dilation')
+
+    def forward(self, xp, cols, *, size, kernel, stride, pads, dilation):
+        self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
+        grid = _out_size(size, kernel, stride, pads, dilation)
+        n = cols.shape[0]
+        cols = cols.reshape((n, -1) + tuple(kernel) + grid)
+        return _col2im(xp, cols, size, stride, tuple(p[0] for p in pads), dilation)
+
+    def backward(self, g):
+        return Im2Col.apply(g, kernel=self.kernel, stride=self.stride, pads=self.pads,
+                            dilation=self.dilation)
+
+
+# ----------------------------------------------------------------------------- argument checks
+
+def _tuple(value, d, name):
+    """An int or a sequence of 1 or ``d`` ints as a ``d``-tuple (PyTorch's expand_param)."""
+    if isinstance(value, int):
+        return (value,) * d
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * d
+    if len(value) != d:
+        raise RuntimeError(f'expected {name} to be a single integer value or a list of {d} values '
+                           f'to match the convolution dimensions, but got {name}={list(value)}')
+    return value
+
+
+def _shape(t):
+    return list(t._data.shape)
+
+
+def _batched(input, d, op):
+    """``input`` with a batch dim (added for unbatched input), and whether one was added."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f'{op}(): argument \'input\' must be Tensor, not {type(input).__name__}')
+    if input.ndim == d + 2:
+        return input, False
+    if input.ndim == d + 1:
+        return input.reshape((1,) + input._data.shape), True
+    raise RuntimeError(f'Expected {d + 1}D (unbatched) or {d + 2}D (batched) input to {op}, '
+                       f'but got input of size: {_shape(input)}')
+
+
+def _check_same_dtype(input, weight, bias):
+    for t in (weight, bias):
+        if t is not None and t._data.dtype != input._data.dtype:
+            raise RuntimeError(f'expected scalar type {_ctype(input)} but found {_ctype(t)} '
+                               f'(input dtype {input.dtype}, {"weight" if t is weight else "bias"} '
+                               f'dtype {t.dtype})')
+
+
+def _ctype(t):
+    return {'float64': 'Double', 'float32': 'Float', 'float16': 'Half'}.get(t.dtype.name,
+                                                                             t.dtype.name)
+
+
+def _check_weight(input, weight, bias, groups, d, transposed):
+    if weight.ndim != d + 2:
+        raise RuntimeError(f'weight should have {d + 2} dimensions for a {d}-d convolution, but '
+                           f'got weight of size {_shape(weight)}')
+    if groups <= 0:
+        raise RuntimeError('non-positive groups is not supported')
+    if weight._data.shape[0] % groups:
+        raise RuntimeError(f'Given groups={groups}, expected weight to be divisible by {groups} '
+                           f'at dimension 0, but got weight of size [{_shape(weight)}] instead')
+    per_group = weight._data.shape[0] if transposed else weight._data.shape[1] * groups
+    if input._data.shape[1] != per_group:
+        which = f'transposed=1, weight' if transposed else f'groups={groups}, weight'
+        raise RuntimeError(f'Given {which} of size {_shape(weight)}, expected input'
+                           f'{_shape(input)} to have {per_group} channels, but got '
+                           f'{input._data.shape[1]} channels instead')
+    out = weight._data.shape[1] * groups if transposed else weight._data.shape[0]
+    if bias is not None and (bias.ndim != 1 or bias._data.shape[0] != out):
+        raise RuntimeError(f'Given weight of size {_shape(weight)}, expected bias to be '
+                           f'1-dimensional with {out} elements, but got bias of size '
+                           f'{_shape(bias)} instead')
+    _check_same_dtype(input, weight, bias)
+
+
+def _check_positive(stride, dilation):
+    if any(s <= 0 for s in stride):
+        raise RuntimeError('non-positive stride is not supported')
+    if any(s <= 0 for s in dilation):
+        raise RuntimeError('dilation should be greater than zero')
+
+
+def _conv_pads(padding, kernel, stride, dilation, d):
+    """Per-dim (before, after) padding from an int, a tuple, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == 'valid':
+            return ((0, 0),) * d
+        if padding != 'same':
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        # total dil*(k-1), the odd element after (as PyTorch)
+        return tuple((dl * (k - 1) // 2, dl * (k - 1) - dl * (k - 1) // 2)
+                     for k, dl in zip(kernel, dilation))
+    pad = _tuple(padding, d, 'padding')
+    if any(p < 0 for p in pad):
+        raise RuntimeError('negative padding is not supported')
+    return tuple((p, p) for p in pad)
+
+
+def _check_window_fits(size, kernel, pads, dilation):
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(size, pads))
+    eff = tuple(dl * (k - 1) + 1 for k, dl in zip(kernel, dilation))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f'Calculated padded input size per channel: '
+                           f'({" x ".join(map(str, padded))}). Kernel size: '
+                           f'({" x ".join(map(str, eff))}). Kernel size can\'t be greater than '
+                           'actual input size')
+
+
+# ----------------------------------------------------------------------------- public functions
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, d, op):
+    x, unbatched = _batched(input, d, op)
+    _check_weight(x, weight, bias, groups, d, transposed=False)
+    stride, dilation = _tuple(stride, d, 'stride'), _tuple(dilation, d, 'dilation')
+    _check_positive(stride, dilation)
+    kernel = weight._data.shape[2:]
+    pads = _conv_pads(padding, kernel, stride, dilation, d)
+    _check_window_fits(x._data.shape[2:], kernel, pads, dilation)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    y = Conv.apply(*args, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return y.reshape(y._data.shape[1:]) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution: input (N, C, L) or (C, L), weight (O, C/groups, k), bias (O,).
+    ``padding`` is an int, a 1-tuple, 'valid' or 'same'.  Returns (N, O, L_out)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, 'conv1d')
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution: input (N, C, H, W) or (C, H, W), weight (O, C/groups, kH, kW),
+    bias (O,).  ``padding`` is an int, a pair, 'valid' or 'same'.  Returns (N, O, H_out, W_out)
+    with H_out = (H + 2 pad - dilation (kH - 1) - 1) // stride + 1."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, 'conv2d')
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, d,
+                    op):
+    x, unbatched = _batched(input, d, op)
+    _check_weight(x, weight, bias, groups, d, transposed=True)
+    stride, dilation = _tuple(stride, d, 'stride'), _tuple(dilation, d, 'dilation')
+    _check_positive(stride, dilation)
+    pad = _tuple(padding, d, 'padding')
+    out_pad = _tuple(output_padding, d, 'output_padding')
+    if any(p < 0 for p in pad):
+        raise RuntimeError('negative padding is not supported')
+    if any(op_ >= s and op_ >= dl for op_, s, dl in zip(out_pad, stride, dilation)):
+        names = ['height', 'width'] if d == 2 else ['width'] if d == 1 else [str(i) for i in range(d)]
+        parts = [f'output_padding_{n}: {v}' for n, v in zip(names, out_pad)] + \
+            [f'stride_{n}: {v}' for n, v in zip(names, stride)] + \
+            [f'dilation_{n}: {v}' for n, v in zip(names, dilation)]
+        raise RuntimeError('output padding must be smaller than either stride or dilation, but got '
+                           + ' '.join(parts))
+    kernel = weight._data.shape[2:]
+    size = tuple((n - 1) * s - 2 * p + dl * (k - 1) + op_ + 1 for n, s, p, dl, k, op_ in
+                 zip(x._data.shape[2:], stride, pad, dilation, kernel, out_pad))
+    if any(n <= 0 for n in size):
+        raise RuntimeError(f'Given input size per channel: {_shape(x)[2:]}. Calculated output '
+                           f'size per channel: {list(size)}. Output size is too small')
+    args = (x, weight) if bias is None else (x, weight, bias)
+    y = ConvTranspose.apply(*args, stride=stride, pad_lo=pad, dilation=dilation, groups=groups,
+                            out_size=size)
+    return y.reshape(y._data.shape[1:]) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """1-d transposed convolution (the gradient of conv1d in its input): input (N, Cin, L),
+    weight (Cin, O/groups, k).  L_out = (L - 1) stride - 2 pad + dilation (k - 1)
+    + output_padding + 1."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           1, 'conv_transpose1d')
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """2-d transposed convolution: input (N, Cin, H, W), weight (Cin, O/groups, kH, kW),
+    bias (O,).  H_out = (H - 1) stride - 2 pad + dilation (kH - 1) + output_padding + 1."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           2, 'conv_transpose2d')
+
+
+def _check_unfold_input(input, allowed, op):
+    if input.ndim not in allowed:
+        raise RuntimeError(f'Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and '
+                           f'other non-zero dimensions for input, but got: {_shape(input)}'
+                           if op == 'unfold' else
+                           f'Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and '
+                           f'non-zero dimensions for input, but got: {_shape(input)}')
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding blocks (im2col): input (N, C, H, W) -> (N, C * kH * kW, L) with L the
+    number of block positions (C-major, then kernel offsets, as PyTorch)."""
+    _check_unfold_input(input, (3, 4), 'unfold')
+    x, unbatched = _batched(input, 2, 'unfold')
+    kernel = _tuple(kernel_size, 2, 'kernel_size')
+    stride, dilation = _tuple(stride, 2, 'stride'), _tuple(dilation, 2, 'dilation')
+    _check_positive(stride, dilation)
+    pads = tuple((p, p) for p in _tuple(padding, 2, 'padding'))
+    _check_window_fits(x._data.shape[2:], kernel, pads, dilation)
+    y = Im2Col.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
+    return y.reshape(y._data.shape[1:]) if unbatched else y
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding blocks back into an image (col2im), the adjoint of ``unfold``:
+    input (N, C * kH * kW, L) -> (N, C, *output_size)."""
+    _check_unfold_input(input, (2, 3), 'fold')
+    x, unbatched = (input, False) if input.ndim == 3 else (
+        input.reshape((1,) + input._data.shape), True)
+    size = _tuple(output_size, 2, 'output_size')
+    kernel = _tuple(kernel_size, 2, 'kernel_size')
+    stride, dilation = _tuple(stride, 2, 'stride'), _tuple(dilation, 2, 'dilation')
+    _check_positive(stride, dilation)
+    pad = _tuple(padding, 2, 'padding')
+    pads = tuple((p, p) for p in pad)
+    k = math.prod(kernel)
+    if x._data.shape[1] % k:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f'of kernel_size, but got input.size(1)={x._data.shape[1]} and '
+                           f'kernel_size={kernel}.')
+    grid = _out_size(size, kernel, stride, pads, dilation)
+    if x._data.shape[2] != math.prod(grid):
+        raise RuntimeError(f'Given output_size={size}, kernel_size={kernel}, dilation={dilation}, '
+                           f'padding={pad}, stride={stride}, expected size of input\'s dimension '
+                           f'2 to match the calculated number of sliding blocks '
+                           f'{" * ".join(map(str, grid))} = {math.prod(grid)}, but got '
+                           f'input.size(2)={x._data.shape[2]}.')
+    y = Col2Im.apply(x, size=size, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
+    return y.reshape(y._data.shape[1:]) if unbatched else y

@@ -1,3 +1,561 @@
-"""(being written)"""
+"""Pooling and resampling (PyTorch's ``F.max_pool*``, ``F.avg_pool*``, ``F.adaptive_avg_pool*``,
+``F.max_unpool*``, ``F.lp_pool*``, ``F.interpolate``).
 
-__all__ = []
+Window pooling works on strided slices of the padded input, one per kernel offset j:
+    window_j = x_pad[..., j*dilation : ... : stride]       (shape of the output)
+Max pooling keeps an elementwise running maximum over the slices together with the
+offset that won (the argmax, first maximum wins as in PyTorch); its backward sends each
+gradient to the winning offset.  Average pooling sums the slices and divides by the
+window count; its backward is the adjoint slice-add.  Each op's backward is another op
+of this module whose own backward is the first, so derivatives of every order exist.
+
+Adaptive average pooling and interpolation are separable linear maps: one small matrix
+per spatial dim (averaging windows, or interpolation weights), applied as matrix products.
+Pooling acts on the trailing spatial dims, so unbatched (C, *S) input needs no reshape.
+"""
+import math
+
+from autograd.grad_mode import state as _grad_state
+from autograd.node import Op
+from autograd.tensor import Tensor, _make
+
+from .conv import _offsets, _pad, _tuple
+
+__all__ = ['max_pool1d', 'max_pool2d', 'max_unpool1d', 'max_unpool2d', 'avg_pool1d',
+           'avg_pool2d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'lp_pool1d', 'lp_pool2d',
+           'interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear']
+
+
+# ----------------------------------------------------------------------------- window slices
+
+def _slices(j, geo, out):
+    """The slice of the padded input that window offset ``j`` sees at every output position."""
+    _, stride, _, dilation = geo
+    return (Ellipsis,) + tuple(slice(jj * dl, jj * dl + (o - 1) * s + 1, s)
+                               for jj, dl, o, s in zip(j, dilation, out, stride))
+
+
+def _scatter_windows(xp, parts, geo, size, out):
+    """Sum ``parts(k, j)`` (output-shaped) into the padded frame at window offset j, then
+    crop the padding: the adjoint of taking the window slices."""
+    kernel, _, pads, _ = geo
+    lead = None
+    buf = None
+    for k, j in enumerate(_offsets(kernel)):
+        p = parts(k, j)
+        if buf is None:
+            lead = p.shape[:p.ndim - len(size)]
+            buf = xp.zeros(lead + tuple(n + lo + hi for n, (lo, hi) in zip(size, pads)), p.dtype)
+        buf[_slices(j, geo, out)] += p
+    return xp.ascontiguousarray(_pad(xp, buf, tuple((-lo, -hi) for lo, hi in pads)))
+
+
+class MaxPool(Op):
+    """Max over windows.  With ``track`` also returns the winning kernel offset per output
+    (an integer tensor, no gradient) that backward routes the gradient by."""
+    __slots__ = ('geo', 'size', 'arg')
+    nondiff_outputs = (1,)
+
+    def forward(self, xp, x, *, geo, out, track):
+        kernel, _, pads, _ = geo
+        self.geo, self.size = geo, x.shape[-len(kernel):]
+        low = -xp.inf if x.dtype.kind == 'f' else xp.iinfo(x.dtype).min
+        xpad = _pad(xp, x, pads, low)
+        offsets = list(_offsets(kernel))
+        y = xpad[_slices(offsets[0], geo, out)].copy()
+        if not track:
+            for j in offsets[1:]:
+                xp.maximum(y, xpad[_slices(j, geo, out)], out=y)
+            return y
+        arg = xp.zeros(y.shape, xp.int16 if len(offsets) < 2 ** 15 else xp.int64)
+        for k, j in enumerate(offsets[1:], 1):
+            v = xpad[_slices(j, geo, out)]
+            win = v > y
+            if x.dtype.kind == 'f':
+                win |= v != v           # NaN wins (and propagates), as PyTorch
+            xp.copyto(y, v, where=win)
+            xp.copyto(arg, k, where=win)
+        self.arg = arg
+        return y, arg
+
+    def backward(self, g, _g_arg=None):
+        return PoolScatter.apply(g, _make(self.arg, g._device), geo=self.geo, size=self.size)
+
+
+class PoolScatter(Op):
+    """Each output gradient to its winning window offset: g (..., *out) -> (..., *size)."""
+    __slots__ = ('geo',)
+    save = (1,)
+
+    def forward(self, xp, g, arg, *, geo, size):
+        self.geo = geo
+        out = g.shape[-len(size):]
+        zero = xp.zeros((), g.dtype)
+        return _scatter_windows(xp, lambda k, j: xp.where(arg == k, g, zero), geo, size, out)
+
+    def backward(self, gg):
+        arg, = self.saved_tensors
+        return PoolGather.apply(gg, arg, geo=self.geo), None
+
+
+class PoolGather(Op):
+    """The adjoint of ``PoolScatter``: x (..., *size) -> x at the winning offsets (..., *out)."""
+    __slots__ = ('geo', 'size')
+    save = (1,)
+
+    def forward(self, xp, x, arg, *, geo):
+        kernel, _, pads, _ = geo
+        self.geo, self.size = geo, x.shape[-len(kernel):]
+        xpad = _pad(xp, x, pads)
+        out = arg.shape[-len(kernel):]
+        y = xp.zeros(arg.shape, x.dtype)
+        for k, j in enumerate(_offsets(kernel)):
+            xp.copyto(y, xpad[_slices(j, geo, out)], where=arg == k)
+        return y
+
+    def backward(self, gy):
+        arg, = self.saved_tensors
+        return PoolScatter.apply(gy, arg, geo=self.geo, size=self.size), None
+
+
+class SumPool(Op):
+    """Window sums of the zero-padded input times ``scale`` (a number, or an array that
+    broadcasts against the output): average pooling with scale = 1 / divisor."""
+    __slots__ = ('geo', 'size', 'scale')
+
+    def forward(self, xp, x, *, geo, out, scale):
+        kernel, _, pads, _ = geo
+        self.geo, self.size, self.scale = geo, x.shape[-len(kernel):], scale
+        xpad = _pad(xp, x, pads)
+        offsets = list(_offsets(kernel))
+        y = xpad[_slices(offsets[0], geo, out)].copy()
+        for j in offsets[1:]:
+            y += xpad[_slices(j, geo, out)]
+        y *= scale
+        return y
+
+    def backward(self, g):
+        return SumPoolT.apply(g, geo=self.geo, size=self.size, scale=self.scale)
+
+
+class SumPoolT(Op):
+    """The adjoint of ``SumPool``: g (..., *out) -> (..., *size)."""
+    __slots__ = ('geo', 'scale', 'out')
+
+    def forward(self, xp, g, *, geo, size, scale):
+        self.geo, self.scale = geo, scale
+        gs = g * scale
+        self.out = out = g.shape[-len(size):]
+        return _scatter_windows(xp, lambda k, j: gs, geo, size, out)
+
+    def backward(self, gg):
+        return SumPool.apply(gg, geo=self.geo, out=self.out, scale=self.scale)
+
+
+class AxisLinear(Op):
+    """Apply one matrix per trailing dim: y = M_0 x M_1^T for two dims, x M^T for one.
+    Adaptive average pooling and interpolation are of this form."""
+    __slots__ = ('mats',)
+
+    def forward(self, xp, x, *, mats):
+        self.mats = mats
+        y = xp.matmul(x, mats[-1].T)
+        if len(mats) == 2:
+            y = xp.matmul(mats[0], y)
+        return y
+
+    def backward(self, g):
+        return AxisLinear.apply(g, mats=tuple(m.T for m in self.mats))
+
+
+class MaxUnpool(Op):
+    """Place x (B, C, L) at flat positions ``indices`` of a zero (B, C, numel) array."""
+    __slots__ = ()
+    save = (1,)
+
+    def forward(self, xp, x, indices, *, numel):
+        b, c = x.shape[:2]
+        y = xp.zeros((b * c, numel), x.dtype)
+        rows = xp.arange(b * c)[:, None]
+        y[rows, indices.reshape(b * c, -1)] = x.reshape(b * c, -1)
+        return y.reshape(b, c, numel)
+
+    def backward(self, g):
+        idx, = self.saved_tensors
+        return GatherFlat.apply(g, idx), None
+
+
+class GatherFlat(Op):
+    """y[b, c, i] = x[b, c, indices[b, c, i]] along the last dim."""
+    __slots__ = ('numel',)
+    save = (1,)
+
+    def forward(self, xp, x, indices):
+        self.numel = x.shape[-1]
+        return xp.take_along_axis(x, indices, axis=-1)
+
+    def backward(self, g):
+        idx, = self.saved_tensors
+        return ScatterAddFlat.apply(g, idx, numel=self.numel), None
+
+
+class ScatterAddFlat(Op):
+    """The adjoint of ``GatherFlat``: sums g into a zero (B, C, numel) array (repeats add)."""
+    __slots__ = ()
+    save = (1,)
+
+    def forward(self, xp, g, indices, *, numel):
+        b, c = g.shape[:2]
+        flat = (xp.arange(b * c).reshape(b, c, 1) * numel + indices).ravel()
+        y = xp.bincount(flat, weights=g.ravel(), minlength=b * c * numel)
+        return y.astype(g.dtype, copy=False).reshape(b, c, numel)
+
+    def backward(self, gg):
+        idx, = self.saved_tensors
+        return GatherFlat.apply(gg, idx), None
+
+
+# ----------------------------------------------------------------------------- geometry
+
+def _check_dims(input, d, op, msg):
+    if not isinstance(input, Tensor):
+        raise TypeError(f'{op}(): argument \'input\' must be Tensor, not {type(input).__name__}')
+    if input.ndim not in (d + 1, d + 2) or input._data.size == 0 and input.ndim == d + 1:
+        raise RuntimeError(msg.format(shape=list(input._data.shape)))
+
+
+def _window_params(kernel_size, stride, padding, dilation, d):
+    kernel = _tuple(kernel_size, d, 'kernel_size')
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else _tuple(stride, d, 'stride')
+    if any(s <= 0 for s in stride):
+        raise RuntimeError('stride should not be zero')
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f'kernel size should be greater than zero, but got kernel: {kernel}')
+    dilation = _tuple(dilation, d, 'dilation')
+    if any(dl <= 0 for dl in dilation):
+        raise RuntimeError(f'dilation should be greater than zero, but got dilation: {dilation}')
+    pad = _tuple(padding, d, 'padding')
+    return kernel, stride, pad, dilation
+
+
+def _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode, lead):
+    """The output size and the geometry (kernel, stride, pads, dilation) of a window pool;
+    with ceil_mode the last window may overhang the input, so the 'after' pad grows."""
+    out, pads = [], []
+    for n, k, s, p, dl in zip(size, kernel, stride, pad, dilation):
+        eff = dl * (k - 1) + 1
+        if p > eff // 2:
+            raise RuntimeError(f'pad should be at most half of effective kernel size, but got '
+                               f'pad={p}, kernel_size={k} and dilation={dl}')
+        o = (n + 2 * p - eff + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= n + p:      # the last window must start in the input
+            o -= 1
+        out.append(o)
+        pads.append((p, max(p, (o - 1) * s + eff - n - p)))
+    if any(o <= 0 for o in out):
+        dims = 'x'.join(map(str, lead[-1:] + tuple(size)))
+        outs = 'x'.join(map(str, lead[-1:] + tuple(out)))
+        raise RuntimeError(f'Given input size: ({dims}). Calculated output size: ({outs}). '
+                           'Output size is too small')
+    return tuple(out), (kernel, stride, tuple(pads), dilation)
+
+
+def _flat_indices(xp, arg, geo, size, out):
+    """Kernel-offset argmax -> index into the flattened (unpadded) spatial plane."""
+    kernel, stride, pads, dilation = geo
+    d = len(kernel)
+    flat = 0
+    arg = arg.astype(xp.int64)
+    for i in range(d):
+        j = (arg // math.prod(kernel[i + 1:])) % kernel[i]
+        pos = xp.arange(out[i], dtype=xp.int64).reshape((-1,) + (1,) * (d - 1 - i))
+        flat = flat * size[i] + pos * stride[i] - pads[i][0] + j * dilation[i]
+    return flat
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, d, op,
+              msg):
+    _check_dims(input, d, op, msg)
+    kernel, stride, pad, dilation = _window_params(kernel_size, stride, padding, dilation, d)
+    size = input._data.shape[-d:]
+    out, geo = _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode,
+                              input._data.shape[:-d])
+    track = return_indices or (input._requires_grad and _grad_state.enabled)
+    res = MaxPool.apply(input, geo=geo, out=out, track=track)
+    if not track:
+        return res
+    y, arg = res
+    if not return_indices:
+        return y
+    return y, _make(_flat_indices(input._device.xp, arg._data, geo, size, out), input._device)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over sliding windows of the last dim: (N, C, L) or (C, L) -> (..., L_out), with
+    L_out = (L + 2 pad - dilation (k - 1) - 1) // stride + 1 (rounded up with ceil_mode).
+    ``return_indices`` also returns each maximum's index into L."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1,
+                     'max_pool1d', 'max_pool1d: Expected 2D or 3D (batch mode) tensor with '
+                     'optional 0 dim batch size for input, but got:{shape}')
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over sliding 2-d windows: (N, C, H, W) or (C, H, W) -> (..., H_out, W_out).
+    ``return_indices`` also returns each maximum's flat index into H * W (for max_unpool2d)."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2,
+                     'max_pool2d', 'non-empty 3D or 4D (batch mode) tensor expected for input')
+
+
+def _avg_divisor(xp, size, out, geo, count_include_pad, dtype):
+    """1 / the number of elements each window averages (PyTorch's rule: windows are clipped
+    to the padded input; without count_include_pad, the padding is not counted)."""
+    kernel, stride, pads, _ = geo
+    counts = []
+    for n, o, k, s, (p, _) in zip(size, out, kernel, stride, pads):
+        start = xp.arange(o) * s - p
+        end = xp.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = xp.maximum(start, 0), xp.minimum(end, n)
+        counts.append(end - start)
+    div = counts[0]
+    for c in counts[1:]:
+        div = div[:, None] * c
+    return (1.0 / div).astype(dtype)
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+              d, op, msg):
+    _check_dims(input, d, op, msg)
+    kernel, stride, pad, dilation = _window_params(kernel_size, stride, padding, 1, d)
+    size = input._data.shape[-d:]
+    out, geo = _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode,
+                              input._data.shape[:-d])
+    if input._data.dtype.kind != 'f':
+        raise RuntimeError(f'"{op}" not implemented for \'{input.dtype}\' (floating point only)')
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError('divisor must be not zero')
+        scale = 1.0 / divisor_override
+    else:
+        scale = _avg_divisor(input._device.xp, size, out, geo, count_include_pad,
+                             input._data.dtype)
+    return SumPool.apply(input, geo=geo, out=out, scale=scale)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over sliding windows of the last dim: (N, C, L) or (C, L) -> (..., L_out)."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1,
+                     'avg_pool1d', 'Expected 2 to 3 dimensions, but got {shape} for argument '
+                     "#1 'self' (while checking arguments for avg_pool1d)")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over sliding 2-d windows: (N, C, H, W) or (C, H, W) -> (..., H_out, W_out).
+    The divisor is the window size (count_include_pad), the number of non-padding elements,
+    or ``divisor_override``."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2, 'avg_pool2d',
+                     'Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for '
+                     'input, but got:{shape}')
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling (sum over windows of x^p)^(1/p), as PyTorch's lp_pool1d."""
+    k = _tuple(kernel_size, 1, 'kernel_size')[0]
+    out = avg_pool1d(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(k).pow(1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over 2-d windows, (sum of x^p)^(1/p), as PyTorch's lp_pool2d."""
+    kh, kw = _tuple(kernel_size, 2, 'kernel_size')
+    out = avg_pool2d(input.pow(norm_type), (kh, kw), stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
+
+
+def _adaptive_matrix(xp, n, o, dtype):
+    """(o, n) averaging matrix of adaptive pooling: row i averages
+    [floor(i n / o), ceil((i + 1) n / o))."""
+    m = xp.zeros((o, n), dtype)
+    for i in range(o):
+        a, b = (i * n) // o, -(-(i + 1) * n // o)
+        m[i, a:b] = 1.0 / (b - a)
+    return m
+
+
+def _adaptive_avg(input, output_size, d, op, msg):
+    _check_dims(input, d, op, msg)
+    size = input._data.shape[-d:]
+    if isinstance(output_size, int):
+        output_size = (output_size,) * d
+    out = tuple(n if o is None else int(o) for o, n in zip(_tuple_none(output_size, d), size))
+    xp = input._device.xp
+    mats = tuple(_adaptive_matrix(xp, n, o, input._data.dtype) for n, o in zip(size, out))
+    return AxisLinear.apply(input, mats=mats)
+
+
+def _tuple_none(v, d):
+    v = tuple(v)
+    return v * d if len(v) == 1 else v
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed length: (N, C, L) or (C, L) -> (..., output_size)."""
+    return _adaptive_avg(input, output_size, 1, 'adaptive_avg_pool1d',
+                         'Expected 2 to 3 dimensions, but got {shape} for argument #1 \'self\' '
+                         '(while checking arguments for adaptive_avg_pool1d)')
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed size: (N, C, H, W) or (C, H, W) -> (..., oH, oW); window i
+    covers [floor(i H / oH), ceil((i + 1) H / oH)).  None in output_size keeps that dim."""
+    return _adaptive_avg(input, output_size, 2, 'adaptive_avg_pool2d',
+                         'adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {shape}')
+
+
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, d, op):
+    kernel, stride, pad, _ = _window_params(kernel_size, stride, padding, 1, d)
+    x, unbatched = input, input.ndim == d + 1
+    if unbatched:
+        x = x.reshape((1,) + x._data.shape)
+        indices = indices.reshape((1,) + indices._data.shape)
+    insize = x._data.shape[-d:]
+    default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(insize, stride, pad, kernel))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(output_size)[-d:]
+        for i, (n, dflt, s) in enumerate(zip(size, default, stride)):
+            if not dflt - s < n < dflt + s:
+                raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {i} must be '
+                                 f'between {dflt - s} and {dflt + s})')
+    numel = math.prod(size)
+    if indices._data.shape != x._data.shape:
+        raise RuntimeError(f'Expected shape of indices to be same as that of the input tensor '
+                           f'({list(x._data.shape)}) but got indices tensor with shape: '
+                           f'{list(indices._data.shape)}')
+    idx = indices._data
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= numel):
+        bad = int(idx.max()) if int(idx.max()) >= numel else int(idx.min())
+        raise RuntimeError(f'Found an invalid max index: {bad} (output volumes are of size '
+                           f'{"x".join(map(str, size))})')
+    n, c = x._data.shape[:2]
+    flat_idx = _make(idx.reshape(n, c, -1), indices._device)
+    y = MaxUnpool.apply(x.reshape(n, c, -1), flat_idx, numel=numel)
+    y = y.reshape((n, c) + size)
+    return y.reshape(y._data.shape[1:]) if unbatched else y
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: values placed at ``indices``, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1,
+                       'max_unpool1d')
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: (N, C, H, W) values placed at their flat
+    ``indices`` in (N, C, H_out, W_out), zeros elsewhere; H_out = (H - 1) stride - 2 pad + k
+    unless ``output_size`` says otherwise."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2,
+                       'max_unpool2d')
+
+
+# ----------------------------------------------------------------------------- interpolation
+
+_MODES = ('nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact')
+
+
+def _source_scale(n, o, align_corners, scale_factor):
+    """PyTorch's area_pixel_compute_scale: output step measured in input pixels."""
+    if align_corners:
+        return (n - 1) / (o - 1) if o > 1 else 0.0
+    return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else n / o
+
+
+def _interp_matrix(xp, n, o, mode, align_corners, scale_factor, dtype):
+    """(o, n) matrix of interpolation weights along one dim, computed in the precision
+    PyTorch uses (float32 source indices for nearest, the input's dtype for linear)."""
+    import numpy
+    m = numpy.zeros((o, n))
+    dst = numpy.arange(o)
+    if mode in ('nearest', 'nearest-exact'):
+        if o == n or (o == 2 * n and mode == 'nearest'):
+            src = dst * n // o
+        else:
+            scale = numpy.float32(_source_scale(n, o, False, scale_factor))
+            shift = numpy.float32(0.5 if mode == 'nearest-exact' else 0.0)
+            src = numpy.floor((dst.astype(numpy.float32) + shift) * scale).astype(int)
+        m[dst, numpy.minimum(src, n - 1)] = 1.0
+    else:
+        ft = numpy.dtype(dtype).type
+        scale = ft(_source_scale(n, o, align_corners, scale_factor))
+        d = dst.astype(ft)
+        src = d * scale if align_corners else numpy.maximum(scale * (d + ft(0.5)) - ft(0.5), 0)
+        i0 = numpy.minimum(numpy.floor(src).astype(int), n - 1)
+        i1 = numpy.minimum(i0 + 1, n - 1)
+        l1 = numpy.clip(src - i0, 0, 1).astype(numpy.float64)
+        numpy.add.at(m, (dst, i0), 1.0 - l1)
+        numpy.add.at(m, (dst, i1), l1)
+    return xp.asarray(m.astype(dtype))
+
+
+def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resample the trailing spatial dims of (N, C, L) or (N, C, H, W): modes 'nearest',
+    'nearest-exact', 'linear' (3-D input), 'bilinear' (4-D input) and 'area'.  Give either
+    ``size`` or ``scale_factor`` (output size = floor(input size * scale_factor))."""
+    d = input.ndim - 2
+    if mode not in _MODES or d not in (1, 2, 3):
+        raise NotImplementedError(
+            f'Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the '
+            f'modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | '
+            f'nearest-exact (got {mode})')
+    if align_corners is not None and mode not in ('linear', 'bilinear', 'bicubic', 'trilinear'):
+        raise ValueError('align_corners option can only be set with the interpolating modes: '
+                         'linear | bilinear | bicubic | trilinear')
+    need = {'linear': 1, 'bilinear': 2, 'trilinear': 3, 'bicubic': 2}.get(mode)
+    if need is not None and need != d:
+        raise NotImplementedError(f'Got {input.ndim}D input, but {mode} mode needs '
+                                  f'{need + 2}D input')
+    if d == 3 or mode == 'bicubic' or antialias:
+        raise NotImplementedError(f'interpolate: mode {mode!r} on {input.ndim}D input'
+                                  f'{" with antialias" if antialias else ""} is not supported')
+    if (size is None) == (scale_factor is None):
+        raise ValueError('only one of size or scale_factor should be defined' if size is not None
+                         else 'either size or scale_factor should be defined')
+    insize = input._data.shape[2:]
+    if size is not None:
+        out = tuple(int(s) for s in _tuple_none(size if not isinstance(size, int) else (size,),
+                                                  d))
+        scales = (None,) * d
+    else:
+        scales = tuple(float(s) for s in _tuple_none(
+            scale_factor if not isinstance(scale_factor, (int, float)) else (scale_factor,), d))
+        out = tuple(int(math.floor(n * s)) for n, s in zip(insize, scales))
+        if recompute_scale_factor:
+            scales = (None,) * d
+    if mode == 'area':
+        return adaptive_avg_pool1d(input, out) if d == 1 else adaptive_avg_pool2d(input, out)
+    kind = 'linear' if mode in ('linear', 'bilinear') else mode
+    xp = input._device.xp
+    mats = tuple(_interp_matrix(xp, n, o, kind, bool(align_corners), s, input._data.dtype)
+                 for n, o, s in zip(insize, out, scales))
+    return AxisLinear.apply(input, mats=mats)
+
+
+def upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None):
+    """Deprecated alias of ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode='nearest')
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)
