@@ -1,3 +1,437 @@
-"""(being written)"""
+"""Activation functions (PyTorch's ``torch.nn.functional`` activations).
 
-__all__ = []
+Pointwise activations with a closed-form derivative are single ops: forward on arrays,
+backward with tensor ops (so they differentiate twice).  Their backward reads the
+input, never an intermediate array.  ``inplace=True`` runs the same op in place.
+"""
+import math
+import warnings
+
+import autograd
+from autograd.node import Op
+from autograd.ops.elementwise import where
+
+__all__ = ['relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu', 'elu',
+           'elu_', 'celu', 'celu_', 'selu', 'selu_', 'gelu', 'silu', 'mish', 'softplus',
+           'sigmoid', 'tanh', 'hardtanh', 'hardtanh_', 'hardsigmoid', 'hardswish', 'logsigmoid',
+           'tanhshrink', 'softsign', 'softshrink', 'hardshrink', 'threshold', 'threshold_',
+           'glu', 'softmax', 'log_softmax', 'softmin']
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _apply(cls, input, inplace, **params):
+    return cls.apply_(input, **params) if inplace else cls.apply(input, **params)
+
+
+def _float_only(name, a):
+    if a.dtype.kind != 'f':
+        raise RuntimeError(f'"{name}" not implemented for \'{_dtype_name(a)}\'')
+
+
+def _dtype_name(a):
+    from autograd.backend import from_numpy_dtype
+    return from_numpy_dtype(a.dtype).name.capitalize()
+
+
+# ----------------------------------------------------------------------------- piecewise linear
+
+class Threshold(Op):
+    """``y = x if x > threshold else value``; the gradient passes where ``x > threshold``."""
+    __slots__ = ('threshold',)
+    save = (0,)
+
+    def forward(self, xp, x, threshold, value):
+        self.threshold = threshold
+        return xp.where(x > threshold, x, xp.asarray(value, dtype=x.dtype))
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * (x > self.threshold)
+
+
+class Hardtanh(Op):
+    """Clip to ``[min_val, max_val]``; unlike ``clamp`` no gradient at the bounds (as
+    PyTorch's ``hardtanh_backward``)."""
+    __slots__ = ('lo', 'hi')
+    save = (0,)
+
+    def forward(self, xp, x, min_val, max_val):
+        _float_only('hardtanh', x)
+        self.lo, self.hi = min_val, max_val
+        return xp.clip(x, xp.asarray(min_val, x.dtype), xp.asarray(max_val, x.dtype))
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * ((x > self.lo) & (x < self.hi))
+
+
+class LeakyRelu(Op):
+    __slots__ = ('slope',)
+    save = (0,)
+
+    def forward(self, xp, x, negative_slope):
+        self.slope = negative_slope
+        return xp.where(x > 0, x, x * negative_slope)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return where(x > 0, g, g * self.slope)
+
+
+class Hardsigmoid(Op):
+    """``relu6(x + 3) / 6``; gradient ``1/6`` strictly inside ``(-3, 3)``."""
+    __slots__ = ()
+    save = (0,)
+
+    def forward(self, xp, x):
+        _float_only('hardsigmoid', x)
+        return xp.clip(x / 6 + 0.5, 0, 1).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * (((x > -3) & (x < 3)) / 6.0)
+
+
+class Hardswish(Op):
+    """``x * relu6(x + 3) / 6``; derivative ``x/3 + 1/2`` on ``[-3, 3]``."""
+    __slots__ = ()
+    save = (0,)
+
+    def forward(self, xp, x):
+        _float_only('hardswish', x)
+        return x * xp.clip(x + 3, 0, 6) / 6
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return where(x < -3, g * 0, where(x <= 3, g * (x / 3 + 0.5), g))
+
+
+# ----------------------------------------------------------------------------- smooth
+
+class Elu(Op):
+    """``scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1))``: ELU, SELU and CELU."""
+    __slots__ = ('alpha', 'scale', 'input_scale')
+    save = (0,)
+
+    def forward(self, xp, x, alpha=1.0, scale=1.0, input_scale=1.0):
+        _float_only('elu', x)
+        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
+        neg = xp.expm1(xp.minimum(x, 0) * input_scale) * (alpha * scale)
+        return xp.where(x > 0, x * scale, neg)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        # exp of the clamped input: the unused branch stays finite, so 0 * it stays 0
+        neg = (x.clamp(max=0) * self.input_scale).exp() * (self.alpha * self.scale *
+                                                           self.input_scale)
+        return where(x > 0, g * self.scale, g * neg)
+
+
+class Gelu(Op):
+    """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
+    __slots__ = ('approximate',)
+    save = (0,)
+
+    def forward(self, xp, x, approximate='none'):
+        _float_only('GeluKernelImpl', x)
+        self.approximate = approximate
+        if approximate == 'tanh':
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+            return 0.5 * x * (1 + xp.tanh(inner))
+        from autograd.backend import erf
+        return 0.5 * x * (1 + erf(x * _INV_SQRT_2))
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        if self.approximate == 'tanh':
+            x2 = x * x
+            t = (_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x)).tanh()
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x2)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+        cdf = 0.5 * (1 + (x * _INV_SQRT_2).erf())
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return g * (cdf + x * pdf)
+
+
+class Silu(Op):
+    """``x * sigmoid(x)``; derivative ``s (1 + x (1 - s))``."""
+    __slots__ = ()
+    save = (0,)
+
+    def forward(self, xp, x):
+        _float_only('silu', x)
+        return x * (xp.tanh(x * 0.5) * 0.5 + 0.5)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        s = x.sigmoid()
+        return g * (s * (1 + x * (1 - s)))
+
+
+def _softplus_array(xp, x):
+    """log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|)."""
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+class Mish(Op):
+    """``x * tanh(softplus(x))``."""
+    __slots__ = ()
+    save = (0,)
+
+    def forward(self, xp, x):
+        _float_only('mish', x)
+        return x * xp.tanh(_softplus_array(xp, x))
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        t = softplus(x).tanh()
+        return g * (t + x * x.sigmoid() * (1 - t * t))
+
+
+class Softplus(Op):
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (as PyTorch)."""
+    __slots__ = ('beta', 'threshold')
+    save = (0,)
+
+    def forward(self, xp, x, beta=1.0, threshold=20.0):
+        _float_only('softplus', x)
+        self.beta, self.threshold = beta, threshold
+        bx = x * beta
+        return xp.where(bx > threshold, x, xp.log1p(xp.exp(xp.minimum(bx, threshold))) / beta)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        bx = x * self.beta
+        return where(bx > self.threshold, g, g * bx.sigmoid())
+
+
+class LogSigmoid(Op):
+    """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``; derivative ``sigmoid(-x)``."""
+    __slots__ = ()
+    save = (0,)
+
+    def forward(self, xp, x):
+        _float_only('log_sigmoid_forward', x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * (-x).sigmoid()
+
+
+# ----------------------------------------------------------------------------- functions
+
+def relu(input, inplace=False):
+    """``max(x, 0)``."""
+    return input.relu_() if inplace else input.relu()
+
+
+def relu_(input):
+    return input.relu_()
+
+
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``x if x > threshold else value``."""
+    return _apply(Threshold, input, inplace, threshold=threshold, value=value)
+
+
+def threshold_(input, threshold, value):
+    return Threshold.apply_(input, threshold=threshold, value=value)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError('min_val cannot be greater than max_val')
+    return _apply(Hardtanh, input, inplace, min_val=min_val, max_val=max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, True)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _apply(LeakyRelu, input, inplace, negative_slope=negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return LeakyRelu.apply_(input, negative_slope=negative_slope)
+
+
+def prelu(input, weight):
+    """``x if x > 0 else weight * x``; ``weight`` has 1 or C (= ``input.shape[1]``) entries."""
+    if weight.ndim != 1 and weight.numel() != 1:
+        raise RuntimeError(f'prelu: Expected `weight` to be a scalar or 1D tensor, but got: '
+                           f'ndim = {weight.ndim}')
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1:
+        if input.ndim == 0 or weight.numel() != channels:
+            raise RuntimeError(f'Mismatch of parameter numbers and input channel size. Found '
+                               f'parameter numbers = {weight.numel()} and channel size = '
+                               f'{channels}.')
+        if input.ndim >= 2:
+            weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    elif weight.ndim:
+        weight = weight.reshape(())
+    return where(input > 0, input, weight * input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomised leaky ReLU: a random slope in ``[lower, upper]`` per element in training,
+    the mean slope in evaluation."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    slope = autograd.rand(*input.shape, dtype=input.dtype, device=input.device) * \
+        (upper - lower) + lower
+    out = where(input >= 0, input, input * slope)
+    if inplace:
+        with autograd.no_grad():
+            input.copy_(out)
+        return input
+    return out
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _apply(Elu, input, inplace, alpha=alpha)
+
+
+def elu_(input, alpha=1.0):
+    return Elu.apply_(input, alpha=alpha)
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)`` with the self-normalising constants of Klambauer et al."""
+    return _apply(Elu, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError('ZeroDivisionError')
+    return _apply(Elu, input, inplace, alpha=alpha, input_scale=1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+def gelu(input, approximate='none'):
+    """``x * Phi(x)``; ``approximate='tanh'`` uses the tanh approximation."""
+    if approximate not in ('none', 'tanh'):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return Gelu.apply(input, approximate=approximate)
+
+
+def silu(input, inplace=False):
+    return _apply(Silu, input, inplace)
+
+
+def mish(input, inplace=False):
+    return _apply(Mish, input, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def hardsigmoid(input, inplace=False):
+    return _apply(Hardsigmoid, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    return _apply(Hardswish, input, inplace)
+
+
+def logsigmoid(input):
+    return LogSigmoid.apply(input)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    return input - input.tanh()
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f'lambda must be greater or equal to 0, but found to be {lambd}.')
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, input * 0))
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0."""
+    return where((input > lambd) | (input < -lambd), input, input * 0)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` for the two halves ``a, b`` of ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError('glu does not support scalars because halving size must be even')
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(f'Halving dimension must be even, but dimension '
+                           f'{dim % input.ndim} is size {n}')
+    a = input.narrow(dim, 0, n // 2)
+    b = input.narrow(dim, n // 2, n // 2)
+    return a * b.sigmoid()
+
+
+# ----------------------------------------------------------------------------- softmax family
+
+def _softmax_dim(name, ndim):
+    warnings.warn(f'Implicit dimension choice for {name} has been deprecated. Change the call '
+                  'to include dim=X as an argument.', stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``."""
+    if dim is None:
+        dim = _softmax_dim('softmax', input.ndim)
+    if dtype is not None:
+        input = input.to(dtype=dtype)
+    return input.softmax(dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``x - logsumexp(x)`` along ``dim``."""
+    if dim is None:
+        dim = _softmax_dim('log_softmax', input.ndim)
+    if dtype is not None:
+        input = input.to(dtype=dtype)
+    return input.log_softmax(dim)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x)`` along ``dim``."""
+    if dim is None:
+        dim = _softmax_dim('softmin', input.ndim)
+    if dtype is not None:
+        input = input.to(dtype=dtype)
+    return (-input).softmax(dim)

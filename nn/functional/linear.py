@@ -1,3 +1,83 @@
-"""(being written)"""
+"""``linear`` (one fused op: a GEMM plus bias) and ``bilinear``."""
+from autograd.node import Op
 
-__all__ = []
+__all__ = ['linear', 'bilinear']
+
+
+_C_NAMES = {'float64': 'double', 'float32': 'float', 'float16': 'c10::Half'}
+
+
+def _c_name(a):
+    """The C type name PyTorch's matmul errors use (``double``, ``float``)."""
+    return _C_NAMES.get(str(a.dtype), str(a.dtype))
+
+
+class Linear(Op):
+    """``y = x W^T + b`` for ``x (*, in)``, ``W (out, in)``, ``b (out,)``.
+
+    Backward (with ``g = dL/dy`` flattened to ``(n, out)`` and ``x`` to ``(n, in)``):
+    ``dx = g W``, ``dW = g^T x``, ``db = sum_n g``.
+    """
+    __slots__ = ()
+    save = (0, 1)
+
+    def forward(self, xp, x, w, b=None):
+        if w.ndim != 2:
+            raise RuntimeError(f'mat2 must be a matrix, got {w.ndim}-D tensor')
+        if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+            rows = x.size // x.shape[-1] if x.ndim >= 2 and x.shape[-1] else 1
+            raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied '
+                               f'({rows}x{x.shape[-1] if x.ndim else 1} and '
+                               f'{w.shape[1]}x{w.shape[0]})')
+        if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+            other = w if x.dtype != w.dtype else b
+            raise RuntimeError(f'expected m1 and m2 to have the same dtype, but got: '
+                               f'{_c_name(x)} != {_c_name(other)}')
+        out = xp.matmul(x, w.T)
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        nxt = self._next
+        gx = gw = gb = None
+        if nxt[0] is not None:
+            gx = g.matmul(w)
+        g2 = g.reshape(-1, w.shape[0])
+        if nxt[1] is not None:
+            gw = g2.transpose(0, 1).matmul(x.reshape(-1, w.shape[1]))
+        if len(nxt) == 2:
+            return gx, gw
+        if nxt[2] is not None:
+            gb = g2.sum(0)
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: input ``(*, in)``, weight ``(out, in)``, bias ``(out,)``."""
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y_k = x1^T A_k x2 + b_k``: inputs ``(*, in1)``, ``(*, in2)``, weight
+    ``(out, in1, in2)``, bias ``(out,)``; output ``(*, out)``."""
+    if weight.ndim != 3:
+        raise RuntimeError(f'bilinear(): weight must be three-dimensional, got {weight.ndim}D')
+    out, in1, in2 = weight.shape
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f'bilinear(): input batch dimensions do not match: got '
+                           f'{list(input1.shape[:-1])} and {list(input2.shape[:-1])}')
+    if input1.shape[-1] != in1:
+        raise RuntimeError(f'bilinear(): input1 size does not match weight size: got '
+                           f'{input1.shape[-1]} but expected {in1}')
+    if input2.shape[-1] != in2:
+        raise RuntimeError(f'bilinear(): input2 size does not match weight size: got '
+                           f'{input2.shape[-1]} but expected {in2}')
+    # (x1 A)_{n,k,j} = sum_i x1_{n,i} A_{k,i,j}: one GEMM, then the contraction with x2
+    a = weight.permute(1, 0, 2).reshape(in1, out * in2)
+    t = input1.matmul(a).reshape(tuple(input1.shape[:-1]) + (out, in2))
+    y = (t * input2.unsqueeze(-2)).sum(-1)
+    return y if bias is None else y + bias
