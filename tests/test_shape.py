@@ -346,3 +346,23 @@ def test_in_place_view_op_on_a_leaf_without_grad_mode_keeps_the_leaf():
     with autograd.no_grad():
         w.t_()
     assert w.shape == (3, 2) and w.is_leaf and w.requires_grad
+
+
+INPLACE_THROUGH_VIEW = {
+    'transpose': lambda y: y.transpose(0, 1).add_(1),
+    'permute': lambda y: y.permute(1, 0).exp_(),
+    'narrow': lambda y: y.narrow(1, 1, 2).neg_(),
+    'diagonal': lambda y: y.diagonal().exp_(),
+    'movedim': lambda y: y.movedim(0, 1).sub_(y.t().detach() * 2),
+    'unsqueeze_squeeze': lambda y: y.unsqueeze(0).squeeze(0).t().exp_(),
+    'copy_into_view': lambda y: y.t().narrow(0, 0, 2).copy_(y[:, :1].t() + 5),
+}
+
+
+@pytest.mark.parametrize('name', sorted(INPLACE_THROUGH_VIEW))
+def test_in_place_through_view_reaches_the_base_gradient(name):
+    def fn(lib, x):
+        y = x * 1
+        INPLACE_THROUGH_VIEW[name](y)
+        return y * x
+    check_op(fn, rand(3, 3))
