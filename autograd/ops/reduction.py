@@ -1,9 +1,30 @@
-"""Reductions over dimensions (``dim``/``keepdim`` as PyTorch)."""
-from ..backend import int64
-from ..node import Op
-from ._util import normalize_dims, prod
-from .shape import broadcast_to, reshape
+"""Reductions over dimensions, and the ops that normalise or order along one.
 
+``dim`` is None (every axis), an int or a tuple; ``keepdim`` keeps reduced axes as size 1.
+Dtypes follow PyTorch: integer and bool sums/products are int64, float-only ops
+(mean, var, std, norm, softmax) reject integers.  Every backward is written with tensor
+ops, or with ops defined here in adjoint pairs (take/put along an axis, cumsum/reverse
+cumsum), so every gradient differentiates again.
+"""
+import math
+from collections import namedtuple
+
+from ..backend import as_dtype, from_numpy_dtype, int64
+from ..node import Op
+from ..tensor import Tensor, _make
+from ._util import normalize_dims, prod as _prod, to_float, wrap_dim
+from .elementwise import maximum, minimum, where
+from .shape import broadcast_to, reshape, to_copy
+
+# PyTorch's structured results: tuples with named fields (``torch.return_types.max``)
+_max_t = namedtuple('max', ['values', 'indices'])
+_min_t = namedtuple('min', ['values', 'indices'])
+_sort_t = namedtuple('sort', ['values', 'indices'])
+_topk_t = namedtuple('topk', ['values', 'indices'])
+_median_t = namedtuple('median', ['values', 'indices'])
+
+
+# ----------------------------------------------------------------------------- helpers
 
 def _dims(dim, ndim):
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
@@ -11,15 +32,68 @@ def _dims(dim, ndim):
     return normalize_dims(dim, ndim)
 
 
+def _keep_shape(shape, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _unsqueeze(g, in_shape, axes, keepdim):
+    """A reduced tensor with its reduced axes back as size 1 (it then broadcasts)."""
+    if keepdim or not axes:
+        return g
+    return reshape(g, _keep_shape(in_shape, axes))
+
+
 def _expand_back(g, in_shape, axes, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
-    if not keepdim and axes:
-        shape = list(in_shape)
-        for ax in axes:
-            shape[ax] = 1
-        g = reshape(g, tuple(shape))
-    return broadcast_to(g, in_shape)
+    return broadcast_to(_unsqueeze(g, in_shape, axes, keepdim), in_shape)
 
+
+def _const(array, like):
+    """A constant tensor (no gradient) on ``like``'s device."""
+    return _make(array, like._device)
+
+
+def _float_only(a, msg):
+    if a.dtype.kind != 'f':
+        raise RuntimeError(msg.format(from_numpy_dtype(a.dtype).name.capitalize()
+                                      if a.dtype != bool else 'Bool'))
+
+
+_TORCH_NAME = {'int64': 'Long', 'int32': 'Int', 'int16': 'Short', 'int8': 'Char',
+               'uint8': 'Byte', 'bool': 'Bool', 'float16': 'Half', 'float32': 'Float',
+               'float64': 'Double'}
+
+
+def _tname(a):
+    return _TORCH_NAME[str(a.dtype)]
+
+
+def _along(xp, index, dim):
+    """An advanced-index tuple addressing ``index`` (positions along ``dim``) in every
+    slice: open ``arange`` grids on the other axes."""
+    nd = index.ndim
+    idx = []
+    for ax in range(nd):
+        if ax == dim:
+            idx.append(index)
+        else:
+            shape = [1] * nd
+            shape[ax] = index.shape[ax]
+            idx.append(xp.arange(index.shape[ax]).reshape(shape))
+    return tuple(idx)
+
+
+def _pairwise(x, d, mask, fill):
+    """``M[..., i, j, ...] = x[..., j, ...]`` where ``mask[i, j]`` else ``fill``: ``x``
+    repeated along a new row axis ``d`` (for O(n^2) product formulas that stay exact at
+    zeros).  ``mask`` is a boolean (n, n) array."""
+    shape = x._data.shape
+    xs = reshape(x, shape[:d] + (1,) + shape[d:])
+    m = mask.reshape(mask.shape + (1,) * (len(shape) - d - 1))
+    return where(_const(m, x), xs, fill)
+
+
+# ----------------------------------------------------------------------------- sum, mean
 
 class Sum(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim')
@@ -43,31 +117,817 @@ class Mean(Op):
     def forward(self, xp, a, dim=None, keepdim=False, dtype=None):
         if dtype is not None:
             a = a.astype(dtype.np)
-        elif a.dtype.kind != 'f':
-            from ..backend import from_numpy_dtype
-            raise RuntimeError('mean(): could not infer output dtype. Input dtype must be either '
-                               'a floating point or complex dtype. Got: '
-                               f'{from_numpy_dtype(a.dtype).name.capitalize()}')
+        else:
+            _float_only(a, 'mean(): could not infer output dtype. Input dtype must be either '
+                           'a floating point or complex dtype. Got: {}')
         axes = _dims(dim, a.ndim)
         self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
-        self.count = prod(a.shape[i] for i in axes)
+        self.count = _prod(a.shape[i] for i in axes)
         return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
         return _expand_back(g / self.count, self.in_shape, self.axes, self.keepdim)
 
 
+# ----------------------------------------------------------------------------- products
+
+class Prod(Op):
+    """Product along one axis.  d(prod)/dx_i = prod_{k != i} x_k (``ProdOthers``), which is
+    exact where some x_k are zero, unlike out / x_i."""
+    __slots__ = ('in_shape', 'dim', 'keepdim')
+    save = (0,)
+
+    def forward(self, xp, a, dim, keepdim=False, dtype=None):
+        self.in_shape, self.dim, self.keepdim = a.shape, dim, keepdim
+        if dtype is not None:
+            a = a.astype(dtype.np)
+        elif a.dtype.kind in 'biu':
+            a = a.astype(int64.np)
+        if a.ndim == 0:
+            return a.copy()
+        return a.prod(axis=dim, keepdims=keepdim)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        if not self.in_shape:
+            return g
+        axes = (self.dim,)
+        return _expand_back(g, self.in_shape, axes, self.keepdim) * \
+            ProdOthers.apply(x, dim=self.dim)
+
+
+def _exclusive_cumprods(xp, a, dim):
+    """prod_{k<i} a_k and prod_{k>i} a_k along ``dim`` (empty products are 1)."""
+    n = a.shape[dim]
+    head = [slice(None)] * a.ndim
+    tail = [slice(None)] * a.ndim
+    head[dim], tail[dim] = slice(0, n - 1), slice(1, n)
+    ones = xp.ones_like(xp.take(a, [0], axis=dim))
+    left = xp.concatenate([ones, xp.cumprod(a[tuple(head)], axis=dim)], axis=dim)
+    rev = xp.flip(a[tuple(tail)], axis=dim)
+    right = xp.concatenate([xp.flip(xp.cumprod(rev, axis=dim), axis=dim), ones], axis=dim)
+    return left, right
+
+
+class ProdOthers(Op):
+    """``out_i = prod_{k != i} x_k`` along ``dim``, from the products before and after i
+    (no division, so exact at zeros)."""
+    __slots__ = ('dim',)
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a, dim):
+        self.dim = dim
+        if a.shape[dim] == 0:
+            return a.copy()
+        left, right = _exclusive_cumprods(xp, a, dim)
+        return left * right
+
+    def backward(self, g):
+        # d out_i / d x_j = prod_{k != i, j} x_k  (j != i), 0 for j == i
+        x, out = self.saved_tensors
+        d = self.dim
+        xp = x._device.xp
+        if not bool(xp.any(x._data == 0)):
+            # prod_{k != i,j} x_k = out_i / x_j:  grad_j = (sum_i g_i out_i - g_j out_j) / x_j
+            go = g * out
+            return (Sum.apply(go, dim=d, keepdim=True) - go) / x
+        # with zeros: rows i of M hold x with x_i replaced by 1; ProdOthers of row i at j is
+        # then prod_{k != i,j} x_k.  O(n^2) memory, needed only for second derivatives.
+        n = x._data.shape[d]
+        eye = xp.eye(n, dtype=bool)
+        p = ProdOthers.apply(_pairwise(x, d, ~eye, 1.0), dim=d + 1)
+        shape = x._data.shape
+        gi = reshape(g, shape[:d + 1] + (1,) + shape[d + 1:])
+        return Sum.apply(where(_const(eye.reshape(eye.shape + (1,) * (len(shape) - d - 1)), x),
+                               0.0, gi * p), dim=d)
+
+
+def _cumsum(xp, a, dim, reverse=False):
+    if a.ndim == 0:
+        return a.copy()
+    if reverse:
+        return xp.flip(xp.cumsum(xp.flip(a, axis=dim), axis=dim), axis=dim)
+    return xp.cumsum(a, axis=dim)
+
+
+class Cumsum(Op):
+    """Running sum along ``dim``; its adjoint is the reverse running sum."""
+    __slots__ = ('dim',)
+
+    def forward(self, xp, a, dim, dtype=None):
+        self.dim = wrap_dim(dim, a.ndim)
+        if dtype is not None:
+            a = a.astype(dtype.np)
+        elif a.dtype.kind in 'biu':
+            a = a.astype(int64.np)
+        return _cumsum(xp, a, self.dim)
+
+    def backward(self, g):
+        return ReverseCumsum.apply(g, dim=self.dim)
+
+
+class ReverseCumsum(Op):
+    """``out_i = sum_{k >= i} x_k`` along ``dim`` (the backward of cumsum)."""
+    __slots__ = ('dim',)
+
+    def forward(self, xp, a, dim):
+        self.dim = dim
+        return _cumsum(xp, a, dim, reverse=True)
+
+    def backward(self, g):
+        return Cumsum.apply(g, dim=self.dim)
+
+
+class Cumprod(Op):
+    """Running product along ``dim``.
+
+    grad_k = sum_{i >= k} g_i prod_{j <= i, j != k} x_j; without zeros that is
+    revcumsum(g * out)_k / x_k, with zeros it is built from ``ProdOthers`` (O(n^2))."""
+    __slots__ = ('dim',)
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a, dim, dtype=None):
+        self.dim = wrap_dim(dim, a.ndim)
+        if dtype is not None:
+            a = a.astype(dtype.np)
+        elif a.dtype.kind in 'biu':
+            a = a.astype(int64.np)
+        return a.copy() if a.ndim == 0 else xp.cumprod(a, axis=self.dim)
+
+    def backward(self, g):
+        x, out = self.saved_tensors
+        d = self.dim
+        xp = x._device.xp
+        if x._data.ndim == 0:
+            return g
+        if not bool(xp.any(x._data == 0)):
+            return ReverseCumsum.apply(g * out, dim=d) / x
+        n = x._data.shape[d]
+        upto = xp.tri(n, dtype=bool)                # upto[i, j] = j <= i
+        p = ProdOthers.apply(_pairwise(x, d, upto, 1.0), dim=d + 1)
+        shape = x._data.shape
+        gi = reshape(g, shape[:d + 1] + (1,) + shape[d + 1:])
+        mask = _const(upto.reshape(upto.shape + (1,) * (len(shape) - d - 1)), x)
+        return Sum.apply(where(mask, gi * p, 0.0), dim=d)
+
+
+# ----------------------------------------------------------------------------- max, min
+
+def _check_nonempty(name, a, axes, dim):
+    if dim is None and a.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    for ax in axes:
+        if a.shape[ax] == 0:
+            raise IndexError(f'{name}(): Expected reduction dim {ax} to have non-zero size.')
+
+
+def _evenly(g, x, y, axes, keepdim):
+    """The gradient of a selection that may tie (max, amax, median of all): ``g`` shared
+    equally by the elements equal to the result (NaN counting as equal to NaN), as
+    PyTorch's evenly_distribute_backward."""
+    xp = x._device.xp
+    shape = x._data.shape
+    yk = y._data if keepdim or not axes else y._data.reshape(_keep_shape(shape, axes))
+    mask = (x._data == yk) | (xp.isnan(x._data) & xp.isnan(yk))
+    share = mask / mask.sum(axis=axes, keepdims=True)
+    return _expand_back(g, shape, axes, keepdim) * _const(share.astype(x._data.dtype), x)
+
+
+class Amax(Op):
+    """Largest value over ``dim``; ties share the gradient."""
+    __slots__ = ('axes', 'keepdim')
+    save = (0,)
+    save_output = True
+    fn = 'max'
+
+    def forward(self, xp, a, dim=None, keepdim=False, name='amax'):
+        axes = _dims(dim, a.ndim)
+        _check_nonempty(name, a, axes, dim)
+        self.axes, self.keepdim = axes, keepdim
+        return getattr(xp, self.fn)(a, axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        return _evenly(g, x, y, self.axes, self.keepdim)
+
+
+class Amin(Amax):
+    __slots__ = ()
+    fn = 'min'
+
+
+class MaxDim(Op):
+    """``(values, indices)`` of the largest element along one axis (the first one where
+    several tie); the gradient goes to that index only."""
+    __slots__ = ('in_shape', 'dim', 'index')
+    nondiff_outputs = (1,)
+    fn = 'argmax'
+
+    def forward(self, xp, a, dim, keepdim=False, name='max'):
+        self.in_shape = a.shape
+        d = self.dim = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            self.index = xp.zeros((), dtype=int64.np)
+            return a.copy(), self.index.copy()
+        _check_nonempty(name, a, (d,), d)
+        idx = xp.expand_dims(self._select(xp, a, d), d)
+        self.index = idx
+        values = xp.take_along_axis(a, idx, axis=d)
+        if not keepdim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+        return values, idx.astype(int64.np)
+
+    def _select(self, xp, a, d):
+        return getattr(xp, self.fn)(a, axis=d)
+
+    def backward(self, g, _):
+        if g is None:
+            return None
+        if self.index.ndim == 0:
+            return g
+        g = reshape(g, self.index.shape)
+        return PutAlong.apply(g, index=self.index, dim=self.dim, shape=self.in_shape)
+
+
+class MinDim(MaxDim):
+    __slots__ = ()
+    fn = 'argmin'
+
+
+class MedianDim(MaxDim):
+    """The lower median along one axis (NaN if the slice has one), with its index."""
+    __slots__ = ()
+
+    def _select(self, xp, a, d):
+        order = xp.argsort(a, axis=d, kind='stable')      # NaNs sort last
+        n = a.shape[d]
+        nans = xp.isnan(a).sum(axis=d, keepdims=True) if a.dtype.kind == 'f' else 0
+        k = xp.where(nans > 0, n - nans, (n - 1) // 2)
+        k = xp.broadcast_to(k, order.shape[:d] + (1,) + order.shape[d + 1:])
+        return xp.take_along_axis(order, k, axis=d).squeeze(d)
+
+
+class Median(Op):
+    """The lower median of all elements (NaN if any); ties share the gradient."""
+    __slots__ = ()
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a):
+        if a.size == 0:
+            return xp.asarray(float('nan'), dtype=a.dtype)
+        flat = a.reshape(-1)
+        if a.dtype.kind == 'f' and bool(xp.isnan(flat).any()):
+            return xp.asarray(float('nan'), dtype=a.dtype)
+        return xp.sort(flat)[(flat.size - 1) // 2]
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        return _evenly(g, x, y, tuple(range(x._data.ndim)), False)
+
+
+class ArgMax(Op):
+    """Index of the largest element (of the flattened input when ``dim`` is None)."""
+    __slots__ = ()
+    differentiable = False
+    fn = 'argmax'
+
+    def forward(self, xp, a, dim=None, keepdim=False):
+        name = self.fn
+        if dim is None:
+            if a.size == 0:
+                raise IndexError(f'{name}(): Expected reduction dim to be specified for '
+                                 'input.numel() == 0.')
+            out = getattr(xp, name)(a)
+            if keepdim:
+                out = out.reshape((1,) * a.ndim)
+            return xp.asarray(out, dtype=int64.np)
+        d = wrap_dim(dim, a.ndim)
+        if a.ndim == 0:
+            return xp.zeros((), dtype=int64.np)
+        _check_nonempty(name, a, (d,), d)
+        out = getattr(xp, name)(a, axis=d)
+        if keepdim:
+            out = xp.expand_dims(out, d)
+        return out.astype(int64.np)
+
+
+class ArgMin(ArgMax):
+    __slots__ = ()
+    fn = 'argmin'
+
+
+# ----------------------------------------------------------------------------- along an axis
+
+class TakeAlong(Op):
+    """``a`` at positions ``index`` along ``dim`` (``index`` shaped like the output)."""
+    __slots__ = ('index', 'dim', 'in_shape')
+
+    def forward(self, xp, a, index, dim):
+        self.index, self.dim, self.in_shape = index, dim, a.shape
+        if a.ndim == 0:
+            return a.copy()
+        return xp.take_along_axis(a, index, axis=dim)
+
+    def backward(self, g):
+        return PutAlong.apply(g, index=self.index, dim=self.dim, shape=self.in_shape)
+
+
+class PutAlong(Op):
+    """Zeros of ``shape`` holding ``g`` at positions ``index`` along ``dim`` (distinct
+    within each slice, as max/sort/topk produce): the adjoint of ``TakeAlong``."""
+    __slots__ = ('index', 'dim')
+
+    def forward(self, xp, g, index, dim, shape):
+        self.index, self.dim = index, dim
+        out = xp.zeros(shape, dtype=g.dtype)
+        out[_along(xp, index, dim)] = g
+        return out
+
+    def backward(self, g):
+        return TakeAlong.apply(g, index=self.index, dim=self.dim)
+
+
+class Sort(Op):
+    """``(values, indices)`` sorted along ``dim``; equal elements keep their order
+    (a stable sort, which PyTorch's ``stable=True`` promises and its default allows).
+    NaN sorts as the largest value, as in PyTorch."""
+    __slots__ = ('index', 'dim', 'in_shape')
+    nondiff_outputs = (1,)
+
+    def forward(self, xp, a, dim=-1, descending=False):
+        self.in_shape = a.shape
+        if a.ndim == 0:
+            self.index = xp.zeros((), dtype=int64.np)
+            self.dim = 0
+            return a.copy(), self.index.copy()
+        d = self.dim = wrap_dim(dim, a.ndim)
+        if descending:
+            # a stable descending order: sort the reversed slice, then reverse back
+            n = a.shape[d]
+            order = xp.argsort(xp.flip(a, axis=d), axis=d, kind='stable')
+            idx = xp.flip(n - 1 - order, axis=d)
+        else:
+            idx = xp.argsort(a, axis=d, kind='stable')
+        idx = idx.astype(int64.np)
+        self.index = idx
+        return xp.take_along_axis(a, idx, axis=d), idx
+
+    def backward(self, g, _):
+        if g is None:
+            return None
+        if self.index.ndim == 0:
+            return g
+        return PutAlong.apply(g, index=self.index, dim=self.dim, shape=self.in_shape)
+
+
+# ----------------------------------------------------------------------------- statistics
+
+class Var(Op):
+    """Variance with ``correction`` (N - correction in the denominator).
+    d var / dx = 2 (x - mean) / (N - correction)."""
+    __slots__ = ('axes', 'keepdim', 'correction', 'count')
+    save = (0,)
+
+    def forward(self, xp, a, dim=None, correction=1, keepdim=False):
+        self._setup(a, dim, correction, keepdim)
+        return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
+
+    def _setup(self, a, dim, correction, keepdim):
+        if a.dtype.kind != 'f':
+            raise RuntimeError('std and var only support floating point and complex dtypes')
+        self.axes, self.keepdim, self.correction = _dims(dim, a.ndim), keepdim, correction
+        self.count = _prod(a.shape[i] for i in self.axes)
+
+    def backward(self, g):
+        x, = self.saved_tensors[:1]
+        dof = self.count - self.correction
+        scale = 2.0 / dof if dof else math.inf
+        g = _unsqueeze(g, x._data.shape, self.axes, self.keepdim)
+        return (scale * g) * (x - Mean.apply(x, dim=self.axes, keepdim=True))
+
+
+class Std(Var):
+    """sqrt(var); d std = d var / (2 std), taken as 0 where std is 0 (as PyTorch)."""
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, xp, a, dim=None, correction=1, keepdim=False):
+        self._setup(a, dim, correction, keepdim)
+        return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
+
+    def backward(self, g):
+        y = self.saved_tensors[1]
+        zero = _const(y._data == 0, y)
+        return Var.backward(self, where(zero, 0.0, g / (2 * y)))
+
+
+class LogSumExp(Op):
+    """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the maximum, so that
+    it neither overflows nor underflows; d/dx = exp(x - out) (the softmax)."""
+    __slots__ = ('axes', 'keepdim')
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a, dim, keepdim=False):
+        a = to_float(a)
+        axes = self.axes = _dims(dim, a.ndim)
+        self.keepdim = keepdim
+        keep = _keep_shape(a.shape, axes)
+        if a.size:
+            m = a.max(axis=axes, keepdims=True)
+            m = xp.where(xp.isinf(m), 0, m)     # all -inf (or an inf): shift by 0, not inf
+        else:
+            m = xp.zeros(keep, dtype=a.dtype)
+        out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        if not keepdim:
+            out = out.reshape(tuple(s for i, s in enumerate(a.shape) if i not in axes))
+        return out
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        shape = x._data.shape
+        y = _unsqueeze(y, shape, self.axes, self.keepdim)
+        return _expand_back(g, shape, self.axes, self.keepdim) * (x - y).exp()
+
+
+class VectorNorm(Op):
+    """(sum |x|^p)^(1/p) over ``dim``; p = inf/-inf give max/min |x|, p = 0 counts
+    nonzeros.  The backward follows PyTorch's norm_backward, including 0 (not NaN) where
+    the norm is 0."""
+    __slots__ = ('p', 'axes', 'keepdim')
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a, p=2.0, dim=None, keepdim=False):
+        if a.dtype.kind != 'f':
+            raise RuntimeError(f'linalg.vector_norm: Expected a floating point or complex '
+                               f'tensor as input. Got {_tname(a)}')
+        axes = self.axes = _dims(dim, a.ndim)
+        self.p, self.keepdim = p, keepdim
+        r = dict(axis=axes, keepdims=keepdim)
+        if p == 2:
+            return xp.sqrt((a * a).sum(**r))
+        ab = xp.abs(a)
+        if p == math.inf:
+            return ab.max(**r)
+        if p == -math.inf:
+            return ab.min(**r)
+        if p == 0:
+            return (a != 0).sum(**r).astype(a.dtype)
+        if p == 1:
+            return ab.sum(**r)
+        return (ab ** p).sum(**r) ** (1.0 / p)
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        p = self.p
+        shape = x._data.shape
+        if p == 0:
+            return None
+        if p == 1:
+            return _expand_back(g, shape, self.axes, self.keepdim) * x.sign()
+        if p in (math.inf, -math.inf):
+            return _evenly(g, x.abs(), y, self.axes, self.keepdim) * x.sign()
+        g = _unsqueeze(g, shape, self.axes, self.keepdim)
+        y = _unsqueeze(y, shape, self.axes, self.keepdim)
+        y_zero = _const(y._data == 0, y)
+        if p == 2:
+            return x * where(y_zero, 0.0, g / y)
+        if p < 1:
+            x_zero = _const(x._data == 0, x)
+            return x.sign() * where(x_zero, 0.0, x.abs() ** (p - 1)) * g * y ** (1 - p)
+        scale = where(y_zero, 0.0, g / y ** (p - 1))
+        if p < 2:
+            return x.sign() * x.abs() ** (p - 1) * scale
+        return x * x.abs() ** (p - 2) * scale
+
+
+class _Logical(Op):
+    """all/any over ``dim``: bool results (uint8 stays uint8, as PyTorch)."""
+    __slots__ = ()
+    differentiable = False
+    fn = None
+
+    def forward(self, xp, a, dim=None, keepdim=False):
+        out = getattr(xp, self.fn)(a, axis=_dims(dim, a.ndim), keepdims=keepdim)
+        return out.astype(a.dtype) if a.dtype.kind == 'u' else out
+
+
+class All(_Logical):
+    __slots__ = ()
+    fn = 'all'
+
+
+class Any(_Logical):
+    __slots__ = ()
+    fn = 'any'
+
+
+class CountNonzero(Op):
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a, dim=None):
+        return xp.asarray((a != 0).sum(axis=_dims(dim, a.ndim)), dtype=int64.np)
+
+
+# ----------------------------------------------------------------------------- softmax
+
+def _softmax_axis(a, dim):
+    return None if a.ndim == 0 else wrap_dim(dim, a.ndim)
+
+
+def _check_softmax_dtype(name, a, dim):
+    if a.dtype.kind != 'f':
+        last = a.ndim == 0 or wrap_dim(dim, a.ndim) == a.ndim - 1
+        raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not '
+                                  f"implemented for '{_tname(a)}'")
+
+
+def _shifted(xp, a, axis):
+    """``a - max(a)`` along ``axis`` (in float32 for float16, as PyTorch accumulates)."""
+    work = a.astype('float32') if a.dtype == 'float16' else a
+    return work - work.max(axis=axis, keepdims=True)
+
+
+class Softmax(Op):
+    """exp(x_i - m) / sum_j exp(x_j - m), m = max x (stable for any logits).
+    Backward (one fused op): y * (g - sum(g * y))."""
+    __slots__ = ('axis',)
+    save_output = True
+
+    def forward(self, xp, a, dim):
+        _check_softmax_dtype('softmax', a, dim)
+        self.axis = _softmax_axis(a, dim)
+        e = xp.exp(_shifted(xp, a, self.axis))
+        return (e / e.sum(axis=self.axis, keepdims=True)).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return SoftmaxBackward.apply(g, y, axis=self.axis)
+
+
+class SoftmaxBackward(Op):
+    """``y * (g - sum(g * y))``; its own derivatives: d/dg is the same map (the softmax
+    Jacobian is symmetric), d/dy_k = gg_k (g_k - s) - g_k sum(gg * y), s = sum(g * y)."""
+    __slots__ = ('axis',)
+    save = (0, 1)
+
+    def forward(self, xp, g, y, axis):
+        self.axis = axis
+        return y * (g - (g * y).sum(axis=axis, keepdims=True))
+
+    def backward(self, gg):
+        g, y = self.saved_tensors
+        axis = self.axis
+        dg = SoftmaxBackward.apply(gg, y, axis=axis) if self._next[0] is not None else None
+        dy = None
+        if self._next[1] is not None:
+            s = Sum.apply(g * y, dim=axis, keepdim=axis is not None)
+            t = Sum.apply(gg * y, dim=axis, keepdim=axis is not None)
+            dy = gg * (g - s) - g * t
+        return dg, dy
+
+
+class LogSoftmax(Op):
+    """x - m - log(sum exp(x - m)).  Backward (one fused op): g - exp(y) * sum(g)."""
+    __slots__ = ('axis',)
+    save_output = True
+
+    def forward(self, xp, a, dim):
+        _check_softmax_dtype('log_softmax', a, dim)
+        self.axis = _softmax_axis(a, dim)
+        z = _shifted(xp, a, self.axis)
+        return (z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        y, = self.saved_tensors
+        return LogSoftmaxBackward.apply(g, y, axis=self.axis)
+
+
+class LogSoftmaxBackward(Op):
+    """``g - exp(y) * sum(g)``; d/dg_j = gg_j - sum(gg * exp(y)),
+    d/dy_i = -gg_i exp(y_i) sum(g)."""
+    __slots__ = ('axis',)
+    save = (0, 1)
+
+    def forward(self, xp, g, y, axis):
+        self.axis = axis
+        return g - xp.exp(y) * g.sum(axis=axis, keepdims=True)
+
+    def backward(self, gg):
+        g, y = self.saved_tensors
+        axis = self.axis
+        keep = axis is not None
+        p = y.exp()
+        dg = dy = None
+        if self._next[0] is not None:
+            dg = gg - Sum.apply(gg * p, dim=axis, keepdim=keep)
+        if self._next[1] is not None:
+            dy = -gg * p * Sum.apply(g, dim=axis, keepdim=keep)
+        return dg, dy
+
+
+# ----------------------------------------------------------------------------- functions
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):
-    """Sum over ``dim`` (all dims when None)."""
-    from ..backend import as_dtype
+    """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
     return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=as_dtype(dtype))
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over ``dim`` (all dims when None); floating inputs only, as PyTorch."""
-    from ..backend import as_dtype
     return Mean.apply(input, dim=dim, keepdim=keepdim, dtype=as_dtype(dtype))
 
 
-FUNCTIONS = ['sum', 'mean']
-METHODS = ['sum', 'mean']
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product over one ``dim`` (of all elements when None); exact gradients at zeros."""
+    dtype = as_dtype(dtype)
+    if dim is None:
+        x = input if input._data.ndim <= 1 else reshape(input, -1)
+        return Prod.apply(x, dim=0, dtype=dtype)
+    if not isinstance(dim, int):
+        raise TypeError(f'prod(): argument \'dim\' must be int, not {type(dim).__name__}')
+    return Prod.apply(input, dim=wrap_dim(dim, input._data.ndim), keepdim=keepdim, dtype=dtype)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sum along ``dim``: out_i = sum_{k <= i} x_k."""
+    return Cumsum.apply(input, dim=dim, dtype=as_dtype(dtype))
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running product along ``dim``: out_i = prod_{k <= i} x_k (exact gradients at 0)."""
+    return Cumprod.apply(input, dim=dim, dtype=as_dtype(dtype))
+
+
+def _extreme(input, dim, keepdim, other, name, full_op, dim_op, ret, elementwise):
+    if isinstance(dim, Tensor):
+        other, dim = dim, None
+    if other is not None:
+        return elementwise(input, other)
+    if dim is None:
+        return full_op.apply(input, name=name)
+    return ret(*dim_op.apply(input, dim=dim, keepdim=keepdim, name=name))
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    """``max(x)``: the largest value (ties share the gradient);
+    ``max(x, dim, keepdim)``: ``(values, indices)`` along ``dim``;
+    ``max(x, y)``: the elementwise maximum."""
+    return _extreme(input, dim, keepdim, other, 'max', Amax, MaxDim, _max_t, maximum)
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    """The counterpart of :func:`max`."""
+    return _extreme(input, dim, keepdim, other, 'min', Amin, MinDim, _min_t, minimum)
+
+
+def amax(input, dim=(), keepdim=False):
+    """Largest value over ``dim`` (int or tuple; all when empty); ties share the gradient."""
+    return Amax.apply(input, dim=dim, keepdim=keepdim, name='amax')
+
+
+def amin(input, dim=(), keepdim=False):
+    return Amin.apply(input, dim=dim, keepdim=keepdim, name='amin')
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest value along ``dim`` (into the flattened input when None)."""
+    return ArgMax.apply(input, dim=dim, keepdim=keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return ArgMin.apply(input, dim=dim, keepdim=keepdim)
+
+
+def median(input, dim=None, keepdim=False):
+    """``median(x)``: the lower median of all elements; ``median(x, dim)``:
+    ``(values, indices)`` along ``dim``."""
+    if dim is None:
+        return Median.apply(input)
+    return _median_t(*MedianDim.apply(input, dim=dim, keepdim=keepdim, name='median'))
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """``(values, indices)`` sorted along ``dim``."""
+    return _sort_t(*Sort.apply(input, dim=dim, descending=descending))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (``largest=False``: smallest) elements along ``dim`` and their
+    indices, in sorted order."""
+    nd = input._data.ndim
+    d = wrap_dim(dim, nd)
+    n = input._data.shape[d] if nd else 1
+    if not 0 <= k <= n:
+        raise RuntimeError('selected index k out of range')
+    values, indices = sort(input, d, descending=largest)
+    if k == n:
+        return _topk_t(values, indices)
+    index = indices._data[_slice_to(nd, d, k)]
+    return _topk_t(TakeAlong.apply(input, index=index, dim=d), _const(index, input))
+
+
+def _slice_to(ndim, dim, k):
+    idx = [slice(None)] * ndim
+    idx[dim] = slice(0, k)
+    return tuple(idx)
+
+
+def _correction(name, dim, unbiased, correction):
+    """PyTorch's overloads: ``var(x, unbiased)``, ``var(x, dim, unbiased, keepdim)`` and
+    ``var(x, dim, correction=c, keepdim)``; returns (dim, correction)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f'{name}() received an invalid combination of arguments: give '
+                        f'either unbiased or correction, not both')
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, correction
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with denominator N - correction (default 1, Bessel's)."""
+    dim, correction = _correction('var', dim, unbiased, correction)
+    return Var.apply(input, dim=dim, correction=correction, keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: sqrt of :func:`var`."""
+    dim, correction = _correction('std', dim, unbiased, correction)
+    return Std.apply(input, dim=dim, correction=correction, keepdim=keepdim)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim``."""
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim``."""
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+
+
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim``, stable for large and -inf entries."""
+    return LogSumExp.apply(input, dim=dim, keepdim=keepdim)
+
+
+def norm(input, p='fro', dim=None, keepdim=False, dtype=None):
+    """The vector p-norm over ``dim`` (all elements when None): p = 2 ('fro', default),
+    1, inf, -inf, 0 or any number."""
+    if dtype is not None:
+        input = to_copy(input, dtype=as_dtype(dtype))
+    if isinstance(p, str):
+        if p != 'fro':
+            raise NotImplementedError(f"norm(): p='{p}' is not supported (only 'fro' and "
+                                      'numbers)')
+        p = 2.0
+    return VectorNorm.apply(input, p=float(p), dim=dim, keepdim=keepdim)
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every element over ``dim`` is nonzero."""
+    return All.apply(input, dim=dim, keepdim=keepdim)
+
+
+def any(input, dim=None, keepdim=False):
+    """True where some element over ``dim`` is nonzero."""
+    return Any.apply(input, dim=dim, keepdim=keepdim)
+
+
+def count_nonzero(input, dim=None):
+    return CountNonzero.apply(input, dim=dim)
+
+
+def _softmax_input(input, dtype):
+    return input if dtype is None else to_copy(input, dtype=as_dtype(dtype))
+
+
+def softmax(input, dim, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim`` (computed stably); ``dtype`` casts first."""
+    return Softmax.apply(_softmax_input(input, dtype), dim=dim)
+
+
+def log_softmax(input, dim, dtype=None):
+    """log(softmax(x)) along ``dim``, computed without forming the softmax."""
+    return LogSoftmax.apply(_softmax_input(input, dtype), dim=dim)
+
+
+FUNCTIONS = ['sum', 'mean', 'prod', 'cumsum', 'cumprod', 'max', 'min', 'amax', 'amin',
+             'argmax', 'argmin', 'median', 'sort', 'argsort', 'topk', 'var', 'std', 'var_mean',
+             'std_mean', 'logsumexp', 'norm', 'all', 'any', 'count_nonzero', 'softmax',
+             'log_softmax']
+METHODS = [n for n in FUNCTIONS if n not in ('var_mean', 'std_mean')]
