@@ -1,3 +1,213 @@
-"""(being written)"""
+"""Normalisation layers (PyTorch's ``F.batch_norm``, ``layer_norm``, ``group_norm``,
+``instance_norm``, ``local_response_norm``).
 
-__all__ = []
+Batch, layer, group and instance norm are one computation over different axes:
+    x_hat = (x - mean) / sqrt(var + eps),   y = x_hat * w + b,
+with mean and the biased var taken over the normalised axes (or fixed running stats in
+evaluation).  Its gradient (Ioffe & Szegedy 2015, sec. 3), with m elements per statistic
+and gh = g * w:
+    dL/dx = invstd * (gh - mean(gh) - x_hat * mean(gh * x_hat)),
+    dL/dw = sum(g * x_hat),   dL/db = sum(g)          (over the axes w is broadcast along).
+The fused op ``Norm`` computes the forward in one pass over the arrays and keeps x_hat;
+its backward is written with tensor ops, recomputing the statistics from x when a graph
+of the backward is being built (so second derivatives see their dependence on x).
+"""
+from autograd.grad_mode import no_grad, state as _grad_state
+from autograd.node import Op
+from autograd.tensor import Tensor, _make
+
+from .pooling import SumPool
+
+__all__ = ['batch_norm', 'layer_norm', 'group_norm', 'instance_norm', 'local_response_norm']
+
+
+class Norm(Op):
+    """Inputs (x, w, b): w and b are tensors of the shape ``wshape`` broadcasts from, or the
+    numbers 1 and 0 when absent.  Training (``stats`` None): returns (y, mean, var) with
+    the batch statistics (keepdims shape, no gradient); else normalises by ``stats``."""
+    __slots__ = ('axes', 'eps', 'wshape', 'bshape', 'xhat', 'invstd', 'mean', 'fixed')
+    save = (0, 1)
+    nondiff_outputs = (1, 2)
+
+    def forward(self, xp, x, w, b, *, axes, wshape, eps, stats=None):
+        self.axes, self.wshape, self.eps, self.fixed = axes, wshape, eps, stats is not None
+        self.bshape = getattr(b, 'shape', None)
+        if stats is None:
+            mean = x.mean(axis=axes, keepdims=True)
+            xc = x - mean
+            var = xp.mean(xc * xc, axis=axes, keepdims=True)
+        else:
+            mean, var = stats
+            xc = x - mean
+        invstd = 1.0 / xp.sqrt(var + eps)
+        xhat = xc * invstd
+        self.xhat, self.invstd, self.mean = xhat, invstd, mean
+        y = xhat
+        if w.__class__ is not int:
+            y = y * w.reshape(wshape)
+        if b.__class__ is not int:
+            y = y + b.reshape(wshape)
+        if y is xhat:
+            y = xhat.copy()
+        return y if self.fixed else (y, mean, var)
+
+    def backward(self, g, *_stat_grads):
+        x, w = self.saved_tensors
+        axes = self.axes
+        if _grad_state.enabled:        # building a graph: x_hat as a function of x
+            mean, invstd = _make(self.mean, x._device), _make(self.invstd, x._device)
+            if not self.fixed:
+                mean = x.mean(dim=axes, keepdim=True)
+                invstd = ((x - mean).square().mean(dim=axes, keepdim=True) + self.eps).rsqrt()
+            xhat = (x - mean) * invstd
+        else:
+            xhat, invstd = _make(self.xhat, x._device), _make(self.invstd, x._device)
+        waxes = tuple(i for i, n in enumerate(self.wshape) if n == 1)
+        gx = gw = gb = None
+        if self._next[1] is not None:
+            gw = (g * xhat).sum(dim=waxes, keepdim=True).reshape(w.shape)
+        if self._next[2] is not None:
+            gb = g.sum(dim=waxes, keepdim=True).reshape(self.bshape)
+        if self._next[0] is not None:
+            gh = g * w.reshape(self.wshape) if isinstance(w, Tensor) else g
+            if self.fixed:
+                gx = gh * invstd
+            else:
+                gx = invstd * (gh - gh.mean(dim=axes, keepdim=True)
+                               - xhat * (gh * xhat).mean(dim=axes, keepdim=True))
+        return gx, gw, gb
+
+
+def _affine(weight, bias):
+    return (1 if weight is None else weight), (0 if bias is None else bias)
+
+
+def _check_param(t, n, what, op):
+    if t is not None and t.numel() != n:
+        raise RuntimeError(f'{op}: expected {what} to have {n} elements, but got {what} of '
+                           f'shape {list(t.shape)}')
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Normalise each channel of (N, C, *) input over the batch and spatial dims.
+
+    Training: uses the batch statistics and updates ``running_mean``/``running_var`` in
+    place: r <- (1 - momentum) r + momentum s, with the unbiased batch variance.
+    Evaluation: uses the running statistics."""
+    if input.ndim < 2:
+        raise ValueError(f'expected 2D or higher input (got {input.ndim}D input)')
+    shape = tuple(input.shape)
+    c = shape[1]
+    if training:
+        count = input.numel() // c
+        if count <= 1:
+            raise ValueError(f'Expected more than 1 value per channel when training, got input '
+                             f'size {input.shape}')
+    elif running_mean is None or running_var is None:
+        raise RuntimeError('running_mean and running_var must be defined in evaluation mode')
+    for t, what in ((weight, 'weight'), (bias, 'bias'), (running_mean, 'running_mean'),
+                    (running_var, 'running_var')):
+        _check_param(t, c, what, 'batch_norm')
+    axes = (0,) + tuple(range(2, len(shape)))
+    wshape = (1, c) + (1,) * (len(shape) - 2)
+    w, b = _affine(weight, bias)
+    if not training:
+        stats = (running_mean._data.reshape(wshape), running_var._data.reshape(wshape))
+        return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, stats=stats)
+    y, mean, var = Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)
+    if running_mean is not None or running_var is not None:
+        with no_grad():
+            if running_mean is not None:
+                running_mean.mul_(1 - momentum).add_(mean.reshape(c), alpha=momentum)
+            if running_var is not None:
+                unbiased = var.reshape(c) * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
+    return y
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """Normalise each (sample, channel) of (N, C, *) input over its spatial dims; running
+    statistics (if given) track the batch average of the per-instance statistics."""
+    if input.ndim < 3:
+        raise ValueError(f'expected 3D or higher input (got {input.ndim}D input)')
+    shape = tuple(input.shape)
+    n, c = shape[:2]
+    axes = tuple(range(2, len(shape)))
+    wshape = (1, c) + (1,) * (len(shape) - 2)
+    w, b = _affine(weight, bias)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError('Expected running_mean and running_var to be defined when '
+                               'use_input_stats is false')
+        stats = (running_mean._data.reshape(wshape), running_var._data.reshape(wshape))
+        return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, stats=stats)
+    count = input.numel() // (n * c)
+    if count <= 1:
+        raise ValueError(f'Expected more than 1 spatial element when training, got input size '
+                         f'{input.shape}')
+    y, mean, var = Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)
+    with no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(mean.reshape(n, c).mean(0), alpha=momentum)
+        if running_var is not None:
+            unbiased = var.reshape(n, c).mean(0) * (count / (count - 1))
+            running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
+    return y
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalise over the trailing dims ``normalized_shape``; weight and bias have that shape."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    d = len(ns)
+    shape = tuple(input.shape)
+    if d == 0 or shape[len(shape) - d:] != ns or len(shape) < d:
+        raise RuntimeError(f'Given normalized_shape={list(ns)}, expected input with shape '
+                           f'[*, {", ".join(map(str, ns))}], but got input of size{list(shape)}')
+    for t, what in ((weight, 'weight'), (bias, 'bias')):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f'Expected {what} to be of same shape as normalized_shape, but got '
+                               f'{what} of shape {list(t.shape)} and normalized_shape = {list(ns)}')
+    axes = tuple(range(len(shape) - d, len(shape)))
+    wshape = (1,) * (len(shape) - d) + ns
+    w, b = _affine(weight, bias)
+    return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)[0]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalise (N, C, *) input over each group of C/num_groups channels and the spatial
+    dims; weight and bias are per channel (C,)."""
+    if input.ndim < 2:
+        raise RuntimeError(f'Expected at least 2 dimensions for input tensor but received '
+                           f'{input.ndim}')
+    shape = tuple(input.shape)
+    n, c = shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f'Expected number of channels in input to be divisible by num_groups, '
+                           f'but got input of shape {list(shape)} and num_groups={num_groups}')
+    for t, what in ((weight, 'weight'), (bias, 'bias')):
+        _check_param(t, c, what, 'group_norm')
+    rest = shape[2:]
+    x = input.reshape((n, num_groups, c // num_groups) + rest)
+    axes = tuple(range(2, x.ndim))
+    wshape = (1, num_groups, c // num_groups) + (1,) * len(rest)
+    w, b = _affine(weight, bias)
+    y = Norm.apply(x, w, b, axes=axes, wshape=wshape, eps=eps)[0]
+    return y.reshape(shape)
+
+
+def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
+    """Divide each channel by (k + alpha/size * sum of squares over ``size`` neighbouring
+    channels)^beta (Krizhevsky et al. 2012, sec. 3.3), as PyTorch's local_response_norm."""
+    if input.ndim < 3:
+        raise ValueError(f'Expected 3D or higher dimensionality input (got {input.ndim} '
+                         'dimensions)')
+    if input.numel() == 0:
+        return input
+    shape = tuple(input.shape)
+    sq = (input * input).reshape(shape[:2] + (-1,))
+    # a window of `size` channels, zero-padded size//2 before and (size-1)//2 after
+    geo = ((size, 1), (1, 1), ((size // 2, (size - 1) // 2), (0, 0)), (1, 1))
+    div = SumPool.apply(sq, geo=geo, out=sq.shape[1:], scale=alpha / size).reshape(shape)
+    return input / (div + k).pow(beta)
