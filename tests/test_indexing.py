@@ -251,15 +251,7 @@ def _twice(y, w):
     return y + v.sum()
 
 
-# mul_ saves its input, which the in-place write then overwrites: PyTorch saves a copy
-# of the original (Op.apply_ does not yet), so this case waits on the engine.
-_ENGINE_SAVES_OVERWRITTEN_INPUT = pytest.mark.xfail(
-    reason='Op.apply_ does not yet keep the original of an input that the op saves')
-
-
-@pytest.mark.parametrize('name', [pytest.param(n, marks=_ENGINE_SAVES_OVERWRITTEN_INPUT)
-                                  if n == 'column times two' else n
-                                  for n in sorted(VIEW_INPLACE)])
+@pytest.mark.parametrize('name', sorted(VIEW_INPLACE))
 @pytest.mark.parametrize('dtype', ['float64', 'float32'])
 def test_inplace_on_a_view(name, dtype):
     check_op(VIEW_INPLACE[name], rand(3, 4, seed=3).astype(dtype), W.astype(dtype))
@@ -283,3 +275,155 @@ def test_inplace_on_a_view_gives_the_base_a_copy_slices_node():
 
 def test_inplace_on_a_view_of_a_leaf_raises():
     check_raises(lambda lib, x: x.requires_grad_()[0].add_(1.0), X, exc=RuntimeError)
+
+
+# ----------------------------------------------------------------------------- along a dim
+
+IDX0 = np.array([[0, 2, 2, 1], [1, 0, 0, 0]])            # dim 0 of a (3, 4) input
+IDX1 = np.array([[3, 3, 0], [1, 1, 1], [0, 2, 3]])       # dim 1, repeated indices
+
+
+def _t(lib, a):
+    return lib.tensor(a)
+
+
+OPS = {
+    'gather dim 0': lambda lib, x, s: lib.gather(x, 0, _t(lib, IDX0)),
+    'gather dim 1 repeated': lambda lib, x, s: x.gather(1, _t(lib, IDX1)),
+    'gather dim -1 smaller index': lambda lib, x, s: x.gather(-1, _t(lib, IDX1[:2, :2])),
+    'gather int32 index': lambda lib, x, s: x.gather(1, _t(lib, IDX1.astype(np.int32))),
+    'scatter src': lambda lib, x, s: x.scatter(1, _t(lib, np.array([[3, 0, 1]] * 3)), s[:, :3]),
+    'scatter value': lambda lib, x, s: lib.scatter(x, 0, _t(lib, IDX0), 1.5) * s,
+    'scatter_add repeated': lambda lib, x, s: x.scatter_add(1, _t(lib, IDX1), s[:, :3]),
+    'scatter_add dim 0': lambda lib, x, s: lib.scatter_add(x, 0, _t(lib, IDX0), s[:2]),
+    'scatter_ in place': lambda lib, x, s: (x * 1).scatter_(0, _t(lib, IDX0[:1]), s[:1]),
+    'scatter_add_ in place': lambda lib, x, s: (x * 1).scatter_add_(1, _t(lib, IDX1), s[:, :3]),
+    'index_select dim 0': lambda lib, x, s: lib.index_select(x, 0, _t(lib, np.array([2, 0, 2]))),
+    'index_select dim 1': lambda lib, x, s: x.index_select(1, _t(lib, np.array([3, 1]))),
+    'index_select 0-d index': lambda lib, x, s: x.index_select(1, _t(lib, np.array(2))),
+    'index_add repeated': lambda lib, x, s: lib.index_add(x, 1, _t(lib, np.array([3, 0, 3, 3])),
+                                                          s),
+    'index_add alpha': lambda lib, x, s: x.index_add(0, _t(lib, np.array([2, 2, 0])), s[:, :4],
+                                                     alpha=-0.5),
+    'index_add_ in place': lambda lib, x, s: (x * 1).index_add_(
+        1, _t(lib, np.array([1, 1, 2, 0])), s),
+    'masked_fill number': lambda lib, x, s: x.masked_fill(x > 0, -1.0) * s,
+    'masked_fill 0-d tensor': lambda lib, x, s: lib.masked_fill(x, x < 0.5, s[0, 0] * 3),
+    'masked_fill broadcast mask': lambda lib, x, s: x.masked_fill(_t(lib, MASK1[:, None]), 0.0),
+    'masked_fill mask larger than input': lambda lib, x, s: lib.masked_fill(
+        x[0], _t(lib, MASK2), s[0, 0]),
+    'masked_fill_ in place': lambda lib, x, s: (x * 1).masked_fill_(x > 0, s[1, 1]),
+    'masked_select': lambda lib, x, s: lib.masked_select(x, x > 0),
+    'masked_select broadcast': lambda lib, x, s: x.masked_select(_t(lib, MASK1[:, None])),
+    'take_along_dim': lambda lib, x, s: lib.take_along_dim(x, _t(lib, IDX1), dim=1),
+    'take_along_dim broadcast': lambda lib, x, s: x.take_along_dim(
+        _t(lib, np.array([[2], [0], [1]])), 1),
+    'take_along_dim flat': lambda lib, x, s: lib.take_along_dim(x, _t(lib, np.array([11, 0, 0]))),
+    'index_put': lambda lib, x, s: lib.index_put(x, (_t(lib, np.array([0, 2])),), s[0]),
+    'index_put_ accumulate': lambda lib, x, s: (x * 1).index_put_(
+        (_t(lib, np.array([0, 0, 1])), _t(lib, np.array([1, 1, 3]))), s[0, :3], accumulate=True),
+    'index_put_ accumulate broadcast': lambda lib, x, s: (x * 1).index_put_(
+        (_t(lib, np.array([2, 2])),), s[0], accumulate=True),
+}
+
+
+@pytest.mark.parametrize('name', sorted(OPS))
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_op(name, dtype):
+    x = rand(3, 4, seed=5).astype(dtype)
+    s = rand(3, 4, seed=6).astype(dtype)
+    check_op(OPS[name], x, s)
+
+
+def test_gather_and_scatter_on_3d():
+    x = rand(2, 3, 4, seed=1)
+    idx = np.array([[[0, 2], [1, 1]], [[2, 2], [0, 1]]])
+    check_op(lambda lib, x: x.gather(1, _t(lib, idx)), x)
+    check_op(lambda lib, x, s: x.scatter_add(2, _t(lib, idx), s), x, rand(2, 2, 2, seed=2))
+    check_op(lambda lib, x, s: x.scatter(1, _t(lib, idx), s), x, rand(2, 2, 2, seed=2))
+
+
+def test_scatter_add_accumulates_repeated_indices():
+    x = autograd.zeros(3)
+    out = x.scatter_add(0, autograd.tensor([0, 0, 2, 0]), autograd.tensor([1.0, 2.0, 3.0, 4.0]))
+    assert out.tolist() == [7.0, 0.0, 3.0]
+
+
+def test_scatter_reduce_forward_matches_and_has_no_gradient():
+    idx = np.array([[0, 0, 1, 0]])
+    check_op(lambda lib, x, s: x.scatter(0, _t(lib, idx), s, reduce='add'), X[0, :3], X[1, :1],
+             grad=False)
+    check_op(lambda lib, x: x.scatter(0, _t(lib, idx), 2.0, reduce='multiply'), X[0, :3],
+             grad=False)
+    check_raises(lambda lib, x: x.requires_grad_().scatter(
+        0, _t(lib, idx), 2.0, reduce='add').sum().backward(), X[0, :3], exc=RuntimeError)
+
+
+@pytest.mark.parametrize('as_tuple', [False, True])
+@pytest.mark.parametrize('shape', [(), (5,), (3, 4)])
+def test_nonzero(as_tuple, shape):
+    a = np.asarray(rand(*shape, seed=4) > 0, dtype=np.float64)
+    check_op(lambda lib, x: lib.nonzero(x, as_tuple=as_tuple), a, grad=False)
+    check_op(lambda lib, x: x.nonzero(), a, grad=False)
+
+
+def test_argwhere():
+    check_op(lambda lib, x: lib.argwhere(x > 0), X, grad=False)
+
+
+OP_ERRORS = {
+    'gather index out of range': (lambda lib, x: x.gather(0, lib.tensor([[5]])), RuntimeError),
+    'gather negative index': (lambda lib, x: x.gather(0, lib.tensor([[-1]])), RuntimeError),
+    'gather float index': (lambda lib, x: x.gather(0, lib.tensor([[1.0]])), RuntimeError),
+    'gather index ndim': (lambda lib, x: x.gather(0, lib.tensor([1])), RuntimeError),
+    'gather index too large': (lambda lib, x: x.gather(0, lib.tensor([[1] * 5])), RuntimeError),
+    'gather bad dim': (lambda lib, x: x.gather(2, lib.tensor([[0]])), IndexError),
+    'scatter index out of range': (lambda lib, x: x.scatter(0, lib.tensor([[5]]), 1.0),
+                                   RuntimeError),
+    'scatter_add src ndim': (lambda lib, x: x.scatter_add(0, lib.tensor([[1]]),
+                                                          lib.ones(1, 1, 1, dtype=x.dtype)),
+                             RuntimeError),
+    'index_select matrix index': (lambda lib, x: x.index_select(0, lib.tensor([[1]])),
+                                  IndexError),
+    'index_select out of range': (lambda lib, x: x.index_select(0, lib.tensor([3])), IndexError),
+    'index_select negative': (lambda lib, x: x.index_select(0, lib.tensor([-1])), IndexError),
+    'index_add count': (lambda lib, x: x.index_add(0, lib.tensor([1]), lib.ones(2, 4,
+                                                                               dtype=x.dtype)),
+                        RuntimeError),
+    'masked_fill float mask': (lambda lib, x: x.masked_fill(lib.ones(3, 4), 1.0), RuntimeError),
+    'masked_fill 1-d value': (lambda lib, x: x.masked_fill(x > 0, lib.tensor([1.0])),
+                              RuntimeError),
+    'masked_fill_ mask larger': (lambda lib, x: x.masked_fill_(lib.ones(2, 3, 4, dtype=lib.bool),
+                                                               1.0), RuntimeError),
+    'masked_select float mask': (lambda lib, x: x.masked_select(lib.ones(3, 4)), RuntimeError),
+    'masked_select shapes': (lambda lib, x: x.masked_select(lib.ones(2, 4, dtype=lib.bool)),
+                             RuntimeError),
+}
+
+
+@pytest.mark.parametrize('name', sorted(OP_ERRORS))
+def test_op_errors(name):
+    fn, exc = OP_ERRORS[name]
+    check_raises(fn, rand(3, 4, seed=5), exc=exc)
+
+
+def test_op_error_messages_match_pytorch():
+    x = autograd.tensor(rand(3, 4, seed=5))
+    with pytest.raises(RuntimeError, match='index 5 is out of bounds for dimension 0 with size 3'):
+        x.gather(0, autograd.tensor([[5]]))
+    with pytest.raises(RuntimeError, match='gather\\(\\): Expected dtype int32/int64 for index'):
+        x.gather(0, autograd.tensor([[1.0]]))
+    with pytest.raises(IndexError, match='index out of range in self'):
+        x.index_select(1, autograd.tensor([4]))
+    with pytest.raises(RuntimeError, match='masked_fill_ only supports boolean masks, but got '
+                                           'mask with dtype float32'):
+        x.masked_fill(autograd.ones(3, 4), 1.0)
+
+
+def test_chained_setitem_writes_through_the_view():
+    def f(lib, x, w):
+        y = x * 1
+        y[1][2] = w[0] * 2
+        y[0][[1, 1]] = w[1:3]
+        return y * y
+    check_op(f, rand(3, 4, seed=3), W)

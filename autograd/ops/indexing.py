@@ -65,11 +65,9 @@ def _as_index_array(obj, x):
                                f'indexed tensor ({dev})')
         a = obj._data if obj._device is dev else dev.asarray(obj._data)
     else:
-        import numpy
-        a = numpy.asarray(obj)
+        a = dev.asarray(obj)
         if a.size == 0 and a.dtype.kind == 'f':     # x[[]]: an empty integer index
-            a = a.astype(numpy.int64)
-        a = dev.asarray(a)
+            a = a.astype(dev.xp.int64)
     kind = a.dtype.kind
     if kind == 'b' or a.dtype.name == 'uint8':
         return a.astype(bool) if kind != 'b' else a
@@ -78,7 +76,7 @@ def _as_index_array(obj, x):
     return a
 
 
-def _check_bounds(xp, a, size, dim):
+def _check_bounds(a, size, dim):
     """IndexError for an index outside ``[-size, size)`` (CuPy would wrap it silently)."""
     if a.size == 0:
         return
@@ -192,14 +190,14 @@ def parse_index(x, idx):
         elif it.dtype.kind == 'b':
             k = it.ndim
             if tuple(it.shape) != shape[dim:dim + k]:
-                _mask_error(x, it, basic, norm, dim, out_dim)
+                _mask_error(x, it, basic, dim, out_dim)
             basic.extend([slice(None)] * k)
             adv.extend(it.nonzero())
             has_adv = True
             dim += k
             out_dim += k
         else:
-            _check_bounds(xp, it, shape[dim], out_dim)
+            _check_bounds(it, shape[dim], out_dim)
             basic.append(slice(None))
             adv.append(it)
             has_adv = True
@@ -209,13 +207,12 @@ def parse_index(x, idx):
     return basic, (tuple(adv) if has_adv else None)
 
 
-def _mask_error(x, mask, basic, norm, dim, out_dim):
+def _mask_error(x, mask, basic, dim, out_dim):
+    """PyTorch's message: the mask against the tensor as sliced by the indices before it."""
     shape = x._data.shape
-    sliced = list(_region(x._data, tuple(basic) + (Ellipsis,)).shape) if basic else list(shape)
-    rest = [s for s in shape[dim:]]
-    sliced = sliced[:out_dim] + rest
+    sliced = list(x._data[tuple(basic) + (Ellipsis,)].shape)
     for j, s in enumerate(mask.shape):
-        if dim + j >= len(shape) or s != shape[dim + j]:
+        if s != shape[dim + j]:
             raise IndexError(f'The shape of the mask {list(mask.shape)} at index {j} does not '
                              f'match the shape of the indexed tensor {sliced} at index '
                              f'{out_dim + j}')
@@ -423,6 +420,33 @@ def _replay_array(xp, a, chain):
     return a
 
 
+def _regraft(base, chain):
+    """Give every tensor along ``chain`` the history "view of ``base`` as it is now"."""
+    t = base
+    for cls, params, nr, view_t in chain:
+        out = cls.apply(t, **params)
+        if nr is not None:
+            out = out[nr]
+        view_t.grad_fn = out.grad_fn
+        view_t._output_nr = out._output_nr
+        view_t._requires_grad = out._requires_grad
+        t = view_t
+
+
+def refresh_view(t):
+    """Re-derive view ``t``'s history from its base's current one.
+
+    For a view taken before its base (or a sibling view) was changed in place: its
+    ``grad_fn`` still points at the old base, and PyTorch regenerates it on access.
+    """
+    base = root_base(t)
+    if base is None or not base._requires_grad:
+        return
+    from ..grad_mode import enable_grad
+    with enable_grad():
+        _regraft(base, _view_chain(t))
+
+
 def _snapshot(t, grad_fn, output_nr):
     """A tensor standing for ``t``'s value with the given history (an input edge)."""
     s = _make(t._data, t._device)
@@ -452,15 +476,7 @@ def rebase_view(target, node):
     base.grad_fn = new_base.grad_fn
     base._output_nr = 0
     base._requires_grad = True
-    t = base
-    for cls, params, nr, view_t in chain:
-        out = cls.apply(t, **params)
-        if nr is not None:
-            out = out[nr]
-        view_t.grad_fn = out.grad_fn
-        view_t._output_nr = out._output_nr
-        view_t._requires_grad = True
-        t = view_t
+    _regraft(base, chain)
     if node._out is not None:       # the node's saved output now lives in the view
         node._out = (target._data, target._device, target._vc, target._vc[0], 0)
 
@@ -624,11 +640,12 @@ def _check_gather_shapes(op, x_shape, idx_shape, dim, what='self', other=None):
         raise RuntimeError(f'Index tensor must have the same number of dimensions as {what} '
                            'tensor')
     for d in range(len(idx_shape)):
-        if d != dim and idx_shape[d] > x_shape[d]:
+        if other is None and d != dim and idx_shape[d] > x_shape[d]:
             raise RuntimeError(f'Size does not match at dimension {d} expected index '
                                f'{list(idx_shape)} to be no larger than {what} {list(x_shape)} '
                                f'apart from dimension {dim}')
-        if other is not None and idx_shape[d] > other[d]:
+        if other is not None and (idx_shape[d] > x_shape[d] or
+                                  d != dim and len(other) and idx_shape[d] > other[d]):
             raise RuntimeError(f'Expected index {list(idx_shape)} to be no larger than self '
                                f'{list(other)} apart from dimension {dim} and to be no larger '
                                f'size than src {list(x_shape)}')
