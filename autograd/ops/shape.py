@@ -236,7 +236,8 @@ class Permute(Op):
 
 
 def permute(input, *dims):
-    """``input`` with its dims reordered (a view): ``permute(x, (2, 0, 1))``, ``x.permute(2, 0, 1)``."""
+    """``input`` with its dims reordered (a view): ``permute(x, (2, 0, 1))`` or
+    ``x.permute(2, 0, 1)``."""
     dims = _shape_args(dims)
     n = input._data.ndim
     if len(dims) != n:
@@ -276,8 +277,8 @@ def _T(self):
         warnings.warn('Tensor.T is deprecated on 0-D tensors. This function is the identity in '
                       'these cases.', UserWarning, stacklevel=2)
     elif n != 2:
-        warnings.warn('The use of `x.T` on tensors of dimension other than 2 to reverse their shape '
-                      'is deprecated and it will throw an error in a future release. Consider '
+        warnings.warn('The use of `x.T` on tensors of dimension other than 2 to reverse their '
+                      'shape is deprecated and it will throw an error in a future release. Consider '
                       '`x.mT` to transpose batches of matrices or `x.permute(*torch.arange(x.ndim '
                       '- 1, -1, -1))` to reverse the dimensions of a tensor.', UserWarning,
                       stacklevel=2)
@@ -441,12 +442,12 @@ class Copy(Op):
     def forward(self, xp, a, b):
         self.src_shape = b.shape
         if not _broadcastable_to(b.shape, a.shape):
-            try:
-                both = xp.broadcast_shapes(a.shape, b.shape)
-            except ValueError:
-                raise broadcast_error('copy_', a, b) from None
+            n = max(a.ndim, b.ndim)
+            pa, pb = (1,) * (n - a.ndim) + a.shape, (1,) * (n - b.ndim) + b.shape
+            if any(s != t and 1 not in (s, t) for s, t in zip(pa, pb)):
+                raise broadcast_error('copy_', a, b)
             raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast "
-                               f'shape {list(both)}')
+                               f'shape {[max(s, t) for s, t in zip(pa, pb)]}')
         out = xp.empty(a.shape, a.dtype)
         xp.copyto(out, b, casting='unsafe')
         return out
@@ -871,12 +872,14 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError('split_with_sizes expects split_sizes have only non-negative '
                                f'entries, but got split_sizes={list(sizes)}')
         if sum(sizes) != n:
-            raise RuntimeError(f'split_with_sizes expects split_sizes to sum exactly to {n} (input '
-                               f"tensor's size at dimension {d}), but got split_sizes={list(sizes)}")
+            raise RuntimeError(f'split_with_sizes expects split_sizes to sum exactly to {n} '
+                               f"(input tensor's size at dimension {d}), but got "
+                               f'split_sizes={list(sizes)}')
     else:
         size = int(split_size_or_sections)
         if size < 0:
-            raise RuntimeError(f'split expects split_size be non-negative, but got split_size={size}')
+            raise RuntimeError('split expects split_size be non-negative, but got '
+                               f'split_size={size}')
         if size == 0 and n != 0:
             raise RuntimeError('split_size can only be 0 if dimension size is 0, but got dimension '
                                f'size of {n}')
