@@ -1,3 +1,40 @@
-"""(being written)"""
+"""``Flatten`` and ``Unflatten``: reshape layers."""
+from .module import Module
 
-__all__ = []
+__all__ = ['Flatten', 'Unflatten']
+
+
+class Flatten(Module):
+    """Merge dims ``start_dim .. end_dim`` into one (by default all but the batch dim)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f'start_dim={self.start_dim}, end_dim={self.end_dim}'
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if isinstance(dim, str):
+            raise TypeError('named dimensions are not supported: dim must be an int')
+        if not isinstance(unflattened_size, (tuple, list)) or \
+                not all(isinstance(s, int) for s in unflattened_size):
+            raise TypeError(f'unflattened_size must be tuple of ints, but found type '
+                            f'{type(unflattened_size).__name__}')
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f'dim={self.dim}, unflattened_size={self.unflattened_size}'
