@@ -75,12 +75,21 @@ class _Mode:
         return False
 
 
-class no_grad(_Mode):
+class _NoParamMode(_Mode):
+    """A mode that also decorates without parentheses (``@no_grad``), as PyTorch's do."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):
     """Ops inside record no graph: results have ``requires_grad=False``."""
     _value = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoParamMode):
     """Re-enable recording inside ``no_grad``."""
     _value = True
 
@@ -106,6 +115,11 @@ class set_grad_enabled(_Mode):
 
 class inference_mode(_Mode):
     """Like ``no_grad`` (this engine's no_grad already skips all bookkeeping)."""
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)             # used bare as a decorator: ``mode`` is the function
 
     def __init__(self, mode=True):
         self._mode = bool(mode)

@@ -282,8 +282,8 @@ class Op(Node):
     def apply_(cls, target, *others, **params):
         """The in-place form: compute the op on ``target`` and write the result into it.
 
-        The recorded node sees the old value as its input (a snapshot sharing storage and
-        version counter, so backward detects that the old value is gone if it needs it).
+        The recorded node sees the old value as its input: a snapshot sharing storage and
+        version counter, or a copy when backward reads it (``0 in save``).
         """
         enabled = _grad_state.enabled
         if enabled and target._requires_grad and target.grad_fn is None:
@@ -303,6 +303,11 @@ class Op(Node):
             old._output_nr = target._output_nr
         old._vc = target._vc
         out = cls.apply(old, *others, **params)
+        if out.grad_fn is not None and 0 in cls.save:
+            # Backward reads the old value, which the write below destroys: keep a copy with
+            # its own version counter (PyTorch's ``original_self``).
+            old._data = old._data.copy()
+            old._vc = [old._vc[0]]
         data = target._data
         if out._data.dtype != data.dtype and _kind_rank(out._data.dtype) > _kind_rank(data.dtype):
             raise RuntimeError(f'result type {out.dtype.name} can\'t be cast to the desired output '
