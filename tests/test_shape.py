@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import autograd
 from oracle import check_op, check_raises, rand, torch
@@ -366,3 +367,20 @@ def test_in_place_through_view_reaches_the_base_gradient(name):
         INPLACE_THROUGH_VIEW[name](y)
         return y * x
     check_op(fn, rand(3, 3))
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(1, 3), min_size=1, max_size=4), data=st.data())
+def test_random_views_and_joins_match_pytorch(shape, data):
+    """Permute, split along a random dim, stack the pieces back on a new dim, flatten."""
+    n = len(shape)
+    perm = data.draw(st.permutations(range(n)))
+    dim = data.draw(st.integers(-n, n - 1))
+    size = data.draw(st.integers(1, 3))
+    new = data.draw(st.integers(-n - 1, n))
+    x = rand(*shape, seed=len(shape))
+
+    def fn(lib, x):
+        pieces = x.permute(*perm).split(size, dim)
+        return lib.cat([p.flip(dim) for p in pieces], dim).unsqueeze(new).flatten(0, -2)
+    check_op(fn, x)
