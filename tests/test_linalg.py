@@ -1,6 +1,7 @@
 """Matrix products against PyTorch: forward, gradient and second derivative, and errors."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from oracle import check_op, check_raises, rand
 
@@ -26,6 +27,23 @@ def test_matmul_rank_cases(shapes, dtype):
     b = rand(*shapes[1], dtype=dtype, seed=2)
     check_op(lambda lib, a, b: lib.matmul(a, b), a, b)
     check_op(lambda lib, a, b: a @ b, a, b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_matmul_random_broadcast_shapes(data):
+    n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
+    batch = data.draw(st.lists(st.integers(2, 3), max_size=3))
+
+    def operand(core):
+        """``core`` behind a random suffix of the batch, each axis possibly size 1."""
+        lead = batch[len(batch) - data.draw(st.integers(0, len(batch))):]
+        return tuple(data.draw(st.sampled_from([b, 1])) for b in lead) + core
+
+    a_vec, b_vec = data.draw(st.booleans()), data.draw(st.booleans())
+    sa = (k,) if a_vec else operand((n, k))
+    sb = (k,) if b_vec else operand((k, m))
+    check_op(lambda lib, a, b: a @ b, rand(*sa, seed=1), rand(*sb, seed=2))
 
 
 def test_matmul_with_one_operand_constant():

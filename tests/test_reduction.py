@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import autograd
 from oracle import check_op, check_raises, rand, to_numpy
@@ -30,6 +31,24 @@ def test_reductions_over_dims(name, shape, dim, keepdim, dtype):
             return
     check_op(lambda lib, x: getattr(lib, name)(x, dim, keepdim=keepdim), x)
     check_op(lambda lib, x: getattr(x, name)(dim, keepdim), x)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_random_shapes_and_dims(data):
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    axes = data.draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True))
+    dim = tuple(a - len(shape) if data.draw(st.booleans()) else a for a in axes)
+    keepdim = data.draw(st.booleans())
+    name = data.draw(st.sampled_from(['sum', 'mean', 'amax', 'amin', 'logsumexp', 'var',
+                                      'std', 'norm']))
+    x = rand(*shape, seed=3, away_from=0.0)
+    if name == 'norm':
+        check_op(lambda lib, x: x.norm(2, dim, keepdim), x)
+    elif name in ('var', 'std') and np.prod([shape[a] for a in axes]) == 1:
+        return      # one element: N - 1 = 0, a division by zero on both sides
+    else:
+        check_op(lambda lib, x: getattr(x, name)(dim, keepdim=keepdim), x)
 
 
 @pytest.mark.parametrize('shape,dim', [((), None), ((5,), None), ((2, 3, 4), None),

@@ -162,7 +162,9 @@ def _exclusive_cumprods(xp, a, dim):
     head = [slice(None)] * a.ndim
     tail = [slice(None)] * a.ndim
     head[dim], tail[dim] = slice(0, n - 1), slice(1, n)
-    ones = xp.ones_like(xp.take(a, [0], axis=dim))
+    first = [slice(None)] * a.ndim
+    first[dim] = slice(0, 1)
+    ones = xp.ones_like(a[tuple(first)])
     left = xp.concatenate([ones, xp.cumprod(a[tuple(head)], axis=dim)], axis=dim)
     rev = xp.flip(a[tuple(tail)], axis=dim)
     right = xp.concatenate([xp.flip(xp.cumprod(rev, axis=dim), axis=dim), ones], axis=dim)
@@ -591,7 +593,8 @@ class VectorNorm(Op):
         if p == 1:
             return _expand_back(g, shape, self.axes, self.keepdim) * x.sign()
         if p in (math.inf, -math.inf):
-            return _evenly(g, x.abs(), y, self.axes, self.keepdim) * x.sign()
+            ab = _const(x._device.xp.abs(x._data), x)
+            return _evenly(g, ab, y, self.axes, self.keepdim) * x.sign()
         g = _unsqueeze(g, shape, self.axes, self.keepdim)
         y = _unsqueeze(y, shape, self.axes, self.keepdim)
         y_zero = _const(y._data == 0, y)
@@ -702,7 +705,8 @@ class LogSoftmax(Op):
         _check_softmax_dtype('log_softmax', a, dim)
         self.axis = _softmax_axis(a, dim)
         z = _shifted(xp, a, self.axis)
-        return (z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))).astype(a.dtype, copy=False)
+        out = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        return out.astype(a.dtype, copy=False)
 
     def backward(self, g):
         y, = self.saved_tensors
