@@ -1,3 +1,466 @@
-"""(being written)"""
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their cells (PyTorch's parameter names,
+shapes, gate order and initialisation, so PyTorch weights load by name).
 
-__all__ = []
+Each layer and direction first maps the whole input sequence through W_ih in one matrix
+product, then steps through time with one product by W_hh per step.  The LSTM and GRU
+cell nonlinearities are fused ops (one node per step); their backward is one formula
+evaluated on arrays when no graph of the backward is needed, and with tensor ops
+(recomputing the gates from the op's inputs) when one is, so second derivatives work.
+
+Gates (PyTorch's order):
+    LSTM  i, f, g, o = sigma, sigma, tanh, sigma of (x W_ih^T + b_ih + h W_hh^T + b_hh)
+          c' = f c + i g,  h' = o tanh(c')      (h' = (o tanh(c')) W_hr^T with proj_size)
+    GRU   r, z = sigma(x W_ir^T + b_ir + h W_hr^T + b_hr), sigma(... z ...)
+          n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn)),  h' = (1 - z) n + z h
+    RNN   h' = tanh or relu of (x W_ih^T + b_ih + h W_hh^T + b_hh)
+"""
+import math
+
+import autograd
+from autograd.grad_mode import state as _grad_state
+from autograd.node import Op
+from autograd.tensor import _make
+
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
+
+
+# ----------------------------------------------------------------------------- fused cells
+
+def _sigmoid(xp, a):
+    return xp.tanh(a * 0.5) * 0.5 + 0.5       # never overflows, unlike 1 / (1 + e^-a)
+
+
+def _lstm_grads(cat, i, f, g, o, tc, c, gh, gc):
+    """dL/dgates and dL/dc of an LSTM cell (arrays or tensors alike)."""
+    gct = gc + gh * o * (1 - tc * tc)          # through c' -> h' and c' directly
+    return cat([gct * g * i * (1 - i), gct * c * f * (1 - f), gct * i * (1 - g * g),
+                gh * tc * o * (1 - o)]), gct * f
+
+
+def _gru_grads(cat, r, z, n, hn, h, gh):
+    """dL/d(x-gates), dL/d(h-gates), dL/dh of a GRU cell (arrays or tensors alike)."""
+    dan = gh * (1 - z) * (1 - n * n)
+    dar = dan * hn * r * (1 - r)
+    daz = gh * (h - n) * z * (1 - z)
+    return cat([dar, daz, dan]), cat([dar, daz, dan * r]), gh * z
+
+
+def _chunks(t, k):
+    n = t.shape[-1] // k
+    return [t[..., j * n:(j + 1) * n] for j in range(k)]
+
+
+class LSTMCellOp(Op):
+    """(gates (B, 4H) before the nonlinearities, c (B, H)) -> (h', c')."""
+    __slots__ = ('acts',)
+    save = (0, 1)
+
+    def forward(self, xp, gates, c):
+        h = c.shape[-1]
+        s = _sigmoid(xp, gates)
+        i, f, o = s[:, :h], s[:, h:2 * h], s[:, 3 * h:]
+        g = xp.tanh(gates[:, 2 * h:3 * h])
+        c2 = f * c + i * g
+        tc = xp.tanh(c2)
+        self.acts = (i, f, g, o, tc)
+        return o * tc, c2
+
+    def backward(self, gh, gc):
+        gates, c = self.saved_tensors
+        if _grad_state.enabled:
+            a_i, a_f, a_g, a_o = _chunks(gates, 4)
+            i, f, o = a_i.sigmoid(), a_f.sigmoid(), a_o.sigmoid()
+            g = a_g.tanh()
+            tc = (f * c + i * g).tanh()
+            gh = gh if gh is not None else autograd.zeros_like(c)
+            gc = gc if gc is not None else autograd.zeros_like(c)
+            return _lstm_grads(lambda xs: autograd.cat(xs, -1), i, f, g, o, tc, c, gh, gc)
+        xp = c._device.xp
+        zero = xp.zeros(c.shape, c._data.dtype)
+        dg, dc = _lstm_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, c._data,
+                             zero if gh is None else gh._data, zero if gc is None else gc._data)
+        return _make(dg, c._device), _make(dc, c._device)
+
+
+class GRUCellOp(Op):
+    """(x-gates x W_ih^T + b_ih (B, 3H), h-gates h W_hh^T + b_hh (B, 3H), h (B, H)) -> h'."""
+    __slots__ = ('acts',)
+    save = (0, 1, 2)
+
+    def forward(self, xp, xg, hg, h):
+        k = h.shape[-1]
+        rz = _sigmoid(xp, xg[:, :2 * k] + hg[:, :2 * k])
+        r, z = rz[:, :k], rz[:, k:]
+        hn = hg[:, 2 * k:]
+        n = xp.tanh(xg[:, 2 * k:] + r * hn)
+        self.acts = (r, z, n, hn)
+        return n + z * (h - n)
+
+    def backward(self, gh):
+        xg, hg, h = self.saved_tensors
+        if _grad_state.enabled:
+            xr, xz, xn = _chunks(xg, 3)
+            hr, hz, hn = _chunks(hg, 3)
+            r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+            n = (xn + r * hn).tanh()
+            return _gru_grads(lambda xs: autograd.cat(xs, -1), r, z, n, hn, h, gh)
+        xp = h._device.xp
+        grads = _gru_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, h._data, gh._data)
+        return tuple(_make(g, h._device) for g in grads)
+
+
+def _lstm_step(xw, h, c, w_hh, b_hh, w_hr):
+    h, c = LSTMCellOp.apply(xw + F.linear(h, w_hh, b_hh), c)
+    return (h if w_hr is None else F.linear(h, w_hr)), c
+
+
+def _gru_step(xw, h, w_hh, b_hh):
+    return GRUCellOp.apply(xw, F.linear(h, w_hh, b_hh), h)
+
+
+def _rnn_step(xw, h, w_hh, b_hh, relu):
+    a = xw + F.linear(h, w_hh, b_hh)
+    return a.relu() if relu else a.tanh()
+
+
+# ----------------------------------------------------------------------------- layers
+
+_GATES = {'LSTM': 4, 'GRU': 3, 'RNN_TANH': 1, 'RNN_RELU': 1}
+
+
+class RNNBase(Module):
+    """Multi-layer, optionally bidirectional recurrence.  Parameters per layer k and
+    direction (suffix '' or '_reverse'): weight_ih_l{k} (G*H, in), weight_hh_l{k} (G*H, H),
+    bias_ih_l{k}, bias_hh_l{k} (G*H,), and weight_hr_l{k} (proj, H) for a projected LSTM;
+    all initialised U(-1/sqrt(H), 1/sqrt(H))."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, proj_size=0, device=None,
+                 dtype=None):
+        super().__init__()
+        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or \
+                not 0 <= dropout <= 1:
+            raise ValueError('dropout should be a number in range [0, 1] representing the '
+                             'probability of an element being zeroed')
+        if not isinstance(hidden_size, int):
+            raise TypeError(f'hidden_size should be of type int, got: '
+                            f'{type(hidden_size).__name__}')
+        if hidden_size <= 0:
+            raise ValueError('hidden_size must be greater than zero')
+        if num_layers <= 0:
+            raise ValueError('num_layers must be greater than zero')
+        if proj_size < 0:
+            raise ValueError('proj_size should be a positive integer or zero to disable '
+                             'projections')
+        if proj_size >= hidden_size:
+            raise ValueError('proj_size has to be smaller than hidden_size')
+        if proj_size and mode != 'LSTM':
+            raise ValueError('proj_size argument is only supported for LSTM, not RNN or GRU')
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        dirs = 2 if bidirectional else 1
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+        kw = dict(device=device, dtype=dtype)
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            for d in range(dirs):
+                layer_in = input_size if layer == 0 else real_hidden * dirs
+                suffix = '_reverse' if d == 1 else ''
+                shapes = [('weight_ih', (gate_size, layer_in)),
+                          ('weight_hh', (gate_size, real_hidden))]
+                if bias:
+                    shapes += [('bias_ih', (gate_size,)), ('bias_hh', (gate_size,))]
+                if proj_size > 0:
+                    shapes.append(('weight_hr', (proj_size, hidden_size)))
+                for name, shape in shapes:
+                    full = f'{name}_l{layer}{suffix}'
+                    setattr(self, full, Parameter(autograd.empty(*shape, **kw)))
+                    self._flat_weights_names.append(full)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def flatten_parameters(self):
+        """Kept for PyTorch compatibility: weights need no flattening here."""
+
+    @property
+    def all_weights(self):
+        return [[getattr(self, n) for n in self._flat_weights_names[i:i + self._per_dir()]]
+                for i in range(0, len(self._flat_weights_names), self._per_dir())]
+
+    def _per_dir(self):
+        return 2 + 2 * bool(self.bias) + (self.proj_size > 0)
+
+    def extra_repr(self):
+        s = '{input_size}, {hidden_size}'
+        if self.proj_size != 0:
+            s += ', proj_size={proj_size}'
+        if self.num_layers != 1:
+            s += ', num_layers={num_layers}'
+        if self.bias is not True:
+            s += ', bias={bias}'
+        if self.batch_first is not False:
+            s += ', batch_first={batch_first}'
+        if self.dropout != 0:
+            s += ', dropout={dropout}'
+        if self.bidirectional is not False:
+            s += ', bidirectional={bidirectional}'
+        return s.format(**self.__dict__)
+
+    # ------------------------------------------------------------------ forward
+    def _name(self):
+        return 'RNN' if self.mode.startswith('RNN') else self.mode
+
+    def _weights(self, layer, d):
+        suffix = '_reverse' if d == 1 else ''
+        get = lambda name: getattr(self, f'{name}_l{layer}{suffix}', None)   # noqa: E731
+        return get('weight_ih'), get('weight_hh'), get('bias_ih'), get('bias_hh'), \
+            get('weight_hr')
+
+    def _check_hidden(self, hx, expected, what):
+        if tuple(hx.shape) != expected:
+            raise RuntimeError(f'Expected {what} size {expected}, got {list(hx.shape)}')
+
+    def forward(self, input, hx=None):
+        """input (L, N, H_in) ((N, L, H_in) with batch_first, (L, H_in) unbatched);
+        hx (num_layers * dirs, N, H_out) ((h0, c0) for LSTM), zeros if None.
+        Returns (output (L, N, dirs * H_out), h_n) (h_n = (h_n, c_n) for LSTM)."""
+        lstm = self.mode == 'LSTM'
+        name = self._name()
+        if input.ndim not in (2, 3):
+            raise ValueError(f'{name}: Expected input to be 2D or 3D, got {input.ndim}D '
+                             f'{"tensor " if name != "LSTM" else ""}instead')
+        batched = input.ndim == 3
+        if not batched:
+            input = input.unsqueeze(1)
+            if hx is not None:
+                hs = hx if lstm else (hx,)
+                if any(h.ndim != 2 for h in hs):
+                    dims = ', '.join(f'{h.ndim}-D' for h in hs)
+                    raise RuntimeError(
+                        'For unbatched 2-D input, hx and cx should also be 2-D but got '
+                        f'({dims}) tensors' if lstm else
+                        f'For unbatched 2-D input, hx should also be 2-D but got {dims} tensor')
+                hx = tuple(h.unsqueeze(1) for h in hs) if lstm else hx.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f'input.size(-1) must be equal to input_size. Expected '
+                               f'{self.input_size}, got {input.shape[-1]}')
+        dirs = 2 if self.bidirectional else 1
+        batch = input.shape[1]
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        h_shape = (self.num_layers * dirs, batch, real_hidden)
+        c_shape = (self.num_layers * dirs, batch, self.hidden_size)
+        if hx is None:
+            h0 = autograd.zeros(h_shape, dtype=input.dtype, device=input.device)
+            c0 = autograd.zeros(c_shape, dtype=input.dtype, device=input.device) if lstm \
+                else None
+        elif lstm:
+            h0, c0 = hx
+            self._check_hidden(h0, h_shape, 'hidden[0]')
+            self._check_hidden(c0, c_shape, 'hidden[1]')
+        else:
+            h0, c0 = hx, None
+            self._check_hidden(h0, h_shape, 'hidden')
+        h0s = h0.unbind(0)
+        c0s = c0.unbind(0) if lstm else None
+        x = input
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                out, h, c = self._run(x, layer, d, h0s[k], c0s[k] if lstm else None)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if dirs == 1 else autograd.cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        output = x
+        hidden = autograd.stack(h_n, 0)
+        if lstm:
+            hidden = (hidden, autograd.stack(c_n, 0))
+        if not batched:
+            output = output.squeeze(1)
+            hidden = tuple(h.squeeze(1) for h in hidden) if lstm else hidden.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, hidden
+
+    def _run(self, x, layer, d, h, c):
+        """One layer in one direction over the whole sequence x (L, N, in)."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
+        steps = F.linear(x, w_ih, b_ih).unbind(0)     # all input products in one GEMM
+        order = range(len(steps) - 1, -1, -1) if d == 1 else range(len(steps))
+        outs = [None] * len(steps)
+        mode = self.mode
+        for t in order:
+            if mode == 'LSTM':
+                h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
+            elif mode == 'GRU':
+                h = _gru_step(steps[t], h, w_hh, b_hh)
+            else:
+                h = _rnn_step(steps[t], h, w_hh, b_hh, mode == 'RNN_RELU')
+            outs[t] = h
+        return autograd.stack(outs, 0), h, c
+
+
+class RNN(RNNBase):
+    """Elman recurrence h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu)."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity not in ('tanh', 'relu'):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             "'relu'.")
+        super().__init__('RNN_TANH' if nonlinearity == 'tanh' else 'RNN_RELU', input_size,
+                         hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), gates i, f, g, o; optional
+    output projection (proj_size).  forward returns (output, (h_n, c_n))."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__('LSTM', input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, proj_size, device, dtype)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit (Cho et al. 2014), gates r, z, n with b_hn inside the reset
+    product, as PyTorch."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        super().__init__('GRU', input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, device=device, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- cells
+
+class RNNCellBase(Module):
+    """One time step.  weight_ih (G*H, in), weight_hh (G*H, H), bias_ih, bias_hh (G*H,),
+    initialised U(-1/sqrt(H), 1/sqrt(H))."""
+    _gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        kw = dict(device=device, dtype=dtype)
+        g = self._gates * hidden_size
+        self.weight_ih = Parameter(autograd.empty(g, input_size, **kw))
+        self.weight_hh = Parameter(autograd.empty(g, hidden_size, **kw))
+        if bias:
+            self.bias_ih = Parameter(autograd.empty(g, **kw))
+            self.bias_hh = Parameter(autograd.empty(g, **kw))
+        else:
+            self.register_parameter('bias_ih', None)
+            self.register_parameter('bias_hh', None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self):
+        s = '{input_size}, {hidden_size}'
+        if self.bias is not True:
+            s += ', bias={bias}'
+        if 'nonlinearity' in self.__dict__ and self.nonlinearity != 'tanh':
+            s += ', nonlinearity={nonlinearity}'
+        return s.format(**self.__dict__)
+
+    def _prepare(self, input, hx, n_states):
+        """Batch unbatched input; zeros for a missing state; PyTorch's shape checks."""
+        name = type(self).__name__
+        if input.ndim not in (1, 2):
+            raise ValueError(f'{name}: Expected input to be 1D or 2D, got {input.ndim}D '
+                             'instead')
+        hs = None if hx is None else (hx if n_states == 2 else (hx,))
+        if hs is not None and any(h.ndim not in (1, 2) for h in hs):
+            raise ValueError(f'{name}: Expected hidden to be 1D or 2D, got '
+                             f'{next(h.ndim for h in hs if h.ndim not in (1, 2))}D instead')
+        batched = input.ndim == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if input.shape[1] != self.input_size:
+            raise RuntimeError(f'input has inconsistent input_size: got {input.shape[1]} '
+                               f'expected {self.input_size}')
+        if hs is None:
+            z = autograd.zeros(input.shape[0], self.hidden_size, dtype=input.dtype,
+                               device=input.device)
+            hs = (z,) * n_states
+        elif not batched:
+            hs = tuple(h.unsqueeze(0) for h in hs)
+        for k, h in enumerate(hs):
+            if h.shape[0] != input.shape[0]:
+                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match hidden{k} "
+                                   f'batch size {h.shape[0]}')
+            if h.shape[1] != self.hidden_size:
+                raise RuntimeError(f'hidden{k} has inconsistent hidden_size: got {h.shape[1]}, '
+                                   f'expected {self.hidden_size}')
+        return input, hs, batched
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+    _gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity='tanh', device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        x, (h,), batched = self._prepare(input, hx, 1)
+        if self.nonlinearity not in ('tanh', 'relu'):
+            raise RuntimeError(f'Unknown nonlinearity: {self.nonlinearity}')
+        h = _rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
+                      self.bias_hh, self.nonlinearity == 'relu')
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: (input, (h, c)) -> (h', c')."""
+    _gates = 4
+
+    def forward(self, input, hx=None):
+        x, (h, c), batched = self._prepare(input, hx, 2)
+        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
+                          self.bias_hh, None)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: (input, h) -> h'."""
+    _gates = 3
+
+    def forward(self, input, hx=None):
+        x, (h,), batched = self._prepare(input, hx, 1)
+        h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
+                      self.bias_hh)
+        return h if batched else h.squeeze(0)
