@@ -349,6 +349,7 @@ def test_scatter_add_accumulates_repeated_indices():
     assert out.tolist() == [7.0, 0.0, 3.0]
 
 
+@pytest.mark.filterwarnings('ignore:The reduce argument')
 def test_scatter_reduce_forward_matches_and_has_no_gradient():
     idx = np.array([[0, 0, 1, 0]])
     check_op(lambda lib, x, s: x.scatter(0, _t(lib, idx), s, reduce='add'), X[0, :3], X[1, :1],
@@ -427,3 +428,40 @@ def test_chained_setitem_writes_through_the_view():
         y[0][[1, 1]] = w[1:3]
         return y * y
     check_op(f, rand(3, 4, seed=3), W)
+
+
+# ----------------------------------------------------------------------------- random indices
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def shapes_and_indices(draw):
+    """A shape and an index mixing ints, slices, None, '...' and integer lists."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    key = []
+    n = draw(st.integers(1, 4))         # one length for all lists, so they broadcast
+    for size in shape:
+        kind = draw(st.sampled_from(['int', 'slice', 'list', 'none', 'full']))
+        if kind == 'int':
+            key.append(draw(st.integers(-size, size - 1)))
+        elif kind == 'slice':
+            start = draw(st.none() | st.integers(-size, size))
+            stop = draw(st.none() | st.integers(-size, size))
+            key.append(slice(start, stop, draw(st.none() | st.integers(1, 3))))
+        elif kind == 'list':
+            key.append(draw(st.lists(st.integers(-size, size - 1), min_size=n, max_size=n)))
+        elif kind == 'none':
+            key.extend([None, slice(None)])
+        else:
+            key.append(slice(None))
+    if draw(st.booleans()) and key:
+        key[draw(st.integers(0, len(key) - 1))] = Ellipsis
+    return shape, tuple(key)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes_and_indices())
+def test_random_getitem_matches_pytorch(case):
+    shape, key = case
+    check_op(lambda lib, x: x[key], rand(*shape, seed=1))
