@@ -55,7 +55,7 @@ def save(obj, f):
     for t in tensors:
         arr = _host_le(t._data)
         nbytes = arr.nbytes
-        entries.append({'dtype': arr.dtype.name if arr.dtype.kind != 'b' else 'bool',
+        entries.append({'dtype': t.dtype.name,
                         'shape': list(arr.shape), 'device': str(t._device),
                         'requires_grad': t._requires_grad, 'offset': offset,
                         'nbytes': nbytes, 'crc32': zlib.crc32(_bytes(arr))})
@@ -184,7 +184,7 @@ class _Encoder:
 
 # ----------------------------------------------------------------------------- load
 
-def load(f, map_location=None, weights_only=True, **kwargs):
+def load(f, map_location=None, weights_only=True):
     """Read what :func:`save` wrote.  ``f`` is a path or a readable binary file object.
 
     ``map_location`` moves tensors: None restores each to its saved device; a device or
@@ -194,8 +194,6 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     accepted for PyTorch compatibility: this format holds data only, so it never
     changes anything.  Corrupt, truncated or pickle files raise RuntimeError.
     """
-    if kwargs:
-        raise TypeError(f'load() got unexpected keyword arguments {sorted(kwargs)}')
     if hasattr(f, 'read'):
         name = getattr(f, 'name', '<file object>')
         if not f.seekable():
@@ -291,7 +289,7 @@ class _Reader:
         arr = numpy.empty(shape, np_dtype)
         self.fh.seek(at)
         buf = _bytes(arr)
-        n = self.fh.readinto(buf) if arr.nbytes else 0
+        n = _read_into(self.fh, buf)
         if n != arr.nbytes:
             raise self.fail(f'is truncated: a tensor of shape {list(shape)} needs '
                             f'{arr.nbytes} bytes, only {n} are left')
@@ -327,6 +325,21 @@ class _Reader:
         if dev is backend.CPU:
             return t
         return _make(dev.asarray(t._data), dev)
+
+
+def _read_into(fh, buf):
+    """Fill ``buf`` from ``fh`` (which may return short reads); the number of bytes read."""
+    got, n = 0, len(buf)
+    while got < n:
+        k = fh.readinto(buf[got:]) if hasattr(fh, 'readinto') else None
+        if k is None:
+            chunk = fh.read(n - got)
+            k = len(chunk)
+            buf[got:got + k] = numpy.frombuffer(chunk, numpy.uint8)
+        if not k:
+            break
+        got += k
+    return got
 
 
 def _identify(head):

@@ -69,7 +69,8 @@ CORRECT = {
     'exp': lambda lib: (lambda x: x.exp(), (inp(lib, 3, 2),)),
     'mul_broadcast': lambda lib: (lambda a, b: a * b, (inp(lib, 2, 3), inp(lib, 3, seed=1))),
     'scalar_input': lambda lib: (lambda x: (x * x).sin(), (inp(lib),)),
-    'two_outputs': lambda lib: (lambda a, b: (a * b, a.exp() + b), (inp(lib, 2), inp(lib, 2, seed=2))),
+    'two_outputs': lambda lib: (lambda a, b: (a * b, a.exp() + b),
+                                (inp(lib, 2), inp(lib, 2, seed=2))),
     'custom_function': lambda lib: (cube(lib).apply, (inp(lib, 4),)),
     'non_tensor_argument': lambda lib: (lambda x, k: x ** k, (inp(lib, 3, low=0.5, high=2), 3)),
     'constant_input': lambda lib: (

@@ -4,7 +4,6 @@ import io
 import json
 import math
 import os
-import pathlib
 import pickle
 import struct
 import subprocess
@@ -152,6 +151,17 @@ def test_non_seekable_file_object(tmp_path):
 
     out = autograd.load(io.BufferedReader(Stream((tmp_path / 'f.pt').read_bytes())))
     np.testing.assert_array_equal(host(out['a']), np.ones((2, 2), np.float32))
+
+
+def test_file_object_returning_short_reads():
+    class Trickle(io.BytesIO):
+        def readinto(self, b):
+            return super().readinto(memoryview(b)[:7])     # at most 7 bytes a call
+
+    buf = io.BytesIO()
+    t = autograd.arange(100, dtype=autograd.float64)
+    autograd.save(t, buf)
+    np.testing.assert_array_equal(host(autograd.load(Trickle(buf.getvalue()))), host(t))
 
 
 def test_unsupported_object_raises_type_error_naming_where():
