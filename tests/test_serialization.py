@@ -395,3 +395,35 @@ def test_a_header_asking_for_an_unknown_dtype_is_corrupt():
 def test_load_of_a_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         autograd.load(tmp_path / 'nope.pt')
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+def test_model_and_optimizer_checkpoint_resumes_identically(tmp_path):
+    nn = pytest.importorskip('nn')
+    optim = pytest.importorskip('optim')
+
+    def make():
+        autograd.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def step(model, opt, x):
+        opt.zero_grad()
+        (model(x) ** 2).sum().backward()
+        opt.step()
+
+    x = autograd.randn(5, 3)
+    model, opt = make()
+    step(model, opt, x)
+    autograd.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'epoch': 1},
+                  tmp_path / 'ckpt.pt')
+    model2, opt2 = make()
+    ckpt = autograd.load(tmp_path / 'ckpt.pt')
+    model2.load_state_dict(ckpt['model'])
+    opt2.load_state_dict(ckpt['opt'])
+    step(model, opt, x)
+    step(model2, opt2, x)
+    assert ckpt['epoch'] == 1
+    for (name, p), (_, q) in zip(model.named_parameters(), model2.named_parameters()):
+        np.testing.assert_array_equal(host(p), host(q), err_msg=name)
