@@ -58,10 +58,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if allowed is not None or attn_mask is not None:
         # a row with every score -inf attends to nothing: zeros instead of 0/0
         dead = (scores == float('-inf')).all(dim=-1, keepdim=True)
-        if dead.any():
-            scores = scores.masked_fill(dead, 0.0)
-        else:
-            dead = None
+        scores = scores.masked_fill(dead, 0.0)
     weights = softmax(scores, dim=-1)
     if dead is not None:
         weights = weights.masked_fill(dead, 0.0)
