@@ -96,7 +96,7 @@ class Optimizer:
         if not isinstance(param_groups[0], dict):
             param_groups = [{'params': param_groups}]
         for group in param_groups:
-            self.add_param_group(dict(group))
+            self.add_param_group(group)
 
     def __repr__(self):
         lines = [self.__class__.__name__ + ' (']

@@ -259,7 +259,7 @@ def run_lbfgs(lib, mod, kwargs, steps=3, params=None, opt=None):
         loss.backward()
         return loss
     for _ in range(steps):
-        losses.append(float(opt.step(closure)))
+        losses.append(opt.step(closure).detach().item())
         history.append([host(p) for p in params])
     return history, losses, params, opt
 
@@ -408,3 +408,25 @@ def test_repr_lists_group_hyperparameters():
     opt = optim.SGD(make_params(autograd), lr=0.1, momentum=0.9)
     text = repr(opt)
     assert text.startswith('SGD (') and 'Parameter Group 0' in text and 'momentum: 0.9' in text
+
+
+def test_state_dict_survives_save_and_load(tmp_path):
+    kwargs = dict(lr=0.05, amsgrad=True)
+    _, params, opt = train(autograd, optim, 'Adam', kwargs, steps=3)
+    autograd.save(opt.state_dict(), str(tmp_path / 'opt.pt'))
+    fresh = make_params(autograd, [host(p) for p in params])
+    resumed = optim.Adam(fresh, **kwargs)
+    resumed.load_state_dict(autograd.load(str(tmp_path / 'opt.pt')))
+    rest, _, _ = train(autograd, optim, 'Adam', kwargs, steps=3, params=fresh, opt=resumed)
+    uninterrupted, _, _ = train(autograd, optim, 'Adam', kwargs, steps=6)
+    assert_same(rest, uninterrupted[3:], rtol=0, atol=0)
+
+
+def test_works_with_module_parameters():
+    nn = pytest.importorskip('nn')
+    ours = [nn.Parameter(autograd.tensor(a.copy())) for a in INIT]
+    theirs = [torch.nn.Parameter(torch.tensor(a.copy())) for a in INIT]
+    a, _, _ = train(autograd, optim, 'AdamW', dict(lr=0.05), params=ours)
+    b, _, _ = train(torch, torch.optim, 'AdamW', dict(lr=0.05), params=theirs)
+    assert_same(a, b)
+    assert all(isinstance(p, nn.Parameter) for p in ours)
