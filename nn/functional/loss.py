@@ -1,3 +1,715 @@
-"""(being written)"""
+"""Loss functions (PyTorch's ``torch.nn.functional`` losses).
 
-__all__ = []
+Every loss takes ``reduction='mean'|'sum'|'none'`` (and the legacy ``size_average`` /
+``reduce`` flags).  Cross-entropy and NLL are one fused op each: they share
+``loss_i = -sum_c q_ic z_ic`` with ``z = log_softmax(x)`` (cross-entropy) or ``z = x``
+(NLL), where the constant coefficients ``q`` encode the class indices or probabilities,
+class weights, label smoothing and ignored targets.  The other losses are compositions of
+differentiable ops, as in PyTorch's reference formulas.
+"""
+import math
+import warnings
+
+import autograd
+from autograd.grad_mode import state as _grad_state
+from autograd.node import Op
+from autograd.ops.elementwise import where
+from autograd.tensor import Tensor, _make
+
+from ._ctc import CTCNegLogLikelihood
+from .activation import LogSigmoid
+from .misc import pairwise_distance
+
+__all__ = ['mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss', 'cross_entropy', 'nll_loss',
+           'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div',
+           'hinge_embedding_loss', 'multi_margin_loss', 'multilabel_margin_loss',
+           'soft_margin_loss', 'multilabel_soft_margin_loss', 'cosine_embedding_loss',
+           'margin_ranking_loss', 'triplet_margin_loss', 'gaussian_nll_loss',
+           'poisson_nll_loss', 'ctc_loss']
+
+
+# ----------------------------------------------------------------------------- reductions
+
+def _legacy_reduction(size_average, reduce):
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        return 'mean'
+    return 'sum' if reduce else 'none'
+
+
+def _reduction(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        warnings.warn('size_average and reduce args will be deprecated, please use '
+                      f"reduction='{_legacy_reduction(size_average, reduce)}' instead.")
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in ('none', 'mean', 'sum'):
+        raise ValueError(f'{reduction} is not a valid value for reduction')
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == 'mean':
+        return loss.mean()
+    if reduction == 'sum':
+        return loss.sum()
+    return loss
+
+
+def _warn_size(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f'Using a target size ({target.shape}) that is different to the input '
+                      f'size ({input.shape}). This will likely lead to incorrect results due to '
+                      'broadcasting. Please ensure they have the same size.', stacklevel=3)
+
+
+def _weighted(loss, weight, input, reduction, mean_by_weight=True):
+    """Elementwise ``weight`` (same shape as input), as PyTorch's weighted regression losses."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError('Weights and input must have the same size.')
+    loss = loss * weight
+    if reduction == 'mean' and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+# ----------------------------------------------------------------------------- regression
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
+    """``(input - target)^2``."""
+    _warn_size(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    d = input - target
+    loss = d * d
+    return _reduce(loss, reduction) if weight is None else \
+        _weighted(loss, weight, input, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
+    """``|input - target|``."""
+    _warn_size(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = (input - target).abs()
+    return _reduce(loss, reduction) if weight is None else \
+        _weighted(loss, weight, input, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
+    """``0.5 d^2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta`` (d = input - target)."""
+    _warn_size(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError('smooth_l1_loss does not support negative values for beta.')
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    loss = where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
+    """``0.5 d^2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
+    _warn_size(input, target)
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError('huber_loss does not support non-positive values for delta.')
+    d = (input - target).abs()
+    loss = where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    return _reduce(loss, reduction) if weight is None else \
+        _weighted(loss, weight, input, reduction, mean_by_weight=False)
+
+
+# ----------------------------------------------------------------------------- classification
+
+class ClassLoss(Op):
+    """``loss_i = -sum_c q_ic z_ic`` over the class dim, ``z = log_softmax(x)`` when
+    ``fused`` (cross-entropy) or ``z = x`` (NLL), reduced by ``reduction`` (``'mean'``
+    divides the sum by ``divisor``).
+
+    Cross-entropy's gradient is ``g (softmax(x) Q - q)`` with ``Q = sum_c q`` (one
+    subtraction: the log-softmax graph is never built); NLL's is ``-g q``.  A probability
+    target given as input 1 receives ``-g w (1 - eps) z``.
+    """
+    __slots__ = ('q', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'lse', 'tscale')
+    save = (0,)
+
+    def forward(self, xp, x, target=None, q=None, cdim=1, reduction='mean', divisor=1.0,
+                fused=True, tscale=None):
+        self.q, self.cdim, self.reduction, self.divisor = q, cdim, reduction, divisor
+        self.fused, self.tscale = fused, tscale
+        z = x
+        if fused:
+            m = x.max(axis=cdim, keepdims=True) if x.size else x.sum(axis=cdim, keepdims=True)
+            shifted = x - m
+            e = xp.exp(shifted)
+            s = e.sum(axis=cdim, keepdims=True)
+            self.probs = e / s
+            self.lse = m + xp.log(s)
+            z = shifted - xp.log(s)
+        loss = -(q * z).sum(axis=cdim)
+        if reduction == 'none':
+            return loss
+        total = loss.sum()
+        if reduction == 'sum':
+            return total
+        with _errstate(xp):
+            return xp.asarray(total / divisor, dtype=loss.dtype)
+
+    def backward(self, g):
+        if self.reduction == 'none':
+            g = g.unsqueeze(self.cdim)
+        elif self.reduction == 'mean':
+            g = g / self.divisor
+        q = self._coefficients(g)
+        gx = gt = None
+        if self._next[0] is not None:
+            if not self.fused:
+                gx = g * -q
+            else:
+                # recompute softmax with tensor ops only when a second derivative is wanted
+                p = self.saved_tensors[0].softmax(self.cdim) if _grad_state.enabled else \
+                    _make(self.probs, g.device)
+                gx = g * (p * q.sum(self.cdim, keepdim=True) - q)
+        if len(self._next) == 1:
+            return gx
+        if self._next[1] is not None:
+            x = self.saved_tensors[0]
+            z = x.log_softmax(self.cdim) if _grad_state.enabled else \
+                _make(x._data - self.lse, g.device)
+            gt = -(g * z) * _make(self.tscale, g.device)
+        return gx, gt
+
+    def _coefficients(self, g):
+        return _make(self.q, g.device)
+
+
+class ClassLossWithTargetGrad(ClassLoss):
+    """Cross-entropy with a probability target that requires grad: ``q`` is rebuilt from
+    the target tensor (``q = t tscale + const``) so that second derivatives reach it."""
+    __slots__ = ()
+    save = (0, 1)
+
+    def _coefficients(self, g):
+        if not _grad_state.enabled:
+            return _make(self.q, g.device)
+        t = self.saved_tensors[1]
+        tscale = _make(self.tscale, g.device)
+        return t * tscale + _make(self.q - t._data * self.tscale, g.device)
+
+
+class NllLoss(ClassLoss):
+    """``ClassLoss`` without the softmax: its gradient ``-g q`` needs no saved input."""
+    __slots__ = ()
+    save = ()
+
+
+def _class_shape(xp_shape, cdim, C):
+    return tuple(C if d == cdim else 1 for d in range(len(xp_shape)))
+
+
+def _check_weight(weight, C):
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
+        raise RuntimeError(f'weight tensor should be defined either for all {C} classes or no '
+                           f'classes but got weight tensor of shape: {list(weight.shape)}')
+
+
+def _check_index_target(input, target):
+    """PyTorch's shape and dtype checks for class-index targets."""
+    if input.ndim < 1:
+        raise ValueError(f'Expected 1 or more dimensions (got {input.ndim})')
+    if input.ndim != 1 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f'Expected input batch_size ({input.shape[0]}) to match target '
+                         f'batch_size ({target.shape[0]}).')
+    if input.ndim <= 2:
+        if target.ndim > 1:
+            raise RuntimeError('0D or 1D target tensor expected, multi-target not supported')
+        if input.ndim == 1 and target.ndim != 0:
+            if target.shape[0] != 1:
+                raise RuntimeError(f'Expected target size [], got {list(target.shape)}')
+    else:
+        expected = [input.shape[0]] + list(input.shape[2:])
+        if list(target.shape) != expected:
+            if input.ndim == 3:
+                raise RuntimeError(f'Expected target size {expected}, got {list(target.shape)}')
+            raise RuntimeError(f'size mismatch (got input: {list(input.shape)} , target: '
+                               f'{list(target.shape)}')
+    if target.dtype not in (autograd.int64, autograd.uint8):
+        name = {'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'bool': 'Bool'}.get(
+            target.dtype.name, target.dtype.name.capitalize())
+        raise RuntimeError(f'expected target dtype to be Long or Byte, but got {name}')
+
+
+def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
+    """``q`` and the mean's divisor for class-index targets."""
+    xp = input.device.xp
+    x = input._data
+    C = x.shape[cdim]
+    y = target._data.astype(xp.int64, copy=False)
+    if input.ndim == 1 and y.ndim == 1:
+        y = y.reshape(())
+    valid = y != ignore_index
+    bad = valid & ((y < 0) | (y >= C))
+    if bool(bad.any()):
+        raise IndexError(f'Target {int(y[bad].reshape(-1)[0])} is out of bounds.')
+    ys = xp.where(valid, y, 0)
+    cshape = _class_shape(x.shape, cdim, C)
+    onehot = xp.expand_dims(ys, cdim) == xp.arange(C).reshape(cshape)
+    q = onehot.astype(x.dtype)
+    if smoothing > 0:
+        q = q * (1 - smoothing) + smoothing / C
+    w = None if weight is None else weight._data.astype(x.dtype, copy=False)
+    if w is not None:
+        q = q * w.reshape(cshape)
+    q = q * xp.expand_dims(valid, cdim)
+    wy = valid.astype(x.dtype) if w is None else w[ys] * valid
+    return q, float(wy.sum())
+
+
+def _prob_coefficients(input, target, weight, smoothing, cdim):
+    """``q = w (t (1 - eps) + eps / C)`` for probability targets (and ``dq/dt``)."""
+    x = input._data
+    C = x.shape[cdim]
+    t = target._data.astype(x.dtype, copy=False)
+    scale = 1 - smoothing
+    q = t * scale + smoothing / C if smoothing > 0 else t
+    tscale = input.device.xp.full(_class_shape(x.shape, cdim, C), scale, dtype=x.dtype)
+    if weight is not None:
+        w = weight._data.astype(x.dtype, copy=False).reshape(_class_shape(x.shape, cdim, C))
+        q = q * w
+        tscale = tscale * w
+    divisor = x.size // C if C else 0
+    return q, divisor, tscale
+
+
+def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused):
+    cdim = 0 if input.ndim == 1 else 1
+    C = input.shape[cdim] if input.ndim else 0
+    _check_weight(weight, C)
+    probs = fused and target.is_floating_point() and tuple(target.shape) == tuple(input.shape)
+    if probs:
+        if ignore_index != -100:
+            raise RuntimeError('ignore_index is not supported for floating point target')
+        q, divisor, tscale = _prob_coefficients(input, target, weight, smoothing, cdim)
+        if target.requires_grad:
+            return ClassLossWithTargetGrad.apply(input, target, q=q, cdim=cdim, reduction=reduction,
+                                   divisor=divisor, fused=True, tscale=tscale)
+    else:
+        _check_index_target(input, target)
+        q, divisor = _index_coefficients(input, target, weight, ignore_index, smoothing, cdim)
+    op = ClassLoss if fused else NllLoss
+    return op.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, fused=fused)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction='mean', label_smoothing=0.0):
+    """Softmax cross-entropy of logits ``(N, C, *)`` (or ``(C,)``) with class indices
+    ``(N, *)`` or class probabilities ``(N, C, *)``.
+
+    ``weight (C,)`` rescales classes; targets equal to ``ignore_index`` are skipped;
+    ``label_smoothing`` mixes the target with the uniform distribution.  ``'mean'``
+    divides by the summed weight of the non-ignored targets (index targets) or by the
+    number of rows (probability targets).
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f'label_smoothing must be between 0.0 and 1.0. Got: '
+                           f'{label_smoothing}')
+    return _class_loss(input, target, weight, ignore_index, reduction, label_smoothing, True)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction='mean'):
+    """Negative log likelihood of log probabilities ``(N, C, *)`` at class indices ``(N, *)``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _class_loss(input, target, weight, ignore_index, reduction, 0.0, False)
+
+
+class BinaryCrossEntropy(Op):
+    """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (as PyTorch);
+    gradient ``g w (x - t) / max(x (1 - x), 1e-12)``, target gradient ``-g w logit(x)``."""
+    __slots__ = ('w',)
+    save = (0, 1)
+
+    def forward(self, xp, x, t, w=None):
+        if bool(((x < 0) | (x > 1)).any()):
+            raise RuntimeError('all elements of input should be between 0 and 1')
+        self.w = w
+        with _errstate(xp):
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        return loss if w is None else loss * w
+
+    def backward(self, g):
+        x, t = self.saved_tensors
+        if self.w is not None:
+            g = g * _make(self.w, g.device)
+        gx = gt = None
+        if self._next[0] is not None:
+            gx = g * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+        if self._next[1] is not None:
+            gt = -g * (x.log() - (-x).log1p())
+        return gx, gt
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction='mean'):
+    """Binary cross-entropy of probabilities ``input`` in [0, 1] and targets of its shape."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f'Using a target size ({target.shape}) that is different to the input '
+                         f'size ({input.shape}) is deprecated. Please ensure they have the same '
+                         'size.')
+    w = None
+    if weight is not None:
+        w = weight.expand(*_broadcast_shape(target.shape, weight.shape))._data
+    return _reduce(BinaryCrossEntropy.apply(input, target, w=w), reduction)
+
+
+class BCEWithLogits(Op):
+    """``w ((1 - t) x - (1 + (pw - 1) t) log_sigmoid(x))``, stable for any logit.
+
+    Gradients: ``g w ((pw t + 1 - t) sigmoid(x) - pw t)`` for the logits and
+    ``g w (log_sigmoid(-x) - pw log_sigmoid(x))`` for the target.
+    """
+    __slots__ = ('w', 'pw')
+    save = (0, 1)
+
+    def forward(self, xp, x, t, w=None, pw=None):
+        self.w, self.pw = w, pw
+        log_sig = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        lw = 1 if pw is None else (pw - 1) * t + 1
+        loss = (1 - t) * x - lw * log_sig
+        return loss if w is None else loss * w
+
+    def backward(self, g):
+        x, t = self.saved_tensors
+        if self.w is not None:
+            g = g * _make(self.w, g.device)
+        pw = None if self.pw is None else _make(self.pw, g.device)
+        gx = gt = None
+        if self._next[0] is not None:
+            s = x.sigmoid()
+            gx = g * (s - t) if pw is None else g * ((pw * t + 1 - t) * s - pw * t)
+        if self._next[1] is not None:
+            gt = -g * x if pw is None else \
+                g * (LogSigmoid.apply(-x) - pw * LogSigmoid.apply(x))
+        return gx, gt
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction='mean', pos_weight=None):
+    """``binary_cross_entropy(sigmoid(input), target)`` computed stably from the logits;
+    ``pos_weight`` (broadcast over the last dim) weighs the positive term."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f'Target size ({target.shape}) must be the same as input size '
+                         f'({input.shape})')
+    w = None if weight is None else _const(weight, input)
+    pw = None if pos_weight is None else _const(pos_weight, input)
+    return _reduce(BCEWithLogits.apply(input, target, w=w, pw=pw), reduction)
+
+
+def _const(t, like):
+    """The array of a weight tensor, in ``like``'s dtype (weights get no gradient)."""
+    return t._data.astype(like._data.dtype, copy=False)
+
+
+def _broadcast_shape(a, b):
+    n = max(len(a), len(b))
+    a = (1,) * (n - len(a)) + tuple(a)
+    b = (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            raise RuntimeError(f'The size of tensor a ({x}) must match the size of tensor b ({y})')
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_target=False):
+    """KL divergence ``target * (log target - input)`` of log-probabilities ``input``
+    (``log_target``: the target is given as log-probabilities too).  ``'batchmean'``
+    divides the sum by the batch size, which is the mathematical KL divergence."""
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, 'mean')
+    elif reduction == 'mean':
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.")
+    elif reduction not in ('batchmean', 'sum', 'none'):
+        raise ValueError(f'{reduction} is not a valid value for reduction')
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(t, t): 0 where t == 0 (also in the gradient, so log sees 1 there)
+        safe = where(target > 0, target, target * 0 + 1)
+        loss = target * safe.log() - target * input
+    if reduction == 'batchmean':
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+# ----------------------------------------------------------------------------- margins
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction='mean'):
+    """``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    zeros = input * 0
+    margin_clamp = (margin - input).clamp_min(0)
+    loss = where(target != 1, margin_clamp, zeros) + where(target != -1, input, zeros)
+    return _reduce(loss, reduction)
+
+
+def _index_column(input, target):
+    """``input[n, target[n]]`` as a column ``(N, 1)``."""
+    return input.gather(1, target.unsqueeze(1))
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction='mean'):
+    """Multi-class hinge (Weston-Watkins SVM):
+    ``sum_{j != y} w_y max(0, margin - x_y + x_j)^p / C`` per sample."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError('only p == 1 and p == 2 supported')
+    if weight is not None and weight.ndim != 1:
+        raise ValueError('weight must be one-dimensional')
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    y = target.reshape(-1)
+    N, C = x.shape
+    if y.shape[0] != N:
+        raise RuntimeError(f'inconsistent target size, expected {N} but got {list(target.shape)}')
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= C):
+        raise RuntimeError('target out of range')
+    z = (margin - _index_column(x, y) + x).clamp_min(0)
+    if p == 2:
+        z = z * z
+    others = _make(y._data[:, None] != x.device.xp.arange(C), x.device)
+    z = z * others
+    if weight is not None:
+        z = z * weight[y].unsqueeze(1)
+    loss = z.sum(1) / C
+    if input.ndim != 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
+    """``sum_{j in targets} sum_{k not in targets} max(0, 1 - (x_j - x_k)) / C`` per sample;
+    each target row lists class indices and ends at the first -1."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape) or input.ndim not in (1, 2):
+        raise RuntimeError(f'inconsistent target size: {list(target.shape)} for input of size: '
+                           f'{list(input.shape)}')
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    N, C = x.shape
+    xp = x.device.xp
+    y = target._data.reshape(N, C)
+    # the listed targets stop at the first -1
+    listed = xp.cumprod(y >= 0, axis=1).astype(bool)
+    counts = (xp.where(listed, y, -1)[:, :, None] == xp.arange(C)).sum(axis=1)     # (N, C)
+    is_target = counts > 0
+    pair = counts[:, :, None] * (~is_target)[:, None, :]                           # (N, j, k)
+    z = (1 - x.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)
+    loss = (z * _make(pair.astype(x._data.dtype), x.device)).sum((1, 2)) / C
+    if input.ndim != 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
+    """Logistic loss ``log(1 + exp(-y x))`` for labels ``y`` in {1, -1}."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return _reduce(-LogSigmoid.apply(input * target), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction='mean'):
+    """Per-class logistic loss averaged over the classes (the last dim)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * LogSigmoid.apply(input) + (1 - target) * LogSigmoid.apply(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(input.ndim - 1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction='mean'):
+    """``1 - cos(x1, x2)`` where ``y = 1``, ``max(0, cos(x1, x2) - margin)`` where ``y = -1``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if input1.ndim not in (1, 2) or input1.ndim != input2.ndim or \
+            target.ndim != input1.ndim - 1:
+        raise RuntimeError(f'{target.ndim}D target tensor expects {target.ndim + 1}D input '
+                           f'tensors, but found inputs with sizes {list(input1.shape)} and '
+                           f'{list(input2.shape)}.')
+    dim = input1.ndim - 1
+    eps = 1e-12         # as PyTorch: keeps the magnitudes away from zero
+    prod = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + eps
+    mag2 = (input2 * input2).sum(dim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    zeros = cos * 0
+    loss = where(target == 1, 1 - cos, zeros) + \
+        where(target == -1, (cos - margin).clamp_min(0), zeros)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction='mean'):
+    """``max(0, -y (x1 - x2) + margin)``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if not (input1.ndim == input2.ndim == target.ndim):
+        raise RuntimeError(f'margin_ranking_loss : All input tensors should have same dimension '
+                           f'but got sizes: input1: {input1.shape}, input2: {input2.shape}, '
+                           f'target: {target.shape} ')
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction='mean'):
+    """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the p-norm distance; ``swap`` uses
+    ``min(d(a, n), d(p, n))`` as the negative distance (Balntas et al. 2016)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1 or dims[0] not in (1, 2):
+        raise RuntimeError('The anchor, positive, and negative tensors are expected to have the '
+                           f'same number of dimensions, but got: anchor {dims[0]}D, positive '
+                           f'{dims[1]}D, and negative {dims[2]}D inputs')
+    if margin <= 0:
+        raise ValueError(f'TripletMarginLoss: expected margin to be greater than 0, got {margin} '
+                         'instead')
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = autograd.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+# ----------------------------------------------------------------------------- likelihoods
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction='mean'):
+    """``0.5 (log var + (input - target)^2 / var)`` (+ ``0.5 log 2 pi`` when ``full``);
+    ``var`` is clamped at ``eps`` without affecting its gradient."""
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError('var has negative entry/entries')
+        var = autograd.full_like(input, float(var))
+    elif bool((var < 0).any()):
+        raise ValueError('var has negative entry/entries')
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif input.ndim == var.ndim and \
+                sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1:
+            pass
+        else:
+            raise ValueError('var is of incorrect size')
+    if reduction not in ('none', 'mean', 'sum'):
+        raise ValueError(reduction + ' is not valid')
+    var = var + (var.detach().clamp_min(eps) - var.detach())
+    d = input - target
+    loss = 0.5 * (var.log() + d * d / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction='mean'):
+    """Poisson negative log likelihood: ``exp(input) - target input`` (``log_input``) or
+    ``input - target log(input + eps)``; ``full`` adds Stirling's ``log(target!)``."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        big = target > 1
+        safe = where(big, target, target * 0 + 2)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + where(big, stirling, stirling * 0)
+    return _reduce(loss, reduction)
+
+
+# ----------------------------------------------------------------------------- CTC
+
+def _lengths(x, device, n):
+    if isinstance(x, Tensor):
+        a = x._data
+    else:
+        a = device.xp.asarray(x if isinstance(x, (list, tuple)) else [x])
+    return a.reshape(-1).astype(device.xp.int64)[:n] if a.size >= n else \
+        a.reshape(-1).astype(device.xp.int64)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction='mean',
+             zero_infinity=False):
+    """CTC loss of log probabilities ``(T, N, C)`` (or ``(T, C)``) against ``targets``,
+    padded ``(N, S)`` or concatenated ``(sum(target_lengths),)``.  ``'mean'`` divides each
+    loss by its target length, then averages over the batch."""
+    reduction = _reduction(None, None, reduction)
+    batched = log_probs.ndim == 3
+    if not batched:
+        if log_probs.ndim != 2:
+            raise RuntimeError(f'ctc_loss: expected log_probs to be 2-D or 3-D, got '
+                               f'{log_probs.ndim}-D')
+        log_probs = log_probs.unsqueeze(1)
+        targets = targets.unsqueeze(0) if targets.ndim == 1 else targets
+    T, N, C = log_probs.shape
+    dev = log_probs.device
+    xp = dev.xp
+    in_lens = _lengths(input_lengths, dev, N)
+    tgt_lens = _lengths(target_lengths, dev, N)
+    if in_lens.shape[0] != N:
+        raise RuntimeError(f'input_lengths must be of size batch_size, but got '
+                           f'{in_lens.shape[0]}')
+    if tgt_lens.shape[0] != N:
+        raise RuntimeError(f'target_lengths must be of size batch_size, but got '
+                           f'{tgt_lens.shape[0]}')
+    if not 0 <= blank < C:
+        raise RuntimeError('blank must be in label range')
+    if bool((in_lens > T).any()):
+        raise RuntimeError(f'Expected input_lengths to have value at most {T}, but got value '
+                           f'{int(in_lens.max())}')
+    tg = targets._data.astype(xp.int64)
+    if tg.ndim == 1 and batched:                 # concatenated: cut into padded rows
+        S = int(tgt_lens.max()) if N else 0
+        rows = xp.zeros((N, max(S, 1)), dtype=xp.int64)
+        starts = [0]
+        for n in range(N):
+            starts.append(starts[-1] + int(tgt_lens[n]))
+            rows[n, :int(tgt_lens[n])] = tg[starts[n]:starts[n + 1]]
+        tg = rows
+    elif bool((tgt_lens > tg.shape[1]).any()):
+        raise RuntimeError(f'Expected tensor to have size at least {int(tgt_lens.max())} at '
+                           f'dimension 1, but got size {tg.shape[1]}')
+    need_grad = log_probs.requires_grad and _grad_state.enabled
+    nll = CTCNegLogLikelihood.apply(log_probs, targets=tg, in_lens=in_lens, tgt_lens=tgt_lens,
+                                    blank=blank, zero_infinity=zero_infinity,
+                                    need_grad=need_grad)
+    if reduction == 'mean':
+        div = _make(xp.maximum(tgt_lens, 1).astype(log_probs._data.dtype), dev)
+        return (nll / div).mean()
+    if reduction == 'sum':
+        return nll.sum()
+    return nll if batched else nll.reshape(())
+
+
+class _errstate:
+    """Silence NumPy's warnings where a division by zero or log(0) is the intended result."""
+
+    def __init__(self, xp):
+        self.ctx = xp.errstate(divide='ignore', invalid='ignore') \
+            if hasattr(xp, 'errstate') else None
+
+    def __enter__(self):
+        if self.ctx is not None:
+            self.ctx.__enter__()
+
+    def __exit__(self, *exc):
+        if self.ctx is not None:
+            self.ctx.__exit__(*exc)
