@@ -17,9 +17,10 @@ TARGET = np.linspace(-1, 1, 5)
 def loss_fn(lib, params):
     """A tiny tanh layer plus a coupled quadratic: curved, non-separable, bounded below."""
     w, b, v = params
-    x = lib.tensor(X)
+    x = lib.tensor(X, dtype=w.dtype)
     h = lib.tanh(x @ w + b)
-    quad = ((v - lib.tensor(TARGET)) ** 2 * lib.tensor([1.0, 2.0, 3.0, 0.5, 4.0])).sum()
+    quad = ((v - lib.tensor(TARGET, dtype=w.dtype)) ** 2 *
+            lib.tensor(np.array([1.0, 2.0, 3.0, 0.5, 4.0]), dtype=w.dtype)).sum()
     return (h ** 2).sum() * 0.5 + quad + 0.1 * h.sum() * v.sum()
 
 
@@ -108,6 +109,15 @@ def resume(lib, mod, name, kwargs):
     resumed = getattr(mod, name)(fresh, **kwargs)
     resumed.load_state_dict(opt.state_dict())
     return train(lib, mod, name, kwargs, steps=4, params=fresh, opt=resumed)[0]
+
+
+@pytest.mark.parametrize('name,kwargs', CASES[::3], ids=IDS[::3])
+def test_float32_parameters_stay_float32_and_track_pytorch(name, kwargs):
+    init = [a.astype(np.float32) for a in INIT]
+    ours, _, opt = train(autograd, optim, name, kwargs, params=make_params(autograd, init))
+    theirs, _, _ = train(torch, torch.optim, name, kwargs, params=make_params(torch, init))
+    assert all(p.dtype == np.float32 for p in ours[-1])
+    assert_same(ours, theirs, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize('name,kwargs', CASES, ids=IDS)
