@@ -187,7 +187,6 @@ class LBFGS(Optimizer):
 
     def step(self, closure):
         """Run up to ``max_iter`` L-BFGS iterations; returns the loss before the first."""
-        self._opt_called = True
         with autograd.no_grad():
             return self._run(autograd.enable_grad()(closure))
 

@@ -8,9 +8,10 @@ with PyTorch's to the last bit; ``step(epoch)`` uses the closed form where one e
 import math
 import types
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
-from functools import partial
+from functools import partial, wraps
 
 from autograd import Tensor
 
@@ -53,6 +54,23 @@ def _set_group_value(group, key, value):
         group[key] = value
 
 
+def _track_optimizer_steps(optimizer):
+    """Wrap ``optimizer.step`` so that it records having been called (``_opt_called``),
+    which lets a scheduler warn when it is stepped first.  Holds the optimizer weakly."""
+    if getattr(optimizer.step, '_wrapped_by_lr_sched', False):
+        return
+    opt_ref = weakref.ref(optimizer)
+    func = optimizer.step.__func__
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        opt = opt_ref()
+        opt._opt_called = True
+        return func.__get__(opt, type(opt))(*args, **kwargs)
+    wrapper._wrapped_by_lr_sched = True
+    optimizer.step = wrapper
+
+
 class LRScheduler:
     """Base class: ``base_lrs`` from each group's ``initial_lr``, ``last_epoch`` counts steps.
 
@@ -77,6 +95,7 @@ class LRScheduler:
                                    'when resuming scheduler with last_epoch >= 0.')
         self.base_lrs = _group_values(optimizer, 'initial_lr')
         self.last_epoch = last_epoch
+        _track_optimizer_steps(optimizer)
         self._initial_step()
 
     def _initial_step(self):

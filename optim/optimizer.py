@@ -179,7 +179,6 @@ class Optimizer:
         loss, which ``step`` returns.  The update runs in place under ``no_grad`` with the
         parameter's own device arrays.
         """
-        self._opt_called = True           # lets a scheduler warn when it steps first
         loss = None
         if closure is not None:
             with autograd.enable_grad():

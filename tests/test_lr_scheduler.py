@@ -258,3 +258,18 @@ def test_not_an_optimizer_raises_type_error():
     for mod in (torch.optim, optim):
         with pytest.raises(TypeError, match='is not an Optimizer'):
             mod.lr_scheduler.StepLR(object(), step_size=2)
+
+
+def test_no_warning_for_an_optimizer_subclass_with_its_own_step():
+    class Plain(optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, dict(lr=0.1))
+
+        def step(self, closure=None):
+            return None
+    opt = Plain([autograd.zeros(2, requires_grad=True)])
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2)
+    opt.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        sched.step()
