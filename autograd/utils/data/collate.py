@@ -133,9 +133,7 @@ default_collate_fn_map = {
 
 
 def default_collate(batch):
-    """Stack a list of samples into a batch (see the module docstring).
-
-    >>> default_collate([(autograd.zeros(3), 1), (autograd.ones(3), 0)])
-    [tensor of shape (2, 3), tensor([1, 0])]
-    """
+    """Stack a list of samples into a batch (see the module docstring): for example
+    ``[(x0, 1), (x1, 0)]`` with ``x_i`` of shape (3,) gives ``[X, tensor([1, 0])]`` with
+    ``X`` of shape (2, 3)."""
     return collate(batch, collate_fn_map=default_collate_fn_map)
