@@ -126,8 +126,9 @@ def _check_mha_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
                                      'instead')
             if attn_mask.ndim == 3 and attn_mask.shape != (num_heads, query.shape[0],
                                                            key.shape[0]):
-                raise AssertionError(f'Expected `attn_mask` shape to be {(num_heads, query.shape[0], key.shape[0])} '
-                                     f'but got {tuple(attn_mask.shape)}')
+                want = (num_heads, query.shape[0], key.shape[0])
+                raise AssertionError(f'Expected `attn_mask` shape to be {want} but got '
+                                     f'{tuple(attn_mask.shape)}')
         return False
     raise AssertionError(f'query should be unbatched 2D or batched 3D tensor but received '
                          f'{query.ndim}-D query tensor')

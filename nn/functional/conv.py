@@ -123,7 +123,8 @@ class Conv(Op):
         gx = gw = gb = None
         size = x._data.shape[2:]
         if _needs(self, 0):
-            gx = ConvTranspose.apply(g, w, stride=self.stride, pad_lo=tuple(p[0] for p in self.pads),
+            gx = ConvTranspose.apply(g, w, stride=self.stride,
+                                     pad_lo=tuple(p[0] for p in self.pads),
                                      dilation=self.dilation, groups=self.groups, out_size=size)
         if _needs(self, 1):
             gw = ConvWeight.apply(x, g, kernel=w._data.shape[2:], stride=self.stride,
@@ -371,7 +372,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     if any(p < 0 for p in pad):
         raise RuntimeError('negative padding is not supported')
     if any(op_ >= s and op_ >= dl for op_, s, dl in zip(out_pad, stride, dilation)):
-        names = ['height', 'width'] if d == 2 else ['width'] if d == 1 else [str(i) for i in range(d)]
+        names = ['height', 'width'] if d == 2 else ['width']
         parts = [f'output_padding_{n}: {v}' for n, v in zip(names, out_pad)] + \
             [f'stride_{n}: {v}' for n, v in zip(names, stride)] + \
             [f'dilation_{n}: {v}' for n, v in zip(names, dilation)]

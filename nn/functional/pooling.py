@@ -221,7 +221,7 @@ def _check_dims(input, d, op, msg):
     if not isinstance(input, Tensor):
         raise TypeError(f'{op}(): argument \'input\' must be Tensor, not {type(input).__name__}')
     if input.ndim not in (d + 1, d + 2) or input._data.size == 0 and input.ndim == d + 1:
-        raise RuntimeError(msg.format(shape=list(input._data.shape)))
+        raise RuntimeError(msg.format(shape=list(input._data.shape), ndim=input.ndim))
 
 
 def _window_params(kernel_size, stride, padding, dilation, d):
@@ -328,6 +328,9 @@ def _avg_divisor(xp, size, out, geo, count_include_pad, dtype):
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
               d, op, msg):
+    if d == 2 and input.ndim == 2:       # PyTorch's type for this case
+        raise IndexError(f'avg_pool2d expects (N, C, H, W) or (C, H, W) input, got input of size '
+                         f'{list(input.shape)}')
     _check_dims(input, d, op, msg)
     kernel, stride, pad, dilation = _window_params(kernel_size, stride, padding, 1, d)
     size = input._data.shape[-d:]
@@ -349,8 +352,8 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """Mean over sliding windows of the last dim: (N, C, L) or (C, L) -> (..., L_out)."""
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1,
-                     'avg_pool1d', 'Expected 2 to 3 dimensions, but got {shape} for argument '
-                     "#1 'self' (while checking arguments for avg_pool1d)")
+                     'avg_pool1d', 'Expected 2 to 3 dimensions, but got {ndim}-dimensional '
+                     "tensor for argument #1 'self' (while checking arguments for avg_pool1d)")
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -407,8 +410,8 @@ def _tuple_none(v, d):
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to a fixed length: (N, C, L) or (C, L) -> (..., output_size)."""
     return _adaptive_avg(input, output_size, 1, 'adaptive_avg_pool1d',
-                         'Expected 2 to 3 dimensions, but got {shape} for argument #1 \'self\' '
-                         '(while checking arguments for adaptive_avg_pool1d)')
+                         'Expected 2 to 3 dimensions, but got {ndim}-dimensional tensor for '
+                         "argument #1 'self' (while checking arguments for adaptive_avg_pool1d)")
 
 
 def adaptive_avg_pool2d(input, output_size):

@@ -63,7 +63,11 @@ class AvgPool1d(Module):
 
 
 def _single(v):
-    return (v,) if isinstance(v, int) else tuple(v)
+    return _ntuple(v, 1)
+
+
+def _ntuple(v, n):
+    return (v,) * n if isinstance(v, int) else tuple(v)
 
 
 class AvgPool2d(Module):
@@ -115,12 +119,13 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
 
 class _MaxUnpoolNd(Module):
     _fn = None
+    _dims = 2
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self.kernel_size = _ntuple(kernel_size, self._dims)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, self._dims)
+        self.padding = _ntuple(padding, self._dims)
 
     def forward(self, input, indices, output_size=None):
         return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding,
@@ -133,6 +138,7 @@ class _MaxUnpoolNd(Module):
 class MaxUnpool1d(_MaxUnpoolNd):
     """The partial inverse of MaxPool1d: values at their indices, zeros elsewhere."""
     _fn = staticmethod(F.max_unpool1d)
+    _dims = 1
 
 
 class MaxUnpool2d(_MaxUnpoolNd):

@@ -1,0 +1,216 @@
+"""Pooling and interpolation against PyTorch: functional forms (values, indices, gradients,
+second derivatives through a nonlinearity), layers, and errors."""
+import numpy as np
+import pytest
+
+import autograd
+import nn.functional as F
+from layer_check import check_layer
+from oracle import check_op, check_raises, rand, torch
+
+
+def fn(lib):
+    return torch.nn.functional if lib is torch else F
+
+
+def squared(pool):
+    """pool(x)^2: its gradient depends on x, so the second derivative of the pooling op
+    (and of its backward op) is exercised."""
+    def run(lib, x):
+        out = pool(lib, x)
+        if isinstance(out, tuple):
+            return out[0] ** 2, out[1]
+        return out ** 2
+    return run
+
+
+MAX2D = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=(3, 2), stride=(2, 1), dilation=(2, 1), ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=2, stride=1),
+]
+
+
+@pytest.mark.parametrize('kw', MAX2D)
+@pytest.mark.parametrize('return_indices', [False, True])
+def test_max_pool2d_matches_torch_to_second_order(kw, return_indices):
+    check_op(squared(lambda lib, x: fn(lib).max_pool2d(x, return_indices=return_indices, **kw)),
+             rand(2, 3, 7, 6))
+
+
+def test_max_pool2d_float32_and_unbatched():
+    check_op(lambda lib, x: fn(lib).max_pool2d(x, 2), rand(2, 3, 6, 6, dtype='float32'))
+    check_op(lambda lib, x: fn(lib).max_pool2d(x, 3, 2, return_indices=True), rand(3, 7, 7))
+
+
+def test_max_pool2d_gradient_goes_to_the_first_maximum_of_a_tie():
+    x = np.array([[[[1.0, 3.0, 3.0], [3.0, 0.0, 3.0], [2.0, 3.0, 1.0]]]])
+    check_op(lambda lib, x: fn(lib).max_pool2d(x, 2, 1, return_indices=True), x)
+
+
+def test_max_pool2d_propagates_nan():
+    x = rand(1, 1, 4, 4)
+    x[0, 0, 1, 2] = np.nan
+    check_op(lambda lib, x: fn(lib).max_pool2d(x, 2, return_indices=True), x, grad=False)
+
+
+def test_max_pool2d_of_integers():
+    x = np.arange(30).reshape(1, 5, 6) % 7
+    check_op(lambda lib, x: fn(lib).max_pool2d(x, 2, return_indices=True), x, grad=False)
+
+
+@pytest.mark.parametrize('kw', [dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=2, dilation=2, ceil_mode=True)])
+def test_max_pool1d_matches_torch(kw):
+    check_op(squared(lambda lib, x: fn(lib).max_pool1d(x, return_indices=True, **kw)),
+             rand(2, 3, 9))
+
+
+AVG2D = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    dict(kernel_size=(3, 2), stride=2, padding=(1, 0), ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    dict(kernel_size=2, stride=1, divisor_override=3),
+]
+
+
+@pytest.mark.parametrize('kw', AVG2D)
+def test_avg_pool2d_matches_torch_to_second_order(kw):
+    check_op(squared(lambda lib, x: fn(lib).avg_pool2d(x, **kw)), rand(2, 3, 7, 6))
+
+
+def test_avg_pool1d_matches_torch():
+    check_op(squared(lambda lib, x: fn(lib).avg_pool1d(x, 3, 2, 1, ceil_mode=True,
+                                                       count_include_pad=False)), rand(2, 3, 8))
+
+
+@pytest.mark.parametrize('size', [(3, 4), (7, 6), 2, (None, 4), 1, (5, 5)])
+def test_adaptive_avg_pool2d_matches_torch(size):
+    check_op(squared(lambda lib, x: fn(lib).adaptive_avg_pool2d(x, size)), rand(2, 3, 7, 6))
+
+
+def test_adaptive_avg_pool1d_matches_torch():
+    check_op(lambda lib, x: fn(lib).adaptive_avg_pool1d(x, 4), rand(2, 3, 9))
+    check_op(lambda lib, x: fn(lib).adaptive_avg_pool1d(x, 4), rand(3, 9))
+
+
+def test_max_unpool2d_inverts_max_pool2d():
+    def run(lib, x):
+        y, i = fn(lib).max_pool2d(x, 2, return_indices=True)
+        return fn(lib).max_unpool2d(y * y, i, 2, output_size=(7, 7))
+    check_op(run, rand(2, 3, 7, 7))
+
+
+def test_max_unpool1d_matches_torch():
+    def run(lib, x):
+        y, i = fn(lib).max_pool1d(x, 2, return_indices=True)
+        return fn(lib).max_unpool1d(y, i, 2)
+    check_op(run, rand(2, 3, 8))
+
+
+def test_lp_pool_matches_torch():
+    x = rand(2, 3, 6, 6, low=0.5, high=2)
+    check_op(lambda lib, x: fn(lib).lp_pool2d(x, 2, 2), x)
+    check_op(lambda lib, x: fn(lib).lp_pool1d(x, 3, 3, stride=2), rand(2, 3, 7, low=0.5))
+
+
+INTERP = [
+    ('nearest', None), ('nearest-exact', None), ('bilinear', False), ('bilinear', True),
+    ('area', None),
+]
+SIZES = [dict(size=(5, 11)), dict(size=3), dict(scale_factor=2), dict(scale_factor=(1.7, 0.6)),
+         dict(scale_factor=1.5, recompute_scale_factor=True)]
+
+
+@pytest.mark.parametrize('mode,align_corners', INTERP)
+@pytest.mark.parametrize('kw', SIZES)
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_interpolate_matches_torch(mode, align_corners, kw, dtype):
+    check_op(lambda lib, x: fn(lib).interpolate(x, mode=mode, align_corners=align_corners, **kw),
+             rand(2, 3, 7, 6, dtype=dtype))
+
+
+def test_interpolate_linear_on_sequences():
+    for ac in (False, True):
+        check_op(lambda lib, x: fn(lib).interpolate(x, size=13, mode='linear', align_corners=ac),
+                 rand(2, 3, 9))
+
+
+def test_interpolate_argument_errors():
+    x = rand(1, 2, 4, 4)
+    check_raises(lambda lib, x: fn(lib).interpolate(x, size=3, scale_factor=2), x)
+    check_raises(lambda lib, x: fn(lib).interpolate(x), x)
+    check_raises(lambda lib, x: fn(lib).interpolate(x, size=3, align_corners=True), x)
+    check_raises(lambda lib, x: fn(lib).interpolate(x[0], size=3, mode='bilinear'), x)
+
+
+# ----------------------------------------------------------------------------- layers
+
+@pytest.mark.parametrize('build', [
+    lambda nn: nn.MaxPool2d(3, 2, 1),
+    lambda nn: nn.MaxPool2d(2, ceil_mode=True),
+    lambda nn: nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+    lambda nn: nn.AvgPool2d(2, divisor_override=2),
+    lambda nn: nn.AdaptiveAvgPool2d((3, 2)),
+    lambda nn: nn.LPPool2d(2, 2),
+    lambda nn: nn.Upsample(scale_factor=2, mode='bilinear'),
+    lambda nn: nn.UpsamplingNearest2d(size=(9, 8)),
+])
+def test_pooling_layers_match_torch(build):
+    check_layer(build, rand(2, 3, 7, 6, low=0.5))
+
+
+def test_pooling1d_layers_match_torch():
+    for build in (lambda nn: nn.MaxPool1d(3, 2), lambda nn: nn.AvgPool1d(3, 2, 1),
+                  lambda nn: nn.AdaptiveAvgPool1d(4)):
+        check_layer(build, rand(2, 3, 9))
+
+
+def test_max_pool_layer_returns_indices_for_max_unpool():
+    def run(layers, x):
+        pool, unpool = layers
+        y, i = pool(x)
+        return unpool(y, i, output_size=x.shape)
+    check_layer(lambda nn: nn.ModuleList([nn.MaxPool2d(2, return_indices=True),
+                                          nn.MaxUnpool2d(2)]), rand(2, 3, 7, 7), call=run)
+
+
+def test_pooling_repr_matches_torch():
+    import nn as ours
+    for name, args in [('MaxPool2d', (3, 2, 1)), ('AvgPool2d', (2,)), ('AdaptiveAvgPool2d', (3,)),
+                       ('MaxUnpool2d', (2,)), ('MaxPool1d', (2,))]:
+        assert repr(getattr(ours, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+
+
+# ----------------------------------------------------------------------------- errors
+
+def test_pooling_rejects_wrong_rank():
+    check_raises(lambda lib, x: fn(lib).max_pool2d(x, 2), rand(3, 2, 3, 5, 5),
+                 match='3D or 4D')
+    check_raises(lambda lib, x: fn(lib).max_pool1d(x, 2), rand(2, 3, 5, 5),
+                 match=r'2D or 3D .* but got:\[2, 3, 5, 5\]')
+    check_raises(lambda lib, x: fn(lib).avg_pool2d(x, 2), rand(5, 5), match=r'\[5, 5\]')
+    check_raises(lambda lib, x: fn(lib).adaptive_avg_pool2d(x, 2), rand(5, 5),
+                 match=r'\[5, 5\]')
+
+
+def test_pooling_rejects_bad_windows():
+    x = rand(2, 3, 5, 5)
+    check_raises(lambda lib, x: fn(lib).max_pool2d(x, 3, padding=2), x,
+                 match='pad should be at most half of effective kernel size')
+    check_raises(lambda lib, x: fn(lib).max_pool2d(x, 3), rand(2, 3, 2, 2),
+                 match=r'Given input size: \(3x2x2\). Calculated output size: \(3x0x0\)')
+    check_raises(lambda lib, x: fn(lib).avg_pool2d(x, 2, stride=0), x, match='stride')
+    check_raises(lambda lib, x: fn(lib).avg_pool2d(x, 3, divisor_override=0), x,
+                 match='divisor must be not zero')
+
+
+def test_max_unpool_rejects_out_of_range_indices():
+    x = autograd.ones(1, 2, 2, 2)
+    bad = autograd.full((1, 2, 2, 2), 20, dtype=autograd.int64)
+    with pytest.raises(RuntimeError, match='invalid max index: 20'):
+        F.max_unpool2d(x, bad, 2)
