@@ -144,7 +144,7 @@ class Gelu(Op):
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             return 0.5 * x * (1 + xp.tanh(inner))
         from autograd.backend import erf
-        return 0.5 * x * (1 + erf(x * _INV_SQRT_2))
+        return 0.5 * x * (1 + erf(xp.asarray(x * _INV_SQRT_2)))     # 0-d stays an array
 
     def backward(self, g):
         x, = self.saved_tensors
