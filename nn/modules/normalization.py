@@ -17,7 +17,7 @@ class _NormBase(Module):
     ``track_running_stats``."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -27,7 +27,10 @@ class _NormBase(Module):
         kw = dict(device=device, dtype=dtype)
         if affine:
             self.weight = Parameter(autograd.empty(num_features, **kw))
-            self.bias = Parameter(autograd.empty(num_features, **kw))
+            if bias:
+                self.bias = Parameter(autograd.empty(num_features, **kw))
+            else:
+                self.register_parameter('bias', None)
         else:
             self.register_parameter('weight', None)
             self.register_parameter('bias', None)
@@ -52,14 +55,16 @@ class _NormBase(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input_dim(self, input):
         raise NotImplementedError
 
     def extra_repr(self):
         return ('{num_features}, eps={eps}, momentum={momentum}, affine={affine}, '
-                'track_running_stats={track_running_stats}'.format(**self.__dict__))
+                'bias={use_bias}, track_running_stats={track_running_stats}'
+                .format(**self.__dict__, use_bias=self.bias is not None))
 
 
 class _BatchNorm(_NormBase):
@@ -104,9 +109,9 @@ class _InstanceNorm(_NormBase):
     _dims = 1
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, device=None, dtype=None):
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
-                         dtype)
+                         dtype, bias=bias)
 
     def forward(self, input):
         d = self._dims
@@ -169,8 +174,8 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return ('{normalized_shape}, eps={eps}, '
-                'elementwise_affine={elementwise_affine}'.format(**self.__dict__))
+        return ('{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}, '
+                'bias={use_bias}'.format(**self.__dict__, use_bias=self.bias is not None))
 
 
 class GroupNorm(Module):
@@ -178,10 +183,11 @@ class GroupNorm(Module):
     normalised over its channels and the spatial dims; per-channel weight and bias."""
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups != 0:
-            raise ValueError('num_channels must be divisible by num_groups')
+            raise ValueError(f'num_channels ({num_channels}) must be divisible by num_groups '
+                             f'({num_groups})')
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
@@ -189,7 +195,10 @@ class GroupNorm(Module):
         kw = dict(device=device, dtype=dtype)
         if affine:
             self.weight = Parameter(autograd.empty(num_channels, **kw))
-            self.bias = Parameter(autograd.empty(num_channels, **kw))
+            if bias:
+                self.bias = Parameter(autograd.empty(num_channels, **kw))
+            else:
+                self.register_parameter('bias', None)
         else:
             self.register_parameter('weight', None)
             self.register_parameter('bias', None)
@@ -198,13 +207,15 @@ class GroupNorm(Module):
     def reset_parameters(self):
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return '{num_groups}, {num_channels}, eps={eps}, affine={affine}'.format(**self.__dict__)
+        return ('{num_groups}, {num_channels}, eps={eps}, affine={affine}, bias={use_bias}'
+                .format(**self.__dict__, use_bias=self.bias is not None))
 
 
 class LocalResponseNorm(Module):
