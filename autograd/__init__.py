@@ -18,6 +18,7 @@ from .creation import *            # noqa: F401,F403
 from . import creation as _creation
 from . import methods as _methods  # binds ops onto Tensor
 from .ops import OP_MODULES as _OP_MODULES
+from . import utils  # noqa: F401  (autograd.utils.data)
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

@@ -19,32 +19,37 @@ __all__ = ['tensor', 'as_tensor', 'from_numpy', 'zeros', 'ones', 'full', 'empty'
            'normal', 'get_rng_state', 'set_rng_state']
 
 
-def _python_data(data):
-    """Nested lists/tuples of numbers (and 0-d tensors) as a NumPy array, PyTorch's dtypes."""
+def _python_data(data, dtype=None):
+    """Nested lists/tuples of numbers (and 0-d tensors) as a NumPy array, PyTorch's dtypes:
+    Python floats take the default dtype, NumPy scalars keep theirs; a requested ``dtype``
+    applies directly (no rounding through float32 first)."""
+    np_floats = []
+
     def plain(x):
         if isinstance(x, Tensor):
-            return x.detach().cpu().numpy().tolist() if x.ndim else x.item()
+            x = x.detach().cpu().numpy()
+            if x.dtype.kind == 'f':
+                np_floats.append(x.dtype)
+            return x.tolist() if x.ndim else x.item()
         if isinstance(x, (list, tuple)):
             return [plain(v) for v in x]
+        if isinstance(x, (numpy.floating, numpy.ndarray)) and x.dtype.kind == 'f':
+            np_floats.append(x.dtype)
         return x
-    if isinstance(data, (list, tuple)):
-        data = plain(data)
+    data = plain(data)
+    if dtype is not None:
+        return numpy.asarray(data, dtype=dtype.np)
     arr = numpy.asarray(data)
-    if arr.dtype.kind == 'f' and arr.dtype != numpy.float16 and _has_python_float(data):
-        arr = arr.astype(get_default_dtype().np)
+    if arr.dtype.kind == 'f':
+        want = get_default_dtype().np
+        if np_floats:
+            want = numpy.result_type(*np_floats)
+        if arr.dtype != want:
+            arr = arr.astype(want)
     elif arr.dtype.kind == 'O' or arr.dtype.kind in 'USVcmM':
         raise TypeError(f"can't convert data of type {type(data).__name__} "
                         f'(array dtype {arr.dtype}) to a tensor')
     return arr
-
-
-def _has_python_float(data):
-    """True if the float dtype came from Python floats (not NumPy float64 scalars/arrays)."""
-    while isinstance(data, (list, tuple)):
-        if not data:
-            return True
-        data = data[0]
-    return not isinstance(data, (numpy.ndarray, numpy.floating)) or isinstance(data, float)
 
 
 def _to_array(data, dtype, dev, copy=True):
@@ -65,7 +70,7 @@ def _to_array(data, dtype, dev, copy=True):
     elif hasattr(data, '__cuda_array_interface__') and dev.type == 'cuda':
         arr = dev.asarray(data)
     else:
-        arr = _python_data(data)
+        arr = _python_data(data, dtype)
     if not isinstance(arr, dev.array_type):
         arr = dev.asarray(arr)
         copy = False

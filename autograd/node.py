@@ -11,6 +11,7 @@ A value an op saves of its own output is kept as a bare array and re-wrapped on 
 import itertools
 import traceback
 
+from .backend import from_numpy_dtype
 from .grad_mode import state as _grad_state
 from .tensor import Tensor, _make
 
@@ -128,12 +129,19 @@ def edge_of(t):
 def _edge(x):
     """``edge_of`` for any op argument (None for numbers)."""
     if x.__class__ is Tensor or isinstance(x, Tensor):
+        if x._view_src is not None and x._vc[0] != x._view_ver:
+            _refresh_view(x)     # its base changed in place since: re-derive its history
         fn = x.grad_fn
         if fn is not None:
             return (fn, x._output_nr)
         if x._requires_grad:
             return edge_of(x)
     return None
+
+
+def _refresh_view(x):
+    from .ops.indexing import refresh_view
+    refresh_view(x)
 
 
 def _version(x):
@@ -222,10 +230,12 @@ class Op(Node):
         t._device = dev
         t.grad = None
         t._vc = [0]
+        t._view_src = None
         if cls._special and cls.view and (
                 cls.view is True or dev.xp.may_share_memory(out, inputs[0]._data)):
             t._vc = inputs[0]._vc
             t._view_src = (inputs[0], cls, params, None)
+            t._view_ver = t._vc[0]
         if needs and _grad_state.enabled and cls.differentiable and out.dtype.kind == 'f':
             node._record(inputs)
             node._meta = ((out.shape, out.dtype, dev),)
@@ -267,6 +277,7 @@ class Op(Node):
             for i, t in enumerate(ts):
                 t._vc = base._vc
                 t._view_src = (base, cls, params, i)
+                t._view_ver = t._vc[0]
         nondiff = getattr(cls, 'nondiff_outputs', ())
         if needs and _grad_state.enabled and cls.differentiable:
             self._record(inputs)
@@ -286,13 +297,27 @@ class Op(Node):
         version counter, or a copy when backward reads it (``0 in save``).
         """
         enabled = _grad_state.enabled
-        if enabled and target._requires_grad and target.grad_fn is None:
+        if not enabled or not (target._requires_grad or any(
+                o.__class__ is Tensor and o._requires_grad or
+                isinstance(o, Tensor) and o._requires_grad for o in others)):
+            return cls._apply_untracked(target, others, params)
+        if target._requires_grad and target.grad_fn is None:
             raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
                                'operation.')
         base = root_base(target)
-        if enabled and base is not None and base._requires_grad and base.grad_fn is None:
-            raise RuntimeError('a view of a leaf Variable that requires grad is being used in an '
-                               'in-place operation.')
+        if enabled and base is not None:
+            src = target._view_src
+            if src[3] is not None and (target._requires_grad or any(
+                    isinstance(o, Tensor) and o._requires_grad for o in others)):
+                raise RuntimeError(
+                    f'Output {src[3]} of {src[1].__name__} is a view and is being '
+                    'modified inplace. This view is the output of a function that returns '
+                    'multiple views. Such functions do not allow the output views to be '
+                    'modified inplace. You should replace the inplace operation by an '
+                    'out-of-place one.')
+            if base._requires_grad and base.grad_fn is None:
+                raise RuntimeError('a view of a leaf Variable that requires grad is being used '
+                                   'in an in-place operation.')
         old = _new(Tensor)
         old._data = target._data
         old._device = target._device
@@ -302,6 +327,7 @@ class Op(Node):
         if target.grad_fn is not None:
             old._output_nr = target._output_nr
         old._vc = target._vc
+        old._view_src = None
         out = cls.apply(old, *others, **params)
         if out.grad_fn is not None and 0 in cls.save:
             # Backward reads the old value, which the write below destroys: keep a copy with
@@ -328,6 +354,31 @@ class Op(Node):
                 target._requires_grad = True
                 if node._out is not None:
                     node._out = (data, target._device, target._vc, target._vc[0], 0)
+        return target
+
+
+    @classmethod
+    def _apply_untracked(cls, target, others, params):
+        """``apply_`` when no graph is recorded: compute, then write into the target."""
+        dev = target._device
+        xs = []
+        for o in others:
+            if isinstance(o, Tensor):
+                if o._device is not dev:
+                    raise _device_error(cls.__name__.lower() + '_', dev, o._device)
+                xs.append(o._data)
+            else:
+                xs.append(o)
+        data = target._data
+        out = _new(cls).forward(dev.xp, data, *xs, **params)
+        if out.dtype != data.dtype and _kind_rank(out.dtype) > _kind_rank(data.dtype):
+            raise RuntimeError(f'result type {from_numpy_dtype(out.dtype).name} can\'t be cast '
+                               f'to the desired output type {target.dtype.name}')
+        if out.shape != data.shape:
+            raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the broadcast "
+                               f'shape {list(out.shape)}')
+        dev.xp.copyto(data, out, casting='unsafe')
+        target._vc[0] += 1
         return target
 
 

@@ -22,6 +22,7 @@ def _make(data, device, requires_grad=False):
     t.grad = None
     t.grad_fn = None
     t._vc = [0]
+    t._view_src = None
     return t
 
 
@@ -34,7 +35,7 @@ class Tensor:
     Attributes follow PyTorch: ``shape, dtype, device, requires_grad, grad, grad_fn``.
     """
     __slots__ = ('_data', '_device', '_requires_grad', 'grad', 'grad_fn', '_output_nr', '_vc',
-                 '_hooks', '_retains_grad', '_grad_acc', '_view_src', '__weakref__')
+                 '_hooks', '_retains_grad', '_grad_acc', '_view_src', '_view_ver', '__weakref__')
     __array_ufunc__ = None          # make NumPy defer to our reflected operators
     __array_priority__ = 1000
 
@@ -46,6 +47,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._vc = [0]
+        self._view_src = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -272,6 +274,7 @@ class Tensor:
         t.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
         t.grad_fn = None
         t._vc = [0]
+        t._view_src = None
         memo[id(self)] = t
         return t
 

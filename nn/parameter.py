@@ -30,6 +30,7 @@ class Parameter(Tensor):
         p._requires_grad = False
         p.grad = None
         p.grad_fn = None
+        p._view_src = None
         p.requires_grad = requires_grad  # checks the dtype can carry a gradient
         return p
 
@@ -56,6 +57,7 @@ class Buffer(Tensor):
         b._requires_grad = False
         b.grad = None
         b.grad_fn = None
+        b._view_src = None
         b.persistent = persistent
         return b
 

@@ -465,3 +465,31 @@ def shapes_and_indices(draw):
 def test_random_getitem_matches_pytorch(case):
     shape, key = case
     check_op(lambda lib, x: x[key], rand(*shape, seed=1))
+
+
+# ----------------------------------------------------------------------------- stale views
+
+def test_view_taken_before_base_changed_in_place_sees_new_history():
+    def fn(lib, x):
+        y = x * 1
+        v = y[0:2]
+        y.mul_(2)
+        return v * 3
+    check_op(fn, rand(4, seed=11))
+
+
+def test_sibling_view_sees_in_place_change_through_other_view():
+    def fn(lib, x, w):
+        y = x * 1
+        a, b = y[0:2], y[1:3]
+        a.mul_(w)
+        return b * 1
+    check_op(fn, rand(4, seed=12), rand(2, seed=13))
+
+
+def test_in_place_on_multi_output_view_raises():
+    import autograd
+    x = autograd.ones(4, requires_grad=True)
+    for parts in (x.split(2), x.chunk(2), (x * 1).unbind(0)):
+        with pytest.raises(RuntimeError, match='function that returns multiple views'):
+            parts[0].mul_(2)

@@ -867,6 +867,35 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
+def clamp_(input, min=None, max=None):
+    """In-place ``clamp``."""
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is not None:
+            input.maximum_(min if isinstance(min, Tensor) else _full_as(input, min))
+        if max is not None:
+            input.minimum_(max if isinstance(max, Tensor) else _full_as(input, max))
+        return input
+    return Clamp.apply_(input, min=min, max=max)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``."""
+    return input + (tensor1 * tensor2 if value == 1 else tensor1 * tensor2 * value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``."""
+    return input + (tensor1 / tensor2 if value == 1 else tensor1 / tensor2 * value)
+
+
+def addcmul_(input, tensor1, tensor2, *, value=1):
+    return input.add_(tensor1 * tensor2, alpha=value)
+
+
+def addcdiv_(input, tensor1, tensor2, *, value=1):
+    return input.add_(tensor1 / tensor2, alpha=value)
+
+
 def maximum(input, other):
     return Maximum.apply(input, other)
 
@@ -985,7 +1014,7 @@ INPLACE = {
 
 FUNCTIONS = [
     'add', 'sub', 'mul', 'div', 'true_divide', 'floor_divide', 'remainder', 'fmod', 'pow', 'neg',
-    'where', 'clamp', 'clamp_min', 'clamp_max', 'clip', 'maximum', 'minimum', 'lerp', 'atan2',
+    'where', 'clamp', 'clamp_min', 'clamp_max', 'clip', 'addcmul', 'addcdiv', 'maximum', 'minimum', 'lerp', 'atan2',
     'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'square',
     'reciprocal', 'abs', 'absolute', 'sign', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'asin', 'acos',
     'atan', 'arcsin', 'arccos', 'arctan', 'arctan2', 'tanh', 'sigmoid', 'relu', 'erf', 'floor',
@@ -995,4 +1024,6 @@ FUNCTIONS = [
     'not_equal', 'equal', 'allclose', 'isclose', 'multiply', 'divide', 'subtract', 'negative',
 ]
 
-METHODS = [n for n in FUNCTIONS if n not in ('where',)] + []
+METHODS = [n for n in FUNCTIONS if n not in ('where',)] + ['clamp_', 'clip_', 'addcmul_',
+                                                          'addcdiv_']
+clip_ = clamp_

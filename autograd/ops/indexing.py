@@ -430,6 +430,7 @@ def _regraft(base, chain):
         view_t.grad_fn = out.grad_fn
         view_t._output_nr = out._output_nr
         view_t._requires_grad = out._requires_grad
+        view_t._view_ver = view_t._vc[0]
         t = view_t
 
 
@@ -441,6 +442,7 @@ def refresh_view(t):
     """
     base = root_base(t)
     if base is None or not base._requires_grad:
+        t._view_ver = t._vc[0]
         return
     from ..grad_mode import enable_grad
     with enable_grad():
