@@ -245,7 +245,7 @@ class RNNBase(Module):
         name = self._name()
         if input.ndim not in (2, 3):
             raise ValueError(f'{name}: Expected input to be 2D or 3D, got {input.ndim}D '
-                             f'{"tensor " if name != "LSTM" else ""}instead')
+                             f'{"tensor " if name == "RNN" else ""}instead')
         batched = input.ndim == 3
         if not batched:
             input = input.unsqueeze(1)
@@ -327,7 +327,13 @@ class RNN(RNNBase):
     """Elman recurrence h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None,
+                 **kwargs):
+        if 'proj_size' in kwargs:
+            raise ValueError('proj_size argument is only supported for LSTM, not RNN or GRU')
+        if kwargs:
+            raise TypeError(f"RNN.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
         if nonlinearity not in ('tanh', 'relu'):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
                              "'relu'.")
@@ -352,7 +358,12 @@ class GRU(RNNBase):
     product, as PyTorch."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, **kwargs):
+        if 'proj_size' in kwargs:
+            raise ValueError('proj_size argument is only supported for LSTM, not RNN or GRU')
+        if kwargs:
+            raise TypeError(f"GRU.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
         super().__init__('GRU', input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, device=device, dtype=dtype)
 
