@@ -701,10 +701,10 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, copy=False,
             device, dtype = a.device, a.dtype
         elif isinstance(a, backend.dtype):
             dtype = a
-        elif isinstance(a, (backend.Device, str, int)):
-            device = a
         elif isinstance(a, bool):
             non_blocking = a
+        elif isinstance(a, (backend.Device, str, int)):
+            device = a
         else:
             raise TypeError(f'to() received an invalid argument {a!r}')
     if device is not None:
@@ -759,8 +759,9 @@ class _BackwardHook:
     def __init__(self, module):
         self.module = module
         self.grad_outputs = None
-        self.n_inputs = 0
-        self.input_idx = []
+        self.n_inputs = self.n_outputs = 0
+        self.input_idx = []            # positions of the inputs that pass through the node
+        self.output_idx = []
 
     def setup_input(self, args):
         self.n_inputs = len(args)
