@@ -1,0 +1,286 @@
+"""Backpropagation by hand versus by the engine.
+
+The book's small computational graphs (Aggarwal, *Neural Networks and Deep Learning*,
+sec. 3.2), each written once as a Python function of its inputs and run twice:
+
+* on a hand-built graph of :class:`Node` scalars, where every node records the local
+  derivative of its value with respect to each of its inputs, and
+* on ``autograd`` tensors, whose ``backward()`` does the same job for real models.
+
+On the hand graph the derivative of the output ``o`` with respect to an input ``w`` is
+computed two ways:
+
+* path enumeration (the multivariable chain rule written out, eq. 3.17):
+  ``do/dw = sum over all paths P from w to o of prod_{(i -> j) in P} dj/di``;
+* backpropagation (dynamic programming, eq. 3.18): visit the nodes once in reverse
+  topological order and accumulate ``S(i, o) = sum_j S(j, o) * dj/di`` over the
+  successors ``j`` of ``i``.
+
+Both must equal the gradient the engine's ``backward()`` leaves in ``w.grad``. The product
+graph for ``w**32`` (five layers of multiplications, two nodes a layer) has 2**5 = 32 paths;
+at depth ``d`` it has 2**d paths, while backpropagation touches each of its 2d edges once,
+which is the point of the dynamic-programming view. The run prints a table of both costs and
+draws each graph with ``autograd.viz`` when the visualiser is available.
+
+Run: ``python examples/backprop_by_hand.py [--depth 16] [--out runs/backprop_by_hand]``
+"""
+import argparse
+import math
+import os
+import random
+import shutil
+import time
+
+import autograd
+
+try:  # the graph visualiser is optional: the checks run without it
+    from autograd import viz
+except ImportError:
+    viz = None
+
+
+class Node:
+    """A scalar in a hand-built computational graph.
+
+    ``inputs`` lists ``(input_node, local_derivative)`` pairs: ``d self / d input`` evaluated
+    at the forward values, exactly the edge labels of the book's figures.
+    """
+    __slots__ = ('value', 'inputs')
+
+    def __init__(self, value, inputs=()):
+        self.value = float(value)
+        self.inputs = tuple(inputs)
+
+    def __add__(self, other):
+        other = _node(other)
+        return Node(self.value + other.value, [(self, 1.0), (other, 1.0)])
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        other = _node(other)
+        return Node(self.value - other.value, [(self, 1.0), (other, -1.0)])
+
+    def __mul__(self, other):
+        other = _node(other)  # d(ab)/da = b, d(ab)/db = a
+        return Node(self.value * other.value, [(self, other.value), (other, self.value)])
+
+    __rmul__ = __mul__
+
+    def __pow__(self, p):  # p is a constant: d(a^p)/da = p a^(p-1)
+        return Node(self.value ** p, [(self, p * self.value ** (p - 1))])
+
+    def __repr__(self):
+        return f'Node({self.value:g})'
+
+
+def _node(x):
+    return x if isinstance(x, Node) else Node(x)
+
+
+class hand:
+    """The functions the graphs call, on :class:`Node` s (``autograd`` provides the same names)."""
+
+    @staticmethod
+    def sigmoid(a):
+        s = 1.0 / (1.0 + math.exp(-a.value))
+        return Node(s, [(a, s * (1.0 - s))])  # sigma' = sigma (1 - sigma)
+
+    @staticmethod
+    def sin(a):
+        return Node(math.sin(a.value), [(a, math.cos(a.value))])
+
+
+# ---------------------------------------------------------------------------------------------
+# The graphs: functions of (lib, inputs...) that run on Nodes (lib=hand) and tensors (autograd)
+
+def sum_times(lib, x, y, z):
+    """f = (x + y) z: the first graph of every backprop lecture."""
+    return (x + y) * z
+
+
+def product_graph(lib, w, depth=5):
+    """w ** (2 ** depth) as a layered graph: two nodes a layer, each the product of both nodes
+    of the layer before (the book's example of exponentially many paths: 2 ** depth of them)."""
+    a = b = w
+    for _ in range(depth - 1):
+        a, b = a * b, a * b
+    return a * b
+
+
+def squaring_chain(lib, w, depth=5):
+    """The same w ** (2 ** depth) as a chain w -> w^2 -> w^4 -> ...: a single path whose local
+    derivatives 2 h multiply to 2**depth * w ** (2**depth - 1)."""
+    h = w
+    for _ in range(depth):
+        h = h ** 2
+    return h
+
+
+def sigmoid_net(lib, x1, x2, w11, w12, w21, w22, v1, v2):
+    """A 2-2-1 sigmoid network: each input reaches the output along two paths (one per hidden
+    unit), and the output weights along one."""
+    h1 = lib.sigmoid(w11 * x1 + w21 * x2)
+    h2 = lib.sigmoid(w12 * x1 + w22 * x2)
+    return lib.sigmoid(v1 * h1 + v2 * h2)
+
+
+def shared_input(lib, x, y):
+    """f = x y + sin(x): x is used twice, so its two paths' products add up."""
+    return x * y + lib.sin(x)
+
+
+GRAPHS = {  # name -> (function, the point the book evaluates it at)
+    'sum_times': (sum_times, dict(x=-2.0, y=5.0, z=-4.0)),
+    'product_graph': (product_graph, dict(w=1.1)),
+    'squaring_chain': (squaring_chain, dict(w=1.1)),
+    'sigmoid_net': (sigmoid_net, dict(x1=1.0, x2=-1.0, w11=0.5, w12=-0.3, w21=0.8, w22=0.2,
+                                      v1=1.5, v2=-2.0)),
+    'shared_input': (shared_input, dict(x=0.5, y=3.0)),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Two ways to differentiate a hand graph
+
+def enumerate_paths(output, leaf):
+    """Yield every path from ``leaf`` to ``output`` as the list of its local derivatives."""
+    stack = [(output, [])]  # walk backwards from the output; a path ends when it meets leaf
+    while stack:
+        node, suffix = stack.pop()
+        if node is leaf:
+            yield suffix
+            continue
+        for inp, local in node.inputs:
+            stack.append((inp, [local] + suffix))
+
+
+def grad_by_paths(output, leaf):
+    """do/dleaf as the sum over all paths of the product of local derivatives (eq. 3.17).
+
+    Returns ``(gradient, number_of_paths)``."""
+    total, count = 0.0, 0
+    for path in enumerate_paths(output, leaf):
+        total += math.prod(path)
+        count += 1
+    return total, count
+
+
+def grad_by_backprop(output):
+    """Every node's do/dnode by one reverse sweep in topological order (eq. 3.18).
+
+    Returns ``(grads, edges_visited)`` with ``grads`` a dict from node to derivative."""
+    order, seen, stack = [], set(), [(output, False)]
+    while stack:  # iterative depth-first search: a node is emitted after all its inputs
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((inp, False) for inp, _ in node.inputs)
+    grads, edges = {output: 1.0}, 0
+    for node in reversed(order):
+        for inp, local in node.inputs:
+            grads[inp] = grads.get(inp, 0.0) + grads.get(node, 0.0) * local
+            edges += 1
+    return grads, edges
+
+
+# ---------------------------------------------------------------------------------------------
+
+def check_graph(name, fn, point, device):
+    """Differentiate ``fn`` at ``point`` three ways; return the rows of the comparison."""
+    leaves = {k: Node(v) for k, v in point.items()}
+    out = fn(hand, **leaves)
+    dp_grads, _ = grad_by_backprop(out)
+    tensors = {k: autograd.tensor(v, dtype=autograd.float64, device=device, requires_grad=True)
+               for k, v in point.items()}
+    y = fn(autograd, **tensors)
+    y.backward()
+    rows = []
+    for k, leaf in leaves.items():
+        by_paths, n_paths = grad_by_paths(out, leaf)
+        rows.append(dict(graph=name, input=k, value=out.value, paths=n_paths, by_paths=by_paths,
+                         by_backprop=dp_grads.get(leaf, 0.0), by_engine=tensors[k].grad.item()))
+    return rows, y, tensors
+
+
+def scaling_table(max_depth):
+    """Paths versus edges for the product graph of depth 1..max_depth, with timings."""
+    rows = []
+    for depth in range(1, max_depth + 1):
+        w = Node(1.0)
+        out = product_graph(hand, w, depth)
+        t0 = time.perf_counter()
+        _, n_paths = grad_by_paths(out, w)
+        t1 = time.perf_counter()
+        _, edges = grad_by_backprop(out)
+        t2 = time.perf_counter()
+        rows.append(dict(depth=depth, paths=n_paths, edges=edges,
+                         paths_s=t1 - t0, backprop_s=t2 - t1))
+    return rows
+
+
+def draw_graphs(graphs, out_dir):
+    """Write each engine graph as DOT text (and a PNG when graphviz's ``dot`` is installed)."""
+    written = []
+    if viz is None:
+        print('autograd.viz is not available: graphs not drawn')
+        return written
+    for name, (y, tensors) in graphs.items():
+        dot_path = os.path.join(out_dir, f'{name}.dot')
+        with open(dot_path, 'w') as f:
+            f.write(viz.to_dot(y, params=tensors))
+        written.append(dot_path)
+        if shutil.which('dot'):
+            png_path = os.path.join(out_dir, f'{name}.png')
+            viz.draw(y, path=png_path, format='png', params=tensors)
+            written.append(png_path)
+    return written
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--device', default=str(autograd.get_default_device()))
+    p.add_argument('--seed', type=int, default=0, help='seed of the extra random check points')
+    p.add_argument('--depth', type=int, default=16, help='deepest product graph to time')
+    p.add_argument('--out', default=os.path.join('runs', 'backprop_by_hand'))
+    args = p.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    rng = random.Random(args.seed)
+
+    rows, drawn = [], {}
+    for name, (fn, point) in GRAPHS.items():
+        graph_rows, y, tensors = check_graph(name, fn, point, args.device)
+        rows += graph_rows
+        drawn[name] = (y, tensors)
+        # the same identities hold at any point, not just the book's
+        random_point = {k: rng.uniform(-1.5, 1.5) for k in point}
+        rows += check_graph(name, fn, random_point, args.device)[0]
+
+    print(f'{"graph":15s} {"input":6s} {"paths":>5s} {"by paths":>14s} {"by backprop":>14s} '
+          f'{"by engine":>14s}')
+    worst = 0.0
+    for r in rows:
+        scale = max(1.0, abs(r['by_engine']))
+        worst = max(worst, abs(r['by_paths'] - r['by_engine']) / scale,
+                    abs(r['by_backprop'] - r['by_engine']) / scale)
+        print(f'{r["graph"]:15s} {r["input"]:6s} {r["paths"]:5d} {r["by_paths"]:14.8g} '
+              f'{r["by_backprop"]:14.8g} {r["by_engine"]:14.8g}')
+    print(f'largest relative disagreement with backward(): {worst:.2e}')
+
+    scaling = scaling_table(args.depth)
+    print(f'\n{"depth":>5s} {"paths":>8s} {"edges":>6s} {"paths (s)":>10s} {"backprop (s)":>12s}')
+    for r in scaling:
+        print(f'{r["depth"]:5d} {r["paths"]:8d} {r["edges"]:6d} {r["paths_s"]:10.4f} '
+              f'{r["backprop_s"]:12.6f}')
+
+    written = draw_graphs(drawn, args.out)
+    if written:
+        print('graphs written:', ', '.join(written))
+    return dict(rows=rows, worst_relative_error=worst, scaling=scaling, drawn=written)
+
+
+if __name__ == '__main__':
+    main()
