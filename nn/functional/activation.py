@@ -292,12 +292,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return leaky_relu(input, (lower + upper) / 2, inplace)
     slope = autograd.rand(*input.shape, dtype=input.dtype, device=input.device) * \
         (upper - lower) + lower
-    out = where(input >= 0, input, input * slope)
-    if inplace:
-        with autograd.no_grad():
-            input.copy_(out)
-        return input
-    return out
+    src = input.clone() if inplace else input     # the product below keeps its input
+    out = where(src >= 0, src, src * slope)
+    return input.copy_(out) if inplace else out       # copy_ records the write
 
 
 def elu(input, alpha=1.0, inplace=False):

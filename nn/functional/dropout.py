@@ -60,11 +60,7 @@ def _feature_dropout(input, p, training, inplace):
 def _unbatched(fn, input, p, training, inplace):
     """Run channel dropout on an unbatched input by adding the batch dim for the call."""
     out = fn(input.unsqueeze(0), p, training, False).squeeze(0)
-    if inplace:
-        with autograd.no_grad():
-            input.copy_(out)
-        return input
-    return out
+    return input.copy_(out) if inplace else out       # copy_ records the write
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -126,11 +122,7 @@ def _alpha_dropout(input, p, training, inplace, shape):
     keep = keep.astype(input._data.dtype)
     b = _make((keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p, input.device)
     out = _MaskMul.apply(input, mask=keep * a) + b
-    if inplace:
-        with autograd.no_grad():
-            input.copy_(out)
-        return input
-    return out
+    return input.copy_(out) if inplace else out       # copy_ records the write
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
