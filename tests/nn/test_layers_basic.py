@@ -313,3 +313,34 @@ def test_cosine_similarity_of_tiny_vectors_is_clamped():
         warnings.simplefilter('ignore')
         check_op(lambda lib, a, b: F(lib).cosine_similarity(a, b), rand(2, 3) * 1e-10,
                  rand(2, 3, seed=4), double=False)
+
+
+def test_rrelu_eval_is_leaky_relu_with_mean_slope():
+    check_op(lambda lib, x: F(lib).rrelu(x, 0.1, 0.3, training=False), rand(3, 4, away_from=0.0))
+    assert repr(nn.RReLU(0.1, 0.3)) == repr(torch.nn.RReLU(0.1, 0.3))
+
+
+def test_rrelu_training_slopes_lie_in_range():
+    autograd.manual_seed(4)
+    x = -autograd.rand(1000) - 0.5
+    slope = to_numpy(nn.functional.rrelu(x, 0.1, 0.3, training=True)) / to_numpy(x)
+    assert slope.min() >= 0.1 and slope.max() <= 0.3 and slope.std() > 0.03
+
+
+@pytest.mark.parametrize('fn', [
+    lambda y: nn.functional.rrelu(y, training=True, inplace=True),
+    lambda y: nn.functional.dropout1d(y, 0.5, True, inplace=True),
+    lambda y: nn.functional.alpha_dropout(y, 0.5, True, inplace=True),
+    lambda y: nn.functional.dropout(y, 0.5, True, inplace=True)])
+def test_composite_inplace_forms_backpropagate(fn):
+    x = autograd.randn(4, 5, requires_grad=True)
+    y = x * 1
+    out = fn(y)
+    assert out is y
+    out.sum().backward()
+    assert x.grad is not None and x.grad.shape == (4, 5)
+
+
+def test_softmax2d():
+    check_layer(lambda lnn: lnn.Softmax2d(), rand(2, 3, 2, 2))
+    check_layer(lambda lnn: lnn.Softmax2d(), rand(3, 2, 2))
