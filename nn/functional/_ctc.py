@@ -13,7 +13,7 @@ gradient (eq. 16).
 from autograd.node import Op
 from autograd.tensor import _make
 
-__all__ = ['CTCNegLogLikelihood']
+__all__ = ['CTCNegLogLikelihood', 'quiet_float_errors']
 
 
 def _shift(xp, a, k, fill):
@@ -23,7 +23,14 @@ def _shift(xp, a, k, fill):
     return out
 
 
-def _alpha(xp, lp_ext, skip, valid, in_lens):
+def _shift_left(xp, a, k, fill):
+    """``a`` moved ``k`` places left along the last axis, ``fill`` entering on the right."""
+    out = xp.full_like(a, fill)
+    out[..., :-k] = a[..., k:]
+    return out
+
+
+def _alpha(xp, lp_ext, skip, valid):
     """Forward variables ``(T, N, L)``; ``lp_ext[t, n, s] = lp[t, n, l'_s]``."""
     T, N, L = lp_ext.shape
     ninf = -xp.inf
@@ -60,12 +67,6 @@ def _beta(xp, lp_ext, skip, valid, in_lens, ext_lens):
     return beta
 
 
-def _shift_left(xp, a, k, fill):
-    out = xp.full_like(a, fill)
-    out[..., :-k] = a[..., k:]
-    return out
-
-
 class CTCNegLogLikelihood(Op):
     """Per-sequence CTC loss ``(N,)`` of log probabilities ``(T, N, C)``.
 
@@ -90,7 +91,7 @@ class CTCNegLogLikelihood(Op):
         skip = (s[None, :] >= 2) & (ext != blank) & (ext != prev2)
         picks = xp.broadcast_to(xp.clip(ext, 0, C - 1)[None], (T, N, L))   # padding may be junk
         lp_ext = xp.take_along_axis(lp, picks, axis=2)
-        alpha = _alpha(xp, lp_ext, skip, valid, in_lens)
+        alpha = _alpha(xp, lp_ext, skip, valid)
         rows = xp.arange(N)
         end = alpha[in_lens - 1, rows]                                            # (N, L)
         last = end[rows, ext_lens - 1]
@@ -118,7 +119,7 @@ def _gradient(xp, lp, ab, ext, nll, in_lens):
     m = ab.max(axis=2, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     onehot = (ext[:, :, None] == xp.arange(C)).astype(lp.dtype)                  # (N, L, C)
-    with _quiet(xp):
+    with quiet_float_errors(xp):
         occ = xp.einsum('tnl,nlc->tnc', xp.exp(ab - m), onehot)
         lcab = xp.log(occ) + m
         grad = xp.exp(lp) - xp.exp(lcab + nll[None, :, None] - lp)
@@ -126,8 +127,9 @@ def _gradient(xp, lp, ab, ext, nll, in_lens):
     return xp.where(inside[:, :, None], grad, 0).astype(lp.dtype)
 
 
-class _quiet:
-    """Silence NumPy's divide/overflow warnings for log(0) and exp(-inf) on purpose."""
+class quiet_float_errors:
+    """Silence NumPy's divide/overflow/invalid warnings where log(0), exp(-inf) or 0/0 is
+    the intended result (CuPy never warns)."""
 
     def __init__(self, xp):
         self.ctx = xp.errstate(divide='ignore', invalid='ignore', over='ignore') \

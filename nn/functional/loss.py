@@ -16,7 +16,7 @@ from autograd.node import Op
 from autograd.ops.elementwise import where
 from autograd.tensor import Tensor, _make
 
-from ._ctc import CTCNegLogLikelihood
+from ._ctc import CTCNegLogLikelihood, quiet_float_errors
 from .activation import LogSigmoid
 from .misc import pairwise_distance
 
@@ -152,7 +152,7 @@ class ClassLoss(Op):
         total = loss.sum()
         if reduction == 'sum':
             return total
-        with _errstate(xp):
+        with quiet_float_errors(xp):
             return xp.asarray(total / divisor, dtype=loss.dtype)
 
     def backward(self, g):
@@ -334,7 +334,7 @@ class BinaryCrossEntropy(Op):
         if bool(((x < 0) | (x > 1)).any()):
             raise RuntimeError('all elements of input should be between 0 and 1')
         self.w = w
-        with _errstate(xp):
+        with quiet_float_errors(xp):
             log_x = xp.maximum(xp.log(x), -100)
             log_1mx = xp.maximum(xp.log1p(-x), -100)
         loss = -(t * log_x + (1 - t) * log_1mx)
@@ -697,19 +697,3 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction == 'sum':
         return nll.sum()
     return nll if batched else nll.reshape(())
-
-
-class _errstate:
-    """Silence NumPy's warnings where a division by zero or log(0) is the intended result."""
-
-    def __init__(self, xp):
-        self.ctx = xp.errstate(divide='ignore', invalid='ignore') \
-            if hasattr(xp, 'errstate') else None
-
-    def __enter__(self):
-        if self.ctx is not None:
-            self.ctx.__enter__()
-
-    def __exit__(self, *exc):
-        if self.ctx is not None:
-            self.ctx.__exit__(*exc)
