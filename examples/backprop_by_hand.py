@@ -29,9 +29,14 @@ import math
 import os
 import random
 import shutil
+import sys
 import time
 
-import autograd
+try:
+    import autograd
+except ImportError:     # run from a checkout that is not pip-installed: use the repository
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import autograd
 
 try:  # the graph visualiser is optional: the checks run without it
     from autograd import viz
