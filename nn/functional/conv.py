@@ -25,15 +25,24 @@ __all__ = ['conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'unfold',
 # ----------------------------------------------------------------------------- array helpers
 
 def _windows(xp, a, kernel, stride, dilation, out_size):
-    """A strided view of ``a`` (..., *S) as (..., *kernel, *out_size) with
-    view[..., j, p] = a[..., p*stride + j*dilation] (no copy).  The only helper that
-    depends on the array library: NumPy and CuPy both have ``lib.stride_tricks.as_strided``."""
+    """``a`` (..., *S) seen as (..., *kernel, *out_size) with
+    w[..., j, p] = a[..., p*stride + j*dilation]: a strided view (no copy) where the array
+    library has its own ``lib.stride_tricks.as_strided`` (NumPy, CuPy), else a copy built
+    from one strided slice per kernel offset.  The only array-library-specific helper."""
     d = len(kernel)
-    st = a.strides[-d:]
-    shape = a.shape[:-d] + tuple(kernel) + tuple(out_size)
-    strides = (a.strides[:-d] + tuple(s * dl for s, dl in zip(st, dilation))
-               + tuple(s * sd for s, sd in zip(st, stride)))
-    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+    lib = getattr(xp, 'lib', None)
+    if lib is not None and lib.__name__.partition('.')[0] == xp.__name__:
+        st = a.strides[-d:]
+        shape = a.shape[:-d] + tuple(kernel) + tuple(out_size)
+        strides = (a.strides[:-d] + tuple(s * dl for s, dl in zip(st, dilation))
+                   + tuple(s * sd for s, sd in zip(st, stride)))
+        return lib.stride_tricks.as_strided(a, shape, strides)
+    out = xp.empty(a.shape[:-d] + tuple(kernel) + tuple(out_size), a.dtype)
+    for j in _offsets(kernel):
+        out[(Ellipsis,) + j + (slice(None),) * d] = a[(Ellipsis,) + tuple(
+            slice(jj * dl, jj * dl + (o - 1) * s + 1, s)
+            for jj, dl, o, s in zip(j, dilation, out_size, stride))]
+    return out
 
 
 def _pad(xp, a, pads, value=0):

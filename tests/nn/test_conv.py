@@ -7,7 +7,7 @@ import autograd
 import nn
 import nn.functional as F
 from layer_check import check_layer, count_parameters
-from oracle import check_op, check_raises, rand, torch
+from oracle import check_op, check_raises, rand, to_numpy, torch
 
 
 def fn(lib):
@@ -133,7 +133,7 @@ def test_conv_state_dict_keys_and_shapes_match_torch():
 def test_conv_init_is_uniform_within_one_over_sqrt_fan_in():
     layer = nn.Conv2d(8, 16, 3)
     bound = 1 / np.sqrt(8 * 9)
-    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    w, b = to_numpy(layer.weight), to_numpy(layer.bias)
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert np.abs(w).max() > 0.9 * bound           # spread over the whole interval
     assert abs(w.mean()) < 0.1 * bound

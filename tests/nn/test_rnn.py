@@ -7,7 +7,7 @@ import autograd
 import nn
 from layer_check import check_layer
 from nn.modules.rnn import GRUCellOp, LSTMCellOp
-from oracle import check_op, rand, torch
+from oracle import check_op, rand, to_numpy, torch
 
 X = rand(5, 3, 4)          # (L, N, H_in)
 
@@ -57,10 +57,10 @@ def test_dropout_between_layers_acts_in_training_only():
     layer = nn.LSTM(4, 6, num_layers=2, dropout=0.5).double()
     x = autograd.tensor(X)
     a, b = layer(x)[0], layer(x)[0]
-    assert not np.allclose(a.detach().numpy(), b.detach().numpy())
+    assert not np.allclose(to_numpy(a), to_numpy(b))
     layer.eval()
     a, b = layer(x)[0], layer(x)[0]
-    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
 
 
 @pytest.mark.parametrize('cls', ['RNNCell', 'LSTMCell', 'GRUCell'])
@@ -116,7 +116,7 @@ def test_lstm_second_derivative_through_the_sequence():
         g, = lib.autograd.grad(out.sum(), layer.weight_hh_l0, create_graph=True) \
             if lib is torch else autograd.grad(out.sum(), layer.weight_hh_l0, create_graph=True)
         (g * g).sum().backward()
-        grads.append(x.grad.detach().numpy())
+        grads.append(to_numpy(x.grad))
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-8, atol=1e-10)
 
 
@@ -132,7 +132,7 @@ def test_state_dict_keys_shapes_and_order_match_torch():
 def test_init_is_uniform_within_one_over_sqrt_hidden():
     layer = nn.GRU(5, 16, num_layers=2)
     for p in layer.parameters():
-        a = p.detach().numpy()
+        a = to_numpy(p)
         assert np.abs(a).max() <= 0.25 and np.abs(a).max() > 0.2
 
 
