@@ -56,12 +56,14 @@ def _chunks(t, k):
 
 
 class LSTMCellOp(Op):
-    """(gates (B, 4H) before the nonlinearities, c (B, H)) -> (h', c')."""
+    """(x-gates x W_ih^T + b (B, 4H), h-gates h W_hh^T (B, 4H), c (B, H)) -> (h', c');
+    the gates before the nonlinearities are their sum."""
     __slots__ = ('acts',)
-    save = (0, 1)
+    save = (0, 1, 2)
 
-    def forward(self, xp, gates, c):
+    def forward(self, xp, xg, hg, c):
         h = c.shape[-1]
+        gates = xg + hg
         s = _sigmoid(xp, gates)
         i, f, o = s[:, :h], s[:, h:2 * h], s[:, 3 * h:]
         g = xp.tanh(gates[:, 2 * h:3 * h])
@@ -71,20 +73,22 @@ class LSTMCellOp(Op):
         return o * tc, c2
 
     def backward(self, gh, gc):
-        gates, c = self.saved_tensors
+        xg, hg, c = self.saved_tensors
         if _grad_state.enabled:
-            a_i, a_f, a_g, a_o = _chunks(gates, 4)
+            a_i, a_f, a_g, a_o = _chunks(xg + hg, 4)
             i, f, o = a_i.sigmoid(), a_f.sigmoid(), a_o.sigmoid()
             g = a_g.tanh()
             tc = (f * c + i * g).tanh()
             gh = gh if gh is not None else autograd.zeros_like(c)
             gc = gc if gc is not None else autograd.zeros_like(c)
-            return _lstm_grads(lambda xs: autograd.cat(xs, -1), i, f, g, o, tc, c, gh, gc)
+            dg, dc = _lstm_grads(lambda xs: autograd.cat(xs, -1), i, f, g, o, tc, c, gh, gc)
+            return dg, dg, dc
         xp = c._device.xp
         zero = xp.zeros(c.shape, c._data.dtype)
         dg, dc = _lstm_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, c._data,
                              zero if gh is None else gh._data, zero if gc is None else gc._data)
-        return _make(dg, c._device), _make(dc, c._device)
+        dg = _make(dg, c._device)
+        return dg, dg, _make(dc, c._device)
 
 
 class GRUCellOp(Op):
@@ -114,8 +118,9 @@ class GRUCellOp(Op):
         return tuple(_make(g, h._device) for g in grads)
 
 
-def _lstm_step(xw, h, c, w_hh, b_hh, w_hr):
-    h, c = LSTMCellOp.apply(xw + F.linear(h, w_hh, b_hh), c)
+def _lstm_step(xw, h, c, w_hh, w_hr):
+    """One LSTM step; ``xw`` holds x W_ih^T + b_ih + b_hh."""
+    h, c = LSTMCellOp.apply(xw, F.linear(h, w_hh), c)
     return (h if w_hr is None else F.linear(h, w_hr)), c
 
 
@@ -308,13 +313,15 @@ class RNNBase(Module):
     def _run(self, x, layer, d, h, c):
         """One layer in one direction over the whole sequence x (L, N, in)."""
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
+        mode = self.mode
+        if mode == 'LSTM' and b_ih is not None:
+            b_ih, b_hh = b_ih + b_hh, None             # both biases added once, not per step
         steps = F.linear(x, w_ih, b_ih).unbind(0)     # all input products in one GEMM
         order = range(len(steps) - 1, -1, -1) if d == 1 else range(len(steps))
         outs = [None] * len(steps)
-        mode = self.mode
         for t in order:
             if mode == 'LSTM':
-                h, c = _lstm_step(steps[t], h, c, w_hh, b_hh, w_hr)
+                h, c = _lstm_step(steps[t], h, c, w_hh, w_hr)
             elif mode == 'GRU':
                 h = _gru_step(steps[t], h, w_hh, b_hh)
             else:
@@ -461,8 +468,8 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         x, (h, c), batched = self._prepare(input, hx, 2)
-        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
-                          self.bias_hh, None)
+        b = None if self.bias_ih is None else self.bias_ih + self.bias_hh
+        h, c = _lstm_step(F.linear(x, self.weight_ih, b), h, c, self.weight_hh, None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 

@@ -79,13 +79,13 @@ def test_cells_with_given_state():
 
 
 def test_lstm_cell_op_matches_the_gate_equations_to_second_order():
-    def cell(lib, gates, c):
+    def cell(lib, xg, hg, c):
         if lib is torch:
-            i, f, g, o = gates.chunk(4, 1)
+            i, f, g, o = (xg + hg).chunk(4, 1)
             c2 = i.sigmoid() * g.tanh() + f.sigmoid() * c
             return o.sigmoid() * c2.tanh(), c2
-        return LSTMCellOp.apply(gates, c)
-    check_op(cell, rand(3, 8), rand(3, 2, seed=1))
+        return LSTMCellOp.apply(xg, hg, c)
+    check_op(cell, rand(3, 8), rand(3, 8, seed=2), rand(3, 2, seed=1))
 
 
 def test_gru_cell_op_matches_the_gate_equations_to_second_order():
