@@ -28,6 +28,7 @@ for _mod in _OP_MODULES:
         globals()[_name] = getattr(_mod, _name)
 del _mod, _name
 
+from . import viz                  # noqa: E402  graph pictures (Graphviz loaded lazily)
 __version__ = '0.1.0'
 
 
