@@ -70,6 +70,21 @@ def digits():
     return (d.data / 16.0).astype(numpy.float32), d.target.astype(numpy.int64)
 
 
+def breast_cancer():
+    """The Wisconsin diagnostic breast-cancer set shipped in scikit-learn: X (569, 30)
+    float32 (raw features: standardise before use), y (569,) float32 in {-1, +1}
+    (+1 = benign)."""
+    from sklearn.datasets import load_breast_cancer
+    d = load_breast_cancer()
+    return d.data.astype(numpy.float32), (2.0 * d.target - 1).astype(numpy.float32)
+
+
+def standardize(train, *others):
+    """Scale columns to zero mean and unit variance using the TRAINING statistics only."""
+    mean, std = train.mean(0), train.std(0) + 1e-8
+    return [(a - mean) / std for a in (train,) + others]
+
+
 def _read_idx(path):
     """An IDX file (gzipped or not) as an array: the format of MNIST and Fashion-MNIST."""
     opener = gzip.open if path.endswith('.gz') else open
