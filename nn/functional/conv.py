@@ -295,7 +295,7 @@ def _check_weight(input, weight, bias, groups, d, transposed):
                            f'at dimension 0, but got weight of size [{_shape(weight)}] instead')
     per_group = weight._data.shape[0] if transposed else weight._data.shape[1] * groups
     if input._data.shape[1] != per_group:
-        which = f'transposed=1, weight' if transposed else f'groups={groups}, weight'
+        which = 'transposed=1, weight' if transposed else f'groups={groups}, weight'
         raise RuntimeError(f'Given {which} of size {_shape(weight)}, expected input'
                            f'{_shape(input)} to have {per_group} channels, but got '
                            f'{input._data.shape[1]} channels instead')
@@ -417,12 +417,16 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def _check_unfold_input(input, allowed, op):
+    if op == 'unfold' and input.ndim < 3:       # PyTorch's type for this case
+        raise IndexError(f'unfold expects (N, C, H, W) or (C, H, W) input, got input of size '
+                         f'{_shape(input)}')
     if input.ndim not in allowed:
         raise RuntimeError(f'Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and '
                            f'other non-zero dimensions for input, but got: {_shape(input)}'
                            if op == 'unfold' else
-                           f'Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and '
-                           f'non-zero dimensions for input, but got: {_shape(input)}')
+                           f'Expected 2D or 3D (batch mode) tensor for input with possibly 0 '
+                           f'batch size and non-zero dimensions for input, but got: '
+                           f'{_shape(input)}')
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):

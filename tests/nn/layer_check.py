@@ -38,7 +38,6 @@ def check_layer(build, *inputs, call=None, train=True, steps=1, seed=0, tol=TOL)
     theirs.train(train)
     ours.train(train)
     call = call or (lambda layer, *xs: layer(*xs))
-    rng = np.random.default_rng(seed)
     results = []
     for lib, layer in ((torch, theirs), (autograd, ours)):
         xs = [lib.tensor(a, requires_grad=a.dtype.kind == 'f') if isinstance(a, np.ndarray)

@@ -180,6 +180,11 @@ def test_conv_errors_use_torch_exception_types():
                  rand(3, 2, 3, 3), match='output padding must be smaller')
     check_raises(lambda lib, x: fn(lib).fold(x, (4, 4), 2), rand(2, 8, 8),
                  match='calculated number of sliding blocks 3 \\* 3 = 9')
+    check_raises(lambda lib, x: fn(lib).fold(x, (4, 4), 2), rand(2, 3, 4, 4),
+                 match=r'2D or 3D \(batch mode\) tensor .* but got: \[2, 3, 4, 4\]')
+    check_raises(lambda lib, x: fn(lib).unfold(x, 2), rand(4, 4))
+    check_raises(lambda lib, x: fn(lib).unfold(x, 2), rand(1, 2, 3, 4, 4),
+                 match=r'3D or 4D .* but got: \[1, 2, 3, 4, 4\]')
 
 
 def test_conv_layer_constructor_errors_are_value_errors():
