@@ -82,10 +82,11 @@ def _affine(weight, bias):
     return (1 if weight is None else weight), (0 if bias is None else bias)
 
 
-def _check_param(t, n, what, op):
+def _check_param(t, n, what, op, input):
     if t is not None and t.numel() != n:
-        raise RuntimeError(f'{op}: expected {what} to have {n} elements, but got {what} of '
-                           f'shape {list(t.shape)}')
+        raise RuntimeError(f'{op}: expected {what} to have {n} elements (the channels of input '
+                           f'of shape {list(input.shape)}), but got {what} of shape '
+                           f'{list(t.shape)}')
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -108,7 +109,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise RuntimeError('running_mean and running_var must be defined in evaluation mode')
     for t, what in ((weight, 'weight'), (bias, 'bias'), (running_mean, 'running_mean'),
                     (running_var, 'running_var')):
-        _check_param(t, c, what, 'batch_norm')
+        _check_param(t, c, what, 'batch_norm', input)
     axes = (0,) + tuple(range(2, len(shape)))
     wshape = (1, c) + (1,) * (len(shape) - 2)
     w, b = _affine(weight, bias)
@@ -187,7 +188,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         raise RuntimeError(f'Expected number of channels in input to be divisible by num_groups, '
                            f'but got input of shape {list(shape)} and num_groups={num_groups}')
     for t, what in ((weight, 'weight'), (bias, 'bias')):
-        _check_param(t, c, what, 'group_norm')
+        _check_param(t, c, what, 'group_norm', input)
     rest = shape[2:]
     x = input.reshape((n, num_groups, c // num_groups) + rest)
     axes = tuple(range(2, x.ndim))

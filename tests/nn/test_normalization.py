@@ -175,6 +175,13 @@ def test_layer_norm_rejects_mismatched_shape():
                        r'input of size\[2, 4\]')
 
 
+def test_norm_layers_reject_wrong_channel_count_naming_the_shapes():
+    for layer, x in ((nn.BatchNorm2d(3), autograd.ones(2, 4, 3, 3)),
+                     (nn.GroupNorm(2, 4), autograd.ones(2, 6, 3))):
+        with pytest.raises(RuntimeError, match=r'input of shape \[2, \d, 3.*\].*shape \[\d\]'):
+            layer(x)
+
+
 def test_group_norm_rejects_indivisible_channels():
     check_raises(lambda lib, x: fn(lib).group_norm(x, 2), rand(2, 3, 4),
                  match='divisible by num_groups')
