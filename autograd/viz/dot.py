@@ -100,6 +100,8 @@ def collapse(pic, depth):
             box = boxes[path] = out.add(Vertex('module:' + '.'.join(path), [], ['module'],
                                                path[:-1] if path else None, {}))
         _merge_stats(box.stats, v.stats)
+        if 'summed' in v.styles and 'summed' not in box.styles:
+            box.styles.append('summed')
         where[v.id] = box.id
     for box in boxes.values():
         box.lines = _box_lines(pic, box)
@@ -138,13 +140,18 @@ def _box_lines(pic, box):
     s = box.stats
     lines = [_module_title(pic, path)]
     if 'ops' in s:
-        lines.append(f"{s['ops']} ops" + (f", {s['params']} params" if s.get('params') else ''))
+        lines.append(_plural(s['ops'], 'op') +
+                     (', ' + _plural(s['params'], 'param') if s.get('params') else ''))
     if 'steps' in s:
         lo, hi = s['steps']
         lines.append(f'steps #{lo}-#{hi}' if lo != hi else f'step #{lo}')
     if s.get('nbytes'):
         lines.append(f"saves {fmt_bytes(s['nbytes'])}")
     return lines
+
+
+def _plural(n, word):
+    return f'{n} {word}' + ('' if n == 1 else 's')
 
 
 def _module_title(pic, path):

@@ -9,7 +9,7 @@ import os
 
 from .views import frames, to_dot
 
-__all__ = ['draw', 'draw_frames', 'render', 'DotNotFoundError', 'FORMATS']
+__all__ = ['draw', 'draw_frames', 'render', 'DotNotFoundError', 'MissingGraphviz', 'FORMATS']
 
 FORMATS = ('svg', 'png', 'pdf')
 
@@ -21,6 +21,10 @@ class DotNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is not on PATH."""
 
 
+class MissingGraphviz(ImportError):
+    """The ``graphviz`` Python package is not installed."""
+
+
 def render(dot_text, format='svg'):
     """The picture described by ``dot_text`` in ``format`` (bytes), made by ``dot``."""
     if format not in FORMATS:
@@ -28,7 +32,7 @@ def render(dot_text, format='svg'):
     try:
         import graphviz
     except ImportError:
-        raise ImportError("drawing needs the 'graphviz' Python package (pip install graphviz) "
+        raise MissingGraphviz("drawing needs the 'graphviz' Python package (pip install graphviz) "
                           f"and the Graphviz 'dot' program ({INSTALL}); to_dot() needs "
                           'neither') from None
     try:
@@ -44,7 +48,7 @@ def stamp(dot_text):
     SVG output), so a picture can be checked against the DOT text it was made from."""
     digest = hashlib.sha256(dot_text.encode()).hexdigest()
     head, rest = dot_text.split('\n', 1)
-    return f'{head}\n  comment="autograd.viz dot-sha256 {digest}"\n{rest}'
+    return f'{head}\n  comment="autograd.viz source sha256 {digest}"\n{rest}'
 
 
 def _format_of(path, format):

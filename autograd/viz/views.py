@@ -179,7 +179,7 @@ def backward_view(g, sw, step=None):
                 lines.append(f'Σ of {count} gradients' + (f' (output {nr})' if multi else ''))
                 if 'summed' not in styles:
                     styles.append('summed')
-            if leaf:
+            if leaf and (step is None or pos < step):
                 lines.append(f'grad {_grad_line(total)}')
         if not reached:
             styles.append('unreached')
