@@ -263,6 +263,9 @@ def device(spec, index=None):
 # ----------------------------------------------------------------------------- cuda
 
 _cupy = None
+_cuda_count = [None]            # GPUs the runtime reported (asked once per process)
+_INSTALL_HINT = ('install CuPy for your CUDA version, e.g. `pip install cupy-cuda12x` '
+                 '(CUDA 12) or `pip install cupy-cuda11x` (CUDA 11)')
 
 
 def cupy_module():
@@ -272,35 +275,45 @@ def cupy_module():
         try:
             import cupy
         except ImportError as e:
-            raise RuntimeError(
-                "device 'cuda' needs CuPy, which is not installed; install it with "
-                "`pip install cupy-cuda12x` (or the autograd[gpu] extra)") from e
+            raise RuntimeError(f"device 'cuda' needs CuPy, which is not installed: "
+                               f'{_INSTALL_HINT}') from e
         _cupy = cupy
     return _cupy
 
 
 def cuda_device_count():
-    """Number of usable GPUs; 0 when CuPy or a driver is missing (never raises)."""
-    try:
-        cupy = cupy_module()
-    except RuntimeError:
-        return 0
-    try:
-        return int(cupy.cuda.runtime.getDeviceCount())
-    except Exception:
-        return 0
+    """Number of usable GPUs; 0 when CuPy or a driver is missing (never raises).
+
+    ``import cupy`` succeeds on machines without a driver, so the runtime is asked for a
+    device count; any error there (no driver, no device, a broken install) means none.
+    """
+    if _cuda_count[0] is None:
+        try:
+            cupy = cupy_module()
+        except RuntimeError:
+            return 0
+        try:
+            _cuda_count[0] = int(cupy.cuda.runtime.getDeviceCount())
+        except Exception:
+            _cuda_count[0] = 0
+    return _cuda_count[0]
 
 
 def cuda_device(index=None):
     """The Device for GPU ``index`` (the current one when None)."""
+    if index is not None:
+        dev = _cuda_devices.get(index)
+        if dev is not None:
+            return dev
     cupy = cupy_module()
     count = cuda_device_count()
     if count == 0:
         raise RuntimeError(
-            "device 'cuda' was asked for, but CuPy finds no usable GPU (no CUDA driver or "
-            "device); run on 'cpu', or install the NVIDIA driver and a matching cupy-cudaXXx")
+            "device 'cuda' was asked for: CuPy is installed but finds no usable GPU (no "
+            'NVIDIA driver or device, or a CuPy build for another CUDA version); run on '
+            f"'cpu', or install the NVIDIA driver and {_INSTALL_HINT}")
     if index is None:
-        index = cupy.cuda.runtime.getDevice()
+        index = int(cupy.cuda.runtime.getDevice())
     if not 0 <= index < count:
         raise RuntimeError(f'CUDA error: invalid device ordinal {index} '
                            f'({count} device(s) available)')
@@ -340,6 +353,98 @@ def to_numpy(a):
     if isinstance(a, numpy.ndarray):
         return a
     return a.get()
+
+
+# ----------------------------------------------------------------------------- array-library gaps
+# NumPy and CuPy differ in a few places (and CuPy stand-ins lack more); each difference is
+# bridged here, by one function that detects the feature on the array module, so that op
+# code stays the same on every device.
+
+_scatter_adders = {}
+_strided_views = {}
+
+
+def scatter_add(xp, out, key, values):
+    """``out[key] += values`` with repeated indices summed (unbuffered), on any backend.
+
+    NumPy and recent CuPy have ``add.at``; older CuPy ``cupyx.scatter_add``; any other array
+    module gets a ``bincount`` over flat positions (summed in float64, exact for floats and
+    for integers below 2**53).
+    """
+    add = _scatter_adders.get(xp)
+    if add is None:
+        add = _scatter_adders[xp] = _find_scatter_add(xp)
+    add(out, key, values)
+
+
+def _find_scatter_add(xp):
+    at = getattr(getattr(xp, 'add', None), 'at', None)
+    if at is not None:
+        return at
+    if xp.__name__ == 'cupy':
+        try:
+            import cupyx
+            if hasattr(cupyx, 'scatter_add'):
+                return cupyx.scatter_add
+        except ImportError:
+            pass
+
+    def add_by_bincount(out, key, values):
+        flat = xp.arange(out.size).reshape(out.shape)[key]      # where each value goes
+        vals = xp.broadcast_to(xp.asarray(values), flat.shape)
+        sums = xp.bincount(flat.reshape(-1), weights=vals.reshape(-1), minlength=out.size)
+        out += sums.reshape(out.shape).astype(out.dtype)
+    return add_by_bincount
+
+
+def as_strided(xp, a, shape, strides):
+    """A view of ``a`` with the given shape and byte strides, or None where the array module
+    has no ``lib.stride_tricks.as_strided`` that accepts its own arrays (callers then copy)."""
+    make = _strided_views.get(xp, False)
+    if make is False:
+        make = _strided_views[xp] = _find_as_strided(xp)
+    return None if make is None else make(a, shape, strides)
+
+
+def _find_as_strided(xp):
+    make = getattr(getattr(getattr(xp, 'lib', None), 'stride_tricks', None), 'as_strided', None)
+    if make is None:
+        return None
+    try:                       # a stand-in may answer with NumPy's, which refuses its arrays
+        probe = xp.zeros(2)
+        ok = isinstance(make(probe, (2,), probe.strides), xp.ndarray)
+    except Exception:
+        ok = False
+    return make if ok else None
+
+
+def is_writeable(a):
+    """Whether ``a`` may be written in place (NumPy marks some views read-only; CuPy arrays
+    have no such flag and are always writable)."""
+    return getattr(a.flags, 'writeable', True)
+
+
+def random_sample(rng, kind, shape, np_dtype):
+    """``kind`` 'uniform' ([0, 1)) or 'normal' samples of ``shape`` from generator ``rng``
+    in ``np_dtype``: drawn in that dtype where the generator takes a float32/float64
+    ``dtype=`` (NumPy, CuPy), else drawn in float64 and cast."""
+    draw = rng.random if kind == 'uniform' else rng.standard_normal
+    gen = np_dtype if np_dtype in (numpy.float32, numpy.float64) else numpy.dtype(numpy.float32)
+    try:
+        arr = draw(shape, dtype=gen)
+    except TypeError:
+        arr = draw(shape)
+    return arr if arr.dtype == np_dtype else arr.astype(np_dtype)
+
+
+def permutation(rng, xp, n):
+    """A random permutation of ``range(n)`` (int64) from ``rng``; CuPy's generator has no
+    ``permutation``, so there it is the argsort of uniform samples (ties have probability
+    ~n**2 / 2**53)."""
+    permute = getattr(rng, 'permutation', None)
+    if permute is not None:
+        return permute(n)
+    return xp.argsort(random_sample(rng, 'uniform', (n,), numpy.dtype(numpy.float64)))
 
 
 # ----------------------------------------------------------------------------- default device

@@ -304,15 +304,7 @@ def _rng(dev, generator):
 
 def _sample(dev, generator, kind, shape, dt, **kw):
     """Sample on ``dev`` in ``dt`` (float16 via float32, as the array libraries lack it)."""
-    rng = _rng(dev, generator)
-    gen_dt = dt.np if dt in (backend.float32, backend.float64) else numpy.float32
-    if kind == 'uniform':
-        arr = rng.random(shape, dtype=gen_dt)
-    else:
-        arr = rng.standard_normal(shape, dtype=gen_dt)
-    if arr.dtype != dt.np:
-        arr = arr.astype(dt.np)
-    return arr
+    return backend.random_sample(_rng(dev, generator), kind, shape, dt.np)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
@@ -366,7 +358,8 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     """A random permutation of 0..n-1 (int64)."""
     dev = _device(device)
     dt = backend.int64 if dtype is None else as_dtype(dtype)
-    return _finish(_rng(dev, generator).permutation(int(n)).astype(dt.np), dev, requires_grad)
+    perm = backend.permutation(_rng(dev, generator), dev.xp, int(n))
+    return _finish(perm.astype(dt.np), dev, requires_grad)
 
 
 def bernoulli(p, *, generator=None):

@@ -10,6 +10,7 @@ The gradient of a gather scatters back, summing repeated indices (``index_add_at
 import numbers
 import warnings
 
+from ..backend import scatter_add as index_add_at   # out[key] += v, repeats summed
 from ..node import Op, root_base
 from ..tensor import Tensor, _make
 from ._util import broadcast_error, wrap_dim
@@ -17,20 +18,6 @@ from .shape import sum_to
 
 
 # ----------------------------------------------------------------------------- arrays
-
-def index_add_at(xp, out, key, values):
-    """``out[key] += values`` with repeated indices summed (unbuffered), on any backend.
-
-    The one place that scatter-adds arrays: NumPy's ``add.at``; CuPy has ``add.at`` in
-    recent versions and ``cupyx.scatter_add`` before that.
-    """
-    at = getattr(xp.add, 'at', None)
-    if at is not None:
-        at(out, key, values)
-    else:
-        import cupyx
-        cupyx.scatter_add(out, key, values)
-
 
 def _region(a, basic):
     """The basic-indexed view of array ``a`` (``basic`` None: ``a`` itself)."""

@@ -8,7 +8,7 @@ diagonal/diagonal-scatter), so every gradient differentiates again.
 """
 import warnings
 
-from ..backend import result_type
+from ..backend import is_writeable, result_type
 from ..node import Op
 from ..tensor import Tensor, _make
 from ._util import broadcast_error, normalize_dims, prod, wrap_dim
@@ -608,7 +608,7 @@ triu, triu_ = _triangle(Triu, 'triu')
 def _writable_diagonal(a, offset, dim1, dim2):
     """The diagonal view of ``a``; NumPy marks it read-only, PyTorch's is writable."""
     d = a.diagonal(offset, dim1, dim2)
-    if not getattr(d.flags, 'writeable', True) and a.flags.writeable:
+    if not is_writeable(d) and is_writeable(a):
         d.flags.writeable = True
     return d
 
