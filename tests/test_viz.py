@@ -16,7 +16,6 @@ import torch
 
 import autograd
 import nn
-import nn.functional as F
 from autograd import viz
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -401,12 +400,12 @@ def test_tools_wrapper_runs_the_cli(tmp_path):
 @pytest.mark.parametrize('view', ['forward', 'backward'])
 def test_readme_pictures_are_what_the_tool_draws_today(view):
     """The committed SVG carries the SHA-256 of the DOT text it was drawn from; that text
-    must be what the tool makes of the demo today.  To update: autograd-graph
-    examples/graph_demo.py --view {view} -o docs/graph_{view}.svg"""
+    must be what the tool makes of the demo today."""
     path = os.path.join(ROOT, 'docs', f'graph_{view}.svg')
     svg = open(path, encoding='utf-8').read()
     assert ET.fromstring(svg.encode()).tag.endswith('svg')
     stamped = re.search(r'autograd\.viz source sha256 ([0-9a-f]{64})', svg).group(1)
     loss, modules = demo()
     today = hashlib.sha256(viz.to_dot(loss, modules=modules, view=view).encode()).hexdigest()
-    assert stamped == today, f'docs/graph_{view}.svg is stale: {test_readme_pictures_are_what_the_tool_draws_today.__doc__}'
+    assert stamped == today, (f'docs/graph_{view}.svg is stale; redraw it: autograd-graph '
+                              f'examples/graph_demo.py --view {view} -o docs/graph_{view}.svg')

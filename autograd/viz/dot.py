@@ -5,6 +5,8 @@ and this module groups its vertices by module, collapses modules below a depth i
 single boxes, and writes the text.  Everything is emitted in a fixed order with ids
 derived from graph positions, so equal graphs give byte-equal DOT text.
 """
+from .graph import fmt_bytes
+
 __all__ = ['Vertex', 'Edge', 'Picture', 'STYLES', 'collapse', 'render_dot']
 
 # name -> (DOT attributes, legend text)
@@ -31,7 +33,6 @@ STYLES = {
 }
 EDGE_STYLES = {
     'flow': {},
-    'saved': {'style': 'dashed', 'color': '#7048e8'},
     'grad': {'fontcolor': '#1864ab'},
     'summed': {'color': '#d9480f', 'fontcolor': '#d9480f'},
     'none': {'style': 'dotted', 'color': '#adb5bd', 'fontcolor': '#868e96'},
@@ -63,11 +64,10 @@ class Edge:
 
 
 class Picture:
-    """Vertices and edges in drawing order, a title, graph attributes, module names."""
+    """Vertices and edges in drawing order, a title, and the module class names."""
 
-    def __init__(self, title, attrs, module_types):
+    def __init__(self, title, module_types):
         self.title = title
-        self.attrs = attrs
         self.module_types = module_types
         self.vertices = []
         self.edges = []
@@ -85,7 +85,7 @@ def collapse(pic, depth):
     everything created inside it; edges between the same two vertices merge."""
     if depth is None:
         return pic
-    out = Picture(pic.title, pic.attrs, pic.module_types)
+    out = Picture(pic.title, pic.module_types)
     boxes = {}
     where = {}
     for v in pic.vertices:
@@ -103,8 +103,8 @@ def collapse(pic, depth):
         if 'summed' in v.styles and 'summed' not in box.styles:
             box.styles.append('summed')
         where[v.id] = box.id
-    for box in boxes.values():
-        box.lines = _box_lines(pic, box)
+    for path, box in boxes.items():
+        box.lines = _box_lines(pic, path, box.stats)
     merged = {}
     for e in pic.edges:
         src, dst = where[e.src], where[e.dst]
@@ -134,10 +134,7 @@ def _merge_stats(total, stats):
             total[k] = total.get(k, 0) + v
 
 
-def _box_lines(pic, box):
-    from .graph import fmt_bytes
-    path = tuple(box.id[len('module:'):].split('.')) if box.id != 'module:' else ()
-    s = box.stats
+def _box_lines(pic, path, s):
     lines = [_module_title(pic, path)]
     if 'ops' in s:
         lines.append(_plural(s['ops'], 'op') +
@@ -183,15 +180,12 @@ def _vertex_line(v):
     return f'{quote(v.id)} [{_attrs(attrs)}]'
 
 
-def render_dot(pic, legend=True, comment=None):
+def render_dot(pic, legend=True):
     """The DOT text of ``pic``: vertices outside modules first, then one nested cluster
     per module, then the edges and the legend."""
     lines = ['digraph autograd {']
-    if comment:
-        lines.append(f'  comment={quote(comment)}')
     graph_attrs = {'label': pic.title, 'labelloc': 't', 'fontname': 'Helvetica',
                    'newrank': 'true'}
-    graph_attrs.update(pic.attrs)
     lines.append(f'  graph [{_attrs(graph_attrs)}]')
     lines.append(f'  node [{_attrs({"fontname": "Helvetica", "fontsize": "11"})}]')
     lines.append(f'  edge [{_attrs({"fontname": "Helvetica", "fontsize": "9"})}]')
@@ -205,7 +199,8 @@ def render_dot(pic, legend=True, comment=None):
         attrs = dict(EDGE_STYLES[e.style])
         if e.label:
             attrs['label'] = e.label
-        lines.append(f'  {quote(e.src)} -> {quote(e.dst)}' + (f' [{_attrs(attrs)}]' if attrs else ''))
+        tail = f' [{_attrs(attrs)}]' if attrs else ''
+        lines.append(f'  {quote(e.src)} -> {quote(e.dst)}{tail}')
     if legend:
         _legend(pic, lines)
     lines.append('}')
@@ -248,11 +243,10 @@ def _legend(pic, lines):
         for s in v.styles:
             if s not in used:
                 used.append(s)
-    if any(e.style == 'saved' for e in pic.edges) and 'saved' not in used:
-        used.append('saved')
     order = [s for s in STYLES if s in used]
     lines.append('  subgraph "cluster_legend" {')
-    lines.append(f'    graph [{_attrs({"label": "legend", "style": "dashed", "color": "#adb5bd"})}]')
+    attrs = {'label': 'legend', 'style': 'dashed', 'color': '#adb5bd'}
+    lines.append(f'    graph [{_attrs(attrs)}]')
     for i, s in enumerate(order):
         attrs = {'label': STYLES[s][1], 'fontsize': '9'}
         if s == 'saved':

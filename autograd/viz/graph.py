@@ -5,7 +5,7 @@ a graph of any depth can be drawn.  Nodes are named by their position in creatio
 never by ``id()``, so the same program gives the same DOT text on every run.
 """
 from ..engine import topological_order
-from ..node import AccumulateGrad, edge_of
+from ..node import edge_of
 from ..tensor import Tensor
 
 __all__ = ['Graph', 'saved_values', 'saved_nbytes', 'op_name', 'fmt_shape', 'fmt_bytes']

@@ -97,7 +97,7 @@ def forward_view(g):
     n_out = len(roots)
     emitted = set()
     n_ops = 0
-    pic = Picture('', {}, g.module_types)
+    pic = Picture('', g.module_types)
     for i, node in enumerate(nodes):
         module = g.module.get(node)
         if node.__class__ is AccumulateGrad:
@@ -149,7 +149,7 @@ def _output_name(k, n_out):
 def backward_view(g, sw, step=None):
     """The sweep as a picture; with ``step`` (1-based), the state just as that step runs."""
     index = g.index
-    pic = Picture('', {}, g.module_types)
+    pic = Picture('', g.module_types)
     for k, ((node, nr), seed) in enumerate(zip(g.roots, sw.seeds)):
         sid = f's{k}'
         pic.add(Vertex(sid, ['output gradient' if len(g.roots) == 1 else f'output {k} gradient',
