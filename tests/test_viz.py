@@ -409,3 +409,10 @@ def test_readme_pictures_are_what_the_tool_draws_today(view):
     today = hashlib.sha256(viz.to_dot(loss, modules=modules, view=view).encode()).hexdigest()
     assert stamped == today, (f'docs/graph_{view}.svg is stale; redraw it: autograd-graph '
                               f'examples/graph_demo.py --view {view} -o docs/graph_{view}.svg')
+
+
+def test_cli_is_installed_as_a_console_script():
+    import tomllib
+    with open(os.path.join(ROOT, 'pyproject.toml'), 'rb') as f:
+        scripts = tomllib.load(f)['project']['scripts']
+    assert scripts['autograd-graph'] == 'autograd.viz.cli:main'
