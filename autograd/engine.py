@@ -45,7 +45,8 @@ def _make_root_grads(tensors, grads):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError('grad can be implicitly created only for scalar outputs')
-            g = _make(t._device.xp.ones_like(t._data), t._device)
+            xp = t._device.xp
+            g = _make(xp.array(1, dtype=t._data.dtype).reshape(t._data.shape), t._device)
         elif not isinstance(g, Tensor):
             from .creation import tensor as _tensor
             g = _tensor(g, dtype=t.dtype, device=t._device)
@@ -188,21 +189,19 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
             if len(grads) != len(nexts):
                 raise RuntimeError(f'function {node.name()} returned an incorrect number of '
                                    f'gradients (expected {len(nexts)}, got {len(grads)})')
-            for i, e in enumerate(nexts):
-                if e is None:
-                    continue
-                gi = grads[i]
-                if gi is None:
+            for e, gi in zip(nexts, grads):
+                if e is None or gi is None:
                     continue
                 nxt, nr = e
                 meta = nxt._meta
                 m = meta[nr]
                 try:
-                    ok = gi._data.shape == m[0] and gi._data.dtype is m[1] and gi._device is m[2]
+                    d = gi._data
+                    ok = d.shape == m[0] and d.dtype is m[1] and gi._device is m[2]
                 except AttributeError:
                     ok = False
                 if not ok:
-                    gi = _validate(node, i, gi, m)
+                    gi = _validate(node, _position(grads, gi), gi, m)
                 # S(i) = sum over uses j of S(j) dj/di: add this use's contribution
                 if len(meta) == 1:
                     old = buffers.get(nxt)
@@ -215,6 +214,10 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     finally:
         _grad_state.enabled = prev
     return results
+
+
+def _position(seq, item):
+    return next(k for k, x in enumerate(seq) if x is item)
 
 
 def _add_in_place(old, g):

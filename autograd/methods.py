@@ -7,6 +7,7 @@ Tensor methods in ``METHODS``; in-place forms come from its ``INPLACE`` table
 from . import creation
 from .ops import elementwise as E
 from .ops import OP_MODULES
+from .node import apply_binary
 from .tensor import Tensor
 
 _FAST = frozenset((Tensor, float, int, bool))
@@ -29,7 +30,7 @@ def _binop(cls):
             other = _other(other)
             if other is NotImplemented:
                 return NotImplemented
-        return cls.apply(self, other)
+        return apply_binary(cls, self, other)
     return op
 
 
@@ -39,7 +40,7 @@ def _rbinop(cls):
             other = _other(other)
             if other is NotImplemented:
                 return NotImplemented
-        return cls.apply(other, self)
+        return apply_binary(cls, other, self)
     return op
 
 

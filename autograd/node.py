@@ -119,10 +119,10 @@ def edge_of(t):
     if t.grad_fn is not None:
         return (t.grad_fn, t._output_nr)
     if t._requires_grad:
-        acc = getattr(t, '_grad_acc', None)
-        if acc is None:
-            acc = t._grad_acc = AccumulateGrad(t)
-        return (acc, 0)
+        edge = getattr(t, '_grad_acc', None)       # the leaf's cached (accumulator, 0)
+        if edge is None:
+            edge = t._grad_acc = (AccumulateGrad(t), 0)
+        return edge
     return None
 
 
@@ -182,7 +182,8 @@ class Op(Node):
             dev = x._device
             needs = x._requires_grad
             node = _new(cls)
-            out = node.forward(dev.xp, x._data, **params)
+            out = node.forward(dev.xp, x._data, **params) if params else \
+                node.forward(dev.xp, x._data)
         elif n == 2:
             a, b = inputs
             if a.__class__ is Tensor or isinstance(a, Tensor):
@@ -201,7 +202,8 @@ class Op(Node):
                 needs = b._requires_grad
                 xa, xb = a, b._data
             node = _new(cls)
-            out = node.forward(dev.xp, xa, xb, **params)
+            out = node.forward(dev.xp, xa, xb, **params) if params else \
+                node.forward(dev.xp, xa, xb)
         else:
             dev = None
             needs = False
@@ -250,7 +252,13 @@ class Op(Node):
         return t
 
     def _record(self, inputs):
-        self._next = tuple([_edge(x) for x in inputs])
+        if len(inputs) == 2:
+            a, b = inputs
+            self._next = (_edge(a), _edge(b))
+        elif len(inputs) == 1:
+            self._next = (_edge(inputs[0]),)
+        else:
+            self._next = tuple([_edge(x) for x in inputs])
         self._seq = _next_seq()      # after _edge, which may create leaf accumulators
         save = self.save
         if save:
@@ -259,7 +267,10 @@ class Op(Node):
             else:
                 saved = tuple([inputs[i] for i in save])
             self._saved = saved
-            self._versions = tuple([_version(t) for t in saved])
+            if len(saved) == 1:
+                self._versions = (_version(saved[0]),)
+            else:
+                self._versions = tuple([_version(t) for t in saved])
         else:
             self._saved = self._versions = ()
         self._out = None
@@ -380,6 +391,95 @@ class Op(Node):
         dev.xp.copyto(data, out, casting='unsafe')
         target._vc[0] += 1
         return target
+
+
+def apply_unary(cls, x):
+    """``cls.apply(x)`` for a one-input op without parameters: the lean path that math
+    methods take (same result; fewer Python-level steps)."""
+    if cls._special:
+        return cls.apply(x)
+    dev = x._device
+    node = _new(cls)
+    out = node.forward(dev.xp, x._data)
+    if out.__class__ is not dev.array_type:
+        out = dev.xp.asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t._device = dev
+    t.grad = None
+    t._vc = [0]
+    t._view_src = None
+    if x._requires_grad and _grad_state.enabled and cls.differentiable and \
+            out.dtype.kind == 'f':
+        node._record((x,))
+        node._meta = ((out.shape, out.dtype, dev),)
+        t._requires_grad = True
+        t.grad_fn = node
+        t._output_nr = 0
+        if cls.save_output:
+            node._out = (out, dev, t._vc, t._vc[0], 0)
+    else:
+        t._requires_grad = False
+        t.grad_fn = None
+    return t
+
+
+def apply_binary(cls, a, b):
+    """``cls.apply(a, b)`` for a two-input op without parameters (arithmetic operators):
+    the same result through fewer Python-level steps, records inlined."""
+    if a.__class__ is Tensor or isinstance(a, Tensor):
+        dev = a._device
+        needs = a._requires_grad
+        xa = a._data
+        if b.__class__ is Tensor or isinstance(b, Tensor):
+            if b._device is not dev:
+                raise _device_error(cls.__name__.lower(), dev, b._device)
+            xb = b._data
+            needs = needs or b._requires_grad
+        else:
+            xb = b
+    else:
+        dev = b._device
+        needs = b._requires_grad
+        xa, xb = a, b._data
+    node = _new(cls)
+    out = node.forward(dev.xp, xa, xb)
+    if out.__class__ is not dev.array_type:
+        out = dev.xp.asarray(out)
+    t = _new(Tensor)
+    t._data = out
+    t._device = dev
+    t.grad = None
+    t._vc = [0]
+    t._view_src = None
+    if needs and _grad_state.enabled and cls.differentiable and out.dtype.kind == 'f':
+        node._next = (_edge(a), _edge(b))
+        node._seq = _next_seq()
+        save = cls.save
+        if save:
+            if len(save) == 2:
+                node._saved = (a, b)
+                node._versions = (_version(a), _version(b))
+            else:
+                x = (a, b)[save[0]]
+                node._saved = (x,)
+                node._versions = (_version(x),)
+        else:
+            node._saved = node._versions = ()
+        node._out = None
+        node._pre_hooks = None
+        if _grad_state.anomaly:
+            node._trace = ''.join(traceback.format_stack()[:-2])
+        node._meta = ((out.shape, out.dtype, dev),)
+        t._requires_grad = True
+        t.grad_fn = node
+        t._output_nr = 0
+        if cls.save_output:
+            node._out = (out, dev, t._vc, t._vc[0], 0)
+    else:
+        t._requires_grad = False
+        t.grad_fn = None
+    return t
 
 
 def root_base(t):

@@ -6,7 +6,7 @@ it gets no gradient.
 """
 import math
 
-from ..node import Op
+from ..node import Op, apply_unary
 from ..tensor import Tensor
 from ._util import binary, broadcast_error, promote, to_float
 
@@ -417,8 +417,9 @@ class Sigmoid(Op):
 
     def forward(self, xp, a):
         a = to_float(a)
-        # 1/(1+e^-a) overflows e^-a for very negative a; the tanh form never does
-        return xp.tanh(a * 0.5) * 0.5 + 0.5
+        # exp(-log(1 + e^-a)): no overflow for any a, and relatively accurate where the
+        # result is tiny (a << 0), unlike 1/(1 + e^-a) or the tanh form
+        return xp.exp(-xp.logaddexp(0, -a))
 
     def backward(self, g):
         y, = self.saved_tensors
@@ -914,7 +915,7 @@ def atan2(input, other):
 
 def _unary(cls):
     def fn(input):
-        return cls.apply(input)
+        return apply_unary(cls, input)
     fn.__name__ = cls.__name__.lower()
     fn.__doc__ = f'Elementwise {fn.__name__} (``{cls.__name__}`` op).'
     return fn

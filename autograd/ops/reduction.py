@@ -38,7 +38,7 @@ def _keep_shape(shape, axes):
 
 def _unsqueeze(g, in_shape, axes, keepdim):
     """A reduced tensor with its reduced axes back as size 1 (it then broadcasts)."""
-    if keepdim or not axes:
+    if keepdim or not axes or g._data.ndim == 0:     # a 0-d gradient broadcasts as it is
         return g
     return reshape(g, _keep_shape(in_shape, axes))
 

@@ -43,12 +43,17 @@ class SumTo(Op):
 
 
 class BroadcastTo(Op):
-    """Expand to ``shape`` (a read-only view in the array library)."""
+    """Expand to ``shape`` (a read-only view in the array library; a 0-d input, as in the
+    backward of a full reduction, is filled into a new array, which is cheaper here)."""
     __slots__ = ('in_shape',)
-    view = True
+    view = 'maybe'
 
     def forward(self, xp, a, shape):
         self.in_shape = a.shape
+        if a.ndim == 0:
+            out = xp.empty(shape, dtype=a.dtype)
+            out[...] = a
+            return out
         try:
             return xp.broadcast_to(a, shape)
         except ValueError:
