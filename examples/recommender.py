@@ -85,7 +85,7 @@ def train(n_users=300, n_items=200, rank=5, noise=0.1, observed=0.3, held_out=0.
     ratings), the RMSE against the clean matrix on held-out entries, the noise floor and the
     RMSE of the best constant predictor."""
     autograd.manual_seed(seed)
-    device = device or autograd.get_default_device()
+    device = device or autograd.get_default_device()  # Module.to(None) is refused here
     clean, ratings, train_mask, test_mask = (
         t.to(device) for t in low_rank_ratings(n_users, n_items, rank, noise, observed,
                                                held_out, seed))
