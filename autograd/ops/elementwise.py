@@ -833,7 +833,7 @@ def pow(input, exponent):
 
 
 def neg(input):
-    return Neg.apply(input)
+    return apply_unary(Neg, input)
 
 
 def where(condition, input=None, other=None):
