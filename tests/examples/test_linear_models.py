@@ -63,6 +63,7 @@ def test_one_hidden_relu_layer_separates_xor(data):
     assert acc == 1.0
 
 
+@pytest.mark.slow
 def test_perceptron_script_writes_its_plot(tmp_path):
     results = load('perceptron').main(['--epochs', '3', '--out', str(tmp_path)])
     assert results['perceptron, separable'] == 1.0
@@ -94,6 +95,7 @@ def test_ridge_gradient_descent_matches_the_normal_equations_at_every_lambda():
 
 # ---- 3. logistic regression, hinge SVM and L2-SVM -----------------------------------
 
+@pytest.mark.slow
 def test_three_binary_linear_classifiers_agree_on_breast_cancer(tmp_path):
     r = load('linear_classifiers').main(['--epochs', '150', '--out', str(tmp_path)])
     for name in ('logistic', 'hinge SVM', 'L2-SVM'):
