@@ -20,7 +20,8 @@ Both must equal the gradient the engine's ``backward()`` leaves in ``w.grad``. T
 graph for ``w**32`` (five layers of multiplications, two nodes a layer) has 2**5 = 32 paths;
 at depth ``d`` it has 2**d paths, while backpropagation touches each of its 2d edges once,
 which is the point of the dynamic-programming view. The run prints a table of both costs and
-draws each graph with ``autograd.viz`` when the visualiser is available.
+draws each graph with ``autograd.viz``: the forward computation, and the backward sweep
+with the gradient summed at each node (``<out>/<graph>_{forward,backward}.png``).
 
 Run: ``python examples/backprop_by_hand.py [--depth 16] [--out runs/backprop_by_hand]``
 """
@@ -37,11 +38,7 @@ try:
 except ImportError:     # run from a checkout that is not pip-installed: use the repository
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import autograd
-
-try:  # the graph visualiser is optional: the checks run without it
-    from autograd import viz
-except ImportError:
-    viz = None
+from autograd import viz
 
 
 class Node:
@@ -202,7 +199,7 @@ def check_graph(name, fn, point, device):
     tensors = {k: autograd.tensor(v, dtype=autograd.float64, device=device, requires_grad=True)
                for k, v in point.items()}
     y = fn(autograd, **tensors)
-    y.backward()
+    y.backward(retain_graph=True)  # keep the saved values: the backward view redraws the sweep
     rows = []
     for k, leaf in leaves.items():
         by_paths, n_paths = grad_by_paths(out, leaf)
@@ -228,20 +225,17 @@ def scaling_table(max_depth):
 
 
 def draw_graphs(graphs, out_dir):
-    """Write each engine graph as DOT text (and a PNG when graphviz's ``dot`` is installed)."""
+    """Draw each engine graph twice: the forward computation, and the backward sweep with the
+    gradient on every edge. DOT text always; PNG too when Graphviz's ``dot`` is installed."""
     written = []
-    if viz is None:
-        print('autograd.viz is not available: graphs not drawn')
-        return written
     for name, (y, tensors) in graphs.items():
-        dot_path = os.path.join(out_dir, f'{name}.dot')
-        with open(dot_path, 'w') as f:
-            f.write(viz.to_dot(y, params=tensors))
-        written.append(dot_path)
-        if shutil.which('dot'):
-            png_path = os.path.join(out_dir, f'{name}.png')
-            viz.draw(y, path=png_path, format='png', params=tensors)
-            written.append(png_path)
+        for view in ('forward', 'backward'):
+            stem = os.path.join(out_dir, f'{name}_{view}')
+            with open(stem + '.dot', 'w') as f:
+                f.write(viz.to_dot(y, params=tensors, view=view))
+            written.append(stem + '.dot')
+            if shutil.which('dot'):
+                written.append(viz.draw(y, path=stem + '.png', params=tensors, view=view))
     return written
 
 

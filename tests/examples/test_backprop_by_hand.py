@@ -67,3 +67,7 @@ def test_sigmoid_net_gradients_match_finite_differences():
 def test_main_agrees_with_backward_everywhere(tmp_path):
     result = bbh.main(['--depth', '6', '--out', str(tmp_path)])
     assert result['worst_relative_error'] < 1e-12
+    # the visualiser drew the product graph: 9 multiplications forward, summed gradients back
+    forward = (tmp_path / 'product_graph_forward.dot').read_text()
+    assert forward.count('label="Mul"') == 9
+    assert (tmp_path / 'product_graph_backward.dot').exists()
