@@ -9,8 +9,8 @@ item (row of V), learned by minimising the squared error over the OBSERVED entri
 
 which is an embedding network: user one-hot -> U, item one-hot -> V, dot product out.
 
-The data are synthetic so the answer is known: R = U* V*^T (rank k, unit-variance entries)
-plus Gaussian noise of standard deviation ``--noise``. A fraction of the entries is observed;
+The data are synthetic so the answer is known: R = U* V*^T (rank k, unit-variance entries,
+from ``autograd.datasets.make_low_rank``) plus Gaussian noise of standard deviation ``--noise``. A fraction of the entries is observed;
 some observed entries are held out. No predictor can beat the noise on held-out ratings, so
 the held-out RMSE is compared with that noise floor (and the error against the clean matrix
 shows how much of the low-rank structure was recovered).
@@ -27,26 +27,24 @@ try:
 except ImportError:     # run from a checkout that is not pip-installed: use the repository
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import autograd
+from autograd import datasets
 import nn
 import optim
 
 
 def low_rank_ratings(n_users, n_items, rank, noise, observed, held_out, seed):
-    """A synthetic ratings problem with a known answer.
+    """A synthetic ratings problem with a known answer (``autograd.datasets.make_low_rank``).
 
-    Returns ``clean`` (n_users, n_items) = U* V*^T / sqrt(rank) (entries of unit variance),
+    Returns tensors ``clean`` (n_users, n_items) = U* V*^T (entries of unit variance),
     ``ratings`` = clean + noise * N(0, 1), and boolean masks ``train`` and ``test`` (disjoint)
     that together cover a fraction ``observed`` of the entries, ``held_out`` of them in test.
     """
-    g = autograd.Generator().manual_seed(seed)
-    users = autograd.randn(n_users, rank, generator=g)
-    items = autograd.randn(n_items, rank, generator=g)
-    clean = users @ items.T / math.sqrt(rank)
-    ratings = clean + noise * autograd.randn(n_users, n_items, generator=g)
-    u = autograd.rand(n_users, n_items, generator=g)
+    ratings, users, items = datasets.make_low_rank(n_users, n_items, rank, noise, seed)
+    clean = autograd.from_numpy(users) @ autograd.from_numpy(items).T
+    u = autograd.rand(n_users, n_items, generator=autograd.Generator().manual_seed(seed))
     train = u < observed * (1 - held_out)
     test = (u >= observed * (1 - held_out)) & (u < observed)
-    return clean, ratings, train, test
+    return clean, autograd.from_numpy(ratings), train, test
 
 
 class MatrixFactorization(nn.Module):
