@@ -1,0 +1,116 @@
+"""Examples 13 and 14: optimizer trajectories on toy surfaces, and gradient checking of a
+user-written layer."""
+import importlib.util
+import math
+import os
+import sys
+
+import pytest
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'examples')
+
+
+def load(name):
+    """Import examples/<name>.py as a module (the examples are scripts, not a package)."""
+    if EXAMPLES not in sys.path:
+        sys.path.insert(0, EXAMPLES)        # for their shared helper module _data
+    spec = importlib.util.spec_from_file_location(f'example_{name}',
+                                                  os.path.join(EXAMPLES, f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def lab():
+    return load('optimization_lab')
+
+
+def run(lab, surface, optimizer, start=None):
+    f, default_start, steps, _, lrs = lab.SURFACES[surface]
+    return lab.descend(f, start or default_start, optimizer, lrs[optimizer], steps)
+
+
+# ---- 13. optimisation lab -----------------------------------------------------------
+
+@pytest.mark.parametrize('optimizer', ['SGD', 'momentum', 'Nesterov', 'AdaGrad', 'RMSProp',
+                                       'AdaDelta', 'Adam'])
+def test_every_optimizer_finds_the_bottom_of_the_bowl(lab, optimizer):
+    x, y = run(lab, 'bowl', optimizer)[-1]
+    assert lab.bowl(x, y) < 1e-3
+
+
+def test_gradient_descent_escapes_the_saddle_as_the_linearisation_predicts(lab):
+    # On f = x^2 - y^2, GD multiplies y by (1 + 2 lr) each step: from 1e-3 with lr 0.1,
+    # |y| first exceeds 1 at step ceil(ln(1000) / ln(1.2)) = 38.
+    path = run(lab, 'saddle', 'SGD')
+    assert lab.escape_step(path) == math.ceil(math.log(1000) / math.log(1.2))
+
+
+def test_adaptive_methods_escape_the_saddle_faster_than_gradient_descent(lab):
+    sgd = lab.escape_step(run(lab, 'saddle', 'SGD'))
+    for optimizer in ('AdaGrad', 'RMSProp', 'Adam'):
+        assert lab.escape_step(run(lab, 'saddle', optimizer)) < sgd / 3, optimizer
+
+
+def test_nothing_escapes_from_exactly_on_the_ridge(lab):
+    for optimizer in ('SGD', 'Adam'):
+        assert run(lab, 'saddle', optimizer, start=(-1.5, 0.0))[-1][1] == 0.0
+
+
+def test_momentum_and_adam_reach_the_rosenbrock_minimum_where_gd_crawls(lab):
+    for optimizer in ('momentum', 'Nesterov', 'Adam'):
+        x, y = run(lab, 'Rosenbrock', optimizer)[-1]
+        assert math.hypot(x - 1, y - 1) < 0.01, optimizer
+    x, y = run(lab, 'Rosenbrock', 'SGD')[-1]
+    assert math.hypot(x - 1, y - 1) > 0.2
+
+
+@pytest.mark.slow
+def test_optimization_lab_script_plots_all_trajectories(tmp_path):
+    r = load('optimization_lab').main(['--only', 'SGD', 'Adam', '--out', str(tmp_path)])
+    assert set(r) == {'bowl', 'saddle', 'Rosenbrock'}
+    assert r['Rosenbrock']['Adam']['distance'] < 1e-3
+    assert (tmp_path / 'trajectories.png').exists()
+
+
+# ---- 14. gradient checking ----------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def demo():
+    return load('gradcheck_demo')
+
+
+def inputs(demo):
+    g = demo.autograd.Generator().manual_seed(1)
+    return tuple(demo.autograd.randn(*s, generator=g, dtype=demo.autograd.float64,
+                                     requires_grad=True) for s in ((5, 3), (4, 3), (4,)))
+
+
+def test_the_correct_layer_passes_gradcheck_and_gradgradcheck(demo):
+    assert demo.autograd.gradcheck(demo.TanhLinear.apply, inputs(demo))
+    assert demo.autograd.gradgradcheck(demo.TanhLinear.apply, inputs(demo))
+
+
+@pytest.mark.parametrize('bug', ['WrongDerivative', 'IgnoresGradOutput'])
+def test_gradcheck_catches_a_wrong_backward(demo, bug):
+    fn = getattr(demo, bug).apply
+    assert demo.autograd.gradcheck(fn, inputs(demo), raise_exception=False) is False
+    with pytest.raises(demo.autograd.GradcheckError, match='Jacobian mismatch'):
+        demo.autograd.gradcheck(fn, inputs(demo))
+
+
+def test_demo_jacobians_agree_exactly_when_the_backward_is_right(demo):
+    x, w, b = inputs(demo)
+    numerical, analytical = demo.jacobians(lambda t: demo.TanhLinear.apply(t, w, b), x)
+    assert len(numerical) == len(analytical) == 15 * 20
+    assert max(abs(a - n) for a, n in zip(analytical, numerical)) < 1e-8
+
+
+def test_gradcheck_demo_script_reports_and_the_checked_layer_trains(tmp_path):
+    r = load('gradcheck_demo').main(['--epochs', '300', '--out', str(tmp_path)])
+    assert r['correct'] is True and r['gradgradcheck'] is True
+    assert r['wrong derivative'] is False and r['ignores grad_output'] is False
+    assert r['fit_mse'] < 5e-3                   # sin(x) has variance ~0.6 on [-2, 2]
+    assert (tmp_path / 'jacobians.png').exists()
