@@ -40,7 +40,7 @@ def test_perceptron_separates_linearly_separable_data(data):
 def test_pocket_keeps_weights_at_least_as_good_as_the_last_iterate(data):
     perceptron = load('perceptron')
     X, y = data.to_tensors(*data.noisy_blobs(200, flip=0.1, seed=2))
-    gen = perceptron.autograd.Generator().manual_seed(0)
+    gen = perceptron.autograd.Generator(X.device).manual_seed(0)
     _, last = perceptron.train_perceptron(X, y, epochs=5, generator=gen)
     gen.manual_seed(0)                      # the same example order for both
     _, pocket = perceptron.train_perceptron(X, y, epochs=5, pocket=True, generator=gen)
@@ -90,7 +90,7 @@ def test_ridge_gradient_descent_matches_the_normal_equations_at_every_lambda():
     tX, ty = (ls.autograd.tensor(a, dtype=ls.autograd.float64) for a in (X, y))
     for lam in (0.0, 0.1, 1.0):
         w, _ = ls.gradient_descent(tX, ty, lam, steps=2000)
-        numpy.testing.assert_allclose(w.numpy(), ls.closed_form(X, y, lam), atol=1e-6)
+        numpy.testing.assert_allclose(w.cpu().numpy(), ls.closed_form(X, y, lam), atol=1e-6)
 
 
 # ---- 3. logistic regression, hinge SVM and L2-SVM -----------------------------------

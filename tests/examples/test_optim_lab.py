@@ -83,7 +83,7 @@ def demo():
 
 
 def inputs(demo):
-    g = demo.autograd.Generator().manual_seed(1)
+    g = demo.autograd.Generator(demo.autograd.get_default_device()).manual_seed(1)
     return tuple(demo.autograd.randn(*s, generator=g, dtype=demo.autograd.float64,
                                      requires_grad=True) for s in ((5, 3), (4, 3), (4,)))
 
