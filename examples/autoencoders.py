@@ -117,7 +117,7 @@ def fit(model, X, epochs, lr, batch_size=None, penalty=None, corrupt=None, log=N
             x = X[idx]  # a shuffled minibatch, gathered in one indexing op
             inp = corrupt(x) if corrupt else x
             if penalty is not None:
-                inp = inp.detach().requires_grad_()  # the contractive penalty needs dh/dx
+                inp = inp.detach().requires_grad_()  # a penalty may need dh/dx (contractive)
             h, x_hat = model(inp)
             loss = nn.functional.mse_loss(x_hat, x)
             if penalty is not None:
@@ -171,13 +171,14 @@ def run_linear(X_train, k=4, epochs=500, lr=0.01, device=None, log=print):
     device = device or autograd.get_default_device()  # Module.to(None) is refused here
     Xc = X_train - X_train.mean(0)
     model = linear_autoencoder(Xc.shape[1], k).to(device)
-    curve = fit(model, autograd.tensor(Xc, device=device), epochs, lr, log=log, name='linear')
+    data = autograd.tensor(Xc, device=device)
+    curve = fit(model, data, epochs, lr, log=log, name='linear')
     decoder = model.decoder.weight.detach().cpu().numpy().astype(numpy.float64)  # (D, k)
     V = pca(Xc.astype(numpy.float64), k)
     angles = principal_angles(decoder, V)
     pca_mse = float(((Xc - Xc @ V @ V.T) ** 2).mean())
-    return dict(model=model, curve=curve, angles=angles, ae_mse=curve[-1], pca_mse=pca_mse,
-                components=V)
+    return dict(model=model, curve=curve, angles=angles, ae_mse=reconstruction_mse(model, data),
+                pca_mse=pca_mse, components=V)
 
 
 def run_deep(X_train, X_test, y_test, epochs=200, lr=0.003, batch_size=128, device=None,

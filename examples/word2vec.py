@@ -1,0 +1,322 @@
+"""word2vec: skip-gram and CBOW with negative sampling, on the standard library's prose.
+
+Mikolov et al., "Distributed representations of words and phrases and their
+compositionality" (2013); Aggarwal, *Neural Networks and Deep Learning*, sec. 2.6.
+
+Each word w has two vectors: v_w (``center`` embedding, the word vectors kept at the end)
+and u_w (``context`` embedding). Skip-gram predicts each context word o in a window around
+a centre word c; CBOW predicts the centre word from the mean h of its context words' v.
+Both replace the softmax over the vocabulary by negative sampling (Mikolov eq. 4):
+
+    loss = -log sigma(u_o . h) - sum_{k=1..K} log sigma(-u_{n_k} . h),   n_k ~ P(w)^(3/4)
+
+with h = v_c for skip-gram. Frequent words are subsampled (kept with probability
+sqrt(t / f(w)), capped at 1) and each centre word draws its window size uniformly from
+1..window, as in the reference implementation.
+
+The corpus is the prose of Python's own standard library (docstrings, comments, help
+texts; see ``_text.py``): present on every machine, no download. After training, the run
+prints the nearest neighbours of a few words and a few analogies (b - a + c, with the rank
+of the expected answer), and, as numbers to watch on held-out sentences, how much more
+similar (cosine) co-occurring words are than random ones.
+
+Run: ``python examples/word2vec.py [--model skipgram|cbow] [--epochs 5] [--dim 50]``
+"""
+import argparse
+import math
+import os
+import time
+
+import numpy
+
+import _text  # noqa: I001  (before autograd: it makes a source checkout importable)
+import autograd
+import nn
+import nn.functional as F
+import optim
+
+PROBES = ['file', 'read', 'socket', 'thread', 'error', 'string', 'list', 'true', 'directory',
+          'encode', 'server', 'lock']
+ANALOGIES = [('read', 'write', 'reader', 'writer'), ('read', 'reads', 'write', 'writes'),
+             ('encode', 'encoder', 'decode', 'decoder'), ('true', 'false', 'yes', 'no'),
+             ('open', 'close', 'start', 'stop'), ('client', 'server', 'request', 'response'),
+             ('file', 'files', 'directory', 'directories')]
+
+
+# ---------------------------------------------------------------------------------------------
+# Training examples (NumPy index bookkeeping; the model below is all autograd)
+
+def flatten(encoded):
+    """Sentences of indices -> one token array and the sentence id of each token."""
+    tokens = numpy.concatenate(encoded)
+    sentence = numpy.repeat(numpy.arange(len(encoded)), [len(s) for s in encoded])
+    return tokens, sentence
+
+
+def subsample(tokens, sentence, keep_prob, rng):
+    """Drop each occurrence of word w with probability 1 - keep_prob[w] (Mikolov sec. 2.3)."""
+    keep = rng.random(len(tokens)) < keep_prob[tokens]
+    return tokens[keep], sentence[keep]
+
+
+def windows(tokens, sentence, window, rng):
+    """All (position, offset) pairs inside a sentence and within each position's random
+    window size b ~ U{1..window}. Returns index arrays (i, i + offset)."""
+    b = rng.integers(1, window + 1, size=len(tokens))
+    rows, cols = [], []
+    for d in range(-window, window + 1):
+        if d == 0:
+            continue
+        i = numpy.arange(max(0, -d), len(tokens) - max(0, d))
+        ok = (sentence[i] == sentence[i + d]) & (abs(d) <= b[i])
+        rows.append(i[ok])
+        cols.append(i[ok] + d)
+    return numpy.concatenate(rows), numpy.concatenate(cols)
+
+
+def skipgram_examples(tokens, sentence, window, rng):
+    """(centre, context) word pairs: arrays (N,), (N,)."""
+    i, j = windows(tokens, sentence, window, rng)
+    return tokens[i], tokens[j]
+
+
+def cbow_examples(tokens, sentence, window, pad, rng):
+    """(context words (N, 2 window) padded with ``pad``, centre word (N,)) for every position
+    with at least one context word."""
+    i, j = windows(tokens, sentence, window, rng)
+    context = numpy.full((len(tokens), 2 * window), pad, dtype=numpy.int64)
+    slot = j - i + window - (j > i)  # offsets -w..-1, 1..w -> columns 0..2w-1
+    context[i, slot] = tokens[j]
+    has_context = numpy.zeros(len(tokens), dtype=bool)
+    has_context[i] = True
+    return context[has_context], tokens[has_context]
+
+
+# ---------------------------------------------------------------------------------------------
+# The models
+
+def negative_sampling_loss(h, u_pos, u_neg):
+    """Mikolov eq. 4, averaged over the batch. h, u_pos: (B, D); u_neg: (B, K, D)."""
+    pos = (h * u_pos).sum(-1)                          # (B,)  u_o . h
+    neg = (u_neg @ h.unsqueeze(-1)).squeeze(-1)        # (B, K) u_n . h
+    return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
+
+
+class SkipGram(nn.Module):
+    """Skip-gram with negative sampling: centre word -> each of its context words."""
+
+    def __init__(self, vocab_size, dim):
+        super().__init__()
+        self.center = nn.Embedding(vocab_size, dim)
+        self.context = nn.Embedding(vocab_size, dim)
+        # the reference initialisation: small random v, zero u (so the first loss is (K+1) ln 2)
+        nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
+        nn.init.zeros_(self.context.weight)
+
+    def forward(self, center, context, negatives):
+        """center, context: (B,) word indices; negatives: (B, K). Returns the mean loss."""
+        return negative_sampling_loss(self.center(center), self.context(context),
+                                      self.context(negatives))
+
+    def word_vectors(self):
+        return self.center.weight[:self.context.num_embeddings]
+
+
+class CBOW(SkipGram):
+    """Continuous bag of words: the mean of the context words' v predicts the centre word.
+    Row ``vocab_size`` of ``center`` is the (zero, never trained) padding vector."""
+
+    def __init__(self, vocab_size, dim):
+        super().__init__(vocab_size, dim)
+        self.center = nn.Embedding(vocab_size + 1, dim, padding_idx=vocab_size)
+        nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
+        with autograd.no_grad():
+            self.center.weight[vocab_size] = 0.0
+
+    def forward(self, context, center, negatives):
+        """context: (B, 2 window) indices padded with vocab_size; center: (B,);
+        negatives: (B, K). Returns the mean loss."""
+        count = (context != self.center.padding_idx).sum(-1, keepdim=True)  # (B, 1)
+        h = self.center(context).sum(1) / count                             # (B, D)
+        return negative_sampling_loss(h, self.context(center), self.context(negatives))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sanity checks on the learned vectors
+
+def normalized(vectors):
+    return vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def nearest(vectors, vocab, word, k=5, exclude=()):
+    """The k words whose vectors have the largest cosine similarity with ``word`` (a word or
+    a vector)."""
+    unit = normalized(vectors)
+    query = unit[vocab.index[word]] if isinstance(word, str) else word / word.norm()
+    sims = unit @ query
+    for w in exclude:
+        sims[vocab.index[w]] = -2.0
+    values, idx = sims.topk(k)
+    return [(vocab.words[i], v) for i, v in zip(idx.tolist(), values.tolist())]
+
+
+def analogy(vectors, vocab, a, b, c, k=3):
+    """a : b :: c : ?  answered by the words nearest to v_b - v_a + v_c (3CosAdd)."""
+    unit = normalized(vectors)
+    ia, ib, ic = (vocab.index[w] for w in (a, b, c))
+    return nearest(vectors, vocab, unit[ib] - unit[ia] + unit[ic], k, exclude=(a, b, c))
+
+
+def pair_similarity(vectors, centers, contexts, noise_probs, n=20000, seed=0):
+    """How much closer co-occurring words are than random ones.
+
+    For n (centre, context) pairs, a random word r is drawn from the noise distribution for
+    each centre c. Returns the mean cosine of (c, context), the mean cosine of (c, r), and the
+    fraction of pairs where the context word is the closer of the two (0.5 = no signal)."""
+    g = autograd.Generator().manual_seed(seed)
+    pick = autograd.randint(0, len(centers), (n,), generator=g)
+    c = autograd.as_tensor(centers)[pick].to(vectors.device)
+    o = autograd.as_tensor(contexts)[pick].to(vectors.device)
+    r = autograd.multinomial(noise_probs.cpu(), n, replacement=True, generator=g)
+    r = r.to(vectors.device)
+    keep = (c != o) & (c != r)  # a word is trivially similar to itself
+    unit = normalized(vectors)
+    together = (unit[c] * unit[o]).sum(-1)[keep]
+    apart = (unit[c] * unit[r]).sum(-1)[keep]
+    return (together.mean().item(), apart.mean().item(),
+            (together > apart).float().mean().item())
+
+
+# ---------------------------------------------------------------------------------------------
+
+def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, min_count=5,
+          epochs=5, batch_size=2048, lr=0.01, subsample_t=1e-4, held_out=0.05, seed=0,
+          device=None, log=print):
+    """Train word vectors on the standard library's prose.
+
+    Returns a dict with the model, the vocabulary, the loss curve (means of 200 batches),
+    the first batch's loss and the last 200 batches' mean, and the pair-similarity check on
+    held-out sentences (see :func:`pair_similarity`)."""
+    device = device or autograd.get_default_device()  # Module.to(None) is refused here
+    autograd.manual_seed(seed)
+    rng = numpy.random.default_rng(seed)
+    sentences = _text.stdlib_sentences(max_words)
+    rng.shuffle(sentences)
+    n_test = int(len(sentences) * held_out)
+    vocab = _text.Vocabulary(sentences[n_test:], min_count=min_count)
+    train_tokens, train_sentence = flatten(vocab.encode(sentences[n_test:]))
+    test_tokens, test_sentence = flatten(vocab.encode(sentences[:n_test]))
+    freq = vocab.counts / vocab.counts.sum()
+    keep_prob = numpy.minimum(1.0, numpy.sqrt(subsample_t / freq))
+    noise = autograd.tensor(vocab.counts ** 0.75, dtype=autograd.float32)
+    noise_probs = (noise / noise.sum()).to(device)
+    if log:
+        log(f'{len(train_tokens)} training words, vocabulary {len(vocab)}, '
+            f'{len(test_tokens)} held-out words')
+
+    model_cls = {'skipgram': SkipGram, 'cbow': CBOW}[model_name]
+    model = model_cls(len(vocab), dim).to(device)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    batch_losses, start = [], time.perf_counter()
+    for epoch in range(epochs):
+        # fresh subsampling and window sizes every epoch, as in the reference implementation
+        tokens, sentence = subsample(train_tokens, train_sentence, keep_prob, rng)
+        if model_name == 'skipgram':
+            inputs, targets = skipgram_examples(tokens, sentence, window, rng)
+        else:
+            inputs, targets = cbow_examples(tokens, sentence, window, len(vocab), rng)
+        order = rng.permutation(len(targets))
+        inputs = autograd.as_tensor(inputs[order]).to(device)
+        targets = autograd.as_tensor(targets[order]).to(device)
+        n_before = len(batch_losses)
+        for first in range(0, len(targets), batch_size):
+            x = inputs[first:first + batch_size]
+            y = targets[first:first + batch_size]
+            neg = autograd.multinomial(noise_probs, len(y) * negatives,
+                                       replacement=True).view(len(y), negatives)
+            loss = model(x, y, neg)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            batch_losses.append(loss.item())
+        if log:
+            epoch_loss = numpy.mean(batch_losses[n_before:])
+            log(f'epoch {epoch + 1}: {len(targets)} examples, loss {epoch_loss:.4f} '
+                f'({time.perf_counter() - start:.0f} s)')
+    losses = [float(numpy.mean(batch_losses[i:i + 200]))  # the curve: means of 200 batches
+              for i in range(0, len(batch_losses), 200)]
+
+    with autograd.no_grad():
+        vectors = model.word_vectors()
+        centers, contexts = skipgram_examples(test_tokens, test_sentence, window, rng)
+        together, apart, closer = pair_similarity(vectors, centers, contexts, noise_probs,
+                                                  seed=seed)
+    return dict(model=model, vocab=vocab, losses=losses, first_loss=batch_losses[0],
+                last_loss=losses[-1], together=together, apart=apart, closer=closer,
+                initial_loss=(negatives + 1) * math.log(2.0))
+
+
+def report(result, log=print):
+    """Print nearest neighbours and analogies for the probe words the vocabulary has.
+    Returns the rank of the expected answer of each analogy (1 = the nearest word)."""
+    vectors, vocab = result['model'].word_vectors().detach(), result['vocab']
+    ranks = {}
+    with autograd.no_grad():
+        for word in PROBES:
+            if word in vocab:
+                near = nearest(vectors, vocab, word, k=6, exclude=(word,))
+                log(f'  {word:10s} -> ' + ', '.join(f'{w} ({s:.2f})' for w, s in near))
+        for a, b, c, expected in ANALOGIES:
+            if all(w in vocab for w in (a, b, c, expected)):
+                answers = [w for w, _ in analogy(vectors, vocab, a, b, c, k=len(vocab) - 3)]
+                ranks[(a, b, c, expected)] = answers.index(expected) + 1
+                log(f'  {a} : {b} :: {c} : {", ".join(answers[:3])}  '
+                    f'({expected} is #{ranks[(a, b, c, expected)]} of {len(answers)})')
+    return ranks
+
+
+def plot(result, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(result['losses'], label='training loss (mean of 200 batches)')
+    ax.axhline(result['initial_loss'], color='k', ls='--', label='(K+1) ln 2: untrained')
+    ax.set_xlabel('batches / 200')
+    ax.set_ylabel('negative-sampling loss')
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--device', default=str(autograd.get_default_device()))
+    p.add_argument('--model', choices=['skipgram', 'cbow'], default='skipgram')
+    p.add_argument('--epochs', type=int, default=5)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--dim', type=int, default=50)
+    p.add_argument('--window', type=int, default=5)
+    p.add_argument('--batch-size', type=int, default=2048)
+    p.add_argument('--lr', type=float, default=0.01)
+    p.add_argument('--max-words', type=int, default=None, help='use only the first N words')
+    p.add_argument('--out', default=os.path.join('runs', 'word2vec'))
+    args = p.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    result = train(args.model, max_words=args.max_words, dim=args.dim, window=args.window,
+                   epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                   device=args.device)
+    ranks = report(result)
+    plot(result, os.path.join(args.out, f'loss_{args.model}.png'))
+    print(f'{args.model}: loss {result["first_loss"]:.3f} -> {result["last_loss"]:.3f}; '
+          f'held-out co-occurring pairs have cosine {result["together"]:.3f} '
+          f'vs {result["apart"]:.3f} for random pairs; the context word is the closer one '
+          f'in {100 * result["closer"]:.1f}% of pairs; '
+          f'{sum(r <= 5 for r in ranks.values())} of {len(ranks)} analogies in the top 5')
+    result['analogy_ranks'] = ranks
+    return result
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,71 @@
+"""word2vec on the standard library's prose: the loss falls and co-occurring words end up
+closer than random ones on held-out text."""
+import importlib.util
+import math
+import pathlib
+import sys
+
+import numpy
+import pytest
+
+import autograd
+
+_DIR = pathlib.Path(__file__).resolve().parents[2] / 'examples'
+sys.path.insert(0, str(_DIR))  # the script imports its corpus helpers as a sibling module
+_spec = importlib.util.spec_from_file_location('word2vec', _DIR / 'word2vec.py')
+w2v = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(w2v)
+import _text  # noqa: E402
+
+
+def test_prose_keeps_comments_and_docstrings_but_not_code():
+    source = ('"""The module docstring about files."""\n'
+              'x = 1  # a comment\n'
+              '# that goes on\n'
+              'y = "short"\n'
+              'def f():\n'
+              '    """Read the whole socket buffer."""\n')
+    blocks = _text.prose(source)
+    assert ' a comment  that goes on' in blocks
+    assert 'The module docstring about files.' in blocks
+    assert 'Read the whole socket buffer.' in blocks
+    assert not any('short' in b for b in blocks)  # a short literal is code, not prose
+
+
+def test_windows_stay_inside_sentences_and_within_the_window():
+    tokens = numpy.arange(7)
+    sentence = numpy.array([0, 0, 0, 0, 1, 1, 1])
+    i, j = w2v.windows(tokens, sentence, 2, numpy.random.default_rng(0))
+    assert (sentence[i] == sentence[j]).all()
+    assert (numpy.abs(i - j) <= 2).all() and (i != j).all()
+
+
+def test_cbow_examples_place_each_context_word_in_its_offset_column():
+    tokens = numpy.array([10, 11, 12])
+    sentence = numpy.zeros(3, dtype=numpy.int64)
+
+    class FullWindow:  # draw the largest window for every position
+        def integers(self, lo, hi, size):
+            return numpy.full(size, hi - 1)
+
+    context, center = w2v.cbow_examples(tokens, sentence, 1, 99, FullWindow())
+    numpy.testing.assert_array_equal(center, [10, 11, 12])
+    numpy.testing.assert_array_equal(context, [[99, 11], [10, 12], [11, 99]])
+
+
+def test_untrained_loss_is_k_plus_one_log_two():
+    # zero context vectors make every score 0 and every sigmoid 1/2
+    model = w2v.SkipGram(10, 4)
+    idx = autograd.tensor([1, 2, 3])
+    loss = model(idx, idx, autograd.zeros(3, 5, dtype=autograd.int64))
+    assert loss.item() == pytest.approx(6 * math.log(2.0), rel=1e-6)
+
+
+@pytest.mark.parametrize('model_name', ['skipgram', 'cbow'])
+def test_training_separates_co_occurring_words_from_random_ones(model_name):
+    result = w2v.train(model_name, max_words=100000, dim=32, lr=0.03, epochs=3, log=None)
+    assert result['first_loss'] == pytest.approx(result['initial_loss'], rel=1e-3)
+    assert result['last_loss'] < 0.65 * result['initial_loss']
+    # held-out sentences: a word's real neighbours are closer than noise words
+    assert result['together'] > result['apart'] + 0.03
+    assert result['closer'] > 0.56
