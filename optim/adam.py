@@ -1,8 +1,8 @@
 """Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019)."""
 from autograd import Tensor, zeros_like
 
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_flags, _check_lr,
-                        _next_step, _step_tensor, _to_scalar)
+from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _lerp_, _next_step,
+                        _step_tensor, _to_scalar)
 
 __all__ = ['Adam', 'AdamW']
 
@@ -53,25 +53,34 @@ class Adam(Optimizer):
         lr = _to_scalar(group['lr'])
         beta1, beta2 = group['betas']
         weight_decay = group['weight_decay']
+        xp, d, g = p._device.xp, p._data, grad._data
         if group['maximize']:
-            grad = -grad
+            g = -g
         step = _next_step(state)
         if weight_decay != 0:
             if group['decoupled_weight_decay']:
-                p.mul_(1 - lr * weight_decay)
+                d *= 1 - lr * weight_decay
             else:
-                grad = grad.add(p, alpha=weight_decay)
+                g = g + weight_decay * d
         exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
-        exp_avg.lerp_(grad, 1 - beta1)
-        _addcmul_(exp_avg_sq.mul_(beta2), grad, grad, value=1 - beta2)
+        m, v = exp_avg._data, exp_avg_sq._data
+        _lerp_(xp, m, g, 1 - beta1)
+        v *= beta2
+        v += g * (1 - beta2) * g                # addcmul's order: (value * g) * g
         step_size = lr / (1 - beta1 ** step)
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        second = v
         if group['amsgrad']:
-            second = state['max_exp_avg_sq'].maximum_(exp_avg_sq)
-        else:
-            second = exp_avg_sq
-        denom = (second.sqrt() / bias_correction2_sqrt).add_(group['eps'])
-        _addcdiv_(p, exp_avg, denom, value=-step_size)
+            second = state['max_exp_avg_sq']._data
+            xp.maximum(second, v, out=second)
+            _bump(state['max_exp_avg_sq'])
+        denom = xp.sqrt(second)
+        denom /= bias_correction2_sqrt
+        denom += group['eps']
+        t = m * -step_size                       # addcdiv's order: (value * m) / denom
+        t /= denom
+        d += t
+        _bump(p, exp_avg, exp_avg_sq)
 
 
 class AdamW(Adam):

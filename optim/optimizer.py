@@ -58,10 +58,34 @@ def _to_scalar(x):
 
 
 def _next_step(state):
-    """Advance ``state['step']`` (a 0-d tensor) and return the new count as a number."""
+    """Advance ``state['step']`` (a 0-d tensor) in place and return the new count as a number."""
     step_t = state['step']
-    step_t += 1
-    return step_t.item()
+    step_t._data += 1
+    step_t._vc[0] += 1
+    return float(step_t._data)
+
+
+# The fast update paths (SGD, Adam) work on the tensors' raw arrays: ufuncs with ``out=``
+# change the parameter and state buffers in place (no graph, no tensor wrappers, one
+# temporary per formula term), and each changed tensor's version counter is bumped once,
+# as one in-place op would.  They follow PyTorch's formulas term by term, so results match
+# its single-tensor path to rounding.
+
+def _bump(*tensors):
+    for t in tensors:
+        t._vc[0] += 1
+
+
+def _lerp_(xp, a, b, w):
+    """``a = lerp(a, b, w)`` in place with PyTorch's two-sided formula (exact at w = 0, 1):
+    ``a + w (b - a)`` for ``|w| < 0.5``, else ``b - (b - a)(1 - w)``."""
+    d = xp.subtract(b, a)
+    if abs(w) < 0.5:
+        d *= w
+        a += d
+    else:
+        d *= 1 - w
+        xp.subtract(b, d, out=a)
 
 
 # Tensor has no fused ``addcmul_``/``addcdiv_``; these compose them in PyTorch's rounding

@@ -1,5 +1,7 @@
 """Stochastic gradient descent with optional (Nesterov) momentum."""
-from .optimizer import Optimizer, _check_flags, _check_lr, _to_scalar
+from autograd.tensor import _make
+
+from .optimizer import Optimizer, _bump, _check_flags, _check_lr, _to_scalar
 
 __all__ = ['SGD']
 
@@ -36,16 +38,22 @@ class SGD(Optimizer):
             self._update(p, p.grad, None, group)
 
     def _update(self, p, grad, state, group):
+        xp, g = p._device.xp, grad._data
         if group['maximize']:
-            grad = -grad
+            g = -g
         if group['weight_decay'] != 0:
-            grad = grad.add(p, alpha=group['weight_decay'])
+            g = g + group['weight_decay'] * p._data
         momentum = group['momentum']
         if momentum != 0:
             buf = state.get('momentum_buffer')
             if buf is None:
-                buf = state['momentum_buffer'] = grad.detach().clone()
+                buf = state['momentum_buffer'] = _make(xp.array(g, copy=True), p._device)
             else:
-                buf.mul_(momentum).add_(grad, alpha=1 - group['dampening'])
-            grad = grad.add(buf, alpha=momentum) if group['nesterov'] else buf
-        p.add_(grad, alpha=-_to_scalar(group['lr']))
+                b = buf._data
+                b *= momentum
+                dampening = group['dampening']
+                b += g if dampening == 0 else g * (1 - dampening)
+                _bump(buf)
+            g = g + momentum * buf._data if group['nesterov'] else buf._data
+        p._data -= g * _to_scalar(group['lr'])
+        _bump(p)
