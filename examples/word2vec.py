@@ -195,7 +195,7 @@ def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, 
     """Train word vectors on the standard library's prose.
 
     Returns a dict with the model, the vocabulary, the loss curve (means of 200 batches),
-    the first batch's loss and the last 200 batches' mean, and the pair-similarity check on
+    the first batch's loss and the last epoch's mean, and the pair-similarity check on
     held-out sentences (see :func:`pair_similarity`)."""
     device = device or autograd.get_default_device()  # Module.to(None) is refused here
     autograd.manual_seed(seed)
@@ -217,7 +217,7 @@ def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, 
     model_cls = {'skipgram': SkipGram, 'cbow': CBOW}[model_name]
     model = model_cls(len(vocab), dim).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
-    batch_losses, start = [], time.perf_counter()
+    batch_losses, epoch_losses, start = [], [], time.perf_counter()
     for epoch in range(epochs):
         # fresh subsampling and window sizes every epoch, as in the reference implementation
         tokens, sentence = subsample(train_tokens, train_sentence, keep_prob, rng)
@@ -239,9 +239,9 @@ def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, 
             loss.backward()
             opt.step()
             batch_losses.append(loss.item())
+        epoch_losses.append(float(numpy.mean(batch_losses[n_before:])))
         if log:
-            epoch_loss = numpy.mean(batch_losses[n_before:])
-            log(f'epoch {epoch + 1}: {len(targets)} examples, loss {epoch_loss:.4f} '
+            log(f'epoch {epoch + 1}: {len(targets)} examples, loss {epoch_losses[-1]:.4f} '
                 f'({time.perf_counter() - start:.0f} s)')
     losses = [float(numpy.mean(batch_losses[i:i + 200]))  # the curve: means of 200 batches
               for i in range(0, len(batch_losses), 200)]
@@ -252,7 +252,7 @@ def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, 
         together, apart, closer = pair_similarity(vectors, centers, contexts, noise_probs,
                                                   seed=seed)
     return dict(model=model, vocab=vocab, losses=losses, first_loss=batch_losses[0],
-                last_loss=losses[-1], together=together, apart=apart, closer=closer,
+                last_loss=epoch_losses[-1], together=together, apart=apart, closer=closer,
                 initial_loss=(negatives + 1) * math.log(2.0))
 
 
