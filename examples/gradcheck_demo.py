@@ -17,10 +17,10 @@ Three versions are checked:
     wrong derivative         dz = dy * (1 - y): the derivative of tanh mistyped
     ignores grad_output      dz = 1 - y^2: drops the incoming gradient dy (chain rule)
 
-The two wrong ones are caught (``GradcheckError``, whose message holds both Jacobians).  The plot puts the
-analytical Jacobian entries (from the backward) against the numerical ones: the correct
-layer lies on the diagonal.  Finally the correct layer, wrapped in an ``nn.Module``,
-trains a small regression to show it is usable as any built-in layer.
+The two wrong ones are caught (``GradcheckError``, whose message holds both Jacobians).
+The plot puts the analytical Jacobian entries (from the backward) against the numerical
+ones: the correct layer lies on the diagonal.  Finally the correct layer, wrapped in an
+``nn.Module``, trains a small regression to show it is usable as any built-in layer.
 
 Run: python examples/gradcheck_demo.py [--epochs 200] [--out runs/gradcheck_demo]
 """
@@ -121,7 +121,8 @@ def main(argv=None):
                   f'for x: {worst:.1e})')
         except autograd.GradcheckError as err:      # its message holds both Jacobians
             results[name] = False
-            print(f'{name:20s} gradcheck caught it: {str(err).splitlines()[0].rstrip(",")} (largest '
+            first_line = str(err).splitlines()[0].rstrip(',')
+            print(f'{name:20s} gradcheck caught it: {first_line} (largest '
                   f'|analytical - numerical| for x: {worst:.2f})')
         ax.plot(numerical, analytical, 'o', ms=4)
         lim = max(map(abs, numerical + analytical)) * 1.1

@@ -13,8 +13,9 @@ Widrow and Hoff's LMS rule (1960) is the same loss taken one example at a time,
     w <- w + eta (y_i - w.x_i) x_i,
 
 i.e. SGD on (1/2)(w.x_i - y_i)^2; with a constant step it hovers in a noise-sized
-neighbourhood of w* (its size grows with eta and sigma).  The data are synthetic, y = X w_true + noise (sigma = 0.5), so the
-held-out RMSE can be compared with the noise floor sigma.  float64 throughout, so the
+neighbourhood of w* (its size grows with eta and sigma).  The data are synthetic,
+y = X w_true + noise (sigma = 0.5), so the held-out RMSE can be compared with the noise
+floor sigma.  float64 throughout, so the
 agreement with the closed form is limited only by the number of steps.
 
 Run: python examples/least_squares.py [--epochs 5] [--steps 500] [--out runs/least_squares]

@@ -108,7 +108,8 @@ def main(argv=None):
             else:
                 r['escape_step'] = escape_step(path)
             results[name][o] = r
-            print(f'{name:10s} {o:9s} lr {lrs[o]:<6g} ends at ({x:8.4f}, {y:8.4f})  f = {r["f"]:.3g}'
+            print(f'{name:10s} {o:9s} lr {lrs[o]:<6g} ends at ({x:8.4f}, {y:8.4f})  '
+                  f'f = {r["f"]:.3g}'
                   + (f'  escaped |y| > 1 at step {r["escape_step"]}' if minimum is None else ''))
         plot_surface(ax, f, paths, name, start, minimum)
     ridge = descend(saddle, (-1.5, 0.0), 'Adam', 0.1, 100, args.device)[-1]

@@ -16,7 +16,8 @@ Learning*, sec. 3.5.  Only the update rule differs:
 The script plots each optimizer's training loss (per iteration, smoothed) and held-out
 accuracy (per epoch) on 1,000 held-out digits.
 
-Run: python examples/optimizers_mnist.py [--epochs 10] [--batch-size 64] [--out runs/optimizers_mnist]
+Run: python examples/optimizers_mnist.py [--epochs 10] [--batch-size 64]
+                                          [--out runs/optimizers_mnist]
 """
 import copy
 
