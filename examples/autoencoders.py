@@ -21,7 +21,6 @@ in [0, 1]), shipped with scikit-learn.
 Run: ``python examples/autoencoders.py [--epochs 200] [--out runs/autoencoders]``
 """
 import argparse
-import math
 import os
 
 import numpy
@@ -322,7 +321,7 @@ def main(argv=None):
 
     print('linear autoencoder (k = 4) vs PCA')
     linear = run_linear(X_train, device=dev)
-    print(f'  principal angles to the PCA subspace (degrees): '
+    print('  principal angles to the PCA subspace (degrees): '
           + ', '.join(f'{a:.1e}' for a in linear['angles'])
           + f'; MSE {linear["ae_mse"]:.5f} vs PCA optimum {linear["pca_mse"]:.5f}')
     print('deep autoencoder to 2-D')

@@ -29,6 +29,7 @@ def test_principal_angles_of_known_subspaces():
     numpy.testing.assert_allclose(ae.principal_angles(A, B), [0.0, 45.0], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_linear_autoencoder_spans_the_pca_subspace(data):
     autograd.manual_seed(0)
     result = ae.run_linear(data[0], k=4, epochs=300, log=None)
@@ -37,6 +38,7 @@ def test_linear_autoencoder_spans_the_pca_subspace(data):
     assert result['ae_mse'] == pytest.approx(result['pca_mse'], rel=1e-3)
 
 
+@pytest.mark.slow
 def test_deep_2d_code_reconstructs_better_than_2_component_pca(data):
     autograd.manual_seed(0)
     result = ae.run_deep(*data, epochs=30, log=None)
@@ -44,6 +46,7 @@ def test_deep_2d_code_reconstructs_better_than_2_component_pca(data):
     assert result['test_mse'] < 0.95 * result['pca_mse']
 
 
+@pytest.mark.slow
 def test_l1_penalty_silences_most_units(data):
     autograd.manual_seed(0)
     result = ae.run_sparse(data[0], data[1], epochs=20, log=None)
@@ -52,6 +55,7 @@ def test_l1_penalty_silences_most_units(data):
     assert result['sparse']['test_mse'] < 0.25 * variance
 
 
+@pytest.mark.slow
 def test_denoising_autoencoder_removes_masking_noise(data):
     autograd.manual_seed(0)
     result = ae.run_denoising(data[0], data[1], p=0.3, epochs=20, log=None)
@@ -80,11 +84,13 @@ def test_jacobian_penalty_gradient_by_double_backprop_passes_gradcheck():
     assert autograd.gradcheck(penalty, (W,))
 
 
+@pytest.mark.slow
 def test_contractive_penalty_flattens_the_code(data):
     result = ae.run_contractive(data[0], data[1], epochs=8, log=None)
     assert result['contractive']['jacobian'] < 0.5 * result['plain']['jacobian']
 
 
+@pytest.mark.slow
 def test_main_writes_the_plots(tmp_path):
     ae.main(['--epochs', '2', '--out', str(tmp_path)])
     for name in ('deep_2d_codes.png', 'linear_vs_pca.png', 'denoising.png'):

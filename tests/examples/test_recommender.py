@@ -2,6 +2,8 @@
 import importlib.util
 import pathlib
 
+import pytest
+
 import autograd
 
 _PATH = pathlib.Path(__file__).resolve().parents[2] / 'examples' / 'recommender.py'
@@ -19,6 +21,7 @@ def test_masked_loss_ignores_unobserved_entries():
     assert recommender.masked_mse(pred, b, mask).item() == 5.0
 
 
+@pytest.mark.slow
 def test_held_out_rmse_reaches_the_noise_floor():
     noise = 0.1
     result = recommender.train(n_users=200, n_items=150, rank=4, noise=noise, epochs=150,

@@ -36,6 +36,7 @@ def test_reparameterised_sample_carries_gradients_to_mu_and_logvar():
     assert model.logvar.weight.grad.abs().sum().item() > 0
 
 
+@pytest.mark.slow
 def test_elbo_and_reconstruction_improve_on_mnist5k():
     result = vae.train('mnist5k', latent=8, epochs=3, n_test=500, log=None)
     initial, final = result['initial'], result['final']

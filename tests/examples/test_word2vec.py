@@ -61,6 +61,7 @@ def test_untrained_loss_is_k_plus_one_log_two():
     assert loss.item() == pytest.approx(6 * math.log(2.0), rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('model_name, batch_size', [('skipgram', 2048), ('cbow', 512)])
 def test_training_separates_co_occurring_words_from_random_ones(model_name, batch_size):
     # CBOW makes one example per position, skip-gram one per (position, context) pair:
