@@ -41,7 +41,9 @@ def low_rank_ratings(n_users, n_items, rank, noise, observed, held_out, seed):
     """
     ratings, users, items = datasets.make_low_rank(n_users, n_items, rank, noise, seed)
     clean = autograd.from_numpy(users) @ autograd.from_numpy(items).T
-    u = autograd.rand(n_users, n_items, generator=autograd.Generator().manual_seed(seed))
+    # drawn on the CPU from a seeded generator: the same split on every device
+    u = autograd.rand(n_users, n_items, generator=autograd.Generator().manual_seed(seed),
+                      device='cpu')
     train = u < observed * (1 - held_out)
     test = (u >= observed * (1 - held_out)) & (u < observed)
     return clean, autograd.from_numpy(ratings), train, test

@@ -173,8 +173,8 @@ def pair_similarity(vectors, centers, contexts, noise_probs, n=20000, seed=0):
     For n (centre, context) pairs, a random word r is drawn from the noise distribution for
     each centre c. Returns the mean cosine of (c, context), the mean cosine of (c, r), and the
     fraction of pairs where the context word is the closer of the two (0.5 = no signal)."""
-    g = autograd.Generator().manual_seed(seed)
-    pick = autograd.randint(0, len(centers), (n,), generator=g)
+    g = autograd.Generator().manual_seed(seed)  # a CPU generator: the same draw on any device
+    pick = autograd.randint(0, len(centers), (n,), generator=g, device='cpu')
     c = autograd.as_tensor(centers)[pick].to(vectors.device)
     o = autograd.as_tensor(contexts)[pick].to(vectors.device)
     r = autograd.multinomial(noise_probs.cpu(), n, replacement=True, generator=g)
