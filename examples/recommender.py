@@ -5,13 +5,14 @@ and Volinsky 2009; Aggarwal, *Neural Networks and Deep Learning*, sec. 2.5.7) mo
 R ~ U V^T + b_user + b_item + mu with a k-dimensional embedding per user (row of U) and per
 item (row of V), learned by minimising the squared error over the OBSERVED entries only,
 
-    L = sum_{(i,j) in Omega} (R_ij - u_i . v_j - b_i - c_j - mu)^2 / |Omega| + lambda (|U|^2 + |V|^2) / |Omega|,
+    L = [sum_{(i,j) in Omega} (R_ij - u_i . v_j - b_i - c_j - mu)^2
+         + lambda (|U|^2 + |V|^2)] / |Omega|,
 
 which is an embedding network: user one-hot -> U, item one-hot -> V, dot product out.
 
 The data are synthetic so the answer is known: R = U* V*^T (rank k, unit-variance entries,
-from ``autograd.datasets.make_low_rank``) plus Gaussian noise of standard deviation ``--noise``. A fraction of the entries is observed;
-some observed entries are held out. No predictor can beat the noise on held-out ratings, so
+from ``autograd.datasets.make_low_rank``) plus Gaussian noise of standard deviation
+``--noise``. A fraction of the entries is observed; some observed entries are held out. No predictor can beat the noise on held-out ratings, so
 the held-out RMSE is compared with that noise floor (and the error against the clean matrix
 shows how much of the low-rank structure was recovered).
 

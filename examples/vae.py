@@ -22,7 +22,7 @@ import argparse
 import math
 import os
 
-from _data import digits, mnist5k, split  # noqa: I001  (before autograd: makes a checkout importable)
+from _data import digits, mnist5k, split  # noqa: I001  (first: makes a checkout importable)
 import autograd
 import nn
 import nn.functional as F
