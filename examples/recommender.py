@@ -12,9 +12,10 @@ which is an embedding network: user one-hot -> U, item one-hot -> V, dot product
 
 The data are synthetic so the answer is known: R = U* V*^T (rank k, unit-variance entries,
 from ``autograd.datasets.make_low_rank``) plus Gaussian noise of standard deviation
-``--noise``. A fraction of the entries is observed; some observed entries are held out. No predictor can beat the noise on held-out ratings, so
-the held-out RMSE is compared with that noise floor (and the error against the clean matrix
-shows how much of the low-rank structure was recovered).
+``--noise``. A fraction of the entries is observed; some observed entries are held out. No
+predictor can beat the noise on held-out ratings, so the held-out RMSE is compared with that
+noise floor (and the error against the clean matrix shows how much of the low-rank structure
+was recovered).
 
 Run: ``python examples/recommender.py [--epochs 200] [--rank 5] [--noise 0.1]``
 """
