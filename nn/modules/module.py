@@ -703,6 +703,8 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, copy=False,
             dtype = a
         elif isinstance(a, bool):
             non_blocking = a
+        elif a is None:              # to(None) changes nothing, as PyTorch
+            continue
         elif isinstance(a, (backend.Device, str, int)):
             device = a
         else:
