@@ -20,17 +20,22 @@ import os
 import sys
 import time
 
-import numpy
+# These matrices (64 x 784 x 256 at most) are too small for a multithreaded BLAS to gain
+# anything, and its spinning threads slow training many times over on a busy machine:
+# one BLAS thread unless the caller chose otherwise (it must be set before NumPy loads).
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+
+import numpy  # noqa: E402
 
 try:
     import autograd
 except ImportError:     # run from a checkout that is not pip-installed
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import autograd
-import nn
-import optim
-from autograd.datasets import load_mnist_5k
-from autograd.utils.data import DataLoader, Dataset
+import nn  # noqa: E402
+import optim  # noqa: E402
+from autograd.datasets import load_mnist_5k  # noqa: E402
+from autograd.utils.data import DataLoader, Dataset  # noqa: E402
 
 
 class ShiftedDigits(Dataset):
