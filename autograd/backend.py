@@ -361,6 +361,7 @@ def to_numpy(a):
 # code stays the same on every device.
 
 _scatter_adders = {}
+_scatter_multipliers = {}
 _strided_views = {}
 
 
@@ -397,6 +398,32 @@ def _find_scatter_add(xp):
     return add_by_bincount
 
 
+def scatter_multiply(xp, out, key, values):
+    """``out[key] *= values`` with repeated indices multiplied in, on any backend: the
+    array module's ``multiply.at`` where it has one, else one round per multiplicity."""
+    mul = _scatter_multipliers.get(xp)
+    if mul is None:
+        mul = _scatter_multipliers[xp] = getattr(getattr(xp, 'multiply', None), 'at', None) \
+            or _multiply_in_rounds(xp)
+    mul(out, key, values)
+
+
+def _multiply_in_rounds(xp):
+    def multiply_in_rounds(out, key, values):
+        flat = xp.arange(out.size).reshape(out.shape)[key]
+        vals = xp.broadcast_to(xp.asarray(values), flat.shape).reshape(-1)
+        flat = flat.reshape(-1)
+        factor = xp.ones(out.size, dtype=out.dtype)
+        while flat.size:       # each round takes the first occurrence of every position
+            pos, first = xp.unique(flat, return_index=True)
+            factor[pos] *= vals[first]
+            rest = xp.ones(flat.size, dtype=numpy.bool_)
+            rest[first] = False
+            flat, vals = flat[rest], vals[rest]
+        out *= factor.reshape(out.shape)
+    return multiply_in_rounds
+
+
 def as_strided(xp, a, shape, strides):
     """A view of ``a`` with the given shape and byte strides, or None where the array module
     has no ``lib.stride_tricks.as_strided`` that accepts its own arrays (callers then copy)."""
@@ -427,14 +454,19 @@ def is_writeable(a):
 def random_sample(rng, kind, shape, np_dtype):
     """``kind`` 'uniform' ([0, 1)) or 'normal' samples of ``shape`` from generator ``rng``
     in ``np_dtype``: drawn in that dtype where the generator takes a float32/float64
-    ``dtype=`` (NumPy, CuPy), else drawn in float64 and cast."""
+    ``dtype=`` (NumPy, CuPy), else drawn in float64 (float32 for float16) and cast."""
     draw = rng.random if kind == 'uniform' else rng.standard_normal
     gen = np_dtype if np_dtype in (numpy.float32, numpy.float64) else numpy.dtype(numpy.float32)
     try:
         arr = draw(shape, dtype=gen)
     except TypeError:
         arr = draw(shape)
-    return arr if arr.dtype == np_dtype else arr.astype(np_dtype)
+    exact = isinstance(arr, numpy.ndarray) and arr.dtype == np_dtype
+    if not exact:
+        arr = arr.astype(np_dtype, copy=False)
+        if kind == 'uniform':      # rounding (or a generator on (0, 1]) may give 1.0
+            arr = arr.clip(None, numpy.nextafter(np_dtype.type(1), np_dtype.type(0)))
+    return arr
 
 
 def permutation(rng, xp, n):

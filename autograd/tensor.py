@@ -343,6 +343,16 @@ class Tensor:
     def get_device(self):
         return -1 if self._device.type == 'cpu' else self._device.index
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export this tensor's memory to a DLPack consumer (``numpy.from_dlpack`` ...)."""
+        from .dlpack import export
+        return export(self, stream=stream, max_version=max_version, dl_device=dl_device,
+                      copy=copy)
+
+    def __dlpack_device__(self):
+        from .dlpack import device_of
+        return device_of(self)
+
 
 class Size(tuple):
     """The shape of a tensor: a tuple that prints as ``autograd.Size([...])``."""

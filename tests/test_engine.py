@@ -24,7 +24,7 @@ def leaf(values, dtype=autograd.float64):
 
 
 def val(t):
-    return t.detach().numpy()
+    return t.detach().cpu().numpy()
 
 
 def message_of(fn):

@@ -189,9 +189,9 @@ def test_backward_must_scale_with_grad_output():
 def test_inputs_are_restored_after_the_check():
     # gradcheck perturbs the inputs' storage; they come back unchanged
     x = inp(autograd, 2, 2)
-    before = x.detach().numpy().copy()
+    before = x.detach().cpu().numpy().copy()
     gradcheck(lambda x: x.exp(), (x,))
-    np.testing.assert_array_equal(x.detach().numpy(), before)
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), before)
     assert x.grad is None
 
 

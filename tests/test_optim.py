@@ -29,7 +29,7 @@ def make_params(lib, init=INIT):
 
 
 def host(t):
-    return (t.detach().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy()).copy()
+    return t.detach().cpu().numpy().copy()
 
 
 def train(lib, mod, name, kwargs, steps=8, params=None, groups=None, opt=None):

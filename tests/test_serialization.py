@@ -27,7 +27,7 @@ def roundtrip(obj, **load_kwargs):
 
 
 def host(t):
-    return t.detach().numpy()
+    return t.detach().cpu().numpy()
 
 
 def cuda_device_or_skip():
@@ -287,7 +287,7 @@ def test_process_killed_mid_save_leaves_the_old_file(tmp_path):
         '    def __exit__(self, *exc): self.f.close()\n'
         '    def write(self, b): self.f.write(b); self.f.flush(); os._exit(9)\n'
         'os.fdopen = lambda *a, **k: Dying(real_fdopen(*a, **k))\n'
-        'autograd.save({"v": autograd.zeros(100000)}, sys.argv[1])\n')
+        'autograd.save({"v": autograd.zeros(100000, device="cpu")}, sys.argv[1])\n')
     proc = subprocess.run([sys.executable, '-c', script, str(path)], cwd=root,
                           env=dict(os.environ, PYTHONPATH=root))
     assert proc.returncode == 9

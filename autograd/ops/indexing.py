@@ -11,6 +11,7 @@ import numbers
 import warnings
 
 from ..backend import scatter_add as index_add_at   # out[key] += v, repeats summed
+from ..backend import scatter_multiply
 from ..node import Op, root_base
 from ..tensor import Tensor, _make
 from ._util import broadcast_error, wrap_dim
@@ -701,8 +702,8 @@ class Scatter(Op):
             index_add_at(xp, view, key, xp.broadcast_to(xp.asarray(src, dtype=a.dtype),
                                                          index.shape))
         else:
-            xp.multiply.at(view, key, xp.broadcast_to(xp.asarray(src, dtype=a.dtype),
-                                                       index.shape))
+            scatter_multiply(xp, view, key, xp.broadcast_to(xp.asarray(src, dtype=a.dtype),
+                                                             index.shape))
         return out
 
     def backward(self, g):

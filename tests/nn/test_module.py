@@ -64,9 +64,10 @@ def test_parameter_shares_data_and_is_a_leaf():
 def test_parameter_repr_matches_pytorch():
     data = np.array([1.0, 2.0])
     theirs = repr(torch.nn.Parameter(torch.tensor(data, dtype=torch.float32)))
-    ours = repr(nn.Parameter(autograd.tensor(data, dtype=autograd.float32)))
+    # both on the CPU: PyTorch's repr names any other device
+    ours = repr(nn.Parameter(autograd.tensor(data, dtype=autograd.float32, device='cpu')))
     assert ours == theirs
-    assert repr(nn.Parameter(autograd.ones(2), requires_grad=False)) == \
+    assert repr(nn.Parameter(autograd.ones(2, device='cpu'), requires_grad=False)) == \
         repr(torch.nn.Parameter(torch.ones(2), requires_grad=False))
 
 

@@ -1,0 +1,83 @@
+"""DLPack interop: tensors pass to and from NumPy, CuPy and PyTorch without copies.
+
+``from_dlpack(x)`` wraps the memory of any object that speaks the DLPack protocol
+(``__dlpack__``/``__dlpack_device__``), on the device where it lives; ``Tensor.__dlpack__``
+lets those libraries' own ``from_dlpack`` wrap a tensor.  CUDA arrays that speak only the
+older ``__cuda_array_interface__`` (Numba, some CuPy stand-ins) are wrapped through it.
+"""
+import numpy
+
+from . import backend
+from .tensor import Tensor, _make
+
+__all__ = ['from_dlpack']
+
+# DLDeviceType codes (dlpack.h)
+_CPU, _CUDA, _CUDA_HOST = 1, 2, 3
+
+
+def from_dlpack(ext_tensor, *, device=None, copy=None):
+    """A tensor sharing memory with ``ext_tensor`` (a tensor/array of any DLPack library).
+
+    Shapes, strides and dtype are kept; the tensor is on the producer's device (CPU or
+    ``cuda:N``).  ``device`` then moves it (an explicit copy) and ``copy=True`` always
+    copies.  RuntimeError for objects without the protocol, TypeError for dtypes that
+    tensors cannot hold (complex, bfloat16 ...).
+    """
+    if isinstance(ext_tensor, Tensor):
+        export(ext_tensor)                           # PyTorch's BufferError when it needs grad
+        t = _make(ext_tensor._data, ext_tensor._device)
+        t._vc = ext_tensor._vc
+    else:
+        arr, dev = _import(ext_tensor)
+        backend.from_numpy_dtype(arr.dtype)          # TypeError for unsupported dtypes
+        t = _make(arr, dev)
+    if device is not None and backend.device(device) is not t._device:
+        return t.to(device)
+    return t.clone() if copy else t
+
+
+def _import(obj):
+    """(array, Device) wrapping ``obj``'s memory."""
+    where = getattr(obj, '__dlpack_device__', None)
+    if where is None or not hasattr(obj, '__dlpack__'):
+        if hasattr(obj, '__cuda_array_interface__'):
+            index = getattr(getattr(obj, 'device', None), 'id', None)
+            dev = backend.cuda_device(index)
+            return dev.asarray(obj), dev                # zero-copy through the interface
+        raise RuntimeError(f'from_dlpack expects a tensor or array that supports the DLPack '
+                           f'protocol (__dlpack__ and __dlpack_device__), got '
+                           f'{type(obj).__name__}')
+    kind, index = where()
+    kind = int(kind)
+    if kind == _CPU or kind == _CUDA_HOST:
+        return numpy.from_dlpack(obj), backend.CPU
+    if kind == _CUDA:
+        dev = backend.cuda_device(int(index))
+        with dev._cupy_device:
+            return dev.xp.from_dlpack(obj), dev
+    raise RuntimeError(f'from_dlpack: DLPack device type {kind} (device {index}) is not '
+                       'supported; only CPU and CUDA memory can back a tensor')
+
+
+def export(tensor, **kwargs):
+    """The DLPack capsule of ``tensor``'s array (``Tensor.__dlpack__``).
+
+    ``kwargs`` are the consumer's (``stream``, ``max_version``, ``dl_device``, ``copy``);
+    only those it set are passed on, so array libraries that predate them still export.
+    """
+    if tensor._requires_grad:
+        raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+    exporter = getattr(tensor._data, '__dlpack__', None)
+    if exporter is None:
+        raise BufferError(f'the array library behind {tensor._device} tensors '
+                          f'({type(tensor._data).__module__}) cannot export DLPack')
+    return exporter(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+def device_of(tensor):
+    """``(DLDeviceType, index)`` of ``tensor`` (``Tensor.__dlpack_device__``)."""
+    where = getattr(tensor._data, '__dlpack_device__', None)
+    if where is not None:
+        return where()
+    return (_CPU, 0) if tensor._device.type == 'cpu' else (_CUDA, tensor._device.index)

@@ -1,0 +1,23 @@
+"""Fixtures of the device tests: the cuda device (a GPU, or the CuPy stand-in in CI)."""
+import pytest
+
+import autograd
+import autograd.cuda
+from device_helpers import stand_in_active
+
+
+@pytest.fixture
+def cuda():
+    """The current cuda device; skips where there is neither a GPU nor the stand-in."""
+    if not autograd.cuda.is_available():
+        pytest.skip('no cuda device: no GPU, and the CuPy stand-in is off '
+                    '(run with CUNUMPY_FAKE_CUPY=1 to use it)')
+    return autograd.device('cuda')
+
+
+@pytest.fixture
+def gpu(cuda):
+    """A real GPU (real CuPy kernels); skips under the stand-in."""
+    if stand_in_active():
+        pytest.skip('needs a real GPU: the CuPy stand-in runs no kernels')
+    return cuda

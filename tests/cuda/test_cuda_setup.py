@@ -1,0 +1,93 @@
+"""CuPy is optional: what happens without it, without a GPU, and with the device flag.
+
+Each case runs in a child Python whose CuPy situation is set up before ``import autograd``,
+so these run on every machine (with or without a GPU or the stand-in).
+"""
+import pytest
+
+from device_helpers import CUPY_WITHOUT_GPU, NO_CUPY, run_child
+
+
+def child_ok(code, **kw):
+    r = run_child(code, **kw)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_importing_the_project_never_imports_cupy():
+    out = child_ok('import sys, autograd, autograd.cuda, autograd.dlpack, nn, optim\n'
+                   "print('cupy' in sys.modules)")
+    assert out == 'False'
+
+
+def test_without_cupy_no_gpu_is_available():
+    out = child_ok(NO_CUPY + 'import autograd.cuda\n'
+                   'print(autograd.cuda.is_available(), autograd.cuda.device_count())')
+    assert out == 'False 0'
+
+
+def test_cuda_without_cupy_raises_with_the_install_command():
+    out = child_ok(NO_CUPY + '''import autograd
+try:
+    autograd.zeros(2, device='cuda')
+except RuntimeError as e:
+    print(e)
+''')
+    assert 'not installed' in out and 'pip install cupy-cuda12x' in out
+
+
+def test_cupy_without_a_gpu_is_not_available():
+    # `import cupy` succeeds on machines without a driver: only the runtime knows
+    out = child_ok(CUPY_WITHOUT_GPU + 'import autograd.cuda\n'
+                   'print(autograd.cuda.is_available(), autograd.cuda.device_count())')
+    assert out == 'False 0'
+
+
+def test_cuda_with_cupy_but_no_gpu_raises_saying_so():
+    out = child_ok(CUPY_WITHOUT_GPU + '''import autograd
+try:
+    autograd.device('cuda:0')
+except RuntimeError as e:
+    print(e)
+''')
+    assert 'CuPy is installed but finds no usable GPU' in out
+    assert 'pip install cupy-cuda12x' in out
+
+
+def test_gpu_calls_without_cupy_raise_runtime_error():
+    out = child_ok(NO_CUPY + """import autograd, autograd.cuda
+for call in (autograd.cuda.synchronize, lambda: autograd.cuda.manual_seed(0),
+             autograd.cuda.empty_cache, lambda: autograd.ones(1).cuda()):
+    try:
+        call()
+    except RuntimeError as e:
+        print('pip install cupy-cuda12x' in str(e))
+""")
+    assert out.split() == ['True'] * 4
+
+
+def test_device_flag_without_cupy_fails_at_the_first_tensor_not_at_import():
+    out = child_ok(NO_CUPY + '''import autograd
+print('imported')
+try:
+    autograd.zeros(1)
+except RuntimeError as e:
+    print(e)
+''', AUTOGRAD_DEVICE='cuda')
+    first, second = out.splitlines()
+    assert first == 'imported' and 'pip install cupy-cuda12x' in second
+
+
+def test_device_flag_puts_every_new_tensor_and_layer_on_cuda():
+    pytest.importorskip('cunumpy', reason='the CuPy stand-in (pip install cunumpy)')
+    out = child_ok('''import autograd, nn
+x = autograd.tensor([1.0, 2.0])
+print(autograd.get_default_device(), x.device, autograd.randn(2).device,
+      nn.Linear(2, 2).weight.device, (x * 2).device)
+''', stand_in=True, AUTOGRAD_DEVICE='cuda')
+    assert out.split() == ['cuda:0'] * 5
+
+
+def test_device_flag_cpu_is_the_default():
+    assert child_ok('import autograd\nprint(autograd.zeros(1).device)',
+                    AUTOGRAD_DEVICE='cpu') == 'cpu'
