@@ -1,5 +1,7 @@
 """``linear`` (one fused op: a GEMM plus bias) and ``bilinear``."""
+from autograd.grad_mode import state as _grad_state
 from autograd.node import Op
+from autograd.tensor import _make
 
 __all__ = ['linear', 'bilinear']
 
@@ -41,6 +43,8 @@ class Linear(Op):
     def backward(self, g):
         x, w = self.saved_tensors
         nxt = self._next
+        if not _grad_state.enabled:
+            return self._backward_arrays(g, x, w)
         gx = gw = gb = None
         if nxt[0] is not None:
             gx = g.matmul(w)
@@ -52,6 +56,19 @@ class Linear(Op):
         if nxt[2] is not None:
             gb = g2.sum(0)
         return gx, gw, gb
+
+    def _backward_arrays(self, g, x, w):
+        """The same three products on raw arrays, when no graph of the backward is wanted
+        (first derivatives only): no tensor wrappers around the intermediates."""
+        nxt, dev = self._next, g._device
+        xp, gd, wd = dev.xp, g._data, w._data
+        g2 = gd.reshape(-1, wd.shape[0])
+        gx = None if nxt[0] is None else _make(xp.matmul(gd, wd), dev)
+        gw = None if nxt[1] is None else \
+            _make(xp.matmul(g2.T, x._data.reshape(-1, wd.shape[1])), dev)
+        if len(nxt) == 2:
+            return gx, gw
+        return gx, gw, None if nxt[2] is None else _make(g2.sum(0), dev)
 
 
 def linear(input, weight, bias=None):
