@@ -22,6 +22,8 @@ from autograd.node import Op
 from autograd.tensor import _make
 
 from .. import functional as F
+from ..functional import _buffers
+from ..functional._ctc import quiet_float_errors
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -31,8 +33,42 @@ __all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell'
 
 # ----------------------------------------------------------------------------- fused cells
 
-def _sigmoid(xp, a):
-    return xp.tanh(a * 0.5) * 0.5 + 0.5       # never overflows, unlike 1 / (1 + e^-a)
+def _sigmoid_(xp, a):
+    """``a = 1 / (1 + e^-a)`` in place.  e^-a overflows to inf for very negative ``a``,
+    which gives the right 0: run it under ``quiet_float_errors``."""
+    xp.negative(a, out=a)
+    return _inv_one_plus_exp_(xp, a)
+
+
+def _inv_one_plus_exp_(xp, a):
+    """``a = 1 / (1 + e^a)`` (= sigmoid(-a)) in place."""
+    xp.exp(a, out=a)
+    a += 1
+    return xp.reciprocal(a, out=a)
+
+
+def _tanh_(xp, a):
+    """``a = tanh(a) = 2 sigmoid(2a) - 1`` in place (absolute error a few ulps of 1).
+    NumPy's float32 tanh has no SIMD loop on AVX2 and costs four exps."""
+    a *= -2
+    _inv_one_plus_exp_(xp, a)
+    a *= 2
+    a -= 1
+    return a
+
+
+def _lstm_gates_(xp, a):
+    """The LSTM nonlinearities in place on the pre-activations ``a`` (B, 4H): sigmoid on
+    the i, f, o quarters, tanh on g (as 2 sigmoid(2g) - 1, so one pass does all four).
+    Returns the four (B, H) views."""
+    h = a.shape[-1] // 4
+    i, f, g, o = a[:, :h], a[:, h:2 * h], a[:, 2 * h:3 * h], a[:, 3 * h:]
+    g *= 2
+    with quiet_float_errors(xp):
+        _sigmoid_(xp, a)
+    g *= 2
+    g -= 1
+    return i, f, g, o
 
 
 def _lstm_grads(cat, i, f, g, o, tc, c, gh, gc):
@@ -55,6 +91,16 @@ def _chunks(t, k):
     return [t[..., j * n:(j + 1) * n] for j in range(k)]
 
 
+def _cell_tensors(xg, hg, c):
+    """One LSTM cell with tensor ops (recorded, so second derivatives work): i, f, g, o,
+    tanh(c') and c'."""
+    a_i, a_f, a_g, a_o = _chunks(xg + hg, 4)
+    i, f, o = a_i.sigmoid(), a_f.sigmoid(), a_o.sigmoid()
+    g = a_g.tanh()
+    c2 = f * c + i * g
+    return i, f, g, o, c2.tanh(), c2
+
+
 class LSTMCellOp(Op):
     """(x-gates x W_ih^T + b (B, 4H), h-gates h W_hh^T (B, 4H), c (B, H)) -> (h', c');
     the gates before the nonlinearities are their sum."""
@@ -62,23 +108,17 @@ class LSTMCellOp(Op):
     save = (0, 1, 2)
 
     def forward(self, xp, xg, hg, c):
-        h = c.shape[-1]
-        gates = xg + hg
-        s = _sigmoid(xp, gates)
-        i, f, o = s[:, :h], s[:, h:2 * h], s[:, 3 * h:]
-        g = xp.tanh(gates[:, 2 * h:3 * h])
+        i, f, g, o = _lstm_gates_(xp, xg + hg)
         c2 = f * c + i * g
-        tc = xp.tanh(c2)
+        with quiet_float_errors(xp):
+            tc = _tanh_(xp, c2.copy())
         self.acts = (i, f, g, o, tc)
         return o * tc, c2
 
     def backward(self, gh, gc):
         xg, hg, c = self.saved_tensors
         if _grad_state.enabled:
-            a_i, a_f, a_g, a_o = _chunks(xg + hg, 4)
-            i, f, o = a_i.sigmoid(), a_f.sigmoid(), a_o.sigmoid()
-            g = a_g.tanh()
-            tc = (f * c + i * g).tanh()
+            i, f, g, o, tc, _ = _cell_tensors(xg, hg, c)
             gh = gh if gh is not None else autograd.zeros_like(c)
             gc = gc if gc is not None else autograd.zeros_like(c)
             dg, dc = _lstm_grads(lambda xs: autograd.cat(xs, -1), i, f, g, o, tc, c, gh, gc)
@@ -91,6 +131,133 @@ class LSTMCellOp(Op):
         return dg, dg, _make(dc, c._device)
 
 
+class LSTMLayerOp(Op):
+    """A whole LSTM layer (no projection) over time as one node:
+    (xw (T, B, 4H) = x W_ih^T + biases, h0 (B, H), c0 (B, H), W_hh (4H, H)) ->
+    (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward direction).
+
+    Forward keeps every step's gates, cell states and inputs h in three buffers; backward
+    is backpropagation through time on those arrays (one (B, 4H) x (4H, H) product per step
+    for dL/dh, one product over all steps for dL/dW_hh).  When a graph of the backward is
+    wanted it replays the layer with tensor ops instead, so second derivatives work.
+    """
+    __slots__ = ('reverse', 'acts', 'hs', 'cs')
+    save = (0, 1, 2, 3)
+
+    def forward(self, xp, xw, h0, c0, w_hh, *, reverse):
+        self.reverse = reverse
+        T, B, G = xw.shape
+        H = G // 4
+        # Pre-activations are formed negated, the g quarter doubled, so that one pass of
+        # 1 / (1 + e^a) gives sigmoid of i, f, o and sigmoid(2g) = (1 + tanh g) / 2.
+        scale = xp.full(G, -1.0, xw.dtype)
+        scale[2 * H:3 * H] = -2
+        w_t = w_hh.T * scale
+        pre = xp.multiply(xw, scale, out=_buffers.empty(xp, xw.shape, xw.dtype))
+        # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1]
+        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
+        self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), xw.dtype)   # (c, tanh c)
+        self.acts = acts = _buffers.empty(xp, (T, B, G), xw.dtype)     # i, f, g, o
+        hs[0], cs[0, 0] = h0, c0
+        ig = xp.empty((B, H), xw.dtype)
+        with quiet_float_errors(xp):
+            for k, t in enumerate(self._order(T)):
+                a = acts[k]
+                xp.matmul(hs[k], w_t, out=a)
+                a += pre[t]
+                _inv_one_plus_exp_(xp, a)
+                g = a[:, 2 * H:3 * H]
+                g *= 2
+                g -= 1
+                c, tc = cs[k + 1]
+                xp.multiply(a[:, H:2 * H], cs[k, 0], out=c)
+                c += xp.multiply(a[:, :H], g, out=ig)
+                _tanh_(xp, xp.multiply(c, 1, out=tc))
+                xp.multiply(a[:, 3 * H:], tc, out=hs[k + 1])
+        out = hs[1:][::-1] if reverse else hs[1:]
+        return xp.ascontiguousarray(out), cs[T, 0].copy()
+
+    def _order(self, T):
+        return range(T - 1, -1, -1) if self.reverse else range(T)
+
+    def backward(self, gout, gc):
+        xw, h0, c0, w_hh = self.saved_tensors
+        if _grad_state.enabled:
+            return self._backward_graph(xw, h0, c0, w_hh, gout, gc)
+        xp, dev = c0._device.xp, c0._device
+        acts, hs, cs, w = self.acts, self.hs, self.cs, w_hh._data
+        T, B, G = acts.shape
+        H = G // 4
+        dtype = acts.dtype
+        i, f, g, o = (acts[..., j * H:(j + 1) * H] for j in range(4))      # (T, B, H)
+        c_prev, tc = cs[:-1, 0], cs[1:, 1]
+        # With dc' = dL/dc' the gate pre-activation gradients are dc' g i (1 - i),
+        # dc' c f (1 - f), dc' i (1 - g^2) and dh tanh(c') o (1 - o); the factors after
+        # dc' and dh depend on forward values only, so they are formed for all steps at once
+        fac = _buffers.empty(xp, (T, B, 4, H), dtype)
+        fi, ff, fg, fo = (fac[:, :, j] for j in range(4))
+        xp.subtract(1, i, out=fi)
+        fi *= i
+        fi *= g
+        xp.subtract(1, f, out=ff)
+        ff *= f
+        ff *= c_prev
+        xp.multiply(g, g, out=fg)
+        xp.subtract(1, fg, out=fg)
+        fg *= i
+        xp.subtract(1, o, out=fo)
+        fo *= o
+        fo *= tc
+        through_h = _buffers.empty(xp, (T, B, H), dtype)        # dh'/dc' = o (1 - tanh^2 c')
+        xp.multiply(tc, tc, out=through_h)
+        xp.subtract(1, through_h, out=through_h)
+        through_h *= o
+        dgates = _buffers.empty(xp, (T, B, G), dtype)
+        dh = xp.zeros((B, H), dtype)
+        dc = xp.zeros((B, H), dtype) if gc is None else gc._data.copy()
+        tmp = xp.empty((B, H), dtype)
+        for k in range(T - 1, -1, -1):
+            if gout is not None:
+                dh += gout._data[T - 1 - k if self.reverse else k]
+            dc += xp.multiply(dh, through_h[k], out=tmp)          # dc' = dc + dh dh'/dc'
+            d = dgates[k].reshape(B, 4, H)
+            xp.multiply(dc[:, None], fac[k, :, :3], out=d[:, :3])
+            xp.multiply(dh, fo[k], out=d[:, 3])
+            dc *= f[k]                                           # dL/dc of the step before
+            xp.matmul(dgates[k], w, out=dh)                      # dL/dh of the step before
+        nxt = self._next
+        gxw = None
+        if nxt[0] is not None:
+            gxw = _make(xp.ascontiguousarray(dgates[::-1]) if self.reverse else dgates, dev)
+        gw = None
+        if nxt[3] is not None:
+            gw = _make(xp.matmul(dgates.reshape(T * B, G).T, hs[:-1].reshape(T * B, H)), dev)
+        return (gxw, None if nxt[1] is None else _make(dh, dev),
+                None if nxt[2] is None else _make(dc, dev), gw)
+
+    def _backward_graph(self, xw, h0, c0, w_hh, gout, gc):
+        """Replay the layer with tensor ops and backpropagate through it with tensor ops."""
+        T = xw.shape[0]
+        h, c = h0, c0
+        steps = []
+        for t in self._order(T):
+            i, f, g, o, tc, c2 = _cell_tensors(xw[t], h.matmul(w_hh.transpose(0, 1)), c)
+            steps.append((t, h, c, (i, f, g, o, tc)))
+            h, c = o * tc, c2
+        dh = autograd.zeros_like(h0)
+        dc = gc if gc is not None else autograd.zeros_like(c0)
+        dxw, dw = [None] * T, None
+        for t, h_prev, c_prev, acts in reversed(steps):
+            if gout is not None:
+                dh = dh + gout[t]
+            d, dc = _lstm_grads(lambda xs: autograd.cat(xs, -1), *acts, c_prev, dh, dc)
+            dxw[t] = d
+            dw_t = d.transpose(0, 1).matmul(h_prev)
+            dw = dw_t if dw is None else dw + dw_t
+            dh = d.matmul(w_hh)
+        return autograd.stack(dxw, 0), dh, dc, dw
+
+
 class GRUCellOp(Op):
     """(x-gates x W_ih^T + b_ih (B, 3H), h-gates h W_hh^T + b_hh (B, 3H), h (B, H)) -> h'."""
     __slots__ = ('acts',)
@@ -98,10 +265,11 @@ class GRUCellOp(Op):
 
     def forward(self, xp, xg, hg, h):
         k = h.shape[-1]
-        rz = _sigmoid(xp, xg[:, :2 * k] + hg[:, :2 * k])
-        r, z = rz[:, :k], rz[:, k:]
-        hn = hg[:, 2 * k:]
-        n = xp.tanh(xg[:, 2 * k:] + r * hn)
+        with quiet_float_errors(xp):
+            rz = _sigmoid_(xp, xg[:, :2 * k] + hg[:, :2 * k])
+            r, z = rz[:, :k], rz[:, k:]
+            hn = hg[:, 2 * k:]
+            n = _tanh_(xp, xg[:, 2 * k:] + r * hn)
         self.acts = (r, z, n, hn)
         return n + z * (h - n)
 
@@ -316,7 +484,11 @@ class RNNBase(Module):
         mode = self.mode
         if mode == 'LSTM' and b_ih is not None:
             b_ih, b_hh = b_ih + b_hh, None             # both biases added once, not per step
-        steps = F.linear(x, w_ih, b_ih).unbind(0)     # all input products in one GEMM
+        xw = F.linear(x, w_ih, b_ih)                  # all input products in one GEMM
+        if mode == 'LSTM' and w_hr is None:
+            out, c = LSTMLayerOp.apply(xw, h, c, w_hh, reverse=d == 1)
+            return out, out[0 if d == 1 else -1], c
+        steps = xw.unbind(0)
         order = range(len(steps) - 1, -1, -1) if d == 1 else range(len(steps))
         outs = [None] * len(steps)
         for t in order:
