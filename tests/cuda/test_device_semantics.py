@@ -111,13 +111,13 @@ def test_generator_on_the_cuda_device(cuda):
     assert autograd.rand(4, device='cuda', generator=g1).tolist() == \
         autograd.rand(4, device='cuda', generator=g2).tolist()
     with pytest.raises(RuntimeError, match='Expected a cuda device type for generator'):
-        autograd.rand(2, device='cuda', generator=autograd.Generator())
+        autograd.rand(2, device='cuda', generator=autograd.Generator('cpu'))
 
 
 # ----------------------------------------------------------------------------- transfers
 
 def test_round_trip_between_devices(cuda):
-    x = autograd.tensor([[1.5, -2.0], [3.0, 4.25]], dtype=autograd.float64)
+    x = autograd.tensor([[1.5, -2.0], [3.0, 4.25]], dtype=autograd.float64, device='cpu')
     y = x.to('cuda')
     assert y.device == cuda and y.dtype == autograd.float64
     for back in (y.cpu(), y.to('cpu'), y.to(autograd.device('cpu'))):
@@ -133,9 +133,9 @@ def test_to_the_same_device_returns_the_tensor_itself(cuda):
 
 
 def test_to_device_and_dtype_at_once(cuda):
-    y = autograd.tensor([1, 2, 3]).to('cuda', autograd.float32)
+    y = autograd.tensor([1, 2, 3], device='cpu').to('cuda', autograd.float32)
     assert y.device == cuda and y.dtype == autograd.float32
-    z = autograd.ones(2).to(device='cuda', dtype=autograd.float64)
+    z = autograd.ones(2, device='cpu').to(device='cuda', dtype=autograd.float64)
     assert z.device == cuda and z.dtype == autograd.float64
 
 
@@ -190,7 +190,7 @@ def test_item_tolist_and_printing_read_cuda_tensors(cuda):
     lambda a, b: autograd.maximum(a, b),
 ], ids=['add', 'mul', 'matmul', 'cat', 'stack', 'where', 'add_', 'maximum'])
 def test_mixing_devices_raises_naming_both(cuda, op):
-    a, b = autograd.ones(2, 2), autograd.ones(2, 2, device='cuda')
+    a, b = autograd.ones(2, 2, device='cpu'), autograd.ones(2, 2, device='cuda')
     with pytest.raises(RuntimeError, match='Expected all tensors to be on the same device') as e:
         op(a, b)
     assert 'cpu' in str(e.value) and 'cuda:0' in str(e.value)
@@ -199,18 +199,18 @@ def test_mixing_devices_raises_naming_both(cuda, op):
 def test_module_on_cuda_called_with_a_cpu_input_raises(cuda):
     layer = nn.Linear(3, 2).to('cuda')
     with pytest.raises(RuntimeError, match='cpu and cuda:0|cuda:0 and cpu'):
-        layer(autograd.ones(1, 3))
+        layer(autograd.ones(1, 3, device='cpu'))
 
 
 def test_conv_on_cuda_called_with_a_cpu_input_raises(cuda):
     conv = nn.Conv2d(1, 1, 3).cuda()
     with pytest.raises(RuntimeError, match='cpu and cuda:0|cuda:0 and cpu'):
-        conv(autograd.ones(1, 1, 5, 5))
+        conv(autograd.ones(1, 1, 5, 5, device='cpu'))
 
 
 def test_optimizer_step_with_a_gradient_on_another_device_raises(cuda):
     p = nn.Parameter(autograd.ones(2, device='cuda'))
-    p.grad = autograd.ones(2)
+    p.grad = autograd.ones(2, device='cpu')
     opt = optim.SGD([p], lr=0.1)
     with pytest.raises(RuntimeError, match='cuda:0') as e:
         opt.step()
@@ -221,8 +221,10 @@ def test_optimizer_step_with_a_gradient_on_another_device_raises(cuda):
 # ----------------------------------------------------------------------------- modules and optimizers
 
 def small_net():
+    """A CPU network (whatever the default device), the same for every call."""
     autograd.manual_seed(0)
-    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1))
+    return net.to('cpu')
 
 
 def test_module_to_moves_parameters_and_buffers(cuda):
@@ -275,7 +277,7 @@ def test_optimizer_steps_match_pytorch_on_cuda(cuda):
 
 
 def test_optimizer_state_loaded_from_cpu_moves_to_the_parameters(cuda):
-    cpu_p = nn.Parameter(autograd.tensor([1.0, 2.0]))
+    cpu_p = nn.Parameter(autograd.tensor([1.0, 2.0], device='cpu'))
     cpu_opt = optim.Adam([cpu_p], lr=0.1)
     (cpu_p ** 2).sum().backward()
     cpu_opt.step()
@@ -288,7 +290,8 @@ def test_optimizer_state_loaded_from_cpu_moves_to_the_parameters(cuda):
 
 
 def test_dataloader_batches_move_with_to(cuda):
-    ds = TensorDataset(autograd.arange(6.0).reshape(3, 2), autograd.tensor([0, 1, 2]))
+    ds = TensorDataset(autograd.arange(6.0, device='cpu').reshape(3, 2),
+                       autograd.tensor([0, 1, 2], device='cpu'))
     for x, y in DataLoader(ds, batch_size=2):
         x, y = x.to(cuda), y.to(cuda)
         assert x.device == cuda and y.device == cuda
@@ -311,7 +314,7 @@ def test_checkpoint_saved_on_cuda_loads_into_a_cpu_model(cuda, tmp_path):
     assert {str(t.device) for t in state.values()} == {'cpu'}
     cpu_net = small_net()
     cpu_net.load_state_dict(state)
-    x = autograd.randn(2, 3)
+    x = autograd.randn(2, 3, device='cpu')
     net.eval(), cpu_net.eval()
     np.testing.assert_allclose(host(cpu_net(x)), host(net(x.cuda())), rtol=1e-6)
 

@@ -1,5 +1,6 @@
 """DLPack: tensors pass to and from NumPy, PyTorch and CuPy without copies.
 
+CPU tensors are made with ``device='cpu'``: the suite also runs with a cuda default device.
 "Without a copy" is checked by writing through one side and reading the other.
 """
 import numpy as np
@@ -20,14 +21,14 @@ def test_from_numpy_array_shares_memory():
 
 
 def test_numpy_reads_a_tensor_without_a_copy():
-    t = autograd.arange(4, dtype=autograd.int32)
+    t = autograd.arange(4, dtype=autograd.int32, device='cpu')
     a = np.from_dlpack(t)
     a[2] = 40
     assert t.tolist() == [0, 1, 40, 3] and a.dtype == np.int32
 
 
 def test_pytorch_reads_a_tensor_without_a_copy():
-    t = autograd.zeros(2, 3)
+    t = autograd.zeros(2, 3, device='cpu')
     theirs = torch.from_dlpack(t)
     theirs[1, 2] = 5.0
     assert t[1, 2].item() == 5.0 and theirs.dtype == torch.float32
@@ -41,7 +42,7 @@ def test_from_pytorch_tensor_shares_memory():
 
 
 def test_strided_views_keep_their_layout():
-    t = autograd.arange(12.0).reshape(3, 4).T[1:]           # non-contiguous
+    t = autograd.arange(12.0, device='cpu').reshape(3, 4).T[1:]      # non-contiguous
     np.testing.assert_array_equal(np.from_dlpack(t), t.numpy())
     np.testing.assert_array_equal(torch.from_dlpack(t).numpy(), t.numpy())
     back = from_dlpack(torch.arange(12.0).reshape(3, 4).T)
@@ -49,12 +50,12 @@ def test_strided_views_keep_their_layout():
 
 
 def test_dlpack_device_of_a_cpu_tensor():
-    kind, index = autograd.ones(1).__dlpack_device__()
+    kind, index = autograd.ones(1, device='cpu').__dlpack_device__()
     assert (int(kind), int(index)) == (1, 0)                 # kDLCPU
 
 
 def test_from_dlpack_of_a_tensor_shares_it():
-    t = autograd.ones(3)
+    t = autograd.ones(3, device='cpu')
     u = from_dlpack(t)
     u[0] = 2.0
     assert t.tolist() == [2.0, 1.0, 1.0]
@@ -63,10 +64,10 @@ def test_from_dlpack_of_a_tensor_shares_it():
 def test_tensor_that_requires_grad_cannot_be_exported():
     # as PyTorch: BufferError, use .detach()
     with pytest.raises(BufferError, match='detach'):
-        np.from_dlpack(autograd.ones(2, requires_grad=True))
+        np.from_dlpack(autograd.ones(2, requires_grad=True, device='cpu'))
     with pytest.raises(BufferError, match='detach'):
         torch.utils.dlpack.from_dlpack(torch.ones(2, requires_grad=True))
-    assert np.from_dlpack(autograd.ones(2, requires_grad=True).detach()).shape == (2,)
+    assert np.from_dlpack(autograd.ones(2, device='cpu', requires_grad=True).detach()).shape == (2,)
 
 
 def test_object_without_the_protocol_is_refused_as_pytorch():

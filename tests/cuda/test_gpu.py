@@ -66,8 +66,8 @@ def test_index_gradient_scatter_adds_repeats_on_the_gpu(gpu):
 
 def test_scatter_multiply_on_the_gpu(gpu):
     x = RNG.standard_normal((3, 4)).astype(np.float64)
-    idx = autograd.tensor([[0, 1, 0, 2]])
-    cpu = autograd.tensor(x).scatter(0, idx, 2.0, reduce='multiply')
+    idx = autograd.tensor([[0, 1, 0, 2]], device='cpu')
+    cpu = autograd.tensor(x, device='cpu').scatter(0, idx, 2.0, reduce='multiply')
     gpu_out = autograd.tensor(x, device='cuda').scatter(0, idx.cuda(), 2.0, reduce='multiply')
     np.testing.assert_allclose(host(gpu_out), host(cpu))
 
@@ -135,8 +135,8 @@ def test_dlpack_round_trip_through_cupy(gpu):
 
 def test_large_matmul_is_faster_on_the_gpu(gpu):
     n = 4096
-    a = autograd.randn(n, n)
-    b = autograd.randn(n, n)
+    a = autograd.randn(n, n, device='cpu')
+    b = autograd.randn(n, n, device='cpu')
     ag, bg = a.cuda(), b.cuda()
     (ag @ bg).sum().item()                     # warm-up: cuBLAS handle, kernels
     t0 = time.perf_counter()
