@@ -26,6 +26,16 @@ EDGE = re.compile(r'^\s*"([^"]+)" -> "([^"]+)"(?: \[(.*)\])?$')
 ATTR = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
+@pytest.fixture(autouse=True)
+def on_the_cpu():
+    """The expected labels and the README pictures name the CPU: draw on it whatever the
+    default device of the run (the suite also runs with AUTOGRAD_DEVICE=cuda)."""
+    before = autograd.get_default_device()
+    autograd.set_default_device('cpu')
+    yield
+    autograd.set_default_device(before)
+
+
 def parse(dot):
     """(vertices: id -> attributes, edges: [(src, dst, attributes)]) of DOT text written by
     to_dot, leaving out the legend."""
