@@ -16,6 +16,7 @@ Internally padding is a pair (before, after) per dimension; a negative amount cr
 import itertools
 import math
 
+from autograd.backend import as_strided
 from autograd.node import Op
 from autograd.tensor import Tensor
 
@@ -27,17 +28,17 @@ __all__ = ['conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'unfold',
 def _windows(xp, a, kernel, stride, dilation, out_size):
     """``a`` (..., *S) seen as (..., *kernel, *out_size) with
     w[..., j, p] = a[..., p*stride + j*dilation]: a strided view (no copy) where the array
-    library has its own ``lib.stride_tricks.as_strided`` (NumPy, CuPy), else a copy built
-    from one strided slice per kernel offset.  The only array-library-specific helper."""
+    library can make one (``backend.as_strided``: NumPy, CuPy), else a copy built from one
+    strided slice per kernel offset.  The only array-library-specific helper."""
     d = len(kernel)
-    lib = getattr(xp, 'lib', None)
-    if lib is not None and lib.__name__.partition('.')[0] == xp.__name__:
-        st = a.strides[-d:]
-        shape = a.shape[:-d] + tuple(kernel) + tuple(out_size)
-        strides = (a.strides[:-d] + tuple(s * dl for s, dl in zip(st, dilation))
-                   + tuple(s * sd for s, sd in zip(st, stride)))
-        return lib.stride_tricks.as_strided(a, shape, strides)
-    out = xp.empty(a.shape[:-d] + tuple(kernel) + tuple(out_size), a.dtype)
+    st = a.strides[-d:]
+    shape = a.shape[:-d] + tuple(kernel) + tuple(out_size)
+    strides = (a.strides[:-d] + tuple(s * dl for s, dl in zip(st, dilation))
+               + tuple(s * sd for s, sd in zip(st, stride)))
+    view = as_strided(xp, a, shape, strides)
+    if view is not None:
+        return view
+    out = xp.empty(shape, a.dtype)
     for j in _offsets(kernel):
         out[(Ellipsis,) + j + (slice(None),) * d] = a[(Ellipsis,) + tuple(
             slice(jj * dl, jj * dl + (o - 1) * s + 1, s)
