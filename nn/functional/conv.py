@@ -12,6 +12,13 @@ from one another, so derivatives of every order exist.
 
 Spatial parameters are handled per dimension, so one implementation serves 1-d and 2-d.
 Internally padding is a pair (before, after) per dimension; a negative amount crops.
+
+Stride 1 (the common case) takes a faster layout, the "wide grid": in a row-major padded
+frame the window at kernel offset j is the whole frame shifted by a constant, so with the
+output positions laid out over rows as wide as the frame (the last few columns of each row
+garbage: 5-15% more GEMM work) im2col is k*k long contiguous copies and col2im k*k
+contiguous slice-adds, where windows of short image rows would move 14-28 elements at a
+time.  Garbage columns are cut from outputs and zero in gradients, so they add nothing.
 """
 import itertools
 import math
@@ -19,6 +26,8 @@ import math
 from autograd.backend import as_strided
 from autograd.node import Op
 from autograd.tensor import Tensor
+
+from . import _buffers
 
 __all__ = ['conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'unfold', 'fold']
 
@@ -103,6 +112,72 @@ def _col2im(xp, cols, size, stride, pad_lo, dilation):
                                                         for lo, n in zip(pad_lo, size))])
 
 
+def _frame(xp, x, pads, spare):
+    """x (N, C, *S) zero-padded by ``pads`` (negative amounts crop) in a reused buffer, with
+    ``spare`` extra zero rows after the first spatial dim: room for the shifted reads of the
+    wide grid's last row."""
+    crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(pads, x.shape[2:]))
+    x = x[(Ellipsis,) + crop]
+    size = tuple(n + max(lo, 0) + max(hi, 0) for (lo, hi), n in zip(pads, x.shape[2:]))
+    buf = _buffers.empty(xp, x.shape[:2] + (size[0] + spare,) + size[1:], x.dtype)
+    buf.fill(0)
+    buf[(Ellipsis,) + tuple(slice(max(lo, 0), max(lo, 0) + n)
+                            for (lo, _), n in zip(pads, x.shape[2:]))] = x
+    return buf
+
+
+def _wide_grid(rows, frame):
+    """The wide grid: ``rows`` (the output's first spatial size) rows as wide as the frame."""
+    return (rows,) + tuple(frame[1:])
+
+
+def _shifts(kernel, dilation, frame):
+    """Each kernel offset's shift in the flattened frame."""
+    pitch = tuple(math.prod(frame[i + 1:]) for i in range(len(frame)))
+    return [sum(jj * dl * p for jj, dl, p in zip(j, dilation, pitch)) for j in _offsets(kernel)]
+
+
+def _im2col_wide(xp, x, kernel, pads, dilation, groups):
+    """Stride-1 im2col: x (N, C, *S) -> cols (N, G, C/G * prod(k), L) over the wide grid
+    (L = its size), the output size and the wide grid."""
+    d = len(kernel)
+    n, c = x.shape[:2]
+    frame = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
+    flat = _frame(xp, x, pads, 1 if d > 1 else 0).reshape(n, c, -1)
+    out = _out_size(x.shape[2:], kernel, (1,) * d, pads, dilation)
+    wide = _wide_grid(out[0], frame)
+    length = math.prod(wide)
+    cols = _buffers.empty(xp, (n, groups, c // groups * math.prod(kernel), length), x.dtype)
+    by_offset = cols.reshape(n, c, -1, length)
+    for k, off in enumerate(_shifts(kernel, dilation, frame)):
+        by_offset[:, :, k] = flat[:, :, off:off + length]
+    return cols, out, wide
+
+
+def _to_wide(xp, a, wide):
+    """a (N, C, *out) in a reused (N, C, *wide) buffer, zero past the true width."""
+    if a.shape[2:] == wide:
+        return a
+    buf = _buffers.empty(xp, a.shape[:2] + wide, a.dtype)
+    w = a.shape[-1]
+    buf[..., w:] = 0
+    buf[..., :w] = a
+    return buf
+
+
+def _extract(xp, a, start, size, b=None):
+    """The block of a (N, C, *F) at ``start`` of ``size`` as a new contiguous array, plus
+    the bias ``b`` (C,) if given."""
+    block = a[(Ellipsis,) + tuple(slice(lo, lo + n) for lo, n in zip(start, size))]
+    if b is None:
+        return xp.ascontiguousarray(block)
+    return xp.add(block, b.reshape((-1,) + (1,) * len(size)))
+
+
+def _stride_one(stride):
+    return all(s == 1 for s in stride)
+
+
 def _needs(node, i):
     return len(node._next) > i and node._next[i] is not None
 
@@ -120,10 +195,18 @@ class Conv(Op):
 
     def forward(self, xp, x, w, b=None, *, stride, pads, dilation, groups):
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
+        o = w.shape[0]
+        wm = w.reshape(groups, o // groups, -1)
+        if _stride_one(stride):
+            cols, out, wide = _im2col_wide(xp, x, w.shape[2:], pads, dilation, groups)
+            self.cols = cols            # reused once by the weight gradient
+            n = x.shape[0]
+            y = xp.matmul(wm, cols, out=_buffers.empty(
+                xp, (n, groups, o // groups, cols.shape[-1]), cols.dtype))
+            return _extract(xp, y.reshape((n, o) + wide), (0,) * len(out), out, b)
         cols, out = _im2col(xp, x, w.shape[2:], stride, pads, dilation, groups)
         self.cols = cols                # reused once by the weight gradient
-        o = w.shape[0]
-        y = xp.matmul(w.reshape(groups, o // groups, -1), cols).reshape((x.shape[0], o) + out)
+        y = xp.matmul(wm, cols).reshape((x.shape[0], o) + out)
         if b is not None:
             y += b.reshape((o,) + (1,) * len(out))
         return y
@@ -157,13 +240,35 @@ class ConvTranspose(Op):
         n, cin = x.shape[:2]
         kernel = w.shape[2:]
         wt = w.reshape(groups, cin // groups, -1).transpose(0, 2, 1)      # (G, O/G * K, Cin/G)
-        cols = xp.matmul(wt, x.reshape(n, groups, cin // groups, -1))     # (N, G, O/G * K, P)
         o = w.shape[1] * groups
+        if _stride_one(stride):
+            return self._forward_wide(xp, x, wt, b, o, kernel, out_size)
+        cols = xp.matmul(wt, x.reshape(n, groups, cin // groups, -1))     # (N, G, O/G * K, P)
         cols = cols.reshape((n, o) + tuple(kernel) + x.shape[2:])
         y = _col2im(xp, cols, out_size, stride, pad_lo, dilation)
         if b is not None:
             y += b.reshape((o,) + (1,) * len(out_size))
         return y
+
+    def _forward_wide(self, xp, x, wt, b, o, kernel, out_size):
+        """Stride 1: the products w^T x over the wide grid of the frame, then one contiguous
+        slice-add per kernel offset into the flattened frame."""
+        groups, dilation = self.groups, self.dilation
+        n, cin = x.shape[:2]
+        full = tuple(m + dl * (k - 1) for m, dl, k in zip(x.shape[2:], dilation, kernel))
+        frame = tuple(max(f, lo + m) for f, lo, m in zip(full, self.pad_lo, out_size))
+        wide = _wide_grid(x.shape[2], frame)
+        length = math.prod(wide)
+        xw = _to_wide(xp, x, wide).reshape(n, groups, cin // groups, length)
+        cols = xp.matmul(wt, xw, out=_buffers.empty(
+            xp, (n, groups, wt.shape[1], length), x.dtype)).reshape(n, o, -1, length)
+        spare = 1 if len(kernel) > 1 else 0
+        buf = _buffers.empty(xp, (n, o, frame[0] + spare) + frame[1:], x.dtype)
+        buf.fill(0)
+        flat = buf.reshape(n, o, -1)
+        for k, off in enumerate(_shifts(kernel, dilation, frame)):
+            flat[:, :, off:off + length] += cols[:, :, k]
+        return _extract(xp, buf, self.pad_lo, out_size, b)
 
     def backward(self, g):
         x, w = self.saved_tensors
@@ -191,9 +296,14 @@ class ConvWeight(Op):
 
     def forward(self, xp, x, g, *, kernel, stride, pads, dilation, groups, cols=None):
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
-        if cols is None:
-            cols, _ = _im2col(xp, x, kernel, stride, pads, dilation, groups)
         n, o = g.shape[:2]
+        if _stride_one(stride):
+            if cols is None:
+                cols, _, _ = _im2col_wide(xp, x, kernel, pads, dilation, groups)
+            frame = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
+            g = _to_wide(xp, g, _wide_grid(g.shape[2], frame))
+        elif cols is None:
+            cols, _ = _im2col(xp, x, kernel, stride, pads, dilation, groups)
         gw = xp.matmul(g.reshape(n, groups, o // groups, -1), cols.transpose(0, 1, 3, 2)).sum(0)
         return gw.reshape((o, x.shape[1] // groups) + tuple(kernel))
 
