@@ -8,6 +8,9 @@ with NumPy arrays, as CuPy's do.  On top of that, ``install`` makes
 * ``cupy.random.default_rng()`` offer only the methods of CuPy's ``Generator`` (CuPy has
   no ``permutation``, ``choice``, ``shuffle`` or ``normal``), so code that needs one of
   those fails here as on a GPU;
+* a function called with ``out=`` return that very array, as CuPy (and NumPy) do, not a
+  new wrapper of its memory (code that tracks buffers by identity or reference count,
+  such as reused scratch arrays, relies on it);
 * ``cupy.random`` answer no dunder names (the fake answers every name, a function as
   ``__file__`` too, which breaks the module scans of PyTorch's and hypothesis's imports).
 """
@@ -52,5 +55,30 @@ def install():
 
     random.__getattr__ = __getattr__
     random.default_rng = lambda seed=None: Generator(make_rng(seed))
+    _return_out_arrays(cupy)
     random._stand_in_ready = True
     return cupy
+
+
+def _return_out_arrays(cupy):
+    """Make the stand-in's wrapped NumPy functions return their ``out=`` array itself."""
+    wrap_callable = cupy._wrap_callable
+
+    def _wrap_callable(f, strict, name, first_is_data=False):
+        call = wrap_callable(f, strict, name, first_is_data)
+
+        def returning_out(*args, **kwargs):
+            res = call(*args, **kwargs)
+            out = kwargs.get('out')
+            if isinstance(out, cupy.ndarray) and isinstance(res, cupy.ndarray) \
+                    and res._a is out._a:
+                return out
+            return res
+        returning_out.__name__, returning_out.__doc__ = call.__name__, call.__doc__
+        return returning_out
+
+    cupy._wrap_callable = _wrap_callable
+    # functions the fake made (and cached) before now are made again, on first use
+    for name, value in list(vars(cupy).items()):
+        if getattr(value, '__qualname__', '') == '_wrap_callable.<locals>.w':
+            delattr(cupy, name)
