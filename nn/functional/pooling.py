@@ -3,9 +3,9 @@
 
 Window pooling works on strided slices of the padded input, one per kernel offset j:
     window_j = x_pad[..., j*dilation : ... : stride]       (shape of the output)
-Max pooling keeps an elementwise running maximum over the slices together with the
-offset that won (the argmax, first maximum wins as in PyTorch); its backward sends each
-gradient to the winning offset.  Average pooling sums the slices and divides by the
+Max pooling takes the elementwise maximum over the slices and, for backward, the offset
+that won (the argmax: the first maximum, as in PyTorch), found by comparing each slice
+with the maximum; its backward sends each gradient to the winning offset.  Average pooling sums the slices and divides by the
 window count; its backward is the adjoint slice-add.  Each op's backward is another op
 of this module whose own backward is the first, so derivatives of every order exist.
 
@@ -38,7 +38,9 @@ def _slices(j, geo, out):
 def _scatter_windows(xp, parts, geo, size, out):
     """Sum ``parts(k, j)`` (output-shaped) into the padded frame at window offset j, then
     crop the padding: the adjoint of taking the window slices."""
-    kernel, _, pads, _ = geo
+    kernel, stride, pads, dilation = geo
+    # windows that cannot overlap are written, not added to
+    disjoint = all(dl == 1 and s >= k for k, s, dl in zip(kernel, stride, dilation))
     lead = None
     buf = None
     for k, j in enumerate(_offsets(kernel)):
@@ -46,7 +48,10 @@ def _scatter_windows(xp, parts, geo, size, out):
         if buf is None:
             lead = p.shape[:p.ndim - len(size)]
             buf = xp.zeros(lead + tuple(n + lo + hi for n, (lo, hi) in zip(size, pads)), p.dtype)
-        buf[_slices(j, geo, out)] += p
+        if disjoint:
+            buf[_slices(j, geo, out)] = p
+        else:
+            buf[_slices(j, geo, out)] += p
     return xp.ascontiguousarray(_pad(xp, buf, tuple((-lo, -hi) for lo, hi in pads)))
 
 
@@ -61,25 +66,45 @@ class MaxPool(Op):
         self.geo, self.size = geo, x.shape[-len(kernel):]
         low = -xp.inf if x.dtype.kind == 'f' else xp.iinfo(x.dtype).min
         xpad = _pad(xp, x, pads, low)
-        offsets = list(_offsets(kernel))
-        y = xpad[_slices(offsets[0], geo, out)].copy()
+        views = [xpad[_slices(j, geo, out)] for j in _offsets(kernel)]
+        if len(views) == 1:
+            y = views[0].copy()
+        else:
+            y = xp.maximum(views[0], views[1])          # NaN propagates, as in PyTorch
+            for v in views[2:]:
+                xp.maximum(y, v, out=y)
         if not track:
-            for j in offsets[1:]:
-                xp.maximum(y, xpad[_slices(j, geo, out)], out=y)
             return y
-        arg = xp.zeros(y.shape, xp.int16 if len(offsets) < 2 ** 15 else xp.int64)
-        for k, j in enumerate(offsets[1:], 1):
-            v = xpad[_slices(j, geo, out)]
-            win = v > y
-            if x.dtype.kind == 'f':
-                win |= v != v           # NaN wins (and propagates), as PyTorch
-            xp.copyto(y, v, where=win)
-            xp.copyto(arg, k, where=win)
-        self.arg = arg
+        self.arg = arg = _argmax(xp, views, y)
+        if any(lo or hi for lo, hi in pads) and bool((y == low).any()):
+            # a window whose maximum is the padding value may have matched the padding,
+            # which PyTorch's scan never visits: take the first real position instead
+            real = _pad(xp, xp.ones(self.size, bool), pads, False)
+            for k, j in reversed(list(enumerate(_offsets(kernel)))):
+                xp.copyto(arg, k, where=(views[k] == y) & real[_slices(j, geo, out)])
         return y, arg
 
     def backward(self, g, _g_arg=None):
         return PoolScatter.apply(g, _make(self.arg, g._device), geo=self.geo, size=self.size)
+
+
+def _argmax(xp, views, y):
+    """The kernel offset of each window's maximum ``y``: the first one, and where the window
+    holds NaN the last NaN (PyTorch's scan keeps ``val > max or isnan(val)``).
+
+    Branch-free: with ne_j = [window_j != y], the first offset holding the maximum is
+    ne_0 (1 + ne_1 (1 + ... (1 + ne_{K-2}))), a few passes of small integers."""
+    dtype = xp.uint8 if len(views) < 2 ** 8 else xp.int64
+    if len(views) == 1:
+        return xp.zeros(y.shape, dtype)
+    arg = (views[-2] != y).astype(dtype)
+    for v in reversed(views[:-2]):
+        arg += 1
+        arg *= v != y
+    if y.dtype.kind == 'f' and bool(xp.isnan(y).any()):
+        for k, v in enumerate(views):
+            xp.copyto(arg, k, where=v != v)
+    return arg
 
 
 class PoolScatter(Op):
@@ -90,8 +115,12 @@ class PoolScatter(Op):
     def forward(self, xp, g, arg, *, geo, size):
         self.geo = geo
         out = g.shape[-len(size):]
-        zero = xp.zeros((), g.dtype)
-        return _scatter_windows(xp, lambda k, j: xp.where(arg == k, g, zero), geo, size, out)
+        if bool(xp.isfinite(g).all()):
+            part = lambda k, j: g * (arg == k)                       # noqa: E731
+        else:                   # 0 * inf is NaN: only the winner may see an inf or NaN
+            zero = xp.zeros((), g.dtype)
+            part = lambda k, j: xp.where(arg == k, g, zero)         # noqa: E731
+        return _scatter_windows(xp, part, geo, size, out)
 
     def backward(self, gg):
         arg, = self.saved_tensors
