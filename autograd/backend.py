@@ -374,38 +374,53 @@ def scatter_add(xp, out, key, values):
     """
     add = _scatter_adders.get(xp)
     if add is None:
-        add = _scatter_adders[xp] = _find_scatter_add(xp)
+        add = _scatter_adders[xp] = _working_at(xp, 'add', [5.0, 1.0]) or \
+            _cupyx_scatter_add(xp) or _add_by_bincount(xp)
     add(out, key, values)
 
 
-def _find_scatter_add(xp):
-    at = getattr(getattr(xp, 'add', None), 'at', None)
-    if at is not None:
-        return at
-    if xp.__name__ == 'cupy':
-        try:
-            import cupyx
-            if hasattr(cupyx, 'scatter_add'):
-                return cupyx.scatter_add
-        except ImportError:
-            pass
+def scatter_multiply(xp, out, key, values):
+    """``out[key] *= values`` with repeated indices multiplied in, on any backend: the
+    array module's ``multiply.at`` where it works, else one round per multiplicity."""
+    mul = _scatter_multipliers.get(xp)
+    if mul is None:
+        mul = _scatter_multipliers[xp] = _working_at(xp, 'multiply', [4.0, 1.0]) or \
+            _multiply_in_rounds(xp)
+    mul(out, key, values)
 
+
+def _working_at(xp, ufunc, expected):
+    """``xp.<ufunc>.at`` if it applies a repeated index twice (tried once on [1, 1] with
+    index [0, 0] and values 2), else None: CuPy's ufuncs all have ``at``, but most raise
+    NotImplementedError, and a stand-in's may be NumPy's, which refuses its arrays."""
+    at = getattr(getattr(xp, ufunc, None), 'at', None)
+    if at is None:
+        return None
+    try:
+        probe = xp.ones(2)
+        at(probe, xp.asarray([0, 0]), xp.full(2, 2.0))
+        return at if probe.tolist() == expected else None
+    except Exception:
+        return None
+
+
+def _cupyx_scatter_add(xp):
+    if xp.__name__ != 'cupy':
+        return None
+    try:
+        import cupyx
+    except ImportError:
+        return None
+    return getattr(cupyx, 'scatter_add', None)
+
+
+def _add_by_bincount(xp):
     def add_by_bincount(out, key, values):
         flat = xp.arange(out.size).reshape(out.shape)[key]      # where each value goes
         vals = xp.broadcast_to(xp.asarray(values), flat.shape)
         sums = xp.bincount(flat.reshape(-1), weights=vals.reshape(-1), minlength=out.size)
         out += sums.reshape(out.shape).astype(out.dtype)
     return add_by_bincount
-
-
-def scatter_multiply(xp, out, key, values):
-    """``out[key] *= values`` with repeated indices multiplied in, on any backend: the
-    array module's ``multiply.at`` where it has one, else one round per multiplicity."""
-    mul = _scatter_multipliers.get(xp)
-    if mul is None:
-        mul = _scatter_multipliers[xp] = getattr(getattr(xp, 'multiply', None), 'at', None) \
-            or _multiply_in_rounds(xp)
-    mul(out, key, values)
 
 
 def _multiply_in_rounds(xp):

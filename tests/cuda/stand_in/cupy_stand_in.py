@@ -8,13 +8,15 @@ with NumPy arrays, as CuPy's do.  On top of that, ``install`` makes
 * ``cupy.random.default_rng()`` offer only the methods of CuPy's ``Generator`` (CuPy has
   no ``permutation``, ``choice``, ``shuffle`` or ``normal``), so code that needs one of
   those fails here as on a GPU;
-* a function called with ``out=`` return that very array, as CuPy (and NumPy) do, not a
-  new wrapper of its memory (code that tracks buffers by identity or reference count,
-  such as reused scratch arrays, relies on it);
+* arrays keep CuPy's object identities, which code that tracks buffers by identity or
+  reference count (reused scratch arrays) relies on: a function called with ``out=``
+  returns that very array, ``asarray`` of an array is the array, and a view keeps the
+  array it views alive (CuPy's ``view.base``), where the fake makes new wrappers;
 * ``cupy.random`` answer no dunder names (the fake answers every name, a function as
   ``__file__`` too, which breaks the module scans of PyTorch's and hypothesis's imports).
 """
 import sys
+import weakref
 
 # cupy.random.Generator's public methods (cupy/random/_generator_api.pyx)
 CUPY_GENERATOR_METHODS = frozenset((
@@ -55,30 +57,59 @@ def install():
 
     random.__getattr__ = __getattr__
     random.default_rng = lambda seed=None: Generator(make_rng(seed))
-    _return_out_arrays(cupy)
+    _keep_identities(cupy)
     random._stand_in_ready = True
     return cupy
 
 
-def _return_out_arrays(cupy):
-    """Make the stand-in's wrapped NumPy functions return their ``out=`` array itself."""
+def _keep_identities(cupy):
+    """Make the stand-in's arrays keep CuPy's object identities (see the module doc)."""
     wrap_callable = cupy._wrap_callable
 
     def _wrap_callable(f, strict, name, first_is_data=False):
         call = wrap_callable(f, strict, name, first_is_data)
 
-        def returning_out(*args, **kwargs):
+        def keeping_identities(*args, **kwargs):
             res = call(*args, **kwargs)
             out = kwargs.get('out')
             if isinstance(out, cupy.ndarray) and isinstance(res, cupy.ndarray) \
                     and res._a is out._a:
                 return out
-            return res
-        returning_out.__name__, returning_out.__doc__ = call.__name__, call.__doc__
-        return returning_out
+            return _keep_owner(res, args)
+        keeping_identities.__name__, keeping_identities.__doc__ = call.__name__, call.__doc__
+        return keeping_identities
 
     cupy._wrap_callable = _wrap_callable
     # functions the fake made (and cached) before now are made again, on first use
     for name, value in list(vars(cupy).items()):
         if getattr(value, '__qualname__', '') == '_wrap_callable.<locals>.w':
             delattr(cupy, name)
+
+    ndarray = cupy.ndarray
+    getitem, getattr_ = ndarray.__getitem__, ndarray.__getattr__
+    ndarray.__getitem__ = lambda self, key: _keep_owner(getitem(self, key), (self,))
+    ndarray.__getattr__ = lambda self, name: _keep_owner(getattr_(self, name), (self,))
+
+    asarray = cupy.asarray
+
+    def same_asarray(a, dtype=None, order=None, **kwargs):
+        res = asarray(a, dtype, order, **kwargs)
+        return a if isinstance(a, ndarray) and res._a is a._a else res
+    cupy.asarray = same_asarray
+
+    def _keep_owner(res, sources):
+        """Tie a view to the array whose memory it views (the first of ``sources``)."""
+        if not isinstance(res, ndarray) or res._a.base is None:
+            return res
+        base = res._a.base
+        for src in sources:
+            if isinstance(src, ndarray) and src is not res and \
+                    (base is src._a or base is src._a.base):
+                key = id(res)
+                _OWNERS[key] = (weakref.ref(res, lambda _, key=key: _OWNERS.pop(key, None)),
+                                src)
+                break
+        return res
+
+
+_OWNERS = {}      # id(view) -> (weak reference to the view, the array it keeps alive)
