@@ -137,9 +137,10 @@ def _shifts(kernel, dilation, frame):
     return [sum(jj * dl * p for jj, dl, p in zip(j, dilation, pitch)) for j in _offsets(kernel)]
 
 
-def _im2col_wide(xp, x, kernel, pads, dilation, groups):
+def _im2col_wide(xp, x, kernel, pads, dilation, groups, ones=False):
     """Stride-1 im2col: x (N, C, *S) -> cols (N, G, C/G * prod(k), L) over the wide grid
-    (L = its size), the output size and the wide grid."""
+    (L = its size), the output size and the wide grid.  With ``ones`` each group gets a
+    last row of ones (C/G * prod(k) + 1 rows), so the GEMM adds a bias column."""
     d = len(kernel)
     n, c = x.shape[:2]
     frame = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
@@ -147,10 +148,13 @@ def _im2col_wide(xp, x, kernel, pads, dilation, groups):
     out = _out_size(x.shape[2:], kernel, (1,) * d, pads, dilation)
     wide = _wide_grid(out[0], frame)
     length = math.prod(wide)
-    cols = _buffers.empty(xp, (n, groups, c // groups * math.prod(kernel), length), x.dtype)
-    by_offset = cols.reshape(n, c, -1, length)
-    for k, off in enumerate(_shifts(kernel, dilation, frame)):
-        by_offset[:, :, k] = flat[:, :, off:off + length]
+    taps = math.prod(kernel)
+    rows = c // groups * taps
+    cols = _buffers.empty(xp, (n, groups, rows + ones, length), x.dtype)
+    if ones:
+        cols[:, :, rows] = 1
+    for k, off in enumerate(_shifts(kernel, dilation, frame)):     # row = channel * taps + k
+        cols[:, :, k:rows:taps] = flat[:, :, off:off + length].reshape(n, groups, -1, length)
     return cols, out, wide
 
 
@@ -166,12 +170,15 @@ def _to_wide(xp, a, wide):
 
 
 def _extract(xp, a, start, size, b=None):
-    """The block of a (N, C, *F) at ``start`` of ``size`` as a new contiguous array, plus
-    the bias ``b`` (C,) if given."""
+    """The block of a (N, C, *F) at ``start`` of ``size`` as a contiguous array (a reused
+    one: op outputs live for one step too), plus the bias ``b`` (C,) if given."""
     block = a[(Ellipsis,) + tuple(slice(lo, lo + n) for lo, n in zip(start, size))]
+    out = _buffers.empty(xp, a.shape[:2] + tuple(size), a.dtype)
     if b is None:
-        return xp.ascontiguousarray(block)
-    return xp.add(block, b.reshape((-1,) + (1,) * len(size)))
+        out[...] = block
+    else:
+        xp.add(block, b.reshape((-1,) + (1,) * len(size)), out=out)
+    return out
 
 
 def _stride_one(stride):
@@ -198,12 +205,15 @@ class Conv(Op):
         o = w.shape[0]
         wm = w.reshape(groups, o // groups, -1)
         if _stride_one(stride):
-            cols, out, wide = _im2col_wide(xp, x, w.shape[2:], pads, dilation, groups)
-            self.cols = cols            # reused once by the weight gradient
+            cols, out, wide = _im2col_wide(xp, x, w.shape[2:], pads, dilation, groups,
+                                           ones=b is not None)
+            if b is not None:           # the bias as one more weight column (on the ones row)
+                wm = xp.concatenate([wm, b.reshape(groups, o // groups, 1)], axis=2)
             n = x.shape[0]
             y = xp.matmul(wm, cols, out=_buffers.empty(
                 xp, (n, groups, o // groups, cols.shape[-1]), cols.dtype))
-            return _extract(xp, y.reshape((n, o) + wide), (0,) * len(out), out, b)
+            self.cols = cols if b is None else cols[:, :, :-1]   # for the weight gradient
+            return _extract(xp, y.reshape((n, o) + wide), (0,) * len(out), out)
         cols, out = _im2col(xp, x, w.shape[2:], stride, pads, dilation, groups)
         self.cols = cols                # reused once by the weight gradient
         y = xp.matmul(wm, cols).reshape((x.shape[0], o) + out)
