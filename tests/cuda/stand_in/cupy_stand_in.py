@@ -11,7 +11,8 @@ with NumPy arrays, as CuPy's do.  On top of that, ``install`` makes
 * arrays keep CuPy's object identities, which code that tracks buffers by identity or
   reference count (reused scratch arrays) relies on: a function called with ``out=``
   returns that very array, ``asarray`` of an array is the array, and a view keeps the
-  array it views alive (CuPy's ``view.base``), where the fake makes new wrappers;
+  array it views alive (CuPy's ``view.base``), where the fake makes new wrappers; and
+  views are writable (NumPy makes some, e.g. diagonals, read-only; CuPy none);
 * ``cupy.random`` answer no dunder names (the fake answers every name, a function as
   ``__file__`` too, which breaks the module scans of PyTorch's and hypothesis's imports).
 """
@@ -101,6 +102,11 @@ def _keep_identities(cupy):
         """Tie a view to the array whose memory it views (the first of ``sources``)."""
         if not isinstance(res, ndarray) or res._a.base is None:
             return res
+        if not res._a.flags.writeable:        # CuPy views are always writable
+            try:
+                res._a.flags.writeable = True
+            except ValueError:                # broadcasts: NumPy will not
+                pass
         base = res._a.base
         for src in sources:
             if isinstance(src, ndarray) and src is not res and \
