@@ -138,9 +138,9 @@ def _shifts(kernel, dilation, frame):
 
 
 def _im2col_wide(xp, x, kernel, pads, dilation, groups, ones=False):
-    """Stride-1 im2col: x (N, C, *S) -> cols (N, G, C/G * prod(k), L) over the wide grid
-    (L = its size), the output size and the wide grid.  With ``ones`` each group gets a
-    last row of ones (C/G * prod(k) + 1 rows), so the GEMM adds a bias column."""
+    """Stride-1 im2col, channel-major: x (N, C, *S) -> cols (G, C/G * prod(k), N * L) over
+    the wide grid (L = its size), the output size and the wide grid.  With ``ones`` each
+    group gets a last row of ones (C/G * prod(k) + 1 rows), so the GEMM adds a bias column."""
     d = len(kernel)
     n, c = x.shape[:2]
     frame = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
@@ -150,30 +150,35 @@ def _im2col_wide(xp, x, kernel, pads, dilation, groups, ones=False):
     length = math.prod(wide)
     taps = math.prod(kernel)
     rows = c // groups * taps
-    cols = _buffers.empty(xp, (n, groups, rows + ones, length), x.dtype)
+    cols = _buffers.empty(xp, (groups, rows + ones, n * length), x.dtype)
     if ones:
-        cols[:, :, rows] = 1
+        cols[:, rows] = 1
+    by_row = cols.reshape(groups, rows + ones, n, length)
     for k, off in enumerate(_shifts(kernel, dilation, frame)):     # row = channel * taps + k
-        cols[:, :, k:rows:taps] = flat[:, :, off:off + length].reshape(n, groups, -1, length)
+        by_row[:, k:rows:taps] = flat[:, :, off:off + length].transpose(1, 0, 2).reshape(
+            groups, -1, n, length)
     return cols, out, wide
 
 
 def _to_wide(xp, a, wide):
-    """a (N, C, *out) in a reused (N, C, *wide) buffer, zero past the true width."""
-    if a.shape[2:] == wide:
-        return a
-    buf = _buffers.empty(xp, a.shape[:2] + wide, a.dtype)
+    """a (N, C, *out) channel-major in a reused (C, N, *wide) buffer, zero past the true
+    width."""
+    buf = _buffers.empty(xp, (a.shape[1], a.shape[0]) + wide, a.dtype)
     w = a.shape[-1]
-    buf[..., w:] = 0
-    buf[..., :w] = a
+    if w < wide[-1]:
+        buf[..., w:] = 0
+    buf[..., :w] = a.swapaxes(0, 1)
     return buf
 
 
-def _extract(xp, a, start, size, b=None):
-    """The block of a (N, C, *F) at ``start`` of ``size`` as a contiguous array (a reused
-    one: op outputs live for one step too), plus the bias ``b`` (C,) if given."""
+def _extract(xp, a, start, size, b=None, channel_major=False):
+    """The block of a (N, C, *F) (or channel-major (C, N, *F)) at ``start`` of ``size`` as a
+    contiguous (N, C, *size) array (a reused one: op outputs live for one step too), plus
+    the bias ``b`` (C,) if given."""
     block = a[(Ellipsis,) + tuple(slice(lo, lo + n) for lo, n in zip(start, size))]
-    out = _buffers.empty(xp, a.shape[:2] + tuple(size), a.dtype)
+    if channel_major:
+        block = block.swapaxes(0, 1)
+    out = _buffers.empty(xp, block.shape, a.dtype)
     if b is None:
         out[...] = block
     else:
@@ -211,9 +216,10 @@ class Conv(Op):
                 wm = xp.concatenate([wm, b.reshape(groups, o // groups, 1)], axis=2)
             n = x.shape[0]
             y = xp.matmul(wm, cols, out=_buffers.empty(
-                xp, (n, groups, o // groups, cols.shape[-1]), cols.dtype))
-            self.cols = cols if b is None else cols[:, :, :-1]   # for the weight gradient
-            return _extract(xp, y.reshape((n, o) + wide), (0,) * len(out), out)
+                xp, (groups, o // groups, cols.shape[-1]), cols.dtype))
+            self.cols = cols if b is None else cols[:, :-1]      # for the weight gradient
+            return _extract(xp, y.reshape((o, n) + wide), (0,) * len(out), out,
+                            channel_major=True)
         cols, out = _im2col(xp, x, w.shape[2:], stride, pads, dilation, groups)
         self.cols = cols                # reused once by the weight gradient
         y = xp.matmul(wm, cols).reshape((x.shape[0], o) + out)
@@ -269,15 +275,15 @@ class ConvTranspose(Op):
         frame = tuple(max(f, lo + m) for f, lo, m in zip(full, self.pad_lo, out_size))
         wide = _wide_grid(x.shape[2], frame)
         length = math.prod(wide)
-        xw = _to_wide(xp, x, wide).reshape(n, groups, cin // groups, length)
+        xw = _to_wide(xp, x, wide).reshape(groups, cin // groups, n * length)
         cols = xp.matmul(wt, xw, out=_buffers.empty(
-            xp, (n, groups, wt.shape[1], length), x.dtype)).reshape(n, o, -1, length)
+            xp, (groups, wt.shape[1], n * length), x.dtype)).reshape(o, -1, n, length)
         spare = 1 if len(kernel) > 1 else 0
         buf = _buffers.empty(xp, (n, o, frame[0] + spare) + frame[1:], x.dtype)
         buf.fill(0)
         flat = buf.reshape(n, o, -1)
         for k, off in enumerate(_shifts(kernel, dilation, frame)):
-            flat[:, :, off:off + length] += cols[:, :, k]
+            flat[:, :, off:off + length] += cols[:, k].swapaxes(0, 1)
         return _extract(xp, buf, self.pad_lo, out_size, b)
 
     def backward(self, g):
@@ -307,12 +313,14 @@ class ConvWeight(Op):
     def forward(self, xp, x, g, *, kernel, stride, pads, dilation, groups, cols=None):
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
         n, o = g.shape[:2]
-        if _stride_one(stride):
+        if _stride_one(stride):         # one GEMM per group over all images
             if cols is None:
                 cols, _, _ = _im2col_wide(xp, x, kernel, pads, dilation, groups)
             frame = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
             g = _to_wide(xp, g, _wide_grid(g.shape[2], frame))
-        elif cols is None:
+            gw = xp.matmul(g.reshape(groups, o // groups, -1), cols.transpose(0, 2, 1))
+            return gw.reshape((o, x.shape[1] // groups) + tuple(kernel))
+        if cols is None:
             cols, _ = _im2col(xp, x, kernel, stride, pads, dilation, groups)
         gw = xp.matmul(g.reshape(n, groups, o // groups, -1), cols.transpose(0, 1, 3, 2)).sum(0)
         return gw.reshape((o, x.shape[1] // groups) + tuple(kernel))
