@@ -6,10 +6,14 @@ ratios (ours / PyTorch) with the absolute medians.
     python tools/benchmark.py tiny-chain -r 11
     python tools/benchmark.py --quick         # fewer iterations and rounds
     python tools/benchmark.py --markdown      # a results table for the README
+    python tools/benchmark.py --threads 1 --cpu-time   # steadier on a busy machine
 
 PyTorch is limited to 2 threads (as the CI machines have 2 cores), and so is NumPy's BLAS
 (the thread variables below are read when the BLAS library loads, so they are set before
-NumPy is imported, unless already set).
+NumPy is imported, unless already set).  Each round runs the two libraries in alternating
+slices, so a change of load on the machine falls on both; with other processes on the
+cores, multi-threaded BLAS and OpenMP regions stall on each other, and the single-thread
+CPU-time measurement is the steadier one.
 """
 import argparse
 import datetime
@@ -19,7 +23,18 @@ import statistics
 import sys
 import time
 
-THREADS = '2'
+
+def _threads_arg(argv):
+    """``--threads N`` from the command line, read before NumPy loads its BLAS."""
+    for i, a in enumerate(argv):
+        if a == '--threads' and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith('--threads='):
+            return a.partition('=')[2]
+    return '2'
+
+
+THREADS = _threads_arg(sys.argv)
 for _var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
     os.environ.setdefault(_var, THREADS)
 
@@ -186,33 +201,40 @@ def memory(first=100, last=1000):
 
 # ----------------------------------------------------------------------------- timing
 
-def _time(step, iters):
-    t0 = time.perf_counter()
+def _time(step, iters, clock=time.perf_counter):
+    t0 = clock()
     for _ in range(iters):
         step()
-    return (time.perf_counter() - t0) / iters
+    return (clock() - t0) / iters
 
 
-def run(name, rounds, torch, scale=1.0):
+SLICES = 4        # alternations of the two libraries per round
+
+
+def run(name, rounds, torch, scale=1.0, clock=time.perf_counter):
     """Median seconds per step (ours, PyTorch) and the median of the per-round ratios.
-    Rounds alternate which library goes first, so a load change on the machine biases
-    neither side."""
+    A round runs each library ``iters`` steps in ``SLICES`` alternating slices (which one
+    starts alternates too), so a load change on the machine biases neither side."""
     make, iters = WORKLOADS[name]
     iters = max(1, int(iters * scale))
+    slices = min(SLICES, iters)
     ours, theirs = make(autograd), make(torch)
     for _ in range(max(1, iters // 10)):          # warm up both
         ours()
         theirs()
     t_ours, t_theirs, ratios = [], [], []
     for r in range(rounds):
-        if r % 2:
-            b = _time(theirs, iters)
-            a = _time(ours, iters)
-        else:
-            a = _time(ours, iters)
-            b = _time(theirs, iters)
-        t_ours.append(a)
-        t_theirs.append(b)
+        a = b = 0.0
+        for s in range(slices):
+            n = iters // slices + (s < iters % slices)
+            if (r + s) % 2:
+                b += _time(theirs, n, clock) * n
+                a += _time(ours, n, clock) * n
+            else:
+                a += _time(ours, n, clock) * n
+                b += _time(theirs, n, clock) * n
+        t_ours.append(a / iters)
+        t_theirs.append(b / iters)
         ratios.append(a / b)
     return statistics.median(t_ours), statistics.median(t_theirs), statistics.median(ratios)
 
@@ -231,7 +253,8 @@ def machine(torch):
     except (OSError, StopIteration):
         pass
     return (f'{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, NumPy '
-            f'{np.__version__}, PyTorch {torch.__version__}; {THREADS} threads each')
+            f'{np.__version__}, PyTorch {torch.__version__}; {torch.get_num_threads()} PyTorch '
+            f'threads, OPENBLAS_NUM_THREADS={os.environ.get("OPENBLAS_NUM_THREADS")}')
 
 
 def main(argv=None):
@@ -241,23 +264,30 @@ def main(argv=None):
                    help='interleaved rounds (default 7, 3 with --quick)')
     p.add_argument('--quick', action='store_true', help='a quarter of the iterations')
     p.add_argument('--markdown', action='store_true', help='print a markdown table')
+    p.add_argument('--threads', type=int, default=2,
+                   help='PyTorch and BLAS threads (default 2; read before NumPy loads)')
+    p.add_argument('--cpu-time', action='store_true',
+                   help='time by this process\'s CPU time, not the wall clock (meaningful '
+                        'with --threads 1: spinning threads count too)')
     args = p.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 7)
     scale = 0.25 if args.quick else 1.0
+    clock = time.process_time if args.cpu_time else time.perf_counter
     import torch
-    torch.set_num_threads(int(THREADS))
+    torch.set_num_threads(args.threads)
     names = args.workloads or list(WORKLOADS) + ['memory']
     unknown = [n for n in names if n not in WORKLOADS and n != 'memory']
     if unknown:
         p.error(f'unknown workload(s): {", ".join(unknown)}')
+    what = 'CPU time' if args.cpu_time else 'wall time'
     if args.markdown:
-        print(f'{machine(torch)}; {datetime.date.today().isoformat()}; median of {rounds} '
-              'interleaved rounds.\n')
+        print(f'{machine(torch)}; {datetime.date.today().isoformat()}; {what}, median of '
+              f'{rounds} interleaved rounds.\n')
         print('| workload | autograd | PyTorch | ratio | target |')
         print('|---|---:|---:|---:|---:|')
     else:
         print(f'{"workload":<14} {"autograd":>12} {"pytorch":>12} {"ratio":>7} {"target":>7}'
-              f'   (median of {rounds} rounds; ratio < 1: faster than PyTorch)')
+              f'   ({what}, median of {rounds} rounds; ratio < 1: faster than PyTorch)')
     for name in names:
         if name == 'memory':
             before, after = memory(25, 250) if args.quick else memory()
@@ -270,7 +300,7 @@ def main(argv=None):
                 print(f'{"memory":<14} RSS {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB '
                       f'after steps {steps}: {growth:+.2f}% (target < {MEMORY_TARGET:g}%)')
             continue
-        mine, theirs, ratio = run(name, rounds, torch, scale)
+        mine, theirs, ratio = run(name, rounds, torch, scale, clock)
         target = TARGETS[name]
         if args.markdown:
             print(f'| {name} | {_fmt(mine).strip()} | {_fmt(theirs).strip()} | {ratio:.2f} | '
