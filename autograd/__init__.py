@@ -19,6 +19,8 @@ from . import creation as _creation
 from . import methods as _methods  # binds ops onto Tensor
 from .ops import OP_MODULES as _OP_MODULES
 from . import utils  # noqa: F401  (autograd.utils.data)
+from . import cuda  # noqa: F401  (autograd.cuda.is_available() ...; never imports CuPy)
+from .dlpack import from_dlpack  # noqa: F401
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

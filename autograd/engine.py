@@ -10,6 +10,7 @@ that finds the nodes is iterative, so graph depth is not limited by Python's sta
 import operator
 import sys
 
+from .backend import is_writeable
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RetainGradHook, edge_of
 from .tensor import Tensor, _make
@@ -230,7 +231,7 @@ def _add_in_place(old, g):
     """
     data = old._data
     if _refcount(old) > 4 or _refcount(data) > 3 or data.base is not None or \
-            not data.flags.writeable or data.dtype != g._data.dtype:
+            not is_writeable(data) or data.dtype != g._data.dtype:
         return False
     data += g._data
     return True
@@ -330,7 +331,7 @@ def _accumulate_leaf(acc, g, create_graph):
         leaf.grad = leaf.grad + g
     else:
         old = leaf.grad
-        if old._data.shape == g._data.shape and old._data.flags.writeable:
+        if old._data.shape == g._data.shape and is_writeable(old._data):
             old._data += g._data      # in place, as PyTorch: leaf.grad keeps its identity
             old._vc[0] += 1
         else:
@@ -343,7 +344,7 @@ def _owned(g):
     data = g._data
     # Referenced by g._data, the local, and getrefcount's argument: nothing else holds it.
     if sys.getrefcount(data) <= 3 and getattr(data, 'base', None) is None and \
-            sys.getrefcount(g) <= 4 and data.flags.writeable:
+            sys.getrefcount(g) <= 4 and is_writeable(data):
         return _make(data, g._device)
     return _make(data.copy(), g._device)
 

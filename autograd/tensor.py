@@ -165,6 +165,7 @@ class Tensor:
             raise TypeError(f'data must be a Tensor, got {type(value).__name__}')
         self._data = value._data
         self._device = value._device
+        self._grad_acc = None        # its accumulator checked gradients against the old metadata
 
     def detach(self):
         """A new leaf sharing storage and version counter; never requires grad."""
