@@ -140,22 +140,29 @@ class ClassLoss(Op):
         z = x
         if fused:
             m = x.max(axis=cdim, keepdims=True) if x.size else x.sum(axis=cdim, keepdims=True)
-            shifted = x - m
-            e = xp.exp(shifted)
+            z = x - m
+            e = xp.exp(z)
             s = e.sum(axis=cdim, keepdims=True)
-            self.probs = e / s
-            self.lse = m + xp.log(s)
-            z = shifted - xp.log(s)
-        loss = -(q * z).sum(axis=cdim)
+            self.probs = e
+            e /= s
+            log_s = xp.log(s)
+            self.lse = m + log_s
+            z -= log_s
+        qz = q * z
         if reduction == 'none':
-            return loss
-        total = loss.sum()
+            return -qz.sum(axis=cdim)
+        total = -qz.sum()
         if reduction == 'sum':
             return total
-        with quiet_float_errors(xp):
-            return xp.asarray(total / divisor, dtype=loss.dtype)
+        if divisor:
+            return xp.asarray(total / divisor, dtype=qz.dtype)
+        with quiet_float_errors(xp):                # 0 / 0: every target ignored
+            return xp.asarray(total / divisor, dtype=qz.dtype)
 
     def backward(self, g):
+        if not _grad_state.enabled and self.fused and self._next[0] is not None and \
+                (len(self._next) == 1 or self._next[1] is None):
+            return self._input_grad_arrays(g)
         if self.reduction == 'none':
             g = g.unsqueeze(self.cdim)
         elif self.reduction == 'mean':
@@ -178,6 +185,21 @@ class ClassLoss(Op):
                 _make(x._data - self.lse, g.device)
             gt = -(g * z) * _make(self.tscale, g.device)
         return gx, gt
+
+    def _input_grad_arrays(self, g):
+        """Cross-entropy's input gradient ``g (softmax(x) Q - q)`` on arrays, when no graph
+        of the backward is wanted."""
+        xp, gd, q, p = g._device.xp, g._data, self.q, self.probs
+        if self.reduction == 'none':
+            gd = xp.expand_dims(gd, self.cdim)
+        elif self.reduction == 'mean':
+            with quiet_float_errors(xp):
+                gd = gd / self.divisor
+        gx = p * q.sum(axis=self.cdim, keepdims=True)
+        gx -= q
+        gx *= gd
+        gx = _make(gx, g._device)
+        return gx if len(self._next) == 1 else (gx, None)
 
     def _coefficients(self, g):
         return _make(self.q, g.device)
@@ -247,22 +269,29 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     y = target._data.astype(xp.int64, copy=False)
     if input.ndim == 1 and y.ndim == 1:
         y = y.reshape(())
-    valid = y != ignore_index
-    bad = valid & ((y < 0) | (y >= C))
-    if bool(bad.any()):
-        raise IndexError(f'Target {int(y[bad].reshape(-1)[0])} is out of bounds.')
-    ys = xp.where(valid, y, 0)
+    lo, hi = (int(y.min()), int(y.max())) if y.size else (0, 0)
+    if 0 <= lo and hi < C and not lo <= ignore_index <= hi:
+        valid = None                    # every target a class index, none ignored
+        ys = y
+    else:
+        valid = y != ignore_index
+        bad = valid & ((y < 0) | (y >= C))
+        if bool(bad.any()):
+            raise IndexError(f'Target {int(y[bad].reshape(-1)[0])} is out of bounds.')
+        ys = xp.where(valid, y, 0)
     cshape = _class_shape(x.shape, cdim, C)
-    onehot = xp.expand_dims(ys, cdim) == xp.arange(C).reshape(cshape)
-    q = onehot.astype(x.dtype)
+    q = (ys.reshape(ys.shape[:cdim] + (1,) + ys.shape[cdim:]) ==
+         xp.arange(C).reshape(cshape)).astype(x.dtype)
     if smoothing > 0:
         q = q * (1 - smoothing) + smoothing / C
     w = None if weight is None else weight._data.astype(x.dtype, copy=False)
     if w is not None:
         q = q * w.reshape(cshape)
-    q = q * xp.expand_dims(valid, cdim)
-    wy = valid.astype(x.dtype) if w is None else w[ys] * valid
-    return q, float(wy.sum())
+    if valid is not None:
+        q = q * xp.expand_dims(valid, cdim)
+    if w is None:
+        return q, float(ys.size if valid is None else valid.sum())
+    return q, float(w[ys].sum() if valid is None else (w[ys] * valid).sum())
 
 
 def _prob_coefficients(input, target, weight, smoothing, cdim):
