@@ -286,7 +286,7 @@ class Optimizer:
 def _check_grad(p):
     """Refuse a step whose gradient cannot update ``p`` (checked before anything changes)."""
     g = p.grad
-    if g.shape != p.shape or g.device != p.device:
+    if g._data.shape != p._data.shape or g._device is not p._device:
         raise RuntimeError(f'optimizer step: the gradient of a parameter of shape '
                            f'{list(p.shape)} on {p.device} has shape {list(g.shape)} on '
                            f'{g.device}')
