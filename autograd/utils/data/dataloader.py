@@ -3,7 +3,7 @@
 import math
 
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset
+from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ['DataLoader', 'get_worker_info']
@@ -148,13 +148,17 @@ class _LoaderIter:
 
 class _MapLoaderIter(_LoaderIter):
     """Fetch ``dataset[i]`` for each index of the next batch (``__getitems__`` if the dataset
-    has it), then collate."""
+    has it), then collate.  A plain TensorDataset with the default collation takes each
+    tensor's rows with one index instead: the same batch as stacking the samples, without a
+    tensor per sample."""
 
     def __next__(self):
         index = next(self._indices)
         dataset = self._loader.dataset
         if not self._auto_collation:
             return self._collate(dataset[index])
+        if self._collate is default_collate and type(dataset) is TensorDataset:
+            return [t[index] for t in dataset.tensors]
         getitems = getattr(dataset, '__getitems__', None)
         data = getitems(index) if getitems else [dataset[i] for i in index]
         return self._collate(data)
