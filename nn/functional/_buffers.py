@@ -6,26 +6,37 @@ the memory back to the kernel and fault it in again on the next step: thousands 
 faults per step, a fifth of an LSTM step's time.  ``empty`` instead hands out an array
 kept from an earlier call, but only one that nothing else references any more (by the
 CPython reference count), so a buffer still saved by a live graph, or held by anyone, is
-never reused.  At most ``KEEP`` arrays are kept per shape.
+never reused.  At most ``KEEP`` arrays are kept per shape and ``LIMIT`` bytes in all (the
+shapes used least recently are forgotten first), so changing shapes (sequence lengths,
+a last smaller batch) cannot make the kept memory grow without bound.
 """
 import sys
+from collections import OrderedDict
 
 __all__ = ['empty']
 
 KEEP = 4
-_kept = {}
+LIMIT = 256 * 2 ** 20
+_kept = OrderedDict()       # (array module, shape, dtype) -> arrays, least recently used first
+_bytes = 0
 
 
 def empty(xp, shape, dtype):
-    """An uninitialised ``xp`` array of ``shape`` and ``dtype`` that no one else holds."""
+    """An uninitialised ``xp`` array of ``shape`` (a tuple) and ``dtype`` that no one else
+    holds."""
+    global _bytes
     key = (xp.__name__, shape, dtype)
     arrays = _kept.get(key)
-    if arrays is None:
-        arrays = _kept[key] = []
-    for a in arrays:
-        if sys.getrefcount(a) == 3:      # the list, the loop variable, getrefcount's argument
-            return a
+    if arrays is not None:
+        _kept.move_to_end(key)
+        for a in arrays:
+            if sys.getrefcount(a) == 3:  # the list, the loop variable, getrefcount's argument
+                return a
     a = xp.empty(shape, dtype)
-    if len(arrays) < KEEP:
-        arrays.append(a)
+    if (arrays is None or len(arrays) < KEEP) and a.nbytes <= LIMIT:
+        _kept.setdefault(key, []).append(a)
+        _bytes += a.nbytes
+        while _bytes > LIMIT:
+            _, old = _kept.popitem(last=False)
+            _bytes -= sum(b.nbytes for b in old)
     return a
