@@ -253,8 +253,9 @@ def machine(torch):
     except (OSError, StopIteration):
         pass
     return (f'{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, NumPy '
-            f'{np.__version__}, PyTorch {torch.__version__}; {torch.get_num_threads()} PyTorch '
-            f'threads, OPENBLAS_NUM_THREADS={os.environ.get("OPENBLAS_NUM_THREADS")}')
+            f'{np.__version__}, PyTorch {torch.__version__}; threads: PyTorch '
+            f'{torch.get_num_threads()}, OPENBLAS_NUM_THREADS='
+            f'{os.environ.get("OPENBLAS_NUM_THREADS")}')
 
 
 def main(argv=None):
