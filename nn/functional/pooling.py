@@ -19,6 +19,7 @@ from autograd.grad_mode import state as _grad_state
 from autograd.node import Op
 from autograd.tensor import Tensor, _make
 
+from . import _buffers
 from .conv import _offsets, _pad, _tuple
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_unpool1d', 'max_unpool2d', 'avg_pool1d',
@@ -47,7 +48,9 @@ def _scatter_windows(xp, parts, geo, size, out):
         p = parts(k, j)
         if buf is None:
             lead = p.shape[:p.ndim - len(size)]
-            buf = xp.zeros(lead + tuple(n + lo + hi for n, (lo, hi) in zip(size, pads)), p.dtype)
+            buf = _buffers.empty(xp, lead + tuple(n + lo + hi for n, (lo, hi) in zip(size, pads)),
+                                 p.dtype)
+            buf.fill(0)
         if disjoint:
             buf[_slices(j, geo, out)] = p
         else:
