@@ -258,7 +258,7 @@ class ConvTranspose(Op):
         wt = w.reshape(groups, cin // groups, -1).transpose(0, 2, 1)      # (G, O/G * K, Cin/G)
         o = w.shape[1] * groups
         if _stride_one(stride):
-            return self._forward_wide(xp, x, wt, b, o, kernel, out_size)
+            return self._forward_wide(xp, x, w, b, o, kernel, out_size)
         cols = xp.matmul(wt, x.reshape(n, groups, cin // groups, -1))     # (N, G, O/G * K, P)
         cols = cols.reshape((n, o) + tuple(kernel) + x.shape[2:])
         y = _col2im(xp, cols, out_size, stride, pad_lo, dilation)
@@ -266,25 +266,30 @@ class ConvTranspose(Op):
             y += b.reshape((o,) + (1,) * len(out_size))
         return y
 
-    def _forward_wide(self, xp, x, wt, b, o, kernel, out_size):
-        """Stride 1: the products w^T x over the wide grid of the frame, then one contiguous
-        slice-add per kernel offset into the flattened frame."""
+    def _forward_wide(self, xp, x, w, b, o, kernel, out_size):
+        """Stride 1, channel-major: the products w^T x over the wide grid of the frame,
+        ordered kernel offset first so that each offset's block is contiguous, then one
+        slice-add per offset into the flattened frames."""
         groups, dilation = self.groups, self.dilation
         n, cin = x.shape[:2]
+        taps = math.prod(kernel)
         full = tuple(m + dl * (k - 1) for m, dl, k in zip(x.shape[2:], dilation, kernel))
         frame = tuple(max(f, lo + m) for f, lo, m in zip(full, self.pad_lo, out_size))
         wide = _wide_grid(x.shape[2], frame)
         length = math.prod(wide)
         xw = _to_wide(xp, x, wide).reshape(groups, cin // groups, n * length)
+        wt = w.reshape(groups, cin // groups, o // groups, taps).transpose(0, 3, 2, 1).reshape(
+            groups, -1, cin // groups)                                  # (G, K * O/G, Cin/G)
         cols = xp.matmul(wt, xw, out=_buffers.empty(
-            xp, (groups, wt.shape[1], n * length), x.dtype)).reshape(o, -1, n, length)
+            xp, (groups, wt.shape[1], n * length), x.dtype)).reshape(
+            groups, taps, o // groups, n, length)
         spare = 1 if len(kernel) > 1 else 0
-        buf = _buffers.empty(xp, (n, o, frame[0] + spare) + frame[1:], x.dtype)
+        buf = _buffers.empty(xp, (o, n, frame[0] + spare) + frame[1:], x.dtype)
         buf.fill(0)
-        flat = buf.reshape(n, o, -1)
+        flat = buf.reshape(groups, o // groups, n, -1)
         for k, off in enumerate(_shifts(kernel, dilation, frame)):
-            flat[:, :, off:off + length] += cols[:, k].swapaxes(0, 1)
-        return _extract(xp, buf, self.pad_lo, out_size, b)
+            flat[..., off:off + length] += cols[:, k]
+        return _extract(xp, buf, self.pad_lo, out_size, b, channel_major=True)
 
     def backward(self, g):
         x, w = self.saved_tensors
