@@ -10,10 +10,9 @@ ratios (ours / PyTorch) with the absolute medians.
 
 PyTorch is limited to 2 threads (as the CI machines have 2 cores), and so is NumPy's BLAS
 (the thread variables below are read when the BLAS library loads, so they are set before
-NumPy is imported, unless already set).  Each round runs the two libraries in alternating
-slices, so a change of load on the machine falls on both; with other processes on the
-cores, multi-threaded BLAS and OpenMP regions stall on each other, and the single-thread
-CPU-time measurement is the steadier one.
+NumPy is imported, unless already set).  With other processes on the cores,
+multi-threaded BLAS and OpenMP regions stall on each other, and the single-thread CPU-time
+measurement is the steadier one.
 """
 import argparse
 import datetime
@@ -202,39 +201,35 @@ def memory(first=100, last=1000):
 # ----------------------------------------------------------------------------- timing
 
 def _time(step, iters, clock=time.perf_counter):
+    step()          # untimed: the other library's worker threads may still be spinning
     t0 = clock()
     for _ in range(iters):
         step()
     return (clock() - t0) / iters
 
 
-SLICES = 4        # alternations of the two libraries per round
-
-
 def run(name, rounds, torch, scale=1.0, clock=time.perf_counter):
     """Median seconds per step (ours, PyTorch) and the median of the per-round ratios.
-    A round runs each library ``iters`` steps in ``SLICES`` alternating slices (which one
-    starts alternates too), so a load change on the machine biases neither side."""
+    Rounds alternate which library goes first, so a load change on the machine biases
+    neither side.  (Finer alternation would bias it: after each switch the other library's
+    BLAS/OpenMP threads keep spinning for up to ~0.2 s and slow down the next one, which
+    measured a third slower for PyTorch with four switches per round.)"""
     make, iters = WORKLOADS[name]
     iters = max(1, int(iters * scale))
-    slices = min(SLICES, iters)
     ours, theirs = make(autograd), make(torch)
     for _ in range(max(1, iters // 10)):          # warm up both
         ours()
         theirs()
     t_ours, t_theirs, ratios = [], [], []
     for r in range(rounds):
-        a = b = 0.0
-        for s in range(slices):
-            n = iters // slices + (s < iters % slices)
-            if (r + s) % 2:
-                b += _time(theirs, n, clock) * n
-                a += _time(ours, n, clock) * n
-            else:
-                a += _time(ours, n, clock) * n
-                b += _time(theirs, n, clock) * n
-        t_ours.append(a / iters)
-        t_theirs.append(b / iters)
+        if r % 2:
+            b = _time(theirs, iters, clock)
+            a = _time(ours, iters, clock)
+        else:
+            a = _time(ours, iters, clock)
+            b = _time(theirs, iters, clock)
+        t_ours.append(a)
+        t_theirs.append(b)
         ratios.append(a / b)
     return statistics.median(t_ours), statistics.median(t_theirs), statistics.median(ratios)
 
