@@ -1,4 +1,6 @@
 """``linear`` (one fused op: a GEMM plus bias) and ``bilinear``."""
+import math
+
 from autograd.grad_mode import state as _grad_state
 from autograd.node import Op
 from autograd.tensor import _make
@@ -35,7 +37,11 @@ class Linear(Op):
             other = w if x.dtype != w.dtype else b
             raise RuntimeError(f'expected m1 and m2 to have the same dtype, but got: '
                                f'{_c_name(x)} != {_c_name(other)}')
-        out = xp.matmul(x, w.T)
+        if x.ndim > 2:          # one GEMM over all rows, not one per leading index
+            rows = math.prod(x.shape[:-1])
+            out = xp.matmul(x.reshape(rows, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])
+        else:
+            out = xp.matmul(x, w.T)
         if b is not None:
             out += b
         return out
@@ -62,10 +68,12 @@ class Linear(Op):
         (first derivatives only): no tensor wrappers around the intermediates."""
         nxt, dev = self._next, g._device
         xp, gd, wd = dev.xp, g._data, w._data
-        g2 = gd.reshape(-1, wd.shape[0])
-        gx = None if nxt[0] is None else _make(xp.matmul(gd, wd), dev)
+        rows = math.prod(gd.shape[:-1])            # (explicit: a size may be 0)
+        g2 = gd.reshape(rows, wd.shape[0])
+        gx = None if nxt[0] is None else \
+            _make(xp.matmul(g2, wd).reshape(gd.shape[:-1] + wd.shape[1:]), dev)
         gw = None if nxt[1] is None else \
-            _make(xp.matmul(g2.T, x._data.reshape(-1, wd.shape[1])), dev)
+            _make(xp.matmul(g2.T, x._data.reshape(rows, wd.shape[1])), dev)
         if len(nxt) == 2:
             return gx, gw
         return gx, gw, None if nxt[2] is None else _make(g2.sum(0), dev)
