@@ -212,6 +212,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                         buffers[nxt] = old + gi
                 else:
                     _accumulate_into(buffers, nxt, nr, gi)
+            grads = gi = None    # let the buffers own the gradients (enables in-place sums)
     finally:
         _grad_state.enabled = prev
     return results
