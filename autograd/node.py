@@ -174,53 +174,30 @@ class Op(Node):
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on tensors (and Python numbers); record a node if grad is needed."""
-        # The per-op cost of the whole engine is spent here: unary and binary calls take
-        # straight-line paths; everything else the general loop.
+        # The per-op cost of the whole engine is spent here: plain one- and two-input calls
+        # take the straight-line paths; parameters, views and copies the general loop.
         n = len(inputs)
-        if n == 1:
-            x = inputs[0]
-            dev = x._device
-            needs = x._requires_grad
-            node = _new(cls)
-            out = node.forward(dev.xp, x._data, **params) if params else \
-                node.forward(dev.xp, x._data)
-        elif n == 2:
-            a, b = inputs
-            if a.__class__ is Tensor or isinstance(a, Tensor):
-                dev = a._device
-                needs = a._requires_grad
-                xa = a._data
-                if b.__class__ is Tensor or isinstance(b, Tensor):
-                    if b._device is not dev:
-                        raise _device_error(cls.__name__.lower(), dev, b._device)
-                    xb = b._data
-                    needs = needs or b._requires_grad
-                else:
-                    xb = b
+        if not params and not cls._special:
+            if n == 2:
+                return apply_binary(cls, inputs[0], inputs[1])
+            if n == 1:
+                return apply_unary(cls, inputs[0])
+        dev = None
+        needs = False
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if dev is None:
+                    dev = x._device
+                elif x._device is not dev:
+                    raise _device_error(cls.__name__.lower(), dev, x._device)
+                arrays.append(x._data)
+                if x._requires_grad:
+                    needs = True
             else:
-                dev = b._device
-                needs = b._requires_grad
-                xa, xb = a, b._data
-            node = _new(cls)
-            out = node.forward(dev.xp, xa, xb, **params) if params else \
-                node.forward(dev.xp, xa, xb)
-        else:
-            dev = None
-            needs = False
-            arrays = []
-            for x in inputs:
-                if isinstance(x, Tensor):
-                    if dev is None:
-                        dev = x._device
-                    elif x._device is not dev:
-                        raise _device_error(cls.__name__.lower(), dev, x._device)
-                    arrays.append(x._data)
-                    if x._requires_grad:
-                        needs = True
-                else:
-                    arrays.append(x)
-            node = _new(cls)
-            out = node.forward(dev.xp, *arrays, **params)
+                arrays.append(x)
+        node = _new(cls)
+        out = node.forward(dev.xp, *arrays, **params)
         if out.__class__ is tuple:
             return node._wrap_many(out, inputs, dev, needs, params)
         if cls._special and cls.transfers:
@@ -401,6 +378,8 @@ def apply_unary(cls, x):
     dev = x._device
     node = _new(cls)
     out = node.forward(dev.xp, x._data)
+    if out.__class__ is tuple:
+        return node._wrap_many(out, (x,), dev, x._requires_grad, {})
     if out.__class__ is not dev.array_type:
         out = dev.xp.asarray(out)
     t = _new(Tensor)
@@ -444,6 +423,8 @@ def apply_binary(cls, a, b):
         xa, xb = a, b._data
     node = _new(cls)
     out = node.forward(dev.xp, xa, xb)
+    if out.__class__ is tuple:
+        return node._wrap_many(out, (a, b), dev, needs, {})
     if out.__class__ is not dev.array_type:
         out = dev.xp.asarray(out)
     t = _new(Tensor)
