@@ -348,6 +348,17 @@ def device_of_array(a):
     return cuda_device(index)
 
 
+def array_module(*arrays):
+    """The array module (NumPy or CuPy) of the first array among ``arrays`` (numbers
+    are skipped; NumPy when there is no array)."""
+    for a in arrays:
+        if isinstance(a, (numpy.ndarray, numpy.generic)):
+            return numpy
+        if hasattr(a, 'device') and hasattr(a, 'dtype'):
+            return device_of_array(a).xp
+    return numpy
+
+
 def to_numpy(a):
     """A host NumPy copy/view of any backend's array (explicit transfer)."""
     if isinstance(a, numpy.ndarray):

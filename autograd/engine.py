@@ -10,7 +10,7 @@ that finds the nodes is iterative, so graph depth is not limited by Python's sta
 import operator
 import sys
 
-from .backend import is_writeable
+from .backend import array_module, device_of_array, is_writeable
 from .grad_mode import state as _grad_state
 from .node import AccumulateGrad, RetainGradHook, edge_of
 from .tensor import Tensor, _make
@@ -21,6 +21,16 @@ __all__ = ['backward', 'grad', 'set_detect_anomaly', 'is_anomaly_enabled', 'dete
 
 _seq = operator.attrgetter('_seq')
 _refcount = sys.getrefcount
+
+
+def _refs_of_a_local():
+    """What getrefcount reports for an object that only one local variable holds: 2 (the
+    local and the call's argument), or 1 where the interpreter lends the argument."""
+    x = object()
+    return _refcount(x)
+
+
+_LOCAL = _refs_of_a_local()
 
 
 def topological_order(roots):
@@ -39,15 +49,18 @@ def topological_order(roots):
     return nodes
 
 
-def _make_root_grads(tensors, grads):
+def _make_root_grads(tensors, grads, arrays):
+    """The gradients the sweep starts from: tensors, or their arrays with ``arrays``."""
     out = []
     for i, t in enumerate(tensors):
         g = grads[i] if grads is not None else None
         if g is None:
-            if t._data.size != 1:
+            data = t._data
+            if data.size != 1:
                 raise RuntimeError('grad can be implicitly created only for scalar outputs')
-            xp = t._device.xp
-            g = _make(xp.array(1, dtype=t._data.dtype).reshape(t._data.shape), t._device)
+            g = t._device.xp.ones(data.shape, data.dtype)
+            out.append(g if arrays else _make(g, t._device))
+            continue
         elif not isinstance(g, Tensor):
             from .creation import tensor as _tensor
             g = _tensor(g, dtype=t.dtype, device=t._device)
@@ -59,7 +72,7 @@ def _make_root_grads(tensors, grads):
             if g._device is not t._device:
                 raise RuntimeError(f'Expected grad_output[{i}] to be on device {t._device}, '
                                    f'but it is on {g._device}')
-        out.append(g)
+        out.append(g._data if arrays else g)
     return out
 
 
@@ -92,7 +105,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     edges = _root_edges(tensors)
-    grads = _make_root_grads(tensors, grad_tensors)
+    grads = _make_root_grads(tensors, grad_tensors, not create_graph)
     targets = None
     if inputs is not None:
         inputs = _as_tuple(inputs)
@@ -121,7 +134,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     edges = _root_edges(outputs)
-    grads = _make_root_grads(outputs, grad_outputs)
+    grads = _make_root_grads(outputs, grad_outputs, not create_graph)
     targets = {}
     for k, t in enumerate(inputs):
         if not isinstance(t, Tensor):
@@ -148,7 +161,13 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
              n_results=0):
     """The reverse sweep.  ``targets`` (node -> [(output_nr, key)]) restricts the work to
     what those tensors need; their gradients are captured (``accumulate=False``) or summed
-    into their ``.grad`` (``accumulate=True``)."""
+    into their ``.grad`` (``accumulate=True``).
+
+    Without ``create_graph`` no graph of the sweep is wanted, and gradients travel between
+    nodes as bare arrays: a node whose backward computes on arrays (``array_backward``) gets
+    them as they are, any other node (and every hook) gets them wrapped in tensors.
+    """
+    arrays = not create_graph
     buffers = {}
     for (node, nr), g in zip(root_edges, root_grads):
         _accumulate_into(buffers, node, nr, g)
@@ -157,8 +176,9 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
         order, passes_on = _prune(order, targets)
     results = [None] * n_results
     anomaly = _grad_state.anomaly
-    prev = _grad_state.enabled
+    prev = _grad_state.enabled, _grad_state.arrays
     _grad_state.enabled = create_graph
+    _grad_state.arrays = arrays
     pop = buffers.pop
     try:
         for node in order:
@@ -167,17 +187,19 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 continue
             multi = g.__class__ is list
             if node._pre_hooks:
-                g = _run_pre_hooks(node._pre_hooks, g, multi)
+                g = _run_pre_hooks(node, g, multi, arrays)
             if node.__class__ is AccumulateGrad:
                 if targets is None:
-                    _accumulate_leaf(node, g, create_graph)
+                    _accumulate_leaf(node, g, arrays)
                 elif node in targets:
-                    _capture(node, g, targets, results, accumulate, create_graph)
+                    _capture(node, g, targets, results, accumulate, arrays)
                 continue
             if targets is not None and node in targets:
-                _capture(node, g, targets, results, accumulate, create_graph)
+                _capture(node, g, targets, results, accumulate, arrays)
                 if node not in passes_on:
                     continue
+            if arrays and not node.array_backward:
+                g = _wrap(node, g, multi)     # results are unwrapped by _validate below
             grads = node.backward(*g) if multi else node.backward(g)
             if grads.__class__ is not tuple:
                 grads = (grads,)
@@ -196,25 +218,36 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 nxt, nr = e
                 meta = nxt._meta
                 m = meta[nr]
-                try:
-                    d = gi._data
-                    ok = d.shape == m[0] and d.dtype is m[1] and gi._device is m[2]
-                except AttributeError:
-                    ok = False
+                if arrays:
+                    ok = gi.__class__ is m[2].array_type and gi.shape == m[0] and \
+                        gi.dtype is m[1]
+                else:
+                    try:
+                        d = gi._data
+                        ok = d.shape == m[0] and d.dtype is m[1] and gi._device is m[2]
+                    except AttributeError:
+                        ok = False
                 if not ok:
-                    gi = _validate(node, _position(grads, gi), gi, m)
+                    gi = _validate(node, _position(grads, gi), gi, m, arrays)
                 # S(i) = sum over uses j of S(j) dj/di: add this use's contribution
                 if len(meta) == 1:
                     old = buffers.get(nxt)
                     if old is None:
                         buffers[nxt] = gi
-                    elif create_graph or not _add_in_place(old, gi):
-                        buffers[nxt] = old + gi
+                    # in place when nothing but the buffer (and this local, and getrefcount's
+                    # argument) holds the array: not a view, a tensor's, a saved value
+                    elif arrays and _refcount(old) == _LOCAL + 1 and old.base is None:
+                        try:
+                            old += gi       # (same dtype: both were validated against meta)
+                        except ValueError:  # read-only
+                            buffers[nxt] = _plus(old, gi)
+                    else:
+                        buffers[nxt] = _plus(old, gi) if arrays else old + gi
                 else:
                     _accumulate_into(buffers, nxt, nr, gi)
-            grads = gi = None    # let the buffers own the gradients (enables in-place sums)
+            g = grads = gi = old = None    # the buffers own the gradients (in-place sums)
     finally:
-        _grad_state.enabled = prev
+        _grad_state.enabled, _grad_state.arrays = prev
     return results
 
 
@@ -222,20 +255,18 @@ def _position(seq, item):
     return next(k for k, x in enumerate(seq) if x is item)
 
 
-def _add_in_place(old, g):
-    """``old += g`` when nothing but the sweep's buffer can see ``old`` (no graph recorded).
+def _plus(a, b):
+    """``a + b``; for arrays, kept an array (NumPy makes a scalar of a 0-d sum)."""
+    s = a + b
+    return s if s.ndim or isinstance(s, Tensor) else array_module(s).asarray(s)
 
-    Reference counts tell: ``old`` is held by the buffer dict, the caller's local, this
-    function's argument and getrefcount's; its array by ``old``, the local ``data`` and
-    getrefcount's argument.  A view, a read-only array, or any other holder (a hook, the
-    user, a second edge) means a fresh sum instead.
-    """
-    data = old._data
-    if _refcount(old) > 4 or _refcount(data) > 3 or data.base is not None or \
-            not is_writeable(data) or data.dtype != g._data.dtype:
-        return False
-    data += g._data
-    return True
+
+def _wrap(node, g, multi):
+    """The gradients for a node whose backward takes tensors."""
+    meta = node._meta
+    if multi:
+        return [None if gi is None else _make(gi, m[2]) for gi, m in zip(g, meta)]
+    return _make(g, meta[0][2])
 
 
 def _prune(order, targets):
@@ -260,22 +291,25 @@ def _accumulate_into(buffers, node, nr, g):
     meta = node._meta
     if len(meta) == 1:
         prev = buffers.get(node)
-        buffers[node] = g if prev is None else prev + g
+        buffers[node] = g if prev is None else _plus(prev, g)
         return
     lst = buffers.get(node)
     if lst is None:
         lst = buffers[node] = [None] * len(meta)
     prev = lst[nr]
-    lst[nr] = g if prev is None else prev + g
+    lst[nr] = g if prev is None else _plus(prev, g)
 
 
-def _run_pre_hooks(hooks, g, multi):
+def _run_pre_hooks(node, g, multi, arrays):
+    """Run the tensor hooks registered on ``node``'s outputs (they see tensors)."""
     if multi:
         g = list(g)
-    for nr, fns in hooks.items():
+    for nr, fns in node._pre_hooks.items():
         gi = g[nr] if multi else g
         if gi is None:
             continue
+        if arrays:
+            gi = _make(gi, node._meta[nr][2])
         retain = []
         for fn in list(fns.values()):
             if isinstance(fn, RetainGradHook):
@@ -286,6 +320,8 @@ def _run_pre_hooks(hooks, g, multi):
                 gi = r
         for fn in retain:
             fn(gi)
+        if arrays:
+            gi = _validate(node, nr, gi, node._meta[nr], arrays)
         if multi:
             g[nr] = gi
         else:
@@ -293,16 +329,25 @@ def _run_pre_hooks(hooks, g, multi):
     return g
 
 
-def _validate(node, i, g, meta):
-    """Check a gradient against the tensor it is for; undo a leftover broadcast, cast dtype."""
-    if not isinstance(g, Tensor):
+def _validate(node, i, g, meta, arrays=False):
+    """Check a gradient against the tensor it is for; undo a leftover broadcast, cast dtype.
+    With ``arrays``, the result is the device's array (a tensor is unwrapped)."""
+    shape, dtype, dev = meta
+    if isinstance(g, Tensor):
+        if g._device is not dev:
+            raise RuntimeError(f'Function {node.name()} returned an invalid gradient at index '
+                               f'{i} - expected device {dev} but got {g._device}')
+        if arrays:
+            g = g._data
+    elif not arrays or not hasattr(g, 'dtype'):
         raise TypeError(f'function {node.name()} returned a gradient of type '
                         f'{type(g).__name__} at index {i}, expected a Tensor')
-    shape, dtype, dev = meta
-    if g._device is not dev:
-        raise RuntimeError(f'Function {node.name()} returned an invalid gradient at index {i} - '
-                           f'expected device {dev} but got {g._device}')
-    data = g._data
+    elif g.__class__ is not dev.array_type:
+        if array_module(g) is not dev.xp:
+            raise RuntimeError(f'Function {node.name()} returned an invalid gradient at index '
+                               f'{i} - expected device {dev} but got {device_of_array(g)}')
+        g = dev.xp.asarray(g)           # a NumPy scalar from arithmetic on 0-d arrays
+    data = g if arrays else g._data
     if data.shape != shape:
         from .ops.shape import sum_to, _broadcastable_to
         if not _broadcastable_to(shape, data.shape):
@@ -310,73 +355,64 @@ def _validate(node, i, g, meta):
                                f'- got {list(data.shape)} but expected shape compatible with '
                                f'{list(shape)}')
         g = sum_to(g, shape)
-    if g._data.dtype != dtype:
+        data = g if arrays else g._data
+    if data.dtype != dtype:
+        if arrays:
+            return g.astype(dtype)
         from .backend import from_numpy_dtype
         g = g.to(dtype=from_numpy_dtype(dtype))
     return g
 
 
-def _accumulate_leaf(acc, g, create_graph):
+def _accumulate_leaf(acc, g, arrays):
+    """Sum ``g`` into the ``.grad`` of ``acc``'s leaf (its hooks ran as the node's pre-hooks)."""
     leaf = acc._leaf()
     if leaf is None:
         return
-    hooks = getattr(leaf, '_hooks', None)
-    if hooks:
-        for fn in list(hooks.values()):
-            r = fn(g)
-            if r is not None:
-                g = r
-    if leaf.grad is None:
-        leaf.grad = g.clone() if create_graph else _owned(g)
-    elif create_graph:
-        leaf.grad = leaf.grad + g
+    old = leaf.grad
+    if not arrays:                      # create_graph: the sum is part of the graph
+        leaf.grad = g.clone() if old is None else old + g
+    elif old is None:
+        # Referenced by the sweep's local, this function's argument and getrefcount's:
+        # nothing else can see it, so the leaf may own it without a copy.
+        private = _refcount(g) <= _LOCAL + 1 and g.base is None and is_writeable(g)
+        leaf.grad = _make(g if private else g.copy(), leaf._device)
     else:
-        old = leaf.grad
-        if old._data.shape == g._data.shape and is_writeable(old._data):
-            old._data += g._data      # in place, as PyTorch: leaf.grad keeps its identity
-            old._vc[0] += 1
-        else:
-            leaf.grad = _owned(old + g)
+        data = old._data
+        if data.shape == g.shape:
+            try:
+                data += g       # in place, as PyTorch: leaf.grad keeps its identity
+                old._vc[0] += 1
+                return
+            except ValueError:  # read-only
+                pass
+        leaf.grad = _make(_plus(data, g), leaf._device)
 
 
-def _owned(g):
-    """A detached gradient that no other tensor can see (copied unless ``g`` is private)."""
-    import sys
-    data = g._data
-    # Referenced by g._data, the local, and getrefcount's argument: nothing else holds it.
-    if sys.getrefcount(data) <= 3 and getattr(data, 'base', None) is None and \
-            sys.getrefcount(g) <= 4 and is_writeable(data):
-        return _make(data, g._device)
-    return _make(data.copy(), g._device)
-
-
-def _capture(node, g, targets, results, accumulate, create_graph):
+def _capture(node, g, targets, results, accumulate, arrays):
     for nr, key in targets[node]:
         gi = g[nr] if g.__class__ is list else g
         if gi is None:
             continue
-        if node.__class__ is AccumulateGrad:
-            leaf = node._leaf()
-            hooks = getattr(leaf, '_hooks', None) if leaf is not None else None
-            if hooks:
-                for fn in list(hooks.values()):
-                    r = fn(gi)
-                    if r is not None:
-                        gi = r
+        if arrays:
+            gi = _make(gi, node._meta[nr][2])
         if accumulate:
             t = key
             if t.grad is None:
-                t.grad = gi.clone() if create_graph else _make(gi._data.copy(), gi._device)
+                t.grad = gi.clone() if not arrays else _make(gi._data.copy(), gi._device)
             else:
-                t.grad = t.grad + gi if create_graph else _make(t.grad._data + gi._data,
-                                                                gi._device)
+                t.grad = t.grad + gi if not arrays else _make(_plus(t.grad._data, gi._data),
+                                                              gi._device)
         else:
             results[key] = gi
 
 
 def _check_nan(node, grads):
     for i, gi in enumerate(grads):
-        if gi is not None and gi._device.xp.isnan(gi._data).any():
+        if gi is None:
+            continue
+        data = gi._data if isinstance(gi, Tensor) else gi
+        if array_module(data).isnan(data).any():
             where = getattr(node, '_trace', None)
             msg = f"Function '{node.name()}' returned nan values in its {i}th output."
             if where:

@@ -15,6 +15,7 @@ class _State(threading.local):
         self.enabled = True          # read once per op: keep it a plain attribute
         self.inference = False
         self.anomaly = False
+        self.arrays = False          # inside a sweep that passes gradients as bare arrays
 
 
 state = _State()

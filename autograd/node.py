@@ -11,7 +11,7 @@ A value an op saves of its own output is kept as a bare array and re-wrapped on 
 import itertools
 import traceback
 
-from .backend import from_numpy_dtype
+from .backend import array_module, from_numpy_dtype
 from .grad_mode import state as _grad_state
 from .tensor import Tensor, _make
 
@@ -51,6 +51,11 @@ class Node:
     """A node of the backward graph.  ``next_functions`` are ``(node, output_nr)`` edges."""
     __slots__ = ('_next', '_seq', '_saved', '_versions', '_out', '_meta', '_pre_hooks',
                  '_trace', '__weakref__')
+    # The node's backward computes on bare arrays as well as on tensors.  A sweep that
+    # records no graph (``create_graph=False``) then hands it the device's arrays: the
+    # incoming gradients, and its saved values through ``saved_tensors``, and takes arrays
+    # back.  Operators and ``Op.apply`` work on both, so one formula serves both sweeps.
+    array_backward = False
 
     def name(self):
         return type(self).__name__ + 'Backward0'
@@ -78,12 +83,17 @@ class Node:
         for t, v in zip(saved, self._versions):
             if v is not None and t._vc[0] != v:
                 raise RuntimeError(_modified_msg(self, t, v))
+        arrays = self.array_backward and _grad_state.arrays
+        if arrays:
+            saved = tuple([t._data if isinstance(t, Tensor) else t for t in saved])
         out = self._out
         if out is None:
             return saved
         data, dev, vc, v, nr = out
         if vc[0] != v:
             raise RuntimeError(_modified_msg(self, _make(data, dev), v, vc[0], nr))
+        if arrays:
+            return saved + (data,)
         t = _make(data, dev)
         t._vc = vc
         t.grad_fn = self
@@ -147,7 +157,7 @@ def _refresh_view(x):
 def _version(x):
     if x.__class__ is Tensor or isinstance(x, Tensor):
         return x._vc[0]
-    return None
+    return None     # a number
 
 
 class Op(Node):
@@ -158,6 +168,9 @@ class Op(Node):
     one gradient (or None) per input.  Class attributes declare what backward needs:
     ``save`` (indices of inputs), ``save_output`` (the output), ``differentiable``.
     Instance attributes set in ``forward`` carry non-tensor data (shapes, axes).
+
+    Applied to bare arrays (no tensor among the inputs), an op runs its forward alone and
+    returns arrays: the form its uses inside an ``array_backward`` formula take.
     """
     __slots__ = ()
     save = ()                # indices of inputs that backward reads via saved_tensors
@@ -197,6 +210,8 @@ class Op(Node):
             else:
                 arrays.append(x)
         node = _new(cls)
+        if dev is None:             # bare arrays: the forward alone
+            return node.forward(array_module(*inputs), *arrays, **params)
         out = node.forward(dev.xp, *arrays, **params)
         if out.__class__ is tuple:
             return node._wrap_many(out, inputs, dev, needs, params)
@@ -375,8 +390,11 @@ def apply_unary(cls, x):
     methods take (same result; fewer Python-level steps)."""
     if cls._special:
         return cls.apply(x)
-    dev = x._device
     node = _new(cls)
+    try:
+        dev = x._device
+    except AttributeError:          # a bare array: the forward alone
+        return node.forward(array_module(x), x)
     out = node.forward(dev.xp, x._data)
     if out.__class__ is tuple:
         return node._wrap_many(out, (x,), dev, x._requires_grad, {})
@@ -390,13 +408,23 @@ def apply_unary(cls, x):
     t._view_src = None
     if x._requires_grad and _grad_state.enabled and cls.differentiable and \
             out.dtype.kind == 'f':
-        node._record((x,))
+        fn = x.grad_fn
+        node._next = ((fn, x._output_nr),) if fn is not None and x._view_src is None \
+            else (_edge(x),)
+        node._seq = _next_seq()
+        if cls.save:
+            node._saved = (x,)
+            node._versions = (x._vc[0],)
+        else:
+            node._saved = node._versions = ()
+        node._pre_hooks = None
+        if _grad_state.anomaly:
+            node._trace = ''.join(traceback.format_stack()[:-2])
         node._meta = ((out.shape, out.dtype, dev),)
         t._requires_grad = True
         t.grad_fn = node
         t._output_nr = 0
-        if cls.save_output:
-            node._out = (out, dev, t._vc, t._vc[0], 0)
+        node._out = (out, dev, t._vc, 0, 0) if cls.save_output else None
     else:
         t._requires_grad = False
         t.grad_fn = None
@@ -417,10 +445,12 @@ def apply_binary(cls, a, b):
             needs = needs or b._requires_grad
         else:
             xb = b
-    else:
+    elif b.__class__ is Tensor or isinstance(b, Tensor):
         dev = b._device
         needs = b._requires_grad
         xa, xb = a, b._data
+    else:                           # bare arrays: the forward alone
+        return _new(cls).forward(array_module(a, b), a, b)
     node = _new(cls)
     out = node.forward(dev.xp, xa, xb)
     if out.__class__ is tuple:
@@ -434,7 +464,12 @@ def apply_binary(cls, a, b):
     t._vc = [0]
     t._view_src = None
     if needs and _grad_state.enabled and cls.differentiable and out.dtype.kind == 'f':
-        node._next = (_edge(a), _edge(b))
+        # edges: (grad_fn, output_nr) for an op's output, _edge for the rest
+        fn = getattr(a, 'grad_fn', None)
+        ea = (fn, a._output_nr) if fn is not None and a._view_src is None else _edge(a)
+        fn = getattr(b, 'grad_fn', None)
+        node._next = (ea, (fn, b._output_nr) if fn is not None and b._view_src is None
+                      else _edge(b))
         node._seq = _next_seq()
         save = cls.save
         if save:
@@ -442,12 +477,11 @@ def apply_binary(cls, a, b):
                 node._saved = (a, b)
                 node._versions = (_version(a), _version(b))
             else:
-                x = (a, b)[save[0]]
+                x = b if save[0] else a
                 node._saved = (x,)
                 node._versions = (_version(x),)
         else:
             node._saved = node._versions = ()
-        node._out = None
         node._pre_hooks = None
         if _grad_state.anomaly:
             node._trace = ''.join(traceback.format_stack()[:-2])
@@ -455,8 +489,7 @@ def apply_binary(cls, a, b):
         t._requires_grad = True
         t.grad_fn = node
         t._output_nr = 0
-        if cls.save_output:
-            node._out = (out, dev, t._vc, t._vc[0], 0)
+        node._out = (out, dev, t._vc, 0, 0) if cls.save_output else None
     else:
         t._requires_grad = False
         t.grad_fn = None

@@ -35,7 +35,7 @@ class Tensor:
     Attributes follow PyTorch: ``shape, dtype, device, requires_grad, grad, grad_fn``.
     """
     __slots__ = ('_data', '_device', '_requires_grad', 'grad', 'grad_fn', '_output_nr', '_vc',
-                 '_hooks', '_retains_grad', '_grad_acc', '_view_src', '_view_ver', '__weakref__')
+                 '_retains_grad', '_grad_acc', '_view_src', '_view_ver', '__weakref__')
     __array_ufunc__ = None          # make NumPy defer to our reflected operators
     __array_priority__ = 1000
 
@@ -165,7 +165,11 @@ class Tensor:
             raise TypeError(f'data must be a Tensor, got {type(value).__name__}')
         self._data = value._data
         self._device = value._device
+        old = getattr(self, '_grad_acc', None)
         self._grad_acc = None        # its accumulator checked gradients against the old metadata
+        if old is not None and old[0]._pre_hooks and self._requires_grad:
+            from .node import edge_of
+            edge_of(self)[0]._pre_hooks = old[0]._pre_hooks     # the hooks stay
 
     def detach(self):
         """A new leaf sharing storage and version counter; never requires grad."""
@@ -201,11 +205,8 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             return self.grad_fn._add_pre_hook(self._output_nr, hook)
-        hooks = getattr(self, '_hooks', None)
-        if hooks is None:
-            hooks = self._hooks = {}
-        from .node import RemovableHandle
-        return RemovableHandle(hooks, hook)
+        from .node import edge_of
+        return edge_of(self)[0]._add_pre_hook(0, hook)     # a leaf's: on its accumulator
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``autograd.backward``)."""

@@ -629,6 +629,53 @@ def test_grad_has_the_leaf_dtype_and_shape_after_broadcasting():
     np.testing.assert_array_equal(val(b.grad), [3.0, 3.0, 3.0])
 
 
+
+def test_hooked_gradient_is_not_changed_by_later_sums():
+    # x*3 is recorded first, so the clone's gradient (seen by the hook) reaches x's
+    # accumulator first and x*3's contribution is added to it afterwards
+    x = leaf([1.0, 2.0])
+    y = x * 3
+    h = x.clone()
+    kept = []
+    h.register_hook(kept.append)
+    ((h * 2).sum() + y.sum()).backward()
+    np.testing.assert_array_equal(val(kept[0]), [2.0, 2.0])
+    np.testing.assert_array_equal(val(x.grad), [5.0, 5.0])
+
+
+def test_gradients_of_0d_tensors_sum_across_uses():
+    # fan-in of 0-d gradients (NumPy makes scalars of 0-d sums) through ops of both kinds
+    x = leaf(0.5)
+    y = autograd.atan2(x, x * 2) + x * x + x.exp()
+    g, = autograd.grad(y, x)
+    # d/dx atan2(x, 2x) = 0 (constant angle)
+    np.testing.assert_allclose(val(g), 2 * 0.5 + math.exp(0.5), rtol=1e-12)
+    y = autograd.atan2(x, x * 2) + x * x + x.exp()
+    y.backward()
+    y = autograd.atan2(x, x * 2) + x * x + x.exp()
+    y.backward()
+    np.testing.assert_allclose(val(x.grad), 2 * (1 + math.exp(0.5)), rtol=1e-12)
+    assert isinstance(x.grad._data, np.ndarray) and x.grad.shape == ()
+
+
+def test_leaf_hook_survives_reassigning_data():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g * 10)
+    x.data = autograd.tensor([3.0, 4.0], dtype=autograd.float64)
+    (x * 1).sum().backward()
+    np.testing.assert_array_equal(val(x.grad), [10.0, 10.0])
+
+
+def test_leaf_hook_runs_for_autograd_grad_too():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g * 10)
+    g, = autograd.grad((x * x).sum(), x)
+    tg = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    tg.register_hook(lambda g: g * 10)
+    expected, = torch.autograd.grad((tg * tg).sum(), tg)
+    np.testing.assert_array_equal(val(g), expected.numpy())
+
+
 # ----------------------------------------------------------------------------- anomaly mode
 
 def test_anomaly_mode_names_the_op_and_the_forward_line():

@@ -22,6 +22,7 @@ def _needs(node, i):
 
 class Add(Op):
     __slots__ = ('alpha',)
+    array_backward = True
 
     def forward(self, xp, a, b, alpha=1):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
@@ -40,6 +41,7 @@ class Add(Op):
 
 class Sub(Op):
     __slots__ = ('alpha',)
+    array_backward = True
 
     def forward(self, xp, a, b, alpha=1):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
@@ -69,6 +71,7 @@ def _no_bool_sub(a, b):
 
 class Mul(Op):
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, a, b):
@@ -88,6 +91,7 @@ class Mul(Op):
 
 class Div(Op):
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, a, b):
@@ -111,6 +115,7 @@ class Div(Op):
 
 class Neg(Op):
     __slots__ = ()
+    array_backward = True
 
     def forward(self, xp, a):
         if a.dtype.kind == 'b':
@@ -190,6 +195,7 @@ class _Unary(Op):
 
 class Exp(_Unary):
     __slots__ = ()
+    array_backward = True
     fn = 'exp'
     save_output = True
 
@@ -389,6 +395,7 @@ class Atan(_Unary):
 
 class Tanh(_Unary):
     __slots__ = ()
+    array_backward = True
     fn = 'tanh'
     save_output = True
 
@@ -400,6 +407,7 @@ class Tanh(_Unary):
 class TanhBackward(Op):
     """g * (1 - y^2): tanh's gradient at its output y, one node instead of three."""
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, g, y):
@@ -413,6 +421,7 @@ class TanhBackward(Op):
 
 class Sigmoid(Op):
     __slots__ = ()
+    array_backward = True
     save_output = True
 
     def forward(self, xp, a):
@@ -429,6 +438,7 @@ class Sigmoid(Op):
 class SigmoidBackward(Op):
     """g * y * (1 - y): the sigmoid's gradient at its output y, as one node."""
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, g, y):
@@ -442,6 +452,7 @@ class SigmoidBackward(Op):
 
 class Relu(Op):
     __slots__ = ()
+    array_backward = True
     save_output = True
 
     def forward(self, xp, a):
@@ -458,6 +469,7 @@ class ReluBackward(Op):
     """g where y > 0, else 0 (y is relu's output).  Piecewise linear in g: its gradient with
     respect to y is zero, so y gets none."""
     __slots__ = ()
+    array_backward = True
     save = (1,)
 
     def forward(self, xp, g, y):

@@ -38,9 +38,9 @@ def _keep_shape(shape, axes):
 
 def _unsqueeze(g, in_shape, axes, keepdim):
     """A reduced tensor with its reduced axes back as size 1 (it then broadcasts)."""
-    if keepdim or not axes or g._data.ndim == 0:     # a 0-d gradient broadcasts as it is
+    if keepdim or not axes or g.ndim == 0:     # a 0-d gradient broadcasts as it is
         return g
-    return reshape(g, _keep_shape(in_shape, axes))
+    return g.reshape(_keep_shape(in_shape, axes))
 
 
 def _expand_back(g, in_shape, axes, keepdim):
@@ -97,6 +97,7 @@ def _pairwise(x, d, mask, fill):
 
 class Sum(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim')
+    array_backward = True
 
     def forward(self, xp, a, dim=None, keepdim=False, dtype=None):
         axes = _dims(dim, a.ndim)
@@ -113,6 +114,7 @@ class Sum(Op):
 
 class Mean(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim', 'count')
+    array_backward = True
 
     def forward(self, xp, a, dim=None, keepdim=False, dtype=None):
         if dtype is not None:

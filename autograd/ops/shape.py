@@ -27,6 +27,7 @@ def _broadcastable_to(shape, src_shape):
 class SumTo(Op):
     """Sum over broadcast dimensions so that the result has ``shape``."""
     __slots__ = ('in_shape',)
+    array_backward = True
 
     def forward(self, xp, a, shape):
         self.in_shape = a.shape
@@ -46,6 +47,7 @@ class BroadcastTo(Op):
     """Expand to ``shape`` (a read-only view in the array library; a 0-d input, as in the
     backward of a full reduction, is filled into a new array, which is cheaper here)."""
     __slots__ = ('in_shape',)
+    array_backward = True
     view = 'maybe'
 
     def forward(self, xp, a, shape):
@@ -66,16 +68,17 @@ class BroadcastTo(Op):
 
 
 def sum_to(x, shape):
-    """Sum ``x`` down to ``shape`` (the inverse of broadcasting)."""
+    """Sum ``x`` (a tensor, or an array in an array sweep) down to ``shape`` (the inverse
+    of broadcasting)."""
     shape = tuple(shape)
-    if x._data.shape == shape:
+    if getattr(x, '_data', x).shape == shape:
         return x
     return SumTo.apply(x, shape=shape)
 
 
 def broadcast_to(x, shape):
     shape = tuple(shape)
-    if x._data.shape == shape:
+    if getattr(x, '_data', x).shape == shape:
         return x
     return BroadcastTo.apply(x, shape=shape)
 
@@ -145,6 +148,7 @@ def _infer_shape(shape, numel, op='view'):
 class Reshape(Op):
     """``reshape``: a view when the layout allows, else a copy."""
     __slots__ = ('in_shape',)
+    array_backward = True
     view = 'maybe'
 
     def forward(self, xp, a, shape):
@@ -227,6 +231,7 @@ def _fill_missing(grads, meta):
 class Permute(Op):
     """Reorder dims: out.shape[i] = a.shape[dims[i]].  The adjoint is the inverse permutation."""
     __slots__ = ('dims',)
+    array_backward = True
     view = True
 
     def forward(self, xp, a, dims):
@@ -342,6 +347,7 @@ class _Restride(Op):
     """A new shape over the same elements that is always a view (inserting or removing
     size-1 dims, splitting one dim).  The adjoint reshapes back."""
     __slots__ = ('in_shape',)
+    array_backward = True
     view = True
 
     def forward(self, xp, a, shape):
@@ -420,6 +426,7 @@ def unflatten(input, dim, sizes):
 class Clone(Op):
     """A copy with its own storage (C-contiguous); the gradient passes through unchanged."""
     __slots__ = ()
+    array_backward = True
 
     def forward(self, xp, a):
         return a.copy()

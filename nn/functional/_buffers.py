@@ -13,6 +13,8 @@ a last smaller batch) cannot make the kept memory grow without bound.
 import sys
 from collections import OrderedDict
 
+from autograd.engine import _LOCAL
+
 __all__ = ['empty']
 
 KEEP = 4
@@ -30,7 +32,7 @@ def empty(xp, shape, dtype):
     if arrays is not None:
         _kept.move_to_end(key)
         for a in arrays:
-            if sys.getrefcount(a) == 3:  # the list, the loop variable, getrefcount's argument
+            if sys.getrefcount(a) == _LOCAL + 1:     # held by the list and the loop variable
                 return a
     a = xp.empty(shape, dtype)
     if (arrays is None or len(arrays) < KEEP) and a.nbytes <= LIMIT:
