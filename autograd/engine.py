@@ -9,6 +9,7 @@ that finds the nodes is iterative, so graph depth is not limited by Python's sta
 """
 import operator
 import sys
+from heapq import heapify, heappop, heappush
 
 from .backend import array_module, device_of_array, is_writeable
 from .grad_mode import state as _grad_state
@@ -168,12 +169,18 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     them as they are, any other node (and every hook) gets them wrapped in tensors.
     """
     arrays = not create_graph
-    buffers = {}
-    for (node, nr), g in zip(root_edges, root_grads):
-        _accumulate_into(buffers, node, nr, g)
-    order = topological_order([e[0] for e in root_edges])
+    # Nodes wait on a heap keyed by creation order (newest first), entered when their first
+    # gradient arrives: the reverse topological order of the nodes gradients reach,
+    # without a separate walk of the graph.
+    needed = passes_on = None
     if targets is not None:
-        order, passes_on = _prune(order, targets)
+        needed, passes_on = _prune(topological_order([e[0] for e in root_edges]), targets)
+    buffers = {}
+    heap = []
+    for (node, nr), g in zip(root_edges, root_grads):
+        if (needed is None or node in needed) and _accumulate_into(buffers, node, nr, g):
+            heap.append((-node._seq, node))
+    heapify(heap)
     results = [None] * n_results
     anomaly = _grad_state.anomaly
     prev = _grad_state.enabled, _grad_state.arrays
@@ -181,10 +188,9 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     _grad_state.arrays = arrays
     pop = buffers.pop
     try:
-        for node in order:
-            g = pop(node, None)
-            if g is None:
-                continue
+        while heap:
+            node = heappop(heap)[1]
+            g = pop(node)
             multi = g.__class__ is list
             if node._pre_hooks:
                 g = _run_pre_hooks(node, g, multi, arrays)
@@ -216,6 +222,8 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 if e is None or gi is None:
                     continue
                 nxt, nr = e
+                if needed is not None and nxt not in needed:
+                    continue
                 meta = nxt._meta
                 m = meta[nr]
                 if arrays:
@@ -234,6 +242,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                     old = buffers.get(nxt)
                     if old is None:
                         buffers[nxt] = gi
+                        heappush(heap, (-nxt._seq, nxt))
                     # in place when nothing but the buffer (and this local, and getrefcount's
                     # argument) holds the array: not a view, a tensor's, a saved value
                     elif arrays and _refcount(old) == _LOCAL + 1 and old.base is None:
@@ -243,8 +252,8 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                             buffers[nxt] = _plus(old, gi)
                     else:
                         buffers[nxt] = _plus(old, gi) if arrays else old + gi
-                else:
-                    _accumulate_into(buffers, nxt, nr, gi)
+                elif _accumulate_into(buffers, nxt, nr, gi):
+                    heappush(heap, (-nxt._seq, nxt))
             g = grads = gi = old = None    # the buffers own the gradients (in-place sums)
     finally:
         _grad_state.enabled, _grad_state.arrays = prev
@@ -270,9 +279,8 @@ def _wrap(node, g, multi):
 
 
 def _prune(order, targets):
-    """Keep only nodes from which some target is reachable (visited in increasing _seq).
-
-    Returns the pruned order and the set of nodes whose inputs lead to a target."""
+    """The nodes from which some target is reachable (visited in increasing _seq), and
+    those among them whose inputs lead to a target."""
     needed = set()
     passes_on = set()
     for node in reversed(order):
@@ -284,20 +292,23 @@ def _prune(order, targets):
         else:
             if node in targets:
                 needed.add(node)
-    return [n for n in order if n in needed], passes_on
+    return needed, passes_on
 
 
 def _accumulate_into(buffers, node, nr, g):
+    """Add ``g`` to the gradient of output ``nr`` of ``node``; True if ``node`` had none."""
     meta = node._meta
     if len(meta) == 1:
         prev = buffers.get(node)
         buffers[node] = g if prev is None else _plus(prev, g)
-        return
+        return prev is None
     lst = buffers.get(node)
-    if lst is None:
+    new = lst is None
+    if new:
         lst = buffers[node] = [None] * len(meta)
     prev = lst[nr]
     lst[nr] = g if prev is None else _plus(prev, g)
+    return new
 
 
 def _run_pre_hooks(node, g, multi, arrays):
