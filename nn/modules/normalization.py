@@ -1,5 +1,7 @@
 """Normalisation layers: ``BatchNorm1d/2d/3d``, ``InstanceNorm1d/2d``, ``LayerNorm``,
 ``GroupNorm``, ``LocalResponseNorm`` (PyTorch's parameters, buffers and their names)."""
+import warnings
+
 import autograd
 
 from .. import functional as F
@@ -11,10 +13,31 @@ __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'InstanceNorm1d', 'Insta
            'LayerNorm', 'GroupNorm', 'LocalResponseNorm']
 
 
+def _register_affine(module, shape, affine, bias, factory_kwargs):
+    """Register ``weight`` and ``bias`` Parameters of ``shape`` when ``affine`` (``bias`` only
+    with ``bias``), None otherwise, so the state_dict keys follow PyTorch's; their values
+    come from ``_reset_affine``."""
+    def param(wanted):
+        return Parameter(autograd.empty(*shape, **factory_kwargs)) if wanted else None
+    module.register_parameter('weight', param(affine))
+    module.register_parameter('bias', param(affine and bias))
+
+
+def _reset_affine(module):
+    """The identity transform: weight ones, bias zeros (where present)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _NormBase(Module):
-    """weight (ones) and bias (zeros) of shape (num_features,) when ``affine``; buffers
-    running_mean (zeros), running_var (ones) and num_batches_tracked when
-    ``track_running_stats``."""
+    """Per-channel normalisation over (N, C, *) input: weight (ones) and bias (zeros) of
+    shape (num_features,) when ``affine``; buffers running_mean (zeros), running_var (ones)
+    and num_batches_tracked when ``track_running_stats``.  ``_input_dims``: the accepted
+    input ranks."""
+    _version = 2            # version 2 added num_batches_tracked
+    _input_dims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
@@ -25,24 +48,12 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         kw = dict(device=device, dtype=dtype)
-        if affine:
-            self.weight = Parameter(autograd.empty(num_features, **kw))
-            if bias:
-                self.bias = Parameter(autograd.empty(num_features, **kw))
-            else:
-                self.register_parameter('bias', None)
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
-        if track_running_stats:
-            self.register_buffer('running_mean', autograd.zeros(num_features, **kw))
-            self.register_buffer('running_var', autograd.ones(num_features, **kw))
-            self.register_buffer('num_batches_tracked',
-                                 autograd.tensor(0, dtype=autograd.int64, device=device))
-        else:
-            self.register_buffer('running_mean', None)
-            self.register_buffer('running_var', None)
-            self.register_buffer('num_batches_tracked', None)
+        _register_affine(self, (num_features,), affine, bias, kw)
+        stats = track_running_stats
+        self.register_buffer('running_mean', autograd.zeros(num_features, **kw) if stats else None)
+        self.register_buffer('running_var', autograd.ones(num_features, **kw) if stats else None)
+        self.register_buffer('num_batches_tracked', autograd.tensor(
+            0, dtype=autograd.int64, device=device) if stats else None)
         self.reset_parameters()
 
     def reset_running_stats(self):
@@ -53,27 +64,28 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input):
-        raise NotImplementedError
+        if input.ndim not in self._input_dims:
+            want = ' or '.join(f'{d}D' for d in self._input_dims)
+            raise ValueError(f'expected {want} input (got {input.ndim}D input)')
 
     def extra_repr(self):
         return ('{num_features}, eps={eps}, momentum={momentum}, affine={affine}, '
                 'bias={use_bias}, track_running_stats={track_running_stats}'
                 .format(**self.__dict__, use_bias=self.bias is not None))
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args):
+        # checkpoints older than version 2 have no num_batches_tracked: keep our own count
+        version = local_metadata.get('version')
+        key = prefix + 'num_batches_tracked'
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args)
+
 
 class _BatchNorm(_NormBase):
-    _dims = ()
-
-    def _check_input_dim(self, input):
-        if input.ndim not in self._dims:
-            want = ' or '.join(f'{d}D' for d in self._dims)
-            raise ValueError(f'expected {want} input (got {input.ndim}D input)')
 
     def forward(self, input):
         self._check_input_dim(input)
@@ -84,6 +96,7 @@ class _BatchNorm(_NormBase):
             factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
                       else self.momentum)
         batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        # the buffers go in where they are read (evaluation) or updated (tracked training)
         use_running = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if use_running else None,
                             self.running_var if use_running else None, self.weight, self.bias,
@@ -92,52 +105,77 @@ class _BatchNorm(_NormBase):
 
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation (Ioffe & Szegedy 2015) of (N, C) or (N, C, L) input per channel."""
-    _dims = (2, 3)
+    _input_dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) input per channel."""
-    _dims = (4,)
+    _input_dims = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
     """Batch normalisation of (N, C, D, H, W) input per channel."""
-    _dims = (5,)
+    _input_dims = (5,)
 
 
 class _InstanceNorm(_NormBase):
-    _dims = 1
+    """``_input_dims``: (unbatched rank, batched rank); statistics per sample and channel."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False, device=None, dtype=None, *, bias=True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
                          dtype, bias=bias)
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        # checkpoints from before PyTorch 0.4 (no version) kept running stats that are
+        # not tracked by default any more: PyTorch's explanation, and the keys dropped
+        if local_metadata.get('version') is None and not self.track_running_stats:
+            keys = [k for k in (prefix + 'running_mean', prefix + 'running_var')
+                    if k in state_dict]
+            if keys:
+                klass = type(self).__name__
+                error_msgs.append(
+                    'Unexpected running stats buffer(s) {names} for {klass} with '
+                    'track_running_stats=False. If state_dict is a checkpoint saved before '
+                    '0.4.0, this may be expected because {klass} does not track running stats '
+                    'by default since 0.4.0. Please remove these keys from state_dict. If the '
+                    'running stats are actually needed, instead set track_running_stats=True '
+                    'in {klass} to enable them. See the documentation of {klass} for details.'
+                    .format(names=' and '.join(f'"{k}"' for k in keys), klass=klass))
+                for k in keys:
+                    state_dict.pop(k)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
     def forward(self, input):
-        d = self._dims
-        if input.ndim not in (d + 1, d + 2):
-            raise ValueError(f'expected {d + 1}D or {d + 2}D input (got {input.ndim}D input)')
-        unbatched = input.ndim == d + 1
+        self._check_input_dim(input)
+        unbatched = input.ndim == self._input_dims[0]
+        channel_dim = 0 if unbatched else 1
+        c = input.shape[channel_dim]
+        if c != self.num_features:
+            if self.affine:
+                raise ValueError(f'expected input\'s size at dim={channel_dim} to match '
+                                 f'num_features ({self.num_features}), but got: {c}.')
+            warnings.warn(f'input\'s size at dim={channel_dim} does not match num_features. '
+                          'You can silence this warning by not passing in num_features, which '
+                          'is not used because affine=False', stacklevel=2)
         if unbatched:
             input = input.unsqueeze(0)
-        c = input.shape[1]
-        if c != self.num_features and self.affine:
-            raise ValueError(f'expected input\'s size at dim=1 to match num_features '
-                             f'({self.num_features}), but got: {c}.')
         out = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
-                              self.training or not self.track_running_stats, self.momentum
-                              if self.momentum is not None else 0.0, self.eps)
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
         return out.squeeze(0) if unbatched else out
 
 
 class InstanceNorm1d(_InstanceNorm):
     """Instance normalisation of (N, C, L) or (C, L) input over L, per sample and channel."""
-    _dims = 1
+    _input_dims = (2, 3)
 
 
 class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) input over H, W."""
-    _dims = 2
+    _input_dims = (3, 4)
 
 
 class LayerNorm(Module):
@@ -152,23 +190,12 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        kw = dict(device=device, dtype=dtype)
-        if elementwise_affine:
-            self.weight = Parameter(autograd.empty(*self.normalized_shape, **kw))
-            if bias:
-                self.bias = Parameter(autograd.empty(*self.normalized_shape, **kw))
-            else:
-                self.register_parameter('bias', None)
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias,
+                         dict(device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -192,23 +219,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        kw = dict(device=device, dtype=dtype)
-        if affine:
-            self.weight = Parameter(autograd.empty(num_channels, **kw))
-            if bias:
-                self.bias = Parameter(autograd.empty(num_channels, **kw))
-            else:
-                self.register_parameter('bias', None)
-        else:
-            self.register_parameter('weight', None)
-            self.register_parameter('bias', None)
+        _register_affine(self, (num_channels,), affine, bias, dict(device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
