@@ -6,7 +6,7 @@ import pytest
 import autograd
 import nn.functional as F
 from layer_check import check_layer
-from oracle import check_op, check_raises, rand, torch
+from oracle import check_op, check_raises, rand, to_numpy, torch
 
 
 def fn(lib):
@@ -59,6 +59,58 @@ def test_max_pool2d_propagates_nan():
 def test_max_pool2d_of_integers():
     x = np.arange(30).reshape(1, 5, 6) % 7
     check_op(lambda lib, x: fn(lib).max_pool2d(x, 2, return_indices=True), x, grad=False)
+
+
+def lowest_border(x, count):
+    """``x`` with the first ``count`` positions of every spatial dim and the whole second
+    channel at the dtype's lowest value (-inf for floats): the windows at the padded border
+    then hold only that value, which is also what the padding holds."""
+    x = x.copy()
+    low = -np.inf if x.dtype.kind == 'f' else np.iinfo(x.dtype).min
+    for d in range(2, x.ndim):
+        x[(slice(None),) * d + (slice(None, count),)] = low
+    x[:, 1] = low
+    return x
+
+
+BORDER = [     # pooling function, input shape, lowest-valued border width, window
+    ('max_pool2d', (2, 3, 7, 6), 3, dict(kernel_size=3, stride=2, padding=1)),
+    ('max_pool2d', (2, 3, 6, 7), 2, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ('max_pool2d', (2, 3, 7, 6), 2, dict(kernel_size=(3, 2), stride=1, padding=1,
+                                         dilation=(2, 1))),
+    ('max_pool1d', (2, 3, 9), 4, dict(kernel_size=3, stride=2, padding=1)),
+    ('max_pool1d', (2, 3, 8), 3, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+]
+
+
+@pytest.mark.parametrize('pool, shape, count, kw', BORDER)
+@pytest.mark.parametrize('return_indices', [True, False])
+def test_max_pool_never_picks_padding_in_a_window_of_only_minus_inf(pool, shape, count, kw,
+                                                                    return_indices):
+    # PyTorch's scan visits real positions only: an all -inf window reports its first real
+    # position, and the gradient goes there (never to a padding position)
+    def run(lib, x):
+        out = getattr(fn(lib), pool)(x, return_indices=return_indices, **kw)
+        return out[0] if return_indices else out
+    x = lowest_border(rand(*shape), count)
+    check_op(lambda lib, x: getattr(fn(lib), pool)(x, return_indices=True, **kw), x,
+             grad=False)                                # values and indices
+    # the gradient from a given grad_output (a weighted loss of -inf values is not finite)
+    g = np.random.default_rng(0).standard_normal(run(torch, torch.tensor(x)).shape)
+    grads = []
+    for lib in (torch, autograd):
+        t = lib.tensor(x, requires_grad=True)
+        run(lib, t).backward(lib.tensor(g))
+        grads.append(to_numpy(t.grad))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize('pool, shape, count, kw', BORDER)
+def test_max_pool_never_picks_padding_in_a_window_of_only_the_integer_minimum(pool, shape,
+                                                                             count, kw):
+    x = lowest_border(np.arange(np.prod(shape)).reshape(shape) % 7, count)
+    check_op(lambda lib, x: getattr(fn(lib), pool)(x, return_indices=True, **kw), x,
+             grad=False)
 
 
 @pytest.mark.parametrize('kw', [dict(kernel_size=3, stride=2, padding=1),
