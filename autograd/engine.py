@@ -59,7 +59,8 @@ def _make_root_grads(tensors, grads, arrays):
             data = t._data
             if data.size != 1:
                 raise RuntimeError('grad can be implicitly created only for scalar outputs')
-            g = t._device.xp.ones(data.shape, data.dtype)
+            g = t._device.xp.empty(data.shape, data.dtype)
+            g.fill(1)                               # (cheaper than xp.ones for one element)
             out.append(g if arrays else _make(g, t._device))
             continue
         elif not isinstance(g, Tensor):
@@ -187,6 +188,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     _grad_state.enabled = create_graph
     _grad_state.arrays = arrays
     pop = buffers.pop
+    atype = root_edges[0][0]._meta[root_edges[0][1]][2].array_type
     try:
         while heap:
             node = heappop(heap)[1]
@@ -215,7 +217,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 node._saved = None          # release what backward needed
                 node._out = None
             nexts = node._next
-            if len(grads) != len(nexts):
+            if not node.array_backward and len(grads) != len(nexts):    # (ops are tested)
                 raise RuntimeError(f'function {node.name()} returned an incorrect number of '
                                    f'gradients (expected {len(nexts)}, got {len(grads)})')
             for e, gi in zip(nexts, grads):
@@ -226,9 +228,8 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                     continue
                 meta = nxt._meta
                 m = meta[nr]
-                if arrays:
-                    ok = gi.__class__ is m[2].array_type and gi.shape == m[0] and \
-                        gi.dtype is m[1]
+                if arrays:      # (an array of another device fails the check: _validate)
+                    ok = gi.__class__ is atype and gi.shape == m[0] and gi.dtype is m[1]
                 else:
                     try:
                         d = gi._data

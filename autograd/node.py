@@ -80,12 +80,20 @@ class Node:
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MSG)
-        for t, v in zip(saved, self._versions):
-            if v is not None and t._vc[0] != v:
-                raise RuntimeError(_modified_msg(self, t, v))
         arrays = self.array_backward and _grad_state.arrays
-        if arrays:
-            saved = tuple([t._data if isinstance(t, Tensor) else t for t in saved])
+        if arrays:                  # an array sweep: the arrays (numbers stay numbers)
+            values = []
+            for t, v in zip(saved, self._versions):
+                if v is not None:   # a tensor
+                    if t._vc[0] != v:
+                        raise RuntimeError(_modified_msg(self, t, v))
+                    t = t._data
+                values.append(t)
+            saved = tuple(values)
+        else:
+            for t, v in zip(saved, self._versions):
+                if v is not None and t._vc[0] != v:
+                    raise RuntimeError(_modified_msg(self, t, v))
         out = self._out
         if out is None:
             return saved
@@ -145,7 +153,10 @@ def _edge(x):
         if fn is not None:
             return (fn, x._output_nr)
         if x._requires_grad:
-            return edge_of(x)
+            try:
+                return x._grad_acc or edge_of(x)     # a leaf's cached (accumulator, 0)
+            except AttributeError:
+                return edge_of(x)
     return None
 
 
@@ -464,18 +475,22 @@ def apply_binary(cls, a, b):
     t._vc = [0]
     t._view_src = None
     if needs and _grad_state.enabled and cls.differentiable and out.dtype.kind == 'f':
-        # edges: (grad_fn, output_nr) for an op's output, _edge for the rest
-        fn = getattr(a, 'grad_fn', None)
-        ea = (fn, a._output_nr) if fn is not None and a._view_src is None else _edge(a)
-        fn = getattr(b, 'grad_fn', None)
-        node._next = (ea, (fn, b._output_nr) if fn is not None and b._view_src is None
-                      else _edge(b))
+        # edges: (grad_fn, output_nr) for an op's output that is not a view, _edge for the rest
+        if a.__class__ is Tensor and a._view_src is None and a.grad_fn is not None:
+            ea = (a.grad_fn, a._output_nr)
+        else:
+            ea = _edge(a)
+        if b.__class__ is Tensor and b._view_src is None and b.grad_fn is not None:
+            node._next = (ea, (b.grad_fn, b._output_nr))
+        else:
+            node._next = (ea, _edge(b))
         node._seq = _next_seq()
         save = cls.save
         if save:
             if len(save) == 2:
                 node._saved = (a, b)
-                node._versions = (_version(a), _version(b))
+                node._versions = (a._vc[0] if a.__class__ is Tensor else _version(a),
+                                  b._vc[0] if b.__class__ is Tensor else _version(b))
             else:
                 x = b if save[0] else a
                 node._saved = (x,)
