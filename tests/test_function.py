@@ -4,16 +4,11 @@ import numpy as np
 import pytest
 
 import autograd
+from custom_functions import cube, function, scaled_exp
 from oracle import to_numpy
 
 torch = pytest.importorskip('torch')
 from torch.autograd.function import once_differentiable as torch_once  # noqa: E402
-
-LIBS = (torch, autograd)
-
-
-def Function(lib):
-    return torch.autograd.Function if lib is torch else autograd.Function
 
 
 def once_differentiable(lib):
@@ -57,63 +52,43 @@ def same_error(program):
 
 # ----------------------------------------------------------------------------- Functions
 
-def make_cube(lib):
-    class Cube(Function(lib)):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            x, = ctx.saved_tensors
-            return g * 3 * x ** 2           # tensor ops: differentiable again
-    return Cube
+def scale(lib):
+    """forward(x, k, name) = x k: the non-tensor arguments get None gradients."""
+    def forward(ctx, x, k, name):
+        ctx.k = k
+        ctx.name = name
+        return x * k
+    return function(lib, 'Scale', forward, lambda ctx, g: (g * ctx.k, None, None))
 
 
-def make_exp(lib):
-    class MyExp(Function(lib)):
-        @staticmethod
-        def forward(ctx, x):
-            y = x.exp()
-            ctx.save_for_backward(y)        # saves its own output
-            return y
+def split(lib):
+    """Two outputs, x*2 and x^2."""
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * 2, x * x
 
-        @staticmethod
-        def backward(ctx, g):
-            y, = ctx.saved_tensors
-            return g * y
-    return MyExp
+    def backward(ctx, g1, g2):
+        x, = ctx.saved_tensors
+        return g1 * 2 + g2 * 2 * x
+    return function(lib, 'Split', forward, backward)
 
 
-def make_scale(lib):
-    class Scale(Function(lib)):
-        """forward(x, k, name): non-tensor arguments get None gradients."""
-        @staticmethod
-        def forward(ctx, x, k, name):
-            ctx.k = k
-            ctx.name = name
-            return x * k
+def square_once_differentiable(lib):
+    """x^2 whose backward 2 x g is marked once_differentiable."""
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
 
-        @staticmethod
-        def backward(ctx, g):
-            return g * ctx.k, None, None
-    return Scale
+    @once_differentiable(lib)
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return 2 * x * g
+    return function(lib, 'Sq', forward, backward)
 
 
-def make_split(lib):
-    class Split(Function(lib)):
-        """Two outputs, x*2 and x^2."""
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * 2, x * x
-
-        @staticmethod
-        def backward(ctx, g1, g2):
-            x, = ctx.saved_tensors
-            return g1 * 2 + g2 * 2 * x
-    return Split
+def doubling(lib, name, backward):
+    """forward x -> 2 x with the given (possibly wrong) ``backward(ctx, g)``."""
+    return function(lib, name, lambda ctx, x: x * 2, backward)
 
 
 # ----------------------------------------------------------------------------- tests
@@ -121,7 +96,7 @@ def make_split(lib):
 def test_forward_backward_and_double_backward_match_pytorch():
     def program(lib):
         x = leaf(lib, [0.5, -1.5, 2.0])
-        y = make_cube(lib).apply(x)
+        y = cube(lib).apply(x)
         g, = grad(lib)(y.sum(), x, create_graph=True)          # 3x^2
         g2, = grad(lib)(g.sum(), x, create_graph=True)         # 6x
         g3, = grad(lib)(g2.sum(), x)                           # 6
@@ -134,7 +109,7 @@ def test_forward_backward_and_double_backward_match_pytorch():
 def test_saving_an_output_and_differentiating_through_it():
     def program(lib):
         x = leaf(lib, [[0.1, 0.2], [0.3, -0.4]])
-        y = make_exp(lib).apply(x * 2)
+        y = scaled_exp(lib).apply(x * 2)
         g, = grad(lib)((y * y).sum(), x, create_graph=True)
         g2, = grad(lib)((g * g).sum(), x)
         return y, g, g2
@@ -146,16 +121,11 @@ def test_needs_input_grad():
     def program(lib):
         seen = []
 
-        class Probe(Function(lib)):
-            @staticmethod
-            def forward(ctx, a, b, k):
-                seen.append(tuple(ctx.needs_input_grad))
-                return a * b * k
+        def forward(ctx, a, b, k):
+            seen.append(tuple(ctx.needs_input_grad))
+            return a * b * k
 
-            @staticmethod
-            def backward(ctx, g):
-                return g, None, None
-
+        Probe = function(lib, 'Probe', forward, lambda ctx, g: (g, None, None))
         Probe.apply(leaf(lib, [1.0]), leaf(lib, [2.0], requires_grad=False), 3)
         Probe.apply(leaf(lib, [1.0], requires_grad=False), leaf(lib, [2.0]), 3)
         return seen
@@ -167,17 +137,11 @@ def test_forward_runs_without_recording_and_output_requires_grad():
     def program(lib):
         modes = []
 
-        class Probe(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                modes.append(lib.is_grad_enabled())
-                return x * 2
+        def forward(ctx, x):
+            modes.append(lib.is_grad_enabled())
+            return x * 2
 
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
-
-        y = Probe.apply(leaf(lib, [1.0]))
+        y = function(lib, 'Probe', forward, lambda ctx, g: g * 2).apply(leaf(lib, [1.0]))
         return modes, y.requires_grad, y.grad_fn.name()
 
     assert same(program)[2] == 'ProbeBackward'
@@ -186,7 +150,7 @@ def test_forward_runs_without_recording_and_output_requires_grad():
 def test_non_tensor_arguments():
     def program(lib):
         x = leaf(lib, [1.0, 2.0])
-        y = make_scale(lib).apply(x, 3.0, 'three')
+        y = scale(lib).apply(x, 3.0, 'three')
         y.sum().backward()
         return y, x.grad
 
@@ -196,7 +160,7 @@ def test_non_tensor_arguments():
 def test_multiple_outputs_sum_their_gradients():
     def program(lib):
         x = leaf(lib, [1.0, -2.0])
-        a, b = make_split(lib).apply(x)
+        a, b = split(lib).apply(x)
         (a * 3 + b).sum().backward()                     # 3*2 + 2x
         return a, b, x.grad
 
@@ -207,19 +171,16 @@ def test_unused_output_gets_zeros_by_default_and_none_without_materialize():
     def program(lib, materialize):
         seen = []
 
-        class Two(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.set_materialize_grads(materialize)
-                return x * 2, x * 3
+        def forward(ctx, x):
+            ctx.set_materialize_grads(materialize)
+            return x * 2, x * 3
 
-            @staticmethod
-            def backward(ctx, g1, g2):
-                seen.append(g2 if g2 is None else to_numpy(g2).tolist())
-                return g1 * 2
+        def backward(ctx, g1, g2):
+            seen.append(g2 if g2 is None else to_numpy(g2).tolist())
+            return g1 * 2
 
         x = leaf(lib, [1.0, 1.0])
-        a, _ = Two.apply(x)
+        a, _ = function(lib, 'Two', forward, backward).apply(x)
         a.sum().backward()
         return seen, x.grad
 
@@ -230,19 +191,13 @@ def test_unused_output_gets_zeros_by_default_and_none_without_materialize():
 
 def test_mark_non_differentiable():
     def program(lib):
-        class SortLike(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                mask = x > 0
-                ctx.mark_non_differentiable(mask)
-                return x * 2, mask
-
-            @staticmethod
-            def backward(ctx, g, g_mask):
-                return g * 2
+        def forward(ctx, x):
+            mask = x > 0
+            ctx.mark_non_differentiable(mask)
+            return x * 2, mask
 
         x = leaf(lib, [1.0, -1.0])
-        y, mask = SortLike.apply(x)
+        y, mask = function(lib, 'SortLike', forward, lambda ctx, g, g_mask: g * 2).apply(x)
         y.sum().backward()
         return y.requires_grad, mask.requires_grad, mask.grad_fn is None, x.grad
 
@@ -251,17 +206,12 @@ def test_mark_non_differentiable():
 
 def test_mark_non_differentiable_float_output():
     def program(lib):
-        class WithConst(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                c = x * 0 + 1
-                ctx.mark_non_differentiable(c)
-                return x * 2, c
+        def forward(ctx, x):
+            c = x * 0 + 1
+            ctx.mark_non_differentiable(c)
+            return x * 2, c
 
-            @staticmethod
-            def backward(ctx, g, gc):
-                return g * 2
-
+        WithConst = function(lib, 'WithConst', forward, lambda ctx, g, gc: g * 2)
         y, c = WithConst.apply(leaf(lib, [1.0]))
         return y.requires_grad, c.requires_grad
 
@@ -270,21 +220,15 @@ def test_mark_non_differentiable_float_output():
 
 def test_mark_dirty_in_place_forward():
     def program(lib):
-        class Double_(Function(lib)):
-            @staticmethod
-            def forward(ctx, a):
-                a.mul_(2)
-                ctx.mark_dirty(a)
-                return a
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
+        def forward(ctx, a):
+            a.mul_(2)
+            ctx.mark_dirty(a)
+            return a
 
         x = leaf(lib, [1.0, 3.0])
         a = x * 1
         v = a._version
-        out = Double_.apply(a)
+        out = function(lib, 'Double_', forward, lambda ctx, g: g * 2).apply(a)
         out.sum().backward()
         return out is a, a._version - v, a.grad_fn.name(), a, x.grad
 
@@ -293,17 +237,8 @@ def test_mark_dirty_in_place_forward():
 
 def test_returning_an_input_unchanged_gives_a_new_tensor():
     def program(lib):
-        class Ident(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                return x
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 5
-
         x = leaf(lib, [1.0])
-        y = Ident.apply(x)
+        y = function(lib, 'Ident', lambda ctx, x: x, lambda ctx, g: g * 5).apply(x)
         y.sum().backward()
         return y is x, y.grad_fn is not None, x.grad
 
@@ -312,20 +247,14 @@ def test_returning_an_input_unchanged_gives_a_new_tensor():
 
 def test_setup_context_style():
     def program(lib):
-        class Mul(Function(lib)):
-            @staticmethod
-            def forward(a, b):
-                return a * b
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
 
-            @staticmethod
-            def setup_context(ctx, inputs, output):
-                ctx.save_for_backward(*inputs)
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * b, g * a
 
-            @staticmethod
-            def backward(ctx, g):
-                a, b = ctx.saved_tensors
-                return g * b, g * a
-
+        Mul = function(lib, 'Mul', lambda a, b: a * b, backward, setup_context)
         a, b = leaf(lib, [2.0]), leaf(lib, [5.0])
         Mul.apply(a, b).sum().backward()
         return a.grad, b.grad
@@ -335,17 +264,8 @@ def test_setup_context_style():
 
 def test_gradient_cast_to_input_dtype():
     def program(lib):
-        class Wide(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                return (g * 2).double()
-
         x = lib.tensor([1.0, 2.0], dtype=lib.float32, requires_grad=True)
-        Wide.apply(x).sum().backward()
+        doubling(lib, 'Wide', lambda ctx, g: (g * 2).double()).apply(x).sum().backward()
         return str(x.grad.dtype).split('.')[-1], x.grad
 
     same(program)
@@ -355,15 +275,7 @@ def test_gradient_cast_to_input_dtype():
 
 def test_wrong_number_of_gradients():
     def program(lib):
-        class TooFew(Function(lib)):
-            @staticmethod
-            def forward(ctx, x, y):
-                return x * y
-
-            @staticmethod
-            def backward(ctx, g):
-                return g
-
+        TooFew = function(lib, 'TooFew', lambda ctx, x, y: x * y, lambda ctx, g: g)
         TooFew.apply(leaf(lib, [1.0]), leaf(lib, [2.0])).sum().backward()
 
     ours, theirs = same_error(program)
@@ -372,17 +284,8 @@ def test_wrong_number_of_gradients():
 
 def test_extra_none_gradients_are_ignored():
     def program(lib):
-        class Extra(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2, None, None
-
         x = leaf(lib, [1.0])
-        Extra.apply(x).sum().backward()
+        doubling(lib, 'Extra', lambda ctx, g: (g * 2, None, None)).apply(x).sum().backward()
         return x.grad,
 
     same(program)
@@ -390,15 +293,7 @@ def test_extra_none_gradients_are_ignored():
 
 def test_gradient_of_the_wrong_shape():
     def program(lib):
-        class BadShape(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                return lib.ones(3, dtype=lib.float64)
-
+        BadShape = doubling(lib, 'BadShape', lambda ctx, g: lib.ones(3, dtype=lib.float64))
         BadShape.apply(leaf(lib, [1.0, 2.0])).sum().backward()
 
     ours, theirs = same_error(program)
@@ -408,7 +303,7 @@ def test_gradient_of_the_wrong_shape():
 def test_saved_tensors_after_backward_are_freed():
     def program(lib):
         x = leaf(lib, [1.0])
-        y = make_cube(lib).apply(x)
+        y = cube(lib).apply(x)
         y.sum().backward()
         return y.grad_fn.saved_tensors
 
@@ -420,7 +315,7 @@ def test_saved_tensors_after_backward_are_freed():
 def test_second_backward_through_a_custom_function_raises():
     def program(lib):
         x = leaf(lib, [1.0])
-        y = make_cube(lib).apply(x).sum()
+        y = cube(lib).apply(x).sum()
         y.backward()
         y.backward()
 
@@ -431,7 +326,7 @@ def test_second_backward_through_a_custom_function_raises():
 def test_retain_graph_keeps_saved_tensors():
     def program(lib):
         x = leaf(lib, [2.0])
-        y = make_cube(lib).apply(x).sum()
+        y = cube(lib).apply(x).sum()
         y.backward(retain_graph=True)
         y.backward()
         return x.grad,
@@ -443,7 +338,7 @@ def test_inplace_change_to_a_saved_input_raises():
     def program(lib):
         x = leaf(lib, [1.0])
         a = x * 1
-        y = make_cube(lib).apply(a)
+        y = cube(lib).apply(a)
         a.add_(1)
         y.sum().backward()
 
@@ -453,20 +348,8 @@ def test_inplace_change_to_a_saved_input_raises():
 
 def test_once_differentiable_first_order_works():
     def program(lib):
-        class Sq(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return x * x
-
-            @staticmethod
-            @once_differentiable(lib)
-            def backward(ctx, g):
-                x, = ctx.saved_tensors
-                return 2 * x * g
-
         x = leaf(lib, [3.0])
-        Sq.apply(x).sum().backward()
+        square_once_differentiable(lib).apply(x).sum().backward()
         return x.grad,
 
     same(program)
@@ -474,20 +357,8 @@ def test_once_differentiable_first_order_works():
 
 def test_once_differentiable_refuses_double_backward():
     def program(lib):
-        class Sq(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return x * x
-
-            @staticmethod
-            @once_differentiable(lib)
-            def backward(ctx, g):
-                x, = ctx.saved_tensors
-                return 2 * x * g
-
         x = leaf(lib, [3.0])
-        g, = grad(lib)(Sq.apply(x).sum(), x, create_graph=True)
+        g, = grad(lib)(square_once_differentiable(lib).apply(x).sum(), x, create_graph=True)
         grad(lib)(g.sum(), x)
 
     ours, theirs = same_error(program)
@@ -496,6 +367,6 @@ def test_once_differentiable_refuses_double_backward():
 
 def test_function_class_is_not_instantiated_for_apply():
     x = autograd.tensor([1.0], dtype=autograd.float64, requires_grad=True)
-    y = make_cube(autograd).apply(x)
+    y = cube(autograd).apply(x)
     assert type(y.grad_fn).__name__ != 'Cube'
     assert y.grad_fn.name() == 'CubeBackward'

@@ -7,60 +7,15 @@ import pytest
 
 import autograd
 from autograd import GradcheckError, gradcheck, gradgradcheck
+from custom_functions import cube, function, scaled_exp
 
 torch = pytest.importorskip('torch')
 from torch.autograd.gradcheck import GradcheckError as TorchGradcheckError  # noqa: E402
 
 
-def Function(lib):
-    return torch.autograd.Function if lib is torch else autograd.Function
-
-
-def checks(lib):
-    if lib is torch:
-        return torch.autograd.gradcheck, torch.autograd.gradgradcheck
-    return gradcheck, gradgradcheck
-
-
 def inp(lib, *shape, seed=0, low=-1.0, high=1.0):
     a = np.random.default_rng(seed).uniform(low, high, shape)
     return lib.tensor(a, dtype=lib.float64, requires_grad=True)
-
-
-# ----------------------------------------------------------------------------- Functions
-
-def cube(lib, wrong_first=False, wrong_second=False):
-    """x^3 with a hand-written backward; optionally wrong at first or second order."""
-    class Cube(Function(lib)):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            x, = ctx.saved_tensors
-            if wrong_first:
-                return g * 2 * x ** 2                    # should be 3 x^2
-            if wrong_second:
-                return g * 3 * x.detach() ** 2           # right value, no second derivative
-            return g * 3 * x ** 2
-    return Cube
-
-
-def scaled_exp(lib, factor):
-    class ScaledExp(Function(lib)):
-        @staticmethod
-        def forward(ctx, x):
-            y = x.exp()
-            ctx.save_for_backward(y)
-            return y
-
-        @staticmethod
-        def backward(ctx, g):
-            y, = ctx.saved_tensors
-            return g * y * factor
-    return ScaledExp
 
 
 # ----------------------------------------------------------------------------- gradcheck
@@ -153,32 +108,21 @@ def test_no_input_requiring_grad_raises_value_error():
 def test_non_deterministic_backward_is_caught():
     calls = []
 
-    class Flaky(autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
+    def backward(ctx, g):
+        calls.append(1)
+        return g * (2 + 1e-4 * len(calls))              # a different value on every call
 
-        @staticmethod
-        def backward(ctx, g):
-            calls.append(1)
-            return g * (2 + 1e-4 * len(calls))          # a different value on every call
-
+    flaky = function(autograd, 'Flaky', lambda ctx, x: x * 2, backward)
     with pytest.raises(GradcheckError, match='not reentrant'):
-        gradcheck(Flaky.apply, (inp(autograd, 2),), atol=1e-2)
+        gradcheck(flaky.apply, (inp(autograd, 2),), atol=1e-2)
 
 
 def test_backward_must_scale_with_grad_output():
     def program(lib):
-        class Offset(Function(lib)):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-
-            @staticmethod
-            def backward(ctx, g):
-                # right for unit vectors, wrong for a zero grad_output
-                return g * 2 if g.abs().sum().item() != 0 else g + 1
-        return Offset.apply
+        def backward(ctx, g):
+            # right for unit vectors, wrong for a zero grad_output
+            return g * 2 if g.abs().sum().item() != 0 else g + 1
+        return function(lib, 'Offset', lambda ctx, x: x * 2, backward).apply
 
     with pytest.raises(GradcheckError, match='backward not multiplied by grad_output'):
         gradcheck(program(autograd), (inp(autograd, 2),), check_undefined_grad=False)

@@ -1,18 +1,11 @@
 """Autoencoders on the 8x8 digits: each variant's learned outcome."""
-import importlib.util
-import pathlib
-import sys
-
 import numpy
 import pytest
 
 import autograd
+from example_scripts import load_example, run_example
 
-_DIR = pathlib.Path(__file__).resolve().parents[2] / 'examples'
-sys.path.insert(0, str(_DIR))  # the script imports its data helpers as a sibling module
-_spec = importlib.util.spec_from_file_location('autoencoders', _DIR / 'autoencoders.py')
-ae = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ae)
+ae = load_example('autoencoders')
 
 
 @pytest.fixture(scope='module')
@@ -63,7 +56,8 @@ def test_denoising_autoencoder_removes_masking_noise(data):
 
 
 def test_jacobian_penalty_matches_the_sigmoid_closed_form():
-    # h = sigmoid(W x + b): dh_j/dx = h_j (1 - h_j) W_j, so ||J||_F^2 = sum_j (h_j(1-h_j))^2 |W_j|^2
+    # h = sigmoid(W x + b): dh_j/dx = h_j (1 - h_j) W_j,
+    # so ||J||_F^2 = sum_j (h_j (1 - h_j))^2 |W_j|^2
     autograd.manual_seed(0)
     W = autograd.randn(5, 3, dtype=autograd.float64)
     b = autograd.randn(5, dtype=autograd.float64)
@@ -92,6 +86,6 @@ def test_contractive_penalty_flattens_the_code(data):
 
 @pytest.mark.slow
 def test_main_writes_the_plots(tmp_path):
-    ae.main(['--epochs', '2', '--out', str(tmp_path)])
+    run_example('autoencoders', tmp_path, '--epochs', 2)
     for name in ('deep_2d_codes.png', 'linear_vs_pca.png', 'denoising.png'):
         assert (tmp_path / name).stat().st_size > 0

@@ -1,14 +1,11 @@
 """Backprop by hand (path enumeration, dynamic programming) against the engine's backward()."""
-import importlib.util
 import math
-import pathlib
 
 import pytest
 
-_PATH = pathlib.Path(__file__).resolve().parents[2] / 'examples' / 'backprop_by_hand.py'
-_spec = importlib.util.spec_from_file_location('backprop_by_hand', _PATH)
-bbh = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bbh)
+from example_scripts import load_example, run_example
+
+bbh = load_example('backprop_by_hand')
 
 
 def _grads(name, **point):
@@ -65,7 +62,7 @@ def test_sigmoid_net_gradients_match_finite_differences():
 
 
 def test_main_agrees_with_backward_everywhere(tmp_path):
-    result = bbh.main(['--depth', '6', '--out', str(tmp_path)])
+    result = run_example('backprop_by_hand', tmp_path, '--depth', 6)
     assert result['worst_relative_error'] < 1e-12
     # the visualiser drew the product graph: 9 multiplications forward, summed gradients back
     forward = (tmp_path / 'product_graph_forward.dot').read_text()

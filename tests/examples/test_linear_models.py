@@ -1,44 +1,31 @@
 """Examples for systems 1-4 of the first chapters: perceptrons, least squares, binary
 linear classifiers and multiclass linear classifiers, each run reduced and judged by what
 it learned."""
-import importlib.util
-import os
-import sys
-
 import numpy
 import pytest
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), 'examples')
-
-
-def load(name):
-    """Import examples/<name>.py as a module (the examples are scripts, not a package)."""
-    if EXAMPLES not in sys.path:
-        sys.path.insert(0, EXAMPLES)        # for their shared helper module _data
-    spec = importlib.util.spec_from_file_location(f'example_{name}',
-                                                  os.path.join(EXAMPLES, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from example_scripts import load_example, run_example
 
 
 @pytest.fixture(scope='module')
 def data():
-    return load('_data')
+    return load_example('_data')
+
+
+@pytest.fixture(scope='module')
+def perceptron():
+    return load_example('perceptron')
 
 
 # ---- 1. perceptron ------------------------------------------------------------------
 
-def test_perceptron_separates_linearly_separable_data(data):
-    perceptron = load('perceptron')
+def test_perceptron_separates_linearly_separable_data(data, perceptron):
     X, y = data.to_tensors(*data.blobs(100, seed=1))
     _, acc = perceptron.train_perceptron(X, y, epochs=20)
     assert acc == 1.0
 
 
-def test_pocket_keeps_weights_at_least_as_good_as_the_last_iterate(data):
-    perceptron = load('perceptron')
+def test_pocket_keeps_weights_at_least_as_good_as_the_last_iterate(data, perceptron):
     X, y = data.to_tensors(*data.noisy_blobs(200, flip=0.1, seed=2))
     gen = perceptron.autograd.Generator(X.device).manual_seed(0)
     _, last = perceptron.train_perceptron(X, y, epochs=5, generator=gen)
@@ -48,15 +35,13 @@ def test_pocket_keeps_weights_at_least_as_good_as_the_last_iterate(data):
     assert pocket >= 0.8                    # Bayes rate with 10% flipped labels is ~0.84
 
 
-def test_no_line_classifies_more_than_three_xor_corners(data):
-    perceptron = load('perceptron')
+def test_no_line_classifies_more_than_three_xor_corners(data, perceptron):
     X, y = data.to_tensors(*data.xor(80, seed=3))
     _, pocket = perceptron.train_perceptron(X, y, epochs=5, pocket=True)
     assert pocket <= 0.76
 
 
-def test_one_hidden_relu_layer_separates_xor(data):
-    perceptron = load('perceptron')
+def test_one_hidden_relu_layer_separates_xor(data, perceptron):
     perceptron.autograd.manual_seed(0)
     X, y = data.to_tensors(*data.xor(80, seed=3))
     _, acc = perceptron.train_xor_mlp(X, y, steps=200)
@@ -65,7 +50,7 @@ def test_one_hidden_relu_layer_separates_xor(data):
 
 @pytest.mark.slow
 def test_perceptron_script_writes_its_plot(tmp_path):
-    results = load('perceptron').main(['--epochs', '3', '--out', str(tmp_path)])
+    results = run_example('perceptron', tmp_path, '--epochs', 3)
     assert results['perceptron, separable'] == 1.0
     assert results['ReLU MLP (2-8-1), XOR'] == 1.0
     assert (tmp_path / 'decision_regions.png').stat().st_size > 0
@@ -74,8 +59,7 @@ def test_perceptron_script_writes_its_plot(tmp_path):
 # ---- 2. least squares ---------------------------------------------------------------
 
 def test_gradient_descent_reaches_the_closed_form_and_lms_the_noise_floor(tmp_path):
-    r = load('least_squares').main(['--epochs', '2', '--steps', '400', '--n', '300',
-                                    '--out', str(tmp_path)])
+    r = run_example('least_squares', tmp_path, '--epochs', 2, '--steps', 400, '--n', 300)
     assert r['gd_vs_closed_form'] < 1e-5
     assert r['ridge_gd_vs_closed_form'] < 1e-8
     assert r['lms_vs_closed_form'] < 0.6    # Widrow-Hoff hovers near w* with a fixed step
@@ -85,7 +69,7 @@ def test_gradient_descent_reaches_the_closed_form_and_lms_the_noise_floor(tmp_pa
 
 
 def test_ridge_gradient_descent_matches_the_normal_equations_at_every_lambda():
-    ls = load('least_squares')
+    ls = load_example('least_squares')
     X, y = ls.make_data(100, 5, seed=4)
     tX, ty = (ls.autograd.tensor(a, dtype=ls.autograd.float64) for a in (X, y))
     for lam in (0.0, 0.1, 1.0):
@@ -97,7 +81,7 @@ def test_ridge_gradient_descent_matches_the_normal_equations_at_every_lambda():
 
 @pytest.mark.slow
 def test_three_binary_linear_classifiers_agree_on_breast_cancer(tmp_path):
-    r = load('linear_classifiers').main(['--epochs', '150', '--out', str(tmp_path)])
+    r = run_example('linear_classifiers', tmp_path, '--epochs', 150)
     for name in ('logistic', 'hinge SVM', 'L2-SVM'):
         assert r[name] >= 0.94, name        # scikit-learn's LogisticRegression: ~0.97
     assert r['agreement logistic / hinge SVM'] >= 0.95
@@ -107,7 +91,7 @@ def test_three_binary_linear_classifiers_agree_on_breast_cancer(tmp_path):
 # ---- 4. multiclass ------------------------------------------------------------------
 
 def test_multiclass_linear_models_learn_digits(tmp_path):
-    r = load('multiclass').main(['--epochs', '8', '--out', str(tmp_path)])
+    r = run_example('multiclass', tmp_path, '--epochs', 8)
     assert r['softmax regression'] >= 0.9
     assert r['multiclass perceptron'] >= 0.88
     assert r['Weston-Watkins SVM'] >= 0.9
@@ -115,7 +99,7 @@ def test_multiclass_linear_models_learn_digits(tmp_path):
 
 
 def test_multiclass_perceptron_criterion_is_zero_exactly_when_the_label_scores_highest():
-    mc = load('multiclass')
+    mc = load_example('multiclass')
     z = mc.autograd.tensor([[3.0, 1.0, 0.0], [0.0, 2.0, 5.0]])
     assert mc.perceptron_criterion(z, mc.autograd.tensor([0, 2])).item() == 0.0
     # row 0 labelled 1: 3 - 1 = 2; row 1 labelled 0: 5 - 0 = 5; mean 3.5

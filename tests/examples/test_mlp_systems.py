@@ -1,32 +1,16 @@
 """Examples for training MLPs (systems 5-7): optimizers compared, regularisation and
 vanishing gradients, each run reduced and judged by what it learned."""
-import importlib.util
-import os
-import sys
-
 import pytest
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), 'examples')
-
-
-def load(name):
-    """Import examples/<name>.py as a module (the examples are scripts, not a package)."""
-    if EXAMPLES not in sys.path:
-        sys.path.insert(0, EXAMPLES)        # for their shared helper module _data
-    spec = importlib.util.spec_from_file_location(f'example_{name}',
-                                                  os.path.join(EXAMPLES, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from example_scripts import load_example, run_example
 
 
 # ---- 5. optimizers ------------------------------------------------------------------
 
 @pytest.mark.slow
 def test_every_optimizer_trains_the_mnist_mlp_and_beats_plain_sgd(tmp_path):
-    r = load('optimizers_mnist').main(['--epochs', '2', '--n-train', '1000',
-                                       '--batch-size', '50', '--out', str(tmp_path)])
+    r = run_example('optimizers_mnist', tmp_path, '--epochs', 2, '--n-train', 1000,
+                    '--batch-size', 50)
     assert set(r) == {'SGD', 'momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'AdaDelta', 'Adam'}
     for name, res in r.items():
         assert res['final_loss'] < 1.6, name        # from ln 10 = 2.30 at the start
@@ -41,8 +25,8 @@ def test_every_optimizer_trains_the_mnist_mlp_and_beats_plain_sgd(tmp_path):
 @pytest.fixture(scope='module')
 def regularization(tmp_path_factory):
     out = tmp_path_factory.mktemp('regularization')
-    return load('regularization').main(['--epochs', '8', '--n-train', '500', '--patience', '2',
-                                        '--out', str(out)]), out
+    return run_example('regularization', out, '--epochs', 8, '--n-train', 500,
+                       '--patience', 2), out
 
 
 @pytest.mark.slow
@@ -70,7 +54,7 @@ def test_dropout_narrows_the_gap_between_training_and_validation(regularization)
 
 
 def test_early_stopping_restores_the_best_validation_checkpoint(tmp_path):
-    reg = load('regularization')
+    reg = load_example('regularization')
     arrays = reg._data.to_tensors(*reg.load_data('mnist5k', 300, seed=0))
     model, h = reg.train('early stopping', arrays[:4], epochs=15, seed=0, patience=2,
                          checkpoint=str(tmp_path / 'best.pt'))
@@ -82,32 +66,34 @@ def test_early_stopping_restores_the_best_validation_checkpoint(tmp_path):
 # ---- 7. initialisation and vanishing gradients --------------------------------------
 
 @pytest.fixture(scope='module')
-def digits_batch():
-    init = load('init_vanishing')
+def grad_norms():
+    """``grad_norms(config)``: the per-layer gradient norms of a fresh depth-10 network
+    (seed 0) on 200 digits, 20 per class, input layer first."""
+    init = load_example('init_vanishing')
     X, y = init._data.mnist5k()
-    return init, *init._data.to_tensors(X[::25], y[::25])     # 200 digits, 20 per class
+    X, y = init._data.to_tensors(X[::25], y[::25])
+
+    def norms(config):
+        init.autograd.manual_seed(0)
+        return init.layer_grad_norms(init.deep_net(config, depth=10), X, y)
+    return norms
 
 
-def test_gradients_vanish_towards_the_input_of_a_deep_sigmoid_network(digits_batch):
-    init, X, y = digits_batch
-    init.autograd.manual_seed(0)
-    norms = init.layer_grad_norms(init.deep_net('sigmoid, default init', depth=10), X, y)
+def test_gradients_vanish_towards_the_input_of_a_deep_sigmoid_network(grad_norms):
+    norms = grad_norms('sigmoid, default init')
     assert len(norms) == 11
     assert norms[0] / norms[-1] < 1e-5             # ~(1/4 * 1/sqrt(3))^10
     assert all(a < b for a, b in zip(norms[:-1], norms[1:]))   # shrinking layer by layer
 
 
-def test_he_initialisation_keeps_relu_gradient_norms_level(digits_batch):
-    init, X, y = digits_batch
-    init.autograd.manual_seed(0)
-    norms = init.layer_grad_norms(init.deep_net('ReLU, He', depth=10), X, y)
+def test_he_initialisation_keeps_relu_gradient_norms_level(grad_norms):
+    norms = grad_norms('ReLU, He')
     assert max(norms) / min(norms) < 10
 
 
 @pytest.mark.slow
 def test_only_the_he_initialised_relu_network_learns(tmp_path):
-    r = load('init_vanishing').main(['--epochs', '2', '--n-train', '1000', '--out',
-                                     str(tmp_path)])
+    r = run_example('init_vanishing', tmp_path, '--epochs', 2, '--n-train', 1000)
     assert r['ReLU, He']['final_loss'] < 2.0 and r['ReLU, He']['accuracy'] >= 0.3
     for config in ('sigmoid, default init', 'sigmoid, Xavier'):
         assert r[config]['final_loss'] > 2.25, config      # stuck at chance, ln 10 = 2.30

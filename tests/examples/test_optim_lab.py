@@ -1,30 +1,15 @@
 """Examples 13 and 14: optimizer trajectories on toy surfaces, and gradient checking of a
 user-written layer."""
-import importlib.util
 import math
-import os
-import sys
 
 import pytest
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), 'examples')
-
-
-def load(name):
-    """Import examples/<name>.py as a module (the examples are scripts, not a package)."""
-    if EXAMPLES not in sys.path:
-        sys.path.insert(0, EXAMPLES)        # for their shared helper module _data
-    spec = importlib.util.spec_from_file_location(f'example_{name}',
-                                                  os.path.join(EXAMPLES, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from example_scripts import load_example, run_example
 
 
 @pytest.fixture(scope='module')
 def lab():
-    return load('optimization_lab')
+    return load_example('optimization_lab')
 
 
 def run(lab, surface, optimizer, start=None):
@@ -69,7 +54,7 @@ def test_momentum_and_adam_reach_the_rosenbrock_minimum_where_gd_crawls(lab):
 
 @pytest.mark.slow
 def test_optimization_lab_script_plots_all_trajectories(tmp_path):
-    r = load('optimization_lab').main(['--only', 'SGD', 'Adam', '--out', str(tmp_path)])
+    r = run_example('optimization_lab', tmp_path, '--only', 'SGD', 'Adam')
     assert set(r) == {'bowl', 'saddle', 'Rosenbrock'}
     assert r['Rosenbrock']['Adam']['distance'] < 1e-3
     assert (tmp_path / 'trajectories.png').exists()
@@ -79,7 +64,7 @@ def test_optimization_lab_script_plots_all_trajectories(tmp_path):
 
 @pytest.fixture(scope='module')
 def demo():
-    return load('gradcheck_demo')
+    return load_example('gradcheck_demo')
 
 
 def inputs(demo):
@@ -109,7 +94,7 @@ def test_demo_jacobians_agree_exactly_when_the_backward_is_right(demo):
 
 
 def test_gradcheck_demo_script_reports_and_the_checked_layer_trains(tmp_path):
-    r = load('gradcheck_demo').main(['--epochs', '300', '--out', str(tmp_path)])
+    r = run_example('gradcheck_demo', tmp_path, '--epochs', 300)
     assert r['correct'] is True and r['gradgradcheck'] is True
     assert r['wrong derivative'] is False and r['ignores grad_output'] is False
     assert r['fit_mse'] < 5e-3                   # sin(x) has variance ~0.6 on [-2, 2]

@@ -1,15 +1,10 @@
 """Matrix factorisation recovers a low-rank ratings matrix down to the noise floor."""
-import importlib.util
-import pathlib
-
 import pytest
 
 import autograd
+from example_scripts import load_example
 
-_PATH = pathlib.Path(__file__).resolve().parents[2] / 'examples' / 'recommender.py'
-_spec = importlib.util.spec_from_file_location('recommender', _PATH)
-recommender = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(recommender)
+recommender = load_example('recommender')
 
 
 def test_masked_loss_ignores_unobserved_entries():

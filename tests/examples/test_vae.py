@@ -1,18 +1,12 @@
 """The variational autoencoder learns: its held-out ELBO climbs far above the untrained one."""
-import importlib.util
 import math
-import pathlib
-import sys
 
 import pytest
 
 import autograd
+from example_scripts import load_example
 
-_DIR = pathlib.Path(__file__).resolve().parents[2] / 'examples'
-sys.path.insert(0, str(_DIR))  # the script imports its data helpers as a sibling module
-_spec = importlib.util.spec_from_file_location('vae', _DIR / 'vae.py')
-vae = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vae)
+vae = load_example('vae')
 
 
 def test_kl_term_is_the_closed_form_gaussian_kl():

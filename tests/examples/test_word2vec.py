@@ -1,21 +1,15 @@
 """word2vec on the standard library's prose: the loss falls and co-occurring words end up
 closer than random ones on held-out text."""
-import importlib.util
 import math
-import pathlib
-import sys
 
 import numpy
 import pytest
 
 import autograd
+from example_scripts import load_example
 
-_DIR = pathlib.Path(__file__).resolve().parents[2] / 'examples'
-sys.path.insert(0, str(_DIR))  # the script imports its corpus helpers as a sibling module
-_spec = importlib.util.spec_from_file_location('word2vec', _DIR / 'word2vec.py')
-w2v = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(w2v)
-import _text  # noqa: E402
+w2v = load_example('word2vec')
+_text = load_example('_text')
 
 
 def test_prose_keeps_comments_and_docstrings_but_not_code():
