@@ -17,9 +17,9 @@ Gates (PyTorch's order):
 import math
 
 import autograd
-from autograd.grad_mode import state as _grad_state
+from autograd.backend import array_module
 from autograd.node import Op
-from autograd.tensor import _make
+from autograd.tensor import Tensor
 
 from .. import functional as F
 from ..functional import _buffers
@@ -108,6 +108,7 @@ class LSTMCellOp(Op):
     the gates before the nonlinearities are their sum."""
     __slots__ = ('acts',)
     save = (0, 1, 2)
+    array_backward = True
 
     def forward(self, xp, xg, hg, c):
         i, f, g, o = _lstm_gates_(xp, xg + hg)
@@ -119,18 +120,17 @@ class LSTMCellOp(Op):
 
     def backward(self, gh, gc):
         xg, hg, c = self.saved_tensors
-        if _grad_state.enabled:
+        if isinstance(c, Tensor):       # a graph of the backward is wanted: tensor ops
             i, f, g, o, tc, _ = _cell_tensors(xg, hg, c)
             gh = gh if gh is not None else autograd.zeros_like(c)
             gc = gc if gc is not None else autograd.zeros_like(c)
             dg, dc = _lstm_grads(lambda xs: autograd.cat(xs, -1), i, f, g, o, tc, c, gh, gc)
             return dg, dg, dc
-        xp = c._device.xp
-        zero = xp.zeros(c.shape, c._data.dtype)
-        dg, dc = _lstm_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, c._data,
-                             zero if gh is None else gh._data, zero if gc is None else gc._data)
-        dg = _make(dg, c._device)
-        return dg, dg, _make(dc, c._device)
+        xp = array_module(c)            # an array sweep: on the forward's activations
+        zero = xp.zeros(c.shape, c.dtype)
+        dg, dc = _lstm_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, c,
+                             zero if gh is None else gh, zero if gc is None else gc)
+        return dg, dg, dc
 
 
 class LSTMLayerOp(Op):
@@ -145,6 +145,7 @@ class LSTMLayerOp(Op):
     """
     __slots__ = ('reverse', 'acts', 'hs', 'cs')
     save = (0, 1, 2, 3)
+    array_backward = True
 
     def forward(self, xp, xw, h0, c0, w_hh, *, reverse):
         self.reverse = reverse
@@ -184,10 +185,10 @@ class LSTMLayerOp(Op):
 
     def backward(self, gout, gc):
         xw, h0, c0, w_hh = self.saved_tensors
-        if _grad_state.enabled:
+        if isinstance(c0, Tensor):      # a graph of the backward is wanted
             return self._backward_graph(xw, h0, c0, w_hh, gout, gc)
-        xp, dev = c0._device.xp, c0._device
-        acts, hs, cs, w = self.acts, self.hs, self.cs, w_hh._data
+        xp = array_module(c0)
+        acts, hs, cs, w = self.acts, self.hs, self.cs, w_hh
         T, B, G = acts.shape
         H = G // 4
         dtype = acts.dtype
@@ -213,11 +214,11 @@ class LSTMLayerOp(Op):
         through_h *= o
         dgates = _buffers.empty(xp, (T, B, G), dtype)
         dh = xp.zeros((B, H), dtype)
-        dc = xp.zeros((B, H), dtype) if gc is None else gc._data.copy()
+        dc = xp.zeros((B, H), dtype) if gc is None else gc.copy()
         tmp = xp.empty((B, H), dtype)
         for k in range(T - 1, -1, -1):
             if gout is not None:
-                dh += gout._data[T - 1 - k if self.reverse else k]
+                dh += gout[T - 1 - k if self.reverse else k]
             dc += xp.multiply(dh, through_h[k], out=tmp)          # dc' = dc + dh dh'/dc'
             d = dgates[k].reshape(B, 4, H)
             xp.multiply(dc[:, None], fac[k, :, :3], out=d[:, :3])
@@ -227,12 +228,11 @@ class LSTMLayerOp(Op):
         nxt = self._next
         gxw = None
         if nxt[0] is not None:
-            gxw = _make(xp.ascontiguousarray(dgates[::-1]) if self.reverse else dgates, dev)
+            gxw = xp.ascontiguousarray(dgates[::-1]) if self.reverse else dgates
         gw = None
         if nxt[3] is not None:
-            gw = _make(xp.matmul(dgates.reshape(T * B, G).T, hs[:-1].reshape(T * B, H)), dev)
-        return (gxw, None if nxt[1] is None else _make(dh, dev),
-                None if nxt[2] is None else _make(dc, dev), gw)
+            gw = xp.matmul(dgates.reshape(T * B, G).T, hs[:-1].reshape(T * B, H))
+        return (gxw, None if nxt[1] is None else dh, None if nxt[2] is None else dc, gw)
 
     def _backward_graph(self, xw, h0, c0, w_hh, gout, gc):
         """Replay the layer with tensor ops and backpropagate through it with tensor ops."""
@@ -261,6 +261,7 @@ class GRUCellOp(Op):
     """(x-gates x W_ih^T + b_ih (B, 3H), h-gates h W_hh^T + b_hh (B, 3H), h (B, H)) -> h'."""
     __slots__ = ('acts',)
     save = (0, 1, 2)
+    array_backward = True
 
     def forward(self, xp, xg, hg, h):
         k = h.shape[-1]
@@ -274,15 +275,14 @@ class GRUCellOp(Op):
 
     def backward(self, gh):
         xg, hg, h = self.saved_tensors
-        if _grad_state.enabled:
+        if isinstance(h, Tensor):       # a graph of the backward is wanted
             xr, xz, xn = _chunks(xg, 3)
             hr, hz, hn = _chunks(hg, 3)
             r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
             n = (xn + r * hn).tanh()
             return _gru_grads(lambda xs: autograd.cat(xs, -1), r, z, n, hn, h, gh)
-        xp = h._device.xp
-        grads = _gru_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, h._data, gh._data)
-        return tuple(_make(g, h._device) for g in grads)
+        xp = array_module(h)
+        return _gru_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, h, gh)
 
 
 def _lstm_step(xw, h, c, w_hh, w_hr):
