@@ -113,3 +113,37 @@ def test_broadcast_error_names_op_and_shapes():
     for fn in [lambda: a + b, lambda: a * b, lambda: autograd.maximum(a, b), lambda: a / b]:
         with pytest.raises(RuntimeError, match=r'size of tensor a \(3\) must match.*\[2, 3\].*\[4\]'):
             fn()
+
+
+# ----------------------------------------------------------------------------- array sweep
+# A backward that records no graph (no create_graph) hands every op's backward bare arrays;
+# arithmetic on 0-d arrays gives NumPy scalars, which the formulas must cope with.
+
+@pytest.mark.parametrize('name', sorted(UNARY))
+@pytest.mark.parametrize('shape', [(), (2, 3)])
+def test_unary_gradient_on_arrays(name, shape):
+    x = rand(*shape, dtype='float32', **UNARY[name])
+    check_op(lambda lib, x: getattr(lib, name)(x), x, double=False)
+
+
+@pytest.mark.parametrize('name', BINARY)
+@pytest.mark.parametrize('shapes', [((), ()), ((2, 1), (1, 4))])
+def test_binary_gradient_on_arrays(name, shapes):
+    low = 0.5 if name == 'pow' else -2.0
+    a = rand(*shapes[0], low=low, dtype='float32', seed=1)
+    b = rand(*shapes[1], low=low, dtype='float32', seed=2, away_from=0.0)
+    check_op(lambda lib, a, b: getattr(lib, name)(a, b), a, b, double=False)
+
+
+def test_clamp_where_lerp_gradient_on_arrays():
+    x, y = rand(4, 5, away_from=0.5), rand(4, 5, seed=3)
+    check_op(lambda lib, x: x.clamp(-0.5, 0.5), x, double=False)
+    check_op(lambda lib, x, y: lib.where(x > 0, x, y), x, y, double=False)
+    check_op(lambda lib, x, y: lib.lerp(x, y, y.sigmoid()), x, y, double=False)
+    check_op(lambda lib, x: 2.0 ** x + x ** 3, x, double=False)
+
+
+@pytest.mark.filterwarnings('ignore:divide by zero encountered in log')
+def test_pow_exponent_gradient_at_zero_base_on_arrays():
+    # d(a^b)/db = a^b log a is taken as 0 where a == 0 (and b >= 0), as PyTorch
+    check_op(lambda lib, a, b: a ** b, np.array([0.0, 2.0]), np.array([1.5, 2.0]), double=False)

@@ -493,3 +493,31 @@ def test_in_place_on_multi_output_view_raises():
     for parts in (x.split(2), x.chunk(2), (x * 1).unbind(0)):
         with pytest.raises(RuntimeError, match='function that returns multiple views'):
             parts[0].mul_(2)
+
+
+# ----------------------------------------------------------------------------- array sweep
+# A backward that records no graph (no create_graph) hands each backward bare arrays.
+
+@pytest.mark.parametrize('name', sorted(GETITEM))
+def test_getitem_gradient_on_arrays(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)
+        check_op(lambda lib, x: x[_idx(lib, GETITEM[name])], X.astype('float32'), double=False)
+
+
+@pytest.mark.parametrize('name', sorted(SETITEM))
+def test_setitem_gradient_on_arrays(name):
+    check_op(SETITEM[name], rand(3, 4, seed=3, dtype='float32'), W.astype('float32'),
+             double=False)
+
+
+@pytest.mark.parametrize('name', sorted(VIEW_INPLACE))
+def test_inplace_on_a_view_gradient_on_arrays(name):
+    check_op(VIEW_INPLACE[name], rand(3, 4, seed=3, dtype='float32'), W.astype('float32'),
+             double=False)
+
+
+@pytest.mark.parametrize('name', sorted(OPS))
+def test_op_gradient_on_arrays(name):
+    check_op(OPS[name], rand(3, 4, seed=5, dtype='float32'), rand(3, 4, seed=6, dtype='float32'),
+             double=False)

@@ -185,3 +185,19 @@ def test_einsum_errors():
 def test_tensordot_error():
     check_raises(lambda lib, a, b: lib.tensordot(a, b, dims=1), rand(2, 3), rand(4, 5),
                  match='contracted dimensions need to match')
+
+
+# ----------------------------------------------------------------------------- array sweep
+# A backward that records no graph (no create_graph) hands each backward bare arrays.
+
+@pytest.mark.parametrize('shapes', MATMUL_SHAPES)
+def test_matmul_gradient_on_arrays(shapes):
+    a = rand(*shapes[0], dtype='float32', seed=1)
+    b = rand(*shapes[1], dtype='float32', seed=2)
+    check_op(lambda lib, a, b: a @ b, a, b, double=False)
+
+
+@pytest.mark.parametrize('eq,shapes', EINSUM)
+def test_einsum_gradient_on_arrays(eq, shapes):
+    arrays = [rand(*s, dtype='float32', seed=i) for i, s in enumerate(shapes)]
+    check_op(lambda lib, *xs: lib.einsum(eq, *xs), *arrays, double=False)

@@ -373,3 +373,52 @@ def test_reduction_errors():
     check_raises(lambda lib, x: x.argmax(), np.zeros((0, 3)), match='argmax')
     check_raises(lambda lib, x: x.topk(4), rand(3), match='selected index k out of range')
     check_raises(lambda lib, x: x.sum((0, 0)), rand(2, 3), match='multiple times')
+
+
+# ----------------------------------------------------------------------------- array sweep
+# A backward that records no graph (no create_graph) hands every op's backward bare arrays.
+
+ON_ARRAYS = {
+    'sum': lambda lib, x: x.sum(),
+    'sum dims keepdim': lambda lib, x: x.sum((0, 2), keepdim=True),
+    'mean dim': lambda lib, x: x.mean(1),
+    'prod dim': lambda lib, x: x.prod(1),
+    'cumsum': lambda lib, x: x.cumsum(-1),
+    'cumprod': lambda lib, x: x.cumprod(1),
+    'max': lambda lib, x: x.max(),
+    'max dim': lambda lib, x: x.max(1)[0],
+    'amin dims': lambda lib, x: lib.amin(x, (0, 2)),
+    'median': lambda lib, x: x.median(),
+    'median dim': lambda lib, x: x.median(-1)[0],
+    'sort': lambda lib, x: x.sort(1, descending=True)[0],
+    'topk': lambda lib, x: x.topk(2)[0],
+    'var': lambda lib, x: x.var(1),
+    'std': lambda lib, x: x.std((0, 2), keepdim=True),
+    'logsumexp': lambda lib, x: x.logsumexp(1),
+    'norm 2': lambda lib, x: x.norm(dim=-1),
+    'norm 1': lambda lib, x: x.norm(1),
+    'norm 3': lambda lib, x: x.norm(3, dim=0),
+    'norm 0.5': lambda lib, x: x.norm(0.5, dim=1),
+    'norm inf': lambda lib, x: x.norm(math.inf, dim=2),
+    'softmax': lambda lib, x: x.softmax(1),
+    'log_softmax': lambda lib, x: x.log_softmax(-1),
+}
+
+
+@pytest.mark.parametrize('name', sorted(ON_ARRAYS))
+def test_gradient_on_arrays(name):
+    check_op(ON_ARRAYS[name], rand(2, 3, 4, dtype='float32', away_from=0.0), double=False)
+
+
+@pytest.mark.parametrize('fn', [lambda lib, x: x.sum(), lambda lib, x: x.mean(),
+                                lambda lib, x: x.prod(), lambda lib, x: x.cumprod(0),
+                                lambda lib, x: x.max(), lambda lib, x: x.logsumexp(0),
+                                lambda lib, x: x.softmax(0) * 2, lambda lib, x: x.norm()])
+def test_0d_gradient_on_arrays(fn):
+    # arithmetic on 0-d arrays gives NumPy scalars; the backward formulas must cope
+    check_op(fn, np.array(0.7), double=False)
+
+
+def test_prod_with_zeros_gradient_on_arrays():
+    check_op(lambda lib, m: m.prod(1), np.array([[0.0, 2.0, 0.0], [1.0, 0.0, 3.0]]),
+             double=False)

@@ -384,3 +384,24 @@ def test_random_views_and_joins_match_pytorch(shape, data):
         pieces = x.permute(*perm).split(size, dim)
         return lib.cat([p.flip(dim) for p in pieces], dim).unsqueeze(new).flatten(0, -2)
     check_op(fn, x)
+
+
+# ----------------------------------------------------------------------------- array sweep
+
+@pytest.mark.parametrize('name', sorted(UNARY))
+def test_op_gradient_on_arrays(name):
+    # a backward that records no graph (no create_graph) hands each backward bare arrays
+    fn, shapes = UNARY[name]
+    for shape in shapes:
+        check_op(fn, rand(*shape, dtype='float32'), double=False)
+
+
+def test_joins_copies_and_unused_outputs_gradient_on_arrays():
+    x, y = rand(2, 3, dtype='float32'), rand(2, 3, seed=1, dtype='float32')
+    check_op(lambda lib, x, y: lib.cat([x, y, lib.zeros(0)], 1), x, y, double=False)
+    check_op(lambda lib, x, y: lib.stack([x, y], -1), x, y, double=False)
+    check_op(lambda lib, x: x.split(1, 1)[2] * 2, x, double=False)
+    check_op(lambda lib, x: x.unbind(0)[1].exp(), x, double=False)
+    check_op(lambda lib, x, y: (x * 1).copy_(y[0]), x, y, double=False)
+    check_op(lambda lib, x: x.double().exp().float(), x, double=False)
+    check_op(lambda lib, x: x.expand(4, 2, 3).sum(0), x, double=False)

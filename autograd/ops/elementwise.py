@@ -1,4 +1,5 @@
-"""Elementwise ops: forward on arrays, backward with tensor ops (so it differentiates again).
+"""Elementwise ops: forward on arrays, backward with operators and ops (so it differentiates
+again, and runs on bare arrays in a sweep that records no graph: ``array_backward``).
 
 Binary ops broadcast; their backward returns gradients of the broadcast shape, which the
 engine sums back to each input's shape.  A Python number may stand in for either operand;
@@ -131,6 +132,7 @@ class Neg(Op):
 class Pow(Op):
     """``a ** b`` for tensor/number combinations."""
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
     save_output = True
 
@@ -145,24 +147,29 @@ class Pow(Op):
         a, b, out = self.saved_tensors
         ga = gb = None
         if _needs(self, 0):
-            if isinstance(b, Tensor):
+            if not _is_number(b):
                 ga = g * b * a ** (b - 1)
             elif b == 0:
                 ga = g * 0
             else:
                 ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
         if _needs(self, 1):
-            if isinstance(a, Tensor):
+            if not _is_number(a):
                 # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch)
-                la = where((a == 0) & (b >= 0), 0.0, log(a))
+                la = Where.apply((a == 0) & (b >= 0), 0.0, apply_unary(Log, a))
                 gb = g * out * la
             else:
                 gb = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
         return ga, gb
 
 
+def _is_number(x):
+    return x.__class__ in (int, float, bool)
+
+
 class Abs(Op):
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, a):
@@ -170,11 +177,12 @@ class Abs(Op):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return g * a.sign()
+        return g * apply_unary(Sign, a)
 
 
 class Sign(Op):
     __slots__ = ()
+    array_backward = True
 
     def forward(self, xp, a):
         return xp.sign(a)
@@ -186,7 +194,9 @@ class Sign(Op):
 # ----------------------------------------------------------------------------- unary math
 
 class _Unary(Op):
+    """``xp.<fn>`` of a float (integers promoted); each backward uses operators and ops."""
     __slots__ = ()
+    array_backward = True
     fn = None
 
     def forward(self, xp, a):
@@ -195,7 +205,6 @@ class _Unary(Op):
 
 class Exp(_Unary):
     __slots__ = ()
-    array_backward = True
     fn = 'exp'
     save_output = True
 
@@ -276,6 +285,7 @@ class Sqrt(_Unary):
 
 class Rsqrt(Op):
     __slots__ = ()
+    array_backward = True
     save_output = True
 
     def forward(self, xp, a):
@@ -289,6 +299,7 @@ class Rsqrt(Op):
 
 class Square(Op):
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, a):
@@ -303,6 +314,7 @@ class Square(Op):
 
 class Reciprocal(Op):
     __slots__ = ()
+    array_backward = True
     save_output = True
 
     def forward(self, xp, a):
@@ -320,7 +332,7 @@ class Sin(_Unary):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return g * a.cos()
+        return g * apply_unary(Cos, a)
 
 
 class Cos(_Unary):
@@ -330,7 +342,7 @@ class Cos(_Unary):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return -g * a.sin()
+        return -g * apply_unary(Sin, a)
 
 
 class Tan(_Unary):
@@ -350,7 +362,7 @@ class Sinh(_Unary):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return g * a.cosh()
+        return g * apply_unary(Cosh, a)
 
 
 class Cosh(_Unary):
@@ -360,7 +372,7 @@ class Cosh(_Unary):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return g * a.sinh()
+        return g * apply_unary(Sinh, a)
 
 
 class Asin(_Unary):
@@ -370,7 +382,7 @@ class Asin(_Unary):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return g * (1 - a * a).rsqrt()
+        return g * apply_unary(Rsqrt, 1 - a * a)
 
 
 class Acos(_Unary):
@@ -380,7 +392,7 @@ class Acos(_Unary):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return -g * (1 - a * a).rsqrt()
+        return -g * apply_unary(Rsqrt, 1 - a * a)
 
 
 class Atan(_Unary):
@@ -395,7 +407,6 @@ class Atan(_Unary):
 
 class Tanh(_Unary):
     __slots__ = ()
-    array_backward = True
     fn = 'tanh'
     save_output = True
 
@@ -482,6 +493,7 @@ class ReluBackward(Op):
 
 class Erf(Op):
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, a):
@@ -490,12 +502,13 @@ class Erf(Op):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return g * (2.0 / math.sqrt(math.pi)) * (-(a * a)).exp()
+        return g * (2.0 / math.sqrt(math.pi)) * apply_unary(Exp, -(a * a))
 
 
 class _NoGrad(Op):
     """Piecewise-constant functions: zero gradient everywhere (as PyTorch)."""
     __slots__ = ()
+    array_backward = True
     fn = None
 
     def forward(self, xp, a):
@@ -532,6 +545,7 @@ class Round(_NoGrad):
 class Maximum(Op):
     """Elementwise max; ties share the gradient equally (as PyTorch)."""
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
     fn = 'maximum'
 
@@ -543,9 +557,9 @@ class Maximum(Op):
         a, b = self.saved_tensors
         win_a = (a > b) if self.fn == 'maximum' else (a < b)
         tie = (a == b)
-        half = g * 0.5
-        ga = where(win_a, g, where(tie, half, 0.0))
-        gb = where(win_a | tie, where(tie, half, 0.0), g)
+        shared = Where.apply(tie, g * 0.5, 0.0)
+        ga = Where.apply(win_a, g, shared)
+        gb = Where.apply(win_a | tie, shared, g)
         return ga, gb
 
 
@@ -557,6 +571,7 @@ class Minimum(Maximum):
 class Clamp(Op):
     """Clamp to [min, max] with number bounds; gradient passes where min <= a <= max."""
     __slots__ = ('lo', 'hi')
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, a, min=None, max=None):
@@ -585,6 +600,7 @@ class Clamp(Op):
 
 class Where(Op):
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, cond, a, b):
@@ -603,15 +619,16 @@ class Where(Op):
         a_in, b_in = self._next[1], self._next[2]
         ga = gb = None
         if a_in is not None:
-            ga = where(cond, g, 0.0)
+            ga = Where.apply(cond, g, 0.0)
         if b_in is not None:
-            gb = where(cond, 0.0, g)
+            gb = Where.apply(cond, 0.0, g)
         return None, ga, gb
 
 
 class Lerp(Op):
     """``a + w * (b - a)``."""
     __slots__ = ()
+    array_backward = True
     save = (0, 1, 2)
 
     def forward(self, xp, a, b, w):
@@ -629,6 +646,7 @@ class Lerp(Op):
 class Remainder(Op):
     """Python-style modulus (the sign of the divisor), as ``torch.remainder``."""
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, a, b):
@@ -638,13 +656,14 @@ class Remainder(Op):
     def backward(self, g):
         a, b = self.saved_tensors
         ga = g if _needs(self, 0) else None
-        gb = -g * (a / b).floor() if _needs(self, 1) else None
+        gb = -g * apply_unary(Floor, a / b) if _needs(self, 1) else None
         return ga, gb
 
 
 class Fmod(Op):
     """C-style modulus (the sign of the dividend), as ``torch.fmod``."""
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, a, b):
@@ -654,12 +673,13 @@ class Fmod(Op):
     def backward(self, g):
         a, b = self.saved_tensors
         ga = g if _needs(self, 0) else None
-        gb = -g * (a / b).trunc() if _needs(self, 1) else None
+        gb = -g * apply_unary(Trunc, a / b) if _needs(self, 1) else None
         return ga, gb
 
 
 class Atan2(Op):
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, a, b):
@@ -755,6 +775,7 @@ class Fill(Op):
     """Every element replaced by ``value`` (used in place: ``fill_``, ``zero_``, ``normal_``...).
     The result no longer depends on the old values, so their gradient is zero."""
     __slots__ = ()
+    array_backward = True
 
     def forward(self, xp, a, value):
         out = xp.empty_like(a)

@@ -6,6 +6,9 @@ indices (integer tensors, bool masks) gather from that view, their result dims g
 where the dims they index were when those are adjacent, else to the front (NumPy's
 rule, applied after the ints are gone, which is where PyTorch differs from NumPy).
 The gradient of a gather scatters back, summing repeated indices (``index_add_at``).
+Every backward is written with the ops here (each one's adjoint is another), so it
+differentiates again, and runs on bare arrays in a sweep that records no graph
+(``array_backward``).
 """
 import numbers
 import warnings
@@ -14,7 +17,8 @@ from ..backend import scatter_add as index_add_at   # out[key] += v, repeats sum
 from ..backend import scatter_multiply
 from ..node import Op, root_base
 from ..tensor import Tensor, _make
-from ._util import broadcast_error, wrap_dim
+from ._util import broadcast_error, wrap_dim, zeros_like_shape
+from .reduction import Sum
 from .shape import sum_to
 
 
@@ -211,6 +215,7 @@ def _mask_error(x, mask, basic, dim, out_dim):
 class Slice(Op):
     """Basic indexing (ints, slices, None): a view of the input."""
     __slots__ = ('in_shape', 'basic')
+    array_backward = True
     view = True
 
     def forward(self, xp, a, basic, adv=None):
@@ -225,6 +230,7 @@ class Slice(Op):
 class Index(Op):
     """Advanced indexing (integer arrays, masks), after an optional basic stage: a copy."""
     __slots__ = ('in_shape', 'basic', 'adv')
+    array_backward = True
 
     def forward(self, xp, a, basic, adv):
         self.in_shape = a.shape
@@ -240,6 +246,7 @@ class IndexBackward(Op):
     """Zeros of ``shape`` with ``g`` added at the index (repeats summed); the adjoint of
     indexing, so its own gradient gathers again."""
     __slots__ = ('basic', 'adv')
+    array_backward = True
 
     def forward(self, xp, g, basic, adv, shape):
         self.basic = basic
@@ -281,6 +288,7 @@ class IndexPut(Op):
     ``v`` instead (repeats summed), so ``a`` gets all of ``g``.
     """
     __slots__ = ('basic', 'adv', 'v_shape', 'accumulate')
+    array_backward = True
 
     def forward(self, xp, a, v, basic, adv, accumulate=False):
         self.basic = basic
@@ -323,7 +331,7 @@ def _put(xp, out, v, basic, adv):
 def _sum_to_value(g, shape):
     """Sum the region's gradient to the value's shape (the value may have extra leading
     1-dims, which assignment drops)."""
-    lead = len(shape) - g._data.ndim
+    lead = len(shape) - g.ndim
     if lead > 0:
         return sum_to(g, shape[lead:]).reshape(shape)
     return sum_to(g, shape)
@@ -362,6 +370,7 @@ class CopySlices(Op):
     view's region of the gradient goes to the new value, the rest to the old base.
     Its forward only hands back the base's storage, which already holds the result."""
     __slots__ = ('mask', 'chain')
+    array_backward = True
 
     def name(self):
         return 'CopySlices'
@@ -392,7 +401,7 @@ def _view_chain(t):
 
 
 def _replay(t, chain):
-    """Apply the view ops of ``chain`` to tensor ``t``."""
+    """Apply the view ops of ``chain`` to tensor (or array) ``t``."""
     for cls, params, nr, _ in chain:
         t = cls.apply(t, **params)
         if nr is not None:
@@ -477,6 +486,7 @@ class MaskedFill(Op):
     """``value`` where ``mask`` (broadcast) is true, else ``a``.  Gradients: ``a`` gets
     ``g`` outside the mask, a 0-d ``value`` the sum of ``g`` inside it."""
     __slots__ = ('mask', 'sa')
+    array_backward = True
 
     def forward(self, xp, a, value, mask):
         self.mask = mask
@@ -493,7 +503,7 @@ class MaskedFill(Op):
         if na is not None:
             ga = sum_to(MaskedFill.apply(g, 0, mask=self.mask), self.sa)
         if nv is not None:
-            gv = MaskedFill.apply(g, 0, mask=~self.mask).sum()
+            gv = Sum.apply(MaskedFill.apply(g, 0, mask=~self.mask))
         return ga, gv
 
 
@@ -644,6 +654,7 @@ def _check_gather_shapes(op, x_shape, idx_shape, dim, what='self', other=None):
 class Gather(Op):
     """``out[i][j] = a[index[i][j]][j]`` (dim 0).  Backward: scatter-add into zeros."""
     __slots__ = ('in_shape', 'dim', 'index')
+    array_backward = True
 
     def forward(self, xp, a, dim, index):
         self.in_shape, self.dim, self.index = a.shape, dim, index
@@ -652,16 +663,14 @@ class Gather(Op):
         return a[_along(xp, index, dim)]
 
     def backward(self, g):
-        return ScatterAdd.apply(_zeros(g, self.in_shape), g, dim=self.dim, index=self.index)
-
-
-def _zeros(like, shape):
-    return _make(like._device.xp.zeros(shape, dtype=like._data.dtype), like._device)
+        return ScatterAdd.apply(zeros_like_shape(g, self.in_shape), g, dim=self.dim,
+                                index=self.index)
 
 
 class ScatterAdd(Op):
     """``a`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (dim 0), repeats summed."""
     __slots__ = ('dim', 'index', 'src_shape')
+    array_backward = True
 
     def forward(self, xp, a, src, dim, index):
         self.dim, self.index, self.src_shape = dim, index, src.shape
@@ -685,6 +694,7 @@ class Scatter(Op):
     """``a`` with ``src[i][j]`` (or a number) written at ``[index[i][j]][j]`` (dim 0);
     ``reduce`` ('add' or 'multiply') combines instead of overwriting (no gradient)."""
     __slots__ = ('dim', 'index', 'src_shape', 'reduce')
+    array_backward = True
 
     def forward(self, xp, a, src, dim, index, reduce=None):
         self.dim, self.index, self.reduce = dim, index, reduce
@@ -720,9 +730,9 @@ class Scatter(Op):
 
 def _pad_to(g, shape):
     """``g`` in the leading corner of zeros of ``shape`` (src may be larger than index)."""
-    if tuple(g._data.shape) == tuple(shape):
+    if tuple(g.shape) == tuple(shape):
         return g
-    return IndexBackward.apply(g, basic=tuple(slice(0, s) for s in g._data.shape) + (Ellipsis,),
+    return IndexBackward.apply(g, basic=tuple(slice(0, s) for s in g.shape) + (Ellipsis,),
                                adv=None, shape=shape)
 
 
@@ -839,6 +849,7 @@ def index_select(input, dim, index):
 class IndexAdd(Op):
     """``a`` with ``alpha * source`` added at the slices ``index`` along ``dim``."""
     __slots__ = ('key', 'alpha')
+    array_backward = True
 
     def forward(self, xp, a, source, key, alpha=1):
         self.key, self.alpha = key, alpha

@@ -2,12 +2,13 @@
 
 Forward calls the array module's ``matmul``/``einsum``; backward multiplies the incoming
 gradient by the other operand (transposed), again with these ops, so every product
-differentiates any number of times.  Batch dimensions that were broadcast in forward
-are summed back with ``sum_to``.
+differentiates any number of times, and runs on bare arrays in a sweep that records no
+graph (``array_backward``).  Batch dimensions that were broadcast in forward are summed
+back with ``sum_to``.
 """
-from ..backend import from_numpy_dtype
 from ..node import Op
-from ..tensor import Tensor, _make
+from ..tensor import Tensor
+from ._util import const_like, data_of, xp_of
 from .shape import broadcast_to, reshape, sum_to
 
 # PyTorch's C type names and scalar-type names, as its dtype-mismatch messages spell them
@@ -31,6 +32,7 @@ def _shape_str(shape):
 class SwapLast(Op):
     """The last two axes exchanged (a view); its own inverse, so its own backward."""
     __slots__ = ()
+    array_backward = True
     view = True
 
     def forward(self, xp, a):
@@ -51,6 +53,7 @@ class MatMul(Op):
     For C = A B:  dA = dC B^T,  dB = A^T dC  (batched), then summed to each input's shape.
     """
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, a, b):
@@ -58,24 +61,25 @@ class MatMul(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        sa, sb = a._data.shape, b._data.shape
+        sa, sb, sg = data_of(a).shape, data_of(b).shape, data_of(g).shape
         # lift 1-D operands to matrices so that one batched formula covers all rank cases
-        a2 = a if len(sa) > 1 else reshape(a, 1, sa[0])
-        b2 = b if len(sb) > 1 else reshape(b, sb[0], 1)
-        batch = g._data.shape[:-2] if len(sa) > 1 and len(sb) > 1 else \
-            g._data.shape[:-1] if len(sa) > 1 or len(sb) > 1 else ()
+        sa2 = sa if len(sa) > 1 else (1,) + sa
+        sb2 = sb if len(sb) > 1 else sb + (1,)
+        a2 = a if len(sa) > 1 else a.reshape(sa2)
+        b2 = b if len(sb) > 1 else b.reshape(sb2)
         if len(sa) == 1 or len(sb) == 1:
-            g = reshape(g, batch + (a2._data.shape[-2], b2._data.shape[-1]))
+            batch = sg[:-1] if len(sa) > 1 or len(sb) > 1 else ()
+            g = g.reshape(batch + (sa2[-2], sb2[-1]))
         ga = gb = None
         if self._next[0] is not None:
-            ga = reshape(sum_to(MatMul.apply(g, _mT(b2)), a2._data.shape), sa)
+            ga = sum_to(MatMul.apply(g, _mT(b2)), sa2).reshape(sa)
         if self._next[1] is not None:
-            if len(sb) <= 2 < len(a2._data.shape):
+            if len(sb) <= 2 < len(sa2):
                 # the common (..., n, k) @ (k, m) case: fold the batch into one product
-                k, m = a2._data.shape[-1], g._data.shape[-1]
-                gb = reshape(MatMul.apply(_mT(reshape(a2, -1, k)), reshape(g, -1, m)), sb)
+                k, m = sa2[-1], sb2[-1]
+                gb = MatMul.apply(_mT(a2.reshape((-1, k))), g.reshape((-1, m))).reshape(sb)
             else:
-                gb = reshape(sum_to(MatMul.apply(_mT(a2), g), b2._data.shape), sb)
+                gb = sum_to(MatMul.apply(_mT(a2), g), sb2).reshape(sb)
         return ga, gb
 
 
@@ -84,6 +88,7 @@ class Einsum(Op):
     function arranges that).  The gradient for operand i is the einsum of the gradient
     with the other operands, producing operand i's subscripts: the equation permuted."""
     __slots__ = ('equation', 'save')     # save: every operand, however many there are
+    array_backward = True
 
     def forward(self, xp, *arrays, equation):
         self.equation = equation
@@ -101,7 +106,7 @@ class Einsum(Op):
                 continue
             others = [x for j, x in enumerate(ops) if j != i]
             other_subs = [t for j, t in enumerate(subs) if j != i]
-            grads.append(_einsum_grad(g, out, others, other_subs, s, ops[i]._data.shape))
+            grads.append(_einsum_grad(g, out, others, other_subs, s, data_of(ops[i]).shape))
         return tuple(grads)
 
 
@@ -117,7 +122,7 @@ def _einsum_grad(g, out, others, other_subs, s, shape):
     eq = ','.join(other_subs + [out]) + '->' + keep
     grad = Einsum.apply(*others, g, equation=eq)
     if keep != letters:
-        grad = reshape(grad, tuple(size[c] if c in keep else 1 for c in letters))
+        grad = grad.reshape(tuple(size[c] if c in keep else 1 for c in letters))
         grad = broadcast_to(grad, tuple(size[c] for c in letters))
     if len(letters) == len(s):
         return grad if letters == s else Einsum.apply(grad, equation=letters + '->' + s)
@@ -138,8 +143,8 @@ def _einsum_grad(g, out, others, other_subs, s, shape):
 
 
 def _eye(n, like):
-    xp = like._device.xp
-    return _make(xp.eye(n, dtype=like._data.dtype), like._device)
+    """The identity (n, n) in ``like``'s dtype and form (tensor or array)."""
+    return const_like(xp_of(like).eye(n, dtype=data_of(like).dtype), like)
 
 
 _LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'

@@ -2,18 +2,20 @@
 
 ``dim`` is None (every axis), an int or a tuple; ``keepdim`` keeps reduced axes as size 1.
 Dtypes follow PyTorch: integer and bool sums/products are int64, float-only ops
-(mean, var, std, norm, softmax) reject integers.  Every backward is written with tensor
-ops, or with ops defined here in adjoint pairs (take/put along an axis, cumsum/reverse
-cumsum), so every gradient differentiates again.
+(mean, var, std, norm, softmax) reject integers.  Every backward is written with operators
+and ops, among them ops defined here in adjoint pairs (take/put along an axis,
+cumsum/reverse cumsum), so every gradient differentiates again, and runs on bare arrays
+in a sweep that records no graph (``array_backward``).
 """
 import math
 from collections import namedtuple
 
 from ..backend import as_dtype, from_numpy_dtype, int64
-from ..node import Op
-from ..tensor import Tensor, _make
-from ._util import normalize_dims, prod as _prod, to_float, wrap_dim
-from .elementwise import maximum, minimum, where
+from ..node import Op, apply_unary
+from ..tensor import Tensor
+from ._util import (const_like, data_of, normalize_dims, prod as _prod, to_float, wrap_dim,
+                    xp_of)
+from .elementwise import Abs, Exp, Sign, Where, maximum, minimum
 from .shape import broadcast_to, reshape, to_copy
 
 # PyTorch's structured results: tuples with named fields (``torch.return_types.max``)
@@ -46,11 +48,6 @@ def _unsqueeze(g, in_shape, axes, keepdim):
 def _expand_back(g, in_shape, axes, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
     return broadcast_to(_unsqueeze(g, in_shape, axes, keepdim), in_shape)
-
-
-def _const(array, like):
-    """A constant tensor (no gradient) on ``like``'s device."""
-    return _make(array, like._device)
 
 
 def _float_only(a, msg):
@@ -87,10 +84,10 @@ def _pairwise(x, d, mask, fill):
     """``M[..., i, j, ...] = x[..., j, ...]`` where ``mask[i, j]`` else ``fill``: ``x``
     repeated along a new row axis ``d`` (for O(n^2) product formulas that stay exact at
     zeros).  ``mask`` is a boolean (n, n) array."""
-    shape = x._data.shape
-    xs = reshape(x, shape[:d] + (1,) + shape[d:])
+    shape = data_of(x).shape
+    xs = x.reshape(shape[:d] + (1,) + shape[d:])
     m = mask.reshape(mask.shape + (1,) * (len(shape) - d - 1))
-    return where(_const(m, x), xs, fill)
+    return Where.apply(const_like(m, x), xs, fill)
 
 
 # ----------------------------------------------------------------------------- sum, mean
@@ -137,6 +134,7 @@ class Prod(Op):
     """Product along one axis.  d(prod)/dx_i = prod_{k != i} x_k (``ProdOthers``), which is
     exact where some x_k are zero, unlike out / x_i."""
     __slots__ = ('in_shape', 'dim', 'keepdim')
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, a, dim, keepdim=False, dtype=None):
@@ -177,6 +175,7 @@ class ProdOthers(Op):
     """``out_i = prod_{k != i} x_k`` along ``dim``, from the products before and after i
     (no division, so exact at zeros)."""
     __slots__ = ('dim',)
+    array_backward = True
     save = (0,)
     save_output = True
 
@@ -191,20 +190,19 @@ class ProdOthers(Op):
         # d out_i / d x_j = prod_{k != i, j} x_k  (j != i), 0 for j == i
         x, out = self.saved_tensors
         d = self.dim
-        xp = x._device.xp
-        if not bool(xp.any(x._data == 0)):
+        xp, data = xp_of(x), data_of(x)
+        if not bool(xp.any(data == 0)):
             # prod_{k != i,j} x_k = out_i / x_j:  grad_j = (sum_i g_i out_i - g_j out_j) / x_j
             go = g * out
             return (Sum.apply(go, dim=d, keepdim=True) - go) / x
         # with zeros: rows i of M hold x with x_i replaced by 1; ProdOthers of row i at j is
         # then prod_{k != i,j} x_k.  O(n^2) memory, needed only for second derivatives.
-        n = x._data.shape[d]
-        eye = xp.eye(n, dtype=bool)
+        shape = data.shape
+        eye = xp.eye(shape[d], dtype=bool)
         p = ProdOthers.apply(_pairwise(x, d, ~eye, 1.0), dim=d + 1)
-        shape = x._data.shape
-        gi = reshape(g, shape[:d + 1] + (1,) + shape[d + 1:])
-        return Sum.apply(where(_const(eye.reshape(eye.shape + (1,) * (len(shape) - d - 1)), x),
-                               0.0, gi * p), dim=d)
+        gi = g.reshape(shape[:d + 1] + (1,) + shape[d + 1:])
+        diag = const_like(eye.reshape(eye.shape + (1,) * (len(shape) - d - 1)), x)
+        return Sum.apply(Where.apply(diag, 0.0, gi * p), dim=d)
 
 
 def _cumsum(xp, a, dim, reverse=False):
@@ -218,6 +216,7 @@ def _cumsum(xp, a, dim, reverse=False):
 class Cumsum(Op):
     """Running sum along ``dim``; its adjoint is the reverse running sum."""
     __slots__ = ('dim',)
+    array_backward = True
 
     def forward(self, xp, a, dim, dtype=None):
         self.dim = wrap_dim(dim, a.ndim)
@@ -234,6 +233,7 @@ class Cumsum(Op):
 class ReverseCumsum(Op):
     """``out_i = sum_{k >= i} x_k`` along ``dim`` (the backward of cumsum)."""
     __slots__ = ('dim',)
+    array_backward = True
 
     def forward(self, xp, a, dim):
         self.dim = dim
@@ -249,6 +249,7 @@ class Cumprod(Op):
     grad_k = sum_{i >= k} g_i prod_{j <= i, j != k} x_j; without zeros that is
     revcumsum(g * out)_k / x_k, with zeros it is built from ``ProdOthers`` (O(n^2))."""
     __slots__ = ('dim',)
+    array_backward = True
     save = (0,)
     save_output = True
 
@@ -263,18 +264,17 @@ class Cumprod(Op):
     def backward(self, g):
         x, out = self.saved_tensors
         d = self.dim
-        xp = x._device.xp
-        if x._data.ndim == 0:
+        xp, data = xp_of(x), data_of(x)
+        if data.ndim == 0:
             return g
-        if not bool(xp.any(x._data == 0)):
+        if not bool(xp.any(data == 0)):
             return ReverseCumsum.apply(g * out, dim=d) / x
-        n = x._data.shape[d]
-        upto = xp.tri(n, dtype=bool)                # upto[i, j] = j <= i
+        shape = data.shape
+        upto = xp.tri(shape[d], dtype=bool)         # upto[i, j] = j <= i
         p = ProdOthers.apply(_pairwise(x, d, upto, 1.0), dim=d + 1)
-        shape = x._data.shape
-        gi = reshape(g, shape[:d + 1] + (1,) + shape[d + 1:])
-        mask = _const(upto.reshape(upto.shape + (1,) * (len(shape) - d - 1)), x)
-        return Sum.apply(where(mask, gi * p, 0.0), dim=d)
+        gi = g.reshape(shape[:d + 1] + (1,) + shape[d + 1:])
+        mask = const_like(upto.reshape(upto.shape + (1,) * (len(shape) - d - 1)), x)
+        return Sum.apply(Where.apply(mask, gi * p, 0.0), dim=d)
 
 
 # ----------------------------------------------------------------------------- max, min
@@ -292,17 +292,18 @@ def _evenly(g, x, y, axes, keepdim):
     """The gradient of a selection that may tie (max, amax, median of all): ``g`` shared
     equally by the elements equal to the result (NaN counting as equal to NaN), as
     PyTorch's evenly_distribute_backward."""
-    xp = x._device.xp
-    shape = x._data.shape
-    yk = y._data if keepdim or not axes else y._data.reshape(_keep_shape(shape, axes))
-    mask = (x._data == yk) | (xp.isnan(x._data) & xp.isnan(yk))
+    xp, xd, yd = xp_of(x), data_of(x), data_of(y)
+    shape = xd.shape
+    yk = yd if keepdim or not axes else yd.reshape(_keep_shape(shape, axes))
+    mask = (xd == yk) | (xp.isnan(xd) & xp.isnan(yk))
     share = mask / mask.sum(axis=axes, keepdims=True)
-    return _expand_back(g, shape, axes, keepdim) * _const(share.astype(x._data.dtype), x)
+    return _expand_back(g, shape, axes, keepdim) * const_like(share.astype(xd.dtype), x)
 
 
 class Amax(Op):
     """Largest value over ``dim``; ties share the gradient."""
     __slots__ = ('axes', 'keepdim')
+    array_backward = True
     save = (0,)
     save_output = True
     fn = 'max'
@@ -327,6 +328,7 @@ class MaxDim(Op):
     """``(values, indices)`` of the largest element along one axis (the first one where
     several tie); the gradient goes to that index only."""
     __slots__ = ('in_shape', 'dim', 'index')
+    array_backward = True
     nondiff_outputs = (1,)
     fn = 'argmax'
 
@@ -352,7 +354,7 @@ class MaxDim(Op):
             return None
         if self.index.ndim == 0:
             return g
-        g = reshape(g, self.index.shape)
+        g = g.reshape(self.index.shape)
         return PutAlong.apply(g, index=self.index, dim=self.dim, shape=self.in_shape)
 
 
@@ -377,6 +379,7 @@ class MedianDim(MaxDim):
 class Median(Op):
     """The lower median of all elements (NaN if any); ties share the gradient."""
     __slots__ = ()
+    array_backward = True
     save = (0,)
     save_output = True
 
@@ -390,7 +393,7 @@ class Median(Op):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        return _evenly(g, x, y, tuple(range(x._data.ndim)), False)
+        return _evenly(g, x, y, tuple(range(x.ndim)), False)
 
 
 class ArgMax(Op):
@@ -429,6 +432,7 @@ class ArgMin(ArgMax):
 class TakeAlong(Op):
     """``a`` at positions ``index`` along ``dim`` (``index`` shaped like the output)."""
     __slots__ = ('index', 'dim', 'in_shape')
+    array_backward = True
 
     def forward(self, xp, a, index, dim):
         self.index, self.dim, self.in_shape = index, dim, a.shape
@@ -444,6 +448,7 @@ class PutAlong(Op):
     """Zeros of ``shape`` holding ``g`` at positions ``index`` along ``dim`` (distinct
     within each slice, as max/sort/topk produce): the adjoint of ``TakeAlong``."""
     __slots__ = ('index', 'dim')
+    array_backward = True
 
     def forward(self, xp, g, index, dim, shape):
         self.index, self.dim = index, dim
@@ -460,6 +465,7 @@ class Sort(Op):
     (a stable sort, which PyTorch's ``stable=True`` promises and its default allows).
     NaN sorts as the largest value, as in PyTorch."""
     __slots__ = ('index', 'dim', 'in_shape')
+    array_backward = True
     nondiff_outputs = (1,)
 
     def forward(self, xp, a, dim=-1, descending=False):
@@ -494,6 +500,7 @@ class Var(Op):
     """Variance with ``correction`` (N - correction in the denominator).
     d var / dx = 2 (x - mean) / (N - correction)."""
     __slots__ = ('axes', 'keepdim', 'correction', 'count')
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, a, dim=None, correction=1, keepdim=False):
@@ -510,7 +517,7 @@ class Var(Op):
         x, = self.saved_tensors[:1]
         dof = self.count - self.correction
         scale = 2.0 / dof if dof else math.inf
-        g = _unsqueeze(g, x._data.shape, self.axes, self.keepdim)
+        g = _unsqueeze(g, data_of(x).shape, self.axes, self.keepdim)
         return (scale * g) * (x - Mean.apply(x, dim=self.axes, keepdim=True))
 
 
@@ -525,14 +532,14 @@ class Std(Var):
 
     def backward(self, g):
         y = self.saved_tensors[1]
-        zero = _const(y._data == 0, y)
-        return Var.backward(self, where(zero, 0.0, g / (2 * y)))
+        return Var.backward(self, Where.apply(y == 0, 0.0, g / (2 * y)))
 
 
 class LogSumExp(Op):
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the maximum, so that
     it neither overflows nor underflows; d/dx = exp(x - out) (the softmax)."""
     __slots__ = ('axes', 'keepdim')
+    array_backward = True
     save = (0,)
     save_output = True
 
@@ -553,9 +560,9 @@ class LogSumExp(Op):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        shape = x._data.shape
+        shape = data_of(x).shape
         y = _unsqueeze(y, shape, self.axes, self.keepdim)
-        return _expand_back(g, shape, self.axes, self.keepdim) * (x - y).exp()
+        return _expand_back(g, shape, self.axes, self.keepdim) * apply_unary(Exp, x - y)
 
 
 class VectorNorm(Op):
@@ -563,6 +570,7 @@ class VectorNorm(Op):
     nonzeros.  The backward follows PyTorch's norm_backward, including 0 (not NaN) where
     the norm is 0."""
     __slots__ = ('p', 'axes', 'keepdim')
+    array_backward = True
     save = (0,)
     save_output = True
 
@@ -589,26 +597,26 @@ class VectorNorm(Op):
     def backward(self, g):
         x, y = self.saved_tensors
         p = self.p
-        shape = x._data.shape
+        shape = data_of(x).shape
         if p == 0:
             return None
         if p == 1:
-            return _expand_back(g, shape, self.axes, self.keepdim) * x.sign()
+            return _expand_back(g, shape, self.axes, self.keepdim) * apply_unary(Sign, x)
         if p in (math.inf, -math.inf):
-            ab = _const(x._device.xp.abs(x._data), x)
-            return _evenly(g, ab, y, self.axes, self.keepdim) * x.sign()
+            ab = const_like(xp_of(x).abs(data_of(x)), x)
+            return _evenly(g, ab, y, self.axes, self.keepdim) * apply_unary(Sign, x)
         g = _unsqueeze(g, shape, self.axes, self.keepdim)
         y = _unsqueeze(y, shape, self.axes, self.keepdim)
-        y_zero = _const(y._data == 0, y)
+        y_zero = y == 0
         if p == 2:
-            return x * where(y_zero, 0.0, g / y)
+            return x * Where.apply(y_zero, 0.0, g / y)
+        sign, ab = apply_unary(Sign, x), apply_unary(Abs, x)
         if p < 1:
-            x_zero = _const(x._data == 0, x)
-            return x.sign() * where(x_zero, 0.0, x.abs() ** (p - 1)) * g * y ** (1 - p)
-        scale = where(y_zero, 0.0, g / y ** (p - 1))
+            return sign * Where.apply(x == 0, 0.0, ab ** (p - 1)) * g * y ** (1 - p)
+        scale = Where.apply(y_zero, 0.0, g / y ** (p - 1))
         if p < 2:
-            return x.sign() * x.abs() ** (p - 1) * scale
-        return x * x.abs() ** (p - 2) * scale
+            return sign * ab ** (p - 1) * scale
+        return x * ab ** (p - 2) * scale
 
 
 class _Logical(Op):
@@ -663,6 +671,7 @@ class Softmax(Op):
     """exp(x_i - m) / sum_j exp(x_j - m), m = max x (stable for any logits).
     Backward (one fused op): y * (g - sum(g * y))."""
     __slots__ = ('axis',)
+    array_backward = True
     save_output = True
 
     def forward(self, xp, a, dim):
@@ -680,6 +689,7 @@ class SoftmaxBackward(Op):
     """``y * (g - sum(g * y))``; its own derivatives: d/dg is the same map (the softmax
     Jacobian is symmetric), d/dy_k = gg_k (g_k - s) - g_k sum(gg * y), s = sum(g * y)."""
     __slots__ = ('axis',)
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, g, y, axis):
@@ -701,6 +711,7 @@ class SoftmaxBackward(Op):
 class LogSoftmax(Op):
     """x - m - log(sum exp(x - m)).  Backward (one fused op): g - exp(y) * sum(g)."""
     __slots__ = ('axis',)
+    array_backward = True
     save_output = True
 
     def forward(self, xp, a, dim):
@@ -719,6 +730,7 @@ class LogSoftmaxBackward(Op):
     """``g - exp(y) * sum(g)``; d/dg_j = gg_j - sum(gg * exp(y)),
     d/dy_i = -gg_i exp(y_i) sum(g)."""
     __slots__ = ('axis',)
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, g, y, axis):
@@ -729,7 +741,7 @@ class LogSoftmaxBackward(Op):
         g, y = self.saved_tensors
         axis = self.axis
         keep = axis is not None
-        p = y.exp()
+        p = apply_unary(Exp, y)
         dg = dy = None
         if self._next[0] is not None:
             dg = gg - Sum.apply(gg * p, dim=axis, keepdim=keep)
@@ -840,7 +852,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if k == n:
         return _topk_t(values, indices)
     index = indices._data[_slice_to(nd, d, k)]
-    return _topk_t(TakeAlong.apply(input, index=index, dim=d), _const(index, input))
+    return _topk_t(TakeAlong.apply(input, index=index, dim=d), const_like(index, input))
 
 
 def _slice_to(ndim, dim, k):

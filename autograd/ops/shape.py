@@ -2,16 +2,17 @@
 
 ``sum_to`` is the one place where broadcasting is undone in backward.  View ops
 (``view = True``) return arrays that share storage with their input, and their outputs
-share its version counter, as in PyTorch.  Each backward is written with tensor ops, and
-the ops come in adjoint pairs (permute/permute, split/cat, unbind/stack, narrow/pad,
-diagonal/diagonal-scatter), so every gradient differentiates again.
+share its version counter, as in PyTorch.  Each backward is written with ops that come in
+adjoint pairs (permute/permute, split/cat, unbind/stack, narrow/pad,
+diagonal/diagonal-scatter), so every gradient differentiates again, and runs on bare
+arrays in a sweep that records no graph (``array_backward``).
 """
 import warnings
 
 from ..backend import is_writeable, result_type
 from ..node import Op
 from ..tensor import Tensor, _make
-from ._util import broadcast_error, normalize_dims, prod, wrap_dim
+from ._util import broadcast_error, data_of, normalize_dims, prod, wrap_dim, zeros_like_shape
 
 
 def _broadcastable_to(shape, src_shape):
@@ -86,6 +87,7 @@ def broadcast_to(x, shape):
 class ToCopy(Op):
     """A copy to another device and/or dtype; backward copies the gradient back."""
     __slots__ = ('src_device', 'src_dtype')
+    array_backward = True
     transfers = True
 
     def forward(self, xp, a, device, dtype):
@@ -102,8 +104,10 @@ class ToCopy(Op):
         return a
 
     def backward(self, g):
-        return to_copy(g, self.src_device, None if g._data.dtype == self.src_dtype else
-                       _dtype_of(self.src_dtype))
+        same = data_of(g).dtype == self.src_dtype
+        return ToCopy.apply(g, device=self.src_device,
+                            dtype=None if same else _dtype_of(self.src_dtype))
+
 
 def _dtype_of(np_dtype):
     from ..backend import from_numpy_dtype
@@ -216,14 +220,10 @@ def view_as(x, other):
     return view(x, other._data.shape)
 
 
-def _zeros(shape, np_dtype, device):
-    return _make(device.xp.zeros(shape, np_dtype), device)
-
-
 def _fill_missing(grads, meta):
     """Gradients of a multi-output op with zeros for the outputs that got none."""
-    dev = next(g for g in grads if g is not None)._device
-    return [_zeros(m[0], m[1], dev) if g is None else g for g, m in zip(grads, meta)]
+    ref = next(g for g in grads if g is not None)
+    return [zeros_like_shape(ref, m[0]) if g is None else g for g, m in zip(grads, meta)]
 
 
 # ----------------------------------------------------------------------------- dim reordering
@@ -450,6 +450,7 @@ class Copy(Op):
     """``self.copy_(src)``: ``src`` broadcast to self's shape and cast to self's dtype.  The
     old value of self does not reach the result, so its gradient is zero."""
     __slots__ = ('src_shape',)
+    array_backward = True
 
     def forward(self, xp, a, b):
         self.src_shape = b.shape
@@ -465,7 +466,7 @@ class Copy(Op):
         return out
 
     def backward(self, g):
-        ga = _zeros(g._data.shape, g._data.dtype, g._device) if self._next[0] is not None else None
+        ga = zeros_like_shape(g, g.shape) if self._next[0] is not None else None
         return ga, sum_to(g, self.src_shape) if self._next[1] is not None else None
 
 
@@ -485,6 +486,7 @@ class Repeat(Op):
     """Tile ``a`` ``reps[i]`` times along dim i (leading reps add dims).  The adjoint sums
     the copies: view g as (r0, s0, r1, s1, ...) and sum over the r axes."""
     __slots__ = ('in_shape', 'reps')
+    array_backward = True
 
     def forward(self, xp, a, reps):
         self.in_shape, self.reps = a.shape, reps
@@ -495,8 +497,9 @@ class Repeat(Op):
         if not reps:
             return g
         shape = (1,) * (len(reps) - len(self.in_shape)) + self.in_shape
-        split = [n for pair in zip(reps, shape) for n in pair]
-        return g.reshape(split).sum(dim=tuple(range(0, 2 * len(reps), 2))).reshape(self.in_shape)
+        split = tuple(n for pair in zip(reps, shape) for n in pair)
+        once = tuple(n for s in shape for n in (1, s))     # (1, s0, 1, s1, ...)
+        return sum_to(g.reshape(split), once).reshape(self.in_shape)
 
 
 def repeat(input, *sizes):
@@ -520,6 +523,7 @@ def tile(input, dims):
 class Flip(Op):
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch); self-adjoint."""
     __slots__ = ('dims',)
+    array_backward = True
 
     def forward(self, xp, a, dims):
         self.dims = dims
@@ -551,6 +555,7 @@ class Roll(Op):
     """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor when
     ``dims`` is None); the adjoint shifts back."""
     __slots__ = ('shifts', 'dims')
+    array_backward = True
 
     def forward(self, xp, a, shifts, dims):
         self.shifts, self.dims = shifts, dims
@@ -580,6 +585,7 @@ class Tril(Op):
     """Zero the elements above diagonal ``diagonal`` of the last two dims (a linear mask,
     so the adjoint applies the same mask)."""
     __slots__ = ('diagonal',)
+    array_backward = True
 
     def forward(self, xp, a, diagonal=0):
         self.diagonal = diagonal
@@ -629,6 +635,7 @@ class Diagonal(Op):
     """The elements a[..., i, ..., i + offset, ...] of dims (dim1, dim2), as a new last dim
     (a view).  The adjoint writes g onto the diagonal of zeros."""
     __slots__ = ('in_shape', 'offset', 'dim1', 'dim2')
+    array_backward = True
     view = True
 
     def forward(self, xp, a, offset, dim1, dim2):
@@ -644,6 +651,7 @@ class DiagonalScatter(Op):
     """Zeros of ``shape`` with ``g``'s last dim on the diagonal (dim1, dim2, offset): the
     adjoint of ``Diagonal`` and the forward of ``diag_embed``."""
     __slots__ = ('offset', 'dim1', 'dim2')
+    array_backward = True
 
     def forward(self, xp, g, shape, offset, dim1, dim2):
         self.offset, self.dim1, self.dim2 = offset, dim1, dim2
@@ -702,6 +710,7 @@ def _joined_dtype(arrays):
 class Cat(Op):
     """Concatenate along ``dim``; the adjoint splits g back into the inputs' sizes."""
     __slots__ = ('dim', 'sizes')
+    array_backward = True
 
     def forward(self, xp, *arrays, dim):
         # PyTorch still skips 1-d empty tensors of shape (0,) whatever the other shapes
@@ -732,7 +741,7 @@ class Cat(Op):
     def backward(self, g):
         sizes = [s for s in self.sizes if s is not None]
         pieces = iter(Split.apply(g, sizes=tuple(sizes), dim=self.dim))
-        return tuple(_zeros((0,), g._data.dtype, g._device) if s is None else next(pieces)
+        return tuple(zeros_like_shape(g, (0,)) if s is None else next(pieces)
                      for s in self.sizes)
 
 
@@ -763,6 +772,7 @@ def concatenate(tensors, axis=0):
 class Stack(Op):
     """Join equal-shape tensors along a new dim ``dim``; the adjoint unbinds g."""
     __slots__ = ('dim',)
+    array_backward = True
 
     def forward(self, xp, *arrays, dim):
         ref = arrays[0].shape
@@ -811,6 +821,7 @@ class Narrow(Op):
     """Elements ``start .. start+length`` of dim ``dim`` (a view); the adjoint pads g with
     zeros back to the input's shape."""
     __slots__ = ('in_shape', 'dim', 'start')
+    array_backward = True
     view = True
 
     def forward(self, xp, a, dim, start, length):
@@ -824,6 +835,7 @@ class Narrow(Op):
 class NarrowScatter(Op):
     """Zeros of ``shape`` with ``g`` written at ``start`` along ``dim``: the adjoint of Narrow."""
     __slots__ = ('dim', 'start', 'length')
+    array_backward = True
 
     def forward(self, xp, g, shape, dim, start):
         self.dim, self.start, self.length = dim, start, g.shape[dim]
@@ -858,6 +870,7 @@ class Split(Op):
     """Consecutive pieces of ``sizes`` along ``dim`` (views, one output each); the adjoint
     concatenates the pieces' gradients (zeros for pieces that got none)."""
     __slots__ = ('dim',)
+    array_backward = True
     view = True
 
     def forward(self, xp, a, sizes, dim):
@@ -918,6 +931,7 @@ def chunk(input, chunks, dim=0):
 class Unbind(Op):
     """The slices along ``dim`` (views, one output each); the adjoint stacks their gradients."""
     __slots__ = ('dim',)
+    array_backward = True
     view = True
 
     def forward(self, xp, a, dim):
