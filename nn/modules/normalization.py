@@ -1,4 +1,4 @@
-"""Normalisation layers: ``BatchNorm1d/2d/3d``, ``InstanceNorm1d/2d``, ``LayerNorm``,
+"""Normalisation layers: ``BatchNorm1d/2d/3d``, ``InstanceNorm1d/2d/3d``, ``LayerNorm``,
 ``GroupNorm``, ``LocalResponseNorm`` (PyTorch's parameters, buffers and their names)."""
 import warnings
 
@@ -10,7 +10,7 @@ from ..parameter import Parameter
 from .module import Module
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d',
-           'LayerNorm', 'GroupNorm', 'LocalResponseNorm']
+           'InstanceNorm3d', 'LayerNorm', 'GroupNorm', 'LocalResponseNorm']
 
 
 def _register_affine(module, shape, affine, bias, factory_kwargs):
@@ -176,6 +176,11 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) input over H, W."""
     _input_dims = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input over D, H, W."""
+    _input_dims = (4, 5)
 
 
 class LayerNorm(Module):

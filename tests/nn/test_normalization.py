@@ -1,5 +1,7 @@
 """Normalisation against PyTorch: functional forms to second order, layers (outputs,
 gradients, running statistics after training passes, evaluation mode), and errors."""
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,10 @@ from oracle import check_op, check_raises, rand, to_numpy, torch
 
 def fn(lib):
     return torch.nn.functional if lib is torch else F
+
+
+def layers(lib):
+    return torch.nn if lib is torch else nn
 
 
 X = rand(4, 3, 5, 2)
@@ -67,6 +73,13 @@ def test_group_norm_matches_torch_to_second_order(groups):
 def test_instance_norm_matches_torch_to_second_order():
     check_op(lambda lib, x, w, b: fn(lib).instance_norm(x, weight=w, bias=b), rand(2, 6, 4, 3),
              rand(6, seed=1), rand(6, seed=2))
+
+
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_instance_norm_of_5d_input_matches_torch_to_second_order(dtype):
+    check_op(lambda lib, x, w, b: fn(lib).instance_norm(x, weight=w, bias=b),
+             rand(2, 3, 4, 3, 2, dtype=dtype), rand(3, seed=1, dtype=dtype),
+             rand(3, seed=2, dtype=dtype))
 
 
 @pytest.mark.parametrize('kw', [dict(size=3), dict(size=2, alpha=0.1, beta=0.5, k=2.0)])
@@ -128,6 +141,48 @@ def test_instance_norm1d_unbatched():
     check_layer(lambda nn: nn.InstanceNorm1d(3, affine=True), rand(3, 6))
 
 
+X3 = rand(2, 3, 4, 3, 2, seed=8)
+INSTANCE_NORM3D = [
+    lambda nn: nn.InstanceNorm3d(3),
+    lambda nn: nn.InstanceNorm3d(3, affine=True),
+    lambda nn: nn.InstanceNorm3d(3, affine=True, bias=False),
+    lambda nn: nn.InstanceNorm3d(3, track_running_stats=True),
+    lambda nn: nn.InstanceNorm3d(3, affine=True, track_running_stats=True, momentum=0.3),
+    lambda nn: nn.InstanceNorm3d(3, track_running_stats=True, momentum=None, eps=1e-3),
+]
+INSTANCE_NORM3D_IDS = ['default', 'affine', 'no-bias', 'tracked', 'affine-tracked',
+                       'cumulative']
+
+
+@pytest.mark.parametrize('build', INSTANCE_NORM3D, ids=INSTANCE_NORM3D_IDS)
+def test_instance_norm3d_training_passes_match_torch(build):
+    check_layer(build, X3, steps=2)
+
+
+@pytest.mark.parametrize('build', INSTANCE_NORM3D, ids=INSTANCE_NORM3D_IDS)
+def test_instance_norm3d_evaluation_after_training_matches_torch(build):
+    # tracked: evaluation normalises by the running statistics; untracked: by the input's
+    def run(layer, x):
+        layer.train()
+        layer(x)
+        layer(x * 2)
+        layer.eval()
+        return layer(x)
+    check_layer(build, X3, call=run)
+
+
+@pytest.mark.parametrize('build', INSTANCE_NORM3D[:2] + INSTANCE_NORM3D[4:5],
+                         ids=['default', 'affine', 'affine-tracked'])
+def test_instance_norm3d_unbatched_4d_input_matches_torch(build):
+    check_layer(build, rand(3, 4, 3, 2, seed=9), steps=2)
+
+
+@pytest.mark.parametrize('unbatched', [False, True])
+def test_instance_norm3d_layer_matches_torch_to_second_order(unbatched):
+    x = X3[0] if unbatched else X3
+    check_op(lambda lib, x: layers(lib).InstanceNorm3d(3)(x), x)
+
+
 def test_batch_norm_state_dict_matches_torch():
     for build in (lambda nn: nn.BatchNorm2d(4), lambda nn: nn.BatchNorm1d(4, affine=False),
                   lambda nn: nn.LayerNorm((2, 3)), lambda nn: nn.GroupNorm(2, 4)):
@@ -136,6 +191,18 @@ def test_batch_norm_state_dict_matches_torch():
         theirs = {k: (tuple(v.shape), str(v.dtype).split('.')[-1])
                   for k, v in build(torch.nn).state_dict().items()}
         assert ours == theirs
+
+
+@pytest.mark.parametrize('kw', [{}, dict(affine=True), dict(affine=True, bias=False),
+                                dict(track_running_stats=True),
+                                dict(affine=True, track_running_stats=True)])
+def test_instance_norm3d_state_dict_and_repr_match_torch(kw):
+    ours, theirs = nn.InstanceNorm3d(4, **kw), torch.nn.InstanceNorm3d(4, **kw)
+    assert ({k: (tuple(v.shape), str(v.dtype).split('.')[-1])
+             for k, v in ours.state_dict().items()} ==
+            {k: (tuple(v.shape), str(v.dtype).split('.')[-1])
+             for k, v in theirs.state_dict().items()})
+    assert repr(ours) == repr(theirs)
 
 
 def test_num_batches_tracked_counts_training_passes():
@@ -151,6 +218,103 @@ def test_normalisation_repr_matches_torch():
     for name, args in [('BatchNorm2d', (4,)), ('LayerNorm', ((2, 3),)), ('GroupNorm', (2, 4)),
                        ('LocalResponseNorm', (3,))]:
         assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+def _checkpoint(lib, values, metadata):
+    """A state_dict of ``lib`` tensors from NumPy ``values``; ``metadata`` (or no
+    ``_metadata`` at all when None) as ``state_dict()`` records the layers' versions."""
+    state = OrderedDict((k, lib.tensor(v)) for k, v in values.items())
+    if metadata is not None:
+        state._metadata = OrderedDict(metadata)
+    return state
+
+
+def _load(lib, build, values, metadata, strict=True):
+    """Build the layer with ``lib``'s nn and load the checkpoint: the load's result, or
+    the exception it raised (compared with PyTorch's)."""
+    layer = build(layers(lib))
+    try:
+        return layer.load_state_dict(_checkpoint(lib, values, metadata), strict=strict)
+    except Exception as e:          # noqa: BLE001
+        return e
+
+
+@pytest.mark.parametrize('build', [lambda nn: nn.BatchNorm2d(3),
+                                   lambda nn: nn.InstanceNorm2d(3, track_running_stats=True),
+                                   lambda nn: nn.Sequential(nn.Linear(2, 3),
+                                                            nn.BatchNorm1d(3))],
+                         ids=['batch-norm', 'tracked-instance-norm', 'nested'])
+def test_norm_layers_state_dict_records_version_2_as_torch(build):
+    ours, theirs = build(nn).state_dict(), build(torch.nn).state_dict()
+    assert dict(ours._metadata) == dict(theirs._metadata)
+
+
+BN_STATE = {'weight': rand(3, seed=10), 'bias': rand(3, seed=11),
+            'running_mean': rand(3, seed=12), 'running_var': rand(3, low=0.5, seed=13)}
+
+
+@pytest.mark.parametrize('metadata', [None, {'': {}}, {'': {'version': 1}}],
+                         ids=['no-metadata', 'no-version', 'version-1'])
+def test_old_checkpoint_without_num_batches_tracked_loads_as_in_torch(metadata):
+    # before version 2 there was no num_batches_tracked: the layer keeps its own count
+    loaded = {}
+    for lib in (torch, autograd):
+        layer = layers(lib).BatchNorm1d(3).double()
+        for _ in range(2):
+            layer(lib.tensor(rand(4, 3, seed=14)))
+        result = layer.load_state_dict(_checkpoint(lib, BN_STATE, metadata))
+        assert (result.missing_keys, result.unexpected_keys) == ([], [])
+        loaded[lib] = layer.state_dict()
+    assert loaded[autograd]['num_batches_tracked'].item() == 2
+    assert sorted(loaded[autograd]) == sorted(loaded[torch])
+    for k, v in loaded[torch].items():
+        np.testing.assert_array_equal(to_numpy(loaded[autograd][k]), to_numpy(v), err_msg=k)
+
+
+@pytest.mark.parametrize('strict', [True, False])
+def test_version_2_checkpoint_without_num_batches_tracked_misses_it_as_in_torch(strict):
+    t, o = (_load(lib, lambda nn: nn.BatchNorm1d(3), BN_STATE, {'': {'version': 2}}, strict)
+            for lib in (torch, autograd))
+    if strict:
+        assert isinstance(t, RuntimeError) and type(o) is RuntimeError
+        assert 'Missing key(s) in state_dict: "num_batches_tracked"' in str(t)
+        assert str(o) == str(t)
+    else:
+        assert (o.missing_keys, o.unexpected_keys) == (t.missing_keys, t.unexpected_keys) \
+            == (['num_batches_tracked'], [])
+
+
+STATS = {'running_mean': rand(3, seed=15), 'running_var': rand(3, low=0.5, seed=16)}
+
+
+@pytest.mark.parametrize('build, values', [
+    (lambda nn: nn.InstanceNorm1d(3), STATS),
+    (lambda nn: nn.InstanceNorm2d(3, affine=True),
+     {'weight': rand(3, seed=17), 'bias': rand(3, seed=18), **STATS}),
+    (lambda nn: nn.InstanceNorm3d(3), {'running_var': STATS['running_var']}),
+    (lambda nn: nn.Sequential(nn.InstanceNorm1d(3)), {'0.' + k: v for k, v in STATS.items()}),
+], ids=['1d', '2d-affine', '3d-var-only', 'nested'])
+@pytest.mark.parametrize('strict', [True, False])
+def test_instance_norm_rejects_pre_0_4_checkpoint_running_stats_as_torch(build, values, strict):
+    # no version: saved before 0.4, when InstanceNorm tracked running stats by default
+    t, o = (_load(lib, build, values, {'': {}, '0': {}}, strict) for lib in (torch, autograd))
+    assert isinstance(t, RuntimeError) and type(o) is RuntimeError
+    assert 'Unexpected running stats buffer(s)' in str(t)
+    assert str(o) == str(t)
+
+
+def test_instance_norm_versioned_checkpoint_with_running_stats_has_unexpected_keys():
+    # from version 1 on the pre-0.4 explanation does not apply: plain unexpected keys
+    meta = {'': {'version': 1}}
+    t, o = (_load(lib, lambda nn: nn.InstanceNorm1d(3), STATS, meta) for lib in (torch, autograd))
+    assert type(o) is type(t) is RuntimeError
+    assert 'Unexpected key(s) in state_dict: "running_mean", "running_var"' in str(t)
+    assert str(o) == str(t)
+    t, o = (_load(lib, lambda nn: nn.InstanceNorm1d(3), STATS, meta, strict=False)
+            for lib in (torch, autograd))
+    assert (o.missing_keys, o.unexpected_keys) == (t.missing_keys, t.unexpected_keys)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -187,3 +351,44 @@ def test_group_norm_rejects_indivisible_channels():
                  match='divisible by num_groups')
     with pytest.raises(ValueError):
         nn.GroupNorm(2, 3)
+
+
+def check_raises_as_torch(fn, *arrays, match):
+    """``check_raises``, with PyTorch's own message held to ``match`` too."""
+    with pytest.raises(Exception, match=match):
+        fn(torch, *map(torch.tensor, arrays))
+    check_raises(fn, *arrays, match=match)
+
+
+def test_instance_norm3d_rejects_wrong_rank():
+    check_raises_as_torch(lambda lib, x: layers(lib).InstanceNorm3d(3)(x), rand(3, 4, 5),
+                          match=r'expected 4D or 5D input \(got 3D input\)')
+
+
+@pytest.mark.parametrize('cls, shape, dim', [
+    ('InstanceNorm1d', (4, 5), 0), ('InstanceNorm1d', (2, 4, 5), 1),
+    ('InstanceNorm2d', (4, 5, 2), 0), ('InstanceNorm2d', (2, 4, 5, 2), 1),
+    ('InstanceNorm3d', (4, 3, 2, 2), 0), ('InstanceNorm3d', (2, 4, 3, 2, 2), 1),
+])
+def test_affine_instance_norm_rejects_wrong_channel_count_naming_the_dim(cls, shape, dim):
+    # unbatched input: the channels are dim 0, as in PyTorch's message
+    check_raises_as_torch(lambda lib, x: getattr(layers(lib), cls)(3, affine=True)(x),
+                          rand(*shape), match=rf"expected input's size at dim={dim} to match "
+                                              r'num_features \(3\), but got: 4\.')
+
+
+@pytest.mark.parametrize('cls, shape', [
+    ('InstanceNorm1d', (4, 5)), ('InstanceNorm1d', (2, 4, 5)),
+    ('InstanceNorm2d', (4, 5, 2)), ('InstanceNorm3d', (2, 4, 3, 2, 2)),
+])
+def test_instance_norm_without_affine_warns_of_wrong_channel_count_as_torch(cls, shape):
+    # num_features is unused without affine or running stats: a warning, then normalised
+    results = {}
+    for lib in (torch, autograd):
+        with pytest.warns(UserWarning) as record:
+            out = getattr(layers(lib), cls)(3)(lib.tensor(rand(*shape)))
+        results[lib] = out, [(w.category, str(w.message)) for w in record]
+    (t_out, t_warned), (o_out, o_warned) = results[torch], results[autograd]
+    assert len(t_warned) == 1 and 'does not match num_features' in t_warned[0][1]
+    assert o_warned == t_warned
+    np.testing.assert_allclose(to_numpy(o_out), to_numpy(t_out), rtol=1e-12, atol=1e-12)
