@@ -11,7 +11,7 @@ the rest (eq. 10-11); both include frame ``t``'s own log probability.  Then
 gradient (eq. 16).
 """
 from autograd.node import Op
-from autograd.tensor import _make
+from autograd.tensor import Tensor, _make
 
 __all__ = ['CTCNegLogLikelihood', 'quiet_float_errors']
 
@@ -76,6 +76,7 @@ class CTCNegLogLikelihood(Op):
     after a log_softmax, makes the result the gradient with respect to the logits).
     """
     __slots__ = ('grad',)
+    array_backward = True
 
     def forward(self, xp, lp, targets=None, in_lens=None, tgt_lens=None, blank=0,
                 zero_infinity=False, need_grad=False):
@@ -109,7 +110,8 @@ class CTCNegLogLikelihood(Op):
         return nll
 
     def backward(self, g):
-        return g.reshape(1, -1, 1) * _make(self.grad, g.device)
+        grad = self.grad if not isinstance(g, Tensor) else _make(self.grad, g.device)
+        return g.reshape(1, -1, 1) * grad
 
 
 def _gradient(xp, lp, ab, ext, nll, in_lens):

@@ -1,15 +1,18 @@
 """Activation functions (PyTorch's ``torch.nn.functional`` activations).
 
 Pointwise activations with a closed-form derivative are single ops: forward on arrays,
-backward with tensor ops (so they differentiate twice).  Their backward reads the
-input, never an intermediate array.  ``inplace=True`` runs the same op in place.
+backward with operators and ops, which compute on arrays in an array sweep and record a
+graph on tensors (so they differentiate twice).  Their backward reads the input, never an
+intermediate array.  ``inplace=True`` runs the same op in place.
 """
 import math
+import struct
 import warnings
 
 import autograd
 from autograd.node import Op
-from autograd.ops.elementwise import where
+from autograd.ops.elementwise import Erf, Exp, Sigmoid, Tanh, where
+from autograd.tensor import Tensor
 
 __all__ = ['relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu', 'elu',
            'elu_', 'celu', 'celu_', 'selu', 'selu_', 'gelu', 'silu', 'mish', 'softplus',
@@ -22,6 +25,8 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# PyTorch's hardsigmoid backward multiplies by 1.0f / 6.0f (a float) in every dtype
+_ONE_SIXTH_F32 = struct.unpack('f', struct.pack('f', 1.0 / 6))[0]
 
 
 def _apply(cls, input, inplace, **params):
@@ -38,11 +43,36 @@ def _dtype_name(a):
     return from_numpy_dtype(a.dtype).name.capitalize()
 
 
+# Backward formulas serve both sweeps (tensors under create_graph, else the device's
+# arrays); the few steps without an operator or op form pick theirs here.
+
+def _where(node, cond, a, b):
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return where(cond, a, b)
+    return node._meta[0][2].xp.where(cond, a, b)
+
+
+def _min0(node, x):
+    """``min(x, 0)``."""
+    if isinstance(x, Tensor):
+        return x.clamp(max=0)
+    return node._meta[0][2].xp.minimum(x, 0)
+
+
+def _array(node, a):
+    """``a`` itself, or an array where NumPy made a scalar of a 0-d result (ops' forwards
+    take arrays)."""
+    if isinstance(a, Tensor):
+        return a
+    return node._meta[0][2].xp.asarray(a)
+
+
 # ----------------------------------------------------------------------------- piecewise linear
 
 class Threshold(Op):
     """``y = x if x > threshold else value``; the gradient passes where ``x > threshold``."""
     __slots__ = ('threshold',)
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x, threshold, value):
@@ -58,6 +88,7 @@ class Hardtanh(Op):
     """Clip to ``[min_val, max_val]``; unlike ``clamp`` no gradient at the bounds (as
     PyTorch's ``hardtanh_backward``)."""
     __slots__ = ('lo', 'hi')
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x, min_val, max_val):
@@ -72,6 +103,7 @@ class Hardtanh(Op):
 
 class LeakyRelu(Op):
     __slots__ = ('slope',)
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x, negative_slope):
@@ -80,12 +112,13 @@ class LeakyRelu(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        return where(x > 0, g, g * self.slope)
+        return _where(self, x > 0, g, g * self.slope)
 
 
 class Hardsigmoid(Op):
     """``relu6(x + 3) / 6``; gradient ``1/6`` strictly inside ``(-3, 3)``."""
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x):
@@ -94,12 +127,13 @@ class Hardsigmoid(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        return g * (((x > -3) & (x < 3)) / 6.0)
+        return g * ((x > -3) & (x < 3)) * _ONE_SIXTH_F32
 
 
 class Hardswish(Op):
     """``x * relu6(x + 3) / 6``; derivative ``x/3 + 1/2`` on ``[-3, 3]``."""
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x):
@@ -108,7 +142,7 @@ class Hardswish(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        return where(x < -3, g * 0, where(x <= 3, g * (x / 3 + 0.5), g))
+        return _where(self, x < -3, g * 0, _where(self, x <= 3, g * (x / 3 + 0.5), g))
 
 
 # ----------------------------------------------------------------------------- smooth
@@ -116,6 +150,7 @@ class Hardswish(Op):
 class Elu(Op):
     """``scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1))``: ELU, SELU and CELU."""
     __slots__ = ('alpha', 'scale', 'input_scale')
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x, alpha=1.0, scale=1.0, input_scale=1.0):
@@ -127,14 +162,15 @@ class Elu(Op):
     def backward(self, g):
         x, = self.saved_tensors
         # exp of the clamped input: the unused branch stays finite, so 0 * it stays 0
-        neg = (x.clamp(max=0) * self.input_scale).exp() * (self.alpha * self.scale *
-                                                           self.input_scale)
-        return where(x > 0, g * self.scale, g * neg)
+        neg = Exp.apply(_min0(self, x) * self.input_scale) * (self.alpha * self.scale *
+                                                             self.input_scale)
+        return _where(self, x > 0, g * self.scale, g * neg)
 
 
 class Gelu(Op):
     """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
     __slots__ = ('approximate',)
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x, approximate='none'):
@@ -150,17 +186,18 @@ class Gelu(Op):
         x, = self.saved_tensors
         if self.approximate == 'tanh':
             x2 = x * x
-            t = (_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x)).tanh()
+            t = Tanh.apply(_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x))
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x2)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        cdf = 0.5 * (1 + (x * _INV_SQRT_2).erf())
-        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        cdf = 0.5 * (1 + Erf.apply(_array(self, x * _INV_SQRT_2)))
+        pdf = Exp.apply(x * x * -0.5) * _INV_SQRT_2PI
         return g * (cdf + x * pdf)
 
 
 class Silu(Op):
     """``x * sigmoid(x)``; derivative ``s (1 + x (1 - s))``."""
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x):
@@ -169,7 +206,7 @@ class Silu(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        s = x.sigmoid()
+        s = Sigmoid.apply(x)
         return g * (s * (1 + x * (1 - s)))
 
 
@@ -181,6 +218,7 @@ def _softplus_array(xp, x):
 class Mish(Op):
     """``x * tanh(softplus(x))``."""
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x):
@@ -189,13 +227,14 @@ class Mish(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        t = softplus(x).tanh()
-        return g * (t + x * x.sigmoid() * (1 - t * t))
+        t = Tanh.apply(Softplus.apply(x, beta=1.0, threshold=20.0))
+        return g * (t + x * Sigmoid.apply(x) * (1 - t * t))
 
 
 class Softplus(Op):
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (as PyTorch)."""
     __slots__ = ('beta', 'threshold')
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x, beta=1.0, threshold=20.0):
@@ -207,12 +246,13 @@ class Softplus(Op):
     def backward(self, g):
         x, = self.saved_tensors
         bx = x * self.beta
-        return where(bx > self.threshold, g, g * bx.sigmoid())
+        return _where(self, bx > self.threshold, g, g * Sigmoid.apply(bx))
 
 
 class LogSigmoid(Op):
     """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``; derivative ``sigmoid(-x)``."""
     __slots__ = ()
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x):
@@ -221,7 +261,7 @@ class LogSigmoid(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        return g * (-x).sigmoid()
+        return g * Sigmoid.apply(-x)
 
 
 # ----------------------------------------------------------------------------- functions

@@ -195,7 +195,9 @@ def _needs(node, i):
 
 
 def _bias_grad(g):
-    return g.sum(dim=(0,) + tuple(range(2, g.ndim)))
+    """g (N, O, *out) summed to (O,)."""
+    axes = (0,) + tuple(range(2, g.ndim))
+    return g.sum(dim=axes) if isinstance(g, Tensor) else g.sum(axis=axes)
 
 
 # ----------------------------------------------------------------------------- ops
@@ -203,6 +205,7 @@ def _bias_grad(g):
 class Conv(Op):
     """y = conv(x, w) + b for x (N, C, *S), w (O, C/G, *k), b (O,) or absent."""
     __slots__ = ('stride', 'pads', 'dilation', 'groups', 'cols')
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, x, w, b=None, *, stride, pads, dilation, groups):
@@ -230,13 +233,13 @@ class Conv(Op):
     def backward(self, g):
         x, w = self.saved_tensors
         gx = gw = gb = None
-        size = x._data.shape[2:]
+        size = tuple(x.shape[2:])
         if _needs(self, 0):
             gx = ConvTranspose.apply(g, w, stride=self.stride,
                                      pad_lo=tuple(p[0] for p in self.pads),
                                      dilation=self.dilation, groups=self.groups, out_size=size)
         if _needs(self, 1):
-            gw = ConvWeight.apply(x, g, kernel=w._data.shape[2:], stride=self.stride,
+            gw = ConvWeight.apply(x, g, kernel=tuple(w.shape[2:]), stride=self.stride,
                                   pads=self.pads, dilation=self.dilation, groups=self.groups,
                                   cols=self.cols)
         self.cols = None                # a second backward (retain_graph) recomputes it
@@ -249,6 +252,7 @@ class ConvTranspose(Op):
     """The adjoint of ``Conv`` in x: x (N, Cin, *S), w (Cin, O/G, *k) -> (N, O, *out_size),
     element 0 of the output at offset ``pad_lo`` in the full col2im frame."""
     __slots__ = ('stride', 'pad_lo', 'dilation', 'groups')
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, x, w, b=None, *, stride, pad_lo, dilation, groups, out_size):
@@ -293,11 +297,11 @@ class ConvTranspose(Op):
 
     def backward(self, g):
         x, w = self.saved_tensors
-        size, kernel = x._data.shape[2:], w._data.shape[2:]
+        size, kernel = tuple(x.shape[2:]), tuple(w.shape[2:])
         # pad g so that Conv's windows land exactly on the S positions of x
         pads = tuple((lo, (n - 1) * s + dl * (k - 1) + 1 - t - lo)
                      for lo, n, s, dl, k, t in zip(self.pad_lo, size, self.stride, self.dilation,
-                                                    kernel, g._data.shape[2:]))
+                                                    kernel, g.shape[2:]))
         gx = gw = gb = None
         if _needs(self, 0):
             gx = Conv.apply(g, w, stride=self.stride, pads=pads, dilation=self.dilation,
@@ -313,6 +317,7 @@ class ConvTranspose(Op):
 class ConvWeight(Op):
     """The weight gradient of ``Conv``: x (N, C, *S), g (N, O, *out) -> (O, C/G, *kernel)."""
     __slots__ = ('stride', 'pads', 'dilation', 'groups')
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, x, g, *, kernel, stride, pads, dilation, groups, cols=None):
@@ -336,7 +341,7 @@ class ConvWeight(Op):
         if _needs(self, 0):
             gx = ConvTranspose.apply(g, ggw, stride=self.stride,
                                      pad_lo=tuple(p[0] for p in self.pads), dilation=self.dilation,
-                                     groups=self.groups, out_size=x._data.shape[2:])
+                                     groups=self.groups, out_size=tuple(x.shape[2:]))
         if _needs(self, 1):
             gg = Conv.apply(x, ggw, stride=self.stride, pads=self.pads, dilation=self.dilation,
                             groups=self.groups)
@@ -346,6 +351,7 @@ class ConvWeight(Op):
 class Im2Col(Op):
     """``unfold``: x (N, C, *S) -> (N, C * prod(k), L)."""
     __slots__ = ('kernel', 'stride', 'pads', 'dilation', 'size')
+    array_backward = True
 
     def forward(self, xp, x, *, kernel, stride, pads, dilation):
         self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation
@@ -361,6 +367,7 @@ class Im2Col(Op):
 class Col2Im(Op):
     """``fold``: cols (N, C * prod(k), L) -> (N, C, *size), overlapping windows summed."""
     __slots__ = ('kernel', 'stride', 'pads', 'dilation')
+    array_backward = True
 
     def forward(self, xp, cols, *, size, kernel, stride, pads, dilation):
         self.kernel, self.stride, self.pads, self.dilation = kernel, stride, pads, dilation

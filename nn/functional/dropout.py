@@ -13,6 +13,7 @@ __all__ = ['dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',
 class _MaskMul(Op):
     """``x * mask`` with a constant (broadcastable) mask; backward ``g * mask``."""
     __slots__ = ('mask',)
+    array_backward = True
 
     def forward(self, xp, x, mask):
         self.mask = mask

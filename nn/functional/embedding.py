@@ -7,7 +7,7 @@ divides each row's gradient by how often its index occurs in the batch.
 import autograd
 from autograd.node import Op
 from autograd.ops.indexing import index_add_at
-from autograd.tensor import _make
+from autograd.tensor import Tensor, _make
 
 __all__ = ['embedding', 'one_hot']
 
@@ -15,6 +15,7 @@ __all__ = ['embedding', 'one_hot']
 class Embedding(Op):
     """``weight[indices]``: weight ``(num, *row)`` -> ``(*indices.shape, *row)``."""
     __slots__ = ('indices', 'num', 'scale')
+    array_backward = True
 
     def forward(self, xp, weight, indices=None, scale=None):
         self.indices, self.num, self.scale = indices, weight.shape[0], scale
@@ -28,6 +29,7 @@ class EmbeddingBackward(Op):
     """The adjoint of the lookup: zeros ``(num, *row)`` with ``scale * g`` added at the
     indices.  Its own adjoint is the lookup again (times ``scale``)."""
     __slots__ = ('indices', 'scale')
+    array_backward = True
 
     def forward(self, xp, g, indices=None, num=0, scale=None):
         self.indices, self.scale = indices, scale
@@ -40,7 +42,9 @@ class EmbeddingBackward(Op):
 
     def backward(self, gg):
         out = Embedding.apply(gg, indices=self.indices)
-        return out if self.scale is None else out * _make(self.scale, gg.device)
+        if self.scale is None:
+            return out
+        return out * (_make(self.scale, gg.device) if isinstance(gg, Tensor) else self.scale)
 
 
 def _grad_scale(xp, idx, num, padding_idx, scale_grad_by_freq, dtype, row_ndim):

@@ -1,9 +1,8 @@
 """``linear`` (one fused op: a GEMM plus bias) and ``bilinear``."""
 import math
 
-from autograd.grad_mode import state as _grad_state
 from autograd.node import Op
-from autograd.tensor import _make
+from autograd.tensor import Tensor
 
 __all__ = ['linear', 'bilinear']
 
@@ -23,6 +22,7 @@ class Linear(Op):
     ``dx = g W``, ``dW = g^T x``, ``db = sum_n g``.
     """
     __slots__ = ()
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, x, w, b=None):
@@ -49,7 +49,7 @@ class Linear(Op):
     def backward(self, g):
         x, w = self.saved_tensors
         nxt = self._next
-        if not _grad_state.enabled:
+        if not isinstance(g, Tensor):
             return self._backward_arrays(g, x, w)
         gx = gw = gb = None
         if nxt[0] is not None:
@@ -64,19 +64,17 @@ class Linear(Op):
         return gx, gw, gb
 
     def _backward_arrays(self, g, x, w):
-        """The same three products on raw arrays, when no graph of the backward is wanted
-        (first derivatives only): no tensor wrappers around the intermediates."""
-        nxt, dev = self._next, g._device
-        xp, gd, wd = dev.xp, g._data, w._data
-        rows = math.prod(gd.shape[:-1])            # (explicit: a size may be 0)
-        g2 = gd.reshape(rows, wd.shape[0])
+        """The same three products on the arrays of an array sweep."""
+        nxt = self._next
+        xp = self._meta[0][2].xp
+        rows = math.prod(g.shape[:-1])             # (explicit: a size may be 0)
+        g2 = g.reshape(rows, w.shape[0])
         gx = None if nxt[0] is None else \
-            _make(xp.matmul(g2, wd).reshape(gd.shape[:-1] + wd.shape[1:]), dev)
-        gw = None if nxt[1] is None else \
-            _make(xp.matmul(g2.T, x._data.reshape(rows, wd.shape[1])), dev)
+            xp.matmul(g2, w).reshape(g.shape[:-1] + w.shape[1:])
+        gw = None if nxt[1] is None else xp.matmul(g2.T, x.reshape(rows, w.shape[1]))
         if len(nxt) == 2:
             return gx, gw
-        return gx, gw, None if nxt[2] is None else _make(g2.sum(0), dev)
+        return gx, gw, None if nxt[2] is None else g2.sum(0)
 
 
 def linear(input, weight, bias=None):

@@ -13,7 +13,7 @@ import warnings
 import autograd
 from autograd.grad_mode import state as _grad_state
 from autograd.node import Op
-from autograd.ops.elementwise import where
+from autograd.ops.elementwise import Sigmoid, where
 from autograd.tensor import Tensor, _make
 
 from ._ctc import CTCNegLogLikelihood, quiet_float_errors
@@ -131,6 +131,7 @@ class ClassLoss(Op):
     target given as input 1 receives ``-g w (1 - eps) z``.
     """
     __slots__ = ('q', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'lse', 'tscale')
+    array_backward = True
     save = (0,)
 
     def forward(self, xp, x, target=None, q=None, cdim=1, reduction='mean', divisor=1.0,
@@ -160,9 +161,8 @@ class ClassLoss(Op):
             return xp.asarray(total / divisor, dtype=qz.dtype)
 
     def backward(self, g):
-        if not _grad_state.enabled and self.fused and self._next[0] is not None and \
-                (len(self._next) == 1 or self._next[1] is None):
-            return self._input_grad_arrays(g)
+        if not isinstance(g, Tensor):
+            return self._backward_arrays(g)
         if self.reduction == 'none':
             g = g.unsqueeze(self.cdim)
         elif self.reduction == 'mean':
@@ -172,34 +172,42 @@ class ClassLoss(Op):
         if self._next[0] is not None:
             if not self.fused:
                 gx = g * -q
-            else:
-                # recompute softmax with tensor ops only when a second derivative is wanted
-                p = self.saved_tensors[0].softmax(self.cdim) if _grad_state.enabled else \
-                    _make(self.probs, g.device)
+            else:       # softmax recomputed with tensor ops: second derivatives see it
+                p = self.saved_tensors[0].softmax(self.cdim)
                 gx = g * (p * q.sum(self.cdim, keepdim=True) - q)
         if len(self._next) == 1:
             return gx
         if self._next[1] is not None:
-            x = self.saved_tensors[0]
-            z = x.log_softmax(self.cdim) if _grad_state.enabled else \
-                _make(x._data - self.lse, g.device)
-            gt = -(g * z) * _make(self.tscale, g.device)
+            gt = -(g * self.saved_tensors[0].log_softmax(self.cdim)) * \
+                _make(self.tscale, g.device)
         return gx, gt
 
-    def _input_grad_arrays(self, g):
-        """Cross-entropy's input gradient ``g (softmax(x) Q - q)`` on arrays, when no graph
-        of the backward is wanted."""
-        xp, gd, q, p = g._device.xp, g._data, self.q, self.probs
+    def _backward_arrays(self, g):
+        """The same gradients on the arrays of an array sweep, from the softmax and the
+        log-sum-exp kept by forward."""
+        xp, q = self._meta[0][2].xp, self.q
         if self.reduction == 'none':
-            gd = xp.expand_dims(gd, self.cdim)
+            g = xp.expand_dims(g, self.cdim)
         elif self.reduction == 'mean':
-            with quiet_float_errors(xp):
-                gd = gd / self.divisor
-        gx = p * q.sum(axis=self.cdim, keepdims=True)
-        gx -= q
-        gx *= gd
-        gx = _make(gx, g._device)
-        return gx if len(self._next) == 1 else (gx, None)
+            if self.divisor:
+                g = g / self.divisor
+            else:
+                with quiet_float_errors(xp):        # 0 / 0: every target ignored
+                    g = g / self.divisor
+        gx = gt = None
+        if self._next[0] is not None:
+            if self.fused:
+                gx = self.probs * q.sum(axis=self.cdim, keepdims=True)
+                gx -= q
+                gx *= g
+            else:
+                gx = g * -q
+        if len(self._next) == 1:
+            return gx
+        if self._next[1] is not None:
+            x = self.saved_tensors[0]
+            gt = -(g * (x - self.lse)) * self.tscale
+        return gx, gt
 
     def _coefficients(self, g):
         return _make(self.q, g.device)
@@ -212,8 +220,6 @@ class ClassLossWithTargetGrad(ClassLoss):
     save = (0, 1)
 
     def _coefficients(self, g):
-        if not _grad_state.enabled:
-            return _make(self.q, g.device)
         t = self.saved_tensors[1]
         tscale = _make(self.tscale, g.device)
         return t * tscale + _make(self.q - t._data * self.tscale, g.device)
@@ -357,6 +363,7 @@ class BinaryCrossEntropy(Op):
     """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (as PyTorch);
     gradient ``g w (x - t) / max(x (1 - x), 1e-12)``, target gradient ``-g w logit(x)``."""
     __slots__ = ('w',)
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, x, t, w=None):
@@ -371,9 +378,18 @@ class BinaryCrossEntropy(Op):
 
     def backward(self, g):
         x, t = self.saved_tensors
+        arrays = not isinstance(g, Tensor)
         if self.w is not None:
-            g = g * _make(self.w, g.device)
+            g = g * (self.w if arrays else _make(self.w, g.device))
         gx = gt = None
+        if arrays:
+            xp = self._meta[0][2].xp
+            if self._next[0] is not None:
+                gx = g * (x - t) / xp.maximum((1 - x) * x, 1e-12)
+            if self._next[1] is not None:
+                with quiet_float_errors(xp):
+                    gt = -g * (xp.log(x) - xp.log1p(-x))
+            return gx, gt
         if self._next[0] is not None:
             gx = g * (x - t) / ((1 - x) * x).clamp_min(1e-12)
         if self._next[1] is not None:
@@ -402,6 +418,7 @@ class BCEWithLogits(Op):
     ``g w (log_sigmoid(-x) - pw log_sigmoid(x))`` for the target.
     """
     __slots__ = ('w', 'pw')
+    array_backward = True
     save = (0, 1)
 
     def forward(self, xp, x, t, w=None, pw=None):
@@ -413,12 +430,18 @@ class BCEWithLogits(Op):
 
     def backward(self, g):
         x, t = self.saved_tensors
-        if self.w is not None:
-            g = g * _make(self.w, g.device)
-        pw = None if self.pw is None else _make(self.pw, g.device)
+        arrays = not isinstance(g, Tensor)
+        pw = self.pw
+        if arrays:
+            if self.w is not None:
+                g = g * self.w
+        else:
+            if self.w is not None:
+                g = g * _make(self.w, g.device)
+            pw = None if pw is None else _make(pw, g.device)
         gx = gt = None
         if self._next[0] is not None:
-            s = x.sigmoid()
+            s = Sigmoid.apply(x)
             gx = g * (s - t) if pw is None else g * ((pw * t + 1 - t) * s - pw * t)
         if self._next[1] is not None:
             gt = -g * x if pw is None else \

@@ -9,10 +9,11 @@ and gh = g * w:
     dL/dx = invstd * (gh - mean(gh) - x_hat * mean(gh * x_hat)),
     dL/dw = sum(g * x_hat),   dL/db = sum(g)          (over the axes w is broadcast along).
 The fused op ``Norm`` computes the forward in one pass over the arrays and keeps x_hat;
-its backward is written with tensor ops, recomputing the statistics from x when a graph
-of the backward is being built (so second derivatives see their dependence on x).
+its backward uses it on the arrays of an array sweep, and when a graph of the backward is
+being built (create_graph) is written with tensor ops that recompute the statistics from
+x (so second derivatives see their dependence on x).
 """
-from autograd.grad_mode import no_grad, state as _grad_state
+from autograd.grad_mode import no_grad
 from autograd.node import Op
 from autograd.tensor import Tensor, _make
 
@@ -26,6 +27,7 @@ class Norm(Op):
     numbers 1 and 0 when absent.  Training (``stats`` None): returns (y, mean, var) with
     the batch statistics (keepdims shape, no gradient); else normalises by ``stats``."""
     __slots__ = ('axes', 'eps', 'wshape', 'bshape', 'xhat', 'invstd', 'mean', 'fixed')
+    array_backward = True
     save = (0, 1)
     nondiff_outputs = (1, 2)
 
@@ -52,16 +54,16 @@ class Norm(Op):
         return y if self.fixed else (y, mean, var)
 
     def backward(self, g, *_stat_grads):
+        if not isinstance(g, Tensor):
+            return self._backward_arrays(g)
         x, w = self.saved_tensors
         axes = self.axes
-        if _grad_state.enabled:        # building a graph: x_hat as a function of x
-            mean, invstd = _make(self.mean, x._device), _make(self.invstd, x._device)
-            if not self.fixed:
-                mean = x.mean(dim=axes, keepdim=True)
-                invstd = ((x - mean).square().mean(dim=axes, keepdim=True) + self.eps).rsqrt()
-            xhat = (x - mean) * invstd
-        else:
-            xhat, invstd = _make(self.xhat, x._device), _make(self.invstd, x._device)
+        # the graph of the backward sees x_hat as a function of x
+        mean, invstd = _make(self.mean, x._device), _make(self.invstd, x._device)
+        if not self.fixed:
+            mean = x.mean(dim=axes, keepdim=True)
+            invstd = ((x - mean).square().mean(dim=axes, keepdim=True) + self.eps).rsqrt()
+        xhat = (x - mean) * invstd
         waxes = tuple(i for i, n in enumerate(self.wshape) if n == 1)
         gx = gw = gb = None
         if self._next[1] is not None:
@@ -75,6 +77,27 @@ class Norm(Op):
             else:
                 gx = invstd * (gh - gh.mean(dim=axes, keepdim=True)
                                - xhat * (gh * xhat).mean(dim=axes, keepdim=True))
+        return gx, gw, gb
+
+    def _backward_arrays(self, g):
+        """The same gradients on the arrays of an array sweep, from the x_hat and 1/std
+        kept by forward."""
+        w = self.saved_tensors[1]
+        axes, xhat, invstd = self.axes, self.xhat, self.invstd
+        waxes = tuple(i for i, n in enumerate(self.wshape) if n == 1)
+        gx = gw = gb = None
+        if self._next[1] is not None:
+            gw = (g * xhat).sum(axis=waxes, keepdims=True).reshape(w.shape)
+        if self._next[2] is not None:
+            gb = g.sum(axis=waxes, keepdims=True).reshape(self.bshape)
+        if self._next[0] is not None:
+            gh = g if w.__class__ is int else g * w.reshape(self.wshape)
+            if self.fixed:
+                gx = gh * invstd
+            else:
+                gx = gh - gh.mean(axis=axes, keepdims=True)
+                gx -= xhat * (gh * xhat).mean(axis=axes, keepdims=True)
+                gx *= invstd
         return gx, gw, gb
 
 

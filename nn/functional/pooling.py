@@ -62,6 +62,7 @@ class MaxPool(Op):
     """Max over windows.  With ``track`` also returns the winning kernel offset per output
     (an integer tensor, no gradient) that backward routes the gradient by."""
     __slots__ = ('geo', 'size', 'arg')
+    array_backward = True
     nondiff_outputs = (1,)
 
     def forward(self, xp, x, *, geo, out, track):
@@ -88,7 +89,8 @@ class MaxPool(Op):
         return y, arg
 
     def backward(self, g, _g_arg=None):
-        return PoolScatter.apply(g, _make(self.arg, g._device), geo=self.geo, size=self.size)
+        arg = _make(self.arg, g._device) if isinstance(g, Tensor) else self.arg
+        return PoolScatter.apply(g, arg, geo=self.geo, size=self.size)
 
 
 def _argmax(xp, views, y):
@@ -113,6 +115,7 @@ def _argmax(xp, views, y):
 class PoolScatter(Op):
     """Each output gradient to its winning window offset: g (..., *out) -> (..., *size)."""
     __slots__ = ('geo',)
+    array_backward = True
     save = (1,)
 
     def forward(self, xp, g, arg, *, geo, size):
@@ -133,6 +136,7 @@ class PoolScatter(Op):
 class PoolGather(Op):
     """The adjoint of ``PoolScatter``: x (..., *size) -> x at the winning offsets (..., *out)."""
     __slots__ = ('geo', 'size')
+    array_backward = True
     save = (1,)
 
     def forward(self, xp, x, arg, *, geo):
@@ -154,6 +158,7 @@ class SumPool(Op):
     """Window sums of the zero-padded input times ``scale`` (a number, or an array that
     broadcasts against the output): average pooling with scale = 1 / divisor."""
     __slots__ = ('geo', 'size', 'scale')
+    array_backward = True
 
     def forward(self, xp, x, *, geo, out, scale):
         kernel, _, pads, _ = geo
@@ -173,6 +178,7 @@ class SumPool(Op):
 class SumPoolT(Op):
     """The adjoint of ``SumPool``: g (..., *out) -> (..., *size)."""
     __slots__ = ('geo', 'scale', 'out')
+    array_backward = True
 
     def forward(self, xp, g, *, geo, size, scale):
         self.geo, self.scale = geo, scale
@@ -188,6 +194,7 @@ class AxisLinear(Op):
     """Apply one matrix per trailing dim: y = M_0 x M_1^T for two dims, x M^T for one.
     Adaptive average pooling and interpolation are of this form."""
     __slots__ = ('mats',)
+    array_backward = True
 
     def forward(self, xp, x, *, mats):
         self.mats = mats
@@ -203,6 +210,7 @@ class AxisLinear(Op):
 class MaxUnpool(Op):
     """Place x (B, C, L) at flat positions ``indices`` of a zero (B, C, numel) array."""
     __slots__ = ()
+    array_backward = True
     save = (1,)
 
     def forward(self, xp, x, indices, *, numel):
@@ -220,6 +228,7 @@ class MaxUnpool(Op):
 class GatherFlat(Op):
     """y[b, c, i] = x[b, c, indices[b, c, i]] along the last dim."""
     __slots__ = ('numel',)
+    array_backward = True
     save = (1,)
 
     def forward(self, xp, x, indices):
@@ -234,6 +243,7 @@ class GatherFlat(Op):
 class ScatterAddFlat(Op):
     """The adjoint of ``GatherFlat``: sums g into a zero (B, C, numel) array (repeats add)."""
     __slots__ = ()
+    array_backward = True
     save = (1,)
 
     def forward(self, xp, g, indices, *, numel):

@@ -40,6 +40,10 @@ def test_functional_linear_double_backward(dtype):
              rand(5, 3, seed=1, dtype=dtype), rand(5, seed=2, dtype=dtype))
 
 
+def test_functional_linear_without_bias_double_backward():
+    check_op(lambda lib, x, w: F(lib).linear(x, w) ** 2, rand(2, 4, 3), rand(5, 3, seed=1))
+
+
 def test_linear_errors_match_pytorch():
     check_raises(lambda lib, x, w: F(lib).linear(x, w), rand(2, 4, 3), rand(5, 2),
                  match=r'mat1 and mat2 shapes cannot be multiplied \(8x3 and 2x5\)')
@@ -92,8 +96,9 @@ def test_embedding_max_norm_renormalises_looked_up_rows():
         np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-12)
 
 
-def test_embedding_double_backward():
-    check_op(lambda lib, w: (F(lib).embedding(lib.tensor(IDX), w, padding_idx=3) ** 2), rand(6, 3))
+@pytest.mark.parametrize('kw', [{}, dict(padding_idx=3)])
+def test_embedding_double_backward(kw):
+    check_op(lambda lib, w: (F(lib).embedding(lib.tensor(IDX), w, **kw) ** 2), rand(6, 3))
 
 
 def test_embedding_from_pretrained_and_errors():

@@ -171,6 +171,19 @@ def test_bce_with_logits(reduction, scale):
         weight=lib.tensor(rand(4, 1, low=0.1, seed=4))), x, PT)
 
 
+@pytest.mark.parametrize('reduction', REDUCTIONS)
+def test_target_gradients_of_first_order(reduction):
+    """First derivatives alone (no graph of the backward) take each loss's array formulas."""
+    check_op(lambda lib, x, t: F(lib).cross_entropy(x, t, reduction=reduction, label_smoothing=0.25,
+                                                    weight=lib.tensor(W5)), X, PROBS, double=False)
+    check_op(lambda lib, x, t: F(lib).binary_cross_entropy(x, t, reduction=reduction,
+                                                           weight=lib.tensor(W5)), P, PT,
+             double=False)
+    check_op(lambda lib, x, t: F(lib).binary_cross_entropy_with_logits(
+        x, t, reduction=reduction, pos_weight=lib.tensor(np.arange(1.0, 6.0)),
+        weight=lib.tensor(rand(4, 1, low=0.1, seed=4))), X, PT, double=False)
+
+
 def test_binary_losses_size_errors():
     check_raises(lambda lib, x, t: F(lib).binary_cross_entropy(x, t), P, PT[:, :3],
                  exc=ValueError)

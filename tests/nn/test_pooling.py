@@ -157,6 +157,29 @@ def test_max_unpool2d_inverts_max_pool2d():
     check_op(run, rand(2, 3, 7, 7))
 
 
+def test_max_unpool2d_second_order():
+    def run(lib, x):
+        y, i = fn(lib).max_pool2d(x, 2, return_indices=True)
+        return fn(lib).max_unpool2d(y, i, 2) ** 2
+    check_op(run, rand(2, 3, 6, 6))
+
+
+def test_max_pool2d_third_order():
+    """d/dx of sum((d/dx sum((d/dx sum(w maxpool(x)^2))^2))^2): the backward of the
+    backward's backward (the gradient gather) runs."""
+    def derivs(lib, x):
+        grad = torch.autograd.grad if lib is torch else autograd.grad
+        w = lib.tensor(rand(2, 3, 3, 3, seed=5))
+        g1, = grad((fn(lib).max_pool2d(x, 2) ** 2 * w).sum(), x, create_graph=True)
+        g2, = grad((g1 * g1).sum(), x, create_graph=True)
+        g3, = grad((g2 * g2).sum(), x)
+        return g3
+    x = rand(2, 3, 6, 6)
+    theirs = derivs(torch, torch.tensor(x, requires_grad=True))
+    ours = derivs(autograd, autograd.tensor(x, requires_grad=True))
+    np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-10, atol=1e-12)
+
+
 def test_max_unpool1d_matches_torch():
     def run(lib, x):
         y, i = fn(lib).max_pool1d(x, 2, return_indices=True)
