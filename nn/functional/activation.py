@@ -368,7 +368,7 @@ def celu_(input, alpha=1.0):
 def gelu(input, approximate='none'):
     """``x * Phi(x)``; ``approximate='tanh'`` uses the tanh approximation."""
     if approximate not in ('none', 'tanh'):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     return Gelu.apply(input, approximate=approximate)
 
 
