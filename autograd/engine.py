@@ -92,8 +92,8 @@ def _root_edges(tensors):
 
 
 def _as_tuple(x):
-    if x is None:
-        return None
+    if x is None or x.__class__ is tuple:
+        return x
     if isinstance(x, Tensor):
         return (x,)
     return tuple(x)
