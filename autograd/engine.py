@@ -188,7 +188,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     _grad_state.enabled = create_graph
     _grad_state.arrays = arrays
     pop = buffers.pop
-    atype = root_edges[0][0]._meta[root_edges[0][1]][2].array_type
+    atype = root_edges[0][0]._meta[root_edges[0][1]][2].array_type if arrays else None
     try:
         while heap:
             node = heappop(heap)[1]
@@ -206,7 +206,8 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 _capture(node, g, targets, results, accumulate, arrays)
                 if node not in passes_on:
                     continue
-            if arrays and not node.array_backward:
+            trusted = node.array_backward   # (also: an op of ours, tested)
+            if arrays and not trusted:
                 g = _wrap(node, g, multi)     # results are unwrapped by _validate below
             grads = node.backward(*g) if multi else node.backward(g)
             if grads.__class__ is not tuple:
@@ -217,7 +218,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 node._saved = None          # release what backward needed
                 node._out = None
             nexts = node._next
-            if not node.array_backward and len(grads) != len(nexts):    # (ops are tested)
+            if not trusted and len(grads) != len(nexts):
                 raise RuntimeError(f'function {node.name()} returned an incorrect number of '
                                    f'gradients (expected {len(nexts)}, got {len(grads)})')
             for e, gi in zip(nexts, grads):
