@@ -188,7 +188,10 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     _grad_state.enabled = create_graph
     _grad_state.arrays = arrays
     pop = buffers.pop
-    atype = root_edges[0][0]._meta[root_edges[0][1]][2].array_type if arrays else None
+    atype = None        # the array type gradients take (the roots' device's)
+    if arrays and root_edges:
+        node, nr = root_edges[0]
+        atype = node._meta[nr][2].array_type
     try:
         while heap:
             node = heappop(heap)[1]

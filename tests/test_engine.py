@@ -658,6 +658,15 @@ def test_gradients_of_0d_tensors_sum_across_uses():
     assert type(x.grad._data) is type(x._data) and x.grad.shape == ()     # an array, not a scalar
 
 
+def test_backward_of_nothing_does_nothing_and_grad_of_nothing_is_unused():
+    x = leaf([1.0, 2.0])
+    autograd.backward([])                       # as torch.autograd.backward([])
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match='appears to not have been used'):
+        autograd.grad([], [x])
+    assert autograd.grad([], [x], allow_unused=True) == (None,)
+
+
 def test_leaf_hook_survives_reassigning_data():
     x = leaf([1.0, 2.0])
     x.register_hook(lambda g: g * 10)
