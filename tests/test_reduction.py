@@ -51,6 +51,13 @@ def test_random_shapes_and_dims(data):
         check_op(lambda lib, x: getattr(x, name)(dim, keepdim=keepdim), x)
 
 
+def test_mean_of_float16_sums_in_float32():
+    # 5000 * 20 overflows float16 (max 65504); PyTorch accumulates in float32
+    x = np.full((2, 5000), 20.0, dtype='float16')
+    check_op(lambda lib, x: x.mean(), x)
+    check_op(lambda lib, x: x.mean(1, keepdim=True), x)
+
+
 @pytest.mark.parametrize('shape,dim', [((), None), ((5,), None), ((2, 3, 4), None),
                                        ((2, 3, 4), 1), ((2, 3, 4), -1), ((), 0)])
 @pytest.mark.parametrize('keepdim', [False, True])

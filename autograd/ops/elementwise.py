@@ -7,7 +7,7 @@ it gets no gradient.
 """
 import math
 
-from ..node import Op, apply_unary
+from ..node import Op, apply_binary, apply_unary
 from ..tensor import Tensor
 from ._util import binary, broadcast_error, promote, to_float
 
@@ -200,7 +200,9 @@ class _Unary(Op):
     fn = None
 
     def forward(self, xp, a):
-        return getattr(xp, self.fn)(to_float(a))
+        if a.dtype.kind != 'f':
+            a = to_float(a)
+        return getattr(xp, self.fn)(a)
 
 
 class Exp(_Unary):
@@ -412,7 +414,7 @@ class Tanh(_Unary):
 
     def backward(self, g):
         y, = self.saved_tensors
-        return TanhBackward.apply(g, y)
+        return apply_binary(TanhBackward, g, y)
 
 
 class TanhBackward(Op):
@@ -443,7 +445,7 @@ class Sigmoid(Op):
 
     def backward(self, g):
         y, = self.saved_tensors
-        return SigmoidBackward.apply(g, y)
+        return apply_binary(SigmoidBackward, g, y)
 
 
 class SigmoidBackward(Op):
@@ -473,7 +475,7 @@ class Relu(Op):
 
     def backward(self, g):
         y, = self.saved_tensors
-        return ReluBackward.apply(g, y)
+        return apply_binary(ReluBackward, g, y)
 
 
 class ReluBackward(Op):

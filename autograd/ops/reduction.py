@@ -10,7 +10,7 @@ in a sweep that records no graph (``array_backward``).
 import math
 from collections import namedtuple
 
-from ..backend import as_dtype, from_numpy_dtype, int64
+from ..backend import as_dtype, float16, float32, from_numpy_dtype, int64
 from ..node import Op, apply_unary
 from ..tensor import Tensor
 from ._util import (const_like, data_of, normalize_dims, prod as _prod, to_float, wrap_dim,
@@ -97,12 +97,15 @@ class Sum(Op):
     array_backward = True
 
     def forward(self, xp, a, dim=None, keepdim=False, dtype=None):
-        axes = _dims(dim, a.ndim)
-        self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        self.in_shape, self.keepdim = a.shape, keepdim
         if dtype is not None:
             a = a.astype(dtype.np)
         elif a.dtype.kind in 'biu':
             a = a.astype(int64.np)
+        if dim is None and not keepdim:
+            self.axes = tuple(range(a.ndim))
+            return a.sum()      # (NumPy's keyword handling costs more than a small sum)
+        self.axes = axes = _dims(dim, a.ndim)
         return a.sum(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -119,10 +122,19 @@ class Mean(Op):
         else:
             _float_only(a, 'mean(): could not infer output dtype. Input dtype must be either '
                            'a floating point or complex dtype. Got: {}')
-        axes = _dims(dim, a.ndim)
-        self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
-        self.count = _prod(a.shape[i] for i in axes)
-        return a.mean(axis=axes, keepdims=keepdim)
+        self.in_shape, self.keepdim = a.shape, keepdim
+        # sum / count, as NumPy's mean computes it (float16 summed in float32), without the
+        # Python layers of ndarray.mean, which cost three small sums
+        half = a.dtype == float16.np
+        work = a.astype(float32.np) if half else a
+        if dim is None and not keepdim:
+            self.axes, self.count = tuple(range(a.ndim)), a.size
+            s = work.sum()      # (as in Sum: no keywords)
+        else:
+            self.axes = axes = _dims(dim, a.ndim)
+            self.count = _prod(a.shape[i] for i in axes)
+            s = work.sum(axis=axes, keepdims=keepdim)
+        return (s / self.count).astype(a.dtype) if half else s / self.count
 
     def backward(self, g):
         return _expand_back(g / self.count, self.in_shape, self.axes, self.keepdim)
@@ -754,11 +766,15 @@ class LogSoftmaxBackward(Op):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
+    if dim is None and dtype is None and not keepdim:
+        return apply_unary(Sum, input)      # the common full sum (a loss): the lean path
     return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=as_dtype(dtype))
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over ``dim`` (all dims when None); floating inputs only, as PyTorch."""
+    if dim is None and dtype is None and not keepdim:
+        return apply_unary(Mean, input)
     return Mean.apply(input, dim=dim, keepdim=keepdim, dtype=as_dtype(dtype))
 
 
