@@ -1,29 +1,33 @@
 """Pooling and resampling (PyTorch's ``F.max_pool*``, ``F.avg_pool*``, ``F.adaptive_avg_pool*``,
-``F.max_unpool*``, ``F.lp_pool*``, ``F.interpolate``).
+``F.adaptive_max_pool*``, ``F.max_unpool*``, ``F.lp_pool*``, ``F.interpolate``).
 
 Window pooling works on strided slices of the padded input, one per kernel offset j:
     window_j = x_pad[..., j*dilation : ... : stride]       (shape of the output)
 Max pooling takes the elementwise maximum over the slices and, for backward, the offset
 that won (the argmax: the first maximum, as in PyTorch), found by comparing each slice
-with the maximum; its backward sends each gradient to the winning offset.  Average pooling sums the slices and divides by the
-window count; its backward is the adjoint slice-add.  Each op's backward is another op
+with the maximum; its backward sends each gradient to the winning offset.  Average pooling
+sums the slices and divides by the window count; its backward is the adjoint slice-add.  Each op's backward is another op
 of this module whose own backward is the first, so derivatives of every order exist.
 
 Adaptive average pooling and interpolation are separable linear maps: one small matrix
 per spatial dim (averaging windows, or interpolation weights), applied as matrix products.
+Adaptive max pooling is separable too (the max over a box is the max over one dim of the
+maxima over the others), one dim at a time, with windows gathered by index.
 Pooling acts on the trailing spatial dims, so unbatched (C, *S) input needs no reshape.
 """
 import math
 
 from autograd.grad_mode import state as _grad_state
 from autograd.node import Op
+from autograd.ops.reduction import _tname
 from autograd.tensor import Tensor, _make
 
 from . import _buffers
 from .conv import _offsets, _pad, _tuple
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_unpool1d', 'max_unpool2d', 'avg_pool1d',
-           'avg_pool2d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'lp_pool1d', 'lp_pool2d',
+           'avg_pool2d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_max_pool1d',
+           'adaptive_max_pool2d', 'lp_pool1d', 'lp_pool2d',
            'interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear']
 
 
@@ -191,20 +195,92 @@ class SumPoolT(Op):
 
 
 class AxisLinear(Op):
-    """Apply one matrix per trailing dim: y = M_0 x M_1^T for two dims, x M^T for one.
-    Adaptive average pooling and interpolation are of this form."""
+    """Apply one matrix per trailing dim: y = x M^T for one dim, M_0 x M_1^T for two, and in
+    general x contracted with M_i along trailing dim i.  Adaptive average pooling and
+    interpolation are of this form."""
     __slots__ = ('mats',)
     array_backward = True
 
     def forward(self, xp, x, *, mats):
         self.mats = mats
+        d = len(mats)
         y = xp.matmul(x, mats[-1].T)
-        if len(mats) == 2:
-            y = xp.matmul(mats[0], y)
+        for i in reversed(range(d - 1)):          # dim i as the rows of a matrix product
+            shape = y.shape
+            a = y.ndim - d + i
+            rows = y.reshape(shape[:a] + (shape[a], math.prod(shape[a + 1:])))
+            y = xp.matmul(mats[i], rows).reshape(shape[:a] + (mats[i].shape[0],) + shape[a + 1:])
         return y
 
     def backward(self, g):
         return AxisLinear.apply(g, mats=tuple(m.T for m in self.mats))
+
+
+class AdaptiveMaxPool(Op):
+    """Max over PyTorch's adaptive windows of the trailing dims (..., *size) -> (..., *out).
+    With ``track`` also returns each maximum's flat index into the (unbatched) plane, an
+    integer tensor with no gradient, that backward scatter-adds the gradient to."""
+    __slots__ = ('idx', 'shape', 'planes')
+    array_backward = True
+    nondiff_outputs = (1,)
+
+    def forward(self, xp, x, *, out, track):
+        d = len(out)
+        size = x.shape[-d:]
+        y, flat = x, None
+        for i in reversed(range(d)):             # the last dim, then each earlier one
+            y, arg = _adaptive_max_dim(xp, y, i - d, out[i], track)
+            if track:
+                # the winner along dim i picks which row's inner index wins
+                inner = 0 if flat is None else xp.take_along_axis(flat, arg, axis=i - d)
+                flat = arg * math.prod(size[i + 1:]) + inner
+        if not track:
+            return y
+        self.idx, self.shape = flat, x.shape
+        self.planes = (math.prod(x.shape[:-d]), math.prod(out), math.prod(size))
+        return y, flat
+
+    def backward(self, g, _g_idx=None):
+        # repeated winners (overlapping windows) accumulate: a scatter-add into each plane
+        idx = _make(self.idx, g._device) if isinstance(g, Tensor) else self.idx
+        planes, per_plane, numel = self.planes
+        gx = ScatterAddFlat.apply(g.reshape((1, planes, per_plane)),
+                                  idx.reshape((1, planes, per_plane)), numel=numel)
+        return gx.reshape(self.shape)
+
+
+def _adaptive_bounds(n, o):
+    """PyTorch's adaptive windows along a dim: window i is [floor(i n / o), ceil((i+1) n / o))."""
+    return [((i * n) // o, -(-(i + 1) * n // o)) for i in range(o)]
+
+
+def _adaptive_max_dim(xp, x, axis, o, track):
+    """Max over the adaptive windows along ``axis`` (negative) and, with ``track``, the index
+    along ``axis`` of each window's first maximum (its last NaN, if any: PyTorch's scan
+    keeps ``val > max or isnan(val)``).  Windows have at most K elements; offset k of window
+    i reads position min(start_i + k, end_i - 1), so a short window repeats its last element,
+    which changes neither the maximum nor the first/last winner."""
+    n = x.shape[axis]
+    bounds = _adaptive_bounds(n, o)
+    k_max = max((b - a for a, b in bounds), default=0)
+    if k_max == 0 or x.size == 0:
+        shape = x.shape[:x.ndim + axis] + (o,) + x.shape[x.ndim + axis + 1:]
+        return xp.empty(shape, x.dtype), xp.zeros(shape, xp.int64)
+    tail = (1,) * (-axis - 1)
+    starts = xp.asarray([a for a, _ in bounds], xp.int64).reshape((o,) + tail)
+    lasts = xp.asarray([b - 1 for _, b in bounds], xp.int64).reshape((o,) + tail)
+    if n % o == 0:                               # equal disjoint windows: strided views
+        views = [x[(Ellipsis, slice(k, None, k_max)) + (slice(None),) * (-axis - 1)]
+                 for k in range(k_max)]
+    else:
+        views = [xp.take(x, xp.minimum(starts + k, lasts).ravel(), axis=axis)
+                 for k in range(k_max)]
+    y = views[0].copy() if k_max == 1 else xp.maximum(views[0], views[1])  # NaN propagates
+    for v in views[2:]:
+        xp.maximum(y, v, out=y)
+    if not track:
+        return y, None
+    return y, xp.minimum(starts + _argmax(xp, views, y), lasts)
 
 
 class MaxUnpool(Op):
@@ -427,14 +503,20 @@ def _adaptive_matrix(xp, n, o, dtype):
     """(o, n) averaging matrix of adaptive pooling: row i averages
     [floor(i n / o), ceil((i + 1) n / o))."""
     m = xp.zeros((o, n), dtype)
-    for i in range(o):
-        a, b = (i * n) // o, -(-(i + 1) * n // o)
+    for i, (a, b) in enumerate(_adaptive_bounds(n, o)):
         m[i, a:b] = 1.0 / (b - a)
     return m
 
 
 def _adaptive_avg(input, output_size, d, op, msg):
     _check_dims(input, d, op, msg)
+    shape = list(input._data.shape)
+    # PyTorch checks the spatial dims (all non-batch dims in 3-d)
+    for i in range(1 if d == 3 else input.ndim - d, input.ndim):
+        if shape[i] == 0:
+            raise RuntimeError(f'{op}(): Expected input to have non-zero size for non-batch '
+                               f'dimensions, but input has sizes {shape} with dimension {i} '
+                               'being empty')
     size = input._data.shape[-d:]
     if isinstance(output_size, int):
         output_size = (output_size,) * d
@@ -461,6 +543,76 @@ def adaptive_avg_pool2d(input, output_size):
     covers [floor(i H / oH), ceil((i + 1) H / oH)).  None in output_size keeps that dim."""
     return _adaptive_avg(input, output_size, 2, 'adaptive_avg_pool2d',
                          'adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {shape}')
+
+
+def _adaptive_avg_pool3d(input, output_size):
+    """Average pooling of (N, C, D, H, W) input to a fixed size (interpolate's 'area' mode)."""
+    return _adaptive_avg(input, output_size, 3, 'adaptive_avg_pool3d',
+                         'adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {shape}')
+
+
+def _adaptive_max(input, output_size, return_indices, d, op):
+    """PyTorch's checks in its order: the output size's type, the input's rank and non-batch
+    sizes, the output size's length, the dtype."""
+    if output_size is None or isinstance(output_size, (int, float)) and d == 1:
+        output_size = (output_size,)
+    sizes = (output_size,) * d if hasattr(type(output_size), '__index__') else tuple(output_size)
+    for pos, v in enumerate(sizes):
+        if not hasattr(type(v), '__index__'):
+            raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, "
+                            f'but found element of type {type(v).__name__} at pos {pos}')
+    shape = list(input._data.shape)
+    if input.ndim not in (d + 1, d + 2):
+        raise RuntimeError(f'{op}(): Expected 3D or 4D tensor, but got: {shape}' if d == 2 else
+                           f'Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor '
+                           f"for argument #1 'self' (while checking arguments for {op})")
+    for i in range(1, input.ndim):
+        if shape[i] == 0:
+            raise RuntimeError(f'{op}(): Expected input to have non-zero size for non-batch '
+                               f'dimensions, but input has sizes {shape} with dimension {i} '
+                               'being empty')
+    if len(sizes) != d:
+        raise RuntimeError(f'{op}(): internal error: output_size.size() must be 2' if d == 2 else
+                           f"{op}() argument 'output_size' should contain one int (got "
+                           f'{len(sizes)})')
+    if input._data.dtype.kind != 'f':
+        raise NotImplementedError(f'"adaptive_max_pool2d" not implemented for '
+                                  f"'{_tname(input._data)}'")
+    out = tuple(int(v) for v in sizes)
+    if min(out) < 0:
+        bad = shape[:-d] + list(out)
+        raise RuntimeError(f'Trying to create tensor with negative dimension {min(out)}: {bad}')
+    track = return_indices or (input._requires_grad and _grad_state.enabled)
+    res = AdaptiveMaxPool.apply(input, out=out, track=track)
+    if not track or return_indices:
+        return res
+    return res[0]
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed length: (N, C, L) or (C, L) -> (..., output_size); window i
+    covers [floor(i L / out), ceil((i + 1) L / out)).  ``return_indices`` also returns each
+    maximum's index into L (the first maximum of a window, or its last NaN)."""
+    if not isinstance(input, Tensor):
+        raise TypeError("adaptive_max_pool1d(): argument 'input' (position 1) must be Tensor, "
+                        f'not {type(input).__name__}')
+    return _adaptive_max(input, output_size, return_indices, 1, 'adaptive_max_pool1d')
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed size: (N, C, H, W) or (C, H, W) -> (..., oH, oW); window (i, j)
+    covers rows [floor(i H / oH), ceil((i + 1) H / oH)) and the columns likewise.  None in
+    ``output_size`` keeps that dim.  ``return_indices`` also returns each maximum's flat index
+    into H * W (the first maximum in row-major order, or the last NaN)."""
+    if output_size is None or not hasattr(type(output_size), '__index__') and \
+            not isinstance(output_size, (tuple, list)):
+        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+    if isinstance(output_size, (tuple, list)):      # PyTorch's _list_with_default
+        if input.ndim <= len(output_size):
+            raise ValueError(f'Input dimension should be at least {len(output_size) + 1}')
+        output_size = [n if v is None else v
+                       for v, n in zip(output_size, input.shape[-len(output_size):])]
+    return _adaptive_max(input, output_size, return_indices, 2, 'adaptive_max_pool2d')
 
 
 def _max_unpool(input, indices, kernel_size, stride, padding, output_size, d, op):
@@ -512,9 +664,6 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 # ----------------------------------------------------------------------------- interpolation
 
-_MODES = ('nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact')
-
-
 def _source_scale(n, o, align_corners, scale_factor):
     """PyTorch's area_pixel_compute_scale: output step measured in input pixels."""
     if align_corners:
@@ -522,73 +671,166 @@ def _source_scale(n, o, align_corners, scale_factor):
     return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else n / o
 
 
-def _interp_matrix(xp, n, o, mode, align_corners, scale_factor, dtype):
-    """(o, n) matrix of interpolation weights along one dim, computed in the precision
-    PyTorch uses (float32 source indices for nearest, the input's dtype for linear)."""
+def _cubic_weights(t, ft):
+    """Keys' cubic convolution weights (A = -0.75, as PyTorch) of the four taps at source
+    offsets -1, 0, 1, 2 for the fractional position t in [0, 1]."""
+    a = ft(-0.75)
+
+    def near(x):                # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):                 # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return (far(t + 1), near(t), near(1 - t), far(2 - t))
+
+
+def _interp_matrix(xp, n, o, mode, align_corners, scale_factor, dtype, d):
+    """(o, n) matrix of interpolation weights along one dim of ``d``, computed in the
+    precision PyTorch uses (float32 source indices for nearest, the input's dtype for linear
+    and cubic).  Taps beyond the border read the border element (their weights add up there).
+    PyTorch's kernels copy when o == n in linear modes and, for 2-d nearest only, also halve
+    when o == 2 n, whatever the scale factor says; nearest-exact and cubic never do."""
     import numpy
     m = numpy.zeros((o, n))
     dst = numpy.arange(o)
+    if mode == 'linear' and o == n:
+        return xp.asarray(numpy.eye(n, dtype=dtype))
     if mode in ('nearest', 'nearest-exact'):
-        if o == n or (o == 2 * n and mode == 'nearest'):
+        if mode == 'nearest' and d == 2 and o in (n, 2 * n):
             src = dst * n // o
         else:
             scale = numpy.float32(_source_scale(n, o, False, scale_factor))
             shift = numpy.float32(0.5 if mode == 'nearest-exact' else 0.0)
             src = numpy.floor((dst.astype(numpy.float32) + shift) * scale).astype(int)
         m[dst, numpy.minimum(src, n - 1)] = 1.0
-    else:
-        ft = numpy.dtype(dtype).type
-        scale = ft(_source_scale(n, o, align_corners, scale_factor))
-        d = dst.astype(ft)
-        src = d * scale if align_corners else numpy.maximum(scale * (d + ft(0.5)) - ft(0.5), 0)
-        i0 = numpy.minimum(numpy.floor(src).astype(int), n - 1)
-        i1 = numpy.minimum(i0 + 1, n - 1)
-        l1 = numpy.clip(src - i0, 0, 1).astype(numpy.float64)
-        numpy.add.at(m, (dst, i0), 1.0 - l1)
-        numpy.add.at(m, (dst, i1), l1)
+        return xp.asarray(m.astype(dtype))
+    ft = numpy.dtype(dtype).type
+    scale = ft(_source_scale(n, o, align_corners, scale_factor))
+    d = dst.astype(ft)
+    src = d * scale if align_corners else scale * (d + ft(0.5)) - ft(0.5)
+    if mode == 'linear':        # linear clamps the source position at 0; cubic does not
+        src = numpy.maximum(src, 0)
+    i0 = numpy.minimum(numpy.floor(src).astype(int), n - 1)
+    t = numpy.clip(src - i0, 0, 1).astype(ft)
+    taps = zip((0, 1), (1 - t, t)) if mode == 'linear' else zip((-1, 0, 1, 2),
+                                                                 _cubic_weights(t, ft))
+    for offset, w in taps:
+        numpy.add.at(m, (dst, numpy.clip(i0 + offset, 0, n - 1)), w.astype(numpy.float64))
     return xp.asarray(m.astype(dtype))
+
+
+_NEEDS = {'linear': 1, 'bilinear': 2, 'bicubic': 2, 'trilinear': 3}      # spatial dims
+
+
+def _output_size(input, size, scale_factor, d):
+    """PyTorch's interpolate argument rules: (output size or None, scale factors or None)."""
+    if size is not None and scale_factor is not None:
+        raise ValueError('only one of size or scale_factor should be defined')
+    if size is not None:
+        if not isinstance(size, (list, tuple)):
+            return (size,) * d, None
+        if len(size) != d:
+            raise ValueError(
+                'Input and output must have the same number of spatial dimensions, but got input '
+                f'with spatial dimensions of {list(input.shape[2:])} and output size of {size}. '
+                'Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in '
+                '(o1, o2, ...,oK) format.')
+        if not all(hasattr(type(v), '__index__') for v in size):
+            raise TypeError('expected size to be one of int or Tuple[int] or Tuple[int, int] or '
+                            'Tuple[int, int, int], but got size with types '
+                            f'{[type(v) for v in size]}')
+        return tuple(size), None
+    if scale_factor is None:
+        raise ValueError('either size or scale_factor should be defined')
+    if not isinstance(scale_factor, (list, tuple)):
+        return None, (scale_factor,) * d
+    if len(scale_factor) != d:
+        raise ValueError(
+            'Input and scale_factor must have the same number of spatial dimensions, but got '
+            f'input with spatial dimensions of {list(input.shape[2:])} and scale_factor of shape '
+            f'{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and '
+            'scale_factor in (s1, s2, ...,sK) format.')
+    return None, tuple(scale_factor)
+
+
+def _check_mode(input, mode, d, antialias, align_corners):
+    """PyTorch's dispatch on (rank, mode): the errors for combinations it has no kernel for."""
+    if mode in ('nearest', 'nearest-exact', 'area') and d in (1, 2, 3) or _NEEDS.get(mode) == d:
+        if antialias:
+            raise NotImplementedError(f'interpolate: antialias=True (mode {mode!r}) is not '
+                                      'supported')
+        return
+    if mode in ('linear', 'bilinear', 'trilinear') and d in (1, 2, 3):
+        raise NotImplementedError(f'Got {input.ndim}D input, but {mode} mode needs '
+                                  f'{_NEEDS[mode] + 2}D input')
+    if mode == 'lanczos' and d == 2:
+        if align_corners:
+            raise ValueError('Lanczos mode does not support align_corners=True')
+        if not antialias:
+            raise ValueError('Lanczos mode requires antialias=True')
+        raise NotImplementedError("interpolate: mode 'lanczos' is not supported")
+    raise NotImplementedError(
+        f'Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the '
+        'modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | '
+        f'nearest-exact (got {mode})')
+
+
+def _check_upsample(input, out, mode, d):
+    """The checks of PyTorch's upsample kernels: positive sizes, non-empty non-batch dims,
+    a floating dtype (uint8 too for the nearest modes)."""
+    insize = input._data.shape[2:]
+    if min(insize) <= 0 or min(out) <= 0:
+        names = ('D', 'H', 'W')[3 - d:]
+        fmt = lambda v: ', '.join(f'{k}: {n}' for k, n in zip(names, v))  # noqa: E731
+        raise RuntimeError('Input and output sizes should be greater than 0, but got input '
+                           f'({fmt(insize)}){" and" if d == 1 else ""} output ({fmt(out)})')
+    if input._data.size == 0 and min(input._data.shape[1:]) == 0:
+        raise RuntimeError(f'Non-empty {input.ndim}D data tensor expected but got a tensor with '
+                           f'sizes {list(input._data.shape)}')
+    kind = input._data.dtype.kind
+    if kind != 'f' and not (mode.startswith('nearest') and input._data.dtype.name == 'uint8'):
+        what = f'upsample_nearest{d}d' if mode.startswith('nearest') else \
+            f'compute_indices_weights_{"cubic" if mode == "bicubic" else "linear"}'
+        raise NotImplementedError(f'"{what}" not implemented for \'{_tname(input._data)}\'')
 
 
 def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resample the trailing spatial dims of (N, C, L) or (N, C, H, W): modes 'nearest',
-    'nearest-exact', 'linear' (3-D input), 'bilinear' (4-D input) and 'area'.  Give either
-    ``size`` or ``scale_factor`` (output size = floor(input size * scale_factor))."""
+    """Resample the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) input: modes
+    'nearest', 'nearest-exact' and 'area' (any of the three), 'linear' (3-D input),
+    'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D).  Give either ``size`` or
+    ``scale_factor`` (output size = floor(input size * scale_factor)); the scale factor, not
+    the size ratio, sets the sampling positions unless ``recompute_scale_factor``.
+
+    Each mode is separable: output = input contracted with one (out, in) weight matrix per
+    spatial dim.  Bicubic uses Keys' cubic convolution with A = -0.75 over the 4 nearest
+    source pixels, the out-of-range ones clamped to the border (PyTorch's rule)."""
+    if mode in ('nearest', 'area', 'nearest-exact'):
+        if align_corners is not None:
+            raise ValueError('align_corners option can only be set with the interpolating modes: '
+                             'linear | bilinear | bicubic | trilinear')
+    elif align_corners is None:
+        align_corners = False
     d = input.ndim - 2
-    if mode not in _MODES or d not in (1, 2, 3):
-        raise NotImplementedError(
-            f'Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the '
-            f'modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | '
-            f'nearest-exact (got {mode})')
-    if align_corners is not None and mode not in ('linear', 'bilinear', 'bicubic', 'trilinear'):
-        raise ValueError('align_corners option can only be set with the interpolating modes: '
-                         'linear | bilinear | bicubic | trilinear')
-    need = {'linear': 1, 'bilinear': 2, 'trilinear': 3, 'bicubic': 2}.get(mode)
-    if need is not None and need != d:
-        raise NotImplementedError(f'Got {input.ndim}D input, but {mode} mode needs '
-                                  f'{need + 2}D input')
-    if d == 3 or mode == 'bicubic' or antialias:
-        raise NotImplementedError(f'interpolate: mode {mode!r} on {input.ndim}D input'
-                                  f'{" with antialias" if antialias else ""} is not supported')
-    if (size is None) == (scale_factor is None):
-        raise ValueError('only one of size or scale_factor should be defined' if size is not None
-                         else 'either size or scale_factor should be defined')
+    out, scales = _output_size(input, size, scale_factor, d)
+    if recompute_scale_factor and size is not None:
+        raise ValueError('recompute_scale_factor is not meaningful with an explicit size.')
     insize = input._data.shape[2:]
-    if size is not None:
-        out = tuple(int(s) for s in _tuple_none(size if not isinstance(size, int) else (size,),
-                                                  d))
-        scales = (None,) * d
-    else:
-        scales = tuple(float(s) for s in _tuple_none(
-            scale_factor if not isinstance(scale_factor, (int, float)) else (scale_factor,), d))
-        out = tuple(int(math.floor(n * s)) for n, s in zip(insize, scales))
-        if recompute_scale_factor:
-            scales = (None,) * d
+    if mode == 'area' and out is None or recompute_scale_factor:
+        out, scales = tuple(int(n * s) for n, s in zip(insize, scales)), None
+    if antialias and not (mode in ('bilinear', 'bicubic', 'lanczos') and input.ndim == 4):
+        raise ValueError('Anti-alias option is restricted to bilinear, bicubic, and lanczos modes '
+                         'and requires a 4-D tensor as input')
+    _check_mode(input, mode, d, antialias, align_corners)
     if mode == 'area':
-        return adaptive_avg_pool1d(input, out) if d == 1 else adaptive_avg_pool2d(input, out)
-    kind = 'linear' if mode in ('linear', 'bilinear') else mode
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, _adaptive_avg_pool3d)[d - 1](input, out)
+    if out is None:             # PyTorch's kernel: the size from the scale factors, truncated
+        out = tuple(int(n * s) for n, s in zip(insize, scales))
+    scales = scales or (None,) * d
+    _check_upsample(input, out, mode, d)
+    kind = {'bilinear': 'linear', 'trilinear': 'linear', 'bicubic': 'cubic'}.get(mode, mode)
     xp = input._device.xp
-    mats = tuple(_interp_matrix(xp, n, o, kind, bool(align_corners), s, input._data.dtype)
+    mats = tuple(_interp_matrix(xp, n, o, kind, bool(align_corners), s, input._data.dtype, d)
                  for n, o, s in zip(insize, out, scales))
     return AxisLinear.apply(input, mats=mats)
 

@@ -1,11 +1,13 @@
 """Pooling and resampling layers (PyTorch's ``MaxPool*``, ``AvgPool*``, ``AdaptiveAvgPool*``,
-``MaxUnpool*``, ``LPPool*``, ``Upsample``); the work is done in ``nn.functional``."""
+``AdaptiveMaxPool*``, ``MaxUnpool*``, ``LPPool*``, ``Upsample``); the work is done in
+``nn.functional``."""
 from .. import functional as F
 from .module import Module
 
 __all__ = ['MaxPool1d', 'MaxPool2d', 'AvgPool1d', 'AvgPool2d', 'AdaptiveAvgPool1d',
-           'AdaptiveAvgPool2d', 'MaxUnpool1d', 'MaxUnpool2d', 'LPPool1d', 'LPPool2d', 'Upsample',
-           'UpsamplingNearest2d', 'UpsamplingBilinear2d']
+           'AdaptiveAvgPool2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'MaxUnpool1d',
+           'MaxUnpool2d', 'LPPool1d', 'LPPool2d', 'Upsample', 'UpsamplingNearest2d',
+           'UpsamplingBilinear2d']
 
 
 class _MaxPoolNd(Module):
@@ -117,6 +119,33 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     _fn = staticmethod(F.adaptive_avg_pool2d)
 
 
+class _AdaptiveMaxPoolNd(Module):
+    _fn = None
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return type(self)._fn(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f'output_size={self.output_size}'
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, L) or (C, L) input to length ``output_size``; ``return_indices``
+    also returns the argmax positions."""
+    _fn = staticmethod(F.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, H, W) or (C, H, W) input to ``output_size`` (an int, a pair, None
+    keeps a dim); ``return_indices`` also returns the flat argmax positions."""
+    _fn = staticmethod(F.adaptive_max_pool2d)
+
+
 class _MaxUnpoolNd(Module):
     _fn = None
     _dims = 2
@@ -176,7 +205,8 @@ class LPPool2d(_LPPoolNd):
 
 
 class Upsample(Module):
-    """Resampling by ``F.interpolate`` (nearest, linear, bilinear, area)."""
+    """Resampling by ``F.interpolate`` (nearest, nearest-exact, area, linear, bilinear,
+    bicubic, trilinear) to ``size`` or by ``scale_factor``."""
 
     def __init__(self, size=None, scale_factor=None, mode='nearest', align_corners=None,
                  recompute_scale_factor=None):

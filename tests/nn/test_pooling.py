@@ -1,5 +1,5 @@
-"""Pooling and interpolation against PyTorch: functional forms (values, indices, gradients,
-second derivatives through a nonlinearity), layers, and errors."""
+"""Pooling against PyTorch: functional forms (values, indices, gradients, second
+derivatives through a nonlinearity), layers, and errors.  (Interpolation: test_interpolate.)"""
 import numpy as np
 import pytest
 
@@ -193,34 +193,84 @@ def test_lp_pool_matches_torch():
     check_op(lambda lib, x: fn(lib).lp_pool1d(x, 3, 3, stride=2), rand(2, 3, 7, low=0.5))
 
 
-INTERP = [
-    ('nearest', None), ('nearest-exact', None), ('bilinear', False), ('bilinear', True),
-    ('area', None),
-]
-SIZES = [dict(size=(5, 11)), dict(size=3), dict(scale_factor=2), dict(scale_factor=(1.7, 0.6)),
-         dict(scale_factor=1.5, recompute_scale_factor=True)]
+# ----------------------------------------------------------------------------- adaptive max
+
+ADAPTIVE2D = [(3, 4), (7, 6), 2, (None, 4), (4, None), 1, (5, 5), (9, 8), (3, 6)]
 
 
-@pytest.mark.parametrize('mode,align_corners', INTERP)
-@pytest.mark.parametrize('kw', SIZES)
-@pytest.mark.parametrize('dtype', ['float64', 'float32'])
-def test_interpolate_matches_torch(mode, align_corners, kw, dtype):
-    check_op(lambda lib, x: fn(lib).interpolate(x, mode=mode, align_corners=align_corners, **kw),
-             rand(2, 3, 7, 6, dtype=dtype))
+@pytest.mark.parametrize('size', ADAPTIVE2D)
+@pytest.mark.parametrize('return_indices', [False, True])
+def test_adaptive_max_pool2d_matches_torch_to_second_order(size, return_indices):
+    # 7 x 6 input: divisible, non-divisible, overlapping and larger-than-input outputs
+    check_op(squared(lambda lib, x: fn(lib).adaptive_max_pool2d(x, size, return_indices)),
+             rand(2, 3, 7, 6))
 
 
-def test_interpolate_linear_on_sequences():
-    for ac in (False, True):
-        check_op(lambda lib, x: fn(lib).interpolate(x, size=13, mode='linear', align_corners=ac),
-                 rand(2, 3, 9))
+def test_adaptive_max_pool2d_float32_and_unbatched():
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool2d(x, (3, 4), return_indices=True),
+             rand(2, 3, 7, 6, dtype='float32'))
+    check_op(squared(lambda lib, x: fn(lib).adaptive_max_pool2d(x, (4, 5), True)),
+             rand(3, 9, 7))
 
 
-def test_interpolate_argument_errors():
-    x = rand(1, 2, 4, 4)
-    check_raises(lambda lib, x: fn(lib).interpolate(x, size=3, scale_factor=2), x)
-    check_raises(lambda lib, x: fn(lib).interpolate(x), x)
-    check_raises(lambda lib, x: fn(lib).interpolate(x, size=3, align_corners=True), x)
-    check_raises(lambda lib, x: fn(lib).interpolate(x[0], size=3, mode='bilinear'), x)
+@pytest.mark.parametrize('size', [4, 9, 13, 1, (2,)])
+def test_adaptive_max_pool1d_matches_torch_to_second_order(size):
+    check_op(squared(lambda lib, x: fn(lib).adaptive_max_pool1d(x, size, return_indices=True)),
+             rand(2, 3, 9))
+    check_op(squared(lambda lib, x: fn(lib).adaptive_max_pool1d(x, size)), rand(3, 9))
+
+
+def test_adaptive_max_pool_ties_pick_the_first_maximum_in_row_major_order():
+    x = np.random.default_rng(1).integers(0, 3, (2, 3, 7, 6)).astype(float)
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool2d(x, (3, 4), return_indices=True), x)
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool1d(x, 4, return_indices=True), x[0])
+
+
+def test_adaptive_max_pool_gradients_of_a_repeated_winner_add_up():
+    # L = 5 -> 4 windows [0,2) [1,3) [2,4) [3,5): the peak at 2 wins the middle two
+    x = np.array([[[0.0, 1.0, 5.0, 1.0, 0.0]]])
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool1d(x, 4, return_indices=True), x)
+    t = autograd.tensor(x, requires_grad=True)
+    y, i = F.adaptive_max_pool1d(t, 4, return_indices=True)
+    y.sum().backward()
+    assert to_numpy(i).tolist() == [[[1, 2, 2, 3]]]
+    assert to_numpy(t.grad).tolist() == [[[0.0, 1.0, 2.0, 1.0, 0.0]]]
+
+
+def test_adaptive_max_pool_propagates_nan_to_the_last_nan_of_a_window():
+    x = rand(1, 2, 6, 7)
+    x[0, 0, 1, 2] = x[0, 0, 1, 0] = x[0, 0, 0, 1] = x[0, 1, 4, 4] = np.nan
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool2d(x, (3, 3), return_indices=True), x,
+             double=False)
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool1d(x, 3, return_indices=True), x[0],
+             double=False)
+
+
+def test_adaptive_max_pool_of_a_window_of_only_minus_inf_picks_its_first_position():
+    x = rand(1, 2, 6, 6)
+    x[0, 0, :3, :3] = -np.inf
+    x[0, 1] = -np.inf
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool2d(x, (2, 3), return_indices=True), x,
+             grad=False)
+
+
+def test_adaptive_max_pool_of_an_empty_batch():
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool2d(x, 2, return_indices=True),
+             rand(0, 3, 5, 5), grad=False)
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool1d(x, 0, return_indices=True),
+             rand(2, 3, 5), grad=False)
+
+
+def test_adaptive_max_pool_backward_runs_on_bare_arrays(monkeypatch):
+    """Without create_graph the backward gets the device's arrays (no tensor wrappers)."""
+    import autograd.engine
+
+    def never(node, g, multi):
+        raise AssertionError(f'{node.name()} was handed tensors in an array sweep')
+    monkeypatch.setattr(autograd.engine, '_wrap', never)
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool2d(x, (4, 5)), rand(2, 3, 7, 6),
+             double=False)
+    check_op(lambda lib, x: fn(lib).adaptive_max_pool1d(x, 4), rand(3, 9), double=False)
 
 
 # ----------------------------------------------------------------------------- layers
@@ -232,8 +282,6 @@ def test_interpolate_argument_errors():
     lambda nn: nn.AvgPool2d(2, divisor_override=2),
     lambda nn: nn.AdaptiveAvgPool2d((3, 2)),
     lambda nn: nn.LPPool2d(2, 2),
-    lambda nn: nn.Upsample(scale_factor=2, mode='bilinear'),
-    lambda nn: nn.UpsamplingNearest2d(size=(9, 8)),
 ])
 def test_pooling_layers_match_torch(build):
     check_layer(build, rand(2, 3, 7, 6, low=0.5))
@@ -241,8 +289,19 @@ def test_pooling_layers_match_torch(build):
 
 def test_pooling1d_layers_match_torch():
     for build in (lambda nn: nn.MaxPool1d(3, 2), lambda nn: nn.AvgPool1d(3, 2, 1),
-                  lambda nn: nn.AdaptiveAvgPool1d(4)):
+                  lambda nn: nn.AdaptiveAvgPool1d(4), lambda nn: nn.AdaptiveMaxPool1d(4)):
         check_layer(build, rand(2, 3, 9))
+
+
+@pytest.mark.parametrize('build, shape', [
+    (lambda nn: nn.AdaptiveMaxPool2d((None, 3)), (2, 3, 7, 6)),
+    (lambda nn: nn.AdaptiveMaxPool2d(4, return_indices=True), (2, 3, 7, 6)),
+    (lambda nn: nn.AdaptiveMaxPool2d((4, 2)), (3, 7, 6)),
+    (lambda nn: nn.AdaptiveMaxPool1d(5, return_indices=True), (3, 7, 6)),
+    (lambda nn: nn.AdaptiveMaxPool1d(4), (7, 6)),
+])
+def test_adaptive_max_pool_layers_match_torch(build, shape):
+    check_layer(build, rand(*shape))
 
 
 def test_max_pool_layer_returns_indices_for_max_unpool():
@@ -257,7 +316,8 @@ def test_max_pool_layer_returns_indices_for_max_unpool():
 def test_pooling_repr_matches_torch():
     import nn as ours
     for name, args in [('MaxPool2d', (3, 2, 1)), ('AvgPool2d', (2,)), ('AdaptiveAvgPool2d', (3,)),
-                       ('MaxUnpool2d', (2,)), ('MaxPool1d', (2,))]:
+                       ('MaxUnpool2d', (2,)), ('MaxPool1d', (2,)), ('AdaptiveMaxPool1d', (3,)),
+                       ('AdaptiveMaxPool2d', ((None, 3), True))]:
         assert repr(getattr(ours, name)(*args)) == repr(getattr(torch.nn, name)(*args))
 
 
@@ -289,3 +349,35 @@ def test_max_unpool_rejects_out_of_range_indices():
     bad = autograd.full((1, 2, 2, 2), 20, dtype=autograd.int64)
     with pytest.raises(RuntimeError, match='invalid max index: 20'):
         F.max_unpool2d(x, bad, 2)
+
+
+ADAPTIVE_MAX_ERRORS = [   # function, input shape, output size
+    ('adaptive_max_pool2d', (5, 6), 2),                # rank
+    ('adaptive_max_pool2d', (1, 1, 2, 5, 6), 2),
+    ('adaptive_max_pool1d', (1, 2, 5, 6), 2),
+    ('adaptive_max_pool1d', (6,), 2),
+    ('adaptive_max_pool2d', (1, 0, 5, 6), 2),          # an empty non-batch dim
+    ('adaptive_max_pool2d', (1, 2, 0, 6), 2),
+    ('adaptive_max_pool1d', (2, 0, 6), 2),
+    ('adaptive_max_pool2d', (1, 2, 5, 6), (3,)),       # the output size's length and type
+    ('adaptive_max_pool2d', (1, 2, 5, 6), (3, 2, 1)),
+    ('adaptive_max_pool2d', (5, 6), (3, 2, 1)),
+    ('adaptive_max_pool1d', (2, 5, 6), (3, 2)),
+    ('adaptive_max_pool2d', (1, 2, 5, 6), None),
+    ('adaptive_max_pool1d', (2, 5, 6), None),
+    ('adaptive_max_pool1d', (2, 5, 6), (None,)),
+    ('adaptive_max_pool2d', (1, 2, 5, 6), 2.0),
+    ('adaptive_max_pool2d', (1, 2, 5, 6), (2.0, 2)),
+    ('adaptive_max_pool2d', (1, 2, 5, 6), -1),
+]
+
+
+@pytest.mark.parametrize('name, shape, size', ADAPTIVE_MAX_ERRORS)
+def test_adaptive_max_pool_rejects_what_torch_rejects(name, shape, size):
+    check_raises(lambda lib, x: getattr(fn(lib), name)(x, size), rand(*shape))
+
+
+def test_adaptive_max_pool_rejects_integer_input():
+    x = np.arange(60).reshape(1, 2, 5, 6)
+    check_raises(lambda lib, x: fn(lib).adaptive_max_pool2d(x, 2), x, match='Long')
+    check_raises(lambda lib, x: fn(lib).adaptive_max_pool1d(x, 2), x[0])
