@@ -12,7 +12,7 @@ import sys
 from heapq import heapify, heappop, heappush
 
 from .backend import array_module, device_of_array, is_writeable
-from .grad_mode import state as _grad_state
+from .grad_mode import process as _process, state as _grad_state
 from .node import AccumulateGrad, RetainGradHook, edge_of
 from .tensor import Tensor, _make
 
@@ -183,7 +183,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
             heap.append((-node._seq, node))
     heapify(heap)
     results = [None] * n_results
-    anomaly = _grad_state.anomaly
+    anomaly = _process.anomaly
     prev = _grad_state.enabled, _grad_state.arrays
     _grad_state.enabled = create_graph
     _grad_state.arrays = arrays
@@ -441,11 +441,11 @@ def _check_nan(node, grads):
 
 def set_detect_anomaly(mode):
     """Record where each node is created, and raise when backward produces a NaN."""
-    _grad_state.anomaly = bool(mode)
+    _process.anomaly = bool(mode)
 
 
 def is_anomaly_enabled():
-    return _grad_state.anomaly
+    return _process.anomaly
 
 
 class detect_anomaly:
@@ -455,11 +455,11 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self):
-        self._prev = _grad_state.anomaly
-        _grad_state.anomaly = self.check_nan
+        self._prev = _process.anomaly
+        _process.anomaly = self.check_nan
 
     def __exit__(self, *exc):
-        _grad_state.anomaly = self._prev
+        _process.anomaly = self._prev
         return False
 
     def __call__(self, fn):

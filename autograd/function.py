@@ -6,7 +6,7 @@ tensor ops differentiates again.
 """
 import functools
 
-from .grad_mode import no_grad, state as _grad_state
+from .grad_mode import no_grad, process as _process, state as _grad_state
 from .node import FREED_MSG, Node, _modified_msg, _next_seq, edge_of
 from .tensor import Tensor, _make
 
@@ -153,7 +153,7 @@ class Function:
             ctx._dev = dev
             ctx._meta = tuple((o._data.shape, o._data.dtype, o._device) if isinstance(o, Tensor)
                               else ((), None, dev) for o in new_outs)
-            if _grad_state.anomaly:
+            if _process.anomaly:
                 import traceback
                 ctx._trace = ''.join(traceback.format_stack()[:-1])
             for i, o in enumerate(new_outs):

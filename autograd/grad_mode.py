@@ -14,11 +14,20 @@ class _State(threading.local):
     def __init__(self):
         self.enabled = True          # read once per op: keep it a plain attribute
         self.inference = False
-        self.anomaly = False
         self.arrays = False          # inside a sweep that passes gradients as bare arrays
 
 
 state = _State()
+
+
+class _Process:
+    """Switches for the whole process: anomaly mode is global in PyTorch, not per thread."""
+
+    def __init__(self):
+        self.anomaly = False
+
+
+process = _Process()
 
 
 def is_grad_enabled():

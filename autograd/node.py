@@ -12,7 +12,7 @@ import itertools
 import traceback
 
 from .backend import array_module, from_numpy_dtype
-from .grad_mode import state as _grad_state
+from .grad_mode import process as _process, state as _grad_state
 from .tensor import Tensor, _make
 
 __all__ = ['Node', 'Op', 'AccumulateGrad', 'RemovableHandle']
@@ -278,7 +278,7 @@ class Op(Node):
             self._saved = self._versions = ()
         self._out = None
         self._pre_hooks = None
-        if _grad_state.anomaly:
+        if _process.anomaly:
             self._trace = ''.join(traceback.format_stack()[:-3])
 
     def _wrap_many(self, outs, inputs, dev, needs, params):
@@ -429,7 +429,7 @@ def apply_unary(cls, x):
         else:
             node._saved = node._versions = ()
         node._pre_hooks = None
-        if _grad_state.anomaly:
+        if _process.anomaly:
             node._trace = ''.join(traceback.format_stack()[:-2])
         node._meta = ((out.shape, out.dtype, dev),)
         t._requires_grad = True
@@ -498,7 +498,7 @@ def apply_binary(cls, a, b):
         else:
             node._saved = node._versions = ()
         node._pre_hooks = None
-        if _grad_state.anomaly:
+        if _process.anomaly:
             node._trace = ''.join(traceback.format_stack()[:-2])
         node._meta = ((out.shape, out.dtype, dev),)
         t._requires_grad = True

@@ -717,6 +717,15 @@ def test_anomaly_mode_catches_a_custom_function_returning_nan():
     assert f'{__file__}", line {line}' in str(e.value)
 
 
+def test_anomaly_mode_is_global_across_threads_as_pytorch():
+    seen = []
+    with autograd.detect_anomaly():
+        t = threading.Thread(target=lambda: seen.append(autograd.is_anomaly_enabled()))
+        t.start()
+        t.join()
+    assert seen == [True] and not autograd.is_anomaly_enabled()
+
+
 def test_without_anomaly_mode_nan_flows_silently():
     x = leaf(0.0)
     (x.sqrt() * 0).backward()
