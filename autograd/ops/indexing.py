@@ -61,7 +61,7 @@ def _as_index_array(obj, x):
         if a.size == 0 and a.dtype.kind == 'f':     # x[[]]: an empty integer index
             a = a.astype(dev.xp.int64)
     kind = a.dtype.kind
-    if kind == 'b' or a.dtype.name == 'uint8':
+    if kind == 'b' or (kind == 'u' and a.dtype.itemsize == 1):     # bool or uint8: a mask
         return a.astype(bool) if kind != 'b' else a
     if kind not in _INT_KINDS or a.dtype.itemsize < 4:
         raise IndexError('tensors used as indices must be long, int, byte or bool tensors')

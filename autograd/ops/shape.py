@@ -703,6 +703,9 @@ def diag(input, diagonal=0):
 
 def _joined_dtype(arrays):
     """PyTorch's promotion over all inputs (cat/stack promote like elementwise ops)."""
+    first = arrays[0].dtype
+    if all(a.dtype == first for a in arrays):
+        return arrays
     dt = result_type(*arrays).np
     return [a if a.dtype == dt else a.astype(dt) for a in arrays]
 
