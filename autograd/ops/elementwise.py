@@ -16,6 +16,11 @@ def _needs(node, i):
     return node._next[i] is not None
 
 
+def _is_number(x):
+    """A Python number standing in for an operand (saved as it is, in either sweep)."""
+    return x.__class__ in (int, float, bool)
+
+
 # ----------------------------------------------------------------------------- arithmetic
 
 # Binary ops return gradients of the broadcast shape; the engine sums each back to its
@@ -161,10 +166,6 @@ class Pow(Op):
             else:
                 gb = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
         return ga, gb
-
-
-def _is_number(x):
-    return x.__class__ in (int, float, bool)
 
 
 class Abs(Op):
