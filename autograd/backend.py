@@ -352,7 +352,7 @@ def array_module(*arrays):
     """The array module (NumPy or CuPy) of the first array among ``arrays`` (numbers
     are skipped; NumPy when there is no array)."""
     for a in arrays:
-        if isinstance(a, (numpy.ndarray, numpy.generic)):
+        if a.__class__ is numpy.ndarray or isinstance(a, (numpy.ndarray, numpy.generic)):
             return numpy
         if hasattr(a, 'device') and hasattr(a, 'dtype'):
             return device_of_array(a).xp

@@ -402,10 +402,9 @@ def apply_unary(cls, x):
     if cls._special:
         return cls.apply(x)
     node = _new(cls)
-    try:
-        dev = x._device
-    except AttributeError:          # a bare array: the forward alone
-        return node.forward(array_module(x), x)
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
+        return node.forward(array_module(x), x)        # a bare array: the forward alone
+    dev = x._device
     out = node.forward(dev.xp, x._data)
     if out.__class__ is tuple:
         return node._wrap_many(out, (x,), dev, x._requires_grad, {})

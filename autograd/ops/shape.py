@@ -9,7 +9,7 @@ arrays in a sweep that records no graph (``array_backward``).
 """
 import warnings
 
-from ..backend import is_writeable, result_type
+from ..backend import array_module, is_writeable, result_type
 from ..node import Op
 from ..tensor import Tensor, _make
 from ._util import broadcast_error, data_of, normalize_dims, prod, wrap_dim, zeros_like_shape
@@ -78,10 +78,19 @@ def sum_to(x, shape):
 
 
 def broadcast_to(x, shape):
+    """``x`` expanded to ``shape``: a tensor (a view), or in an array sweep an array (a new
+    one when small: filling it costs less than NumPy's Python-level broadcast_to)."""
     shape = tuple(shape)
     if getattr(x, '_data', x).shape == shape:
         return x
+    if not isinstance(x, Tensor) and prod(shape) <= _FILL_LIMIT:
+        out = array_module(x).empty(shape, x.dtype)
+        out[...] = x
+        return out
     return BroadcastTo.apply(x, shape=shape)
+
+
+_FILL_LIMIT = 1 << 16
 
 
 class ToCopy(Op):
