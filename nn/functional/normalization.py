@@ -106,10 +106,10 @@ def _affine(weight, bias):
 
 
 def _check_param(t, n, what, op, input):
-    if t is not None and t.numel() != n:
-        raise RuntimeError(f'{op}: expected {what} to have {n} elements (the channels of input '
-                           f'of shape {list(input.shape)}), but got {what} of shape '
-                           f'{list(t.shape)}')
+    if t is not None and t.numel() != n:       # (PyTorch's words)
+        raise RuntimeError(f'Expected {what} to be a vector of size equal to the number of '
+                           f'channels in input, but got {what} of shape {list(t.shape)} and '
+                           f'input of shape {list(input.shape)}')
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -128,11 +128,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f'Expected more than 1 value per channel when training, got input '
                              f'size {input.shape}')
-    elif running_mean is None or running_var is None:
-        raise RuntimeError('running_mean and running_var must be defined in evaluation mode')
-    for t, what in ((weight, 'weight'), (bias, 'bias'), (running_mean, 'running_mean'),
-                    (running_var, 'running_var')):
-        _check_param(t, c, what, 'batch_norm', input)
+    # PyTorch's checks, in its order and words
+    for t, what in ((running_mean, 'running_mean'), (running_var, 'running_var'),
+                    (weight, 'weight'), (bias, 'bias')):
+        if t is None:
+            if not training and what.startswith('running'):
+                raise RuntimeError(f'{what} must be defined in evaluation mode')
+        elif t.numel() != c:
+            raise RuntimeError(f'{what} should contain {c} elements not {t.numel()}')
     axes = (0,) + tuple(range(2, len(shape)))
     wshape = (1, c) + (1,) * (len(shape) - 2)
     w, b = _affine(weight, bias)
