@@ -181,6 +181,42 @@ def test_copy_errors():
         leaf.copy_(autograd.ones(3))
 
 
+
+@pytest.mark.parametrize('sections', [3, 7, 8, 1, (3, 1), (-2,), (2, 10), (-10, 3), [0], []])
+def test_tensor_split_matches_torch(sections):
+    x = rand(7, 2)
+    check_op(lambda lib, x: lib.tensor_split(x, sections), x)
+    check_op(lambda lib, x: x.tensor_split(sections, dim=1), x)
+
+
+def test_tensor_split_takes_index_tensors():
+    x = rand(7)
+    check_op(lambda lib, x: lib.tensor_split(x, lib.tensor([2, 4])), x)
+    check_op(lambda lib, x: lib.tensor_split(x, lib.tensor(3)), x)
+
+
+def test_hsplit_vsplit_dsplit():
+    m, v, c = rand(4, 6), rand(6), rand(2, 3, 4)
+    check_op(lambda lib, m: lib.hsplit(m, 3), m)
+    check_op(lambda lib, m: m.hsplit([1, 4]), m)
+    check_op(lambda lib, v: lib.hsplit(v, 2), v)
+    check_op(lambda lib, m: lib.vsplit(m, [1]), m)
+    check_op(lambda lib, m: m.vsplit(2), m)
+    check_op(lambda lib, c: lib.dsplit(c, 2), c)
+    check_op(lambda lib, c: c.dsplit([1, 3]), c)
+
+
+@pytest.mark.parametrize('shape', [(), (3,), (2, 3), (2, 3, 4)])
+def test_atleast_nd_and_dstack(shape):
+    x = rand(*shape)
+    for name in ('atleast_1d', 'atleast_2d', 'atleast_3d'):
+        check_op(lambda lib, x: getattr(lib, name)(x), x)
+        check_op(lambda lib, x: getattr(lib, name)(x, x * 2), x)
+        check_op(lambda lib, x: getattr(lib, name)([x]), x)
+    if len(shape) <= 3:
+        check_op(lambda lib, a, b: lib.dstack([a, b]), x, rand(*shape, seed=3))
+
+
 # ----------------------------------------------------------------------------- errors
 
 ERRORS = [
@@ -229,6 +265,13 @@ ERRORS = [
     (lambda lib, a: a.split(-1), [(2, 3)], 'non-negative'),
     (lambda lib, a: a.split(0), [(2, 3)], 'can only be 0'),
     (lambda lib, a: a.split(1), [()], 'at least a 1-dimensional'),
+    (lambda lib, a: lib.tensor_split(a, 0), [(3,)], 'number of sections must be larger than 0'),
+    (lambda lib, a: lib.tensor_split(a, 2), [()], 'at least a 1-dimensional'),
+    (lambda lib, a: lib.hsplit(a, 3), [(2, 4)], 'not divisible by the split_size 3'),
+    (lambda lib, a: lib.hsplit(a, 2), [()], 'at least 1 dimension'),
+    (lambda lib, a: lib.vsplit(a, 2), [(4,)], 'at least 2 dimension'),
+    (lambda lib, a: lib.dsplit(a, 2), [(2, 2)], 'at least 3 dimension'),
+    (lambda lib, a: lib.dstack([]), [(2,)], 'non-empty'),
     (lambda lib, a: a.chunk(0), [(2, 3)], 'greater than 0'),
     (lambda lib, a: a.unbind(2), [(2, 3)], 'Dimension out of range'),
     (lambda lib, a: a.unbind(), [()], 'no dimensions'),

@@ -927,6 +927,104 @@ def split(tensor, split_size_or_sections, dim=0):
     return Split.apply(tensor, sizes=sizes, dim=d)
 
 
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views of ``input`` along ``dim``: ``n`` sections (the first ``size % n`` one longer),
+    or the slices between the given indices (Python-style: negative counts from the end,
+    out-of-range clamps, a decreasing index gives an empty piece)."""
+    if input._data.ndim == 0:
+        raise RuntimeError('tensor_split expected at least a 1-dimensional tensor, but got a '
+                           'tensor with 0 dims')
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if not isinstance(indices_or_sections, (list, tuple)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise RuntimeError(f'number of sections must be larger than 0, got {k}')
+        q, r = divmod(n, k)
+        return Split.apply(input, sizes=(q + 1,) * r + (q,) * (k - r), dim=d)
+    bounds = [min(max(int(i) + n if int(i) < 0 else int(i), 0), n) for i in indices_or_sections]
+    starts, ends = [0] + bounds, bounds + [n]
+    return tuple(narrow(input, d, a, max(b - a, 0)) for a, b in zip(starts, ends))
+
+
+def _split_at(input, indices_or_sections, d, name, least):
+    """``hsplit``/``vsplit``/``dsplit``: ``tensor_split`` along ``d``, sections exact."""
+    ndim = input._data.ndim
+    if ndim < least:
+        raise RuntimeError(f'torch.{name} requires a tensor with at least {least} dimension, '
+                           f'but got a tensor with {ndim} dimensions!')
+    if not isinstance(indices_or_sections, (list, tuple, Tensor)):
+        k, size = int(indices_or_sections), input._data.shape[d]
+        if k != 0 and size % k:
+            raise RuntimeError(f'torch.{name} attempted to split along dimension {d}, but the '
+                               f'size of the dimension {size} is not divisible by the '
+                               f'split_size {k}!')
+    return tensor_split(input, indices_or_sections, d)
+
+
+def hsplit(input, indices_or_sections):
+    """Split along dim 1 (dim 0 for a 1-d tensor)."""
+    return _split_at(input, indices_or_sections, 1 if input._data.ndim > 1 else 0, 'hsplit', 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _split_at(input, indices_or_sections, 0, 'vsplit', 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _split_at(input, indices_or_sections, 2, 'dsplit', 3)
+
+
+def _at_least(tensors, fn):
+    """``atleast_*d``: one tensor in, one out; several (or one sequence) in, a tuple out."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    return tuple(fn(t) for t in tensors)
+
+
+def _1d(x):
+    return x.reshape(1) if x._data.ndim == 0 else x
+
+
+def _2d(x):
+    return x.reshape(1, -1) if x._data.ndim < 2 else x
+
+
+def _3d(x):
+    shape = x._data.shape
+    if len(shape) == 0:
+        return x.reshape(1, 1, 1)
+    if len(shape) == 1:
+        return x.reshape(1, shape[0], 1)
+    return x.reshape(shape + (1,)) if len(shape) == 2 else x
+
+
+def atleast_1d(*tensors):
+    return _at_least(tensors, _1d)
+
+
+def atleast_2d(*tensors):
+    """0-d -> (1, 1), (n,) -> (1, n); tensors with 2 or more dims unchanged."""
+    return _at_least(tensors, _2d)
+
+
+def atleast_3d(*tensors):
+    """0-d -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1), as PyTorch (and NumPy)."""
+    return _at_least(tensors, _3d)
+
+
+def dstack(tensors):
+    """Concatenate along dim 2 after making every tensor at least 3-d."""
+    tensors = [_3d(x) for x in _tensor_list(tensors, 'dstack')]
+    if not tensors:
+        raise RuntimeError('dstack expects a non-empty TensorList')
+    return cat(tensors, 2)
+
 def chunk(input, chunks, dim=0):
     """At most ``chunks`` pieces of ceil(size / chunks) along ``dim``."""
     if input._data.ndim == 0:
@@ -974,13 +1072,15 @@ FUNCTIONS = [
     'moveaxis', 'squeeze', 'unsqueeze', 'flatten', 'ravel', 'unflatten', 'clone', 'tile', 'flip',
     'fliplr', 'flipud', 'roll', 'tril', 'triu', 'diagonal', 'diag_embed', 'diag', 'cat', 'concat',
     'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'narrow', 'split', 'chunk', 'unbind',
+    'tensor_split', 'hsplit', 'vsplit', 'dsplit', 'atleast_1d', 'atleast_2d', 'atleast_3d',
+    'dstack',
 ]
 METHODS = [
     'reshape', 'reshape_as', 'view', 'view_as', 'expand', 'expand_as', 'broadcast_to', 'permute',
     'transpose', 'swapaxes', 'swapdims', 't', 'movedim', 'moveaxis', 'squeeze', 'unsqueeze',
     'flatten', 'ravel', 'unflatten', 'clone', 'contiguous', 'copy_', 'repeat', 'tile', 'flip',
     'fliplr', 'flipud', 'roll', 'tril', 'triu', 'tril_', 'triu_', 'diagonal', 'diag_embed',
-    'diag', 'narrow', 'split', 'chunk', 'unbind',
+    'diag', 'narrow', 'split', 'chunk', 'unbind', 'tensor_split', 'hsplit', 'vsplit', 'dsplit',
 ]
 OPERATORS = {
     '__iter__': _iter,
