@@ -646,38 +646,35 @@ class Lerp(Op):
         return ga, gb, gw
 
 
-class Remainder(Op):
+class _Modulus(Op):
+    """``a - b * rounding(a / b)``; ``fn`` (NumPy's name, PyTorch's too) sets the rounding
+    and so the sign of the result.  d/da = 1, d/db = -rounding(a / b)."""
+    __slots__ = ()
+    array_backward = True
+    save = (0, 1)
+    fn = rounding = None
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(getattr(xp, self.fn), a, b, self.fn)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = g if _needs(self, 0) else None
+        gb = -g * apply_unary(self.rounding, a / b) if _needs(self, 1) else None
+        return ga, gb
+
+
+class Remainder(_Modulus):
     """Python-style modulus (the sign of the divisor), as ``torch.remainder``."""
     __slots__ = ()
-    array_backward = True
-    save = (0, 1)
-
-    def forward(self, xp, a, b):
-        a, b = promote(a, b)
-        return binary(xp.remainder, a, b, 'remainder')
-
-    def backward(self, g):
-        a, b = self.saved_tensors
-        ga = g if _needs(self, 0) else None
-        gb = -g * apply_unary(Floor, a / b) if _needs(self, 1) else None
-        return ga, gb
+    fn, rounding = 'remainder', Floor
 
 
-class Fmod(Op):
+class Fmod(_Modulus):
     """C-style modulus (the sign of the dividend), as ``torch.fmod``."""
     __slots__ = ()
-    array_backward = True
-    save = (0, 1)
-
-    def forward(self, xp, a, b):
-        a, b = promote(a, b)
-        return binary(xp.fmod, a, b, 'fmod')
-
-    def backward(self, g):
-        a, b = self.saved_tensors
-        ga = g if _needs(self, 0) else None
-        gb = -g * apply_unary(Trunc, a / b) if _needs(self, 1) else None
-        return ga, gb
+    fn, rounding = 'fmod', Trunc
 
 
 class Atan2(Op):
