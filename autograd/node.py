@@ -186,6 +186,9 @@ class Op(Node):
     __slots__ = ()
     save = ()                # indices of inputs that backward reads via saved_tensors
     save_output = False      # backward reads the output too (appended to saved_tensors)
+    save_for = None          # two-input ops: for each saved input, the input whose gradient
+    #                          alone reads it (None: always needed); a value no needed
+    #                          gradient reads is not kept (saved as None), as PyTorch
     differentiable = True
     view = False             # the output is a view of input 0 (shares its version counter);
     #                          'maybe': only when the array library returned a view
@@ -487,9 +490,16 @@ def apply_binary(cls, a, b):
         save = cls.save
         if save:
             if len(save) == 2:
-                node._saved = (a, b)
-                node._versions = (a._vc[0] if a.__class__ is Tensor else _version(a),
-                                  b._vc[0] if b.__class__ is Tensor else _version(b))
+                x, y = a, b
+                only_for = cls.save_for
+                if only_for is not None:
+                    if only_for[0] is not None and node._next[only_for[0]] is None:
+                        x = None
+                    if only_for[1] is not None and node._next[only_for[1]] is None:
+                        y = None
+                node._saved = (x, y)
+                node._versions = (x._vc[0] if x.__class__ is Tensor else _version(x),
+                                  y._vc[0] if y.__class__ is Tensor else _version(y))
             else:
                 x = b if save[0] else a
                 node._saved = (x,)

@@ -289,6 +289,30 @@ def test_inplace_change_of_an_unsaved_value_is_fine():
     np.testing.assert_array_equal(val(x.grad), [3.0, 3.0])
 
 
+
+@pytest.mark.parametrize('op', ['mul', 'div'])
+def test_operand_no_needed_gradient_reads_is_not_saved_as_pytorch(op):
+    # x * c and x / c keep only c (d/dx reads c alone): changing x in place afterwards is
+    # fine, as in PyTorch; c * x changed in place where d/dx needs it still raises
+    results = {}
+    for lib in (torch, autograd):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        c = lib.tensor([3.0, 4.0], dtype=lib.float64)
+        h = x * 1
+        y = h * c if op == 'mul' else h / c
+        with lib.no_grad():
+            h.add_(10)
+        y.sum().backward()
+        results[lib] = x.grad.tolist()
+        h2 = x * 1
+        c2 = c.clone()
+        y2 = h2 * c2 if op == 'mul' else h2 / c2
+        c2.add_(1)
+        with pytest.raises(RuntimeError, match='modified by an inplace operation'):
+            y2.sum().backward()
+    assert results[autograd] == results[torch]
+
+
 def test_inplace_op_results_backpropagate():
     x = leaf([1.0, 2.0])
     a = x * 1

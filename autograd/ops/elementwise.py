@@ -79,6 +79,7 @@ class Mul(Op):
     __slots__ = ()
     array_backward = True
     save = (0, 1)
+    save_for = (1, 0)       # d/da reads b, d/db reads a
 
     def forward(self, xp, a, b):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
@@ -99,6 +100,7 @@ class Div(Op):
     __slots__ = ()
     array_backward = True
     save = (0, 1)
+    save_for = (1, None)    # d/da reads b; d/db reads a and b
 
     def forward(self, xp, a, b):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
