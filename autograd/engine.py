@@ -3,9 +3,10 @@
 For an output o and every tensor i it depends on, the gradient S(i) = dL/di is the sum
 over the uses j of i of S(j) * dj/di.  Visiting the nodes in reverse topological order
 guarantees that all uses of a tensor have contributed before its own node runs, so each
-node runs once and the whole sweep is linear in the number of edges.  Node creation
-order (``_seq``) is a topological order, so one sort gives the schedule; the traversal
-that finds the nodes is iterative, so graph depth is not limited by Python's stack.
+node runs once.  Node creation order (``_seq``) is a topological order: the sweep takes
+nodes newest first from a heap that each enters when its first gradient arrives, so it
+touches only what gradients reach, in O(E + N log N), and graph depth is not limited by
+Python's stack.  Without ``create_graph`` the gradients are bare arrays (see ``_execute``).
 """
 import operator
 import sys
@@ -209,7 +210,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 _capture(node, g, targets, results, accumulate, arrays)
                 if node not in passes_on:
                     continue
-            trusted = node.array_backward   # (also: an op of ours, tested)
+            trusted = node.array_backward   # our own ops (their gradient counts are tested)
             if arrays and not trusted:
                 g = _wrap(node, g, multi)     # results are unwrapped by _validate below
             grads = node.backward(*g) if multi else node.backward(g)

@@ -11,7 +11,7 @@ import warnings
 
 import autograd
 from autograd.node import Op
-from autograd.ops.elementwise import Erf, Exp, Sigmoid, Tanh, where
+from autograd.ops.elementwise import Erf, Exp, Sigmoid, Tanh, Where, where
 from autograd.tensor import Tensor
 
 __all__ = ['relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu', 'elu',
@@ -45,12 +45,6 @@ def _dtype_name(a):
 
 # Backward formulas serve both sweeps (tensors under create_graph, else the device's
 # arrays); the few steps without an operator or op form pick theirs here.
-
-def _where(node, cond, a, b):
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return where(cond, a, b)
-    return node._meta[0][2].xp.where(cond, a, b)
-
 
 def _min0(node, x):
     """``min(x, 0)``."""
@@ -112,7 +106,7 @@ class LeakyRelu(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        return _where(self, x > 0, g, g * self.slope)
+        return Where.apply(x > 0, g, g * self.slope)
 
 
 class Hardsigmoid(Op):
@@ -142,7 +136,7 @@ class Hardswish(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        return _where(self, x < -3, g * 0, _where(self, x <= 3, g * (x / 3 + 0.5), g))
+        return Where.apply(x < -3, g * 0, Where.apply(x <= 3, g * (x / 3 + 0.5), g))
 
 
 # ----------------------------------------------------------------------------- smooth
@@ -164,7 +158,7 @@ class Elu(Op):
         # exp of the clamped input: the unused branch stays finite, so 0 * it stays 0
         neg = Exp.apply(_min0(self, x) * self.input_scale) * (self.alpha * self.scale *
                                                              self.input_scale)
-        return _where(self, x > 0, g * self.scale, g * neg)
+        return Where.apply(x > 0, g * self.scale, g * neg)
 
 
 class Gelu(Op):
@@ -246,7 +240,7 @@ class Softplus(Op):
     def backward(self, g):
         x, = self.saved_tensors
         bx = x * self.beta
-        return _where(self, bx > self.threshold, g, g * Sigmoid.apply(bx))
+        return Where.apply(bx > self.threshold, g, g * Sigmoid.apply(bx))
 
 
 class LogSigmoid(Op):

@@ -107,14 +107,17 @@ def test_batch_norm2d_evaluation_matches_torch(build):
     check_layer(build, X, train=False)
 
 
+def train_twice_then_evaluate(layer, x):
+    """Two training passes (updating any running statistics), then one in eval mode."""
+    layer.train()
+    layer(x)
+    layer(x * 2)
+    layer.eval()
+    return layer(x)
+
+
 def test_batch_norm_evaluation_after_training():
-    def run(layer, x):
-        layer.train()
-        layer(x)
-        layer(x * 2)
-        layer.eval()
-        return layer(x)
-    check_layer(lambda nn: nn.BatchNorm2d(3), X, call=run)
+    check_layer(lambda nn: nn.BatchNorm2d(3), X, call=train_twice_then_evaluate)
 
 
 @pytest.mark.parametrize('shape', [(6, 3), (4, 3, 5)])
@@ -162,13 +165,7 @@ def test_instance_norm3d_training_passes_match_torch(build):
 @pytest.mark.parametrize('build', INSTANCE_NORM3D, ids=INSTANCE_NORM3D_IDS)
 def test_instance_norm3d_evaluation_after_training_matches_torch(build):
     # tracked: evaluation normalises by the running statistics; untracked: by the input's
-    def run(layer, x):
-        layer.train()
-        layer(x)
-        layer(x * 2)
-        layer.eval()
-        return layer(x)
-    check_layer(build, X3, call=run)
+    check_layer(build, X3, call=train_twice_then_evaluate)
 
 
 @pytest.mark.parametrize('build', INSTANCE_NORM3D[:2] + INSTANCE_NORM3D[4:5],
