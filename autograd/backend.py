@@ -359,6 +359,33 @@ def array_module(*arrays):
     return numpy
 
 
+def broadcastable_to(shape, src_shape):
+    """True if an array of ``shape`` broadcasts to ``src_shape`` (so src can sum back to it)."""
+    if len(shape) > len(src_shape):
+        return False
+    for s, t in zip(reversed(shape), reversed(src_shape)):
+        if s != t and s != 1:
+            return False
+    return True
+
+
+def sum_to(a, shape):
+    """Array ``a`` summed over its broadcast dimensions down to ``shape`` (the inverse of
+    broadcasting ``shape`` to ``a.shape``)."""
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1)
+    out = a.sum(axis=axes, keepdims=True) if axes else a
+    return out.reshape(shape) if lead else out
+
+
+def transfer(a, device):
+    """A copy of array ``a`` on ``device`` (an explicit host<->device copy)."""
+    if device.type == 'cpu':
+        return to_numpy(a).copy() if not isinstance(a, device.array_type) else a.copy()
+    return device.asarray(to_numpy(a))
+
+
 def to_numpy(a):
     """A host NumPy copy/view of any backend's array (explicit transfer)."""
     if isinstance(a, numpy.ndarray):

@@ -10,74 +10,13 @@ import numpy
 
 from . import backend
 from .backend import CPU, as_dtype, get_default_dtype
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, to_array
 
 __all__ = ['tensor', 'as_tensor', 'from_numpy', 'zeros', 'ones', 'full', 'empty', 'zeros_like',
            'ones_like', 'full_like', 'empty_like', 'rand', 'randn', 'randint', 'rand_like',
            'randn_like', 'randint_like', 'randperm', 'arange', 'linspace', 'eye',
            'manual_seed', 'seed', 'initial_seed', 'Generator', 'bernoulli', 'multinomial',
            'normal', 'get_rng_state', 'set_rng_state']
-
-
-def _python_data(data, dtype=None):
-    """Nested lists/tuples of numbers (and 0-d tensors) as a NumPy array, PyTorch's dtypes:
-    Python floats take the default dtype, NumPy scalars keep theirs; a requested ``dtype``
-    applies directly (no rounding through float32 first)."""
-    np_floats = []
-
-    def plain(x):
-        if isinstance(x, Tensor):
-            x = x.detach().cpu().numpy()
-            if x.dtype.kind == 'f':
-                np_floats.append(x.dtype)
-            return x.tolist() if x.ndim else x.item()
-        if isinstance(x, (list, tuple)):
-            return [plain(v) for v in x]
-        if isinstance(x, (numpy.floating, numpy.ndarray)) and x.dtype.kind == 'f':
-            np_floats.append(x.dtype)
-        return x
-    data = plain(data)
-    if dtype is not None:
-        return numpy.asarray(data, dtype=dtype.np)
-    arr = numpy.asarray(data)
-    if arr.dtype.kind == 'f':
-        want = get_default_dtype().np
-        if np_floats:
-            want = numpy.result_type(*np_floats)
-        if arr.dtype != want:
-            arr = arr.astype(want)
-    elif arr.dtype.kind == 'O' or arr.dtype.kind in 'USVcmM':
-        raise TypeError(f"can't convert data of type {type(data).__name__} "
-                        f'(array dtype {arr.dtype}) to a tensor')
-    return arr
-
-
-def _to_array(data, dtype, dev, copy=True):
-    """Convert user data to an array of ``dev`` with ``dtype`` (copying when ``copy``)."""
-    dtype = as_dtype(dtype)
-    if isinstance(data, Tensor):
-        arr = data._data
-        if data._device is not dev:
-            from .ops.shape import _transfer
-            arr = _transfer(arr, dev)
-            copy = False
-    elif isinstance(data, numpy.ndarray):
-        arr = data
-        if arr.dtype.kind not in 'biuf':
-            raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported "
-                            'types are: float64, float32, float16, int64, int32, int16, int8, '
-                            'uint8, and bool.')
-    elif hasattr(data, '__cuda_array_interface__') and dev.type == 'cuda':
-        arr = dev.asarray(data)
-    else:
-        arr = _python_data(data, dtype)
-    if not isinstance(arr, dev.array_type):
-        arr = dev.asarray(arr)
-        copy = False
-    if dtype is not None and arr.dtype != dtype.np:
-        return arr.astype(dtype.np)
-    backend.from_numpy_dtype(arr.dtype)        # rejects unsupported dtypes
-    return arr.copy() if copy else arr
 
 
 def _device(device):
@@ -94,7 +33,7 @@ def _finish(arr, dev, requires_grad):
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     dev = _device(device) if not (device is None and isinstance(data, Tensor)) else data._device
-    return _finish(_to_array(data, dtype, dev), dev, requires_grad)
+    return _finish(to_array(data, dtype, dev), dev, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -102,14 +41,14 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
     dev = _device(device)
-    return _finish(_to_array(data, dtype, dev, copy=False), dev, False)
+    return _finish(to_array(data, dtype, dev, copy=False), dev, False)
 
 
 def from_numpy(arr):
     """A CPU tensor sharing memory with the NumPy array ``arr``."""
     if not isinstance(arr, numpy.ndarray):
         raise TypeError(f'expected np.ndarray (got {type(arr).__name__})')
-    return _finish(_to_array(arr, None, CPU, copy=False), CPU, False)
+    return _finish(to_array(arr, None, CPU, copy=False), CPU, False)
 
 
 def _size(size):

@@ -9,30 +9,20 @@ touches only what gradients reach, in O(E + N log N), and graph depth is not lim
 Python's stack.  Without ``create_graph`` the gradients are bare arrays (see ``_execute``).
 """
 import operator
-import sys
 from heapq import heapify, heappop, heappush
 
-from .backend import array_module, device_of_array, is_writeable
+from .backend import (array_module, broadcastable_to, device_of_array, from_numpy_dtype,
+                      is_writeable, sum_to)
 from .grad_mode import process as _process, state as _grad_state
 from .node import AccumulateGrad, RetainGradHook, edge_of
-from .tensor import Tensor, _make
+from .refcount import refs
+from .tensor import Tensor, _make, to_array
 
 __all__ = ['backward', 'grad', 'set_detect_anomaly', 'is_anomaly_enabled', 'detect_anomaly',
            'topological_order']
 
 
 _seq = operator.attrgetter('_seq')
-_refcount = sys.getrefcount
-
-
-def _refs_of_a_local():
-    """What getrefcount reports for an object that only one local variable holds: 2 (the
-    local and the call's argument), or 1 where the interpreter lends the argument."""
-    x = object()
-    return _refcount(x)
-
-
-_LOCAL = _refs_of_a_local()
 
 
 def topological_order(roots):
@@ -65,8 +55,7 @@ def _make_root_grads(tensors, grads, arrays):
             out.append(g if arrays else _make(g, t._device))
             continue
         elif not isinstance(g, Tensor):
-            from .creation import tensor as _tensor
-            g = _tensor(g, dtype=t.dtype, device=t._device)
+            g = _make(to_array(g, t._data.dtype, t._device), t._device)
         else:
             if g._data.shape != t._data.shape:
                 raise RuntimeError(
@@ -166,104 +155,105 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     what those tensors need; their gradients are captured (``accumulate=False``) or summed
     into their ``.grad`` (``accumulate=True``).
 
-    Without ``create_graph`` no graph of the sweep is wanted, and gradients travel between
-    nodes as bare arrays: a node whose backward computes on arrays (``array_backward``) gets
-    them as they are, any other node (and every hook) gets them wrapped in tensors.
+    Nodes wait on a heap keyed by creation order (newest first), entered when their first
+    gradient arrives: the reverse topological order of the nodes gradients reach, without
+    a separate walk of the graph.  Without ``create_graph`` no graph of the sweep is
+    wanted, and gradients travel between nodes as the device's bare arrays.
     """
     arrays = not create_graph
-    # Nodes wait on a heap keyed by creation order (newest first), entered when their first
-    # gradient arrives: the reverse topological order of the nodes gradients reach,
-    # without a separate walk of the graph.
     needed = passes_on = None
     if targets is not None:
         needed, passes_on = _prune(topological_order([e[0] for e in root_edges]), targets)
-    buffers = {}
+    buffers = {}            # node -> its summed gradient (a list for several outputs)
     heap = []
     for (node, nr), g in zip(root_edges, root_grads):
-        if (needed is None or node in needed) and _accumulate_into(buffers, node, nr, g):
-            heap.append((-node._seq, node))
-    heapify(heap)
+        if needed is None or node in needed:
+            _send(buffers, heap, node, nr, g, arrays)
     results = [None] * n_results
-    anomaly = _process.anomaly
-    prev = _grad_state.enabled, _grad_state.arrays
-    _grad_state.enabled = create_graph
-    _grad_state.arrays = arrays
-    pop = buffers.pop
-    atype = None        # the array type gradients take (the roots' device's)
+    atype = None            # the array type gradients take (the roots' device's)
     if arrays and root_edges:
         node, nr = root_edges[0]
         atype = node._meta[nr][2].array_type
+    prev = _grad_state.enabled, _grad_state.arrays
+    _grad_state.enabled, _grad_state.arrays = create_graph, arrays
     try:
         while heap:
             node = heappop(heap)[1]
-            g = pop(node)
-            multi = g.__class__ is list
+            g = buffers.pop(node)
             if node._pre_hooks:
-                g = _run_pre_hooks(node, g, multi, arrays)
-            if node.__class__ is AccumulateGrad:
-                if targets is None:
-                    _accumulate_leaf(node, g, arrays)
-                elif node in targets:
-                    _capture(node, g, targets, results, accumulate, arrays)
-                continue
+                g = _run_pre_hooks(node, g, arrays)
             if targets is not None and node in targets:
                 _capture(node, g, targets, results, accumulate, arrays)
                 if node not in passes_on:
                     continue
-            trusted = node.array_backward   # our own ops (their gradient counts are tested)
-            if arrays and not trusted:
-                g = _wrap(node, g, multi)     # results are unwrapped by _validate below
-            grads = node.backward(*g) if multi else node.backward(g)
-            if grads.__class__ is not tuple:
-                grads = (grads,)
-            if anomaly:
-                _check_nan(node, grads)
-            if not retain_graph:
-                node._saved = None          # release what backward needed
-                node._out = None
-            nexts = node._next
-            if not trusted and len(grads) != len(nexts):
-                raise RuntimeError(f'function {node.name()} returned an incorrect number of '
-                                   f'gradients (expected {len(nexts)}, got {len(grads)})')
-            for e, gi in zip(nexts, grads):
-                if e is None or gi is None:
+            elif node.__class__ is AccumulateGrad:
+                _accumulate_leaf(node, g, arrays)
+                continue
+            grads = _call_backward(node, g, arrays, retain_graph)
+            for e, gi in zip(node._next, grads):
+                if e is None or gi is None or needed is not None and e[0] not in needed:
                     continue
                 nxt, nr = e
-                if needed is not None and nxt not in needed:
-                    continue
-                meta = nxt._meta
-                m = meta[nr]
-                if arrays:      # (an array of another device fails the check: _validate)
-                    ok = gi.__class__ is atype and gi.shape == m[0] and gi.dtype is m[1]
-                else:
-                    try:
-                        d = gi._data
-                        ok = d.shape == m[0] and d.dtype is m[1] and gi._device is m[2]
-                    except AttributeError:
-                        ok = False
-                if not ok:
+                m = nxt._meta[nr]
+                if gi.__class__ is not atype or gi.shape != m[0] or gi.dtype is not m[1]:
                     gi = _validate(node, _position(grads, gi), gi, m, arrays)
                 # S(i) = sum over uses j of S(j) dj/di: add this use's contribution
-                if len(meta) == 1:
-                    old = buffers.get(nxt)
-                    if old is None:
-                        buffers[nxt] = gi
-                        heappush(heap, (-nxt._seq, nxt))
-                    # in place when nothing but the buffer (and this local, and getrefcount's
-                    # argument) holds the array: not a view, a tensor's, a saved value
-                    elif arrays and _refcount(old) == _LOCAL + 1 and old.base is None:
-                        try:
-                            old += gi       # (same dtype: both were validated against meta)
-                        except ValueError:  # read-only
-                            buffers[nxt] = _plus(old, gi)
-                    else:
-                        buffers[nxt] = _plus(old, gi) if arrays else old + gi
-                elif _accumulate_into(buffers, nxt, nr, gi):
-                    heappush(heap, (-nxt._seq, nxt))
-            g = grads = gi = old = None    # the buffers own the gradients (in-place sums)
+                _send(buffers, heap, nxt, nr, gi, arrays)
+            g = grads = gi = None    # the buffers own the gradients (in-place sums)
     finally:
         _grad_state.enabled, _grad_state.arrays = prev
     return results
+
+
+def _call_backward(node, g, arrays, retain_graph):
+    """Run ``node``'s backward formula on its summed gradient(s); a tuple of gradients,
+    one per input.  Nodes whose formula takes only tensors get them wrapped."""
+    multi = g.__class__ is list
+    trusted = node.array_backward       # our own ops (their gradient counts are tested)
+    if arrays and not trusted:
+        g = _wrap(node, g, multi)
+    grads = node.backward(*g) if multi else node.backward(g)
+    if grads.__class__ is not tuple:
+        grads = (grads,)
+    if _process.anomaly:
+        _check_nan(node, grads)
+    if not retain_graph:
+        node._saved = None              # release what backward needed
+        node._out = None
+    if not trusted and len(grads) != len(node._next):
+        raise RuntimeError(f'function {node.name()} returned an incorrect number of '
+                           f'gradients (expected {len(node._next)}, got {len(grads)})')
+    return grads
+
+
+def _send(buffers, heap, node, nr, g, arrays):
+    """Add ``g`` to the gradient of output ``nr`` of ``node``; a node that had none joins
+    the heap."""
+    old = buffers.get(node)
+    n_out = len(node._meta)
+    if old is None:
+        if n_out != 1:
+            lst = [None] * n_out
+            lst[nr] = g
+            g = lst
+        buffers[node] = g
+        heappush(heap, (-node._seq, node))
+    elif n_out != 1:
+        old[nr] = g if old[nr] is None else _plus(old[nr], g)
+    # in place when nothing but the buffers dict and this local hold the array: not a view,
+    # a tensor's data, a saved value (both have the node's dtype: validated)
+    elif arrays and refs(old) == 2 and old.base is None and _add_in_place(old, g):
+        pass
+    else:
+        buffers[node] = _plus(old, g)
+
+
+def _add_in_place(a, b):
+    try:
+        a += b
+        return True
+    except ValueError:              # read-only
+        return False
 
 
 def _position(seq, item):
@@ -301,24 +291,9 @@ def _prune(order, targets):
     return needed, passes_on
 
 
-def _accumulate_into(buffers, node, nr, g):
-    """Add ``g`` to the gradient of output ``nr`` of ``node``; True if ``node`` had none."""
-    meta = node._meta
-    if len(meta) == 1:
-        prev = buffers.get(node)
-        buffers[node] = g if prev is None else _plus(prev, g)
-        return prev is None
-    lst = buffers.get(node)
-    new = lst is None
-    if new:
-        lst = buffers[node] = [None] * len(meta)
-    prev = lst[nr]
-    lst[nr] = g if prev is None else _plus(prev, g)
-    return new
-
-
-def _run_pre_hooks(node, g, multi, arrays):
+def _run_pre_hooks(node, g, arrays):
     """Run the tensor hooks registered on ``node``'s outputs (they see tensors)."""
+    multi = g.__class__ is list
     if multi:
         g = list(g)
     for nr, fns in node._pre_hooks.items():
@@ -365,18 +340,16 @@ def _validate(node, i, g, meta, arrays=False):
                                f'{i} - expected device {dev} but got {device_of_array(g)}')
         g = dev.xp.asarray(g)           # a NumPy scalar from arithmetic on 0-d arrays
     data = g if arrays else g._data
-    if data.shape != shape:
-        from .ops.shape import sum_to, _broadcastable_to
-        if not _broadcastable_to(shape, data.shape):
+    if data.shape != shape:         # a leftover broadcast: undone here, the one place
+        if not broadcastable_to(shape, data.shape):
             raise RuntimeError(f'Function {node.name()} returned an invalid gradient at index {i} '
                                f'- got {list(data.shape)} but expected shape compatible with '
                                f'{list(shape)}')
-        g = sum_to(g, shape)
+        g = sum_to(g, shape) if arrays else g.sum_to_size(shape)
         data = g if arrays else g._data
     if data.dtype != dtype:
         if arrays:
             return g.astype(dtype)
-        from .backend import from_numpy_dtype
         g = g.to(dtype=from_numpy_dtype(dtype))
     return g
 
@@ -390,9 +363,9 @@ def _accumulate_leaf(acc, g, arrays):
     if not arrays:                      # create_graph: the sum is part of the graph
         leaf.grad = g.clone() if old is None else old + g
     elif old is None:
-        # Referenced by the sweep's local, this function's argument and getrefcount's:
-        # nothing else can see it, so the leaf may own it without a copy.
-        private = _refcount(g) <= _LOCAL + 1 and g.base is None and is_writeable(g)
+        # Referenced by the sweep's local and this function's: nothing else can see it,
+        # so the leaf may own it without a copy.
+        private = refs(g) <= 2 and g.base is None and is_writeable(g)
         leaf.grad = _make(g if private else g.copy(), leaf._device)
     else:
         data = old._data
@@ -471,3 +444,12 @@ class detect_anomaly:
             with detect_anomaly(self.check_nan):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``autograd.backward``)."""
+    backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
+             inputs=inputs)
+
+
+Tensor.backward = _tensor_backward

@@ -6,9 +6,10 @@ tensor ops differentiates again.
 """
 import functools
 
-from .grad_mode import no_grad, process as _process, state as _grad_state
-from .node import FREED_MSG, Node, _modified_msg, _next_seq, edge_of
+from .grad_mode import no_grad, state as _grad_state
+from .node import FREED_MSG, Node, link, modified_msg
 from .tensor import Tensor, _make
+from .views import refresh_view
 
 __all__ = ['Function', 'FunctionCtx', 'once_differentiable']
 
@@ -53,17 +54,14 @@ class BackwardFunction(Node, FunctionCtx):
             if entry.__class__ is tuple:            # one of our own outputs, kept as data
                 data, dev, vc, nr = entry
                 if vc[0] != v:
-                    raise RuntimeError(_modified_msg(self, _make(data, dev), v, vc[0], nr))
-                t = _make(data, dev)
-                t._vc = vc
+                    raise RuntimeError(modified_msg(self, _make(data, dev), v, vc[0], nr))
                 if self._next is not None and nr not in self._nondiff_nrs:
-                    t.grad_fn = self
-                    t._output_nr = nr
-                    t._requires_grad = True
-                out.append(t)
+                    out.append(_make(data, dev, True, self, nr, vc))
+                else:
+                    out.append(_make(data, dev, vc=vc))
                 continue
             if entry._vc[0] != v:
-                raise RuntimeError(_modified_msg(self, entry, v))
+                raise RuntimeError(modified_msg(self, entry, v))
             out.append(entry)
         return tuple(out)
 
@@ -120,6 +118,9 @@ class Function:
         ctx._out = None
         ctx._pre_hooks = None
         tensors = [a for a in args if isinstance(a, Tensor)]
+        for t in tensors:
+            if t._view is not None and t._vc[0] != t._view.version:
+                refresh_view(t)
         dev = tensors[0]._device if tensors else None
         for t in tensors:
             if t._device is not dev:
@@ -140,22 +141,16 @@ class Function:
         new_outs = []
         for o in outs:
             if isinstance(o, Tensor) and id(o) in input_ids and id(o) not in dirty:
-                view = _make(o._data, o._device)      # returning an input: a new tensor on it
-                view._vc = o._vc
-                new_outs.append(view)
+                new_outs.append(_make(o._data, o._device, vc=o._vc))  # an input: a new tensor
             else:
                 new_outs.append(o)
         non_diff = getattr(ctx, '_non_diff', set())
         ctx._nondiff_nrs = {i for i, o in enumerate(outs) if id(o) in non_diff}
         if record:
-            ctx._next = tuple(edge_of(a) if isinstance(a, Tensor) else None for a in args)
-            ctx._seq = _next_seq()
+            link(ctx, args)
             ctx._dev = dev
             ctx._meta = tuple((o._data.shape, o._data.dtype, o._device) if isinstance(o, Tensor)
                               else ((), None, dev) for o in new_outs)
-            if _process.anomaly:
-                import traceback
-                ctx._trace = ''.join(traceback.format_stack()[:-1])
             for i, o in enumerate(new_outs):
                 if isinstance(o, Tensor) and i not in ctx._nondiff_nrs and \
                         o._data.dtype.kind == 'f':

@@ -7,7 +7,7 @@ Tensor methods in ``METHODS``; in-place forms come from its ``INPLACE`` table
 from . import creation
 from .ops import elementwise as E
 from .ops import OP_MODULES
-from .node import apply_binary
+from .op import apply_binary
 from .tensor import Tensor
 
 _FAST = frozenset((Tensor, float, int, bool))

@@ -1,32 +1,40 @@
 """The Tensor: an array, its device, and its place in the graph.
 
 A tensor that requires grad and was produced by an op points at that op's graph node
-(``grad_fn``); leaves have none.  Math methods and operators are bound onto this class
-by the ops layer (``autograd/methods.py``), so that this module stays the engine's core.
+(``grad_fn``); leaves have none.  This module holds the tensor's fields and the methods
+that read them.  The methods that walk the graph are defined with it (``register_hook``,
+``retain_grad`` in ``node.py``, ``backward`` in ``engine.py``), and the math methods and
+operators by the ops layer (``methods.py``); each binds them onto this class when imported.
 """
+import numbers
+
 import numpy
 
 from . import backend
-from .backend import CPU, from_numpy_dtype, get_default_dtype
-from .grad_mode import state as _grad_state
+from ._format import format_tensor
+from .backend import CPU, as_dtype, from_numpy_dtype, get_default_dtype
 
-__all__ = ['Tensor']
+__all__ = ['Tensor', 'Size', 'ViewOf']
+
+_new = object.__new__
 
 
-def _make(data, device, requires_grad=False):
-    """Wrap an array of ``device`` without copying (the fast internal constructor)."""
-    t = _new(Tensor)
+def _make(data, device, requires_grad=False, grad_fn=None, output_nr=0, vc=None, view=None,
+          cls=None):
+    """The one constructor: a tensor (of ``cls``, default Tensor) around array ``data`` of
+    ``device``, no copy, every field set.  ``vc`` shares another tensor's version counter;
+    ``view`` (a ``views.ViewOf``) makes it a view."""
+    t = _new(Tensor if cls is None else cls)
     t._data = data
     t._device = device
     t._requires_grad = requires_grad
     t.grad = None
-    t.grad_fn = None
-    t._vc = [0]
-    t._view_src = None
+    t.grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._vc = [0] if vc is None else vc
+    t._grad_acc = None
+    t._view = view
     return t
-
-
-_new = object.__new__
 
 
 class Tensor:
@@ -34,21 +42,18 @@ class Tensor:
 
     Attributes follow PyTorch: ``shape, dtype, device, requires_grad, grad, grad_fn``.
     """
+    # _vc: the version counter, a one-item list shared by all views of one storage;
+    # _grad_acc: a leaf's cached (AccumulateGrad, 0) edge; _view: how a view was taken.
     __slots__ = ('_data', '_device', '_requires_grad', 'grad', 'grad_fn', '_output_nr', '_vc',
-                 '_retains_grad', '_grad_acc', '_view_src', '_view_ver', '__weakref__')
+                 '_grad_acc', '_view', '__weakref__')
     __array_ufunc__ = None          # make NumPy defer to our reflected operators
     __array_priority__ = 1000
 
-    def __init__(self, data=None, *, dtype=None, device=None, requires_grad=False):
-        from .creation import _to_array
+    def __new__(cls, data=None, *, dtype=None, device=None, requires_grad=False):
         dev = backend.get_default_device() if device is None else backend.device(device)
-        self._data = _to_array([] if data is None else data, dtype, dev)
-        self._device = dev
-        self.grad = None
-        self.grad_fn = None
-        self._vc = [0]
-        self._view_src = None
-        self._requires_grad = False
+        return _make(to_array([] if data is None else data, dtype, dev), dev, cls=cls)
+
+    def __init__(self, data=None, *, dtype=None, device=None, requires_grad=False):
         if requires_grad:
             self.requires_grad = True
 
@@ -115,8 +120,13 @@ class Tensor:
 
     @property
     def _base(self):
-        from .node import root_base
-        return root_base(self)
+        """The tensor whose storage this view looks into (None when not a view)."""
+        view = self._view
+        if view is None:
+            return None
+        while view.parent._view is not None:
+            view = view.parent._view
+        return view.parent
 
     @property
     def _version(self):
@@ -165,53 +175,23 @@ class Tensor:
             raise TypeError(f'data must be a Tensor, got {type(value).__name__}')
         self._data = value._data
         self._device = value._device
-        old = getattr(self, '_grad_acc', None)
+        old = self._grad_acc
         self._grad_acc = None        # its accumulator checked gradients against the old metadata
         if old is not None and old[0]._pre_hooks and self._requires_grad:
-            from .node import edge_of
-            edge_of(self)[0]._pre_hooks = old[0]._pre_hooks     # the hooks stay
+            acc = old[0].__class__(self)                 # a new one; the hooks stay
+            acc._pre_hooks = old[0]._pre_hooks
+            self._grad_acc = (acc, 0)
 
     def detach(self):
         """A new leaf sharing storage and version counter; never requires grad."""
-        t = _make(self._data, self._device)
-        t._vc = self._vc
-        return t
+        return _make(self._data, self._device, vc=self._vc)
 
     def detach_(self):
-        if getattr(self, '_view_src', None) is not None:
+        if self._view is not None:
             raise RuntimeError('Can\'t detach views in-place. Use detach() instead.')
         self.grad_fn = None
         self._requires_grad = False
         return self
-
-    def retain_grad(self):
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or getattr(self, '_retains_grad', False):
-            return
-        from .node import RetainGradHook
-        self.grad_fn._add_pre_hook(self._output_nr, RetainGradHook(self))
-        self._retains_grad = True
-
-    @property
-    def retains_grad(self):
-        return self.grad_fn is not None and getattr(self, '_retains_grad', False)
-
-    def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
-        value replaces the gradient.  Returns a handle whose ``remove()`` unregisters it."""
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is not None:
-            return self.grad_fn._add_pre_hook(self._output_nr, hook)
-        from .node import edge_of
-        return edge_of(self)[0]._add_pre_hook(0, hook)     # a leaf's: on its accumulator
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``autograd.backward``)."""
-        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
-                         create_graph, inputs=inputs)
 
     # ------------------------------------------------------------------ conversion
     def item(self):
@@ -258,7 +238,6 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        from ._format import format_tensor
         return format_tensor(self)
 
     def __reduce_ex__(self, proto):
@@ -268,36 +247,12 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError('Only Tensors created explicitly by the user (graph leaves) support '
                                'the deepcopy protocol at the moment.')
-        cls = type(self)
-        t = _new(cls)
-        t._data = self._data.copy()
-        t._device = self._device
-        t._requires_grad = self._requires_grad
+        t = _make(self._data.copy(), self._device, self._requires_grad, cls=type(self))
         t.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
-        t.grad_fn = None
-        t._vc = [0]
-        t._view_src = None
         memo[id(self)] = t
         return t
 
     # ------------------------------------------------------------------ devices and dtypes
-    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a._device, a.dtype
-            elif isinstance(a, (str, backend.Device)) and not (
-                    isinstance(a, str) and a in backend._BY_NAME):
-                device = a
-            else:
-                dtype = a
-        dev = self._device if device is None else backend.device(device)
-        dt = None if dtype is None else backend.as_dtype(dtype)
-        if dev is self._device and (dt is None or dt.np == self._data.dtype) and not copy:
-            return self
-        from .ops.shape import to_copy
-        return to_copy(self, dev, dt)
-
     def cpu(self):
         return self.to(CPU)
 
@@ -347,13 +302,35 @@ class Tensor:
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         """Export this tensor's memory to a DLPack consumer (``numpy.from_dlpack`` ...)."""
-        from .dlpack import export
-        return export(self, stream=stream, max_version=max_version, dl_device=dl_device,
-                      copy=copy)
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        exporter = getattr(self._data, '__dlpack__', None)
+        if exporter is None:
+            raise BufferError(f'the array library behind {self._device} tensors '
+                              f'({type(self._data).__module__}) cannot export DLPack')
+        # only the arguments the consumer set: array libraries that predate them still export
+        kwargs = dict(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+        return exporter(**{k: v for k, v in kwargs.items() if v is not None})
 
     def __dlpack_device__(self):
-        from .dlpack import device_of
-        return device_of(self)
+        where = getattr(self._data, '__dlpack_device__', None)
+        if where is not None:
+            return where()
+        return (1, 0) if self._device.type == 'cpu' else (2, self._device.index)  # DLDeviceType
+
+
+class ViewOf:
+    """How a view was taken: ``op`` (an op class) with ``params`` applied to ``parent``
+    (output ``nr`` of a multi-output view op, else None).  ``version`` is the version of
+    the shared storage when the view's history was last derived (``views.py``)."""
+    __slots__ = ('parent', 'op', 'params', 'nr', 'version')
+
+    def __init__(self, parent, op, params, nr=None):
+        self.parent = parent
+        self.op = op
+        self.params = params
+        self.nr = nr
+        self.version = parent._vc[0]
 
 
 class Size(tuple):
@@ -370,9 +347,6 @@ class Size(tuple):
         return n
 
 
-from . import engine as _engine  # noqa: E402  (the engine imports Tensor from this module)
-
-
 def _wrap_dim(dim, ndim):
     """Normalise a possibly negative ``dim`` for a tensor of ``ndim`` dims (IndexError if out)."""
     n = ndim if ndim else 1
@@ -380,3 +354,65 @@ def _wrap_dim(dim, ndim):
         raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], '
                          f'but got {dim})')
     return dim + n if dim < 0 else dim
+
+
+# ----------------------------------------------------------------------------- user data
+
+def _python_data(data, dtype=None):
+    """Nested lists/tuples of numbers (and 0-d tensors) as a NumPy array, PyTorch's dtypes:
+    Python floats take the default dtype, NumPy scalars keep theirs; a requested ``dtype``
+    applies directly (no rounding through float32 first)."""
+    np_floats = []
+
+    def plain(x):
+        if isinstance(x, Tensor):
+            x = x.detach().cpu().numpy()
+            if x.dtype.kind == 'f':
+                np_floats.append(x.dtype)
+            return x.tolist() if x.ndim else x.item()
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        if isinstance(x, (numpy.floating, numpy.ndarray)) and x.dtype.kind == 'f':
+            np_floats.append(x.dtype)
+        return x
+    data = plain(data)
+    if dtype is not None:
+        return numpy.asarray(data, dtype=dtype.np)
+    arr = numpy.asarray(data)
+    if arr.dtype.kind == 'f':
+        want = get_default_dtype().np
+        if np_floats:
+            want = numpy.result_type(*np_floats)
+        if arr.dtype != want:
+            arr = arr.astype(want)
+    elif arr.dtype.kind == 'O' or arr.dtype.kind in 'USVcmM':
+        raise TypeError(f"can't convert data of type {type(data).__name__} "
+                        f'(array dtype {arr.dtype}) to a tensor')
+    return arr
+
+
+def to_array(data, dtype, dev, copy=True):
+    """Convert user data to an array of ``dev`` with ``dtype`` (copying when ``copy``)."""
+    dtype = as_dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = data._data
+        if data._device is not dev:
+            arr = backend.transfer(arr, dev)
+            copy = False
+    elif isinstance(data, numpy.ndarray):
+        arr = data
+        if arr.dtype.kind not in 'biuf':
+            raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported "
+                            'types are: float64, float32, float16, int64, int32, int16, int8, '
+                            'uint8, and bool.')
+    elif hasattr(data, '__cuda_array_interface__') and dev.type == 'cuda':
+        arr = dev.asarray(data)
+    else:
+        arr = _python_data(data, dtype)
+    if not isinstance(arr, dev.array_type):
+        arr = dev.asarray(arr)
+        copy = False
+    if dtype is not None and arr.dtype != dtype.np:
+        return arr.astype(dtype.np)
+    backend.from_numpy_dtype(arr.dtype)        # rejects unsupported dtypes
+    return arr.copy() if copy else arr

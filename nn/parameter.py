@@ -2,11 +2,10 @@
 ``Buffer``: a tensor that a ``Module`` registers as non-learnable state (as PyTorch's
 ``torch.nn.Parameter`` and ``torch.nn.Buffer``).
 """
-from autograd.tensor import Tensor, _make
+from autograd import Tensor, empty
+from autograd.extend import alias
 
 __all__ = ['Parameter', 'Buffer']
-
-_new = object.__new__
 
 
 class Parameter(Tensor):
@@ -19,20 +18,11 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from autograd.creation import empty
             data = empty(0)
         elif not isinstance(data, Tensor):
             raise TypeError(f'Parameter data must be a Tensor, got {type(data).__name__}')
-        p = _new(cls)
-        p._data = data._data             # shares storage (and version counter) with data
-        p._device = data._device
-        p._vc = data._vc
-        p._requires_grad = False
-        p.grad = None
-        p.grad_fn = None
-        p._view_src = None
-        p.requires_grad = requires_grad  # checks the dtype can carry a gradient
-        return p
+        # shares storage and version counter with data; requires_grad checks the dtype
+        return alias(data, cls, requires_grad)
 
     def __init__(self, data=None, requires_grad=True):
         pass                             # everything happens in __new__
@@ -47,17 +37,7 @@ class Buffer(Tensor):
     __slots__ = ('persistent',)
 
     def __new__(cls, data=None, *, persistent=True):
-        if data is None:
-            from autograd.creation import empty
-            data = empty(0)
-        b = _new(cls)
-        b._data = data._data
-        b._device = data._device
-        b._vc = data._vc
-        b._requires_grad = False
-        b.grad = None
-        b.grad_fn = None
-        b._view_src = None
+        b = alias(empty(0) if data is None else data, cls)
         b.persistent = persistent
         return b
 

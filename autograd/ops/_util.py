@@ -3,7 +3,6 @@ constants a backward formula needs in the form of its gradient (array or tensor)
 import math
 
 from ..backend import array_module, get_default_dtype, result_type
-from ..tensor import Tensor, _make
 
 
 _NUMBER = (float, int)
@@ -93,29 +92,3 @@ def wrap_dim(dim, ndim):
 
 def prod(xs):
     return math.prod(xs)
-
-
-# ----------------------------------------------------------------------------- both sweeps
-# A backward marked ``array_backward`` runs on bare arrays when no graph of it is recorded
-# and on tensors when one is (create_graph).  These give it what it needs in either form.
-
-def data_of(x):
-    """The array behind ``x``: a tensor's data, or ``x`` itself (already an array)."""
-    return x._data if isinstance(x, Tensor) else x
-
-
-def xp_of(x):
-    """The array module (NumPy or CuPy) holding tensor or array ``x``."""
-    return x._device.xp if isinstance(x, Tensor) else array_module(x)
-
-
-def const_like(array, ref):
-    """The constant ``array`` in ``ref``'s form: a tensor on its device (no gradient) when
-    ``ref`` is a tensor, else the array itself."""
-    return _make(array, ref._device) if isinstance(ref, Tensor) else array
-
-
-def zeros_like_shape(ref, shape):
-    """Zeros of ``shape`` with ``ref``'s dtype, in ``ref``'s form (tensor or array)."""
-    data = data_of(ref)
-    return const_like(xp_of(ref).zeros(shape, dtype=data.dtype), ref)

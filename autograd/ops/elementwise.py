@@ -7,7 +7,7 @@ it gets no gradient.
 """
 import math
 
-from ..node import Op, apply_binary, apply_unary
+from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor
 from ._util import binary, broadcast_error, promote, to_float
 

@@ -15,9 +15,11 @@ import warnings
 
 from ..backend import scatter_add as index_add_at   # out[key] += v, repeats summed
 from ..backend import scatter_multiply
-from ..node import Op, root_base
+from ..op import Op
+from ..views import root_base
 from ..tensor import Tensor, _make
-from ._util import broadcast_error, wrap_dim, zeros_like_shape
+from ..extend import zeros_like_shape
+from ._util import broadcast_error, wrap_dim
 from .reduction import Sum
 from .shape import sum_to
 
@@ -360,124 +362,6 @@ def setitem(x, idx, value):
         x._vc[0] += 1
         return
     IndexPut.apply_(x, value, basic=basic, adv=adv)
-
-
-# ----------------------------------------------------------------------------- views written in place
-
-class CopySlices(Op):
-    """The node of a base after one of its views was changed in place (PyTorch's
-    CopySlices).  Input 0: the old base; input 1: the new value of the view.  The
-    view's region of the gradient goes to the new value, the rest to the old base.
-    Its forward only hands back the base's storage, which already holds the result."""
-    __slots__ = ('mask', 'chain')
-    array_backward = True
-
-    def name(self):
-        return 'CopySlices'
-
-    def forward(self, xp, base, new_view, mask, chain):
-        self.mask = mask
-        self.chain = chain
-        return base
-
-    def backward(self, g):
-        nb, nr = self._next
-        gb = MaskedFill.apply(g, 0, mask=self.mask) if nb is not None else None
-        gr = _replay(g, self.chain) if nr is not None else None
-        return gb, gr
-
-
-def _view_chain(t):
-    """The view ops from the root base down to ``t``: [(op_cls, params, output_index)]."""
-    chain = []
-    src = getattr(t, '_view_src', None)
-    while src is not None:
-        parent, cls, params, nr = src
-        chain.append((cls, params, nr, t))
-        t = parent
-        src = getattr(t, '_view_src', None)
-    chain.reverse()
-    return chain
-
-
-def _replay(t, chain):
-    """Apply the view ops of ``chain`` to tensor (or array) ``t``."""
-    for cls, params, nr, _ in chain:
-        t = cls.apply(t, **params)
-        if nr is not None:
-            t = t[nr]
-    return t
-
-
-def _replay_array(xp, a, chain):
-    for cls, params, nr, _ in chain:
-        a = Op.__new__(cls).forward(xp, a, **params)
-        if nr is not None:
-            a = a[nr]
-    return a
-
-
-def _regraft(base, chain):
-    """Give every tensor along ``chain`` the history "view of ``base`` as it is now"."""
-    t = base
-    for cls, params, nr, view_t in chain:
-        out = cls.apply(t, **params)
-        if nr is not None:
-            out = out[nr]
-        view_t.grad_fn = out.grad_fn
-        view_t._output_nr = out._output_nr
-        view_t._requires_grad = out._requires_grad
-        view_t._view_ver = view_t._vc[0]
-        t = view_t
-
-
-def refresh_view(t):
-    """Re-derive view ``t``'s history from its base's current one.
-
-    For a view taken before its base (or a sibling view) was changed in place: its
-    ``grad_fn`` still points at the old base, and PyTorch regenerates it on access.
-    """
-    base = root_base(t)
-    if base is None or not base._requires_grad:
-        t._view_ver = t._vc[0]
-        return
-    from ..grad_mode import enable_grad
-    with enable_grad():
-        _regraft(base, _view_chain(t))
-
-
-def _snapshot(t, grad_fn, output_nr):
-    """A tensor standing for ``t``'s value with the given history (an input edge)."""
-    s = _make(t._data, t._device)
-    s._vc = t._vc
-    s.grad_fn = grad_fn
-    if grad_fn is not None:
-        s._output_nr = output_nr
-        s._requires_grad = True
-    else:
-        s._requires_grad = t._requires_grad
-    return s
-
-
-def rebase_view(target, node):
-    """After an in-place op on view ``target`` (recorded as ``node``, whose output 0 is
-    the view's new value), route the root base's history through a CopySlices node and
-    make the view (and the views between it and the base) views of that new base."""
-    base = root_base(target)
-    chain = _view_chain(target)
-    xp = base._device.xp
-    mask = xp.zeros(base._data.shape, dtype=bool)
-    _replay_array(xp, mask, chain)[...] = True
-    old_base = _snapshot(base, base.grad_fn, getattr(base, '_output_nr', 0))
-    new_view = _snapshot(target, node, 0)
-    new_base = CopySlices.apply(old_base, new_view, mask=mask,
-                                chain=tuple((c, p, n, None) for c, p, n, _ in chain))
-    base.grad_fn = new_base.grad_fn
-    base._output_nr = 0
-    base._requires_grad = True
-    _regraft(base, chain)
-    if node._out is not None:       # the node's saved output now lives in the view
-        node._out = (target._data, target._device, target._vc, target._vc[0], 0)
 
 
 # ----------------------------------------------------------------------------- masks

@@ -6,9 +6,9 @@ differentiates any number of times, and runs on bare arrays in a sweep that reco
 graph (``array_backward``).  Batch dimensions that were broadcast in forward are summed
 back with ``sum_to``.
 """
-from ..node import Op
+from ..op import Op
 from ..tensor import Tensor
-from ._util import const_like, data_of, xp_of
+from ..extend import const_like, array_of, xp_of
 from .shape import broadcast_to, reshape, sum_to
 
 # PyTorch's C type names and scalar-type names, as its dtype-mismatch messages spell them
@@ -61,7 +61,7 @@ class MatMul(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        sa, sb, sg = data_of(a).shape, data_of(b).shape, data_of(g).shape
+        sa, sb, sg = array_of(a).shape, array_of(b).shape, array_of(g).shape
         # lift 1-D operands to matrices so that one batched formula covers all rank cases
         sa2 = sa if len(sa) > 1 else (1,) + sa
         sb2 = sb if len(sb) > 1 else sb + (1,)
@@ -106,7 +106,7 @@ class Einsum(Op):
                 continue
             others = [x for j, x in enumerate(ops) if j != i]
             other_subs = [t for j, t in enumerate(subs) if j != i]
-            grads.append(_einsum_grad(g, out, others, other_subs, s, data_of(ops[i]).shape))
+            grads.append(_einsum_grad(g, out, others, other_subs, s, array_of(ops[i]).shape))
         return tuple(grads)
 
 
@@ -144,7 +144,7 @@ def _einsum_grad(g, out, others, other_subs, s, shape):
 
 def _eye(n, like):
     """The identity (n, n) in ``like``'s dtype and form (tensor or array)."""
-    return const_like(xp_of(like).eye(n, dtype=data_of(like).dtype), like)
+    return const_like(xp_of(like).eye(n, dtype=array_of(like).dtype), like)
 
 
 _LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'

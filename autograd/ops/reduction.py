@@ -11,10 +11,10 @@ import math
 from collections import namedtuple
 
 from ..backend import as_dtype, float16, float32, from_numpy_dtype, int64
-from ..node import Op, apply_unary
+from ..op import Op, apply_unary
 from ..tensor import Tensor
-from ._util import (const_like, data_of, normalize_dims, prod as _prod, to_float, wrap_dim,
-                    xp_of)
+from ..extend import const_like, array_of, xp_of
+from ._util import normalize_dims, prod as _prod, to_float, wrap_dim
 from .elementwise import Abs, Exp, Sign, Where, maximum, minimum
 from .shape import broadcast_to, reshape, to_copy
 
@@ -84,7 +84,7 @@ def _pairwise(x, d, mask, fill):
     """``M[..., i, j, ...] = x[..., j, ...]`` where ``mask[i, j]`` else ``fill``: ``x``
     repeated along a new row axis ``d`` (for O(n^2) product formulas that stay exact at
     zeros).  ``mask`` is a boolean (n, n) array."""
-    shape = data_of(x).shape
+    shape = array_of(x).shape
     xs = x.reshape(shape[:d] + (1,) + shape[d:])
     m = mask.reshape(mask.shape + (1,) * (len(shape) - d - 1))
     return Where.apply(const_like(m, x), xs, fill)
@@ -202,7 +202,7 @@ class ProdOthers(Op):
         # d out_i / d x_j = prod_{k != i, j} x_k  (j != i), 0 for j == i
         x, out = self.saved_tensors
         d = self.dim
-        xp, data = xp_of(x), data_of(x)
+        xp, data = xp_of(x), array_of(x)
         if not bool(xp.any(data == 0)):
             # prod_{k != i,j} x_k = out_i / x_j:  grad_j = (sum_i g_i out_i - g_j out_j) / x_j
             go = g * out
@@ -276,7 +276,7 @@ class Cumprod(Op):
     def backward(self, g):
         x, out = self.saved_tensors
         d = self.dim
-        xp, data = xp_of(x), data_of(x)
+        xp, data = xp_of(x), array_of(x)
         if data.ndim == 0:
             return g
         if not bool(xp.any(data == 0)):
@@ -304,7 +304,7 @@ def _evenly(g, x, y, axes, keepdim):
     """The gradient of a selection that may tie (max, amax, median of all): ``g`` shared
     equally by the elements equal to the result (NaN counting as equal to NaN), as
     PyTorch's evenly_distribute_backward."""
-    xp, xd, yd = xp_of(x), data_of(x), data_of(y)
+    xp, xd, yd = xp_of(x), array_of(x), array_of(y)
     shape = xd.shape
     yk = yd if keepdim or not axes else yd.reshape(_keep_shape(shape, axes))
     mask = (xd == yk) | (xp.isnan(xd) & xp.isnan(yk))
@@ -529,7 +529,7 @@ class Var(Op):
         x, = self.saved_tensors[:1]
         dof = self.count - self.correction
         scale = 2.0 / dof if dof else math.inf
-        g = _unsqueeze(g, data_of(x).shape, self.axes, self.keepdim)
+        g = _unsqueeze(g, array_of(x).shape, self.axes, self.keepdim)
         return (scale * g) * (x - Mean.apply(x, dim=self.axes, keepdim=True))
 
 
@@ -572,7 +572,7 @@ class LogSumExp(Op):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        shape = data_of(x).shape
+        shape = array_of(x).shape
         y = _unsqueeze(y, shape, self.axes, self.keepdim)
         return _expand_back(g, shape, self.axes, self.keepdim) * apply_unary(Exp, x - y)
 
@@ -609,13 +609,13 @@ class VectorNorm(Op):
     def backward(self, g):
         x, y = self.saved_tensors
         p = self.p
-        shape = data_of(x).shape
+        shape = array_of(x).shape
         if p == 0:
             return None
         if p == 1:
             return _expand_back(g, shape, self.axes, self.keepdim) * apply_unary(Sign, x)
         if p in (math.inf, -math.inf):
-            ab = const_like(xp_of(x).abs(data_of(x)), x)
+            ab = const_like(xp_of(x).abs(array_of(x)), x)
             return _evenly(g, ab, y, self.axes, self.keepdim) * apply_unary(Sign, x)
         g = _unsqueeze(g, shape, self.axes, self.keepdim)
         y = _unsqueeze(y, shape, self.axes, self.keepdim)

@@ -9,20 +9,15 @@ arrays in a sweep that records no graph (``array_backward``).
 """
 import warnings
 
-from ..backend import array_module, is_writeable, result_type
-from ..node import Op
+from ..backend import array_module, is_writeable, result_type, transfer
+from ..backend import _BY_NAME as DTYPE_NAMES, Device, as_dtype, broadcastable_to
+from ..backend import device as as_device, from_numpy_dtype, sum_to as backend_sum_to
+from ..grad_mode import no_grad
+from ..op import Op
+from ..views import inplace_view
 from ..tensor import Tensor, _make
-from ._util import broadcast_error, data_of, normalize_dims, prod, wrap_dim, zeros_like_shape
-
-
-def _broadcastable_to(shape, src_shape):
-    """True if an array of ``shape`` broadcasts to ``src_shape`` (so src can sum back to it)."""
-    if len(shape) > len(src_shape):
-        return False
-    for s, t in zip(reversed(shape), reversed(src_shape)):
-        if s != t and s != 1:
-            return False
-    return True
+from ..extend import array_of, zeros_like_shape
+from ._util import broadcast_error, normalize_dims, prod, wrap_dim
 
 
 class SumTo(Op):
@@ -32,13 +27,7 @@ class SumTo(Op):
 
     def forward(self, xp, a, shape):
         self.in_shape = a.shape
-        lead = a.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1)
-        out = a.sum(axis=axes, keepdims=True) if axes else a
-        if lead:
-            out = out.reshape(shape)
-        return out
+        return backend_sum_to(a, shape)
 
     def backward(self, g):
         return broadcast_to(g, self.in_shape)
@@ -105,7 +94,7 @@ class ToCopy(Op):
         self.src_device = None
         if device is not None and device_of_array(a) is not device:
             self.src_device = device_of_array(a)
-            a = _transfer(a, device)
+            a = transfer(a, device)
         if dtype is not None and a.dtype != dtype.np:
             a = a.astype(dtype.np)
         elif self.src_device is None:
@@ -113,35 +102,47 @@ class ToCopy(Op):
         return a
 
     def backward(self, g):
-        same = data_of(g).dtype == self.src_dtype
+        same = array_of(g).dtype == self.src_dtype
         return ToCopy.apply(g, device=self.src_device,
                             dtype=None if same else _dtype_of(self.src_dtype))
 
 
 def _dtype_of(np_dtype):
-    from ..backend import from_numpy_dtype
     return from_numpy_dtype(np_dtype)
-
-
-def _transfer(a, device):
-    """Explicit host<->device copy between array modules."""
-    from ..backend import to_numpy
-    if device.type == 'cpu':
-        return to_numpy(a).copy() if not isinstance(a, device.array_type) else a.copy()
-    return device.asarray(to_numpy(a))
 
 
 def to_copy(x, device=None, dtype=None):
     """``x`` on ``device`` with ``dtype`` (a differentiable copy)."""
     if dtype is not None and dtype.np != x._data.dtype and not dtype.is_floating_point:
-        with _no_grad():
+        with no_grad():
             return ToCopy.apply(x, device=device, dtype=dtype)
     return ToCopy.apply(x, device=device, dtype=dtype)
 
 
-def _no_grad():
-    from ..grad_mode import no_grad
-    return no_grad()
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a._device, a.dtype
+        elif isinstance(a, (str, Device)) and not (isinstance(a, str) and a in DTYPE_NAMES):
+            device = a
+        else:
+            dtype = a
+    dev = self._device if device is None else as_device(device)
+    dt = None if dtype is None else as_dtype(dtype)
+    if dev is self._device and (dt is None or dt.np == self._data.dtype) and not copy:
+        return self
+    return to_copy(self, dev, dt)
+
+
+def sum_to_size(x, *size):
+    """``x`` summed down to ``size``, which it must broadcast from (PyTorch's
+    ``Tensor.sum_to_size``)."""
+    shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+    if not broadcastable_to(shape, tuple(x.shape)):
+        raise RuntimeError(f'size {{{", ".join(map(str, shape))}}} is not expandable to size '
+                           f'{{{", ".join(map(str, x.shape))}}}.')
+    return sum_to(x, shape)
 
 
 def _infer_shape(shape, numel, op='view'):
@@ -463,7 +464,7 @@ class Copy(Op):
 
     def forward(self, xp, a, b):
         self.src_shape = b.shape
-        if not _broadcastable_to(b.shape, a.shape):
+        if not broadcastable_to(b.shape, a.shape):
             n = max(a.ndim, b.ndim)
             pa, pb = (1,) * (n - a.ndim) + a.shape, (1,) * (n - b.ndim) + b.shape
             if any(s != t and 1 not in (s, t) for s, t in zip(pa, pb)):
@@ -1091,38 +1092,10 @@ OPERATORS = {
 }
 
 
-def _inplace_view(fn):
-    """The in-place form of a view op (``x.t_()``): ``x`` itself takes the view's shape and
-    graph node; its storage and version counter stay, and the version is bumped."""
-    def op(self, *args, **kwargs):
-        from ..grad_mode import state
-        if state.enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
-                               'operation.')
-        old = _make(self._data, self._device, self._requires_grad)
-        old._vc, old.grad_fn = self._vc, self.grad_fn
-        if self.grad_fn is not None:
-            old._output_nr = self._output_nr
-        src = getattr(self, '_view_src', None)
-        if src is not None:
-            old._view_src = src
-        out = fn(old, *args, **kwargs)
-        self._data = out._data
-        if out.grad_fn is not None:        # (with grad off, a leaf stays the same leaf)
-            self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
-        if src is not None:                 # a view stays a view, now through ``old``
-            self._view_src = out._view_src
-        self._vc[0] += 1
-        return self
-    op.__name__ = fn.__name__ + '_'
-    op.__doc__ = f'In-place ``{fn.__name__}``: changes the shape of this tensor itself.'
-    return op
-
-
-squeeze_ = _inplace_view(squeeze)
-unsqueeze_ = _inplace_view(unsqueeze)
-t_ = _inplace_view(t)
-transpose_ = _inplace_view(transpose)
-swapaxes_ = _inplace_view(swapaxes)
-swapdims_ = _inplace_view(swapdims)
-METHODS += ['squeeze_', 'unsqueeze_', 't_', 'transpose_', 'swapaxes_', 'swapdims_']
+squeeze_ = inplace_view(squeeze)
+unsqueeze_ = inplace_view(unsqueeze)
+t_ = inplace_view(t)
+transpose_ = inplace_view(transpose)
+swapaxes_ = inplace_view(swapaxes)
+swapdims_ = inplace_view(swapdims)
+METHODS += ['to', 'sum_to_size', 'squeeze_', 'unsqueeze_', 't_', 'transpose_', 'swapaxes_', 'swapdims_']

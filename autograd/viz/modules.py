@@ -7,7 +7,7 @@ ever compared, so taking some for the hooks changes nothing else.)
 """
 import functools
 
-from ..node import AccumulateGrad, _next_seq
+from ..node import AccumulateGrad, next_seq as _next_seq
 
 __all__ = ['trace']
 

@@ -10,10 +10,9 @@ never reused.  At most ``KEEP`` arrays are kept per shape and ``LIMIT`` bytes in
 shapes used least recently are forgotten first), so changing shapes (sequence lengths,
 a last smaller batch) cannot make the kept memory grow without bound.
 """
-import sys
 from collections import OrderedDict
 
-from autograd.engine import _LOCAL
+from autograd.extend import refs
 
 __all__ = ['empty']
 
@@ -32,7 +31,7 @@ def empty(xp, shape, dtype):
     if arrays is not None:
         _kept.move_to_end(key)
         for a in arrays:
-            if sys.getrefcount(a) == _LOCAL + 1:     # held by the list and the loop variable
+            if refs(a) == 2:        # held by the list and the loop variable only
                 return a
     a = xp.empty(shape, dtype)
     if (arrays is None or len(arrays) < KEEP) and a.nbytes <= LIMIT:

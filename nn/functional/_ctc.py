@@ -10,7 +10,7 @@ the rest (eq. 10-11); both include frame ``t``'s own log probability.  Then
 ``exp(alpha_t(s) + beta_t(s) - lp_t(l'_s) + nll)`` of each (frame, label) pair gives the
 gradient (eq. 16).
 """
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.tensor import Tensor, _make
 
 __all__ = ['CTCNegLogLikelihood', 'quiet_float_errors']

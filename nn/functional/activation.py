@@ -10,7 +10,7 @@ import struct
 import warnings
 
 import autograd
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.ops.elementwise import Erf, Exp, Sigmoid, Tanh, Where, where
 from autograd.tensor import Tensor
 

@@ -24,7 +24,7 @@ import itertools
 import math
 
 from autograd.backend import as_strided
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.tensor import Tensor
 
 from . import _buffers

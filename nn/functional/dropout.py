@@ -3,7 +3,7 @@ scale the survivors by ``1 / (1 - p)`` so that the expected value is unchanged."
 import warnings
 
 import autograd
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.tensor import _make
 
 __all__ = ['dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',

@@ -5,7 +5,7 @@ The gradient of the lookup scatter-adds the output gradient into the picked rows
 divides each row's gradient by how often its index occurs in the batch.
 """
 import autograd
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.ops.indexing import index_add_at
 from autograd.tensor import Tensor, _make
 

@@ -1,7 +1,7 @@
 """``linear`` (one fused op: a GEMM plus bias) and ``bilinear``."""
 import math
 
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.tensor import Tensor
 
 __all__ = ['linear', 'bilinear']

@@ -12,7 +12,7 @@ import warnings
 
 import autograd
 from autograd.grad_mode import state as _grad_state
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.ops.elementwise import Sigmoid, where
 from autograd.tensor import Tensor, _make
 

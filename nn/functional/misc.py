@@ -1,6 +1,6 @@
 """``pad``, ``normalize``, ``cosine_similarity``, ``pairwise_distance``."""
 import autograd
-from autograd.node import Op
+from autograd.extend import Op
 
 __all__ = ['pad', 'normalize', 'cosine_similarity', 'pairwise_distance']
 

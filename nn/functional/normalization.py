@@ -14,7 +14,7 @@ being built (create_graph) is written with tensor ops that recompute the statist
 x (so second derivatives see their dependence on x).
 """
 from autograd.grad_mode import no_grad
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.tensor import Tensor, _make
 
 from .pooling import SumPool

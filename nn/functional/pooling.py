@@ -18,7 +18,7 @@ Pooling acts on the trailing spatial dims, so unbatched (C, *S) input needs no r
 import math
 
 from autograd.grad_mode import state as _grad_state
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.ops.reduction import _tname
 from autograd.tensor import Tensor, _make
 

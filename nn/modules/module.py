@@ -10,7 +10,8 @@ from collections.abc import Mapping
 
 from autograd import backend
 from autograd.grad_mode import no_grad
-from autograd.node import Op, RemovableHandle
+from autograd.extend import Op
+from autograd.node import RemovableHandle
 from autograd.tensor import Tensor
 
 from ..parameter import Buffer, Parameter

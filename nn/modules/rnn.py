@@ -18,7 +18,7 @@ import math
 
 import autograd
 from autograd.backend import array_module
-from autograd.node import Op
+from autograd.extend import Op
 from autograd.tensor import Tensor
 
 from .. import functional as F

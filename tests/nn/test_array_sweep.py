@@ -10,7 +10,7 @@ import pytest
 import autograd
 import autograd.engine
 import nn.functional as F
-from autograd.node import Op
+from autograd.extend import Op
 from oracle import rand
 
 

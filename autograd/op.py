@@ -1,0 +1,209 @@
+"""The op base class: forward on arrays, backward as a formula, applied to tensors.
+
+``Op.apply`` (and its lean forms ``apply_unary``/``apply_binary`` for the operators and
+math methods) only unpacks the arguments: it finds the device, runs ``forward`` on the
+arrays, and hands the result to ``node.record``, which makes the output tensors and
+records the node.  ``Op.apply_`` is the in-place form.  Applied to bare arrays (no tensor
+among the inputs), an op runs its forward alone and returns arrays: that is what makes
+one backward formula serve both sweeps (see :class:`Op`).
+"""
+from .backend import array_module, from_numpy_dtype
+from .grad_mode import state as _grad_state
+from .node import Node, record
+from .tensor import Tensor, ViewOf, _make
+from .views import check_inplace, rebase_view, refresh_view
+
+__all__ = ['Op', 'apply_unary', 'apply_binary']
+
+_new = object.__new__
+
+
+class Op(Node):
+    """A primitive differentiable op.
+
+    Subclasses define ``forward(self, xp, *arrays, **params)`` on raw arrays (``xp`` is
+    the device's array module; instance attributes set here carry non-tensor data such as
+    shapes and axes to backward) and ``backward(self, *grad_outputs)``, returning one
+    gradient (or None) per input.  Class attributes declare what backward needs (``save``,
+    ``save_output``, ``save_for``: see ``Node``), whether it is ``differentiable``, and:
+
+    - ``view``: the output is a view of input 0 and shares its version counter (``'maybe'``:
+      only when the array library returned a view);
+    - ``transfers``: the output lives on ``params['device']`` (device copies);
+    - ``array_backward``: backward is written so that it runs on bare arrays too.
+
+    The backward formula rule: with ``create_graph=True`` backward gets tensors and runs
+    with recording on, so it is differentiated again; otherwise an ``array_backward`` op
+    gets the device's bare arrays (its gradients, and ``saved_tensors``) and returns
+    arrays.  A formula serves both when it uses only arithmetic operators, ``.shape``,
+    ``.ndim``, ``.dtype``, ``.reshape``, ``.T`` and ``Op.apply`` of ops (which take tensors
+    or arrays alike); ``autograd.extend`` has the helpers for constants of either form.
+    """
+    __slots__ = ()
+    view = False
+    transfers = False
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls._special = bool(cls.view or cls.transfers)
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on tensors (and Python numbers); record a node if grad is needed."""
+        if not params and not cls._special:
+            n = len(inputs)
+            if n == 2:
+                return apply_binary(cls, inputs[0], inputs[1])
+            if n == 1:
+                return apply_unary(cls, inputs[0])
+        dev = None
+        needs = False
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if dev is None:
+                    dev = x._device
+                elif x._device is not dev:
+                    raise device_error(cls.__name__.lower(), dev, x._device)
+                if x._view is not None and x._vc[0] != x._view.version:
+                    refresh_view(x)
+                arrays.append(x._data)
+                needs = needs or x._requires_grad
+            else:
+                arrays.append(x)
+        node = _new(cls)
+        if dev is None:             # bare arrays: the forward alone
+            return node.forward(array_module(*inputs), *arrays, **params)
+        out = node.forward(dev.xp, *arrays, **params)
+        view = None
+        if cls._special:
+            if cls.transfers:
+                dev = params['device'] or dev
+            elif cls.view is True or dev.xp.may_share_memory(
+                    out[0] if out.__class__ is tuple else out, arrays[0]):
+                view = ViewOf(inputs[0], cls, params)
+        return record(node, out, dev, inputs, needs, view)
+
+    @classmethod
+    def apply_(cls, target, *others, **params):
+        """The in-place form: compute the op on ``target`` and write the result into it.
+
+        The recorded node sees the old value as its input: a snapshot sharing storage and
+        version counter, or a copy when backward reads it (``0 in save``).
+        """
+        if not _grad_state.enabled or not (target._requires_grad or any(
+                isinstance(o, Tensor) and o._requires_grad for o in others)):
+            return _write(cls, target, _untracked(cls, target, others, params))
+        base = check_inplace(target, others)
+        old = _make(target._data, target._device, target._requires_grad, target.grad_fn,
+                    target._output_nr, target._vc)
+        out = cls.apply(old, *others, **params)
+        node = out.grad_fn
+        if node is not None and 0 in cls.save:
+            # Backward reads the old value, which the write below destroys: keep a copy with
+            # its own version counter (PyTorch's ``original_self``).
+            old._data = old._data.copy()
+            old._vc = [old._vc[0]]
+        _write(cls, target, out._data)
+        if node is not None:
+            if base is not None:
+                rebase_view(target, node)
+            else:
+                _move_history(target, node)
+        return target
+
+
+def _move_history(target, node):
+    """``target`` (not a view) now holds output 0 of ``node``, written in place."""
+    retain = target.retains_grad and target.grad_fn._pre_hooks
+    if retain:                      # retain_grad() follows the tensor to its new node
+        hooks = retain.get(target._output_nr, {})
+        for key, hook in list(hooks.items()):
+            if getattr(hook, '_ref', lambda: None)() is target:
+                del hooks[key]
+                node._add_pre_hook(0, hook)
+    target.grad_fn = node
+    target._output_nr = 0
+    target._requires_grad = True
+    if node._out is not None:
+        node._out = (target._data, target._device, target._vc, target._vc[0], 0)
+
+
+def _untracked(cls, target, others, params):
+    """The op's result for ``apply_`` when no graph is recorded (an array)."""
+    dev = target._device
+    xs = []
+    for o in others:
+        if isinstance(o, Tensor):
+            if o._device is not dev:
+                raise device_error(cls.__name__.lower() + '_', dev, o._device)
+            xs.append(o._data)
+        else:
+            xs.append(o)
+    return _new(cls).forward(dev.xp, target._data, *xs, **params)
+
+
+def _write(cls, target, result):
+    """Write array ``result`` into ``target``'s storage (PyTorch's casting and shape
+    rules for an in-place op) and bump its version."""
+    data = target._data
+    if result.dtype != data.dtype and _kind_rank(result.dtype) > _kind_rank(data.dtype):
+        raise RuntimeError(f'result type {from_numpy_dtype(result.dtype).name} can\'t be cast '
+                           f'to the desired output type {target.dtype.name}')
+    if result.shape != data.shape:
+        raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the broadcast "
+                           f'shape {list(result.shape)}')
+    target._device.xp.copyto(data, result, casting='unsafe')
+    target._vc[0] += 1
+    return target
+
+
+def _kind_rank(np_dtype):
+    return {'b': 0, 'u': 1, 'i': 1, 'f': 2}.get(np_dtype.kind, 3)
+
+
+def device_error(op, a, b):
+    return RuntimeError(f'Expected all tensors to be on the same device, but found at least two '
+                        f'devices, {a} and {b}! (when checking arguments for {op})')
+
+
+def apply_unary(cls, x):
+    """``cls.apply(x)`` for a one-input op without parameters (math methods)."""
+    if cls._special:
+        return cls.apply(x)
+    node = _new(cls)
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
+        return node.forward(array_module(x), x)        # a bare array: the forward alone
+    if x._view is not None and x._vc[0] != x._view.version:
+        refresh_view(x)
+    dev = x._device
+    return record(node, node.forward(dev.xp, x._data), dev, (x,), x._requires_grad)
+
+
+def apply_binary(cls, a, b):
+    """``cls.apply(a, b)`` for a two-input op without parameters (arithmetic operators)."""
+    if a.__class__ is Tensor or isinstance(a, Tensor):
+        dev = a._device
+        needs = a._requires_grad
+        if a._view is not None and a._vc[0] != a._view.version:
+            refresh_view(a)
+        xa = a._data
+        if b.__class__ is Tensor or isinstance(b, Tensor):
+            if b._device is not dev:
+                raise device_error(cls.__name__.lower(), dev, b._device)
+            if b._view is not None and b._vc[0] != b._view.version:
+                refresh_view(b)
+            xb = b._data
+            needs = needs or b._requires_grad
+        else:
+            xb = b
+    elif b.__class__ is Tensor or isinstance(b, Tensor):
+        dev = b._device
+        needs = b._requires_grad
+        if b._view is not None and b._vc[0] != b._view.version:
+            refresh_view(b)
+        xa, xb = a, b._data
+    else:                           # bare arrays: the forward alone
+        return _new(cls).forward(array_module(a, b), a, b)
+    node = _new(cls)
+    return record(node, node.forward(dev.xp, xa, xb), dev, (a, b), needs)
