@@ -14,18 +14,25 @@ API, never the engine's private fields; ``docs/EXTENDING.md`` has worked example
   when a graph of the backward is recorded (``create_graph=True``) and, when its class
   sets ``array_backward = True``, the device's bare arrays otherwise; ``xp_of``,
   ``const_like``, ``zeros_like_shape`` and ``Op.apply`` work on both forms.
+- ``autograd.ops.formula``: the namespace of backward formulas (ops and helpers that take
+  tensors or arrays alike).
+- Array-library helpers for forwards: ``array_module``, ``device_of_array``,
+  ``from_numpy_dtype``, ``as_strided``, ``scatter_add``, ``erf`` (NumPy and CuPy differ
+  there; these bridge them).
 - ``needs_grad(*xs)``: whether an op applied to ``xs`` now would record a node.
 - ``refs(a)``: the reference count of an array as its caller sees it (for reusing a
   buffer no one else holds).
 """
-from .backend import array_module
+from .backend import (array_module, as_strided, device_of_array, erf, from_numpy_dtype,
+                      scatter_add)
 from .grad_mode import state as _grad_state
 from .op import Op
 from .refcount import refs
 from .tensor import Tensor, _make
 
 __all__ = ['Op', 'array_of', 'wrap', 'alias', 'increment_version', 'xp_of', 'const_like',
-           'zeros_like_shape', 'needs_grad', 'refs']
+           'zeros_like_shape', 'needs_grad', 'refs', 'array_module', 'device_of_array',
+           'from_numpy_dtype', 'as_strided', 'scatter_add', 'erf']
 
 
 def array_of(x):
