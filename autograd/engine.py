@@ -168,7 +168,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     heap = []
     for (node, nr), g in zip(root_edges, root_grads):
         if needed is None or node in needed:
-            _send(buffers, heap, node, nr, g, arrays)
+            _accumulate(buffers, heap, node, nr, g, arrays)
     results = [None] * n_results
     atype = None            # the array type gradients take (the roots' device's)
     if arrays and root_edges:
@@ -189,7 +189,16 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
             elif node.__class__ is AccumulateGrad:
                 _accumulate_leaf(node, g, arrays)
                 continue
-            grads = _call_backward(node, g, arrays, retain_graph)
+            if arrays and not node.array_backward:
+                g = _wrap(node, g)          # a formula that takes tensors only
+            grads = node.backward(*g) if g.__class__ is list else node.backward(g)
+            if grads.__class__ is not tuple:
+                grads = (grads,)
+            if not node.array_backward or _process.anomaly:
+                _check_grads(node, grads)
+            if not retain_graph:
+                node._saved = None          # release what backward needed
+                node._out = None
             for e, gi in zip(node._next, grads):
                 if e is None or gi is None or needed is not None and e[0] not in needed:
                     continue
@@ -198,35 +207,28 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 if gi.__class__ is not atype or gi.shape != m[0] or gi.dtype is not m[1]:
                     gi = _validate(node, _position(grads, gi), gi, m, arrays)
                 # S(i) = sum over uses j of S(j) dj/di: add this use's contribution
-                _send(buffers, heap, nxt, nr, gi, arrays)
+                if nxt in buffers or len(nxt._meta) != 1:
+                    _accumulate(buffers, heap, nxt, nr, gi, arrays)
+                else:
+                    buffers[nxt] = gi
+                    heappush(heap, (-nxt._seq, nxt))
             g = grads = gi = None    # the buffers own the gradients (in-place sums)
     finally:
         _grad_state.enabled, _grad_state.arrays = prev
     return results
 
 
-def _call_backward(node, g, arrays, retain_graph):
-    """Run ``node``'s backward formula on its summed gradient(s); a tuple of gradients,
-    one per input.  Nodes whose formula takes only tensors get them wrapped."""
-    multi = g.__class__ is list
-    trusted = node.array_backward       # our own ops (their gradient counts are tested)
-    if arrays and not trusted:
-        g = _wrap(node, g, multi)
-    grads = node.backward(*g) if multi else node.backward(g)
-    if grads.__class__ is not tuple:
-        grads = (grads,)
-    if _process.anomaly:
-        _check_nan(node, grads)
-    if not retain_graph:
-        node._saved = None              # release what backward needed
-        node._out = None
-    if not trusted and len(grads) != len(node._next):
+def _check_grads(node, grads):
+    """Check the gradients a formula returned: one per input (custom nodes), no NaN
+    (anomaly mode)."""
+    if not node.array_backward and len(grads) != len(node._next):
         raise RuntimeError(f'function {node.name()} returned an incorrect number of '
                            f'gradients (expected {len(node._next)}, got {len(grads)})')
-    return grads
+    if _process.anomaly:
+        _check_nan(node, grads)
 
 
-def _send(buffers, heap, node, nr, g, arrays):
+def _accumulate(buffers, heap, node, nr, g, arrays):
     """Add ``g`` to the gradient of output ``nr`` of ``node``; a node that had none joins
     the heap."""
     old = buffers.get(node)
@@ -266,10 +268,10 @@ def _plus(a, b):
     return s if s.ndim or isinstance(s, Tensor) else array_module(s).asarray(s)
 
 
-def _wrap(node, g, multi):
+def _wrap(node, g):
     """The gradients for a node whose backward takes tensors."""
     meta = node._meta
-    if multi:
+    if g.__class__ is list:
         return [None if gi is None else _make(gi, m[2]) for gi, m in zip(g, meta)]
     return _make(g, meta[0][2])
 

@@ -18,11 +18,13 @@ import traceback
 import weakref
 
 from .grad_mode import process as _process, state as _grad_state
-from .tensor import Tensor, ViewOf, _make
+from ._inline import define, indent
+from .tensor import MAKE, Tensor, ViewOf, _make
 
 __all__ = ['Node', 'AccumulateGrad', 'RemovableHandle', 'edge_of', 'record', 'link']
 
 next_seq = itertools.count().__next__
+_new = object.__new__
 
 FREED_MSG = (
     'Trying to backward through the graph a second time (or directly access saved tensors '
@@ -71,7 +73,7 @@ class Node:
     # What backward needs, declared by the node's class and read by ``record``:
     save = ()                # indices of inputs that backward reads via saved_tensors
     save_output = False      # backward reads the output too (appended to saved_tensors)
-    save_for = None          # two-input nodes: for each saved input, the input whose gradient
+    save_for = None          # nodes saving two values: for each, the input whose gradient
     #                          alone reads it (None: always needed); a value no needed
     #                          gradient reads is not kept (saved as None), as PyTorch
     differentiable = True    # False: outputs never require grad (comparisons, argmax ...)
@@ -181,28 +183,91 @@ def edge_of(t):
     return None
 
 
-def record(node, out, dev, inputs, needs, view=None):
-    """The one place where an op's output tensors are made and its node is recorded.
+# ----------------------------------------------------------------------------- recording
+# Written once, as templates of statements (see ``_inline.py``): compiled into ``link`` and
+# ``record`` here and inlined into the entry points ``apply_unary``/``apply_binary``.
 
-    ``out`` is the forward's array, or a tuple of arrays; ``dev`` the outputs' device;
-    ``needs`` whether some input requires grad; ``view`` (a ``ViewOf``) makes the output a
-    view sharing its base's version counter (each output of a tuple: output ``i`` of it).
-    The node is recorded when grad mode is on, ``needs``, and the node's class is
-    differentiable; its floating outputs then require grad.  Returns the tensor, or a
-    tuple of tensors.
-    """
+# LINK records ``node``'s edges to ``inputs`` and what its backward needs of them.  One and
+# two inputs and saved values (nearly every op) take unrolled forms of the general loops.
+LINK = """\
+n_in = len(inputs)
+if n_in == 2:
+    i0, i1 = inputs
+    edges = ((i0.grad_fn, i0._output_nr) if i0.__class__ is Tensor and i0.grad_fn is not None
+             else _edge(i0),
+             (i1.grad_fn, i1._output_nr) if i1.__class__ is Tensor and i1.grad_fn is not None
+             else _edge(i1))
+elif n_in == 1:
+    i0 = inputs[0]
+    edges = ((i0.grad_fn, i0._output_nr) if i0.__class__ is Tensor and i0.grad_fn is not None
+             else _edge(i0),)
+else:
+    edges = tuple([_edge(x) for x in inputs])
+node._next = edges
+node._seq = next_seq()          # after _edge, which may create leaf accumulators
+save = node.save
+if not save:
+    node._saved = node._versions = ()
+elif len(save) == 1:
+    s0 = inputs[save[0]]
+    node._saved = (s0,)
+    node._versions = (s0._vc[0] if s0.__class__ is Tensor else _version(s0),)
+else:
+    saved = inputs if len(save) == n_in else tuple([inputs[k] for k in save])
+    if len(saved) == 2:
+        s0, s1 = saved
+        only_for = node.save_for    # a value no needed gradient reads is not kept (PyTorch)
+        if only_for is not None:
+            if only_for[0] is not None and edges[only_for[0]] is None:
+                s0 = None
+            if only_for[1] is not None and edges[only_for[1]] is None:
+                s1 = None
+            saved = (s0, s1)
+        node._versions = (s0._vc[0] if s0.__class__ is Tensor else _version(s0),
+                          s1._vc[0] if s1.__class__ is Tensor else _version(s1))
+    else:
+        node._versions = tuple([_version(x) for x in saved])
+    node._saved = saved
+node._pre_hooks = None
+if _process.anomaly:
+    node._trace = _creation_trace()
+"""
+
+# RECORD makes the output tensor(s) of ``node`` from the forward's result ``out`` (an array,
+# or a tuple of arrays) on ``dev``, and records the node when grad mode is on, ``needs``
+# (some input requires grad) and the node's class is differentiable: its floating
+# outputs then require grad.  ``view`` (a ``ViewOf``) makes the output a view sharing its
+# base's version counter.  Returns the tensor, or a tuple of tensors.
+RECORD = """\
+vc = None if view is None else view.parent._vc
+if out.__class__ is not tuple:
+    if out.__class__ is not dev.array_type:
+        out = dev.xp.asarray(out)       # (NumPy makes scalars of 0-d results)
+    if needs and _grad_state.enabled and node.differentiable and out.dtype.kind == 'f':
+        node._meta = ((out.shape, out.dtype, dev),)
+""" + indent(LINK, 2) + indent(MAKE.format(
+    t='t', cls='Tensor', data='out', device='dev', requires_grad='True', grad_fn='node',
+    output_nr='0', vc='vc', view='view'), 2) + """\
+        node._out = (out, dev, t._vc, t._vc[0], 0) if node.save_output else None
+        return t
+""" + indent(MAKE.format(
+    t='t', cls='Tensor', data='out', device='dev', requires_grad='False', grad_fn='None',
+    output_nr='0', vc='vc', view='view'), 1) + """\
+    return t
+return _record_many(node, out, dev, inputs, needs, view)
+"""
+
+link = define('link', 'node, inputs', LINK, globals(), doc=(
+    "Record ``node``'s edges to ``inputs`` and what its backward needs of them (custom "
+    "Functions call it, then set their outputs' ``grad_fn`` themselves)."))
+record = define('record', 'node, out, dev, inputs, needs, view=None', RECORD, globals(), doc=(
+    "The one place where an op's output tensors are made and its node is recorded."))
+
+
+def _record_many(node, outs, dev, inputs, needs, view):
+    """``record`` for a forward that returned several arrays."""
     vc = None if view is None else view.parent._vc
-    if out.__class__ is not tuple:
-        if out.__class__ is not dev.array_type:
-            out = dev.xp.asarray(out)       # (NumPy makes scalars of 0-d results)
-        if needs and _grad_state.enabled and node.differentiable and out.dtype.kind == 'f':
-            node._meta = ((out.shape, out.dtype, dev),)
-            link(node, inputs)
-            t = _make(out, dev, True, node, 0, vc, view)
-            node._out = (out, dev, t._vc, t._vc[0], 0) if node.save_output else None
-            return t
-        return _make(out, dev, False, None, 0, vc, view)
-    outs = [o if o.__class__ is dev.array_type else dev.xp.asarray(o) for o in out]
+    outs = [o if o.__class__ is dev.array_type else dev.xp.asarray(o) for o in outs]
     views = [None if view is None else ViewOf(view.parent, view.op, view.params, i)
              for i in range(len(outs))]
     if not (needs and _grad_state.enabled and node.differentiable):
@@ -216,42 +281,20 @@ def record(node, out, dev, inputs, needs, view=None):
                   for i, (o, v) in enumerate(zip(outs, views))])
 
 
-def link(node, inputs):
-    """Record ``node``'s edges to ``inputs`` and what its backward needs of them (custom
-    Functions call it too, then set their outputs' ``grad_fn`` themselves)."""
-    edges = []
-    for x in inputs:                # edge_of, for any argument (None for numbers, arrays)
-        if x.__class__ is Tensor or isinstance(x, Tensor):
-            if x.grad_fn is not None:
-                edges.append((x.grad_fn, x._output_nr))
-            elif x._requires_grad:
-                edges.append(x._grad_acc or edge_of(x))
-            else:
-                edges.append(None)
-        else:
-            edges.append(None)
-    node._next = nxt = tuple(edges)
-    node._seq = next_seq()          # after edge_of, which may create leaf accumulators
-    save = node.save
-    if not save:
-        node._saved = node._versions = ()
-    elif len(save) == 1:
-        x = inputs[save[0]]
-        node._saved = (x,)
-        node._versions = (x._vc[0] if x.__class__ is Tensor or isinstance(x, Tensor) else None,)
-    else:
-        saved = [inputs[i] for i in save]
-        only_for = node.save_for
-        if only_for is not None:    # drop what no needed gradient reads (as PyTorch)
-            for k, i in enumerate(only_for):
-                if i is not None and nxt[i] is None:
-                    saved[k] = None
-        node._saved = tuple(saved)
-        node._versions = tuple([x._vc[0] if x.__class__ is Tensor or isinstance(x, Tensor)
-                                else None for x in saved])
-    node._pre_hooks = None
-    if _process.anomaly:
-        node._trace = _creation_trace()
+def _edge(x):
+    """``edge_of`` for any op argument (None for numbers and arrays)."""
+    if x.__class__ is Tensor or isinstance(x, Tensor):
+        fn = x.grad_fn
+        if fn is not None:
+            return (fn, x._output_nr)
+        if x._requires_grad:
+            return x._grad_acc or edge_of(x)
+    return None
+
+
+def _version(x):
+    """The version of a tensor argument at save time (None for a number or None)."""
+    return x._vc[0] if isinstance(x, Tensor) else None
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -260,7 +303,7 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 def _creation_trace():
     """The stack where a node is being created, without the engine's own frames."""
     frames = traceback.extract_stack()
-    while frames and frames[-1].filename.startswith(_PACKAGE):
+    while frames and frames[-1].filename.startswith((_PACKAGE, '<autograd ')):
         frames.pop()
     return ''.join(traceback.format_list(frames))
 

@@ -9,7 +9,9 @@ one backward formula serve both sweeps (see :class:`Op`).
 """
 from .backend import array_module, from_numpy_dtype
 from .grad_mode import state as _grad_state
-from .node import Node, record
+from ._inline import define
+from .node import (RECORD, Node, _creation_trace, _edge, _process, _record_many, _version,
+                   next_seq, record)
 from .tensor import Tensor, ViewOf, _make
 from .views import check_inplace, rebase_view, refresh_view
 
@@ -167,43 +169,50 @@ def device_error(op, a, b):
                         f'devices, {a} and {b}! (when checking arguments for {op})')
 
 
-def apply_unary(cls, x):
-    """``cls.apply(x)`` for a one-input op without parameters (math methods)."""
-    if cls._special:
-        return cls.apply(x)
-    node = _new(cls)
-    if x.__class__ is not Tensor and not isinstance(x, Tensor):
-        return node.forward(array_module(x), x)        # a bare array: the forward alone
-    if x._view is not None and x._vc[0] != x._view.version:
-        refresh_view(x)
-    dev = x._device
-    return record(node, node.forward(dev.xp, x._data), dev, (x,), x._requires_grad)
+# The entry points of math methods and operators: each unpacks its arguments, runs the
+# forward, and continues with the recording path ``node.RECORD`` compiled in (no call).
 
+apply_unary = define('apply_unary', 'cls, x', """\
+if cls._special:
+    return cls.apply(x)
+node = _new(cls)
+if x.__class__ is not Tensor and not isinstance(x, Tensor):
+    return node.forward(array_module(x), x)     # a bare array: the forward alone
+if x._view is not None and x._vc[0] != x._view.version:
+    refresh_view(x)
+dev = x._device
+out = node.forward(dev.xp, x._data)
+inputs = (x,)
+needs = x._requires_grad
+view = None
+""" + RECORD, globals(), doc='``cls.apply(x)`` for a one-input op without parameters.')
 
-def apply_binary(cls, a, b):
-    """``cls.apply(a, b)`` for a two-input op without parameters (arithmetic operators)."""
-    if a.__class__ is Tensor or isinstance(a, Tensor):
-        dev = a._device
-        needs = a._requires_grad
-        if a._view is not None and a._vc[0] != a._view.version:
-            refresh_view(a)
-        xa = a._data
-        if b.__class__ is Tensor or isinstance(b, Tensor):
-            if b._device is not dev:
-                raise device_error(cls.__name__.lower(), dev, b._device)
-            if b._view is not None and b._vc[0] != b._view.version:
-                refresh_view(b)
-            xb = b._data
-            needs = needs or b._requires_grad
-        else:
-            xb = b
-    elif b.__class__ is Tensor or isinstance(b, Tensor):
-        dev = b._device
-        needs = b._requires_grad
+apply_binary = define('apply_binary', 'cls, a, b', """\
+if a.__class__ is Tensor or isinstance(a, Tensor):
+    dev = a._device
+    needs = a._requires_grad
+    if a._view is not None and a._vc[0] != a._view.version:
+        refresh_view(a)
+    if b.__class__ is Tensor or isinstance(b, Tensor):
+        if b._device is not dev:
+            raise device_error(cls.__name__.lower(), dev, b._device)
         if b._view is not None and b._vc[0] != b._view.version:
             refresh_view(b)
-        xa, xb = a, b._data
-    else:                           # bare arrays: the forward alone
-        return _new(cls).forward(array_module(a, b), a, b)
+        needs = needs or b._requires_grad
+        xb = b._data
+    else:
+        xb = b
     node = _new(cls)
-    return record(node, node.forward(dev.xp, xa, xb), dev, (a, b), needs)
+    out = node.forward(dev.xp, a._data, xb)
+elif b.__class__ is Tensor or isinstance(b, Tensor):
+    dev = b._device
+    needs = b._requires_grad
+    if b._view is not None and b._vc[0] != b._view.version:
+        refresh_view(b)
+    node = _new(cls)
+    out = node.forward(dev.xp, a, b._data)
+else:                           # bare arrays: the forward alone
+    return _new(cls).forward(array_module(a, b), a, b)
+inputs = (a, b)
+view = None
+""" + RECORD, globals(), doc='``cls.apply(a, b)`` for a two-input op without parameters.')

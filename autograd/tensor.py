@@ -12,6 +12,7 @@ import numpy
 
 from . import backend
 from ._format import format_tensor
+from ._inline import define
 from .backend import CPU, as_dtype, from_numpy_dtype, get_default_dtype
 
 __all__ = ['Tensor', 'Size', 'ViewOf']
@@ -19,22 +20,30 @@ __all__ = ['Tensor', 'Size', 'ViewOf']
 _new = object.__new__
 
 
-def _make(data, device, requires_grad=False, grad_fn=None, output_nr=0, vc=None, view=None,
-          cls=None):
-    """The one constructor: a tensor (of ``cls``, default Tensor) around array ``data`` of
-    ``device``, no copy, every field set.  ``vc`` shares another tensor's version counter;
-    ``view`` (a ``views.ViewOf``) makes it a view."""
-    t = _new(Tensor if cls is None else cls)
-    t._data = data
-    t._device = device
-    t._requires_grad = requires_grad
-    t.grad = None
-    t.grad_fn = grad_fn
-    t._output_nr = output_nr
-    t._vc = [0] if vc is None else vc
-    t._grad_acc = None
-    t._view = view
-    return t
+# The one Tensor constructor, as a template of statements: it binds ``{t}`` to a new
+# tensor around array ``{data}`` of ``{device}`` (no copy), setting every field.  ``{vc}``
+# shares another tensor's version counter; ``{view}`` (a ``ViewOf``) makes it a view.
+# Compiled into ``_make`` below and inlined into the recording path (see ``_inline.py``).
+MAKE = """\
+{t} = _new({cls})
+{t}._data = {data}
+{t}._device = {device}
+{t}._requires_grad = {requires_grad}
+{t}.grad = None
+{t}.grad_fn = {grad_fn}
+{t}._output_nr = {output_nr}
+{t}._vc = [0] if {vc} is None else {vc}
+{t}._grad_acc = None
+{t}._view = {view}
+"""
+
+_make = define(
+    '_make', 'data, device, requires_grad=False, grad_fn=None, output_nr=0, vc=None, '
+    'view=None, cls=None',
+    MAKE.format(t='t', cls='Tensor if cls is None else cls', data='data', device='device',
+                requires_grad='requires_grad', grad_fn='grad_fn', output_nr='output_nr',
+                vc='vc', view='view') + 'return t\n',
+    globals(), doc='A tensor (of ``cls``, default Tensor) around array ``data`` of ``device``.')
 
 
 class Tensor:
