@@ -2,6 +2,7 @@
 and op classes that differ only in their array function.  (What a backward formula needs
 to build constants in its gradient's form, array or tensor, is in ``autograd.extend``.)"""
 from ..backend import get_default_dtype, result_type
+from ..tensor import Size
 
 
 _NUMBER = (float, int)
@@ -36,16 +37,11 @@ def shape_of(x):
     return tuple(getattr(x, 'shape', ()))
 
 
-def _padded(sa, sb):
-    """Shapes ``sa`` and ``sb`` with leading 1s to the same length (broadcasting's first step)."""
-    n = max(len(sa), len(sb))
-    return (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
-
-
 def shape_error(op, sa, sb):
     """PyTorch's message for shapes ``sa`` and ``sb`` that do not broadcast, naming the op."""
-    pa, pb = _padded(sa, sb)
-    for d in range(len(pa) - 1, -1, -1):
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    for d in range(n - 1, -1, -1):
         if pa[d] != pb[d] and 1 not in (pa[d], pb[d]):
             return RuntimeError(
                 f'{op}: The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) '
@@ -58,14 +54,33 @@ def broadcast_error(op, a, b):
     return shape_error(op, shape_of(a), shape_of(b))
 
 
+def broadcast_shapes(*shapes):
+    """The shape that tensors of ``shapes`` (sequences of sizes; an int is a 1-d shape)
+    broadcast to, with PyTorch's errors (``torch.broadcast_shapes``)."""
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes]
+    out = [1] * max((len(s) for s in shapes), default=0)
+    for i, shape in enumerate(shapes):
+        for d in range(-1, -len(shape) - 1, -1):
+            n = shape[d]
+            if n == 1 or n == out[d]:
+                continue
+            if out[d] != 1:
+                raise RuntimeError(f'Attempting to broadcast a dimension of length {n} at {d}! '
+                                   f'Mismatching argument at index {i} had {shape!r}; but '
+                                   f'expected shape should be broadcastable to {out}')
+            if n < 0:
+                raise ValueError('Attempting to broadcast a dimension with negative length!')
+            out[d] = n
+    return Size(out)
+
+
 def broadcast_shape(op, sa, sb):
-    """The shape that shapes ``sa`` and ``sb`` broadcast to (``shape_error`` if none)."""
-    out = []
-    for x, y in zip(*_padded(sa, sb)):
-        if x != y and 1 not in (x, y):
-            raise shape_error(op, sa, sb)
-        out.append(y if x == 1 else x)
-    return tuple(out)
+    """The shape that shapes ``sa`` and ``sb`` broadcast to (``shape_error`` naming ``op``
+    if none)."""
+    try:
+        return broadcast_shapes(sa, sb)
+    except RuntimeError:
+        raise shape_error(op, sa, sb) from None
 
 
 def binary(fn, a, b, op):

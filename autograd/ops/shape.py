@@ -18,7 +18,7 @@ from ..op import Op
 from ..views import inplace_view
 from ..tensor import Tensor, _make
 from ..extend import array_of, zeros_like_shape
-from ._util import broadcast_error, normalize_dims, wrap_dim
+from ._util import broadcast_error, broadcast_shapes, normalize_dims, wrap_dim
 
 
 class SumTo(Op):
@@ -105,11 +105,7 @@ class ToCopy(Op):
     def backward(self, g):
         same = array_of(g).dtype == self.src_dtype
         return ToCopy.apply(g, device=self.src_device,
-                            dtype=None if same else _dtype_of(self.src_dtype))
-
-
-def _dtype_of(np_dtype):
-    return from_numpy_dtype(np_dtype)
+                            dtype=None if same else from_numpy_dtype(self.src_dtype))
 
 
 def to_copy(x, device=None, dtype=None):
@@ -219,7 +215,6 @@ def expand(x, *sizes):
 
 def expand_as(x, other):
     return broadcast_to(x, other._data.shape)
-
 
 
 def reshape_as(x, other):
@@ -928,7 +923,6 @@ def split(tensor, split_size_or_sections, dim=0):
     return Split.apply(tensor, sizes=sizes, dim=d)
 
 
-
 def tensor_split(input, indices_or_sections, dim=0):
     """Views of ``input`` along ``dim``: ``n`` sections (the first ``size % n`` one longer),
     or the slices between the given indices (Python-style: negative counts from the end,
@@ -1026,6 +1020,7 @@ def dstack(tensors):
         raise RuntimeError('dstack expects a non-empty TensorList')
     return cat(tensors, 2)
 
+
 def chunk(input, chunks, dim=0):
     """At most ``chunks`` pieces of ceil(size / chunks) along ``dim``."""
     if input._data.ndim == 0:
@@ -1069,7 +1064,7 @@ def _iter(self):
 
 
 FUNCTIONS = [
-    'reshape', 'broadcast_to', 'permute', 'transpose', 'swapaxes', 'swapdims', 't', 'movedim',
+    'reshape', 'broadcast_to', 'broadcast_shapes', 'permute', 'transpose', 'swapaxes', 'swapdims', 't', 'movedim',
     'moveaxis', 'squeeze', 'unsqueeze', 'flatten', 'ravel', 'unflatten', 'clone', 'tile', 'flip',
     'fliplr', 'flipud', 'roll', 'tril', 'triu', 'diagonal', 'diag_embed', 'diag', 'cat', 'concat',
     'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'narrow', 'split', 'chunk', 'unbind',
