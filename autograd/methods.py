@@ -24,33 +24,19 @@ def _other(x):
         return NotImplemented
 
 
-def _binop(cls):
+def _operator(cls, reflected=False, inplace=False):
+    """The dunder for binary op ``cls``: ``self op other``, the reflected ``other op self``,
+    or the in-place ``self op= other``; NotImplemented for an operand of a foreign type."""
     def op(self, other):
         if other.__class__ not in _FAST:
             other = _other(other)
             if other is NotImplemented:
                 return NotImplemented
+        if inplace:
+            return cls.apply_(self, other)
+        if reflected:
+            return apply_binary(cls, other, self)
         return apply_binary(cls, self, other)
-    return op
-
-
-def _rbinop(cls):
-    def op(self, other):
-        if other.__class__ not in _FAST:
-            other = _other(other)
-            if other is NotImplemented:
-                return NotImplemented
-        return apply_binary(cls, other, self)
-    return op
-
-
-def _ibinop(cls):
-    def op(self, other):
-        if other.__class__ not in _FAST:
-            other = _other(other)
-            if other is NotImplemented:
-                return NotImplemented
-        return cls.apply_(self, other)
     return op
 
 
@@ -73,37 +59,19 @@ def _install():
         for name, fn in getattr(mod, 'OPERATORS', {}).items():
             setattr(T, name, fn)
 
-    T.__add__ = T.__radd__ = _binop(E.Add)
-    T.__iadd__ = _ibinop(E.Add)
-    T.__sub__ = _binop(E.Sub)
-    T.__rsub__ = _rbinop(E.Sub)
-    T.__isub__ = _ibinop(E.Sub)
-    T.__mul__ = T.__rmul__ = _binop(E.Mul)
-    T.__imul__ = _ibinop(E.Mul)
-    T.__truediv__ = _binop(E.Div)
-    T.__rtruediv__ = _rbinop(E.Div)
-    T.__itruediv__ = _ibinop(E.Div)
-    T.__floordiv__ = _binop(E.FloorDivide)
-    T.__rfloordiv__ = _rbinop(E.FloorDivide)
-    T.__ifloordiv__ = _ibinop(E.FloorDivide)
-    T.__mod__ = _binop(E.Remainder)
-    T.__rmod__ = _rbinop(E.Remainder)
-    T.__imod__ = _ibinop(E.Remainder)
-    T.__pow__ = _binop(E.Pow)
-    T.__rpow__ = _rbinop(E.Pow)
-    T.__ipow__ = _ibinop(E.Pow)
-    T.__eq__ = _binop(E.Eq)
-    T.__ne__ = _binop(E.Ne)
-    T.__lt__ = _binop(E.Lt)
-    T.__le__ = _binop(E.Le)
-    T.__gt__ = _binop(E.Gt)
-    T.__ge__ = _binop(E.Ge)
-    T.__and__ = T.__rand__ = _binop(E.BitwiseAnd)
-    T.__or__ = T.__ror__ = _binop(E.BitwiseOr)
-    T.__xor__ = T.__rxor__ = _binop(E.BitwiseXor)
-    T.__iand__ = _ibinop(E.BitwiseAnd)
-    T.__ior__ = _ibinop(E.BitwiseOr)
-    T.__ixor__ = _ibinop(E.BitwiseXor)
+    # arithmetic and bitwise: self op other, other op self (for an op that commutes, self op
+    # other again, as PyTorch records it) and self op= other
+    for name, cls, commutes in (('add', E.Add, True), ('sub', E.Sub, False),
+                                ('mul', E.Mul, True), ('truediv', E.Div, False),
+                                ('floordiv', E.FloorDivide, False), ('mod', E.Remainder, False),
+                                ('pow', E.Pow, False), ('and', E.BitwiseAnd, True),
+                                ('or', E.BitwiseOr, True), ('xor', E.BitwiseXor, True)):
+        setattr(T, f'__{name}__', _operator(cls))
+        setattr(T, f'__r{name}__', _operator(cls, reflected=not commutes))
+        setattr(T, f'__i{name}__', _operator(cls, inplace=True))
+    for name, cls in (('eq', E.Eq), ('ne', E.Ne), ('lt', E.Lt), ('le', E.Le), ('gt', E.Gt),
+                      ('ge', E.Ge)):
+        setattr(T, f'__{name}__', _operator(cls))
     T.__neg__ = E.neg
     T.__pos__ = lambda self: self
     T.__abs__ = E.abs

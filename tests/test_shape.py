@@ -294,6 +294,29 @@ def test_cat_error_names_op_and_shapes():
         autograd.cat([a, b], 1)
 
 
+BROADCAST_SHAPES = [
+    ((2, 1), (1, 3)), ((3, 1), (1, 0)), ((2, 1, 3), (4, 1), ()), (5, (2, 1)), ([1], [4, 1, 1]),
+    (),
+]
+BROADCAST_SHAPES_ERRORS = [
+    ((2, 3), (4,)), ((2, 3), (3,), (5, 1)), (5, (2, 3)), ((0,), (2,)), ((2, -1), (4, 5, 3)),
+]
+
+
+@pytest.mark.parametrize('shapes', BROADCAST_SHAPES)
+def test_broadcast_shapes_as_pytorch(shapes):
+    assert list(autograd.broadcast_shapes(*shapes)) == list(torch.broadcast_shapes(*shapes))
+
+
+@pytest.mark.parametrize('shapes', BROADCAST_SHAPES_ERRORS)
+def test_broadcast_shapes_errors_as_pytorch(shapes):
+    with pytest.raises(Exception) as theirs:
+        torch.broadcast_shapes(*shapes)
+    with pytest.raises(type(theirs.value)) as ours:
+        autograd.broadcast_shapes(*shapes)
+    assert str(ours.value) == str(theirs.value)
+
+
 def test_T_warns_as_pytorch_outside_matrices():
     with pytest.warns(UserWarning, match='deprecated'):
         autograd.zeros(2, 3, 4).T

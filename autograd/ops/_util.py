@@ -1,8 +1,8 @@
-"""Helpers shared by the op definitions: dtype promotion, error messages, and the
-constants a backward formula needs in the form of its gradient (array or tensor)."""
-import math
-
-from ..backend import array_module, get_default_dtype, result_type
+"""Helpers shared by the op definitions: dtype promotion, dims and shapes, error messages
+and op classes that differ only in their array function.  (What a backward formula needs
+to build constants in its gradient's form, array or tensor, is in ``autograd.extend``.)"""
+from ..backend import get_default_dtype, result_type
+from ..tensor import Size
 
 
 _NUMBER = (float, int)
@@ -37,18 +37,50 @@ def shape_of(x):
     return tuple(getattr(x, 'shape', ()))
 
 
-def broadcast_error(op, a, b):
-    """PyTorch's message for operands that do not broadcast, naming the op and shapes."""
-    sa, sb = shape_of(a), shape_of(b)
+def shape_error(op, sa, sb):
+    """PyTorch's message for shapes ``sa`` and ``sb`` that do not broadcast, naming the op."""
     n = max(len(sa), len(sb))
-    pa = (1,) * (n - len(sa)) + sa
-    pb = (1,) * (n - len(sb)) + sb
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
     for d in range(n - 1, -1, -1):
         if pa[d] != pb[d] and 1 not in (pa[d], pb[d]):
             return RuntimeError(
                 f'{op}: The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) '
                 f'at non-singleton dimension {d} (shapes {list(sa)} and {list(sb)})')
     return RuntimeError(f'{op}: shapes {list(sa)} and {list(sb)} are not broadcastable')
+
+
+def broadcast_error(op, a, b):
+    """``shape_error`` for operands ``a`` and ``b`` (arrays or numbers)."""
+    return shape_error(op, shape_of(a), shape_of(b))
+
+
+def broadcast_shapes(*shapes):
+    """The shape that tensors of ``shapes`` (sequences of sizes; an int is a 1-d shape)
+    broadcast to, with PyTorch's errors (``torch.broadcast_shapes``)."""
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes]
+    out = [1] * max((len(s) for s in shapes), default=0)
+    for i, shape in enumerate(shapes):
+        for d in range(-1, -len(shape) - 1, -1):
+            n = shape[d]
+            if n == 1 or n == out[d]:
+                continue
+            if out[d] != 1:
+                raise RuntimeError(f'Attempting to broadcast a dimension of length {n} at {d}! '
+                                   f'Mismatching argument at index {i} had {shape!r}; but '
+                                   f'expected shape should be broadcastable to {out}')
+            if n < 0:
+                raise ValueError('Attempting to broadcast a dimension with negative length!')
+            out[d] = n
+    return Size(out)
+
+
+def broadcast_shape(op, sa, sb):
+    """The shape that shapes ``sa`` and ``sb`` broadcast to (``shape_error`` naming ``op``
+    if none)."""
+    try:
+        return broadcast_shapes(sa, sb)
+    except RuntimeError:
+        raise shape_error(op, sa, sb) from None
 
 
 def binary(fn, a, b, op):
@@ -65,14 +97,9 @@ def normalize_dims(dim, ndim):
         return tuple(range(ndim))
     if isinstance(dim, int):
         dim = (dim,)
-    n = ndim if ndim else 1
     out = []
     for d in dim:
-        d = int(d)
-        if not -n <= d < n:
-            raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], '
-                             f'but got {d})')
-        d = d + n if d < 0 else d
+        d = wrap_dim(d, ndim)
         if d in out:
             raise RuntimeError(f'dim {d} appears multiple times in the list of dims')
         out.append(d)
@@ -82,6 +109,7 @@ def normalize_dims(dim, ndim):
 
 
 def wrap_dim(dim, ndim):
+    """``dim`` in ``[-ndim, ndim)`` as a non-negative axis (a 0-d tensor takes 0 and -1)."""
     n = ndim if ndim else 1
     dim = int(dim)
     if not -n <= dim < n:
@@ -90,5 +118,33 @@ def wrap_dim(dim, ndim):
     return dim + n if dim < 0 else dim
 
 
-def prod(xs):
-    return math.prod(xs)
+def along(xp, index, dim):
+    """The advanced index selecting ``a[..., index[i, j, k], ...]`` at each position of
+    ``index`` (as ``take_along_axis``): ``index`` along ``dim``, open ``arange`` grids
+    (each position's own coordinate) on the other axes."""
+    n = index.ndim
+    key = []
+    for d in range(n):
+        if d == dim:
+            key.append(index)
+        else:
+            shape = [1] * n
+            shape[d] = index.shape[d]
+            key.append(xp.arange(index.shape[d]).reshape(shape))
+    return tuple(key)
+
+
+# PyTorch's scalar-type names, as its error messages spell dtypes
+_SCALAR_NAME = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double', 'int64': 'Long',
+                'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool'}
+
+
+def scalar_name(a):
+    """PyTorch's name for the dtype of array or tensor ``a`` (``Long``, ``Float`` ...)."""
+    return _SCALAR_NAME[a.dtype.name]
+
+
+def variant(base, name, fn):
+    """Op class ``name``: ``base`` with array function ``fn`` (one class per op, so that
+    each node is named after its own op)."""
+    return type(name, (base,), {'__slots__': (), 'fn': fn, '__module__': base.__module__})

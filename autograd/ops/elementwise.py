@@ -7,9 +7,11 @@ it gets no gradient.
 """
 import math
 
+from ..backend import erf as erf_of_array
+from ..creation import as_tensor, full_like
 from ..op import Op, apply_binary, apply_unary
-from ..tensor import Tensor
-from ._util import binary, broadcast_error, promote, to_float
+from ..tensor import Tensor, _make
+from ._util import binary, broadcast_error, promote, to_float, variant
 
 
 def _needs(node, i):
@@ -197,7 +199,9 @@ class Sign(Op):
 # ----------------------------------------------------------------------------- unary math
 
 class _Unary(Op):
-    """``xp.<fn>`` of a float (integers promoted); each backward uses operators and ops."""
+    """``xp.<fn>`` of a float (integers promoted).  Backward is ``formula(g, v)``: the
+    gradient as a formula of ``g`` and the saved value ``v``, the input or (for ops that
+    set ``save_output``) the output."""
     __slots__ = ()
     array_backward = True
     fn = None
@@ -207,85 +211,43 @@ class _Unary(Op):
             a = to_float(a)
         return getattr(xp, self.fn)(a)
 
-
-class Exp(_Unary):
-    __slots__ = ()
-    fn = 'exp'
-    save_output = True
-
     def backward(self, g):
-        y, = self.saved_tensors
-        return g * y
+        v, = self.saved_tensors
+        return self.formula(g, v)
 
 
-class Exp2(_Unary):
-    __slots__ = ()
-    fn = 'exp2'
-    save_output = True
-
-    def backward(self, g):
-        y, = self.saved_tensors
-        return g * y * math.log(2.0)
-
-
-class Expm1(_Unary):
-    __slots__ = ()
-    fn = 'expm1'
-    save_output = True
-
-    def backward(self, g):
-        y, = self.saved_tensors
-        return g * (y + 1)
+def _unary_op(name, fn, dx=None, dy=None):
+    """The ``_Unary`` op ``name`` computing ``xp.<fn>``, whose gradient is ``dx(g, x)`` of
+    its input x or ``dy(g, y)`` of its output y (the one backward then keeps alive)."""
+    attrs = {'__slots__': (), 'fn': fn, '__module__': __name__}
+    if dy is not None:
+        attrs.update(save_output=True, formula=staticmethod(dy))
+    else:
+        attrs.update(save=(0,), formula=staticmethod(dx))
+    return type(name, (_Unary,), attrs)
 
 
-class Log(_Unary):
-    __slots__ = ()
-    fn = 'log'
-    save = (0,)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
 
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g / a
-
-
-class Log2(_Unary):
-    __slots__ = ()
-    fn = 'log2'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g / (a * math.log(2.0))
-
-
-class Log10(_Unary):
-    __slots__ = ()
-    fn = 'log10'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g / (a * math.log(10.0))
-
-
-class Log1p(_Unary):
-    __slots__ = ()
-    fn = 'log1p'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g / (a + 1)
-
-
-class Sqrt(_Unary):
-    __slots__ = ()
-    fn = 'sqrt'
-    save_output = True
-
-    def backward(self, g):
-        y, = self.saved_tensors
-        return g / (2 * y)
+# the op, its NumPy function, and its gradient g * d(op)/dx as a formula of the input x
+# (dx=) or of the output y (dy=)
+Exp = _unary_op('Exp', 'exp', dy=lambda g, y: g * y)
+Exp2 = _unary_op('Exp2', 'exp2', dy=lambda g, y: g * y * _LN2)
+Expm1 = _unary_op('Expm1', 'expm1', dy=lambda g, y: g * (y + 1))
+Log = _unary_op('Log', 'log', dx=lambda g, x: g / x)
+Log2 = _unary_op('Log2', 'log2', dx=lambda g, x: g / (x * _LN2))
+Log10 = _unary_op('Log10', 'log10', dx=lambda g, x: g / (x * _LN10))
+Log1p = _unary_op('Log1p', 'log1p', dx=lambda g, x: g / (x + 1))
+Sqrt = _unary_op('Sqrt', 'sqrt', dy=lambda g, y: g / (2 * y))
+Sin = _unary_op('Sin', 'sin', dx=lambda g, x: g * apply_unary(Cos, x))
+Cos = _unary_op('Cos', 'cos', dx=lambda g, x: -g * apply_unary(Sin, x))
+Tan = _unary_op('Tan', 'tan', dy=lambda g, y: g * (1 + y * y))
+Sinh = _unary_op('Sinh', 'sinh', dx=lambda g, x: g * apply_unary(Cosh, x))
+Cosh = _unary_op('Cosh', 'cosh', dx=lambda g, x: g * apply_unary(Sinh, x))
+Asin = _unary_op('Asin', 'arcsin', dx=lambda g, x: g * apply_unary(Rsqrt, 1 - x * x))
+Acos = _unary_op('Acos', 'arccos', dx=lambda g, x: -g * apply_unary(Rsqrt, 1 - x * x))
+Atan = _unary_op('Atan', 'arctan', dx=lambda g, x: g / (1 + x * x))
+Tanh = _unary_op('Tanh', 'tanh', dy=lambda g, y: apply_binary(TanhBackward, g, y))
 
 
 class Rsqrt(Op):
@@ -328,96 +290,6 @@ class Reciprocal(Op):
     def backward(self, g):
         y, = self.saved_tensors
         return -g * y * y
-
-
-class Sin(_Unary):
-    __slots__ = ()
-    fn = 'sin'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g * apply_unary(Cos, a)
-
-
-class Cos(_Unary):
-    __slots__ = ()
-    fn = 'cos'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return -g * apply_unary(Sin, a)
-
-
-class Tan(_Unary):
-    __slots__ = ()
-    fn = 'tan'
-    save_output = True
-
-    def backward(self, g):
-        y, = self.saved_tensors
-        return g * (1 + y * y)
-
-
-class Sinh(_Unary):
-    __slots__ = ()
-    fn = 'sinh'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g * apply_unary(Cosh, a)
-
-
-class Cosh(_Unary):
-    __slots__ = ()
-    fn = 'cosh'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g * apply_unary(Sinh, a)
-
-
-class Asin(_Unary):
-    __slots__ = ()
-    fn = 'arcsin'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g * apply_unary(Rsqrt, 1 - a * a)
-
-
-class Acos(_Unary):
-    __slots__ = ()
-    fn = 'arccos'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return -g * apply_unary(Rsqrt, 1 - a * a)
-
-
-class Atan(_Unary):
-    __slots__ = ()
-    fn = 'arctan'
-    save = (0,)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return g / (1 + a * a)
-
-
-class Tanh(_Unary):
-    __slots__ = ()
-    fn = 'tanh'
-    save_output = True
-
-    def backward(self, g):
-        y, = self.saved_tensors
-        return apply_binary(TanhBackward, g, y)
 
 
 class TanhBackward(Op):
@@ -502,8 +374,7 @@ class Erf(Op):
     save = (0,)
 
     def forward(self, xp, a):
-        from ..backend import erf
-        return erf(to_float(a))
+        return erf_of_array(to_float(a))
 
     def backward(self, g):
         a, = self.saved_tensors
@@ -523,19 +394,9 @@ class _NoGrad(Op):
         return g * 0
 
 
-class Floor(_NoGrad):
-    __slots__ = ()
-    fn = 'floor'
-
-
-class Ceil(_NoGrad):
-    __slots__ = ()
-    fn = 'ceil'
-
-
-class Trunc(_NoGrad):
-    __slots__ = ()
-    fn = 'trunc'
+Floor = variant(_NoGrad, 'Floor', 'floor')
+Ceil = variant(_NoGrad, 'Ceil', 'ceil')
+Trunc = variant(_NoGrad, 'Trunc', 'trunc')
 
 
 class Round(_NoGrad):
@@ -568,9 +429,7 @@ class Maximum(Op):
         return ga, gb
 
 
-class Minimum(Maximum):
-    __slots__ = ()
-    fn = 'minimum'
+Minimum = variant(Maximum, 'Minimum', 'minimum')
 
 
 class Clamp(Op):
@@ -616,7 +475,6 @@ class Where(Op):
         try:
             return xp.where(cond, a, b)
         except ValueError:
-            from ._util import broadcast_error
             raise broadcast_error('where', cond, a if hasattr(a, 'shape') else b) from None
 
     def backward(self, g):
@@ -707,19 +565,15 @@ class _Pred(Op):
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
 
-def _pred(name, fn):
-    return type(name, (_Pred,), {'__slots__': (), 'fn': fn})
-
-
-Eq = _pred('Eq', 'equal')
-Ne = _pred('Ne', 'not_equal')
-Lt = _pred('Lt', 'less')
-Le = _pred('Le', 'less_equal')
-Gt = _pred('Gt', 'greater')
-Ge = _pred('Ge', 'greater_equal')
-LogicalAnd = _pred('LogicalAnd', 'logical_and')
-LogicalOr = _pred('LogicalOr', 'logical_or')
-LogicalXor = _pred('LogicalXor', 'logical_xor')
+Eq = variant(_Pred, 'Eq', 'equal')
+Ne = variant(_Pred, 'Ne', 'not_equal')
+Lt = variant(_Pred, 'Lt', 'less')
+Le = variant(_Pred, 'Le', 'less_equal')
+Gt = variant(_Pred, 'Gt', 'greater')
+Ge = variant(_Pred, 'Ge', 'greater_equal')
+LogicalAnd = variant(_Pred, 'LogicalAnd', 'logical_and')
+LogicalOr = variant(_Pred, 'LogicalOr', 'logical_or')
+LogicalXor = variant(_Pred, 'LogicalXor', 'logical_xor')
 
 
 class _Bitwise(_Pred):
@@ -734,9 +588,9 @@ class _Bitwise(_Pred):
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
 
-BitwiseAnd = type('BitwiseAnd', (_Bitwise,), {'__slots__': (), 'fn': 'bitwise_and'})
-BitwiseOr = type('BitwiseOr', (_Bitwise,), {'__slots__': (), 'fn': 'bitwise_or'})
-BitwiseXor = type('BitwiseXor', (_Bitwise,), {'__slots__': (), 'fn': 'bitwise_xor'})
+BitwiseAnd = variant(_Bitwise, 'BitwiseAnd', 'bitwise_and')
+BitwiseOr = variant(_Bitwise, 'BitwiseOr', 'bitwise_or')
+BitwiseXor = variant(_Bitwise, 'BitwiseXor', 'bitwise_xor')
 
 
 class _UnaryPred(Op):
@@ -748,10 +602,10 @@ class _UnaryPred(Op):
         return getattr(xp, self.fn)(a)
 
 
-LogicalNot = type('LogicalNot', (_UnaryPred,), {'__slots__': (), 'fn': 'logical_not'})
-IsNan = type('IsNan', (_UnaryPred,), {'__slots__': (), 'fn': 'isnan'})
-IsInf = type('IsInf', (_UnaryPred,), {'__slots__': (), 'fn': 'isinf'})
-IsFinite = type('IsFinite', (_UnaryPred,), {'__slots__': (), 'fn': 'isfinite'})
+LogicalNot = variant(_UnaryPred, 'LogicalNot', 'logical_not')
+IsNan = variant(_UnaryPred, 'IsNan', 'isnan')
+IsInf = variant(_UnaryPred, 'IsInf', 'isinf')
+IsFinite = variant(_UnaryPred, 'IsFinite', 'isfinite')
 
 
 class BitwiseNot(_UnaryPred):
@@ -799,7 +653,6 @@ def _num(x):
         return x.item()
     if isinstance(x, (float, int)):
         return x
-    from ..creation import as_tensor
     return as_tensor(x)
 
 
@@ -891,7 +744,6 @@ def clamp(input, min=None, max=None):
 
 
 def _full_as(ref, value):
-    from ..creation import full_like
     return full_like(ref, value)
 
 
@@ -1032,7 +884,6 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    from ..tensor import _make
     xp = input._device.xp
     return _make(xp.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan),
                  input._device)

@@ -15,13 +15,15 @@ import warnings
 
 from ..backend import scatter_add as index_add_at   # out[key] += v, repeats summed
 from ..backend import scatter_multiply
-from ..op import Op
+from ..grad_mode import state as _grad_state
+from ..op import Op, device_error
 from ..views import root_base
 from ..tensor import Tensor, _make
 from ..extend import zeros_like_shape
-from ._util import broadcast_error, wrap_dim
+from ._util import along, broadcast_shape, wrap_dim
+from .elementwise import _num
 from .reduction import Sum
-from .shape import sum_to
+from .shape import broadcast_to, reshape, sum_to
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -341,20 +343,16 @@ def _sum_to_value(g, shape):
 
 def setitem(x, idx, value):
     """``x[idx] = value`` in place (tracked by the version counter and by autograd)."""
-    from ..grad_mode import state
-    from .elementwise import _num
     basic, adv = parse_index(x, idx)
     value = _num(value)
     if isinstance(value, Tensor):
-        if value._device is not x._device:
-            raise RuntimeError(f'Expected all tensors to be on the same device, but found at '
-                               f'least two devices, {x._device} and {value._device}! '
-                               '(when checking arguments for index_put_)')
-    needs = state.enabled and (x._requires_grad or (isinstance(value, Tensor) and
-                                                    value._requires_grad))
+        _same_device(x, value, 'index_put_')
+    enabled = _grad_state.enabled
+    needs = enabled and (x._requires_grad or (isinstance(value, Tensor) and
+                                              value._requires_grad))
     if not needs:
         base = root_base(x)
-        needs = state.enabled and base is not None and base._requires_grad
+        needs = enabled and base is not None and base._requires_grad
     if not needs:
         # nothing to record: write straight into the storage
         _put(x._device.xp, x._data, value._data if isinstance(value, Tensor) else value,
@@ -398,15 +396,18 @@ def _mask_array(x, mask, op):
             raise RuntimeError(f'masked_fill_ only supports boolean masks, but got mask with '
                                f'dtype {_dtype_name(got)}')
         raise RuntimeError(f'{op}: expected BoolTensor for mask (got {_dtype_name(got)})')
-    if mask._device is not x._device:
-        raise RuntimeError(f'Expected all tensors to be on the same device, but found at least '
-                           f'two devices, {x._device} and {mask._device}! (when checking '
-                           f'arguments for {op})')
+    _same_device(x, mask, op)
     return mask._data
 
 
 def _dtype_name(d):
     return getattr(d, 'name', d)
+
+
+def _same_device(x, t, op):
+    """PyTorch's error when tensor argument ``t`` of ``op`` is not on ``x``'s device."""
+    if t._device is not x._device:
+        raise device_error(op, x._device, t._device)
 
 
 def _fill_value(x, value, op):
@@ -415,7 +416,6 @@ def _fill_value(x, value, op):
             raise RuntimeError(f'{op}_ only supports a 0-dimensional value tensor, but got tensor '
                                f'with {value._data.ndim} dimension(s).')
         return value
-    from .elementwise import _num
     return _num(value)
 
 
@@ -433,31 +433,11 @@ def masked_fill_(input, mask, value):
 
 def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is true (both broadcast), as a 1-D tensor."""
-    from .shape import broadcast_to
     m = _mask_array(input, mask, 'masked_select')
     xp = input._device.xp
-    shape = _broadcast_shape(input._data, m, 'masked_select')
+    shape = broadcast_shape('masked_select', input._data.shape, m.shape)
     x = broadcast_to(input, shape)
     return Index.apply(x, basic=None, adv=xp.broadcast_to(m, shape).nonzero())
-
-
-class _Shaped:
-    def __init__(self, shape):
-        self.shape = tuple(shape)
-
-
-def _broadcast_shape(a, b, op):
-    """The broadcast shape of arrays ``a`` and ``b`` (PyTorch's error if none)."""
-    sa, sb = a.shape, b.shape
-    n = max(len(sa), len(sb))
-    pa = (1,) * (n - len(sa)) + tuple(sa)
-    pb = (1,) * (n - len(sb)) + tuple(sb)
-    out = []
-    for x, y in zip(pa, pb):
-        if x != y and 1 not in (x, y):
-            raise broadcast_error(op, a, b)
-        out.append(y if x == 1 else x)
-    return tuple(out)
 
 
 def nonzero(input, *, as_tuple=False):
@@ -487,10 +467,7 @@ def _index_of(index, x, op, dim_check=True):
         raise TypeError(f'{op}(): argument \'index\' must be Tensor, not {type(index).__name__}')
     if index._data.dtype.kind not in 'iu' or index._data.dtype.itemsize < 4:
         raise RuntimeError(f'{op}(): Expected dtype int32/int64 for index')
-    if index._device is not x._device:
-        raise RuntimeError(f'Expected all tensors to be on the same device, but found at least '
-                           f'two devices, {x._device} and {index._device}! (when checking '
-                           f'arguments for {op})')
+    _same_device(x, index, op)
     return index._data
 
 
@@ -502,21 +479,6 @@ def _check_range(xp, idx, size, dim, exc=RuntimeError, msg=None):
     if lo < 0 or hi >= size:
         bad = lo if lo < 0 else hi
         raise exc(msg or f'index {bad} is out of bounds for dimension {dim} with size {size}')
-
-
-def _along(xp, index, dim):
-    """The full advanced index selecting ``a[..., index[i, j, k], ...]`` at each position
-    of ``index``: ``index`` along ``dim``, the position's own coordinate elsewhere."""
-    n = index.ndim
-    key = []
-    for d in range(n):
-        if d == dim:
-            key.append(index)
-        else:
-            shape = [1] * n
-            shape[d] = index.shape[d]
-            key.append(xp.arange(index.shape[d]).reshape(shape))
-    return tuple(key)
 
 
 def _check_gather_shapes(op, x_shape, idx_shape, dim, what='self', other=None):
@@ -544,7 +506,7 @@ class Gather(Op):
         self.in_shape, self.dim, self.index = a.shape, dim, index
         if a.ndim == 0:
             return a.reshape(1)[index.reshape(-1)].reshape(index.shape)
-        return a[_along(xp, index, dim)]
+        return a[along(xp, index, dim)]
 
     def backward(self, g):
         return ScatterAdd.apply(zeros_like_shape(g, self.in_shape), g, dim=self.dim,
@@ -562,7 +524,7 @@ class ScatterAdd(Op):
         if a.ndim == 0:
             index_add_at(xp, out.reshape(1), index.reshape(-1), src.reshape(-1)[:index.size])
         else:
-            index_add_at(xp, out, _along(xp, index, dim),
+            index_add_at(xp, out, along(xp, index, dim),
                          src[tuple(slice(0, s) for s in index.shape)].astype(a.dtype))
         return out
 
@@ -585,7 +547,7 @@ class Scatter(Op):
         self.src_shape = getattr(src, 'shape', None)
         out = a.copy()
         view = out.reshape(1) if a.ndim == 0 else out
-        key = index.reshape(-1) if a.ndim == 0 else _along(xp, index, dim)
+        key = index.reshape(-1) if a.ndim == 0 else along(xp, index, dim)
         if hasattr(src, 'shape'):
             src = src.reshape(-1)[:index.size] if a.ndim == 0 else \
                 src[tuple(slice(0, s) for s in index.shape)]
@@ -637,10 +599,7 @@ def gather(input, dim, index, *, sparse_grad=False):
 def _scatter_args(input, dim, index, src, op):
     d, idx = _dim_and_index(input, dim, index, op)
     if isinstance(src, Tensor):
-        if src._device is not input._device:
-            raise RuntimeError(f'Expected all tensors to be on the same device, but found at '
-                               f'least two devices, {input._device} and {src._device}! (when '
-                               f'checking arguments for {op})')
+        _same_device(input, src, op)
         _check_gather_shapes(op, src._data.shape, idx.shape, d, 'src', input._data.shape)
     shape = input._data.shape
     for k in range(idx.ndim):
@@ -651,29 +610,27 @@ def _scatter_args(input, dim, index, src, op):
     return d, idx
 
 
-def _src(value):
-    from .elementwise import _num
-    return _num(value)
+def _scatter_params(input, dim, index, src, value, reduce, op):
+    """``(src, params)`` of ``Scatter`` for ``scatter``/``scatter_``: ``src`` a tensor or
+    the number ``value``, ``params`` its checked dim, index and reduction."""
+    if src is None:
+        src = value
+    d, idx = _scatter_args(input, dim, index, src, op)
+    if reduce is not None and reduce not in ('add', 'multiply'):
+        raise RuntimeError(f'reduce argument must be either add or multiply. (got {reduce})')
+    return _num(src), {'dim': d, 'index': idx, 'reduce': reduce}
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """``input`` with ``src`` (a tensor, or the number ``value``) written at ``index``
     along ``dim``; ``reduce='add'|'multiply'`` combines instead (forward only)."""
-    if src is None:
-        src = value
-    d, idx = _scatter_args(input, dim, index, src, 'scatter')
-    if reduce is not None and reduce not in ('add', 'multiply'):
-        raise RuntimeError(f'reduce argument must be either add or multiply. (got {reduce})')
-    return Scatter.apply(input, _src(src), dim=d, index=idx, reduce=reduce)
+    src, params = _scatter_params(input, dim, index, src, value, reduce, 'scatter')
+    return Scatter.apply(input, src, **params)
 
 
 def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
-    if src is None:
-        src = value
-    d, idx = _scatter_args(input, dim, index, src, 'scatter_')
-    if reduce is not None and reduce not in ('add', 'multiply'):
-        raise RuntimeError(f'reduce argument must be either add or multiply. (got {reduce})')
-    return Scatter.apply_(input, _src(src), dim=d, index=idx, reduce=reduce)
+    src, params = _scatter_params(input, dim, index, src, value, reduce, 'scatter_')
+    return Scatter.apply_(input, src, **params)
 
 
 def scatter_add(input, dim, index, src):
@@ -690,7 +647,6 @@ def scatter_add_(input, dim, index, src):
 def take_along_dim(input, indices, dim=None):
     """``gather`` with broadcasting of ``input`` and ``indices`` outside ``dim``
     (``dim=None``: both flattened)."""
-    from .shape import broadcast_to, reshape
     idx = _index_of(indices, input, 'take_along_dim')
     xp = input._device.xp
     if idx.dtype.kind != 'i' or idx.dtype.itemsize != 8:
@@ -704,7 +660,7 @@ def take_along_dim(input, indices, dim=None):
                            f'input, and {idx.ndim} dimensions for indices')
     xs, ins = list(input._data.shape), list(idx.shape)
     xs[d] = ins[d] = 1
-    common = list(_broadcast_shape(_Shaped(xs), _Shaped(ins), 'take_along_dim'))
+    common = list(broadcast_shape('take_along_dim', xs, ins))
     xshape = common.copy()
     xshape[d] = input._data.shape[d]
     ishape = common.copy()
@@ -787,12 +743,12 @@ def _put_key(input, indices):
 def index_put_(input, indices, values, accumulate=False):
     """``input[indices] = values`` in place (``accumulate=True``: ``+=``, repeats summed)."""
     basic, adv = _put_key(input, indices)
-    return IndexPut.apply_(input, _src(values), basic=basic, adv=adv, accumulate=accumulate)
+    return IndexPut.apply_(input, _num(values), basic=basic, adv=adv, accumulate=accumulate)
 
 
 def index_put(input, indices, values, accumulate=False):
     basic, adv = _put_key(input, indices)
-    return IndexPut.apply(input, _src(values), basic=basic, adv=adv, accumulate=accumulate)
+    return IndexPut.apply(input, _num(values), basic=basic, adv=adv, accumulate=accumulate)
 
 
 FUNCTIONS = ['gather', 'scatter', 'scatter_add', 'index_select', 'index_add', 'masked_fill',

@@ -6,21 +6,19 @@ differentiates any number of times, and runs on bare arrays in a sweep that reco
 graph (``array_backward``).  Batch dimensions that were broadcast in forward are summed
 back with ``sum_to``.
 """
+from itertools import zip_longest
+from math import prod
+
 from ..op import Op
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
+from ._util import broadcast_shape, scalar_name
 from .shape import broadcast_to, reshape, sum_to
 
-# PyTorch's C type names and scalar-type names, as its dtype-mismatch messages spell them
+# PyTorch's C type names, as its dtype-mismatch messages for mm spell them
 _C_NAME = {'float16': 'c10::Half', 'float32': 'float', 'float64': 'double', 'int64': 'long int',
            'int32': 'int', 'int16': 'short int', 'int8': 'signed char', 'uint8': 'unsigned char',
            'bool': 'bool'}
-_SCALAR_NAME = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double', 'int64': 'Long',
-                'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool'}
-
-
-def _dname(t, table):
-    return table[t.dtype.name]
 
 
 def _shape_str(shape):
@@ -158,17 +156,17 @@ def _check_same_dtype(a, b, msg):
 
 
 def _mm_dtype_msg(a, b):
-    return (f'expected m1 and m2 to have the same dtype, but got: {_dname(a, _C_NAME)} != '
-            f'{_dname(b, _C_NAME)}')
+    return (f'expected m1 and m2 to have the same dtype, but got: {_C_NAME[a.dtype.name]} != '
+            f'{_C_NAME[b.dtype.name]}')
 
 
 def _scalar_type_msg(a, b):
-    return f'expected scalar type {_dname(a, _SCALAR_NAME)} but found {_dname(b, _SCALAR_NAME)}'
+    return f'expected scalar type {scalar_name(a)} but found {scalar_name(b)}'
 
 
 def _dot_dtype_msg(a, b):
     return (f'dot : expected both vectors to have same dtype, but found '
-            f'{_dname(a, _SCALAR_NAME)} and {_dname(b, _SCALAR_NAME)}')
+            f'{scalar_name(a)} and {scalar_name(b)}')
 
 
 def _check_mm(a, b):
@@ -195,42 +193,13 @@ def _check_mv(a, b):
 
 def _check_batched(sa, sb):
     """PyTorch's check for N-D products: inner sizes, then broadcastable batch shapes."""
-    from ._util import broadcast_error
     ba, bb = sa[:-2], sb[:-2]
     if sa[-1] != sb[-2]:
-        n = _prod(_broadcast_shapes(ba, bb))
+        # the message counts the batch as the larger size of each dim, broadcastable or not
+        n = prod(max(p, q) for p, q in zip_longest(ba[::-1], bb[::-1], fillvalue=1))
         raise RuntimeError(f'Expected size for first two dimensions of batch2 tensor to be: '
                            f'[{n}, {sa[-1]}] but got: [{n}, {sb[-2]}].')
-    _broadcast_shapes(ba, bb, broadcast_error)
-
-
-def _prod(xs):
-    out = 1
-    for x in xs:
-        out *= x
-    return out
-
-
-def _broadcast_shapes(sa, sb, err=None):
-    n = max(len(sa), len(sb))
-    pa = (1,) * (n - len(sa)) + tuple(sa)
-    pb = (1,) * (n - len(sb)) + tuple(sb)
-    out = []
-    for x, y in zip(pa, pb):
-        if x != y and 1 not in (x, y):
-            if err is None:
-                return tuple(max(p, q) for p, q in zip(pa, pb))
-            raise err('matmul', _Shaped(sa), _Shaped(sb))
-        out.append(max(x, y))
-    return tuple(out)
-
-
-class _Shaped:
-    """A stand-in carrying only a shape, for the broadcast error message."""
-    __slots__ = ('shape',)
-
-    def __init__(self, shape):
-        self.shape = shape
+    broadcast_shape('matmul', ba, bb)
 
 
 # ----------------------------------------------------------------------------- functions
@@ -257,17 +226,17 @@ def matmul(input, other):
     elif da == 1:
         if sa[0] != sb[-2]:
             raise RuntimeError(f'Expected size for first two dimensions of batch2 tensor to be: '
-                               f'[{_prod(sb[:-2])}, {sa[0]}] but got: [{_prod(sb[:-2])}, '
+                               f'[{prod(sb[:-2])}, {sa[0]}] but got: [{prod(sb[:-2])}, '
                                f'{sb[-2]}].')
     elif db == 1:
         if sa[-1] != sb[0]:
-            n = _prod(sa[:-1])
+            n = prod(sa[:-1])
             raise RuntimeError(f'size mismatch, got input ({n}), mat ({n}x{sa[-1]}), '
                                f'vec ({sb[0]})')
     elif db == 2:
         if sa[-1] != sb[0]:
             raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied '
-                               f'({_prod(sa[:-1])}x{sa[-1]} and {_shape_str(sb)})')
+                               f'({prod(sa[:-1])}x{sa[-1]} and {_shape_str(sb)})')
     else:
         _check_batched(sa, sb)
     _check_same_dtype(input, other, _mm_dtype_msg if db == 2 else _scalar_type_msg)
@@ -307,8 +276,8 @@ def mv(input, vec):
     _check_mv(input, vec)
     if input._data.dtype != vec._data.dtype:
         raise RuntimeError(f'addmv input tensors must have the same dtype, but got '
-                           f'{_dname(vec, _SCALAR_NAME)}, {_dname(input, _SCALAR_NAME)}, and '
-                           f'{_dname(vec, _SCALAR_NAME)}')
+                           f'{scalar_name(vec)}, {scalar_name(input)}, and '
+                           f'{scalar_name(vec)}')
     return MatMul.apply(input, vec)
 
 

@@ -10,11 +10,11 @@ in a sweep that records no graph (``array_backward``).
 import math
 from collections import namedtuple
 
-from ..backend import as_dtype, float16, float32, from_numpy_dtype, int64
+from ..backend import as_dtype, float16, float32, int64
 from ..op import Op, apply_unary
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
-from ._util import normalize_dims, prod as _prod, to_float, wrap_dim
+from ._util import along, normalize_dims, scalar_name, to_float, variant, wrap_dim
 from .elementwise import Abs, Exp, Sign, Where, maximum, minimum
 from .shape import broadcast_to, reshape, to_copy
 
@@ -52,32 +52,18 @@ def _expand_back(g, in_shape, axes, keepdim):
 
 def _float_only(a, msg):
     if a.dtype.kind != 'f':
-        raise RuntimeError(msg.format(from_numpy_dtype(a.dtype).name.capitalize()
-                                      if a.dtype != bool else 'Bool'))
+        raise RuntimeError(msg.format(scalar_name(a)))
 
 
-_TORCH_NAME = {'int64': 'Long', 'int32': 'Int', 'int16': 'Short', 'int8': 'Char',
-               'uint8': 'Byte', 'bool': 'Bool', 'float16': 'Half', 'float32': 'Float',
-               'float64': 'Double'}
+_tname = scalar_name        # (the name nn.functional.pooling imports)
 
 
-def _tname(a):
-    return _TORCH_NAME[str(a.dtype)]
-
-
-def _along(xp, index, dim):
-    """An advanced-index tuple addressing ``index`` (positions along ``dim``) in every
-    slice: open ``arange`` grids on the other axes."""
-    nd = index.ndim
-    idx = []
-    for ax in range(nd):
-        if ax == dim:
-            idx.append(index)
-        else:
-            shape = [1] * nd
-            shape[ax] = index.shape[ax]
-            idx.append(xp.arange(index.shape[ax]).reshape(shape))
-    return tuple(idx)
+def _accumulating(a, dtype):
+    """``a`` cast for a sum or product: to ``dtype`` if given, else integers and bools to
+    int64 (as PyTorch)."""
+    if dtype is not None:
+        return a.astype(dtype.np)
+    return a.astype(int64.np) if a.dtype.kind in 'biu' else a
 
 
 def _pairwise(x, d, mask, fill):
@@ -98,10 +84,8 @@ class Sum(Op):
 
     def forward(self, xp, a, dim=None, keepdim=False, dtype=None):
         self.in_shape, self.keepdim = a.shape, keepdim
-        if dtype is not None:
-            a = a.astype(dtype.np)
-        elif a.dtype.kind in 'biu':
-            a = a.astype(int64.np)
+        if dtype is not None or a.dtype.kind in 'biu':     # (no call for the common float sum)
+            a = _accumulating(a, dtype)
         if dim is None and not keepdim:
             self.axes = tuple(range(a.ndim))
             return a.sum()      # (NumPy's keyword handling costs more than a small sum)
@@ -132,7 +116,7 @@ class Mean(Op):
             s = work.sum()      # (as in Sum: no keywords)
         else:
             self.axes = axes = _dims(dim, a.ndim)
-            self.count = _prod(a.shape[i] for i in axes)
+            self.count = math.prod(a.shape[i] for i in axes)
             s = work.sum(axis=axes, keepdims=keepdim)
         return (s / self.count).astype(a.dtype) if half else s / self.count
 
@@ -151,10 +135,7 @@ class Prod(Op):
 
     def forward(self, xp, a, dim, keepdim=False, dtype=None):
         self.in_shape, self.dim, self.keepdim = a.shape, dim, keepdim
-        if dtype is not None:
-            a = a.astype(dtype.np)
-        elif a.dtype.kind in 'biu':
-            a = a.astype(int64.np)
+        a = _accumulating(a, dtype)
         if a.ndim == 0:
             return a.copy()
         return a.prod(axis=dim, keepdims=keepdim)
@@ -232,11 +213,7 @@ class Cumsum(Op):
 
     def forward(self, xp, a, dim, dtype=None):
         self.dim = wrap_dim(dim, a.ndim)
-        if dtype is not None:
-            a = a.astype(dtype.np)
-        elif a.dtype.kind in 'biu':
-            a = a.astype(int64.np)
-        return _cumsum(xp, a, self.dim)
+        return _cumsum(xp, _accumulating(a, dtype), self.dim)
 
     def backward(self, g):
         return ReverseCumsum.apply(g, dim=self.dim)
@@ -267,10 +244,7 @@ class Cumprod(Op):
 
     def forward(self, xp, a, dim, dtype=None):
         self.dim = wrap_dim(dim, a.ndim)
-        if dtype is not None:
-            a = a.astype(dtype.np)
-        elif a.dtype.kind in 'biu':
-            a = a.astype(int64.np)
+        a = _accumulating(a, dtype)
         return a.copy() if a.ndim == 0 else xp.cumprod(a, axis=self.dim)
 
     def backward(self, g):
@@ -331,9 +305,7 @@ class Amax(Op):
         return _evenly(g, x, y, self.axes, self.keepdim)
 
 
-class Amin(Amax):
-    __slots__ = ()
-    fn = 'min'
+Amin = variant(Amax, 'Amin', 'min')
 
 
 class MaxDim(Op):
@@ -370,9 +342,7 @@ class MaxDim(Op):
         return PutAlong.apply(g, index=self.index, dim=self.dim, shape=self.in_shape)
 
 
-class MinDim(MaxDim):
-    __slots__ = ()
-    fn = 'argmin'
+MinDim = variant(MaxDim, 'MinDim', 'argmin')
 
 
 class MedianDim(MaxDim):
@@ -434,9 +404,7 @@ class ArgMax(Op):
         return out.astype(int64.np)
 
 
-class ArgMin(ArgMax):
-    __slots__ = ()
-    fn = 'argmin'
+ArgMin = variant(ArgMax, 'ArgMin', 'argmin')
 
 
 # ----------------------------------------------------------------------------- along an axis
@@ -465,7 +433,7 @@ class PutAlong(Op):
     def forward(self, xp, g, index, dim, shape):
         self.index, self.dim = index, dim
         out = xp.zeros(shape, dtype=g.dtype)
-        out[_along(xp, index, dim)] = g
+        out[along(xp, index, dim)] = g
         return out
 
     def backward(self, g):
@@ -523,7 +491,7 @@ class Var(Op):
         if a.dtype.kind != 'f':
             raise RuntimeError('std and var only support floating point and complex dtypes')
         self.axes, self.keepdim, self.correction = _dims(dim, a.ndim), keepdim, correction
-        self.count = _prod(a.shape[i] for i in self.axes)
+        self.count = math.prod(a.shape[i] for i in self.axes)
 
     def backward(self, g):
         x, = self.saved_tensors[:1]
@@ -589,7 +557,7 @@ class VectorNorm(Op):
     def forward(self, xp, a, p=2.0, dim=None, keepdim=False):
         if a.dtype.kind != 'f':
             raise RuntimeError(f'linalg.vector_norm: Expected a floating point or complex '
-                               f'tensor as input. Got {_tname(a)}')
+                               f'tensor as input. Got {scalar_name(a)}')
         axes = self.axes = _dims(dim, a.ndim)
         self.p, self.keepdim = p, keepdim
         r = dict(axis=axes, keepdims=keepdim)
@@ -642,14 +610,8 @@ class _Logical(Op):
         return out.astype(a.dtype) if a.dtype.kind == 'u' else out
 
 
-class All(_Logical):
-    __slots__ = ()
-    fn = 'all'
-
-
-class Any(_Logical):
-    __slots__ = ()
-    fn = 'any'
+All = variant(_Logical, 'All', 'all')
+Any = variant(_Logical, 'Any', 'any')
 
 
 class CountNonzero(Op):
@@ -662,15 +624,14 @@ class CountNonzero(Op):
 
 # ----------------------------------------------------------------------------- softmax
 
-def _softmax_axis(a, dim):
-    return None if a.ndim == 0 else wrap_dim(dim, a.ndim)
-
-
-def _check_softmax_dtype(name, a, dim):
+def _softmax_axis(name, a, dim):
+    """The axis ``dim`` of ``a`` for the softmax family (None for a 0-d ``a``), after
+    PyTorch's check that ``a`` is a float."""
     if a.dtype.kind != 'f':
         last = a.ndim == 0 or wrap_dim(dim, a.ndim) == a.ndim - 1
         raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not '
-                                  f"implemented for '{_tname(a)}'")
+                                  f"implemented for '{scalar_name(a)}'")
+    return None if a.ndim == 0 else wrap_dim(dim, a.ndim)
 
 
 def _shifted(xp, a, axis):
@@ -687,8 +648,7 @@ class Softmax(Op):
     save_output = True
 
     def forward(self, xp, a, dim):
-        _check_softmax_dtype('softmax', a, dim)
-        self.axis = _softmax_axis(a, dim)
+        self.axis = _softmax_axis('softmax', a, dim)
         e = xp.exp(_shifted(xp, a, self.axis))
         return (e / e.sum(axis=self.axis, keepdims=True)).astype(a.dtype, copy=False)
 
@@ -727,8 +687,7 @@ class LogSoftmax(Op):
     save_output = True
 
     def forward(self, xp, a, dim):
-        _check_softmax_dtype('log_softmax', a, dim)
-        self.axis = _softmax_axis(a, dim)
+        self.axis = _softmax_axis('log_softmax', a, dim)
         z = _shifted(xp, a, self.axis)
         out = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
         return out.astype(a.dtype, copy=False)

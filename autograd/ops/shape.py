@@ -8,8 +8,9 @@ diagonal/diagonal-scatter), so every gradient differentiates again, and runs on 
 arrays in a sweep that records no graph (``array_backward``).
 """
 import warnings
+from math import prod
 
-from ..backend import array_module, is_writeable, result_type, transfer
+from ..backend import array_module, device_of_array, is_writeable, result_type, transfer
 from ..backend import _BY_NAME as DTYPE_NAMES, Device, as_dtype, broadcastable_to
 from ..backend import device as as_device, from_numpy_dtype, sum_to as backend_sum_to
 from ..grad_mode import no_grad
@@ -17,7 +18,7 @@ from ..op import Op
 from ..views import inplace_view
 from ..tensor import Tensor, _make
 from ..extend import array_of, zeros_like_shape
-from ._util import broadcast_error, normalize_dims, prod, wrap_dim
+from ._util import broadcast_error, broadcast_shapes, normalize_dims, wrap_dim
 
 
 class SumTo(Op):
@@ -61,7 +62,7 @@ def sum_to(x, shape):
     """Sum ``x`` (a tensor, or an array in an array sweep) down to ``shape`` (the inverse
     of broadcasting)."""
     shape = tuple(shape)
-    if getattr(x, '_data', x).shape == shape:
+    if array_of(x).shape == shape:
         return x
     return SumTo.apply(x, shape=shape)
 
@@ -70,11 +71,12 @@ def broadcast_to(x, shape):
     """``x`` expanded to ``shape``: a tensor (a view), or in an array sweep an array (a new
     one when small: filling it costs less than NumPy's Python-level broadcast_to)."""
     shape = tuple(shape)
-    if getattr(x, '_data', x).shape == shape:
+    a = array_of(x)
+    if a.shape == shape:
         return x
-    if not isinstance(x, Tensor) and prod(shape) <= _FILL_LIMIT:
-        out = array_module(x).empty(shape, x.dtype)
-        out[...] = x
+    if a is x and prod(shape) <= _FILL_LIMIT:     # a bare array: no view to keep, no node
+        out = array_module(a).empty(shape, a.dtype)
+        out[...] = a
         return out
     return BroadcastTo.apply(x, shape=shape)
 
@@ -89,7 +91,6 @@ class ToCopy(Op):
     transfers = True
 
     def forward(self, xp, a, device, dtype):
-        from ..backend import device_of_array
         self.src_dtype = a.dtype
         self.src_device = None
         if device is not None and device_of_array(a) is not device:
@@ -104,11 +105,7 @@ class ToCopy(Op):
     def backward(self, g):
         same = array_of(g).dtype == self.src_dtype
         return ToCopy.apply(g, device=self.src_device,
-                            dtype=None if same else _dtype_of(self.src_dtype))
-
-
-def _dtype_of(np_dtype):
-    return from_numpy_dtype(np_dtype)
+                            dtype=None if same else from_numpy_dtype(self.src_dtype))
 
 
 def to_copy(x, device=None, dtype=None):
@@ -192,7 +189,6 @@ def view(x, *shape):
     """``x`` with a new shape, sharing storage; an error where that needs a copy."""
     shape = _shape_args(shape)
     if len(shape) == 1 and not isinstance(shape[0], int):
-        from ..backend import as_dtype
         raise NotImplementedError(f'view(dtype) is not supported (got {as_dtype(shape[0])})')
     if not x._data.flags.c_contiguous and x._data.size > 1:
         new = _infer_shape(shape, x._data.size)
@@ -219,7 +215,6 @@ def expand(x, *sizes):
 
 def expand_as(x, other):
     return broadcast_to(x, other._data.shape)
-
 
 
 def reshape_as(x, other):
@@ -928,7 +923,6 @@ def split(tensor, split_size_or_sections, dim=0):
     return Split.apply(tensor, sizes=sizes, dim=d)
 
 
-
 def tensor_split(input, indices_or_sections, dim=0):
     """Views of ``input`` along ``dim``: ``n`` sections (the first ``size % n`` one longer),
     or the slices between the given indices (Python-style: negative counts from the end,
@@ -1026,6 +1020,7 @@ def dstack(tensors):
         raise RuntimeError('dstack expects a non-empty TensorList')
     return cat(tensors, 2)
 
+
 def chunk(input, chunks, dim=0):
     """At most ``chunks`` pieces of ceil(size / chunks) along ``dim``."""
     if input._data.ndim == 0:
@@ -1069,7 +1064,7 @@ def _iter(self):
 
 
 FUNCTIONS = [
-    'reshape', 'broadcast_to', 'permute', 'transpose', 'swapaxes', 'swapdims', 't', 'movedim',
+    'reshape', 'broadcast_to', 'broadcast_shapes', 'permute', 'transpose', 'swapaxes', 'swapdims', 't', 'movedim',
     'moveaxis', 'squeeze', 'unsqueeze', 'flatten', 'ravel', 'unflatten', 'clone', 'tile', 'flip',
     'fliplr', 'flipud', 'roll', 'tril', 'triu', 'diagonal', 'diag_embed', 'diag', 'cat', 'concat',
     'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'narrow', 'split', 'chunk', 'unbind',

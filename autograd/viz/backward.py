@@ -10,6 +10,7 @@ into any ``.grad``, and tensor hooks are not run.
 """
 from collections import namedtuple
 
+from ..creation import tensor
 from ..engine import _validate
 from ..grad_mode import no_grad
 from ..node import AccumulateGrad
@@ -88,7 +89,6 @@ def _seed(t, g):
     if g is None:
         return _make(t._device.xp.ones_like(t._data), t._device)
     if not isinstance(g, Tensor):
-        from ..creation import tensor
         return tensor(g, dtype=t.dtype, device=t._device)
     return g
 

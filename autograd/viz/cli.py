@@ -19,6 +19,7 @@ import os
 import runpy
 import sys
 
+from ..creation import randn
 from .modules import trace
 from .render import DotNotFoundError, MissingGraphviz, draw, draw_frames
 from .views import to_dot
@@ -68,7 +69,6 @@ def load_target(target, input_shape=None):
     finally:
         sys.path.remove(os.getcwd())
     model = factory()
-    from ..creation import randn
     x = randn(*[int(s) for s in input_shape.split(',')])
     with trace(model) as modules:
         out = model(x)
