@@ -6,7 +6,7 @@ decimals, and scientific notation when the magnitudes span more than 10^3 (or ex
 """
 import numpy
 
-from .backend import get_default_dtype, to_numpy
+from .backend import CPU, get_default_dtype
 
 
 def _float_formatter(data):
@@ -37,9 +37,9 @@ def _special(fmt, v):
 
 
 def format_tensor(t):
-    data = to_numpy(t._data)                  # printing is an explicit synchronising read
+    data = t._device.backend.to_host(t._data)  # printing is an explicit synchronising read
     suffix = []
-    if t._device.type != 'cpu':
+    if t._device is not CPU:
         suffix.append(f"device='{t._device}'")
     kind = data.dtype.kind
     default_float = data.dtype == get_default_dtype().np

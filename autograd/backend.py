@@ -1,13 +1,14 @@
-"""The backend layer: devices, their array modules, and dtypes.
+"""The backend layer: dtypes, and the bridges over the array libraries' differences.
 
-A :class:`Device` carries the array module (``numpy`` on the CPU, ``cupy`` on a GPU)
-that every op uses for its arrays; ops find it from their inputs' device and never
-import an array library themselves.  CuPy is imported only when a ``cuda`` device is
-asked for.
+Devices live in the registry ``autograd.backends`` (one module per backend); a
+:class:`Device` carries the array module (``numpy``, ``cupy``) that every op uses for its
+arrays, and ops find it from their inputs' device, never importing an array library
+themselves.  The device names are re-exported here, where the rest of the project finds them.
 """
-import os
-
 import numpy
+
+from .backends import (CPU, Device, device, device_of_array, get_default_device, registered,
+                       set_default_device, to_numpy, transfer)
 
 __all__ = ['Device', 'device', 'dtype', 'float16', 'float32', 'float64', 'int8', 'int16',
            'int32', 'int64', 'uint8', 'bool', 'get_default_dtype', 'set_default_dtype',
@@ -172,191 +173,26 @@ def _combine(higher, lower):
 
 
 # ----------------------------------------------------------------------------- devices
-
-class Device:
-    """A place where arrays live.  ``xp`` is its array module (numpy or cupy)."""
-    __slots__ = ('type', 'index', 'xp', 'array_type', '_cupy_device')
-
-    def __init__(self, type, index, xp):
-        self.type = type
-        self.index = index
-        self.xp = xp
-        self.array_type = xp.ndarray
-        self._cupy_device = None
-
-    def __repr__(self):
-        if self.index is None:
-            return f"device(type='{self.type}')"
-        return f"device(type='{self.type}', index={self.index})"
-
-    def __str__(self):
-        return self.type if self.index is None else f'{self.type}:{self.index}'
-
-    def __eq__(self, other):
-        if isinstance(other, str):
-            try:
-                other = device(other)
-            except (RuntimeError, ValueError):
-                return False
-        if not isinstance(other, Device):
-            return NotImplemented
-        return self.type == other.type and (self.index == other.index or (
-            self.type == 'cuda' and None in (self.index, other.index) and
-            (self.index or 0) == (other.index or 0)))
-
-    def __hash__(self):
-        return hash((self.type, self.index or 0))
-
-    def __reduce__(self):
-        return (device, (str(self),))
-
-    def asarray(self, data, dtype=None):
-        """Move/convert ``data`` to an array of this device (copying only when needed)."""
-        if self.type == 'cpu':
-            if not isinstance(data, numpy.ndarray) and hasattr(data, '__cuda_array_interface__'):
-                raise TypeError("can't convert a cuda array to a cpu tensor implicitly; "
-                                'use .cpu() on the tensor')
-            return numpy.asarray(data, dtype=dtype)
-        with self._cupy_device:
-            return self.xp.asarray(data, dtype=dtype)
-
-
-CPU = Device('cpu', None, numpy)
-_cuda_devices = {}
-
-
-def _check_device_string(spec):
-    if ':' in spec:
-        kind, _, idx = spec.partition(':')
-        if not idx.isdigit():
-            raise RuntimeError(f'Invalid device string: {spec!r}')
-        return kind, int(idx)
-    return spec, None
-
-
-def device(spec, index=None):
-    """``device('cpu')``, ``device('cuda')``, ``device('cuda:1')`` or ``device('cuda', 1)``.
-
-    Returns the concrete device; asking for ``cuda`` raises RuntimeError when CuPy or a
-    usable GPU is missing.
-    """
-    if isinstance(spec, Device):
-        return spec
-    if isinstance(spec, int) and not isinstance(spec, _builtin_bool):
-        spec, index = 'cuda', spec
-    if not isinstance(spec, str):
-        raise TypeError(f'device() expects a string or a device, got {type(spec).__name__}')
-    kind, idx = _check_device_string(spec.strip())
-    if idx is not None:
-        if index is not None:
-            raise RuntimeError(f'device string {spec!r} already has an index')
-        index = idx
-    if kind == 'cpu':
-        if index not in (None, 0):
-            raise RuntimeError(f'CPU device index must be 0 or absent, got {index}')
-        return CPU
-    if kind == 'cuda':
-        return cuda_device(index)
-    raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
-
-
-# ----------------------------------------------------------------------------- cuda
-
-_cupy = None
-_cuda_count = [None]            # GPUs the runtime reported (asked once per process)
-_INSTALL_HINT = ('install CuPy for your CUDA version, e.g. `pip install cupy-cuda12x` '
-                 '(CUDA 12) or `pip install cupy-cuda11x` (CUDA 11)')
-
-
-def cupy_module():
-    """Import CuPy (or raise the install hint).  Never called unless cuda is asked for."""
-    global _cupy
-    if _cupy is None:
-        try:
-            import cupy
-        except ImportError as e:
-            raise RuntimeError(f"device 'cuda' needs CuPy, which is not installed: "
-                               f'{_INSTALL_HINT}') from e
-        _cupy = cupy
-    return _cupy
-
-
-def cuda_device_count():
-    """Number of usable GPUs; 0 when CuPy or a driver is missing (never raises).
-
-    ``import cupy`` succeeds on machines without a driver, so the runtime is asked for a
-    device count; any error there (no driver, no device, a broken install) means none.
-    """
-    if _cuda_count[0] is None:
-        try:
-            cupy = cupy_module()
-        except RuntimeError:
-            return 0
-        try:
-            _cuda_count[0] = int(cupy.cuda.runtime.getDeviceCount())
-        except Exception:
-            _cuda_count[0] = 0
-    return _cuda_count[0]
-
-
-def cuda_device(index=None):
-    """The Device for GPU ``index`` (the current one when None)."""
-    if index is not None:
-        dev = _cuda_devices.get(index)
-        if dev is not None:
-            return dev
-    cupy = cupy_module()
-    count = cuda_device_count()
-    if count == 0:
-        raise RuntimeError(
-            "device 'cuda' was asked for: CuPy is installed but finds no usable GPU (no "
-            'NVIDIA driver or device, or a CuPy build for another CUDA version); run on '
-            f"'cpu', or install the NVIDIA driver and {_INSTALL_HINT}")
-    if index is None:
-        index = int(cupy.cuda.runtime.getDevice())
-    if not 0 <= index < count:
-        raise RuntimeError(f'CUDA error: invalid device ordinal {index} '
-                           f'({count} device(s) available)')
-    dev = _cuda_devices.get(index)
-    if dev is None:
-        dev = Device('cuda', index, cupy)
-        dev._cupy_device = cupy.cuda.Device(index)
-        _cuda_devices[index] = dev
-    return dev
-
-
-def cuda_rng(dev, seed):
-    """A seeded CuPy generator on ``dev``."""
-    with dev._cupy_device:
-        return dev.xp.random.default_rng(seed)
-
-
-def seed_cuda(seed):
-    """Seed CuPy's global generator too, if CuPy is in use (never imports it)."""
-    if _cupy is not None and cuda_device_count():
-        _cupy.random.seed(seed)
-
-
-def device_of_array(a):
-    """The Device an array lives on."""
-    if isinstance(a, numpy.ndarray):
-        return CPU
-    d = getattr(a, 'device', None)
-    index = getattr(d, 'id', None)
-    if index is None:
-        raise TypeError(f'not an array of a known backend: {type(a).__name__}')
-    return cuda_device(index)
-
+# Devices and their backends are the registry's (``autograd.backends``); these names are
+# re-exported because the rest of the project imports them from here.
 
 def array_module(*arrays):
-    """The array module (NumPy or CuPy) of the first array among ``arrays`` (numbers
+    """The array module (NumPy, CuPy ...) of the first array among ``arrays`` (numbers
     are skipped; NumPy when there is no array)."""
     for a in arrays:
         if a.__class__ is numpy.ndarray or isinstance(a, (numpy.ndarray, numpy.generic)):
             return numpy
+        xp = _modules.get(a.__class__)
+        if xp is not None:
+            return xp
         if hasattr(a, 'device') and hasattr(a, 'dtype'):
-            return device_of_array(a).xp
+            # one array class, one array module: the backend is asked once per class
+            xp = _modules[a.__class__] = device_of_array(a).xp
+            return xp
     return numpy
+
+
+_modules = {}                  # array class -> its array module
 
 
 def broadcastable_to(shape, src_shape):
@@ -379,20 +215,6 @@ def sum_to(a, shape):
     return out.reshape(shape) if lead else out
 
 
-def transfer(a, device):
-    """A copy of array ``a`` on ``device`` (an explicit host<->device copy)."""
-    if device.type == 'cpu':
-        return to_numpy(a).copy() if not isinstance(a, device.array_type) else a.copy()
-    return device.asarray(to_numpy(a))
-
-
-def to_numpy(a):
-    """A host NumPy copy/view of any backend's array (explicit transfer)."""
-    if isinstance(a, numpy.ndarray):
-        return a
-    return a.get()
-
-
 # ----------------------------------------------------------------------------- array-library gaps
 # NumPy and CuPy differ in a few places (and CuPy stand-ins lack more); each difference is
 # bridged here, by one function that detects the feature on the array module, so that op
@@ -406,14 +228,14 @@ _strided_views = {}
 def scatter_add(xp, out, key, values):
     """``out[key] += values`` with repeated indices summed (unbuffered), on any backend.
 
-    NumPy and recent CuPy have ``add.at``; older CuPy ``cupyx.scatter_add``; any other array
-    module gets a ``bincount`` over flat positions (summed in float64, exact for floats and
+    NumPy and recent CuPy have ``add.at``; older CuPy ``cupyx.scatter_add`` (a backend's
+    ``scatter_adder``); any other array module gets a ``bincount`` over flat positions (summed in float64, exact for floats and
     for integers below 2**53).
     """
     add = _scatter_adders.get(xp)
     if add is None:
         add = _scatter_adders[xp] = _working_at(xp, 'add', [5.0, 1.0]) or \
-            _cupyx_scatter_add(xp) or _add_by_bincount(xp)
+            _backend_scatter_add(xp) or _add_by_bincount(xp)
     add(out, key, values)
 
 
@@ -442,14 +264,14 @@ def _working_at(xp, ufunc, expected):
         return None
 
 
-def _cupyx_scatter_add(xp):
-    if xp.__name__ != 'cupy':
-        return None
-    try:
-        import cupyx
-    except ImportError:
-        return None
-    return getattr(cupyx, 'scatter_add', None)
+def _backend_scatter_add(xp):
+    """A backend's own scatter-add for ``xp`` (``scatter_adder``: CuPy's cupyx.scatter_add)."""
+    for b in registered().values():
+        adder = getattr(b, 'scatter_adder', None)
+        add = adder and adder(xp)
+        if add is not None:
+            return add
+    return None
 
 
 def _add_by_bincount(xp):
@@ -532,35 +354,8 @@ def permutation(rng, xp, n):
     return xp.argsort(random_sample(rng, 'uniform', (n,), numpy.dtype(numpy.float64)))
 
 
-# ----------------------------------------------------------------------------- default device
-
-_default_device = [None]
-
-
-def get_default_device():
-    d = _default_device[0]
-    if d is None:
-        env = os.environ.get('AUTOGRAD_DEVICE', '').strip()
-        d = device(env) if env else CPU
-        _default_device[0] = d
-    return d
-
-
-def set_default_device(d):
-    """Set the device of newly created tensors (``None`` resets to the AUTOGRAD_DEVICE flag)."""
-    _default_device[0] = None if d is None else device(d)
-
-
 # ----------------------------------------------------------------------------- special functions
 
 def erf(a):
     """The error function of an array, on its own device, in its own dtype."""
-    if not isinstance(a, numpy.ndarray):
-        from cupyx.scipy.special import erf as cupy_erf
-        return cupy_erf(a)
-    try:
-        from scipy.special import erf as scipy_erf   # optional accelerator
-    except ImportError:
-        import math
-        return numpy.vectorize(math.erf, otypes=[a.dtype])(a).astype(a.dtype)
-    return scipy_erf(a).astype(a.dtype, copy=False)
+    return device_of_array(a).backend.erf(a)

@@ -8,7 +8,7 @@ import numbers
 
 import numpy
 
-from . import backend
+from . import backend, backends
 from .backend import CPU, as_dtype, get_default_dtype
 from .tensor import Tensor, _make, to_array
 
@@ -164,14 +164,13 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 class Generator:
     """A seeded random number generator (the ``generator=`` argument of samplers)."""
 
-    def __init__(self, device='cpu'):
-        self.device = backend.device(device)
-        self._seed = 67280421310721
-        self._rng = _new_rng(self.device, self._seed)
+    def __init__(self, device=None):
+        self.device = CPU if device is None else backend.device(device)
+        self.manual_seed(67280421310721)
 
     def manual_seed(self, seed):
         self._seed = int(seed)
-        self._rng = _new_rng(self.device, self._seed)
+        self._rng = self.device.backend.rng(self.device, self._seed)
         return self
 
     def seed(self):
@@ -189,12 +188,6 @@ class Generator:
         return self
 
 
-def _new_rng(dev, seed):
-    if dev.type == 'cpu':
-        return numpy.random.default_rng(seed)
-    return backend.cuda_rng(dev, seed)
-
-
 _default_generators = {}
 
 
@@ -206,13 +199,14 @@ def default_generator(dev=CPU):
 
 
 def manual_seed(seed):
-    """Seed the generators of every device; returns the CPU generator."""
+    """Seed the generators of every device (and of every array library in use); returns
+    the CPU generator."""
     seed = int(seed)
     g = default_generator(CPU).manual_seed(seed)
     for dev, gen in list(_default_generators.items()):
         if dev is not CPU:
             gen.manual_seed(seed)
-    backend.seed_cuda(seed)
+    backends.seed_all(seed)
     return g
 
 

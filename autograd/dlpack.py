@@ -5,22 +5,17 @@
 lets those libraries' own ``from_dlpack`` wrap a tensor.  CUDA arrays that speak only the
 older ``__cuda_array_interface__`` (Numba, some CuPy stand-ins) are wrapped through it.
 """
-import numpy
-
-from . import backend
+from . import backend, backends
 from .tensor import Tensor, _make
 
 __all__ = ['from_dlpack']
-
-# DLDeviceType codes (dlpack.h)
-_CPU, _CUDA, _CUDA_HOST = 1, 2, 3
 
 
 def from_dlpack(ext_tensor, *, device=None, copy=None):
     """A tensor sharing memory with ``ext_tensor`` (a tensor/array of any DLPack library).
 
-    Shapes, strides and dtype are kept; the tensor is on the producer's device (CPU or
-    ``cuda:N``).  ``device`` then moves it (an explicit copy) and ``copy=True`` always
+    Shapes, strides and dtype are kept; the tensor is on the producer's device (the
+    backend whose ``DLPACK_TYPES`` has its DLDeviceType).  ``device`` then moves it (an explicit copy) and ``copy=True`` always
     copies.  RuntimeError for objects without the protocol, TypeError for dtypes that
     tensors cannot hold (complex, bfloat16 ...).
     """
@@ -41,23 +36,15 @@ def _import(obj):
     """(array, Device) wrapping ``obj``'s memory."""
     where = getattr(obj, '__dlpack_device__', None)
     if where is None or not hasattr(obj, '__dlpack__'):
-        if hasattr(obj, '__cuda_array_interface__'):
-            index = getattr(getattr(obj, 'device', None), 'id', None)
-            dev = backend.cuda_device(index)
-            return dev.asarray(obj), dev                # zero-copy through the interface
+        dev = backends.find_device(obj)             # e.g. __cuda_array_interface__ only
+        if dev is not None:
+            return dev.asarray(obj), dev            # zero-copy through the array's interface
         raise RuntimeError(f'from_dlpack expects a tensor or array that supports the DLPack '
                            f'protocol (__dlpack__ and __dlpack_device__), got '
                            f'{type(obj).__name__}')
     kind, index = where()
-    kind = int(kind)
-    if kind == _CPU or kind == _CUDA_HOST:
-        return numpy.from_dlpack(obj), backend.CPU
-    if kind == _CUDA:
-        dev = backend.cuda_device(int(index))
-        with dev._cupy_device:
-            return dev.xp.from_dlpack(obj), dev
-    raise RuntimeError(f'from_dlpack: DLPack device type {kind} (device {index}) is not '
-                       'supported; only CPU and CUDA memory can back a tensor')
+    dev = backends.from_dlpack_device(int(kind), int(index))
+    return dev.backend.from_dlpack(dev, obj), dev
 
 
 def export(tensor, **kwargs):
@@ -73,11 +60,3 @@ def export(tensor, **kwargs):
         raise BufferError(f'the array library behind {tensor._device} tensors '
                           f'({type(tensor._data).__module__}) cannot export DLPack')
     return exporter(**{k: v for k, v in kwargs.items() if v is not None})
-
-
-def device_of(tensor):
-    """``(DLDeviceType, index)`` of ``tensor`` (``Tensor.__dlpack_device__``)."""
-    where = getattr(tensor._data, '__dlpack_device__', None)
-    if where is not None:
-        return where()
-    return (_CPU, 0) if tensor._device.type == 'cpu' else (_CUDA, tensor._device.index)

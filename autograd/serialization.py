@@ -27,7 +27,7 @@ import zlib
 
 import numpy
 
-from . import backend
+from . import backend, backends
 from .tensor import Tensor, _make
 
 __all__ = ['save', 'load']
@@ -316,11 +316,11 @@ class _Reader:
         try:
             dev = backend.device(target)
         except RuntimeError as e:
-            if str(target).startswith('cuda'):
+            if str(target).partition(':')[0] in backends.registered():   # known, not usable here
                 raise RuntimeError(
                     f'autograd.load: {self.name!r} holds a tensor on {location}, which cannot '
                     f'be restored here ({e}). On a CPU-only machine, pass '
-                    "map_location='cpu' to load it onto the CPU.") from None
+                    f"map_location='{backend.CPU}' to load it onto the CPU.") from None
             raise
         if dev is backend.CPU:
             return t

@@ -14,6 +14,7 @@ from . import backend
 from ._format import format_tensor
 from ._inline import define
 from .backend import CPU, as_dtype, from_numpy_dtype, get_default_dtype
+from .backends import cuda as _cuda
 
 __all__ = ['Tensor', 'Size', 'ViewOf']
 
@@ -85,7 +86,7 @@ class Tensor:
 
     @property
     def is_cuda(self):
-        return self._device.type == 'cuda'
+        return self._device.backend is _cuda
 
     @property
     def is_leaf(self):
@@ -218,11 +219,11 @@ class Tensor:
             if self._requires_grad:
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                    "tensor.detach().numpy() instead.")
-            if self._device.type != 'cpu':
+            if self._device is not CPU:
                 raise TypeError(f"can't convert {self._device} device type tensor to numpy. "
                                 'Use Tensor.cpu() to copy the tensor to host memory first.')
             return self._data
-        return backend.to_numpy(self._data)
+        return self._device.backend.to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
@@ -266,8 +267,10 @@ class Tensor:
         return self.to(CPU)
 
     def cuda(self, device=None):
-        return self.to(backend.device('cuda' if device is None else
-                                      device if not isinstance(device, int) else f'cuda:{device}'))
+        dev = _cuda.device() if device is None else backend.device(device)
+        if dev.backend is not _cuda:
+            raise RuntimeError('Invalid device, must be cuda device')
+        return self.to(dev)
 
     def type(self, dtype=None):
         if dtype is None:
@@ -302,12 +305,10 @@ class Tensor:
         return self._data.flags.c_contiguous
 
     def data_ptr(self):
-        if self._device.type == 'cpu':
-            return self._data.__array_interface__['data'][0]
-        return self._data.data.ptr
+        return self._device.backend.data_ptr(self._data)
 
     def get_device(self):
-        return -1 if self._device.type == 'cpu' else self._device.index
+        return -1 if self._device.index is None else self._device.index
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         """Export this tensor's memory to a DLPack consumer (``numpy.from_dlpack`` ...)."""
@@ -322,10 +323,11 @@ class Tensor:
         return exporter(**{k: v for k, v in kwargs.items() if v is not None})
 
     def __dlpack_device__(self):
+        """``(DLDeviceType, index)`` of this tensor's memory."""
         where = getattr(self._data, '__dlpack_device__', None)
         if where is not None:
             return where()
-        return (1, 0) if self._device.type == 'cpu' else (2, self._device.index)  # DLDeviceType
+        return self._device.backend.dlpack_device(self._device)
 
 
 class ViewOf:
@@ -414,7 +416,7 @@ def to_array(data, dtype, dev, copy=True):
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported "
                             'types are: float64, float32, float16, int64, int32, int16, int8, '
                             'uint8, and bool.')
-    elif hasattr(data, '__cuda_array_interface__') and dev.type == 'cuda':
+    elif dev.backend.device_of(data) is not None:   # an array of the device's kind (a GPU array)
         arr = dev.asarray(data)
     else:
         arr = _python_data(data, dtype)

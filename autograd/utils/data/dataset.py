@@ -6,6 +6,7 @@ import math
 import warnings
 
 from ... import creation
+from ...backend import CPU
 
 __all__ = ['Dataset', 'IterableDataset', 'TensorDataset', 'StackDataset', 'ConcatDataset',
            'ChainDataset', 'Subset', 'random_split']
@@ -164,7 +165,7 @@ def random_split(dataset, lengths, generator=None):
                               'empty dataset.', stacklevel=2)
     if sum(lengths) != len(dataset):
         raise ValueError('Sum of input lengths does not equal the length of the input dataset!')
-    indices = creation.randperm(sum(lengths), generator=generator, device='cpu').tolist()
+    indices = creation.randperm(sum(lengths), generator=generator, device=CPU).tolist()
     return [Subset(dataset, indices[end - n:end])
             for end, n in zip(itertools.accumulate(lengths), lengths)]
 

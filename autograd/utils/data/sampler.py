@@ -3,7 +3,7 @@
 import itertools
 
 from ... import creation
-from ...backend import float64
+from ...backend import CPU, float64
 
 __all__ = ['Sampler', 'SequentialSampler', 'RandomSampler', 'SubsetRandomSampler',
            'WeightedRandomSampler', 'BatchSampler']
@@ -32,7 +32,7 @@ class SequentialSampler(Sampler):
 def _fresh_generator():
     """A generator seeded from the global one, so ``manual_seed`` fixes every epoch's order
     while successive epochs still differ."""
-    seed = int(creation.randint(0, 2 ** 63 - 1, (), device='cpu').item())
+    seed = int(creation.randint(0, 2 ** 63 - 1, (), device=CPU).item())
     return creation.Generator().manual_seed(seed)
 
 
@@ -62,14 +62,14 @@ class RandomSampler(Sampler):
         if self.replacement:
             for _ in range(self.num_samples // 32):
                 yield from creation.randint(0, n, (32,), generator=generator,
-                                            device='cpu').tolist()
+                                            device=CPU).tolist()
             yield from creation.randint(0, n, (self.num_samples % 32,), generator=generator,
-                                        device='cpu').tolist()
+                                        device=CPU).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from creation.randperm(n, generator=generator, device='cpu').tolist()
+                yield from creation.randperm(n, generator=generator, device=CPU).tolist()
             yield from creation.randperm(n, generator=generator,
-                                         device='cpu').tolist()[:self.num_samples % n]
+                                         device=CPU).tolist()[:self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -84,7 +84,7 @@ class SubsetRandomSampler(Sampler):
 
     def __iter__(self):
         for i in creation.randperm(len(self.indices), generator=self.generator,
-                                   device='cpu').tolist():
+                                   device=CPU).tolist():
             yield self.indices[i]
 
     def __len__(self):
@@ -101,7 +101,7 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise ValueError('replacement should be a boolean value, but got '
                              f'replacement={replacement}')
-        weights = creation.as_tensor(weights, dtype=float64, device='cpu')
+        weights = creation.as_tensor(weights, dtype=float64, device=CPU)
         if weights.ndim != 1:
             raise ValueError('weights should be a 1d sequence but given weights have shape '
                              f'{tuple(weights.shape)}')
