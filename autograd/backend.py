@@ -1,13 +1,13 @@
 """The backend layer: dtypes, and the bridges over the array libraries' differences.
 
-Devices live in the registry ``autograd.backends`` (one module per backend); a
+Devices live in the registry ``autograd.devices`` (one module per backend); a
 :class:`Device` carries the array module (``numpy``, ``cupy``) that every op uses for its
 arrays, and ops find it from their inputs' device, never importing an array library
 themselves.  The device names are re-exported here, where the rest of the project finds them.
 """
 import numpy
 
-from .backends import (CPU, Device, device, device_of_array, get_default_device, registered,
+from .devices import (CPU, Device, device, device_of_array, get_default_device, registered,
                        set_default_device, to_numpy, transfer)
 
 __all__ = ['Device', 'device', 'dtype', 'float16', 'float32', 'float64', 'int8', 'int16',
@@ -173,7 +173,7 @@ def _combine(higher, lower):
 
 
 # ----------------------------------------------------------------------------- devices
-# Devices and their backends are the registry's (``autograd.backends``); these names are
+# Devices and their backends are the registry's (``autograd.devices``); these names are
 # re-exported because the rest of the project imports them from here.
 
 def array_module(*arrays):

@@ -8,7 +8,7 @@ import numbers
 
 import numpy
 
-from . import backend, backends
+from . import backend, devices
 from .backend import CPU, as_dtype, get_default_dtype
 from .tensor import Tensor, _make, to_array
 
@@ -206,7 +206,7 @@ def manual_seed(seed):
     for dev, gen in list(_default_generators.items()):
         if dev is not CPU:
             gen.manual_seed(seed)
-    backends.seed_all(seed)
+    devices.seed_all(seed)
     return g
 
 

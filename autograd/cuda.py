@@ -4,8 +4,8 @@ Everything here works without CuPy or a GPU where PyTorch's does: ``is_available
 then False and ``device_count()`` 0; the rest raises the RuntimeError that says what is
 missing and how to install it.  CuPy is imported only when one of these is called.
 """
-from . import backends
-from .backends import cuda as _gpu
+from . import devices
+from .devices import cuda as _gpu
 
 __all__ = ['is_available', 'device_count', 'current_device', 'set_device', 'synchronize',
            'manual_seed', 'manual_seed_all', 'seed', 'initial_seed', 'empty_cache',
@@ -28,7 +28,7 @@ def _device(dev):
     RuntimeError without CuPy or a GPU, or for an index past the last GPU."""
     if dev is None:
         return _gpu.device()
-    d = backends.device(dev)       # an int means that GPU
+    d = devices.device(dev)       # an int means that GPU
     if d.backend is not _gpu:
         raise ValueError(f'Expected a {_gpu.TYPE} device, but got: {d}')
     return d

@@ -5,7 +5,7 @@
 lets those libraries' own ``from_dlpack`` wrap a tensor.  CUDA arrays that speak only the
 older ``__cuda_array_interface__`` (Numba, some CuPy stand-ins) are wrapped through it.
 """
-from . import backend, backends
+from . import backend, devices
 from .tensor import Tensor, _make
 
 __all__ = ['from_dlpack']
@@ -36,14 +36,14 @@ def _import(obj):
     """(array, Device) wrapping ``obj``'s memory."""
     where = getattr(obj, '__dlpack_device__', None)
     if where is None or not hasattr(obj, '__dlpack__'):
-        dev = backends.find_device(obj)             # e.g. __cuda_array_interface__ only
+        dev = devices.find_device(obj)             # e.g. __cuda_array_interface__ only
         if dev is not None:
             return dev.asarray(obj), dev            # zero-copy through the array's interface
         raise RuntimeError(f'from_dlpack expects a tensor or array that supports the DLPack '
                            f'protocol (__dlpack__ and __dlpack_device__), got '
                            f'{type(obj).__name__}')
     kind, index = where()
-    dev = backends.from_dlpack_device(int(kind), int(index))
+    dev = devices.from_dlpack_device(int(kind), int(index))
     return dev.backend.from_dlpack(dev, obj), dev
 
 

@@ -27,7 +27,7 @@ import zlib
 
 import numpy
 
-from . import backend, backends
+from . import backend, devices
 from .tensor import Tensor, _make
 
 __all__ = ['save', 'load']
@@ -316,7 +316,7 @@ class _Reader:
         try:
             dev = backend.device(target)
         except RuntimeError as e:
-            if str(target).partition(':')[0] in backends.registered():   # known, not usable here
+            if str(target).partition(':')[0] in devices.registered():   # known, not usable here
                 raise RuntimeError(
                     f'autograd.load: {self.name!r} holds a tensor on {location}, which cannot '
                     f'be restored here ({e}). On a CPU-only machine, pass '

@@ -14,7 +14,7 @@ from . import backend
 from ._format import format_tensor
 from ._inline import define
 from .backend import CPU, as_dtype, from_numpy_dtype, get_default_dtype
-from .backends import cuda as _cuda
+from .devices import cuda as _cuda
 
 __all__ = ['Tensor', 'Size', 'ViewOf']
 

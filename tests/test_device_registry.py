@@ -12,28 +12,28 @@ import pytest
 
 import autograd
 import nn
-from autograd import backends
-from autograd.backends import cpu
+from autograd import devices
+from autograd.devices import cpu
 
 
 @pytest.fixture
 def twin():
     """A third backend: NumPy's allocation, moves and math under the type name 'twin'."""
     twin = types.ModuleType('twin')
-    vars(twin).update({name: getattr(cpu, name) for name in backends.INTERFACE})
+    vars(twin).update({name: getattr(cpu, name) for name in devices.INTERFACE})
     twin.TYPE = 'twin'
-    twin.DEVICE = backends.Device(twin, None, np)
+    twin.DEVICE = devices.Device(twin, None, np)
     twin.device = lambda index=None: twin.DEVICE
     twin.device_of = lambda a: None          # a NumPy array alone means the CPU
-    backends.register(twin)
+    devices.register(twin)
     yield twin.DEVICE
-    backends.unregister('twin')
+    devices.unregister('twin')
 
 
 def test_a_registered_backend_is_a_device_by_name(twin):
     assert autograd.device('twin') is twin and twin == 'twin' and twin != 'cpu'
     assert str(twin) == 'twin' and repr(twin) == "device(type='twin')"
-    assert 'twin' in backends.registered()
+    assert 'twin' in devices.registered()
 
 
 def test_tensors_on_it_go_through_ops_and_backward(twin):
@@ -76,19 +76,19 @@ def test_unknown_device_types_name_the_registered_ones(twin):
 
 
 def test_unregistering_forgets_the_type():
-    backends.register(types.SimpleNamespace(TYPE='gone', **{
-        name: getattr(cpu, name) for name in backends.INTERFACE}))
-    backends.unregister('gone')
+    devices.register(types.SimpleNamespace(TYPE='gone', **{
+        name: getattr(cpu, name) for name in devices.INTERFACE}))
+    devices.unregister('gone')
     with pytest.raises(RuntimeError, match='Expected one of cpu, cuda device type'):
         autograd.device('gone')
 
 
 def test_a_backend_missing_part_of_the_interface_is_refused():
     with pytest.raises(TypeError, match='a backend needs .*asarray'):
-        backends.register(types.SimpleNamespace(TYPE='half', device=cpu.device))
+        devices.register(types.SimpleNamespace(TYPE='half', device=cpu.device))
     with pytest.raises(RuntimeError, match="'cpu' is already registered"):
-        backends.register(types.SimpleNamespace(TYPE='cpu', **{
-            name: getattr(cpu, name) for name in backends.INTERFACE}))
+        devices.register(types.SimpleNamespace(TYPE='cpu', **{
+            name: getattr(cpu, name) for name in devices.INTERFACE}))
 
 
 def test_cuda_method_refuses_another_device_type_as_pytorch():

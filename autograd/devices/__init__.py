@@ -96,7 +96,7 @@ def register(backend):
     """Make ``backend``'s devices available under its ``TYPE``; returns it."""
     missing = [name for name in ('TYPE',) + INTERFACE if not hasattr(backend, name)]
     if missing:
-        raise TypeError(f'a backend needs {", ".join(missing)}: see autograd.backends')
+        raise TypeError(f'a backend needs {", ".join(missing)}: see autograd.devices')
     if _backends.get(backend.TYPE, backend) is not backend:
         raise RuntimeError(f"device type '{backend.TYPE}' is already registered")
     _backends[backend.TYPE] = backend
