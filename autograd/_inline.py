@@ -1,8 +1,8 @@
 """Functions compiled from statement templates, for the engine's per-op path.
 
 Making an op's output tensor and recording its node is written once, as templates of
-statements (``tensor.MAKE``, ``node.LINK``, ``node.RECORD``), compiled into ordinary
-functions (``_make``, ``link``, ``record``) and, inlined, into the entry points
+statements (``tensor.MAKE``, ``node.link_source``, ``node.record_source``), compiled into
+ordinary functions (``_make``, ``link``, ``record``) and, inlined, into the entry points
 ``apply_unary``/``apply_binary`` (``op.py``).  The path runs once per op, and in CPython
 a call costs about as much as the statements it would save (measured: 12% of a small
 op chain's time for the four calls).  The compiled source is registered with

@@ -15,7 +15,7 @@ from .backend import (array_module, broadcastable_to, device_of_array, from_nump
                       is_writeable, sum_to)
 from .grad_mode import process as _process, state as _grad_state
 from .node import AccumulateGrad, RetainGradHook, edge_of
-from .refcount import refs
+from .refcount import BIAS, getrefcount
 from .tensor import Tensor, _make, to_array
 
 __all__ = ['backward', 'grad', 'set_detect_anomaly', 'is_anomaly_enabled', 'detect_anomaly',
@@ -174,6 +174,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     if arrays and root_edges:
         node, nr = root_edges[0]
         atype = node._meta[nr][2].array_type
+    anomaly = _process.anomaly
     prev = _grad_state.enabled, _grad_state.arrays
     _grad_state.enabled, _grad_state.arrays = create_graph, arrays
     try:
@@ -189,29 +190,33 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
             elif node.__class__ is AccumulateGrad:
                 _accumulate_leaf(node, g, arrays)
                 continue
-            if arrays and not node.array_backward:
+            trusted = node.array_backward   # our own ops (their gradient counts are tested)
+            if arrays and not trusted:
                 g = _wrap(node, g)          # a formula that takes tensors only
             grads = node.backward(*g) if g.__class__ is list else node.backward(g)
             if grads.__class__ is not tuple:
                 grads = (grads,)
-            if not node.array_backward or _process.anomaly:
+            if anomaly or not trusted:
                 _check_grads(node, grads)
             if not retain_graph:
                 node._saved = None          # release what backward needed
                 node._out = None
             for e, gi in zip(node._next, grads):
-                if e is None or gi is None or needed is not None and e[0] not in needed:
+                if e is None or gi is None:
                     continue
                 nxt, nr = e
-                m = nxt._meta[nr]
+                if needed is not None and nxt not in needed:
+                    continue
+                meta = nxt._meta
+                m = meta[nr]
                 if gi.__class__ is not atype or gi.shape != m[0] or gi.dtype is not m[1]:
                     gi = _validate(node, _position(grads, gi), gi, m, arrays)
                 # S(i) = sum over uses j of S(j) dj/di: add this use's contribution
-                if nxt in buffers or len(nxt._meta) != 1:
-                    _accumulate(buffers, heap, nxt, nr, gi, arrays)
-                else:
+                if len(meta) == 1 and nxt not in buffers:
                     buffers[nxt] = gi
                     heappush(heap, (-nxt._seq, nxt))
+                else:
+                    _accumulate(buffers, heap, nxt, nr, gi, arrays)
             g = grads = gi = None    # the buffers own the gradients (in-place sums)
     finally:
         _grad_state.enabled, _grad_state.arrays = prev
@@ -219,8 +224,8 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
 
 
 def _check_grads(node, grads):
-    """Check the gradients a formula returned: one per input (custom nodes), no NaN
-    (anomaly mode)."""
+    """Check the gradients a formula returned: one per input (nodes that are not our own
+    ops), no NaN (anomaly mode)."""
     if not node.array_backward and len(grads) != len(node._next):
         raise RuntimeError(f'function {node.name()} returned an incorrect number of '
                            f'gradients (expected {len(node._next)}, got {len(grads)})')
@@ -244,18 +249,13 @@ def _accumulate(buffers, heap, node, nr, g, arrays):
         old[nr] = g if old[nr] is None else _plus(old[nr], g)
     # in place when nothing but the buffers dict and this local hold the array: not a view,
     # a tensor's data, a saved value (both have the node's dtype: validated)
-    elif arrays and refs(old) == 2 and old.base is None and _add_in_place(old, g):
-        pass
+    elif arrays and getrefcount(old) - BIAS == 2 and old.base is None:
+        try:
+            old += g
+        except ValueError:          # read-only
+            buffers[node] = _plus(old, g)
     else:
         buffers[node] = _plus(old, g)
-
-
-def _add_in_place(a, b):
-    try:
-        a += b
-        return True
-    except ValueError:              # read-only
-        return False
 
 
 def _position(seq, item):
@@ -367,7 +367,7 @@ def _accumulate_leaf(acc, g, arrays):
     elif old is None:
         # Referenced by the sweep's local and this function's: nothing else can see it,
         # so the leaf may own it without a copy.
-        private = refs(g) <= 2 and g.base is None and is_writeable(g)
+        private = getrefcount(g) - BIAS <= 2 and g.base is None and is_writeable(g)
         leaf.grad = _make(g if private else g.copy(), leaf._device)
     else:
         data = old._data

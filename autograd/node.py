@@ -187,22 +187,28 @@ def edge_of(t):
 # Written once, as templates of statements (see ``_inline.py``): compiled into ``link`` and
 # ``record`` here and inlined into the entry points ``apply_unary``/``apply_binary``.
 
-# LINK records ``node``'s edges to ``inputs`` and what its backward needs of them.  One and
-# two inputs and saved values (nearly every op) take unrolled forms of the general loops.
-LINK = """\
-n_in = len(inputs)
-if n_in == 2:
-    i0, i1 = inputs
-    edges = ((i0.grad_fn, i0._output_nr) if i0.__class__ is Tensor and i0.grad_fn is not None
-             else _edge(i0),
-             (i1.grad_fn, i1._output_nr) if i1.__class__ is Tensor and i1.grad_fn is not None
-             else _edge(i1))
-elif n_in == 1:
-    i0 = inputs[0]
-    edges = ((i0.grad_fn, i0._output_nr) if i0.__class__ is Tensor and i0.grad_fn is not None
-             else _edge(i0),)
-else:
-    edges = tuple([_edge(x) for x in inputs])
+# ``link_source(arity)``: the statements that record ``node``'s edges to ``inputs`` and
+# what its backward needs of them.  The entry points compile them with their number of
+# inputs known (``arity``), which unrolls the loop over inputs; one or two saved values
+# (nearly every op) take unrolled forms too.
+_EDGES = {
+    1: """\
+i0 = inputs[0]
+edges = ((i0.grad_fn, i0._output_nr) if i0.__class__ is Tensor and i0.grad_fn is not None
+         else _edge(i0),)
+""",
+    2: """\
+i0, i1 = inputs
+edges = ((i0.grad_fn, i0._output_nr) if i0.__class__ is Tensor and i0.grad_fn is not None
+         else _edge(i0),
+         (i1.grad_fn, i1._output_nr) if i1.__class__ is Tensor and i1.grad_fn is not None
+         else _edge(i1))
+""",
+    None: """\
+edges = tuple([_edge(x) for x in inputs])
+""",
+}
+_SAVES = """\
 node._next = edges
 node._seq = next_seq()          # after _edge, which may create leaf accumulators
 save = node.save
@@ -213,7 +219,7 @@ elif len(save) == 1:
     node._saved = (s0,)
     node._versions = (s0._vc[0] if s0.__class__ is Tensor else _version(s0),)
 else:
-    saved = inputs if len(save) == n_in else tuple([inputs[k] for k in save])
+    saved = inputs if len(save) == len(inputs) else tuple([inputs[k] for k in save])
     if len(saved) == 2:
         s0, s1 = saved
         only_for = node.save_for    # a value no needed gradient reads is not kept (PyTorch)
@@ -233,34 +239,45 @@ if _process.anomaly:
     node._trace = _creation_trace()
 """
 
-# RECORD makes the output tensor(s) of ``node`` from the forward's result ``out`` (an array,
-# or a tuple of arrays) on ``dev``, and records the node when grad mode is on, ``needs``
-# (some input requires grad) and the node's class is differentiable: its floating
-# outputs then require grad.  ``view`` (a ``ViewOf``) makes the output a view sharing its
-# base's version counter.  Returns the tensor, or a tuple of tensors.
-RECORD = """\
+
+def link_source(arity=None):
+    return _EDGES[arity] + _SAVES
+
+
+# ``record_source(arity, views)``: the statements that make the output tensor(s) of
+# ``node`` from the forward's result ``out`` (an array, or a tuple of arrays) on ``dev``,
+# and record the node when grad mode is on, ``needs`` (some input requires grad) and the
+# node's class is differentiable: its floating outputs then require grad.  ``view`` (a
+# ``ViewOf``) makes the output a view sharing its base's version counter; entry points
+# that make no views compile them with ``views=False``.  They return the tensor, or a
+# tuple of tensors.
+def record_source(arity=None, views=True):
+    make = dict(t='t', cls='Tensor', data='out', device='dev',
+                vc='[0] if vc is None else vc' if views else '[0]',
+                view='view' if views else 'None')
+    return ("""\
 vc = None if view is None else view.parent._vc
+""" if views else '') + """\
 if out.__class__ is not tuple:
     if out.__class__ is not dev.array_type:
         out = dev.xp.asarray(out)       # (NumPy makes scalars of 0-d results)
     if needs and _grad_state.enabled and node.differentiable and out.dtype.kind == 'f':
         node._meta = ((out.shape, out.dtype, dev),)
-""" + indent(LINK, 2) + indent(MAKE.format(
-    t='t', cls='Tensor', data='out', device='dev', requires_grad='True', grad_fn='node',
-    output_nr='0', vc='vc', view='view'), 2) + """\
+""" + indent(link_source(arity), 2) + indent(MAKE.format(
+        requires_grad='True', grad_fn='node', output_nr='0', **make), 2) + """\
         node._out = (out, dev, t._vc, t._vc[0], 0) if node.save_output else None
         return t
-""" + indent(MAKE.format(
-    t='t', cls='Tensor', data='out', device='dev', requires_grad='False', grad_fn='None',
-    output_nr='0', vc='vc', view='view'), 1) + """\
+""" + indent(MAKE.format(requires_grad='False', grad_fn='None', output_nr='0', **make), 1) + """\
     return t
-return _record_many(node, out, dev, inputs, needs, view)
+return _record_many(node, out, dev, inputs, needs, """ + ('view' if views else 'None') + """)
 """
 
-link = define('link', 'node, inputs', LINK, globals(), doc=(
+
+link = define('link', 'node, inputs', link_source(), globals(), doc=(
     "Record ``node``'s edges to ``inputs`` and what its backward needs of them (custom "
     "Functions call it, then set their outputs' ``grad_fn`` themselves)."))
-record = define('record', 'node, out, dev, inputs, needs, view=None', RECORD, globals(), doc=(
+record = define('record', 'node, out, dev, inputs, needs, view=None', record_source(),
+                globals(), doc=(
     "The one place where an op's output tensors are made and its node is recorded."))
 
 
@@ -327,7 +344,7 @@ class RetainGradHook:
         return None
 
 
-# ----------------------------------------------------------------------------- Tensor's graph methods
+# ------------------------------------------------------------------------- Tensor's graph methods
 
 def _retain_hook(t):
     """The RetainGradHook ``retain_grad()`` put on ``t``'s node, if any."""

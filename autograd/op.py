@@ -10,8 +10,8 @@ one backward formula serve both sweeps (see :class:`Op`).
 from .backend import array_module, from_numpy_dtype
 from .grad_mode import state as _grad_state
 from ._inline import define
-from .node import (RECORD, Node, _creation_trace, _edge, _process, _record_many, _version,
-                   next_seq, record)
+from .node import (Node, _creation_trace, _edge, _process, _record_many, _version, next_seq,
+                   record, record_source)
 from .tensor import Tensor, ViewOf, _make
 from .views import check_inplace, rebase_view, refresh_view
 
@@ -170,7 +170,7 @@ def device_error(op, a, b):
 
 
 # The entry points of math methods and operators: each unpacks its arguments, runs the
-# forward, and continues with the recording path ``node.RECORD`` compiled in (no call).
+# forward, and continues with the recording path (``node.record_source``) compiled in.
 
 apply_unary = define('apply_unary', 'cls, x', """\
 if cls._special:
@@ -184,8 +184,8 @@ dev = x._device
 out = node.forward(dev.xp, x._data)
 inputs = (x,)
 needs = x._requires_grad
-view = None
-""" + RECORD, globals(), doc='``cls.apply(x)`` for a one-input op without parameters.')
+""" + record_source(arity=1, views=False), globals(),
+    doc='``cls.apply(x)`` for a one-input op without parameters.')
 
 apply_binary = define('apply_binary', 'cls, a, b', """\
 if a.__class__ is Tensor or isinstance(a, Tensor):
@@ -214,5 +214,5 @@ elif b.__class__ is Tensor or isinstance(b, Tensor):
 else:                           # bare arrays: the forward alone
     return _new(cls).forward(array_module(a, b), a, b)
 inputs = (a, b)
-view = None
-""" + RECORD, globals(), doc='``cls.apply(a, b)`` for a two-input op without parameters.')
+""" + record_source(arity=2, views=False), globals(),
+    doc='``cls.apply(a, b)`` for a two-input op without parameters.')

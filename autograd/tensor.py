@@ -23,7 +23,8 @@ _new = object.__new__
 
 # The one Tensor constructor, as a template of statements: it binds ``{t}`` to a new
 # tensor around array ``{data}`` of ``{device}`` (no copy), setting every field.  ``{vc}``
-# shares another tensor's version counter; ``{view}`` (a ``ViewOf``) makes it a view.
+# is its version counter (a new ``[0]``, or a view's base's); ``{view}`` (a ``ViewOf``)
+# makes it a view.
 # Compiled into ``_make`` below and inlined into the recording path (see ``_inline.py``).
 MAKE = """\
 {t} = _new({cls})
@@ -33,7 +34,7 @@ MAKE = """\
 {t}.grad = None
 {t}.grad_fn = {grad_fn}
 {t}._output_nr = {output_nr}
-{t}._vc = [0] if {vc} is None else {vc}
+{t}._vc = {vc}
 {t}._grad_acc = None
 {t}._view = {view}
 """
@@ -43,7 +44,7 @@ _make = define(
     'view=None, cls=None',
     MAKE.format(t='t', cls='Tensor if cls is None else cls', data='data', device='device',
                 requires_grad='requires_grad', grad_fn='grad_fn', output_nr='output_nr',
-                vc='vc', view='view') + 'return t\n',
+                vc='[0] if vc is None else vc', view='view') + 'return t\n',
     globals(), doc='A tensor (of ``cls``, default Tensor) around array ``data`` of ``device``.')
 
 
