@@ -35,15 +35,10 @@ class dtype:
         return 'autograd.' + self.name
 
     def __reduce__(self):              # dtypes are singletons
-        return (getattr, (_dtype_module(), self.name))
+        return (as_dtype, (self.name,))
 
     def to_real(self):
         return self
-
-
-def _dtype_module():
-    import autograd
-    return autograd
 
 
 bool = dtype('bool', numpy.bool_, False, False, 0)

@@ -4,12 +4,14 @@ Python floats become the default dtype (float32), ints int64, bools bool; arrays
 their dtype.  Random numbers come from one generator per device, seeded by
 ``manual_seed``.
 """
+import math
 import numbers
+import secrets
 
 import numpy
 
 from . import backend, devices
-from .backend import CPU, as_dtype, get_default_dtype
+from .backend import CPU, as_dtype, get_default_dtype, to_numpy
 from .tensor import Tensor, _make, to_array
 
 __all__ = ['tensor', 'as_tensor', 'from_numpy', 'zeros', 'ones', 'full', 'empty', 'zeros_like',
@@ -139,7 +141,6 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         dtype = get_default_dtype() if any(isinstance(v, float) for v in vals) else backend.int64
     dt = as_dtype(dtype)
     dev = _device(device)
-    import math
     n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
     arr = (numpy.arange(n, dtype=numpy.float64) * vals[2] + vals[0]) if dt.is_floating_point \
         else numpy.arange(vals[0], vals[1], vals[2], dtype=numpy.int64)
@@ -174,7 +175,6 @@ class Generator:
         return self
 
     def seed(self):
-        import secrets
         return self.manual_seed(secrets.randbits(63))._seed
 
     def initial_seed(self):
@@ -226,7 +226,7 @@ def set_rng_state(state):
     default_generator(CPU).set_state(state)
 
 
-def _rng(dev, generator):
+def rng_of(dev, generator):
     if generator is not None:
         if generator.device != dev:
             raise RuntimeError(f'Expected a {dev.type} device type for generator but found '
@@ -235,33 +235,33 @@ def _rng(dev, generator):
     return default_generator(dev)._rng
 
 
-def _sample(dev, generator, kind, shape, dt, **kw):
+def sample(dev, generator, kind, shape, dt, **kw):
     """Sample on ``dev`` in ``dt`` (float16 via float32, as the array libraries lack it)."""
-    return backend.random_sample(_rng(dev, generator), kind, shape, dt.np)
+    return backend.random_sample(rng_of(dev, generator), kind, shape, dt.np)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
     dev = _device(device)
     dt = _float_dtype(dtype)
-    return _finish(_sample(dev, generator, 'uniform', _size(size), dt), dev, requires_grad)
+    return _finish(sample(dev, generator, 'uniform', _size(size), dt), dev, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     dev = _device(device)
     dt = _float_dtype(dtype)
-    return _finish(_sample(dev, generator, 'normal', _size(size), dt), dev, requires_grad)
+    return _finish(sample(dev, generator, 'normal', _size(size), dt), dev, requires_grad)
 
 
 def rand_like(x, dtype=None, device=None, requires_grad=False):
     dt, dev = _like(x, dtype, device)
-    return _finish(_sample(dev, None, 'uniform', x._data.shape, dt), dev, requires_grad)
+    return _finish(sample(dev, None, 'uniform', x._data.shape, dt), dev, requires_grad)
 
 
 def randn_like(x, dtype=None, device=None, requires_grad=False):
     dt, dev = _like(x, dtype, device)
-    return _finish(_sample(dev, None, 'normal', x._data.shape, dt), dev, requires_grad)
+    return _finish(sample(dev, None, 'normal', x._data.shape, dt), dev, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -275,7 +275,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high = 0, low
     dev = _device(device)
     dt = backend.int64 if dtype is None else as_dtype(dtype)
-    arr = _rng(dev, generator).integers(low, high, _size((size,) if isinstance(size, int)
+    arr = rng_of(dev, generator).integers(low, high, _size((size,) if isinstance(size, int)
                                                         else size))
     return _finish(arr.astype(dt.np), dev, requires_grad)
 
@@ -284,31 +284,30 @@ def randint_like(x, low=0, high=None, dtype=None, device=None):
     if high is None:
         low, high = 0, low
     dt, dev = _like(x, dtype, device)
-    return _finish(_rng(dev, None).integers(low, high, x._data.shape).astype(dt.np), dev, False)
+    return _finish(rng_of(dev, None).integers(low, high, x._data.shape).astype(dt.np), dev, False)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64)."""
     dev = _device(device)
     dt = backend.int64 if dtype is None else as_dtype(dtype)
-    perm = backend.permutation(_rng(dev, generator), dev.xp, int(n))
+    perm = backend.permutation(rng_of(dev, generator), dev.xp, int(n))
     return _finish(perm.astype(dt.np), dev, requires_grad)
 
 
 def bernoulli(p, *, generator=None):
     """Samples of 0/1 with probabilities ``p`` (same shape and dtype as ``p``)."""
     dev = p._device
-    u = _sample(dev, generator, 'uniform', p._data.shape, p.dtype if p.is_floating_point()
+    u = sample(dev, generator, 'uniform', p._data.shape, p.dtype if p.is_floating_point()
                 else get_default_dtype())
     return _make((u < p._data).astype(p._data.dtype), dev)
 
 
 def multinomial(probs, num_samples, replacement=False, *, generator=None):
     """Indices sampled from the rows of ``probs`` (unnormalised weights), int64."""
-    from .backend import to_numpy
     p = numpy.asarray(to_numpy(probs._data), dtype=numpy.float64)
     rows = p.reshape(-1, p.shape[-1])
-    rng = _rng(CPU, generator if generator is not None and generator.device is CPU else None)
+    rng = rng_of(CPU, generator if generator is not None and generator.device is CPU else None)
     out = numpy.empty((rows.shape[0], num_samples), dtype=numpy.int64)
     for i, row in enumerate(rows):
         if (row < 0).any() or not numpy.isfinite(row).all() or row.sum() <= 0:
@@ -331,49 +330,3 @@ def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
         return (z * std + mean).detach()
     z = randn(*size, generator=generator, dtype=dtype, device=device)
     return (z * std + mean).detach()
-
-
-# ----------------------------------------------------------------------------- in-place fills
-
-def _fill(t, value):
-    """Overwrite ``t`` in place with ``value`` (a number or array broadcast to its shape)."""
-    from .ops.elementwise import Fill
-    return Fill.apply_(t, value=value)
-
-
-def uniform_(t, a=0.0, b=1.0, *, generator=None):
-    u = _sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
-    return _fill(t, u * (b - a) + a)
-
-
-def normal_(t, mean=0.0, std=1.0, *, generator=None):
-    z = _sample(t._device, generator, 'normal', t._data.shape, t.dtype)
-    return _fill(t, z * std + mean)
-
-
-def bernoulli_(t, p=0.5, *, generator=None):
-    u = _sample(t._device, generator, 'uniform', t._data.shape, backend.float32
-                if not t.is_floating_point() else t.dtype)
-    pv = p._data if isinstance(p, Tensor) else p
-    return _fill(t, u < pv)
-
-
-def fill_(t, value):
-    if isinstance(value, Tensor):
-        value = value.item()
-    return _fill(t, value)
-
-
-def zero_(t):
-    return _fill(t, 0)
-
-
-def random_(t, low=0, high=None, *, generator=None):
-    if high is None:
-        low, high = 0, low
-    return _fill(t, _rng(t._device, generator).integers(low, high, t._data.shape))
-
-
-def exponential_(t, lambd=1.0, *, generator=None):
-    u = _sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
-    return _fill(t, -t._device.xp.log1p(-u) / lambd)

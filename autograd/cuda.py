@@ -5,6 +5,7 @@ then False and ``device_count()`` 0; the rest raises the RuntimeError that says 
 missing and how to install it.  CuPy is imported only when one of these is called.
 """
 from . import devices
+from .creation import default_generator
 from .devices import cuda as _gpu
 
 __all__ = ['is_available', 'device_count', 'current_device', 'set_device', 'synchronize',
@@ -70,26 +71,22 @@ def synchronize(device=None):
 
 def manual_seed(seed):
     """Seed the default generator of the current GPU."""
-    from .creation import default_generator
     default_generator(_gpu.device()).manual_seed(seed)
 
 
 def manual_seed_all(seed):
     """Seed the default generators of every GPU."""
-    from .creation import default_generator
     for i in range(device_count()):
         default_generator(_gpu.device(i)).manual_seed(seed)
 
 
 def seed():
     """Seed the current GPU's default generator with a random number."""
-    from .creation import default_generator
     return default_generator(_gpu.device()).seed()
 
 
 def initial_seed():
     """The seed of the current GPU's default generator."""
-    from .creation import default_generator
     return default_generator(_gpu.device()).initial_seed()
 
 

@@ -8,6 +8,7 @@ nodes newest first from a heap that each enters when its first gradient arrives,
 touches only what gradients reach, in O(E + N log N), and graph depth is not limited by
 Python's stack.  Without ``create_graph`` the gradients are bare arrays (see ``_execute``).
 """
+import functools
 import operator
 from heapq import heapify, heappop, heappush
 
@@ -439,8 +440,6 @@ class detect_anomaly:
         return False
 
     def __call__(self, fn):
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with detect_anomaly(self.check_nan):

@@ -92,9 +92,6 @@ def _install():
     T.new_full = lambda self, size, fill_value, dtype=None, device=None, requires_grad=False: \
         creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self._device,
                       requires_grad=requires_grad)
-    for name in ('uniform_', 'normal_', 'bernoulli_', 'fill_', 'zero_', 'random_',
-                 'exponential_'):
-        setattr(T, name, getattr(creation, name))
 
 
 _install()

@@ -8,7 +8,8 @@ it gets no gradient.
 import math
 
 from ..backend import erf as erf_of_array
-from ..creation import as_tensor, full_like
+from ..backend import float32
+from ..creation import as_tensor, full_like, rng_of, sample
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make
 from ._util import binary, broadcast_error, promote, to_float, variant
@@ -194,6 +195,51 @@ class Sign(Op):
 
     def backward(self, g):
         return g * 0
+
+
+# ----------------------------------------------------------------------------- in-place fills
+
+def _fill(t, value):
+    """Overwrite ``t`` in place with ``value`` (a number or array broadcast to its shape)."""
+    return Fill.apply_(t, value=value)
+
+
+def uniform_(t, a=0.0, b=1.0, *, generator=None):
+    u = sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
+    return _fill(t, u * (b - a) + a)
+
+
+def normal_(t, mean=0.0, std=1.0, *, generator=None):
+    z = sample(t._device, generator, 'normal', t._data.shape, t.dtype)
+    return _fill(t, z * std + mean)
+
+
+def bernoulli_(t, p=0.5, *, generator=None):
+    u = sample(t._device, generator, 'uniform', t._data.shape, float32
+                if not t.is_floating_point() else t.dtype)
+    pv = p._data if isinstance(p, Tensor) else p
+    return _fill(t, u < pv)
+
+
+def fill_(t, value):
+    if isinstance(value, Tensor):
+        value = value.item()
+    return _fill(t, value)
+
+
+def zero_(t):
+    return _fill(t, 0)
+
+
+def random_(t, low=0, high=None, *, generator=None):
+    if high is None:
+        low, high = 0, low
+    return _fill(t, rng_of(t._device, generator).integers(low, high, t._data.shape))
+
+
+def exponential_(t, lambd=1.0, *, generator=None):
+    u = sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
+    return _fill(t, -t._device.xp.log1p(-u) / lambd)
 
 
 # ----------------------------------------------------------------------------- unary math
@@ -913,4 +959,5 @@ FUNCTIONS = [
 
 METHODS = [n for n in FUNCTIONS if n not in ('where',)] + ['clamp_', 'clip_', 'addcmul_',
                                                           'addcdiv_']
+METHODS += ['uniform_', 'normal_', 'bernoulli_', 'fill_', 'zero_', 'random_', 'exponential_']
 clip_ = clamp_

@@ -13,6 +13,7 @@ import numpy
 
 from ...tensor import Tensor
 from ... import creation
+from ...ops.shape import stack
 
 __all__ = ['default_collate', 'default_convert', 'collate', 'default_collate_fn_map']
 
@@ -94,8 +95,7 @@ def collate(batch, *, collate_fn_map=None):
 
 
 def collate_tensor_fn(batch, *, collate_fn_map=None):
-    import autograd
-    return autograd.stack(batch, 0)
+    return stack(batch, 0)
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
