@@ -155,6 +155,10 @@ class LRScheduler:
     def _current_lrs(self):
         return _group_values(self.optimizer, 'lr')
 
+    def _scaled_lrs(self, factor):
+        """Each group's current lr times ``factor`` (a chainable step)."""
+        return [g['lr'] * factor for g in self.optimizer.param_groups]
+
 
 class _LambdaState:
     """State-dict handling shared by schedulers holding user functions: plain functions are
@@ -229,7 +233,7 @@ class StepLR(LRScheduler):
         self._warn_if_called_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
-        return [g['lr'] * self.gamma for g in self.optimizer.param_groups]
+        return self._scaled_lrs(self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -248,8 +252,7 @@ class MultiStepLR(LRScheduler):
         self._warn_if_called_outside_step()
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
-        return [g['lr'] * self.gamma ** self.milestones[self.last_epoch]
-                for g in self.optimizer.param_groups]
+        return self._scaled_lrs(self.gamma ** self.milestones[self.last_epoch])
 
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
@@ -270,10 +273,10 @@ class ConstantLR(LRScheduler):
     def get_lr(self):
         self._warn_if_called_outside_step()
         if self.last_epoch == 0:
-            return [g['lr'] * self.factor for g in self.optimizer.param_groups]
+            return self._scaled_lrs(self.factor)
         if self.last_epoch != self.total_iters:
             return self._current_lrs()
-        return [g['lr'] * (1.0 / self.factor) for g in self.optimizer.param_groups]
+        return self._scaled_lrs(1.0 / self.factor)
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) *
@@ -299,13 +302,13 @@ class LinearLR(LRScheduler):
     def get_lr(self):
         self._warn_if_called_outside_step()
         if self.last_epoch == 0:
-            return [g['lr'] * self.start_factor for g in self.optimizer.param_groups]
+            return self._scaled_lrs(self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._current_lrs()
         # ratio of consecutive factors: (s + (e - s) k / T) / (s + (e - s) (k - 1) / T)
         diff = self.end_factor - self.start_factor
         ratio = 1.0 + diff / (self.total_iters * self.start_factor + (self.last_epoch - 1) * diff)
-        return [g['lr'] * ratio for g in self.optimizer.param_groups]
+        return self._scaled_lrs(ratio)
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor) *
@@ -324,7 +327,7 @@ class ExponentialLR(LRScheduler):
         self._warn_if_called_outside_step()
         if self._is_initial:
             return self._current_lrs()
-        return [g['lr'] * self.gamma for g in self.optimizer.param_groups]
+        return self._scaled_lrs(self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
@@ -344,7 +347,7 @@ class PolynomialLR(LRScheduler):
             return self._current_lrs()
         decay = ((1.0 - self.last_epoch / self.total_iters) /
                  (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [g['lr'] * decay for g in self.optimizer.param_groups]
+        return self._scaled_lrs(decay)
 
     def _get_closed_form_lr(self):
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)

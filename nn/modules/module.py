@@ -8,13 +8,13 @@ import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from autograd import backend
-from autograd.grad_mode import no_grad
-from autograd.extend import Op
-from autograd.node import RemovableHandle
-from autograd.tensor import Tensor
+import autograd
+from autograd import Tensor, is_grad_enabled, no_grad
+from autograd.extend import Op, array_of, as_dtype, increment_version
+from autograd.utils.hooks import RemovableHandle
 
 from ..parameter import Buffer, Parameter
+from ..utils.zero_grad import zero_grad_
 
 __all__ = ['Module']
 
@@ -353,16 +353,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters (to None, or zeroed in place)."""
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        zero_grad_(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ devices and dtypes
     def _apply(self, fn, recurse=True):
@@ -408,28 +399,28 @@ class Module:
         return self._apply(convert)
 
     def cuda(self, device=None):
-        dev = backend.device('cuda' if device is None else
-                             f'cuda:{device}' if isinstance(device, int) else device)
+        dev = autograd.device('cuda' if device is None else
+                              f'cuda:{device}' if isinstance(device, int) else device)
         return self._apply(lambda t: t.to(device=dev))
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
 
     def type(self, dst_type):
-        dt = backend.as_dtype(dst_type)
+        dt = as_dtype(dst_type)
         return self._apply(lambda t: t.to(dtype=dt))
 
     def _float_to(self, dt):
         return self._apply(lambda t: t.to(dtype=dt) if t.is_floating_point() else t)
 
     def float(self):
-        return self._float_to(backend.float32)
+        return self._float_to(autograd.float32)
 
     def double(self):
-        return self._float_to(backend.float64)
+        return self._float_to(autograd.float64)
 
     def half(self):
-        return self._float_to(backend.float16)
+        return self._float_to(autograd.float16)
 
     # ------------------------------------------------------------------ state dict
     def _save_to_state_dict(self, destination, prefix, keep_vars):
@@ -455,7 +446,9 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        local_metadata = dict(version=self._version)
+        # the class attribute ``_version`` (as PyTorch's): the format of the layer's saved
+        # state, raised when it changes and read back by _load_from_state_dict
+        local_metadata = dict(version=getattr(type(self), '_version'))
         if hasattr(destination, '_metadata'):
             destination._metadata[prefix[:-1]] = local_metadata
         self._save_to_state_dict(destination, prefix, keep_vars)
@@ -700,20 +693,20 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, copy=False,
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
-        elif isinstance(a, backend.dtype):
+        elif isinstance(a, autograd.dtype):
             dtype = a
         elif isinstance(a, bool):
             non_blocking = a
         elif a is None:              # to(None) changes nothing, as PyTorch
             continue
-        elif isinstance(a, (backend.Device, str, int)):
+        elif isinstance(a, (autograd.Device, str, int)):
             device = a
         else:
             raise TypeError(f'to() received an invalid argument {a!r}')
     if device is not None:
-        device = backend.device(f'cuda:{device}' if isinstance(device, int) else device)
+        device = autograd.device(f'cuda:{device}' if isinstance(device, int) else device)
     if dtype is not None:
-        dtype = backend.as_dtype(dtype)
+        dtype = as_dtype(dtype)
     return device, dtype
 
 
@@ -721,8 +714,9 @@ def _copy_into(dst, src):
     """Write ``src``'s values into ``dst``'s array (casting dtype, moving device)."""
     if src.device is not dst.device:
         src = src.to(device=dst.device)
-    dst._data[...] = src._data.astype(dst._data.dtype, copy=False)
-    dst._bump()
+    data = array_of(dst)
+    data[...] = array_of(src).astype(data.dtype, copy=False)
+    increment_version(dst)
 
 
 def _assign(module, name, old, value):
@@ -772,7 +766,6 @@ class _BackwardHook:
                           if isinstance(a, Tensor) and a.requires_grad]
         if not self.input_idx:
             return args
-        from autograd.grad_mode import is_grad_enabled
         if not is_grad_enabled():
             return args
         outs = _HookIdentity.apply(*[args[i] for i in self.input_idx], fn=self._on_grad_input)
