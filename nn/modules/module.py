@@ -93,16 +93,7 @@ class Module:
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer (state that is not learned, e.g. BatchNorm's ``running_mean``).
         Non-persistent buffers are left out of ``state_dict``."""
-        if '_buffers' not in self.__dict__:
-            raise AttributeError('cannot assign buffer before Module.__init__() call')
-        if not isinstance(name, str):
-            raise TypeError(f'buffer name should be a string. Got {_typename(name)}')
-        if '.' in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == '':
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name('buffer', name, '_buffers')
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             '(autograd Tensor or None required)')
@@ -114,16 +105,7 @@ class Module:
 
     def register_parameter(self, name, param):
         """Add a parameter (or None, which is skipped by ``parameters()`` and ``state_dict``)."""
-        if '_parameters' not in self.__dict__:
-            raise AttributeError('cannot assign parameter before Module.__init__() call')
-        if not isinstance(name, str):
-            raise TypeError(f'parameter name should be a string. Got {_typename(name)}')
-        if '.' in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == '':
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name('parameter', name, '_parameters')
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             '(nn.Parameter or None required)')
@@ -133,6 +115,20 @@ class Module:
                 f"created explicitly. To express '{name}' as a function of another Tensor, "
                 'compute the value in the forward() method.')
         self._parameters[name] = param
+
+    def _check_new_name(self, kind, name, registry):
+        """PyTorch's checks of the name of a new ``kind`` ('parameter' or 'buffer'), to be
+        kept in the dict attribute ``registry``."""
+        if registry not in self.__dict__:
+            raise AttributeError(f'cannot assign {kind} before Module.__init__() call')
+        if not isinstance(name, str):
+            raise TypeError(f'{kind} name should be a string. Got {_typename(name)}')
+        if '.' in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == '':
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self.__dict__[registry]:
+            raise KeyError(f"attribute '{name}' already exists")
 
     def add_module(self, name, module):
         """Add a child module, reachable as the attribute ``name``."""
@@ -165,12 +161,18 @@ class Module:
                 raise AttributeError('`' + item + '` is not an nn.Module')
         return mod
 
-    def get_parameter(self, target):
-        """The parameter at the dotted path ``target``."""
+    def _owner_of(self, target):
+        """The submodule that has the attribute at the dotted path ``target``, and the
+        attribute's name there."""
         module_path, _, name = target.rpartition('.')
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
             raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
+        return mod, name
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target``."""
+        mod, name = self._owner_of(target)
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError('`' + name + '` is not an nn.Parameter')
@@ -178,10 +180,7 @@ class Module:
 
     def get_buffer(self, target):
         """The buffer at the dotted path ``target``."""
-        module_path, _, name = target.rpartition('.')
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
+        mod, name = self._owner_of(target)
         if name not in mod._buffers:
             raise AttributeError('`' + name + '` is not a buffer')
         return getattr(mod, name)

@@ -27,6 +27,7 @@ from ..functional._ctc import quiet_float_errors
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from ._utils import empty_parameters
 
 __all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
 
@@ -305,6 +306,14 @@ def _rnn_step(xw, h, w_hh, b_hh, relu):
 _GATES = {'LSTM': 4, 'GRU': 3, 'RNN_TANH': 1, 'RNN_RELU': 1}
 
 
+def _reset_uniform(module):
+    """PyTorch's initialisation of recurrent layers and cells: every parameter
+    U(-1/sqrt(H), 1/sqrt(H)) for hidden size H."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
+
+
 class RNNBase(Module):
     """Multi-layer, optionally bidirectional recurrence.  Parameters per layer k and
     direction (suffix '' or '_reverse'): weight_ih_l{k} (G*H, in), weight_hh_l{k} (G*H, H),
@@ -363,10 +372,7 @@ class RNNBase(Module):
                     self._flat_weights_names.append(full)
         self.reset_parameters()
 
-    def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+    reset_parameters = _reset_uniform
 
     def flatten_parameters(self):
         """Kept for PyTorch compatibility: weights need no flattening here."""
@@ -558,22 +564,13 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        kw = dict(device=device, dtype=dtype)
         g = self._gates * hidden_size
-        self.weight_ih = Parameter(autograd.empty(g, input_size, **kw))
-        self.weight_hh = Parameter(autograd.empty(g, hidden_size, **kw))
-        if bias:
-            self.bias_ih = Parameter(autograd.empty(g, **kw))
-            self.bias_hh = Parameter(autograd.empty(g, **kw))
-        else:
-            self.register_parameter('bias_ih', None)
-            self.register_parameter('bias_hh', None)
+        empty_parameters(self, device, dtype, weight_ih=(g, input_size),
+                         weight_hh=(g, hidden_size), bias_ih=(g,) if bias else None,
+                         bias_hh=(g,) if bias else None)
         self.reset_parameters()
 
-    def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+    reset_parameters = _reset_uniform
 
     def extra_repr(self):
         s = '{input_size}, {hidden_size}'
