@@ -312,10 +312,12 @@ class LSTMLayerGrad(Op):
         inputs = self.saved_tensors
         create = autograd.is_grad_enabled()      # a graph of this backward is recorded
         with autograd.enable_grad():
-            # inputs that need no gradient enter as fresh leaves, so that both
-            # differentiations can pass through them
-            xs = [x if x is None or x.requires_grad else x.detach().requires_grad_()
-                  for x in inputs]
+            # Stand-ins for the inputs: new nodes (views) where an input requires grad, so
+            # that the grads below are partial derivatives (they stop there, not going on
+            # into the inputs' own history, where one input may depend on another) and yet
+            # connect to the inputs for higher derivatives; fresh leaves elsewhere.
+            xs = [None if x is None else x.view_as(x) if x.requires_grad else
+                  x.detach().requires_grad_() for x in inputs]
             xw, h0, c0, w_hh, gout, gc = xs
             out, c_T = _lstm_by_steps(xw, h0, c0, w_hh, self.reverse)
             first = _vjp((out, c_T), xs[:4], (gout, gc), create=True)
