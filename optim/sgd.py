@@ -47,13 +47,14 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get('momentum_buffer')
             if buf is None:
-                buf = state['momentum_buffer'] = wrap(xp_of(p).array(g, copy=True), p.device)
+                b = xp_of(p).array(g, copy=True)
+                state['momentum_buffer'] = wrap(b, p.device)
             else:
                 b = array_of(buf)
                 b *= momentum
                 dampening = group['dampening']
                 b += g if dampening == 0 else g * (1 - dampening)
                 increment_version(buf)
-            g = g + momentum * array_of(buf) if group['nesterov'] else array_of(buf)
+            g = g + momentum * b if group['nesterov'] else b
         d -= g * _to_scalar(group['lr'])
         increment_version(p)
