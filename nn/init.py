@@ -7,9 +7,9 @@ He et al. (2015) for ``kaiming_*`` (variance gain^2 / fan).
 import math
 import warnings
 
-from autograd import backend
-from autograd.grad_mode import no_grad
-from autograd.tensor import _make
+import autograd
+from autograd import no_grad
+from autograd.extend import array_of, wrap, xp_of
 
 __all__ = ['calculate_gain', 'uniform_', 'normal_', 'trunc_normal_', 'constant_', 'ones_',
            'zeros_', 'eye_', 'dirac_', 'xavier_uniform_', 'xavier_normal_', 'kaiming_uniform_',
@@ -65,7 +65,7 @@ def _calculate_correct_fan(tensor, mode):
 def _write(tensor, array):
     """Overwrite ``tensor``'s values with ``array`` (same device), untracked."""
     with no_grad():
-        tensor.copy_(_make(array, tensor.device))
+        tensor.copy_(wrap(array, tensor.device))
     return tensor
 
 
@@ -83,15 +83,14 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std^2) conditioned on [a, b] (redrawing samples outside)."""
-    from autograd.creation import randn
-    xp = tensor.device.xp
-    out = xp.empty(tensor.shape, dtype=tensor._data.dtype)
+    xp = xp_of(tensor)
+    out = xp.empty(tensor.shape, dtype=array_of(tensor).dtype)
     todo = xp.ones(tensor.shape, dtype=bool)
     for _ in range(1000):
         if not bool(todo.any()):
             break
-        z = randn(*tensor.shape, generator=generator, dtype=tensor.dtype,
-                  device=tensor.device)._data * std + mean
+        z = array_of(autograd.randn(*tensor.shape, generator=generator, dtype=tensor.dtype,
+                                    device=tensor.device)) * std + mean
         ok = todo & (z >= a) & (z <= b)
         out = xp.where(ok, z, out)
         todo &= ~ok
@@ -117,7 +116,7 @@ def eye_(tensor):
     """The identity matrix (2-D tensors only)."""
     if tensor.ndim != 2:
         raise ValueError('Only tensors with 2 dimensions are supported')
-    return _write(tensor, tensor.device.xp.eye(*tensor.shape, dtype=tensor._data.dtype))
+    return _write(tensor, xp_of(tensor).eye(*tensor.shape, dtype=array_of(tensor).dtype))
 
 
 def dirac_(tensor, groups=1):
@@ -131,8 +130,7 @@ def dirac_(tensor, groups=1):
         raise ValueError('dim 0 must be divisible by groups')
     out_per_group = sizes[0] // groups
     min_dim = min(out_per_group, sizes[1])
-    xp = tensor.device.xp
-    arr = xp.zeros(sizes, dtype=tensor._data.dtype)
+    arr = xp_of(tensor).zeros(sizes, dtype=array_of(tensor).dtype)
     centre = tuple(s // 2 for s in sizes[2:])
     for g in range(groups):
         for d in range(min_dim):
@@ -180,37 +178,36 @@ def kaiming_normal_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu', gener
 def orthogonal_(tensor, gain=1, generator=None):
     """A (semi-)orthogonal matrix (the Q of a Gaussian matrix's QR, signs fixed by R's
     diagonal so that Q is Haar-distributed), times ``gain``; higher dims are flattened."""
-    from autograd.creation import randn
     if tensor.ndim < 2:
         raise ValueError('Only tensors with 2 or more dimensions are supported')
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    xp = tensor.device.xp
-    flat = randn(rows, cols, generator=generator, dtype=backend.float64 if
-                 tensor.dtype == backend.float64 else backend.float32,
-                 device=tensor.device)._data
+    xp = xp_of(tensor)
+    flat = array_of(autograd.randn(rows, cols, generator=generator, dtype=autograd.float64 if
+                                   tensor.dtype == autograd.float64 else autograd.float32,
+                                   device=tensor.device))
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)
     q = q * xp.sign(xp.diagonal(r))
     if rows < cols:
         q = q.T
-    return _write(tensor, (q * gain).reshape(tensor.shape).astype(tensor._data.dtype))
+    return _write(tensor, (q * gain).reshape(tensor.shape).astype(array_of(tensor).dtype))
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """N(0, std^2) with ``ceil(sparsity * rows)`` zeros in each column (2-D only)."""
-    from autograd.creation import randperm
     if tensor.ndim != 2:
         raise ValueError('Only tensors with 2 dimensions are supported')
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     normal_(tensor, 0, std, generator)
-    arr = tensor._data.copy()
+    arr = array_of(tensor).copy()
     for c in range(cols):
-        zero_rows = randperm(rows, generator=generator, device=tensor.device)._data[:num_zeros]
+        zero_rows = array_of(autograd.randperm(rows, generator=generator,
+                                               device=tensor.device))[:num_zeros]
         arr[zero_rows, c] = 0
     return _write(tensor, arr)
 

@@ -1,8 +1,6 @@
 """Adadelta (Zeiler, 2012)."""
-from autograd import zeros_like
-
-from .optimizer import (Optimizer, _addcmul_, _check_flags, _check_lr, _next_step,
-                        _step_tensor, _to_scalar)
+from .optimizer import (Optimizer, _addcmul_, _check_flags, _check_lr, _check_nonnegative,
+                        _l2_grad, _next_step, _start_state, _to_scalar)
 
 __all__ = ['Adadelta']
 
@@ -19,27 +17,19 @@ class Adadelta(Optimizer):
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f'Invalid rho value: {rho}')
-        if not 0.0 <= eps:
-            raise ValueError(f'Invalid epsilon value: {eps}')
-        if not 0.0 <= weight_decay:
-            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
+        _check_nonnegative(eps=eps, weight_decay=weight_decay)
         _check_flags(differentiable, None, foreach)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group):
-        state['step'] = _step_tensor()
-        state['square_avg'] = zeros_like(p)
-        state['acc_delta'] = zeros_like(p)
+        _start_state(state, p, 'square_avg', 'acc_delta')
 
     def _update(self, p, grad, state, group):
         rho, eps = group['rho'], group['eps']
         _next_step(state)
-        if group['maximize']:
-            grad = -grad
-        if group['weight_decay'] != 0:
-            grad = grad.add(p, alpha=group['weight_decay'])
+        grad = _l2_grad(p, grad, group)
         square_avg = _addcmul_(state['square_avg'].mul_(rho), grad, grad, value=1 - rho)
         std = square_avg.add(eps).sqrt_()
         delta = state['acc_delta'].add(eps).sqrt_().div_(std).mul_(grad)

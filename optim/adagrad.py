@@ -2,7 +2,7 @@
 from autograd import full_like
 
 from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_flags, _check_lr,
-                        _next_step, _step_tensor, _to_scalar)
+                        _check_nonnegative, _l2_grad, _next_step, _step_tensor, _to_scalar)
 
 __all__ = ['Adagrad']
 
@@ -18,15 +18,8 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         _check_lr(lr)
-        if not 0.0 <= lr_decay:
-            raise ValueError(f'Invalid lr_decay value: {lr_decay}')
-        if not 0.0 <= weight_decay:
-            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f'Invalid initial_accumulator_value value: '
-                             f'{initial_accumulator_value}')
-        if not 0.0 <= eps:
-            raise ValueError(f'Invalid epsilon value: {eps}')
+        _check_nonnegative(lr_decay=lr_decay, weight_decay=weight_decay,
+                           initial_accumulator_value=initial_accumulator_value, eps=eps)
         _check_flags(differentiable, fused, foreach)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
@@ -43,10 +36,7 @@ class Adagrad(Optimizer):
 
     def _update(self, p, grad, state, group):
         step = _next_step(state)
-        if group['maximize']:
-            grad = -grad
-        if group['weight_decay'] != 0:
-            grad = grad.add(p, alpha=group['weight_decay'])
+        grad = _l2_grad(p, grad, group)
         clr = _to_scalar(group['lr']) / (1 + (step - 1) * group['lr_decay'])
         state_sum = _addcmul_(state['sum'], grad, grad)
         std = state_sum.sqrt().add_(group['eps'])

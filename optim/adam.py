@@ -1,16 +1,11 @@
 """Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019)."""
 from autograd import Tensor, zeros_like
+from autograd.extend import array_of, increment_version, xp_of
 
-from .optimizer import (Optimizer, _bump, _check_flags, _check_lr, _lerp_, _next_step,
-                        _step_tensor, _to_scalar)
+from .optimizer import (Optimizer, _check_betas, _check_flags, _check_lr, _check_nonnegative,
+                        _lerp_, _next_step, _start_state, _to_scalar)
 
 __all__ = ['Adam', 'AdamW']
-
-
-def _check_betas(betas):
-    for i, b in enumerate(betas):
-        if not 0.0 <= b < 1.0:
-            raise ValueError(f'Invalid beta parameter at index {i}: {b}')
 
 
 class Adam(Optimizer):
@@ -27,11 +22,9 @@ class Adam(Optimizer):
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f'Invalid epsilon value: {eps}')
+        _check_nonnegative(eps=eps)
         _check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
+        _check_nonnegative(weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError('betas must be either both floats or both Tensors')
@@ -43,9 +36,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group):
-        state['step'] = _step_tensor()
-        state['exp_avg'] = zeros_like(p)
-        state['exp_avg_sq'] = zeros_like(p)
+        _start_state(state, p, 'exp_avg', 'exp_avg_sq')
         if group['amsgrad']:
             state['max_exp_avg_sq'] = zeros_like(p)
 
@@ -53,7 +44,7 @@ class Adam(Optimizer):
         lr = _to_scalar(group['lr'])
         beta1, beta2 = group['betas']
         weight_decay = group['weight_decay']
-        xp, d, g = p._device.xp, p._data, grad._data
+        xp, d, g = xp_of(p), array_of(p), array_of(grad)
         if group['maximize']:
             g = -g
         step = _next_step(state)
@@ -63,7 +54,7 @@ class Adam(Optimizer):
             else:
                 g = g + weight_decay * d
         exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
-        m, v = exp_avg._data, exp_avg_sq._data
+        m, v = array_of(exp_avg), array_of(exp_avg_sq)
         _lerp_(xp, m, g, 1 - beta1)
         v *= beta2
         v += g * (1 - beta2) * g                # addcmul's order: (value * g) * g
@@ -71,16 +62,16 @@ class Adam(Optimizer):
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         second = v
         if group['amsgrad']:
-            second = state['max_exp_avg_sq']._data
+            second = array_of(state['max_exp_avg_sq'])
             xp.maximum(second, v, out=second)
-            _bump(state['max_exp_avg_sq'])
+            increment_version(state['max_exp_avg_sq'])
         denom = xp.sqrt(second)
         denom /= bias_correction2_sqrt
         denom += group['eps']
         t = m * -step_size                       # addcdiv's order: (value * m) / denom
         t /= denom
         d += t
-        _bump(p, exp_avg, exp_avg_sq)
+        increment_version(p, exp_avg, exp_avg_sq)
 
 
 class AdamW(Adam):

@@ -132,15 +132,19 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
+        if epoch is None:
+            self.last_epoch += 1
+            self._set_lrs(self.get_lr)
+        else:
+            self.last_epoch = epoch
+            self._set_lrs(getattr(self, '_get_closed_form_lr', self.get_lr))
+
+    def _set_lrs(self, compute):
+        """Write the lrs ``compute()`` returns into the groups (``get_lr`` does not warn
+        when called from here, inside ``step``)."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                closed = getattr(self, '_get_closed_form_lr', None)
-                values = closed() if closed is not None else self.get_lr()
+            values = compute()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -156,23 +160,38 @@ class LRScheduler:
         return _group_values(self.optimizer, 'lr')
 
 
-class _LambdaState:
-    """State-dict handling shared by schedulers holding user functions: plain functions are
-    not saved; callable objects save their ``__dict__``."""
+class _PartsState:
+    """State dicts of schedulers holding parts saved their own way: every attribute but the
+    optimizer, and the list attribute named ``_parts`` item by item (``_save_part``,
+    ``_load_part``)."""
+    _parts = None
 
     def state_dict(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in ('optimizer', 'lr_lambdas')}
-        state['lr_lambdas'] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                               for fn in self.lr_lambdas]
+        state = {k: v for k, v in self.__dict__.items() if k not in ('optimizer', self._parts)}
+        state[self._parts] = [self._save_part(p) for p in getattr(self, self._parts)]
         return state
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop('lr_lambdas')
+        saved = state_dict.pop(self._parts)
         self.__dict__.update(state_dict)
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
+        for part, part_state in zip(getattr(self, self._parts), saved):
+            self._load_part(part, part_state)
+
+
+class _LambdaState(_PartsState):
+    """Schedulers holding user functions: plain functions are not saved; callable objects
+    save their ``__dict__``."""
+    _parts = 'lr_lambdas'
+
+    @staticmethod
+    def _save_part(fn):
+        return None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+
+    @staticmethod
+    def _load_part(fn, saved):
+        if saved is not None:
+            fn.__dict__.update(saved)
 
 
 def _lambdas(optimizer, lr_lambda):
@@ -217,7 +236,22 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
                                                                self.optimizer.param_groups)]
 
 
-class StepLR(LRScheduler):
+class _FactorScheduler(LRScheduler):
+    """A schedule whose chainable form multiplies every group's lr by one factor per step:
+    ``_factor()`` is ``lr_epoch / lr_(epoch-1)``, None where the lr stays as it is."""
+
+    def get_lr(self):
+        self._warn_if_called_outside_step()
+        factor = self._factor()
+        if factor is None:
+            return self._current_lrs()
+        return [g['lr'] * factor for g in self.optimizer.param_groups]
+
+    def _factor(self):
+        raise NotImplementedError
+
+
+class StepLR(_FactorScheduler):
     """``lr = base_lr * gamma ** (epoch // step_size)``."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
@@ -225,18 +259,17 @@ class StepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        self._warn_if_called_outside_step()
+    def _factor(self):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return self._current_lrs()
-        return [g['lr'] * self.gamma for g in self.optimizer.param_groups]
+            return None
+        return self.gamma
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
                 for base_lr in self.base_lrs]
 
 
-class MultiStepLR(LRScheduler):
+class MultiStepLR(_FactorScheduler):
     """``lr = base_lr * gamma ** (number of milestones reached)``."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
@@ -244,12 +277,10 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        self._warn_if_called_outside_step()
+    def _factor(self):
         if self.last_epoch not in self.milestones:
-            return self._current_lrs()
-        return [g['lr'] * self.gamma ** self.milestones[self.last_epoch]
-                for g in self.optimizer.param_groups]
+            return None
+        return self.gamma ** self.milestones[self.last_epoch]
 
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
@@ -257,7 +288,7 @@ class MultiStepLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
-class ConstantLR(LRScheduler):
+class ConstantLR(_FactorScheduler):
     """``lr = base_lr * factor`` until epoch ``total_iters``, then ``base_lr``."""
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
@@ -267,20 +298,19 @@ class ConstantLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        self._warn_if_called_outside_step()
+    def _factor(self):
         if self.last_epoch == 0:
-            return [g['lr'] * self.factor for g in self.optimizer.param_groups]
+            return self.factor
         if self.last_epoch != self.total_iters:
-            return self._current_lrs()
-        return [g['lr'] * (1.0 / self.factor) for g in self.optimizer.param_groups]
+            return None
+        return 1.0 / self.factor
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) *
                            (1 - self.factor)) for base_lr in self.base_lrs]
 
 
-class LinearLR(LRScheduler):
+class LinearLR(_FactorScheduler):
     """The factor on ``base_lr`` moves linearly from ``start_factor`` to ``end_factor``
     over ``total_iters`` steps."""
 
@@ -296,16 +326,14 @@ class LinearLR(LRScheduler):
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        self._warn_if_called_outside_step()
+    def _factor(self):
         if self.last_epoch == 0:
-            return [g['lr'] * self.start_factor for g in self.optimizer.param_groups]
+            return self.start_factor
         if self._is_initial or self.last_epoch > self.total_iters:
-            return self._current_lrs()
+            return None
         # ratio of consecutive factors: (s + (e - s) k / T) / (s + (e - s) (k - 1) / T)
         diff = self.end_factor - self.start_factor
-        ratio = 1.0 + diff / (self.total_iters * self.start_factor + (self.last_epoch - 1) * diff)
-        return [g['lr'] * ratio for g in self.optimizer.param_groups]
+        return 1.0 + diff / (self.total_iters * self.start_factor + (self.last_epoch - 1) * diff)
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor) *
@@ -313,24 +341,21 @@ class LinearLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
-class ExponentialLR(LRScheduler):
+class ExponentialLR(_FactorScheduler):
     """``lr = base_lr * gamma ** epoch``."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        self._warn_if_called_outside_step()
-        if self._is_initial:
-            return self._current_lrs()
-        return [g['lr'] * self.gamma for g in self.optimizer.param_groups]
+    def _factor(self):
+        return None if self._is_initial else self.gamma
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
-class PolynomialLR(LRScheduler):
+class PolynomialLR(_FactorScheduler):
     """``lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power``."""
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
@@ -338,13 +363,11 @@ class PolynomialLR(LRScheduler):
         self.power = power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        self._warn_if_called_outside_step()
+    def _factor(self):
         if self._is_initial or self.last_epoch > self.total_iters:
-            return self._current_lrs()
-        decay = ((1.0 - self.last_epoch / self.total_iters) /
-                 (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [g['lr'] * decay for g in self.optimizer.param_groups]
+            return None
+        return ((1.0 - self.last_epoch / self.total_iters) /
+                (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
 
     def _get_closed_form_lr(self):
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
@@ -399,20 +422,17 @@ def _check_sub_schedulers(owner, optimizer, schedulers):
                              f'{type(optimizer).__name__}.')
 
 
-class _Composite:
-    """State dicts of schedulers made of schedulers: the children are saved by value."""
+class _Composite(_PartsState):
+    """Schedulers made of schedulers: the children are saved by value."""
+    _parts = '_schedulers'
 
-    def state_dict(self):
-        state = {k: v for k, v in self.__dict__.items() if k not in ('optimizer', '_schedulers')}
-        state['_schedulers'] = [s.state_dict() for s in self._schedulers]
-        return state
+    @staticmethod
+    def _save_part(scheduler):
+        return scheduler.state_dict()
 
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        children = state_dict.pop('_schedulers')
-        self.__dict__.update(state_dict)
-        for s, saved in zip(self._schedulers, children):
-            s.load_state_dict(saved)
+    @staticmethod
+    def _load_part(scheduler, saved):
+        scheduler.load_state_dict(saved)
 
 
 class SequentialLR(_Composite, LRScheduler):
@@ -750,14 +770,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            _set_group_value(group, 'lr', lr)
-        self._last_lr = _group_values(self.optimizer, 'lr')
+        self._set_lrs(self.get_lr)
 
 
 class OneCycleLR(LRScheduler):

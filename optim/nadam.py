@@ -1,9 +1,8 @@
 """NAdam: Adam with Nesterov momentum (Dozat, 2016)."""
 from autograd import zeros_like
 
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_flags, _check_lr,
-                        _next_step, _step_tensor, _to_scalar)
-from .adam import _check_betas
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_betas, _check_flags, _check_lr,
+                        _check_nonnegative, _next_step, _step_tensor, _to_scalar)
 
 __all__ = ['NAdam']
 
@@ -21,13 +20,9 @@ class NAdam(Optimizer):
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f'Invalid epsilon value: {eps}')
+        _check_nonnegative(eps=eps)
         _check_betas(betas)
-        if not 0.0 <= weight_decay:
-            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f'Invalid momentum_decay value: {momentum_decay}')
+        _check_nonnegative(weight_decay=weight_decay, momentum_decay=momentum_decay)
         _check_flags(differentiable, None, foreach)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,

@@ -12,6 +12,8 @@ from itertools import chain
 
 import autograd
 from autograd import Tensor
+from autograd.extend import array_of, increment_version
+from nn.utils.zero_grad import zero_grad_
 
 __all__ = ['Optimizer', 'required']
 
@@ -44,6 +46,22 @@ def _check_lr(lr):
         raise ValueError(f'Invalid learning rate: {lr}')
 
 
+_LABELS = {'eps': 'epsilon'}      # PyTorch's messages spell out this one name
+
+
+def _check_nonnegative(**values):
+    """PyTorch's ``Invalid <name> value: <value>`` for the first negative value given."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f'Invalid {_LABELS.get(name, name)} value: {value}')
+
+
+def _check_betas(betas):
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f'Invalid beta parameter at index {i}: {b}')
+
+
 def _check_flags(differentiable=False, fused=None, foreach=None):
     """The PyTorch keyword flags are accepted; the update is the same single-tensor one."""
     if differentiable:
@@ -57,23 +75,38 @@ def _to_scalar(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+def _start_state(state, p, *buffers):
+    """A parameter's state at its first step: the step counter and the named buffers,
+    zeros shaped like ``p``."""
+    state['step'] = _step_tensor()
+    for name in buffers:
+        state[name] = autograd.zeros_like(p)
+
+
+def _l2_grad(p, grad, group):
+    """The gradient the update follows: negated for ``maximize``, plus the L2 penalty's
+    ``weight_decay * p``."""
+    if group['maximize']:
+        grad = -grad
+    if group['weight_decay'] != 0:
+        grad = grad.add(p, alpha=group['weight_decay'])
+    return grad
+
+
 def _next_step(state):
     """Advance ``state['step']`` (a 0-d tensor) in place and return the new count as a number."""
     step_t = state['step']
-    step_t._data += 1
-    step_t._vc[0] += 1
-    return float(step_t._data)
+    count = array_of(step_t)
+    count += 1
+    increment_version(step_t)
+    return float(count)
 
 
-# The fast update paths (SGD, Adam) work on the tensors' raw arrays: ufuncs with ``out=``
-# change the parameter and state buffers in place (no graph, no tensor wrappers, one
-# temporary per formula term), and each changed tensor's version counter is bumped once,
-# as one in-place op would.  They follow PyTorch's formulas term by term, so results match
-# its single-tensor path to rounding.
-
-def _bump(*tensors):
-    for t in tensors:
-        t._vc[0] += 1
+# The fast update paths (SGD, Adam) work on the tensors' arrays (``array_of``): ufuncs with
+# ``out=`` change the parameter and state buffers in place (no graph, no tensor wrappers,
+# one temporary per formula term), and each changed tensor's version counter is bumped
+# once (``increment_version``), as one in-place op would.  They follow PyTorch's formulas
+# term by term, so results match its single-tensor path to rounding.
 
 
 def _lerp_(xp, a, b, w):
@@ -182,18 +215,7 @@ class Optimizer:
     # ------------------------------------------------------------------ gradients
     def zero_grad(self, set_to_none=True):
         """Reset the gradients: drop them (``set_to_none``) or fill them with zeros."""
-        for group in self.param_groups:
-            for p in group['params']:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        zero_grad_(chain.from_iterable(g['params'] for g in self.param_groups), set_to_none)
 
     # ------------------------------------------------------------------ stepping
     def step(self, closure=None):
@@ -286,7 +308,7 @@ class Optimizer:
 def _check_grad(p):
     """Refuse a step whose gradient cannot update ``p`` (checked before anything changes)."""
     g = p.grad
-    if g._data.shape != p._data.shape or g._device is not p._device:
+    if g.shape != p.shape or g.device is not p.device:
         raise RuntimeError(f'optimizer step: the gradient of a parameter of shape '
                            f'{list(p.shape)} on {p.device} has shape {list(g.shape)} on '
                            f'{g.device}')

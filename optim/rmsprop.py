@@ -2,7 +2,7 @@
 from autograd import zeros_like
 
 from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_flags, _check_lr,
-                        _next_step, _step_tensor, _to_scalar)
+                        _check_nonnegative, _l2_grad, _next_step, _start_state, _to_scalar)
 
 __all__ = ['RMSprop']
 
@@ -20,14 +20,7 @@ class RMSprop(Optimizer):
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f'Invalid epsilon value: {eps}')
-        if not 0.0 <= momentum:
-            raise ValueError(f'Invalid momentum value: {momentum}')
-        if not 0.0 <= weight_decay:
-            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
-        if not 0.0 <= alpha:
-            raise ValueError(f'Invalid alpha value: {alpha}')
+        _check_nonnegative(eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         _check_flags(differentiable, None, foreach)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach,
@@ -35,8 +28,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group):
-        state['step'] = _step_tensor()
-        state['square_avg'] = zeros_like(p)
+        _start_state(state, p, 'square_avg')
         if group['momentum'] > 0:
             state['momentum_buffer'] = zeros_like(p)
         if group['centered']:
@@ -45,11 +37,8 @@ class RMSprop(Optimizer):
     def _update(self, p, grad, state, group):
         alpha, eps, momentum = group['alpha'], group['eps'], group['momentum']
         lr = _to_scalar(group['lr'])
-        if group['maximize']:
-            grad = -grad
         _next_step(state)
-        if group['weight_decay'] != 0:
-            grad = grad.add(p, alpha=group['weight_decay'])
+        grad = _l2_grad(p, grad, group)
         square_avg = _addcmul_(state['square_avg'].mul_(alpha), grad, grad, value=1 - alpha)
         if group['centered']:
             grad_avg = state['grad_avg'].lerp_(grad, 1 - alpha)

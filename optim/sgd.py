@@ -1,7 +1,7 @@
 """Stochastic gradient descent with optional (Nesterov) momentum."""
-from autograd.tensor import _make
+from autograd.extend import array_of, increment_version, wrap, xp_of
 
-from .optimizer import Optimizer, _bump, _check_flags, _check_lr, _to_scalar
+from .optimizer import Optimizer, _check_flags, _check_lr, _to_scalar
 
 __all__ = ['SGD']
 
@@ -38,22 +38,23 @@ class SGD(Optimizer):
             self._update(p, p.grad, None, group)
 
     def _update(self, p, grad, state, group):
-        xp, g = p._device.xp, grad._data
+        d, g = array_of(p), array_of(grad)
         if group['maximize']:
             g = -g
         if group['weight_decay'] != 0:
-            g = g + group['weight_decay'] * p._data
+            g = g + group['weight_decay'] * d
         momentum = group['momentum']
         if momentum != 0:
             buf = state.get('momentum_buffer')
             if buf is None:
-                buf = state['momentum_buffer'] = _make(xp.array(g, copy=True), p._device)
+                b = xp_of(p).array(g, copy=True)
+                state['momentum_buffer'] = wrap(b, p.device)
             else:
-                b = buf._data
+                b = array_of(buf)
                 b *= momentum
                 dampening = group['dampening']
                 b += g if dampening == 0 else g * (1 - dampening)
-                _bump(buf)
-            g = g + momentum * buf._data if group['nesterov'] else buf._data
-        p._data -= g * _to_scalar(group['lr'])
-        _bump(p)
+                increment_version(buf)
+            g = g + momentum * b if group['nesterov'] else b
+        d -= g * _to_scalar(group['lr'])
+        increment_version(p)

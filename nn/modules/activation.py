@@ -11,25 +11,26 @@ __all__ = ['ReLU', 'ReLU6', 'LeakyReLU', 'PReLU', 'RReLU', 'ELU', 'CELU', 'SELU'
            'Threshold', 'GLU', 'Softmax', 'LogSoftmax', 'Softmin', 'Softmax2d']
 
 
-def _inplace_str(inplace, first=False):
-    if not inplace:
-        return ''
-    return 'inplace=True' if first else ', inplace=True'
-
-
 class _Inplace(Module):
-    """An activation whose only option is ``inplace``."""
+    """An activation ``_fn(input, *options, inplace=...)``: ``_options`` names the
+    attributes passed as the options, which ``extra_repr`` shows (``inplace`` only when
+    set, as PyTorch)."""
     _fn = None
+    _options = ()
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
-        return type(self)._fn(input, inplace=self.inplace)
+        return type(self)._fn(input, *[getattr(self, name) for name in self._options],
+                              inplace=self.inplace)
 
     def extra_repr(self):
-        return _inplace_str(self.inplace, first=True)
+        shown = [f'{name}={getattr(self, name)}' for name in self._options]
+        if self.inplace:
+            shown.append('inplace=True')
+        return ', '.join(shown)
 
 
 class _Plain(Module):
@@ -87,20 +88,16 @@ class Softsign(_Plain):
     _fn = F.softsign
 
 
-class Hardtanh(Module):
+class Hardtanh(_Inplace):
     """Clip to ``[min_val, max_val]``."""
+    _fn = F.hardtanh
+    _options = ('min_val', 'max_val')
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
-        super().__init__()
+        super().__init__(inplace)
         if max_val <= min_val:
             raise ValueError('max_val must be greater than min_val')
-        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
-
-    def forward(self, input):
-        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
-
-    def extra_repr(self):
-        return f'min_val={self.min_val}, max_val={self.max_val}{_inplace_str(self.inplace)}'
+        self.min_val, self.max_val = min_val, max_val
 
 
 class ReLU6(Hardtanh):
@@ -110,19 +107,16 @@ class ReLU6(Hardtanh):
         super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self):
-        return _inplace_str(self.inplace, first=True)
+        return 'inplace=True' if self.inplace else ''
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_Inplace):
+    _fn = F.leaky_relu
+    _options = ('negative_slope',)
+
     def __init__(self, negative_slope=0.01, inplace=False):
-        super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
-
-    def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope, self.inplace)
-
-    def extra_repr(self):
-        return f'negative_slope={self.negative_slope}{_inplace_str(self.inplace)}'
+        super().__init__(inplace)
+        self.negative_slope = negative_slope
 
 
 class PReLU(Module):
@@ -146,33 +140,28 @@ class PReLU(Module):
         return f'num_parameters={self.num_parameters}'
 
 
-class RReLU(Module):
+class RReLU(_Inplace):
+    _options = ('lower', 'upper')
+
     def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
-        super().__init__()
-        self.lower, self.upper, self.inplace = lower, upper, inplace
+        super().__init__(inplace)
+        self.lower, self.upper = lower, upper
 
     def forward(self, input):
         return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
-    def extra_repr(self):
-        return f'lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace)}'
 
+class ELU(_Inplace):
+    _fn = F.elu
+    _options = ('alpha',)
 
-class ELU(Module):
     def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input):
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self):
-        return f'alpha={self.alpha}{_inplace_str(self.inplace)}'
+        super().__init__(inplace)
+        self.alpha = alpha
 
 
 class CELU(ELU):
-    def forward(self, input):
-        return F.celu(input, self.alpha, self.inplace)
+    _fn = F.celu
 
 
 class GELU(Module):
@@ -199,16 +188,13 @@ class Softplus(Module):
         return f'beta={self.beta}, threshold={self.threshold}'
 
 
-class Threshold(Module):
+class Threshold(_Inplace):
+    _fn = F.threshold
+    _options = ('threshold', 'value')
+
     def __init__(self, threshold, value, inplace=False):
-        super().__init__()
-        self.threshold, self.value, self.inplace = threshold, value, inplace
-
-    def forward(self, input):
-        return F.threshold(input, self.threshold, self.value, self.inplace)
-
-    def extra_repr(self):
-        return f'threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}'
+        super().__init__(inplace)
+        self.threshold, self.value = threshold, value
 
 
 class Softshrink(Module):

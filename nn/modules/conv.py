@@ -2,12 +2,10 @@
 (PyTorch's parameter names, shapes, initialisation and ``extra_repr``)."""
 import math
 
-import autograd
-
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
 from .module import Module
+from ._utils import empty_parameters
 
 __all__ = ['Conv1d', 'Conv2d', 'ConvTranspose1d', 'ConvTranspose2d']
 
@@ -71,11 +69,8 @@ class _ConvNd(Module):
                                                      for _ in range(2)]
         shape = ((in_channels, out_channels // groups) if transposed else
                  (out_channels, in_channels // groups)) + self.kernel_size
-        self.weight = Parameter(autograd.empty(*shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(autograd.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter('bias', None)
+        empty_parameters(self, device, dtype, weight=shape,
+                         bias=(out_channels,) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -1,12 +1,10 @@
 """``Identity``, ``Linear`` and ``Bilinear`` (PyTorch's parameter names, shapes and init)."""
 import math
 
-import autograd
-
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
 from .module import Module
+from ._utils import empty_parameters
 
 __all__ = ['Identity', 'Linear', 'Bilinear']
 
@@ -32,12 +30,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(autograd.empty(out_features, in_features, device=device,
-                                               dtype=dtype))
-        if bias:
-            self.bias = Parameter(autograd.empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter('bias', None)
+        empty_parameters(self, device, dtype, weight=(out_features, in_features),
+                         bias=(out_features,) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -65,12 +59,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(autograd.empty(out_features, in1_features, in2_features,
-                                               device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(autograd.empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter('bias', None)
+        empty_parameters(self, device, dtype, weight=(out_features, in1_features, in2_features),
+                         bias=(out_features,) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):

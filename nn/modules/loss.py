@@ -28,18 +28,22 @@ class _WeightedLoss(_Loss):
         self.register_buffer('weight', weight)
 
 
-class L1Loss(_Loss):
+class _Plain(_Loss):
+    """A loss ``_fn(input, target, reduction=...)`` without other options."""
+    _fn = None
+
+    def forward(self, input, target):
+        return type(self)._fn(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Plain):
     """Mean absolute error."""
-
-    def forward(self, input, target):
-        return F.l1_loss(input, target, reduction=self.reduction)
+    _fn = F.l1_loss
 
 
-class MSELoss(_Loss):
+class MSELoss(_Plain):
     """Mean squared error."""
-
-    def forward(self, input, target):
-        return F.mse_loss(input, target, reduction=self.reduction)
+    _fn = F.mse_loss
 
 
 class SmoothL1Loss(_Loss):
@@ -142,14 +146,12 @@ class MultiMarginLoss(_WeightedLoss):
                                    weight=self.weight, reduction=self.reduction)
 
 
-class MultiLabelMarginLoss(_Loss):
-    def forward(self, input, target):
-        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+class MultiLabelMarginLoss(_Plain):
+    _fn = F.multilabel_margin_loss
 
 
-class SoftMarginLoss(_Loss):
-    def forward(self, input, target):
-        return F.soft_margin_loss(input, target, reduction=self.reduction)
+class SoftMarginLoss(_Plain):
+    _fn = F.soft_margin_loss
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
@@ -158,24 +160,25 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
                                              reduction=self.reduction)
 
 
-class CosineEmbeddingLoss(_Loss):
+class _PairMarginLoss(_Loss):
+    """A loss ``_fn(input1, input2, target, margin=..., reduction=...)`` of a pair."""
+    _fn = None
+
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction='mean'):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
-        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
-                                       reduction=self.reduction)
+        return type(self)._fn(input1, input2, target, margin=self.margin,
+                              reduction=self.reduction)
 
 
-class MarginRankingLoss(_Loss):
-    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction='mean'):
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
+class CosineEmbeddingLoss(_PairMarginLoss):
+    _fn = F.cosine_embedding_loss
 
-    def forward(self, input1, input2, target):
-        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
-                                     reduction=self.reduction)
+
+class MarginRankingLoss(_PairMarginLoss):
+    _fn = F.margin_ranking_loss
 
 
 class TripletMarginLoss(_Loss):

@@ -8,13 +8,13 @@ import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from autograd import backend
-from autograd.grad_mode import no_grad
-from autograd.extend import Op
-from autograd.node import RemovableHandle
-from autograd.tensor import Tensor
+import autograd
+from autograd import Tensor, is_grad_enabled, no_grad
+from autograd.extend import Op, array_of, as_dtype, increment_version
+from autograd.utils.hooks import RemovableHandle
 
 from ..parameter import Buffer, Parameter
+from ..utils.zero_grad import zero_grad_
 
 __all__ = ['Module']
 
@@ -93,16 +93,7 @@ class Module:
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer (state that is not learned, e.g. BatchNorm's ``running_mean``).
         Non-persistent buffers are left out of ``state_dict``."""
-        if '_buffers' not in self.__dict__:
-            raise AttributeError('cannot assign buffer before Module.__init__() call')
-        if not isinstance(name, str):
-            raise TypeError(f'buffer name should be a string. Got {_typename(name)}')
-        if '.' in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == '':
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name('buffer', name, '_buffers')
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             '(autograd Tensor or None required)')
@@ -114,16 +105,7 @@ class Module:
 
     def register_parameter(self, name, param):
         """Add a parameter (or None, which is skipped by ``parameters()`` and ``state_dict``)."""
-        if '_parameters' not in self.__dict__:
-            raise AttributeError('cannot assign parameter before Module.__init__() call')
-        if not isinstance(name, str):
-            raise TypeError(f'parameter name should be a string. Got {_typename(name)}')
-        if '.' in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == '':
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_new_name('parameter', name, '_parameters')
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             '(nn.Parameter or None required)')
@@ -133,6 +115,20 @@ class Module:
                 f"created explicitly. To express '{name}' as a function of another Tensor, "
                 'compute the value in the forward() method.')
         self._parameters[name] = param
+
+    def _check_new_name(self, kind, name, registry):
+        """PyTorch's checks of the name of a new ``kind`` ('parameter' or 'buffer'), to be
+        kept in the dict attribute ``registry``."""
+        if registry not in self.__dict__:
+            raise AttributeError(f'cannot assign {kind} before Module.__init__() call')
+        if not isinstance(name, str):
+            raise TypeError(f'{kind} name should be a string. Got {_typename(name)}')
+        if '.' in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == '':
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self.__dict__[registry]:
+            raise KeyError(f"attribute '{name}' already exists")
 
     def add_module(self, name, module):
         """Add a child module, reachable as the attribute ``name``."""
@@ -165,12 +161,18 @@ class Module:
                 raise AttributeError('`' + item + '` is not an nn.Module')
         return mod
 
-    def get_parameter(self, target):
-        """The parameter at the dotted path ``target``."""
+    def _owner_of(self, target):
+        """The submodule that has the attribute at the dotted path ``target``, and the
+        attribute's name there."""
         module_path, _, name = target.rpartition('.')
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
             raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
+        return mod, name
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target``."""
+        mod, name = self._owner_of(target)
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError('`' + name + '` is not an nn.Parameter')
@@ -178,10 +180,7 @@ class Module:
 
     def get_buffer(self, target):
         """The buffer at the dotted path ``target``."""
-        module_path, _, name = target.rpartition('.')
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + ' has no attribute `' + name + '`')
+        mod, name = self._owner_of(target)
         if name not in mod._buffers:
             raise AttributeError('`' + name + '` is not a buffer')
         return getattr(mod, name)
@@ -353,16 +352,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters (to None, or zeroed in place)."""
-        for p in self.parameters():
-            if p.grad is not None:
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        zero_grad_(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ devices and dtypes
     def _apply(self, fn, recurse=True):
@@ -408,28 +398,28 @@ class Module:
         return self._apply(convert)
 
     def cuda(self, device=None):
-        dev = backend.device('cuda' if device is None else
-                             f'cuda:{device}' if isinstance(device, int) else device)
+        dev = autograd.device('cuda' if device is None else
+                              f'cuda:{device}' if isinstance(device, int) else device)
         return self._apply(lambda t: t.to(device=dev))
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
 
     def type(self, dst_type):
-        dt = backend.as_dtype(dst_type)
+        dt = as_dtype(dst_type)
         return self._apply(lambda t: t.to(dtype=dt))
 
     def _float_to(self, dt):
         return self._apply(lambda t: t.to(dtype=dt) if t.is_floating_point() else t)
 
     def float(self):
-        return self._float_to(backend.float32)
+        return self._float_to(autograd.float32)
 
     def double(self):
-        return self._float_to(backend.float64)
+        return self._float_to(autograd.float64)
 
     def half(self):
-        return self._float_to(backend.float16)
+        return self._float_to(autograd.float16)
 
     # ------------------------------------------------------------------ state dict
     def _save_to_state_dict(self, destination, prefix, keep_vars):
@@ -455,7 +445,9 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        local_metadata = dict(version=self._version)
+        # the class attribute ``_version`` (as PyTorch's): the format of the layer's saved
+        # state, raised when it changes and read back by _load_from_state_dict
+        local_metadata = dict(version=getattr(type(self), '_version'))
         if hasattr(destination, '_metadata'):
             destination._metadata[prefix[:-1]] = local_metadata
         self._save_to_state_dict(destination, prefix, keep_vars)
@@ -700,20 +692,20 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, copy=False,
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
-        elif isinstance(a, backend.dtype):
+        elif isinstance(a, autograd.dtype):
             dtype = a
         elif isinstance(a, bool):
             non_blocking = a
         elif a is None:              # to(None) changes nothing, as PyTorch
             continue
-        elif isinstance(a, (backend.Device, str, int)):
+        elif isinstance(a, (autograd.Device, str, int)):
             device = a
         else:
             raise TypeError(f'to() received an invalid argument {a!r}')
     if device is not None:
-        device = backend.device(f'cuda:{device}' if isinstance(device, int) else device)
+        device = autograd.device(f'cuda:{device}' if isinstance(device, int) else device)
     if dtype is not None:
-        dtype = backend.as_dtype(dtype)
+        dtype = as_dtype(dtype)
     return device, dtype
 
 
@@ -721,8 +713,9 @@ def _copy_into(dst, src):
     """Write ``src``'s values into ``dst``'s array (casting dtype, moving device)."""
     if src.device is not dst.device:
         src = src.to(device=dst.device)
-    dst._data[...] = src._data.astype(dst._data.dtype, copy=False)
-    dst._bump()
+    data = array_of(dst)
+    data[...] = array_of(src).astype(data.dtype, copy=False)
+    increment_version(dst)
 
 
 def _assign(module, name, old, value):
@@ -772,7 +765,6 @@ class _BackwardHook:
                           if isinstance(a, Tensor) and a.requires_grad]
         if not self.input_idx:
             return args
-        from autograd.grad_mode import is_grad_enabled
         if not is_grad_enabled():
             return args
         outs = _HookIdentity.apply(*[args[i] for i in self.input_idx], fn=self._on_grad_input)

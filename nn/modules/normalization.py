@@ -6,38 +6,44 @@ import autograd
 
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
 from .module import Module
+from ._utils import empty_parameters
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d',
            'InstanceNorm3d', 'LayerNorm', 'GroupNorm', 'LocalResponseNorm']
 
 
-def _register_affine(module, shape, affine, bias, factory_kwargs):
-    """Register ``weight`` and ``bias`` Parameters of ``shape`` when ``affine`` (``bias`` only
-    with ``bias``), None otherwise, so the state_dict keys follow PyTorch's; their values
-    come from ``_reset_affine``."""
-    def param(wanted):
-        return Parameter(autograd.empty(*shape, **factory_kwargs)) if wanted else None
-    module.register_parameter('weight', param(affine))
-    module.register_parameter('bias', param(affine and bias))
+class _Affine(Module):
+    """A normalisation followed by an optional elementwise affine map.  ``extra_repr``
+    formats ``_repr`` with the layer's attributes and ``use_bias``."""
+    _repr = ''
+
+    def _register_affine(self, shape, affine, bias, device, dtype):
+        """``weight`` and ``bias`` Parameters of ``shape`` when ``affine`` (``bias`` only with
+        ``bias``), None otherwise, so the state_dict keys follow PyTorch's."""
+        empty_parameters(self, device, dtype, weight=shape if affine else None,
+                         bias=shape if affine and bias else None)
+
+    def reset_parameters(self):
+        """The identity map: weight ones, bias zeros (where present)."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def extra_repr(self):
+        return self._repr.format(**self.__dict__, use_bias=self.bias is not None)
 
 
-def _reset_affine(module):
-    """The identity transform: weight ones, bias zeros (where present)."""
-    if module.weight is not None:
-        init.ones_(module.weight)
-    if module.bias is not None:
-        init.zeros_(module.bias)
-
-
-class _NormBase(Module):
+class _NormBase(_Affine):
     """Per-channel normalisation over (N, C, *) input: weight (ones) and bias (zeros) of
     shape (num_features,) when ``affine``; buffers running_mean (zeros), running_var (ones)
     and num_batches_tracked when ``track_running_stats``.  ``_input_dims``: the accepted
     input ranks."""
     _version = 2            # version 2 added num_batches_tracked
     _input_dims = ()
+    _repr = ('{num_features}, eps={eps}, momentum={momentum}, affine={affine}, bias={use_bias}, '
+             'track_running_stats={track_running_stats}')
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
@@ -48,7 +54,7 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         kw = dict(device=device, dtype=dtype)
-        _register_affine(self, (num_features,), affine, bias, kw)
+        self._register_affine((num_features,), affine, bias, device, dtype)
         stats = track_running_stats
         self.register_buffer('running_mean', autograd.zeros(num_features, **kw) if stats else None)
         self.register_buffer('running_var', autograd.ones(num_features, **kw) if stats else None)
@@ -64,17 +70,12 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        _reset_affine(self)
+        super().reset_parameters()
 
     def _check_input_dim(self, input):
         if input.ndim not in self._input_dims:
             want = ' or '.join(f'{d}D' for d in self._input_dims)
             raise ValueError(f'expected {want} input (got {input.ndim}D input)')
-
-    def extra_repr(self):
-        return ('{num_features}, eps={eps}, momentum={momentum}, affine={affine}, '
-                'bias={use_bias}, track_running_stats={track_running_stats}'
-                .format(**self.__dict__, use_bias=self.bias is not None))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args):
         # checkpoints older than version 2 have no num_batches_tracked: keep our own count
@@ -183,9 +184,11 @@ class InstanceNorm3d(_InstanceNorm):
     _input_dims = (4, 5)
 
 
-class LayerNorm(Module):
+class LayerNorm(_Affine):
     """Layer normalisation (Ba et al. 2016) over the trailing dims ``normalized_shape``;
     weight (ones) and bias (zeros) of that shape."""
+    _repr = ('{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}, '
+             'bias={use_bias}')
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
@@ -195,24 +198,17 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _register_affine(self, self.normalized_shape, elementwise_affine, bias,
-                         dict(device=device, dtype=dtype))
+        self._register_affine(self.normalized_shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
-        return ('{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}, '
-                'bias={use_bias}'.format(**self.__dict__, use_bias=self.bias is not None))
 
-
-class GroupNorm(Module):
+class GroupNorm(_Affine):
     """Group normalisation (Wu & He 2018): channels split into ``num_groups`` groups, each
     normalised over its channels and the spatial dims; per-channel weight and bias."""
+    _repr = '{num_groups}, {num_channels}, eps={eps}, affine={affine}, bias={use_bias}'
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
                  dtype=None, *, bias=True):
@@ -224,18 +220,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        _register_affine(self, (num_channels,), affine, bias, dict(device=device, dtype=dtype))
+        self._register_affine((num_channels,), affine, bias, device, dtype)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return ('{num_groups}, {num_channels}, eps={eps}, affine={affine}, bias={use_bias}'
-                .format(**self.__dict__, use_bias=self.bias is not None))
 
 
 class LocalResponseNorm(Module):

@@ -3,9 +3,12 @@ shapes, gate order and initialisation, so PyTorch weights load by name).
 
 Each layer and direction first maps the whole input sequence through W_ih in one matrix
 product, then steps through time with one product by W_hh per step.  The LSTM and GRU
-cell nonlinearities are fused ops (one node per step); their backward is one formula
-evaluated on arrays when no graph of the backward is needed, and with tensor ops
-(recomputing the gates from the op's inputs) when one is, so second derivatives work.
+cell nonlinearities are fused ops (one node per step) whose backward is one formula on
+arrays and tensors alike; the activations it reads come from an op of their own
+(``LSTMGates``, ``GRUGates``), which hands back the forward's values in the plain sweep
+and records them, so that they are differentiated again, when a graph of the backward is
+wanted.  A whole LSTM layer is one node too (``LSTMLayerOp``), backpropagated through time
+by the op ``LSTMLayerGrad``.
 
 Gates (PyTorch's order):
     LSTM  i, f, g, o = sigma, sigma, tanh, sigma of (x W_ih^T + b_ih + h W_hh^T + b_hh)
@@ -17,9 +20,8 @@ Gates (PyTorch's order):
 import math
 
 import autograd
-from autograd.backend import array_module
 from autograd.extend import Op
-from autograd.tensor import Tensor
+from autograd.ops.formula import Cat, zeros_like_shape
 
 from .. import functional as F
 from ..functional import _buffers
@@ -27,6 +29,7 @@ from ..functional._ctc import quiet_float_errors
 from .. import init
 from ..parameter import Parameter
 from .module import Module
+from ._utils import empty_parameters
 
 __all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
 
@@ -73,34 +76,93 @@ def _lstm_gates_(xp, a):
     return i, f, g, o
 
 
-def _lstm_grads(cat, i, f, g, o, tc, c, gh, gc):
-    """dL/dgates and dL/dc of an LSTM cell (arrays or tensors alike)."""
+def _lstm_cell(xp, xg, hg, c):
+    """An LSTM cell on arrays: the activations (i, f, g, o, tanh c') and c'."""
+    i, f, g, o = _lstm_gates_(xp, xg + hg)
+    c2 = f * c + i * g
+    with quiet_float_errors(xp):
+        tc = _tanh_(xp, c2, out=xp.empty_like(c2))
+    return (i, f, g, o, tc), c2
+
+
+def _gru_cell(xp, xg, hg):
+    """The activations of a GRU cell on arrays: r, z, n and hn = h W_hn^T + b_hn."""
+    k = hg.shape[-1] // 3
+    hn = hg[:, 2 * k:]
+    with quiet_float_errors(xp):
+        rz = _sigmoid_(xp, xg[:, :2 * k] + hg[:, :2 * k])
+        r, z = rz[:, :k], rz[:, k:]
+        n = _tanh_(xp, xg[:, 2 * k:] + r * hn)
+    return r, z, n, hn
+
+
+# The backward formulas below take tensors or arrays alike (see ``autograd.ops.formula``).
+
+def _cat(xs):
+    return Cat.apply(*xs, dim=-1)
+
+
+def _or_zeros(g, ref):
+    """A gradient that is None (its output unused) as zeros in ``ref``'s form."""
+    return zeros_like_shape(ref, ref.shape) if g is None else g
+
+
+def _lstm_grads(i, f, g, o, tc, c, gh, gc):
+    """dL/dgates and dL/dc of an LSTM cell."""
     gct = gc + gh * o * (1 - tc * tc)          # through c' -> h' and c' directly
-    return cat([gct * g * i * (1 - i), gct * c * f * (1 - f), gct * i * (1 - g * g),
-                gh * tc * o * (1 - o)]), gct * f
+    return _cat([gct * g * i * (1 - i), gct * c * f * (1 - f), gct * i * (1 - g * g),
+                 gh * tc * o * (1 - o)]), gct * f
 
 
-def _gru_grads(cat, r, z, n, hn, h, gh):
-    """dL/d(x-gates), dL/d(h-gates), dL/dh of a GRU cell (arrays or tensors alike)."""
+def _gru_grads(r, z, n, hn, h, gh):
+    """dL/d(x-gates), dL/d(h-gates), dL/dh of a GRU cell."""
     dan = gh * (1 - z) * (1 - n * n)
     dar = dan * hn * r * (1 - r)
     daz = gh * (h - n) * z * (1 - z)
-    return cat([dar, daz, dan]), cat([dar, daz, dan * r]), gh * z
+    return _cat([dar, daz, dan]), _cat([dar, daz, dan * r]), gh * z
 
 
-def _chunks(t, k):
-    n = t.shape[-1] // k
-    return [t[..., j * n:(j + 1) * n] for j in range(k)]
+class LSTMGates(Op):
+    """(x-gates (B, 4H), h-gates (B, 4H), c (B, H)) -> (i, f, g, o, tanh c'): the
+    activations of an LSTM cell, which its backward reads.  ``acts``: the same values as
+    the cell's forward computed them (recomputed when None)."""
+    __slots__ = ('acts',)
+    save = (0, 1, 2)
+    array_backward = True
+
+    def forward(self, xp, xg, hg, c, acts=None):
+        self.acts = _lstm_cell(xp, xg, hg, c)[0] if acts is None else acts
+        return self.acts
+
+    def backward(self, di, df, dg, do, dtc):
+        xg, hg, c = self.saved_tensors
+        i, f, g, o, tc = LSTMGates.apply(xg, hg, c, acts=self.acts)
+        dc2 = _or_zeros(dtc, c) * (1 - tc * tc)               # through tanh c', c' = f c + i g
+        da = _cat([(_or_zeros(di, c) + dc2 * g) * i * (1 - i),
+                   (_or_zeros(df, c) + dc2 * c) * f * (1 - f),
+                   (_or_zeros(dg, c) + dc2 * i) * (1 - g * g),
+                   _or_zeros(do, c) * o * (1 - o)])
+        return da, da, dc2 * f
 
 
-def _cell_tensors(xg, hg, c):
-    """One LSTM cell with tensor ops (recorded, so second derivatives work): i, f, g, o,
-    tanh(c') and c'."""
-    a_i, a_f, a_g, a_o = _chunks(xg + hg, 4)
-    i, f, o = a_i.sigmoid(), a_f.sigmoid(), a_o.sigmoid()
-    g = a_g.tanh()
-    c2 = f * c + i * g
-    return i, f, g, o, c2.tanh(), c2
+class GRUGates(Op):
+    """(x-gates (B, 3H), h-gates (B, 3H)) -> (r, z, n, hn): the activations of a GRU cell
+    (and the h-gates' n part), which its backward reads.  ``acts``: as ``LSTMGates``."""
+    __slots__ = ('acts',)
+    save = (0, 1)
+    array_backward = True
+
+    def forward(self, xp, xg, hg, acts=None):
+        self.acts = _gru_cell(xp, xg, hg) if acts is None else acts
+        return self.acts
+
+    def backward(self, dr, dz, dn, dhn):
+        xg, hg = self.saved_tensors
+        r, z, n, hn = GRUGates.apply(xg, hg, acts=self.acts)
+        dan = _or_zeros(dn, r) * (1 - n * n)                   # n = tanh(xn + r hn)
+        dar = (_or_zeros(dr, r) + dan * hn) * r * (1 - r)
+        daz = _or_zeros(dz, r) * z * (1 - z)
+        return _cat([dar, daz, dan]), _cat([dar, daz, dan * r + _or_zeros(dhn, r)])
 
 
 class LSTMCellOp(Op):
@@ -111,26 +173,30 @@ class LSTMCellOp(Op):
     array_backward = True
 
     def forward(self, xp, xg, hg, c):
-        i, f, g, o = _lstm_gates_(xp, xg + hg)
-        c2 = f * c + i * g
-        with quiet_float_errors(xp):
-            tc = _tanh_(xp, c2, out=xp.empty_like(c2))
-        self.acts = (i, f, g, o, tc)
+        self.acts, c2 = _lstm_cell(xp, xg, hg, c)
+        i, f, g, o, tc = self.acts
         return o * tc, c2
 
     def backward(self, gh, gc):
         xg, hg, c = self.saved_tensors
-        if isinstance(c, Tensor):       # a graph of the backward is wanted: tensor ops
-            i, f, g, o, tc, _ = _cell_tensors(xg, hg, c)
-            gh = gh if gh is not None else autograd.zeros_like(c)
-            gc = gc if gc is not None else autograd.zeros_like(c)
-            dg, dc = _lstm_grads(lambda xs: autograd.cat(xs, -1), i, f, g, o, tc, c, gh, gc)
-            return dg, dg, dc
-        xp = array_module(c)            # an array sweep: on the forward's activations
-        zero = xp.zeros(c.shape, c.dtype)
-        dg, dc = _lstm_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, c,
-                             zero if gh is None else gh, zero if gc is None else gc)
+        i, f, g, o, tc = LSTMGates.apply(xg, hg, c, acts=self.acts)
+        dg, dc = _lstm_grads(i, f, g, o, tc, c, _or_zeros(gh, c), _or_zeros(gc, c))
         return dg, dg, dc
+
+
+class GRUCellOp(Op):
+    """(x-gates x W_ih^T + b_ih (B, 3H), h-gates h W_hh^T + b_hh (B, 3H), h (B, H)) -> h'."""
+    __slots__ = ('acts',)
+    save = (0, 1, 2)
+    array_backward = True
+
+    def forward(self, xp, xg, hg, h):
+        self.acts = r, z, n, hn = _gru_cell(xp, xg, hg)
+        return n + z * (h - n)
+
+    def backward(self, gh):
+        xg, hg, h = self.saved_tensors
+        return _gru_grads(*GRUGates.apply(xg, hg, acts=self.acts), h, gh)
 
 
 class LSTMLayerOp(Op):
@@ -138,10 +204,8 @@ class LSTMLayerOp(Op):
     (xw (T, B, 4H) = x W_ih^T + biases, h0 (B, H), c0 (B, H), W_hh (4H, H)) ->
     (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward direction).
 
-    Forward keeps every step's gates, cell states and inputs h in three buffers; backward
-    is backpropagation through time on those arrays (one (B, 4H) x (4H, H) product per step
-    for dL/dh, one product over all steps for dL/dW_hh).  When a graph of the backward is
-    wanted it replays the layer with tensor ops instead, so second derivatives work.
+    Forward keeps every step's gates, cell states and inputs h in three buffers, which
+    ``LSTMLayerGrad`` reads to backpropagate through time.
     """
     __slots__ = ('reverse', 'acts', 'hs', 'cs')
     save = (0, 1, 2, 3)
@@ -164,7 +228,7 @@ class LSTMLayerOp(Op):
         hs[0], cs[0, 0] = h0, c0
         ig = xp.empty((B, H), xw.dtype)
         with quiet_float_errors(xp):
-            for k, t in enumerate(self._order(T)):
+            for k, t in enumerate(_order(T, reverse)):
                 a = acts[k]
                 xp.matmul(hs[k], w_t, out=a)
                 a += pre[t]
@@ -180,15 +244,30 @@ class LSTMLayerOp(Op):
         out = hs[1:][::-1] if reverse else hs[1:]
         return xp.ascontiguousarray(out), cs[T, 0].copy()
 
-    def _order(self, T):
-        return range(T - 1, -1, -1) if self.reverse else range(T)
-
     def backward(self, gout, gc):
         xw, h0, c0, w_hh = self.saved_tensors
-        if isinstance(c0, Tensor):      # a graph of the backward is wanted
-            return self._backward_graph(xw, h0, c0, w_hh, gout, gc)
-        xp = array_module(c0)
-        acts, hs, cs, w = self.acts, self.hs, self.cs, w_hh
+        return LSTMLayerGrad.apply(xw, h0, c0, w_hh, gout, gc, layer=self)
+
+
+def _order(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+class LSTMLayerGrad(Op):
+    """Backpropagation through time of the ``LSTMLayerOp`` node ``layer``:
+    (xw, h0, c0, W_hh, dL/dout, dL/dc_T (either may be None)) -> dL/d(xw, h0, c0, W_hh),
+    on the gates and states the layer's forward kept: one (B, 4H) x (4H, H) product per
+    step for dL/dh, one product over all steps for dL/dW_hh.
+
+    Its own derivative (second derivatives of the layer) differentiates the layer run
+    step by step with ``LSTMCellOp`` twice, as ``torch.utils.checkpoint`` reruns a forward.
+    """
+    __slots__ = ('reverse',)
+    save = (0, 1, 2, 3, 4, 5)
+
+    def forward(self, xp, xw, h0, c0, w_hh, gout, gc, *, layer):
+        self.reverse = reverse = layer.reverse
+        acts, hs, cs, w = layer.acts, layer.hs, layer.cs, w_hh
         T, B, G = acts.shape
         H = G // 4
         dtype = acts.dtype
@@ -218,71 +297,53 @@ class LSTMLayerOp(Op):
         tmp = xp.empty((B, H), dtype)
         for k in range(T - 1, -1, -1):
             if gout is not None:
-                dh += gout[T - 1 - k if self.reverse else k]
+                dh += gout[T - 1 - k if reverse else k]
             dc += xp.multiply(dh, through_h[k], out=tmp)          # dc' = dc + dh dh'/dc'
             d = dgates[k].reshape(B, 4, H)
             xp.multiply(dc[:, None], fac[k, :, :3], out=d[:, :3])
             xp.multiply(dh, fo[k], out=d[:, 3])
             dc *= f[k]                                           # dL/dc of the step before
             xp.matmul(dgates[k], w, out=dh)                      # dL/dh of the step before
-        nxt = self._next
-        gxw = None
-        if nxt[0] is not None:
-            gxw = xp.ascontiguousarray(dgates[::-1]) if self.reverse else dgates
-        gw = None
-        if nxt[3] is not None:
-            gw = xp.matmul(dgates.reshape(T * B, G).T, hs[:-1].reshape(T * B, H))
-        return (gxw, None if nxt[1] is None else dh, None if nxt[2] is None else dc, gw)
+        gxw = xp.ascontiguousarray(dgates[::-1]) if reverse else dgates
+        gw = xp.matmul(dgates.reshape(T * B, G).T, hs[:-1].reshape(T * B, H))
+        return gxw, dh, dc, gw
 
-    def _backward_graph(self, xw, h0, c0, w_hh, gout, gc):
-        """Replay the layer with tensor ops and backpropagate through it with tensor ops."""
-        T = xw.shape[0]
-        h, c = h0, c0
-        steps = []
-        for t in self._order(T):
-            i, f, g, o, tc, c2 = _cell_tensors(xw[t], h.matmul(w_hh.transpose(0, 1)), c)
-            steps.append((t, h, c, (i, f, g, o, tc)))
-            h, c = o * tc, c2
-        dh = autograd.zeros_like(h0)
-        dc = gc if gc is not None else autograd.zeros_like(c0)
-        dxw, dw = [None] * T, None
-        for t, h_prev, c_prev, acts in reversed(steps):
-            if gout is not None:
-                dh = dh + gout[t]
-            d, dc = _lstm_grads(lambda xs: autograd.cat(xs, -1), *acts, c_prev, dh, dc)
-            dxw[t] = d
-            dw_t = d.transpose(0, 1).matmul(h_prev)
-            dw = dw_t if dw is None else dw + dw_t
-            dh = d.matmul(w_hh)
-        return autograd.stack(dxw, 0), dh, dc, dw
+    def backward(self, *grads):
+        inputs = self.saved_tensors
+        create = autograd.is_grad_enabled()      # a graph of this backward is recorded
+        with autograd.enable_grad():
+            # Stand-ins for the inputs: new nodes (views) where an input requires grad, so
+            # that the grads below are partial derivatives (they stop there, not going on
+            # into the inputs' own history, where one input may depend on another) and yet
+            # connect to the inputs for higher derivatives; fresh leaves elsewhere.
+            xs = [None if x is None else x.view_as(x) if x.requires_grad else
+                  x.detach().requires_grad_() for x in inputs]
+            xw, h0, c0, w_hh, gout, gc = xs
+            out, c_T = _lstm_by_steps(xw, h0, c0, w_hh, self.reverse)
+            first = _vjp((out, c_T), xs[:4], (gout, gc), create=True)
+        second = _vjp(first, xs, grads, create=create)
+        return tuple(s if x is not None and x.requires_grad else None
+                     for s, x in zip(second, inputs))
 
 
-class GRUCellOp(Op):
-    """(x-gates x W_ih^T + b_ih (B, 3H), h-gates h W_hh^T + b_hh (B, 3H), h (B, H)) -> h'."""
-    __slots__ = ('acts',)
-    save = (0, 1, 2)
-    array_backward = True
+def _vjp(outputs, inputs, cotangents, create):
+    """sum_j cotangent_j . d outputs_j / d inputs (None where an input is None or unused)."""
+    pairs = [(y, v) for y, v in zip(outputs, cotangents) if y is not None and v is not None]
+    wrt = [x for x in inputs if x is not None]
+    if not pairs:
+        return [None] * len(inputs)
+    found = iter(autograd.grad([y for y, _ in pairs], wrt, [v for _, v in pairs],
+                               create_graph=create, allow_unused=True))
+    return [None if x is None else next(found) for x in inputs]
 
-    def forward(self, xp, xg, hg, h):
-        k = h.shape[-1]
-        with quiet_float_errors(xp):
-            rz = _sigmoid_(xp, xg[:, :2 * k] + hg[:, :2 * k])
-            r, z = rz[:, :k], rz[:, k:]
-            hn = hg[:, 2 * k:]
-            n = _tanh_(xp, xg[:, 2 * k:] + r * hn)
-        self.acts = (r, z, n, hn)
-        return n + z * (h - n)
 
-    def backward(self, gh):
-        xg, hg, h = self.saved_tensors
-        if isinstance(h, Tensor):       # a graph of the backward is wanted
-            xr, xz, xn = _chunks(xg, 3)
-            hr, hz, hn = _chunks(hg, 3)
-            r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
-            n = (xn + r * hn).tanh()
-            return _gru_grads(lambda xs: autograd.cat(xs, -1), r, z, n, hn, h, gh)
-        xp = array_module(h)
-        return _gru_grads(lambda xs: xp.concatenate(xs, -1), *self.acts, h, gh)
+def _lstm_by_steps(xw, h, c, w_hh, reverse):
+    """What ``LSTMLayerOp`` computes, one ``LSTMCellOp`` per step."""
+    outs = [None] * xw.shape[0]
+    for t in _order(xw.shape[0], reverse):
+        h, c = _lstm_step(xw[t], h, c, w_hh, None)
+        outs[t] = h
+    return autograd.stack(outs, 0), c
 
 
 def _lstm_step(xw, h, c, w_hh, w_hr):
@@ -303,6 +364,14 @@ def _rnn_step(xw, h, w_hh, b_hh, relu):
 # ----------------------------------------------------------------------------- layers
 
 _GATES = {'LSTM': 4, 'GRU': 3, 'RNN_TANH': 1, 'RNN_RELU': 1}
+
+
+def _reset_uniform(module):
+    """PyTorch's initialisation of recurrent layers and cells: every parameter
+    U(-1/sqrt(H), 1/sqrt(H)) for hidden size H."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
 
 
 class RNNBase(Module):
@@ -363,10 +432,7 @@ class RNNBase(Module):
                     self._flat_weights_names.append(full)
         self.reset_parameters()
 
-    def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+    reset_parameters = _reset_uniform
 
     def flatten_parameters(self):
         """Kept for PyTorch compatibility: weights need no flattening here."""
@@ -488,9 +554,8 @@ class RNNBase(Module):
             out, c = LSTMLayerOp.apply(xw, h, c, w_hh, reverse=d == 1)
             return out, out[0 if d == 1 else -1], c
         steps = xw.unbind(0)
-        order = range(len(steps) - 1, -1, -1) if d == 1 else range(len(steps))
         outs = [None] * len(steps)
-        for t in order:
+        for t in _order(len(steps), d == 1):
             if mode == 'LSTM':
                 h, c = _lstm_step(steps[t], h, c, w_hh, w_hr)
             elif mode == 'GRU':
@@ -558,22 +623,13 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        kw = dict(device=device, dtype=dtype)
         g = self._gates * hidden_size
-        self.weight_ih = Parameter(autograd.empty(g, input_size, **kw))
-        self.weight_hh = Parameter(autograd.empty(g, hidden_size, **kw))
-        if bias:
-            self.bias_ih = Parameter(autograd.empty(g, **kw))
-            self.bias_hh = Parameter(autograd.empty(g, **kw))
-        else:
-            self.register_parameter('bias_ih', None)
-            self.register_parameter('bias_hh', None)
+        empty_parameters(self, device, dtype, weight_ih=(g, input_size),
+                         weight_hh=(g, hidden_size), bias_ih=(g,) if bias else None,
+                         bias_hh=(g,) if bias else None)
         self.reset_parameters()
 
-    def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+    reset_parameters = _reset_uniform
 
     def extra_repr(self):
         s = '{input_size}, {hidden_size}'

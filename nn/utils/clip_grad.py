@@ -1,7 +1,8 @@
 """Gradient clipping: rescale (by norm) or clamp (by value) the ``.grad`` of parameters
 in place, as done between ``backward()`` and the optimizer step."""
-from autograd.grad_mode import no_grad
-from autograd.tensor import Tensor, _make
+import autograd
+from autograd import Tensor, no_grad
+from autograd.extend import array_of, increment_version, wrap, xp_of
 
 __all__ = ['clip_grad_norm_', 'clip_grad_norm', 'clip_grad_value_']
 
@@ -35,16 +36,15 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     max_norm = float(max_norm)
     norm_type = float(norm_type)
     if not grads:
-        from autograd.creation import tensor
-        return tensor(0.0)
+        return autograd.tensor(0.0)
     dev = grads[0].device
-    xp = dev.xp
+    xp = xp_of(grads[0])
     for g in grads:
         if g.device is not dev:
             raise RuntimeError(f'clip_grad_norm_: gradients on different devices ({dev} and '
                                f'{g.device})')
-    norms = xp.stack([_vector_norm(xp, g._data, norm_type).astype(grads[0]._data.dtype)
-                      for g in grads])
+    dtype = array_of(grads[0]).dtype
+    norms = xp.stack([_vector_norm(xp, array_of(g), norm_type).astype(dtype) for g in grads])
     total = _vector_norm(xp, norms, norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f'The total norm of order {norm_type} for gradients from `parameters` '
@@ -54,9 +54,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
     with no_grad():
         for g in grads:
-            g._data *= coef.astype(g._data.dtype)
-            g._bump()
-    return _make(total, dev)
+            data = array_of(g)
+            data *= coef.astype(data.dtype)
+            increment_version(g)
+    return wrap(total, dev)
 
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -71,6 +72,6 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient entry to ``[-clip_value, clip_value]`` in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        xp = g.device.xp
-        xp.clip(g._data, -clip_value, clip_value, out=g._data)
-        g._bump()
+        data = array_of(g)
+        xp_of(g).clip(data, -clip_value, clip_value, out=data)
+        increment_version(g)

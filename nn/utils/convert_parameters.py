@@ -1,5 +1,6 @@
 """Flatten parameters into one vector and back (e.g. for second-order optimisers)."""
-from autograd.tensor import Tensor
+import autograd
+from autograd import Tensor
 
 __all__ = ['parameters_to_vector', 'vector_to_parameters']
 
@@ -15,7 +16,6 @@ def _check_same_device(param, device):
 
 def parameters_to_vector(parameters):
     """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
-    import autograd
     device = None
     flat = []
     for p in parameters:

@@ -120,6 +120,28 @@ def test_lstm_second_derivative_through_the_sequence():
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-8, atol=1e-10)
 
 
+def test_lstm_third_derivative_with_given_states():
+    """Both outputs used, initial states requiring grad, a reversed direction: derivatives
+    to third order agree with PyTorch."""
+    state = {k: v.detach().numpy().copy()
+             for k, v in torch.nn.LSTM(3, 2, bidirectional=True).double().state_dict().items()}
+    x, h0, c0 = rand(4, 2, 3), rand(2, 2, 2, seed=1), rand(2, 2, 2, seed=2)
+    results = []
+    for lib, mod in ((torch, torch.nn), (autograd, nn)):
+        layer = mod.LSTM(3, 2, bidirectional=True).double()
+        layer.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+        xs = [lib.tensor(a, requires_grad=True) for a in (x, h0, c0)]
+        out, (h, c) = layer(xs[0], (xs[1], xs[2]))
+        grad = torch.autograd.grad if lib is torch else autograd.grad
+        wrt = xs + [layer.weight_hh_l0_reverse]
+        g1 = grad((out * out).sum() + (c * h).sum(), wrt, create_graph=True)
+        g2 = grad(sum((g * g).sum() for g in g1), wrt, create_graph=True)
+        g3 = grad(sum((g * g * g).sum() for g in g2), wrt)
+        results.append([to_numpy(g) for g in g1 + g2 + g3])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10)
+
+
 def test_state_dict_keys_shapes_and_order_match_torch():
     for build in (lambda nn: nn.LSTM(3, 4, 2, bidirectional=True, proj_size=2),
                   lambda nn: nn.GRU(3, 4, 2, bias=False), lambda nn: nn.RNN(3, 4),
