@@ -2,7 +2,7 @@
 import math
 
 from autograd.extend import Op
-from autograd.tensor import Tensor
+from autograd.ops.formula import MatMul, Sum
 
 __all__ = ['linear', 'bilinear']
 
@@ -47,34 +47,22 @@ class Linear(Op):
         return out
 
     def backward(self, g):
+        # On the arrays of an array sweep each op below is its plain array computation:
+        # two GEMMs and a sum, over all rows at once
         x, w = self.saved_tensors
         nxt = self._next
-        if not isinstance(g, Tensor):
-            return self._backward_arrays(g, x, w)
+        rows = math.prod(g.shape[:-1])             # (explicit: a size may be 0)
+        g2 = g.reshape(rows, w.shape[0])
         gx = gw = gb = None
         if nxt[0] is not None:
-            gx = g.matmul(w)
-        g2 = g.reshape(-1, w.shape[0])
+            gx = MatMul.apply(g2, w).reshape(g.shape[:-1] + w.shape[1:])
         if nxt[1] is not None:
-            gw = g2.transpose(0, 1).matmul(x.reshape(-1, w.shape[1]))
+            gw = MatMul.apply(g2.T, x.reshape(rows, w.shape[1]))
         if len(nxt) == 2:
             return gx, gw
         if nxt[2] is not None:
-            gb = g2.sum(0)
+            gb = Sum.apply(g2, dim=0)
         return gx, gw, gb
-
-    def _backward_arrays(self, g, x, w):
-        """The same three products on the arrays of an array sweep."""
-        nxt = self._next
-        xp = self._meta[0][2].xp
-        rows = math.prod(g.shape[:-1])             # (explicit: a size may be 0)
-        g2 = g.reshape(rows, w.shape[0])
-        gx = None if nxt[0] is None else \
-            xp.matmul(g2, w).reshape(g.shape[:-1] + w.shape[1:])
-        gw = None if nxt[1] is None else xp.matmul(g2.T, x.reshape(rows, w.shape[1]))
-        if len(nxt) == 2:
-            return gx, gw
-        return gx, gw, None if nxt[2] is None else g2.sum(0)
 
 
 def linear(input, weight, bias=None):
