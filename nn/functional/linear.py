@@ -2,7 +2,7 @@
 import math
 
 from autograd.extend import Op
-from autograd.ops.formula import MatMul, Sum
+from autograd.ops.formula import broadcast_to
 
 __all__ = ['linear', 'bilinear']
 
@@ -47,22 +47,58 @@ class Linear(Op):
         return out
 
     def backward(self, g):
-        # On the arrays of an array sweep each op below is its plain array computation:
-        # two GEMMs and a sum, over all rows at once
         x, w = self.saved_tensors
-        nxt = self._next
+        needs = tuple([e is not None for e in self._next])
+        grads = LinearBackward.apply(g, x, w, needs=needs)
+        if len(grads) == len(needs):
+            return grads
+        grads = iter(grads)                         # None for the inputs that need none
+        return tuple([next(grads) if n else None for n in needs])
+
+
+class LinearBackward(Op):
+    """``Linear``'s gradients ``(dx, dW, db)`` from ``g``, ``x`` and ``W``: the ones that
+    ``needs`` (one flag each) asks for, as a tuple, computed on the arrays (two GEMMs and
+    a sum over all rows at once).
+
+    Its own derivatives are ``Linear`` and ``LinearBackward`` again: for cotangents
+    ``(a, A, c)`` of ``(dx, dW, db)``, ``d/dg = a W^T + x A^T + c``, ``d/dx = g A`` (the dx
+    of ``(g, x, A)``) and ``d/dW = g^T a`` (the dW of ``(g, a, W)``).
+    """
+    __slots__ = ('needs',)
+    array_backward = True
+    save = (0, 1, 2)
+
+    def forward(self, xp, g, x, w, *, needs):
+        self.needs = needs
         rows = math.prod(g.shape[:-1])             # (explicit: a size may be 0)
         g2 = g.reshape(rows, w.shape[0])
-        gx = gw = gb = None
-        if nxt[0] is not None:
-            gx = MatMul.apply(g2, w).reshape(g.shape[:-1] + w.shape[1:])
-        if nxt[1] is not None:
-            gw = MatMul.apply(g2.T, x.reshape(rows, w.shape[1]))
-        if len(nxt) == 2:
-            return gx, gw
-        if nxt[2] is not None:
-            gb = Sum.apply(g2, dim=0)
-        return gx, gw, gb
+        out = []
+        if needs[0]:
+            out.append(xp.matmul(g2, w).reshape(g.shape[:-1] + w.shape[1:]))
+        if needs[1]:
+            out.append(xp.matmul(g2.T, x.reshape(rows, w.shape[1])))
+        if len(needs) > 2 and needs[2]:
+            out.append(g2.sum(0))
+        return tuple(out)
+
+    def backward(self, *cotangents):
+        g, x, w = self.saved_tensors
+        given = iter(cotangents)
+        a, A, c = ([next(given) if n else None for n in self.needs] + [None])[:3]
+        dg = dx = dw = None
+        if self._next[0] is not None:
+            for term in (None if a is None else Linear.apply(a, w),
+                         None if A is None else Linear.apply(x, A), c):
+                if term is not None:
+                    dg = term if dg is None else dg + term
+            if dg is not None and dg.shape != g.shape:      # c alone: broadcast it
+                dg = broadcast_to(dg, g.shape)
+        if self._next[1] is not None and A is not None:
+            dx, = LinearBackward.apply(g, x, A, needs=(True, False))
+        if self._next[2] is not None and a is not None:
+            dw, = LinearBackward.apply(g, a, w, needs=(False, True))
+        return dg, dx, dw
 
 
 def linear(input, weight, bias=None):

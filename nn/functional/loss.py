@@ -130,7 +130,7 @@ class ClassLoss(Op):
     subtraction: the log-softmax graph is never built); NLL's is ``-g q``.  A probability
     target given as input 1 receives ``-g w (1 - eps) z``.
     """
-    __slots__ = ('q', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'tscale')
+    __slots__ = ('q', 'qsum', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'tscale')
     array_backward = True
     save = (0,)
 
@@ -147,31 +147,28 @@ class ClassLoss(Op):
             self.probs = e
             e /= s
             z -= xp.log(s)
+            self.qsum = q.sum(axis=cdim, keepdims=True)
         qz = q * z
         if reduction == 'none':
             return -qz.sum(axis=cdim)
         total = -qz.sum()
         if reduction == 'sum':
             return total
-        if divisor:
-            return xp.asarray(total / divisor, dtype=qz.dtype)
-        with quiet_float_errors(xp):                # 0 / 0: every target ignored
-            return xp.asarray(total / divisor, dtype=qz.dtype)
+        return xp.asarray(_divide(xp, total, divisor), dtype=qz.dtype)
 
     def backward(self, g):
         cdim = self.cdim
         if self.reduction == 'none':
             g = g.reshape(g.shape[:cdim] + (1,) + g.shape[cdim:])
         elif self.reduction == 'mean':
-            with quiet_float_errors(xp_of(g)):          # 0 / 0: every target ignored
-                g = g / self.divisor
-        q = self._coefficients(g)
+            g = _divide(xp_of(g), g, self.divisor)
+        q, qsum = self._coefficients(g)
         gx = gt = None
         if self._next[0] is not None:
             if self.fused:
                 # the softmax forward kept (in a graph of the backward, a function of x)
                 p = KeptSoftmax.apply(self.saved_tensors[0], dim=cdim, kept=self.probs)
-                gx = g * (p * Sum.apply(q, dim=cdim, keepdim=True) - q)
+                gx = g * (p * qsum - q)
             else:
                 gx = g * -q
         if len(self._next) == 1:
@@ -182,7 +179,8 @@ class ClassLoss(Op):
         return gx, gt
 
     def _coefficients(self, g):
-        return const_like(self.q, g)
+        """``q`` and (cross-entropy) ``Q``, in ``g``'s form."""
+        return const_like(self.q, g), const_like(self.qsum, g) if self.fused else None
 
 
 class ClassLossWithTargetGrad(ClassLoss):
@@ -193,8 +191,8 @@ class ClassLossWithTargetGrad(ClassLoss):
 
     def _coefficients(self, g):
         t = self.saved_tensors[1]
-        return t * const_like(self.tscale, g) + \
-            const_like(self.q - array_of(t) * self.tscale, g)
+        q = t * const_like(self.tscale, g) + const_like(self.q - array_of(t) * self.tscale, g)
+        return q, Sum.apply(q, dim=self.cdim, keepdim=True)
 
 
 class KeptSoftmax(Softmax):
@@ -211,6 +209,14 @@ class NllLoss(ClassLoss):
     """``ClassLoss`` without the softmax: its gradient ``-g q`` needs no saved input."""
     __slots__ = ()
     save = ()
+
+
+def _divide(xp, a, divisor):
+    """``a / divisor``, quietly NaN or inf when the divisor is 0 (every target ignored)."""
+    if divisor:
+        return a / divisor
+    with quiet_float_errors(xp):
+        return a / divisor
 
 
 def _class_shape(xp_shape, cdim, C):
