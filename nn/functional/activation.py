@@ -40,13 +40,18 @@ def _float_only(name, a):
         raise RuntimeError(f'"{name}" not implemented for \'{scalar_name(a.dtype)}\'')
 
 
-# ----------------------------------------------------------------------------- piecewise linear
-
-class Threshold(Op):
-    """``y = x if x > threshold else value``; the gradient passes where ``x > threshold``."""
-    __slots__ = ('threshold',)
+class Pointwise(Op):
+    """An activation applied elementwise, whose backward reads its input."""
+    __slots__ = ()
     array_backward = True
     save = (0,)
+
+
+# ----------------------------------------------------------------------------- piecewise linear
+
+class Threshold(Pointwise):
+    """``y = x if x > threshold else value``; the gradient passes where ``x > threshold``."""
+    __slots__ = ('threshold',)
 
     def forward(self, xp, x, threshold, value):
         self.threshold = threshold
@@ -57,12 +62,10 @@ class Threshold(Op):
         return g * (x > self.threshold)
 
 
-class Hardtanh(Op):
+class Hardtanh(Pointwise):
     """Clip to ``[min_val, max_val]``; unlike ``clamp`` no gradient at the bounds (as
     PyTorch's ``hardtanh_backward``)."""
     __slots__ = ('lo', 'hi')
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, min_val, max_val):
         _float_only('hardtanh', x)
@@ -74,10 +77,8 @@ class Hardtanh(Op):
         return g * ((x > self.lo) & (x < self.hi))
 
 
-class LeakyRelu(Op):
+class LeakyRelu(Pointwise):
     __slots__ = ('slope',)
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, negative_slope):
         self.slope = negative_slope
@@ -88,11 +89,9 @@ class LeakyRelu(Op):
         return Where.apply(x > 0, g, g * self.slope)
 
 
-class Hardsigmoid(Op):
+class Hardsigmoid(Pointwise):
     """``relu6(x + 3) / 6``; gradient ``1/6`` strictly inside ``(-3, 3)``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('hardsigmoid', x)
@@ -103,11 +102,9 @@ class Hardsigmoid(Op):
         return g * ((x > -3) & (x < 3)) * _ONE_SIXTH_F32
 
 
-class Hardswish(Op):
+class Hardswish(Pointwise):
     """``x * relu6(x + 3) / 6``; derivative ``x/3 + 1/2`` on ``[-3, 3]``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('hardswish', x)
@@ -120,11 +117,9 @@ class Hardswish(Op):
 
 # ----------------------------------------------------------------------------- smooth
 
-class Elu(Op):
+class Elu(Pointwise):
     """``scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1))``: ELU, SELU and CELU."""
     __slots__ = ('alpha', 'scale', 'input_scale')
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, alpha=1.0, scale=1.0, input_scale=1.0):
         _float_only('elu', x)
@@ -145,11 +140,9 @@ def _normal_cdf(xp, x):
     return 0.5 * (1 + erf(xp.asarray(x * _INV_SQRT_2)))     # (NumPy makes a 0-d product a scalar)
 
 
-class NormalCdf(Op):
+class NormalCdf(Pointwise):
     """Phi(x); its derivative is the standard normal density."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         return _normal_cdf(xp, x)
@@ -164,11 +157,9 @@ def _normal_pdf(x):
     return Exp.apply(x * x * -0.5) * _INV_SQRT_2PI
 
 
-class Gelu(Op):
+class Gelu(Pointwise):
     """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
     __slots__ = ('approximate',)
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, approximate='none'):
         _float_only('GeluKernelImpl', x)
@@ -188,11 +179,9 @@ class Gelu(Op):
         return g * (NormalCdf.apply(x) + x * _normal_pdf(x))
 
 
-class Silu(Op):
+class Silu(Pointwise):
     """``x * sigmoid(x)``; derivative ``s (1 + x (1 - s))``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('silu', x)
@@ -209,11 +198,9 @@ def _softplus_array(xp, x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-class Mish(Op):
+class Mish(Pointwise):
     """``x * tanh(softplus(x))``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('mish', x)
@@ -225,11 +212,9 @@ class Mish(Op):
         return g * (t + x * Sigmoid.apply(x) * (1 - t * t))
 
 
-class Softplus(Op):
+class Softplus(Pointwise):
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (as PyTorch)."""
     __slots__ = ('beta', 'threshold')
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, beta=1.0, threshold=20.0):
         _float_only('softplus', x)
@@ -243,11 +228,9 @@ class Softplus(Op):
         return Where.apply(bx > self.threshold, g, g * Sigmoid.apply(bx))
 
 
-class LogSigmoid(Op):
+class LogSigmoid(Pointwise):
     """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``; derivative ``sigmoid(-x)``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('log_sigmoid_forward', x)
