@@ -26,3 +26,9 @@ __all__ = [
     'MatMul', 'Amax', 'LogSumExp', 'Mean', 'Sum', 'BroadcastTo', 'Cat', 'Permute', 'Reshape',
     'Stack', 'SumTo',
 ]
+
+# Used by the backward formulas of nn.functional (losses)
+from .elementwise import Log1p  # noqa: E402
+from .reduction import LogSoftmax, Softmax  # noqa: E402
+
+__all__ += ['Log1p', 'LogSoftmax', 'Softmax']

@@ -10,8 +10,7 @@ the rest (eq. 10-11); both include frame ``t``'s own log probability.  Then
 ``exp(alpha_t(s) + beta_t(s) - lp_t(l'_s) + nll)`` of each (frame, label) pair gives the
 gradient (eq. 16).
 """
-from autograd.extend import Op
-from autograd.tensor import Tensor, _make
+from autograd.extend import Op, const_like
 
 __all__ = ['CTCNegLogLikelihood', 'quiet_float_errors']
 
@@ -110,8 +109,7 @@ class CTCNegLogLikelihood(Op):
         return nll
 
     def backward(self, g):
-        grad = self.grad if not isinstance(g, Tensor) else _make(self.grad, g.device)
-        return g.reshape(1, -1, 1) * grad
+        return g.reshape(1, -1, 1) * const_like(self.grad, g)
 
 
 def _gradient(xp, lp, ab, ext, nll, in_lens):

@@ -10,9 +10,11 @@ import struct
 import warnings
 
 import autograd
-from autograd.extend import Op
-from autograd.ops.elementwise import Erf, Exp, Sigmoid, Tanh, Where, where
-from autograd.tensor import Tensor
+from autograd import where
+from autograd.extend import Op, erf
+from autograd.ops.formula import Clamp, Exp, Sigmoid, Tanh, Where
+
+from ._dtypes import scalar_name
 
 __all__ = ['relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu', 'elu',
            'elu_', 'celu', 'celu_', 'selu', 'selu_', 'gelu', 'silu', 'mish', 'softplus',
@@ -35,39 +37,21 @@ def _apply(cls, input, inplace, **params):
 
 def _float_only(name, a):
     if a.dtype.kind != 'f':
-        raise RuntimeError(f'"{name}" not implemented for \'{_dtype_name(a)}\'')
+        raise RuntimeError(f'"{name}" not implemented for \'{scalar_name(a.dtype)}\'')
 
 
-def _dtype_name(a):
-    from autograd.backend import from_numpy_dtype
-    return from_numpy_dtype(a.dtype).name.capitalize()
-
-
-# Backward formulas serve both sweeps (tensors under create_graph, else the device's
-# arrays); the few steps without an operator or op form pick theirs here.
-
-def _min0(node, x):
-    """``min(x, 0)``."""
-    if isinstance(x, Tensor):
-        return x.clamp(max=0)
-    return node._meta[0][2].xp.minimum(x, 0)
-
-
-def _array(node, a):
-    """``a`` itself, or an array where NumPy made a scalar of a 0-d result (ops' forwards
-    take arrays)."""
-    if isinstance(a, Tensor):
-        return a
-    return node._meta[0][2].xp.asarray(a)
+class Pointwise(Op):
+    """An activation applied elementwise, whose backward reads its input."""
+    __slots__ = ()
+    array_backward = True
+    save = (0,)
 
 
 # ----------------------------------------------------------------------------- piecewise linear
 
-class Threshold(Op):
+class Threshold(Pointwise):
     """``y = x if x > threshold else value``; the gradient passes where ``x > threshold``."""
     __slots__ = ('threshold',)
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, threshold, value):
         self.threshold = threshold
@@ -78,12 +62,10 @@ class Threshold(Op):
         return g * (x > self.threshold)
 
 
-class Hardtanh(Op):
+class Hardtanh(Pointwise):
     """Clip to ``[min_val, max_val]``; unlike ``clamp`` no gradient at the bounds (as
     PyTorch's ``hardtanh_backward``)."""
     __slots__ = ('lo', 'hi')
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, min_val, max_val):
         _float_only('hardtanh', x)
@@ -95,10 +77,8 @@ class Hardtanh(Op):
         return g * ((x > self.lo) & (x < self.hi))
 
 
-class LeakyRelu(Op):
+class LeakyRelu(Pointwise):
     __slots__ = ('slope',)
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, negative_slope):
         self.slope = negative_slope
@@ -109,11 +89,9 @@ class LeakyRelu(Op):
         return Where.apply(x > 0, g, g * self.slope)
 
 
-class Hardsigmoid(Op):
+class Hardsigmoid(Pointwise):
     """``relu6(x + 3) / 6``; gradient ``1/6`` strictly inside ``(-3, 3)``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('hardsigmoid', x)
@@ -124,11 +102,9 @@ class Hardsigmoid(Op):
         return g * ((x > -3) & (x < 3)) * _ONE_SIXTH_F32
 
 
-class Hardswish(Op):
+class Hardswish(Pointwise):
     """``x * relu6(x + 3) / 6``; derivative ``x/3 + 1/2`` on ``[-3, 3]``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('hardswish', x)
@@ -141,11 +117,9 @@ class Hardswish(Op):
 
 # ----------------------------------------------------------------------------- smooth
 
-class Elu(Op):
+class Elu(Pointwise):
     """``scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1))``: ELU, SELU and CELU."""
     __slots__ = ('alpha', 'scale', 'input_scale')
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, alpha=1.0, scale=1.0, input_scale=1.0):
         _float_only('elu', x)
@@ -156,16 +130,36 @@ class Elu(Op):
     def backward(self, g):
         x, = self.saved_tensors
         # exp of the clamped input: the unused branch stays finite, so 0 * it stays 0
-        neg = Exp.apply(_min0(self, x) * self.input_scale) * (self.alpha * self.scale *
-                                                             self.input_scale)
+        neg = Exp.apply(Clamp.apply(x, max=0) * self.input_scale) * (
+            self.alpha * self.scale * self.input_scale)
         return Where.apply(x > 0, g * self.scale, g * neg)
 
 
-class Gelu(Op):
+def _normal_cdf(xp, x):
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF."""
+    return 0.5 * (1 + erf(xp.asarray(x * _INV_SQRT_2)))     # (NumPy makes a 0-d product a scalar)
+
+
+class NormalCdf(Pointwise):
+    """Phi(x); its derivative is the standard normal density."""
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        return _normal_cdf(xp, x)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * _normal_pdf(x)
+
+
+def _normal_pdf(x):
+    """exp(-x^2 / 2) / sqrt(2 pi) of a tensor or array."""
+    return Exp.apply(x * x * -0.5) * _INV_SQRT_2PI
+
+
+class Gelu(Pointwise):
     """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
     __slots__ = ('approximate',)
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, approximate='none'):
         _float_only('GeluKernelImpl', x)
@@ -173,8 +167,7 @@ class Gelu(Op):
         if approximate == 'tanh':
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             return 0.5 * x * (1 + xp.tanh(inner))
-        from autograd.backend import erf
-        return 0.5 * x * (1 + erf(xp.asarray(x * _INV_SQRT_2)))     # 0-d stays an array
+        return x * _normal_cdf(xp, x)
 
     def backward(self, g):
         x, = self.saved_tensors
@@ -183,16 +176,12 @@ class Gelu(Op):
             t = Tanh.apply(_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x))
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x2)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        cdf = 0.5 * (1 + Erf.apply(_array(self, x * _INV_SQRT_2)))
-        pdf = Exp.apply(x * x * -0.5) * _INV_SQRT_2PI
-        return g * (cdf + x * pdf)
+        return g * (NormalCdf.apply(x) + x * _normal_pdf(x))
 
 
-class Silu(Op):
+class Silu(Pointwise):
     """``x * sigmoid(x)``; derivative ``s (1 + x (1 - s))``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('silu', x)
@@ -209,11 +198,9 @@ def _softplus_array(xp, x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-class Mish(Op):
+class Mish(Pointwise):
     """``x * tanh(softplus(x))``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('mish', x)
@@ -225,11 +212,9 @@ class Mish(Op):
         return g * (t + x * Sigmoid.apply(x) * (1 - t * t))
 
 
-class Softplus(Op):
+class Softplus(Pointwise):
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (as PyTorch)."""
     __slots__ = ('beta', 'threshold')
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x, beta=1.0, threshold=20.0):
         _float_only('softplus', x)
@@ -243,11 +228,9 @@ class Softplus(Op):
         return Where.apply(bx > self.threshold, g, g * Sigmoid.apply(bx))
 
 
-class LogSigmoid(Op):
+class LogSigmoid(Pointwise):
     """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``; derivative ``sigmoid(-x)``."""
     __slots__ = ()
-    array_backward = True
-    save = (0,)
 
     def forward(self, xp, x):
         _float_only('log_sigmoid_forward', x)
@@ -435,34 +418,31 @@ def glu(input, dim=-1):
 
 # ----------------------------------------------------------------------------- softmax family
 
-def _softmax_dim(name, ndim):
-    warnings.warn(f'Implicit dimension choice for {name} has been deprecated. Change the call '
-                  'to include dim=X as an argument.', stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
+def _softmax_args(name, input, dim, dtype):
+    """``input`` in ``dtype`` and the dim, PyTorch's implicit choice (with its warning) when
+    None."""
+    if dim is None:
+        warnings.warn(f'Implicit dimension choice for {name} has been deprecated. Change the '
+                      'call to include dim=X as an argument.', stacklevel=4)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    if dtype is not None:
+        input = input.to(dtype=dtype)
+    return input, dim
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``exp(x) / sum(exp(x))`` along ``dim``."""
-    if dim is None:
-        dim = _softmax_dim('softmax', input.ndim)
-    if dtype is not None:
-        input = input.to(dtype=dtype)
+    input, dim = _softmax_args('softmax', input, dim, dtype)
     return input.softmax(dim)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``x - logsumexp(x)`` along ``dim``."""
-    if dim is None:
-        dim = _softmax_dim('log_softmax', input.ndim)
-    if dtype is not None:
-        input = input.to(dtype=dtype)
+    input, dim = _softmax_args('log_softmax', input, dim, dtype)
     return input.log_softmax(dim)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-x)`` along ``dim``."""
-    if dim is None:
-        dim = _softmax_dim('softmin', input.ndim)
-    if dtype is not None:
-        input = input.to(dtype=dtype)
+    input, dim = _softmax_args('softmin', input, dim, dtype)
     return (-input).softmax(dim)

@@ -97,41 +97,28 @@ def _in_projection(query, key, value, w, b, w_q, w_k, w_v, e, separate):
 
 def _check_mha_shapes(query, key, value, key_padding_mask, attn_mask, num_heads):
     """PyTorch's checks; returns whether the input is batched."""
-    if query.ndim == 3:
-        if key.ndim != 3 or value.ndim != 3:
-            raise AssertionError(f'For batched (3-D) `query`, expected `key` and `value` to be '
-                                 f'3-D but found {key.ndim}-D and {value.ndim}-D tensors '
-                                 'respectively')
-        if key_padding_mask is not None and key_padding_mask.ndim != 2:
-            raise AssertionError(f'For batched (3-D) `query`, expected `key_padding_mask` to be '
-                                 f'`None` or 2-D but found {key_padding_mask.ndim}-D tensor '
-                                 'instead')
-        if attn_mask is not None and attn_mask.ndim not in (2, 3):
-            raise AssertionError(f'For batched (3-D) `query`, expected `attn_mask` to be `None`, '
-                                 f'2-D or 3-D but found {attn_mask.ndim}-D tensor instead')
-        return True
-    if query.ndim == 2:
-        if key.ndim != 2 or value.ndim != 2:
-            raise AssertionError(f'For unbatched (2-D) `query`, expected `key` and `value` to be '
-                                 f'2-D but found {key.ndim}-D and {value.ndim}-D tensors '
-                                 'respectively')
-        if key_padding_mask is not None and key_padding_mask.ndim != 1:
-            raise AssertionError(f'For unbatched (2-D) `query`, expected `key_padding_mask` to '
-                                 f'be `None` or 1-D but found {key_padding_mask.ndim}-D tensor '
-                                 'instead')
-        if attn_mask is not None:
-            if attn_mask.ndim not in (2, 3):
-                raise AssertionError(f'For unbatched (2-D) `query`, expected `attn_mask` to be '
-                                     f'`None`, 2-D or 3-D but found {attn_mask.ndim}-D tensor '
-                                     'instead')
-            if attn_mask.ndim == 3 and attn_mask.shape != (num_heads, query.shape[0],
-                                                           key.shape[0]):
-                want = (num_heads, query.shape[0], key.shape[0])
-                raise AssertionError(f'Expected `attn_mask` shape to be {want} but got '
-                                     f'{tuple(attn_mask.shape)}')
-        return False
-    raise AssertionError(f'query should be unbatched 2D or batched 3D tensor but received '
-                         f'{query.ndim}-D query tensor')
+    if query.ndim not in (2, 3):
+        raise AssertionError(f'query should be unbatched 2D or batched 3D tensor but received '
+                             f'{query.ndim}-D query tensor')
+    batched = query.ndim == 3
+    kind = 'batched (3-D)' if batched else 'unbatched (2-D)'
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(f'For {kind} `query`, expected `key` and `value` to be '
+                             f'{query.ndim}-D but found {key.ndim}-D and {value.ndim}-D tensors '
+                             'respectively')
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise AssertionError(f'For {kind} `query`, expected `key_padding_mask` to be `None` or '
+                             f'{query.ndim - 1}-D but found {key_padding_mask.ndim}-D tensor '
+                             'instead')
+    if attn_mask is not None:
+        if attn_mask.ndim not in (2, 3):
+            raise AssertionError(f'For {kind} `query`, expected `attn_mask` to be `None`, 2-D '
+                                 f'or 3-D but found {attn_mask.ndim}-D tensor instead')
+        want = (num_heads, query.shape[0], key.shape[0])
+        if not batched and attn_mask.ndim == 3 and tuple(attn_mask.shape) != want:
+            raise AssertionError(f'Expected `attn_mask` shape to be {want} but got '
+                                 f'{tuple(attn_mask.shape)}')
+    return batched
 
 
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,

@@ -23,11 +23,12 @@ time.  Garbage columns are cut from outputs and zero in gradients, so they add n
 import itertools
 import math
 
-from autograd.backend import as_strided
-from autograd.extend import Op
-from autograd.tensor import Tensor
+import autograd
+from autograd.extend import Op, as_strided
+from autograd.ops.formula import Sum
 
 from . import _buffers
+from ._dtypes import scalar_name
 
 __all__ = ['conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'unfold', 'fold']
 
@@ -196,8 +197,7 @@ def _needs(node, i):
 
 def _bias_grad(g):
     """g (N, O, *out) summed to (O,)."""
-    axes = (0,) + tuple(range(2, g.ndim))
-    return g.sum(dim=axes) if isinstance(g, Tensor) else g.sum(axis=axes)
+    return Sum.apply(g, dim=(0,) + tuple(range(2, g.ndim)))
 
 
 # ----------------------------------------------------------------------------- ops
@@ -397,32 +397,28 @@ def _tuple(value, d, name):
 
 
 def _shape(t):
-    return list(t._data.shape)
+    return list(t.shape)
 
 
 def _batched(input, d, op):
     """``input`` with a batch dim (added for unbatched input), and whether one was added."""
-    if not isinstance(input, Tensor):
+    if not isinstance(input, autograd.Tensor):
         raise TypeError(f'{op}(): argument \'input\' must be Tensor, not {type(input).__name__}')
     if input.ndim == d + 2:
         return input, False
     if input.ndim == d + 1:
-        return input.reshape((1,) + input._data.shape), True
+        return input.reshape((1,) + tuple(input.shape)), True
     raise RuntimeError(f'Expected {d + 1}D (unbatched) or {d + 2}D (batched) input to {op}, '
                        f'but got input of size: {_shape(input)}')
 
 
 def _check_same_dtype(input, weight, bias):
     for t in (weight, bias):
-        if t is not None and t._data.dtype != input._data.dtype:
-            raise RuntimeError(f'expected scalar type {_ctype(input)} but found {_ctype(t)} '
+        if t is not None and t.dtype != input.dtype:
+            raise RuntimeError(f'expected scalar type {scalar_name(input.dtype)} but found '
+                               f'{scalar_name(t.dtype)} '
                                f'(input dtype {input.dtype}, {"weight" if t is weight else "bias"} '
                                f'dtype {t.dtype})')
-
-
-def _ctype(t):
-    return {'float64': 'Double', 'float32': 'Float', 'float16': 'Half'}.get(t.dtype.name,
-                                                                             t.dtype.name)
 
 
 def _check_weight(input, weight, bias, groups, d, transposed):
@@ -431,17 +427,17 @@ def _check_weight(input, weight, bias, groups, d, transposed):
                            f'got weight of size {_shape(weight)}')
     if groups <= 0:
         raise RuntimeError('non-positive groups is not supported')
-    if weight._data.shape[0] % groups:
+    if weight.shape[0] % groups:
         raise RuntimeError(f'Given groups={groups}, expected weight to be divisible by {groups} '
                            f'at dimension 0, but got weight of size [{_shape(weight)}] instead')
-    per_group = weight._data.shape[0] if transposed else weight._data.shape[1] * groups
-    if input._data.shape[1] != per_group:
+    per_group = weight.shape[0] if transposed else weight.shape[1] * groups
+    if input.shape[1] != per_group:
         which = 'transposed=1, weight' if transposed else f'groups={groups}, weight'
         raise RuntimeError(f'Given {which} of size {_shape(weight)}, expected input'
                            f'{_shape(input)} to have {per_group} channels, but got '
-                           f'{input._data.shape[1]} channels instead')
-    out = weight._data.shape[1] * groups if transposed else weight._data.shape[0]
-    if bias is not None and (bias.ndim != 1 or bias._data.shape[0] != out):
+                           f'{input.shape[1]} channels instead')
+    out = weight.shape[1] * groups if transposed else weight.shape[0]
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != out):
         raise RuntimeError(f'Given weight of size {_shape(weight)}, expected bias to be '
                            f'1-dimensional with {out} elements, but got bias of size '
                            f'{_shape(bias)} instead')
@@ -490,12 +486,12 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, d, op):
     _check_weight(x, weight, bias, groups, d, transposed=False)
     stride, dilation = _tuple(stride, d, 'stride'), _tuple(dilation, d, 'dilation')
     _check_positive(stride, dilation)
-    kernel = weight._data.shape[2:]
+    kernel = weight.shape[2:]
     pads = _conv_pads(padding, kernel, stride, dilation, d)
-    _check_window_fits(x._data.shape[2:], kernel, pads, dilation)
+    _check_window_fits(x.shape[2:], kernel, pads, dilation)
     args = (x, weight) if bias is None else (x, weight, bias)
     y = Conv.apply(*args, stride=stride, pads=pads, dilation=dilation, groups=groups)
-    return y.reshape(y._data.shape[1:]) if unbatched else y
+    return y.reshape(y.shape[1:]) if unbatched else y
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -528,16 +524,16 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
             [f'dilation_{n}: {v}' for n, v in zip(names, dilation)]
         raise RuntimeError('output padding must be smaller than either stride or dilation, but got '
                            + ' '.join(parts))
-    kernel = weight._data.shape[2:]
+    kernel = weight.shape[2:]
     size = tuple((n - 1) * s - 2 * p + dl * (k - 1) + op_ + 1 for n, s, p, dl, k, op_ in
-                 zip(x._data.shape[2:], stride, pad, dilation, kernel, out_pad))
+                 zip(x.shape[2:], stride, pad, dilation, kernel, out_pad))
     if any(n <= 0 for n in size):
         raise RuntimeError(f'Given input size per channel: {_shape(x)[2:]}. Calculated output '
                            f'size per channel: {list(size)}. Output size is too small')
     args = (x, weight) if bias is None else (x, weight, bias)
     y = ConvTranspose.apply(*args, stride=stride, pad_lo=pad, dilation=dilation, groups=groups,
                             out_size=size)
-    return y.reshape(y._data.shape[1:]) if unbatched else y
+    return y.reshape(y.shape[1:]) if unbatched else y
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -579,9 +575,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     stride, dilation = _tuple(stride, 2, 'stride'), _tuple(dilation, 2, 'dilation')
     _check_positive(stride, dilation)
     pads = tuple((p, p) for p in _tuple(padding, 2, 'padding'))
-    _check_window_fits(x._data.shape[2:], kernel, pads, dilation)
+    _check_window_fits(x.shape[2:], kernel, pads, dilation)
     y = Im2Col.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
-    return y.reshape(y._data.shape[1:]) if unbatched else y
+    return y.reshape(y.shape[1:]) if unbatched else y
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -589,7 +585,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     input (N, C * kH * kW, L) -> (N, C, *output_size)."""
     _check_unfold_input(input, (2, 3), 'fold')
     x, unbatched = (input, False) if input.ndim == 3 else (
-        input.reshape((1,) + input._data.shape), True)
+        input.reshape((1,) + tuple(input.shape)), True)
     size = _tuple(output_size, 2, 'output_size')
     kernel = _tuple(kernel_size, 2, 'kernel_size')
     stride, dilation = _tuple(stride, 2, 'stride'), _tuple(dilation, 2, 'dilation')
@@ -597,16 +593,16 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     pad = _tuple(padding, 2, 'padding')
     pads = tuple((p, p) for p in pad)
     k = math.prod(kernel)
-    if x._data.shape[1] % k:
+    if x.shape[1] % k:
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
-                           f'of kernel_size, but got input.size(1)={x._data.shape[1]} and '
+                           f'of kernel_size, but got input.size(1)={x.shape[1]} and '
                            f'kernel_size={kernel}.')
     grid = _out_size(size, kernel, stride, pads, dilation)
-    if x._data.shape[2] != math.prod(grid):
+    if x.shape[2] != math.prod(grid):
         raise RuntimeError(f'Given output_size={size}, kernel_size={kernel}, dilation={dilation}, '
                            f'padding={pad}, stride={stride}, expected size of input\'s dimension '
                            f'2 to match the calculated number of sliding blocks '
                            f'{" * ".join(map(str, grid))} = {math.prod(grid)}, but got '
-                           f'input.size(2)={x._data.shape[2]}.')
+                           f'input.size(2)={x.shape[2]}.')
     y = Col2Im.apply(x, size=size, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
-    return y.reshape(y._data.shape[1:]) if unbatched else y
+    return y.reshape(y.shape[1:]) if unbatched else y

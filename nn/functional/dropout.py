@@ -3,8 +3,7 @@ scale the survivors by ``1 / (1 - p)`` so that the expected value is unchanged."
 import warnings
 
 import autograd
-from autograd.extend import Op
-from autograd.tensor import _make
+from autograd.extend import Op, array_of, wrap, xp_of
 
 __all__ = ['dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',
            'feature_alpha_dropout']
@@ -30,11 +29,11 @@ def _check_p(p):
 
 def _keep_mask(input, shape, p):
     """``Bernoulli(1 - p) / (1 - p)`` samples of ``shape`` as an array of input's dtype."""
-    xp = input.device.xp
+    dtype = array_of(input).dtype
     if p == 1.0:
-        return xp.zeros(shape, dtype=input._data.dtype)
-    u = autograd.rand(*shape, dtype=input.dtype, device=input.device)._data
-    return (u >= p).astype(input._data.dtype) * (1.0 / (1.0 - p))
+        return xp_of(input).zeros(shape, dtype=dtype)
+    u = array_of(autograd.rand(*shape, dtype=input.dtype, device=input.device))
+    return (u >= p).astype(dtype) * (1.0 / (1.0 - p))
 
 
 def _masked(input, mask, inplace):
@@ -119,9 +118,9 @@ def _alpha_dropout(input, p, training, inplace, shape):
     if p == 1.0:
         return input * 0
     a = 1.0 / ((_ALPHA_PRIME ** 2 * p + 1) * (1 - p)) ** 0.5
-    keep = autograd.rand(*shape, dtype=input.dtype, device=input.device)._data >= p
-    keep = keep.astype(input._data.dtype)
-    b = _make((keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p, input.device)
+    keep = array_of(autograd.rand(*shape, dtype=input.dtype, device=input.device)) >= p
+    keep = keep.astype(array_of(input).dtype)
+    b = wrap((keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p, input.device)
     out = _MaskMul.apply(input, mask=keep * a) + b
     return input.copy_(out) if inplace else out       # copy_ records the write
 

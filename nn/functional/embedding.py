@@ -5,9 +5,8 @@ The gradient of the lookup scatter-adds the output gradient into the picked rows
 divides each row's gradient by how often its index occurs in the batch.
 """
 import autograd
-from autograd.extend import Op
-from autograd.ops.indexing import index_add_at
-from autograd.tensor import Tensor, _make
+from autograd.extend import (Op, array_of, const_like, increment_version, scatter_add, wrap,
+                             xp_of)
 
 __all__ = ['embedding', 'one_hot']
 
@@ -37,14 +36,14 @@ class EmbeddingBackward(Op):
             g = g * scale
         row = g.shape[indices.ndim:]
         out = xp.zeros((num,) + row, dtype=g.dtype)
-        index_add_at(xp, out, indices.reshape(-1), g.reshape((-1,) + row))
+        scatter_add(xp, out, indices.reshape(-1), g.reshape((-1,) + row))
         return out
 
     def backward(self, gg):
         out = Embedding.apply(gg, indices=self.indices)
         if self.scale is None:
             return out
-        return out * (_make(self.scale, gg.device) if isinstance(gg, Tensor) else self.scale)
+        return out * const_like(self.scale, gg)
 
 
 def _grad_scale(xp, idx, num, padding_idx, scale_grad_by_freq, dtype, row_ndim):
@@ -64,8 +63,8 @@ def _grad_scale(xp, idx, num, padding_idx, scale_grad_by_freq, dtype, row_ndim):
 def _renorm_rows(weight, idx, max_norm, norm_type):
     """Scale the looked-up rows whose ``norm_type``-norm exceeds ``max_norm`` down to
     ``max_norm`` (in place, untracked, as PyTorch's ``embedding_renorm_``)."""
-    xp = weight.device.xp
-    w = weight._data
+    xp = xp_of(weight)
+    w = array_of(weight)
     rows = xp.unique(idx.reshape(-1))
     sub = w[rows]
     flat = sub.reshape(len(rows), -1)
@@ -76,7 +75,7 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
     big = norms > max_norm
     factor = xp.where(big, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
     w[rows] = sub * factor.reshape((-1,) + (1,) * (sub.ndim - 1))
-    weight._bump()
+    increment_version(weight)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -94,15 +93,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         elif padding_idx < 0:
             assert padding_idx >= -num, 'Padding_idx must be within num_embeddings'
             padding_idx = num + padding_idx
-    idx = input._data
-    xp = weight.device.xp
+    idx = array_of(input)
+    xp = xp_of(weight)
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num):
         raise IndexError('index out of range in self')
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     scale = None
     if weight.requires_grad and autograd.is_grad_enabled():
-        scale = _grad_scale(xp, idx, num, padding_idx, scale_grad_by_freq, weight._data.dtype,
+        scale = _grad_scale(xp, idx, num, padding_idx, scale_grad_by_freq, array_of(weight).dtype,
                             weight.ndim - 1)
     return Embedding.apply(weight, indices=idx, scale=scale)
 
@@ -111,8 +110,8 @@ def one_hot(tensor, num_classes=-1):
     """``(*shape)`` int64 class indices -> ``(*shape, num_classes)`` int64 one-hot rows."""
     if tensor.dtype != autograd.int64:
         raise RuntimeError('one_hot is only applicable to index tensor of type LongTensor.')
-    a = tensor._data
-    xp = tensor.device.xp
+    a = array_of(tensor)
+    xp = xp_of(tensor)
     if num_classes == -1:
         if a.size == 0:
             raise RuntimeError('Can not infer total number of classes from empty tensor.')
@@ -123,4 +122,4 @@ def one_hot(tensor, num_classes=-1):
         if int(a.max()) >= num_classes:
             raise RuntimeError('Class values must be smaller than num_classes.')
     out = (a[..., None] == xp.arange(num_classes)).astype(xp.int64)
-    return _make(out, tensor.device)
+    return wrap(out, tensor.device)

@@ -2,7 +2,7 @@
 import math
 
 from autograd.extend import Op
-from autograd.tensor import Tensor
+from autograd.ops.formula import broadcast_to
 
 __all__ = ['linear', 'bilinear']
 
@@ -48,33 +48,57 @@ class Linear(Op):
 
     def backward(self, g):
         x, w = self.saved_tensors
-        nxt = self._next
-        if not isinstance(g, Tensor):
-            return self._backward_arrays(g, x, w)
-        gx = gw = gb = None
-        if nxt[0] is not None:
-            gx = g.matmul(w)
-        g2 = g.reshape(-1, w.shape[0])
-        if nxt[1] is not None:
-            gw = g2.transpose(0, 1).matmul(x.reshape(-1, w.shape[1]))
-        if len(nxt) == 2:
-            return gx, gw
-        if nxt[2] is not None:
-            gb = g2.sum(0)
-        return gx, gw, gb
+        needs = tuple([e is not None for e in self._next])
+        grads = LinearBackward.apply(g, x, w, needs=needs)
+        if len(grads) == len(needs):
+            return grads
+        grads = iter(grads)                         # None for the inputs that need none
+        return tuple([next(grads) if n else None for n in needs])
 
-    def _backward_arrays(self, g, x, w):
-        """The same three products on the arrays of an array sweep."""
-        nxt = self._next
-        xp = self._meta[0][2].xp
+
+class LinearBackward(Op):
+    """``Linear``'s gradients ``(dx, dW, db)`` from ``g``, ``x`` and ``W``: the ones that
+    ``needs`` (one flag each) asks for, as a tuple, computed on the arrays (two GEMMs and
+    a sum over all rows at once).
+
+    Its own derivatives are ``Linear`` and ``LinearBackward`` again: for cotangents
+    ``(a, A, c)`` of ``(dx, dW, db)``, ``d/dg = a W^T + x A^T + c``, ``d/dx = g A`` (the dx
+    of ``(g, x, A)``) and ``d/dW = g^T a`` (the dW of ``(g, a, W)``).
+    """
+    __slots__ = ('needs',)
+    array_backward = True
+    save = (0, 1, 2)
+
+    def forward(self, xp, g, x, w, *, needs):
+        self.needs = needs
         rows = math.prod(g.shape[:-1])             # (explicit: a size may be 0)
         g2 = g.reshape(rows, w.shape[0])
-        gx = None if nxt[0] is None else \
-            xp.matmul(g2, w).reshape(g.shape[:-1] + w.shape[1:])
-        gw = None if nxt[1] is None else xp.matmul(g2.T, x.reshape(rows, w.shape[1]))
-        if len(nxt) == 2:
-            return gx, gw
-        return gx, gw, None if nxt[2] is None else g2.sum(0)
+        out = []
+        if needs[0]:
+            out.append(xp.matmul(g2, w).reshape(g.shape[:-1] + w.shape[1:]))
+        if needs[1]:
+            out.append(xp.matmul(g2.T, x.reshape(rows, w.shape[1])))
+        if len(needs) > 2 and needs[2]:
+            out.append(g2.sum(0))
+        return tuple(out)
+
+    def backward(self, *cotangents):
+        g, x, w = self.saved_tensors
+        given = iter(cotangents)
+        a, A, c = ([next(given) if n else None for n in self.needs] + [None])[:3]
+        dg = dx = dw = None
+        if self._next[0] is not None:
+            for term in (None if a is None else Linear.apply(a, w),
+                         None if A is None else Linear.apply(x, A), c):
+                if term is not None:
+                    dg = term if dg is None else dg + term
+            if dg is not None and dg.shape != g.shape:      # c alone: broadcast it
+                dg = broadcast_to(dg, g.shape)
+        if self._next[1] is not None and A is not None:
+            dx, = LinearBackward.apply(g, x, A, needs=(True, False))
+        if self._next[2] is not None and a is not None:
+            dw, = LinearBackward.apply(g, a, w, needs=(False, True))
+        return dg, dx, dw
 
 
 def linear(input, weight, bias=None):

@@ -11,12 +11,12 @@ import math
 import warnings
 
 import autograd
-from autograd.grad_mode import state as _grad_state
-from autograd.extend import Op
-from autograd.ops.elementwise import Sigmoid, where
-from autograd.tensor import Tensor, _make
+from autograd import where
+from autograd.extend import Op, array_of, const_like, needs_grad, wrap, xp_of
+from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum
 
 from ._ctc import CTCNegLogLikelihood, quiet_float_errors
+from ._dtypes import scalar_name
 from .activation import LogSigmoid
 from .misc import pairwise_distance
 
@@ -130,7 +130,7 @@ class ClassLoss(Op):
     subtraction: the log-softmax graph is never built); NLL's is ``-g q``.  A probability
     target given as input 1 receives ``-g w (1 - eps) z``.
     """
-    __slots__ = ('q', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'lse', 'tscale')
+    __slots__ = ('q', 'qsum', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'tscale')
     array_backward = True
     save = (0,)
 
@@ -146,71 +146,41 @@ class ClassLoss(Op):
             s = e.sum(axis=cdim, keepdims=True)
             self.probs = e
             e /= s
-            log_s = xp.log(s)
-            self.lse = m + log_s
-            z -= log_s
+            z -= xp.log(s)
+            self.qsum = q.sum(axis=cdim, keepdims=True)
         qz = q * z
         if reduction == 'none':
             return -qz.sum(axis=cdim)
         total = -qz.sum()
         if reduction == 'sum':
             return total
-        if divisor:
-            return xp.asarray(total / divisor, dtype=qz.dtype)
-        with quiet_float_errors(xp):                # 0 / 0: every target ignored
-            return xp.asarray(total / divisor, dtype=qz.dtype)
+        return xp.asarray(_divide(xp, total, divisor), dtype=qz.dtype)
 
     def backward(self, g):
-        if not isinstance(g, Tensor):
-            return self._backward_arrays(g)
+        cdim = self.cdim
         if self.reduction == 'none':
-            g = g.unsqueeze(self.cdim)
+            g = g.reshape(g.shape[:cdim] + (1,) + g.shape[cdim:])
         elif self.reduction == 'mean':
-            g = g / self.divisor
-        q = self._coefficients(g)
-        gx = gt = None
-        if self._next[0] is not None:
-            if not self.fused:
-                gx = g * -q
-            else:       # softmax recomputed with tensor ops: second derivatives see it
-                p = self.saved_tensors[0].softmax(self.cdim)
-                gx = g * (p * q.sum(self.cdim, keepdim=True) - q)
-        if len(self._next) == 1:
-            return gx
-        if self._next[1] is not None:
-            gt = -(g * self.saved_tensors[0].log_softmax(self.cdim)) * \
-                _make(self.tscale, g.device)
-        return gx, gt
-
-    def _backward_arrays(self, g):
-        """The same gradients on the arrays of an array sweep, from the softmax and the
-        log-sum-exp kept by forward."""
-        xp, q = self._meta[0][2].xp, self.q
-        if self.reduction == 'none':
-            g = xp.expand_dims(g, self.cdim)
-        elif self.reduction == 'mean':
-            if self.divisor:
-                g = g / self.divisor
-            else:
-                with quiet_float_errors(xp):        # 0 / 0: every target ignored
-                    g = g / self.divisor
+            g = _divide(xp_of(g), g, self.divisor)
+        q, qsum = self._coefficients(g)
         gx = gt = None
         if self._next[0] is not None:
             if self.fused:
-                gx = self.probs * q.sum(axis=self.cdim, keepdims=True)
-                gx -= q
-                gx *= g
+                # the softmax forward kept (in a graph of the backward, a function of x)
+                p = KeptSoftmax.apply(self.saved_tensors[0], dim=cdim, kept=self.probs)
+                gx = g * (p * qsum - q)
             else:
                 gx = g * -q
         if len(self._next) == 1:
             return gx
         if self._next[1] is not None:
-            x = self.saved_tensors[0]
-            gt = -(g * (x - self.lse)) * self.tscale
+            gt = -(g * LogSoftmax.apply(self.saved_tensors[0], dim=cdim)) * \
+                const_like(self.tscale, g)
         return gx, gt
 
     def _coefficients(self, g):
-        return _make(self.q, g.device)
+        """``q`` and (cross-entropy) ``Q``, in ``g``'s form."""
+        return const_like(self.q, g), const_like(self.qsum, g) if self.fused else None
 
 
 class ClassLossWithTargetGrad(ClassLoss):
@@ -221,14 +191,32 @@ class ClassLossWithTargetGrad(ClassLoss):
 
     def _coefficients(self, g):
         t = self.saved_tensors[1]
-        tscale = _make(self.tscale, g.device)
-        return t * tscale + _make(self.q - t._data * self.tscale, g.device)
+        q = t * const_like(self.tscale, g) + const_like(self.q - array_of(t) * self.tscale, g)
+        return q, Sum.apply(q, dim=self.cdim, keepdim=True)
+
+
+class KeptSoftmax(Softmax):
+    """Softmax along ``dim`` whose forward hands back ``kept``, the value already computed
+    (by ``ClassLoss``'s forward)."""
+    __slots__ = ()
+
+    def forward(self, xp, a, dim, kept):
+        self.axis = dim
+        return kept
 
 
 class NllLoss(ClassLoss):
     """``ClassLoss`` without the softmax: its gradient ``-g q`` needs no saved input."""
     __slots__ = ()
     save = ()
+
+
+def _divide(xp, a, divisor):
+    """``a / divisor``, quietly NaN or inf when the divisor is 0 (every target ignored)."""
+    if divisor:
+        return a / divisor
+    with quiet_float_errors(xp):
+        return a / divisor
 
 
 def _class_shape(xp_shape, cdim, C):
@@ -262,17 +250,16 @@ def _check_index_target(input, target):
             raise RuntimeError(f'size mismatch (got input: {list(input.shape)} , target: '
                                f'{list(target.shape)}')
     if target.dtype not in (autograd.int64, autograd.uint8):
-        name = {'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'bool': 'Bool'}.get(
-            target.dtype.name, target.dtype.name.capitalize())
-        raise RuntimeError(f'expected target dtype to be Long or Byte, but got {name}')
+        raise RuntimeError(f'expected target dtype to be Long or Byte, but got '
+                           f'{scalar_name(target.dtype)}')
 
 
 def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     """``q`` and the mean's divisor for class-index targets."""
-    xp = input.device.xp
-    x = input._data
+    xp = xp_of(input)
+    x = array_of(input)
     C = x.shape[cdim]
-    y = target._data.astype(xp.int64, copy=False)
+    y = array_of(target).astype(xp.int64, copy=False)
     if input.ndim == 1 and y.ndim == 1:
         y = y.reshape(())
     lo, hi = (int(y.min()), int(y.max())) if y.size else (0, 0)
@@ -290,7 +277,7 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
          xp.arange(C).reshape(cshape)).astype(x.dtype)
     if smoothing > 0:
         q = q * (1 - smoothing) + smoothing / C
-    w = None if weight is None else weight._data.astype(x.dtype, copy=False)
+    w = None if weight is None else array_of(weight).astype(x.dtype, copy=False)
     if w is not None:
         q = q * w.reshape(cshape)
     if valid is not None:
@@ -302,14 +289,14 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
 
 def _prob_coefficients(input, target, weight, smoothing, cdim):
     """``q = w (t (1 - eps) + eps / C)`` for probability targets (and ``dq/dt``)."""
-    x = input._data
+    x = array_of(input)
     C = x.shape[cdim]
-    t = target._data.astype(x.dtype, copy=False)
+    t = array_of(target).astype(x.dtype, copy=False)
     scale = 1 - smoothing
     q = t * scale + smoothing / C if smoothing > 0 else t
-    tscale = input.device.xp.full(_class_shape(x.shape, cdim, C), scale, dtype=x.dtype)
+    tscale = xp_of(input).full(_class_shape(x.shape, cdim, C), scale, dtype=x.dtype)
     if weight is not None:
-        w = weight._data.astype(x.dtype, copy=False).reshape(_class_shape(x.shape, cdim, C))
+        w = array_of(weight).astype(x.dtype, copy=False).reshape(_class_shape(x.shape, cdim, C))
         q = q * w
         tscale = tscale * w
     divisor = x.size // C if C else 0
@@ -378,22 +365,14 @@ class BinaryCrossEntropy(Op):
 
     def backward(self, g):
         x, t = self.saved_tensors
-        arrays = not isinstance(g, Tensor)
         if self.w is not None:
-            g = g * (self.w if arrays else _make(self.w, g.device))
+            g = g * const_like(self.w, g)
         gx = gt = None
-        if arrays:
-            xp = self._meta[0][2].xp
-            if self._next[0] is not None:
-                gx = g * (x - t) / xp.maximum((1 - x) * x, 1e-12)
-            if self._next[1] is not None:
-                with quiet_float_errors(xp):
-                    gt = -g * (xp.log(x) - xp.log1p(-x))
-            return gx, gt
         if self._next[0] is not None:
-            gx = g * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+            gx = g * (x - t) / Clamp.apply((1 - x) * x, min=1e-12)
         if self._next[1] is not None:
-            gt = -g * (x.log() - (-x).log1p())
+            with quiet_float_errors(xp_of(g)):          # log(0) at x = 0 or 1
+                gt = -g * (Log.apply(x) - Log1p.apply(-x))
         return gx, gt
 
 
@@ -407,7 +386,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          'size.')
     w = None
     if weight is not None:
-        w = weight.expand(*_broadcast_shape(target.shape, weight.shape))._data
+        w = array_of(weight.expand(*_broadcast_shape(target.shape, weight.shape)))
     return _reduce(BinaryCrossEntropy.apply(input, target, w=w), reduction)
 
 
@@ -430,15 +409,9 @@ class BCEWithLogits(Op):
 
     def backward(self, g):
         x, t = self.saved_tensors
-        arrays = not isinstance(g, Tensor)
-        pw = self.pw
-        if arrays:
-            if self.w is not None:
-                g = g * self.w
-        else:
-            if self.w is not None:
-                g = g * _make(self.w, g.device)
-            pw = None if pw is None else _make(pw, g.device)
+        if self.w is not None:
+            g = g * const_like(self.w, g)
+        pw = None if self.pw is None else const_like(self.pw, g)
         gx = gt = None
         if self._next[0] is not None:
             s = Sigmoid.apply(x)
@@ -464,7 +437,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def _const(t, like):
     """The array of a weight tensor, in ``like``'s dtype (weights get no gradient)."""
-    return t._data.astype(like._data.dtype, copy=False)
+    return array_of(t).astype(array_of(like).dtype, copy=False)
 
 
 def _broadcast_shape(a, b):
@@ -539,7 +512,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     z = (margin - _index_column(x, y) + x).clamp_min(0)
     if p == 2:
         z = z * z
-    others = _make(y._data[:, None] != x.device.xp.arange(C), x.device)
+    others = wrap(array_of(y)[:, None] != xp_of(x).arange(C), x.device)
     z = z * others
     if weight is not None:
         z = z * weight[y].unsqueeze(1)
@@ -558,15 +531,15 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
                            f'{list(input.shape)}')
     x = input if input.ndim == 2 else input.reshape(1, -1)
     N, C = x.shape
-    xp = x.device.xp
-    y = target._data.reshape(N, C)
+    xp = xp_of(x)
+    y = array_of(target).reshape(N, C)
     # the listed targets stop at the first -1
     listed = xp.cumprod(y >= 0, axis=1).astype(bool)
     counts = (xp.where(listed, y, -1)[:, :, None] == xp.arange(C)).sum(axis=1)     # (N, C)
     is_target = counts > 0
     pair = counts[:, :, None] * (~is_target)[:, None, :]                           # (N, j, k)
     z = (1 - x.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)
-    loss = (z * _make(pair.astype(x._data.dtype), x.device)).sum((1, 2)) / C
+    loss = (z * wrap(pair.astype(array_of(x).dtype), x.device)).sum((1, 2)) / C
     if input.ndim != 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
@@ -690,8 +663,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 # ----------------------------------------------------------------------------- CTC
 
 def _lengths(x, device, n):
-    if isinstance(x, Tensor):
-        a = x._data
+    if isinstance(x, autograd.Tensor):
+        a = array_of(x)
     else:
         a = device.xp.asarray(x if isinstance(x, (list, tuple)) else [x])
     return a.reshape(-1).astype(device.xp.int64)[:n] if a.size >= n else \
@@ -727,7 +700,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if bool((in_lens > T).any()):
         raise RuntimeError(f'Expected input_lengths to have value at most {T}, but got value '
                            f'{int(in_lens.max())}')
-    tg = targets._data.astype(xp.int64)
+    tg = array_of(targets).astype(xp.int64)
     if tg.ndim == 1 and batched:                 # concatenated: cut into padded rows
         S = int(tgt_lens.max()) if N else 0
         rows = xp.zeros((N, max(S, 1)), dtype=xp.int64)
@@ -739,12 +712,12 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     elif bool((tgt_lens > tg.shape[1]).any()):
         raise RuntimeError(f'Expected tensor to have size at least {int(tgt_lens.max())} at '
                            f'dimension 1, but got size {tg.shape[1]}')
-    need_grad = log_probs.requires_grad and _grad_state.enabled
+    need_grad = needs_grad(log_probs)
     nll = CTCNegLogLikelihood.apply(log_probs, targets=tg, in_lens=in_lens, tgt_lens=tgt_lens,
                                     blank=blank, zero_infinity=zero_infinity,
                                     need_grad=need_grad)
     if reduction == 'mean':
-        div = _make(xp.maximum(tgt_lens, 1).astype(log_probs._data.dtype), dev)
+        div = wrap(xp.maximum(tgt_lens, 1).astype(array_of(log_probs).dtype), dev)
         return (nll / div).mean()
     if reduction == 'sum':
         return nll.sum()

@@ -8,42 +8,86 @@ evaluation).  Its gradient (Ioffe & Szegedy 2015, sec. 3), with m elements per s
 and gh = g * w:
     dL/dx = invstd * (gh - mean(gh) - x_hat * mean(gh * x_hat)),
     dL/dw = sum(g * x_hat),   dL/db = sum(g)          (over the axes w is broadcast along).
-The fused op ``Norm`` computes the forward in one pass over the arrays and keeps x_hat;
-its backward uses it on the arrays of an array sweep, and when a graph of the backward is
-being built (create_graph) is written with tensor ops that recompute the statistics from
-x (so second derivatives see their dependence on x).
+The fused op ``Norm`` computes the forward in one pass over the arrays and keeps x_hat and
+1/std.  Its backward formula reads them through the op ``Standardize`` (x -> x_hat, 1/std),
+whose forward hands back the kept arrays: an array sweep computes nothing more, and a
+graph of the backward (create_graph) sees them as functions of x, so that second
+derivatives see the statistics' dependence on x.
 """
-from autograd.grad_mode import no_grad
-from autograd.extend import Op
-from autograd.tensor import Tensor, _make
+import math
+
+from autograd import no_grad
+from autograd.extend import Op, array_of
+from autograd.ops.formula import Mean, Sum
 
 from .pooling import SumPool
 
 __all__ = ['batch_norm', 'layer_norm', 'group_norm', 'instance_norm', 'local_response_norm']
 
 
+def _standardize(xp, x, axes, eps, stats):
+    """x_hat = (x - mean) / sqrt(var + eps) over ``axes``, 1/std, the mean and the biased
+    var: of x itself, or the fixed ``stats`` (mean, var)."""
+    if stats is None:
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        var = xp.mean(xc * xc, axis=axes, keepdims=True)
+    else:
+        mean, var = stats
+        xc = x - mean
+    invstd = 1.0 / xp.sqrt(var + eps)
+    return xc * invstd, invstd, mean, var
+
+
+def _standardize_vjp(g, xhat, invstd, axes):
+    """dL/dx from g = dL/dx_hat for the batch statistics (Ioffe & Szegedy 2015, sec. 3)."""
+    return invstd * (g - Mean.apply(g, dim=axes, keepdim=True)
+                     - xhat * Mean.apply(g * xhat, dim=axes, keepdim=True))
+
+
+class Standardize(Op):
+    """x -> (x_hat, 1/std) over ``axes`` (batch statistics, or the fixed ``stats`` (mean,
+    var), which give 1/std no dependence on x).  ``kept``: the two arrays already computed
+    (by ``Norm``'s forward), handed back as they are."""
+    __slots__ = ('axes', 'eps', 'stats', 'kept')
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, x, *, axes, eps, stats=None, kept=None):
+        self.axes, self.eps, self.stats = axes, eps, stats
+        self.kept = kept = kept or _standardize(xp, x, axes, eps, stats)[:2]
+        return kept
+
+    def backward(self, gxhat, ginvstd):
+        x, = self.saved_tensors
+        # the same values again, as functions of x when a graph of this backward is recorded
+        xhat, invstd = Standardize.apply(x, axes=self.axes, eps=self.eps, stats=self.stats,
+                                         kept=self.kept)
+        if self.stats is not None:
+            return None if gxhat is None else gxhat * invstd
+        gx = None if gxhat is None else _standardize_vjp(gxhat, xhat, invstd, self.axes)
+        if ginvstd is not None:
+            # d(1/std)/dx = -(1/std)^2 x_hat / m, m elements per statistic
+            m = math.prod(x.shape[a] for a in self.axes)
+            gs = ginvstd * invstd * invstd * xhat * (-1.0 / m)
+            gx = gs if gx is None else gx + gs
+        return gx
+
+
 class Norm(Op):
     """Inputs (x, w, b): w and b are tensors of the shape ``wshape`` broadcasts from, or the
     numbers 1 and 0 when absent.  Training (``stats`` None): returns (y, mean, var) with
     the batch statistics (keepdims shape, no gradient); else normalises by ``stats``."""
-    __slots__ = ('axes', 'eps', 'wshape', 'bshape', 'xhat', 'invstd', 'mean', 'fixed')
+    __slots__ = ('axes', 'eps', 'wshape', 'bshape', 'stats', 'kept')
     array_backward = True
     save = (0, 1)
     nondiff_outputs = (1, 2)
 
     def forward(self, xp, x, w, b, *, axes, wshape, eps, stats=None):
-        self.axes, self.wshape, self.eps, self.fixed = axes, wshape, eps, stats is not None
+        self.axes, self.wshape, self.eps, self.stats = axes, wshape, eps, stats
         self.bshape = getattr(b, 'shape', None)
-        if stats is None:
-            mean = x.mean(axis=axes, keepdims=True)
-            xc = x - mean
-            var = xp.mean(xc * xc, axis=axes, keepdims=True)
-        else:
-            mean, var = stats
-            xc = x - mean
-        invstd = 1.0 / xp.sqrt(var + eps)
-        xhat = xc * invstd
-        self.xhat, self.invstd, self.mean = xhat, invstd, mean
+        xhat, invstd, mean, var = _standardize(xp, x, axes, eps, stats)
+        self.kept = xhat, invstd
         y = xhat
         if w.__class__ is not int:
             y = y * w.reshape(wshape)
@@ -51,53 +95,22 @@ class Norm(Op):
             y = y + b.reshape(wshape)
         if y is xhat:
             y = xhat.copy()
-        return y if self.fixed else (y, mean, var)
+        return y if stats is not None else (y, mean, var)
 
     def backward(self, g, *_stat_grads):
-        if not isinstance(g, Tensor):
-            return self._backward_arrays(g)
         x, w = self.saved_tensors
-        axes = self.axes
-        # the graph of the backward sees x_hat as a function of x
-        mean, invstd = _make(self.mean, x._device), _make(self.invstd, x._device)
-        if not self.fixed:
-            mean = x.mean(dim=axes, keepdim=True)
-            invstd = ((x - mean).square().mean(dim=axes, keepdim=True) + self.eps).rsqrt()
-        xhat = (x - mean) * invstd
+        xhat, invstd = Standardize.apply(x, axes=self.axes, eps=self.eps, stats=self.stats,
+                                         kept=self.kept)
         waxes = tuple(i for i, n in enumerate(self.wshape) if n == 1)
         gx = gw = gb = None
         if self._next[1] is not None:
-            gw = (g * xhat).sum(dim=waxes, keepdim=True).reshape(w.shape)
+            gw = Sum.apply(g * xhat, dim=waxes, keepdim=True).reshape(w.shape)
         if self._next[2] is not None:
-            gb = g.sum(dim=waxes, keepdim=True).reshape(self.bshape)
-        if self._next[0] is not None:
-            gh = g * w.reshape(self.wshape) if isinstance(w, Tensor) else g
-            if self.fixed:
-                gx = gh * invstd
-            else:
-                gx = invstd * (gh - gh.mean(dim=axes, keepdim=True)
-                               - xhat * (gh * xhat).mean(dim=axes, keepdim=True))
-        return gx, gw, gb
-
-    def _backward_arrays(self, g):
-        """The same gradients on the arrays of an array sweep, from the x_hat and 1/std
-        kept by forward."""
-        w = self.saved_tensors[1]
-        axes, xhat, invstd = self.axes, self.xhat, self.invstd
-        waxes = tuple(i for i, n in enumerate(self.wshape) if n == 1)
-        gx = gw = gb = None
-        if self._next[1] is not None:
-            gw = (g * xhat).sum(axis=waxes, keepdims=True).reshape(w.shape)
-        if self._next[2] is not None:
-            gb = g.sum(axis=waxes, keepdims=True).reshape(self.bshape)
+            gb = Sum.apply(g, dim=waxes, keepdim=True).reshape(self.bshape)
         if self._next[0] is not None:
             gh = g if w.__class__ is int else g * w.reshape(self.wshape)
-            if self.fixed:
-                gx = gh * invstd
-            else:
-                gx = gh - gh.mean(axis=axes, keepdims=True)
-                gx -= xhat * (gh * xhat).mean(axis=axes, keepdims=True)
-                gx *= invstd
+            gx = gh * invstd if self.stats is not None else \
+                _standardize_vjp(gh, xhat, invstd, self.axes)
         return gx, gw, gb
 
 
@@ -140,7 +153,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     wshape = (1, c) + (1,) * (len(shape) - 2)
     w, b = _affine(weight, bias)
     if not training:
-        stats = (running_mean._data.reshape(wshape), running_var._data.reshape(wshape))
+        stats = (array_of(running_mean).reshape(wshape), array_of(running_var).reshape(wshape))
         return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, stats=stats)
     y, mean, var = Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)
     if running_mean is not None or running_var is not None:
@@ -168,7 +181,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if running_mean is None or running_var is None:
             raise RuntimeError('Expected running_mean and running_var to be defined when '
                                'use_input_stats is false')
-        stats = (running_mean._data.reshape(wshape), running_var._data.reshape(wshape))
+        stats = (array_of(running_mean).reshape(wshape), array_of(running_var).reshape(wshape))
         return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, stats=stats)
     count = input.numel() // (n * c)
     if count <= 1:

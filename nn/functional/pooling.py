@@ -6,8 +6,9 @@ Window pooling works on strided slices of the padded input, one per kernel offse
 Max pooling takes the elementwise maximum over the slices and, for backward, the offset
 that won (the argmax: the first maximum, as in PyTorch), found by comparing each slice
 with the maximum; its backward sends each gradient to the winning offset.  Average pooling
-sums the slices and divides by the window count; its backward is the adjoint slice-add.  Each op's backward is another op
-of this module whose own backward is the first, so derivatives of every order exist.
+sums the slices and divides by the window count; its backward is the adjoint slice-add.
+Each op's backward is another op of this module whose own backward is the first, so
+derivatives of every order exist.
 
 Adaptive average pooling and interpolation are separable linear maps: one small matrix
 per spatial dim (averaging windows, or interpolation weights), applied as matrix products.
@@ -17,12 +18,11 @@ Pooling acts on the trailing spatial dims, so unbatched (C, *S) input needs no r
 """
 import math
 
-from autograd.grad_mode import state as _grad_state
-from autograd.extend import Op
-from autograd.ops.reduction import _tname
-from autograd.tensor import Tensor, _make
+import autograd
+from autograd.extend import Op, array_of, const_like, needs_grad, wrap, xp_of
 
 from . import _buffers
+from ._dtypes import scalar_name
 from .conv import _offsets, _pad, _tuple
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_unpool1d', 'max_unpool2d', 'avg_pool1d',
@@ -93,8 +93,7 @@ class MaxPool(Op):
         return y, arg
 
     def backward(self, g, _g_arg=None):
-        arg = _make(self.arg, g._device) if isinstance(g, Tensor) else self.arg
-        return PoolScatter.apply(g, arg, geo=self.geo, size=self.size)
+        return PoolScatter.apply(g, const_like(self.arg, g), geo=self.geo, size=self.size)
 
 
 def _argmax(xp, views, y):
@@ -242,7 +241,7 @@ class AdaptiveMaxPool(Op):
 
     def backward(self, g, _g_idx=None):
         # repeated winners (overlapping windows) accumulate: a scatter-add into each plane
-        idx = _make(self.idx, g._device) if isinstance(g, Tensor) else self.idx
+        idx = const_like(self.idx, g)
         planes, per_plane, numel = self.planes
         gx = ScatterAddFlat.apply(g.reshape((1, planes, per_plane)),
                                   idx.reshape((1, planes, per_plane)), numel=numel)
@@ -283,24 +282,6 @@ def _adaptive_max_dim(xp, x, axis, o, track):
     return y, xp.minimum(starts + _argmax(xp, views, y), lasts)
 
 
-class MaxUnpool(Op):
-    """Place x (B, C, L) at flat positions ``indices`` of a zero (B, C, numel) array."""
-    __slots__ = ()
-    array_backward = True
-    save = (1,)
-
-    def forward(self, xp, x, indices, *, numel):
-        b, c = x.shape[:2]
-        y = xp.zeros((b * c, numel), x.dtype)
-        rows = xp.arange(b * c)[:, None]
-        y[rows, indices.reshape(b * c, -1)] = x.reshape(b * c, -1)
-        return y.reshape(b, c, numel)
-
-    def backward(self, g):
-        idx, = self.saved_tensors
-        return GatherFlat.apply(g, idx), None
-
-
 class GatherFlat(Op):
     """y[b, c, i] = x[b, c, indices[b, c, i]] along the last dim."""
     __slots__ = ('numel',)
@@ -333,13 +314,27 @@ class ScatterAddFlat(Op):
         return GatherFlat.apply(gg, idx), None
 
 
+class MaxUnpool(ScatterAddFlat):
+    """Place x (B, C, L) at flat positions ``indices`` of a zero (B, C, numel) array: the
+    scatter-add with each value written (PyTorch's unpooling keeps one of the values sent
+    to a repeated index; max pooling's indices never repeat), so the same adjoint."""
+    __slots__ = ()
+
+    def forward(self, xp, x, indices, *, numel):
+        b, c = x.shape[:2]
+        y = xp.zeros((b * c, numel), x.dtype)
+        rows = xp.arange(b * c)[:, None]
+        y[rows, indices.reshape(b * c, -1)] = x.reshape(b * c, -1)
+        return y.reshape(b, c, numel)
+
+
 # ----------------------------------------------------------------------------- geometry
 
 def _check_dims(input, d, op, msg):
-    if not isinstance(input, Tensor):
+    if not isinstance(input, autograd.Tensor):
         raise TypeError(f'{op}(): argument \'input\' must be Tensor, not {type(input).__name__}')
-    if input.ndim not in (d + 1, d + 2) or input._data.size == 0 and input.ndim == d + 1:
-        raise RuntimeError(msg.format(shape=list(input._data.shape), ndim=input.ndim))
+    if input.ndim not in (d + 1, d + 2) or input.numel() == 0 and input.ndim == d + 1:
+        raise RuntimeError(msg.format(shape=list(input.shape), ndim=input.ndim))
 
 
 def _window_params(kernel_size, stride, padding, dilation, d):
@@ -396,17 +391,17 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
               msg):
     _check_dims(input, d, op, msg)
     kernel, stride, pad, dilation = _window_params(kernel_size, stride, padding, dilation, d)
-    size = input._data.shape[-d:]
+    size = input.shape[-d:]
     out, geo = _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode,
-                              input._data.shape[:-d])
-    track = return_indices or (input._requires_grad and _grad_state.enabled)
+                              input.shape[:-d])
+    track = return_indices or needs_grad(input)
     res = MaxPool.apply(input, geo=geo, out=out, track=track)
     if not track:
         return res
     y, arg = res
     if not return_indices:
         return y
-    return y, _make(_flat_indices(input._device.xp, arg._data, geo, size, out), input._device)
+    return y, wrap(_flat_indices(xp_of(input), array_of(arg), geo, size, out), input.device)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -451,18 +446,18 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                          f'{list(input.shape)}')
     _check_dims(input, d, op, msg)
     kernel, stride, pad, dilation = _window_params(kernel_size, stride, padding, 1, d)
-    size = input._data.shape[-d:]
+    size = input.shape[-d:]
     out, geo = _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode,
-                              input._data.shape[:-d])
-    if input._data.dtype.kind != 'f':
+                              input.shape[:-d])
+    if not input.is_floating_point():
         raise RuntimeError(f'"{op}" not implemented for \'{input.dtype}\' (floating point only)')
     if divisor_override is not None:
         if divisor_override == 0:
             raise RuntimeError('divisor must be not zero')
         scale = 1.0 / divisor_override
     else:
-        scale = _avg_divisor(input._device.xp, size, out, geo, count_include_pad,
-                             input._data.dtype)
+        scale = _avg_divisor(xp_of(input), size, out, geo, count_include_pad,
+                             array_of(input).dtype)
     return SumPool.apply(input, geo=geo, out=out, scale=scale)
 
 
@@ -510,19 +505,19 @@ def _adaptive_matrix(xp, n, o, dtype):
 
 def _adaptive_avg(input, output_size, d, op, msg):
     _check_dims(input, d, op, msg)
-    shape = list(input._data.shape)
+    shape = list(input.shape)
     # PyTorch checks the spatial dims (all non-batch dims in 3-d)
     for i in range(1 if d == 3 else input.ndim - d, input.ndim):
         if shape[i] == 0:
             raise RuntimeError(f'{op}(): Expected input to have non-zero size for non-batch '
                                f'dimensions, but input has sizes {shape} with dimension {i} '
                                'being empty')
-    size = input._data.shape[-d:]
+    size = input.shape[-d:]
     if isinstance(output_size, int):
         output_size = (output_size,) * d
     out = tuple(n if o is None else int(o) for o, n in zip(_tuple_none(output_size, d), size))
-    xp = input._device.xp
-    mats = tuple(_adaptive_matrix(xp, n, o, input._data.dtype) for n, o in zip(size, out))
+    xp = xp_of(input)
+    mats = tuple(_adaptive_matrix(xp, n, o, array_of(input).dtype) for n, o in zip(size, out))
     return AxisLinear.apply(input, mats=mats)
 
 
@@ -561,7 +556,7 @@ def _adaptive_max(input, output_size, return_indices, d, op):
         if not hasattr(type(v), '__index__'):
             raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, "
                             f'but found element of type {type(v).__name__} at pos {pos}')
-    shape = list(input._data.shape)
+    shape = list(input.shape)
     if input.ndim not in (d + 1, d + 2):
         raise RuntimeError(f'{op}(): Expected 3D or 4D tensor, but got: {shape}' if d == 2 else
                            f'Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor '
@@ -575,14 +570,14 @@ def _adaptive_max(input, output_size, return_indices, d, op):
         raise RuntimeError(f'{op}(): internal error: output_size.size() must be 2' if d == 2 else
                            f"{op}() argument 'output_size' should contain one int (got "
                            f'{len(sizes)})')
-    if input._data.dtype.kind != 'f':
+    if not input.is_floating_point():
         raise NotImplementedError(f'"adaptive_max_pool2d" not implemented for '
-                                  f"'{_tname(input._data)}'")
+                                  f"'{scalar_name(input.dtype)}'")
     out = tuple(int(v) for v in sizes)
     if min(out) < 0:
         bad = shape[:-d] + list(out)
         raise RuntimeError(f'Trying to create tensor with negative dimension {min(out)}: {bad}')
-    track = return_indices or (input._requires_grad and _grad_state.enabled)
+    track = return_indices or needs_grad(input)
     res = AdaptiveMaxPool.apply(input, out=out, track=track)
     if not track or return_indices:
         return res
@@ -593,7 +588,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling to a fixed length: (N, C, L) or (C, L) -> (..., output_size); window i
     covers [floor(i L / out), ceil((i + 1) L / out)).  ``return_indices`` also returns each
     maximum's index into L (the first maximum of a window, or its last NaN)."""
-    if not isinstance(input, Tensor):
+    if not isinstance(input, autograd.Tensor):
         raise TypeError("adaptive_max_pool1d(): argument 'input' (position 1) must be Tensor, "
                         f'not {type(input).__name__}')
     return _adaptive_max(input, output_size, return_indices, 1, 'adaptive_max_pool1d')
@@ -619,9 +614,9 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, d, op
     kernel, stride, pad, _ = _window_params(kernel_size, stride, padding, 1, d)
     x, unbatched = input, input.ndim == d + 1
     if unbatched:
-        x = x.reshape((1,) + x._data.shape)
-        indices = indices.reshape((1,) + indices._data.shape)
-    insize = x._data.shape[-d:]
+        x = x.reshape((1,) + tuple(x.shape))
+        indices = indices.reshape((1,) + tuple(indices.shape))
+    insize = x.shape[-d:]
     default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(insize, stride, pad, kernel))
     if output_size is None:
         size = default
@@ -632,20 +627,20 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, d, op
                 raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {i} must be '
                                  f'between {dflt - s} and {dflt + s})')
     numel = math.prod(size)
-    if indices._data.shape != x._data.shape:
+    if indices.shape != x.shape:
         raise RuntimeError(f'Expected shape of indices to be same as that of the input tensor '
-                           f'({list(x._data.shape)}) but got indices tensor with shape: '
-                           f'{list(indices._data.shape)}')
-    idx = indices._data
+                           f'({list(x.shape)}) but got indices tensor with shape: '
+                           f'{list(indices.shape)}')
+    idx = array_of(indices)
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= numel):
         bad = int(idx.max()) if int(idx.max()) >= numel else int(idx.min())
         raise RuntimeError(f'Found an invalid max index: {bad} (output volumes are of size '
                            f'{"x".join(map(str, size))})')
-    n, c = x._data.shape[:2]
-    flat_idx = _make(idx.reshape(n, c, -1), indices._device)
+    n, c = x.shape[:2]
+    flat_idx = wrap(idx.reshape(n, c, -1), indices.device)
     y = MaxUnpool.apply(x.reshape(n, c, -1), flat_idx, numel=numel)
     y = y.reshape((n, c) + size)
-    return y.reshape(y._data.shape[1:]) if unbatched else y
+    return y.reshape(y.shape[1:]) if unbatched else y
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -778,20 +773,20 @@ def _check_mode(input, mode, d, antialias, align_corners):
 def _check_upsample(input, out, mode, d):
     """The checks of PyTorch's upsample kernels: positive sizes, non-empty non-batch dims,
     a floating dtype (uint8 too for the nearest modes)."""
-    insize = input._data.shape[2:]
+    insize = input.shape[2:]
     if min(insize) <= 0 or min(out) <= 0:
         names = ('D', 'H', 'W')[3 - d:]
         fmt = lambda v: ', '.join(f'{k}: {n}' for k, n in zip(names, v))  # noqa: E731
         raise RuntimeError('Input and output sizes should be greater than 0, but got input '
                            f'({fmt(insize)}){" and" if d == 1 else ""} output ({fmt(out)})')
-    if input._data.size == 0 and min(input._data.shape[1:]) == 0:
+    if input.numel() == 0 and min(input.shape[1:]) == 0:
         raise RuntimeError(f'Non-empty {input.ndim}D data tensor expected but got a tensor with '
-                           f'sizes {list(input._data.shape)}')
-    kind = input._data.dtype.kind
-    if kind != 'f' and not (mode.startswith('nearest') and input._data.dtype.name == 'uint8'):
+                           f'sizes {list(input.shape)}')
+    if not input.is_floating_point() and not (mode.startswith('nearest') and
+                                              input.dtype == autograd.uint8):
         what = f'upsample_nearest{d}d' if mode.startswith('nearest') else \
             f'compute_indices_weights_{"cubic" if mode == "bicubic" else "linear"}'
-        raise NotImplementedError(f'"{what}" not implemented for \'{_tname(input._data)}\'')
+        raise NotImplementedError(f'"{what}" not implemented for \'{scalar_name(input.dtype)}\'')
 
 
 def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
@@ -815,7 +810,7 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
     out, scales = _output_size(input, size, scale_factor, d)
     if recompute_scale_factor and size is not None:
         raise ValueError('recompute_scale_factor is not meaningful with an explicit size.')
-    insize = input._data.shape[2:]
+    insize = input.shape[2:]
     if mode == 'area' and out is None or recompute_scale_factor:
         out, scales = tuple(int(n * s) for n, s in zip(insize, scales)), None
     if antialias and not (mode in ('bilinear', 'bicubic', 'lanczos') and input.ndim == 4):
@@ -829,8 +824,8 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
     scales = scales or (None,) * d
     _check_upsample(input, out, mode, d)
     kind = {'bilinear': 'linear', 'trilinear': 'linear', 'bicubic': 'cubic'}.get(mode, mode)
-    xp = input._device.xp
-    mats = tuple(_interp_matrix(xp, n, o, kind, bool(align_corners), s, input._data.dtype, d)
+    xp = xp_of(input)
+    mats = tuple(_interp_matrix(xp, n, o, kind, bool(align_corners), s, array_of(input).dtype, d)
                  for n, o, s in zip(insize, out, scales))
     return AxisLinear.apply(input, mats=mats)
 
