@@ -20,7 +20,7 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     tensors cannot hold (complex, bfloat16 ...).
     """
     if isinstance(ext_tensor, Tensor):
-        export(ext_tensor)                           # PyTorch's BufferError when it needs grad
+        ext_tensor.__dlpack__()                      # PyTorch's BufferError when it needs grad
         t = _make(ext_tensor._data, ext_tensor._device)
         t._vc = ext_tensor._vc
     else:
@@ -45,18 +45,3 @@ def _import(obj):
     kind, index = where()
     dev = devices.from_dlpack_device(int(kind), int(index))
     return dev.backend.from_dlpack(dev, obj), dev
-
-
-def export(tensor, **kwargs):
-    """The DLPack capsule of ``tensor``'s array (``Tensor.__dlpack__``).
-
-    ``kwargs`` are the consumer's (``stream``, ``max_version``, ``dl_device``, ``copy``);
-    only those it set are passed on, so array libraries that predate them still export.
-    """
-    if tensor._requires_grad:
-        raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
-    exporter = getattr(tensor._data, '__dlpack__', None)
-    if exporter is None:
-        raise BufferError(f'the array library behind {tensor._device} tensors '
-                          f'({type(tensor._data).__module__}) cannot export DLPack')
-    return exporter(**{k: v for k, v in kwargs.items() if v is not None})
