@@ -69,7 +69,9 @@ def _make_root_grads(tensors, grads, arrays):
     return out
 
 
-def _root_edges(tensors):
+def root_edges(tensors):
+    """The backward edges of ``tensors`` (the roots of a sweep; also drawn by autograd.viz),
+    with backward's errors for what cannot be a root."""
     edges = []
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
@@ -97,7 +99,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grad_tensors = _as_tuple(grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    edges = _root_edges(tensors)
+    edges = root_edges(tensors)
     grads = _make_root_grads(tensors, grad_tensors, not create_graph)
     targets = None
     if inputs is not None:
@@ -126,7 +128,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
-    edges = _root_edges(outputs)
+    edges = root_edges(outputs)
     grads = _make_root_grads(outputs, grad_outputs, not create_graph)
     targets = {}
     for k, t in enumerate(inputs):

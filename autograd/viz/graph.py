@@ -4,7 +4,7 @@ The walk is the engine's own (``topological_order``: an explicit stack, no recur
 a graph of any depth can be drawn.  Nodes are named by their position in creation order,
 never by ``id()``, so the same program gives the same DOT text on every run.
 """
-from ..engine import _root_edges, topological_order
+from ..engine import root_edges, topological_order
 from ..node import edge_of
 from ..tensor import Tensor
 
@@ -27,7 +27,7 @@ class Graph:
     def __init__(self, outputs, params=None, modules=None):
         if not outputs:
             raise TypeError('expected at least one output tensor to draw')
-        roots = _root_edges(outputs)        # (the checks and errors of backward's roots)
+        roots = root_edges(outputs)        # (the checks and errors of backward's roots)
         self.outputs = tuple(outputs)
         self.roots = roots
         self.order = topological_order(list(dict.fromkeys(n for n, _ in roots)))
