@@ -37,6 +37,7 @@ class FunctionCtx:
 class BackwardFunction(Node, FunctionCtx):
     """The graph node of one application of a custom Function; also its ``ctx``."""
     _fn_cls = None
+    needs_input_grad = None          # set per call from the arguments (not Node's property)
 
     def name(self):
         return self._fn_cls.__name__ + 'Backward'

@@ -94,6 +94,11 @@ class Node:
         """The device of the node's (first) output: where its backward computes."""
         return self._meta[0][2]
 
+    @property
+    def needs_input_grad(self):
+        """For each input, whether backward must compute its gradient (PyTorch's name)."""
+        return tuple(e is not None for e in self._next)
+
     def _add_pre_hook(self, output_nr, hook):
         hooks = self._pre_hooks
         if hooks is None:
