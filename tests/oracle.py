@@ -16,6 +16,8 @@ only, the exception type of ``check_raises``) is collected in ``UNCHECKED``, and
 tests/conftest.py reports such a test as skipped, saying what, once everything else in it
 has passed.
 """
+import importlib
+
 import numpy as np
 import pytest
 
@@ -25,19 +27,22 @@ NO_TORCH = 'needs PyTorch, the oracle (pip install -e .[test])'
 
 
 class _MissingTorch:
-    """Stands for the ``torch`` module where PyTorch is not installed: using any of its
+    """Stands for a PyTorch module where PyTorch is not installed: using any of its
     attributes skips the running test (or, at import time, its whole module)."""
+
+    def __init__(self, name='torch'):
+        self._name = name
 
     def __getattr__(self, name):
         if name.startswith('__'):
             raise AttributeError(name)
-        pytest.skip(f'{NO_TORCH}: uses torch.{name}', allow_module_level=True)
+        pytest.skip(f'{NO_TORCH}: uses {self._name}.{name}', allow_module_level=True)
 
     def __bool__(self):
         return False
 
     def __repr__(self):
-        return '<torch: not installed>'
+        return f'<{self._name}: PyTorch is not installed>'
 
 
 try:
@@ -46,6 +51,25 @@ except ImportError:
     torch = _MissingTorch()
 HAVE_TORCH = not isinstance(torch, _MissingTorch)
 requires_torch = pytest.mark.skipif(not HAVE_TORCH, reason=NO_TORCH)
+
+
+def torch_module(name):
+    """The PyTorch module ``name`` (say 'torch.utils.data'), or its stand-in."""
+    return importlib.import_module(name) if HAVE_TORCH else _MissingTorch(name)
+
+
+def is_torch_tensor(x):
+    return HAVE_TORCH and isinstance(x, torch.Tensor)
+
+
+def each_library(*subjects):
+    """The ``subjects`` (libraries, or tuples of their modules) that are installed: all of
+    them, or without PyTorch those that are not PyTorch's.  For a test that holds each
+    library to the same written expectations (``for lib in each_library(torch, autograd)``),
+    so that without PyTorch ours is still held to them."""
+    def missing(s):
+        return any(isinstance(m, _MissingTorch) for m in (s if isinstance(s, tuple) else (s,)))
+    return tuple(s for s in subjects if not missing(s))
 
 # What check_op and check_raises could not check in the running test without PyTorch;
 # tests/conftest.py empties it before each test and reads it after.
@@ -62,7 +86,7 @@ def to_numpy(t):
     """Host copy of a tensor of either library (None passes through)."""
     if t is None:
         return None
-    if HAVE_TORCH and isinstance(t, torch.Tensor):
+    if is_torch_tensor(t):
         return t.detach().cpu().numpy(force=True)      # force: PyTorch's lazy zero tensors
     return t.detach().cpu().numpy()
 
