@@ -140,6 +140,10 @@ ACTIVATIONS = [
 def test_activation_layers(name, args):
     x = rand(4, 6, low=-4, high=4, away_from=0.0)
     check_layer(lambda lnn: getattr(lnn, name)(*args), x)
+
+
+@pytest.mark.parametrize('name,args', ACTIVATIONS)
+def test_activation_reprs_match_torch(name, args):
     assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
 
 

@@ -8,7 +8,7 @@ import pytest
 import autograd
 import nn
 from layer_check import check_layer
-from oracle import check_op, check_raises, rand, to_numpy, torch
+from oracle import check_op, check_raises, is_torch_tensor, rand, to_numpy, torch
 
 REDUCTIONS = ['mean', 'sum', 'none']
 
@@ -406,7 +406,7 @@ def test_loss_modules(name, kw, kind):
     x = P if kind == 'prob' else X
 
     def call(layer, x):
-        lib = torch if isinstance(x, torch.Tensor) else autograd
+        lib = torch if is_torch_tensor(x) else autograd
         return layer(x, lib.tensor(target))
     check_layer(lambda lnn: getattr(lnn, name)(**kw), x, call=call)
 
