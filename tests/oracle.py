@@ -145,32 +145,7 @@ def check_op(fn, *arrays, grad=True, double=True, rtol=None, atol=None, seed=0,
     if not HAVE_TORCH:
         return check_alone(fn, *arrays, grad=grad, double=double, seed=seed,
                            derivative=derivative)
-    rng = np.random.default_rng(seed)
-    results = {}
-    for lib in (torch, autograd):
-        xs = _wrap(lib, arrays, grad)
-        outs = _outputs(fn(lib, *xs))
-        res = {'out': outs}
-        diff_inputs = [x for x in xs if getattr(x, 'requires_grad', False)]
-        float_outs = [o for o in outs if o.requires_grad]
-        if grad and diff_inputs and float_outs:
-            ws = [lib.tensor(rng_weights(rng, o), dtype=o.dtype) for o in float_outs]
-            loss = sum((o * w).sum() for o, w in zip(float_outs, ws))
-            gs = lib.autograd.grad(loss, diff_inputs, create_graph=double, allow_unused=True) \
-                if lib is torch else autograd.grad(loss, diff_inputs, create_graph=double,
-                                                   allow_unused=True)
-            res['grad'] = gs
-            if double:
-                used = [(g, x) for g, x in zip(gs, diff_inputs) if g is not None and
-                        g.requires_grad]
-                if used:
-                    vs = [lib.tensor(rng_weights(rng, g), dtype=g.dtype) for g, _ in used]
-                    loss2 = sum((g * v).sum() for (g, _), v in zip(used, vs))
-                    g2 = (torch.autograd.grad if lib is torch else autograd.grad)(
-                        loss2, diff_inputs, allow_unused=True)
-                    res['grad2'] = g2
-        results[lib] = res
-        rng = np.random.default_rng(seed)      # same weights for both libraries
+    results = {lib: _run(lib, fn, arrays, grad, double, seed)[0] for lib in (torch, autograd)}
     theirs, ours = results[torch], results[autograd]
     # tolerance of the least precise floating dtype among inputs and outputs
     dtypes = {str(a.dtype) for a in arrays if isinstance(a, np.ndarray)} | \
@@ -207,24 +182,10 @@ def check_alone(fn, *arrays, grad=True, double=True, seed=0, derivative=True):
     not differentiable at the sample points (the one-sided differences disagree), or where
     the gradient is not the derivative (``derivative=False``): each such gap goes to
     ``UNCHECKED``."""
-    rng = np.random.default_rng(seed)
-    xs = _wrap(autograd, arrays, grad)
-    outs = _outputs(fn(autograd, *xs))
-    res = {'out': outs}
-    diff_inputs = [x for x in xs if getattr(x, 'requires_grad', False)]
-    float_outs = [o for o in outs if o.requires_grad]
-    if grad and diff_inputs and float_outs:
-        ws = [autograd.tensor(rng_weights(rng, o), dtype=o.dtype) for o in float_outs]
-        loss = sum((o * w).sum() for o, w in zip(float_outs, ws))
-        gs = autograd.grad(loss, diff_inputs, create_graph=double, allow_unused=True)
-        _assert_like_inputs(gs, diff_inputs, 'grad')
-        res['grad'] = gs
-        used = [g for g in gs if g is not None and g.requires_grad]
-        if double and used:
-            vs = [autograd.tensor(rng_weights(rng, g), dtype=g.dtype) for g in used]
-            loss2 = sum((g * v).sum() for g, v in zip(used, vs))
-            res['grad2'] = autograd.grad(loss2, diff_inputs, allow_unused=True)
-            _assert_like_inputs(res['grad2'], diff_inputs, 'grad2')
+    res, diff_inputs = _run(autograd, fn, arrays, grad, double, seed)
+    for key in ('grad', 'grad2'):
+        _assert_like_inputs(res.get(key, ()), diff_inputs, key)
+    float_outs = [o for o in res['out'] if o.requires_grad]
     results = {autograd: res}
     if not grad:
         UNCHECKED.append('forward values (grad=False)')
@@ -339,6 +300,36 @@ def _kink(host, x64, h=1e-6, rtol=1e-3, atol=1e-5):
 
 def _is_float(a):
     return isinstance(a, np.ndarray) and a.dtype.kind == 'f'
+
+
+def _run(lib, fn, arrays, grad, double, seed):
+    """``fn`` through ``lib``: {'out': outputs, 'grad': the gradients of a random weighted
+    sum of the outputs, 'grad2': the gradients of a random weighted sum of those}, and the
+    inputs that require grad.  The weights come from ``seed``: the same for both
+    libraries."""
+    rng = np.random.default_rng(seed)
+    xs = _wrap(lib, arrays, grad)
+    outs = _outputs(fn(lib, *xs))
+    res = {'out': outs}
+    diff_inputs = [x for x in xs if getattr(x, 'requires_grad', False)]
+    float_outs = [o for o in outs if o.requires_grad]
+    if grad and diff_inputs and float_outs:
+        ws = [lib.tensor(rng_weights(rng, o), dtype=o.dtype) for o in float_outs]
+        loss = sum((o * w).sum() for o, w in zip(float_outs, ws))
+        gs = lib.autograd.grad(loss, diff_inputs, create_graph=double, allow_unused=True) \
+            if lib is torch else autograd.grad(loss, diff_inputs, create_graph=double,
+                                               allow_unused=True)
+        res['grad'] = gs
+        if double:
+            used = [(g, x) for g, x in zip(gs, diff_inputs) if g is not None and
+                    g.requires_grad]
+            if used:
+                vs = [lib.tensor(rng_weights(rng, g), dtype=g.dtype) for g, _ in used]
+                loss2 = sum((g * v).sum() for (g, _), v in zip(used, vs))
+                g2 = (torch.autograd.grad if lib is torch else autograd.grad)(
+                    loss2, diff_inputs, allow_unused=True)
+                res['grad2'] = g2
+    return res, diff_inputs
 
 
 def rng_weights(rng, t):

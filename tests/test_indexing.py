@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import autograd
-from oracle import check_op, check_raises, rand, torch
+from oracle import check_op, check_raises, rand
 
 X = rand(3, 4, 5, seed=7)
 MASK2 = X[:, :, 0] > 0          # (3, 4)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd
-from oracle import check_op, check_raises, rand, to_numpy, torch
+from oracle import check_op, check_raises, rand, to_numpy
 
 DTYPES = ['float64', 'float32']
 DTYPE_KEEPDIM = [('float64', False), ('float64', True), ('float32', False)]

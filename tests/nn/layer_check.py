@@ -49,16 +49,7 @@ def check_layer(build, *inputs, call=None, train=True, steps=1, seed=0, tol=TOL,
     call = call or (lambda layer, *xs: layer(*xs))
     results = []
     for lib, layer in ((torch, theirs), (autograd, ours)):
-        xs = [lib.tensor(a, requires_grad=a.dtype.kind == 'f') if isinstance(a, np.ndarray)
-              else a for a in inputs]
-        for _ in range(steps):
-            outs = _flat(call(layer, *xs))
-            ws = [np.random.default_rng(seed + i).standard_normal(tuple(o.shape))
-                  for i, o in enumerate(outs)]
-            loss = sum((o * lib.tensor(w)).sum() for o, w in zip(outs, ws)
-                       if o.dtype == lib.float64 and o.requires_grad)
-            if not isinstance(loss, int):
-                loss.backward()
+        xs, outs = _passes(lib, layer, call, inputs, steps, seed)
         results.append(dict(
             outs=outs,
             grads=[x.grad for x in xs if getattr(x, 'requires_grad', False)],
@@ -79,6 +70,22 @@ def check_layer(build, *inputs, call=None, train=True, steps=1, seed=0, tol=TOL,
     return theirs, ours
 
 
+def _passes(lib, layer, call, inputs, steps, seed):
+    """``steps`` forward/backward passes of ``layer`` (a random weighted sum of its float64
+    outputs) on ``lib``'s tensors of ``inputs``; returns those tensors and the outputs."""
+    xs = [lib.tensor(a, requires_grad=a.dtype.kind == 'f') if isinstance(a, np.ndarray)
+          else a for a in inputs]
+    for _ in range(steps):
+        outs = _flat(call(layer, *xs))
+        ws = [np.random.default_rng(seed + i).standard_normal(tuple(o.shape))
+              for i, o in enumerate(outs)]
+        loss = sum((o * lib.tensor(w)).sum() for o, w in zip(outs, ws)
+                   if o.dtype == lib.float64 and o.requires_grad)
+        if not isinstance(loss, int):
+            loss.backward()
+    return xs, outs
+
+
 def check_alone(build, *inputs, call=None, train=True, steps=1, seed=0, derivative=True):
     """``check_layer`` without an oracle: build our layer in float64, run the ``steps``
     passes (each gradient shaped as its tensor), then check the gradients of the outputs
@@ -90,17 +97,8 @@ def check_alone(build, *inputs, call=None, train=True, steps=1, seed=0, derivati
     ours = build(nn).double()
     ours.train(train)
     call = call or (lambda layer, *xs: layer(*xs))
-    xs = [autograd.tensor(a, requires_grad=a.dtype.kind == 'f') if isinstance(a, np.ndarray)
-          else a for a in inputs]
     before = {k: b.detach().cpu().numpy().copy() for k, b in ours.named_buffers()}
-    for _ in range(steps):
-        outs = _flat(call(ours, *xs))
-        ws = [np.random.default_rng(seed + i).standard_normal(tuple(o.shape))
-              for i, o in enumerate(outs)]
-        loss = sum((o * autograd.tensor(w)).sum() for o, w in zip(outs, ws)
-                   if o.dtype == autograd.float64 and o.requires_grad)
-        if not isinstance(loss, int):
-            loss.backward()
+    xs, _ = _passes(autograd, ours, call, inputs, steps, seed)
     for name, t in [(f'input {i}', x) for i, x in enumerate(xs)] + list(
             ours.named_parameters()):
         if getattr(t, 'grad', None) is not None:
