@@ -10,11 +10,12 @@ that makes it (``requires_torch`` marks such a test up front), and ``check_op`` 
 side alone: the forward and backward run, each gradient has its input's shape and dtype,
 and on float64 copies of the inputs the gradients match central finite differences
 (``autograd.gradcheck``, and ``autograd.gradgradcheck`` for second order).  Forward values
-cannot be compared without the oracle.  What a test could not have checked this way
-(forward values alone, points where the function is not differentiable, integer inputs
-only, the exception type of ``check_raises``) is collected in ``UNCHECKED``, and
-tests/conftest.py reports such a test as skipped, saying what, once everything else in it
-has passed.
+cannot be compared without the oracle, nor can ``check_raises`` compare the exception's
+type with PyTorch's (ours must still raise, with the message given).  A call where nothing
+but the running could be checked (forward values alone, only integer inputs, points where
+the function is not differentiable, an error with no type or message given) is collected
+in ``UNCHECKED``, and tests/conftest.py reports its test as skipped, saying what, once
+everything else in it has passed.
 """
 import importlib
 
@@ -338,12 +339,13 @@ def rng_weights(rng, t):
 
 def check_raises(fn, *arrays, match=None, exc=None):
     """Both libraries raise on ``fn``; ours with PyTorch's exception type.  Without
-    PyTorch: ours raises ``exc`` (any exception if None) matching ``match``."""
+    PyTorch: ours raises ``exc`` (any exception if None) matching ``match``; with neither
+    given, which exception it raises goes unchecked."""
     if not HAVE_TORCH:
         with pytest.raises(exc or Exception, match=match):
             fn(autograd, *_wrap(autograd, arrays, False))
-        if exc is None:
-            UNCHECKED.append("the exception's type (PyTorch's)")
+        if exc is None and match is None:
+            UNCHECKED.append('which exception (no type or message given: PyTorch decides)')
         return
     xs_t = _wrap(torch, arrays, False)
     with pytest.raises(Exception) as theirs:
