@@ -5,17 +5,18 @@ Our API mirrors PyTorch's, so one function ``fn(lib, *tensors)`` works with both
 first-order gradients of a random weighted sum of the outputs, and the second-order
 gradients (the gradient of a random weighted sum of those gradients).
 
-Without PyTorch installed, ``torch`` here is a stand-in whose every use skips the test
-that makes it (``requires_torch`` marks such a test up front), and ``check_op`` checks our
-side alone: the forward and backward run, each gradient has its input's shape and dtype,
-and on float64 copies of the inputs the gradients match central finite differences
-(``autograd.gradcheck``, and ``autograd.gradgradcheck`` for second order).  Forward values
-cannot be compared without the oracle, nor can ``check_raises`` compare the exception's
-type with PyTorch's (ours must still raise, with the message given).  A call where nothing
-but the running could be checked (forward values alone, only integer inputs, points where
-the function is not differentiable, an error with no type or message given) is collected
-in ``UNCHECKED``, and tests/conftest.py reports its test as skipped, saying what, once
-everything else in it has passed.
+Without PyTorch installed, ``torch`` here (tests import it from this module; PyTorch's
+submodules through ``torch_module``) is a stand-in whose every use skips the test that
+makes it, saying so; ``each_library`` runs a test's expectations on ours alone; and
+``check_op`` checks our side alone: the forward and backward run, each gradient has its
+input's shape and dtype, and on float64 copies of the inputs the gradients match central
+finite differences (``autograd.gradcheck``, and ``autograd.gradgradcheck`` for second
+order).  Forward values cannot be compared without the oracle, nor can ``check_raises``
+compare the exception's type with PyTorch's (ours must still raise, with the message
+given).  A call where nothing but the running could be checked (forward values alone,
+only integer inputs, points where the function is not differentiable, an error with no
+type or message given) is collected in ``UNCHECKED``, and tests/conftest.py reports its
+test as skipped, saying what, once everything else in it has passed.
 """
 import importlib
 
@@ -51,7 +52,6 @@ try:
 except ImportError:
     torch = _MissingTorch()
 HAVE_TORCH = not isinstance(torch, _MissingTorch)
-requires_torch = pytest.mark.skipif(not HAVE_TORCH, reason=NO_TORCH)
 
 
 def torch_module(name):
