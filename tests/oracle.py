@@ -72,6 +72,7 @@ def each_library(*subjects):
         return any(isinstance(m, _MissingTorch) for m in (s if isinstance(s, tuple) else (s,)))
     return tuple(s for s in subjects if not missing(s))
 
+
 # What check_op and check_raises could not check in the running test without PyTorch;
 # tests/conftest.py empties it before each test and reads it after.
 UNCHECKED = []
