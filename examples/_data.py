@@ -125,20 +125,43 @@ def minibatches(X, y, batch_size, shuffle=True, generator=None):
         yield X[idx], y[idx]
 
 
+def sgd_epoch(model, opt, loss_fn, X, y, batch_size, generator=None):
+    """One epoch of ``opt`` steps on ``loss_fn(model(xb), yb)`` over the mini-batches of
+    (X, y); returns each batch's loss (floats)."""
+    losses = []
+    for xb, yb in minibatches(X, y, batch_size, generator=generator):
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 def accuracy(logits, y):
     """Fraction of rows of ``logits`` (n, C) whose argmax equals ``y`` (n,), as a float."""
     return (logits.argmax(1) == y).float().mean().item()
 
 
-def parser(name, doc, epochs, seed=0):
+def parser(name, doc, epochs, seed=0, epochs_help=None):
     """The options every example takes: --device (default: AUTOGRAD_DEVICE or the CPU),
     --epochs, --seed and --out (where plots go, default runs/<name>)."""
     p = argparse.ArgumentParser(prog=f'{name}.py', description=doc.strip().splitlines()[0])
     p.add_argument('--device', default=str(autograd.get_default_device()))
-    p.add_argument('--epochs', type=int, default=epochs)
+    p.add_argument('--epochs', type=int, default=epochs, help=epochs_help)
     p.add_argument('--seed', type=int, default=seed)
     p.add_argument('--out', default=os.path.join('runs', name))
     return p
+
+
+def curves(train, test, ylabel, train_label='train', test_label='held-out'):
+    """A figure of a training and a held-out curve against the epoch; returns (fig, ax)."""
+    fig, ax = figure(figsize=(6, 4))
+    ax.plot(train, label=train_label)
+    ax.plot(test, label=test_label)
+    ax.set_xlabel('epoch')
+    ax.set_ylabel(ylabel)
+    return fig, ax
 
 
 def figure(*args, **kwargs):
@@ -149,13 +172,16 @@ def figure(*args, **kwargs):
     return plt.subplots(*args, **kwargs)
 
 
-def savefig(fig, out, filename):
-    """Save ``fig`` as ``out/filename``, close it and return the path."""
+def savefig(fig, out, filename, dpi=110, legend_fontsize=None):
+    """Save ``fig`` as ``out/filename`` (with a legend on each of its axes first, given
+    ``legend_fontsize``), close it and return the path."""
     import matplotlib.pyplot as plt
+    for ax in fig.axes if legend_fontsize else ():
+        ax.legend(fontsize=legend_fontsize)
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, filename)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
 

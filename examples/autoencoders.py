@@ -20,12 +20,12 @@ in [0, 1]), shipped with scikit-learn.
 
 Run: ``python examples/autoencoders.py [--epochs 200] [--out runs/autoencoders]``
 """
-import argparse
 import os
 
 import numpy
 
-from _data import digits, split  # noqa: I001  (before autograd: makes a checkout importable)
+import _data  # noqa: I001  (before autograd: it makes a checkout importable)
+from _data import digits, split
 import autograd
 import nn
 import optim
@@ -260,26 +260,20 @@ def run_contractive(X_train, X_test, lam=0.01, n_hidden=32, epochs=100, lr=0.003
 # ---------------------------------------------------------------------------------------------
 
 def plots(results, out):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
     deep = results['deep']
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig, ax = _data.figure(figsize=(6, 5))
     points = ax.scatter(deep['codes'][:, 0], deep['codes'][:, 1], c=deep['labels'], s=8,
                         cmap='tab10')
     fig.colorbar(points, ax=ax, label='digit')
     ax.set_title('Deep autoencoder: 2-D codes of held-out digits')
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, 'deep_2d_codes.png'), dpi=120)
-    plt.close(fig)
+    _data.savefig(fig, out, 'deep_2d_codes.png', dpi=120)
 
     linear = results['linear']
     decoder = linear['model'].decoder.weight.detach().cpu().numpy()
     V = linear['components']
     proj = V @ (V.T @ decoder)  # the decoder columns are in span(V): compare the images
     k = V.shape[1]
-    fig, axes = plt.subplots(2, k, figsize=(1.6 * k, 3.4))
+    fig, axes = _data.figure(2, k, figsize=(1.6 * k, 3.4))
     for j in range(k):
         axes[0, j].imshow(V[:, j].reshape(8, 8), cmap='RdBu')
         axes[1, j].imshow(proj[:, j].reshape(8, 8), cmap='RdBu')
@@ -287,31 +281,24 @@ def plots(results, out):
         axes[1, j].set_axis_off()
     axes[0, 0].set_title('PCA', loc='left')
     axes[1, 0].set_title('linear AE decoder', loc='left')
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, 'linear_vs_pca.png'), dpi=120)
-    plt.close(fig)
+    _data.savefig(fig, out, 'linear_vs_pca.png', dpi=120)
 
     den = results['denoising']
     rows = [('clean', den['clean']), ('masked', den['noisy']), ('denoised', den['denoised'])]
-    fig, axes = plt.subplots(3, 10, figsize=(10, 3.3))
+    fig, axes = _data.figure(3, 10, figsize=(10, 3.3))
     for r, (label, images) in enumerate(rows):
         images = images.detach().cpu().numpy()
         for c in range(10):
             axes[r, c].imshow(images[c].reshape(8, 8), cmap='gray_r', vmin=0, vmax=1)
             axes[r, c].set_axis_off()
         axes[r, 0].set_title(label, loc='left', fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, 'denoising.png'), dpi=120)
-    plt.close(fig)
+    _data.savefig(fig, out, 'denoising.png', dpi=120)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--device', default=str(autograd.get_default_device()))
-    p.add_argument('--epochs', type=int, default=200, help='epochs of the deep autoencoder; '
-                   'the one-hidden-layer variants train for half as many')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--out', default=os.path.join('runs', 'autoencoders'))
+    p = _data.parser('autoencoders', __doc__, epochs=200,
+                     epochs_help='epochs of the deep autoencoder; the one-hidden-layer '
+                     'variants train for half as many')
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     autograd.manual_seed(args.seed)

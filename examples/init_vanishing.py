@@ -60,14 +60,9 @@ def train(model, Xtr, ytr, epochs, seed, lr=0.05, batch_size=50):
     gen = autograd.Generator(Xtr.device).manual_seed(seed)
     curve = []
     for _ in range(epochs):
-        total, batches = 0.0, 0
-        for xb, yb in _data.minibatches(Xtr, ytr, batch_size, generator=gen):
-            loss = nn.functional.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total, batches = total + loss.item(), batches + 1
-        curve.append(total / batches)
+        losses = _data.sgd_epoch(model, opt, nn.functional.cross_entropy, Xtr, ytr, batch_size,
+                                 generator=gen)
+        curve.append(sum(losses) / len(losses))
     return curve
 
 
@@ -98,9 +93,7 @@ def main(argv=None):
     ax1.set(xlabel='layer (1 = input side)', ylabel='||dLoss/dW||',
             title=f'gradient norms at initialisation, depth {args.depth}')
     ax2.set(xlabel='epoch', ylabel='training loss', title='training (SGD, momentum 0.9)')
-    ax1.legend(fontsize=8)
-    ax2.legend(fontsize=8)
-    print('plot:', _data.savefig(fig, args.out, 'gradient_norms.png'))
+    print('plot:', _data.savefig(fig, args.out, 'gradient_norms.png', legend_fontsize=8))
     return results
 
 

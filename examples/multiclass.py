@@ -43,11 +43,7 @@ def train(loss_fn, Xtr, ytr, Xte, yte, epochs, lr=0.05, batch_size=32, generator
     opt = optim.SGD(model.parameters(), lr=lr)
     curve = []
     for _ in range(epochs):
-        for xb, yb in _data.minibatches(Xtr, ytr, batch_size, generator=generator):
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        _data.sgd_epoch(model, opt, loss_fn, Xtr, ytr, batch_size, generator=generator)
         with autograd.no_grad():
             curve.append(_data.accuracy(model(Xte), yte))
     return model, curve

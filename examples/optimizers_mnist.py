@@ -57,12 +57,7 @@ def train(make_optimizer, init_state, Xtr, ytr, Xte, yte, epochs, batch_size, se
     gen = autograd.Generator(Xtr.device).manual_seed(seed)
     losses, accs = [], []
     for _ in range(epochs):
-        for xb, yb in _data.minibatches(Xtr, ytr, batch_size, generator=gen):
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+        losses += _data.sgd_epoch(model, opt, loss_fn, Xtr, ytr, batch_size, generator=gen)
         with autograd.no_grad():
             accs.append(_data.accuracy(model(Xte), yte))
     return losses, accs
@@ -99,9 +94,7 @@ def main(argv=None):
     ax1.set(xlabel='iteration', ylabel='training loss (moving average)',
             title='MNIST-5k, MLP 784-128-10')
     ax2.set(xlabel='epoch', ylabel='held-out accuracy', title='1,000 held-out digits')
-    ax1.legend(fontsize=8)
-    ax2.legend(fontsize=8)
-    print('plot:', _data.savefig(fig, args.out, 'optimizers.png'))
+    print('plot:', _data.savefig(fig, args.out, 'optimizers.png', legend_fontsize=8))
     return results
 
 

@@ -19,16 +19,11 @@ was recovered).
 
 Run: ``python examples/recommender.py [--epochs 200] [--rank 5] [--noise 0.1]``
 """
-import argparse
 import math
 import os
-import sys
 
-try:
-    import autograd
-except ImportError:     # run from a checkout that is not pip-installed: use the repository
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import autograd
+import _data  # noqa: I001  (first: it makes a checkout importable)
+import autograd
 from autograd import datasets
 import nn
 import optim
@@ -119,39 +114,27 @@ def train(n_users=300, n_items=200, rank=5, noise=0.1, observed=0.3, held_out=0.
                     n_train=n_train, n_test=test_mask.sum().item())
 
 
-def plot(result, path):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(result['history']['train'], label='train (observed) RMSE')
-    ax.plot(result['history']['test'], label='held-out RMSE')
+def plot(result, out):
+    fig, ax = _data.curves(result['history']['train'], result['history']['test'], 'RMSE',
+                           'train (observed) RMSE', 'held-out RMSE')
     ax.axhline(result['noise'], color='k', ls='--', label='noise floor')
     ax.set_yscale('log')
-    ax.set_xlabel('epoch')
-    ax.set_ylabel('RMSE')
     ax.set_title('Matrix factorisation on a synthetic low-rank ratings matrix')
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _data.savefig(fig, out, 'rmse.png', dpi=120)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--device', default=str(autograd.get_default_device()))
-    p.add_argument('--epochs', type=int, default=200)
-    p.add_argument('--seed', type=int, default=0)
+    p = _data.parser('recommender', __doc__, epochs=200)
     p.add_argument('--rank', type=int, default=5)
     p.add_argument('--noise', type=float, default=0.1)
     p.add_argument('--observed', type=float, default=0.3, help='fraction of entries observed')
     p.add_argument('--lr', type=float, default=0.05)
-    p.add_argument('--out', default=os.path.join('runs', 'recommender'))
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     result = train(rank=args.rank, noise=args.noise, observed=args.observed, epochs=args.epochs,
                    lr=args.lr, seed=args.seed, device=args.device)
-    plot(result, os.path.join(args.out, 'rmse.png'))
+    plot(result, args.out)
     print(f'{result["n_train"]} training ratings, {result["n_test"]} held out')
     print(f'held-out RMSE {result["test_rmse"]:.4f} vs noise floor {args.noise:.4f} '
           f'(constant predictor {result["constant_rmse"]:.4f}); '

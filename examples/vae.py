@@ -18,11 +18,11 @@ digits (``--data digits``), through the examples' data helpers; nothing download
 
 Run: ``python examples/vae.py [--epochs 30] [--latent 8] [--data mnist5k|digits]``
 """
-import argparse
 import math
 import os
 
-from _data import digits, mnist5k, split  # noqa: I001  (first: makes a checkout importable)
+import _data  # noqa: I001  (first: it makes a checkout importable)
+from _data import digits, mnist5k, split
 import autograd
 import nn
 import nn.functional as F
@@ -114,59 +114,45 @@ def train(data='mnist5k', latent=8, hidden=256, epochs=30, batch_size=128, lr=1e
 
 
 def plots(result, out):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
     model, side = result['model'], result['side']
     latent = model.mu.out_features
     device = result['X_test'].device
 
-    def show_grid(images, path, title):
+    def show_grid(images, filename, title):
         n = int(math.sqrt(len(images)))
         sheet = images.reshape(n, n, side, side).permute(0, 2, 1, 3).reshape(n * side, n * side)
-        fig, ax = plt.subplots(figsize=(6, 6))
+        fig, ax = _data.figure(figsize=(6, 6))
         ax.imshow(sheet.cpu().numpy(), cmap='gray_r', vmin=0, vmax=1)
         ax.set_axis_off()
         ax.set_title(title)
-        fig.tight_layout()
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
+        _data.savefig(fig, out, filename, dpi=120)
 
     with autograd.no_grad():
         z = autograd.randn(100, latent).to(device)
-        show_grid(autograd.sigmoid(model.decoder(z)), os.path.join(out, 'samples.png'),
+        show_grid(autograd.sigmoid(model.decoder(z)), 'samples.png',
                   'VAE: decoded samples z ~ N(0, I)')
         x = result['X_test'][:50]
         pairs = autograd.stack([x, autograd.sigmoid(model.decoder(model.encode(x)[0]))], 1)
-        show_grid(pairs.reshape(100, -1), os.path.join(out, 'reconstructions.png'),
+        show_grid(pairs.reshape(100, -1), 'reconstructions.png',
                   'held-out digits (odd columns) and reconstructions')
         if latent == 2:  # the learned manifold: decode a 10 x 10 grid of codes in [-2, 2]^2
             g = autograd.linspace(-2, 2, 10)
             zz = autograd.stack([g.view(10, 1).expand(10, 10), g.view(1, 10).expand(10, 10)], -1)
             show_grid(autograd.sigmoid(model.decoder(zz.reshape(100, 2).to(device))),
-                      os.path.join(out, 'manifold.png'), 'VAE: decoded 2-D latent grid')
+                      'manifold.png', 'VAE: decoded 2-D latent grid')
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(result['curves']['train'], label='train')
-    ax.plot(result['curves']['test'], label='held-out')
-    ax.set_xlabel('epoch')
-    ax.set_ylabel('ELBO (nats per image)')
+    fig, ax = _data.curves(result['curves']['train'], result['curves']['test'],
+                           'ELBO (nats per image)')
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, 'elbo.png'), dpi=120)
-    plt.close(fig)
+    _data.savefig(fig, out, 'elbo.png', dpi=120)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--device', default=str(autograd.get_default_device()))
-    p.add_argument('--epochs', type=int, default=30)
-    p.add_argument('--seed', type=int, default=0)
+    p = _data.parser('vae', __doc__, epochs=30)
     p.add_argument('--data', choices=sorted(DATASETS), default='mnist5k')
     p.add_argument('--latent', type=int, default=8)
     p.add_argument('--batch-size', type=int, default=128)
     p.add_argument('--lr', type=float, default=1e-3)
-    p.add_argument('--out', default=os.path.join('runs', 'vae'))
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     result = train(args.data, latent=args.latent, epochs=args.epochs,

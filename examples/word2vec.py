@@ -22,14 +22,14 @@ similar (cosine) co-occurring words are than random ones.
 
 Run: ``python examples/word2vec.py [--model skipgram|cbow] [--epochs 5] [--dim 50]``
 """
-import argparse
 import math
 import os
 import time
 
 import numpy
 
-import _text  # noqa: I001  (before autograd: it makes a source checkout importable)
+import _data  # noqa: I001  (before autograd: they make a source checkout importable)
+import _text
 import autograd
 import nn
 import nn.functional as F
@@ -275,40 +275,31 @@ def report(result, log=print):
     return ranks
 
 
-def plot(result, path):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
+def plot(result, out, filename):
+    fig, ax = _data.figure(figsize=(6, 4))
     ax.plot(result['losses'], label='training loss (mean of 200 batches)')
     ax.axhline(result['initial_loss'], color='k', ls='--', label='(K+1) ln 2: untrained')
     ax.set_xlabel('batches / 200')
     ax.set_ylabel('negative-sampling loss')
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _data.savefig(fig, out, filename, dpi=120)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--device', default=str(autograd.get_default_device()))
+    p = _data.parser('word2vec', __doc__, epochs=5)
     p.add_argument('--model', choices=['skipgram', 'cbow'], default='skipgram')
-    p.add_argument('--epochs', type=int, default=5)
-    p.add_argument('--seed', type=int, default=0)
     p.add_argument('--dim', type=int, default=50)
     p.add_argument('--window', type=int, default=5)
     p.add_argument('--batch-size', type=int, default=2048)
     p.add_argument('--lr', type=float, default=0.01)
     p.add_argument('--max-words', type=int, default=None, help='use only the first N words')
-    p.add_argument('--out', default=os.path.join('runs', 'word2vec'))
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     result = train(args.model, max_words=args.max_words, dim=args.dim, window=args.window,
                    epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                    device=args.device)
     ranks = report(result)
-    plot(result, os.path.join(args.out, f'loss_{args.model}.png'))
+    plot(result, args.out, f'loss_{args.model}.png')
     print(f'{args.model}: loss {result["first_loss"]:.3f} -> {result["last_loss"]:.3f}; '
           f'held-out co-occurring pairs have cosine {result["together"]:.3f} '
           f'vs {result["apart"]:.3f} for random pairs; the context word is the closer one '

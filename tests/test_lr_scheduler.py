@@ -8,7 +8,9 @@ import pytest
 import autograd
 import optim
 
-torch = pytest.importorskip('torch')
+from oracle import each_library, torch, torch_module
+
+toptim = torch_module('torch.optim')
 
 
 def make_optimizer(lib, mod, kind='SGD', lrs=(0.1, 0.03)):
@@ -211,7 +213,7 @@ def test_tensor_lr_is_updated_in_place():
 
 
 def both_raise(exc, fn):
-    for lib, mod in ((torch, torch.optim), (autograd, optim)):
+    for lib, mod in each_library((torch, toptim), (autograd, optim)):
         with pytest.raises(exc):
             fn(mod, make_optimizer(lib, mod))
 
@@ -255,7 +257,7 @@ def test_resuming_without_initial_lr_raises_key_error():
 
 
 def test_not_an_optimizer_raises_type_error():
-    for mod in (torch.optim, optim):
+    for mod in each_library(toptim, optim):
         with pytest.raises(TypeError, match='is not an Optimizer'):
             mod.lr_scheduler.StepLR(object(), step_size=2)
 

@@ -6,7 +6,9 @@ import pytest
 import autograd
 import optim
 
-torch = pytest.importorskip('torch')
+from oracle import each_library, torch, torch_module
+
+toptim = torch_module('torch.optim')
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(-1, 1, (6, 3))
@@ -315,11 +317,11 @@ def test_lbfgs_rejects_groups_and_unknown_line_search():
 # ----------------------------------------------------------------------------- errors
 
 def both_raise(exc, fn, match=None):
-    """``fn(lib, mod)`` raises ``exc`` with PyTorch and with us."""
-    with pytest.raises(exc):
-        fn(torch, torch.optim)
-    with pytest.raises(exc, match=match):
-        fn(autograd, optim)
+    """``fn(lib, mod)`` raises ``exc`` with PyTorch and, its message matching ``match``,
+    with us."""
+    for lib, mod in each_library((torch, toptim), (autograd, optim)):
+        with pytest.raises(exc, match=None if lib is torch else match):
+            fn(lib, mod)
 
 
 @pytest.mark.parametrize('name,kwargs', [
@@ -390,7 +392,7 @@ def test_load_state_dict_mismatch_raises_and_leaves_optimizer_unchanged(bad):
                              lr=0.5)
         return opt, other
 
-    for lib, mod in ((torch, torch.optim), (autograd, optim)):
+    for lib, mod in each_library((torch, toptim), (autograd, optim)):
         opt, other = build(lib, mod)
         before = opt.state_dict()
         before_groups = [dict(g) for g in before['param_groups']]

@@ -9,8 +9,6 @@ from hypothesis import given, settings, strategies as st
 import autograd
 from oracle import check_op, check_raises, rand, to_numpy
 
-torch = pytest.importorskip('torch')
-
 DTYPES = ['float64', 'float32']
 DTYPE_KEEPDIM = [('float64', False), ('float64', True), ('float32', False)]
 # (shape, dim) cases: all, one axis, negative, tuples, 0-d

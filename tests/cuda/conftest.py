@@ -1,9 +1,15 @@
 """Fixtures of the device tests: the cuda device (a GPU, or the CuPy stand-in in CI)."""
+import os
+import sys
+
 import pytest
 
 import autograd
 import autograd.cuda
 from device_helpers import stand_in_active
+
+# the shared oracle lives one folder up (tests/oracle.py)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture

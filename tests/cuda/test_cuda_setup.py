@@ -20,38 +20,29 @@ def test_importing_the_project_never_imports_cupy():
     assert out == 'False'
 
 
-def test_without_cupy_no_gpu_is_available():
-    out = child_ok(NO_CUPY + 'import autograd.cuda\n'
+SITUATIONS = dict(argvalues=[NO_CUPY, CUPY_WITHOUT_GPU], ids=['no CuPy', 'CuPy without a GPU'])
+
+
+@pytest.mark.parametrize('situation', **SITUATIONS)
+def test_no_gpu_is_available(situation):
+    # with CuPy, `import cupy` succeeds on machines without a driver: only the runtime knows
+    out = child_ok(situation + 'import autograd.cuda\n'
                    'print(autograd.cuda.is_available(), autograd.cuda.device_count())')
     assert out == 'False 0'
 
 
-def test_cuda_without_cupy_raises_with_the_install_command():
-    out = child_ok(NO_CUPY + '''import autograd
+@pytest.mark.parametrize('situation, statement, says', [
+    (NO_CUPY, "autograd.zeros(2, device='cuda')", 'not installed'),
+    (CUPY_WITHOUT_GPU, "autograd.device('cuda:0')", 'CuPy is installed but finds no usable GPU'),
+], ids=SITUATIONS['ids'])
+def test_cuda_raises_saying_why_and_the_install_command(situation, statement, says):
+    out = child_ok(situation + f"""import autograd
 try:
-    autograd.zeros(2, device='cuda')
+    {statement}
 except RuntimeError as e:
     print(e)
-''')
-    assert 'not installed' in out and 'pip install cupy-cuda12x' in out
-
-
-def test_cupy_without_a_gpu_is_not_available():
-    # `import cupy` succeeds on machines without a driver: only the runtime knows
-    out = child_ok(CUPY_WITHOUT_GPU + 'import autograd.cuda\n'
-                   'print(autograd.cuda.is_available(), autograd.cuda.device_count())')
-    assert out == 'False 0'
-
-
-def test_cuda_with_cupy_but_no_gpu_raises_saying_so():
-    out = child_ok(CUPY_WITHOUT_GPU + '''import autograd
-try:
-    autograd.device('cuda:0')
-except RuntimeError as e:
-    print(e)
-''')
-    assert 'CuPy is installed but finds no usable GPU' in out
-    assert 'pip install cupy-cuda12x' in out
+""")
+    assert says in out and 'pip install cupy-cuda12x' in out
 
 
 def test_gpu_calls_without_cupy_raise_runtime_error():

@@ -8,8 +8,7 @@ import pytest
 
 import autograd
 from autograd.dlpack import from_dlpack
-
-torch = pytest.importorskip('torch')
+from oracle import torch
 
 
 def test_from_numpy_array_shares_memory():

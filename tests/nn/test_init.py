@@ -8,7 +8,9 @@ import pytest
 import autograd
 import nn
 from nn import init
-from oracle import to_numpy, torch
+from oracle import each_library, to_numpy, torch, torch_module
+
+torch_nn = torch_module('torch.nn')
 
 
 def sample(shape, fn, *args, **kw):
@@ -24,9 +26,8 @@ def sample(shape, fn, *args, **kw):
     ('relu', None, math.sqrt(2)), ('leaky_relu', None, math.sqrt(2 / (1 + 0.01 ** 2))),
     ('leaky_relu', 0.2, math.sqrt(2 / 1.04)), ('selu', None, 0.75)])
 def test_calculate_gain_matches_pytorch(nonlinearity, param, expected):
-    assert init.calculate_gain(nonlinearity, param) == pytest.approx(expected)
-    assert init.calculate_gain(nonlinearity, param) == \
-        pytest.approx(torch.nn.init.calculate_gain(nonlinearity, param))
+    for lnn in each_library(torch_nn, nn):
+        assert lnn.init.calculate_gain(nonlinearity, param) == pytest.approx(expected)
 
 
 def test_calculate_gain_errors():
@@ -36,10 +37,12 @@ def test_calculate_gain_errors():
         init.calculate_gain('leaky_relu', 'x')
 
 
-@pytest.mark.parametrize('shape', [(5, 3), (8, 4, 3, 3), (2, 6, 5)])
-def test_fan_in_and_fan_out(shape):
-    ours = init._calculate_fan_in_and_fan_out(autograd.empty(*shape))
-    assert ours == torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(*shape))
+# (out, in, *kernel): fan_in = in * kernel size, fan_out = out * kernel size
+@pytest.mark.parametrize('shape,fans', [((5, 3), (3, 5)), ((8, 4, 3, 3), (36, 72)),
+                                        ((2, 6, 5), (30, 10))])
+def test_fan_in_and_fan_out(shape, fans):
+    for lib, lnn in each_library((torch, torch_nn), (autograd, nn)):
+        assert lnn.init._calculate_fan_in_and_fan_out(lib.empty(*shape)) == fans
 
 
 def test_fan_needs_two_dims():

@@ -12,11 +12,10 @@ import nn
 from layer_check import check_layer, count_parameters
 from oracle import check_op, check_raises, rand, to_numpy, torch
 
-TF = torch.nn.functional
 
 
 def F(lib):
-    return TF if lib is torch else nn.functional
+    return torch.nn.functional if lib is torch else nn.functional
 
 
 # ----------------------------------------------------------------------------- linear layers
@@ -74,7 +73,8 @@ IDX = np.array([[0, 2, 2, 5], [1, 0, 3, 5]])
                                 dict(scale_grad_by_freq=True),
                                 dict(padding_idx=0, scale_grad_by_freq=True)])
 def test_embedding(kw):
-    check_layer(lambda lnn: lnn.Embedding(6, 3, **kw), IDX)
+    # the padding row's zero gradient and scale_grad_by_freq are not derivatives
+    check_layer(lambda lnn: lnn.Embedding(6, 3, **kw), IDX, derivative=not kw)
 
 
 def test_embedding_padding_row_starts_at_zero_and_gets_no_gradient():
@@ -90,7 +90,7 @@ def test_embedding_max_norm_renormalises_looked_up_rows():
     for kw in [dict(max_norm=1.0), dict(max_norm=0.5, norm_type=1.0)]:
         theirs = torch.tensor(w)
         ours = autograd.tensor(w)
-        t_out = TF.embedding(torch.tensor(IDX), theirs, **kw)
+        t_out = F(torch).embedding(torch.tensor(IDX), theirs, **kw)
         o_out = nn.functional.embedding(autograd.tensor(IDX), ours, **kw)
         np.testing.assert_allclose(to_numpy(o_out), to_numpy(t_out), rtol=1e-12)
         np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-12)
@@ -98,7 +98,8 @@ def test_embedding_max_norm_renormalises_looked_up_rows():
 
 @pytest.mark.parametrize('kw', [{}, dict(padding_idx=3)])
 def test_embedding_double_backward(kw):
-    check_op(lambda lib, w: (F(lib).embedding(lib.tensor(IDX), w, **kw) ** 2), rand(6, 3))
+    check_op(lambda lib, w: (F(lib).embedding(lib.tensor(IDX), w, **kw) ** 2), rand(6, 3),
+             derivative=not kw)         # the padding row gets no gradient
 
 
 def test_embedding_from_pretrained_and_errors():
@@ -114,7 +115,7 @@ def test_embedding_from_pretrained_and_errors():
 
 def test_one_hot():
     for num in (-1, 6):
-        t = TF.one_hot(torch.tensor(IDX), num)
+        t = F(torch).one_hot(torch.tensor(IDX), num)
         o = nn.functional.one_hot(autograd.tensor(IDX), num)
         assert o.dtype == autograd.int64
         np.testing.assert_array_equal(to_numpy(o), to_numpy(t))
@@ -139,6 +140,10 @@ ACTIVATIONS = [
 def test_activation_layers(name, args):
     x = rand(4, 6, low=-4, high=4, away_from=0.0)
     check_layer(lambda lnn: getattr(lnn, name)(*args), x)
+
+
+@pytest.mark.parametrize('name,args', ACTIVATIONS)
+def test_activation_reprs_match_torch(name, args):
     assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
 
 

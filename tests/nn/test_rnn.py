@@ -178,41 +178,32 @@ def _raises_like_torch(call, *args):
     assert str(ours.value) == str(theirs.value)
 
 
+def _inputs_raise_like_torch(cls, x_shape, h_shape=None):
+    """``cls`` (3 input features, 4 hidden) called on zeros of these shapes (and its state,
+    two of them for an LSTM) raises as in PyTorch."""
+    def call(mod, tensor):
+        layer = getattr(mod, cls)(3, 4)
+        x = tensor(np.zeros(x_shape, np.float32))
+        if h_shape is None:
+            return layer(x)
+        h = tensor(np.zeros(h_shape, np.float32))
+        return layer(x, (h, h) if cls.startswith('LSTM') else h)
+    _raises_like_torch(call)
+
+
 @pytest.mark.parametrize('cls', ['RNN', 'LSTM', 'GRU'])
 def test_recurrent_layer_input_errors(cls):
-    lstm = cls == 'LSTM'
-
-    def run(x_shape, h_shape=None):
-        def call(mod, tensor):
-            layer = getattr(mod, cls)(3, 4)
-            x = tensor(np.zeros(x_shape, np.float32))
-            if h_shape is None:
-                return layer(x)
-            h = tensor(np.zeros(h_shape, np.float32))
-            return layer(x, (h, h) if lstm else h)
-        _raises_like_torch(call)
-    run((2, 2, 2, 3))                   # rank
-    run((2, 2, 5))                      # input size
-    run((2, 2, 3), (1, 3, 4))           # hidden batch size
-    run((2, 3), (1, 1, 4))              # unbatched input with batched state
+    _inputs_raise_like_torch(cls, (2, 2, 2, 3))                 # rank
+    _inputs_raise_like_torch(cls, (2, 2, 5))                    # input size
+    _inputs_raise_like_torch(cls, (2, 2, 3), (1, 3, 4))         # hidden batch size
+    _inputs_raise_like_torch(cls, (2, 3), (1, 1, 4))            # unbatched input, batched state
 
 
 @pytest.mark.parametrize('cls', ['RNNCell', 'LSTMCell', 'GRUCell'])
 def test_cell_input_errors(cls):
-    lstm = cls == 'LSTMCell'
-
-    def run(x_shape, h_shape=None):
-        def call(mod, tensor):
-            cell = getattr(mod, cls)(3, 4)
-            x = tensor(np.zeros(x_shape, np.float32))
-            if h_shape is None:
-                return cell(x)
-            h = tensor(np.zeros(h_shape, np.float32))
-            return cell(x, (h, h) if lstm else h)
-        _raises_like_torch(call)
-    run((2, 2, 3))
-    run((2, 5))
-    run((2, 3), (3, 4))
+    _inputs_raise_like_torch(cls, (2, 2, 3))
+    _inputs_raise_like_torch(cls, (2, 5))
+    _inputs_raise_like_torch(cls, (2, 3), (3, 4))
 
 
 @pytest.mark.parametrize('cls,kw', [('RNN', dict(nonlinearity='foo')), ('RNN', dict(proj_size=2)),

@@ -11,13 +11,17 @@ with NumPy arrays, as CuPy's do.  On top of that, ``install`` makes
 * arrays keep CuPy's object identities, which code that tracks buffers by identity or
   reference count (reused scratch arrays) relies on: a function called with ``out=``
   returns that very array, ``asarray`` of an array is the array, and a view keeps the
-  array it views alive (CuPy's ``view.base``), where the fake makes new wrappers; and
+  array it views alive (CuPy's ``view.base``), where the fake makes new wrappers;
+* ``asarray`` of a NumPy array copies it, as a transfer to the device does, where the
+  fake wraps the host array itself (so writing to the "device" array wrote to it); and
   views are writable (NumPy makes some, e.g. diagonals, read-only; CuPy none);
 * ``cupy.random`` answer no dunder names (the fake answers every name, a function as
   ``__file__`` too, which breaks the module scans of PyTorch's and hypothesis's imports).
 """
 import sys
 import weakref
+
+import numpy
 
 # cupy.random.Generator's public methods (cupy/random/_generator_api.pyx)
 CUPY_GENERATOR_METHODS = frozenset((
@@ -95,6 +99,8 @@ def _keep_identities(cupy):
 
     def same_asarray(a, dtype=None, order=None, **kwargs):
         res = asarray(a, dtype, order, **kwargs)
+        if isinstance(a, numpy.ndarray) and numpy.shares_memory(res._a, a):
+            res = asarray(a.copy(), dtype, order, **kwargs)     # host to device: a copy
         return a if isinstance(a, ndarray) and res._a is a._a else res
     cupy.asarray = same_asarray
 
