@@ -15,7 +15,7 @@ from heapq import heapify, heappop, heappush
 from .backend import (array_module, broadcastable_to, device_of_array, from_numpy_dtype,
                       is_writeable, sum_to)
 from .grad_mode import process as _process, state as _grad_state
-from .node import AccumulateGrad, RetainGradHook, edge_of
+from .node import TRACES, AccumulateGrad, RetainGradHook, edge_of
 from .refcount import BIAS, getrefcount
 from .tensor import Tensor, _make, to_array
 
@@ -408,7 +408,7 @@ def _check_nan(node, grads):
             continue
         data = gi._data if isinstance(gi, Tensor) else gi
         if array_module(data).isnan(data).any():
-            where = getattr(node, '_trace', None)
+            where = TRACES.get(node)
             msg = f"Function '{node.name()}' returned nan values in its {i}th output."
             if where:
                 msg += ('\nThe forward call that created this node (anomaly mode traceback):\n'

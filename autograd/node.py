@@ -24,6 +24,7 @@ from .tensor import MAKE, Tensor, ViewOf, _make
 __all__ = ['Node', 'AccumulateGrad', 'RemovableHandle', 'edge_of', 'record', 'link']
 
 next_seq = itertools.count().__next__
+TRACES = weakref.WeakKeyDictionary()   # node -> where it was created (anomaly mode only)
 _new = object.__new__
 
 FREED_MSG = (
@@ -61,10 +62,10 @@ class Node:
     creation number, ``_saved``/``_versions`` the saved values and their versions at save
     time, ``_out`` a saved output as ``(array, device, version counter, version, nr)``,
     ``_meta`` one ``(shape, dtype, device)`` per output, ``_pre_hooks`` the tensor hooks
-    per output number, ``_trace`` where it was created (anomaly mode only).
+    per output number.  In anomaly mode, ``TRACES`` maps it to where it was created.
     """
     __slots__ = ('_next', '_seq', '_saved', '_versions', '_out', '_meta', '_pre_hooks',
-                 '_trace', '__weakref__')
+                 '__weakref__')
     # The node's backward computes on bare arrays as well as on tensors.  A sweep that
     # records no graph (``create_graph=False``) then hands it the device's arrays: the
     # incoming gradients, and its saved values through ``saved_tensors``, and takes arrays
@@ -241,7 +242,7 @@ else:
     node._saved = saved
 node._pre_hooks = None
 if _process.anomaly:
-    node._trace = _creation_trace()
+    TRACES[node] = _creation_trace()
 """
 
 
@@ -351,7 +352,7 @@ class RetainGradHook:
 
 # ------------------------------------------------------------------------- Tensor's graph methods
 
-def _retain_hook(t):
+def retain_hook(t):
     """The RetainGradHook ``retain_grad()`` put on ``t``'s node, if any."""
     fn = t.grad_fn
     hooks = fn._pre_hooks if fn is not None else None
@@ -365,13 +366,13 @@ def retain_grad(self):
     """Keep ``.grad`` for this non-leaf tensor after backward."""
     if not self._requires_grad:
         raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    if self.grad_fn is None or _retain_hook(self) is not None:
+    if self.grad_fn is None or retain_hook(self) is not None:
         return
     self.grad_fn._add_pre_hook(self._output_nr, RetainGradHook(self))
 
 
 def retains_grad(self):
-    return self.grad_fn is not None and _retain_hook(self) is not None
+    return self.grad_fn is not None and retain_hook(self) is not None
 
 
 def register_hook(self, hook):

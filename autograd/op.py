@@ -11,7 +11,7 @@ from .backend import array_module, from_numpy_dtype
 from .grad_mode import state as _grad_state
 from ._inline import define
 from .node import (Node, _creation_trace, _edge, _process, _record_many, _version, next_seq,
-                   record, record_source)
+                   TRACES, record, record_source, retain_hook)
 from .tensor import Tensor, ViewOf, _make
 from .views import check_inplace, rebase_view, refresh_view
 
@@ -117,13 +117,11 @@ class Op(Node):
 
 def _move_history(target, node):
     """``target`` (not a view) now holds output 0 of ``node``, written in place."""
-    retain = target.retains_grad and target.grad_fn._pre_hooks
-    if retain:                      # retain_grad() follows the tensor to its new node
-        hooks = retain.get(target._output_nr, {})
-        for key, hook in list(hooks.items()):
-            if getattr(hook, '_ref', lambda: None)() is target:
-                del hooks[key]
-                node._add_pre_hook(0, hook)
+    hook = retain_hook(target) if target.grad_fn is not None else None
+    if hook is not None:            # retain_grad() follows the tensor to its new node
+        hooks = target.grad_fn._pre_hooks[target._output_nr]
+        del hooks[next(k for k, h in hooks.items() if h is hook)]
+        node._add_pre_hook(0, hook)
     target.grad_fn = node
     target._output_nr = 0
     target._requires_grad = True
