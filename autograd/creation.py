@@ -189,19 +189,22 @@ class Generator:
 
 
 _default_generators = {}
+_seeded = [None]            # the last manual_seed: devices first used after it start from it
 
 
 def default_generator(dev=CPU):
     g = _default_generators.get(dev)
     if g is None:
         g = _default_generators[dev] = Generator(dev)
+        if _seeded[0] is not None:
+            g.manual_seed(_seeded[0])
     return g
 
 
 def manual_seed(seed):
     """Seed the generators of every device (and of every array library in use); returns
     the CPU generator."""
-    seed = int(seed)
+    seed = _seeded[0] = int(seed)
     g = default_generator(CPU).manual_seed(seed)
     for dev, gen in list(_default_generators.items()):
         if dev is not CPU:

@@ -82,3 +82,13 @@ print(autograd.get_default_device(), x.device, autograd.randn(2).device,
 def test_device_flag_cpu_is_the_default():
     assert child_ok('import autograd\nprint(autograd.zeros(1).device)',
                     AUTOGRAD_DEVICE='cpu') == 'cpu'
+
+
+def test_manual_seed_seeds_a_device_first_used_after_it():
+    """As torch.manual_seed seeds every device: in a fresh process, the cuda generator made
+    on first use after ``manual_seed(0)`` starts from that seed (it used a fixed default)."""
+    out = child_ok("import autograd\n"
+                   "autograd.manual_seed(0); a = autograd.randn(3, device='cuda').tolist()\n"
+                   "autograd.manual_seed(0); b = autograd.randn(3, device='cuda').tolist()\n"
+                   "print(a == b)", stand_in=True)
+    assert out == 'True'
