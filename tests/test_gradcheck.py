@@ -190,3 +190,10 @@ def test_gradgradcheck_verdicts_agree_with_pytorch():
 def test_unsupported_modes_say_so():
     with pytest.raises(NotImplementedError, match='fast_mode'):
         gradcheck(lambda x: x, (inp(autograd, 1),), fast_mode=True)
+
+
+def test_gradcheck_accepts_empty_inputs():
+    """PyTorch's gradcheck passes for a size-0 input (NumPy gives empty arrays zero strides,
+    which is no overlap)."""
+    x = autograd.zeros(0, 3, dtype=autograd.float64, requires_grad=True)
+    assert autograd.gradcheck(lambda t: t * 2, (x,))
