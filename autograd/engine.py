@@ -10,6 +10,7 @@ Python's stack.  Without ``create_graph`` the gradients are bare arrays (see ``_
 """
 import functools
 import operator
+import threading
 from heapq import heapify, heappop, heappush
 
 from .backend import (array_module, broadcastable_to, device_of_array, from_numpy_dtype,
@@ -360,28 +361,38 @@ def _validate(node, i, g, meta, arrays=False):
 
 
 def _accumulate_leaf(acc, g, arrays):
-    """Sum ``g`` into the ``.grad`` of ``acc``'s leaf (its hooks ran as the node's pre-hooks)."""
+    """Sum ``g`` into the ``.grad`` of ``acc``'s leaf (its hooks ran as the node's pre-hooks).
+    Under a lock: sweeps in two threads may reach one leaf at once (reading ``.grad`` and
+    then setting it would lose one of their gradients, as would two in-place sums)."""
     leaf = acc._leaf()
     if leaf is None:
         return
-    old = leaf.grad
-    if not arrays:                      # create_graph: the sum is part of the graph
-        leaf.grad = g.clone() if old is None else old + g
-    elif old is None:
-        # Referenced by the sweep's local and this function's: nothing else can see it,
-        # so the leaf may own it without a copy.
-        private = getrefcount(g) - BIAS <= 2 and g.base is None and is_writeable(g)
-        leaf.grad = _make(g if private else g.copy(), leaf._device)
-    else:
-        data = old._data
-        if data.shape == g.shape:
-            try:
-                data += g       # in place, as PyTorch: leaf.grad keeps its identity
-                old._vc[0] += 1
-                return
-            except ValueError:  # read-only
-                pass
-        leaf.grad = _make(_plus(data, g), leaf._device)
+    _lock()
+    try:
+        old = leaf.grad
+        if not arrays:                  # create_graph: the sum is part of the graph
+            leaf.grad = g.clone() if old is None else old + g
+        elif old is None:
+            # Referenced by the sweep's local and this function's: nothing else can see it,
+            # so the leaf may own it without a copy.
+            private = getrefcount(g) - BIAS <= 2 and g.base is None and is_writeable(g)
+            leaf.grad = _make(g if private else g.copy(), leaf._device)
+        else:
+            data = old._data
+            if data.shape == g.shape:
+                try:
+                    data += g           # in place, as PyTorch: leaf.grad keeps its identity
+                    old._vc[0] += 1
+                    return
+                except ValueError:      # read-only
+                    pass
+            leaf.grad = _make(_plus(data, g), leaf._device)
+    finally:
+        _unlock()
+
+
+_GRAD_LOCK = threading.Lock()
+_lock, _unlock = _GRAD_LOCK.acquire, _GRAD_LOCK.release
 
 
 def _capture(node, g, targets, results, accumulate, arrays):
@@ -393,11 +404,12 @@ def _capture(node, g, targets, results, accumulate, arrays):
             gi = _make(gi, node._meta[nr][2])
         if accumulate:
             t = key
-            if t.grad is None:
-                t.grad = gi.clone() if not arrays else _make(gi._data.copy(), gi._device)
-            else:
-                t.grad = t.grad + gi if not arrays else _make(_plus(t.grad._data, gi._data),
-                                                              gi._device)
+            with _GRAD_LOCK:
+                if t.grad is None:
+                    t.grad = gi.clone() if not arrays else _make(gi._data.copy(), gi._device)
+                else:
+                    t.grad = t.grad + gi if not arrays else \
+                        _make(_plus(t.grad._data, gi._data), gi._device)
         else:
             results[key] = gi
 

@@ -754,3 +754,35 @@ def test_set_detect_anomaly_toggles():
     finally:
         autograd.set_detect_anomaly(False)
     assert not autograd.is_anomaly_enabled()
+
+
+def test_concurrent_backward_into_one_leaf_never_loses_a_gradient():
+    """Two threads sweeping into one leaf at once (its .grad None at first, then summed in
+    place): PyTorch never loses a gradient, and neither may we (many rounds, since a lost
+    update needs the threads to interleave at one point)."""
+    import sys
+    import threading
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)         # switch threads as often as the interpreter can
+    try:
+        _race_backward_into_one_leaf(rounds=300)
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _race_backward_into_one_leaf(rounds):
+    import threading
+    for _ in range(rounds):
+        w = autograd.tensor([1.0, 2.0], requires_grad=True)
+        start = threading.Barrier(2)
+
+        def run():
+            loss = (w * 3).sum()
+            start.wait()
+            loss.backward()
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert w.grad.tolist() == [6.0, 6.0]       # d(3 w)/dw = 3, from each thread
