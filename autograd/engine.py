@@ -369,14 +369,14 @@ def _accumulate_leaf(acc, g, arrays):
         return
     _lock()
     try:
-        old = leaf.grad
+        old = leaf._grad
         if not arrays:                  # create_graph: the sum is part of the graph
-            leaf.grad = g.clone() if old is None else old + g
+            leaf._grad = g.clone() if old is None else old + g
         elif old is None:
             # Referenced by the sweep's local and this function's: nothing else can see it,
             # so the leaf may own it without a copy.
             private = getrefcount(g) - BIAS <= 2 and g.base is None and is_writeable(g)
-            leaf.grad = _make(g if private else g.copy(), leaf._device)
+            leaf._grad = _make(g if private else g.copy(), leaf._device)
         else:
             data = old._data
             if data.shape == g.shape:
@@ -386,7 +386,7 @@ def _accumulate_leaf(acc, g, arrays):
                     return
                 except ValueError:      # read-only
                     pass
-            leaf.grad = _make(_plus(data, g), leaf._device)
+            leaf._grad = _make(_plus(data, g), leaf._device)
     finally:
         _unlock()
 
@@ -405,11 +405,11 @@ def _capture(node, g, targets, results, accumulate, arrays):
         if accumulate:
             t = key
             with _GRAD_LOCK:
-                if t.grad is None:
-                    t.grad = gi.clone() if not arrays else _make(gi._data.copy(), gi._device)
+                if t._grad is None:
+                    t._grad = gi.clone() if not arrays else _make(gi._data.copy(), gi._device)
                 else:
-                    t.grad = t.grad + gi if not arrays else \
-                        _make(_plus(t.grad._data, gi._data), gi._device)
+                    t._grad = t._grad + gi if not arrays else \
+                        _make(_plus(t._grad._data, gi._data), gi._device)
         else:
             results[key] = gi
 

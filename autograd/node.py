@@ -341,12 +341,12 @@ class RetainGradHook:
     def __call__(self, grad):
         t = self._ref()
         if t is not None:
-            if t.grad is None:
-                t.grad = grad.clone() if _grad_state.enabled else grad.detach().clone()
+            if t._grad is None:
+                t._grad = grad.clone() if _grad_state.enabled else grad.detach().clone()
             elif _grad_state.enabled:
-                t.grad = t.grad + grad
+                t._grad = t._grad + grad
             else:
-                t.grad = (t.grad + grad).detach()
+                t._grad = (t._grad + grad).detach()
         return None
 
 

@@ -31,7 +31,7 @@ MAKE = """\
 {t}._data = {data}
 {t}._device = {device}
 {t}._requires_grad = {requires_grad}
-{t}.grad = None
+{t}._grad = None
 {t}.grad_fn = {grad_fn}
 {t}._output_nr = {output_nr}
 {t}._vc = {vc}
@@ -55,7 +55,7 @@ class Tensor:
     """
     # _vc: the version counter, a one-item list shared by all views of one storage;
     # _grad_acc: a leaf's cached (AccumulateGrad, 0) edge; _view: how a view was taken.
-    __slots__ = ('_data', '_device', '_requires_grad', 'grad', 'grad_fn', '_output_nr', '_vc',
+    __slots__ = ('_data', '_device', '_requires_grad', '_grad', 'grad_fn', '_output_nr', '_vc',
                  '_grad_acc', '_view', '__weakref__')
     __array_ufunc__ = None          # make NumPy defer to our reflected operators
     __array_priority__ = 1000
@@ -167,6 +167,36 @@ class Tensor:
                                f'(got {self.dtype})')
         self._requires_grad = flag
 
+    @property
+    def grad(self):
+        """The gradient summed into this tensor by backward (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # As PyTorch: a gradient must match the tensor's size, dtype and device (the engine
+        # writes ``_grad`` itself, with gradients it has already checked).
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError('assigned grad expected to be a Tensor or None but got grad of '
+                                f'type {type(value).__name__}')
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the "
+                    'gradient and the tensor are the same size')
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype.name}' to a "
+                    f"tensor with grad_dtype '{self.dtype.name}'. The gradient must match the "
+                    "tensor's grad_dtype (defaults to the tensor's dtype).")
+            if value._device != self._device:
+                raise RuntimeError(
+                    f"attempting to assign a gradient located on device '{value._device}' to "
+                    f"a tensor located on device '{self._device}'. Please ensure that the "
+                    'gradient and the tensor are on the same device')
+        self._grad = value
+
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
         return self
@@ -259,7 +289,7 @@ class Tensor:
             raise RuntimeError('Only Tensors created explicitly by the user (graph leaves) support '
                                'the deepcopy protocol at the moment.')
         t = _make(self._data.copy(), self._device, self._requires_grad, cls=type(self))
-        t.grad = None if self.grad is None else self.grad.__deepcopy__(memo)
+        t._grad = None if self._grad is None else self._grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
 

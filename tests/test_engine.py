@@ -15,7 +15,7 @@ import pytest
 
 import autograd
 from autograd import Function
-from oracle import each_library, torch
+from oracle import check_raises, each_library, torch
 
 
 def leaf(values, dtype=autograd.float64):
@@ -786,3 +786,31 @@ def _race_backward_into_one_leaf(rounds):
         for t in threads:
             t.join()
         assert w.grad.tolist() == [6.0, 6.0]       # d(3 w)/dw = 3, from each thread
+
+
+@pytest.mark.parametrize('value, exc, match', [
+    (lambda lib: lib.ones(2, 3), RuntimeError,
+     r"gradient of size '\[2, 3\]' to a tensor of size '\[3\]'"),
+    (lambda lib: lib.ones(3, dtype=lib.float64), RuntimeError,
+     'attempting to assign a gradient with dtype'),
+    (lambda lib: lib.ones(3, dtype=lib.int64), RuntimeError,
+     'attempting to assign a gradient with dtype'),
+    (lambda lib: 5, TypeError,
+     'assigned grad expected to be a Tensor or None but got grad of type int'),
+])
+def test_assigning_a_grad_checks_size_dtype_and_type_as_pytorch(value, exc, match):
+    def assign(lib):
+        x = lib.zeros(3, requires_grad=True)
+        x.grad = value(lib)
+    check_raises(assign, match=match, exc=exc)
+
+
+def test_assigning_a_matching_grad_or_none_is_kept():
+    x = autograd.zeros(3, requires_grad=True)
+    g = autograd.ones(3)
+    x.grad = g
+    assert x.grad is g
+    x.grad = None
+    assert x.grad is None
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]

@@ -407,7 +407,8 @@ def test_step_with_a_wrong_shape_gradient_changes_nothing():
     params = make_params(autograd)
     opt = optim.Adam(params, lr=0.1)
     loss_fn(autograd, params).backward()
-    params[2].grad = autograd.zeros(7, dtype=autograd.float64)
+    # (assigning .grad checks the size, as PyTorch's does; .data of the gradient does not)
+    params[2].grad.data = autograd.zeros(7, dtype=autograd.float64)
     before = [host(p) for p in params]
     with pytest.raises(RuntimeError, match=r'\[5\].*\[7\]'):
         opt.step()

@@ -209,7 +209,10 @@ def test_conv_on_cuda_called_with_a_cpu_input_raises(cuda):
 
 def test_optimizer_step_with_a_gradient_on_another_device_raises(cuda):
     p = nn.Parameter(autograd.ones(2, device='cuda'))
-    p.grad = autograd.ones(2, device='cpu')
+    with pytest.raises(RuntimeError, match='same device'):   # assigning one checks, as PyTorch
+        p.grad = autograd.ones(2, device='cpu')
+    p.grad = autograd.ones(2, device='cuda')
+    p.grad.data = autograd.ones(2, device='cpu')             # (.data does not check)
     opt = optim.SGD([p], lr=0.1)
     with pytest.raises(RuntimeError, match='cuda:0') as e:
         opt.step()
