@@ -392,6 +392,45 @@ def test_a_header_asking_for_an_unknown_dtype_is_corrupt():
         autograd.load(io.BytesIO(_with_header(data, header)))
 
 
+def test_a_flipped_header_size_byte_is_refused_before_anything_is_read(tmp_path):
+    data = _saved_bytes()
+    path = tmp_path / 'size.pt'
+    path.write_bytes(data[:12] + struct.pack('<I', 0xFFFFFFFF) + data[16:])
+    with pytest.raises(RuntimeError, match=r"size\.pt' is truncated or corrupt: its header size"):
+        autograd.load(path)
+
+
+@pytest.mark.parametrize('key, value', [('shape', [2**40, 2**40]), ('shape', [1e999]),
+                                        ('shape', [2] * 10000), ('offset', -64),
+                                        ('offset', 1e999), ('device', 'xpu'), ('dtype', None),
+                                        ('requires_grad', 'yes')])
+def test_a_crafted_tensor_entry_is_corrupt(tmp_path, key, value):
+    data = _saved_bytes()
+    size = struct.unpack_from('<I', data, 12)[0]
+    header = json.loads(data[24:24 + size])
+    header['tensors'][0][key] = value
+    path = tmp_path / 'crafted.pt'
+    path.write_bytes(_with_header(data, json.dumps(header).encode()))
+    with pytest.raises(RuntimeError, match=r"crafted\.pt' is (corrupt|truncated)"):
+        autograd.load(path)
+
+
+def test_a_deeply_nested_header_is_corrupt(tmp_path):
+    path = tmp_path / 'deep.pt'
+    path.write_bytes(_with_header(_saved_bytes(), b'{"root": ' + b'[' * 100000 + b']' * 100000
+                                  + b', "tensors": []}'))
+    with pytest.raises(RuntimeError, match=r"deep\.pt' is corrupt: malformed header"):
+        autograd.load(path)
+
+
+def test_an_error_of_a_map_location_callable_is_not_called_corruption():
+    def move(t, location):
+        raise ValueError('my own error')
+
+    with pytest.raises(ValueError, match='my own error'):
+        autograd.load(_cuda_file(), map_location=move)
+
+
 def test_load_of_a_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         autograd.load(tmp_path / 'nope.pt')
