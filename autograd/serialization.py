@@ -23,6 +23,8 @@ import io
 import json
 import math
 import os
+import re
+import stat
 import struct
 import zlib
 
@@ -49,7 +51,9 @@ def save(obj, f):
 
     A path is written atomically: the data goes to a temporary file in the same
     directory, is flushed to disk, and then renamed over ``f``, so a crash mid-save
-    leaves the previous file intact.  Tensors of any device are stored as host bytes
+    leaves the previous file intact (and the next save to ``f`` deletes the temporary a
+    killed save left).  As with ``torch.save``, a symlink is written through (the link
+    stays, its target gets the data) and an existing file keeps its permissions.  Tensors of any device are stored as host bytes
     plus their device string.
     """
     tensors = []
@@ -103,16 +107,25 @@ def _bytes(arr):
 
 
 def _atomic_write(path, write):
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f'.{os.path.basename(path)}.{os.getpid()}.'
-                                  f'{os.urandom(4).hex()}.tmp')
-    # os.open with mode 0o666 lets the umask decide the final permissions, as open() would.
+    # Through a symlink, as torch.save's open(path, 'wb'): the link stays, its target (even
+    # a missing one) gets the data; the temporary sits beside the target, on its filesystem.
+    path = os.path.realpath(path)
+    directory, base = os.path.split(path)
+    _remove_stale_temporaries(directory, base)
+    tmp = os.path.join(directory, f'.{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp')
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)   # the replaced file keeps its permissions
+    except OSError:
+        mode = None
+    # os.open with mode 0o666 lets the umask decide a new file's permissions, as open() would.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0), 0o666)
     try:
         with os.fdopen(fd, 'wb') as out:
             write(out)
             out.flush()
             os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -130,6 +143,34 @@ def _atomic_write(path, write):
         pass
     finally:
         os.close(dfd)
+
+
+def _remove_stale_temporaries(directory, base):
+    """Delete the temporaries of saves to ``directory/base`` whose process is gone (killed
+    mid-save); those of live processes (concurrent saves) stay.  POSIX only: elsewhere a
+    process cannot be probed without touching it."""
+    if os.name != 'posix':
+        return
+    pattern = re.compile(re.escape(f'.{base}.') + r'(\d+)\.[0-9a-f]{8}\.tmp')
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue                                   # alive (or not ours to probe)
+        except ProcessLookupError:
+            pass
+        except (OSError, OverflowError, ValueError):
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
 
 
 class _Encoder:
