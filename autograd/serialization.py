@@ -18,10 +18,13 @@ arrays: no pickle, so a file cannot run code.  ``torch.save`` files (pickles, or
 archives of pickles) are recognised and refused.
 """
 import collections
+import contextlib
 import io
 import json
 import math
 import os
+import re
+import stat
 import struct
 import zlib
 
@@ -36,6 +39,8 @@ MAGIC = b'AUTOGRAD'
 VERSION = 1
 _PREFIX = struct.Struct('<8sIIII')      # magic, version, header size, header crc, reserved
 _ALIGN = 64
+_MAX_DIMS = 64                          # NumPy's limit
+_DTYPES = {d.name: d for d in backend.ALL_DTYPES}
 
 
 # ----------------------------------------------------------------------------- save
@@ -46,7 +51,9 @@ def save(obj, f):
 
     A path is written atomically: the data goes to a temporary file in the same
     directory, is flushed to disk, and then renamed over ``f``, so a crash mid-save
-    leaves the previous file intact.  Tensors of any device are stored as host bytes
+    leaves the previous file intact (and the next save to ``f`` deletes the temporary a
+    killed save left).  As with ``torch.save``, a symlink is written through (the link
+    stays, its target gets the data) and an existing file keeps its permissions.  Tensors of any device are stored as host bytes
     plus their device string.
     """
     tensors = []
@@ -100,16 +107,25 @@ def _bytes(arr):
 
 
 def _atomic_write(path, write):
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f'.{os.path.basename(path)}.{os.getpid()}.'
-                                  f'{os.urandom(4).hex()}.tmp')
-    # os.open with mode 0o666 lets the umask decide the final permissions, as open() would.
+    # Through a symlink, as torch.save's open(path, 'wb'): the link stays, its target (even
+    # a missing one) gets the data; the temporary sits beside the target, on its filesystem.
+    path = os.path.realpath(path)
+    directory, base = os.path.split(path)
+    _remove_stale_temporaries(directory, base)
+    tmp = os.path.join(directory, f'.{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp')
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)   # the replaced file keeps its permissions
+    except OSError:
+        mode = None
+    # os.open with mode 0o666 lets the umask decide a new file's permissions, as open() would.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0), 0o666)
     try:
         with os.fdopen(fd, 'wb') as out:
             write(out)
             out.flush()
             os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -127,6 +143,34 @@ def _atomic_write(path, write):
         pass
     finally:
         os.close(dfd)
+
+
+def _remove_stale_temporaries(directory, base):
+    """Delete the temporaries of saves to ``directory/base`` whose process is gone (killed
+    mid-save); those of live processes (concurrent saves) stay.  POSIX only: elsewhere a
+    process cannot be probed without touching it."""
+    if os.name != 'posix':
+        return
+    pattern = re.compile(re.escape(f'.{base}.') + r'(\d+)\.[0-9a-f]{8}\.tmp')
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue                                   # alive (or not ours to probe)
+        except ProcessLookupError:
+            pass
+        except (OSError, OverflowError, ValueError):
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+        except OSError:
+            pass
 
 
 class _Encoder:
@@ -205,14 +249,27 @@ def load(f, map_location=None, weights_only=True):
 
 
 class _Reader:
+    """Reads one file.  Every size the file states is checked against the bytes the file
+    has before anything is allocated, so a corrupt or crafted file (a flipped size byte, a
+    huge shape, deep nesting) costs at most about its own size in memory, and every kind
+    of corruption raises RuntimeError naming the file."""
+
     def __init__(self, fh, name, map_location):
         self.fh = fh
         self.name = name
         self.map_location = map_location
-        self.loaded = {}
 
     def fail(self, what):
         return RuntimeError(f'autograd.load: {self.name!r} {what}')
+
+    @contextlib.contextmanager
+    def malformed(self):
+        """Turns what decoding a malformed header raises into the one corruption error."""
+        try:
+            yield
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError, RecursionError) as e:
+            raise self.fail(f'is corrupt: malformed header ({type(e).__name__}: '
+                            f'{str(e)[:200]})') from None
 
     def load(self):
         start = self.fh.tell()
@@ -228,26 +285,31 @@ class _Reader:
         if version != VERSION:
             raise self.fail(f'has format version {version}; this autograd reads version '
                             f'{VERSION}')
-        header = self._read(size, 'the header')
+        self.data_start = start + _PREFIX.size + size
+        if self.data_start > self.end:     # the size field is outside the checksum
+            raise self.fail(f'is truncated or corrupt: its header size field says {size} '
+                            f'bytes, only {self.end - start - _PREFIX.size} are left')
+        header = self.fh.read(size)
+        if len(header) != size:
+            raise self.fail(f'is truncated: the header needs {size} bytes, only '
+                            f'{len(header)} are left')
         if zlib.crc32(header) != crc:
             raise self.fail('is corrupt: the header checksum does not match')
-        try:
+        with self.malformed():
             meta = json.loads(header.decode('utf-8'))
             root, entries = meta['root'], meta['tensors']
-        except (ValueError, KeyError, TypeError) as e:
-            raise self.fail(f'is corrupt: unreadable header ({e})') from None
-        self.data_start = start + _PREFIX.size + size
-        self.entries = entries
-        try:
+            if type(entries) is not list:
+                raise TypeError('"tensors" is not a list')
+            arrays = [self.array(e) for e in entries]
+        # outside ``malformed``: what a map_location callable raises is the caller's own
+        self.tensors = []
+        for arr, e in zip(arrays, entries):
+            t = self.place(_make(arr, backend.CPU), e['device'])
+            if e['requires_grad']:
+                t._requires_grad = True
+            self.tensors.append(t)
+        with self.malformed():
             return self.decode(root)
-        except (KeyError, TypeError, ValueError, IndexError) as e:
-            raise self.fail(f'is corrupt: malformed header ({type(e).__name__}: {e})') from None
-
-    def _read(self, n, what):
-        data = self.fh.read(n)
-        if len(data) != n:
-            raise self.fail(f'is truncated: {what} needs {n} bytes, only {len(data)} are left')
-        return data
 
     def decode(self, v):
         if v is None or isinstance(v, (bool, int, float, str)):
@@ -265,42 +327,52 @@ class _Reader:
             if tag == 'float':
                 return float(x)
             if tag == 'tensor':
-                t = self.loaded.get(x)
-                if t is None:
-                    t = self.loaded[x] = self.tensor(self.entries[x])
-                return t
+                if type(x) is not int or x < 0:
+                    raise IndexError(f'tensor number {str(x)[:80]}')
+                return self.tensors[x]
             if tag == 'device':
-                return backend.device(x)
+                if type(x) is not str:
+                    raise TypeError(f'device {str(x)[:80]}')
+                try:
+                    return backend.device(x)
+                except RuntimeError as e:
+                    raise self.fail(f'holds the device {x!r}, which cannot be made here '
+                                    f'({e})') from None
             if tag == 'dtype':
-                return backend.as_dtype(x)
+                return _DTYPES[x]
         raise ValueError(f'unknown value {str(v)[:80]}')
 
-    def tensor(self, e):
-        np_dtype = backend.as_dtype(e['dtype']).np.newbyteorder('<')   # TypeError if unknown
-        shape = tuple(int(s) for s in e['shape'])
-        nbytes = math.prod(shape) * np_dtype.itemsize
-        if nbytes != e['nbytes'] or min(shape, default=0) < 0:
-            raise ValueError(f'tensor of shape {list(shape)} and dtype {e["dtype"]} cannot '
-                             f'have {e["nbytes"]} bytes')
-        at = self.data_start + int(e['offset'])
+    def array(self, e):
+        """Entry ``e``'s data as a host array, checked against its sizes and checksum."""
+        dtype = _DTYPES[e['dtype']]
+        shape, offset = e['shape'], e['offset']
+        if (type(shape) is not list or len(shape) > _MAX_DIMS
+                or not all(type(s) is int and 0 <= s < 2**63 for s in shape)):
+            raise ValueError(f'tensor shape {str(shape)[:80]}')
+        nbytes = math.prod(shape) * dtype.np.itemsize
+        if nbytes != e['nbytes'] or type(offset) is not int or offset < 0:
+            raise ValueError(f'a tensor of shape {shape} and dtype {dtype.name} cannot have '
+                             f'{str(e["nbytes"])[:40]} bytes at offset {str(offset)[:40]}')
+        requires_grad = e['requires_grad']
+        if type(requires_grad) is not bool or (requires_grad and not dtype.is_floating_point):
+            raise ValueError(f'requires_grad={requires_grad!r} for dtype {dtype.name}')
+        if type(e['device']) is not str:
+            raise TypeError(f'device {str(e["device"])[:80]}')
+        at = self.data_start + offset
         if at + nbytes > self.end:       # check before allocating: a bad header can't OOM us
-            raise self.fail(f'is truncated: a tensor of shape {list(shape)} needs '
-                            f'{nbytes} bytes, only {max(self.end - at, 0)} are left')
-        arr = numpy.empty(shape, np_dtype)
+            raise self.fail(f'is truncated: a tensor of shape {shape} needs {nbytes} bytes, '
+                            f'only {max(self.end - at, 0)} are left')
+        arr = numpy.empty(shape, dtype.np.newbyteorder('<'))
         self.fh.seek(at)
         buf = _bytes(arr)
         n = _read_into(self.fh, buf)
         if n != arr.nbytes:
-            raise self.fail(f'is truncated: a tensor of shape {list(shape)} needs '
+            raise self.fail(f'is truncated: a tensor of shape {shape} needs '
                             f'{arr.nbytes} bytes, only {n} are left')
         if zlib.crc32(buf) != e['crc32']:
-            raise self.fail(f'is corrupt: the data of a tensor of shape {list(shape)} fails '
+            raise self.fail(f'is corrupt: the data of a tensor of shape {shape} fails '
                             'its checksum')
-        arr = arr.astype(arr.dtype.newbyteorder('='), copy=False)
-        t = self.place(_make(arr, backend.CPU), e['device'])
-        if e['requires_grad']:
-            t._requires_grad = True
-        return t
+        return arr.astype(arr.dtype.newbyteorder('='), copy=False)
 
     def place(self, t, location):
         """Move a host tensor to where ``map_location`` says (by default, where it was)."""
@@ -317,10 +389,13 @@ class _Reader:
             dev = backend.device(target)
         except RuntimeError as e:
             if str(target).partition(':')[0] in devices.registered():   # known, not usable here
-                raise RuntimeError(
-                    f'autograd.load: {self.name!r} holds a tensor on {location}, which cannot '
-                    f'be restored here ({e}). On a CPU-only machine, pass '
-                    f"map_location='{backend.CPU}' to load it onto the CPU.") from None
+                raise self.fail(
+                    f'holds a tensor on {location}, which cannot be restored here ({e}). On a '
+                    f"CPU-only machine, pass map_location='{backend.CPU}' to load it onto the "
+                    'CPU.') from None
+            if target is location:
+                raise self.fail(f'is corrupt: a tensor has the unknown device '
+                                f'{location[:80]!r}') from None
             raise
         if dev is backend.CPU:
             return t

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import autograd
+from oracle import each_library, torch
 
 DTYPES = ['float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool']
 SHAPES = [(), (0,), (3, 0), (5,), (2, 3, 4)]
@@ -272,12 +273,10 @@ def test_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch)
     assert os.listdir(tmp_path) == ['ckpt.pt']
 
 
-def test_process_killed_mid_save_leaves_the_old_file(tmp_path):
-    path = tmp_path / 'ckpt.pt'
-    autograd.save({'v': autograd.ones(3)}, path)
-    before = path.read_bytes()
+def _kill_mid_save(path):
+    """Start a save to ``path`` in a child that dies after writing part of the new file,
+    without any cleanup; the child's process id."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    # the child writes part of the new file, then dies without any cleanup
     script = (
         'import os, sys, autograd\n'
         'real_fdopen = os.fdopen\n'
@@ -288,11 +287,71 @@ def test_process_killed_mid_save_leaves_the_old_file(tmp_path):
         '    def write(self, b): self.f.write(b); self.f.flush(); os._exit(9)\n'
         'os.fdopen = lambda *a, **k: Dying(real_fdopen(*a, **k))\n'
         'autograd.save({"v": autograd.zeros(100000, device="cpu")}, sys.argv[1])\n')
-    proc = subprocess.run([sys.executable, '-c', script, str(path)], cwd=root,
-                          env=dict(os.environ, PYTHONPATH=root))
-    assert proc.returncode == 9
+    proc = subprocess.Popen([sys.executable, '-c', script, str(path)], cwd=root,
+                            env=dict(os.environ, PYTHONPATH=root))
+    assert proc.wait() == 9
+    return proc.pid
+
+
+def test_process_killed_mid_save_leaves_the_old_file(tmp_path):
+    path = tmp_path / 'ckpt.pt'
+    autograd.save({'v': autograd.ones(3)}, path)
+    before = path.read_bytes()
+    _kill_mid_save(path)
     assert path.read_bytes() == before
     np.testing.assert_array_equal(host(autograd.load(path)['v']), np.ones(3, np.float32))
+
+
+def _values(lib, path):
+    return lib.load(path)['w'].tolist()
+
+
+@pytest.mark.skipif(not hasattr(os, 'symlink'), reason='needs symlinks')
+def test_save_through_a_symlink_writes_its_target_as_torch_save(tmp_path):
+    for lib in each_library(torch, autograd):
+        d = tmp_path / lib.__name__
+        (d / 'real').mkdir(parents=True)
+        target, link = d / 'real' / 'ckpt.pt', d / 'link.pt'
+        lib.save({'w': lib.ones(2)}, target)
+        os.symlink(os.path.join('real', 'ckpt.pt'), link)          # relative, another dir
+        lib.save({'w': lib.zeros(3)}, link)
+        assert os.path.islink(link) and os.readlink(link) == os.path.join('real', 'ckpt.pt')
+        assert _values(lib, target) == [0.0, 0.0, 0.0], lib.__name__
+        assert sorted(os.listdir(d / 'real')) == ['ckpt.pt'] and sorted(os.listdir(d)) == [
+            'link.pt', 'real']
+        os.symlink('made.pt', d / 'dangling.pt')                   # a missing target is made
+        lib.save({'w': lib.ones(1)}, d / 'dangling.pt')
+        assert os.path.islink(d / 'dangling.pt') and _values(lib, d / 'made.pt') == [1.0]
+
+
+@pytest.mark.skipif(os.name != 'posix', reason='POSIX permissions')
+def test_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    for lib in each_library(torch, autograd):
+        path = tmp_path / f'{lib.__name__}.pt'
+        lib.save({'w': lib.ones(2)}, path)
+        os.chmod(path, 0o640)
+        lib.save({'w': lib.zeros(2)}, path)
+        assert oct(os.stat(path).st_mode & 0o777) == oct(0o640), lib.__name__
+        assert _values(lib, path) == [0.0, 0.0]
+    umask = os.umask(0)
+    os.umask(umask)
+    autograd.save([1], tmp_path / 'new.pt')                     # a new file: the umask decides
+    assert os.stat(tmp_path / 'new.pt').st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.skipif(os.name != 'posix', reason='stale temporaries are found by process id')
+def test_the_next_save_removes_what_a_killed_save_left(tmp_path):
+    path = tmp_path / 'ckpt.pt'
+    pid = _kill_mid_save(path)
+    stale = [n for n in os.listdir(tmp_path) if n != 'ckpt.pt']
+    assert stale and all(n.startswith(f'.ckpt.pt.{pid}.') for n in stale)
+    live = tmp_path / f'.ckpt.pt.{os.getpid()}.0123abcd.tmp'    # a save still under way
+    live.write_bytes(b'partial')
+    other = tmp_path / f'.other.pt.{pid}.0123abcd.tmp'          # another file's
+    other.write_bytes(b'partial')
+    autograd.save({'v': 2}, path)
+    assert sorted(os.listdir(tmp_path)) == sorted(['ckpt.pt', live.name, other.name])
+    assert autograd.load(path) == {'v': 2}
 
 
 def test_type_error_in_save_does_not_touch_the_file(tmp_path):
@@ -390,6 +449,45 @@ def test_a_header_asking_for_an_unknown_dtype_is_corrupt():
     header = data[24:24 + size].replace(b'"float64"', b'"object"')
     with pytest.raises(RuntimeError, match='corrupt'):
         autograd.load(io.BytesIO(_with_header(data, header)))
+
+
+def test_a_flipped_header_size_byte_is_refused_before_anything_is_read(tmp_path):
+    data = _saved_bytes()
+    path = tmp_path / 'size.pt'
+    path.write_bytes(data[:12] + struct.pack('<I', 0xFFFFFFFF) + data[16:])
+    with pytest.raises(RuntimeError, match=r"size\.pt' is truncated or corrupt: its header size"):
+        autograd.load(path)
+
+
+@pytest.mark.parametrize('key, value', [('shape', [2**40, 2**40]), ('shape', [1e999]),
+                                        ('shape', [2] * 10000), ('offset', -64),
+                                        ('offset', 1e999), ('device', 'xpu'), ('dtype', None),
+                                        ('requires_grad', 'yes')])
+def test_a_crafted_tensor_entry_is_corrupt(tmp_path, key, value):
+    data = _saved_bytes()
+    size = struct.unpack_from('<I', data, 12)[0]
+    header = json.loads(data[24:24 + size])
+    header['tensors'][0][key] = value
+    path = tmp_path / 'crafted.pt'
+    path.write_bytes(_with_header(data, json.dumps(header).encode()))
+    with pytest.raises(RuntimeError, match=r"crafted\.pt' is (corrupt|truncated)"):
+        autograd.load(path)
+
+
+def test_a_deeply_nested_header_is_corrupt(tmp_path):
+    path = tmp_path / 'deep.pt'
+    path.write_bytes(_with_header(_saved_bytes(), b'{"root": ' + b'[' * 100000 + b']' * 100000
+                                  + b', "tensors": []}'))
+    with pytest.raises(RuntimeError, match=r"deep\.pt' is corrupt: malformed header"):
+        autograd.load(path)
+
+
+def test_an_error_of_a_map_location_callable_is_not_called_corruption():
+    def move(t, location):
+        raise ValueError('my own error')
+
+    with pytest.raises(ValueError, match='my own error'):
+        autograd.load(_cuda_file(), map_location=move)
 
 
 def test_load_of_a_missing_file_raises_file_not_found(tmp_path):
