@@ -96,9 +96,17 @@ def _fill_dtype(value):
     return get_default_dtype()
 
 
+def _fill_value(fn, value):
+    if isinstance(value, Tensor):
+        return value.item()
+    if not isinstance(value, (numbers.Number, numpy.bool_)):
+        raise TypeError(f"{fn}(): argument 'fill_value' (position 2) must be Number, not "
+                        f'{type(value).__name__}')
+    return value
+
+
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    fill_value = _fill_value('full', fill_value)
     dev = _device(device)
     dt = _fill_dtype(fill_value) if dtype is None else as_dtype(dtype)
     return _finish(dev.xp.full(_size((size,) if isinstance(size, int) else size), fill_value,
@@ -126,6 +134,7 @@ def empty_like(x, dtype=None, device=None, requires_grad=False):
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    fill_value = _fill_value('full_like', fill_value)
     dt, dev = _like(x, dtype, device)
     return _finish(dev.xp.full(x._data.shape, fill_value, dtype=dt.np), dev, requires_grad)
 
@@ -148,6 +157,10 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if not isinstance(steps, numbers.Integral):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f'linspace: number of steps must be non-negative, got {steps}')
     dt = _float_dtype(dtype)
     dev = _device(device)
     arr = numpy.linspace(float(start), float(end), int(steps), dtype=numpy.float64)
@@ -155,8 +168,14 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    m = n if m is None else m
+    for name, v in (('n', n), ('m', m)):
+        if not isinstance(v, numbers.Integral):
+            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}")
+        if v < 0:
+            raise RuntimeError(f'eye: {name} must be greater or equal to 0, got {v}')
     dev = _device(device)
-    return _finish(dev.xp.eye(n, n if m is None else m, dtype=_float_dtype(dtype).np), dev,
+    return _finish(dev.xp.eye(n, m, dtype=_float_dtype(dtype).np), dev,
                    requires_grad)
 
 
@@ -267,6 +286,14 @@ def randn_like(x, dtype=None, device=None, requires_grad=False):
     return _finish(sample(dev, None, 'normal', x._data.shape, dt), dev, requires_grad)
 
 
+def integers(rng, low, high, shape):
+    """Integers uniform on [low, high) (int64), as ``randint``/``random_`` draw them."""
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f'>= to={high}')
+    return rng.integers(low, high, shape)
+
+
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
     """Integers uniform on [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
@@ -278,8 +305,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high = 0, low
     dev = _device(device)
     dt = backend.int64 if dtype is None else as_dtype(dtype)
-    arr = rng_of(dev, generator).integers(low, high, _size((size,) if isinstance(size, int)
-                                                        else size))
+    arr = integers(rng_of(dev, generator), low, high,
+                   _size((size,) if isinstance(size, int) else size))
     return _finish(arr.astype(dt.np), dev, requires_grad)
 
 
@@ -287,7 +314,7 @@ def randint_like(x, low=0, high=None, dtype=None, device=None):
     if high is None:
         low, high = 0, low
     dt, dev = _like(x, dtype, device)
-    return _finish(rng_of(dev, None).integers(low, high, x._data.shape).astype(dt.np), dev, False)
+    return _finish(integers(rng_of(dev, None), low, high, x._data.shape).astype(dt.np), dev, False)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):

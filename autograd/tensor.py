@@ -397,7 +397,10 @@ def _python_data(data, dtype=None):
             want = numpy.result_type(*np_floats)
         if arr.dtype != want:
             arr = arr.astype(want)
-    elif arr.dtype.kind == 'O' or arr.dtype.kind in 'USVcmM':
+    elif arr.dtype.kind == 'O':
+        bad = next((v for v in arr.flat if not isinstance(v, numbers.Number)), data)
+        raise RuntimeError(f'Could not infer dtype of {type(bad).__name__}')
+    elif arr.dtype.kind in 'USVcmM':
         raise TypeError(f"can't convert data of type {type(data).__name__} "
                         f'(array dtype {arr.dtype}) to a tensor')
     return arr

@@ -9,7 +9,7 @@ import math
 
 from ..backend import erf as erf_of_array
 from ..backend import float32
-from ..creation import as_tensor, full_like, rng_of, sample
+from ..creation import as_tensor, full_like, integers, rng_of, sample
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make
 from ._util import binary, broadcast_error, promote, to_float, variant
@@ -234,7 +234,7 @@ def zero_(t):
 def random_(t, low=0, high=None, *, generator=None):
     if high is None:
         low, high = 0, low
-    return _fill(t, rng_of(t._device, generator).integers(low, high, t._data.shape))
+    return _fill(t, integers(rng_of(t._device, generator), low, high, t._data.shape))
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
