@@ -1,5 +1,8 @@
 """Creation, sampling and conversion of user data against PyTorch: the exception types
 (and messages naming the offending argument) for bad sizes, values, ranges and dtypes."""
+import sys
+
+import numpy as np
 import pytest
 
 import autograd
@@ -29,6 +32,45 @@ BAD_ARGUMENTS = {
                                  RuntimeError, 'from=5 >= to=2'),
     'random__empty_range': (lambda lib: lib.zeros(2).random_(5, 5), RuntimeError,
                             'from=5 >= to=5'),
+    'arange_wrong_sign': (lambda lib: lib.arange(10, 0, 1), RuntimeError,
+                          'inconsistent with step sign'),
+    'arange_wrong_sign_float': (lambda lib: lib.arange(0.0, 1.0, -0.5), RuntimeError,
+                                'inconsistent with step sign'),
+    'arange_infinite': (lambda lib: lib.arange(0, float('inf')), RuntimeError,
+                        'unsupported range'),
+    'bernoulli__above_one': (lambda lib: lib.zeros(3).bernoulli_(1.5), RuntimeError,
+                             r'bernoulli_ expects p to be in \[0, 1\], but got p=1.5'),
+    'bernoulli__negative': (lambda lib: lib.zeros(3).bernoulli_(-0.1), RuntimeError, 'p=-0.1'),
+    'bernoulli__nan': (lambda lib: lib.zeros(3).bernoulli_(float('nan')), RuntimeError, 'p=nan'),
+    'bernoulli__tensor_p': (lambda lib: lib.zeros(2).bernoulli_(lib.tensor([0.5, 2.0])),
+                            RuntimeError, 'bernoulli.*p_in >= 0'),
+    'bernoulli_tensor_p': (lambda lib: lib.bernoulli(lib.tensor([0.5, -1.0])), RuntimeError,
+                           'bernoulli.*p_in >= 0'),
+    'uniform__reversed': (lambda lib: lib.zeros(3).uniform_(1, 0), RuntimeError,
+                          'from=1 > to=0'),
+    'uniform__infinite': (lambda lib: lib.zeros(3).uniform_(0, float('inf')), RuntimeError,
+                          'out of bounds'),
+    'normal__negative_std': (lambda lib: lib.zeros(3).normal_(0, -1), RuntimeError,
+                             'normal expects std >= 0.0, but found std -1'),
+    'normal_negative_std': (lambda lib: lib.normal(0.0, -1.0, (3,)), RuntimeError,
+                            'std >= 0.0'),
+    'normal_negative_std_tensor': (lambda lib: lib.normal(lib.zeros(2), lib.tensor([1., -1.])),
+                                   RuntimeError, 'all elements of std >= 0.0'),
+    'exponential__zero_rate': (lambda lib: lib.zeros(3).exponential_(0), RuntimeError,
+                               'lambda > 0.0, but found lambda=0'),
+    'tensor_dtype_name': (lambda lib: lib.tensor([1.], dtype='float32'), TypeError,
+                          r"tensor\(\): argument 'dtype' must be .*dtype, not str"),
+    'as_tensor_dtype_name': (lambda lib: lib.as_tensor([1.], dtype='float32'), TypeError,
+                             'as_tensor.*not str'),
+    'zeros_dtype_name': (lambda lib: lib.zeros(2, dtype='int64'), TypeError, 'zeros.*not str'),
+    'zeros_like_numpy_dtype': (lambda lib: lib.zeros_like(lib.zeros(2), dtype=np.float32),
+                               TypeError, 'zeros_like.*not type'),
+    'arange_dtype_name': (lambda lib: lib.arange(3, dtype='int64'), TypeError, 'arange'),
+    'randint_dtype_name': (lambda lib: lib.randint(3, (2,), dtype='int64'), TypeError,
+                           'randint'),
+    'manual_seed_too_large': (lambda lib: lib.manual_seed(2 ** 64), ValueError, 'out of range'),
+    'manual_seed_too_small': (lambda lib: lib.manual_seed(-2 ** 63 - 1), ValueError,
+                              'out of range'),
 }
 
 
@@ -42,3 +84,34 @@ def raises_as_pytorch(fn, exc, match):
     for lib in each_library(torch, autograd):
         with pytest.raises(exc, match=match if lib is autograd else None):
             fn(lib)
+
+
+@pytest.mark.parametrize('lo_hi', [(0, 0), (0.0, 0.0), (3, 0, -1), (0.0, 1.0, 0.25)])
+def test_arange_within_bounds(lo_hi):
+    for lib in each_library(torch, autograd):
+        assert lib.arange(*lo_hi).tolist() == np.arange(*lo_hi).tolist()
+
+
+@pytest.mark.parametrize('seed', [-1, -2 ** 63, 2 ** 64 - 1, 0, 7])
+def test_manual_seed_takes_pytorchs_range(seed):
+    """Negative seeds wrap around to their two's complement, as PyTorch's initial_seed shows."""
+    if 'cupy_stand_in' in sys.modules and not 0 <= seed < 2 ** 32:
+        pytest.skip("the CuPy stand-in's cupy.random.seed is NumPy's (seeds below 2**32); "
+                    "CuPy's takes 64-bit seeds")
+    for lib in each_library(torch, autograd):
+        assert lib.manual_seed(seed).initial_seed() == seed % 2 ** 64
+        assert lib.Generator().manual_seed(seed).initial_seed() == seed % 2 ** 64
+        assert lib.initial_seed() == seed % 2 ** 64
+    assert autograd.rand(2).tolist() == (autograd.manual_seed(seed), autograd.rand(2))[1].tolist()
+    autograd.manual_seed(0)
+
+
+def test_valid_fills_still_fill():
+    for lib in each_library(torch, autograd):
+        t = lib.zeros(1000)
+        assert t.uniform_(1, 1).tolist() == [1.0] * 1000
+        assert t.normal_(2, 0).tolist() == [2.0] * 1000
+        assert set(t.bernoulli_(1.0).tolist()) == {1.0}
+        assert set(t.bernoulli_(lib.zeros(1000)).tolist()) == {0.0}
+        assert lib.tensor([1.], dtype=float).dtype == lib.float64
+        assert lib.zeros(1, dtype=int).dtype == lib.int64
