@@ -12,7 +12,7 @@ import numpy
 
 from . import backend, devices
 from .backend import CPU, as_dtype, get_default_dtype, to_numpy
-from .tensor import Tensor, _make, to_array
+from .tensor import Tensor, _make, _python_data, to_array
 
 __all__ = ['tensor', 'as_tensor', 'from_numpy', 'zeros', 'ones', 'full', 'empty', 'zeros_like',
            'ones_like', 'full_like', 'empty_like', 'rand', 'randn', 'randint', 'rand_like',
@@ -120,6 +120,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     fill_value = _fill_value('full', fill_value)
     dev = _device(device)
     dt = _fill_dtype(fill_value) if dtype is None else _dtype('full', dtype)
+    if dt.np.kind in 'iu':
+        fill_value = _python_data(fill_value, dt).item()     # NaN, overflow: RuntimeError
     return _finish(dev.xp.full(_size((size,) if isinstance(size, int) else size), fill_value,
                                dtype=dt.np), dev, requires_grad)
 
@@ -147,6 +149,8 @@ def empty_like(x, dtype=None, device=None, requires_grad=False):
 def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
     fill_value = _fill_value('full_like', fill_value)
     dt, dev = _like('full_like', x, dtype, device)
+    if dt.np.kind in 'iu':
+        fill_value = _python_data(fill_value, dt).item()
     return _finish(dev.xp.full(x._data.shape, fill_value, dtype=dt.np), dev, requires_grad)
 
 

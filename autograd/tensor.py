@@ -389,7 +389,18 @@ def _python_data(data, dtype=None):
         return x
     data = plain(data)
     if dtype is not None:
-        return numpy.asarray(data, dtype=dtype.np)
+        try:
+            return numpy.asarray(data, dtype=dtype.np)
+        except (ValueError, OverflowError):
+            numpy.asarray(data)             # ragged lists: NumPy's ValueError, as PyTorch's
+            if dtype.np.kind == 'u':        # negative integers wrap around, as in PyTorch
+                try:
+                    return numpy.asarray(data, dtype=dtype.np.str.replace('u', 'i'))\
+                        .astype(dtype.np)
+                except (ValueError, OverflowError):
+                    pass
+            raise RuntimeError(f'value cannot be converted to type {dtype.np.name} without '
+                               'overflow') from None
     arr = numpy.asarray(data)
     if arr.dtype.kind == 'f':
         want = get_default_dtype().np

@@ -71,6 +71,27 @@ BAD_ARGUMENTS = {
     'manual_seed_too_large': (lambda lib: lib.manual_seed(2 ** 64), ValueError, 'out of range'),
     'manual_seed_too_small': (lambda lib: lib.manual_seed(-2 ** 63 - 1), ValueError,
                               'out of range'),
+    'tensor_nan_to_int64': (lambda lib: lib.tensor([float('nan')], dtype=lib.int64),
+                            RuntimeError, 'cannot be converted to type int64'),
+    'tensor_nan_to_int64_0d': (lambda lib: lib.tensor(float('nan'), dtype=lib.int64),
+                               RuntimeError, 'cannot be converted to type int64'),
+    'tensor_inf_to_int32': (lambda lib: lib.tensor([1, float('inf')], dtype=lib.int32),
+                            RuntimeError, 'cannot be converted to type int32'),
+    'tensor_overflow_int8': (lambda lib: lib.tensor([300], dtype=lib.int8), RuntimeError,
+                             'cannot be converted to type int8'),
+    'tensor_overflow_uint8': (lambda lib: lib.tensor([256], dtype=lib.uint8), RuntimeError,
+                              'cannot be converted to type uint8'),
+    'tensor_ragged_int': (lambda lib: lib.tensor([[1], [1, 2]], dtype=lib.int32), ValueError,
+                          'sequence'),
+    'full_nan_int64': (lambda lib: lib.full((2,), float('nan'), dtype=lib.int64),
+                       RuntimeError, 'cannot be converted to type int64'),
+    'full_like_inf_int32': (lambda lib: lib.full_like(lib.zeros(2, dtype=lib.int32),
+                                                      float('inf')),
+                            RuntimeError, 'cannot be converted to type int32'),
+    'fill__nan_int64': (lambda lib: lib.zeros(2, dtype=lib.int64).fill_(float('nan')),
+                        RuntimeError, 'cannot be converted to type int64'),
+    'fill__overflow_int8': (lambda lib: lib.zeros(2, dtype=lib.int8).fill_(300),
+                            RuntimeError, 'cannot be converted to type int8'),
 }
 
 
@@ -115,3 +136,15 @@ def test_valid_fills_still_fill():
         assert set(t.bernoulli_(lib.zeros(1000)).tolist()) == {0.0}
         assert lib.tensor([1.], dtype=float).dtype == lib.float64
         assert lib.zeros(1, dtype=int).dtype == lib.int64
+
+
+def test_integer_conversions_in_range():
+    """Floats truncate, and negative integers wrap around into unsigned types, as PyTorch's."""
+    for lib in each_library(torch, autograd):
+        assert lib.tensor([-1, 2], dtype=lib.uint8).tolist() == [255, 2]
+        assert lib.tensor([2.7, -2.7], dtype=lib.int64).tolist() == [2, -2]
+        assert lib.tensor([float('nan')], dtype=lib.bool).tolist() == [True]
+        assert lib.full((2,), -1, dtype=lib.uint8).tolist() == [255, 255]
+        assert lib.full((1,), 2.5, dtype=lib.int64).tolist() == [2]
+        assert lib.zeros(2, dtype=lib.uint8).fill_(-1).tolist() == [255, 255]
+        assert lib.zeros(1, dtype=lib.int64).fill_(lib.tensor(3.7)).tolist() == [3]

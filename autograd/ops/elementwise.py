@@ -12,7 +12,7 @@ from ..backend import float32
 from ..creation import (as_tensor, check_probabilities, check_std, full_like, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, _make, _python_data
 from ._util import binary, broadcast_error, promote, to_float, variant
 
 
@@ -232,6 +232,8 @@ def bernoulli_(t, p=0.5, *, generator=None):
 def fill_(t, value):
     if isinstance(value, Tensor):
         value = value.item()
+    if t._data.dtype.kind in 'iu':
+        value = _python_data(value, t.dtype).item()    # NaN, overflow: RuntimeError
     return _fill(t, value)
 
 
