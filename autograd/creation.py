@@ -12,7 +12,7 @@ import numpy
 
 from . import backend, devices
 from .backend import CPU, as_dtype, get_default_dtype, to_numpy
-from .tensor import Tensor, _make, to_array
+from .tensor import Tensor, _make, _python_data, to_array
 
 __all__ = ['tensor', 'as_tensor', 'from_numpy', 'zeros', 'ones', 'full', 'empty', 'zeros_like',
            'ones_like', 'full_like', 'empty_like', 'rand', 'randn', 'randint', 'rand_like',
@@ -35,11 +35,12 @@ def _finish(arr, dev, requires_grad):
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays, tensors)."""
     dev = _device(device) if not (device is None and isinstance(data, Tensor)) else data._device
-    return _finish(to_array(data, dtype, dev), dev, requires_grad)
+    return _finish(to_array(data, _dtype('tensor', dtype), dev), dev, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with ``data`` when dtype and device allow."""
+    dtype = _dtype('as_tensor', dtype)
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
     dev = _device(device)
@@ -69,23 +70,33 @@ def _size(size):
     return tuple(out)
 
 
-def _float_dtype(dtype):
-    return get_default_dtype() if dtype is None else as_dtype(dtype)
+def _dtype(fn, d):
+    """A ``dtype`` argument of ``fn``: a dtype or one of the Python types float, int, bool
+    (PyTorch refuses names and NumPy dtypes)."""
+    if d is None or d.__class__ is backend.dtype:
+        return d
+    if d is float or d is int or d is bool:
+        return as_dtype(d)
+    raise TypeError(f"{fn}(): argument 'dtype' must be autograd.dtype, not {type(d).__name__}")
+
+
+def _float_dtype(fn, dtype):
+    return get_default_dtype() if dtype is None else _dtype(fn, dtype)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     dev = _device(device)
-    return _finish(dev.xp.zeros(_size(size), dtype=_float_dtype(dtype).np), dev, requires_grad)
+    return _finish(dev.xp.zeros(_size(size), dtype=_float_dtype('zeros', dtype).np), dev, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     dev = _device(device)
-    return _finish(dev.xp.ones(_size(size), dtype=_float_dtype(dtype).np), dev, requires_grad)
+    return _finish(dev.xp.ones(_size(size), dtype=_float_dtype('ones', dtype).np), dev, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
     dev = _device(device)
-    return _finish(dev.xp.empty(_size(size), dtype=_float_dtype(dtype).np), dev, requires_grad)
+    return _finish(dev.xp.empty(_size(size), dtype=_float_dtype('empty', dtype).np), dev, requires_grad)
 
 
 def _fill_dtype(value):
@@ -96,37 +107,50 @@ def _fill_dtype(value):
     return get_default_dtype()
 
 
+def _fill_value(fn, value):
+    if isinstance(value, Tensor):
+        return value.item()
+    if not isinstance(value, (numbers.Number, numpy.bool_)):
+        raise TypeError(f"{fn}(): argument 'fill_value' (position 2) must be Number, not "
+                        f'{type(value).__name__}')
+    return value
+
+
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
+    fill_value = _fill_value('full', fill_value)
     dev = _device(device)
-    dt = _fill_dtype(fill_value) if dtype is None else as_dtype(dtype)
+    dt = _fill_dtype(fill_value) if dtype is None else _dtype('full', dtype)
+    if dt.np.kind in 'iu':
+        fill_value = _python_data(fill_value, dt).item()     # NaN, overflow: RuntimeError
     return _finish(dev.xp.full(_size((size,) if isinstance(size, int) else size), fill_value,
                                dtype=dt.np), dev, requires_grad)
 
 
-def _like(x, dtype, device):
-    return (x.dtype if dtype is None else as_dtype(dtype),
+def _like(fn, x, dtype, device):
+    return (x.dtype if dtype is None else _dtype(fn, dtype),
             x._device if device is None else backend.device(device))
 
 
 def zeros_like(x, dtype=None, device=None, requires_grad=False):
-    dt, dev = _like(x, dtype, device)
+    dt, dev = _like('zeros_like', x, dtype, device)
     return _finish(dev.xp.zeros(x._data.shape, dtype=dt.np), dev, requires_grad)
 
 
 def ones_like(x, dtype=None, device=None, requires_grad=False):
-    dt, dev = _like(x, dtype, device)
+    dt, dev = _like('ones_like', x, dtype, device)
     return _finish(dev.xp.ones(x._data.shape, dtype=dt.np), dev, requires_grad)
 
 
 def empty_like(x, dtype=None, device=None, requires_grad=False):
-    dt, dev = _like(x, dtype, device)
+    dt, dev = _like('empty_like', x, dtype, device)
     return _finish(dev.xp.empty(x._data.shape, dtype=dt.np), dev, requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
-    dt, dev = _like(x, dtype, device)
+    fill_value = _fill_value('full_like', fill_value)
+    dt, dev = _like('full_like', x, dtype, device)
+    if dt.np.kind in 'iu':
+        fill_value = _python_data(fill_value, dt).item()
     return _finish(dev.xp.full(x._data.shape, fill_value, dtype=dt.np), dev, requires_grad)
 
 
@@ -135,11 +159,16 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError('step must be nonzero')
+    if vals[2] == 0:
+        raise RuntimeError('arange: step must be nonzero')
+    if not (math.isfinite(vals[0]) and math.isfinite(vals[1])):
+        raise RuntimeError(f'arange: unsupported range: {vals[0]} -> {vals[1]}')
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError(f'arange: upper bound and lower bound inconsistent with step sign '
+                           f'(start={vals[0]}, end={vals[1]}, step={vals[2]})')
     if dtype is None:
         dtype = get_default_dtype() if any(isinstance(v, float) for v in vals) else backend.int64
-    dt = as_dtype(dtype)
+    dt = _dtype('arange', dtype)
     dev = _device(device)
     n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
     arr = (numpy.arange(n, dtype=numpy.float64) * vals[2] + vals[0]) if dt.is_floating_point \
@@ -148,15 +177,25 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    dt = _float_dtype(dtype)
+    if not isinstance(steps, numbers.Integral):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f'linspace: number of steps must be non-negative, got {steps}')
+    dt = _float_dtype('linspace', dtype)
     dev = _device(device)
     arr = numpy.linspace(float(start), float(end), int(steps), dtype=numpy.float64)
     return _finish(dev.asarray(arr.astype(dt.np)), dev, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    m = n if m is None else m
+    for name, v in (('n', n), ('m', m)):
+        if not isinstance(v, numbers.Integral):
+            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}")
+        if v < 0:
+            raise RuntimeError(f'eye: {name} must be greater or equal to 0, got {v}')
     dev = _device(device)
-    return _finish(dev.xp.eye(n, n if m is None else m, dtype=_float_dtype(dtype).np), dev,
+    return _finish(dev.xp.eye(n, m, dtype=_float_dtype('eye', dtype).np), dev,
                    requires_grad)
 
 
@@ -170,7 +209,7 @@ class Generator:
         self.manual_seed(67280421310721)
 
     def manual_seed(self, seed):
-        self._seed = int(seed)
+        self._seed = _seed(seed)
         self._rng = self.device.backend.rng(self.device, self._seed)
         return self
 
@@ -201,10 +240,19 @@ def default_generator(dev=CPU):
     return g
 
 
+def _seed(seed):
+    """A seed as PyTorch takes it: an integer in [-2**63, 2**64), a negative one wrapping
+    around to its two's complement (-1 is 2**64 - 1)."""
+    seed = int(seed)
+    if not -2 ** 63 <= seed < 2 ** 64:
+        raise ValueError(f'manual_seed: seed {seed} out of range [-2**63, 2**64)')
+    return seed % 2 ** 64
+
+
 def manual_seed(seed):
     """Seed the generators of every device (and of every array library in use); returns
     the CPU generator."""
-    seed = _seeded[0] = int(seed)
+    seed = _seeded[0] = _seed(seed)
     g = default_generator(CPU).manual_seed(seed)
     for dev, gen in list(_default_generators.items()):
         if dev is not CPU:
@@ -246,25 +294,33 @@ def sample(dev, generator, kind, shape, dt, **kw):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
     dev = _device(device)
-    dt = _float_dtype(dtype)
+    dt = _float_dtype('rand', dtype)
     return _finish(sample(dev, generator, 'uniform', _size(size), dt), dev, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     dev = _device(device)
-    dt = _float_dtype(dtype)
+    dt = _float_dtype('randn', dtype)
     return _finish(sample(dev, generator, 'normal', _size(size), dt), dev, requires_grad)
 
 
 def rand_like(x, dtype=None, device=None, requires_grad=False):
-    dt, dev = _like(x, dtype, device)
+    dt, dev = _like('rand_like', x, dtype, device)
     return _finish(sample(dev, None, 'uniform', x._data.shape, dt), dev, requires_grad)
 
 
 def randn_like(x, dtype=None, device=None, requires_grad=False):
-    dt, dev = _like(x, dtype, device)
+    dt, dev = _like('randn_like', x, dtype, device)
     return _finish(sample(dev, None, 'normal', x._data.shape, dt), dev, requires_grad)
+
+
+def integers(rng, low, high, shape):
+    """Integers uniform on [low, high) (int64), as ``randint``/``random_`` draw them."""
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f'>= to={high}')
+    return rng.integers(low, high, shape)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -277,29 +333,49 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     elif high is None:
         low, high = 0, low
     dev = _device(device)
-    dt = backend.int64 if dtype is None else as_dtype(dtype)
-    arr = rng_of(dev, generator).integers(low, high, _size((size,) if isinstance(size, int)
-                                                        else size))
+    dt = backend.int64 if dtype is None else _dtype('randint', dtype)
+    arr = integers(rng_of(dev, generator), low, high,
+                   _size((size,) if isinstance(size, int) else size))
     return _finish(arr.astype(dt.np), dev, requires_grad)
 
 
 def randint_like(x, low=0, high=None, dtype=None, device=None):
     if high is None:
         low, high = 0, low
-    dt, dev = _like(x, dtype, device)
-    return _finish(rng_of(dev, None).integers(low, high, x._data.shape).astype(dt.np), dev, False)
+    dt, dev = _like('randint_like', x, dtype, device)
+    return _finish(integers(rng_of(dev, None), low, high, x._data.shape).astype(dt.np), dev, False)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64)."""
     dev = _device(device)
-    dt = backend.int64 if dtype is None else as_dtype(dtype)
+    dt = backend.int64 if dtype is None else _dtype('randperm', dtype)
     perm = backend.permutation(rng_of(dev, generator), dev.xp, int(n))
     return _finish(perm.astype(dt.np), dev, requires_grad)
 
 
+def check_probabilities(fn, p):
+    """``p``, a probability or a tensor of them, lies in [0, 1] (NaN does not)."""
+    if isinstance(p, Tensor):
+        if not bool(((p._data >= 0) & (p._data <= 1)).all()):
+            raise RuntimeError(f'{fn}: expected all probabilities p in [0, 1] (p_in >= 0 && '
+                               f'p_in <= 1)')
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f'{fn}_ expects p to be in [0, 1], but got p={p}')
+
+
+def check_std(std):
+    """A standard deviation, a number or a tensor of them, is >= 0 (NaN is not)."""
+    if isinstance(std, Tensor):
+        if not bool((std._data >= 0).all()):
+            raise RuntimeError('normal expects all elements of std >= 0.0')
+    elif not std >= 0:
+        raise RuntimeError(f'normal expects std >= 0.0, but found std {std}')
+
+
 def bernoulli(p, *, generator=None):
     """Samples of 0/1 with probabilities ``p`` (same shape and dtype as ``p``)."""
+    check_probabilities('bernoulli', p)
     dev = p._device
     u = sample(dev, generator, 'uniform', p._data.shape, p.dtype if p.is_floating_point()
                 else get_default_dtype())
@@ -326,6 +402,7 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
 
 def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
     """Normal samples with the given mean and standard deviation (numbers or tensors)."""
+    check_std(std)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         z = randn(*ref.shape if size is None else size, generator=generator, dtype=ref.dtype,

@@ -419,7 +419,18 @@ def _python_data(data, dtype=None):
         return x
     data = plain(data)
     if dtype is not None:
-        return numpy.asarray(data, dtype=dtype.np)
+        try:
+            return numpy.asarray(data, dtype=dtype.np)
+        except (ValueError, OverflowError):
+            numpy.asarray(data)             # ragged lists: NumPy's ValueError, as PyTorch's
+            if dtype.np.kind == 'u':        # negative integers wrap around, as in PyTorch
+                try:
+                    return numpy.asarray(data, dtype=dtype.np.str.replace('u', 'i'))\
+                        .astype(dtype.np)
+                except (ValueError, OverflowError):
+                    pass
+            raise RuntimeError(f'value cannot be converted to type {dtype.np.name} without '
+                               'overflow') from None
     arr = numpy.asarray(data)
     if arr.dtype.kind == 'f':
         want = get_default_dtype().np
@@ -427,7 +438,10 @@ def _python_data(data, dtype=None):
             want = numpy.result_type(*np_floats)
         if arr.dtype != want:
             arr = arr.astype(want)
-    elif arr.dtype.kind == 'O' or arr.dtype.kind in 'USVcmM':
+    elif arr.dtype.kind == 'O':
+        bad = next((v for v in arr.flat if not isinstance(v, numbers.Number)), data)
+        raise RuntimeError(f'Could not infer dtype of {type(bad).__name__}')
+    elif arr.dtype.kind in 'USVcmM':
         raise TypeError(f"can't convert data of type {type(data).__name__} "
                         f'(array dtype {arr.dtype}) to a tensor')
     return arr

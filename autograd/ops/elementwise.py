@@ -9,9 +9,10 @@ import math
 
 from ..backend import erf as erf_of_array
 from ..backend import float32
-from ..creation import as_tensor, full_like, rng_of, sample
+from ..creation import (as_tensor, check_probabilities, check_std, full_like, integers,
+                        rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
-from ..tensor import Tensor, _make
+from ..tensor import Tensor, _make, _python_data
 from ._util import binary, broadcast_error, promote, to_float, variant
 
 
@@ -205,16 +206,23 @@ def _fill(t, value):
 
 
 def uniform_(t, a=0.0, b=1.0, *, generator=None):
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise RuntimeError(f'uniform_: from={a}, to={b} out of bounds for {t.dtype}')
+    if a > b:
+        raise RuntimeError(f'uniform_ expects to return a [from, to) range, but found '
+                           f'from={a} > to={b}')
     u = sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
     return _fill(t, u * (b - a) + a)
 
 
 def normal_(t, mean=0.0, std=1.0, *, generator=None):
+    check_std(std)
     z = sample(t._device, generator, 'normal', t._data.shape, t.dtype)
     return _fill(t, z * std + mean)
 
 
 def bernoulli_(t, p=0.5, *, generator=None):
+    check_probabilities('bernoulli', p)
     u = sample(t._device, generator, 'uniform', t._data.shape, float32
                 if not t.is_floating_point() else t.dtype)
     pv = p._data if isinstance(p, Tensor) else p
@@ -224,6 +232,8 @@ def bernoulli_(t, p=0.5, *, generator=None):
 def fill_(t, value):
     if isinstance(value, Tensor):
         value = value.item()
+    if t._data.dtype.kind in 'iu':
+        value = _python_data(value, t.dtype).item()    # NaN, overflow: RuntimeError
     return _fill(t, value)
 
 
@@ -234,10 +244,12 @@ def zero_(t):
 def random_(t, low=0, high=None, *, generator=None):
     if high is None:
         low, high = 0, low
-    return _fill(t, rng_of(t._device, generator).integers(low, high, t._data.shape))
+    return _fill(t, integers(rng_of(t._device, generator), low, high, t._data.shape))
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
+    if not lambd > 0:
+        raise RuntimeError(f'exponential_ expects lambda > 0.0, but found lambda={lambd}')
     u = sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
     return _fill(t, -t._device.xp.log1p(-u) / lambd)
 
