@@ -147,3 +147,20 @@ def test_clamp_where_lerp_gradient_on_arrays():
 def test_pow_exponent_gradient_at_zero_base_on_arrays():
     # d(a^b)/db = a^b log a is taken as 0 where a == 0 (and b >= 0), as PyTorch
     check_op(lambda lib, a, b: a ** b, np.array([0.0, 2.0]), np.array([1.5, 2.0]), double=False)
+
+
+# ----------------------------------------------------------------------------- fuzzing finds
+
+def test_clamp_tensor_bounds_ties_go_to_input():
+    # as PyTorch: x keeps the whole gradient where it equals a bound; a bound gets it only
+    # where it binds (and min > max hands it to max)
+    x = np.array([1.0, 2.0, 3.0, 0.5, 4.0])
+    lo = np.array([1.0, 1.0, 4.0, 2.0, 1.0])
+    hi = np.array([1.0, 2.0, 5.0, 1.0, 3.0])
+    check_op(lambda lib, x, lo: lib.clamp(x, min=lo), x, lo)
+    check_op(lambda lib, x, hi: lib.clamp(x, max=hi), x, hi)
+    check_op(lambda lib, x, lo, hi: lib.clamp(x, lo, hi), x, lo, hi)
+    check_op(lambda lib, x, lo: lib.clamp(x, min=lo[:1]), x.reshape(5, 1), lo)   # broadcast
+    check_op(lambda lib, x, lo: (x * 1).clamp_(min=lo), x, lo)
+    check_op(lambda lib, x, lo: lib.clamp(x, min=lo), np.array([1, 2, 3]), np.array([1.5]),
+             grad=False)

@@ -8,8 +8,8 @@ it gets no gradient.
 import math
 
 from ..backend import erf as erf_of_array
-from ..backend import float32
-from ..creation import as_tensor, full_like, rng_of, sample
+from ..backend import float32, result_type
+from ..creation import as_tensor, rng_of, sample
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make
 from ._util import binary, broadcast_error, promote, to_float, variant
@@ -508,6 +508,46 @@ class Clamp(Op):
         return g * mask
 
 
+class ClampBounds(Op):
+    """Clamp to tensor bounds ``lo``/``hi`` (either may be None), broadcast with ``a``.  As
+    PyTorch, ``a`` gets the whole gradient where ``lo <= a <= hi`` (ties included, none at
+    NaN), ``lo`` where ``a < lo < hi``, ``hi`` where ``a > hi`` or ``hi < lo``."""
+    __slots__ = ()
+    array_backward = True
+    save = (0, 1, 2)
+
+    def forward(self, xp, a, lo, hi):
+        dt = result_type(a, *[x for x in (lo, hi) if x is not None]).np
+        out = a if a.dtype == dt else a.astype(dt)
+        for fn, bound in ((xp.maximum, lo), (xp.minimum, hi)):
+            if bound is not None:
+                if getattr(bound, 'dtype', dt) != dt:
+                    bound = bound.astype(dt)
+                out = binary(fn, out, bound, 'clamp')
+        return out
+
+    def backward(self, g):
+        a, lo, hi = self.saved_tensors
+        ga = glo = ghi = None
+        if hi is None:
+            keep = a >= lo
+            if _needs(self, 1):
+                glo = Where.apply(a < lo, g, 0.0)
+        elif lo is None:
+            keep = a <= hi
+            if _needs(self, 2):
+                ghi = Where.apply(a > hi, g, 0.0)
+        else:
+            keep = (a >= lo) & (a <= hi)
+            if _needs(self, 1):
+                glo = Where.apply((a < lo) & (lo < hi), g, 0.0)
+            if _needs(self, 2):
+                ghi = Where.apply((a > hi) | (hi < lo), g, 0.0)
+        if _needs(self, 0):
+            ga = Where.apply(keep, g, 0.0)
+        return ga, glo, ghi
+
+
 class Where(Op):
     __slots__ = ()
     array_backward = True
@@ -780,17 +820,8 @@ def where(condition, input=None, other=None):
 def clamp(input, min=None, max=None):
     """Limit to [min, max]; tensor bounds broadcast (gradient flows to them where they bind)."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else _full_as(out, min))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else _full_as(out, max))
-        return out
+        return ClampBounds.apply(input, min, max)
     return Clamp.apply(input, min=min, max=max)
-
-
-def _full_as(ref, value):
-    return full_like(ref, value)
 
 
 def clamp_min(input, min):
@@ -804,11 +835,7 @@ def clamp_max(input, max):
 def clamp_(input, min=None, max=None):
     """In-place ``clamp``."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        if min is not None:
-            input.maximum_(min if isinstance(min, Tensor) else _full_as(input, min))
-        if max is not None:
-            input.minimum_(max if isinstance(max, Tensor) else _full_as(input, max))
-        return input
+        return ClampBounds.apply_(input, min, max)
     return Clamp.apply_(input, min=min, max=max)
 
 
