@@ -4,7 +4,7 @@ import operator as O
 import numpy as np
 import pytest
 
-from oracle import check_op, rand
+from oracle import check_op, check_raises, rand
 
 UNARY = {
     'exp': dict(), 'exp2': dict(), 'expm1': dict(), 'log': dict(low=0.1, high=3),
@@ -164,3 +164,21 @@ def test_clamp_tensor_bounds_ties_go_to_input():
     check_op(lambda lib, x, lo: (x * 1).clamp_(min=lo), x, lo)
     check_op(lambda lib, x, lo: lib.clamp(x, min=lo), np.array([1, 2, 3]), np.array([1.5]),
              grad=False)
+
+
+@pytest.mark.parametrize('fn', [O.floordiv, O.mod, lambda a, b: a.fmod(b),
+                                lambda a, b: a.remainder(b),
+                                lambda a, b: a.div(b, rounding_mode='trunc')])
+@pytest.mark.parametrize('dtype', ['int64', 'int32', 'uint8'])
+def test_integer_division_by_zero_raises(fn, dtype):
+    a, b = np.array([1, 2, 3]).astype(dtype), np.array([1, 0, 1]).astype(dtype)
+    check_raises(lambda lib, a, b: fn(a, b), a, b, match='ZeroDivisionError', exc=RuntimeError)
+    check_raises(lambda lib, a: fn(a, 0), a, match='ZeroDivisionError', exc=RuntimeError)
+    check_op(lambda lib, a, b: fn(a, b), a, b + 1, grad=False)
+
+
+def test_float_division_by_zero_is_not_an_error():
+    a, z = np.array([1.0, -2.0, 0.0]), np.zeros(3)
+    for fn in [O.floordiv, O.mod, lambda a, b: a.fmod(b)]:
+        check_op(lambda lib, a, z: fn(a, z), a, z, grad=False)
+        check_op(lambda lib, a: fn(a, 0), a, grad=False)

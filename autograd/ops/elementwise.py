@@ -602,6 +602,7 @@ class _Modulus(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        _integer_division(self.fn, a, b)
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
     def backward(self, g):
@@ -710,7 +711,16 @@ class FloorDivide(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        _integer_division('floor_divide', a, b)
         return binary(xp.floor_divide, a, b, 'floor_divide')
+
+
+def _integer_division(op, a, b):
+    """PyTorch's error for an integer division (``a`` and ``b`` promoted) by zero; NumPy
+    would give 0 with a warning.  Floating division costs one dtype check."""
+    x = a if getattr(a, 'dtype', None) is not None else b
+    if x.dtype.kind in 'biu' and ((b == 0) if _is_number(b) else (b == 0).any()):
+        raise RuntimeError(f'ZeroDivisionError (integer {op} by zero)')
 
 
 class Fill(Op):
@@ -772,7 +782,7 @@ def div(input, other, *, rounding_mode=None):
             r = Remainder.apply(input, other)
             fix = (r != 0) & ((Lt.apply(input, 0)) ^ (Lt.apply(other, 0) if isinstance(
                 other, Tensor) else (other < 0)))
-            return q + fix.long()
+            return q + fix
         return Div.apply(input, other).trunc()
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
