@@ -182,3 +182,24 @@ def test_float_division_by_zero_is_not_an_error():
     for fn in [O.floordiv, O.mod, lambda a, b: a.fmod(b)]:
         check_op(lambda lib, a, z: fn(a, z), a, z, grad=False)
         check_op(lambda lib, a: fn(a, 0), a, grad=False)
+
+
+@pytest.mark.filterwarnings('ignore::RuntimeWarning')
+def test_gradients_at_zero_and_nan_as_pytorch():
+    # finite where PyTorch's are: pow at (0, 0), atan2(0, 0), abs and sign at NaN; and at
+    # NaN maximum/minimum give both operands the whole gradient (clamp gives x none)
+    nan = np.nan
+    a, b = np.array([0.0, 0.0, 0.0, 2.0, 0.0]), np.array([0.0, -1.0, 2.0, 0.0, 0.5])
+    check_op(lambda lib, a, b: a ** b, a, b, double=False)
+    check_op(lambda lib, b: 0.0 ** b, np.array([0.0, 1.0, -1.0]), double=False)
+    check_op(lambda lib, a, b: lib.atan2(a, b), np.array([0.0, 1.0]), np.array([0.0, 0.0]),
+             double=False)
+    x = np.array([nan, 0.0, -1.0, 2.0])
+    check_op(lambda lib, x: x.abs(), x, double=False)
+    check_op(lambda lib, x: x.sign(), x, double=False)
+    y = np.array([0.0, nan, 2.0, 2.0])
+    for name in ['maximum', 'minimum']:
+        check_op(lambda lib, x, y: getattr(lib, name)(x, y), x, y, double=False)
+    check_op(lambda lib, x, y: lib.clamp(x, min=y), x, y, double=False)
+    check_op(lambda lib, x, y: lib.clamp(x, max=y), x, y, double=False)
+    check_op(lambda lib, x: x.clamp(-0.5, 1.0), x, double=False)

@@ -157,8 +157,8 @@ class Pow(Op):
         a, b, out = self.saved_tensors
         ga = gb = None
         if _needs(self, 0):
-            if not _is_number(b):
-                ga = g * b * a ** (b - 1)
+            if not _is_number(b):       # 0 where b == 0, even at a == 0 (as PyTorch)
+                ga = Where.apply(b == 0, 0.0, g * b * a ** (b - 1))
             elif b == 0:
                 ga = g * 0
             else:
@@ -169,7 +169,8 @@ class Pow(Op):
                 la = Where.apply((a == 0) & (b >= 0), 0.0, apply_unary(Log, a))
                 gb = g * out * la
             else:
-                gb = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
+                gb = g * out * (math.log(a) if a > 0 else math.nan) if a != 0 else \
+                    Where.apply(b >= 0, 0.0, g * out * -math.inf)
         return ga, gb
 
 
@@ -191,6 +192,8 @@ class Sign(Op):
     array_backward = True
 
     def forward(self, xp, a):
+        if a.dtype.kind == 'f':         # 0 at NaN, as PyTorch
+            return xp.where(a != a, 0.0, xp.sign(a))
         return xp.sign(a)
 
     def backward(self, g):
@@ -455,7 +458,8 @@ class Round(_NoGrad):
 # ----------------------------------------------------------------------------- two-operand
 
 class Maximum(Op):
-    """Elementwise max; ties share the gradient equally (as PyTorch)."""
+    """Elementwise max; ties share the gradient equally, and at NaN both operands get it
+    all (as PyTorch)."""
     __slots__ = ()
     array_backward = True
     save = (0, 1)
@@ -467,12 +471,10 @@ class Maximum(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        win_a = (a > b) if self.fn == 'maximum' else (a < b)
-        tie = (a == b)
-        shared = Where.apply(tie, g * 0.5, 0.0)
-        ga = Where.apply(win_a, g, shared)
-        gb = Where.apply(win_a | tie, shared, g)
-        return ga, gb
+        lose_a, lose_b = (a < b, a > b) if self.fn == 'maximum' else (a > b, a < b)
+        h = Where.apply(a == b, g * 0.5, g)
+        return (Where.apply(lose_a, 0.0, h) if _needs(self, 0) else None,
+                Where.apply(lose_b, 0.0, h) if _needs(self, 1) else None)
 
 
 Minimum = variant(Maximum, 'Minimum', 'minimum')
@@ -635,8 +637,9 @@ class Atan2(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        r = a * a + b * b
-        return g * b / r, -g * a / r
+        r = a * a + b * b           # 0 where r == 0 (as PyTorch), not 0/0
+        recip = Where.apply(r == 0, 0.0, apply_unary(Reciprocal, r))
+        return g * b * recip, -g * a * recip
 
 
 # ----------------------------------------------------------------------------- not differentiable
