@@ -203,3 +203,38 @@ def test_gradients_at_zero_and_nan_as_pytorch():
     check_op(lambda lib, x, y: lib.clamp(x, min=y), x, y, double=False)
     check_op(lambda lib, x, y: lib.clamp(x, max=y), x, y, double=False)
     check_op(lambda lib, x: x.clamp(-0.5, 1.0), x, double=False)
+
+
+def test_integer_and_bool_dtypes_as_pytorch():
+    i, b = np.array([1, 2]), np.array([True, False])
+    for dtype in ['int64', 'int32', 'bool']:
+        check_op(lambda lib, x: lib.atan2(x, x), i.astype(dtype), grad=False)   # default float
+    for fn in [lambda x: x ** True, lambda x: x ** False, lambda x: x ** 1,
+               lambda x: x.add(x, alpha=2), lambda x: x.add(True, alpha=2),
+               lambda x: x.add(x, alpha=0), lambda x: x.clamp(max=-1), lambda x: x.clamp(0, True),
+               lambda x: x.clamp(min=0.5)]:
+        check_op(lambda lib, x: fn(x), b, grad=False)
+    check_op(lambda lib, x: x.add(x, alpha=3), i, grad=False)
+    check_op(lambda lib, x: x.round(), i, grad=False)
+
+
+@pytest.mark.parametrize('fn', [lambda lib, x: x ** x, lambda lib, x: True ** x,
+                                lambda lib, x: x // x, lambda lib, x: x // True,
+                                lambda lib, x: x % x, lambda lib, x: x.fmod(x),
+                                lambda lib, x: x.round(), lambda lib, x: x.round(decimals=1),
+                                lambda lib, x: x.floor(), lambda lib, x: x.ceil(),
+                                lambda lib, x: x.trunc(), lambda lib, x: x.clamp(min=True),
+                                lambda lib, x: x.clamp(max=False),
+                                lambda lib, x: x.clamp(False, True)])
+def test_bool_operands_pytorch_refuses(fn):
+    check_raises(fn, np.array([True, False]), match="not implemented for 'Bool'",
+                 exc=NotImplementedError)
+
+
+def test_alpha_checked_against_result_dtype():
+    i = np.array([1, 2])
+    for fn in [lambda lib, x: x.add(x, alpha=2.5), lambda lib, x: x.sub(1, alpha=1.0),
+               lambda lib, x: x.add(x, alpha=True)]:
+        check_raises(fn, i, match='alpha', exc=RuntimeError)
+    check_raises(lambda lib, x: x.round(decimals=1), i, match="round_cpu.*'Long'",
+                 exc=NotImplementedError)

@@ -12,7 +12,7 @@ from ..backend import float32, result_type
 from ..creation import as_tensor, rng_of, sample
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make
-from ._util import binary, broadcast_error, promote, to_float, variant
+from ._util import binary, broadcast_error, promote, scalar_name, to_float, variant
 
 
 def _needs(node, i):
@@ -37,8 +37,8 @@ class Add(Op):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
             a, b = promote(a, b)
         self.alpha = alpha
-        if alpha != 1:
-            b = b * alpha
+        if alpha.__class__ is not int or alpha != 1:
+            b = _scaled(a, b, alpha)
         try:
             return xp.add(a, b)
         except ValueError:
@@ -59,8 +59,8 @@ class Sub(Op):
         elif a.dtype.kind == 'b':
             _no_bool_sub(a, b)
         self.alpha = alpha
-        if alpha != 1:
-            b = b * alpha
+        if alpha.__class__ is not int or alpha != 1:
+            b = _scaled(a, b, alpha)
         try:
             return xp.subtract(a, b)
         except ValueError:
@@ -68,6 +68,20 @@ class Sub(Op):
 
     def backward(self, g):
         return g, (-g if self.alpha == 1 else g * -self.alpha)
+
+
+def _scaled(a, b, alpha):
+    """``alpha * b`` for add/sub (``a``, ``b`` promoted), with PyTorch's checks of alpha
+    against the result dtype (a bool result ORs in ``b`` if alpha is nonzero)."""
+    kind = (a if getattr(a, 'dtype', None) is not None else b).dtype.kind
+    if alpha.__class__ is bool and kind != 'b':
+        raise RuntimeError('Boolean alpha only supported for Boolean results.')
+    if kind in 'biu' and isinstance(alpha, float):
+        raise RuntimeError('For integral input tensors, argument alpha must not be a floating '
+                           'point number.')
+    if kind == 'b':
+        return b if alpha else False
+    return b * alpha
 
 
 def _no_bool_sub(a, b):
@@ -151,6 +165,10 @@ class Pow(Op):
         da = getattr(a, 'dtype', None)
         if da is not None and da.kind in 'iu' and isinstance(b, int) and b < 0:
             raise RuntimeError('Integers to negative integer powers are not allowed.')
+        if (a if da is not None else b).dtype.kind == 'b':
+            if b.__class__ is bool:     # bool tensor ** True/False: itself, or all True
+                return a.copy() if b else xp.ones_like(a)
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
         return binary(xp.power, a, b, 'pow')
 
     def backward(self, g):
@@ -437,6 +455,8 @@ class _NoGrad(Op):
     fn = None
 
     def forward(self, xp, a):
+        if a.dtype.kind == 'b':
+            raise NotImplementedError(f'"{self.fn}_vml_cpu" not implemented for \'Bool\'')
         return getattr(xp, self.fn)(a)
 
     def backward(self, g):
@@ -452,6 +472,9 @@ class Round(_NoGrad):
     __slots__ = ('decimals',)
 
     def forward(self, xp, a, decimals=0):
+        if a.dtype.kind in 'biu' and (decimals or a.dtype.kind == 'b'):
+            name = 'round_cpu' if decimals else 'round_vml_cpu'
+            raise NotImplementedError(f'"{name}" not implemented for \'{scalar_name(a)}\'')
         return xp.round(a, decimals)
 
 
@@ -490,7 +513,13 @@ class Clamp(Op):
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         self.lo, self.hi = min, max
-        if a.dtype.kind != 'f' and (isinstance(min, float) or isinstance(max, float)):
+        if a.dtype.kind == 'b':         # the bounds' type, as PyTorch: int64 or float
+            dt = result_type(a, *[x for x in (min, max) if x is not None])
+            if dt.np.kind == 'b':
+                name = 'clamp_min' if max is None else 'clamp_max' if min is None else 'clamp'
+                raise NotImplementedError(f'"{name}_scalar_cpu" not implemented for \'Bool\'')
+            a = a.astype(dt.np)
+        elif a.dtype.kind != 'f' and (isinstance(min, float) or isinstance(max, float)):
             a = to_float(a)
         out = a
         if min is not None:
@@ -633,7 +662,12 @@ class Atan2(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        return binary(xp.arctan2, to_float(a), b, 'atan2')
+        if a.__class__ is not float and a.dtype.kind != 'f':
+            a = to_float(a)         # integers: the default float dtype (as PyTorch)
+        if b.__class__ is not float and getattr(b, 'dtype', None) is not None and \
+                b.dtype.kind != 'f':
+            b = to_float(b)
+        return binary(xp.arctan2, a, b, 'atan2')
 
     def backward(self, g):
         a, b = self.saved_tensors
@@ -719,11 +753,16 @@ class FloorDivide(Op):
 
 
 def _integer_division(op, a, b):
-    """PyTorch's error for an integer division (``a`` and ``b`` promoted) by zero; NumPy
-    would give 0 with a warning.  Floating division costs one dtype check."""
-    x = a if getattr(a, 'dtype', None) is not None else b
-    if x.dtype.kind in 'biu' and ((b == 0) if _is_number(b) else (b == 0).any()):
-        raise RuntimeError(f'ZeroDivisionError (integer {op} by zero)')
+    """PyTorch's errors for an integer division (``a`` and ``b`` promoted) by zero (NumPy
+    would give 0 with a warning) and for bool operands.  Floating division costs one dtype
+    check."""
+    kind = (a if getattr(a, 'dtype', None) is not None else b).dtype.kind
+    if kind in 'biu':
+        if kind == 'b':
+            name = 'div_floor' if op == 'floor_divide' else op
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+        if (b == 0) if _is_number(b) else (b == 0).any():
+            raise RuntimeError(f'ZeroDivisionError (integer {op} by zero)')
 
 
 class Fill(Op):
@@ -756,13 +795,13 @@ def _num(x):
 
 
 def add(input, other, *, alpha=1):
-    if alpha != 1:
+    if alpha.__class__ is not int or alpha != 1:
         return Add.apply(input, _num(other), alpha=alpha)
     return Add.apply(input, _num(other))
 
 
 def sub(input, other, *, alpha=1):
-    if alpha != 1:
+    if alpha.__class__ is not int or alpha != 1:
         return Sub.apply(input, _num(other), alpha=alpha)
     return Sub.apply(input, _num(other))
 
