@@ -238,3 +238,20 @@ def test_alpha_checked_against_result_dtype():
         check_raises(fn, i, match='alpha', exc=RuntimeError)
     check_raises(lambda lib, x: x.round(decimals=1), i, match="round_cpu.*'Long'",
                  exc=NotImplementedError)
+
+
+def test_forwards_do_not_warn():
+    # PyTorch gives inf and NaN silently; NumPy would warn (log of negatives, 1/0, overflow)
+    import warnings
+    x, z = np.array([-1.0, 0.0, 100.0, np.inf]), np.array([0.0, 0.0, 1.0, 1.0])
+    fns = [lambda lib, x, z, n=n: getattr(lib, n)(x) for n in
+           ['log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'reciprocal', 'exp', 'exp2',
+            'expm1', 'sinh', 'cosh', 'asin', 'acos', 'sin', 'cos', 'tan']]
+    fns += [lambda lib, x, z: x ** -1, lambda lib, x, z: x ** 0.5, lambda lib, x, z: (-2.0) ** x,
+            lambda lib, x, z: x ** (z - 1), lambda lib, x, z: x / z, lambda lib, x, z: x / 0,
+            lambda lib, x, z: x // z, lambda lib, x, z: x % z, lambda lib, x, z: x.fmod(z),
+            lambda lib, x, z: (x.float() * 1e30).square()]
+    for fn in fns:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            check_op(fn, x, z, grad=False)

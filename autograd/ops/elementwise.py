@@ -12,7 +12,8 @@ from ..backend import float32, result_type
 from ..creation import as_tensor, rng_of, sample
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make
-from ._util import binary, broadcast_error, promote, scalar_name, to_float, variant
+from ._util import (binary, broadcast_error, promote, quiet, scalar_name, to_float,
+                    variant)
 
 
 def _needs(node, i):
@@ -113,6 +114,7 @@ class Mul(Op):
                 g * a if nb is not None else None)
 
 
+@quiet
 class Div(Op):
     __slots__ = ()
     array_backward = True
@@ -153,6 +155,7 @@ class Neg(Op):
         return -g
 
 
+@quiet
 class Pow(Op):
     """``a ** b`` for tensor/number combinations."""
     __slots__ = ()
@@ -297,26 +300,28 @@ def _unary_op(name, fn, dx=None, dy=None):
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 # the op, its NumPy function, and its gradient g * d(op)/dx as a formula of the input x
-# (dx=) or of the output y (dy=)
-Exp = _unary_op('Exp', 'exp', dy=lambda g, y: g * y)
-Exp2 = _unary_op('Exp2', 'exp2', dy=lambda g, y: g * y * _LN2)
-Expm1 = _unary_op('Expm1', 'expm1', dy=lambda g, y: g * (y + 1))
-Log = _unary_op('Log', 'log', dx=lambda g, x: g / x)
-Log2 = _unary_op('Log2', 'log2', dx=lambda g, x: g / (x * _LN2))
-Log10 = _unary_op('Log10', 'log10', dx=lambda g, x: g / (x * _LN10))
-Log1p = _unary_op('Log1p', 'log1p', dx=lambda g, x: g / (x + 1))
-Sqrt = _unary_op('Sqrt', 'sqrt', dy=lambda g, y: g / (2 * y))
-Sin = _unary_op('Sin', 'sin', dx=lambda g, x: g * apply_unary(Cos, x))
-Cos = _unary_op('Cos', 'cos', dx=lambda g, x: -g * apply_unary(Sin, x))
-Tan = _unary_op('Tan', 'tan', dy=lambda g, y: g * (1 + y * y))
-Sinh = _unary_op('Sinh', 'sinh', dx=lambda g, x: g * apply_unary(Cosh, x))
-Cosh = _unary_op('Cosh', 'cosh', dx=lambda g, x: g * apply_unary(Sinh, x))
-Asin = _unary_op('Asin', 'arcsin', dx=lambda g, x: g * apply_unary(Rsqrt, 1 - x * x))
-Acos = _unary_op('Acos', 'arccos', dx=lambda g, x: -g * apply_unary(Rsqrt, 1 - x * x))
+# (dx=) or of the output y (dy=); ``quiet`` where NumPy warns of ordinary inputs (log(-1),
+# exp(100)), as PyTorch does not
+Exp = quiet(_unary_op('Exp', 'exp', dy=lambda g, y: g * y))
+Exp2 = quiet(_unary_op('Exp2', 'exp2', dy=lambda g, y: g * y * _LN2))
+Expm1 = quiet(_unary_op('Expm1', 'expm1', dy=lambda g, y: g * (y + 1)))
+Log = quiet(_unary_op('Log', 'log', dx=lambda g, x: g / x))
+Log2 = quiet(_unary_op('Log2', 'log2', dx=lambda g, x: g / (x * _LN2)))
+Log10 = quiet(_unary_op('Log10', 'log10', dx=lambda g, x: g / (x * _LN10)))
+Log1p = quiet(_unary_op('Log1p', 'log1p', dx=lambda g, x: g / (x + 1)))
+Sqrt = quiet(_unary_op('Sqrt', 'sqrt', dy=lambda g, y: g / (2 * y)))
+Sin = quiet(_unary_op('Sin', 'sin', dx=lambda g, x: g * apply_unary(Cos, x)))
+Cos = quiet(_unary_op('Cos', 'cos', dx=lambda g, x: -g * apply_unary(Sin, x)))
+Tan = quiet(_unary_op('Tan', 'tan', dy=lambda g, y: g * (1 + y * y)))
+Sinh = quiet(_unary_op('Sinh', 'sinh', dx=lambda g, x: g * apply_unary(Cosh, x)))
+Cosh = quiet(_unary_op('Cosh', 'cosh', dx=lambda g, x: g * apply_unary(Sinh, x)))
+Asin = quiet(_unary_op('Asin', 'arcsin', dx=lambda g, x: g * apply_unary(Rsqrt, 1 - x * x)))
+Acos = quiet(_unary_op('Acos', 'arccos', dx=lambda g, x: -g * apply_unary(Rsqrt, 1 - x * x)))
 Atan = _unary_op('Atan', 'arctan', dx=lambda g, x: g / (1 + x * x))
 Tanh = _unary_op('Tanh', 'tanh', dy=lambda g, y: apply_binary(TanhBackward, g, y))
 
 
+@quiet
 class Rsqrt(Op):
     __slots__ = ()
     array_backward = True
@@ -331,6 +336,7 @@ class Rsqrt(Op):
         return g * -0.5 * y ** 3
 
 
+@quiet
 class Square(Op):
     __slots__ = ()
     array_backward = True
@@ -346,6 +352,7 @@ class Square(Op):
         return g * 2 * a
 
 
+@quiet
 class Reciprocal(Op):
     __slots__ = ()
     array_backward = True
@@ -623,6 +630,7 @@ class Lerp(Op):
         return ga, gb, gw
 
 
+@quiet
 class _Modulus(Op):
     """``a - b * rounding(a / b)``; ``fn`` (NumPy's name, PyTorch's too) sets the rounding
     and so the sign of the result.  d/da = 1, d/db = -rounding(a / b)."""
@@ -741,6 +749,7 @@ class BitwiseNot(_UnaryPred):
         return xp.invert(a)
 
 
+@quiet
 class FloorDivide(Op):
     """``a // b`` rounding toward minus infinity; not differentiable (as PyTorch)."""
     __slots__ = ()
