@@ -4,7 +4,7 @@ import operator as O
 import numpy as np
 import pytest
 
-from oracle import check_op, rand
+from oracle import check_op, check_raises, rand
 
 UNARY = {
     'exp': dict(), 'exp2': dict(), 'expm1': dict(), 'log': dict(low=0.1, high=3),
@@ -147,3 +147,111 @@ def test_clamp_where_lerp_gradient_on_arrays():
 def test_pow_exponent_gradient_at_zero_base_on_arrays():
     # d(a^b)/db = a^b log a is taken as 0 where a == 0 (and b >= 0), as PyTorch
     check_op(lambda lib, a, b: a ** b, np.array([0.0, 2.0]), np.array([1.5, 2.0]), double=False)
+
+
+# ----------------------------------------------------------------------------- fuzzing finds
+
+def test_clamp_tensor_bounds_ties_go_to_input():
+    # as PyTorch: x keeps the whole gradient where it equals a bound; a bound gets it only
+    # where it binds (and min > max hands it to max)
+    x = np.array([1.0, 2.0, 3.0, 0.5, 4.0])
+    lo = np.array([1.0, 1.0, 4.0, 2.0, 1.0])
+    hi = np.array([1.0, 2.0, 5.0, 1.0, 3.0])
+    check_op(lambda lib, x, lo: lib.clamp(x, min=lo), x, lo)
+    check_op(lambda lib, x, hi: lib.clamp(x, max=hi), x, hi)
+    check_op(lambda lib, x, lo, hi: lib.clamp(x, lo, hi), x, lo, hi)
+    check_op(lambda lib, x, lo: lib.clamp(x, min=lo[:1]), x.reshape(5, 1), lo)   # broadcast
+    check_op(lambda lib, x, lo: (x * 1).clamp_(min=lo), x, lo)
+    check_op(lambda lib, x, lo: lib.clamp(x, min=lo), np.array([1, 2, 3]), np.array([1.5]),
+             grad=False)
+
+
+@pytest.mark.parametrize('fn', [O.floordiv, O.mod, lambda a, b: a.fmod(b),
+                                lambda a, b: a.remainder(b),
+                                lambda a, b: a.div(b, rounding_mode='trunc')])
+@pytest.mark.parametrize('dtype', ['int64', 'int32', 'uint8'])
+def test_integer_division_by_zero_raises(fn, dtype):
+    a, b = np.array([1, 2, 3]).astype(dtype), np.array([1, 0, 1]).astype(dtype)
+    check_raises(lambda lib, a, b: fn(a, b), a, b, match='ZeroDivisionError', exc=RuntimeError)
+    check_raises(lambda lib, a: fn(a, 0), a, match='ZeroDivisionError', exc=RuntimeError)
+    check_op(lambda lib, a, b: fn(a, b), a, b + 1, grad=False)
+
+
+def test_float_division_by_zero_is_not_an_error():
+    a, z = np.array([1.0, -2.0, 0.0]), np.zeros(3)
+    for fn in [O.floordiv, O.mod, lambda a, b: a.fmod(b)]:
+        check_op(lambda lib, a, z: fn(a, z), a, z, grad=False)
+        check_op(lambda lib, a: fn(a, 0), a, grad=False)
+
+
+@pytest.mark.filterwarnings('ignore::RuntimeWarning')
+def test_gradients_at_zero_and_nan_as_pytorch():
+    # finite where PyTorch's are: pow at (0, 0), atan2(0, 0), abs and sign at NaN; and at
+    # NaN maximum/minimum give both operands the whole gradient (clamp gives x none)
+    nan = np.nan
+    a, b = np.array([0.0, 0.0, 0.0, 2.0, 0.0]), np.array([0.0, -1.0, 2.0, 0.0, 0.5])
+    check_op(lambda lib, a, b: a ** b, a, b, double=False)
+    check_op(lambda lib, b: 0.0 ** b, np.array([0.0, 1.0, -1.0]), double=False)
+    check_op(lambda lib, a, b: lib.atan2(a, b), np.array([0.0, 1.0]), np.array([0.0, 0.0]),
+             double=False)
+    x = np.array([nan, 0.0, -1.0, 2.0])
+    check_op(lambda lib, x: x.abs(), x, double=False)
+    check_op(lambda lib, x: x.sign(), x, double=False)
+    y = np.array([0.0, nan, 2.0, 2.0])
+    for name in ['maximum', 'minimum']:
+        check_op(lambda lib, x, y: getattr(lib, name)(x, y), x, y, double=False)
+    check_op(lambda lib, x, y: lib.clamp(x, min=y), x, y, double=False)
+    check_op(lambda lib, x, y: lib.clamp(x, max=y), x, y, double=False)
+    check_op(lambda lib, x: x.clamp(-0.5, 1.0), x, double=False)
+
+
+def test_integer_and_bool_dtypes_as_pytorch():
+    i, b = np.array([1, 2]), np.array([True, False])
+    for dtype in ['int64', 'int32', 'bool']:
+        check_op(lambda lib, x: lib.atan2(x, x), i.astype(dtype), grad=False)   # default float
+    for fn in [lambda x: x ** True, lambda x: x ** False, lambda x: x ** 1,
+               lambda x: x.add(x, alpha=2), lambda x: x.add(True, alpha=2),
+               lambda x: x.add(x, alpha=0), lambda x: x.clamp(max=-1), lambda x: x.clamp(0, True),
+               lambda x: x.clamp(min=0.5)]:
+        check_op(lambda lib, x: fn(x), b, grad=False)
+    check_op(lambda lib, x: x.add(x, alpha=3), i, grad=False)
+    check_op(lambda lib, x: x.round(), i, grad=False)
+
+
+@pytest.mark.parametrize('fn', [lambda lib, x: x ** x, lambda lib, x: True ** x,
+                                lambda lib, x: x // x, lambda lib, x: x // True,
+                                lambda lib, x: x % x, lambda lib, x: x.fmod(x),
+                                lambda lib, x: x.round(), lambda lib, x: x.round(decimals=1),
+                                lambda lib, x: x.floor(), lambda lib, x: x.ceil(),
+                                lambda lib, x: x.trunc(), lambda lib, x: x.clamp(min=True),
+                                lambda lib, x: x.clamp(max=False),
+                                lambda lib, x: x.clamp(False, True)])
+def test_bool_operands_pytorch_refuses(fn):
+    check_raises(fn, np.array([True, False]), match="not implemented for 'Bool'",
+                 exc=NotImplementedError)
+
+
+def test_alpha_checked_against_result_dtype():
+    i = np.array([1, 2])
+    for fn in [lambda lib, x: x.add(x, alpha=2.5), lambda lib, x: x.sub(1, alpha=1.0),
+               lambda lib, x: x.add(x, alpha=True)]:
+        check_raises(fn, i, match='alpha', exc=RuntimeError)
+    check_raises(lambda lib, x: x.round(decimals=1), i, match="round_cpu.*'Long'",
+                 exc=NotImplementedError)
+
+
+def test_forwards_do_not_warn():
+    # PyTorch gives inf and NaN silently; NumPy would warn (log of negatives, 1/0, overflow)
+    import warnings
+    x, z = np.array([-1.0, 0.0, 100.0, np.inf]), np.array([0.0, 0.0, 1.0, 1.0])
+    fns = [lambda lib, x, z, n=n: getattr(lib, n)(x) for n in
+           ['log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'reciprocal', 'exp', 'exp2',
+            'expm1', 'sinh', 'cosh', 'asin', 'acos', 'sin', 'cos', 'tan']]
+    fns += [lambda lib, x, z: x ** -1, lambda lib, x, z: x ** 0.5, lambda lib, x, z: (-2.0) ** x,
+            lambda lib, x, z: x ** (z - 1), lambda lib, x, z: x / z, lambda lib, x, z: x / 0,
+            lambda lib, x, z: x // z, lambda lib, x, z: x % z, lambda lib, x, z: x.fmod(z),
+            lambda lib, x, z: (x.float() * 1e30).square()]
+    for fn in fns:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            check_op(fn, x, z, grad=False)

@@ -8,12 +8,13 @@ it gets no gradient.
 import math
 
 from ..backend import erf as erf_of_array
-from ..backend import float32
-from ..creation import (as_tensor, check_probabilities, check_std, full_like, integers,
+from ..backend import float32, result_type
+from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
-from ._util import binary, broadcast_error, promote, to_float, variant
+from ._util import (binary, broadcast_error, promote, quiet, scalar_name, to_float,
+                    variant)
 
 
 def _needs(node, i):
@@ -38,8 +39,8 @@ class Add(Op):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
             a, b = promote(a, b)
         self.alpha = alpha
-        if alpha != 1:
-            b = b * alpha
+        if alpha.__class__ is not int or alpha != 1:
+            b = _scaled(a, b, alpha)
         try:
             return xp.add(a, b)
         except ValueError:
@@ -60,8 +61,8 @@ class Sub(Op):
         elif a.dtype.kind == 'b':
             _no_bool_sub(a, b)
         self.alpha = alpha
-        if alpha != 1:
-            b = b * alpha
+        if alpha.__class__ is not int or alpha != 1:
+            b = _scaled(a, b, alpha)
         try:
             return xp.subtract(a, b)
         except ValueError:
@@ -69,6 +70,20 @@ class Sub(Op):
 
     def backward(self, g):
         return g, (-g if self.alpha == 1 else g * -self.alpha)
+
+
+def _scaled(a, b, alpha):
+    """``alpha * b`` for add/sub (``a``, ``b`` promoted), with PyTorch's checks of alpha
+    against the result dtype (a bool result ORs in ``b`` if alpha is nonzero)."""
+    kind = (a if getattr(a, 'dtype', None) is not None else b).dtype.kind
+    if alpha.__class__ is bool and kind != 'b':
+        raise RuntimeError('Boolean alpha only supported for Boolean results.')
+    if kind in 'biu' and isinstance(alpha, float):
+        raise RuntimeError('For integral input tensors, argument alpha must not be a floating '
+                           'point number.')
+    if kind == 'b':
+        return b if alpha else False
+    return b * alpha
 
 
 def _no_bool_sub(a, b):
@@ -100,6 +115,7 @@ class Mul(Op):
                 g * a if nb is not None else None)
 
 
+@quiet
 class Div(Op):
     __slots__ = ()
     array_backward = True
@@ -140,6 +156,7 @@ class Neg(Op):
         return -g
 
 
+@quiet
 class Pow(Op):
     """``a ** b`` for tensor/number combinations."""
     __slots__ = ()
@@ -152,14 +169,18 @@ class Pow(Op):
         da = getattr(a, 'dtype', None)
         if da is not None and da.kind in 'iu' and isinstance(b, int) and b < 0:
             raise RuntimeError('Integers to negative integer powers are not allowed.')
+        if (a if da is not None else b).dtype.kind == 'b':
+            if b.__class__ is bool:     # bool tensor ** True/False: itself, or all True
+                return a.copy() if b else xp.ones_like(a)
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
         return binary(xp.power, a, b, 'pow')
 
     def backward(self, g):
         a, b, out = self.saved_tensors
         ga = gb = None
         if _needs(self, 0):
-            if not _is_number(b):
-                ga = g * b * a ** (b - 1)
+            if not _is_number(b):       # 0 where b == 0, even at a == 0 (as PyTorch)
+                ga = Where.apply(b == 0, 0.0, g * b * a ** (b - 1))
             elif b == 0:
                 ga = g * 0
             else:
@@ -170,7 +191,8 @@ class Pow(Op):
                 la = Where.apply((a == 0) & (b >= 0), 0.0, apply_unary(Log, a))
                 gb = g * out * la
             else:
-                gb = g * out * (math.log(a) if a > 0 else (0.0 if a == 0 else math.nan))
+                gb = g * out * (math.log(a) if a > 0 else math.nan) if a != 0 else \
+                    Where.apply(b >= 0, 0.0, g * out * -math.inf)
         return ga, gb
 
 
@@ -192,6 +214,8 @@ class Sign(Op):
     array_backward = True
 
     def forward(self, xp, a):
+        if a.dtype.kind == 'f':         # 0 at NaN, as PyTorch
+            return xp.where(a != a, 0.0, xp.sign(a))
         return xp.sign(a)
 
     def backward(self, g):
@@ -288,26 +312,28 @@ def _unary_op(name, fn, dx=None, dy=None):
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 # the op, its NumPy function, and its gradient g * d(op)/dx as a formula of the input x
-# (dx=) or of the output y (dy=)
-Exp = _unary_op('Exp', 'exp', dy=lambda g, y: g * y)
-Exp2 = _unary_op('Exp2', 'exp2', dy=lambda g, y: g * y * _LN2)
-Expm1 = _unary_op('Expm1', 'expm1', dy=lambda g, y: g * (y + 1))
-Log = _unary_op('Log', 'log', dx=lambda g, x: g / x)
-Log2 = _unary_op('Log2', 'log2', dx=lambda g, x: g / (x * _LN2))
-Log10 = _unary_op('Log10', 'log10', dx=lambda g, x: g / (x * _LN10))
-Log1p = _unary_op('Log1p', 'log1p', dx=lambda g, x: g / (x + 1))
-Sqrt = _unary_op('Sqrt', 'sqrt', dy=lambda g, y: g / (2 * y))
-Sin = _unary_op('Sin', 'sin', dx=lambda g, x: g * apply_unary(Cos, x))
-Cos = _unary_op('Cos', 'cos', dx=lambda g, x: -g * apply_unary(Sin, x))
-Tan = _unary_op('Tan', 'tan', dy=lambda g, y: g * (1 + y * y))
-Sinh = _unary_op('Sinh', 'sinh', dx=lambda g, x: g * apply_unary(Cosh, x))
-Cosh = _unary_op('Cosh', 'cosh', dx=lambda g, x: g * apply_unary(Sinh, x))
-Asin = _unary_op('Asin', 'arcsin', dx=lambda g, x: g * apply_unary(Rsqrt, 1 - x * x))
-Acos = _unary_op('Acos', 'arccos', dx=lambda g, x: -g * apply_unary(Rsqrt, 1 - x * x))
+# (dx=) or of the output y (dy=); ``quiet`` where NumPy warns of ordinary inputs (log(-1),
+# exp(100)), as PyTorch does not
+Exp = quiet(_unary_op('Exp', 'exp', dy=lambda g, y: g * y))
+Exp2 = quiet(_unary_op('Exp2', 'exp2', dy=lambda g, y: g * y * _LN2))
+Expm1 = quiet(_unary_op('Expm1', 'expm1', dy=lambda g, y: g * (y + 1)))
+Log = quiet(_unary_op('Log', 'log', dx=lambda g, x: g / x))
+Log2 = quiet(_unary_op('Log2', 'log2', dx=lambda g, x: g / (x * _LN2)))
+Log10 = quiet(_unary_op('Log10', 'log10', dx=lambda g, x: g / (x * _LN10)))
+Log1p = quiet(_unary_op('Log1p', 'log1p', dx=lambda g, x: g / (x + 1)))
+Sqrt = quiet(_unary_op('Sqrt', 'sqrt', dy=lambda g, y: g / (2 * y)))
+Sin = quiet(_unary_op('Sin', 'sin', dx=lambda g, x: g * apply_unary(Cos, x)))
+Cos = quiet(_unary_op('Cos', 'cos', dx=lambda g, x: -g * apply_unary(Sin, x)))
+Tan = quiet(_unary_op('Tan', 'tan', dy=lambda g, y: g * (1 + y * y)))
+Sinh = quiet(_unary_op('Sinh', 'sinh', dx=lambda g, x: g * apply_unary(Cosh, x)))
+Cosh = quiet(_unary_op('Cosh', 'cosh', dx=lambda g, x: g * apply_unary(Sinh, x)))
+Asin = quiet(_unary_op('Asin', 'arcsin', dx=lambda g, x: g * apply_unary(Rsqrt, 1 - x * x)))
+Acos = quiet(_unary_op('Acos', 'arccos', dx=lambda g, x: -g * apply_unary(Rsqrt, 1 - x * x)))
 Atan = _unary_op('Atan', 'arctan', dx=lambda g, x: g / (1 + x * x))
 Tanh = _unary_op('Tanh', 'tanh', dy=lambda g, y: apply_binary(TanhBackward, g, y))
 
 
+@quiet
 class Rsqrt(Op):
     __slots__ = ()
     array_backward = True
@@ -322,6 +348,7 @@ class Rsqrt(Op):
         return g * -0.5 * y ** 3
 
 
+@quiet
 class Square(Op):
     __slots__ = ()
     array_backward = True
@@ -337,6 +364,7 @@ class Square(Op):
         return g * 2 * a
 
 
+@quiet
 class Reciprocal(Op):
     __slots__ = ()
     array_backward = True
@@ -446,6 +474,8 @@ class _NoGrad(Op):
     fn = None
 
     def forward(self, xp, a):
+        if a.dtype.kind == 'b':
+            raise NotImplementedError(f'"{self.fn}_vml_cpu" not implemented for \'Bool\'')
         return getattr(xp, self.fn)(a)
 
     def backward(self, g):
@@ -461,13 +491,17 @@ class Round(_NoGrad):
     __slots__ = ('decimals',)
 
     def forward(self, xp, a, decimals=0):
+        if a.dtype.kind in 'biu' and (decimals or a.dtype.kind == 'b'):
+            name = 'round_cpu' if decimals else 'round_vml_cpu'
+            raise NotImplementedError(f'"{name}" not implemented for \'{scalar_name(a)}\'')
         return xp.round(a, decimals)
 
 
 # ----------------------------------------------------------------------------- two-operand
 
 class Maximum(Op):
-    """Elementwise max; ties share the gradient equally (as PyTorch)."""
+    """Elementwise max; ties share the gradient equally, and at NaN both operands get it
+    all (as PyTorch)."""
     __slots__ = ()
     array_backward = True
     save = (0, 1)
@@ -479,12 +513,10 @@ class Maximum(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        win_a = (a > b) if self.fn == 'maximum' else (a < b)
-        tie = (a == b)
-        shared = Where.apply(tie, g * 0.5, 0.0)
-        ga = Where.apply(win_a, g, shared)
-        gb = Where.apply(win_a | tie, shared, g)
-        return ga, gb
+        lose_a, lose_b = (a < b, a > b) if self.fn == 'maximum' else (a > b, a < b)
+        h = Where.apply(a == b, g * 0.5, g)
+        return (Where.apply(lose_a, 0.0, h) if _needs(self, 0) else None,
+                Where.apply(lose_b, 0.0, h) if _needs(self, 1) else None)
 
 
 Minimum = variant(Maximum, 'Minimum', 'minimum')
@@ -500,7 +532,13 @@ class Clamp(Op):
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         self.lo, self.hi = min, max
-        if a.dtype.kind != 'f' and (isinstance(min, float) or isinstance(max, float)):
+        if a.dtype.kind == 'b':         # the bounds' type, as PyTorch: int64 or float
+            dt = result_type(a, *[x for x in (min, max) if x is not None])
+            if dt.np.kind == 'b':
+                name = 'clamp_min' if max is None else 'clamp_max' if min is None else 'clamp'
+                raise NotImplementedError(f'"{name}_scalar_cpu" not implemented for \'Bool\'')
+            a = a.astype(dt.np)
+        elif a.dtype.kind != 'f' and (isinstance(min, float) or isinstance(max, float)):
             a = to_float(a)
         out = a
         if min is not None:
@@ -518,6 +556,46 @@ class Clamp(Op):
             m = a <= self.hi
             mask = m if mask is None else mask & m
         return g * mask
+
+
+class ClampBounds(Op):
+    """Clamp to tensor bounds ``lo``/``hi`` (either may be None), broadcast with ``a``.  As
+    PyTorch, ``a`` gets the whole gradient where ``lo <= a <= hi`` (ties included, none at
+    NaN), ``lo`` where ``a < lo < hi``, ``hi`` where ``a > hi`` or ``hi < lo``."""
+    __slots__ = ()
+    array_backward = True
+    save = (0, 1, 2)
+
+    def forward(self, xp, a, lo, hi):
+        dt = result_type(a, *[x for x in (lo, hi) if x is not None]).np
+        out = a if a.dtype == dt else a.astype(dt)
+        for fn, bound in ((xp.maximum, lo), (xp.minimum, hi)):
+            if bound is not None:
+                if getattr(bound, 'dtype', dt) != dt:
+                    bound = bound.astype(dt)
+                out = binary(fn, out, bound, 'clamp')
+        return out
+
+    def backward(self, g):
+        a, lo, hi = self.saved_tensors
+        ga = glo = ghi = None
+        if hi is None:
+            keep = a >= lo
+            if _needs(self, 1):
+                glo = Where.apply(a < lo, g, 0.0)
+        elif lo is None:
+            keep = a <= hi
+            if _needs(self, 2):
+                ghi = Where.apply(a > hi, g, 0.0)
+        else:
+            keep = (a >= lo) & (a <= hi)
+            if _needs(self, 1):
+                glo = Where.apply((a < lo) & (lo < hi), g, 0.0)
+            if _needs(self, 2):
+                ghi = Where.apply((a > hi) | (hi < lo), g, 0.0)
+        if _needs(self, 0):
+            ga = Where.apply(keep, g, 0.0)
+        return ga, glo, ghi
 
 
 class Where(Op):
@@ -564,6 +642,7 @@ class Lerp(Op):
         return ga, gb, gw
 
 
+@quiet
 class _Modulus(Op):
     """``a - b * rounding(a / b)``; ``fn`` (NumPy's name, PyTorch's too) sets the rounding
     and so the sign of the result.  d/da = 1, d/db = -rounding(a / b)."""
@@ -574,6 +653,7 @@ class _Modulus(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        _integer_division(self.fn, a, b)
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
     def backward(self, g):
@@ -602,12 +682,18 @@ class Atan2(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        return binary(xp.arctan2, to_float(a), b, 'atan2')
+        if a.__class__ is not float and a.dtype.kind != 'f':
+            a = to_float(a)         # integers: the default float dtype (as PyTorch)
+        if b.__class__ is not float and getattr(b, 'dtype', None) is not None and \
+                b.dtype.kind != 'f':
+            b = to_float(b)
+        return binary(xp.arctan2, a, b, 'atan2')
 
     def backward(self, g):
         a, b = self.saved_tensors
-        r = a * a + b * b
-        return g * b / r, -g * a / r
+        r = a * a + b * b           # 0 where r == 0 (as PyTorch), not 0/0
+        recip = Where.apply(r == 0, 0.0, apply_unary(Reciprocal, r))
+        return g * b * recip, -g * a * recip
 
 
 # ----------------------------------------------------------------------------- not differentiable
@@ -675,6 +761,7 @@ class BitwiseNot(_UnaryPred):
         return xp.invert(a)
 
 
+@quiet
 class FloorDivide(Op):
     """``a // b`` rounding toward minus infinity; not differentiable (as PyTorch)."""
     __slots__ = ()
@@ -682,7 +769,21 @@ class FloorDivide(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        _integer_division('floor_divide', a, b)
         return binary(xp.floor_divide, a, b, 'floor_divide')
+
+
+def _integer_division(op, a, b):
+    """PyTorch's errors for an integer division (``a`` and ``b`` promoted) by zero (NumPy
+    would give 0 with a warning) and for bool operands.  Floating division costs one dtype
+    check."""
+    kind = (a if getattr(a, 'dtype', None) is not None else b).dtype.kind
+    if kind in 'biu':
+        if kind == 'b':
+            name = 'div_floor' if op == 'floor_divide' else op
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+        if (b == 0) if _is_number(b) else (b == 0).any():
+            raise RuntimeError(f'ZeroDivisionError (integer {op} by zero)')
 
 
 class Fill(Op):
@@ -715,13 +816,13 @@ def _num(x):
 
 
 def add(input, other, *, alpha=1):
-    if alpha != 1:
+    if alpha.__class__ is not int or alpha != 1:
         return Add.apply(input, _num(other), alpha=alpha)
     return Add.apply(input, _num(other))
 
 
 def sub(input, other, *, alpha=1):
-    if alpha != 1:
+    if alpha.__class__ is not int or alpha != 1:
         return Sub.apply(input, _num(other), alpha=alpha)
     return Sub.apply(input, _num(other))
 
@@ -744,7 +845,7 @@ def div(input, other, *, rounding_mode=None):
             r = Remainder.apply(input, other)
             fix = (r != 0) & ((Lt.apply(input, 0)) ^ (Lt.apply(other, 0) if isinstance(
                 other, Tensor) else (other < 0)))
-            return q + fix.long()
+            return q + fix
         return Div.apply(input, other).trunc()
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
@@ -792,17 +893,8 @@ def where(condition, input=None, other=None):
 def clamp(input, min=None, max=None):
     """Limit to [min, max]; tensor bounds broadcast (gradient flows to them where they bind)."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min if isinstance(min, Tensor) else _full_as(out, min))
-        if max is not None:
-            out = minimum(out, max if isinstance(max, Tensor) else _full_as(out, max))
-        return out
+        return ClampBounds.apply(input, min, max)
     return Clamp.apply(input, min=min, max=max)
-
-
-def _full_as(ref, value):
-    return full_like(ref, value)
 
 
 def clamp_min(input, min):
@@ -816,11 +908,7 @@ def clamp_max(input, max):
 def clamp_(input, min=None, max=None):
     """In-place ``clamp``."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        if min is not None:
-            input.maximum_(min if isinstance(min, Tensor) else _full_as(input, min))
-        if max is not None:
-            input.minimum_(max if isinstance(max, Tensor) else _full_as(input, max))
-        return input
+        return ClampBounds.apply_(input, min, max)
     return Clamp.apply_(input, min=min, max=max)
 
 
