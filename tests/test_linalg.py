@@ -29,6 +29,21 @@ def test_matmul_rank_cases(shapes, dtype):
     check_op(lambda lib, a, b: a @ b, a, b)
 
 
+# a 0-size contracted, row, column or batch dim: the gradients are zeros of each shape
+EMPTY_MATMUL_SHAPES = [
+    ((0,), (0,)), ((3, 0), (0,)), ((0,), (0, 2)), ((3, 0), (0, 2)), ((4, 3, 0), (0, 2)),
+    ((2, 3, 0), (0,)), ((2, 3, 4), (4, 0)), ((0, 3, 4), (4, 0)), ((0, 2, 3), (3, 4)),
+    ((2, 3, 0), (2, 0, 4)), ((0, 3, 2), (1, 2, 4)), ((5, 0), (2, 0, 3)), ((0,), (2, 0, 3)),
+]
+
+
+@pytest.mark.parametrize('shapes', EMPTY_MATMUL_SHAPES)
+def test_matmul_with_empty_dims(shapes):
+    a, b = rand(*shapes[0], seed=1), rand(*shapes[1], seed=2)
+    check_op(lambda lib, a, b: a @ b, a, b)
+    check_op(lambda lib, a, b: a @ b, a.astype('float32'), b.astype('float32'), double=False)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_matmul_random_broadcast_shapes(data):

@@ -74,8 +74,8 @@ class MatMul(Op):
         if self._next[1] is not None:
             if len(sb) <= 2 < len(sa2):
                 # the common (..., n, k) @ (k, m) case: fold the batch into one product
-                k, m = sa2[-1], sb2[-1]
-                gb = MatMul.apply(_mT(a2.reshape((-1, k))), g.reshape((-1, m))).reshape(sb)
+                n, k, m = prod(sa2[:-1]), sa2[-1], sb2[-1]     # (no -1: k or m may be 0)
+                gb = MatMul.apply(_mT(a2.reshape((n, k))), g.reshape((n, m))).reshape(sb)
             else:
                 gb = sum_to(MatMul.apply(_mT(a2), g), sb2).reshape(sb)
         return ga, gb
