@@ -401,10 +401,12 @@ def _explicit(equation, operands):
                 raise RuntimeError(f'einsum(): subscript {c} is repeated for operand {i} but the '
                                    f"sizes don't match, {seen[c]} != {n}")
             seen[c] = n
-            if size.get(c, 1) != n and n != 1 and size.get(c, 1) != 1:
+            m = size.get(c, 1)
+            if m == 1:                  # (not max(m, n): a size-0 dim is no size 1)
+                size[c] = n
+            elif n != m and n != 1:
                 raise RuntimeError(f'einsum(): subscript {c} has size {n} for operand {i} which '
-                                   f'does not broadcast with previously seen size {size[c]}')
-            size[c] = max(size.get(c, 1), n)
+                                   f'does not broadcast with previously seen size {m}')
     for c in out:
         if c not in size:
             raise RuntimeError(f'einsum(): output subscript {c} does not appear in the equation '
