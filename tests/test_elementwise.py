@@ -4,7 +4,7 @@ import operator as O
 import numpy as np
 import pytest
 
-from oracle import check_op, rand
+from oracle import check_op, check_raises, rand
 
 UNARY = {
     'exp': dict(), 'exp2': dict(), 'expm1': dict(), 'log': dict(low=0.1, high=3),
@@ -147,3 +147,33 @@ def test_clamp_where_lerp_gradient_on_arrays():
 def test_pow_exponent_gradient_at_zero_base_on_arrays():
     # d(a^b)/db = a^b log a is taken as 0 where a == 0 (and b >= 0), as PyTorch
     check_op(lambda lib, a, b: a ** b, np.array([0.0, 2.0]), np.array([1.5, 2.0]), double=False)
+
+
+@pytest.mark.parametrize('shapes', [((), ()), ((), (3,)), ((2, 1), (3,)), ((), (0,))])
+def test_isclose(shapes):
+    a, b = rand(*shapes[0], seed=1), rand(*shapes[1], seed=2)
+    # a 0-d result is a 0-d array, as every tensor's data, so that it converts and prints
+    check_op(lambda lib, a, b: lib.isclose(a, b).float(), a, b, grad=False)
+    check_op(lambda lib, a, b: lib.isclose(a, a + b * 1e-7, equal_nan=True), a, b, grad=False)
+    check_op(lambda lib, a: lib.tensor([lib.allclose(a, a * (1 + 1e-9)),
+                                        isinstance(a.isclose(a).cpu().numpy(), np.ndarray)]),
+             a, grad=False)
+
+
+@pytest.mark.parametrize('fn,arrays,exc,match', [
+    (lambda lib, a, b: lib.isclose(a, b), (rand(2, 3), rand(3, 2)), RuntimeError,
+     r'isclose: The size of tensor a \(3\) must match the size of tensor b \(2\) at '
+     r'non-singleton dimension 1'),
+    (lambda lib, a, b: lib.allclose(a, b), (rand(2), rand(3)), RuntimeError, 'size of tensor'),
+    (lambda lib, a, b: lib.isclose(a, b), (rand(), rand().astype('float32')), RuntimeError,
+     'Double did not match Float'),
+    (lambda lib, a, b: lib.allclose(a, b), (rand(2), np.arange(2)), RuntimeError,
+     'Double did not match Long'),
+    (lambda lib, a: lib.isclose(a, 1.0), (rand(),), TypeError, "argument 'other'"),
+    (lambda lib, a: a.isclose(a, rtol=-1.0), (rand(),), RuntimeError,
+     'rtol must be greater than or equal to zero, but got -1$'),
+    (lambda lib, a: a.isclose(a, atol=-0.5), (rand(),), RuntimeError,
+     'atol must be greater than or equal to zero, but got -0.5$'),
+])
+def test_isclose_errors(fn, arrays, exc, match):
+    check_raises(fn, *arrays, exc=exc, match=match)

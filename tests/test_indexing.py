@@ -435,6 +435,12 @@ OP_ERRORS = {
                               RuntimeError),
     'masked_fill_ mask larger': (lambda lib, x: x.masked_fill_(lib.ones(2, 3, 4, dtype=lib.bool),
                                                                1.0), RuntimeError),
+    'masked_fill mask shape': (lambda lib, x: x.masked_fill(lib.ones(4, 3, dtype=lib.bool), 0.0),
+                               RuntimeError),
+    'masked_fill_ 0-d input': (lambda lib, x: x[0, 0].clone().masked_fill_(
+        lib.ones(2, dtype=lib.bool), 0.0), RuntimeError),
+    'masked_fill_ mask shape': (lambda lib, x: x.masked_fill_(lib.ones(4, 3, dtype=lib.bool),
+                                                              0.0), RuntimeError),
     'masked_select float mask': (lambda lib, x: x.masked_select(lib.ones(3, 4)), RuntimeError),
     'masked_select shapes': (lambda lib, x: x.masked_select(lib.ones(2, 4, dtype=lib.bool)),
                              RuntimeError),
@@ -458,6 +464,12 @@ def test_op_error_messages_match_pytorch():
     with pytest.raises(RuntimeError, match='masked_fill_ only supports boolean masks, but got '
                                            'mask with dtype float32'):
         x.masked_fill(autograd.ones(3, 4), 1.0)
+    # the mask is tensor a out of place, b in place, as PyTorch has them
+    sizes = r'The size of tensor a \(4\) must match the size of tensor b \(3\) at non-singleton'
+    with pytest.raises(RuntimeError, match=f'masked_fill: {sizes} dimension 0'):
+        x.masked_fill(autograd.ones(4, 1, dtype=autograd.bool), 1.0)
+    with pytest.raises(RuntimeError, match=f'masked_fill_: {sizes} dimension 1'):
+        x.masked_fill_(autograd.ones(3, dtype=autograd.bool), 1.0)
 
 
 def test_chained_setitem_writes_through_the_view():

@@ -423,11 +423,15 @@ def masked_fill(input, mask, value):
     """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` is true; the mask
     broadcasts.  Shapes: input (*), mask broadcastable with (*)."""
     m = _mask_array(input, mask, 'masked_fill')
+    if m.shape != input._data.shape:
+        broadcast_shape('masked_fill', m.shape, input._data.shape)     # (PyTorch's order)
     return MaskedFill.apply(input, _fill_value(input, value, 'masked_fill'), mask=m)
 
 
 def masked_fill_(input, mask, value):
     m = _mask_array(input, mask, 'masked_fill')
+    if m.shape != input._data.shape:
+        broadcast_shape('masked_fill_', input._data.shape, m.shape)
     return MaskedFill.apply_(input, _fill_value(input, value, 'masked_fill'), mask=m)
 
 
