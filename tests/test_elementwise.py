@@ -255,3 +255,33 @@ def test_forwards_do_not_warn():
         with warnings.catch_warnings():
             warnings.simplefilter('error')
             check_op(fn, x, z, grad=False)
+
+
+@pytest.mark.parametrize('shapes', [((), ()), ((), (3,)), ((2, 1), (3,)), ((), (0,))])
+def test_isclose(shapes):
+    a, b = rand(*shapes[0], seed=1), rand(*shapes[1], seed=2)
+    # a 0-d result is a 0-d array, as every tensor's data, so that it converts and prints
+    check_op(lambda lib, a, b: lib.isclose(a, b).float(), a, b, grad=False)
+    check_op(lambda lib, a, b: lib.isclose(a, a + b * 1e-7, equal_nan=True), a, b, grad=False)
+    check_op(lambda lib, a: lib.tensor([lib.allclose(a, a * (1 + 1e-9)),
+                                        isinstance(a.isclose(a).cpu().numpy(), np.ndarray)]),
+             a, grad=False)
+
+
+@pytest.mark.parametrize('fn,arrays,exc,match', [
+    (lambda lib, a, b: lib.isclose(a, b), (rand(2, 3), rand(3, 2)), RuntimeError,
+     r'isclose: The size of tensor a \(3\) must match the size of tensor b \(2\) at '
+     r'non-singleton dimension 1'),
+    (lambda lib, a, b: lib.allclose(a, b), (rand(2), rand(3)), RuntimeError, 'size of tensor'),
+    (lambda lib, a, b: lib.isclose(a, b), (rand(), rand().astype('float32')), RuntimeError,
+     'Double did not match Float'),
+    (lambda lib, a, b: lib.allclose(a, b), (rand(2), np.arange(2)), RuntimeError,
+     'Double did not match Long'),
+    (lambda lib, a: lib.isclose(a, 1.0), (rand(),), TypeError, "argument 'other'"),
+    (lambda lib, a: a.isclose(a, rtol=-1.0), (rand(),), RuntimeError,
+     'rtol must be greater than or equal to zero, but got -1$'),
+    (lambda lib, a: a.isclose(a, atol=-0.5), (rand(),), RuntimeError,
+     'atol must be greater than or equal to zero, but got -0.5$'),
+])
+def test_isclose_errors(fn, arrays, exc, match):
+    check_raises(fn, *arrays, exc=exc, match=match)

@@ -347,6 +347,47 @@ def test_scatter_add_accumulates_repeated_indices():
     assert out.tolist() == [7.0, 0.0, 3.0]
 
 
+def _none(lib, *shape, dtype=np.int64):
+    return _t(lib, np.zeros(shape, dtype))
+
+
+# an empty index selects nothing and is checked for nothing (shape, dtype) but being a
+# tensor: gather gives an empty result of its shape, scatter the input unchanged
+EMPTY_INDEX = {
+    'gather (3, 0)': lambda lib, x, s: x.gather(1, _none(lib, 3, 0)),
+    'gather (0,)': lambda lib, x, s: lib.gather(x, 0, _none(lib, 0)),
+    'gather (0, 7)': lambda lib, x, s: x.gather(0, _none(lib, 0, 7)),
+    'gather (2, 0, 3) float': lambda lib, x, s: x.gather(-1, _none(lib, 2, 0, 3, dtype='f4')),
+    'gather 0-d input': lambda lib, x, s: x[0, 0].gather(0, _none(lib, 0)),
+    'scatter (3, 0)': lambda lib, x, s: x.scatter(1, _none(lib, 3, 0), s[:, :0]),
+    'scatter (0, 4)': lambda lib, x, s: lib.scatter(x, 0, _none(lib, 0, 4), s[:0]),
+    'scatter (0, 9)': lambda lib, x, s: x.scatter(0, _none(lib, 0, 9), s[:1, :1]),
+    'scatter value (2, 0, 3)': lambda lib, x, s: x.scatter(0, _none(lib, 2, 0, 3), 2.0) * s,
+    'scatter_ (0,)': lambda lib, x, s: (x * 1).scatter_(0, _none(lib, 0), s[0, :0]),
+    'scatter_add (5, 0)': lambda lib, x, s: x.scatter_add(1, _none(lib, 5, 0), s[:1, :0]),
+    'scatter_add (0,) int16': lambda lib, x, s: lib.scatter_add(
+        x, 0, _none(lib, 0, dtype=np.int16), s.reshape(-1)[:0]),
+    'scatter_add_ (0, 9)': lambda lib, x, s: (x * 1).scatter_add_(0, _none(lib, 0, 9),
+                                                                  s[:1, :1]),
+}
+
+
+@pytest.mark.parametrize('name', sorted(EMPTY_INDEX))
+def test_gather_scatter_empty_index(name):
+    check_op(EMPTY_INDEX[name], rand(3, 4, seed=5), rand(3, 4, seed=6))
+
+
+@pytest.mark.parametrize('op', ['scatter', 'scatter_add'])
+@pytest.mark.parametrize('index,src', [((2, 2), (3, 4)), ((3, 0), (3, 4)), ((0,), (2,)),
+                                       ((2, 0, 3), (2, 2))])
+def test_scatter_src_larger_than_index_has_no_gradient(op, index, src):
+    # the engine's error, as PyTorch's: src's gradient has index's shape
+    def f(lib, x, s):
+        s.requires_grad_()
+        getattr(lib, op)(x, 0, _none(lib, *index), s).sum().backward()
+    check_raises(f, rand(3, 4), rand(*src), match='returned an invalid gradient at index 1')
+
+
 @pytest.mark.filterwarnings('ignore:The reduce argument')
 def test_scatter_reduce_forward_matches_and_has_no_gradient():
     idx = np.array([[0, 0, 1, 0]])
@@ -394,6 +435,12 @@ OP_ERRORS = {
                               RuntimeError),
     'masked_fill_ mask larger': (lambda lib, x: x.masked_fill_(lib.ones(2, 3, 4, dtype=lib.bool),
                                                                1.0), RuntimeError),
+    'masked_fill mask shape': (lambda lib, x: x.masked_fill(lib.ones(4, 3, dtype=lib.bool), 0.0),
+                               RuntimeError),
+    'masked_fill_ 0-d input': (lambda lib, x: x[0, 0].clone().masked_fill_(
+        lib.ones(2, dtype=lib.bool), 0.0), RuntimeError),
+    'masked_fill_ mask shape': (lambda lib, x: x.masked_fill_(lib.ones(4, 3, dtype=lib.bool),
+                                                              0.0), RuntimeError),
     'masked_select float mask': (lambda lib, x: x.masked_select(lib.ones(3, 4)), RuntimeError),
     'masked_select shapes': (lambda lib, x: x.masked_select(lib.ones(2, 4, dtype=lib.bool)),
                              RuntimeError),
@@ -417,6 +464,12 @@ def test_op_error_messages_match_pytorch():
     with pytest.raises(RuntimeError, match='masked_fill_ only supports boolean masks, but got '
                                            'mask with dtype float32'):
         x.masked_fill(autograd.ones(3, 4), 1.0)
+    # the mask is tensor a out of place, b in place, as PyTorch has them
+    sizes = r'The size of tensor a \(4\) must match the size of tensor b \(3\) at non-singleton'
+    with pytest.raises(RuntimeError, match=f'masked_fill: {sizes} dimension 0'):
+        x.masked_fill(autograd.ones(4, 1, dtype=autograd.bool), 1.0)
+    with pytest.raises(RuntimeError, match=f'masked_fill_: {sizes} dimension 1'):
+        x.masked_fill_(autograd.ones(3, dtype=autograd.bool), 1.0)
 
 
 def test_chained_setitem_writes_through_the_view():

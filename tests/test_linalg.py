@@ -29,6 +29,21 @@ def test_matmul_rank_cases(shapes, dtype):
     check_op(lambda lib, a, b: a @ b, a, b)
 
 
+# a 0-size contracted, row, column or batch dim: the gradients are zeros of each shape
+EMPTY_MATMUL_SHAPES = [
+    ((0,), (0,)), ((3, 0), (0,)), ((0,), (0, 2)), ((3, 0), (0, 2)), ((4, 3, 0), (0, 2)),
+    ((2, 3, 0), (0,)), ((2, 3, 4), (4, 0)), ((0, 3, 4), (4, 0)), ((0, 2, 3), (3, 4)),
+    ((2, 3, 0), (2, 0, 4)), ((0, 3, 2), (1, 2, 4)), ((5, 0), (2, 0, 3)), ((0,), (2, 0, 3)),
+]
+
+
+@pytest.mark.parametrize('shapes', EMPTY_MATMUL_SHAPES)
+def test_matmul_with_empty_dims(shapes):
+    a, b = rand(*shapes[0], seed=1), rand(*shapes[1], seed=2)
+    check_op(lambda lib, a, b: a @ b, a, b)
+    check_op(lambda lib, a, b: a @ b, a.astype('float32'), b.astype('float32'), double=False)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_matmul_random_broadcast_shapes(data):
@@ -120,6 +135,17 @@ def test_einsum(eq, shapes, dtype):
     check_op(lambda lib, *xs: lib.einsum(eq, *xs), *arrays)
 
 
+@pytest.mark.parametrize('eq,shapes', [
+    ('ij,jk->ik', [(3, 0), (0, 2)]), ('ij->', [(0, 3)]), ('ij->i', [(3, 0)]),
+    ('i,i->', [(0,), (0,)]), ('ii->', [(0, 0)]), ('ii->i', [(0, 0)]),
+    ('bij,bjk->bik', [(2, 3, 0), (2, 0, 4)]), ('ij,jk,kl->il', [(2, 0), (0, 3), (3, 4)]),
+    ('ij,jk->ik', [(2, 1), (0, 4)]), ('ij,jk->ik', [(2, 0), (1, 4)]),   # 1 broadcasts to 0
+])
+def test_einsum_over_empty_dims(eq, shapes):
+    arrays = [rand(*s, seed=i) for i, s in enumerate(shapes)]
+    check_op(lambda lib, *xs: lib.einsum(eq, *xs), *arrays)
+
+
 def test_einsum_operands_as_list():
     check_op(lambda lib, a, b: lib.einsum('ij,jk->ik', [a, b]), rand(2, 3), rand(3, 4))
 
@@ -177,6 +203,8 @@ def test_rank_errors():
 def test_einsum_errors():
     check_raises(lambda lib, a, b: lib.einsum('ij,jk', a, b), rand(2, 3), rand(4, 5),
                  match='subscript j has size 4 for operand 1')
+    check_raises(lambda lib, a, b: lib.einsum('ij,jk', a, b), rand(2, 0), rand(3, 5),
+                 match='subscript j has size 3 for operand 1 .* previously seen size 0')
     check_raises(lambda lib, a: lib.einsum('ij,jk->ik', a), rand(2, 3), match='fewer operands')
     check_raises(lambda lib, a: lib.einsum('ii->i', a), rand(2, 3), match='repeated')
     check_raises(lambda lib, a: lib.einsum('ijk->i', a), rand(2, 3), match='number of subscripts')

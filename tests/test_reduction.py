@@ -286,6 +286,19 @@ def test_softmax_dtype_argument(name):
     check_op(lambda lib, x: getattr(x, name)(0, dtype=lib.float32), np.array([1, 2, 3]))
 
 
+@pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
+@pytest.mark.parametrize('shape,dim', [((3, 0), 1), ((3, 0), 0), ((0,), 0), ((0, 3), -1)])
+def test_softmax_of_empty(name, shape, dim):
+    check_op(lambda lib, x: getattr(lib, name)(x, dim), np.zeros(shape))
+    check_op(lambda lib, x: getattr(x, name)(dim), np.zeros(shape, 'float16'), grad=False)
+
+
+@pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
+@pytest.mark.parametrize('x', [np.array(1.0), np.array(1)])
+def test_softmax_dim_out_of_range(name, x):
+    check_raises(lambda lib, x: getattr(lib, name)(x, 2), x, match='Dimension out of range')
+
+
 def test_softmax_float16():
     check_op(lambda lib, x: lib.softmax(x, 1), rand(3, 4, dtype='float16'), grad=False)
 

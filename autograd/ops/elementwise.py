@@ -1025,14 +1025,26 @@ def equal(input, other):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    xp = input._device.xp
-    return bool(xp.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """True if ``isclose`` everywhere."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol |other| elementwise, with PyTorch's checks: tensors
+    of one dtype, rtol and atol >= 0, shapes that broadcast."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not "
+                        f'{type(other).__name__}')
+    a, b = input._data, other._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(f'{scalar_name(a)} did not match {scalar_name(b)}')
+    for name, tol in (('rtol', rtol), ('atol', atol)):
+        if tol < 0:
+            raise RuntimeError(f'{name} must be greater than or equal to zero, but got {tol:g}')
     xp = input._device.xp
-    return _make(xp.isclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan),
-                 input._device)
+    out = binary(lambda a, b: xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                 a, b, 'isclose')
+    return _make(xp.asarray(out), input._device)      # (a 0-d result is a NumPy scalar)
 
 
 # In-place forms: name_ -> op class (second operand, if any, passed through).

@@ -423,11 +423,15 @@ def masked_fill(input, mask, value):
     """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` is true; the mask
     broadcasts.  Shapes: input (*), mask broadcastable with (*)."""
     m = _mask_array(input, mask, 'masked_fill')
+    if m.shape != input._data.shape:
+        broadcast_shape('masked_fill', m.shape, input._data.shape)     # (PyTorch's order)
     return MaskedFill.apply(input, _fill_value(input, value, 'masked_fill'), mask=m)
 
 
 def masked_fill_(input, mask, value):
     m = _mask_array(input, mask, 'masked_fill')
+    if m.shape != input._data.shape:
+        broadcast_shape('masked_fill_', input._data.shape, m.shape)
     return MaskedFill.apply_(input, _fill_value(input, value, 'masked_fill'), mask=m)
 
 
@@ -504,6 +508,8 @@ class Gather(Op):
 
     def forward(self, xp, a, dim, index):
         self.in_shape, self.dim, self.index = a.shape, dim, index
+        if not index.size:          # (an empty index may have any shape, any dtype)
+            return xp.empty(index.shape, a.dtype)
         if a.ndim == 0:
             return a.reshape(1)[index.reshape(-1)].reshape(index.shape)
         return a[along(xp, index, dim)]
@@ -515,12 +521,14 @@ class Gather(Op):
 
 class ScatterAdd(Op):
     """``a`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (dim 0), repeats summed."""
-    __slots__ = ('dim', 'index', 'src_shape')
+    __slots__ = ('dim', 'index')
     array_backward = True
 
     def forward(self, xp, a, src, dim, index):
-        self.dim, self.index, self.src_shape = dim, index, src.shape
+        self.dim, self.index = dim, index
         out = a.copy()
+        if not index.size:
+            return out
         if a.ndim == 0:
             index_add_at(xp, out.reshape(1), index.reshape(-1), src.reshape(-1)[:index.size])
         else:
@@ -532,20 +540,21 @@ class ScatterAdd(Op):
         na, ns = self._next
         gs = None
         if ns is not None:
-            gs = _pad_to(Gather.apply(g, dim=self.dim, index=self.index), self.src_shape)
+            gs = Gather.apply(g, dim=self.dim, index=self.index)   # (index's shape, as PyTorch)
         return (g if na is not None else None), gs
 
 
 class Scatter(Op):
     """``a`` with ``src[i][j]`` (or a number) written at ``[index[i][j]][j]`` (dim 0);
     ``reduce`` ('add' or 'multiply') combines instead of overwriting (no gradient)."""
-    __slots__ = ('dim', 'index', 'src_shape', 'reduce')
+    __slots__ = ('dim', 'index', 'reduce')
     array_backward = True
 
     def forward(self, xp, a, src, dim, index, reduce=None):
         self.dim, self.index, self.reduce = dim, index, reduce
-        self.src_shape = getattr(src, 'shape', None)
         out = a.copy()
+        if not index.size:
+            return out
         view = out.reshape(1) if a.ndim == 0 else out
         key = index.reshape(-1) if a.ndim == 0 else along(xp, index, dim)
         if hasattr(src, 'shape'):
@@ -570,29 +579,27 @@ class Scatter(Op):
         if na is not None:
             ga = Scatter.apply(g, 0, dim=self.dim, index=self.index)
         if ns is not None:
-            gs = _pad_to(Gather.apply(g, dim=self.dim, index=self.index), self.src_shape)
+            gs = Gather.apply(g, dim=self.dim, index=self.index)   # (index's shape, as PyTorch)
         return ga, gs
 
 
-def _pad_to(g, shape):
-    """``g`` in the leading corner of zeros of ``shape`` (src may be larger than index)."""
-    if tuple(g.shape) == tuple(shape):
-        return g
-    return IndexBackward.apply(g, basic=tuple(slice(0, s) for s in g.shape) + (Ellipsis,),
-                               adv=None, shape=shape)
-
-
 def _dim_and_index(x, dim, index, op):
-    idx = _index_of(index, x, op)
-    d = wrap_dim(dim, x._data.ndim)
-    return d, idx
+    """``dim`` wrapped, and ``index``'s array: an empty index (it selects nothing) need
+    have neither an integer dtype nor a shape that fits, as PyTorch checks neither."""
+    if isinstance(index, Tensor) and not index._data.size:
+        _same_device(x, index, op)
+        idx = index._data
+    else:
+        idx = _index_of(index, x, op)
+    return wrap_dim(dim, x._data.ndim), idx
 
 
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` (dim 1); out has index's shape."""
     d, idx = _dim_and_index(input, dim, index, 'gather')
-    _check_gather_shapes('gather', input._data.shape, idx.shape, d)
-    _check_range(input._device.xp, idx, input._data.shape[d] if input._data.ndim else 1, d)
+    if idx.size:
+        _check_gather_shapes('gather', input._data.shape, idx.shape, d)
+        _check_range(input._device.xp, idx, input._data.shape[d] if input._data.ndim else 1, d)
     return Gather.apply(input, dim=d, index=idx)
 
 
@@ -600,6 +607,9 @@ def _scatter_args(input, dim, index, src, op):
     d, idx = _dim_and_index(input, dim, index, op)
     if isinstance(src, Tensor):
         _same_device(input, src, op)
+    if not idx.size:
+        return d, idx
+    if isinstance(src, Tensor):
         _check_gather_shapes(op, src._data.shape, idx.shape, d, 'src', input._data.shape)
     shape = input._data.shape
     for k in range(idx.ndim):

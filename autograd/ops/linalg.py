@@ -74,8 +74,8 @@ class MatMul(Op):
         if self._next[1] is not None:
             if len(sb) <= 2 < len(sa2):
                 # the common (..., n, k) @ (k, m) case: fold the batch into one product
-                k, m = sa2[-1], sb2[-1]
-                gb = MatMul.apply(_mT(a2.reshape((-1, k))), g.reshape((-1, m))).reshape(sb)
+                n, k, m = prod(sa2[:-1]), sa2[-1], sb2[-1]     # (no -1: k or m may be 0)
+                gb = MatMul.apply(_mT(a2.reshape((n, k))), g.reshape((n, m))).reshape(sb)
             else:
                 gb = sum_to(MatMul.apply(_mT(a2), g), sb2).reshape(sb)
         return ga, gb
@@ -401,10 +401,12 @@ def _explicit(equation, operands):
                 raise RuntimeError(f'einsum(): subscript {c} is repeated for operand {i} but the '
                                    f"sizes don't match, {seen[c]} != {n}")
             seen[c] = n
-            if size.get(c, 1) != n and n != 1 and size.get(c, 1) != 1:
+            m = size.get(c, 1)
+            if m == 1:                  # (not max(m, n): a size-0 dim is no size 1)
+                size[c] = n
+            elif n != m and n != 1:
                 raise RuntimeError(f'einsum(): subscript {c} has size {n} for operand {i} which '
-                                   f'does not broadcast with previously seen size {size[c]}')
-            size[c] = max(size.get(c, 1), n)
+                                   f'does not broadcast with previously seen size {m}')
     for c in out:
         if c not in size:
             raise RuntimeError(f'einsum(): output subscript {c} does not appear in the equation '

@@ -626,12 +626,13 @@ class CountNonzero(Op):
 
 def _softmax_axis(name, a, dim):
     """The axis ``dim`` of ``a`` for the softmax family (None for a 0-d ``a``), after
-    PyTorch's check that ``a`` is a float."""
+    PyTorch's checks that ``dim`` is in range and ``a`` is a float."""
+    axis = wrap_dim(dim, a.ndim)
     if a.dtype.kind != 'f':
-        last = a.ndim == 0 or wrap_dim(dim, a.ndim) == a.ndim - 1
+        last = a.ndim == 0 or axis == a.ndim - 1
         raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not '
                                   f"implemented for '{scalar_name(a)}'")
-    return None if a.ndim == 0 else wrap_dim(dim, a.ndim)
+    return None if a.ndim == 0 else axis
 
 
 def _shifted(xp, a, axis):
@@ -649,6 +650,8 @@ class Softmax(Op):
 
     def forward(self, xp, a, dim):
         self.axis = _softmax_axis('softmax', a, dim)
+        if not a.size:              # (an empty dim has no maximum to shift by)
+            return xp.empty_like(a)
         e = xp.exp(_shifted(xp, a, self.axis))
         return (e / e.sum(axis=self.axis, keepdims=True)).astype(a.dtype, copy=False)
 
@@ -688,6 +691,8 @@ class LogSoftmax(Op):
 
     def forward(self, xp, a, dim):
         self.axis = _softmax_axis('log_softmax', a, dim)
+        if not a.size:
+            return xp.empty_like(a)
         z = _shifted(xp, a, self.axis)
         out = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
         return out.astype(a.dtype, copy=False)

@@ -336,6 +336,8 @@ def movedim(input, source, destination):
     for name, ds, given in (('source', src, source), ('destination', dst, destination)):
         if len(set(ds)) != len(ds):
             raise RuntimeError(f'movedim: repeated dim in `{name}` ({list(_dim_list(given))})')
+    if not n:                           # (a 0-d input: dims 0 and -1 are no axis)
+        return Permute.apply(input, dims=())
     order = [None] * n
     for s, d in zip(src, dst):
         order[d] = s
