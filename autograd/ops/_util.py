@@ -11,7 +11,11 @@ try:    # NumPy 2 keeps its error state in a context variable: setting it is the
     with numpy.errstate(all='ignore'):
         _IGNORE = _errstate.get()
 except ImportError:     # NumPy 1
-    _errstate = None
+    _errstate = _IGNORE = None
+# for forwards that silence NumPy themselves (``_Unary``: see ``quiet``)
+IGNORE_ERRORS = _IGNORE
+set_errstate = getattr(_errstate, 'set', None)
+reset_errstate = getattr(_errstate, 'reset', None)
 
 
 _NUMBER = (float, int)
@@ -162,18 +166,30 @@ def variant(base, name, fn):
 def quiet(cls):
     """Op class ``cls`` with a forward that NumPy does not warn from (log of negatives,
     division by zero, overflow: PyTorch gives inf or NaN silently).  For the ops whose
-    ordinary inputs can warn; each call pays for setting NumPy's error state (about 0.1 us)."""
+    ordinary inputs can warn; each call pays for setting NumPy's error state (about 0.1 us).
+    A class with a ``quiet`` flag (``_Unary``) does it in its own forward, with no extra
+    call; others get their forward wrapped."""
     forward = cls.forward
     if _errstate is None:
         cls.forward = numpy.errstate(all='ignore')(forward)
         return cls
-
-    def quiet_forward(self, xp, *args, **params):
-        token = _errstate.set(_IGNORE)
-        try:
-            return forward(self, xp, *args, **params)
-        finally:
-            _errstate.reset(token)
+    if hasattr(cls, 'quiet'):
+        cls.quiet = True
+        return cls
+    if forward.__code__.co_argcount == 4 and not forward.__code__.co_flags & 0x0C:
+        def quiet_forward(self, xp, a, b):          # (self, xp, a, b): no *args to pack
+            token = _errstate.set(_IGNORE)
+            try:
+                return forward(self, xp, a, b)
+            finally:
+                _errstate.reset(token)
+    else:
+        def quiet_forward(self, xp, *args, **params):
+            token = _errstate.set(_IGNORE)
+            try:
+                return forward(self, xp, *args, **params)
+            finally:
+                _errstate.reset(token)
     quiet_forward.__qualname__ = f'{cls.__name__}.forward'
     cls.forward = quiet_forward
     return cls

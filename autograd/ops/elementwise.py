@@ -13,8 +13,8 @@ from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
-from ._util import (binary, broadcast_error, promote, quiet, scalar_name, to_float,
-                    variant)
+from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
+                    scalar_name, set_errstate, to_float, variant)
 
 
 def _needs(node, i):
@@ -287,11 +287,18 @@ class _Unary(Op):
     __slots__ = ()
     array_backward = True
     fn = None
+    quiet = False               # no NumPy warnings from forward (set by ``_util.quiet``)
 
     def forward(self, xp, a):
         if a.dtype.kind != 'f':
             a = to_float(a)
-        return getattr(xp, self.fn)(a)
+        if not self.quiet:
+            return getattr(xp, self.fn)(a)
+        token = set_errstate(IGNORE_ERRORS)
+        try:
+            return getattr(xp, self.fn)(a)
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         v, = self.saved_tensors
