@@ -11,7 +11,7 @@ Python's stack.  Without ``create_graph`` the gradients are bare arrays (see ``_
 import functools
 import operator
 import threading
-from heapq import heapify, heappop, heappush
+from heapq import heappop, heappush
 
 from .backend import (array_module, broadcastable_to, device_of_array, from_numpy_dtype,
                       is_writeable, sum_to)

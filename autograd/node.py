@@ -17,7 +17,7 @@ import os
 import traceback
 import weakref
 
-from .grad_mode import process as _process, state as _grad_state
+from .grad_mode import process as _process, state as _grad_state  # (both read by record)
 from ._inline import define, indent
 from .tensor import MAKE, Tensor, ViewOf, _make
 

@@ -10,8 +10,10 @@ one backward formula serve both sweeps (see :class:`Op`).
 from .backend import array_module, from_numpy_dtype
 from .grad_mode import state as _grad_state
 from ._inline import define
-from .node import (Node, _creation_trace, _edge, _process, _record_many, _version, next_seq,
-                   TRACES, record, record_source, retain_hook)
+from .node import Node, record, record_source, retain_hook
+# names the compiled recording statements use (node.record_source), bound here too
+from .node import (TRACES, _creation_trace, _edge, _process, _record_many,  # noqa: F401
+                   _version, next_seq)
 from .tensor import Tensor, ViewOf, _make
 from .views import check_inplace, rebase_view, refresh_view
 

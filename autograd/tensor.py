@@ -143,10 +143,6 @@ class Tensor:
     def _version(self):
         return self._vc[0]
 
-    def _bump(self):
-        """Record an in-place change (shared by all views of the same storage)."""
-        self._vc[0] += 1
-
     # ------------------------------------------------------------------ autograd state
     @property
     def requires_grad(self):

@@ -13,18 +13,8 @@ from .grad_mode import state as _grad_state
 from .node import Node, record
 from .tensor import Tensor, ViewOf, _make
 
-__all__ = ['root_base', 'refresh_view', 'rebase_view', 'check_inplace', 'inplace_view',
+__all__ = ['refresh_view', 'rebase_view', 'check_inplace', 'inplace_view',
            'ViewOf', 'CopySlices']
-
-
-def root_base(t):
-    """The tensor whose storage view ``t`` looks into (None if ``t`` is not a view)."""
-    return t._base
-
-
-def is_stale(t):
-    """Whether view ``t``'s history predates an in-place change to its storage."""
-    return t._view is not None and t._vc[0] != t._view.version
 
 
 class CopySlices(Node):

@@ -17,7 +17,6 @@ from ..backend import scatter_add as index_add_at   # out[key] += v, repeats sum
 from ..backend import scatter_multiply
 from ..grad_mode import state as _grad_state
 from ..op import Op, device_error
-from ..views import root_base
 from ..tensor import Tensor, _make
 from ..extend import zeros_like_shape
 from ._util import along, broadcast_shape, wrap_dim
@@ -351,7 +350,7 @@ def setitem(x, idx, value):
     needs = enabled and (x._requires_grad or (isinstance(value, Tensor) and
                                               value._requires_grad))
     if not needs:
-        base = root_base(x)
+        base = x._base
         needs = enabled and base is not None and base._requires_grad
     if not needs:
         # nothing to record: write straight into the storage

@@ -16,7 +16,7 @@ from ..backend import device as as_device, from_numpy_dtype, sum_to as backend_s
 from ..grad_mode import no_grad
 from ..op import Op
 from ..views import inplace_view
-from ..tensor import Tensor, _make
+from ..tensor import Tensor
 from ..extend import array_of, zeros_like_shape
 from ._util import broadcast_error, broadcast_shapes, normalize_dims, wrap_dim
 
