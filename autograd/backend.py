@@ -58,6 +58,17 @@ _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=in
                 long=int64)
 
 
+# PyTorch's scalar-type names, as its error messages spell dtypes
+_SCALAR_NAMES = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double', 'int64': 'Long',
+                 'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
+                 'bool': 'Bool'}
+
+
+def scalar_name(d):
+    """PyTorch's name (``Long``, ``Float`` ...) of an autograd or array-library dtype."""
+    return _SCALAR_NAMES.get(d.name, d.name)
+
+
 def from_numpy_dtype(np_dtype):
     """The autograd dtype of a NumPy/CuPy dtype; TypeError for unsupported ones."""
     try:

@@ -19,13 +19,14 @@ API, never the engine's private fields; ``docs/EXTENDING.md`` has worked example
 - Array-library helpers for forwards: ``array_module``, ``device_of_array``,
   ``from_numpy_dtype``, ``as_strided``, ``scatter_add``, ``erf`` (NumPy and CuPy differ
   there; these bridge them); ``as_dtype`` reads a dtype argument as the library's own
-  functions do (an autograd dtype, a NumPy dtype, a Python type or a name).
+  functions do (an autograd dtype, a NumPy dtype, a Python type or a name);
+  ``scalar_name(dtype)`` is PyTorch's name of a dtype in its messages (``'Long'``).
 - ``needs_grad(*xs)``: whether an op applied to ``xs`` now would record a node.
 - ``refs(a)``: the reference count of an array as its caller sees it (for reusing a
   buffer no one else holds).
 """
 from .backend import (array_module, as_dtype, as_strided, device_of_array, erf,
-                      from_numpy_dtype, scatter_add)
+                      from_numpy_dtype, scalar_name, scatter_add)
 from .grad_mode import state as _grad_state
 from .op import Op
 from .refcount import refs
@@ -33,7 +34,7 @@ from .tensor import Tensor, _make
 
 __all__ = ['Op', 'array_of', 'wrap', 'alias', 'increment_version', 'xp_of', 'const_like',
            'zeros_like_shape', 'needs_grad', 'refs', 'array_module', 'device_of_array',
-           'from_numpy_dtype', 'as_dtype', 'as_strided', 'scatter_add', 'erf']
+           'from_numpy_dtype', 'as_dtype', 'scalar_name', 'as_strided', 'scatter_add', 'erf']
 
 
 def array_of(x):

@@ -3,7 +3,7 @@ and op classes that differ only in their array function.  (What a backward formu
 to build constants in its gradient's form, array or tensor, is in ``autograd.extend``.)"""
 import numpy
 
-from ..backend import get_default_dtype, result_type
+from ..backend import get_default_dtype, result_type, scalar_name as backend_scalar_name
 from ..tensor import Size
 
 try:    # NumPy 2 keeps its error state in a context variable: setting it is the cheapest way
@@ -147,14 +147,9 @@ def along(xp, index, dim):
     return tuple(key)
 
 
-# PyTorch's scalar-type names, as its error messages spell dtypes
-_SCALAR_NAME = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double', 'int64': 'Long',
-                'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool'}
-
-
 def scalar_name(a):
     """PyTorch's name for the dtype of array or tensor ``a`` (``Long``, ``Float`` ...)."""
-    return _SCALAR_NAME[a.dtype.name]
+    return backend_scalar_name(a.dtype)
 
 
 def variant(base, name, fn):

@@ -11,10 +11,9 @@ import warnings
 
 import autograd
 from autograd import where
-from autograd.extend import Op, erf
+from autograd.extend import Op, erf, scalar_name
 from autograd.ops.formula import Clamp, Exp, Sigmoid, Tanh, Where
 
-from ._dtypes import scalar_name
 
 __all__ = ['relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'prelu', 'rrelu', 'elu',
            'elu_', 'celu', 'celu_', 'selu', 'selu_', 'gelu', 'silu', 'mish', 'softplus',

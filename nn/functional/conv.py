@@ -24,11 +24,10 @@ import itertools
 import math
 
 import autograd
-from autograd.extend import Op, as_strided
+from autograd.extend import Op, as_strided, scalar_name
 from autograd.ops.formula import Sum
 
 from . import _buffers
-from ._dtypes import scalar_name
 
 __all__ = ['conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'unfold', 'fold']
 

@@ -12,11 +12,10 @@ import warnings
 
 import autograd
 from autograd import where
-from autograd.extend import Op, array_of, const_like, needs_grad, wrap, xp_of
+from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
 from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum
 
 from ._ctc import CTCNegLogLikelihood, quiet_float_errors
-from ._dtypes import scalar_name
 from .activation import LogSigmoid
 from .misc import pairwise_distance
 

@@ -19,10 +19,9 @@ Pooling acts on the trailing spatial dims, so unbatched (C, *S) input needs no r
 import math
 
 import autograd
-from autograd.extend import Op, array_of, const_like, needs_grad, wrap, xp_of
+from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
 
 from . import _buffers
-from ._dtypes import scalar_name
 from .conv import _offsets, _pad, _tuple
 
 __all__ = ['max_pool1d', 'max_pool2d', 'max_unpool1d', 'max_unpool2d', 'avg_pool1d',
