@@ -103,7 +103,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+        return self._data.shape[wrap_dim(dim, self._data.ndim)]
 
     def dim(self):
         return self._data.ndim
@@ -385,9 +385,11 @@ class Size(tuple):
         return n
 
 
-def _wrap_dim(dim, ndim):
-    """Normalise a possibly negative ``dim`` for a tensor of ``ndim`` dims (IndexError if out)."""
+def wrap_dim(dim, ndim):
+    """``dim`` in ``[-ndim, ndim)`` as a non-negative axis (a 0-d tensor takes 0 and -1);
+    IndexError, in PyTorch's words, when out of range."""
     n = ndim if ndim else 1
+    dim = int(dim)
     if not -n <= dim < n:
         raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], '
                          f'but got {dim})')

@@ -4,7 +4,7 @@ to build constants in its gradient's form, array or tensor, is in ``autograd.ext
 import numpy
 
 from ..backend import get_default_dtype, result_type, scalar_name as backend_scalar_name
-from ..tensor import Size
+from ..tensor import Size, wrap_dim  # noqa: F401  (wrap_dim: the ops' import point)
 
 try:    # NumPy 2 keeps its error state in a context variable: setting it is the cheapest way
     from numpy._core._ufunc_config import _extobj_contextvar as _errstate
@@ -119,16 +119,6 @@ def normalize_dims(dim, ndim):
     if ndim == 0:
         return ()
     return tuple(sorted(out))
-
-
-def wrap_dim(dim, ndim):
-    """``dim`` in ``[-ndim, ndim)`` as a non-negative axis (a 0-d tensor takes 0 and -1)."""
-    n = ndim if ndim else 1
-    dim = int(dim)
-    if not -n <= dim < n:
-        raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], '
-                         f'but got {dim})')
-    return dim + n if dim < 0 else dim
 
 
 def along(xp, index, dim):
