@@ -1,4 +1,7 @@
-"""``nn.utils``: gradient clipping, parameter/vector conversion and sequence padding."""
+"""``nn.utils``: gradient clipping, parameter/vector conversion, sequence padding, pruning
+(``prune``), parametrizations (``parametrize``, ``parametrizations``; bound by
+``nn/__init__.py``, as they need ``nn.modules``) and the hook-based weight and spectral
+normalization."""
 from . import rnn                                   # noqa: F401
 from .clip_grad import *                            # noqa: F401,F403
 from .convert_parameters import *                   # noqa: F401,F403

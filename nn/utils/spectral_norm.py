@@ -16,9 +16,13 @@ from ..parameter import Parameter
 __all__ = ['SpectralNorm', 'spectral_norm', 'remove_spectral_norm']
 
 
+# the format of the saved state (PyTorch's class attribute of SpectralNorm), kept in the metadata
+_FORMAT_VERSION = 1
+
+
 class SpectralNorm:
     """The forward pre-hook that recomputes ``module.<name>`` from ``<name>_orig``."""
-    _version = 1
+    _version = _FORMAT_VERSION
 
     def __init__(self, name='weight', n_power_iterations=1, dim=0, eps=1e-12):
         self.name = name
@@ -130,7 +134,7 @@ class SpectralNormStateDictHook:
         key = self.fn.name + '.version'
         if key in local_metadata['spectral_norm']:
             raise RuntimeError(f"Unexpected key in metadata['spectral_norm']: {key}")
-        local_metadata['spectral_norm'][key] = self.fn._version
+        local_metadata['spectral_norm'][key] = _FORMAT_VERSION
 
 
 def _default_dim(module, dim):

@@ -231,6 +231,15 @@ def test_parametrized_module_deep_copies():
     assert not np.array_equal(to_numpy(twin.weight), to_numpy(lin.weight))
 
 
+def test_module_conversion_reaches_the_originals():
+    lin = parametrizations.weight_norm(nn.Linear(3, 2))
+    lin.double()
+    assert lin.weight.dtype == autograd.float64
+    assert lin.parametrizations.weight.original1.dtype == autograd.float64
+    lin(autograd.ones(1, 3, dtype=autograd.float64)).sum().backward()
+    assert lin.parametrizations.weight.original0.grad.shape == (2, 1)
+
+
 # ---------------------------------------------------------------- parametrizations.weight_norm
 @pytest.mark.parametrize('build, dim', [
     (lambda lnn: lnn.Linear(5, 4), 0), (lambda lnn: lnn.Linear(5, 4), 1),

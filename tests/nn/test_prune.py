@@ -164,7 +164,8 @@ def test_global_unstructured_matches_pytorch():
     prune.l1_unstructured(ours[1], 'weight', 3)
     for lib, layer, p in ((torch, theirs, torch_prune), (autograd, ours, prune)):
         pairs = [(layer[0], 'weight'), (layer[1], 'weight'), (layer[0], 'bias')]
-        p.global_unstructured(pairs, p.L1Unstructured, amount=0.5)
+        scores = {(layer[0], 'bias'): lib.tensor(_ties(4, seed=18))}    # ranks the bias
+        p.global_unstructured(pairs, p.L1Unstructured, importance_scores=scores, amount=0.5)
     _assert_same_state(theirs, ours)
     _assert_same_passes(theirs, ours, _ties(3, 5, seed=10))
 
