@@ -54,6 +54,29 @@ def _passes(theirs, ours, x, steps=1):
             np.testing.assert_allclose(go[k], gt[k], err_msg=k, **TOL)
 
 
+def _second_order(theirs, ours, x):
+    """Second derivatives: the gradient of a weighted sum of the parameter gradients
+    (taken with ``create_graph``) with respect to the parameters, for both libraries."""
+    results = []
+    for lib, layer in ((torch, theirs), (autograd, ours)):
+        params = [p for _, p in layer.named_parameters()]
+        y = layer(lib.tensor(x))
+        grads = lib.autograd.grad((y * lib.tensor(_rand(*y.shape, seed=98))).sum(), params,
+                                  create_graph=True) if lib is torch else \
+            autograd.grad((y * autograd.tensor(_rand(*y.shape, seed=98))).sum(), params,
+                          create_graph=True)
+        total = sum((g * lib.tensor(_rand(*g.shape, seed=97 + i))).sum()
+                    for i, g in enumerate(grads))
+        second = (torch.autograd.grad if lib is torch else autograd.grad)(
+            total, params, allow_unused=True)
+        results.append([None if s is None else to_numpy(s) for s in second])
+    for st, so in zip(*results):
+        if st is None:
+            assert so is None or not np.any(so)
+        else:
+            np.testing.assert_allclose(so, st, **TOL)
+
+
 def _symmetric(lnn):
     class Symmetric(lnn.Module):
         def forward(self, X):
@@ -254,6 +277,30 @@ def test_weight_norm_parametrization_matches_pytorch(build, dim):
         'parametrizations.weight.original0', 'parametrizations.weight.original1']
     x = _rand(2, 5, seed=6) if isinstance(ours, nn.Linear) else _rand(2, 2, 5, 5, seed=6)
     _passes(theirs, ours, x)
+    if dim in (None, 2):        # PyTorch's unfused formula (see the test below)
+        _second_order(theirs, ours, x)
+
+
+@pytest.mark.parametrize('dim', [0, 1])
+def test_weight_norm_second_derivatives_are_those_of_the_formula(dim):
+    # For dim 0 and the last dim, PyTorch 2.13's fused CPU kernel has second derivatives
+    # that fail its own gradgradcheck; ours are compared with PyTorch's unfused formula
+    # v * (g / norm_except_dim(v, 2, dim)), which passes it.
+    torch.manual_seed(0)
+    layer = torch_nn.Linear(5, 4).double()
+    torch_parametrizations.weight_norm(layer, dim=dim)
+    ours = parametrizations.weight_norm(nn.Linear(5, 4).double(), dim=dim)
+    _copy_state(layer, ours)
+    g, v = layer.parametrizations.weight.original0, layer.parametrizations.weight.original1
+
+    def theirs(x):
+        weight = v * (g / torch.norm_except_dim(v, 2, dim))
+        return torch.nn.functional.linear(x, weight, layer.bias)
+
+    theirs.named_parameters = layer.named_parameters
+    theirs.zero_grad = layer.zero_grad
+    _passes(theirs, ours, _rand(3, 5, seed=16))
+    _second_order(theirs, ours, _rand(3, 5, seed=16))
 
 
 def test_weight_norm_loads_the_old_state_dict_layout():
@@ -297,6 +344,15 @@ def test_spectral_norm_parametrization_matches_pytorch(build, x_shape, kwargs):
     before = to_numpy(ours.parametrizations.weight[0]._u).copy()
     _passes(theirs, ours, _rand(*x_shape, seed=10), steps=2)
     np.testing.assert_array_equal(to_numpy(ours.parametrizations.weight[0]._u), before)
+    _second_order(theirs, ours, _rand(*x_shape, seed=11))
+
+
+def test_spectral_norm_derivatives_by_finite_differences():
+    sn = parametrizations._SpectralNorm(autograd.tensor(_rand(4, 3, seed=14)), dim=0)
+    sn.eval()                                 # u, v fixed: W / (u . W v) is smooth in W
+    w = autograd.tensor(_rand(4, 3, seed=15), requires_grad=True)
+    assert autograd.gradcheck(sn, (w,))
+    assert autograd.gradgradcheck(sn, (w,))
 
 
 def test_spectral_norm_divides_by_the_largest_singular_value():
@@ -333,6 +389,8 @@ def test_old_weight_norm_matches_pytorch(dim):
     assert list(ours.state_dict()) == ['bias', 'weight_g', 'weight_v']
     _assert_same_state(theirs, ours)
     _passes(theirs, ours, _rand(3, 5, seed=11), steps=2)
+    if dim is None:             # PyTorch's unfused formula (see above)
+        _second_order(theirs, ours, _rand(3, 5, seed=12))
     with pytest.raises(RuntimeError, match='Cannot register two weight_norm hooks'), \
             pytest.warns(FutureWarning):
         nn.utils.weight_norm(ours, dim=dim)
@@ -364,6 +422,7 @@ def test_old_spectral_norm_matches_pytorch(build, x_shape, kwargs):
     u = to_numpy(ours.weight_u).copy()
     _passes(theirs, ours, _rand(*x_shape, seed=13), steps=2)       # eval: u, v as they are
     np.testing.assert_array_equal(to_numpy(ours.weight_u), u)
+    _second_order(theirs, ours, _rand(*x_shape, seed=14))
     meta = ours.state_dict()._metadata['']
     assert meta['spectral_norm'] == {'weight.version': 1}
     with pytest.raises(RuntimeError, match='Cannot register two spectral_norm hooks'):
