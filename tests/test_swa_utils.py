@@ -44,22 +44,23 @@ def _load(lib, model, state):
 
 
 def _average_both(make_kwargs, count=5, use_buffers=False):
-    """Feed both libraries' AveragedModel the same states; return their state dicts and
-    the states."""
+    """Feed both libraries' AveragedModel the same states, comparing the averages after
+    every update; return both averaged models and the states."""
     torch.manual_seed(0)
     theirs_live = _build(torch_nn).double()
     ours_live = _build(nn).double()
     states = _snapshots(theirs_live, count)
-    results = []
-    for lib, lnn, swa, live in ((torch, torch_nn, torch_swa, theirs_live),
-                                (autograd, nn, swa_utils, ours_live)):
+    models = []
+    for lib, swa, live in ((torch, torch_swa, theirs_live), (autograd, swa_utils, ours_live)):
         _load(lib, live, states[0])
-        averaged = swa.AveragedModel(live, use_buffers=use_buffers, **make_kwargs(swa))
-        for state in states:
+        models.append((lib, live, swa.AveragedModel(live, use_buffers=use_buffers,
+                                                    **make_kwargs(swa))))
+    for state in states:
+        for lib, live, averaged in models:
             _load(lib, live, state)
             averaged.update_parameters(live)
-        results.append(averaged)
-    return results[0], results[1], states
+        _assert_same(models[0][2], models[1][2])
+    return models[0][2], models[1][2], states
 
 
 def _assert_same(theirs, ours):
