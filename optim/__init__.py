@@ -13,4 +13,5 @@ from .sgd import SGD
 from . import swa_utils
 
 __all__ = ['Optimizer', 'SGD', 'Adagrad', 'RMSprop', 'Adadelta', 'Adam', 'AdamW', 'Adamax',
-           'NAdam', 'Rprop', 'LBFGS', 'lr_scheduler', 'swa_utils']
+           'NAdam', 'Rprop', 'LBFGS', 'lr_scheduler']
+__all__ += ['swa_utils']
