@@ -243,6 +243,18 @@ def test_bad_input_raises_as_pytorch(call):
         call(parametrize, nn, ours)
 
 
+def test_transfer_parametrizations_and_params():
+    theirs, ours = _pair(_square)
+    results = []
+    for lnn, p, layer in ((torch_nn, torch_parametrize, theirs), (nn, parametrize, ours)):
+        p.register_parametrization(layer, 'weight', _symmetric(lnn))
+        target = p.transfer_parametrizations_and_params(layer, lnn.Linear(5, 5).double())
+        assert p.is_parametrized(target, 'weight')
+        assert target.parametrizations.weight.original is layer.parametrizations.weight.original
+        results.append(target)
+    np.testing.assert_array_equal(to_numpy(results[1].weight), to_numpy(results[0].weight))
+
+
 def test_parametrized_module_deep_copies():
     lin = nn.Linear(4, 4).double()
     parametrize.register_parametrization(lin, 'weight', _symmetric(nn))
