@@ -8,6 +8,7 @@ after the sum (``norm_first=False``, the paper's sec. 3.1) or before the sublaye
 (``norm_first=True``, the pre-norm variant).  Attention is ``MultiheadAttention``.
 """
 import copy
+import warnings
 
 import autograd
 
@@ -133,10 +134,36 @@ class Transformer(Module):
                 init.xavier_uniform_(p)
 
 
+def _why_no_nested_tensor(layer):
+    """PyTorch's reasons (its wording) not to run an encoder of ``layer``s on nested tensors."""
+    name = 'encoder_layer'
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f'{name} was not TransformerEncoderLayer'
+    if layer.norm_first:
+        return f'{name}.norm_first was True'
+    if not layer.self_attn.batch_first:
+        return (f'{name}.self_attn.batch_first was not True(use batch_first for better '
+                'inference performance)')
+    if not layer.self_attn._qkv_same_embed_dim:
+        return f'{name}.self_attn._qkv_same_embed_dim was not True'
+    if layer.self_attn.in_proj_bias is None:
+        return f'{name}.self_attn was passed bias=False'
+    if not layer.activation_relu_or_gelu:
+        return f'{name}.activation_relu_or_gelu was not True'
+    if layer.norm1.eps != layer.norm2.eps:
+        return f'{name}.norm1.eps was not equal to {name}.norm2.eps'
+    if layer.self_attn.num_heads % 2 == 1:
+        return f'{name}.self_attn.num_heads is odd'
+    return ''
+
+
 class TransformerEncoder(Module):
     """A stack of ``num_layers`` deep copies of ``encoder_layer``, then ``norm`` if given.
-    ``enable_nested_tensor`` and ``mask_check`` are accepted (PyTorch's fast-path switches;
-    this library has no nested tensors, so the result is the plain path's)."""
+
+    ``enable_nested_tensor``: where PyTorch would run the layers on nested tensors (in
+    inference, batch first, with a left-aligned ``src_key_padding_mask`` and no ``mask``;
+    see ``_nested_path``), its output is zero at the padded positions (before ``norm``);
+    this encoder gives the same result, computed on the padded batch."""
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
                  mask_check=True):
@@ -147,6 +174,31 @@ class TransformerEncoder(Module):
         self.enable_nested_tensor = enable_nested_tensor
         self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why = _why_no_nested_tensor(encoder_layer)
+        if enable_nested_tensor and why:
+            warnings.warn(f'enable_nested_tensor is True, but self.use_nested_tensor is False '
+                          f'because {why}', stacklevel=2)
+            self.use_nested_tensor = False
+
+    def _nested_path(self, src, mask, padding):
+        """Whether PyTorch's encoder would take its nested-tensor path (its conditions, in
+        its order); ``padding`` is the key padding mask as bool, True at padding."""
+        first = self.layers[0]
+        if not self.use_nested_tensor or first.training or src.ndim != 3 or padding is None:
+            return False
+        if self.mask_check:     # left-aligned: each row's kept positions are a prefix
+            kept = (~padding).to(autograd.int64)
+            if not bool((kept[:, 1:] <= kept[:, :-1]).all()):
+                return False
+        if mask is not None:
+            return False
+        attn, tensors = first.self_attn, [src]
+        tensors += [attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                    attn.out_proj.bias]
+        for module in (first.norm1, first.norm2, first.linear1, first.linear2):
+            tensors += [module.weight, module.bias]
+        return not (autograd.is_grad_enabled() and
+                    any(t is not None and t.requires_grad for t in tensors))
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         """``src`` (S, N, E) ((N, S, E) with batch_first, or (S, E)) -> the same shape."""
@@ -154,10 +206,16 @@ class TransformerEncoder(Module):
         _check_mask(mask, 'mask')
         batch_first = self.layers[0].self_attn.batch_first if len(self.layers) else False
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
+        padding = src_key_padding_mask
+        if padding is not None and padding.dtype != autograd.bool:
+            padding = padding != 0              # PyTorch's canonical float mask: -inf at padding
+        nested = len(self.layers) > 0 and self._nested_path(src, mask, padding)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        if nested:                              # a nested tensor padded back with zeros
+            output = output.masked_fill(padding.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output

@@ -224,3 +224,34 @@ def test_errors():
         s, src_mask=m), SRC, np.zeros((5, 5), np.int64))                           # int mask
     check_raises(lambda lib, s, m: nn_of(lib).TransformerEncoderLayer(E, H, FF).double()(
         s, src_mask=m), SRC, np.zeros((4, 4)))                                     # mask shape
+
+
+@pytest.mark.parametrize('mask_kind', ['bool', 'float', 'not left-aligned'])
+def test_encoder_inference_matches_torchs_nested_tensor_path(mask_kind):
+    """In inference with a key padding mask, PyTorch runs a batch-first encoder on nested
+    tensors and pads its output back with zeros: the padded positions read 0, not the
+    masked computation's values."""
+    x = first(SRC, True)
+    kpm = SRC_KPM.copy()
+    if mask_kind == 'not left-aligned':
+        kpm[1, 0] = True
+    results = []
+    for lib, lib_nn in ((torch, torch.nn), (autograd, nn)):
+        lib.manual_seed(0)
+        enc = lib_nn.TransformerEncoder(lib_nn.TransformerEncoderLayer(
+            E, H, FF, batch_first=True), 2, norm=lib_nn.LayerNorm(E)).double().eval()
+        results.append(enc)
+    theirs, ours = results
+    ours.load_state_dict({k: autograd.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    assert ours.use_nested_tensor and theirs.use_nested_tensor
+    outs = []
+    for lib, enc in ((torch, theirs), (autograd, ours)):
+        mask = lib.tensor(kpm)
+        if mask_kind == 'float':
+            mask = lib.zeros(kpm.shape, dtype=lib.float64).masked_fill(mask, float('-inf'))
+        with lib.no_grad():
+            outs.append(to_numpy(enc(lib.tensor(x), src_key_padding_mask=mask)))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-10, atol=1e-12)
+    if mask_kind != 'not left-aligned':
+        assert not outs[1][0, 4].any()
+    assert not nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H), 1).use_nested_tensor
