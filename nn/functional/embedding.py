@@ -137,8 +137,8 @@ def _bags(xp, n, offsets, batch, include_last_offset):
     return xp.clip(bag, 0, batch - 1), inside, starts, ends
 
 
-def _check_bag_args(input, weight, offsets, mode, per_sample_weights, include_last_offset,
-                    scale_grad_by_freq, padding_idx):
+def _check_bag_args(input, weight, offsets, mode, per_sample_weights, scale_grad_by_freq,
+                    padding_idx):
     """PyTorch's argument checks, in its order; returns the flat input, the offsets and the
     per-sample weights (as 1-D), and padding_idx made non-negative."""
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
@@ -222,19 +222,18 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     zeros.  ``per_sample_weights`` (input's shape; 'sum' only) scales each lookup.
     Returns (B, embedding_dim)."""
     input, offsets, per_sample_weights, padding_idx = _check_bag_args(
-        input, weight, offsets, mode, per_sample_weights, include_last_offset,
-        scale_grad_by_freq, padding_idx)
+        input, weight, offsets, mode, per_sample_weights, scale_grad_by_freq, padding_idx)
     xp = xp_of(weight)
     n, dim = input.shape[0], weight.shape[1]
     off = array_of(offsets)
     batch = max(off.shape[0] - 1, 0) if include_last_offset else off.shape[0]
-    if batch == 0:
-        return autograd.zeros(0, dim, dtype=weight.dtype, device=weight.device)
+    rows = embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    if batch == 0 or n == 0:
+        return _no_lookups(xp, rows, batch, dim)
     bag, inside, starts, ends = _bags(xp, n, off, batch, include_last_offset)
     keep = inside
     if padding_idx is not None:
         keep = keep & (array_of(input) != padding_idx)
-    rows = embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
     dtype = array_of(weight).dtype
     bag_t = wrap(bag.astype(xp.int64), input.device)
     if mode == 'max':
@@ -252,12 +251,18 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     return out.index_add(0, bag_t, terms)
 
 
+def _no_lookups(xp, rows, batch, dim):
+    """Zeros (batch, dim) for bags that are all empty, still connected to the weight (its
+    gradient is then zero, as PyTorch's)."""
+    out = autograd.zeros(batch, dim, dtype=rows.dtype, device=rows.device)
+    none = wrap(xp.zeros(0, dtype=xp.int64), rows.device)
+    return out.index_add(0, none, rows[:0])
+
+
 def _bag_max(xp, rows, bag, keep, starts, ends, batch, dim):
     """Each bag's elementwise maximum, as a gather of the winning lookups (so the gradient
     goes to the argmax, as PyTorch's); zeros for an empty bag."""
     n = rows.shape[0]
-    if n == 0:
-        return autograd.zeros(batch, dim, dtype=rows.dtype, device=rows.device)
     length = int((ends - starts).max())
     pos = xp.arange(n) - starts[bag]
     dense = xp.full((batch, max(length, 1), dim), -xp.inf, dtype=array_of(rows).dtype)

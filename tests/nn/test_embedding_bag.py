@@ -4,6 +4,7 @@ weight and the per-sample weights, second order where PyTorch has it); the modul
 from_pretrained, and PyTorch's errors."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn
@@ -48,6 +49,19 @@ def test_padding_idx_is_left_out(mode):
 def test_include_last_offset(mode):
     offsets = np.append(OFFSETS, len(IDX))
     check_op(bag(mode=mode, include_last_offset=True), W, IDX, offsets)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(mode=st.sampled_from(['sum', 'mean', 'max']), sizes=st.lists(st.integers(0, 4), min_size=1,
+       max_size=5), padding=st.sampled_from([None, 0, 3]), last=st.booleans(), seed=st.integers(0, 99))
+def test_random_bags_match_torch(mode, sizes, padding, last, seed):
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, 6, size=sum(sizes))
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    if last:
+        offsets = np.append(offsets, len(idx))
+    check_op(bag(mode=mode, padding_idx=padding, include_last_offset=last), rand(6, 3, seed=seed),
+             idx, offsets, double=mode != 'max')
 
 
 def test_per_sample_weights():

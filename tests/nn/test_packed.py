@@ -3,6 +3,7 @@ tensors), the padding helpers, and RNN/LSTM/GRU on a PackedSequence (outputs, fi
 taken at each sequence's last step, and the gradients of inputs, states and parameters)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn
@@ -174,3 +175,29 @@ def test_errors():
     packed = nn.utils.rnn.pack_padded_sequence(autograd.tensor(X), SORTED)
     with pytest.raises(RuntimeError, match='input_size'):
         layer(packed)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(lengths=st.lists(st.integers(1, 4), min_size=1, max_size=4), kind=st.sampled_from(
+    ['RNN', 'LSTM', 'GRU']), bidirectional=st.booleans())
+def test_random_lengths_match_torch(lengths, kind, bidirectional):
+    x = rand(max(lengths), len(lengths), 2, seed=len(lengths))
+
+    def call(layer, x):
+        u = rnn_utils(lib_of(layer))
+        out, hidden = layer(u.pack_padded_sequence(x, lengths, enforce_sorted=False))
+        return u.pad_packed_sequence(out)[0], hidden
+
+    check_layer(lambda nn: getattr(nn, kind)(2, 3, bidirectional=bidirectional), x, call=call)
+
+
+def test_second_order_through_a_packed_lstm():
+    autograd.manual_seed(0)
+    layer = nn.LSTM(2, 2, bidirectional=True).double()
+    x = autograd.tensor(rand(3, 2, 2), requires_grad=True)
+
+    def f(x):
+        out, (h, c) = layer(nn.utils.rnn.pack_padded_sequence(x, [3, 1]))
+        return out.data, h, c
+
+    assert autograd.gradgradcheck(f, (x,))
