@@ -255,3 +255,12 @@ def test_encoder_inference_matches_torchs_nested_tensor_path(mask_kind):
     if mask_kind != 'not left-aligned':
         assert not outs[1][0, 4].any()
     assert not nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H), 1).use_nested_tensor
+
+
+def test_integer_masks_are_refused_by_every_layer():
+    check_raises(lambda lib, t, m: nn_of(lib).TransformerDecoderLayer(E, H, FF).double()(
+        t, t, tgt_mask=m), TGT, np.zeros((4, 4), np.int64), match='only bool and floating')
+    check_raises(lambda lib, t, m: nn_of(lib).TransformerDecoderLayer(E, H, FF).double()(
+        t, t, memory_key_padding_mask=m), TGT, np.zeros((3, 4), np.int64))
+    check_raises(lambda lib, t, m: nn_of(lib).MultiheadAttention(E, H).double()(
+        t, t, t, key_padding_mask=m), TGT, np.zeros((3, 4), np.int32))
