@@ -129,6 +129,13 @@ def test_unbatched_and_no_bias():
     check_layer(lambda nn: nn.Transformer(E, H, 1, 1, FF, dropout=0.0, bias=False),
                 SRC[:, 0], TGT[:, 0])
 
+    def call(layer, s, t, skpm):
+        return layer(s, t, tgt_mask=causal(layer, 4), src_key_padding_mask=skpm,
+                     memory_key_padding_mask=skpm)
+
+    check_layer(lambda nn: nn.Transformer(E, H, 1, 2, FF, dropout=0.0, batch_first=True),
+                SRC[:, 0], TGT[:, 0], SRC_KPM[0], call=call)
+
 
 def test_custom_encoder_and_decoder():
     def build(nn):
