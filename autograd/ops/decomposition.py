@@ -18,11 +18,12 @@ from collections import namedtuple
 from ..extend import array_module, const_like, device_of_array, wrap, xp_of
 from ..op import Op
 from ..tensor import Tensor
-from ._util import broadcast_shapes, scalar_name
-from .elementwise import Log
+from ._util import broadcast_shapes, scalar_name, wrap_dim
+from .elementwise import Abs, Log
 from .linalg import MatMul, SwapLast
-from .reduction import Sum, _exclusive_cumprods
-from .shape import Diagonal, DiagonalScatter, Tril, Triu, broadcast_to
+from .reduction import Amax, Amin, Sum, VectorNorm, _exclusive_cumprods
+from .shape import (Cat, Diagonal, DiagonalScatter, Narrow, Permute, Stack, Tril, Triu,
+                    broadcast_to)
 
 # What real CuPy's ``cupy.linalg`` offers (batched over leading dims), per its reference:
 # the forwards below call only these, so they run on a GPU as on the stand-in.  Everything
@@ -589,7 +590,783 @@ def solve(A, B, *, left=True, out=None):
     return X if left else _mT(X)
 
 
-FUNCTIONS = ['det', 'logdet', 'slogdet', 'inverse', 'cholesky']
-METHODS = ['det', 'logdet', 'slogdet', 'inverse', 'cholesky']
+# ============================================================================= spectral
+
+_svd_t = namedtuple('linalg_svd', ['U', 'S', 'Vh'])
+_svd_top_t = namedtuple('svd', ['U', 'S', 'V'])
+_eigh_t = namedtuple('linalg_eigh', ['eigenvalues', 'eigenvectors'])
+_qr_t = namedtuple('linalg_qr', ['Q', 'R'])
+_qr_top_t = namedtuple('qr', ['Q', 'R'])
+_lstsq_t = namedtuple('linalg_lstsq', ['solution', 'residuals', 'rank', 'singular_values'])
+
+
+def _skew(x):
+    return x - _mT(x)
+
+
+class SVD(Op):
+    """A = U diag(S) V^T (S descending).  Backward is PyTorch's svd_backward for real input,
+    which assumes distinct singular values (repeated ones give inf/NaN, as in PyTorch):
+    with E_ij = s_j^2 - s_i^2 (1 on the diagonal),
+    gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] V^T, plus the terms of the
+    complement of U (m > n) or V (m < n).  The formula reads U, S, V^T of a fresh reduced
+    SVD of the saved input: in a ``create_graph`` sweep, tensors that differentiate again
+    (through this op)."""
+    __slots__ = ('full',)
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a, full_matrices=False):
+        self.full = full_matrices
+        u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+        return u, s, vh
+
+    def backward(self, gU, gS, gVh):
+        a, = self.saved_tensors
+        U, S, Vh = SVD.apply(a, full_matrices=False)
+        if self.full:       # only the first k = min(m, n) singular vectors reach S
+            k = S.shape[-1]
+            gU = None if gU is None else gU[..., :k]
+            gVh = None if gVh is None else gVh[..., :k, :]
+        return _svd_backward(gU, gS, gVh, U, S, Vh)
+
+
+def _svd_backward(gU, gS, gVh, U, S, Vh):
+    m, n = U.shape[-2], Vh.shape[-1]
+    if gU is None and gVh is None:
+        if gS is None:
+            return None
+        return _mm(U, _unsq(gS, -1) * Vh) if m >= n else _mm(U * _unsq(gS, -2), Vh)
+    V = _mT(Vh)
+    gV = None if gVh is None else _mT(gVh)
+    S2 = S * S
+    E = _unsq(S2, -2) - _unsq(S2, -1) + _eye(S.shape[-1], S)
+    if gU is not None and gV is not None:
+        gA = (_skew(_mm(_mT(U), gU)) * _unsq(S, -2) + _unsq(S, -1) * _skew(_mm(Vh, gV))) / E
+    elif gU is not None:
+        gA = _skew(_mm(_mT(U), gU)) / E * _unsq(S, -2)
+    else:
+        gA = _unsq(S, -1) * (_skew(_mm(Vh, gV)) / E)
+    if gS is not None:
+        gA = gA + _diag_embed(gS)
+    if m > n and gU is not None:
+        gA = _mm(U, gA)
+        gUSinv = gU / _unsq(S, -2)
+        gA = _mm(gA + gUSinv - _mm(U, _mm(_mT(U), gUSinv)), Vh)
+    elif m < n and gV is not None:
+        gA = _mm(gA, Vh)
+        gVSinv = gV / _unsq(S, -2)
+        gA = _mm(U, gA + _mT(gVSinv) - _mm(_mm(_mT(gVSinv), V), Vh))
+    else:
+        gA = _mm(U, _mm(gA, Vh)) if m >= n else _mm(_mm(U, gA), Vh)
+    return gA
+
+
+class Eigh(Op):
+    """A = V diag(L) V^T for symmetric A (the ``UPLO`` triangle is read), L ascending.
+    PyTorch's linalg_eig_backward (hermitian): gA = V (skew(V^T gV)/2 / E + diag(gL)) V^T
+    with E_ij = L_j - L_i (1 on the diagonal): repeated eigenvalues give inf/NaN where
+    the loss depends on the eigenvectors, as in PyTorch."""
+    __slots__ = ('uplo',)
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a, UPLO='L'):
+        self.uplo = UPLO
+        w, v = xp.linalg.eigh(a, UPLO=UPLO)
+        return w, v
+
+    def backward(self, gL, gV):
+        a, = self.saved_tensors
+        L, V = Eigh.apply(a, UPLO=self.uplo)
+        if gV is None:
+            if gL is None:
+                return None
+            return _mm(V * _unsq(gL, -2), _mT(V))
+        VhgV = _mm(_mT(V), gV)
+        E = _unsq(L, -2) - _unsq(L, -1) + _eye(L.shape[-1], L)
+        inner = (VhgV - _mT(VhgV)) * 0.5 / E
+        if gL is not None:
+            inner = inner + _diag_embed(gL)
+        return _mm(V, _mm(inner, _mT(V)))
+
+
+class QR(Op):
+    """A = Q R by Householder reflections (LAPACK geqrf), for m >= n or a square A in
+    ``mode='complete'`` (the public function reduces m < n to a square QR).  Backward
+    (Liao, Liu, Wang & Xiang 2019, "Differentiable programming tensor networks", eq. 4; the
+    same as PyTorch's linalg_qr_backward): M = R gR^T - gQ^T Q,
+    gA = (gQ + Q copyltu(M)) R^{-T}, copyltu(M) = tril(M) + tril(M, -1)^T."""
+    __slots__ = ('mode',)
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a, mode='reduced'):
+        self.mode = mode
+        q, r = xp.linalg.qr(a, mode='complete' if mode == 'complete' else 'reduced')
+        if mode == 'r':
+            q = xp.zeros((0,), dtype=a.dtype)
+        return q, r
+
+    def backward(self, gQ, gR):
+        a, = self.saved_tensors
+        m, n = a.shape[-2], a.shape[-1]
+        if self.mode == 'r':
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
+                               "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
+                               'are going to differentiate through linalg.qr.')
+        if self.mode == 'complete' and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                               'and nrows > ncols.')
+        Q, R = QR.apply(a, mode='reduced')
+        if gQ is None and gR is None:
+            return None
+        if gQ is None:
+            M = _mm(R, _mT(gR))
+        elif gR is None:
+            M = -_mm(_mT(gQ), Q)
+        else:
+            M = _mm(R, _mT(gR)) - _mm(_mT(gQ), Q)
+        gA = _mm(Q, Tril.apply(M) + _mT(Tril.apply(M, diagonal=-1)))
+        if gQ is not None:
+            gA = gA + gQ
+        return SolveTriangular.apply(_mT(R), gA, upper=False, left=False)
+
+
+class MatrixExp(Op):
+    """exp(A) = sum_k A^k / k!, by scaling and squaring with the [13/13] Padé approximant
+    (Higham 2005, "The scaling and squaring method for the matrix exponential revisited",
+    Algorithm 2.3), each matrix of the batch scaled by its own power of two.  Backward (as
+    PyTorch's, Higham's "Functions of Matrices" Thm 3.6): the Fréchet derivative's
+    adjoint is the top-right block of exp([[A^T, G], [0, A^T]])."""
+    __slots__ = ()
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a):
+        return _expm(xp, a)
+
+    def backward(self, g):
+        a, = self.saved_tensors
+        n = a.shape[-1]
+        at = _mT(a)
+        zero = const_like(xp_of(a).zeros(tuple(a.shape), dtype=_dtype(a)), a)
+        block = Cat.apply(Cat.apply(at, g, dim=-1), Cat.apply(zero, at, dim=-1), dim=-2)
+        return MatrixExp.apply(block)[..., :n, n:]
+
+
+def _dtype(x):
+    return x._data.dtype if isinstance(x, Tensor) else x.dtype
+
+
+_PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+           129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
+           40840800., 960960., 16380., 182., 1.)
+_THETA13 = 5.371920351148152
+
+
+def _expm(xp, a):
+    if a.size == 0:
+        return a.copy()
+    n = a.shape[-1]
+    norm = xp.abs(a).sum(axis=-2).max(axis=-1)             # the 1-norm of each matrix
+    with_errors_ignored = getattr(xp, 'errstate', None)
+    ctx = with_errors_ignored(all='ignore') if with_errors_ignored else _nothing()
+    with ctx:
+        s = xp.maximum(xp.ceil(xp.log2(norm / _THETA13)), 0)
+    s = xp.where(xp.isfinite(s), s, 0).astype(a.dtype)
+    a = a / (2.0 ** s)[..., None, None]
+    b = _PADE13
+    eye = xp.eye(n, dtype=a.dtype)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 +
+             b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + \
+        b[0] * eye
+    r = xp.linalg.solve(v - u, v + u)
+    steps = int(s.max()) if s.ndim else int(s)
+    for j in range(steps):          # square each matrix s_i times
+        r = xp.where((j < s)[..., None, None], r @ r, r)
+    return r
+
+
+class Pinv(Op):
+    """The Moore-Penrose pseudo-inverse, from the SVD (or, ``hermitian``, the symmetric
+    eigendecomposition), singular values at or below max(atol, rtol * s_max) dropped.
+    Backward is PyTorch's pinv_backward (Golub & Pereyra 1973, the derivative of a
+    pseudo-inverse of constant rank), written with products of A and A^+ alone."""
+    __slots__ = ()
+    array_backward = True
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a, atol=None, rtol=None, hermitian=False):
+        m, n = a.shape[-2], a.shape[-1]
+        if rtol is None:
+            rtol = 0.0 if atol is not None and atol > 0 else \
+                float(xp.finfo(a.dtype).eps) * max(m, n)
+        atol = 0.0 if atol is None else atol
+        if m == 0 or n == 0:
+            return xp.zeros(a.shape[:-2] + (n, m), dtype=a.dtype)
+        if hermitian:
+            w, v = xp.linalg.eigh(a)
+            ab = xp.abs(w)
+            tol = xp.maximum(atol, rtol * ab.max(axis=-1, keepdims=True))
+            inv_w = xp.where(ab > tol, 1 / xp.where(ab > tol, w, 1), 0)
+            return (v * inv_w[..., None, :]) @ xp.swapaxes(v, -1, -2)
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        tol = xp.maximum(atol, rtol * s[..., :1])
+        inv_s = xp.where(s > tol, 1 / xp.where(s > tol, s, 1), 0)
+        return (xp.swapaxes(vh, -1, -2) * inv_s[..., None, :]) @ xp.swapaxes(u, -1, -2)
+
+    def backward(self, g):
+        A, P = self.saved_tensors
+        m, n = A.shape[-2], A.shape[-1]
+        Pt, gt = _mT(P), _mT(g)
+        if m <= n:
+            K = _mm(gt, P)
+            KPt = _mm(K, Pt)
+            return -_mT(_mm(P, K)) + KPt - _mm(_mm(A, P), KPt) + \
+                _mm(_mm(Pt, P), gt - _mm(K, A))
+        K = _mm(P, gt)
+        PtK = _mm(Pt, K)
+        return -_mT(_mm(K, P)) + _mm(_mm(gt - _mm(A, K), P), Pt) + PtK - \
+            _mm(_mm(PtK, P), A)
+
+
+# ----------------------------------------------------------------------------- public: spectral
+
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    """``(U, S, Vh)`` with A = U diag(S) Vh, S (*, k) descending, k = min(m, n); U (*, m, m)
+    and Vh (*, n, n) when ``full_matrices``, else (*, m, k) and (*, k, n)."""
+    _check_matrix('linalg.svd', A)
+    return _svd_t(*SVD.apply(A, full_matrices=bool(full_matrices)))
+
+
+def svdvals(A, *, driver=None, out=None):
+    """The singular values (*, k), descending; gradient U diag(gS) Vh."""
+    _check_matrix('linalg.svdvals', A)
+    return SVD.apply(A, full_matrices=False)[1]
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """``torch.svd`` (the old API): ``(U, S, V)`` with A = U diag(S) V^T, V not V^T;
+    ``some=False``: full U and V; ``compute_uv=False``: U and V zero-filled (m, m), (n, n)."""
+    _check_matrix('svd', input)
+    if not compute_uv:
+        S = SVD.apply(input, full_matrices=False)[1]
+        m, n = input._data.shape[-2:]
+        xp, batch = input._device.xp, input._data.shape[:-2]
+        zeros = [wrap(xp.zeros(batch + (k, k), dtype=input._data.dtype), input._device)
+                 for k in (m, n)]
+        return _svd_top_t(zeros[0], S, zeros[1])
+    U, S, Vh = SVD.apply(input, full_matrices=not some)
+    return _svd_top_t(U, S, _mT(Vh))
+
+
+def eigh(A, UPLO='L', *, out=None):
+    """``(eigenvalues, eigenvectors)`` of symmetric A (its ``UPLO`` triangle read):
+    eigenvalues (*, n) ascending, eigenvectors (*, n, n) as columns."""
+    _check_square('linalg.eigh', A)
+    _check_uplo('linalg.eigh', UPLO)
+    return _eigh_t(*Eigh.apply(A, UPLO=UPLO))
+
+
+def eigvalsh(A, UPLO='L', *, out=None):
+    """The eigenvalues (*, n) of symmetric A, ascending; gradient V diag(gL) V^T."""
+    _check_square('linalg.eigvalsh', A)
+    _check_uplo('linalg.eigvalsh', UPLO)
+    return Eigh.apply(A, UPLO=UPLO)[0]
+
+
+def _check_uplo(name, uplo):
+    if uplo not in ('L', 'U', 'l', 'u'):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+
+
+_NO_COMPLEX = ('{}: the eigenvalues of a general real matrix are complex, and autograd has no '
+               'complex dtypes (PyTorch returns complex64/complex128 here). For a symmetric '
+               'matrix use linalg.eigh / linalg.eigvalsh.')
+
+
+def eig(A, *, out=None):
+    """Not available: PyTorch returns complex tensors, which this library does not have."""
+    _check_square('linalg.eig', A)
+    raise NotImplementedError(_NO_COMPLEX.format('linalg.eig'))
+
+
+def eigvals(A, *, out=None):
+    """Not available: PyTorch returns complex tensors, which this library does not have."""
+    _check_square('linalg.eigvals', A)
+    raise NotImplementedError(_NO_COMPLEX.format('linalg.eigvals'))
+
+
+def _check_matrix(name, A, arg='A'):
+    """At least 2-D and floating (any m x n)."""
+    _tensor_arg(name, A, arg)
+    if A._data.ndim < 2:
+        raise RuntimeError(f'{name}: The input tensor {arg} must have at least 2 dimensions.')
+    _check_float(name, A)
+
+
+def linalg_qr(A, mode='reduced', *, out=None):
+    """``(Q, R)`` with A = Q R: ``'reduced'`` Q (*, m, k), R (*, k, n); ``'complete'`` Q
+    (*, m, m), R (*, m, n); ``'r'`` R alone (Q empty)."""
+    _check_matrix('linalg.qr', A)
+    if mode not in ('reduced', 'complete', 'r'):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    m, n = A._data.shape[-2:]
+    if m < n and mode != 'r':
+        # a wide A = [X | Y]: X = Q U is square, and R = [U | Q^T Y] (how PyTorch's backward
+        # treats this case, and the same values)
+        Q, U = QR.apply(A[..., :m], mode='reduced')
+        return _qr_t(Q, Cat.apply(U, _mm(_mT(Q), A[..., m:]), dim=-1))
+    return _qr_t(*QR.apply(A, mode=mode))
+
+
+def qr(input, some=True, *, out=None):
+    """``torch.qr`` (the old API): ``linalg.qr`` with mode 'reduced' (``some``) or
+    'complete'."""
+    Q, R = linalg_qr(input, 'reduced' if some else 'complete')
+    return _qr_top_t(Q, R)
+
+
+def linalg_matrix_exp(A):
+    """exp(A) = sum_k A^k / k! for (*, n, n) A."""
+    _check_square('linalg.matrix_exp', A)
+    return MatrixExp.apply(A)
+
+
+def matrix_exp(input):
+    """``torch.matrix_exp``: ``linalg.matrix_exp``."""
+    return linalg_matrix_exp(input)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The pseudo-inverse (*, n, m) of A (*, m, n): singular values (absolute eigenvalues
+    when ``hermitian``) at or below max(atol, rtol * largest) count as zero; rtol defaults
+    to eps * max(m, n) when atol is not given (or is 0), else to 0."""
+    _check_matrix('linalg.pinv', A)
+    if hermitian:
+        _check_square('linalg.pinv', A)
+    return Pinv.apply(A, atol=_number(atol), rtol=_number(rtol), hermitian=bool(hermitian))
+
+
+def pinverse(input, rcond=1e-15):
+    """``torch.pinverse``: ``linalg.pinv`` with rtol ``rcond``."""
+    return pinv(input, rtol=rcond)
+
+
+def _number(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The number (int64, shape (*)) of singular values above max(atol, rtol * largest)."""
+    _check_matrix('linalg.matrix_rank', A)
+    a = A._data
+    xp = A._device.xp
+    m, n = a.shape[-2:]
+    atol, rtol = _number(atol), _number(rtol)
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else float(xp.finfo(a.dtype).eps) * max(m, n)
+    atol = 0.0 if atol is None else atol
+    if m == 0 or n == 0:
+        return wrap(xp.zeros(a.shape[:-2], dtype='int64'), A._device)
+    s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
+    tol = xp.maximum(atol, rtol * s.max(axis=-1, keepdims=True))
+    return wrap(xp.asarray((s > tol).sum(axis=-1), dtype='int64'), A._device)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """``(solution, residuals, rank, singular_values)`` of min ||A X - B|| for A (*, m, n),
+    B (*, m, k) (or (*, m)): the solution is A^+ B (differentiable through ``pinv``, as
+    PyTorch's gradient is); residuals ||A X - B||^2 per column for m > n, a full-rank
+    batch and drivers gelsd/gelss/gels; rank (not for gels); singular values for
+    gelsd/gelss; each empty otherwise (PyTorch's CPU default driver is gelsy)."""
+    _check_matrix('linalg.lstsq', A)
+    _check_float('linalg.lstsq', B)
+    _check_same_device('linalg.lstsq', A, B)
+    _check_same_dtype('linalg.lstsq', A, B)
+    driver = driver or 'gelsy'
+    if driver not in ('gels', 'gelsy', 'gelsd', 'gelss'):
+        raise RuntimeError(f'torch.linalg.lstsq: parameter `driver` should be one of (gels, '
+                           f'gelsy, gelsd, gelss), but got {driver}')
+    a, b = A._data, B._data
+    vector = b.ndim == a.ndim - 1
+    if vector:
+        B = B.reshape(b.shape + (1,))
+    if B._data.shape[-2] != a.shape[-2]:
+        raise RuntimeError(f'torch.linalg.lstsq: input.size(-2) should match other.size(-2). '
+                           f'Got {a.shape[-2]} and {B._data.shape[-2]}')
+    m, n = a.shape[-2:]
+    xp, dev = A._device.xp, A._device
+    eps = float(xp.finfo(a.dtype).eps)
+    rcond = eps * max(m, n) if rcond is None else rcond
+    X = _mm(Pinv.apply(A, atol=None, rtol=rcond, hermitian=False), B)
+    s = xp.linalg.svd(a, compute_uv=False) if m and n else xp.zeros(a.shape[:-2] + (0,), a.dtype)
+    full = s.shape[-1] == 0 or bool((s > rcond * s[..., :1]).sum(axis=-1).min() == min(m, n))
+    empty = wrap(xp.zeros((0,), dtype=a.dtype), dev)
+    residuals = empty
+    if m > n and full and driver != 'gelsy':
+        residuals = Sum.apply((_mm(A, X) - B) ** 2, dim=-2)
+        if vector:
+            residuals = residuals.reshape(residuals.shape[:-1])
+    rank = wrap(xp.zeros((0,), dtype='int64'), dev) if driver == 'gels' else \
+        wrap(xp.asarray((s > rcond * s[..., :1]).sum(axis=-1), dtype='int64'), dev)
+    sv = wrap(s, dev) if driver in ('gelsd', 'gelss') else empty
+    if vector:
+        X = X.reshape(X.shape[:-1])
+    return _lstsq_t(X, residuals, rank, sv)
+
+
+# ----------------------------------------------------------------------------- norms
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """(sum |x|^ord)^(1/ord) over ``dim`` (an int, a tuple, or None: all elements); ord
+    inf/-inf: max/min |x|; ord 0: the number of nonzeros."""
+    _tensor_arg('linalg.vector_norm', x, 'x')
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return VectorNorm.apply(x, p=float(ord), dim=dim, keepdim=keepdim)
+
+
+def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """The matrix norm over the two dims ``dim``: 'fro', 'nuc' (sum of singular values),
+    2/-2 (largest/smallest singular value), inf/-inf (max/min absolute row sum), 1/-1
+    (max/min absolute column sum)."""
+    _tensor_arg('linalg.matrix_norm', A)
+    nd = A._data.ndim
+    if nd < 2:
+        raise RuntimeError('linalg.matrix_norm: The input tensor A must have at least 2 '
+                           'dimensions.')
+    if dtype is not None:
+        A = A.to(dtype)
+    _check_float('linalg.matrix_norm', A)
+    dim = tuple(dim)
+    if len(dim) != 2:
+        raise RuntimeError(f'linalg.matrix_norm: dim must be a 2-tuple. Got {dim}')
+    d0, d1 = (wrap_dim(d, nd) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f'linalg.matrix_norm: dims must be different. Got ({dim[0]}, '
+                           f'{dim[1]})')
+    if ord == 'fro':
+        return VectorNorm.apply(A, p=2.0, dim=(d0, d1), keepdim=keepdim)
+    if ord == 'nuc' or ord in (2, -2):
+        S = SVD.apply(Permute.apply(A, dims=_to_last(nd, d0, d1)), full_matrices=False)[1]
+        out = Sum.apply(S, dim=-1) if ord == 'nuc' else \
+            (Amax if ord == 2 else Amin).apply(S, dim=-1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                out = _unsqueeze_at(out, d)
+        return out
+    if ord in (1, -1, math.inf, -math.inf):
+        # 1: max over columns of the column sums (sum over d0); inf: max row sum
+        sum_dim, max_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = Sum.apply(Abs.apply(A), dim=sum_dim, keepdim=True)
+        out = (Amax if ord > 0 else Amin).apply(sums, dim=max_dim, keepdim=True)
+        return out if keepdim else out.reshape(_without(out.shape, (d0, d1)))
+    if isinstance(ord, str):
+        raise RuntimeError(f'linalg.matrix_norm: Order {ord} not supported.')
+    raise RuntimeError(f'linalg.matrix_norm: Order {_fmt(ord)} not supported.')
+
+
+def _fmt(x):
+    return int(x) if float(x).is_integer() else x
+
+
+def _to_last(nd, d0, d1):
+    """The permutation that moves dims d0, d1 to the end (in that order)."""
+    return tuple(d for d in range(nd) if d not in (d0, d1)) + (d0, d1)
+
+
+def _without(shape, dims):
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+def _unsqueeze_at(x, d):
+    s = tuple(x.shape)
+    return x.reshape(s[:d] + (1,) + s[d:])
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """``linalg.norm``: a vector norm over one dim (or over all elements when ``dim`` and
+    ``ord`` are None), a matrix norm over two."""
+    _tensor_arg('linalg.norm', A)
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        if len(dims) == 2:
+            return matrix_norm(A, 'fro' if ord is None else ord, dims, keepdim, dtype=dtype)
+        raise RuntimeError(f'linalg.norm: If dim is specified, it mut be of length 1 or 2. Got '
+                           f'{list(dims)}')
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    nd = A._data.ndim
+    if nd == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if nd == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError(f'linalg.norm: If dim is not specified but ord is, the input must be 1D '
+                       f'or 2D. Got {nd}D.')
+
+
+def cond(A, p=None):
+    """The condition number in norm ``p`` (None: 2, the ratio of extreme singular values)."""
+    _check_matrix('linalg.cond', A)
+    if p is None or p in (2, -2):
+        S = svdvals(A)
+        big, small = Amax.apply(S, dim=-1), Amin.apply(S, dim=-1)
+        return big / small if p in (None, 2) else small / big
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+# ----------------------------------------------------------------------------- composites
+
+def linalg_matrix_power(A, n):
+    """A^n for integer n by repeated squaring; A^0 = I, A^-n = (A^-1)^n."""
+    _tensor_arg('linalg.matrix_power', A)
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError('linalg.matrix_power: The input tensor A must have at least 2 '
+                           'dimensions.')
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f'linalg.matrix_power: A must be batches of square matrices, but '
+                           f'they are {a.shape[-2]} by {a.shape[-1]} matrices')
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
+    if n == 0:
+        eye = A._device.xp.eye(a.shape[-1], dtype=a.dtype)
+        return wrap(A._device.xp.broadcast_to(eye, a.shape).copy(), A._device)
+    if n < 0:
+        _check_float('linalg.matrix_power', A)
+        A, n = Inv.apply(A), -n
+    result, power = None, A
+    while True:
+        if n & 1:
+            result = power if result is None else MatMul.apply(result, power)
+        n >>= 1
+        if not n:
+            return result
+        power = MatMul.apply(power, power)
+
+
+def matrix_power(input, n):
+    """``torch.matrix_power``: ``linalg.matrix_power``."""
+    return linalg_matrix_power(input, n)
+
+
+def _cross3(input, other, d):
+    """The cross product along dim ``d`` (of size 3) of broadcast ``input`` and ``other``."""
+    def part(x, i):
+        return Narrow.apply(x, dim=d, start=i, length=1)
+    a = [part(input, i) for i in range(3)]
+    b = [part(other, i) for i in range(3)]
+    return Cat.apply(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                     a[0] * b[1] - a[1] * b[0], dim=d)
+
+
+def _broadcast_pair(name, input, other):
+    shape = tuple(broadcast_shapes(input._data.shape, other._data.shape))
+    return broadcast_to(input, shape), broadcast_to(other, shape), shape
+
+
+def linalg_cross(input, other, *, dim=-1, out=None):
+    """The cross product of 3-vectors along ``dim`` (default the last), broadcasting."""
+    _check_same_device('linalg.cross', input, other)
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError('linalg.cross: inputs must have the same number of dimensions.')
+    na, nb = input._data.shape[dim], other._data.shape[dim]
+    if na != 3 or nb != 3:
+        raise RuntimeError(f'linalg.cross: inputs dimension {dim} must have length 3. Got {na} '
+                           f'and {nb}')
+    input, other, shape = _broadcast_pair('linalg.cross', input, other)
+    return _cross3(input, other, wrap_dim(dim, len(shape)))
+
+
+def cross(input, other, dim=None, *, out=None):
+    """``torch.cross``: as ``linalg.cross``, but ``dim=None`` means the first dim of size 3
+    (PyTorch's deprecated default) rather than the last."""
+    if dim is None:
+        shape = tuple(broadcast_shapes(input._data.shape, other._data.shape))
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError('no dimension of size 3 in input')
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError('linalg.cross: inputs must have the same number of dimensions.')
+    return linalg_cross(input, other, dim=dim)
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices, the first and last of which may be vectors
+    (treated as a row and a column, then squeezed)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f'multi_dot(): expected at least 2 tensors but got {len(tensors)}')
+    first, last = tensors[0]._data.ndim, tensors[-1]._data.ndim
+    if first not in (1, 2):
+        raise RuntimeError(f'multi_dot(): the first tensor must be 1D or 2D but got {first}D')
+    if last not in (1, 2):
+        raise RuntimeError(f'multi_dot(): the last tensor must be 1D or 2D but got {last}D')
+    for i, t in enumerate(tensors[1:-1], 1):
+        if t._data.ndim != 2:
+            raise RuntimeError(f'multi_dot(): tensor {i} must be 2D but got {t._data.ndim}D')
+    dtype = tensors[0]._data.dtype
+    for i, t in enumerate(tensors):
+        if t._data.dtype != dtype:
+            raise RuntimeError(f'multi_dot(): all tensors must have be the same dtype but tensor '
+                               f'0 is {scalar_name(tensors[0]._data)} and tensor {i} '
+                               f'{scalar_name(t._data)}')
+    mats = list(tensors)
+    if first == 1:
+        mats[0] = mats[0].reshape((1,) + mats[0]._data.shape)
+    if last == 1:
+        mats[-1] = mats[-1].reshape(mats[-1]._data.shape + (1,))
+    for i in range(len(mats) - 1):
+        p, q = mats[i]._data.shape[1], mats[i + 1]._data.shape[0]
+        if p != q:
+            sa = 'x'.join(map(str, mats[i]._data.shape))
+            sb = 'x'.join(map(str, mats[i + 1]._data.shape))
+            raise RuntimeError(f'multi_dot(): tensors {i} and {i + 1} with shapes {sa} and {sb} '
+                               'cannot be multiplied')
+    result = mats[0]
+    for m in mats[1:]:
+        result = MatMul.apply(result, m)
+    shape = result._data.shape
+    if first == 1 and last == 1:
+        return result.reshape(())
+    if first == 1:
+        return result.reshape(shape[1:])
+    if last == 1:
+        return result.reshape(shape[:1])
+    return result
+
+
+def householder_product(A, tau, *, out=None):
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, where v_i is column i
+    of A (*, m, n) below the diagonal with a 1 on it (LAPACK orgqr): with ``geqrf``'s output
+    this is the Q of a QR decomposition.  A composite of products, so its gradients are
+    those of the formula."""
+    name = 'torch.linalg.householder_product'
+    a, t = A._data, tau._data
+    if a.ndim < 2:
+        raise RuntimeError(f'{name}: input must have at least 2 dimensions.')
+    m, n = a.shape[-2:]
+    if m < n:
+        raise RuntimeError(f'{name}: input.shape[-2] must be greater than or equal to '
+                           'input.shape[-1]')
+    if n < t.shape[-1]:
+        raise RuntimeError(f'{name}: input.shape[-1] must be greater than or equal to '
+                           'tau.shape[-1]')
+    if a.ndim - t.ndim != 1:
+        raise RuntimeError(f'{name}: Expected tau to have one dimension less than input, but '
+                           f'got tau.ndim equal to {t.ndim} and input.ndim is equal to {a.ndim}')
+    _check_same_dtype(name, A, tau, ('input', 'tau'))
+    k = t.shape[-1]
+    xp = A._device.xp
+    unit = wrap(xp.eye(m, k, dtype=a.dtype), A._device)
+    V = Tril.apply(A[..., :k], diagonal=-1) + unit                 # (*, m, k)
+    Q = wrap(xp.broadcast_to(xp.eye(m, n, dtype=a.dtype), a.shape[:-2] + (m, n)).copy(),
+             A._device)
+    for i in range(k - 1, -1, -1):          # Q <- H_i Q, from the last reflection back
+        v = V[..., i:i + 1]                                          # (*, m, 1)
+        Q = Q - (_col(tau[..., i]) * v) * MatMul.apply(_mT(v), Q)
+    return Q
+
+
+def linalg_vander(x, *, N=None):
+    """(*, n) -> (*, n, N): the powers x^0, x^1, ..., x^(N-1) (increasing), N = n by
+    default."""
+    _tensor_arg('linalg.vander', x, 'x')
+    if x._data.ndim < 1:
+        raise RuntimeError('linalg.vander: x must have at least one dimension.')
+    N = x._data.shape[-1] if N is None else N
+    if N < 2:
+        if N < 0:
+            raise RuntimeError('linalg.vander: N must be greater than 1.')
+    return _powers(x, N, increasing=True)
+
+
+def _powers(x, N, increasing):
+    xp = x._device.xp
+    ones = wrap(xp.ones(x._data.shape, dtype=x._data.dtype), x._device)
+    cols = [ones] if N else []
+    for _ in range(1, N):
+        cols.append(cols[-1] * x)
+    if not increasing:
+        cols = cols[::-1]
+    if not cols:
+        return wrap(xp.zeros(x._data.shape + (0,), dtype=x._data.dtype), x._device)
+    return Stack.apply(*cols, dim=x._data.ndim)
+
+
+def vander(x, N=None, increasing=False):
+    """``torch.vander``: 1-D x (n,) -> (n, N) with columns x^(N-1), ..., x^0 (decreasing
+    unless ``increasing``); N = n by default."""
+    if x._data.ndim != 1:
+        raise RuntimeError('x must be a one-dimensional tensor.')
+    N = x._data.shape[0] if N is None else N
+    if N < 0:
+        raise RuntimeError('N must be non-negative.')
+    if x._data.dtype.kind in 'biu':     # PyTorch computes integer powers in int64
+        x = x.long()
+    return _powers(x, N, increasing)
+
+
+def trace(input):
+    """The sum of the main diagonal of a matrix."""
+    if input._data.ndim != 2:
+        raise RuntimeError('trace: expected a matrix, but got tensor with dim '
+                           f'{input._data.ndim}')
+    d = Diagonal.apply(input, offset=0, dim1=0, dim2=1)
+    return Sum.apply(d)
+
+
+def kron(input, other, *, out=None):
+    """The Kronecker product: out[i * p + k, j * q + l] = a[i, j] * b[k, l] (any number of
+    dims, the fewer padded with leading ones)."""
+    a, b = input, other
+    na, nb = a._data.ndim, b._data.ndim
+    nd = max(na, nb)
+    sa = (1,) * (nd - na) + tuple(a._data.shape)
+    sb = (1,) * (nd - nb) + tuple(b._data.shape)
+    inter_a = tuple(x for s in sa for x in (s, 1))
+    inter_b = tuple(x for s in sb for x in (1, s))
+    prod = a.reshape(inter_a) * b.reshape(inter_b)
+    return prod.reshape(tuple(p * q for p, q in zip(sa, sb)))
+
+
+def cholesky_solve(B, L, upper=False, *, out=None):
+    """X with (L L^T) X = B for a Cholesky factor L (*, n, n) (``upper``: U with U^T U)
+    and B (*, n, k): two triangular solves."""
+    _check_square('cholesky_solve', L)
+    _check_same_dtype('cholesky_solve', B, L, ('self', 'A'))
+    if upper:
+        Y = solve_triangular(_mT(L), B, upper=False)
+        return solve_triangular(L, Y, upper=True)
+    Y = solve_triangular(L, B, upper=False)
+    return solve_triangular(_mT(L), Y, upper=True)
+
+
+def cholesky_inverse(L, upper=False, *, out=None):
+    """(L L^T)^{-1} for a Cholesky factor L (*, n, n) (``upper``: (U^T U)^{-1})."""
+    _check_square('cholesky_inverse', L)
+    n = L._data.shape[-1]
+    eye = wrap(L._device.xp.eye(n, dtype=L._data.dtype), L._device)
+    return cholesky_solve(eye, L, upper)
+
+
+FUNCTIONS = ['det', 'logdet', 'slogdet', 'inverse', 'cholesky', 'cholesky_solve',
+             'cholesky_inverse', 'svd', 'qr', 'pinverse', 'matrix_exp', 'matrix_power', 'cross',
+             'vander', 'trace', 'kron']
+METHODS = ['det', 'logdet', 'slogdet', 'inverse', 'cholesky', 'cholesky_solve',
+           'cholesky_inverse', 'svd', 'qr', 'pinverse', 'matrix_exp', 'matrix_power', 'cross',
+           'trace', 'kron']
 INPLACE = {}
 OPERATORS = {}
