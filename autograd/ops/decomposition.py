@@ -22,7 +22,7 @@ from ._util import broadcast_shapes, scalar_name, wrap_dim
 from .elementwise import Abs, Log
 from .linalg import MatMul, SwapLast
 from .reduction import Amax, Amin, Sum, VectorNorm, _exclusive_cumprods
-from .shape import (Cat, Diagonal, DiagonalScatter, Narrow, Permute, Stack, Tril, Triu,
+from .shape import (Cat, clone, copy_, Diagonal, DiagonalScatter, Narrow, Permute, Stack, Tril, Triu,
                     broadcast_to)
 
 # What real CuPy's ``cupy.linalg`` offers (batched over leading dims), per its reference:
@@ -1013,8 +1013,6 @@ def lstsq(A, B, rcond=None, *, driver=None):
     residuals = empty
     if m > n and full and driver != 'gelsy':
         residuals = Sum.apply((_mm(A, X) - B) ** 2, dim=-2)
-        if vector:
-            residuals = residuals.reshape(residuals.shape[:-1])
     rank = wrap(xp.zeros((0,), dtype='int64'), dev) if driver == 'gels' else \
         wrap(xp.asarray((s > rcond * s[..., :1]).sum(axis=-1), dtype='int64'), dev)
     sv = wrap(s, dev) if driver in ('gelsd', 'gelss') else empty
@@ -1141,9 +1139,9 @@ def linalg_matrix_power(A, n):
                            f'they are {a.shape[-2]} by {a.shape[-1]} matrices')
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
-    if n == 0:
+    if n == 0:         # as PyTorch: identities copied into a clone of A (zero gradient)
         eye = A._device.xp.eye(a.shape[-1], dtype=a.dtype)
-        return wrap(A._device.xp.broadcast_to(eye, a.shape).copy(), A._device)
+        return copy_(clone(A), wrap(A._device.xp.broadcast_to(eye, a.shape), A._device))
     if n < 0:
         _check_float('linalg.matrix_power', A)
         A, n = Inv.apply(A), -n
@@ -1284,12 +1282,9 @@ def linalg_vander(x, *, N=None):
     """(*, n) -> (*, n, N): the powers x^0, x^1, ..., x^(N-1) (increasing), N = n by
     default."""
     _tensor_arg('linalg.vander', x, 'x')
-    if x._data.ndim < 1:
-        raise RuntimeError('linalg.vander: x must have at least one dimension.')
-    N = x._data.shape[-1] if N is None else N
-    if N < 2:
-        if N < 0:
-            raise RuntimeError('linalg.vander: N must be greater than 1.')
+    N = x._data.shape[-1] if x._data.ndim and N is None else N
+    if N is None or N < 2:
+        raise RuntimeError('N must be greater than 1.')
     return _powers(x, N, increasing=True)
 
 
