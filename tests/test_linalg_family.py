@@ -583,3 +583,71 @@ def test_gradgradcheck_decompositions():
                  (lambda x: L.matrix_norm(x, 'nuc'), a)]:
         assert autograd.gradcheck(f, (x,))
         assert autograd.gradgradcheck(f, (x,))
+
+
+@pytest.mark.parametrize('fn, arrays, match', [
+    (lambda lib, a, b: lib.linalg.solve(a, b), (np.eye(2, dtype='float32'), np.ones((2, 1))),
+     'linalg.solve: Expected A and B to have the same dtype, but found A of type Float and B '
+     'of type Double instead'),
+    (lambda lib, a, b: lib.linalg.lstsq(a, b), (np.eye(2, dtype='float32'), np.ones((2, 1))),
+     "Expected input and other to have the same dtype, but got input's dtype Float"),
+    (lambda lib, a, b: lib.cholesky_solve(a, b), (np.ones((3, 2), dtype='float32'), np.eye(3)),
+     'Expected b and A to have the same dtype, but found b of type Float and A of type Double'),
+    (lambda lib, a: lib.linalg.eigh(a, UPLO='X'), (np.eye(2),),
+     "Expected UPLO argument to be 'L' or 'U', but got X"),
+    (lambda lib, a: lib.linalg.eigvalsh(a), (np.ones((3, 2)),),
+     'linalg.eigh: A must be batches of square matrices, but they are 3 by 2 matrices'),
+    (lambda lib, a: lib.linalg.qr(a, mode='x'), (np.eye(2),),
+     "qr received unrecognized mode 'x'"),
+    (lambda lib, a: lib.linalg.svd(a), (np.ones(3),), 'must have at least 2 dimensions'),
+    (lambda lib, a: lib.linalg.svd(a), (np.ones((3, 3), dtype='int64'),),
+     'linalg.svd: Expected a floating point or complex tensor as input. Got Long'),
+    (lambda lib, a: lib.linalg.pinv(a), (np.ones((3, 3), dtype='int64'),),
+     r'linalg.pinv\(Long\{\[3, 3\]\}\): expected a tensor with 2 or more dimensions'),
+    (lambda lib, a: lib.linalg.matrix_exp(a), (np.ones((3, 3), dtype='int64'),),
+     'linalg.matrix_exp: Expected a floating point'),
+    (lambda lib, a: lib.linalg.matrix_power(a, 2), (np.ones((4, 3)),),
+     'linalg.matrix_power: A must be batches of square matrices, but they are 4 by 3'),
+    (lambda lib, a, t: lib.linalg.householder_product(a, t), (np.ones((4, 3)), np.ones(4)),
+     'input.shape\\[-1\\] must be greater than or equal to tau.shape\\[-1\\]'),
+])
+def test_more_bad_input(fn, arrays, match):
+    check_raises(fn, *arrays, match=match)
+
+
+def test_solve_triangular_computes_in_the_dtype_of_a():
+    a, b = well_conditioned(3, 3).astype('float32'), rand(3, 2)
+    ours = autograd.linalg.solve_triangular(autograd.tensor(a), autograd.tensor(b), upper=True)
+    theirs = torch.linalg.solve_triangular(torch.tensor(a), torch.tensor(b), upper=True)
+    assert ours.dtype == autograd.float32 and theirs.dtype == torch.float32
+    np.testing.assert_allclose(to_np(ours), theirs.numpy(), rtol=1e-5)
+
+
+@pytest.fixture
+def twin():
+    """A second device (NumPy under the type name 'twin', as tests/test_device_registry.py
+    makes it), so that both legs can mix devices."""
+    import types
+    from autograd import devices
+    from autograd.devices import cpu
+    twin = types.ModuleType('twin')
+    vars(twin).update({name: getattr(cpu, name) for name in devices.INTERFACE})
+    twin.TYPE = 'twin'
+    twin.DEVICE = devices.Device(twin, None, np)
+    twin.device = lambda index=None: twin.DEVICE
+    twin.device_of = lambda a: None
+    devices.register(twin)
+    yield twin.DEVICE
+    devices.unregister('twin')
+
+
+@pytest.mark.parametrize('fn', [
+    lambda a, b: autograd.linalg.solve(a, b),
+    lambda a, b: autograd.linalg.solve_triangular(a, b, upper=True),
+    lambda a, b: autograd.linalg.lstsq(a, b)])
+def test_device_mismatch_is_refused(twin, fn):
+    a = autograd.tensor(np.eye(2), device='cpu')
+    b = autograd.tensor(np.ones((2, 1)), device='twin')
+    with pytest.raises(RuntimeError, match='Expected all tensors to be on the same device, '
+                       'but found at least two devices, cpu and twin'):
+        fn(a, b)

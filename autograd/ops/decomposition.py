@@ -203,10 +203,12 @@ def _check_square(name, t, arg='A'):
 
 
 def _check_same_dtype(name, a, b, what=('A', 'B')):
+    """PyTorch's dtype-mismatch message of linalg.solve (``name`` None: without a name)."""
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f'{name}: Expected {what[1]} to have the same dtype as {what[0]}, '
-                           f'but got {what[0]}.dtype = {scalar_name(a._data)} and '
-                           f'{what[1]}.dtype = {scalar_name(b._data)}')
+        prefix = f'{name}: ' if name else ''
+        raise RuntimeError(f'{prefix}Expected {what[0]} and {what[1]} to have the same dtype, '
+                           f'but found {what[0]} of type {scalar_name(a._data)} and {what[1]} '
+                           f'of type {scalar_name(b._data)} instead' + ('' if name else '.'))
 
 
 def _check_same_device(name, a, b):
@@ -564,7 +566,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     _check_square('linalg.solve_triangular', A)
     _check_float('linalg.solve_triangular', B)
     _check_same_device('linalg.solve_triangular', A, B)
-    _check_same_dtype('linalg.solve_triangular', A, B)
+    if B._data.dtype != A._data.dtype:     # PyTorch computes in A's dtype
+        B = B.to(A.dtype)
     A, B = _matrix_rhs('linalg.solve_triangular', A, B, left)
     return SolveTriangular.apply(A, B, upper=bool(upper), left=bool(left),
                                  unitriangular=bool(unitriangular))
@@ -574,7 +577,6 @@ def solve(A, B, *, left=True, out=None):
     """X with A X = B (``left``) or X A = B, for A (*, n, n); B (*, n, k), or a vector
     (*, n) when B is 1-D or has one dim less than A with A's batch shape."""
     _check_square('linalg.solve', A)
-    _check_float('linalg.solve', B)
     _check_same_device('linalg.solve', A, B)
     _check_same_dtype('linalg.solve', A, B)
     a, b = A._data, B._data
@@ -876,7 +878,7 @@ def eigh(A, UPLO='L', *, out=None):
 
 def eigvalsh(A, UPLO='L', *, out=None):
     """The eigenvalues (*, n) of symmetric A, ascending; gradient V diag(gL) V^T."""
-    _check_square('linalg.eigvalsh', A)
+    _check_square('linalg.eigh', A)
     _check_uplo('linalg.eigvalsh', UPLO)
     return Eigh.apply(A, UPLO=UPLO)[0]
 
@@ -949,7 +951,11 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The pseudo-inverse (*, n, m) of A (*, m, n): singular values (absolute eigenvalues
     when ``hermitian``) at or below max(atol, rtol * largest) count as zero; rtol defaults
     to eps * max(m, n) when atol is not given (or is 0), else to 0."""
-    _check_matrix('linalg.pinv', A)
+    _tensor_arg('linalg.pinv', A)
+    if A._data.ndim < 2 or A._data.dtype.kind != 'f':
+        raise RuntimeError(f'linalg.pinv({scalar_name(A._data)}{{{list(A._data.shape)}}}): '
+                           'expected a tensor with 2 or more dimensions of float, double, cfloat '
+                           'or cdouble types')
     if hermitian:
         _check_square('linalg.pinv', A)
     return Pinv.apply(A, atol=_number(atol), rtol=_number(rtol), hermitian=bool(hermitian))
@@ -988,9 +994,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
     batch and drivers gelsd/gelss/gels; rank (not for gels); singular values for
     gelsd/gelss; each empty otherwise (PyTorch's CPU default driver is gelsy)."""
     _check_matrix('linalg.lstsq', A)
-    _check_float('linalg.lstsq', B)
     _check_same_device('linalg.lstsq', A, B)
-    _check_same_dtype('linalg.lstsq', A, B)
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
+                           f"dtype, but got input's dtype {scalar_name(A._data)} and other's "
+                           f"dtype {scalar_name(B._data)}")
     driver = driver or 'gelsy'
     if driver not in ('gels', 'gelsy', 'gelsd', 'gelss'):
         raise RuntimeError(f'torch.linalg.lstsq: parameter `driver` should be one of (gels, '
@@ -1341,7 +1349,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     """X with (L L^T) X = B for a Cholesky factor L (*, n, n) (``upper``: U with U^T U)
     and B (*, n, k): two triangular solves."""
     _check_square('cholesky_solve', L)
-    _check_same_dtype('cholesky_solve', B, L, ('self', 'A'))
+    _check_same_dtype(None, B, L, ('b', 'A'))
     if upper:
         Y = solve_triangular(_mT(L), B, upper=False)
         return solve_triangular(L, Y, upper=True)
