@@ -651,3 +651,12 @@ def test_device_mismatch_is_refused(twin, fn):
     with pytest.raises(RuntimeError, match='Expected all tensors to be on the same device, '
                        'but found at least two devices, cpu and twin'):
         fn(a, b)
+
+
+@pytest.mark.parametrize('a', [
+    np.array([[1.0, 2, 3], [2, 4, 6], [1, 0, 1]]),            # rank 2: singular
+    np.eye(3), 2 * np.eye(3),                                  # repeated singular values
+    np.stack([np.eye(2), np.array([[1.0, 2], [2, 4]])]),      # a batch with a singular one
+])
+def test_det_second_derivatives_at_singular_and_degenerate_matrices(a):
+    check_op(lambda lib, a: lib.linalg.det(a), a)

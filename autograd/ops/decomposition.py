@@ -15,13 +15,13 @@ The project has no complex dtypes: ``eig``/``eigvals`` (complex results in PyTor
 import math
 from collections import namedtuple
 
-from ..extend import array_module, const_like, device_of_array, wrap, xp_of
+from ..extend import array_module, array_of, const_like, device_of_array, wrap, xp_of
 from ..op import Op
 from ..tensor import Tensor
 from ._util import broadcast_shapes, scalar_name, wrap_dim
-from .elementwise import Abs, Log
+from .elementwise import Abs, Log, Where
 from .linalg import MatMul, SwapLast
-from .reduction import Amax, Amin, Sum, VectorNorm, _exclusive_cumprods
+from .reduction import Amax, Amin, Sum, VectorNorm
 from .shape import (Cat, clone, copy_, Diagonal, DiagonalScatter, Narrow, Permute, Stack, Tril, Triu,
                     broadcast_to)
 
@@ -380,52 +380,76 @@ class CholeskyEx(Op):
 # ----------------------------------------------------------------------------- determinants
 
 class Det(Op):
-    """det(A), batched.  d det = <cof(A), dA>: gA = g cof(A), the cofactor matrix, which
-    ``Cofactor`` computes for singular A too (PyTorch's det backward does the same)."""
-    __slots__ = ()
-    array_backward = True
-    save = (0,)
-
-    def forward(self, xp, a):
-        return xp.linalg.det(a)
-
-    def backward(self, g):
-        a, = self.saved_tensors
-        return _col(g) * Cofactor.apply(a)
-
-
-class Cofactor(Op):
-    """The cofactor matrix cof(A) = adj(A)^T (= det(A) A^{-T} when A is invertible), from
-    the SVD A = U S V^T: cof(A) = det(U) det(V^T) U diag(prod_{j != i} s_j) V^T, which is
-    exact for singular A (rank n-1: a rank-one matrix; lower rank: zero).
-
-    Its own derivative (for the second derivatives of det) is the invertible case's:
-    with M = A^{-T}, d cof = <M, dA> cof - det M dA^T M, so gA = <G, M> cof - M G^T cof.
-    """
+    """det(A), batched.  d det = <cof(A), dA>, so gA = g cof(A), the cofactor matrix, as
+    PyTorch's linalg_det_backward computes it: det(A) A^{-T} when every matrix of the
+    batch is invertible, else from the SVD A = U S V^T,
+    cof(A) = det(U) det(V^T) U diag(prod_{j != i} s_j) V^T, which holds for singular A
+    too (rank n-1: a rank-one matrix; lower rank: zero).  Both are written with ops, so
+    second derivatives follow (through ``SVD`` at a singular matrix, whose singular values
+    must then be distinct, as in PyTorch)."""
     __slots__ = ()
     array_backward = True
     save = (0,)
     save_output = True
 
     def forward(self, xp, a):
-        if a.shape[-1] == 0:
-            return xp.zeros_like(a)
-        u, s, vh = xp.linalg.svd(a)
-        others = _others_product(xp, s)
-        sign = xp.linalg.det(u) * xp.linalg.det(vh)
-        return sign[..., None, None] * xp.matmul(u * others[..., None, :], vh)
+        return xp.linalg.det(a)
 
     def backward(self, g):
-        a, cof = self.saved_tensors
-        m = _mT(Inv.apply(a))
-        inner = Sum.apply(g * m, dim=(-2, -1), keepdim=True)
-        return inner * cof - _mm(_mm(m, _mT(g)), cof)
+        a, d = self.saved_tensors
+        return _col(g) * _cofactor(a, d)
 
 
-def _others_product(xp, s):
-    """prod_{j != i} s_j along the last axis (no division: exact at zeros)."""
-    left, right = _exclusive_cumprods(xp, s, s.ndim - 1)
-    return left * right
+def _cofactor(a, d):
+    """cof(A) (formula-safe) given d = det(A): det(A) A^{-T} for the invertible matrices of
+    the batch, the SVD form for the (numerically) singular ones.  Each form sees only its
+    own matrices (the others replaced by I, or by diag(1..n) whose singular values are
+    distinct), so neither form's derivatives produce NaN for matrices it does not serve."""
+    xp = xp_of(a)
+    arr = array_of(a)
+    n = arr.shape[-1]
+    singular = _singular_mask(arr)
+    if not bool(singular.any()):
+        return _col(d) * _mT(Inv.apply(a))
+    if bool(singular.all()):
+        return _svd_cofactor(a)
+    mask = const_like(singular[..., None, None], a)
+    eye = _eye(n, a)
+    spread = const_like(xp.diag(xp.arange(1, n + 1, dtype=arr.dtype)), a)
+    regular = _col(d) * _mT(Inv.apply(Where.apply(mask, eye, a)))
+    return Where.apply(mask, _svd_cofactor(Where.apply(mask, a, spread)), regular)
+
+
+def _svd_cofactor(a):
+    """cof(A) = det(U) det(V^T) U diag(prod_{j != i} s_j) V^T from A = U S V^T."""
+    xp = xp_of(a)
+    U, S, Vh = SVD.apply(a, full_matrices=False)
+    # det(U) det(V^T) = +-1 is piecewise constant: a constant of the formula
+    sign = const_like(xp.linalg.det(array_of(U)) * xp.linalg.det(array_of(Vh)), a)
+    return _col(sign) * _mm(U * _unsq(_others_product(S), -2), Vh)
+
+
+def _others_product(s):
+    """prod_{j != i} s_j along the last axis, as products of the cyclic shifts of ``s``:
+    no division, so exact (and differentiable) next to zeros, where out / s_i is not."""
+    n = s.shape[-1]
+    out = None
+    for k in range(1, n):
+        shifted = s[..., [(i + k) % n for i in range(n)]]
+        out = shifted if out is None else out * shifted
+    return out if out is not None else s * 0 + 1
+
+
+def _singular_mask(a):
+    """Per matrix of batch ``a``: whether its rank is below n in floating point (smallest
+    singular value within n eps of the largest), where A^{-1} is useless or inaccurate (a
+    det that LU found to be 1e-16 is rounding)."""
+    xp = xp_of(a)
+    n = a.shape[-1]
+    if n == 0:
+        return xp.zeros(a.shape[:-2], dtype=bool)
+    s = xp.linalg.svd(a, compute_uv=False)
+    return s[..., -1] <= n * float(xp.finfo(a.dtype).eps) * s[..., 0]
 
 
 class Slogdet(Op):
