@@ -660,3 +660,13 @@ def test_device_mismatch_is_refused(twin, fn):
 ])
 def test_det_second_derivatives_at_singular_and_degenerate_matrices(a):
     check_op(lambda lib, a: lib.linalg.det(a), a)
+
+
+def test_slogdet_gradient_at_a_singular_matrix_is_infinite_as_pytorch():
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    for lib in (torch, autograd):
+        x = lib.tensor(a, requires_grad=True)
+        sign, logabsdet = lib.linalg.slogdet(x)
+        assert sign.item() == 0 and logabsdet.item() == -np.inf
+        g, = (torch.autograd.grad if lib is torch else autograd.grad)(logabsdet, x)
+        assert np.isinf(to_np(g)).all()

@@ -454,7 +454,8 @@ def _singular_mask(a):
 
 class Slogdet(Op):
     """(sign(det A), log|det A|).  The sign is piecewise constant: its gradient is zero;
-    g_logabsdet reaches A as g A^{-T} (PyTorch's slogdet_backward for real input)."""
+    g_logabsdet reaches A as g A^{-T} = g cof(A) / det(A) (PyTorch's slogdet_backward for
+    real input; +-inf/NaN at a singular matrix, as there)."""
     __slots__ = ()
     array_backward = True
     save = (0,)
@@ -467,7 +468,11 @@ class Slogdet(Op):
         if g_logabs is None:
             return None
         a, = self.saved_tensors
-        return _col(g_logabs) * _mT(Inv.apply(a))
+        if not bool(_singular_mask(array_of(a)).any()):
+            return _col(g_logabs) * _mT(Inv.apply(a))
+        # a singular matrix: cof(A) / det(A), infinite as PyTorch's gradient is there
+        d = Det.apply(a)
+        return _col(g_logabs / d) * _cofactor(a, d)
 
 
 # ----------------------------------------------------------------------------- public functions
