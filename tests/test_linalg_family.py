@@ -670,3 +670,19 @@ def test_slogdet_gradient_at_a_singular_matrix_is_infinite_as_pytorch():
         assert sign.item() == 0 and logabsdet.item() == -np.inf
         g, = (torch.autograd.grad if lib is torch else autograd.grad)(logabsdet, x)
         assert np.isinf(to_np(g)).all()
+
+
+@settings(**SETTINGS)
+@given(st.integers(1, 4), st.integers(1, 4), st.lists(st.integers(1, 3), max_size=2),
+       st.integers(0, 2**16))
+def test_decompositions_random_shapes(m, n, batch, seed):
+    a = distinct_spectrum(*batch, m, n, seed=seed)
+    check_op(lambda lib, a: lib.linalg.svdvals(a), a)
+    check_op(lambda lib, a: lib.linalg.pinv(a), a)
+    check_op(lambda lib, a: lib.linalg.matrix_norm(a, 'nuc'), a)
+    if m >= n:
+        check_op(lambda lib, a: tuple(lib.linalg.qr(a)), a)
+    s = symmetric(n, *batch, seed=seed)
+    check_op(lambda lib, s: lib.linalg.eigvalsh(s), s)
+    check_op(lambda lib, s: lib.linalg.det(s), s)
+    check_op(lambda lib, s: lib.linalg.matrix_exp(s / 2), s, rtol=1e-8, atol=1e-10)
