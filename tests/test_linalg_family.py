@@ -117,10 +117,14 @@ def test_cholesky(batch, upper):
     check_op(lambda lib, a: spd(lib, a).cholesky(upper=upper), a)
 
 
-def test_cholesky_reads_the_lower_triangle():
-    # an asymmetric input: only its lower triangle counts (PyTorch's gradient is symmetric)
+@pytest.mark.parametrize('upper', [False, True])
+def test_cholesky_reads_one_triangle(upper):
+    # an asymmetric input: only its lower (upper) triangle counts (PyTorch's gradient is
+    # symmetric)
     a = spd(np, rand(3, 3, seed=6)) + np.triu(np.ones((3, 3)), 1)
-    check_op(lambda lib, a: lib.linalg.cholesky(a), a)
+    check_op(lambda lib, a: lib.linalg.cholesky(a, upper=upper), a)
+    check_op(lambda lib, a: lib.linalg.cholesky_ex(a, upper=upper).L, a)
+    check_op(lambda lib, a: lib.cholesky(a, upper), a)
 
 
 # ----------------------------------------------------------------------------- solves

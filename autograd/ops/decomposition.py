@@ -541,10 +541,9 @@ def logdet(input):
 
 def linalg_cholesky(A, *, upper=False, out=None):
     """L (*, n, n) lower-triangular with A = L L^T, for symmetric positive-definite A (its
-    lower triangle is read); ``upper=True``: U = L^T with A = U^T U."""
+    lower triangle is read); ``upper=True``: U with A = U^T U (its upper triangle read)."""
     _check_square('linalg.cholesky', A)
-    L = Cholesky.apply(A)
-    return _mT(L) if upper else L
+    return _cholesky(A, upper)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
@@ -552,23 +551,28 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     is not positive-definite (L is then NaN for that matrix, and no gradient flows)."""
     _check_square('linalg.cholesky_ex', A)
     try:
-        L = Cholesky.apply(A)
+        L = _cholesky(A, upper)
     except LinAlgError as e:
         if check_errors:
             raise LinAlgError(str(e).replace('linalg.cholesky:', 'linalg.cholesky_ex:')) \
                 from None
-        L, info = CholeskyEx.apply(A)
+        L, info = CholeskyEx.apply(_mT(A) if upper else A)
+        L = _mT(L) if upper else L
     else:
         info = _zero_infos(A)
-    return _cholesky_ex_t(_mT(L) if upper else L, info)
+    return _cholesky_ex_t(L, info)
+
+
+def _cholesky(A, upper):
+    """L, or with ``upper`` U = chol(A^T)^T (U^T U = A, read from A's upper triangle)."""
+    return _mT(Cholesky.apply(_mT(A))) if upper else Cholesky.apply(A)
 
 
 def cholesky(input, upper=False, *, out=None):
     """``torch.cholesky`` (deprecated in PyTorch for ``linalg.cholesky``): lower L, or U
     with ``upper=True``."""
     _check_square('cholesky', input)
-    L = Cholesky.apply(input)
-    return _mT(L) if upper else L
+    return _cholesky(input, upper)
 
 
 def _matrix_rhs(name, A, B, left=True):
