@@ -690,3 +690,13 @@ def test_decompositions_random_shapes(m, n, batch, seed):
     check_op(lambda lib, s: lib.linalg.eigvalsh(s), s)
     check_op(lambda lib, s: lib.linalg.det(s), s)
     check_op(lambda lib, s: lib.linalg.matrix_exp(s / 2), s, rtol=1e-8, atol=1e-10)
+
+
+def test_forwards_use_only_what_cupy_linalg_offers():
+    # the stand-in's cupy.linalg is all of NumPy's; real CuPy has fewer functions (all of
+    # these batched over leading dims, per cupy/linalg in CuPy's source)
+    import inspect
+    import re
+    from autograd.ops import decomposition
+    used = set(re.findall(r'xp\.linalg\.(\w+)', inspect.getsource(decomposition)))
+    assert used and used <= decomposition.CUPY_LINALG, used - decomposition.CUPY_LINALG

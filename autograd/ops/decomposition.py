@@ -11,6 +11,12 @@ PyTorch composes of others (``matrix_norm``, ``pinv``, ``matrix_power``, ``cross
 
 The project has no complex dtypes: ``eig``/``eigvals`` (complex results in PyTorch) raise
 ``NotImplementedError`` saying so.
+
+Errors: ``inv``, ``cholesky`` and ``solve`` raise ``LinAlgError`` for a singular (not
+positive-definite) matrix, as PyTorch does, which means a check of the result on the device
+(NumPy raises by itself; CuPy returns NaN): like PyTorch's, these functions synchronize.
+The batch element and pivot the message names are found on the host, on the error path
+only (``_infos``).
 """
 import math
 from collections import namedtuple
