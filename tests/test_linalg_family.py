@@ -702,3 +702,35 @@ def test_forwards_use_only_what_cupy_linalg_offers():
     for module in (decomposition, linalg_composites):
         used |= set(re.findall(r'xp\.linalg\.(\w+)', inspect.getsource(module)))
     assert used and used <= decomposition.CUPY_LINALG, used - decomposition.CUPY_LINALG
+
+
+def test_solve_ex():
+    a, b = well_conditioned(2, 3, 3, seed=61), rand(2, 3, 2, seed=62)
+    check_op(lambda lib, a, b: lib.linalg.solve_ex(a, b).result, a, b)
+    singular = np.stack([np.eye(2), SINGULAR])
+    for rhs in (np.ones((2, 2, 1)), np.ones(2)):
+        ours = autograd.linalg.solve_ex(autograd.tensor(singular), autograd.tensor(rhs))
+        theirs = torch.linalg.solve_ex(torch.tensor(singular), torch.tensor(rhs))
+        assert type(ours).__name__ == 'linalg_solve_ex'
+        assert ours.info.tolist() == theirs.info.tolist() == [0, 2]
+        assert tuple(ours.result.shape) == tuple(theirs.result.shape)
+    check_raises(lambda lib, a, b: lib.linalg.solve_ex(a, b, check_errors=True), SINGULAR,
+                 np.ones((2, 1)), match='torch.linalg.solve_ex: The solver failed because the '
+                 'input matrix is singular.', exc=autograd.linalg.LinAlgError)
+
+
+def test_vecdot_diagonal_tensorinv_tensorsolve():
+    x, y = rand(2, 3, seed=63), rand(3, seed=64)
+    check_op(lambda lib, x, y: lib.linalg.vecdot(x, y), x, y)
+    check_op(lambda lib, x, y: lib.linalg.vecdot(x, x, dim=0), x, y)
+    a = rand(2, 3, 4, seed=65)
+    check_op(lambda lib, a: lib.linalg.diagonal(a), a)
+    check_op(lambda lib, a: lib.linalg.diagonal(a, offset=1, dim1=0, dim2=2), a)
+    t = (well_conditioned(6, 6, seed=66)).reshape(2, 3, 6)
+    check_op(lambda lib, t: lib.linalg.tensorinv(t, ind=2), t)
+    b = rand(2, 3, seed=67)
+    check_op(lambda lib, t, b: lib.linalg.tensorsolve(t, b), t, b)
+    check_op(lambda lib, t, b: lib.linalg.tensorsolve(t.permute(2, 0, 1), b, dims=(0,)),
+             t, b)
+    check_raises(lambda lib, t: lib.linalg.tensorinv(t, ind=1), t,
+                 match=r'prod\(self.shape\[ind:\]\) == prod\(self.shape\[:ind\]\), but got 18 != 2')

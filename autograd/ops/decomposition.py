@@ -51,6 +51,7 @@ _slogdet_t = namedtuple('linalg_slogdet', ['sign', 'logabsdet'])
 _slogdet_top_t = namedtuple('slogdet', ['sign', 'logabsdet'])
 _inv_ex_t = namedtuple('linalg_inv_ex', ['inverse', 'info'])
 _cholesky_ex_t = namedtuple('linalg_cholesky_ex', ['L', 'info'])
+_solve_ex_t = namedtuple('linalg_solve_ex', ['result', 'info'])
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -612,6 +613,26 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     A, B = _matrix_rhs('linalg.solve_triangular', A, B, left)
     return SolveTriangular.apply(A, B, upper=bool(upper), left=bool(left),
                                  unitriangular=bool(unitriangular))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    """``(result, info)``: ``solve`` that reports a singular matrix in ``info`` (int32, the
+    first zero pivot of its LU factorization, 1-based; the result is then NaN, and no
+    gradient flows) rather than raising, unless ``check_errors``."""
+    try:
+        return _solve_ex_t(solve(A, B, left=left), _zero_infos(A))
+    except LinAlgError:
+        if check_errors:
+            raise LinAlgError('torch.linalg.solve_ex: The solver failed because the input '
+                              'matrix is singular.') from None
+    _, info = InvEx.apply(A)
+    xp = A._device.xp
+    a, b = A._data, B._data
+    if b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]):     # a vector
+        shape = tuple(broadcast_shapes(a.shape[:-2], b.shape[:-1])) + b.shape[-1:]
+    else:
+        shape = tuple(broadcast_shapes(a.shape[:-2], b.shape[:-2])) + b.shape[-2:]
+    return _solve_ex_t(wrap(xp.full(shape, math.nan, dtype=a.dtype), A._device), info)
 
 
 def solve(A, B, *, left=True, out=None):

@@ -11,7 +11,7 @@ from ..extend import wrap
 from ._util import broadcast_shapes, scalar_name, wrap_dim
 from .decomposition import (SVD, Inv, _check_float, _check_matrix, _check_same_device,
                             _check_same_dtype, _check_square, _col, _mT, _tensor_arg, inv,
-                            solve_triangular, svdvals)
+                            solve, solve_triangular, svdvals)
 from .elementwise import Abs
 from .linalg import MatMul
 from .reduction import Amax, Amin, Sum, VectorNorm
@@ -354,6 +354,52 @@ def cholesky_inverse(L, upper=False, *, out=None):
     return cholesky_solve(eye, L, upper)
 
 
+
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """The dot product of vectors along ``dim``, broadcasting: sum(x * y, dim)."""
+    return Sum.apply(x * y, dim=dim)
+
+
+def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """``linalg.diagonal``: ``torch.diagonal`` with the last two dims as default."""
+    n = A._data.ndim
+    d1, d2 = wrap_dim(dim1, n), wrap_dim(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f'diagonal dimensions cannot be identical {dim1}, {dim2}')
+    return Diagonal.apply(A, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def tensorinv(A, ind=2, *, out=None):
+    """The inverse of A as a tensor: tensordot(tensorinv(A), A, ind) is the identity on the
+    dims ``A.shape[:ind]``; shape ``A.shape[ind:] + A.shape[:ind]``."""
+    if ind <= 0:
+        raise RuntimeError(f'Expected a strictly positive integer for \'ind\', but got {ind}')
+    shape = tuple(A._data.shape)
+    rows, cols = math.prod(shape[:ind]), math.prod(shape[ind:])
+    if rows != cols:
+        raise RuntimeError(f'Expected self to satisfy the requirement prod(self.shape[ind:]) == '
+                           f'prod(self.shape[:ind]), but got {cols} != {rows}')
+    return inv(A.reshape((rows, cols))).reshape(shape[ind:] + shape[:ind])
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """X with tensordot(A, X, X.ndim) = B: A's dims ``dims`` (if given) move to the end,
+    its leading dims must match B's shape, and X takes the shape of the rest."""
+    nd = A._data.ndim
+    if dims is not None:
+        dims = [wrap_dim(d, nd) for d in dims]
+        A = Permute.apply(A, dims=tuple(d for d in range(nd) if d not in dims) + tuple(dims))
+    shape = tuple(A._data.shape)
+    lead = tuple(B._data.shape)
+    rest = shape[len(lead):]
+    rows, cols = math.prod(lead), math.prod(rest)
+    if shape[:len(lead)] != lead or rows != cols:
+        raise RuntimeError(f'Expected self to satisfy the requirement prod(self.shape[other.ndim:]) '
+                           f'== prod(self.shape[:other.ndim]), but got {cols} != {rows}')
+    x = solve(A.reshape((rows, cols)), B.reshape((rows,)))
+    return x.reshape(rest)
 
 
 FUNCTIONS = ['cholesky_solve', 'cholesky_inverse', 'matrix_power', 'cross', 'vander', 'trace',
