@@ -734,3 +734,35 @@ def test_vecdot_diagonal_tensorinv_tensorsolve():
              t, b)
     check_raises(lambda lib, t: lib.linalg.tensorinv(t, ind=1), t,
                  match=r'prod\(self.shape\[ind:\]\) == prod\(self.shape\[:ind\]\), but got 18 != 2')
+
+
+def test_solve_triangular_with_a_zero_pivot_gives_inf_and_nan_as_pytorch():
+    a, b = np.array([[0.0, 0.0], [0.0, 0.0]]), np.ones((2, 1))
+    check_op(lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=True), a, b,
+             grad=False)
+    a = np.array([[2.0, 1.0], [0.0, 0.0]])
+    check_op(lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=True, left=False),
+             a, b.T.copy(), grad=False)
+
+
+def test_gradcheck_and_gradgradcheck_more():
+    L = autograd.linalg
+    a, b = tensors(distinct_spectrum(4, 3, seed=68), rand(4, 2, seed=69))
+    sq, v3, w3 = tensors(well_conditioned(3, 3, seed=70) / 3, rand(2, 3, seed=71),
+                         rand(2, 3, seed=73))
+    tau, = tensors(rand(3, seed=72))
+    singular, = tensors(np.array([[1.0, 2, 3], [2, 4, 6], [1, 0, 1]]))
+    cases = [
+        (lambda x, y: L.lstsq(x, y).solution, (a, b)),
+        (lambda x, t: L.householder_product(x, t), (a, tau)),
+        (lambda x: L.matrix_power(x, -2), (sq,)),
+        (lambda x: L.vander(x, N=4), (v3,)),
+        (lambda x, y: L.cross(x, y), (v3, w3)),
+        (lambda x, y: L.multi_dot([x, y, x.mT]), (sq, sq)),
+        (lambda x, y: autograd.cholesky_solve(y[:3], L.cholesky(x @ x.mT)), (sq, b)),
+        (lambda x: L.matrix_norm(x, 2), (a,)),
+        (lambda x: L.det(x), (singular,)),          # the cofactor of a singular matrix
+    ]
+    for f, args in cases:
+        assert autograd.gradcheck(f, args)
+        assert autograd.gradgradcheck(f, args)

@@ -390,8 +390,9 @@ class CholeskyEx(Op):
 
 class Det(Op):
     """det(A), batched.  d det = <cof(A), dA>, so gA = g cof(A), the cofactor matrix, as
-    PyTorch's linalg_det_backward computes it: det(A) A^{-T} when every matrix of the
-    batch is invertible, else from the SVD A = U S V^T,
+    PyTorch's linalg_det_backward computes it (``_cofactor``): det(A) A^{-T} for the
+    invertible matrices of the batch, and for the (numerically) singular ones from the SVD
+    A = U S V^T,
     cof(A) = det(U) det(V^T) U diag(prod_{j != i} s_j) V^T, which holds for singular A
     too (rank n-1: a rank-one matrix; lower rank: zero).  Both are written with ops, so
     second derivatives follow (through ``SVD`` at a singular matrix, whose singular values
