@@ -493,13 +493,13 @@ def _tensor_arg(name, x, arg='A'):
                         f'{type(x).__name__}')
 
 
-def inv(A, *, out=None):
+def inv(A):
     """A^{-1} for (*, n, n) A; ``LinAlgError`` where a matrix is singular."""
     _check_square('linalg.inv', A)
     return Inv.apply(A)
 
 
-def inv_ex(A, *, check_errors=False, out=None):
+def inv_ex(A, *, check_errors=False):
     """``(inverse, info)``: info (*,) int32 is 0, or the 1-based index of the first zero
     pivot of the LU factorization of a singular matrix (whose inverse is then NaN, and no
     gradient flows)."""
@@ -549,14 +549,14 @@ def logdet(input):
     return logabs + Log.apply(sign)
 
 
-def linalg_cholesky(A, *, upper=False, out=None):
+def linalg_cholesky(A, *, upper=False):
     """L (*, n, n) lower-triangular with A = L L^T, for symmetric positive-definite A (its
     lower triangle is read); ``upper=True``: U with A = U^T U (its upper triangle read)."""
     _check_square('linalg.cholesky', A)
     return _cholesky(A, upper)
 
 
-def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+def cholesky_ex(A, *, upper=False, check_errors=False):
     """``(L, info)``: info (*,) int32 is 0, or the order of the first leading minor that
     is not positive-definite (L is then NaN for that matrix, and no gradient flows)."""
     _check_square('linalg.cholesky_ex', A)
@@ -578,7 +578,7 @@ def _cholesky(A, upper):
     return _mT(Cholesky.apply(_mT(A))) if upper else Cholesky.apply(A)
 
 
-def cholesky(input, upper=False, *, out=None):
+def cholesky(input, upper=False):
     """``torch.cholesky`` (deprecated in PyTorch for ``linalg.cholesky``): lower L, or U
     with ``upper=True``."""
     _check_square('cholesky', input)
@@ -602,7 +602,7 @@ def _matrix_rhs(name, A, B, left=True):
     return broadcast_to(A, batch + a.shape[-2:]), broadcast_to(B, batch + b.shape[-2:])
 
 
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (``left``) or X A = B, for triangular A (*, n, n) (``upper`` says
     which triangle is read; ``unitriangular``: the diagonal is taken as ones) and B
     (*, n, k) (``left=False``: (*, k, n)); batch dims broadcast."""
@@ -616,7 +616,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
                                  unitriangular=bool(unitriangular))
 
 
-def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+def solve_ex(A, B, *, left=True, check_errors=False):
     """``(result, info)``: ``solve`` that reports a singular matrix in ``info`` (int32, the
     first zero pivot of its LU factorization, 1-based; the result is then NaN, and no
     gradient flows) rather than raising, unless ``check_errors``."""
@@ -636,7 +636,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     return _solve_ex_t(wrap(xp.full(shape, math.nan, dtype=a.dtype), A._device), info)
 
 
-def solve(A, B, *, left=True, out=None):
+def solve(A, B, *, left=True):
     """X with A X = B (``left``) or X A = B, for A (*, n, n); B (*, n, k), or a vector
     (*, n) when B is 1-D or has one dim less than A with A's batch shape."""
     _check_square('linalg.solve', A)
@@ -903,20 +903,20 @@ class Pinv(Op):
 
 # ----------------------------------------------------------------------------- public: spectral
 
-def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+def linalg_svd(A, full_matrices=True, *, driver=None):
     """``(U, S, Vh)`` with A = U diag(S) Vh, S (*, k) descending, k = min(m, n); U (*, m, m)
     and Vh (*, n, n) when ``full_matrices``, else (*, m, k) and (*, k, n)."""
     _check_matrix('linalg.svd', A)
     return _svd_t(*SVD.apply(A, full_matrices=bool(full_matrices)))
 
 
-def svdvals(A, *, driver=None, out=None):
+def svdvals(A, *, driver=None):
     """The singular values (*, k), descending; gradient U diag(gS) Vh."""
     _check_matrix('linalg.svdvals', A)
     return SVD.apply(A, full_matrices=False)[1]
 
 
-def svd(input, some=True, compute_uv=True, *, out=None):
+def svd(input, some=True, compute_uv=True):
     """``torch.svd`` (the old API): ``(U, S, V)`` with A = U diag(S) V^T, V not V^T;
     ``some=False``: full U and V; ``compute_uv=False``: U and V zero-filled (m, m), (n, n)."""
     _check_matrix('svd', input)
@@ -931,7 +931,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     return _svd_top_t(U, S, _mT(Vh))
 
 
-def eigh(A, UPLO='L', *, out=None):
+def eigh(A, UPLO='L'):
     """``(eigenvalues, eigenvectors)`` of symmetric A (its ``UPLO`` triangle read):
     eigenvalues (*, n) ascending, eigenvectors (*, n, n) as columns."""
     _check_square('linalg.eigh', A)
@@ -939,7 +939,7 @@ def eigh(A, UPLO='L', *, out=None):
     return _eigh_t(*Eigh.apply(A, UPLO=UPLO))
 
 
-def eigvalsh(A, UPLO='L', *, out=None):
+def eigvalsh(A, UPLO='L'):
     """The eigenvalues (*, n) of symmetric A, ascending; gradient V diag(gL) V^T."""
     _check_square('linalg.eigh', A)
     _check_uplo('linalg.eigvalsh', UPLO)
@@ -956,13 +956,13 @@ _NO_COMPLEX = ('{}: the eigenvalues of a general real matrix are complex, and au
                'matrix use linalg.eigh / linalg.eigvalsh.')
 
 
-def eig(A, *, out=None):
+def eig(A):
     """Not available: PyTorch returns complex tensors, which this library does not have."""
     _check_square('linalg.eig', A)
     raise NotImplementedError(_NO_COMPLEX.format('linalg.eig'))
 
 
-def eigvals(A, *, out=None):
+def eigvals(A):
     """Not available: PyTorch returns complex tensors, which this library does not have."""
     _check_square('linalg.eigvals', A)
     raise NotImplementedError(_NO_COMPLEX.format('linalg.eigvals'))
@@ -976,7 +976,7 @@ def _check_matrix(name, A, arg='A'):
     _check_float(name, A)
 
 
-def linalg_qr(A, mode='reduced', *, out=None):
+def linalg_qr(A, mode='reduced'):
     """``(Q, R)`` with A = Q R: ``'reduced'`` Q (*, m, k), R (*, k, n); ``'complete'`` Q
     (*, m, m), R (*, m, n); ``'r'`` R alone (Q empty)."""
     _check_matrix('linalg.qr', A)
@@ -992,7 +992,7 @@ def linalg_qr(A, mode='reduced', *, out=None):
     return _qr_t(*QR.apply(A, mode=mode))
 
 
-def qr(input, some=True, *, out=None):
+def qr(input, some=True):
     """``torch.qr`` (the old API): ``linalg.qr`` with mode 'reduced' (``some``) or
     'complete'."""
     Q, R = linalg_qr(input, 'reduced' if some else 'complete')
@@ -1010,7 +1010,7 @@ def matrix_exp(input):
     return linalg_matrix_exp(input)
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """The pseudo-inverse (*, n, m) of A (*, m, n): singular values (absolute eigenvalues
     when ``hermitian``) at or below max(atol, rtol * largest) count as zero; rtol defaults
     to eps * max(m, n) when atol is not given (or is 0), else to 0."""
@@ -1033,7 +1033,7 @@ def _number(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The number (int64, shape (*)) of singular values above max(atol, rtol * largest)."""
     _check_matrix('linalg.matrix_rank', A)
     a = A._data

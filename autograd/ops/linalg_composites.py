@@ -20,7 +20,7 @@ from .shape import Cat, Diagonal, Narrow, Permute, Stack, Tril, broadcast_to, cl
 
 # ----------------------------------------------------------------------------- norms
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """(sum |x|^ord)^(1/ord) over ``dim`` (an int, a tuple, or None: all elements); ord
     inf/-inf: max/min |x|; ord 0: the number of nonzeros."""
     _tensor_arg('linalg.vector_norm', x, 'x')
@@ -31,7 +31,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     return VectorNorm.apply(x, p=float(ord), dim=dim, keepdim=keepdim)
 
 
-def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None):
     """The matrix norm over the two dims ``dim``: 'fro', 'nuc' (sum of singular values),
     2/-2 (largest/smallest singular value), inf/-inf (max/min absolute row sum), 1/-1
     (max/min absolute column sum)."""
@@ -89,7 +89,7 @@ def _unsqueeze_at(x, d):
     return x.reshape(s[:d] + (1,) + s[d:])
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """``linalg.norm``: a vector norm over one dim (or over all elements when ``dim`` and
     ``ord`` are None), a matrix norm over two."""
     _tensor_arg('linalg.norm', A)
@@ -172,7 +172,7 @@ def _broadcast_pair(name, input, other):
     return broadcast_to(input, shape), broadcast_to(other, shape), shape
 
 
-def linalg_cross(input, other, *, dim=-1, out=None):
+def linalg_cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along ``dim`` (default the last), broadcasting."""
     _check_same_device('linalg.cross', input, other)
     if input._data.ndim != other._data.ndim:
@@ -185,7 +185,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
     return _cross3(input, other, wrap_dim(dim, len(shape)))
 
 
-def cross(input, other, dim=None, *, out=None):
+def cross(input, other, dim=None):
     """``torch.cross``: as ``linalg.cross``, but ``dim=None`` means the first dim of size 3
     (PyTorch's deprecated default) rather than the last."""
     if dim is None:
@@ -198,7 +198,7 @@ def cross(input, other, dim=None, *, out=None):
     return linalg_cross(input, other, dim=dim)
 
 
-def multi_dot(tensors, *, out=None):
+def multi_dot(tensors):
     """The product of a chain of matrices, the first and last of which may be vectors
     (treated as a row and a column, then squeezed)."""
     tensors = list(tensors)
@@ -243,7 +243,7 @@ def multi_dot(tensors, *, out=None):
     return result
 
 
-def householder_product(A, tau, *, out=None):
+def householder_product(A, tau):
     """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, where v_i is column i
     of A (*, m, n) below the diagonal with a 1 on it (LAPACK orgqr): with ``geqrf``'s output
     this is the Q of a QR decomposition.  A composite of products, so its gradients are
@@ -320,7 +320,7 @@ def trace(input):
     return Sum.apply(d)
 
 
-def kron(input, other, *, out=None):
+def kron(input, other):
     """The Kronecker product: out[i * p + k, j * q + l] = a[i, j] * b[k, l] (any number of
     dims, the fewer padded with leading ones)."""
     a, b = input, other
@@ -334,7 +334,7 @@ def kron(input, other, *, out=None):
     return prod.reshape(tuple(p * q for p, q in zip(sa, sb)))
 
 
-def cholesky_solve(B, L, upper=False, *, out=None):
+def cholesky_solve(B, L, upper=False):
     """X with (L L^T) X = B for a Cholesky factor L (*, n, n) (``upper``: U with U^T U)
     and B (*, n, k): two triangular solves."""
     _check_square('cholesky_solve', L)
@@ -346,7 +346,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     return solve_triangular(_mT(L), Y, upper=True)
 
 
-def cholesky_inverse(L, upper=False, *, out=None):
+def cholesky_inverse(L, upper=False):
     """(L L^T)^{-1} for a Cholesky factor L (*, n, n) (``upper``: (U^T U)^{-1})."""
     _check_square('cholesky_inverse', L)
     n = L._data.shape[-1]
@@ -357,7 +357,7 @@ def cholesky_inverse(L, upper=False, *, out=None):
 
 
 
-def vecdot(x, y, *, dim=-1, out=None):
+def vecdot(x, y, *, dim=-1):
     """The dot product of vectors along ``dim``, broadcasting: sum(x * y, dim)."""
     return Sum.apply(x * y, dim=dim)
 
@@ -371,7 +371,7 @@ def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return Diagonal.apply(A, offset=int(offset), dim1=d1, dim2=d2)
 
 
-def tensorinv(A, ind=2, *, out=None):
+def tensorinv(A, ind=2):
     """The inverse of A as a tensor: tensordot(tensorinv(A), A, ind) is the identity on the
     dims ``A.shape[:ind]``; shape ``A.shape[ind:] + A.shape[:ind]``."""
     if ind <= 0:
@@ -384,7 +384,7 @@ def tensorinv(A, ind=2, *, out=None):
     return inv(A.reshape((rows, cols))).reshape(shape[ind:] + shape[:ind])
 
 
-def tensorsolve(A, B, dims=None, *, out=None):
+def tensorsolve(A, B, dims=None):
     """X with tensordot(A, X, X.ndim) = B: A's dims ``dims`` (if given) move to the end,
     its leading dims must match B's shape, and X takes the shape of the rest."""
     nd = A._data.ndim
