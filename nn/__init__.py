@@ -1,4 +1,4 @@
 """nn: modules, layers, activations, losses and initialisers (PyTorch's ``torch.nn``)."""
 from .parameter import *       # noqa: F401,F403
 from .modules import *         # noqa: F401,F403
-from . import functional, init, utils   # noqa: F401
+from . import functional, init, utils, parallel   # noqa: F401
