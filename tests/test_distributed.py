@@ -26,8 +26,8 @@ MPIRUN = (shutil.which('mpirun', path=os.path.dirname(sys.executable))
 pytestmark = pytest.mark.skipif(MPIRUN is None, reason='no mpirun beside this Python')
 
 
-def launch(scenario, np=2, timeout=60, cuda=False):
-    """Run ``scenario`` on ``np`` ranks; returns (exit status, output, seconds)."""
+def launch(scenario, np=2, timeout=60, cuda=False, script=WORKER):
+    """Run ``script scenario`` on ``np`` ranks; returns (exit status, output, seconds)."""
     env = dict(os.environ, MPIEXEC_TIMEOUT=str(timeout - 10), OPENBLAS_NUM_THREADS='1',
                OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(
                    [ROOT, HERE] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep)
@@ -35,8 +35,8 @@ def launch(scenario, np=2, timeout=60, cuda=False):
     if not cuda:            # the MPI backend's scenarios: CPU tensors
         env.pop('AUTOGRAD_DEVICE', None)
     start = time.monotonic()
-    proc = subprocess.Popen([MPIRUN, '-np', str(np), sys.executable, '-m', 'mpi4py', WORKER,
-                             scenario], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([MPIRUN, '-np', str(np), sys.executable, '-m', 'mpi4py', script,
+                             *scenario.split()], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
@@ -117,3 +117,16 @@ def test_sampler_matches_pytorch():
     assert list(again) != shards[0]
     with pytest.raises(ValueError, match='Invalid rank 3'):
         DistributedSampler(range(9), 3, 3)
+
+
+@pytest.mark.slow
+def test_example_trains_on_two_ranks(tmp_path):
+    """examples/distributed_mnist.py, reduced: two ranks learn the digits, rank 0 alone
+    prints and writes the checkpoint."""
+    script = os.path.join(ROOT, 'examples', 'distributed_mnist.py')
+    status, out, _ = launch(f'--epochs 3 --out {tmp_path}', script=script, timeout=120)
+    assert status == 0, out
+    assert out.count('epoch 3:') == 1, out          # one rank logs
+    accuracy = float(out.split('epoch 3:')[1].split('accuracy')[1].split(',')[0])
+    assert accuracy > 0.85, out
+    assert (tmp_path / 'checkpoint.pt').exists()

@@ -22,16 +22,20 @@ class ReduceOp(enum.Enum):
 
 
 def poll(test, timeout, what):
-    """Wait until ``test()`` is true, sleeping a little longer each round (never more than a
-    millisecond, so a waiting rank leaves its core to a computing one); past ``timeout``
-    (a timedelta) raise ``DistBackendError`` naming ``what``."""
+    """Wait until ``test()`` is true: yielding the core for the first millisecond (most
+    waits are shorter), then sleeping a little longer each round, never more than a
+    millisecond, so that a waiting rank leaves its core to computing ones.  Past
+    ``timeout`` (a timedelta) raise ``DistBackendError`` naming ``what``."""
     if test():
         return
-    deadline = time.monotonic() + timeout.total_seconds()
-    delay = 1e-6
+    now = time.monotonic()
+    deadline, spin = now + timeout.total_seconds(), now + 1e-3
+    delay = 0
     while not test():
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise DistBackendError(f'{what} timed out after {timeout} (a peer rank is gone, '
                                    'stalled, or called a different collective)')
         time.sleep(delay)
-        delay = min(delay * 2, 1e-3)
+        if now > spin:
+            delay = min(delay * 2 or 1e-5, 1e-3)
