@@ -339,16 +339,21 @@ SCENARIOS = {f.__name__: f for f in (collectives, before_init, ddp, unused, sync
 
 
 
-def nccl():
-    """The NCCL backend's plumbing on the CuPy stand-in, its communicator replaced by
-    tests/fake_nccl.py: the same collectives on cuda tensors, and DDP."""
-    import fake_nccl
-    from autograd.distributed import _nccl
-    _nccl._module = fake_nccl
+def nccl(real=False):
+    """The NCCL backend on cuda tensors: collectives and DDP.  On the CuPy stand-in its
+    communicator is replaced by tests/fake_nccl.py (the plumbing test); with ``real``, real
+    NCCL on one GPU per rank."""
+    if not real:
+        import fake_nccl
+        from autograd.distributed import _nccl
+        _nccl._module = fake_nccl
     dist.init_process_group('nccl')
     r, w = dist.get_rank(), dist.get_world_size()
     assert dist.get_backend() == 'nccl'
-    cuda = autograd.device('cuda')
+    cuda = autograd.device(f'cuda:{r}' if real else 'cuda')
+    if real:
+        import cupy
+        cupy.cuda.Device(r).use()
     base = [np.arange(6.).reshape(2, 3) * (k + 1) - k for k in range(w)]
     for op, ref in ((dist.ReduceOp.SUM, np.sum), (dist.ReduceOp.MAX, np.max),
                     (dist.ReduceOp.AVG, np.mean)):
@@ -373,8 +378,9 @@ def nccl():
     t = autograd.zeros(2, 3, dtype=autograd.float64, device=cuda)
     dist.scatter(t, [autograd.tensor(b, device=cuda) for b in base] if r == 1 else None, src=1)
     np.testing.assert_array_equal(t.cpu().numpy(), base[r])
-    kinds = {name for name, _ in fake_nccl.CALLS}
-    assert {'allReduce', 'bcast', 'allGather', 'reduceScatter', 'send', 'recv'} <= kinds
+    if not real:
+        kinds = {name for name, _ in fake_nccl.CALLS}
+        assert {'allReduce', 'bcast', 'allGather', 'reduceScatter', 'send', 'recv'} <= kinds
     # DDP on cuda tensors over NCCL equals the reference on the combined batch
     x, y = _data(0, 8 * w)
     ref = _model(1).to(cuda)
@@ -392,6 +398,7 @@ def nccl():
 
 
 SCENARIOS['nccl'] = nccl
+SCENARIOS['nccl_gpus'] = lambda: nccl(real=True)
 
 
 if __name__ == '__main__':

@@ -97,6 +97,19 @@ def test_nccl_backend_plumbing():
     passes('nccl', cuda=True)
 
 
+def _gpus():
+    if os.environ.get('CUNUMPY_FAKE_CUPY', '') == '1':
+        return 0
+    import autograd
+    return autograd.cuda.device_count() if autograd.cuda.is_available() else 0
+
+
+@pytest.mark.skipif(_gpus() < 2, reason='GPU-only: real NCCL needs two GPUs')
+def test_nccl_on_two_gpus():
+    """Real NCCL (cupy.cuda.nccl), one GPU per rank: collectives and DDP."""
+    passes('nccl_gpus', cuda=True)
+
+
 def test_sampler_matches_pytorch():
     torch_data = pytest.importorskip('torch.utils.data')
     from autograd.utils.data import DistributedSampler
