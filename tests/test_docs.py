@@ -69,7 +69,7 @@ ORDER = ['backend', 'engine', 'ops', 'nn', 'optim', 'tools']
 TOP_LEVEL = {'backend': 'backend', 'methods': 'ops'}
 TOP_LEVEL['linalg'] = 'ops'
 TOP_LEVEL['functional'] = 'ops'
-SUBPACKAGES = {'devices': 'backend', 'ops': 'ops'}      # others (viz, utils, ...): tools
+SUBPACKAGES = {'devices': 'backend', 'ops': 'ops', 'distributed': 'ops'}  # others: tools
 ENGINE_API = {'autograd.utils.hooks'}   # torch.utils.hooks' RemovableHandle, from node.py
 # Imports against the rule (deferred into a function), with the reason in ARCHITECTURE.md.
 KNOWN = set()
