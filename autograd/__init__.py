@@ -18,6 +18,7 @@ from .creation import *            # noqa: F401,F403
 from . import creation as _creation
 from . import methods as _methods  # binds ops onto Tensor
 from .ops import OP_MODULES as _OP_MODULES
+from .ops import aliases as _aliases
 from . import utils  # noqa: F401  (autograd.utils.data)
 from . import cuda  # noqa: F401  (autograd.cuda.is_available() ...; never imports CuPy)
 from .dlpack import from_dlpack  # noqa: F401
@@ -29,6 +30,7 @@ for _mod in _OP_MODULES:
     for _name in getattr(_mod, 'FUNCTIONS', ()):
         globals()[_name] = getattr(_mod, _name)
 del _mod, _name
+_aliases.install(globals(), Tensor)   # axis=/keepdims= as PyTorch accepts them
 
 from . import viz                  # noqa: E402  graph pictures (Graphviz loaded lazily)
 __version__ = '0.1.0'
