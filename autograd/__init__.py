@@ -22,6 +22,7 @@ from .ops import aliases as _aliases
 from . import utils  # noqa: F401  (autograd.utils.data)
 from . import cuda  # noqa: F401  (autograd.cuda.is_available() ...; never imports CuPy)
 from .dlpack import from_dlpack  # noqa: F401
+from . import accelerator, backends  # noqa: F401  (torch.accelerator, torch.backends)
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
