@@ -5,6 +5,7 @@ the GPU backend's array library (CuPy) is installed, which is what a CUDA build 
 here (whether a GPU is usable is ``autograd.cuda.is_available()``)."""
 import contextlib
 import importlib.util
+import sys
 
 __all__ = ['is_built', 'matmul', 'flash_sdp_enabled', 'enable_flash_sdp',
            'mem_efficient_sdp_enabled', 'enable_mem_efficient_sdp', 'math_sdp_enabled',
@@ -13,8 +14,13 @@ __all__ = ['is_built', 'matmul', 'flash_sdp_enabled', 'enable_flash_sdp',
 
 
 def is_built():
-    """True when CuPy, the GPU backend's array library, is installed."""
-    return importlib.util.find_spec('cupy') is not None
+    """True when CuPy, the GPU backend's array library, is installed (not imported here)."""
+    if sys.modules.get('cupy') is not None:
+        return True
+    try:
+        return importlib.util.find_spec('cupy') is not None
+    except ValueError:          # a module put in sys.modules by hand has no spec
+        return False
 
 
 class _Matmul:
