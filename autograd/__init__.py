@@ -34,6 +34,10 @@ del _mod, _name
 _aliases.install(globals(), Tensor)   # axis=/keepdims= as PyTorch accepts them
 
 from . import viz                  # noqa: E402  graph pictures (Graphviz loaded lazily)
+from . import amp                  # noqa: E402  torch.amp (and torch.cuda.amp)
+from .amp import autocast          # noqa: E402,F401  torch.autocast
+from .amp.autocast_mode import (get_autocast_dtype, is_autocast_enabled,  # noqa: E402,F401
+                                set_autocast_dtype, set_autocast_enabled)
 __version__ = '0.1.0'
 
 
