@@ -105,6 +105,61 @@ with torch.no_grad():
 '''
 
 
+# float32, with GradScaler, autocast, clipping, whole-model saving and the conveniences
+AMP = '''\
+import os
+import sys
+import tempfile
+
+import torch
+import torch.nn as nn
+from torch.amp import GradScaler
+
+
+class Regressor(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+
+    def forward(self, x):
+        return self.body(x).squeeze(-1)
+
+
+use_amp = torch.cuda.is_available()
+device = torch.device('cuda' if use_amp else 'cpu')
+torch.backends.cuda.matmul.allow_tf32 = True
+model = Regressor().to(device)
+with torch.no_grad():
+    for i, p in enumerate(model.parameters()):
+        p.copy_(torch.cos(torch.arange(p.numel(), dtype=torch.float32) * 1.3 + i).reshape(p.shape))
+x = torch.stack([torch.linspace(-1, 1, 32), torch.linspace(1, -1, 32) ** 2], axis=1).to(device)
+y = (x[:, 0] * 2 - x[:, 1]).to(device)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+scaler = GradScaler('cpu', init_scale=256.0, growth_interval=3)
+for step in range(6):
+    optimizer.zero_grad(set_to_none=True)
+    with torch.autocast(device_type=device.type, enabled=False):
+        loss = nn.functional.mse_loss(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    norm = nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+    print(f'step {step} loss {loss:.6f} norm {norm:.6f} scale {scaler.get_scale():.1f} '
+          f'best {model(x).argmax(axis=0).item()}')
+path = os.path.join(tempfile.mkdtemp(), 'model.pt')
+torch.save(model, path)
+try:
+    torch.load(path)
+except Exception as e:
+    print(type(e).__name__, 'refused', 'Unsupported global' in str(e))
+with torch.serialization.safe_globals([Regressor, nn.Sequential, nn.Linear, nn.ReLU]):
+    again = torch.load(path)
+print(f'reloaded {nn.functional.mse_loss(again(x), y):.6f}', type(again).__name__,
+      torch.accelerator.device_count() >= 0, torch.backends.cudnn.is_available() is False)
+'''
+
+
 def python(*args, cwd=None):
     """Run ``python *args`` with this checkout importable; (stdout, stderr, returncode)."""
     env = dict(os.environ)
@@ -120,27 +175,28 @@ def write(tmp_path, name, text):
     return str(path)
 
 
-def assert_same_printout(ours, theirs):
-    """The same lines, with the numbers in them equal to 1e-10 (the scripts run float64)."""
+def assert_same_printout(ours, theirs, rtol):
+    """The same lines, with the numbers in them equal to ``rtol``."""
     ours, theirs = ours.strip().splitlines(), theirs.strip().splitlines()
     assert len(ours) == len(theirs) and ours
     for a, b in zip(ours, theirs):
         assert NUMBER.sub('#', a) == NUMBER.sub('#', b), (a, b)
         np.testing.assert_allclose([float(x) for x in NUMBER.findall(a)],
-                                   [float(x) for x in NUMBER.findall(b)], rtol=1e-10, err_msg=a)
+                                   [float(x) for x in NUMBER.findall(b)], rtol=rtol, err_msg=a)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name, script, args', [('mlp_train.py', MLP, []),
-                                                ('cnn_train.py', CNN, ['5'])])
-def test_unmodified_script_prints_what_pytorch_prints(tmp_path, name, script, args):
+@pytest.mark.parametrize('name, script, args, rtol', [
+    ('mlp_train.py', MLP, [], 1e-10), ('cnn_train.py', CNN, ['5'], 1e-10),   # float64
+    ('amp_train.py', AMP, [], 2e-6)])                                         # float32
+def test_unmodified_script_prints_what_pytorch_prints(tmp_path, name, script, args, rtol):
     path = write(tmp_path, name, script)
     ours, err, code = python('-m', 'autograd.run', path, *args)
     assert code == 0, err
     env_device = os.environ.get('AUTOGRAD_DEVICE', '')
     theirs, err, code = python(path, *args)
     assert code == 0, err
-    assert_same_printout(ours, theirs)
+    assert_same_printout(ours, theirs, rtol)
     assert env_device == os.environ.get('AUTOGRAD_DEVICE', '')
 
 
