@@ -260,7 +260,15 @@ class _Encoder:
         k = self.objects.get(id(x))
         if k is not None:
             return {'ref': k}
-        path = _path_of(type(x), where)
+        cls = type(x)
+        if any(name in klass.__dict__ for klass in cls.__mro__[:-1]
+               for name in ('__reduce__', '__reduce_ex__')) or _slots(cls):
+            # its state is not its __dict__ (functools.partial, a class with __slots__):
+            # pickle would ask it; a file that runs nothing cannot
+            raise TypeError(f'autograd.save cannot store {where} of type {cls.__qualname__}: '
+                            'its state is not its __dict__ (it defines __reduce__ or '
+                            '__slots__)')
+        path = _path_of(cls, where)
         self.objects[id(x)] = len(self.keep)
         self.keep.append(x)
         getstate = getattr(type(x), '__getstate__', None)
@@ -285,6 +293,15 @@ def _path_of(obj, where):
                         'object (defined in a function, or a lambda), which cannot be found by '
                         'name when loading')
     return f'{module}.{qualname}'
+
+
+def _slots(cls):
+    """The ``__slots__`` names that classes of ``cls``'s MRO declare (not __dict__)."""
+    names = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get('__slots__', ())
+        names.extend([slots] if isinstance(slots, str) else slots)
+    return [n for n in names if n not in ('__dict__', '__weakref__')]
 
 
 def _subclass_slots(cls):

@@ -240,3 +240,15 @@ def test_plain_state_dicts_are_unchanged(tmp_path):
     fresh.load_state_dict(sd)
     for k, v in fresh.state_dict().items():
         np.testing.assert_array_equal(host(v), host(model.state_dict()[k]))
+
+
+def test_objects_whose_state_is_not_their_dict_are_refused(tmp_path):
+    import functools
+
+    class Slotted:
+        __slots__ = ('a', '__dict__')      # a __dict__, and a slot beside it
+
+    for obj in (functools.partial(max, 1), Slotted()):
+        with pytest.raises(TypeError, match=r"obj\['x'\].*its state is not its __dict__"):
+            autograd.save({'x': obj}, tmp_path / 'x.pt')
+    assert not os.listdir(tmp_path)
