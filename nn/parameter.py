@@ -3,7 +3,7 @@
 ``torch.nn.Parameter`` and ``torch.nn.Buffer``).
 """
 from autograd import Tensor, empty
-from autograd.extend import alias
+from autograd.extend import alias, allow_by_default
 
 __all__ = ['Parameter', 'Buffer']
 
@@ -43,3 +43,6 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+allow_by_default([Parameter, Buffer])     # autograd.load rebuilds them, as PyTorch's loader
