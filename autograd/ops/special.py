@@ -30,7 +30,7 @@ import math
 from ..backend import erf as erf_of_array
 from ..creation import arange
 from ..op import Op, apply_binary, apply_unary
-from ._util import IGNORE_ERRORS, promote, reset_errstate, set_errstate, to_float
+from ._util import IGNORE_ERRORS, broadcast_error, promote, reset_errstate, set_errstate, to_float
 from .elementwise import Clamp, Exp, Log, Log1p
 from .reduction import Sum
 
@@ -82,6 +82,7 @@ def _lgamma64(xp, x):
         t = z + _LANCZOS_G + 0.5
         big = _HALF_LOG_2PI + (z + 0.5) * xp.log(t) - t + xp.log(series)
         out = xp.where(small, _LOG_PI - xp.log(_sinpi_abs(xp, x)) - big, big)
+        out = xp.where((x == 1.0) | (x == 2.0), 0.0, out)      # exactly, as PyTorch
         return xp.where(xp.isinf(x), xp.inf, out)
 
 
@@ -346,7 +347,10 @@ class XLogY(Op):
     def forward(self, xp, a, b):
         a, b = _float_pair(xp, a, b)
         with _quiet(xp):
-            out = a * getattr(xp, self.fn)(b)
+            try:
+                out = a * getattr(xp, self.fn)(b)
+            except ValueError:
+                raise broadcast_error('xlogy' if self.fn == 'log' else 'xlog1py', a, b) from None
             return xp.where((xp.asarray(a) == 0) & ~xp.isnan(b), 0.0, out).astype(out.dtype)
 
     def backward(self, g):
@@ -396,15 +400,13 @@ def _polygamma_method(self, n):
 
 def mvlgamma(input, p):
     """The log of the multivariate gamma function of dimension ``p``:
-    ``p (p - 1) / 4 log(pi) + sum_{i < p} lgamma(input - i / 2)``; every element must be
-    greater than ``(p - 1) / 2``."""
+    ``p (p - 1) / 4 log(pi) + sum_{i < p} lgamma(input - i / 2)`` (defined for elements
+    greater than ``(p - 1) / 2``; PyTorch 2.13 no longer checks that, nor do we)."""
     if p < 1:
         raise RuntimeError('p has to be greater than or equal to 1')
     if not input.is_floating_point():
         raise RuntimeError('mvlgamma: input must be a floating point tensor, got '
                            f'{input.dtype}')
-    if not bool((input > (p - 1) / 2).all()):
-        raise RuntimeError('All elements must be greater than (p-1)/2')
     shifts = arange(p, dtype=input.dtype, device=input.device) * 0.5
     terms = lgamma(input.unsqueeze(-1) - shifts)
     return Sum.apply(terms, dim=-1) + p * (p - 1) / 4 * _LOG_PI
