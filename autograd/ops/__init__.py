@@ -6,7 +6,7 @@ functions built on them (``FUNCTIONS``), the subset bound as Tensor methods
 (``OPERATORS``: name -> function or property).
 """
 from . import elementwise, reduction, shape, indexing, linalg
-from . import special
+from . import special, sampling
 
 OP_MODULES = [elementwise, reduction, shape, indexing, linalg]
-OP_MODULES += [special]
+OP_MODULES += [special, sampling]
