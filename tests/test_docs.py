@@ -67,8 +67,9 @@ def test_every_extension_name_is_documented(module):
 ORDER = ['backend', 'engine', 'ops', 'nn', 'optim', 'tools']
 # Top-level modules of the autograd package outside the engine layer (the rest are engine).
 TOP_LEVEL = {'backend': 'backend', 'methods': 'ops'}
-TOP_LEVEL['special'] = 'ops'      # torch.special's names for the ops
 SUBPACKAGES = {'devices': 'backend', 'ops': 'ops'}      # others (viz, utils, ...): tools
+TOP_LEVEL['special'] = 'ops'      # torch.special's names for the ops
+SUBPACKAGES['distributions'] = 'tools'   # torch.distributions, on the public API
 ENGINE_API = {'autograd.utils.hooks'}   # torch.utils.hooks' RemovableHandle, from node.py
 # Imports against the rule (deferred into a function), with the reason in ARCHITECTURE.md.
 KNOWN = set()

@@ -89,7 +89,7 @@ class Bernoulli(ExponentialFamily):
         return new
 
     def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+        return self._param.new_empty(*args, **kwargs)
 
     @property
     def mean(self) -> Tensor:

@@ -100,7 +100,7 @@ class Binomial(Distribution):
         return new
 
     def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+        return self._param.new_empty(*args, **kwargs)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     # pyrefly: ignore [bad-override]

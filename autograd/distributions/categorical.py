@@ -84,7 +84,7 @@ class Categorical(Distribution):
         self._param = self.probs if probs is not None else self.logits
         self._num_events = self._param.size()[-1]
         batch_shape = (
-            self._param.size()[:-1] if self._param.ndimension() > 1 else autograd.Size()
+            self._param.size()[:-1] if self._param.dim() > 1 else autograd.Size()
         )
         # pyrefly: ignore [bad-argument-type]
         super().__init__(batch_shape, validate_args=validate_args)
@@ -105,7 +105,7 @@ class Categorical(Distribution):
         return new
 
     def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+        return self._param.new_empty(*args, **kwargs)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     # pyrefly: ignore [bad-override]
@@ -149,8 +149,14 @@ class Categorical(Distribution):
     def sample(self, sample_shape=autograd.Size()):
         if not isinstance(sample_shape, autograd.Size):
             sample_shape = autograd.Size(sample_shape)
-        probs_2d = self.probs.reshape(-1, self._num_events)
-        samples_2d = autograd.multinomial(probs_2d, sample_shape.numel(), True).T
+        # inverse CDF on the probabilities' device: the index of the first cumulative
+        # probability above u * total
+        with autograd.no_grad():
+            probs_2d = self.probs.reshape(-1, self._num_events)
+            cdf = probs_2d.cumsum(-1)
+            u = autograd.rand((sample_shape.numel(), probs_2d.shape[0], 1),
+                              dtype=probs_2d.dtype, device=probs_2d.device)
+            samples_2d = (cdf <= u * cdf[:, -1:]).sum(-1).clamp(max=self._num_events - 1)
         return samples_2d.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):

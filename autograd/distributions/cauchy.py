@@ -79,7 +79,8 @@ class Cauchy(Distribution):
 
     def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        eps = self.loc.new(shape).cauchy_()
+        u = autograd.rand(shape, dtype=self.loc.dtype, device=self.loc.device)
+        eps = autograd.tan(math.pi * (u - 0.5))     # standard Cauchy by inversion
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

@@ -2,6 +2,7 @@ from __future__ import annotations
 # mypy: allow-untyped-defs
 
 import autograd
+import nn.functional as F
 from autograd import Tensor
 from autograd.distributions import constraints
 from autograd.distributions.exp_family import ExponentialFamily
@@ -80,7 +81,7 @@ class Dirichlet(ExponentialFamily):
         concentrationm1 = (self.concentration - 1).clamp(min=0.0)
         mode = concentrationm1 / concentrationm1.sum(-1, True)
         mask = (self.concentration < 1).all(dim=-1)
-        mode[mask] = autograd.nn.functional.one_hot(
+        mode[mask] = F.one_hot(
             mode[mask].argmax(dim=-1), concentrationm1.shape[-1]
         ).to(mode)
         return mode

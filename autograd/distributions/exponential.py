@@ -69,7 +69,8 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        return self.rate.new(shape).exponential_() / self.rate
+        u = autograd.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
+        return -autograd.log1p(-u) / self.rate      # standard exponential by inversion
 
     def log_prob(self, value):
         if self._validate_args:

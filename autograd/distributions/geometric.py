@@ -125,19 +125,15 @@ class Geometric(Distribution):
         shape = self._extended_shape(sample_shape)
         tiny = finfo(self.probs.dtype).tiny
         with autograd.no_grad():
-            if False:
-                # [JIT WORKAROUND] lack of support for .uniform_()
-                u = autograd.rand(shape, dtype=self.probs.dtype, device=self.probs.device)
-                u = u.clamp(min=tiny)
-            else:
-                u = self.probs.new(shape).uniform_(tiny, 1)
+            u = autograd.rand(shape, dtype=self.probs.dtype, device=self.probs.device)
+            u = u.clamp(min=float(tiny))
             return (u.log() / (-self.probs).log1p()).floor()
 
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
         value, probs = broadcast_all(value, self.probs)
-        probs = probs.clone(memory_format=autograd.contiguous_format)
+        probs = probs.clone()
         probs[(probs == 1) & (value == 0)] = 0
         return value * (-probs).log1p() + self.probs.log()
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import total_ordering
 
 import autograd
+import nn.functional as F
 from math import inf
 
 from autograd import Tensor
@@ -196,13 +197,13 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     t1 = p.probs * (
-        autograd.nn.functional.softplus(-q.logits)
-        - autograd.nn.functional.softplus(-p.logits)
+        F.softplus(-q.logits)
+        - F.softplus(-p.logits)
     )
     t1[q.probs == 0] = inf
     t1[p.probs == 0] = 0
     t2 = (1 - p.probs) * (
-        autograd.nn.functional.softplus(q.logits) - autograd.nn.functional.softplus(p.logits)
+        F.softplus(q.logits) - F.softplus(p.logits)
     )
     t2[q.probs == 1] = inf
     t2[p.probs == 1] = 0
@@ -274,7 +275,7 @@ def _kl_expfamily_expfamily(p, q):
     p_nparams = [np.detach().requires_grad_() for np in p._natural_params]
     q_nparams = q._natural_params
     lg_normal = p._log_normalizer(*p_nparams)
-    gradients = autograd.autograd.grad(lg_normal.sum(), p_nparams, create_graph=True)
+    gradients = autograd.grad(lg_normal.sum(), p_nparams, create_graph=True)
     result = q._log_normalizer(*q_nparams) - lg_normal
     for pnp, qnp, g in zip(p_nparams, q_nparams, gradients):
         term = (qnp - pnp) * g

@@ -76,16 +76,9 @@ class Laplace(Distribution):
 
     def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        finfo = finfo(self.loc.dtype)
-        if False:
-            # [JIT WORKAROUND] lack of support for .uniform_()
-            u = autograd.rand(shape, dtype=self.loc.dtype, device=self.loc.device) * 2 - 1
-            return self.loc - self.scale * u.sign() * autograd.log1p(
-                -u.abs().clamp(min=finfo.tiny)
-            )
-        u = self.loc.new(shape).uniform_(finfo.eps - 1, 1)
-        # TODO: If we ever implement tensor.nextafter, below is what we want ideally.
-        # u = self.loc.new(shape).uniform_(self.loc.nextafter(-.5, 0), .5)
+        eps = float(finfo(self.loc.dtype).eps)
+        # uniform on [eps - 1, 1), as PyTorch's uniform_(eps - 1, 1): log1p(-|u|) stays finite
+        u = autograd.rand(shape, dtype=self.loc.dtype, device=self.loc.device) * (2 - eps) + (eps - 1)
         return self.loc - self.scale * u.sign() * autograd.log1p(-u.abs())
 
     def log_prob(self, value):

@@ -122,7 +122,7 @@ class Multinomial(Distribution):
         shifted_idx = list(range(samples.dim()))
         shifted_idx.append(shifted_idx.pop(0))
         samples = samples.permute(*shifted_idx)
-        counts = samples.new(self._extended_shape(sample_shape)).zero_()
+        counts = samples.new_zeros(self._extended_shape(sample_shape))
         counts.scatter_add_(-1, samples, autograd.ones_like(samples))
         return counts.type_as(self.probs)
 
@@ -143,7 +143,7 @@ class Multinomial(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        logits = logits.clone(memory_format=autograd.contiguous_format)
+        logits = logits.clone()
         log_factorial_n = autograd.lgamma(value.sum(-1) + 1)
         log_factorial_xs = autograd.lgamma(value + 1).sum(-1)
         logits[(value == 0) & (logits == -inf)] = 0

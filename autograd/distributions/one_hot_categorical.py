@@ -2,6 +2,7 @@ from __future__ import annotations
 # mypy: allow-untyped-defs
 
 import autograd
+import nn.functional as F
 from autograd import Tensor
 from autograd.distributions import constraints
 from autograd.distributions.categorical import Categorical
@@ -91,7 +92,7 @@ class OneHotCategorical(Distribution):
     def mode(self) -> Tensor:
         probs = self._categorical.probs
         mode = probs.argmax(dim=-1)
-        return autograd.nn.functional.one_hot(mode, num_classes=probs.shape[-1]).to(probs)
+        return F.one_hot(mode, num_classes=probs.shape[-1]).to(probs)
 
     @property
     def variance(self) -> Tensor:
@@ -106,7 +107,7 @@ class OneHotCategorical(Distribution):
         probs = self._categorical.probs
         num_events = self._categorical._num_events
         indices = self._categorical.sample(sample_shape)
-        return autograd.nn.functional.one_hot(indices, num_events).to(probs)
+        return F.one_hot(indices, num_events).to(probs)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -639,8 +639,8 @@ class PowerTransform(Transform):
 
 
 def _clipped_sigmoid(x):
-    finfo = finfo(x.dtype)
-    return autograd.clamp(autograd.sigmoid(x), min=finfo.tiny, max=1.0 - finfo.eps)
+    fi = finfo(x.dtype)
+    return autograd.clamp(autograd.sigmoid(x), min=fi.tiny, max=1.0 - fi.eps)
 
 
 class SigmoidTransform(Transform):
@@ -660,8 +660,8 @@ class SigmoidTransform(Transform):
         return _clipped_sigmoid(x)
 
     def _inverse(self, y):
-        finfo = finfo(y.dtype)
-        y = y.clamp(min=finfo.tiny, max=1.0 - finfo.eps)
+        fi = finfo(y.dtype)
+        y = y.clamp(min=fi.tiny, max=1.0 - fi.eps)
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):

@@ -20,10 +20,15 @@ euler_constant = 0.57721566490153286060  # Euler Mascheroni Constant
 _Number = (int, float)
 
 
-def finfo(dtype):
-    """The machine limits (``eps``, ``tiny``, ``max``, ``min``) of a floating dtype, as
-    ``torch.finfo`` gives them."""
-    return numpy.finfo(as_dtype(dtype).np)
+class finfo:
+    """The machine limits of a floating dtype as Python floats (``eps``, ``tiny``, ``max``,
+    ``min``), as ``torch.finfo`` gives them."""
+    __slots__ = ('eps', 'tiny', 'max', 'min')
+
+    def __init__(self, dtype):
+        info = numpy.finfo(as_dtype(dtype).np)
+        self.eps, self.tiny = float(info.eps), float(info.tiny)
+        self.max, self.min = float(info.max), float(info.min)
 
 
 def broadcast_tensors(*tensors):
