@@ -31,6 +31,8 @@ for _mod in _OP_MODULES:
 del _mod, _name
 
 from . import viz                  # noqa: E402  graph pictures (Graphviz loaded lazily)
+from . import linalg               # noqa: E402  torch.linalg
+from . import functional           # noqa: E402  torch.autograd.functional
 from . import special              # noqa: E402  torch.special's names
 __version__ = '0.1.0'
 

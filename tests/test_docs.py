@@ -67,6 +67,8 @@ def test_every_extension_name_is_documented(module):
 ORDER = ['backend', 'engine', 'ops', 'nn', 'optim', 'tools']
 # Top-level modules of the autograd package outside the engine layer (the rest are engine).
 TOP_LEVEL = {'backend': 'backend', 'methods': 'ops'}
+TOP_LEVEL['linalg'] = 'ops'
+TOP_LEVEL['functional'] = 'ops'
 SUBPACKAGES = {'devices': 'backend', 'ops': 'ops'}      # others (viz, utils, ...): tools
 TOP_LEVEL['special'] = 'ops'      # torch.special's names for the ops
 SUBPACKAGES['distributions'] = 'tools'   # torch.distributions, on the public API

@@ -6,7 +6,9 @@ functions built on them (``FUNCTIONS``), the subset bound as Tensor methods
 (``OPERATORS``: name -> function or property).
 """
 from . import elementwise, reduction, shape, indexing, linalg
+from . import decomposition
 from . import special, sampling
 
 OP_MODULES = [elementwise, reduction, shape, indexing, linalg]
+OP_MODULES += [decomposition]
 OP_MODULES += [special, sampling]
