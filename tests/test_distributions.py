@@ -90,6 +90,26 @@ FAMILIES = {
 }
 
 
+def spd(*batch, n=3, seed=0):
+    """Symmetric positive definite matrices (a batch of them)."""
+    a = rng(seed).normal(size=batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def lower(*batch, n=3, seed=0):
+    return np.linalg.cholesky(spd(*batch, n=n, seed=seed))
+
+
+FAMILIES.update({
+    'MVN_covariance': ('MultivariateNormal', dict(loc=real(2, 3), covariance_matrix=spd(2)),
+                       real(4, 2, 3, seed=2)),
+    'MVN_precision': ('MultivariateNormal', dict(loc=real(3), precision_matrix=spd(2, seed=1)),
+                      real(4, 2, 3, seed=2)),
+    'MVN_scale_tril': ('MultivariateNormal', dict(loc=real(2, 3), scale_tril=lower(seed=3)),
+                       real(4, 1, 3, seed=2)),
+})
+
+
 def build(lib, name, requires_grad=False):
     cls_name, params, value = FAMILIES[name]
     mod = TD if lib is torch else D
@@ -306,6 +326,10 @@ CONTINUOUS = {
     'Beta': (lambda: D.Beta(2.0, 0.7), stats.beta(2.0, 0.7)),
     'Dirichlet_marginal': (lambda: D.Dirichlet(autograd.tensor([2.0, 3.0, 1.5])),
                            stats.beta(2.0, 4.5)),
+    'MVN_marginal': (lambda: D.MultivariateNormal(
+        autograd.tensor([1.0, -2.0], dtype=autograd.float64),
+        covariance_matrix=autograd.tensor([[4.0, 1.2], [1.2, 1.0]], dtype=autograd.float64)),
+        stats.norm(1.0, 2.0)),
 }
 
 
@@ -345,6 +369,36 @@ def test_discrete_samplers_fit_their_distribution(name):
     assert counts.sum() == N and (x >= 0).all()
     counts = counts[:k]
     assert chi2_ok(counts.astype(float), reference.pmf(np.arange(k))), (name, counts)
+
+
+def test_multivariate_normal_samples_have_its_covariance():
+    cov = np.array([[4.0, 1.2, 0.3], [1.2, 1.0, -0.2], [0.3, -0.2, 0.5]])
+    loc = np.array([1.0, -2.0, 0.5])
+    autograd.manual_seed(11)
+    d = D.MultivariateNormal(autograd.tensor(loc), precision_matrix=autograd.tensor(np.linalg.inv(cov)))
+    x = to_numpy(d.sample((N,)))
+    np.testing.assert_allclose(x.mean(0), loc, atol=5 * 2.0 / math.sqrt(N))
+    np.testing.assert_allclose(np.cov(x.T), cov, atol=0.08)
+    # whitened by the Cholesky factor, the samples are independent standard normals
+    z = np.linalg.solve(np.linalg.cholesky(cov), (x - loc).T).T
+    for j in range(3):
+        assert ks_ok(z[:, j], stats.norm.cdf)
+
+
+def test_multivariate_normal_rsample_gradients():
+    loc = autograd.tensor(real(3), requires_grad=True)
+    tril = autograd.tensor(lower(seed=4), requires_grad=True)
+    autograd.manual_seed(4)
+    x = D.MultivariateNormal(loc, scale_tril=tril).rsample((6,))
+    autograd.manual_seed(4)
+    eps = autograd.randn(6, 3, dtype=autograd.float64)
+    np.testing.assert_allclose(to_numpy(x), to_numpy(loc + eps @ tril.T), rtol=1e-12)
+    w = autograd.tensor(real(6, 3, seed=5))
+    gl, gt = autograd.grad((x * w).sum(), (loc, tril))
+    np.testing.assert_allclose(to_numpy(gl), to_numpy(w.sum(0)), rtol=1e-12)
+    # the scale_tril is used as given (as PyTorch does): its upper entries get gradients too
+    np.testing.assert_allclose(to_numpy(gt), to_numpy(w).T @ to_numpy(eps), rtol=1e-10,
+                               atol=1e-12)
 
 
 def test_multinomial_and_one_hot_samples():
@@ -396,6 +450,7 @@ KL_PAIRS = [
     ('Beta', 'Normal'), ('Uniform', 'Normal'), ('Uniform', 'Gamma'), ('Uniform', 'Beta'),
     ('Laplace', 'Normal'), ('Normal', 'Laplace'), ('Beta', 'Exponential'),
     ('Uniform', 'Exponential'), ('Normal', 'Gamma'),
+    ('MVN_covariance', 'MVN_scale_tril'), ('MVN_precision', 'MVN_covariance'),
 ]
 
 
@@ -404,7 +459,11 @@ def other(name):
     cls_name, params, _ = FAMILIES[name]
     changed = {}
     for k, v in params.items():
-        if isinstance(v, np.ndarray):
+        if k in ('covariance_matrix', 'precision_matrix'):
+            v = 1.5 * v + np.eye(v.shape[-1])           # still positive definite
+        elif k == 'scale_tril':
+            v = 1.3 * v
+        elif isinstance(v, np.ndarray):
             v = v[::-1].copy() if v.ndim == 1 else v[:, ::-1].copy()
         changed[k] = v
     return cls_name, changed

@@ -25,6 +25,7 @@ from .kl import _add_kl_info, kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
@@ -40,7 +41,8 @@ del _add_kl_info
 __all__ = [
     'Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Dirichlet', 'Distribution',
     'Exponential', 'ExponentialFamily', 'Gamma', 'Geometric', 'Independent', 'Laplace',
-    'LogNormal', 'LogitRelaxedBernoulli', 'ExpRelaxedCategorical', 'Multinomial', 'Normal',
+    'LogNormal', 'LogitRelaxedBernoulli', 'ExpRelaxedCategorical', 'Multinomial',
+    'MultivariateNormal', 'Normal',
     'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Poisson', 'RelaxedBernoulli',
     'RelaxedOneHotCategorical', 'TransformedDistribution', 'Uniform', 'biject_to',
     'kl_divergence', 'register_kl', 'transform_to', 'constraints', 'transforms',
