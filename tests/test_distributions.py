@@ -630,3 +630,143 @@ def test_sample_n_warns_and_distribution_repr():
     with pytest.warns(FutureWarning):
         assert tuple(d.sample_n(3).shape) == (3, 2)
     assert repr(d).startswith('Normal(loc: torch.Size([2]), scale: torch.Size([2]))'[:6])
+
+
+# ----------------------------------------------------------------------------- every family
+
+@pytest.mark.parametrize('name', sorted(FAMILIES))
+def test_expand_sample_shapes_and_enumerate_support_as_torch(name):
+    ours, _, _ = build(autograd, name)
+    theirs, _, _ = build(torch, name)
+    e = ours.expand((5,) + tuple(ours.batch_shape))
+    te = theirs.expand((5,) + tuple(theirs.batch_shape))
+    assert tuple(e.batch_shape) == tuple(te.batch_shape)
+    autograd.manual_seed(0)
+    s = e.sample((2,))
+    assert tuple(s.shape) == tuple(te.sample((2,)).shape)
+    assert s.device == autograd.get_default_device()
+    lp = e.log_prob(s)
+    assert tuple(lp.shape) == (2,) + tuple(te.batch_shape)
+    assert bool(autograd.isfinite(lp).all()), 'log_prob of its own samples'
+    assert bool(e.support.check(s).all()), 'samples outside the support'
+    if theirs.has_rsample:
+        assert tuple(e.rsample((3,)).shape) == (3,) + tuple(te.batch_shape + te.event_shape)
+    assert ours.has_enumerate_support == theirs.has_enumerate_support
+    if theirs.has_enumerate_support:
+        for expand in (True, False):
+            assert_same(ours.enumerate_support(expand), theirs.enumerate_support(expand),
+                        f'enumerate_support({expand})')
+
+
+TRANSFORMS = {
+    'Abs': (lambda m, lib: m.AbsTransform(), (2, 4)),
+    'Affine': (lambda m, lib: m.AffineTransform(lib.tensor([1., 2, 3, 4], dtype=lib.float64), 2.0,
+                                                event_dim=1), (2, 4)),
+    'Cat': (lambda m, lib: m.CatTransform([m.ExpTransform(), m.AffineTransform(1.0, 2.0)], dim=1,
+                                          lengths=[2, 2]), (2, 4)),
+    'Compose': (lambda m, lib: m.ComposeTransform([m.AffineTransform(0., 0.5), m.TanhTransform()]),
+                (2, 4)),
+    'CorrCholesky': (lambda m, lib: m.CorrCholeskyTransform(), (2, 6)),
+    'CumulativeDistribution': (lambda m, lib: m.CumulativeDistributionTransform(
+        (TD if lib is torch else D).Normal(0., 1.)), (2, 4)),
+    'Exp': (lambda m, lib: m.ExpTransform(), (2, 4)),
+    'Independent': (lambda m, lib: m.IndependentTransform(m.ExpTransform(), 1), (2, 4)),
+    'LowerCholesky': (lambda m, lib: m.LowerCholeskyTransform(), (2, 3, 3)),
+    'PositiveDefinite': (lambda m, lib: m.PositiveDefiniteTransform(), (2, 3, 3)),
+    'Power': (lambda m, lib: m.PowerTransform(lib.tensor(1.5, dtype=lib.float64)), (2, 4)),
+    'Reshape': (lambda m, lib: m.ReshapeTransform((4,), (2, 2)), (2, 4)),
+    'Sigmoid': (lambda m, lib: m.SigmoidTransform(), (2, 4)),
+    'Softplus': (lambda m, lib: m.SoftplusTransform(), (2, 4)),
+    'Tanh': (lambda m, lib: m.TanhTransform(), (2, 4)),
+    'Softmax': (lambda m, lib: m.SoftmaxTransform(), (2, 4)),
+    'Stack': (lambda m, lib: m.StackTransform([m.ExpTransform(), m.SigmoidTransform()], dim=0),
+              (2, 4)),
+    'StickBreaking': (lambda m, lib: m.StickBreakingTransform(), (2, 4)),
+}
+
+
+@pytest.mark.parametrize('name', sorted(TRANSFORMS))
+def test_every_transform_as_torch(name):
+    make, shape = TRANSFORMS[name]
+    x = real(*shape, seed=1)
+    if name == 'Power':
+        x = np.abs(x)
+    ours, theirs = make(D.transforms, autograd), make(TD.transforms, torch)
+    xo = autograd.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    yo, yt = ours(xo), theirs(xt)
+    assert_same(yo, yt, 'forward')
+    assert_same(ours.inv(yo), theirs.inv(yt), 'inverse')
+    lo = attempt(lambda: ours.log_abs_det_jacobian(xo, yo))
+    lt = attempt(lambda: theirs.log_abs_det_jacobian(xt, yt))
+    assert_same(lo, lt, 'log_abs_det_jacobian')
+    assert tuple(ours.forward_shape(shape)) == tuple(theirs.forward_shape(shape))
+    assert (ours.domain.event_dim, ours.codomain.event_dim) == \
+        (theirs.domain.event_dim, theirs.codomain.event_dim)
+    # gradients through the transform and its log|det J|
+    total_o = yo.sum() + (lo.sum() if not isinstance(lo, type) else 0)
+    total_t = yt.sum() + (lt.sum() if not isinstance(lt, type) else 0)
+    assert_same(autograd.grad(total_o, xo)[0], torch.autograd.grad(total_t, xt)[0], 'gradient')
+
+
+def constraint_cases(lib):
+    c = (TD if lib is torch else D).constraints
+    t = lambda a: lib.tensor(a, dtype=lib.float64)    # noqa: E731
+    return [
+        (c.boolean, [0.0, 1.0, 0.5]), (c.real, [0.0, math.inf, math.nan]),
+        (c.positive, [1.0, 0.0, -1.0]), (c.nonnegative, [0.0, -1e-9, 2.0]),
+        (c.unit_interval, [0.0, 1.0, 1.5]), (c.greater_than(1.0), [1.0, 1.5, 0.0]),
+        (c.greater_than_eq(1.0), [1.0, 0.5, 2.0]), (c.less_than(1.0), [1.0, 0.5, 2.0]),
+        (c.interval(-1.0, 2.0), [-1.0, 0.0, 2.5]), (c.half_open_interval(0.0, 1.0), [0.0, 1.0, 0.5]),
+        (c.integer_interval(0, 3), [0.0, 3.0, 1.5]), (c.nonnegative_integer, [0.0, 2.0, -1.0]),
+        (c.positive_integer, [0.0, 2.0, 1.5]), (c.simplex, [[0.2, 0.8], [0.5, 0.6]]),
+        (c.real_vector, [[0.0, 1.0], [math.nan, 0.0]]), (c.one_hot, [[0.0, 1.0], [1.0, 1.0]]),
+        (c.multinomial(3), [[1.0, 2.0], [2.0, 2.0]]),
+        (c.independent(c.positive, 1), [[1.0, 2.0], [1.0, -1.0]]),
+        (c.lower_triangular, [[[1.0, 0.0], [2.0, 3.0]], [[1.0, 1.0], [0.0, 1.0]]]),
+        (c.lower_cholesky, [[[1.0, 0.0], [2.0, 3.0]], [[-1.0, 0.0], [0.0, 1.0]]]),
+        (c.corr_cholesky, [[[1.0, 0.0], [0.6, 0.8]], [[1.0, 0.0], [2.0, 3.0]]]),
+        (c.square, [[[1.0, 0.0], [2.0, 3.0]]]),
+        (c.symmetric, [[[1.0, 2.0], [2.0, 3.0]], [[1.0, 2.0], [0.0, 3.0]]]),
+        (c.positive_definite, [[[2.0, 1.0], [1.0, 2.0]], [[1.0, 2.0], [2.0, 1.0]]]),
+        (c.positive_semidefinite, [[[1.0, 1.0], [1.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]]]),
+    ], t
+
+
+def test_every_constraint_checks_as_torch():
+    ours, to = constraint_cases(autograd)
+    theirs, tt = constraint_cases(torch)
+    for (co, v), (ct, _) in zip(ours, theirs):
+        assert repr(co) == repr(ct)
+        assert (co.is_discrete, co.event_dim) == (ct.is_discrete, ct.event_dim), repr(co)
+        np.testing.assert_array_equal(to_numpy(co.check(to(v))), to_numpy(ct.check(tt(v))),
+                                      err_msg=repr(co))
+
+
+@pytest.mark.parametrize('which', ['biject_to', 'transform_to'])
+def test_biject_to_and_transform_to_every_constraint_as_torch(which):
+    cases = ['real', 'positive', 'nonnegative', 'unit_interval', 'simplex', 'real_vector',
+             'lower_cholesky', 'positive_definite', 'corr_cholesky', 'greater_than',
+             'greater_than_eq', 'less_than', 'interval', 'half_open_interval']
+    args = {'greater_than': (1.5,), 'greater_than_eq': (1.5,), 'less_than': (-0.5,),
+            'interval': (-1.0, 2.0), 'half_open_interval': (-1.0, 2.0)}
+    shapes = {'lower_cholesky': (2, 3, 3), 'positive_definite': (2, 3, 3),
+              'corr_cholesky': (2, 3), 'simplex': (2, 4)}
+    for name in cases:
+        co, ct = getattr(D.constraints, name), getattr(TD.constraints, name)
+        if name in args:
+            co, ct = co(*args[name]), ct(*args[name])
+        try:
+            t_theirs = getattr(TD, which)(ct)
+        except NotImplementedError:
+            with pytest.raises(NotImplementedError):
+                getattr(D, which)(co)
+            continue
+        t_ours = getattr(D, which)(co)
+        x = real(*shapes.get(name, (2, 4)), seed=3)
+        yo, yt = t_ours(autograd.tensor(x)), t_theirs(torch.tensor(x))
+        assert_same(yo, yt, f'{which}({name})')
+        assert bool(co.check(yo).all()), name
+        assert_same(attempt(lambda: t_ours.log_abs_det_jacobian(autograd.tensor(x), yo)),
+                    attempt(lambda: t_theirs.log_abs_det_jacobian(torch.tensor(x), yt)),
+                    f'{which}({name}) log|det J|')

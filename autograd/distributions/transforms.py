@@ -1251,7 +1251,7 @@ class StackTransform(Transform):
         return StackTransform(self.transforms, self.dim, cache_size)
 
     def _slice(self, z):
-        return [z.select(self.dim, i) for i in range(z.size(self.dim))]
+        return list(z.unbind(self.dim))
 
     def _call(self, x):
         if not (-x.dim() <= self.dim < x.dim()):
