@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from autograd.distributions.utils import _Number
-# mypy: allow-untyped-defs
 
 import autograd
 from autograd import Tensor
@@ -32,7 +31,6 @@ class Beta(ExponentialFamily):
             (often referred to as beta)
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {
         "concentration1": constraints.positive,
         "concentration0": constraints.positive,
@@ -83,7 +81,7 @@ class Beta(ExponentialFamily):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def rsample(self, sample_shape: _size = ()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         return self._dirichlet.rsample(sample_shape)[..., 0]
 
     def log_prob(self, value):
@@ -115,6 +113,5 @@ class Beta(ExponentialFamily):
     def _natural_params(self) -> tuple[Tensor, Tensor]:
         return (self.concentration1, self.concentration0)
 
-    # pyrefly: ignore [bad-override]
     def _log_normalizer(self, x, y):
         return autograd.lgamma(x) + autograd.lgamma(y) - autograd.lgamma(x + y)

@@ -1,5 +1,4 @@
 from __future__ import annotations
-# mypy: allow-untyped-defs
 
 import autograd
 from autograd import Tensor
@@ -45,7 +44,6 @@ class Binomial(Distribution):
         logits (Tensor): Event log-odds
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {
         "total_count": constraints.nonnegative_integer,
         "probs": constraints.unit_interval,
@@ -67,7 +65,6 @@ class Binomial(Distribution):
         if probs is not None:
             (
                 self.total_count,
-                # pyrefly: ignore [read-only]
                 self.probs,
             ) = broadcast_all(total_count, probs)
             self.total_count = self.total_count.type_as(self.probs)
@@ -76,7 +73,6 @@ class Binomial(Distribution):
                 raise AssertionError("logits is unexpectedly None")
             (
                 self.total_count,
-                # pyrefly: ignore [read-only]
                 self.logits,
             ) = broadcast_all(total_count, logits)
             self.total_count = self.total_count.type_as(self.logits)
@@ -103,7 +99,6 @@ class Binomial(Distribution):
         return self._param.new_empty(*args, **kwargs)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
-    # pyrefly: ignore [bad-override]
     def support(self):
         return constraints.integer_interval(0, self.total_count)
 

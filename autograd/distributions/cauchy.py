@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from autograd.distributions.utils import _Number
-# mypy: allow-untyped-defs
 import math
 
 import autograd
@@ -34,7 +33,6 @@ class Cauchy(Distribution):
         scale (float or Tensor): half width at half maximum.
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -77,7 +75,7 @@ class Cauchy(Distribution):
             self._extended_shape(), inf, dtype=self.loc.dtype, device=self.loc.device
         )
 
-    def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def rsample(self, sample_shape=autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         u = autograd.rand(shape, dtype=self.loc.dtype, device=self.loc.device)
         eps = autograd.tan(math.pi * (u - 0.5))     # standard Cauchy by inversion

@@ -1,5 +1,4 @@
 from __future__ import annotations
-# mypy: allow-untyped-defs
 
 import autograd
 import nn.functional as F
@@ -27,7 +26,6 @@ class Dirichlet(ExponentialFamily):
             (often referred to as alpha)
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {
         "concentration": constraints.independent(constraints.positive, 1)
     }
@@ -45,7 +43,6 @@ class Dirichlet(ExponentialFamily):
             )
         self.concentration = concentration
         batch_shape, event_shape = concentration.shape[:-1], concentration.shape[-1:]
-        # pyrefly: ignore [bad-argument-type]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -58,7 +55,7 @@ class Dirichlet(ExponentialFamily):
         new._validate_args = self._validate_args
         return new
 
-    def rsample(self, sample_shape: _size = ()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         concentration = self.concentration.expand(shape)
         return autograd._sample_dirichlet(concentration)
@@ -109,6 +106,5 @@ class Dirichlet(ExponentialFamily):
     def _natural_params(self) -> tuple[Tensor]:
         return (self.concentration,)
 
-    # pyrefly: ignore [bad-override]
     def _log_normalizer(self, x):
         return x.lgamma().sum(-1) - autograd.lgamma(x.sum(-1))

@@ -1,5 +1,4 @@
 from __future__ import annotations
-# mypy: allow-untyped-defs
 import warnings
 
 import autograd
@@ -82,7 +81,7 @@ class Distribution:
                     )
         super().__init__()
 
-    def expand(self, batch_shape: _size, _instance=None):
+    def expand(self, batch_shape, _instance=None):
         """
         Returns a new distribution instance (or populates an existing instance
         provided by a derived class) with batch dimensions expanded to
@@ -163,7 +162,7 @@ class Distribution:
         """
         return self.variance.sqrt()
 
-    def sample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def sample(self, sample_shape=autograd.Size()) -> Tensor:
         """
         Generates a sample_shape shaped sample or sample_shape shaped batch of
         samples if the distribution parameters are batched.
@@ -171,7 +170,7 @@ class Distribution:
         with autograd.no_grad():
             return self.rsample(sample_shape)
 
-    def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def rsample(self, sample_shape=autograd.Size()) -> Tensor:
         """
         Generates a sample_shape shaped reparameterized sample or sample_shape
         shaped batch of reparameterized samples if the distribution parameters
@@ -260,7 +259,7 @@ class Distribution:
         """
         return autograd.exp(self.entropy())
 
-    def _extended_shape(self, sample_shape: _size = autograd.Size()) -> autograd.Size:
+    def _extended_shape(self, sample_shape=autograd.Size()) -> autograd.Size:
         """
         Returns the size of the sample returned by the distribution, given
         a `sample_shape`. Note, that the batch and event shapes of a distribution

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from autograd.distributions.utils import _Number
-# mypy: allow-untyped-defs
 
 import autograd
 from autograd import Tensor
@@ -28,7 +27,6 @@ class Exponential(ExponentialFamily):
         rate (float or Tensor): rate = 1 / scale of the distribution
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -67,7 +65,7 @@ class Exponential(ExponentialFamily):
         new._validate_args = self._validate_args
         return new
 
-    def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def rsample(self, sample_shape=autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         u = autograd.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
         return -autograd.log1p(-u) / self.rate      # standard exponential by inversion
@@ -92,6 +90,5 @@ class Exponential(ExponentialFamily):
     def _natural_params(self) -> tuple[Tensor]:
         return (-self.rate,)
 
-    # pyrefly: ignore [bad-override]
     def _log_normalizer(self, x):
         return -autograd.log(-x)

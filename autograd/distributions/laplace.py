@@ -3,7 +3,6 @@ from __future__ import annotations
 from autograd.distributions.utils import finfo
 
 from autograd.distributions.utils import _Number
-# mypy: allow-untyped-defs
 
 import autograd
 from autograd import Tensor
@@ -31,7 +30,6 @@ class Laplace(Distribution):
         scale (float or Tensor): scale of the distribution
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -74,7 +72,7 @@ class Laplace(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def rsample(self, sample_shape=autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = float(finfo(self.loc.dtype).eps)
         # uniform on [eps - 1, 1), as PyTorch's uniform_(eps - 1, 1): log1p(-|u|) stays finite

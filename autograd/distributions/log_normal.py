@@ -1,5 +1,4 @@
 from __future__ import annotations
-# mypy: allow-untyped-defs
 
 from autograd import Tensor
 from autograd.distributions import constraints
@@ -32,10 +31,8 @@ class LogNormal(TransformedDistribution):
     """
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    # pyrefly: ignore [bad-override]
     support = constraints.positive
     has_rsample = True
-    # pyrefly: ignore [bad-override]
     base_dist: Normal
 
     def __init__(

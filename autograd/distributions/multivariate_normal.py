@@ -1,5 +1,4 @@
 from __future__ import annotations
-# mypy: allow-untyped-defs
 import math
 
 import autograd
@@ -122,7 +121,6 @@ class MultivariateNormal(Distribution):
         the corresponding lower triangular matrices using a Cholesky decomposition.
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {
         "loc": constraints.real_vector,
         "covariance_matrix": constraints.positive_definite,
@@ -156,7 +154,6 @@ class MultivariateNormal(Distribution):
                     "with optional leading batch dimensions"
                 )
             batch_shape = autograd.broadcast_shapes(scale_tril.shape[:-2], loc.shape[:-1])
-            # pyrefly: ignore [read-only]
             self.scale_tril = scale_tril.expand(batch_shape + (-1, -1))
         elif covariance_matrix is not None:
             if covariance_matrix.dim() < 2:
@@ -167,7 +164,6 @@ class MultivariateNormal(Distribution):
             batch_shape = autograd.broadcast_shapes(
                 covariance_matrix.shape[:-2], loc.shape[:-1]
             )
-            # pyrefly: ignore [read-only]
             self.covariance_matrix = covariance_matrix.expand(batch_shape + (-1, -1))
         else:
             if precision_matrix is None:
@@ -180,12 +176,10 @@ class MultivariateNormal(Distribution):
             batch_shape = autograd.broadcast_shapes(
                 precision_matrix.shape[:-2], loc.shape[:-1]
             )
-            # pyrefly: ignore [read-only]
             self.precision_matrix = precision_matrix.expand(batch_shape + (-1, -1))
         self.loc = loc.expand(batch_shape + (-1,))
 
         event_shape = self.loc.shape[-1:]
-        # pyrefly: ignore [bad-argument-type]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
         if scale_tril is not None:
@@ -248,7 +242,7 @@ class MultivariateNormal(Distribution):
             .expand(self._batch_shape + self._event_shape)
         )
 
-    def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def rsample(self, sample_shape=autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = _standard_normal(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)

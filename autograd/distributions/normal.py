@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from autograd.distributions.utils import _Number
-# mypy: allow-untyped-defs
 import math
 
 import autograd
@@ -32,7 +31,6 @@ class Normal(ExponentialFamily):
             (often referred to as sigma)
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -81,7 +79,7 @@ class Normal(ExponentialFamily):
         with autograd.no_grad():
             return autograd.normal(self.loc.expand(shape), self.scale.expand(shape))
 
-    def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def rsample(self, sample_shape=autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = _standard_normal(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + eps * self.scale
@@ -119,6 +117,5 @@ class Normal(ExponentialFamily):
     def _natural_params(self) -> tuple[Tensor, Tensor]:
         return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
 
-    # pyrefly: ignore [bad-override]
     def _log_normalizer(self, x, y):
         return -0.25 * x.pow(2) / y + 0.5 * autograd.log(-math.pi / y)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from autograd.distributions.utils import _Number
-# mypy: allow-untyped-defs
 
 import autograd
 from autograd import Tensor
@@ -33,7 +32,6 @@ class Poisson(ExponentialFamily):
         rate (Number, Tensor): the rate parameter
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
 
@@ -51,7 +49,7 @@ class Poisson(ExponentialFamily):
 
     def __init__(
         self,
-        rate: Tensor | Number,
+        rate: Tensor | float,
         validate_args: bool | None = None,
     ) -> None:
         (self.rate,) = broadcast_all(rate)
@@ -84,6 +82,5 @@ class Poisson(ExponentialFamily):
     def _natural_params(self) -> tuple[Tensor]:
         return (autograd.log(self.rate),)
 
-    # pyrefly: ignore [bad-override]
     def _log_normalizer(self, x):
         return autograd.exp(x)

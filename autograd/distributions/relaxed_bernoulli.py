@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from autograd.distributions.utils import _Number
-# mypy: allow-untyped-defs
 
 import autograd
 from autograd import Tensor
@@ -41,15 +40,14 @@ class LogitRelaxedBernoulli(Distribution):
     (Jang et al., 2017)
     """
 
-    # pyrefly: ignore [bad-override]
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.real
 
     def __init__(
         self,
         temperature: Tensor,
-        probs: Tensor | Number | None = None,
-        logits: Tensor | Number | None = None,
+        probs: Tensor | float | None = None,
+        logits: Tensor | float | None = None,
         validate_args: bool | None = None,
     ) -> None:
         self.temperature = temperature
@@ -59,13 +57,11 @@ class LogitRelaxedBernoulli(Distribution):
             )
         if probs is not None:
             is_scalar = isinstance(probs, _Number)
-            # pyrefly: ignore [read-only]
             (self.probs,) = broadcast_all(probs)
         else:
             if logits is None:
                 raise AssertionError("logits is unexpectedly None")
             is_scalar = isinstance(logits, _Number)
-            # pyrefly: ignore [read-only]
             (self.logits,) = broadcast_all(logits)
         self._param = self.probs if probs is not None else self.logits
         if is_scalar:
@@ -103,7 +99,7 @@ class LogitRelaxedBernoulli(Distribution):
     def param_shape(self) -> autograd.Size:
         return self._param.size()
 
-    def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def rsample(self, sample_shape=autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         probs = clamp_probs(self.probs.expand(shape))
         uniforms = clamp_probs(
@@ -143,17 +139,15 @@ class RelaxedBernoulli(TransformedDistribution):
     """
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    # pyrefly: ignore [bad-override]
     support = constraints.unit_interval
     has_rsample = True
-    # pyrefly: ignore [bad-override]
     base_dist: LogitRelaxedBernoulli
 
     def __init__(
         self,
         temperature: Tensor,
-        probs: Tensor | Number | None = None,
-        logits: Tensor | Number | None = None,
+        probs: Tensor | float | None = None,
+        logits: Tensor | float | None = None,
         validate_args: bool | None = None,
     ) -> None:
         base_dist = LogitRelaxedBernoulli(temperature, probs, logits)

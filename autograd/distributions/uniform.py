@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from autograd.distributions.utils import _Number
-# mypy: allow-untyped-defs
 
 import autograd
 from math import nan
@@ -82,11 +81,10 @@ class Uniform(Distribution):
         return new
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
-    # pyrefly: ignore [bad-override]
     def support(self):
         return constraints.interval(self.low, self.high)
 
-    def rsample(self, sample_shape: _size = autograd.Size()) -> Tensor:
+    def rsample(self, sample_shape=autograd.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         rand = autograd.rand(shape, dtype=self.low.dtype, device=self.low.device)
         return self.low + rand * (self.high - self.low)

@@ -12,8 +12,6 @@ saddle-point expansion for large alpha, and fitted rational corrections elsewher
 given sample gets PyTorch's gradient.  Like PyTorch's, those gradients have no derivative
 of their own (no double backward through a gamma sample).
 """
-import math
-
 from ..creation import rng_of
 from ..op import Op
 from ._util import to_float
