@@ -8,13 +8,13 @@ import math
 from .creation import zeros_like
 from .ops.elementwise import erf, exp2, expm1, log, log1p, round, sigmoid, sin, where
 from .ops.reduction import log_softmax, logsumexp, softmax
-from .ops.special import (digamma, erfc, erfcx, erfinv, gammainc, gammaincc, lgamma, logit,
-                          mvlgamma, polygamma, xlog1py, xlogy)
+from .ops.special import (digamma, erfc, erfcx, erfinv, gammainc, gammaincc, i0, i0e, i1, i1e,
+                          lgamma, logit, mvlgamma, polygamma, xlog1py, xlogy)
 
 __all__ = ['gammaln', 'digamma', 'psi', 'polygamma', 'multigammaln', 'erf', 'erfc', 'erfcx',
            'erfinv', 'expit', 'logit', 'xlogy', 'xlog1py', 'ndtr', 'ndtri', 'log_ndtr', 'entr',
            'sinc', 'log1p', 'expm1', 'exp2', 'logsumexp', 'softmax', 'log_softmax', 'round',
-           'gammainc', 'gammaincc']
+           'gammainc', 'gammaincc', 'i0', 'i0e', 'i1', 'i1e']
 
 _SQRT1_2 = math.sqrt(0.5)
 _SQRT2 = math.sqrt(2.0)

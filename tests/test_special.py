@@ -53,6 +53,14 @@ CASES = {
     'ndtri': (lambda lib, x: lib.special.ndtri(x), [rand(40, low=1e-4, high=1 - 1e-4)], 1e-8),
     'log_ndtr': (lambda lib, x: lib.special.log_ndtr(x), [rand(40, low=-30, high=8)], 1e-9),
     'entr': (lambda lib, x: lib.special.entr(x), [rand(20, low=0.01, high=5)], 1e-9),
+    'i0': (lambda lib, x: lib.i0(x), [rand(40, low=-40, high=40)], 1e-9),
+    'i0e': (lambda lib, x: lib.special.i0e(x), [rand(40, low=-40, high=40, away_from=0.0)], 1e-9),
+    'i1': (lambda lib, x: lib.special.i1(x), [rand(40, low=-40, high=40)], 1e-9),
+    'i1e': (lambda lib, x: lib.special.i1e(x), [rand(40, low=-40, high=40, away_from=0.0)], 1e-9),
+    'gammainc': (lambda lib, a, x: lib.special.gammainc(a.detach(), x),
+                 [rand(3, 4, low=0.1, high=30), rand(4, low=0.01, high=40)], 1e-8),
+    'gammaincc': (lambda lib, a, x: lib.special.gammaincc(a.detach(), x),
+                  [rand(3, 4, low=0.1, high=30), rand(4, low=0.01, high=40)], 1e-8),
     'sinc': (lambda lib, x: lib.special.sinc(x), [away_from_integers(rand(20, low=-4, high=4))],
              1e-9),
 }
@@ -76,10 +84,13 @@ def test_gradcheck_and_gradgradcheck():
     x = autograd.tensor(wide(-4, 6, n=8, seed=5), requires_grad=True)
     u = autograd.tensor(rand(6, low=-0.9, high=0.9), requires_grad=True)
     y = autograd.tensor(rand(6, low=0.2, high=3), requires_grad=True)
+    shape = autograd.tensor(rand(6, low=0.5, high=4))
     for fn, inputs in ((autograd.lgamma, (x,)), (autograd.digamma, (x,)),
                        (lambda t: autograd.polygamma(2, t), (x,)), (autograd.erfinv, (u,)),
                        (autograd.erfc, (u,)), (autograd.xlogy, (u, y)),
-                       (special.xlog1py, (u, y)), (special.erfcx, (u,))):
+                       (special.xlog1py, (u, y)), (special.erfcx, (u,)), (special.i0, (u,)),
+                       (special.i1, (y,)), (special.i1e, (y,)),
+                       (lambda t: special.gammainc(shape, t), (y,))):
         assert autograd.gradcheck(fn, inputs)
         assert autograd.gradgradcheck(fn, inputs)
 
@@ -154,6 +165,13 @@ def test_torch_special_names():
                                to_numpy(torch.special.polygamma(3, tt)), rtol=1e-10)
     np.testing.assert_allclose(to_numpy(special.multigammaln(t + 2, 4)),
                                to_numpy(torch.special.multigammaln(tt + 2, 4)), rtol=1e-10)
+
+
+def test_gammainc_has_no_derivative_in_its_first_argument():
+    a = autograd.tensor([1.5, 2.0], requires_grad=True)
+    y = special.gammainc(a, autograd.tensor([0.5, 1.0]))
+    with pytest.raises(NotImplementedError, match='gammainc'):
+        y.sum().backward()
 
 
 def test_errors_as_torch():

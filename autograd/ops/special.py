@@ -31,7 +31,7 @@ from ..backend import erf as erf_of_array
 from ..creation import arange
 from ..op import Op, apply_binary, apply_unary
 from ._util import IGNORE_ERRORS, broadcast_error, promote, reset_errstate, set_errstate, to_float
-from .elementwise import Clamp, Exp, Log, Log1p
+from .elementwise import Clamp, Exp, Log, Log1p, Sign, Where
 from .reduction import Sum
 
 _LOG_PI = math.log(math.pi)
@@ -255,6 +255,38 @@ def _gammainc64(xp, a, x, upper=False):
         return xp.where((a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x), xp.nan, out)
 
 
+def _bessel_i64(xp, x, nu, scaled):
+    """The modified Bessel function I_nu(x) for nu = 0 or 1 (times exp(-|x|) if
+    ``scaled``): its power series (A&S 9.6.10; positive terms, so no cancellation) for
+    |x| <= 20, the asymptotic series (A&S 9.7.1; its smallest term is below rounding from
+    |x| = 20 on) above."""
+    with _quiet(xp):
+        a = xp.abs(x)
+        near = a <= 20.0
+        s = xp.where(near, a, 0.0)
+        q = s * s / 4.0
+        term = xp.ones_like(s) if nu == 0 else s / 2.0
+        series = term
+        for k in range(1, 60):
+            term = term * q / (k * (k + nu))
+            series = series + term
+        if scaled:
+            series = series * xp.exp(-s)
+        big = xp.where(near, 21.0, a)
+        mu = 4.0 * nu * nu
+        term = xp.ones_like(big)
+        tail = term
+        for k in range(1, 30):
+            term = term * -(mu - (2 * k - 1) ** 2) / (k * 8.0 * big)
+            tail = tail + term
+        tail = tail / xp.sqrt(2.0 * math.pi * big)
+        if not scaled:
+            tail = tail * xp.exp(big)
+        out = xp.where(near, series, tail)
+        out = xp.where(a == xp.inf, 0.0 if scaled else xp.inf, out)
+        return out if nu == 0 else xp.copysign(out, x)
+
+
 class _quiet:
     """NumPy's warnings off (overflow, division by zero, invalid) while a special function
     computes: its infinities and NaNs are deliberate, and PyTorch is silent."""
@@ -366,6 +398,34 @@ class Erfinv(Op):
     def backward(self, g):
         y, = self.saved_tensors
         return g * _SQRT_PI_OVER_2 * apply_unary(Exp, y * y)
+
+
+class BesselI(Op):
+    """I0, I1 (and their scaled forms I0e = exp(-|x|) I0, I1e): d/dx I0 = I1,
+    d/dx I1 = I0 - I1 / x (1/2 at 0); d/dx I0e = I1e - sign(x) I0e,
+    d/dx I1e = I0e - I1e (sign(x) + 1/x)."""
+    __slots__ = ('nu', 'scaled')
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a, nu=0, scaled=False):
+        self.nu, self.scaled = nu, scaled
+        return _in64(_bessel_i64)(xp, a, nu, scaled)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        scaled = self.scaled
+        i0 = BesselI.apply(x, nu=0, scaled=scaled)
+        i1 = BesselI.apply(x, nu=1, scaled=scaled)
+        if self.nu == 0:
+            d = i1 - apply_unary(Sign, x) * i0 if scaled else i1
+        else:
+            # I1(x) / x, with its limit 1/2 at 0 (x = 0 replaced by 1 where it is divided)
+            zero = x == 0
+            safe = Where.apply(zero, 1.0, x)
+            ratio = Where.apply(zero, 0.5, i1 / safe)
+            d = i0 - ratio - apply_unary(Sign, x) * i1 if scaled else i0 - ratio
+        return g * d
 
 
 def _float_pair(xp, a, b):
@@ -516,6 +576,26 @@ def gammaincc(input, other):
     return GammaInc.apply(input, other, upper=True)
 
 
+def i0(input):
+    """The modified Bessel function of the first kind of order 0."""
+    return BesselI.apply(input, nu=0, scaled=False)
+
+
+def i0e(input):
+    """``exp(-|input|) * i0(input)``."""
+    return BesselI.apply(input, nu=0, scaled=True)
+
+
+def i1(input):
+    """The modified Bessel function of the first kind of order 1."""
+    return BesselI.apply(input, nu=1, scaled=False)
+
+
+def i1e(input):
+    """``exp(-|input|) * i1(input)``."""
+    return BesselI.apply(input, nu=1, scaled=True)
+
+
 def logit(input, eps=None):
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when eps is given (the
     gradient is 0 outside that interval, as PyTorch's)."""
@@ -523,8 +603,10 @@ def logit(input, eps=None):
     return apply_unary(Log, p) - apply_unary(Log1p, -p)
 
 
-FUNCTIONS = ['lgamma', 'digamma', 'polygamma', 'mvlgamma', 'erfc', 'erfinv', 'xlogy', 'logit']
-METHODS = ['lgamma', 'digamma', 'mvlgamma', 'erfc', 'erfinv', 'xlogy', 'logit']
+FUNCTIONS = ['lgamma', 'digamma', 'polygamma', 'mvlgamma', 'erfc', 'erfinv', 'xlogy', 'logit',
+             'i0']
+METHODS = ['lgamma', 'digamma', 'mvlgamma', 'erfc', 'erfinv', 'xlogy', 'logit', 'i0']
 INPLACE = {'lgamma_': Lgamma, 'digamma_': Digamma, 'erfc_': Erfc, 'erfinv_': Erfinv,
            'xlogy_': XLogY}
+
 OPERATORS = {'polygamma': _polygamma_method}
