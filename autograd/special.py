@@ -1,7 +1,8 @@
 """``autograd.special`` (= ``torch.special``): special functions under PyTorch's names.
 
 Most are the library's ops under another name (``gammaln`` is ``lgamma``, ``expit`` is
-``sigmoid``); the rest are composed of ops, so all have first and second derivatives.
+``sigmoid``); the rest are composed of ops.  All have first and second derivatives where
+PyTorch has them (``gammainc``/``gammaincc`` in their second argument only, as PyTorch).
 """
 import math
 

@@ -770,3 +770,24 @@ def test_biject_to_and_transform_to_every_constraint_as_torch(which):
         assert_same(attempt(lambda: t_ours.log_abs_det_jacobian(autograd.tensor(x), yo)),
                     attempt(lambda: t_theirs.log_abs_det_jacobian(torch.tensor(x), yt)),
                     f'{which}({name}) log|det J|')
+
+
+def test_logit_relaxed_bernoulli_and_exp_relaxed_categorical_as_torch():
+    from autograd.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
+    from autograd.distributions.relaxed_categorical import ExpRelaxedCategorical
+    from torch.distributions.relaxed_bernoulli import LogitRelaxedBernoulli as TLogit
+    from torch.distributions.relaxed_categorical import ExpRelaxedCategorical as TExp
+    logits, x = real(2, 3), real(4, 2, 3, seed=1)
+    simplex_logs = np.log(simplex(4, 2, 3, seed=2))
+    for ours_cls, theirs_cls, value in ((LogitRelaxedBernoulli, TLogit, x),
+                                        (ExpRelaxedCategorical, TExp, simplex_logs)):
+        lo = autograd.tensor(logits, requires_grad=True)
+        lt = torch.tensor(logits, requires_grad=True)
+        temperature = 0.6
+        ours = ours_cls(autograd.tensor(temperature, dtype=autograd.float64), logits=lo)
+        theirs = theirs_cls(torch.tensor(temperature, dtype=torch.float64), logits=lt)
+        po, pt = ours.log_prob(autograd.tensor(value)), theirs.log_prob(torch.tensor(value))
+        assert_same(po, pt, ours_cls.__name__)
+        assert_same(autograd.grad(po.sum(), lo)[0], torch.autograd.grad(pt.sum(), lt)[0],
+                    ours_cls.__name__ + ' gradient')
+        assert tuple(ours.rsample((5,)).shape) == tuple(theirs.rsample((5,)).shape)

@@ -29,8 +29,8 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
 from .poisson import Poisson
-from .relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
-from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
+from .relaxed_bernoulli import RelaxedBernoulli
+from .relaxed_categorical import RelaxedOneHotCategorical
 from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F401,F403
 from .uniform import Uniform
@@ -41,10 +41,10 @@ del _add_kl_info
 __all__ = [
     'Bernoulli', 'Beta', 'Binomial', 'Categorical', 'Cauchy', 'Dirichlet', 'Distribution',
     'Exponential', 'ExponentialFamily', 'Gamma', 'Geometric', 'Independent', 'Laplace',
-    'LogNormal', 'LogitRelaxedBernoulli', 'ExpRelaxedCategorical', 'Multinomial',
+    'LogNormal', 'Multinomial',
     'MultivariateNormal', 'Normal',
     'OneHotCategorical', 'OneHotCategoricalStraightThrough', 'Poisson', 'RelaxedBernoulli',
     'RelaxedOneHotCategorical', 'TransformedDistribution', 'Uniform', 'biject_to',
-    'kl_divergence', 'register_kl', 'transform_to', 'constraints', 'transforms',
+    'kl_divergence', 'register_kl', 'transform_to',
 ]
 __all__.extend(transforms.__all__)
