@@ -955,3 +955,16 @@ def test_generalized_pareto_as_torch_in_float32():
     for i, (a, b) in enumerate(zip(out[autograd], out[torch])):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=2e-5, atol=1e-6,
                                    err_msg=f'item {i}')
+
+
+def test_one_hot_straight_through_gradient_as_torch():
+    logits, w = real(2, 4), real(3, 2, 4, seed=1)
+    grads = {}
+    for lib, mod in ((torch, TD), (autograd, D)):
+        lg = lib.tensor(logits, requires_grad=True)
+        x = mod.OneHotCategoricalStraightThrough(logits=lg).rsample((3,))
+        assert bool((x.sum(-1) == 1).all())
+        grad = lib.autograd.grad if lib is torch else autograd.grad
+        # the gradient is that of the probabilities, whichever sample was drawn
+        grads[lib] = grad((x * lib.tensor(w)).sum(), lg)[0]
+    assert_same(grads[autograd], grads[torch], 'straight-through gradient')
