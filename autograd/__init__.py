@@ -40,6 +40,7 @@ from . import amp                  # noqa: E402  torch.amp (and torch.cuda.amp)
 from .amp import autocast          # noqa: E402,F401  torch.autocast
 from .amp.autocast_mode import (get_autocast_dtype, is_autocast_enabled,  # noqa: E402,F401
                                 set_autocast_dtype, set_autocast_enabled)
+from . import special              # noqa: E402  torch.special's names
 __version__ = '0.1.0'
 
 

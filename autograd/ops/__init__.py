@@ -7,6 +7,8 @@ functions built on them (``FUNCTIONS``), the subset bound as Tensor methods
 """
 from . import elementwise, reduction, shape, indexing, linalg
 from . import decomposition, linalg_composites
+from . import special, sampling
 
 OP_MODULES = [elementwise, reduction, shape, indexing, linalg]
 OP_MODULES += [decomposition, linalg_composites]
+OP_MODULES += [special, sampling]
