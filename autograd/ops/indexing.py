@@ -765,3 +765,97 @@ FUNCTIONS = ['gather', 'scatter', 'scatter_add', 'index_select', 'index_add', 'm
 METHODS = FUNCTIONS + ['scatter_', 'scatter_add_', 'index_add_', 'masked_fill_', 'index_put_']
 INPLACE = {}
 OPERATORS = {'__getitem__': getitem, '__setitem__': setitem}
+
+
+# ----------------------------------------------------------------------------- tensor functions
+# (issue 14): selections by computed integer indices; the gradient is index_select's or
+# the advanced index's (a scatter-add, summing repeats).
+
+from ..backend import scalar_name as backend_scalar_name  # noqa: E402
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (slice along ``dim``; of the flattened input when None) repeated
+    ``repeats`` times (an int, or a tensor of one count per element).  With one tensor
+    argument of counts: ``arange(n)`` repeated by them."""
+    if repeats is None:         # repeat_interleave(counts)
+        counts = input._data
+        if counts.ndim != 1:
+            raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
+        return _make(_repeated(input._device.xp, counts, counts.shape[0], 'repeat_interleave'),
+                     input._device)
+    from .shape import flatten
+    if dim is None:
+        input, d = flatten(input), 0
+    else:
+        d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d] if input._data.ndim else 1
+    xp = input._device.xp
+    if isinstance(repeats, Tensor):
+        _same_device(input, repeats, 'repeat_interleave')
+        r = repeats._data
+        if r.ndim > 1:
+            raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
+        if r.size == 1:
+            r = r.reshape(())
+        elif r.shape[0] != n:
+            raise RuntimeError(f'repeats must have the same size as input along dim, but got '
+                               f'repeats.size(0) = {r.shape[0]} and input.size({d}) = {n}')
+    else:
+        r = int(repeats)
+    index = _repeated(xp, r, n, 'repeat_interleave')
+    if output_size is not None and index.shape[0] != output_size:
+        raise RuntimeError(f'repeat_interleave: output_size {output_size} does not match the '
+                           f'sum of the repeats, {index.shape[0]}')
+    return index_select(input, d, _make(index, input._device))
+
+
+def _repeated(xp, counts, n, op):
+    """``arange(n)`` with element i repeated ``counts[i]`` (or ``counts``) times, int64."""
+    if isinstance(counts, int):
+        if counts < 0:
+            raise RuntimeError('Repeats must be non-negative')
+        return xp.repeat(xp.arange(n, dtype='int64'), counts)
+    if counts.dtype.kind not in 'iu':
+        raise NotImplementedError(f'"{op}_cpu" not implemented for '
+                                  f"'{backend_scalar_name(counts.dtype)}'")
+    if counts.size and int(counts.min()) < 0:
+        raise RuntimeError('repeats can not be negative')
+    return xp.repeat(xp.arange(n, dtype='int64'), xp.broadcast_to(counts, (n,)))
+
+
+def take(input, index):
+    """The elements of the flattened ``input`` at ``index`` (any shape; the result has
+    its shape)."""
+    idx = _index_of(index, input, 'take')
+    size = input._data.size
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -size or hi >= size:
+            bad = hi if hi >= size else lo
+            raise IndexError(f'out of range: tried to access index {bad} on a tensor of {size} '
+                             'elements.')
+    from .shape import reshape as reshape_
+    flat = reshape_(input, -1)
+    return Index.apply(flat, basic=None, adv=(idx % size if size else idx,))
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The length-``r`` combinations of the elements of a 1-D tensor, as rows (the order
+    of ``itertools.combinations``)."""
+    import itertools
+    if input._data.ndim != 1:
+        raise RuntimeError(f'Expect a 1D vector, but got shape {list(input._data.shape)}')
+    if r < 0:
+        raise RuntimeError(f'Expect a non-negative number, but got {r}')
+    xp = input._device.xp
+    if r == 0:
+        return Index.apply(input, basic=None, adv=(xp.zeros(0, dtype='int64'),))
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    rows = list(pick(range(input._data.shape[0]), r))
+    idx = xp.asarray(rows, dtype='int64').reshape(len(rows), r)
+    return Index.apply(input, basic=None, adv=(idx,))
+
+
+FUNCTIONS += ['repeat_interleave', 'take', 'combinations']
+METHODS += ['repeat_interleave', 'take']

@@ -463,3 +463,32 @@ FUNCTIONS = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'inner', 'outer', 'ger', 'einsu
 METHODS = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'inner', 'outer', 'ger', 'addmm', 'baddbmm']
 INPLACE = {}
 OPERATORS = {'__matmul__': _matmul_op, '__rmatmul__': _rmatmul}
+
+
+# ----------------------------------------------------------------------------- tensor functions
+# (issue 14): the remaining "add" products, composed like addmm of the products above.
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``, ``input`` broadcast to (n,)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``, ``input`` broadcast to (n, m)."""
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]`` (the batch reduced)."""
+    for name, t in (('batch1', batch1), ('batch2', batch2)):
+        if t._data.ndim != 3:
+            raise RuntimeError(f'{name} must be a 3D tensor')
+    b1, b2 = batch1._data.shape[0], batch2._data.shape[0]
+    if b1 != b2:
+        raise RuntimeError(f'batch1 and batch2 must have same number of batches, got {b1} and '
+                           f'{b2}')
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+FUNCTIONS += ['addmv', 'addr', 'addbmm']
+METHODS += ['addmv', 'addr', 'addbmm']
