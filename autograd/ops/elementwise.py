@@ -1223,8 +1223,8 @@ class Frac(Op):
 
 @quiet
 class Sinc(Op):
-    """sin(pi x) / (pi x), 1 at 0.  Gradient (cos(pi x) - sinc(x)) / x, 0 at x == 0 (as
-    PyTorch's masked formula, whose own derivative is then 0 there too)."""
+    """sin(pi x) / (pi x), 1 at 0.  Gradient PyTorch's (pi x cos(pi x) - sin(pi x)) /
+    (pi x^2), 0 at x == 0 (masked, so its own derivative is 0 there too)."""
     __slots__ = ()
     array_backward = True
     save = (0,)
@@ -1235,8 +1235,8 @@ class Sinc(Op):
     def backward(self, g):
         x, = self.saved_tensors
         zero = x == 0
-        safe = Where.apply(zero, 1.0, x)
-        d = (apply_unary(Cos, safe * math.pi) - apply_unary(Sinc, safe)) / safe
+        px = Where.apply(zero, 1.0, x) * math.pi
+        d = (px * apply_unary(Cos, px) - apply_unary(Sin, px)) / (px * (px / math.pi))
         return Where.apply(zero, 0.0, g * d)
 
 

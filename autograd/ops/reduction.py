@@ -1298,10 +1298,25 @@ def logcumsumexp(input, dim):
     return LogCumsumExp.apply(input, dim=dim)
 
 
+class NanToZero(Op):
+    """NaNs replaced by 0; the gradient is ``g * ~isnan(x)`` (a product, as PyTorch's
+    nansum backward: an infinite g at a NaN gives NaN)."""
+    __slots__ = ('keep',)
+    array_backward = True
+
+    def forward(self, xp, a):
+        nan = xp.isnan(a)
+        self.keep = ~nan
+        return xp.where(nan, a.dtype.type(0), a)
+
+    def backward(self, g):
+        return g * const_like(self.keep.astype(array_of(g).dtype), g)
+
+
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """:func:`sum` treating NaN as zero (no gradient reaches the NaNs)."""
     if input._data.dtype.kind == 'f':
-        input = where(apply_unary(IsNan, input), 0.0, input)
+        input = apply_unary(NanToZero, input)
     return sum(input, dim, keepdim, dtype=dtype)
 
 
@@ -1357,12 +1372,15 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     values = sort(x, -1).values
     v = values._data
     n = v.shape[-1]
+    dt = a.dtype.type
     if ignore_nan:
-        ranks = qs * ((~xp.isnan(v)).sum(axis=-1, keepdims=True) - 1).astype(a.dtype)
-        ranks = xp.where(ranks < 0, 0, ranks).astype(a.dtype)
+        scale = ((~xp.isnan(v)).sum(axis=-1, keepdims=True) - 1).astype(a.dtype)
+        fill = scale < 0                # no non-NaN value: rank 0, a NaN
     else:
-        ranks = xp.where(xp.isnan(v).any(axis=-1, keepdims=True), a.dtype.type(n - 1),
-                         qs * a.dtype.type(n - 1))
+        scale = xp.full(v.shape[:-1] + (1,), n - 1, dtype=a.dtype)
+        fill = xp.isnan(v).any(axis=-1, keepdims=True)     # a NaN: the last rank, a NaN
+    fill_rank = dt(0) if ignore_nan else dt(n - 1)
+    ranks = xp.where(fill, fill_rank, qs * scale).astype(a.dtype)
     if interpolation == 'lower':
         ranks = xp.floor(ranks)
     elif interpolation == 'higher':
@@ -1373,9 +1391,16 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     last = v.ndim - 1
     out = Gather.apply(values, dim=last, index=below)
     if interpolation in ('linear', 'midpoint'):
-        weights = xp.full_like(ranks, 0.5) if interpolation == 'midpoint' else ranks - below
         above = Gather.apply(values, dim=last, index=xp.ceil(ranks).astype(int64.np))
-        out = Lerp.apply(out, above, const_like(weights, values))
+        if interpolation == 'midpoint':
+            weights = const_like(xp.full_like(ranks, 0.5), values)
+        elif isinstance(q, Tensor):     # differentiable in q, as PyTorch's
+            r = reshape(q, -1) * const_like(scale, values)
+            r = Where.apply(const_like(xp.broadcast_to(fill, ranks.shape), values), dt(0), r)
+            weights = r - const_like(below.astype(a.dtype), values)
+        else:
+            weights = const_like(ranks - below.astype(a.dtype), values)
+        out = Lerp.apply(out, above, weights)
     out = movedim(out, -1, 0)           # (len(q), *reduced)
     return reshape(out, out_shape if scalar_q else [qs.size] + out_shape)
 
@@ -1420,6 +1445,8 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
     if compute_mode not in _COMPUTE_MODES:
         raise ValueError(f'{compute_mode} is not a valid value for compute_mode')
     diff = unsqueeze(x1, -2) - unsqueeze(x2, -3)
+    if m1 == 0:             # no columns: 0 for every p (inf's maximum has no identity)
+        p = 1.0
     return VectorNorm.apply(diff, p=float(p), dim=-1)
 
 
@@ -1480,7 +1507,7 @@ def _spacing(y, x, d, name):
         if x._data.shape[0] != y._data.shape[d]:
             raise RuntimeError(f'{name}: There must be one `x` value for each sample point')
         shape = [1] * y._data.ndim
-        shape[d] = max(x._data.shape[0] - 1, 0)
+        shape[d] = x._data.shape[0] - 1 if x._data.shape[0] else 0     # (max is ours)
         return reshape(diff(x), shape)
     return diff(x, dim=d - y._data.ndim)
 
