@@ -111,7 +111,7 @@ def test_unary_functions(name, shape):
 
 def test_unary_functions_special_points_and_dtypes():
     x = np.array([0.0, 1.0, -2.5, 0.5, 1e-8, NAN, INF])
-    check_op(lambda lib, x: lib.sinc(x), x)
+    check_op(lambda lib, x: lib.sinc(x), x, double=False)      # (PyTorch's is NaN at 0)
     check_op(lambda lib, x: lib.frac(x), np.array([-2.5, 2.5, 0.0, 3.0]))
     gradchecks(autograd.sinc, rand(5, seed=11, away_from=0.0))
     for name in ('sinc', 'deg2rad', 'rad2deg'):        # integers: the default float dtype
@@ -227,7 +227,7 @@ def test_aminmax():
         result = lib.aminmax(lib.tensor([1.0, 3.0, 2.0]))
         assert (result.min.item(), result.max.item()) == (1.0, 3.0)
     check_raises(lambda lib, x: lib.aminmax(x), np.zeros(0), match='empty')
-    check_raises(lambda lib, x: lib.aminmax(x, dim=1), np.zeros((2, 0)), match='empty')
+    check_raises(lambda lib, x: lib.aminmax(x, dim=1), np.zeros((2, 0)), match='non-zero size')
 
 
 @pytest.mark.parametrize('name', ['cummax', 'cummin'])
@@ -293,7 +293,9 @@ def test_quantile_interpolations_dims_and_q_forms(name, interpolation):
     check_op(lambda lib, x, q: getattr(lib, name)(x, q, -1, True, **kw), x, q)
     check_op(lambda lib, x, q: getattr(lib, name)(x, q, None, True, **kw), x, q)
     check_op(lambda lib, x, q: getattr(lib, name)(x, q[2], 0, **kw), x, q)   # 0-d tensor q
-    check_op(lambda lib, x: getattr(lib, name)(x, 0.5, **kw), ties(4, 6, seed=1))
+    # ties: which equal element gets the gradient depends on the sort, and PyTorch's
+    # default sort is not stable; ours is
+    check_op(lambda lib, x: getattr(lib, name)(x, 0.5, **kw), ties(4, 6, seed=1), grad=False)
 
 
 @pytest.mark.parametrize('name', ['quantile', 'nanquantile'])
@@ -452,11 +454,14 @@ def test_histogram():
     for lib in (torch, autograd):
         result = lib.histogram(lib.tensor(x), 4)
         assert tuple(result.hist.shape) == (4,) and tuple(result.bin_edges.shape) == (5,)
-    check_op(lambda lib, x: lib.histogram(x, 5), x)
-    check_op(lambda lib, x: x.histogram(3, range=(-1.0, 1.0)), x)
-    check_op(lambda lib, x, w: lib.histogram(x, 4, weight=w, density=True), x, rand(30, seed=52))
-    check_op(lambda lib, x, b: lib.histogram(x, b), x, np.array([-2.0, -0.5, 0.0, 2.0]))
-    check_op(lambda lib, x: lib.histogram(x, 2), np.full(3, 1.0))
+    # (no gradient: PyTorch refuses inputs that require one, so none do here)
+    check_op(lambda lib, x: lib.histogram(x, 5), x, grad=False)
+    check_op(lambda lib, x: x.histogram(3, range=(-1.0, 1.0)), x, grad=False)
+    check_op(lambda lib, x, w: lib.histogram(x, 4, weight=w, density=True), x, rand(30, seed=52),
+             grad=False)
+    check_op(lambda lib, x, b: lib.histogram(x, b), x, np.array([-2.0, -0.5, 0.0, 2.0]),
+             grad=False)
+    check_op(lambda lib, x: lib.histogram(x, 2), np.full(3, 1.0), grad=False)
     check_raises(lambda lib, x: lib.histogram(x, 0), x, match='bins')
 
 
@@ -516,9 +521,10 @@ UNIQUE_INPUTS = [np.array([3, 1, 2, 3, 1, 5, 0]), np.array([[2.0, 1.0], [1.0, 2.
                                             (True, True)])
 def test_unique(x, inverse, counts):
     kw = dict(return_inverse=inverse, return_counts=counts)
-    check_op(lambda lib, x: lib.unique(x, **kw), x)
-    check_op(lambda lib, x: x.unique(sorted=True, **kw), x)
-    check_op(lambda lib, x: lib.unique_consecutive(x, **kw), x)
+    # (grad=False: no derivative; test_unique_records_no_derivative checks that)
+    check_op(lambda lib, x: lib.unique(x, **kw), x, grad=False)
+    check_op(lambda lib, x: x.unique(sorted=True, **kw), x, grad=False)
+    check_op(lambda lib, x: lib.unique_consecutive(x, **kw), x, grad=False)
 
 
 def test_unique_along_a_dim():
@@ -543,7 +549,7 @@ def test_unique_records_no_derivative():
         t = lib.tensor([2.0, 1.0, 2.0], requires_grad=True)
         for out in (lib.unique(t), lib.unique_consecutive(t)):
             assert out.requires_grad
-            with pytest.raises(RuntimeError, match='not implemented'):
+            with pytest.raises(NotImplementedError, match='derivative for'):
                 out.sum().backward()
 
 
@@ -590,7 +596,10 @@ def test_block_diag():
     a, b, c = rand(2, 3, seed=60), rand(4, seed=61), np.array(1.5)
     check_op(lambda lib, a, b, c: lib.block_diag(a, b, c), a, b, c)
     check_op(lambda lib, a, b: lib.block_diag(a, b), a, np.array([[1, 2]]))     # promotes
-    check_op(lambda lib, a, b: lib.block_diag(a, b), np.zeros(0), a)
+    # an empty 1-d tensor takes a row: PyTorch's forward agrees, its backward reads the
+    # blocks a row too high (a PyTorch bug), so only ours is checked for the gradient
+    check_op(lambda lib, a, b: lib.block_diag(a, b), np.zeros(0), a, grad=False)
+    gradchecks(lambda e, a: autograd.block_diag(e, a), np.zeros(0), a)
     check_op(lambda lib: lib.block_diag())
     check_raises(lambda lib, a: lib.block_diag(a), rand(2, 2, 2), match='2 or fewer')
 
@@ -691,7 +700,7 @@ def test_functions_the_family_already_had():
     check_op(lambda lib, x: lib.fliplr(x), x)
     check_op(lambda lib, x: lib.flipud(x), x)
     check_op(lambda lib, x: lib.diag_embed(x, 1), x)
-    check_op(lambda lib, x: lib.count_nonzero(x, (0, 2)), np.array([[0, 1], [2, 0]]))
+    check_op(lambda lib, x: lib.count_nonzero(x, (0, 1)), np.array([[0, 1], [2, 0]]))
     check_op(lambda lib, x, y: lib.inner(x, y), x, rand(5, 4, seed=72))
     check_op(lambda lib, i, a, b: lib.addmm(i, a, b), rand(3), rand(2, 4), rand(4, 3))
     check_op(lambda lib, i, a, b: lib.baddbmm(i, a, b), rand(2, 3), rand(5, 2, 4), rand(5, 4, 3))

@@ -848,8 +848,8 @@ def combinations(input, r=2, with_replacement=False):
     if r < 0:
         raise RuntimeError(f'Expect a non-negative number, but got {r}')
     xp = input._device.xp
-    if r == 0:
-        return Index.apply(input, basic=None, adv=(xp.zeros(0, dtype='int64'),))
+    if r == 0:          # (an empty tensor that no graph records, as PyTorch's)
+        return _make(xp.zeros(0, dtype=input._data.dtype), input._device)
     pick = itertools.combinations_with_replacement if with_replacement else \
         itertools.combinations
     rows = list(pick(range(input._data.shape[0]), r))

@@ -468,6 +468,8 @@ OPERATORS = {'__matmul__': _matmul_op, '__rmatmul__': _rmatmul}
 # ----------------------------------------------------------------------------- tensor functions
 # (issue 14): the remaining "add" products, composed like addmm of the products above.
 
+from ._util import wrap_dim  # noqa: E402
+
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``, ``input`` broadcast to (n,)."""
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
@@ -481,6 +483,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]`` (the batch reduced)."""
     for name, t in (('batch1', batch1), ('batch2', batch2)):
+        wrap_dim(2, t._data.ndim)       # (PyTorch reads size(2) first: an IndexError)
         if t._data.ndim != 3:
             raise RuntimeError(f'{name} must be a 3D tensor')
     b1, b2 = batch1._data.shape[0], batch2._data.shape[0]

@@ -1045,18 +1045,46 @@ class Mode(MaxDim):
         return xp.where(x == value, pos, -1).max(axis=-1)
 
 
+def _equivalent_nth(n, k=0):
+    """Which of ``n`` mutually equivalent elements libstdc++'s ``std::nth_element``
+    (introselect: median-of-three pivot, unguarded partition) leaves at position ``k``:
+    the index PyTorch's CPU nanmedian reports for a slice of NaNs only."""
+    idx = list(range(n))
+    first, last = 0, n
+    while last - first > 3:         # (halving: the depth limit 2 log2(n) is never reached)
+        mid = first + (last - first) // 2
+        idx[first], idx[mid] = idx[mid], idx[first]        # the "median" of equals: mid
+        lo, hi = first + 1, last
+        while True:
+            hi -= 1
+            if not lo < hi:
+                break
+            idx[lo], idx[hi] = idx[hi], idx[lo]
+            lo += 1
+        if lo <= k:
+            first = lo
+        else:
+            last = lo
+    return idx[k]
+
+
 class NanMedianDim(MaxDim):
-    """The lower median of the non-NaN elements along one axis (NaN, index 0, for a slice
-    of NaNs only), with its index (the stable sort's choice among ties, as PyTorch)."""
+    """The lower median of the non-NaN elements along one axis, with its index (the
+    stable sort's choice among ties, as PyTorch's index-tiebroken nth_element); a slice of
+    NaNs only gives NaN at the index PyTorch's selection leaves there."""
     __slots__ = ()
 
     def _select(self, xp, a, d):
         order = xp.argsort(a, axis=d, kind='stable')      # NaNs sort last
         n = a.shape[d]
-        valid = (~xp.isnan(a)).sum(axis=d, keepdims=True) if a.dtype.kind == 'f' else n
+        if a.dtype.kind != 'f':
+            valid = xp.full(order.shape[:d] + (1,) + order.shape[d + 1:], n)
+        else:
+            valid = (~xp.isnan(a)).sum(axis=d, keepdims=True)
         k = xp.maximum(valid - 1, 0) // 2
         k = xp.broadcast_to(k, order.shape[:d] + (1,) + order.shape[d + 1:])
-        return xp.take_along_axis(order, k, axis=d).squeeze(d)
+        found = xp.take_along_axis(order, k, axis=d)
+        return xp.where(valid == 0, _equivalent_nth(n), found).squeeze(d)
 
 
 class NanMedian(Median):
@@ -1219,7 +1247,7 @@ class Unique(Op):
         return values, inverse.astype(int64.np), counts.astype(int64.np)
 
     def backward(self, *grads):
-        raise RuntimeError(f"the derivative for '{self.name_}' is not implemented.")
+        raise NotImplementedError(f"the derivative for '{self.name_}' is not implemented.")
 
 
 class UniqueConsecutive(Unique):
@@ -1231,7 +1259,7 @@ def _unique_consecutive(xp, a, dim):
     """Values, inverse and counts of the runs of equal elements (slices along ``dim``)."""
     x = a.reshape(-1) if dim is None else xp.moveaxis(a, dim, 0)
     n = x.shape[0]
-    rows = x.reshape(n, -1)
+    rows = x.reshape(n, x.size // n if n else 0)
     start = xp.ones(n, dtype=bool)
     if n > 1:
         start[1:] = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else False
@@ -1275,10 +1303,12 @@ def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (all elements when None); ties share each gradient."""
     a = input._data
     axes = () if dim is None else dim
-    empty = a.size == 0 if dim is None else (a.ndim and a.shape[wrap_dim(dim, a.ndim)] == 0)
-    if empty:
+    if dim is None and a.size == 0:
         raise RuntimeError('aminmax(): cannot compute aminmax over an empty dimension as the '
                            'operation has no identity.')
+    if dim is not None and a.ndim and a.shape[wrap_dim(dim, a.ndim)] == 0:
+        raise IndexError(f'aminmax: Expected reduction dim {wrap_dim(dim, a.ndim)} to have '
+                         'non-zero size.')
     return _aminmax_t(Amin.apply(input, dim=axes, keepdim=keepdim, name='aminmax'),
                       Amax.apply(input, dim=axes, keepdim=keepdim, name='aminmax'))
 
@@ -1518,8 +1548,9 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     y = _float_samples(y)
     d = wrap_dim(dim, y._data.ndim)
     length = y._data.shape[d]
-    pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1) if length else \
-        narrow(y, d, 0, 0)
+    if length == 0:         # zeros, recorded by nothing (as PyTorch)
+        return sum(y, d).detach()
+    pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1)
     if x is not None and isinstance(x, Tensor):
         return sum(_spacing(y, x, d, 'trapezoid') * pairs, d) / 2
     if x is not None:       # trapezoid(y, 0.5): a number as the spacing
