@@ -685,7 +685,7 @@ def test_add_products():
     check_raises(lambda lib, i, a, b: lib.addbmm(i, a, b), rand(2, 2), rand(3, 2, 4),
                  rand(2, 4, 2), match='batches')
     check_raises(lambda lib, i, a, b: lib.addbmm(i, a, b), rand(2, 2), rand(2, 4), rand(4, 2),
-                 match='3D')
+                 match='out of range')
 
 
 # ----------------------------------------------------------------------------- already there
@@ -719,3 +719,20 @@ def test_median_without_dim_on_ties_shares_gradient():
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         autograd.median(autograd.tensor([1.0, NAN]))
+
+
+def test_results_live_on_the_inputs_device():
+    """Data-dependent results (unique, searchsorted, kthvalue's host selection, histc ...)
+    come back on the device of their inputs (the cuda leg runs this on the stand-in)."""
+    device = autograd.get_default_device()
+    x = autograd.tensor([3.0, 1.0, 2.0, 3.0, 1.0])
+    seq = autograd.tensor([1.0, 2.0, 3.0])
+    results = [autograd.unique(x, return_inverse=True, return_counts=True),
+               autograd.unique_consecutive(x, return_counts=True),
+               autograd.searchsorted(seq, x), autograd.bucketize(x, seq),
+               autograd.kthvalue(x, 2), autograd.mode(x), autograd.nanmedian(x, 0),
+               autograd.cummax(x, 0), autograd.histc(x, 3), autograd.histogram(x, 3),
+               autograd.repeat_interleave(x, 2), autograd.tril_indices(3, 3),
+               autograd.quantile(x, 0.5), autograd.combinations(x), autograd.take(x, seq.long())]
+    flat = [t for r in results for t in (r if isinstance(r, tuple) else (r,))]
+    assert all(t.device == device for t in flat)
