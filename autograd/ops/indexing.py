@@ -859,3 +859,137 @@ def combinations(input, r=2, with_replacement=False):
 
 FUNCTIONS += ['repeat_interleave', 'take', 'combinations']
 METHODS += ['repeat_interleave', 'take']
+
+
+# ----------------------------------------------------------------------------- more (issue 14)
+# select and the scatter family that writes a region (select/slice/diagonal_scatter),
+# index_fill/index_copy and masked_scatter: a constant mask of the region picks the new
+# values (``Where``), so the input's gradient is g outside the region and the source's is
+# g read back from it.
+
+def select(input, dim, index):
+    """The slice of ``input`` at ``index`` along ``dim`` (a view with that dim removed)."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError('select() cannot be applied to a 0-dim tensor.')
+    d = wrap_dim(dim, nd)
+    n = input._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f'select(): index {index} out of range for tensor of size '
+                         f'{list(input._data.shape)} at dimension {d}')
+    return Slice.apply(input, basic=(slice(None),) * d + (index % n,))
+
+
+def _region_scatter(input, src, key, region_shape, op):
+    """``input`` with ``src`` written at the basic index ``key`` (a copy)."""
+    from .elementwise import Where
+    _same_device(input, src, op)
+    if tuple(src._data.shape) != tuple(region_shape):
+        raise RuntimeError(f'expected src to have a size equal to the slice of self. src size = '
+                           f'{list(src._data.shape)}, slice size = {list(region_shape)}')
+    xp = input._device.xp
+    mask = xp.zeros(input._data.shape, dtype=bool)
+    mask[key] = True
+    placed = IndexBackward.apply(src, basic=key, adv=None, shape=input._data.shape)
+    return Where.apply(_make(mask, input._device), placed, input)
+
+
+def select_scatter(input, src, dim, index):
+    """``input`` with ``src`` embedded at ``index`` along ``dim``."""
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f'select(): index {index} out of range for tensor of size '
+                         f'{list(input._data.shape)} at dimension {d}')
+    key = (slice(None),) * d + (index % n,)
+    return _region_scatter(input, src, key, input._data[key].shape, 'select_scatter')
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with ``src`` embedded at ``start:end:step`` along ``dim``."""
+    d = wrap_dim(dim, input._data.ndim)
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _region_scatter(input, src, key, input._data[key].shape, 'slice_scatter')
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with ``src`` embedded on its diagonal (``offset``, ``dim1``, ``dim2``)."""
+    from .elementwise import Where
+    from .shape import DiagonalScatter
+    nd = input._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    region = input._data.diagonal(offset, d1, d2).shape
+    _same_device(input, src, 'diagonal_scatter')
+    if tuple(src._data.shape) != tuple(region):
+        raise RuntimeError(f'expected src to have a size equal to the slice of self. src size = '
+                           f'{list(src._data.shape)}, slice size = {list(region)}')
+    xp = input._device.xp
+    mask = xp.zeros(input._data.shape, dtype=bool)
+    mask.diagonal(offset, d1, d2)[...] = True
+    placed = DiagonalScatter.apply(src, shape=input._data.shape, offset=offset, dim1=d1, dim2=d2)
+    return Where.apply(_make(mask, input._device), placed, input)
+
+
+def _slices_mask(input, d, idx):
+    """A boolean mask of ``input``'s shape, true on the slices ``idx`` along ``d``."""
+    xp = input._device.xp
+    shape = input._data.shape
+    hit = xp.zeros(shape[d] if shape else 1, dtype=bool)
+    hit[idx] = True
+    view = [1] * len(shape)
+    if shape:
+        view[d] = shape[d]
+    return _make(xp.broadcast_to(hit.reshape(view), shape), input._device)
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices ``index`` along ``dim`` set to ``value`` (a number or a 0-d
+    tensor, which then gets the gradient of those slices)."""
+    d, idx = _vector_index(input, dim, index, 'index_fill')
+    size = input._data.shape[d] if input._data.ndim else 1
+    _check_range(input._device.xp, idx % size if size else idx, size, d, IndexError,
+                 f'index out of range in self')
+    value = _fill_value(input, value, 'index_fill')
+    return MaskedFill.apply(input, value, mask=_slices_mask(input, d, idx)._data)
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with its slices ``index`` along ``dim`` replaced by those of ``source``
+    (``index`` without repeats, as PyTorch requires for a defined result)."""
+    from .elementwise import Where
+    key = _index_add_key(input, dim, index, source, 'index_copy')
+    d, idx = _vector_index(input, dim, index, 'index_copy')
+    placed = IndexAdd.apply(zeros_like_shape(input, input._data.shape), source, key=key,
+                            alpha=1)
+    return Where.apply(_slices_mask(input, d, idx), placed, input)
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with the positions where ``mask`` (broadcast) is true filled, in order,
+    from the elements of ``source``; its first ``mask.sum()`` elements get gradients."""
+    from .elementwise import Where
+    from .shape import reshape
+    m = _mask_array(input, mask, 'masked_scatter')
+    _same_device(input, source, 'masked_scatter')
+    xp = input._device.xp
+    shape = tuple(broadcast_shape('masked_scatter', input._data.shape, m.shape))
+    m = xp.broadcast_to(m, shape)
+    if input._data.dtype != source._data.dtype:
+        raise RuntimeError(f'masked_scatter_: expected self and source to have same dtypes but '
+                           f'got {input.dtype} and {source.dtype}')
+    count = int(m.sum())
+    if count > source._data.size:
+        raise RuntimeError('masked_scatter: expected source to have at least as many elements '
+                           f'as the ones selected by the mask, got {source._data.size} < {count}')
+    order = xp.cumsum(m.reshape(-1)) - 1            # the source element of each position
+    order = xp.where(m.reshape(-1), order, 0).reshape(shape)
+    flat = reshape(source, -1)
+    taken = Index.apply(flat, basic=None, adv=(order,)) if flat._data.size else \
+        zeros_like_shape(input, shape)
+    return Where.apply(_make(m, input._device), taken, broadcast_to(input, shape))
+
+
+FUNCTIONS += ['select', 'select_scatter', 'slice_scatter', 'diagonal_scatter', 'index_fill',
+              'index_copy', 'masked_scatter']
+METHODS += ['select', 'select_scatter', 'slice_scatter', 'diagonal_scatter', 'index_fill',
+            'index_copy', 'masked_scatter']
