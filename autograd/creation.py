@@ -439,3 +439,15 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 
 
 __all__ += ['tril_indices', 'triu_indices']
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """``steps`` values ``base ** linspace(start, end, steps)``."""
+    exps = linspace(start, end, steps, dtype=backend.float64)
+    dt = get_default_dtype() if dtype is None else _dtype('logspace', dtype)
+    dev = _device(device)
+    arr = numpy.power(float(base), to_numpy(exps._data))
+    return _finish(dev.asarray(arr.astype(dt.np)), dev, requires_grad)
+
+
+__all__ += ['logspace']

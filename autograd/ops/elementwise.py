@@ -1377,3 +1377,106 @@ FUNCTIONS += ['logaddexp', 'logaddexp2', 'hypot', 'copysign', 'heaviside', 'fmax
 METHODS += ['logaddexp', 'logaddexp2', 'hypot', 'copysign', 'heaviside', 'fmax', 'fmin',
             'frac', 'sinc', 'signbit', 'nan_to_num', 'deg2rad', 'rad2deg', 'float_power',
             'ldexp', 'positive']
+
+
+# ----------------------------------------------------------------------------- more (issue 14)
+
+class _IntegerPair(Op):
+    """gcd, lcm and the bit shifts: integer operands, no gradient."""
+    __slots__ = ()
+    differentiable = False
+    fn = name = None
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        t = a if getattr(a, 'dtype', None) is not None else b
+        if t.dtype.kind not in 'iub' or (t.dtype.kind == 'b' and self.name in ('gcd', 'lcm')):
+            raise NotImplementedError(f'"{self.name}_cpu" not implemented for '
+                                      f"'{scalar_name(t)}'")
+        return binary(getattr(xp, self.fn), a, b, self.name)
+
+
+Gcd = type('Gcd', (_IntegerPair,), {'__slots__': (), 'fn': 'gcd', 'name': 'gcd'})
+Lcm = type('Lcm', (_IntegerPair,), {'__slots__': (), 'fn': 'lcm', 'name': 'lcm'})
+LeftShift = type('LeftShift', (_IntegerPair,),
+                 {'__slots__': (), 'fn': 'left_shift', 'name': 'lshift'})
+RightShift = type('RightShift', (_IntegerPair,),
+                  {'__slots__': (), 'fn': 'right_shift', 'name': 'rshift'})
+
+
+class IsIn(Op):
+    """Whether each element of ``elements`` occurs in ``test_elements`` (bool)."""
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, elements, test, invert=False):
+        scalar = not hasattr(elements, 'shape')
+        e = xp.asarray(elements) if scalar else elements
+        t = xp.asarray(test) if not hasattr(test, 'shape') else test
+        return xp.asarray(xp.isin(e, t, invert=invert))
+
+
+def _is_inf_of_sign(input, sign):
+    if input.dtype.is_floating_point:
+        return eq(input, sign * math.inf)
+    return ne(input, input)         # integers are never infinite: all False
+
+
+def isposinf(input):
+    """True where ``input`` is +inf."""
+    return _is_inf_of_sign(input, 1)
+
+
+def isneginf(input):
+    """True where ``input`` is -inf."""
+    return _is_inf_of_sign(input, -1)
+
+
+def isreal(input):
+    """True everywhere: the library has no complex dtypes."""
+    return eq(input, input) | isnan(input) if input.dtype.is_floating_point else eq(input, input)
+
+
+def sgn(input):
+    """The sign (``sign`` for real tensors)."""
+    return sign(input)
+
+
+def fix(input):
+    """Rounding toward zero (``trunc``)."""
+    return trunc(input)
+
+
+def gcd(input, other):
+    """Elementwise greatest common divisor of integer tensors."""
+    return Gcd.apply(input, _num(other))
+
+
+def lcm(input, other):
+    """Elementwise least common multiple of integer tensors."""
+    return Lcm.apply(input, _num(other))
+
+
+def bitwise_left_shift(input, other):
+    """``input << other`` elementwise (integers)."""
+    return LeftShift.apply(input, _num(other))
+
+
+def bitwise_right_shift(input, other):
+    """``input >> other`` elementwise (integers; arithmetic shift for signed)."""
+    return RightShift.apply(input, _num(other))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of ``elements`` is in ``test_elements`` (either may be a
+    number); ``invert`` negates."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError('isin() received an invalid combination of arguments: expected a '
+                        'Tensor among elements and test_elements')
+    return IsIn.apply(elements, test_elements, invert=invert)
+
+
+FUNCTIONS += ['isposinf', 'isneginf', 'isreal', 'sgn', 'fix', 'gcd', 'lcm', 'bitwise_left_shift',
+              'bitwise_right_shift', 'isin']
+METHODS += ['isposinf', 'isneginf', 'isreal', 'sgn', 'fix', 'gcd', 'lcm', 'bitwise_left_shift',
+            'bitwise_right_shift', 'isin']

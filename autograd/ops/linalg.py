@@ -495,3 +495,29 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 FUNCTIONS += ['addmv', 'addr', 'addbmm']
 METHODS += ['addmv', 'addr', 'addbmm']
+
+
+def vdot(input, other):
+    """The dot product of two 1-d tensors (conjugating ``input``: for real tensors, dot)."""
+    return dot(input, other)
+
+
+def chain_matmul(*matrices):
+    """The product of 2-d matrices, left to right (deprecated by PyTorch for
+    ``linalg.multi_dot``)."""
+    import warnings
+    warnings.warn('torch.chain_matmul is deprecated and will be removed in a future PyTorch '
+                  'release. Use torch.linalg.multi_dot instead, which accepts a list of two or '
+                  'more tensors rather than multiple parameters.', UserWarning, stacklevel=2)
+    if not matrices:
+        raise RuntimeError('chain_matmul(): Expected one or more matrices')
+    out = matrices[0]
+    if len(matrices) == 1:
+        return out.clone()
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out
+
+
+FUNCTIONS += ['vdot', 'chain_matmul']
+METHODS += ['vdot']

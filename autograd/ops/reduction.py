@@ -937,8 +937,8 @@ METHODS = [n for n in FUNCTIONS if n not in ('var_mean', 'std_mean')]
 # the counting/searching functions (histc, histogram, bucketize, searchsorted, unique).
 
 from ..backend import device_of_array, get_default_dtype, int32  # noqa: E402
-from .elementwise import IsFinite, IsNan, Lerp, Log, lerp, logical_xor, where  # noqa: E402
-from .shape import Flip, cat, movedim, narrow, unsqueeze  # noqa: E402
+from .elementwise import IsNan, Lerp, Log, logical_xor  # noqa: E402
+from .shape import Flip, cat, movedim, narrow, squeeze, unsqueeze  # noqa: E402
 from ..extend import zeros_like_shape  # noqa: E402
 from ..tensor import _make  # noqa: E402
 from .indexing import Gather, ScatterAdd  # noqa: E402  (indexing imports Sum from here)
@@ -1705,3 +1705,105 @@ FUNCTIONS += ['kthvalue', 'mode', 'nanmedian', 'aminmax', 'cummax', 'cummin', 'l
 METHODS += ['kthvalue', 'mode', 'nanmedian', 'aminmax', 'cummax', 'cummin', 'logcumsumexp',
             'nansum', 'nanmean', 'quantile', 'nanquantile', 'msort', 'renorm', 'diff', 'histc',
             'histogram', 'unique', 'unique_consecutive']
+
+
+# ----------------------------------------------------------------------------- more (issue 14)
+
+class BinCount(_Counting):
+    """How often each value 0..max occurs in a 1-d non-negative integer tensor (summing
+    ``weights`` instead of counting when given)."""
+    __slots__ = ()
+
+    def forward(self, xp, a, weights=None, minlength=0):
+        if a.dtype.kind == 'f' or a.dtype.kind == 'b':
+            raise NotImplementedError(f'"bincount_cpu" not implemented for '
+                                      f"'{scalar_name(a)}'")
+        if a.ndim != 1 or (a.size and int(a.min()) < 0):
+            raise RuntimeError('bincount only supports 1-d non-negative integral inputs.')
+        if minlength < 0:
+            raise RuntimeError('minlength should be >= 0')
+        if weights is not None and (weights.ndim != 1 or weights.shape[0] != a.shape[0]):
+            raise RuntimeError('weights should be 1-d and have the same length as input')
+        out = xp.bincount(a, weights=weights, minlength=minlength)
+        if weights is None:
+            return out.astype(int64.np)
+        # float weights keep their dtype; others count in float64 (as PyTorch)
+        return out.astype(weights.dtype if weights.dtype.kind == 'f' else 'float64')
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts of each value of a 1-d non-negative integer tensor (``weights`` summed
+    instead when given); length ``max(input) + 1`` or ``minlength``."""
+    return BinCount.apply(input, weights, minlength=minlength)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of ``input`` (observations in
+    its columns; a 1-d input is one variable), with frequency and observation weights,
+    as PyTorch's: sum_i w_i (x_i - avg)(y_i - avg) / (sum w - correction ...)."""
+    import warnings
+    from .linalg import mm
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f'cov(): expected input to have two or fewer dimensions but got an '
+                           f'input with {nd} dimensions')
+    x = input if nd == 2 else reshape(input, 1, -1)
+    if x._data.dtype.kind != 'f':
+        x = to_copy(x, dtype=get_default_dtype())
+    n_obs = x._data.shape[1]
+    w = None
+    for name, wt in (('fweights', fweights), ('aweights', aweights)):
+        if wt is None:
+            continue
+        if wt._data.ndim > 1:
+            raise RuntimeError(f'cov(): expected {name} to have one or fewer dimensions but got '
+                               f'{name} with {wt._data.ndim} dimensions')
+        if wt._data.size != n_obs:
+            raise RuntimeError(f'cov(): expected {name} to have the same numel as there are '
+                               f'observations in the input but got {wt._data.size} != {n_obs}')
+        if bool((wt._data < 0).any()):
+            raise RuntimeError(f'cov(): {name} cannot be negative')
+        w = wt if w is None else w * wt
+    if w is None:
+        w_sum = n_obs
+        avg = mean(x, 1)
+    else:
+        w_sum = sum(w)
+        avg = sum(x * w, 1) / w_sum
+    if w is None:
+        norm = w_sum - correction
+    elif correction == 0:
+        norm = w_sum
+    elif aweights is None:
+        norm = w_sum - correction
+    else:
+        norm = w_sum - correction * sum(w * aweights) / w_sum
+    small = float(norm) <= 0 if not isinstance(norm, Tensor) else bool((norm <= 0).item())
+    if small:
+        warnings.warn('cov(): degrees of freedom is <= 0. Correction should be strictly less '
+                      'than the number of observations.', UserWarning, stacklevel=2)
+        norm = norm * 0
+    xm = x - unsqueeze(avg, 1)
+    c = mm(xm, (xm if w is None else xm * w).T)
+    return squeeze(c / norm)            # (PyTorch squeezes every unit dim)
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the rows of ``input`` (clipped to [-1, 1])."""
+    from .elementwise import clamp, sqrt
+    c = cov(input)
+    if c._data.ndim == 0:
+        return c / c
+    d = sqrt(c.diagonal())
+    c = c / unsqueeze(d, 1)
+    c = c / unsqueeze(d, 0)
+    return clamp(c, -1, 1)
+
+
+def dist(input, other, p=2):
+    """The p-norm of ``input - other`` (broadcast)."""
+    return norm(input - other, p)
+
+
+FUNCTIONS += ['bincount', 'cov', 'corrcoef', 'dist']
+METHODS += ['bincount', 'cov', 'corrcoef', 'dist']

@@ -1243,3 +1243,12 @@ def diagflat(input, offset=0):
 FUNCTIONS += ['meshgrid', 'cartesian_prod', 'broadcast_tensors', 'block_diag', 'rot90',
               'diagflat']
 METHODS += ['rot90', 'diagflat']
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (a view; the transpose for real)."""
+    return _mT(input, 'adjoint()')
+
+
+FUNCTIONS += ['adjoint']
+METHODS += ['adjoint']
