@@ -736,3 +736,107 @@ def test_results_live_on_the_inputs_device():
                autograd.quantile(x, 0.5), autograd.combinations(x), autograd.take(x, seq.long())]
     flat = [t for r in results for t in (r if isinstance(r, tuple) else (r,))]
     assert all(t.device == device for t in flat)
+
+
+# ----------------------------------------------------------------------------- more functions
+
+def test_select_and_region_scatters():
+    x = rand(3, 4, 5, seed=80)
+    for dim, index in ((0, 1), (1, -1), (-1, 4)):
+        check_op(lambda lib, x: lib.select(x, dim, index), x)
+        check_op(lambda lib, x: x.select(dim, index), x)
+    shape = list(x.shape)
+    check_op(lambda lib, x, s: lib.select_scatter(x, s, 1, -2), x, rand(3, 5, seed=81))
+    check_op(lambda lib, x, s: x.slice_scatter(s, 2, 1, 5, 2), x, rand(3, 4, 2, seed=82))
+    check_op(lambda lib, x, s: lib.slice_scatter(x, s), x, rand(*shape, seed=83))
+    check_op(lambda lib, x, s: lib.slice_scatter(x, s, 0, None, 2), x, rand(2, 4, 5, seed=84))
+    check_op(lambda lib, x, s: lib.diagonal_scatter(x, s), x, rand(5, 3, seed=85))
+    check_op(lambda lib, x, s: x.diagonal_scatter(s, -1, 1, 2), x, rand(3, 3, seed=86))
+    check_raises(lambda lib, x: lib.select(x, 1, 4), x, match='out of range')
+    check_raises(lambda lib, x, s: lib.select_scatter(x, s, 0, 0), x, rand(4, 4),
+                 match='size equal')
+    check_raises(lambda lib, x, s: lib.diagonal_scatter(x, s), x, rand(3), match='size equal')
+
+
+def test_index_fill_copy_and_masked_scatter():
+    x = rand(3, 4, seed=87)
+    idx = np.array([2, 0])
+    check_op(lambda lib, x, i: lib.index_fill(x, 1, i, -1.5), x, idx)
+    check_op(lambda lib, x, i, v: x.index_fill(0, i, v), x, idx, np.array(3.0))
+    check_op(lambda lib, x, i, s: lib.index_copy(x, 0, i, s), x, idx, rand(2, 4, seed=88))
+    check_op(lambda lib, x, i, s: x.index_copy(1, i, s), x, idx, rand(3, 2, seed=89))
+    mask = rand(3, 4, seed=90) > 0
+    check_op(lambda lib, x, m, s: lib.masked_scatter(x, m, s), x, mask, rand(20, seed=91))
+    check_op(lambda lib, x, m, s: x.masked_scatter(m, s), x, mask[0], rand(3, 5, seed=92))
+    check_raises(lambda lib, x, m, s: lib.masked_scatter(x, m, s), x, mask, rand(2),
+                 match='at least as many')
+    check_raises(lambda lib, x, i: lib.index_fill(x, 1, i, 0.0), x, np.array([4]),
+                 match='out of bounds')
+    check_op(lambda lib, x, i: lib.index_fill(x, 1, i, 0.0), x, np.array([-1]))
+
+
+def test_more_elementwise():
+    x = np.array([1.0, -INF, INF, NAN, -0.0])
+    for name in ('isposinf', 'isneginf', 'isreal', 'sgn', 'fix'):
+        check_op(lambda lib, x: getattr(lib, name)(x), x, grad=False)
+        check_op(lambda lib, x: getattr(x, name)(), np.array([3, -1, 0]))
+    check_op(lambda lib, x: lib.sgn(x), rand(4, seed=93))
+    check_op(lambda lib, x: lib.fix(x), rand(4, seed=94) * 3)
+    i, j = np.array([12, 18, -7, 0]), np.array([8, 12, 21, 5])
+    for name in ('gcd', 'lcm', 'bitwise_left_shift', 'bitwise_right_shift'):
+        check_op(lambda lib, a, b: getattr(lib, name)(a, b), i, j % 4)
+        check_op(lambda lib, a, b: getattr(a, name)(b), i, np.array(2))
+    check_raises(lambda lib, a: lib.lcm(a, a), rand(2), match='not implemented')
+    check_op(lambda lib, a, b: lib.isin(a, b), i, np.array([18, 0, 3]))
+    check_op(lambda lib, a, b: lib.isin(a, b, invert=True), rand(2, 3), rand(4))
+    check_op(lambda lib, a: lib.isin(a, 18), i)
+    check_op(lambda lib, b: lib.isin(12, b), i)
+
+
+def test_bincount():
+    x = np.array([1, 1, 3, 0, 5, 1])
+    check_op(lambda lib, x: lib.bincount(x), x)
+    check_op(lambda lib, x: x.bincount(minlength=10), x)
+    check_op(lambda lib, x, w: lib.bincount(x, w), x, rand(6, seed=95, dtype='float32'),
+             grad=False)    # (PyTorch refuses weights that require grad)
+    check_op(lambda lib, x, w: lib.bincount(x, w), x, np.arange(6))
+    check_op(lambda lib, x: lib.bincount(x), np.zeros(0, 'int64'))
+    check_raises(lambda lib, x: lib.bincount(x), np.array([-1, 2]), match='non-negative')
+    check_raises(lambda lib, x: lib.bincount(x), np.array([1.0]), match='not implemented')
+    check_raises(lambda lib, x, w: lib.bincount(x, w), x, rand(2), match='same length')
+
+
+def test_cov_corrcoef_dist():
+    x = rand(3, 6, seed=96)
+    fw, aw = np.array([1, 2, 1, 1, 3, 2]), rand(6, low=0.2, high=2.0, seed=97)
+    check_op(lambda lib, x: lib.cov(x), x)
+    check_op(lambda lib, x: x.cov(correction=0), x)
+    check_op(lambda lib, x: lib.cov(x), x[0])
+    check_op(lambda lib, x, f: lib.cov(x, fweights=f), x, fw)
+    check_op(lambda lib, x, f, a: lib.cov(x, correction=2, fweights=f, aweights=a), x, fw, aw)
+    check_op(lambda lib, x: lib.cov(x), np.array([[1, 2, 4], [0, 1, 3]]))
+    check_op(lambda lib, x: lib.corrcoef(x), x)
+    check_op(lambda lib, x: x.corrcoef(), x[:1])
+    check_raises(lambda lib, x: lib.cov(x), rand(2, 2, 2), match='two or fewer')
+    for lib in (torch, autograd):
+        with pytest.warns(UserWarning, match='degrees of freedom'):
+            lib.cov(lib.tensor([[1.0], [2.0]]))
+    for p in (1, 2, 3, INF, 0):
+        # (PyTorch's backward of dist with p=0 fails: its values only)
+        check_op(lambda lib, a, b: lib.dist(a, b, p), x, rand(6, seed=98), grad=p != 0)
+    check_op(lambda lib, a, b: a.dist(b), rand(2, 3, seed=99), rand(2, 3, seed=100))
+
+
+def test_vdot_chain_matmul_adjoint_logspace():
+    check_op(lambda lib, a, b: lib.vdot(a, b), rand(4, seed=101), rand(4, seed=102))
+    a, b, c = rand(2, 3, seed=103), rand(3, 4, seed=104), rand(4, 2, seed=105)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)
+        check_op(lambda lib, a, b, c: lib.chain_matmul(a, b, c), a, b, c)
+        check_op(lambda lib, a: lib.chain_matmul(a), a)
+    check_op(lambda lib, x: x.adjoint(), rand(2, 3, 4, seed=106))
+    check_op(lambda lib, x: lib.adjoint(x), rand(3, 2, seed=107))
+    check_raises(lambda lib, x: x.adjoint(), rand(3), match='matrices')
+    check_op(lambda lib: lib.logspace(0, 2, 5))
+    check_op(lambda lib: lib.logspace(-1, 3, 4, base=2, dtype=lib.float64))
+    check_op(lambda lib: lib.logspace(1, 1, 1))

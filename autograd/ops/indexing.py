@@ -924,8 +924,8 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
         raise RuntimeError(f'expected src to have a size equal to the slice of self. src size = '
                            f'{list(src._data.shape)}, slice size = {list(region)}')
     xp = input._device.xp
-    mask = xp.zeros(input._data.shape, dtype=bool)
-    mask.diagonal(offset, d1, d2)[...] = True
+    mask = DiagonalScatter.apply(xp.ones(region, dtype=bool), shape=input._data.shape,
+                                 offset=offset, dim1=d1, dim2=d2)
     placed = DiagonalScatter.apply(src, shape=input._data.shape, offset=offset, dim1=d1, dim2=d2)
     return Where.apply(_make(mask, input._device), placed, input)
 
@@ -947,10 +947,13 @@ def index_fill(input, dim, index, value):
     tensor, which then gets the gradient of those slices)."""
     d, idx = _vector_index(input, dim, index, 'index_fill')
     size = input._data.shape[d] if input._data.ndim else 1
-    _check_range(input._device.xp, idx % size if size else idx, size, d, IndexError,
-                 f'index out of range in self')
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -size or hi >= size:
+            raise IndexError(f'index {hi if hi >= size else lo} is out of bounds for dimension '
+                             f'{d} with size {size}')
     value = _fill_value(input, value, 'index_fill')
-    return MaskedFill.apply(input, value, mask=_slices_mask(input, d, idx)._data)
+    return MaskedFill.apply(input, value, mask=_slices_mask(input, d, idx % size)._data)
 
 
 def index_copy(input, dim, index, source):
