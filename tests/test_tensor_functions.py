@@ -361,6 +361,12 @@ def test_cdist_zero_distances_get_zero_gradient(p):
         assert np.all(to_numpy(a.grad) == 0)
 
 
+def test_cdist_inf_gives_every_tied_coordinate_the_whole_gradient():
+    x1 = np.array([[0.0, 0.0], [1.0, 3.0], [2.0, 2.0]])
+    x2 = np.array([[1.0, -1.0], [0.0, 4.0]])
+    check_op(lambda lib, a, b: lib.cdist(a, b, INF), x1, x2, double=False)
+
+
 def test_cdist_second_derivatives_and_compute_modes():
     gradchecks(lambda a, b: autograd.cdist(a, b), rand(3, 4, seed=35), rand(2, 4, seed=36))
     gradchecks(lambda a, b: autograd.cdist(a, b, 3), rand(3, 2, seed=37), rand(2, 2, seed=38))

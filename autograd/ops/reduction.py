@@ -1477,7 +1477,27 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
     diff = unsqueeze(x1, -2) - unsqueeze(x2, -3)
     if m1 == 0:             # no columns: 0 for every p (inf's maximum has no identity)
         p = 1.0
+    if p == math.inf:
+        return ChebyshevDistance.apply(diff)
     return VectorNorm.apply(diff, p=float(p), dim=-1)
+
+
+class ChebyshevDistance(Op):
+    """max |d| over the last dim.  As PyTorch's cdist, every coordinate that attains the
+    maximum gets the whole gradient (g sign(d)), not a share of it as ``amax`` gives."""
+    __slots__ = ()
+    array_backward = True
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, d):
+        return xp.abs(d).max(axis=-1)
+
+    def backward(self, g):
+        d, out = self.saved_tensors
+        xp, dd = xp_of(d), array_of(d)
+        at_max = xp.abs(dd) == array_of(out)[..., None]
+        return g.reshape(g.shape + (1,)) * const_like((xp.sign(dd) * at_max).astype(dd.dtype), d)
 
 
 def renorm(input, p, dim, maxnorm):
