@@ -846,3 +846,46 @@ def test_vdot_chain_matmul_adjoint_logspace():
     check_op(lambda lib: lib.logspace(0, 2, 5))
     check_op(lambda lib: lib.logspace(-1, 3, 4, base=2, dtype=lib.float64))
     check_op(lambda lib: lib.logspace(1, 1, 1))
+
+
+@pytest.mark.parametrize('reduce', ['sum', 'mean', 'amax', 'amin', 'prod'])
+@pytest.mark.parametrize('include_self', [True, False])
+def test_scatter_reduce(reduce, include_self):
+    rng = np.random.default_rng(0)
+    x = np.round(rand(3, 5, seed=108) * 2) / 2       # halves: ties among values
+    src = np.round(rand(4, 5, seed=109) * 2) / 2
+    if reduce == 'prod':                              # (no zero factors: see ScatterReduce)
+        x, src = x + 3.25, src + 3.25
+    kw = dict(include_self=include_self)
+    check_op(lambda lib, x, i, s: lib.scatter_reduce(x, 0, i, s, reduce, **kw), x,
+             rng.integers(0, 3, (4, 5)), src)
+    check_op(lambda lib, x, i, s: x.scatter_reduce(-1, i, s, reduce, **kw), x,
+             rng.integers(0, 5, (3, 5)), src[:3])
+    check_op(lambda lib, x, i, s: lib.scatter_reduce(x, 1, i, s, reduce, **kw),
+             np.arange(6).reshape(2, 3), np.array([[0, 0, 2], [1, 1, 1]]),
+             np.array([[5, 7, 9], [-1, 4, 2]]))
+
+
+def test_scatter_reduce_smaller_index_and_errors():
+    # an index smaller than src: src's other elements get zero gradient (PyTorch's own
+    # backward refuses this case, so ours is checked by finite differences)
+    i = autograd.tensor([[0, 2], [1, 1]])
+    gradchecks(lambda x, s: autograd.scatter_reduce(x, 0, i, s, 'mean'), rand(3, 2, seed=110),
+               rand(4, 3, seed=111))
+    gradchecks(lambda x, s: autograd.scatter_reduce(x, 0, i, s, 'amax'), rand(3, 2, seed=112),
+               rand(4, 3, seed=113), double=False)
+    check_raises(lambda lib, x, i, s: lib.scatter_reduce(x, 0, i, s, 'add'), rand(3),
+                 np.array([0]), rand(1), match='reduce argument')
+    for alias in ('max', 'min'):        # PyTorch's forward takes these for amax and amin
+        check_op(lambda lib, x, i, s: lib.scatter_reduce(x, 0, i, s, alias), rand(3, seed=115),
+                 np.array([0, 0, 2]), rand(3, seed=116), grad=False)
+
+
+@pytest.mark.parametrize('dim,size,step', [(0, 2, 1), (1, 3, 2), (-2, 5, 1), (1, 1, 3),
+                                           (0, 0, 1)])
+def test_unfold(dim, size, step):
+    x = rand(3, 5, 2, seed=114)
+    check_op(lambda lib, x: x.unfold(dim, size, step) * 1.0, x)
+    check_op(lambda lib, x: x.unfold(0, 1, 1), np.array(2.0))
+    check_raises(lambda lib, x: x.unfold(1, 6, 1), x, match='maximum size')
+    check_raises(lambda lib, x: x.unfold(1, 2, 0), x, match='step')

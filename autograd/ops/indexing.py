@@ -772,6 +772,8 @@ OPERATORS = {'__getitem__': getitem, '__setitem__': setitem}
 # the advanced index's (a scatter-add, summing repeats).
 
 from ..backend import scalar_name as backend_scalar_name  # noqa: E402
+from ..extend import array_of, const_like, xp_of  # noqa: E402
+from .elementwise import Where  # noqa: E402
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element (slice along ``dim``; of the flattened input when None) repeated
@@ -996,3 +998,134 @@ FUNCTIONS += ['select', 'select_scatter', 'slice_scatter', 'diagonal_scatter', '
               'index_copy', 'masked_scatter']
 METHODS += ['select', 'select_scatter', 'slice_scatter', 'diagonal_scatter', 'index_fill',
             'index_copy', 'masked_scatter']
+
+
+class ScatterReduce(Op):
+    """``input`` with each ``src[i][j]`` combined into ``[index[i][j]][j]`` (dim 0) by
+    ``reduce`` (sum, prod, mean, amax, amin), ``input``'s own value taking part where
+    ``include_self``.  Gradients as PyTorch's scatter_reduce_backward: sum and mean pass
+    g (divided by the counts), amax/amin share g evenly among the values equal to the
+    result, prod takes result / value (inputs without zeros)."""
+    __slots__ = ('dim', 'index', 'reduce', 'include_self', 'hit', 'count', '_meta_src')
+    array_backward = True
+    save = (0, 1)
+    save_output = True
+
+    def forward(self, xp, a, src, dim, index, reduce, include_self):
+        self.dim, self.index, self.reduce, self.include_self = dim, index, reduce, include_self
+        self._meta_src = tuple(src.shape)
+        key = along(xp, index, dim) if a.ndim else (index.reshape(-1),)
+        view = (lambda t: t) if a.ndim else (lambda t: t.reshape(1))
+        src = src[tuple(slice(0, s) for s in index.shape)].astype(a.dtype) if a.ndim else \
+            src.reshape(-1)[:index.size].astype(a.dtype)
+        hit = xp.zeros(a.shape, dtype=bool)
+        view(hit)[key] = True
+        count = xp.zeros(a.shape, dtype=a.dtype if a.dtype.kind == 'f' else 'float64')
+        index_add_at(xp, view(count), key, xp.ones(src.shape, dtype=count.dtype))
+        self.hit, self.count = hit, count + (1 if include_self else 0)
+        out = a.copy()
+        if not include_self:
+            neutral = {'sum': 0, 'mean': 0, 'prod': 1}.get(reduce)
+            if neutral is not None:
+                out[hit] = neutral
+        if reduce in ('sum', 'mean'):
+            index_add_at(xp, view(out), key, src)
+            if reduce == 'mean':
+                n = xp.where(self.count == 0, 1, self.count).astype(out.dtype)
+                out = out // n if out.dtype.kind in 'iu' else out / n
+        elif reduce == 'prod':
+            scatter_multiply(xp, view(out), key, src)
+        else:
+            lin = xp.ravel_multi_index(key, view(out).shape).reshape(-1)
+            v = src.reshape(-1)
+            order = xp.lexsort(xp.stack([v, lin.astype(v.dtype)])) if v.size else lin
+            lin, v = lin[order], v[order]
+            if reduce == 'amax':        # the last (largest) of each run of equal positions
+                ends = xp.ones(lin.shape, dtype=bool)
+                ends[:-1] = lin[1:] != lin[:-1]
+            else:                       # the first (smallest)
+                ends = xp.ones(lin.shape, dtype=bool)
+                ends[1:] = lin[1:] != lin[:-1]
+            flat = view(out).reshape(-1)
+            best = v[ends]
+            pick = getattr(xp, 'maximum' if reduce == 'amax' else 'minimum')
+            flat[lin[ends]] = pick(flat[lin[ends]], best) if include_self else best
+            out = flat.reshape(out.shape)
+        return out
+
+    def backward(self, g):
+        a, src, out = self.saved_tensors
+        xp = xp_of(a)
+        d, index = self.dim, self.index
+        hit = const_like(self.hit, g)
+        ga = gs = None
+        if self.reduce in ('sum', 'mean'):
+            if self.reduce == 'mean':
+                n = self.count
+                g = g / const_like(xp.where(n == 0, 1, n).astype(array_of(g).dtype), g)
+            if self._next[0] is not None:
+                ga = g if self.include_self else Where.apply(hit, 0.0, g)
+            if self._next[1] is not None:
+                gs = self._to_src(Gather.apply(g, dim=d, index=index))
+            return ga, gs
+        ad, sd, od = array_of(a), array_of(src), array_of(out)
+        sd = sd[tuple(slice(0, s) for s in index.shape)]
+        value = xp.take_along_axis(od, index, axis=d) if od.ndim else od.reshape(-1)[index]
+        if self.reduce == 'prod':
+            # d out / d x = out / x for each factor x (PyTorch's formula, without zeros)
+            if bool((ad[self.hit] == 0).any()) or bool((sd == 0).any()):
+                raise NotImplementedError('scatter_reduce: the gradient of reduce="prod" '
+                                          'with zeros among the factors is not supported')
+            ga_c = xp.where(self.hit, od / xp.where(ad == 0, 1, ad), 1) \
+                if self.include_self else (~self.hit).astype(od.dtype)
+            gs_c = value / sd
+        else:
+            # (as PyTorch, an input value equal to the result counts among the ties even
+            # where include_self is False; it then gets no gradient)
+            self_is = ad == od
+            src_is = sd == value
+            n = self_is.astype(od.dtype)
+            index_add_at(xp, n if n.ndim else n.reshape(1),
+                         along(xp, index, d) if n.ndim else (index.reshape(-1),),
+                         src_is.astype(od.dtype))
+            n = xp.where(n == 0, 1, n)
+            ga_c = self_is / n
+            if not self.include_self:
+                ga_c = xp.where(self.hit, 0, ga_c)
+            gs_c = src_is / (xp.take_along_axis(n, index, axis=d) if n.ndim else
+                             n.reshape(-1)[index])
+        if self._next[0] is not None:
+            ga = g * const_like(ga_c.astype(od.dtype), g)
+        if self._next[1] is not None:
+            gs = self._to_src(Gather.apply(g, dim=d, index=index) *
+                              const_like(gs_c.astype(od.dtype), g))
+        return ga, gs
+
+    def _to_src(self, gs):
+        """An index-shaped gradient of ``src`` padded with zeros to ``src``'s shape."""
+        shape = self._meta_src
+        if tuple(gs.shape) == shape:
+            return gs
+        return IndexBackward.apply(gs, basic=tuple(slice(0, s) for s in gs.shape), adv=None,
+                                   shape=shape)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """``input`` with ``src`` combined in at ``index`` along ``dim`` by ``reduce``: 'sum',
+    'prod', 'mean', 'amax' or 'amin' (``include_self``: ``input``'s values take part)."""
+    reduce = {'max': 'amax', 'min': 'amin'}.get(reduce, reduce)    # (PyTorch's aliases)
+    if reduce not in ('sum', 'prod', 'mean', 'amax', 'amin'):
+        raise RuntimeError(f'reduce argument must be either sum, prod, mean, amax or amin, got '
+                           f'{reduce}')
+    d, idx = _scatter_args(input, dim, index, src, 'scatter_reduce')
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce(): argument 'src' must be Tensor, not "
+                        f'{type(src).__name__}')
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f'scatter_reduce(): Expected self.dtype to be equal to src.dtype')
+    return ScatterReduce.apply(input, src, dim=d, index=idx, reduce=reduce,
+                               include_self=include_self)
+
+
+FUNCTIONS += ['scatter_reduce']
+METHODS += ['scatter_reduce']

@@ -1252,3 +1252,71 @@ def adjoint(input):
 
 FUNCTIONS += ['adjoint']
 METHODS += ['adjoint']
+
+
+from ..backend import as_strided as backend_as_strided  # noqa: E402
+
+
+class Unfold(Op):
+    """``Tensor.unfold``: the windows of ``size`` elements every ``step`` along ``dim``, as a
+    new last dim (a strided view where the array module makes one, else a copy).  The
+    adjoint adds each window's gradient back (``UnfoldBackward``)."""
+    __slots__ = ('in_shape', 'dim', 'size', 'step')
+    array_backward = True
+    view = 'maybe'
+
+    def forward(self, xp, a, dim, size, step):
+        self.in_shape, self.dim, self.size, self.step = a.shape, dim, size, step
+        if a.ndim == 0:
+            return a.reshape(1)
+        count = (a.shape[dim] - size) // step + 1
+        shape = a.shape[:dim] + (count,) + a.shape[dim + 1:] + (size,)
+        strides = a.strides[:dim] + (a.strides[dim] * step,) + a.strides[dim + 1:] + \
+            (a.strides[dim],)
+        out = backend_as_strided(xp, a, shape, strides)
+        if out is None:
+            windows = xp.arange(count)[:, None] * step + xp.arange(size)
+            out = xp.moveaxis(xp.take(a, windows, axis=dim), dim + 1, -1)
+        return out
+
+    def backward(self, g):
+        return UnfoldBackward.apply(g, shape=self.in_shape, dim=self.dim, size=self.size,
+                                    step=self.step)
+
+
+class UnfoldBackward(Op):
+    """Zeros of ``shape`` with every window of ``g`` added back where ``Unfold`` took it."""
+    __slots__ = ('dim', 'size', 'step')
+    array_backward = True
+
+    def forward(self, xp, g, shape, dim, size, step):
+        self.dim, self.size, self.step = dim, size, step
+        if not shape:
+            return g.reshape(())
+        out = xp.zeros(shape, g.dtype)
+        count = g.shape[dim]
+        for k in range(size):       # the k-th element of every window, at once
+            key = (slice(None),) * dim + (slice(k, k + step * (count - 1) + 1, step),)
+            out[key] += g[..., k]
+        return out
+
+    def backward(self, gg):
+        return Unfold.apply(gg, dim=self.dim, size=self.size, step=self.step)
+
+
+def unfold(self, dimension, size, step):
+    """``x.unfold(dim, size, step)``: all windows of ``size`` elements, ``step`` apart,
+    along ``dim``, as a new last dim."""
+    nd = self._data.ndim
+    d = wrap_dim(dimension, nd) if nd else 0
+    n = self._data.shape[d] if nd else 1
+    if size > n:
+        raise RuntimeError(f'maximum size for tensor at dimension {d} is {n} but size is {size}')
+    if size < 0:
+        raise RuntimeError(f'size is {size} but must be >= 0')
+    if step <= 0:
+        raise RuntimeError(f'step is {step} but must be > 0')
+    return Unfold.apply(self, dim=d, size=int(size), step=int(step))
+
+
+METHODS += ['unfold']
