@@ -889,3 +889,45 @@ def test_unfold(dim, size, step):
     check_op(lambda lib, x: x.unfold(0, 1, 1), np.array(2.0))
     check_raises(lambda lib, x: x.unfold(1, 6, 1), x, match='maximum size')
     check_raises(lambda lib, x: x.unfold(1, 2, 0), x, match='step')
+
+
+INPLACE_CASES = {
+    'hypot_': lambda lib, x, y: x.hypot_(y),
+    'copysign_': lambda lib, x, y: x.copysign_(y),
+    'frac_': lambda lib, x, y: x.frac_(),
+    'sinc_': lambda lib, x, y: x.sinc_(),
+    'nan_to_num_': lambda lib, x, y: x.nan_to_num_(0.5, 2.0),
+    'fix_': lambda lib, x, y: x.fix_(),
+    'sgn_': lambda lib, x, y: x.sgn_(),
+    'deg2rad_': lambda lib, x, y: x.deg2rad_(),
+    'rad2deg_': lambda lib, x, y: x.rad2deg_(),
+    'float_power_': lambda lib, x, y: x.float_power_(y),
+    'ldexp_': lambda lib, x, y: x.ldexp_(lib.tensor([1, 0, 2])),
+    'index_fill_': lambda lib, x, y: x.index_fill_(1, lib.tensor([2, 0]), -1.0),
+    'index_copy_': lambda lib, x, y: x.index_copy_(0, lib.tensor([1]), y[:1] * 2),
+    'masked_scatter_': lambda lib, x, y: x.masked_scatter_(y > 0, y * 3),
+    'scatter_reduce_': lambda lib, x, y: x.scatter_reduce_(1, lib.tensor([[0, 0, 2], [1, 1, 1]]),
+                                                           y, 'mean'),
+    'renorm_': lambda lib, x, y: x.renorm_(2, 0, 1.0),
+}
+
+
+@pytest.mark.parametrize('name', sorted(INPLACE_CASES))
+def test_inplace_forms(name):
+    """Each in-place form on a non-leaf (so the gradient flows through the old value),
+    against PyTorch, and its refusal on a leaf that requires grad."""
+    x, y = rand(2, 3, low=0.2, high=2.0, seed=117), rand(2, 3, seed=118, away_from=0.0)
+    case = INPLACE_CASES[name]
+    check_op(lambda lib, x, y: case(lib, x * 1.0, y), x, y)
+    check_raises(lambda lib, x, y: case(lib, x.requires_grad_(), y), x, y,
+                 match='leaf Variable')
+
+
+def test_inplace_forms_keep_pytorchs_dtype_rules():
+    check_raises(lambda lib, x: x.copysign_(-1), np.array([1, 2]), match="can't be cast")
+    check_raises(lambda lib, x: x.float_power_(2), rand(3, dtype='float32'),
+                 match='float_power_')
+    check_op(lambda lib, x, y: x.gcd_(y), np.array([12, 18]), np.array([8, 12]))
+    check_op(lambda lib, x: (x * 1).nan_to_num_(0.5, 2.0), NAN_ARRAY)
+    check_op(lambda lib, x, v: x.heaviside_(v), np.array([-1.0, 0.0, 2.0]), np.array(0.5),
+             grad=False)

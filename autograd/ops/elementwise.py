@@ -1480,3 +1480,35 @@ FUNCTIONS += ['isposinf', 'isneginf', 'isreal', 'sgn', 'fix', 'gcd', 'lcm', 'bit
               'bitwise_right_shift', 'isin']
 METHODS += ['isposinf', 'isneginf', 'isreal', 'sgn', 'fix', 'gcd', 'lcm', 'bitwise_left_shift',
             'bitwise_right_shift', 'isin']
+
+
+# In-place forms of the functions above (PyTorch's casting rules: ``_write`` refuses a
+# float result for an integer tensor).
+INPLACE.update({'hypot_': Hypot, 'copysign_': Copysign, 'frac_': Frac, 'sinc_': Sinc,
+                'nan_to_num_': NanToNum, 'heaviside_': Heaviside, 'gcd_': Gcd, 'lcm_': Lcm,
+                'fix_': Trunc, 'sgn_': Sign})
+
+
+def deg2rad_(input):
+    return Mul.apply_(input, math.pi / 180.0)
+
+
+def rad2deg_(input):
+    return Mul.apply_(input, 180.0 / math.pi)
+
+
+def ldexp_(input, other):
+    return Mul.apply_(input, pow(2.0, _floating(other) if isinstance(other, Tensor) else other))
+
+
+def float_power_(input, exponent):
+    if input.dtype is not float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {scalar_name(input)} but "
+                           "the operation's result requires dtype Double")
+    if isinstance(exponent, Tensor) and exponent.dtype is not float64:
+        from .shape import to_copy
+        exponent = to_copy(exponent, dtype=float64)
+    return Pow.apply_(input, exponent if isinstance(exponent, Tensor) else float(exponent))
+
+
+METHODS += ['deg2rad_', 'rad2deg_', 'ldexp_', 'float_power_']

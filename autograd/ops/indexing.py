@@ -944,18 +944,24 @@ def _slices_mask(input, d, idx):
     return _make(xp.broadcast_to(hit.reshape(view), shape), input._device)
 
 
-def index_fill(input, dim, index, value):
-    """``input`` with the slices ``index`` along ``dim`` set to ``value`` (a number or a 0-d
-    tensor, which then gets the gradient of those slices)."""
-    d, idx = _vector_index(input, dim, index, 'index_fill')
+def _index_fill_mask(input, dim, index, op):
+    """The mask of the slices ``index`` along ``dim`` (checked as PyTorch: in bounds,
+    negative indices counting from the end)."""
+    d, idx = _vector_index(input, dim, index, op)
     size = input._data.shape[d] if input._data.ndim else 1
     if idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if lo < -size or hi >= size:
             raise IndexError(f'index {hi if hi >= size else lo} is out of bounds for dimension '
                              f'{d} with size {size}')
-    value = _fill_value(input, value, 'index_fill')
-    return MaskedFill.apply(input, value, mask=_slices_mask(input, d, idx % size)._data)
+    return _slices_mask(input, d, idx % size if size else idx)._data
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices ``index`` along ``dim`` set to ``value`` (a number or a 0-d
+    tensor, which then gets the gradient of those slices)."""
+    mask = _index_fill_mask(input, dim, index, 'index_fill')
+    return MaskedFill.apply(input, _fill_value(input, value, 'index_fill'), mask=mask)
 
 
 def index_copy(input, dim, index, source):
@@ -1129,3 +1135,35 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 FUNCTIONS += ['scatter_reduce']
 METHODS += ['scatter_reduce']
+
+
+# In-place forms: one op applied in place where there is one; else the result of the
+# composite, computed from a copy of the old value, written back (``copy_``).
+
+def index_fill_(input, dim, index, value):
+    mask = _index_fill_mask(input, dim, index, 'index_fill_')
+    return MaskedFill.apply_(input, _fill_value(input, value, 'index_fill'), mask=mask)
+
+
+def index_copy_(input, dim, index, source):
+    return input.copy_(index_copy(input.clone(), dim, index, source))
+
+
+def masked_scatter_(input, mask, source):
+    if mask._data.shape != input._data.shape and \
+            tuple(broadcast_shape('masked_scatter_', input._data.shape, mask._data.shape)) != \
+            tuple(input._data.shape):
+        raise RuntimeError(f"output with shape {list(input._data.shape)} doesn't match the "
+                           f'broadcast shape {list(mask._data.shape)}')
+    return input.copy_(masked_scatter(input.clone(), mask, source))
+
+
+def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
+    reduce = {'max': 'amax', 'min': 'amin'}.get(reduce, reduce)
+    scatter_reduce(input.detach(), dim, index, src.detach(), reduce)    # (the checks)
+    d, idx = _scatter_args(input, dim, index, src, 'scatter_reduce_')
+    return ScatterReduce.apply_(input, src, dim=d, index=idx, reduce=reduce,
+                                include_self=include_self)
+
+
+METHODS += ['index_fill_', 'index_copy_', 'masked_scatter_', 'scatter_reduce_']

@@ -1827,3 +1827,11 @@ def dist(input, other, p=2):
 
 FUNCTIONS += ['bincount', 'cov', 'corrcoef', 'dist']
 METHODS += ['bincount', 'cov', 'corrcoef', 'dist']
+
+
+def renorm_(input, p, dim, maxnorm):
+    """In place: the result of :func:`renorm` (of a copy of the old value) written back."""
+    return input.copy_(renorm(input.clone(), p, dim, maxnorm))
+
+
+METHODS += ['renorm_']
