@@ -451,3 +451,13 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
 
 
 __all__ += ['logspace']
+
+
+def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number ``s`` (the default float dtype unless ``dtype``)."""
+    dt = get_default_dtype() if dtype is None else _dtype('scalar_tensor', dtype)
+    dev = _device(device)
+    return _finish(dev.asarray(numpy.asarray(s, dtype=dt.np)), dev, requires_grad)
+
+
+__all__ += ['scalar_tensor']

@@ -1180,7 +1180,7 @@ class Heaviside(Op):
         return binary(xp.heaviside, a, b, 'heaviside').astype(a.dtype)
 
     def backward(self, g):
-        raise RuntimeError("the derivative for 'heaviside' is not implemented.")
+        raise RuntimeError('derivative for aten::heaviside is not implemented')
 
 
 class Fmax(Op):
@@ -1512,3 +1512,72 @@ def float_power_(input, exponent):
 
 
 METHODS += ['deg2rad_', 'rad2deg_', 'ldexp_', 'float_power_']
+
+
+# ----------------------------------------------------------------------------- more (issue 14)
+# inverse hyperbolic functions, frexp, nextafter, rsub
+
+Asinh = quiet(_unary_op('Asinh', 'arcsinh', dx=lambda g, x: g * apply_unary(Rsqrt, x * x + 1)))
+Acosh = quiet(_unary_op('Acosh', 'arccosh', dx=lambda g, x: g * apply_unary(Rsqrt, x * x - 1)))
+Atanh = quiet(_unary_op('Atanh', 'arctanh', dx=lambda g, x: g / (1 - x * x)))
+asinh = _unary(Asinh)
+acosh = _unary(Acosh)
+atanh = _unary(Atanh)
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+class Frexp(Op):
+    """``(mantissa, exponent)`` with ``x = mantissa * 2 ** exponent``, |mantissa| in
+    [0.5, 1); the exponent is int32 and has no gradient, the mantissa's is g / 2 ** e."""
+    __slots__ = ('scale',)
+    array_backward = True
+    nondiff_outputs = (1,)
+
+    def forward(self, xp, a):
+        if a.dtype.kind != 'f':
+            raise RuntimeError('torch.frexp() only supports floating-point dtypes')
+        m, e = xp.frexp(a)
+        self.scale = xp.ldexp(xp.ones_like(a), -e)
+        return m, e.astype('int32')
+
+    def backward(self, g, _):
+        return None if g is None else g * const_like(self.scale, g)
+
+
+class NextAfter(Op):
+    """The next float after ``a`` towards ``b``; PyTorch's gradient: g to ``a`` where
+    a != b (where equal the result is ``b``, and PyTorch gives 0), 0 to ``b``."""
+    __slots__ = ()
+    array_backward = True
+    save = (0, 1)
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(xp.nextafter, a, b, 'nextafter')
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return (Where.apply(a == b, 0.0, g) if _needs(self, 0) else None,
+                g * 0 if _needs(self, 1) else None)
+
+
+def frexp(input):
+    """``(mantissa, exponent)`` of each element: ``input = mantissa * 2 ** exponent``."""
+    return Frexp.apply(input)
+
+
+def nextafter(input, other):
+    """The next representable float after ``input`` towards ``other``."""
+    return NextAfter.apply(input, other)
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input``."""
+    return sub(_num(other), input, alpha=alpha)
+
+
+INPLACE.update({'asinh_': Asinh, 'acosh_': Acosh, 'atanh_': Atanh, 'arcsinh_': Asinh,
+                'arccosh_': Acosh, 'arctanh_': Atanh})
+FUNCTIONS += ['asinh', 'acosh', 'atanh', 'arcsinh', 'arccosh', 'arctanh', 'frexp', 'nextafter',
+              'rsub']
+METHODS += ['asinh', 'acosh', 'atanh', 'arcsinh', 'arccosh', 'arctanh', 'frexp', 'nextafter']

@@ -1167,3 +1167,27 @@ def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
 
 
 METHODS += ['index_fill_', 'index_copy_', 'masked_scatter_', 'scatter_reduce_']
+
+
+def unravel_index(indices, shape):
+    """The coordinates in an array of ``shape`` of the flat ``indices``: a tuple of int64
+    tensors of ``indices``' shape, one per dim (negative indices count from the end)."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"unravel_index(): argument 'indices' must be Tensor, not "
+                        f'{type(indices).__name__}')
+    flat = indices._data
+    if flat.dtype.kind not in 'iu':
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(s < 0 for s in shape):
+        raise RuntimeError("'shape' cannot have negative values, but got "
+                           f'{tuple(shape)}')
+    xp = indices._device.xp
+    out, rest = [], flat.astype('int64')
+    for size in reversed(shape):
+        out.append(rest % size if size else rest * 0)
+        rest = rest // size if size else rest
+    return tuple(_make(c, indices._device) for c in reversed(out))
+
+
+FUNCTIONS += ['unravel_index']

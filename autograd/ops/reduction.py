@@ -1835,3 +1835,30 @@ def renorm_(input, p, dim, maxnorm):
 
 
 METHODS += ['renorm_']
+
+
+def pdist(input, p=2):
+    """The p-norm distances between the rows of an (N, M) tensor, each pair once (i < j,
+    row by row): N (N - 1) / 2 values.  Gradients as :func:`cdist`'s (0 at zero
+    distances)."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f'pdist only supports 2D tensors, got: {input._data.ndim}D')
+    if input._data.dtype.kind != 'f':
+        raise RuntimeError(f'pdist only supports floating-point dtypes, got: '
+                           f'{scalar_name(input._data)}')
+    if p < 0:
+        raise RuntimeError('pdist only supports non-negative p values')
+    xp = input._device.xp
+    n = input._data.shape[0]
+    rows, cols = xp.triu_indices(n, 1)
+    shape = (rows.size,) + input._data.shape[1:]      # (repeated rows: Gather sums back)
+    diff = Gather.apply(input, dim=0, index=xp.broadcast_to(rows[:, None], shape)) - \
+        Gather.apply(input, dim=0, index=xp.broadcast_to(cols[:, None], shape))
+    if input._data.shape[1] == 0:
+        p = 1.0
+    if p == math.inf:
+        return ChebyshevDistance.apply(diff)
+    return VectorNorm.apply(diff, p=float(p), dim=-1)
+
+
+FUNCTIONS += ['pdist']

@@ -1320,3 +1320,18 @@ def unfold(self, dimension, size, step):
 
 
 METHODS += ['unfold']
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    """``split`` into pieces of the listed sizes (which must add up to the dim's size)."""
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if sum(split_sizes) != n:
+        raise RuntimeError(f'split_with_sizes expects split_sizes to sum exactly to {n} (input '
+                           f'tensor\'s size at dimension {d}), but got '
+                           f'split_sizes={list(split_sizes)}')
+    return split(input, list(split_sizes), d)
+
+
+FUNCTIONS += ['split_with_sizes']
+METHODS += ['split_with_sizes']
