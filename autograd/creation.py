@@ -410,3 +410,54 @@ def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
         return (z * std + mean).detach()
     z = randn(*size, generator=generator, dtype=dtype, device=device)
     return (z * std + mean).detach()
+
+
+def _triangle_indices(name, row, col, offset, dtype, device):
+    if row < 0:
+        raise RuntimeError(f'row must be non-negative, got{row}')
+    if col < 0:
+        raise RuntimeError(f'col must be non-negative, got{col}')
+    dt = _dtype(name, backend.int64 if dtype is None else dtype)
+    if dt.is_floating_point or dt is backend.bool:
+        raise NotImplementedError(f'"{name}" not implemented for \'{backend.scalar_name(dt)}\'')
+    dev = _device(device)
+    rows, cols = getattr(numpy, name)(row, offset, col)
+    return _finish(dev.asarray(numpy.stack([rows, cols]).astype(dt.np).reshape(2, -1)), dev,
+                   False)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) coordinates of the lower triangle (below diagonal ``offset``) of a
+    ``row`` x ``col`` matrix, row by row."""
+    return _triangle_indices('tril_indices', row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The (2, N) coordinates of the upper triangle (from diagonal ``offset``) of a
+    ``row`` x ``col`` matrix, row by row."""
+    return _triangle_indices('triu_indices', row, col, offset, dtype, device)
+
+
+__all__ += ['tril_indices', 'triu_indices']
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """``steps`` values ``base ** linspace(start, end, steps)``."""
+    exps = linspace(start, end, steps, dtype=backend.float64)
+    dt = get_default_dtype() if dtype is None else _dtype('logspace', dtype)
+    dev = _device(device)
+    arr = numpy.power(float(base), to_numpy(exps._data))
+    return _finish(dev.asarray(arr.astype(dt.np)), dev, requires_grad)
+
+
+__all__ += ['logspace']
+
+
+def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number ``s`` (the default float dtype unless ``dtype``)."""
+    dt = get_default_dtype() if dtype is None else _dtype('scalar_tensor', dtype)
+    dev = _device(device)
+    return _finish(dev.asarray(numpy.asarray(s, dtype=dt.np)), dev, requires_grad)
+
+
+__all__ += ['scalar_tensor']

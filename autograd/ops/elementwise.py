@@ -1080,3 +1080,504 @@ METHODS = [n for n in FUNCTIONS if n not in ('where',)] + ['clamp_', 'clip_', 'a
                                                           'addcdiv_']
 METHODS += ['uniform_', 'normal_', 'bernoulli_', 'fill_', 'zero_', 'random_', 'exponential_']
 clip_ = clamp_
+
+
+# ----------------------------------------------------------------------------- tensor functions
+# (issue 14, "tensor functions": logaddexp ... nan_to_num, each with its gradient formula)
+
+from ..backend import float64, get_default_dtype  # noqa: E402
+from ..extend import array_of, const_like, xp_of  # noqa: E402
+
+def _float_operands(name, a, b):
+    """``a``, ``b`` promoted; integer results are refused as PyTorch's float-only kernels
+    do (``"logaddexp_cpu" not implemented for 'Long'``)."""
+    a, b = promote(a, b)
+    kind = (a if getattr(a, 'dtype', None) is not None else b).dtype.kind
+    if kind != 'f':
+        t = a if getattr(a, 'dtype', None) is not None else b
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{scalar_name(t)}\'')
+    return a, b
+
+
+class LogAddExp(Op):
+    """log(exp(a) + exp(b)); d/da = sigmoid(a - b), d/db = sigmoid(b - a)."""
+    __slots__ = ()
+    array_backward = True
+    save = (0, 1)
+    fn, scale = 'logaddexp', 1.0
+
+    def forward(self, xp, a, b):
+        a, b = _float_operands(self.fn, a, b)
+        return binary(getattr(xp, self.fn), a, b, self.fn)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        # base 2: d/da log2(2^a + 2^b) = 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2)
+        da = apply_unary(Sigmoid, (a - b) * self.scale if self.scale != 1.0 else a - b)
+        return (g * da if _needs(self, 0) else None,
+                g * (1 - da) if _needs(self, 1) else None)
+
+
+class LogAddExp2(LogAddExp):
+    """log2(2^a + 2^b)."""
+    __slots__ = ()
+    fn, scale = 'logaddexp2', math.log(2.0)
+
+
+@quiet
+class Hypot(Op):
+    """sqrt(a^2 + b^2) without overflow; d/da = a / out, d/db = b / out."""
+    __slots__ = ()
+    array_backward = True
+    save = (0, 1)
+    save_output = True
+
+    def forward(self, xp, a, b):
+        a, b = _float_operands('hypot', a, b)
+        return binary(xp.hypot, a, b, 'hypot')
+
+    def backward(self, g):
+        a, b, out = self.saved_tensors
+        return (g * a / out if _needs(self, 0) else None,
+                g * b / out if _needs(self, 1) else None)
+
+
+class Copysign(Op):
+    """|a| with the sign of b (its sign bit: -0.0 counts as negative).  d/da = out / a
+    (+-1; 0 at a == 0, as PyTorch), d/db = 0."""
+    __slots__ = ()
+    array_backward = True
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+            a = to_float(a)
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+            b = to_float(b)
+        return binary(xp.copysign, a, b, 'copysign')
+
+    def backward(self, g):
+        a, out = self.saved_tensors
+        xp, ad, od = xp_of(a), array_of(a), array_of(out)
+        factor = xp.where(ad == 0, 0, xp.copysign(xp.ones_like(od), od) *
+                          xp.copysign(xp.ones_like(ad), ad)).astype(od.dtype)
+        return (g * const_like(factor, g) if _needs(self, 0) else None,
+                g * 0 if _needs(self, 1) else None)
+
+
+class Heaviside(Op):
+    """0 where a < 0, ``values`` where a == 0, 1 where a > 0.  PyTorch records it but has
+    no derivative: backward raises, as there."""
+    __slots__ = ()
+    array_backward = True
+
+    def forward(self, xp, a, b):
+        if getattr(b, 'dtype', None) is None or a.dtype != b.dtype:
+            raise RuntimeError('heaviside is not yet implemented for tensors with different '
+                               'dtypes.')
+        return binary(xp.heaviside, a, b, 'heaviside').astype(a.dtype)
+
+    def backward(self, g):
+        raise RuntimeError('derivative for aten::heaviside is not implemented')
+
+
+class Fmax(Op):
+    """max(a, b) ignoring NaN (NaN only where both are).  Gradient as PyTorch's: all to
+    ``a`` where a >= b or b is NaN, else to ``b`` (no sharing at ties)."""
+    __slots__ = ()
+    array_backward = True
+    save = (0, 1)
+    fn = 'fmax'
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(getattr(xp, self.fn), a, b, self.fn)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        xp, ad, bd = xp_of(a), array_of(a), array_of(b)
+        with_a = (ad >= bd if self.fn == 'fmax' else ad <= bd) | xp.isnan(bd)
+        cond = const_like(with_a, g)
+        return (Where.apply(cond, g, 0.0) if _needs(self, 0) else None,
+                Where.apply(cond, 0.0, g) if _needs(self, 1) else None)
+
+
+Fmin = variant(Fmax, 'Fmin', 'fmin')
+
+
+class Frac(Op):
+    """a - trunc(a); gradient 1."""
+    __slots__ = ()
+    array_backward = True
+
+    def forward(self, xp, a):
+        if a.dtype.kind != 'f':
+            raise NotImplementedError(f'"frac_cpu" not implemented for \'{scalar_name(a)}\'')
+        return a - xp.trunc(a)
+
+    def backward(self, g):
+        return g
+
+
+@quiet
+class Sinc(Op):
+    """sin(pi x) / (pi x), 1 at 0.  Gradient PyTorch's (pi x cos(pi x) - sin(pi x)) /
+    (pi x^2), 0 at x == 0 (masked, so its own derivative is 0 there too)."""
+    __slots__ = ()
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a):
+        return xp.sinc(to_float(a))
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        zero = x == 0
+        px = Where.apply(zero, 1.0, x) * math.pi
+        d = (px * apply_unary(Cos, px) - apply_unary(Sin, px)) / (px * (px / math.pi))
+        return Where.apply(zero, 0.0, g * d)
+
+
+class Signbit(_UnaryPred):
+    """True where the sign bit is set (-0.0 and NaNs with it included)."""
+    __slots__ = ()
+    fn = 'signbit'
+
+    def forward(self, xp, a):
+        if a.dtype.kind == 'b':
+            return xp.zeros(a.shape, dtype=bool)
+        return xp.signbit(a)
+
+
+class NanToNum(Op):
+    """NaN, +inf and -inf replaced (defaults: 0 and the dtype's largest and lowest finite
+    values); gradient passes where the input is finite (as PyTorch)."""
+    __slots__ = ()
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a, nan=0.0, posinf=None, neginf=None):
+        if a.dtype.kind != 'f':
+            return a.copy()
+        info = xp.finfo(a.dtype)
+        out = xp.where(xp.isnan(a), a.dtype.type(nan if nan is not None else 0.0), a)
+        out = xp.where(out == math.inf, a.dtype.type(info.max if posinf is None else posinf),
+                       out)
+        return xp.where(out == -math.inf, a.dtype.type(info.min if neginf is None else neginf),
+                        out)
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return Where.apply(apply_unary(IsFinite, x), g, 0.0)
+
+
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))`` elementwise (broadcasting), without overflow."""
+    return LogAddExp.apply(input, _num(other))
+
+
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)`` elementwise (broadcasting)."""
+    return LogAddExp2.apply(input, _num(other))
+
+
+def hypot(input, other):
+    """``sqrt(input**2 + other**2)`` elementwise (broadcasting)."""
+    return Hypot.apply(input, _num(other))
+
+
+def copysign(input, other):
+    """``|input|`` with the sign of ``other`` (a tensor or number); a float result."""
+    return Copysign.apply(input, _num(other))
+
+
+def heaviside(input, values):
+    """The Heaviside step of ``input`` with ``values`` where ``input == 0`` (same dtype)."""
+    return Heaviside.apply(input, values)
+
+
+def fmax(input, other):
+    """Elementwise maximum that ignores NaN (NaN only where both are)."""
+    return Fmax.apply(input, _num(other))
+
+
+def fmin(input, other):
+    """Elementwise minimum that ignores NaN."""
+    return Fmin.apply(input, _num(other))
+
+
+def frac(input):
+    """``input - trunc(input)`` (float tensors)."""
+    return apply_unary(Frac, input)
+
+
+def sinc(input):
+    """The normalized sinc, ``sin(pi x) / (pi x)`` (1 at 0)."""
+    return apply_unary(Sinc, input)
+
+
+def signbit(input):
+    """True where the sign bit of ``input`` is set (bool result, no gradient)."""
+    return apply_unary(Signbit, input)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN, inf and -inf of ``input`` replaced by finite numbers."""
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def deg2rad(input):
+    """Degrees to radians (integers become the default float dtype)."""
+    return mul(_floating(input), math.pi / 180.0)
+
+
+def rad2deg(input):
+    """Radians to degrees (integers become the default float dtype)."""
+    return mul(_floating(input), 180.0 / math.pi)
+
+
+def _floating(input):
+    if input.dtype.is_floating_point:
+        return input
+    from .shape import to_copy        # (shape imports this module)
+    return to_copy(input, dtype=get_default_dtype())
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` in float64, whatever the operands' dtypes."""
+    from .shape import to_copy
+    if isinstance(input, Tensor):
+        input = to_copy(input, dtype=float64) if input.dtype is not float64 else input
+    else:
+        input = float(input)
+    if isinstance(exponent, Tensor):
+        exponent = to_copy(exponent, dtype=float64) if exponent.dtype is not float64 \
+            else exponent
+    else:
+        exponent = float(_num(exponent))
+    return Pow.apply(input, exponent)
+
+
+def ldexp(input, other):
+    """``input * 2**other`` (a float result)."""
+    return mul(_floating(input), pow(2.0, _floating(other) if isinstance(other, Tensor)
+                                     else other))
+
+
+def positive(input):
+    """``input`` itself (``+input``)."""
+    return input
+
+
+FUNCTIONS += ['logaddexp', 'logaddexp2', 'hypot', 'copysign', 'heaviside', 'fmax', 'fmin',
+              'frac', 'sinc', 'signbit', 'nan_to_num', 'deg2rad', 'rad2deg', 'float_power',
+              'ldexp', 'positive']
+METHODS += ['logaddexp', 'logaddexp2', 'hypot', 'copysign', 'heaviside', 'fmax', 'fmin',
+            'frac', 'sinc', 'signbit', 'nan_to_num', 'deg2rad', 'rad2deg', 'float_power',
+            'ldexp', 'positive']
+
+
+# ----------------------------------------------------------------------------- more (issue 14)
+
+class _IntegerPair(Op):
+    """gcd, lcm and the bit shifts: integer operands, no gradient."""
+    __slots__ = ()
+    differentiable = False
+    fn = name = None
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        t = a if getattr(a, 'dtype', None) is not None else b
+        if t.dtype.kind not in 'iub' or (t.dtype.kind == 'b' and self.name in ('gcd', 'lcm')):
+            raise NotImplementedError(f'"{self.name}_cpu" not implemented for '
+                                      f"'{scalar_name(t)}'")
+        return binary(getattr(xp, self.fn), a, b, self.name)
+
+
+Gcd = type('Gcd', (_IntegerPair,), {'__slots__': (), 'fn': 'gcd', 'name': 'gcd'})
+Lcm = type('Lcm', (_IntegerPair,), {'__slots__': (), 'fn': 'lcm', 'name': 'lcm'})
+LeftShift = type('LeftShift', (_IntegerPair,),
+                 {'__slots__': (), 'fn': 'left_shift', 'name': 'lshift'})
+RightShift = type('RightShift', (_IntegerPair,),
+                  {'__slots__': (), 'fn': 'right_shift', 'name': 'rshift'})
+
+
+class IsIn(Op):
+    """Whether each element of ``elements`` occurs in ``test_elements`` (bool)."""
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, elements, test, invert=False):
+        scalar = not hasattr(elements, 'shape')
+        e = xp.asarray(elements) if scalar else elements
+        t = xp.asarray(test) if not hasattr(test, 'shape') else test
+        return xp.asarray(xp.isin(e, t, invert=invert))
+
+
+def _is_inf_of_sign(input, sign):
+    if input.dtype.is_floating_point:
+        return eq(input, sign * math.inf)
+    return ne(input, input)         # integers are never infinite: all False
+
+
+def isposinf(input):
+    """True where ``input`` is +inf."""
+    return _is_inf_of_sign(input, 1)
+
+
+def isneginf(input):
+    """True where ``input`` is -inf."""
+    return _is_inf_of_sign(input, -1)
+
+
+def isreal(input):
+    """True everywhere: the library has no complex dtypes."""
+    return eq(input, input) | isnan(input) if input.dtype.is_floating_point else eq(input, input)
+
+
+def sgn(input):
+    """The sign (``sign`` for real tensors)."""
+    return sign(input)
+
+
+def fix(input):
+    """Rounding toward zero (``trunc``)."""
+    return trunc(input)
+
+
+def gcd(input, other):
+    """Elementwise greatest common divisor of integer tensors."""
+    return Gcd.apply(input, _num(other))
+
+
+def lcm(input, other):
+    """Elementwise least common multiple of integer tensors."""
+    return Lcm.apply(input, _num(other))
+
+
+def bitwise_left_shift(input, other):
+    """``input << other`` elementwise (integers)."""
+    return LeftShift.apply(input, _num(other))
+
+
+def bitwise_right_shift(input, other):
+    """``input >> other`` elementwise (integers; arithmetic shift for signed)."""
+    return RightShift.apply(input, _num(other))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of ``elements`` is in ``test_elements`` (either may be a
+    number); ``invert`` negates."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError('isin() received an invalid combination of arguments: expected a '
+                        'Tensor among elements and test_elements')
+    return IsIn.apply(elements, test_elements, invert=invert)
+
+
+FUNCTIONS += ['isposinf', 'isneginf', 'isreal', 'sgn', 'fix', 'gcd', 'lcm', 'bitwise_left_shift',
+              'bitwise_right_shift', 'isin']
+METHODS += ['isposinf', 'isneginf', 'isreal', 'sgn', 'fix', 'gcd', 'lcm', 'bitwise_left_shift',
+            'bitwise_right_shift', 'isin']
+
+
+# In-place forms of the functions above (PyTorch's casting rules: ``_write`` refuses a
+# float result for an integer tensor).
+INPLACE.update({'hypot_': Hypot, 'copysign_': Copysign, 'frac_': Frac, 'sinc_': Sinc,
+                'nan_to_num_': NanToNum, 'heaviside_': Heaviside, 'gcd_': Gcd, 'lcm_': Lcm,
+                'fix_': Trunc, 'sgn_': Sign})
+
+
+def deg2rad_(input):
+    return Mul.apply_(input, math.pi / 180.0)
+
+
+def rad2deg_(input):
+    return Mul.apply_(input, 180.0 / math.pi)
+
+
+def ldexp_(input, other):
+    return Mul.apply_(input, pow(2.0, _floating(other) if isinstance(other, Tensor) else other))
+
+
+def float_power_(input, exponent):
+    if input.dtype is not float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {scalar_name(input)} but "
+                           "the operation's result requires dtype Double")
+    if isinstance(exponent, Tensor) and exponent.dtype is not float64:
+        from .shape import to_copy
+        exponent = to_copy(exponent, dtype=float64)
+    return Pow.apply_(input, exponent if isinstance(exponent, Tensor) else float(exponent))
+
+
+METHODS += ['deg2rad_', 'rad2deg_', 'ldexp_', 'float_power_']
+
+
+# ----------------------------------------------------------------------------- more (issue 14)
+# inverse hyperbolic functions, frexp, nextafter, rsub
+
+Asinh = quiet(_unary_op('Asinh', 'arcsinh', dx=lambda g, x: g * apply_unary(Rsqrt, x * x + 1)))
+Acosh = quiet(_unary_op('Acosh', 'arccosh', dx=lambda g, x: g * apply_unary(Rsqrt, x * x - 1)))
+Atanh = quiet(_unary_op('Atanh', 'arctanh', dx=lambda g, x: g / (1 - x * x)))
+asinh = _unary(Asinh)
+acosh = _unary(Acosh)
+atanh = _unary(Atanh)
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+class Frexp(Op):
+    """``(mantissa, exponent)`` with ``x = mantissa * 2 ** exponent``, |mantissa| in
+    [0.5, 1); the exponent is int32 and has no gradient, the mantissa's is g / 2 ** e."""
+    __slots__ = ('scale',)
+    array_backward = True
+    nondiff_outputs = (1,)
+
+    def forward(self, xp, a):
+        if a.dtype.kind != 'f':
+            raise RuntimeError('torch.frexp() only supports floating-point dtypes')
+        m, e = xp.frexp(a)
+        self.scale = xp.ldexp(xp.ones_like(a), -e)
+        return m, e.astype('int32')
+
+    def backward(self, g, _):
+        return None if g is None else g * const_like(self.scale, g)
+
+
+class NextAfter(Op):
+    """The next float after ``a`` towards ``b``; PyTorch's gradient: g to ``a`` where
+    a != b (where equal the result is ``b``, and PyTorch gives 0), 0 to ``b``."""
+    __slots__ = ()
+    array_backward = True
+    save = (0, 1)
+
+    def forward(self, xp, a, b):
+        a, b = promote(a, b)
+        return binary(xp.nextafter, a, b, 'nextafter')
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return (Where.apply(a == b, 0.0, g) if _needs(self, 0) else None,
+                g * 0 if _needs(self, 1) else None)
+
+
+def frexp(input):
+    """``(mantissa, exponent)`` of each element: ``input = mantissa * 2 ** exponent``."""
+    return Frexp.apply(input)
+
+
+def nextafter(input, other):
+    """The next representable float after ``input`` towards ``other``."""
+    return NextAfter.apply(input, other)
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input``."""
+    return sub(_num(other), input, alpha=alpha)
+
+
+INPLACE.update({'asinh_': Asinh, 'acosh_': Acosh, 'atanh_': Atanh, 'arcsinh_': Asinh,
+                'arccosh_': Acosh, 'arctanh_': Atanh})
+FUNCTIONS += ['asinh', 'acosh', 'atanh', 'arcsinh', 'arccosh', 'arctanh', 'frexp', 'nextafter',
+              'rsub']
+METHODS += ['asinh', 'acosh', 'atanh', 'arcsinh', 'arccosh', 'arctanh', 'frexp', 'nextafter']

@@ -765,3 +765,429 @@ FUNCTIONS = ['gather', 'scatter', 'scatter_add', 'index_select', 'index_add', 'm
 METHODS = FUNCTIONS + ['scatter_', 'scatter_add_', 'index_add_', 'masked_fill_', 'index_put_']
 INPLACE = {}
 OPERATORS = {'__getitem__': getitem, '__setitem__': setitem}
+
+
+# ----------------------------------------------------------------------------- tensor functions
+# (issue 14): selections by computed integer indices; the gradient is index_select's or
+# the advanced index's (a scatter-add, summing repeats).
+
+from ..backend import scalar_name as backend_scalar_name  # noqa: E402
+from ..extend import array_of, const_like, xp_of  # noqa: E402
+from .elementwise import Where  # noqa: E402
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (slice along ``dim``; of the flattened input when None) repeated
+    ``repeats`` times (an int, or a tensor of one count per element).  With one tensor
+    argument of counts: ``arange(n)`` repeated by them."""
+    if repeats is None:         # repeat_interleave(counts)
+        counts = input._data
+        if counts.ndim != 1:
+            raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
+        return _make(_repeated(input._device.xp, counts, counts.shape[0], 'repeat_interleave'),
+                     input._device)
+    from .shape import flatten
+    if dim is None:
+        input, d = flatten(input), 0
+    else:
+        d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d] if input._data.ndim else 1
+    xp = input._device.xp
+    if isinstance(repeats, Tensor):
+        _same_device(input, repeats, 'repeat_interleave')
+        r = repeats._data
+        if r.ndim > 1:
+            raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
+        if r.size == 1:
+            r = r.reshape(())
+        elif r.shape[0] != n:
+            raise RuntimeError(f'repeats must have the same size as input along dim, but got '
+                               f'repeats.size(0) = {r.shape[0]} and input.size({d}) = {n}')
+    else:
+        r = int(repeats)
+    index = _repeated(xp, r, n, 'repeat_interleave')
+    if output_size is not None and index.shape[0] != output_size:
+        raise RuntimeError(f'repeat_interleave: output_size {output_size} does not match the '
+                           f'sum of the repeats, {index.shape[0]}')
+    return index_select(input, d, _make(index, input._device))
+
+
+def _repeated(xp, counts, n, op):
+    """``arange(n)`` with element i repeated ``counts[i]`` (or ``counts``) times, int64."""
+    if isinstance(counts, int):
+        if counts < 0:
+            raise RuntimeError('Repeats must be non-negative')
+        return xp.repeat(xp.arange(n, dtype='int64'), counts)
+    if counts.dtype.kind not in 'iu':
+        raise NotImplementedError(f'"{op}_cpu" not implemented for '
+                                  f"'{backend_scalar_name(counts.dtype)}'")
+    if counts.size and int(counts.min()) < 0:
+        raise RuntimeError('repeats can not be negative')
+    return xp.repeat(xp.arange(n, dtype='int64'), xp.broadcast_to(counts, (n,)))
+
+
+def take(input, index):
+    """The elements of the flattened ``input`` at ``index`` (any shape; the result has
+    its shape)."""
+    idx = _index_of(index, input, 'take')
+    size = input._data.size
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -size or hi >= size:
+            bad = hi if hi >= size else lo
+            raise IndexError(f'out of range: tried to access index {bad} on a tensor of {size} '
+                             'elements.')
+    from .shape import reshape as reshape_
+    flat = reshape_(input, -1)
+    return Index.apply(flat, basic=None, adv=(idx % size if size else idx,))
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The length-``r`` combinations of the elements of a 1-D tensor, as rows (the order
+    of ``itertools.combinations``)."""
+    import itertools
+    if input._data.ndim != 1:
+        raise RuntimeError(f'Expect a 1D vector, but got shape {list(input._data.shape)}')
+    if r < 0:
+        raise RuntimeError(f'Expect a non-negative number, but got {r}')
+    xp = input._device.xp
+    if r == 0:          # (an empty tensor that no graph records, as PyTorch's)
+        return _make(xp.zeros(0, dtype=input._data.dtype), input._device)
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    rows = list(pick(range(input._data.shape[0]), r))
+    idx = xp.asarray(rows, dtype='int64').reshape(len(rows), r)
+    return Index.apply(input, basic=None, adv=(idx,))
+
+
+FUNCTIONS += ['repeat_interleave', 'take', 'combinations']
+METHODS += ['repeat_interleave', 'take']
+
+
+# ----------------------------------------------------------------------------- more (issue 14)
+# select and the scatter family that writes a region (select/slice/diagonal_scatter),
+# index_fill/index_copy and masked_scatter: a constant mask of the region picks the new
+# values (``Where``), so the input's gradient is g outside the region and the source's is
+# g read back from it.
+
+def select(input, dim, index):
+    """The slice of ``input`` at ``index`` along ``dim`` (a view with that dim removed)."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError('select() cannot be applied to a 0-dim tensor.')
+    d = wrap_dim(dim, nd)
+    n = input._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f'select(): index {index} out of range for tensor of size '
+                         f'{list(input._data.shape)} at dimension {d}')
+    return Slice.apply(input, basic=(slice(None),) * d + (index % n,))
+
+
+def _region_scatter(input, src, key, region_shape, op):
+    """``input`` with ``src`` written at the basic index ``key`` (a copy)."""
+    from .elementwise import Where
+    _same_device(input, src, op)
+    if tuple(src._data.shape) != tuple(region_shape):
+        raise RuntimeError(f'expected src to have a size equal to the slice of self. src size = '
+                           f'{list(src._data.shape)}, slice size = {list(region_shape)}')
+    xp = input._device.xp
+    mask = xp.zeros(input._data.shape, dtype=bool)
+    mask[key] = True
+    placed = IndexBackward.apply(src, basic=key, adv=None, shape=input._data.shape)
+    return Where.apply(_make(mask, input._device), placed, input)
+
+
+def select_scatter(input, src, dim, index):
+    """``input`` with ``src`` embedded at ``index`` along ``dim``."""
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f'select(): index {index} out of range for tensor of size '
+                         f'{list(input._data.shape)} at dimension {d}')
+    key = (slice(None),) * d + (index % n,)
+    return _region_scatter(input, src, key, input._data[key].shape, 'select_scatter')
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with ``src`` embedded at ``start:end:step`` along ``dim``."""
+    d = wrap_dim(dim, input._data.ndim)
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _region_scatter(input, src, key, input._data[key].shape, 'slice_scatter')
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with ``src`` embedded on its diagonal (``offset``, ``dim1``, ``dim2``)."""
+    from .elementwise import Where
+    from .shape import DiagonalScatter
+    nd = input._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    region = input._data.diagonal(offset, d1, d2).shape
+    _same_device(input, src, 'diagonal_scatter')
+    if tuple(src._data.shape) != tuple(region):
+        raise RuntimeError(f'expected src to have a size equal to the slice of self. src size = '
+                           f'{list(src._data.shape)}, slice size = {list(region)}')
+    xp = input._device.xp
+    mask = DiagonalScatter.apply(xp.ones(region, dtype=bool), shape=input._data.shape,
+                                 offset=offset, dim1=d1, dim2=d2)
+    placed = DiagonalScatter.apply(src, shape=input._data.shape, offset=offset, dim1=d1, dim2=d2)
+    return Where.apply(_make(mask, input._device), placed, input)
+
+
+def _slices_mask(input, d, idx):
+    """A boolean mask of ``input``'s shape, true on the slices ``idx`` along ``d``."""
+    xp = input._device.xp
+    shape = input._data.shape
+    hit = xp.zeros(shape[d] if shape else 1, dtype=bool)
+    hit[idx] = True
+    view = [1] * len(shape)
+    if shape:
+        view[d] = shape[d]
+    return _make(xp.broadcast_to(hit.reshape(view), shape), input._device)
+
+
+def _index_fill_mask(input, dim, index, op):
+    """The mask of the slices ``index`` along ``dim`` (checked as PyTorch: in bounds,
+    negative indices counting from the end)."""
+    d, idx = _vector_index(input, dim, index, op)
+    size = input._data.shape[d] if input._data.ndim else 1
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -size or hi >= size:
+            raise IndexError(f'index {hi if hi >= size else lo} is out of bounds for dimension '
+                             f'{d} with size {size}')
+    return _slices_mask(input, d, idx % size if size else idx)._data
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices ``index`` along ``dim`` set to ``value`` (a number or a 0-d
+    tensor, which then gets the gradient of those slices)."""
+    mask = _index_fill_mask(input, dim, index, 'index_fill')
+    return MaskedFill.apply(input, _fill_value(input, value, 'index_fill'), mask=mask)
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with its slices ``index`` along ``dim`` replaced by those of ``source``
+    (``index`` without repeats, as PyTorch requires for a defined result)."""
+    from .elementwise import Where
+    key = _index_add_key(input, dim, index, source, 'index_copy')
+    d, idx = _vector_index(input, dim, index, 'index_copy')
+    placed = IndexAdd.apply(zeros_like_shape(input, input._data.shape), source, key=key,
+                            alpha=1)
+    return Where.apply(_slices_mask(input, d, idx), placed, input)
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with the positions where ``mask`` (broadcast) is true filled, in order,
+    from the elements of ``source``; its first ``mask.sum()`` elements get gradients."""
+    from .elementwise import Where
+    from .shape import reshape
+    m = _mask_array(input, mask, 'masked_scatter')
+    _same_device(input, source, 'masked_scatter')
+    xp = input._device.xp
+    shape = tuple(broadcast_shape('masked_scatter', input._data.shape, m.shape))
+    m = xp.broadcast_to(m, shape)
+    if input._data.dtype != source._data.dtype:
+        raise RuntimeError(f'masked_scatter_: expected self and source to have same dtypes but '
+                           f'got {input.dtype} and {source.dtype}')
+    count = int(m.sum())
+    if count > source._data.size:
+        raise RuntimeError('masked_scatter: expected source to have at least as many elements '
+                           f'as the ones selected by the mask, got {source._data.size} < {count}')
+    order = xp.cumsum(m.reshape(-1)) - 1            # the source element of each position
+    order = xp.where(m.reshape(-1), order, 0).reshape(shape)
+    flat = reshape(source, -1)
+    taken = Index.apply(flat, basic=None, adv=(order,)) if flat._data.size else \
+        zeros_like_shape(input, shape)
+    return Where.apply(_make(m, input._device), taken, broadcast_to(input, shape))
+
+
+FUNCTIONS += ['select', 'select_scatter', 'slice_scatter', 'diagonal_scatter', 'index_fill',
+              'index_copy', 'masked_scatter']
+METHODS += ['select', 'select_scatter', 'slice_scatter', 'diagonal_scatter', 'index_fill',
+            'index_copy', 'masked_scatter']
+
+
+class ScatterReduce(Op):
+    """``input`` with each ``src[i][j]`` combined into ``[index[i][j]][j]`` (dim 0) by
+    ``reduce`` (sum, prod, mean, amax, amin), ``input``'s own value taking part where
+    ``include_self``.  Gradients as PyTorch's scatter_reduce_backward: sum and mean pass
+    g (divided by the counts), amax/amin share g evenly among the values equal to the
+    result, prod takes result / value (inputs without zeros)."""
+    __slots__ = ('dim', 'index', 'reduce', 'include_self', 'hit', 'count', '_meta_src')
+    array_backward = True
+    save = (0, 1)
+    save_output = True
+
+    def forward(self, xp, a, src, dim, index, reduce, include_self):
+        self.dim, self.index, self.reduce, self.include_self = dim, index, reduce, include_self
+        self._meta_src = tuple(src.shape)
+        key = along(xp, index, dim) if a.ndim else (index.reshape(-1),)
+        view = (lambda t: t) if a.ndim else (lambda t: t.reshape(1))
+        src = src[tuple(slice(0, s) for s in index.shape)].astype(a.dtype) if a.ndim else \
+            src.reshape(-1)[:index.size].astype(a.dtype)
+        hit = xp.zeros(a.shape, dtype=bool)
+        view(hit)[key] = True
+        count = xp.zeros(a.shape, dtype=a.dtype if a.dtype.kind == 'f' else 'float64')
+        index_add_at(xp, view(count), key, xp.ones(src.shape, dtype=count.dtype))
+        self.hit, self.count = hit, count + (1 if include_self else 0)
+        out = a.copy()
+        if not include_self:
+            neutral = {'sum': 0, 'mean': 0, 'prod': 1}.get(reduce)
+            if neutral is not None:
+                out[hit] = neutral
+        if reduce in ('sum', 'mean'):
+            index_add_at(xp, view(out), key, src)
+            if reduce == 'mean':
+                n = xp.where(self.count == 0, 1, self.count).astype(out.dtype)
+                out = out // n if out.dtype.kind in 'iu' else out / n
+        elif reduce == 'prod':
+            scatter_multiply(xp, view(out), key, src)
+        else:
+            lin = xp.ravel_multi_index(key, view(out).shape).reshape(-1)
+            v = src.reshape(-1)
+            order = xp.lexsort(xp.stack([v, lin.astype(v.dtype)])) if v.size else lin
+            lin, v = lin[order], v[order]
+            if reduce == 'amax':        # the last (largest) of each run of equal positions
+                ends = xp.ones(lin.shape, dtype=bool)
+                ends[:-1] = lin[1:] != lin[:-1]
+            else:                       # the first (smallest)
+                ends = xp.ones(lin.shape, dtype=bool)
+                ends[1:] = lin[1:] != lin[:-1]
+            flat = view(out).reshape(-1)
+            best = v[ends]
+            pick = getattr(xp, 'maximum' if reduce == 'amax' else 'minimum')
+            flat[lin[ends]] = pick(flat[lin[ends]], best) if include_self else best
+            out = flat.reshape(out.shape)
+        return out
+
+    def backward(self, g):
+        a, src, out = self.saved_tensors
+        xp = xp_of(a)
+        d, index = self.dim, self.index
+        hit = const_like(self.hit, g)
+        ga = gs = None
+        if self.reduce in ('sum', 'mean'):
+            if self.reduce == 'mean':
+                n = self.count
+                g = g / const_like(xp.where(n == 0, 1, n).astype(array_of(g).dtype), g)
+            if self._next[0] is not None:
+                ga = g if self.include_self else Where.apply(hit, 0.0, g)
+            if self._next[1] is not None:
+                gs = self._to_src(Gather.apply(g, dim=d, index=index))
+            return ga, gs
+        ad, sd, od = array_of(a), array_of(src), array_of(out)
+        sd = sd[tuple(slice(0, s) for s in index.shape)]
+        value = xp.take_along_axis(od, index, axis=d) if od.ndim else od.reshape(-1)[index]
+        if self.reduce == 'prod':
+            # d out / d x = out / x for each factor x (PyTorch's formula, without zeros)
+            if bool((ad[self.hit] == 0).any()) or bool((sd == 0).any()):
+                raise NotImplementedError('scatter_reduce: the gradient of reduce="prod" '
+                                          'with zeros among the factors is not supported')
+            ga_c = xp.where(self.hit, od / xp.where(ad == 0, 1, ad), 1) \
+                if self.include_self else (~self.hit).astype(od.dtype)
+            gs_c = value / sd
+        else:
+            # (as PyTorch, an input value equal to the result counts among the ties even
+            # where include_self is False; it then gets no gradient)
+            self_is = ad == od
+            src_is = sd == value
+            n = self_is.astype(od.dtype)
+            index_add_at(xp, n if n.ndim else n.reshape(1),
+                         along(xp, index, d) if n.ndim else (index.reshape(-1),),
+                         src_is.astype(od.dtype))
+            n = xp.where(n == 0, 1, n)
+            ga_c = self_is / n
+            if not self.include_self:
+                ga_c = xp.where(self.hit, 0, ga_c)
+            gs_c = src_is / (xp.take_along_axis(n, index, axis=d) if n.ndim else
+                             n.reshape(-1)[index])
+        if self._next[0] is not None:
+            ga = g * const_like(ga_c.astype(od.dtype), g)
+        if self._next[1] is not None:
+            gs = self._to_src(Gather.apply(g, dim=d, index=index) *
+                              const_like(gs_c.astype(od.dtype), g))
+        return ga, gs
+
+    def _to_src(self, gs):
+        """An index-shaped gradient of ``src`` padded with zeros to ``src``'s shape."""
+        shape = self._meta_src
+        if tuple(gs.shape) == shape:
+            return gs
+        return IndexBackward.apply(gs, basic=tuple(slice(0, s) for s in gs.shape), adv=None,
+                                   shape=shape)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """``input`` with ``src`` combined in at ``index`` along ``dim`` by ``reduce``: 'sum',
+    'prod', 'mean', 'amax' or 'amin' (``include_self``: ``input``'s values take part)."""
+    reduce = {'max': 'amax', 'min': 'amin'}.get(reduce, reduce)    # (PyTorch's aliases)
+    if reduce not in ('sum', 'prod', 'mean', 'amax', 'amin'):
+        raise RuntimeError(f'reduce argument must be either sum, prod, mean, amax or amin, got '
+                           f'{reduce}')
+    d, idx = _scatter_args(input, dim, index, src, 'scatter_reduce')
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce(): argument 'src' must be Tensor, not "
+                        f'{type(src).__name__}')
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f'scatter_reduce(): Expected self.dtype to be equal to src.dtype')
+    return ScatterReduce.apply(input, src, dim=d, index=idx, reduce=reduce,
+                               include_self=include_self)
+
+
+FUNCTIONS += ['scatter_reduce']
+METHODS += ['scatter_reduce']
+
+
+# In-place forms: one op applied in place where there is one; else the result of the
+# composite, computed from a copy of the old value, written back (``copy_``).
+
+def index_fill_(input, dim, index, value):
+    mask = _index_fill_mask(input, dim, index, 'index_fill_')
+    return MaskedFill.apply_(input, _fill_value(input, value, 'index_fill'), mask=mask)
+
+
+def index_copy_(input, dim, index, source):
+    return input.copy_(index_copy(input.clone(), dim, index, source))
+
+
+def masked_scatter_(input, mask, source):
+    if mask._data.shape != input._data.shape and \
+            tuple(broadcast_shape('masked_scatter_', input._data.shape, mask._data.shape)) != \
+            tuple(input._data.shape):
+        raise RuntimeError(f"output with shape {list(input._data.shape)} doesn't match the "
+                           f'broadcast shape {list(mask._data.shape)}')
+    return input.copy_(masked_scatter(input.clone(), mask, source))
+
+
+def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
+    reduce = {'max': 'amax', 'min': 'amin'}.get(reduce, reduce)
+    scatter_reduce(input.detach(), dim, index, src.detach(), reduce)    # (the checks)
+    d, idx = _scatter_args(input, dim, index, src, 'scatter_reduce_')
+    return ScatterReduce.apply_(input, src, dim=d, index=idx, reduce=reduce,
+                                include_self=include_self)
+
+
+METHODS += ['index_fill_', 'index_copy_', 'masked_scatter_', 'scatter_reduce_']
+
+
+def unravel_index(indices, shape):
+    """The coordinates in an array of ``shape`` of the flat ``indices``: a tuple of int64
+    tensors of ``indices``' shape, one per dim (negative indices count from the end)."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"unravel_index(): argument 'indices' must be Tensor, not "
+                        f'{type(indices).__name__}')
+    flat = indices._data
+    if flat.dtype.kind not in 'iu':
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(s < 0 for s in shape):
+        raise RuntimeError("'shape' cannot have negative values, but got "
+                           f'{tuple(shape)}')
+    xp = indices._device.xp
+    out, rest = [], flat.astype('int64')
+    for size in reversed(shape):
+        out.append(rest % size if size else rest * 0)
+        rest = rest // size if size else rest
+    return tuple(_make(c, indices._device) for c in reversed(out))
+
+
+FUNCTIONS += ['unravel_index']

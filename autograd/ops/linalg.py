@@ -463,3 +463,61 @@ FUNCTIONS = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'inner', 'outer', 'ger', 'einsu
 METHODS = ['matmul', 'mm', 'bmm', 'mv', 'dot', 'inner', 'outer', 'ger', 'addmm', 'baddbmm']
 INPLACE = {}
 OPERATORS = {'__matmul__': _matmul_op, '__rmatmul__': _rmatmul}
+
+
+# ----------------------------------------------------------------------------- tensor functions
+# (issue 14): the remaining "add" products, composed like addmm of the products above.
+
+from ._util import wrap_dim  # noqa: E402
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``, ``input`` broadcast to (n,)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``, ``input`` broadcast to (n, m)."""
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]`` (the batch reduced)."""
+    for name, t in (('batch1', batch1), ('batch2', batch2)):
+        wrap_dim(2, t._data.ndim)       # (PyTorch reads size(2) first: an IndexError)
+        if t._data.ndim != 3:
+            raise RuntimeError(f'{name} must be a 3D tensor')
+    b1, b2 = batch1._data.shape[0], batch2._data.shape[0]
+    if b1 != b2:
+        raise RuntimeError(f'batch1 and batch2 must have same number of batches, got {b1} and '
+                           f'{b2}')
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+FUNCTIONS += ['addmv', 'addr', 'addbmm']
+METHODS += ['addmv', 'addr', 'addbmm']
+
+
+def vdot(input, other):
+    """The dot product of two 1-d tensors (conjugating ``input``: for real tensors, dot)."""
+    return dot(input, other)
+
+
+def chain_matmul(*matrices):
+    """The product of 2-d matrices, left to right (deprecated by PyTorch for
+    ``linalg.multi_dot``)."""
+    import warnings
+    warnings.warn('torch.chain_matmul is deprecated and will be removed in a future PyTorch '
+                  'release. Use torch.linalg.multi_dot instead, which accepts a list of two or '
+                  'more tensors rather than multiple parameters.', UserWarning, stacklevel=2)
+    if not matrices:
+        raise RuntimeError('chain_matmul(): Expected one or more matrices')
+    out = matrices[0]
+    if len(matrices) == 1:
+        return out.clone()
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out
+
+
+FUNCTIONS += ['vdot', 'chain_matmul']
+METHODS += ['vdot']

@@ -929,3 +929,936 @@ FUNCTIONS = ['sum', 'mean', 'prod', 'cumsum', 'cumprod', 'max', 'min', 'amax', '
              'std_mean', 'logsumexp', 'norm', 'all', 'any', 'count_nonzero', 'softmax',
              'log_softmax']
 METHODS = [n for n in FUNCTIONS if n not in ('var_mean', 'std_mean')]
+
+
+# ----------------------------------------------------------------------------- tensor functions
+# (issue 14): selections along a dim (kthvalue, mode, nanmedian), running extremes and
+# log-sums, NaN-ignoring reductions, quantiles, distances, differences and integrals, and
+# the counting/searching functions (histc, histogram, bucketize, searchsorted, unique).
+
+from ..backend import device_of_array, get_default_dtype, int32  # noqa: E402
+from .elementwise import IsNan, Lerp, Log, logical_xor  # noqa: E402
+from .shape import Flip, cat, movedim, narrow, squeeze, unsqueeze  # noqa: E402
+from ..extend import zeros_like_shape  # noqa: E402
+from ..tensor import _make  # noqa: E402
+from .indexing import Gather, ScatterAdd  # noqa: E402  (indexing imports Sum from here)
+
+_kthvalue_t = namedtuple('kthvalue', ['values', 'indices'])
+_mode_t = namedtuple('mode', ['values', 'indices'])
+_nanmedian_t = namedtuple('nanmedian', ['values', 'indices'])
+_aminmax_t = namedtuple('aminmax', ['min', 'max'])
+_cummax_t = namedtuple('cummax', ['values', 'indices'])
+_cummin_t = namedtuple('cummin', ['values', 'indices'])
+_histogram_t = namedtuple('histogram', ['hist', 'bin_edges'])
+
+
+def _scan(fn, a):
+    """Inclusive scan of ``a`` along its last axis with the associative ``fn`` (Hillis and
+    Steele: log2(n) passes of whole-array ops, so it runs on every array module)."""
+    out = a.copy()
+    n, shift = a.shape[-1], 1
+    while shift < n:
+        out[..., shift:] = fn(out[..., shift:], out[..., :-shift])
+        shift *= 2
+    return out
+
+
+def _gt_or_nan(x, y):
+    return (x != x and y == y) or x > y
+
+
+def _quickselect(row, k):
+    """The index that PyTorch's CPU kthvalue reports: its quick_select_template (median of
+    three pivot, Hoare partition, NaN largest) replayed on a list, so ties pick the same
+    element."""
+    arr, idx = list(row), list(range(len(row)))
+    gt = _gt_or_nan
+
+    def swap(a, b):
+        arr[a], arr[b] = arr[b], arr[a]
+        idx[a], idx[b] = idx[b], idx[a]
+    lo, hi = 0, len(arr) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if gt(arr[lo], arr[hi]):
+                swap(lo, hi)
+            break
+        swap(lo + (hi - lo) // 2, lo + 1)
+        if gt(arr[lo + 1], arr[hi]):
+            swap(lo + 1, hi)
+        if gt(arr[lo], arr[hi]):
+            swap(lo, hi)
+        if gt(arr[lo + 1], arr[lo]):
+            swap(lo + 1, lo)
+        i, j, pivot = lo + 1, hi, arr[lo]
+        while True:
+            i += 1
+            while gt(pivot, arr[i]):
+                i += 1
+            j -= 1
+            while gt(arr[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return idx[k]
+
+
+class KthValue(MaxDim):
+    """The k-th smallest element along one axis and its index.  Which of several equal
+    elements is reported follows PyTorch's CPU selection algorithm, replayed on the host
+    (``_quickselect``: a synchronisation on an accelerator, as the sort it replaces)."""
+    __slots__ = ('k',)
+
+    def forward(self, xp, a, k, dim, keepdim=False):
+        self.k = k
+        return MaxDim.forward(self, xp, a, dim, keepdim, 'kthvalue')
+
+    def _select(self, xp, a, d):
+        n = a.shape[d]
+        rows = device_of_array(a).backend.to_host(xp.moveaxis(a, d, -1))
+        shape = rows.shape[:-1]
+        found = [_quickselect(row, self.k - 1) for row in rows.reshape(-1, n).tolist()]
+        return xp.asarray(found, dtype=int64.np).reshape(shape)
+
+
+class Mode(MaxDim):
+    """The most frequent value along one axis (the smallest of equally frequent ones) and
+    the index of its last occurrence, as PyTorch."""
+    __slots__ = ()
+
+    def _select(self, xp, a, d):
+        x = xp.moveaxis(a, d, -1)
+        n = x.shape[-1]
+        s = xp.sort(x, axis=-1)
+        pos = xp.arange(n)
+        start = xp.ones(s.shape, dtype=bool)
+        start[..., 1:] = s[..., 1:] != s[..., :-1]
+        count = pos - _scan(xp.maximum, xp.where(start, pos, 0)) + 1  # within each run
+        best = xp.argmax(count, axis=-1)[..., None]     # the end of the first longest run
+        value = xp.take_along_axis(s, best, axis=-1)
+        return xp.where(x == value, pos, -1).max(axis=-1)
+
+
+def _equivalent_nth(n, k=0):
+    """Which of ``n`` mutually equivalent elements libstdc++'s ``std::nth_element``
+    (introselect: median-of-three pivot, unguarded partition) leaves at position ``k``:
+    the index PyTorch's CPU nanmedian reports for a slice of NaNs only."""
+    idx = list(range(n))
+    first, last = 0, n
+    while last - first > 3:         # (halving: the depth limit 2 log2(n) is never reached)
+        mid = first + (last - first) // 2
+        idx[first], idx[mid] = idx[mid], idx[first]        # the "median" of equals: mid
+        lo, hi = first + 1, last
+        while True:
+            hi -= 1
+            if not lo < hi:
+                break
+            idx[lo], idx[hi] = idx[hi], idx[lo]
+            lo += 1
+        if lo <= k:
+            first = lo
+        else:
+            last = lo
+    return idx[k]
+
+
+class NanMedianDim(MaxDim):
+    """The lower median of the non-NaN elements along one axis, with its index (the
+    stable sort's choice among ties, as PyTorch's index-tiebroken nth_element); a slice of
+    NaNs only gives NaN at the index PyTorch's selection leaves there."""
+    __slots__ = ()
+
+    def _select(self, xp, a, d):
+        order = xp.argsort(a, axis=d, kind='stable')      # NaNs sort last
+        n = a.shape[d]
+        if a.dtype.kind != 'f':
+            valid = xp.full(order.shape[:d] + (1,) + order.shape[d + 1:], n)
+        else:
+            valid = (~xp.isnan(a)).sum(axis=d, keepdims=True)
+        k = xp.maximum(valid - 1, 0) // 2
+        k = xp.broadcast_to(k, order.shape[:d] + (1,) + order.shape[d + 1:])
+        found = xp.take_along_axis(order, k, axis=d)
+        return xp.where(valid == 0, _equivalent_nth(n), found).squeeze(d)
+
+
+class NanMedian(Median):
+    """The lower median of the non-NaN elements (NaN if there are none); ties share the
+    gradient."""
+    __slots__ = ()
+
+    def forward(self, xp, a):
+        flat = a.reshape(-1)
+        if a.dtype.kind == 'f':
+            flat = flat[~xp.isnan(flat)]
+        if flat.size == 0:
+            return xp.asarray(float('nan'), dtype=a.dtype)
+        return xp.sort(flat)[(flat.size - 1) // 2]
+
+
+class CumMax(Op):
+    """``(values, indices)`` of the running maximum along ``dim``.  NaN propagates; the
+    index is the last position holding the running value (PyTorch's ``>=`` update)."""
+    __slots__ = ('dim', 'index', 'in_shape')
+    array_backward = True
+    nondiff_outputs = (1,)
+    fn = 'maximum'
+
+    def forward(self, xp, a, dim):
+        d = self.dim = wrap_dim(dim, a.ndim)
+        self.in_shape = a.shape
+        if a.ndim == 0:
+            self.index = xp.zeros((), dtype=int64.np)
+            return a.copy(), self.index.copy()
+        x = xp.moveaxis(a, d, -1)
+        values = _scan(getattr(xp, self.fn), x)
+        pos = xp.arange(x.shape[-1])
+        hit = x == values
+        if a.dtype.kind == 'f':
+            hit |= xp.isnan(x)
+        index = _scan(xp.maximum, xp.where(hit, pos, 0))
+        self.index = xp.moveaxis(index, -1, d)
+        return xp.moveaxis(values, -1, d), self.index.astype(int64.np)
+
+    def backward(self, g, _):
+        if g is None:
+            return None
+        if self.index.ndim == 0:
+            return g
+        return ScatterAdd.apply(zeros_like_shape(g, self.in_shape), g, dim=self.dim,
+                                index=self.index)
+
+
+CumMin = variant(CumMax, 'CumMin', 'minimum')
+
+
+class LogCumsumExp(Op):
+    """``log(cumsum(exp(x)))`` along ``dim``, as a scan of logaddexp (stable everywhere).
+    The gradient is PyTorch's: the reverse log-cumsum-exp of log|g| - out, split by the
+    sign of g, so nothing overflows."""
+    __slots__ = ('dim',)
+    array_backward = True
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a, dim):
+        if a.dtype.kind != 'f':
+            raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
+                                      f"'{scalar_name(a)}'")
+        d = self.dim = wrap_dim(dim, a.ndim)
+        if a.ndim == 0 or a.size == 0:
+            return a.copy()
+        return xp.moveaxis(_scan(xp.logaddexp, xp.moveaxis(a, d, -1)), -1, d)
+
+    def backward(self, g):
+        x, out = self.saved_tensors
+        d = self.dim
+        if array_of(x).ndim == 0:
+            return g
+        # (torch uses the lowest float; half of it cannot overflow when out is subtracted)
+        lowest = float(xp_of(x).finfo(array_of(x).dtype).min) / 2
+
+        def reverse(t):
+            return Flip.apply(LogCumsumExp.apply(Flip.apply(t, dims=(d,)), dim=d), dims=(d,))
+        log_abs = apply_unary(Log, apply_unary(Abs, g))
+        pos = Where.apply(g > 0, log_abs, lowest)
+        neg = Where.apply(g < 0, log_abs, lowest)
+        return apply_unary(Exp, reverse(pos - out) + x) - apply_unary(Exp, reverse(neg - out) + x)
+
+
+class _Counting(Op):
+    """Searching and counting: integer results, no gradient."""
+    __slots__ = ()
+    differentiable = False
+
+
+class SearchSorted(_Counting):
+    """Insertion points of ``values`` into the last axis of ``seq`` (batched over the
+    leading axes when ``seq`` is N-D)."""
+    __slots__ = ()
+
+    def forward(self, xp, seq, values, side='left', sorter=None, out_int32=False):
+        if sorter is not None:
+            seq = xp.take_along_axis(seq, sorter, axis=-1)
+        scalar = not hasattr(values, 'shape')
+        v = xp.asarray(values, dtype=seq.dtype) if scalar else values
+        if seq.ndim == 1:
+            out = xp.searchsorted(seq, v, side=side)
+        else:       # batched: count the elements before each value, row by row
+            before = seq[..., None, :] <= v[..., None] if side == 'right' else \
+                seq[..., None, :] < v[..., None]
+            out = before.sum(axis=-1)
+        return xp.asarray(out, dtype=int32.np if out_int32 else int64.np)
+
+
+class Histc(_Counting):
+    """Counts in ``bins`` equal bins over [min, max] (the data's range when both are 0),
+    in the input's dtype; elements outside are ignored."""
+    __slots__ = ()
+
+    def forward(self, xp, a, bins, min, max):
+        if a.dtype.kind != 'f':
+            raise NotImplementedError(f'"histogram_cpu" not implemented for '
+                                      f"'{scalar_name(a)}'")
+        if bins <= 0:
+            raise RuntimeError(f'torch.histogram(): bins must be > 0, but got {bins} for '
+                               'dimension 0')
+        lo, hi = float(min), float(max)
+        if lo == hi and a.size:
+            lo, hi = float(a.min()), float(a.max())
+        if lo > hi:
+            raise RuntimeError('torch.histc: max must be larger than min')
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise RuntimeError(f'torch.histc: range of [{lo}, {hi}] is not finite')
+        t = a.dtype.type
+        x = a.reshape(-1)
+        x = x[(x >= t(lo)) & (x <= t(hi))]
+        pos = ((x - t(lo)) * t(bins) / (t(hi) - t(lo))).astype(int64.np)
+        pos = xp.minimum(pos, bins - 1)
+        return xp.bincount(pos, minlength=bins).astype(a.dtype)
+
+
+class Unique(Op):
+    """``(values, inverse, counts)`` of the sorted distinct elements (or slices along
+    ``dim``).  Recorded without a derivative, as PyTorch's: backward raises."""
+    __slots__ = ()
+    array_backward = True
+    nondiff_outputs = (1, 2)
+    name_ = '_unique2'
+
+    def forward(self, xp, a, dim=None, consecutive=False):
+        if consecutive:
+            return _unique_consecutive(xp, a, dim)
+        if dim is None:
+            values, inverse, counts = xp.unique(a.reshape(-1), return_inverse=True,
+                                                return_counts=True)
+            inverse = inverse.reshape(a.shape)
+        else:
+            values, inverse, counts = xp.unique(a, return_inverse=True, return_counts=True,
+                                                axis=dim)
+            inverse = inverse.reshape(-1)
+        return values, inverse.astype(int64.np), counts.astype(int64.np)
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"the derivative for '{self.name_}' is not implemented.")
+
+
+class UniqueConsecutive(Unique):
+    __slots__ = ()
+    name_ = 'unique_consecutive'
+
+
+def _unique_consecutive(xp, a, dim):
+    """Values, inverse and counts of the runs of equal elements (slices along ``dim``)."""
+    x = a.reshape(-1) if dim is None else xp.moveaxis(a, dim, 0)
+    n = x.shape[0]
+    rows = x.reshape(n, x.size // n if n else 0)
+    start = xp.ones(n, dtype=bool)
+    if n > 1:
+        start[1:] = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else False
+    firsts = xp.nonzero(start)[0]
+    values = x[firsts] if dim is None else xp.moveaxis(x[firsts], 0, dim)
+    inverse = xp.cumsum(start) - 1
+    counts = xp.diff(xp.concatenate([firsts, xp.asarray([n], dtype=firsts.dtype)]))
+    if dim is None:
+        inverse = inverse.reshape(a.shape)
+    return values, inverse.astype(int64.np), counts.astype(int64.np)
+
+
+# ----------------------------------------------------------------------------- functions
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """``(values, indices)``: the ``k``-th smallest element along ``dim`` (1-based)."""
+    nd = input._data.ndim
+    d = wrap_dim(dim, nd)
+    n = input._data.shape[d] if nd else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f'kthvalue(): selected number k out of range for dimension {d}')
+    return _kthvalue_t(*KthValue.apply(input, k=k, dim=d, keepdim=keepdim))
+
+
+def mode(input, dim=-1, keepdim=False):
+    """``(values, indices)``: the most frequent value along ``dim`` (the smallest among
+    equally frequent ones) and the index of its last occurrence."""
+    return _mode_t(*Mode.apply(input, dim=dim, keepdim=keepdim, name='mode'))
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """:func:`median` ignoring NaNs: ``nanmedian(x)``, or ``(values, indices)`` along
+    ``dim``."""
+    if dim is None:
+        return NanMedian.apply(input)
+    return _nanmedian_t(*NanMedianDim.apply(input, dim=dim, keepdim=keepdim,
+                                            name='nanmedian'))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` over ``dim`` (all elements when None); ties share each gradient."""
+    a = input._data
+    axes = () if dim is None else dim
+    if dim is None and a.size == 0:
+        raise RuntimeError('aminmax(): cannot compute aminmax over an empty dimension as the '
+                           'operation has no identity.')
+    if dim is not None and a.ndim and a.shape[wrap_dim(dim, a.ndim)] == 0:
+        raise IndexError(f'aminmax: Expected reduction dim {wrap_dim(dim, a.ndim)} to have '
+                         'non-zero size.')
+    return _aminmax_t(Amin.apply(input, dim=axes, keepdim=keepdim, name='aminmax'),
+                      Amax.apply(input, dim=axes, keepdim=keepdim, name='aminmax'))
+
+
+def cummax(input, dim):
+    """``(values, indices)`` of the running maximum along ``dim``."""
+    return _cummax_t(*CumMax.apply(input, dim=dim))
+
+
+def cummin(input, dim):
+    """``(values, indices)`` of the running minimum along ``dim``."""
+    return _cummin_t(*CumMin.apply(input, dim=dim))
+
+
+def logcumsumexp(input, dim):
+    """``log(cumsum(exp(input)))`` along ``dim``, computed stably."""
+    return LogCumsumExp.apply(input, dim=dim)
+
+
+class NanToZero(Op):
+    """NaNs replaced by 0; the gradient is ``g * ~isnan(x)`` (a product, as PyTorch's
+    nansum backward: an infinite g at a NaN gives NaN)."""
+    __slots__ = ('keep',)
+    array_backward = True
+
+    def forward(self, xp, a):
+        nan = xp.isnan(a)
+        self.keep = ~nan
+        return xp.where(nan, a.dtype.type(0), a)
+
+    def backward(self, g):
+        return g * const_like(self.keep.astype(array_of(g).dtype), g)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """:func:`sum` treating NaN as zero (no gradient reaches the NaNs)."""
+    if input._data.dtype.kind == 'f':
+        input = apply_unary(NanToZero, input)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN elements over ``dim`` (as PyTorch: nansum / count)."""
+    if input._data.dtype.kind != 'f':
+        raise RuntimeError(f'nanmean(): expected input to have floating point or complex '
+                           f'dtype but got {scalar_name(input._data)}')
+    count = sum(~apply_unary(IsNan, input), dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+_INTERPOLATIONS = ('linear', 'lower', 'higher', 'midpoint', 'nearest')
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+    """PyTorch's quantile_compute: sort, rank = q (n - 1) (n: the non-NaN count for
+    nanquantile; a NaN makes quantile's rank the last, a NaN), gather and interpolate;
+    the gradient flows through the gather and the sort."""
+    a = input._data
+    xp = input._device.xp
+    if a.dtype.kind != 'f':
+        raise RuntimeError('quantile() input tensor must be either float or double dtype')
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError('quantile() interpolation must be one of linear, lower, higher, '
+                           f'midpoint or nearest, but got {interpolation}')
+    if isinstance(q, Tensor):
+        if q._data.ndim > 1:
+            raise RuntimeError('quantile() q must be a scalar or 1D tensor')
+        if q._data.dtype != a.dtype:
+            raise RuntimeError('quantile() q tensor must be same dtype as the input tensor')
+        if q._device is not input._device:
+            raise RuntimeError(f'quantile() q tensor must be on the same device as the input '
+                               f'tensor, got {q._device} and {input._device}')
+        qs, scalar_q = q._data.reshape(-1), q._data.ndim == 0
+        if qs.size and not bool(((qs >= 0) & (qs <= 1)).all()):
+            raise RuntimeError('quantile() q values must be in the range [0, 1]')
+    else:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f'quantile() q must be in the range [0, 1] but got {q}')
+        qs, scalar_q = xp.asarray([q], dtype=a.dtype), True
+    if a.size == 0:
+        raise RuntimeError('quantile() input tensor must be non-empty')
+    nd = a.ndim
+    if dim is None:
+        x, out_shape = reshape(input, -1), [1] * nd if keepdim else []
+    else:
+        d = wrap_dim(dim, nd)
+        x = movedim(input, d, -1) if nd else reshape(input, 1)
+        out_shape = [s for i, s in enumerate(a.shape) if i != d or keepdim]
+        if keepdim and nd:
+            out_shape[d] = 1
+    values = sort(x, -1).values
+    v = values._data
+    n = v.shape[-1]
+    dt = a.dtype.type
+    if ignore_nan:
+        scale = ((~xp.isnan(v)).sum(axis=-1, keepdims=True) - 1).astype(a.dtype)
+        fill = scale < 0                # no non-NaN value: rank 0, a NaN
+    else:
+        scale = xp.full(v.shape[:-1] + (1,), n - 1, dtype=a.dtype)
+        fill = xp.isnan(v).any(axis=-1, keepdims=True)     # a NaN: the last rank, a NaN
+    fill_rank = dt(0) if ignore_nan else dt(n - 1)
+    ranks = xp.where(fill, fill_rank, qs * scale).astype(a.dtype)
+    if interpolation == 'lower':
+        ranks = xp.floor(ranks)
+    elif interpolation == 'higher':
+        ranks = xp.ceil(ranks)
+    elif interpolation == 'nearest':
+        ranks = xp.round(ranks)
+    below = ranks.astype(int64.np)
+    last = v.ndim - 1
+    out = Gather.apply(values, dim=last, index=below)
+    if interpolation in ('linear', 'midpoint'):
+        above = Gather.apply(values, dim=last, index=xp.ceil(ranks).astype(int64.np))
+        if interpolation == 'midpoint':
+            weights = const_like(xp.full_like(ranks, 0.5), values)
+        elif isinstance(q, Tensor):     # differentiable in q, as PyTorch's
+            r = reshape(q, -1) * const_like(scale, values)
+            r = Where.apply(const_like(xp.broadcast_to(fill, ranks.shape), values), dt(0), r)
+            weights = r - const_like(below.astype(a.dtype), values)
+        else:
+            weights = const_like(ranks - below.astype(a.dtype), values)
+        out = Lerp.apply(out, above, weights)
+    out = movedim(out, -1, 0)           # (len(q), *reduced)
+    return reshape(out, out_shape if scalar_q else [qs.size] + out_shape)
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation='linear'):
+    """The ``q``-th quantiles (``q`` a number or 1-D tensor in [0, 1]) over ``dim`` (of
+    all elements when None); ``interpolation``: linear, lower, higher, midpoint, nearest.
+    A tensor ``q`` puts its dim first in the result."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear'):
+    """:func:`quantile` of the non-NaN elements."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+def msort(input):
+    """``input`` sorted along its first dim (values only)."""
+    return sort(input, 0).values
+
+
+_COMPUTE_MODES = ('use_mm_for_euclid_dist_if_necessary', 'use_mm_for_euclid_dist',
+                  'donot_use_mm_for_euclid_dist')
+
+
+def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
+    """The p-norm distances between the rows of ``x1`` (*, P, M) and of ``x2`` (*, R, M):
+    a (*, P, R) tensor, batch dims broadcast.  Gradients are the p-norm's (0 at zero
+    distances); ``compute_mode`` is accepted, the distances are always computed directly."""
+    for name, t in (('X1', x1), ('X2', x2)):
+        if t._data.ndim < 2:
+            raise RuntimeError(f'cdist only supports at least 2D tensors, {name} got: '
+                               f'{t._data.ndim}D')
+        if t._data.dtype.kind != 'f':
+            raise RuntimeError(f'cdist only supports floating-point dtypes, {name} got: '
+                               f'{scalar_name(t._data)}')
+    m1, m2 = x1._data.shape[-1], x2._data.shape[-1]
+    if m1 != m2:
+        raise RuntimeError(f'X1 and X2 must have the same number of columns. X1: {m1} X2: {m2}')
+    if p < 0:
+        raise RuntimeError('cdist only supports non-negative p values')
+    if compute_mode not in _COMPUTE_MODES:
+        raise ValueError(f'{compute_mode} is not a valid value for compute_mode')
+    diff = unsqueeze(x1, -2) - unsqueeze(x2, -3)
+    if m1 == 0:             # no columns: 0 for every p (inf's maximum has no identity)
+        p = 1.0
+    if p == math.inf:
+        return ChebyshevDistance.apply(diff)
+    return VectorNorm.apply(diff, p=float(p), dim=-1)
+
+
+class ChebyshevDistance(Op):
+    """max |d| over the last dim.  As PyTorch's cdist, every coordinate that attains the
+    maximum gets the whole gradient (g sign(d)), not a share of it as ``amax`` gives."""
+    __slots__ = ()
+    array_backward = True
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, d):
+        return xp.abs(d).max(axis=-1)
+
+    def backward(self, g):
+        d, out = self.saved_tensors
+        xp, dd = xp_of(d), array_of(d)
+        at_max = xp.abs(dd) == array_of(out)[..., None]
+        return g.reshape(g.shape + (1,)) * const_like((xp.sign(dd) * at_max).astype(dd.dtype), d)
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice of ``input`` along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down
+    to norm ``maxnorm`` (PyTorch's factor ``maxnorm / (norm + 1e-7)``)."""
+    nd = input._data.ndim
+    if nd < 2:
+        raise RuntimeError(f'renorm: input needs at least 2 dimensions, got {nd} dimensions')
+    if p <= 0:
+        raise RuntimeError('renorm: non-positive-norm not supported')
+    if maxnorm < 0:
+        raise RuntimeError(f'renorm: expected maxnorm to be >= 0 but got {maxnorm}')
+    d = wrap_dim(dim, nd)
+    norm = VectorNorm.apply(input, p=float(p), dim=tuple(i for i in range(nd) if i != d),
+                            keepdim=True)
+    factor = Where.apply(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return input * factor
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``prepend``/``append`` joined first);
+    bool tensors take ``!=`` (logical xor)."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError('diff expects input to be at least one-dimensional')
+    if n < 0:
+        raise RuntimeError(f'order must be non-negative but got {n}')
+    d = wrap_dim(dim, nd)
+    parts = []
+    for extra in (prepend, input, append):
+        if extra is None:
+            continue
+        if extra is not input and (not isinstance(extra, Tensor) or extra._data.ndim != nd):
+            raise RuntimeError('diff expects prepend or append to be the same dimension as '
+                               'input')
+        parts.append(extra)
+    x = cat(parts, d) if len(parts) > 1 else input
+    boolean = x._data.dtype.kind == 'b'
+    for _ in range(n):
+        length = x._data.shape[d]
+        if length == 0:
+            break
+        hi, lo = narrow(x, d, 1, length - 1), narrow(x, d, 0, length - 1)
+        x = logical_xor(hi, lo) if boolean else hi - lo
+    return x
+
+
+def _float_samples(y):
+    if y._data.dtype.kind == 'f':
+        return y
+    return to_copy(y, dtype=get_default_dtype())
+
+
+def _spacing(y, x, d, name):
+    """The sample spacings along ``d``: ``x.diff()`` shaped to broadcast against ``y``."""
+    if x._data.ndim == 1:
+        if x._data.shape[0] != y._data.shape[d]:
+            raise RuntimeError(f'{name}: There must be one `x` value for each sample point')
+        shape = [1] * y._data.ndim
+        shape[d] = x._data.shape[0] - 1 if x._data.shape[0] else 0     # (max is ours)
+        return reshape(diff(x), shape)
+    return diff(x, dim=d - y._data.ndim)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along ``dim``: samples ``y`` at points ``x`` (a tensor) or
+    spaced ``dx`` (default 1)."""
+    y = _float_samples(y)
+    d = wrap_dim(dim, y._data.ndim)
+    length = y._data.shape[d]
+    if length == 0:         # zeros, recorded by nothing (as PyTorch)
+        return sum(y, d).detach()
+    pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1)
+    if x is not None and isinstance(x, Tensor):
+        return sum(_spacing(y, x, d, 'trapezoid') * pairs, d) / 2
+    if x is not None:       # trapezoid(y, 0.5): a number as the spacing
+        dx = x
+    return sum(pairs, d) * ((1.0 if dx is None else dx) / 2)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """The older name of :func:`trapezoid`."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoidal rule along ``dim`` (one element fewer than ``y``)."""
+    y = _float_samples(y)
+    d = wrap_dim(dim, y._data.ndim)
+    length = y._data.shape[d]
+    pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1) if length else \
+        narrow(y, d, 0, 0)
+    if x is not None and isinstance(x, Tensor):
+        return cumsum(_spacing(y, x, d, 'cumulative_trapezoid') * pairs, d) / 2
+    if x is not None:
+        dx = x
+    return cumsum(pairs * ((1.0 if dx is None else dx) / 2), d)
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when
+    both are 0); the input's dtype, no gradient."""
+    return Histc.apply(input, bins=bins, min=min, max=max)
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """``(hist, bin_edges)``: ``bins`` equal bins over ``range`` (the data's range when
+    None), or the edges given as a 1-D tensor; ``weight`` per element; ``density``
+    normalises to a probability density."""
+    a = input._data
+    xp = input._device.xp
+    if a.dtype.kind != 'f':
+        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{scalar_name(a)}\'')
+    if isinstance(bins, Tensor):
+        edges = bins._data
+        if edges.ndim != 1:
+            raise RuntimeError(f'torch.histogram(): bins tensor should have one dimension, but '
+                               f'got {edges.ndim} dimensions')
+    else:
+        if bins <= 0:
+            raise RuntimeError(f'torch.histogram(): bins must be > 0, but got {bins} for '
+                               'dimension 0')
+        if range is not None:
+            lo, hi = float(range[0]), float(range[1])
+        else:
+            lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+        if lo > hi:
+            raise RuntimeError(f'torch.histogram(): min should not exceed max, but got min {lo} '
+                               f'max {hi} in dimension 0')
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges = xp.linspace(lo, hi, bins + 1).astype(a.dtype)
+    nbins = edges.shape[0] - 1
+    x = a.reshape(-1)
+    w = None if weight is None else weight._data.reshape(-1)
+    inside = (x >= edges[0]) & (x <= edges[-1])
+    x = x[inside]
+    pos = xp.minimum(xp.searchsorted(edges, x, side='right') - 1, nbins - 1)
+    hist = xp.bincount(pos, weights=None if w is None else w[inside], minlength=nbins)
+    hist = hist[:nbins].astype(a.dtype)
+    if density:
+        hist = hist / (hist.sum() * xp.diff(edges))
+    return _histogram_t(_make(hist.astype(a.dtype), input._device),
+                        _make(edges.copy(), input._device))
+
+
+def _side(side, right):
+    if side is None:
+        return 'right' if right else 'left'
+    if side not in ('left', 'right'):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got "
+                           f'{side}')
+    if right and side == 'left':
+        raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got "
+                           'side of left while right was True')
+    return side
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    """For each value of ``input``, the index where it would be inserted into the last dim
+    of ``sorted_sequence`` to keep it sorted (``right``/``side='right'``: after equal
+    elements).  ``sorter`` sorts an unsorted sequence (as ``argsort`` gives)."""
+    side = _side(side, right)
+    seq = sorted_sequence._data
+    values = input._data if isinstance(input, Tensor) else input
+    if isinstance(input, Tensor) and seq.ndim != 1 and \
+            (values.ndim != seq.ndim or values.shape[:-1] != seq.shape[:-1]):
+        raise RuntimeError('torch.searchsorted(): boundaries tensor should be 1 dimension or '
+                           'the first N-1 dimensions of boundaries tensor and input value '
+                           f'tensor must match, but we got boundaries tensor {list(seq.shape)} '
+                           f'and input value tensor {list(values.shape)}')
+    if not isinstance(input, Tensor) and seq.ndim != 1:
+        raise RuntimeError('torch.searchsorted(): input value can be a scalar only when '
+                           f'boundaries tensor dimension is 1, but we got boundaries tensor '
+                           f'dim({seq.ndim}) and input value\'s dim(0) numel(1)')
+    if sorter is not None:
+        if sorter._data.shape != seq.shape:
+            raise RuntimeError('torch.searchsorted(): boundary and sorter must have the same '
+                               f'size, but got boundary tensor {list(seq.shape)}and got '
+                               f'sorter tensor {list(sorter._data.shape)}')
+        sorter = sorter._data
+    return SearchSorted.apply(sorted_sequence, input, side=side, sorter=sorter,
+                              out_int32=out_int32)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each element of ``input`` among the sorted 1-D ``boundaries``:
+    ``boundaries[i-1] < x <= boundaries[i]`` (``right``: ``boundaries[i-1] <= x <
+    boundaries[i]``)."""
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f'boundaries tensor must be 1 dimension, but got '
+                           f'dim({boundaries._data.ndim})')
+    return SearchSorted.apply(boundaries, input, side='right' if right else 'left',
+                              out_int32=out_int32)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The sorted distinct elements of ``input`` (or slices along ``dim``), with the
+    inverse indices (``input``'s shape, or its ``dim`` size) and counts when asked."""
+    if dim is not None:
+        dim = wrap_dim(dim, input._data.ndim)
+    values, inverse, counts = Unique.apply(input, dim=dim)
+    return _unique_result(values, inverse, counts, return_inverse, return_counts)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """One element (or slice along ``dim``) of each run of equal consecutive ones."""
+    if dim is not None:
+        dim = wrap_dim(dim, input._data.ndim)
+    values, inverse, counts = UniqueConsecutive.apply(input, dim=dim, consecutive=True)
+    return _unique_result(values, inverse, counts, return_inverse, return_counts)
+
+
+def _unique_result(values, inverse, counts, return_inverse, return_counts):
+    out = (values,) + ((inverse,) if return_inverse else ()) + \
+        ((counts,) if return_counts else ())
+    return out[0] if len(out) == 1 else out
+
+
+FUNCTIONS += ['kthvalue', 'mode', 'nanmedian', 'aminmax', 'cummax', 'cummin', 'logcumsumexp',
+              'nansum', 'nanmean', 'quantile', 'nanquantile', 'msort', 'cdist', 'renorm', 'diff',
+              'trapezoid', 'trapz', 'cumulative_trapezoid', 'histc', 'histogram',
+              'searchsorted', 'bucketize', 'unique', 'unique_consecutive']
+METHODS += ['kthvalue', 'mode', 'nanmedian', 'aminmax', 'cummax', 'cummin', 'logcumsumexp',
+            'nansum', 'nanmean', 'quantile', 'nanquantile', 'msort', 'renorm', 'diff', 'histc',
+            'histogram', 'unique', 'unique_consecutive']
+
+
+# ----------------------------------------------------------------------------- more (issue 14)
+
+class BinCount(_Counting):
+    """How often each value 0..max occurs in a 1-d non-negative integer tensor (summing
+    ``weights`` instead of counting when given)."""
+    __slots__ = ()
+
+    def forward(self, xp, a, weights=None, minlength=0):
+        if a.dtype.kind == 'f' or a.dtype.kind == 'b':
+            raise NotImplementedError(f'"bincount_cpu" not implemented for '
+                                      f"'{scalar_name(a)}'")
+        if a.ndim != 1 or (a.size and int(a.min()) < 0):
+            raise RuntimeError('bincount only supports 1-d non-negative integral inputs.')
+        if minlength < 0:
+            raise RuntimeError('minlength should be >= 0')
+        if weights is not None and (weights.ndim != 1 or weights.shape[0] != a.shape[0]):
+            raise RuntimeError('weights should be 1-d and have the same length as input')
+        out = xp.bincount(a, weights=weights, minlength=minlength)
+        if weights is None:
+            return out.astype(int64.np)
+        # float weights keep their dtype; others count in float64 (as PyTorch)
+        return out.astype(weights.dtype if weights.dtype.kind == 'f' else 'float64')
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts of each value of a 1-d non-negative integer tensor (``weights`` summed
+    instead when given); length ``max(input) + 1`` or ``minlength``."""
+    return BinCount.apply(input, weights, minlength=minlength)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of ``input`` (observations in
+    its columns; a 1-d input is one variable), with frequency and observation weights,
+    as PyTorch's: sum_i w_i (x_i - avg)(y_i - avg) / (sum w - correction ...)."""
+    import warnings
+    from .linalg import mm
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f'cov(): expected input to have two or fewer dimensions but got an '
+                           f'input with {nd} dimensions')
+    x = input if nd == 2 else reshape(input, 1, -1)
+    if x._data.dtype.kind != 'f':
+        x = to_copy(x, dtype=get_default_dtype())
+    n_obs = x._data.shape[1]
+    w = None
+    for name, wt in (('fweights', fweights), ('aweights', aweights)):
+        if wt is None:
+            continue
+        if wt._data.ndim > 1:
+            raise RuntimeError(f'cov(): expected {name} to have one or fewer dimensions but got '
+                               f'{name} with {wt._data.ndim} dimensions')
+        if wt._data.size != n_obs:
+            raise RuntimeError(f'cov(): expected {name} to have the same numel as there are '
+                               f'observations in the input but got {wt._data.size} != {n_obs}')
+        if bool((wt._data < 0).any()):
+            raise RuntimeError(f'cov(): {name} cannot be negative')
+        w = wt if w is None else w * wt
+    if w is None:
+        w_sum = n_obs
+        avg = mean(x, 1)
+    else:
+        w_sum = sum(w)
+        avg = sum(x * w, 1) / w_sum
+    if w is None:
+        norm = w_sum - correction
+    elif correction == 0:
+        norm = w_sum
+    elif aweights is None:
+        norm = w_sum - correction
+    else:
+        norm = w_sum - correction * sum(w * aweights) / w_sum
+    small = float(norm) <= 0 if not isinstance(norm, Tensor) else bool((norm <= 0).item())
+    if small:
+        warnings.warn('cov(): degrees of freedom is <= 0. Correction should be strictly less '
+                      'than the number of observations.', UserWarning, stacklevel=2)
+        norm = norm * 0
+    xm = x - unsqueeze(avg, 1)
+    c = mm(xm, (xm if w is None else xm * w).T)
+    return squeeze(c / norm)            # (PyTorch squeezes every unit dim)
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the rows of ``input`` (clipped to [-1, 1])."""
+    from .elementwise import clamp, sqrt
+    c = cov(input)
+    if c._data.ndim == 0:
+        return c / c
+    d = sqrt(c.diagonal())
+    c = c / unsqueeze(d, 1)
+    c = c / unsqueeze(d, 0)
+    return clamp(c, -1, 1)
+
+
+def dist(input, other, p=2):
+    """The p-norm of ``input - other`` (broadcast)."""
+    return norm(input - other, p)
+
+
+FUNCTIONS += ['bincount', 'cov', 'corrcoef', 'dist']
+METHODS += ['bincount', 'cov', 'corrcoef', 'dist']
+
+
+def renorm_(input, p, dim, maxnorm):
+    """In place: the result of :func:`renorm` (of a copy of the old value) written back."""
+    return input.copy_(renorm(input.clone(), p, dim, maxnorm))
+
+
+METHODS += ['renorm_']
+
+
+def pdist(input, p=2):
+    """The p-norm distances between the rows of an (N, M) tensor, each pair once (i < j,
+    row by row): N (N - 1) / 2 values.  Gradients as :func:`cdist`'s (0 at zero
+    distances)."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f'pdist only supports 2D tensors, got: {input._data.ndim}D')
+    if input._data.dtype.kind != 'f':
+        raise RuntimeError(f'pdist only supports floating-point dtypes, got: '
+                           f'{scalar_name(input._data)}')
+    if p < 0:
+        raise RuntimeError('pdist only supports non-negative p values')
+    xp = input._device.xp
+    n = input._data.shape[0]
+    rows, cols = xp.triu_indices(n, 1)
+    shape = (rows.size,) + input._data.shape[1:]      # (repeated rows: Gather sums back)
+    diff = Gather.apply(input, dim=0, index=xp.broadcast_to(rows[:, None], shape)) - \
+        Gather.apply(input, dim=0, index=xp.broadcast_to(cols[:, None], shape))
+    if input._data.shape[1] == 0:
+        p = 1.0
+    if p == math.inf:
+        return ChebyshevDistance.apply(diff)
+    return VectorNorm.apply(diff, p=float(p), dim=-1)
+
+
+FUNCTIONS += ['pdist']

@@ -1096,3 +1096,242 @@ transpose_ = inplace_view(transpose)
 swapaxes_ = inplace_view(swapaxes)
 swapdims_ = inplace_view(swapdims)
 METHODS += ['to', 'sum_to_size', 'squeeze_', 'unsqueeze_', 't_', 'transpose_', 'swapaxes_', 'swapdims_']
+
+
+# ----------------------------------------------------------------------------- tensor functions
+# (issue 14): grids and products of 1-D tensors, block diagonals, rotations, broadcasting
+# several tensors; each composed of the view and joining ops above, or an op with its
+# adjoint (``BlockDiag``: narrow).
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids of 0-d/1-d tensors: output i holds ``tensors[i]`` along dim i
+    (``indexing='ij'``) or with the first two dims swapped (``'xy'``, Cartesian); each is
+    an expanded view.  A list or tuple of tensors may be passed as one argument."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    tensors = _tensor_list(tensors, 'meshgrid')
+    if not tensors:
+        raise RuntimeError('meshgrid expects a non-empty TensorList')
+    if indexing is None:
+        warnings.warn('torch.meshgrid: in an upcoming release, it will be required to pass the '
+                      'indexing argument.', UserWarning, stacklevel=2)
+        indexing = 'ij'
+    if indexing not in ('ij', 'xy'):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but '
+                           f'received: {indexing}')
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(f'torch.meshgrid: Expected 0D or 1D tensor in the tensor list '
+                               f'but got: {t._data.ndim}D tensor of shape {list(t.shape)}')
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError('meshgrid expects all tensors to have the same dtype')
+    n = len(tensors)
+    order = list(range(n))
+    if indexing == 'xy' and n >= 2:
+        order[0], order[1] = 1, 0
+    sizes = [t._data.size for t in tensors]
+    shape = tuple(sizes[order.index(p)] for p in range(n))
+    grids = []
+    for i, t in enumerate(tensors):
+        view = [1] * n
+        view[order[i]] = sizes[i]
+        grids.append(broadcast_to(reshape(t, view), shape))
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element of each 1-D tensor, as rows (n1 * n2 * ..., k);
+    a single tensor is returned as it is."""
+    for t in tensors:
+        if t._data.ndim != 1:
+            raise RuntimeError(f'Expect a 1D vector, but got shape {list(t._data.shape)}')
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([flatten(g) for g in meshgrid(*tensors, indexing='ij')], 1)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded (as views) to their common broadcast shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = tuple(tensors[0]._data.shape) if tensors else ()
+    for t in tensors[1:]:
+        try:
+            shape = tuple(broadcast_shapes(shape, t._data.shape))
+        except RuntimeError:
+            raise broadcast_error('broadcast_tensors', t._data, _Shaped(shape)) from None
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+class _Shaped:
+    """An object with a ``shape`` only (for ``broadcast_error``)."""
+    __slots__ = ('shape',)
+
+    def __init__(self, shape):
+        self.shape = shape
+
+
+class BlockDiag(Op):
+    """Matrices (0-d: 1x1, 1-d: one row) placed along the diagonal of a zero matrix; the
+    adjoint cuts each block back out of g."""
+    __slots__ = ('blocks',)
+    array_backward = True
+
+    def forward(self, xp, *arrays):
+        arrays = _joined_dtype(arrays)
+        mats = [a.reshape(1, 1) if a.ndim == 0 else a.reshape(1, -1) if a.ndim == 1 else a
+                for a in arrays]
+        out = xp.zeros((sum(m.shape[0] for m in mats), sum(m.shape[1] for m in mats)),
+                       dtype=arrays[0].dtype)
+        r = c = 0
+        blocks = []
+        for a, m in zip(arrays, mats):
+            h, w = m.shape
+            out[r:r + h, c:c + w] = m
+            blocks.append((r, c, h, w, a.shape))
+            r, c = r + h, c + w
+        self.blocks = blocks
+        return out
+
+    def backward(self, g):
+        return tuple(Narrow.apply(Narrow.apply(g, dim=0, start=r, length=h), dim=1, start=c,
+                                  length=w).reshape(shape)
+                     for r, c, h, w, shape in self.blocks)
+
+
+def block_diag(*tensors):
+    """The block-diagonal matrix of the tensors (each at most 2-d); dtypes promote."""
+    tensors = _tensor_list(tensors, 'block_diag')
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(f'torch.block_diag: Input tensors must have 2 or fewer '
+                               f'dimensions. Input {i} has {t._data.ndim} dimensions')
+    if not tensors:
+        from ..creation import zeros            # (a creation function, not an op)
+        return zeros(1, 0)
+    return BlockDiag.apply(*tensors)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dim
+    towards the second (as PyTorch: flips and a transpose)."""
+    dims = list(dims)
+    nd = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f'expected total rotation dims == 2, but got dims = {len(dims)}')
+    if nd < 2:
+        raise RuntimeError(f'expected total dims >= 2, but got total dims = {nd}')
+    d0, d1 = wrap_dim(dims[0], nd), wrap_dim(dims[1], nd)
+    if d0 == d1:
+        raise RuntimeError(f'expected rotation dims to be different, but got dim0 = {dims[0]} '
+                           f'and dim1 = {dims[1]}')
+    k %= 4
+    if k == 1:
+        return transpose(Flip.apply(input, dims=(d1,)), d0, d1)
+    if k == 2:
+        return Flip.apply(input, dims=tuple(sorted((d0, d1))))
+    if k == 3:
+        return transpose(Flip.apply(input, dims=(d0,)), d0, d1)
+    return clone(input)
+
+
+def diagflat(input, offset=0):
+    """The flattened ``input`` on diagonal ``offset`` of a square matrix."""
+    return diag_embed(flatten(input), offset, 0, 1)
+
+
+FUNCTIONS += ['meshgrid', 'cartesian_prod', 'broadcast_tensors', 'block_diag', 'rot90',
+              'diagflat']
+METHODS += ['rot90', 'diagflat']
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (a view; the transpose for real)."""
+    return _mT(input, 'adjoint()')
+
+
+FUNCTIONS += ['adjoint']
+METHODS += ['adjoint']
+
+
+from ..backend import as_strided as backend_as_strided  # noqa: E402
+
+
+class Unfold(Op):
+    """``Tensor.unfold``: the windows of ``size`` elements every ``step`` along ``dim``, as a
+    new last dim (a strided view where the array module makes one, else a copy).  The
+    adjoint adds each window's gradient back (``UnfoldBackward``)."""
+    __slots__ = ('in_shape', 'dim', 'size', 'step')
+    array_backward = True
+    view = 'maybe'
+
+    def forward(self, xp, a, dim, size, step):
+        self.in_shape, self.dim, self.size, self.step = a.shape, dim, size, step
+        if a.ndim == 0:
+            return a.reshape(1)
+        count = (a.shape[dim] - size) // step + 1
+        shape = a.shape[:dim] + (count,) + a.shape[dim + 1:] + (size,)
+        strides = a.strides[:dim] + (a.strides[dim] * step,) + a.strides[dim + 1:] + \
+            (a.strides[dim],)
+        out = backend_as_strided(xp, a, shape, strides)
+        if out is None:
+            windows = xp.arange(count)[:, None] * step + xp.arange(size)
+            out = xp.moveaxis(xp.take(a, windows, axis=dim), dim + 1, -1)
+        return out
+
+    def backward(self, g):
+        return UnfoldBackward.apply(g, shape=self.in_shape, dim=self.dim, size=self.size,
+                                    step=self.step)
+
+
+class UnfoldBackward(Op):
+    """Zeros of ``shape`` with every window of ``g`` added back where ``Unfold`` took it."""
+    __slots__ = ('dim', 'size', 'step')
+    array_backward = True
+
+    def forward(self, xp, g, shape, dim, size, step):
+        self.dim, self.size, self.step = dim, size, step
+        if not shape:
+            return g.reshape(())
+        out = xp.zeros(shape, g.dtype)
+        count = g.shape[dim]
+        for k in range(size):       # the k-th element of every window, at once
+            key = (slice(None),) * dim + (slice(k, k + step * (count - 1) + 1, step),)
+            out[key] += g[..., k]
+        return out
+
+    def backward(self, gg):
+        return Unfold.apply(gg, dim=self.dim, size=self.size, step=self.step)
+
+
+def unfold(self, dimension, size, step):
+    """``x.unfold(dim, size, step)``: all windows of ``size`` elements, ``step`` apart,
+    along ``dim``, as a new last dim."""
+    nd = self._data.ndim
+    d = wrap_dim(dimension, nd) if nd else 0
+    n = self._data.shape[d] if nd else 1
+    if size > n:
+        raise RuntimeError(f'maximum size for tensor at dimension {d} is {n} but size is {size}')
+    if size < 0:
+        raise RuntimeError(f'size is {size} but must be >= 0')
+    if step <= 0:
+        raise RuntimeError(f'step is {step} but must be > 0')
+    return Unfold.apply(self, dim=d, size=int(size), step=int(step))
+
+
+METHODS += ['unfold']
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    """``split`` into pieces of the listed sizes (which must add up to the dim's size)."""
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    if sum(split_sizes) != n:
+        raise RuntimeError(f'split_with_sizes expects split_sizes to sum exactly to {n} (input '
+                           f'tensor\'s size at dimension {d}), but got '
+                           f'split_sizes={list(split_sizes)}')
+    return split(input, list(split_sizes), d)
+
+
+FUNCTIONS += ['split_with_sizes']
+METHODS += ['split_with_sizes']
