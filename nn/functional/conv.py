@@ -10,7 +10,7 @@ turns this into one batched matrix product y = w @ cols.  Its adjoints:
 The three are ops (``Conv``, ``ConvTranspose``, ``ConvWeight``) whose backwards are built
 from one another, so derivatives of every order exist.
 
-Spatial parameters are handled per dimension, so one implementation serves 1-d and 2-d.
+Spatial parameters are handled per dimension, so one implementation serves 1-d, 2-d and 3-d.
 Internally padding is a pair (before, after) per dimension; a negative amount crops.
 
 Stride 1 (the common case) takes a faster layout, the "wide grid": in a row-major padded
@@ -29,7 +29,8 @@ from autograd.ops.formula import Sum
 
 from . import _buffers
 
-__all__ = ['conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'unfold', 'fold']
+__all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
+           'conv_transpose3d', 'unfold', 'fold']
 
 
 # ----------------------------------------------------------------------------- array helpers
@@ -506,6 +507,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, 'conv2d')
 
 
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution: input (N, C, D, H, W) or (C, D, H, W), weight
+    (O, C/groups, kD, kH, kW), bias (O,).  ``padding`` is an int, a triple, 'valid' or 'same'.
+    Returns (N, O, D_out, H_out, W_out), each size as in conv2d."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, 'conv3d')
+
+
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, d,
                     op):
     x, unbatched = _batched(input, d, op)
@@ -517,7 +525,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     if any(p < 0 for p in pad):
         raise RuntimeError('negative padding is not supported')
     if any(op_ >= s and op_ >= dl for op_, s, dl in zip(out_pad, stride, dilation)):
-        names = ['height', 'width'] if d == 2 else ['width']
+        names = ['depth', 'height', 'width'][3 - d:]
         parts = [f'output_padding_{n}: {v}' for n, v in zip(names, out_pad)] + \
             [f'stride_{n}: {v}' for n, v in zip(names, stride)] + \
             [f'dilation_{n}: {v}' for n, v in zip(names, dilation)]
@@ -550,6 +558,15 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     bias (O,).  H_out = (H - 1) stride - 2 pad + dilation (kH - 1) + output_padding + 1."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
                            2, 'conv_transpose2d')
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-d transposed convolution: input (N, Cin, D, H, W), weight (Cin, O/groups, kD, kH, kW),
+    bias (O,).  D_out = (D - 1) stride - 2 pad + dilation (kD - 1) + output_padding + 1, and
+    H_out, W_out likewise."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           3, 'conv_transpose3d')
 
 
 def _check_unfold_input(input, allowed, op):
