@@ -163,12 +163,13 @@ def _im2col_wide(xp, x, kernel, pads, dilation, groups, ones=False):
 
 def _to_wide(xp, a, wide):
     """a (N, C, *out) channel-major in a reused (C, N, *wide) buffer, zero past the true
-    width."""
+    size in every dim after the first (width; height too in 3-d)."""
     buf = _buffers.empty(xp, (a.shape[1], a.shape[0]) + wide, a.dtype)
-    w = a.shape[-1]
-    if w < wide[-1]:
-        buf[..., w:] = 0
-    buf[..., :w] = a.swapaxes(0, 1)
+    size = a.shape[2:]
+    for i in range(1, len(wide)):
+        if size[i] < wide[i]:
+            buf[(slice(None),) * (2 + i) + (slice(size[i], None),)] = 0
+    buf[(Ellipsis,) + tuple(slice(0, n) for n in size)] = a.swapaxes(0, 1)
     return buf
 
 

@@ -132,8 +132,7 @@ def test_conv3d_errors_match_torch():
     x, w = rand(1, 2, 3, 3, 3), rand(2, 2, 2, 2, 2)
     check_raises(lambda lib, x, w: fn(lib).conv3d(x, w), rand(1, 2, 3, 3), w,
                  match='expected input')
-    check_raises(lambda lib, x, w: fn(lib).conv3d(x, w), x, rand(2, 2, 2, 2),
-                 match='stride')
+    check_raises(lambda lib, x, w: fn(lib).conv3d(x, w), x, rand(2, 2, 2, 2))
     check_raises(lambda lib, x, w: fn(lib).conv3d(x, w, stride=2, padding='same'), x, w,
                  match='strided')
     check_raises(lambda lib, x, w: fn(lib).conv3d(x, w), rand(1, 2, 1, 3, 3), w,
@@ -196,6 +195,7 @@ def test_max_pool_padding_never_wins_a_window_of_minus_inf():
 
 def test_max_pool_gradient_may_be_infinite_without_nan_elsewhere():
     def run(lib, x):
+        x = x.detach().requires_grad_()
         y = fn(lib).max_pool3d(x, 2, 1)
         gy = lib.ones_like(y)
         gy[0, 0, 0, 0, 0] = float('inf')
@@ -299,15 +299,33 @@ def test_pooling3d_errors_match_torch():
 
 class _DeviceLike(np.ndarray):
     """A NumPy array that, like a GPU array, must not be read on the host: bool(), int(),
-    float() and item() raise (ufunc results keep the class, so the whole forward is watched)."""
+    float() and item() raise (ufunc results keep the class)."""
 
     def _refuse(self, *args):
         raise AssertionError('a host read of a device array')
     __bool__ = __int__ = __float__ = __index__ = item = tolist = _refuse
 
 
-def _device_like(a):
-    return np.ascontiguousarray(a).view(_DeviceLike)
+class _DeviceLikeNumpy:
+    """NumPy as an array module whose new arrays are ``_DeviceLike``: every array an op's
+    forward touches refuses host reads."""
+    __name__ = 'device_like_numpy'
+    MAKERS = ('empty', 'zeros', 'ones', 'full', 'asarray', 'arange', 'ascontiguousarray',
+              'empty_like', 'zeros_like', 'ones_like', 'full_like')
+
+    def __getattr__(self, name):
+        f = getattr(np, name)
+        if name in self.MAKERS:
+            return lambda *args, **kw: f(*args, **kw).view(_DeviceLike)
+        return f
+
+
+def _forward(op, *arrays, **params):
+    """Run ``op``'s forward alone on device-like arrays."""
+    node = object.__new__(op)
+    xp = _DeviceLikeNumpy()
+    return node, node.forward(xp, *(np.ascontiguousarray(a).view(_DeviceLike) for a in arrays),
+                              **params)
 
 
 @pytest.mark.parametrize('kw', [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
@@ -319,18 +337,18 @@ def test_max_pool_forward_and_backward_read_nothing_on_the_host(kw):
     x = rand(1, 2, 4, 5, 4)
     x[0, 0, 1, 1, 1] = np.nan
     x[0, 1, :2, :2, :2] = -np.inf
-    geo_kw = (kw['kernel_size'],) * 3, (kw.get('stride', kw['kernel_size']),) * 3, \
-        (kw.get('padding', 0),) * 3, (1, 1, 1)
-    out, geo = _pool_geometry(x.shape[2:], *geo_kw, False, x.shape[:2])
-    y, arg = MaxPool.apply(_device_like(x), geo=geo, out=out, track=True)
+    k, st_, p = kw['kernel_size'], kw.get('stride', kw['kernel_size']), kw.get('padding', 0)
+    out, geo = _pool_geometry(x.shape[2:], (k,) * 3, (st_,) * 3, (p,) * 3, (1, 1, 1), False,
+                              x.shape[:2])
+    _, (y, arg) = _forward(MaxPool, x, geo=geo, out=out, track=True)
     g = rand(*y.shape, seed=1)
     g[0, 1, 0, 0, 0] = np.inf
-    gx = PoolScatter.apply(_device_like(g), arg, geo=geo, size=x.shape[2:])
-    assert isinstance(y, _DeviceLike) and isinstance(gx, _DeviceLike)
+    _, gx = _forward(PoolScatter, g, arg, geo=geo, size=x.shape[2:])
+    assert isinstance(y, _DeviceLike) and isinstance(arg, _DeviceLike)
     tx = torch.tensor(x, requires_grad=True)
     ty, tidx = torch.nn.functional.max_pool3d(tx, return_indices=True, **kw)
     ty.backward(torch.tensor(g))
-    np.testing.assert_array_equal(np.asarray(y), to_numpy(ty))
+    np.testing.assert_array_equal(y.view(np.ndarray), to_numpy(ty))
     _, idx = F.max_pool3d(autograd.tensor(x), return_indices=True, **kw)
     np.testing.assert_array_equal(to_numpy(idx), to_numpy(tidx))
-    np.testing.assert_allclose(np.asarray(gx), to_numpy(tx.grad), rtol=1e-12)
+    np.testing.assert_allclose(gx.view(np.ndarray), to_numpy(tx.grad), rtol=1e-12)
