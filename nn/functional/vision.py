@@ -168,6 +168,9 @@ def _check_grid_sample(input, grid, mode, padding_mode):
     if input.device != grid.device:
         raise RuntimeError('grid_sampler(): expected input and grid to be on same device, but '
                            f'input is on {input.device} and grid is on {grid.device}')
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"grid_sampler_{input.ndim - 2}d" not implemented for '
+                                  f"'{scalar_name(input.dtype)}'")
     if grid.dtype != input.dtype:
         raise RuntimeError(f'expected scalar type {scalar_name(input.dtype)} but found '
                            f'{scalar_name(grid.dtype)} (grid_sampler: input {input.dtype}, '
@@ -191,9 +194,6 @@ def _check_grid_sample(input, grid, mode, padding_mode):
                            f'{gshape}')
     if mode == 'bicubic' and d != 2:
         raise RuntimeError('grid_sampler(): bicubic interpolation only supports 4D input')
-    if not input.is_floating_point():
-        raise NotImplementedError(f'"grid_sampler_{d}d" not implemented for '
-                                  f"'{scalar_name(input.dtype)}'")
 
 
 def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corners=None):
