@@ -69,6 +69,25 @@ class UninitializedTensorMixin:
             'initialized one. Call `forward` to initialize the parameters before accessing their '
             'attributes.')
 
+    def _placeholder(self, t):
+        """``t`` (an empty tensor, a conversion of this one) as a placeholder like this one."""
+        if t is self:
+            return self
+        new = alias(t.detach(), type(self), self.requires_grad)
+        if isinstance(self, Buffer):
+            new.persistent = self.persistent
+        return new
+
+    # conversions (``Module.to``, ``.double()``, ``.cuda()`` ...) keep a placeholder a placeholder
+    def to(self, *args, **kwargs):
+        return self._placeholder(super().to(*args, **kwargs))
+
+    def cpu(self):
+        return self._placeholder(super().cpu())
+
+    def cuda(self, *args, **kwargs):
+        return self._placeholder(super().cuda(*args, **kwargs))
+
     def share_memory_(self):
         raise RuntimeError(
             "Can't share memory on an uninitialized parameter or buffer. Call `forward` to "

@@ -104,11 +104,18 @@ class LazyLinear(LazyModuleMixin, Linear):
                 if self.bias is not None:
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
+        if self.in_features == 0:       # materialised by load_state_dict: read it back
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f'The in_features inferred from input: {input.shape[-1]} '
+                                     'is not equal to in_features from self.weight: '
+                                     f'{self.weight.shape[-1]}')
+            self.in_features = input.shape[-1]
 
 
 class _LazyConvXdMixin(LazyModuleMixin):
     """The lazy convolutions: ``in_channels`` from dim 1 of batched input (dim 0 of
-    unbatched)."""
+    unbatched).  (Materialised by ``load_state_dict`` instead, they keep ``in_channels``
+    0, as PyTorch's do.)"""
     _dims = 0
 
     def _lazy_init(self, out_channels, bias, device, dtype):
