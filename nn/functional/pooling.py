@@ -43,9 +43,10 @@ def _slices(j, geo, out):
                                for jj, dl, o, s in zip(j, dilation, out, stride))
 
 
-def _scatter_windows(xp, parts, geo, size, out):
+def _scatter_windows(xp, parts, geo, size, out, where=None):
     """Sum ``parts(k, j)`` (output-shaped) into the padded frame at window offset j, then
-    crop the padding: the adjoint of taking the window slices."""
+    crop the padding: the adjoint of taking the window slices.  With ``where(k)`` (a mask
+    of the output's shape) only the masked elements of part k are sent."""
     kernel, stride, pads, dilation = geo
     # windows that cannot overlap are written, not added to
     disjoint = all(dl == 1 and s >= k for k, s, dl in zip(kernel, stride, dilation))
@@ -58,11 +59,24 @@ def _scatter_windows(xp, parts, geo, size, out):
             buf = _buffers.empty(xp, lead + tuple(n + lo + hi for n, (lo, hi) in zip(size, pads)),
                                  p.dtype)
             buf.fill(0)
+        window = buf[_slices(j, geo, out)]
+        if where is not None:
+            p = _select(xp, where(k), p)
         if disjoint:
-            buf[_slices(j, geo, out)] = p
+            window[...] = p
         else:
-            buf[_slices(j, geo, out)] += p
+            window += p
     return xp.ascontiguousarray(_pad(xp, buf, tuple((-lo, -hi) for lo, hi in pads)))
+
+
+def _select(xp, mask, a):
+    """``a`` where ``mask``, else 0, exactly: an inf or NaN outside the mask must not leak
+    (as it would through ``a * mask``: 0 * inf is NaN).  A bitwise and of a's bits with all
+    ones or all zeros, which NumPy vectorises where it does not vectorise ``where``."""
+    bits = xp.dtype(f'int{8 * a.dtype.itemsize}')
+    keep = xp.subtract(0, mask, dtype=bits)             # -1 (all bits set) or 0
+    xp.bitwise_and(a.view(bits), keep, out=keep)
+    return keep.view(a.dtype)
 
 
 class MaxPool(Op):
@@ -90,19 +104,37 @@ class MaxPool(Op):
         if any(lo or hi for lo, hi in pads):
             # a window whose maximum is the padding value could match the padding, which
             # PyTorch's scan never visits: padded positions never count as the maximum
+            # (a mask for each offset whose slice reaches into the padding)
             outside = _pad(xp, xp.zeros(self.size, bool), pads, True)
-            padding = [outside[_slices(j, geo, out)] for j in _offsets(kernel)]
-        self.arg = arg = _argmax(xp, views, y, padding)
+            padding = [outside[_slices(j, geo, out)] if _reaches_padding(j, geo, out, self.size)
+                       else None for j in _offsets(kernel)]
+        nans = None
+        if x.dtype.kind == 'f':        # one pass over the input, not one per window offset
+            isnan = xp.isnan(xpad)
+            nans = [isnan[_slices(j, geo, out)] for j in _offsets(kernel)]
+        self.arg = arg = _argmax(xp, views, y, padding, nans)
         return y, arg
 
     def backward(self, g, _g_arg=None):
         return PoolScatter.apply(g, const_like(self.arg, g), geo=self.geo, size=self.size)
 
 
-def _argmax(xp, views, y, padding=None):
+def _reaches_padding(j, geo, out, size):
+    """Whether the slice of window offset ``j`` reads a padded position."""
+    _, stride, pads, dilation = geo
+    for jj, s, (lo, _), dl, o, n in zip(j, stride, pads, dilation, out, size):
+        first = jj * dl - lo
+        if first < 0 or first + (o - 1) * s >= n:
+            return True
+    return False
+
+
+def _argmax(xp, views, y, padding=None, nans=None):
     """The kernel offset of each window's maximum ``y``: the first one, and where the window
     holds NaN the last NaN (PyTorch's scan keeps ``val > max or isnan(val)``).  ``padding``
-    (one boolean mask per view, or None) marks positions that never count as the maximum.
+    (one boolean mask per view, None for a view or for all) marks positions that never count
+    as the maximum;
+    ``nans`` (one per view, or None: computed here) marks the NaNs.
 
     Branch-free: with ne_j = [window_j != y] (or padding), the first offset holding the
     maximum is ne_0 (1 + ne_1 (1 + ... (1 + ne_{K-2}))), a few passes of small integers.
@@ -114,14 +146,14 @@ def _argmax(xp, views, y, padding=None):
 
     def ne(k):
         diff = views[k] != y
-        return diff if padding is None else diff | padding[k]
+        return diff if padding is None or padding[k] is None else diff | padding[k]
     arg = ne(len(views) - 2).astype(dtype)
     for k in reversed(range(len(views) - 2)):
         arg += 1
         arg *= ne(k)
     if y.dtype.kind == 'f':
         for k, v in enumerate(views):
-            xp.copyto(arg, k, where=xp.isnan(v))
+            xp.copyto(arg, k, where=xp.isnan(v) if nans is None else nans[k])
     return arg
 
 
@@ -134,9 +166,8 @@ class PoolScatter(Op):
     def forward(self, xp, g, arg, *, geo, size):
         self.geo = geo
         out = g.shape[-len(size):]
-        # a select, not g * [arg == k]: 0 * inf is NaN, and only the winner may see an inf
-        zero = xp.zeros((), g.dtype)
-        return _scatter_windows(xp, lambda k, j: xp.where(arg == k, g, zero), geo, size, out)
+        # only the winner may see its gradient (an inf included: no multiplying by a mask)
+        return _scatter_windows(xp, lambda k, j: g, geo, size, out, where=lambda k: arg == k)
 
     def backward(self, gg):
         arg, = self.saved_tensors
