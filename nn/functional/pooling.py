@@ -469,9 +469,9 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      'max_pool3d', 'non-empty 4D or 5D (batch mode) tensor expected for input')
 
 
-def _avg_divisor(xp, size, out, geo, count_include_pad, dtype):
-    """1 / the number of elements each window averages (PyTorch's rule: windows are clipped
-    to the padded input; without count_include_pad, the padding is not counted)."""
+def _avg_divisor(xp, size, out, geo, count_include_pad):
+    """The number of elements each window averages (PyTorch's rule: windows are clipped to
+    the padded input; without count_include_pad, the padding is not counted)."""
     kernel, stride, pads, _ = geo
     counts = []
     for n, o, k, s, (p, _) in zip(size, out, kernel, stride, pads):
@@ -483,7 +483,7 @@ def _avg_divisor(xp, size, out, geo, count_include_pad, dtype):
     div = counts[0]
     for c in counts[1:]:
         div = div[..., None] * c
-    return (1.0 / div).astype(dtype)
+    return div
 
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
@@ -496,15 +496,19 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     size = input.shape[-d:]
     out, geo = _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode,
                               input.shape[:-d])
-    if not input.is_floating_point():
-        raise RuntimeError(f'"{op}" not implemented for \'{input.dtype}\' (floating point only)')
-    if divisor_override is not None:
-        if divisor_override == 0:
-            raise RuntimeError('divisor must be not zero')
-        scale = 1.0 / divisor_override
-    else:
-        scale = _avg_divisor(xp_of(input), size, out, geo, count_include_pad,
-                             array_of(input).dtype)
+    if input.dtype == autograd.bool:
+        raise RuntimeError(f'"{op}" not implemented for \'Bool\'')
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError('divisor must be not zero')
+    xp = xp_of(input)
+    div = divisor_override if divisor_override is not None else \
+        _avg_divisor(xp, size, out, geo, count_include_pad)
+    if not input.is_floating_point():   # integers: the window sums, divided and truncated
+        sums = SumPool.apply(input, geo=geo, out=out, scale=1)
+        return sums.div(div if divisor_override is not None else wrap(div, input.device),
+                        rounding_mode='trunc')
+    scale = 1.0 / div if divisor_override is not None else \
+        (1.0 / div).astype(array_of(input).dtype)
     return SumPool.apply(input, geo=geo, out=out, scale=scale)
 
 

@@ -216,6 +216,17 @@ def test_avg_pool3d_matches_torch(kw):
     check_op(lambda lib, x: fn(lib).avg_pool3d(x, **kw), rand(2, 2, 5, 4, 5))
 
 
+@pytest.mark.parametrize('kw', AVG3D)
+def test_avg_pool_of_integers_truncates_as_torch(kw):
+    """PyTorch averages integers too: the window sum divided by the count, truncated toward
+    zero (negative sums included)."""
+    x = (np.arange(2 * 2 * 5 * 4 * 5).reshape(2, 2, 5, 4, 5) * 37) % 23 - 11
+    check_op(lambda lib, x: fn(lib).avg_pool3d(x, **kw), x)
+    kw2 = {k: v[1:] if isinstance(v, tuple) else v for k, v in kw.items()}
+    check_op(lambda lib, x: fn(lib).avg_pool2d(x, **kw2), x[0])
+    check_raises(lambda lib, x: fn(lib).avg_pool3d(x, 2), x > 0, match="not implemented for 'Bool'")
+
+
 @pytest.mark.parametrize('size', [2, (3, 2, 1), (None, 3, 2), (5, 4, 3)])
 def test_adaptive_pool3d_matches_torch(size):
     x = rand(2, 2, 5, 4, 3)
