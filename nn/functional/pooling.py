@@ -496,8 +496,9 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     size = input.shape[-d:]
     out, geo = _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode,
                               input.shape[:-d])
-    if input.dtype == autograd.bool:
-        raise RuntimeError(f'"{op}" not implemented for \'Bool\'')
+    if input.dtype == autograd.bool:     # PyTorch's 1-d pooling runs its 2-d kernel
+        kernel_name = {1: 'avg_pool2d', 2: 'avg_pool2d', 3: 'avg_pool3d_out_frame'}[d]
+        raise NotImplementedError(f'"{kernel_name}" not implemented for \'Bool\'')
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError('divisor must be not zero')
     xp = xp_of(input)
