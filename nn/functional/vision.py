@@ -89,8 +89,10 @@ class _Reader:
     def __init__(self, input):
         self.n, self.c = input.shape[:2]
         self.size = tuple(input.shape[2:])
-        self.flat = input.reshape(self.n, self.c, math.prod(self.size))
+        # (N, S, C): one index pair (sample, position) reads all channels
+        self.flat = input.reshape(self.n, self.c, math.prod(self.size)).transpose(1, 2)
         self.xp = xp_of(input)
+        self.batch = _const(self.xp.arange(self.n).reshape(-1, 1), input)
 
     def __call__(self, positions):
         xp = self.xp
@@ -100,10 +102,7 @@ class _Reader:
             ok = (p >= 0) & (p < n)
             valid = ok if valid is None else valid & ok
             flat = flat * n + xp.clip(p, 0, n - 1)
-        length = flat.shape[1]
-        index = _const(xp.ascontiguousarray(xp.broadcast_to(
-            flat[:, None, :], (self.n, self.c, length))), self.flat)
-        values = self.flat.gather(2, index)
+        values = self.flat[self.batch, _const(flat, self.batch)].transpose(1, 2)   # (N, C, L)
         return autograd.where(_const(valid[:, None, :], values), values, 0.0)
 
 
