@@ -19,6 +19,7 @@ output positions laid out over rows as wide as the frame (the last few columns o
 garbage: 5-15% more GEMM work) im2col is k*k long contiguous copies and col2im k*k
 contiguous slice-adds, where windows of short image rows would move 14-28 elements at a
 time.  Garbage columns are cut from outputs and zero in gradients, so they add nothing.
+In 3-d the planes are as tall as the frame too (their last few rows garbage as well).
 """
 import itertools
 import math

@@ -133,8 +133,7 @@ def _argmax(xp, views, y, padding=None, nans=None):
     """The kernel offset of each window's maximum ``y``: the first one, and where the window
     holds NaN the last NaN (PyTorch's scan keeps ``val > max or isnan(val)``).  ``padding``
     (one boolean mask per view, None for a view or for all) marks positions that never count
-    as the maximum;
-    ``nans`` (one per view, or None: computed here) marks the NaNs.
+    as the maximum; ``nans`` (one per view, or None: computed here) marks the NaNs.
 
     Branch-free: with ne_j = [window_j != y] (or padding), the first offset holding the
     maximum is ne_0 (1 + ne_1 (1 + ... (1 + ne_{K-2}))), a few passes of small integers.
@@ -551,7 +550,7 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, d):
     if norm_type == -float('inf'):
         return -pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     avg = (avg_pool1d, avg_pool2d, avg_pool3d)[d - 1]
-    out = avg(input.pow(norm_type), kernel if d == 1 else kernel_size, stride, 0, ceil_mode)
+    out = avg(input.pow(norm_type), kernel, stride, 0, ceil_mode)
     return (out.sign() * out.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
 
 
