@@ -649,7 +649,8 @@ def _adaptive_max(input, output_size, return_indices, d, op):
                            f"{op}() argument 'output_size' should contain one int (got "
                            f'{len(sizes)})')
     if not input.is_floating_point():
-        raise NotImplementedError(f'"{"adaptive_max_pool3d_cpu" if d == 3 else "adaptive_max_pool2d"}" not implemented for '
+        kernel = 'adaptive_max_pool3d_cpu' if d == 3 else 'adaptive_max_pool2d'   # PyTorch's
+        raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{scalar_name(input.dtype)}'")
     out = tuple(int(v) for v in sizes)
     if min(out) < 0:

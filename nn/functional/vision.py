@@ -8,8 +8,8 @@ first.  A coordinate c along a dim of size n becomes the pixel position
     u = ((c + 1) n - 1) / 2          (otherwise: -1 and 1 are the corner pixels' outer edges),
 then padding_mode decides what lies outside: 'zeros' reads 0, 'border' clips u to
 [0, n - 1], 'reflection' mirrors u at the borders (then clips).  The value is
-    bilinear (trilinear in 3-d):  sum over the 2^d corners v of prod_a w_a(v_a) x[v],
-                                  w = 1 - t at the lower corner and t at the upper, t = u - floor(u)
+    bilinear (trilinear in 3-d):  sum over the 2^d corners v of prod_a w_a(v_a) x[v], with
+                                  w = 1 - t at the lower corner, t at the upper (t = u - floor u)
     nearest:                       x[round_half_even(u)]
     bicubic (2-d):                 sum over a 4 x 4 neighbourhood of Keys' cubic weights
                                    (A = -0.75) of t, each tap's position padded by itself.

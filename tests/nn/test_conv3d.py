@@ -48,7 +48,8 @@ def test_conv3d_matches_torch_to_second_order(kw):
 
 
 def test_conv3d_without_bias_unbatched_and_float32():
-    check_op(lambda lib, x, w: fn(lib).conv3d(x, w, stride=2), rand(2, 5, 4, 5), rand(3, 2, 3, 2, 3))
+    check_op(lambda lib, x, w: fn(lib).conv3d(x, w, stride=2), rand(2, 5, 4, 5),
+             rand(3, 2, 3, 2, 3))
     check_op(lambda lib, x, w: fn(lib).conv3d(x, w, padding=1),
              rand(1, 2, 3, 4, 3, dtype='float32'), rand(3, 2, 2, 2, 2, seed=1, dtype='float32'))
 
@@ -100,6 +101,17 @@ def test_conv_transpose1d_still_matches_torch(kw):
     g = kw.get('groups', 1)
     check_op(lambda lib, x, w, b: fn(lib).conv_transpose1d(x, w, b, **kw), rand(2, 3, 5),
              rand(3, 6 // g, 3, seed=1), rand(6, seed=2))
+
+
+def test_conv_transpose1d_layer_and_max_unpool1d_still_match_torch():
+    """The 1-d relatives that run on the same n-d code."""
+    check_layer(lambda nn: nn.ConvTranspose1d(3, 4, 3, stride=2, padding=1, groups=1),
+                rand(2, 3, 5), call=lambda layer, x: layer(x, output_size=(10,)))
+
+    def run(lib, x):
+        y, idx = fn(lib).max_pool1d(x, 3, 2, 1, return_indices=True)
+        return fn(lib).max_unpool1d(y * y, idx, 3, 2, 1, output_size=(9,))
+    check_op(run, rand(2, 3, 9))
 
 
 @pytest.mark.parametrize('build', [
@@ -224,7 +236,8 @@ def test_avg_pool_of_integers_truncates_as_torch(kw):
     check_op(lambda lib, x: fn(lib).avg_pool3d(x, **kw), x)
     kw2 = {k: v[1:] if isinstance(v, tuple) else v for k, v in kw.items()}
     check_op(lambda lib, x: fn(lib).avg_pool2d(x, **kw2), x[0])
-    check_raises(lambda lib, x: fn(lib).avg_pool3d(x, 2), x > 0, match="not implemented for 'Bool'")
+    check_raises(lambda lib, x: fn(lib).avg_pool3d(x, 2), x > 0,
+                 match="not implemented for 'Bool'")
 
 
 @pytest.mark.parametrize('size', [2, (3, 2, 1), (None, 3, 2), (5, 4, 3)])
