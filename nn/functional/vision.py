@@ -106,6 +106,14 @@ class _Reader:
         return autograd.where(_const(valid[:, None, :], values), values, 0.0)
 
 
+def _integers(xp, f, n):
+    """Whole-number pixel positions ``f`` along a dim of size n as integers; those outside
+    [0, n), inf and NaN included, become -1 or n (read as outside; casting them would be
+    undefined)."""
+    f = xp.clip(f, -1, n)
+    return xp.where(f == f, f, -1).astype(xp.int64)
+
+
 def _sample_linear(read, coords):
     """Bilinear (trilinear) interpolation at pixel positions ``coords`` ((N, L) tensors, one
     per spatial dim): the 2^d corners, each weighted by the product of its 1-d weights."""
@@ -117,7 +125,7 @@ def _sample_linear(read, coords):
         for u, lo, o in zip(coords, lower, corner):
             wa = u - _const(lo, u) if o else _const(lo + 1, u) - u
             w = wa if w is None else w * wa
-        value = read([(lo + o).astype(xp.int64) for lo, o in zip(lower, corner)])
+        value = read([_integers(xp, lo + o, n) for lo, o, n in zip(lower, corner, read.size)])
         term = value * w.unsqueeze(1)
         out = term if out is None else out + term
     return out
@@ -127,11 +135,13 @@ def _sample_nearest(read, coords):
     """The input at the nearest pixel (ties to even, as PyTorch's nearbyint); the grid gets a
     zero gradient, as in PyTorch."""
     xp = read.xp
-    value = read([xp.rint(array_of(u.detach())).astype(xp.int64) for u in coords])
+    value = read([_integers(xp, xp.rint(array_of(u.detach())), n)
+                  for u, n in zip(coords, read.size)])
     if any(u.requires_grad for u in coords):
         # the output depends on the grid (piecewise constantly): it requires grad, and the
-        # grid's gradient is 0, as PyTorch gives
-        value = value + sum((u * 0).sum(1, keepdim=True) for u in coords).unsqueeze(1)
+        # grid's gradient is 0, as PyTorch gives (a select of none of u: 0 even for u inf)
+        never = _const(xp.zeros(coords[0].shape, bool), coords[0])
+        value = value + sum(autograd.where(never, u, 0.0) for u in coords).unsqueeze(1)
     return value
 
 
@@ -146,7 +156,7 @@ def _sample_bicubic(read, coords, padding_mode, align_corners):
         positions, w = [], None
         for u, lo, k, n, wk in zip(coords, lower, taps, read.size, weights):
             p = _pad_coordinate(_const(lo - 1 + k, u), n, padding_mode, align_corners)
-            positions.append(xp.trunc(array_of(p)).astype(xp.int64))
+            positions.append(_integers(xp, xp.trunc(array_of(p)), n))
             w = wk[k] if w is None else w * wk[k]
         term = read(positions) * w.unsqueeze(1)
         out = term if out is None else out + term

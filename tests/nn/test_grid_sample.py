@@ -99,6 +99,21 @@ def test_grid_sample_nearest_gives_the_grid_a_zero_gradient():
         assert to_numpy(g.grad).tolist() == np.zeros((1, 2, 2, 2)).tolist()
 
 
+@pytest.mark.filterwarnings('ignore:invalid value encountered')     # inf - inf in a weight
+def test_grid_sample_of_infinite_and_far_points():
+    """Points at +-inf or far outside read the padding (0, the border, or a reflection),
+    in every mode, with the grid requiring grad."""
+    g = np.array([[[[np.inf, 0.2], [-np.inf, -0.3], [0.1, 40.0], [-25.5, 3.25]]]])
+    for padding_mode in ('zeros', 'border'):
+        for mode in ('bilinear', 'nearest'):
+            check_op(sample(mode, padding_mode, False), rand(1, 2, 3, 4), g[:, :, 2:],
+                     double=False)
+            check_op(lambda lib, x, g: fn(lib).grid_sample(x, g.detach().requires_grad_(),
+                                                           mode=mode, padding_mode=padding_mode,
+                                                           align_corners=False),
+                     rand(1, 2, 3, 4), g, grad=False)
+
+
 def test_grid_sample_of_an_empty_batch_and_empty_grid():
     check_op(sample('bilinear', 'zeros', False), rand(0, 2, 3, 3), rand(0, 2, 2, 2), grad=False)
     check_op(sample('bicubic', 'zeros', False), rand(2, 2, 3, 3), rand(2, 0, 2, 2), grad=False)
