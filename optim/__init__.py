@@ -10,6 +10,8 @@ from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from . import swa_utils
 
 __all__ = ['Optimizer', 'SGD', 'Adagrad', 'RMSprop', 'Adadelta', 'Adam', 'AdamW', 'Adamax',
            'NAdam', 'Rprop', 'LBFGS', 'lr_scheduler']
+__all__ += ['swa_utils']

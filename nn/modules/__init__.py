@@ -11,4 +11,6 @@ from .pooling import *         # noqa: F401,F403
 from .normalization import *   # noqa: F401,F403
 from .rnn import *             # noqa: F401,F403
 from .attention import *       # noqa: F401,F403
+from .transformer import *     # noqa: F401,F403
+from .padding import *         # noqa: F401,F403
 from .lazy import *            # noqa: F401,F403
