@@ -126,6 +126,11 @@ def test_conv3d_layers_match_torch(build):
     check_layer(build, rand(2, 2, 3, 4, 3))
 
 
+@pytest.mark.parametrize('mode', ['reflect', 'replicate', 'circular'])
+def test_conv3d_layer_pads_unbatched_input_as_torch(mode):
+    check_layer(lambda nn: nn.Conv3d(2, 3, 3, padding=1, padding_mode=mode), rand(2, 3, 4, 3))
+
+
 def test_conv_transpose3d_layer_output_size_matches_torch():
     check_layer(lambda nn: nn.ConvTranspose3d(2, 2, 3, stride=2), rand(1, 2, 2, 3, 2),
                 call=lambda layer, x: layer(x, output_size=(6, 8, 5)))
