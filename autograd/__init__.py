@@ -18,9 +18,11 @@ from .creation import *            # noqa: F401,F403
 from . import creation as _creation
 from . import methods as _methods  # binds ops onto Tensor
 from .ops import OP_MODULES as _OP_MODULES
+from .ops import aliases as _aliases
 from . import utils  # noqa: F401  (autograd.utils.data)
 from . import cuda  # noqa: F401  (autograd.cuda.is_available() ...; never imports CuPy)
 from .dlpack import from_dlpack  # noqa: F401
+from . import accelerator, backends  # noqa: F401  (torch.accelerator, torch.backends)
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
@@ -29,8 +31,15 @@ for _mod in _OP_MODULES:
     for _name in getattr(_mod, 'FUNCTIONS', ()):
         globals()[_name] = getattr(_mod, _name)
 del _mod, _name
+_aliases.install(globals(), Tensor)   # axis=/keepdims= as PyTorch accepts them
 
 from . import viz                  # noqa: E402  graph pictures (Graphviz loaded lazily)
+from . import linalg               # noqa: E402  torch.linalg
+from . import functional           # noqa: E402  torch.autograd.functional
+from . import amp                  # noqa: E402  torch.amp (and torch.cuda.amp)
+from .amp import autocast          # noqa: E402,F401  torch.autocast
+from .amp.autocast_mode import (get_autocast_dtype, is_autocast_enabled,  # noqa: E402,F401
+                                set_autocast_dtype, set_autocast_enabled)
 __version__ = '0.1.0'
 
 

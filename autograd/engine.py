@@ -193,6 +193,8 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                     continue
             elif node.__class__ is AccumulateGrad:
                 _accumulate_leaf(node, g, arrays)
+                if node._post_hooks:
+                    _run_post_hooks(node)
                 continue
             trusted = node.array_backward   # our own ops (their gradient counts are tested)
             if arrays and not trusted:
@@ -389,6 +391,13 @@ def _accumulate_leaf(acc, g, arrays):
             leaf._grad = _make(_plus(data, g), leaf._device)
     finally:
         _unlock()
+
+
+def _run_post_hooks(acc):
+    leaf = acc._leaf()
+    if leaf is not None:
+        for hook in tuple(acc._post_hooks.values()):
+            hook(leaf)
 
 
 _GRAD_LOCK = threading.Lock()

@@ -154,10 +154,11 @@ def modified_msg(node, t, expected, found=None, nr=None):
 
 class AccumulateGrad(Node):
     """The sink of a leaf: sums the gradients that reach the leaf into ``leaf.grad``."""
-    __slots__ = ('_leaf',)
+    __slots__ = ('_leaf', '_post_hooks')
 
     def __init__(self, leaf):
         self._leaf = weakref.ref(leaf)
+        self._post_hooks = None     # register_post_accumulate_grad_hook's, by handle id
         self._seq = next_seq()
         self._next = ()
         self._saved = self._versions = ()
@@ -384,6 +385,21 @@ def register_hook(self, hook):
     return node._add_pre_hook(nr, hook)
 
 
+def register_post_accumulate_grad_hook(self, hook):
+    """Call ``hook(tensor)`` after backward has summed a gradient into this leaf's
+    ``.grad`` (not for ``autograd.grad``, which accumulates nothing).  Returns a handle
+    whose ``remove()`` unregisters it."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf tensors')
+    acc = edge_of(self)[0]
+    if acc._post_hooks is None:
+        acc._post_hooks = {}
+    return RemovableHandle(acc._post_hooks, hook)
+
+
 Tensor.retain_grad = retain_grad
+Tensor.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
 Tensor.retains_grad = property(retains_grad)
 Tensor.register_hook = register_hook

@@ -12,20 +12,37 @@ A ``<value>`` is JSON null/true/false/number/string, or a one-key object tagging
 other types: ``{"list": [...]}``, ``{"tuple": [...]}``, ``{"dict": [[key, value], ...]}``
 (keys keep their type and order), ``{"odict": ...}`` (OrderedDict), ``{"float": "nan"}``
 (non-finite floats), ``{"tensor": i}`` (entry i of "tensors"), ``{"device": "cuda:0"}``,
-``{"dtype": "float32"}``.  A tensor entry holds dtype, shape, device, requires_grad,
+``{"dtype": "float32"}``, ``{"set": [...]}``; and for whole objects (a saved ``nn.Module``),
+``{"object": ["module.QualName", <state>]}`` (an instance, rebuilt without calling its
+constructor: ``cls.__new__(cls)``, then its ``__dict__`` or ``__setstate__`` from the
+state), ``{"ref": k}`` (the k-th object of the file again, in the order they appear:
+shared and cyclic references survive) and ``{"global": "module.QualName"}`` (a class or
+function by name).  A tensor entry of a Tensor subclass (``nn.Parameter``) names its class
+in "class" and its extra slots in "slots".  A tensor entry holds dtype, shape, device, requires_grad,
 the blob's offset and size, and its CRC-32.  Loading parses JSON and copies bytes into
 arrays: no pickle, so a file cannot run code.  ``torch.save`` files (pickles, or zip
 archives of pickles) are recognised and refused.
+
+Classes and functions named in a file are looked up, as PyTorch's ``weights_only`` loader
+does, only on an allow-list: the defaults (``OrderedDict``, ``Counter``, and what a layer
+registers with ``autograd.extend.allow_by_default``: ``nn.Parameter``, ``nn.Buffer``) plus
+what the user adds (``add_safe_globals``, the ``safe_globals`` context).  Anything else is
+refused with PyTorch's ``pickle.UnpicklingError`` and its instructions; nothing named in
+the file is imported.  Only ``load(..., weights_only=False)`` (the user's statement that
+the file is trusted, as in PyTorch) imports a named module to find a class.
 """
 import collections
 import contextlib
+import importlib
 import io
 import json
 import math
 import os
+import pickle           # for its exception type only: nothing is ever unpickled
 import re
 import stat
 import struct
+import types
 import zlib
 
 import numpy
@@ -33,7 +50,8 @@ import numpy
 from . import backend, devices
 from .tensor import Tensor, _make
 
-__all__ = ['save', 'load']
+__all__ = ['save', 'load', 'add_safe_globals', 'clear_safe_globals', 'get_safe_globals',
+           'safe_globals', 'allow_by_default']
 
 MAGIC = b'AUTOGRAD'
 VERSION = 1
@@ -62,10 +80,17 @@ def save(obj, f):
     for t in tensors:
         arr = _host_le(t._data)
         nbytes = arr.nbytes
-        entries.append({'dtype': t.dtype.name,
-                        'shape': list(arr.shape), 'device': str(t._device),
-                        'requires_grad': t._requires_grad, 'offset': offset,
-                        'nbytes': nbytes, 'crc32': zlib.crc32(_bytes(arr))})
+        entry = {'dtype': t.dtype.name,
+                 'shape': list(arr.shape), 'device': str(t._device),
+                 'requires_grad': t._requires_grad, 'offset': offset,
+                 'nbytes': nbytes, 'crc32': zlib.crc32(_bytes(arr))}
+        if type(t) is not Tensor:           # nn.Parameter ...: its class, and extra slots
+            entry['class'] = _path_of(type(t), 'tensor')
+            slots = _subclass_slots(type(t))
+            if slots:
+                entry['slots'] = _Encoder([]).encode({s: getattr(t, s) for s in slots
+                                                      if hasattr(t, s)}, 'tensor slots')
+        entries.append(entry)
         blobs.append(arr)
         offset += _padded(nbytes)
     header = json.dumps({'format': VERSION, 'root': root, 'tensors': entries},
@@ -180,6 +205,8 @@ class _Encoder:
         self.tensors = tensors
         self.index = {}            # id(tensor) -> entry number; the same object loads once
         self.active = set()        # ids of the containers being encoded (cycle check)
+        self.objects = {}          # id(object) -> its number, in order of first appearance
+        self.keep = []             # the objects numbered (their ids stay theirs meanwhile)
 
     def encode(self, x, where):
         if x is None or x is True or x is False or isinstance(x, str):
@@ -215,9 +242,41 @@ class _Encoder:
                 return {tag: [self.encode(v, f'{where}[{i}]') for i, v in enumerate(x)]}
             finally:
                 self.active.discard(id(x))
+        if isinstance(x, (set, frozenset)):
+            return {'set': [self.encode(v, f'{where}{{}}') for v in x]}
+        if isinstance(x, (type, types.FunctionType, types.BuiltinFunctionType)):
+            return {'global': _path_of(x, where)}
+        if hasattr(x, '__dict__') and not isinstance(x, types.ModuleType):
+            return self._object(x, where)
         raise TypeError(f'autograd.save cannot store {where} of type {type(x).__name__}: '
-                        'supported are tensors, dicts, lists, tuples, str, int, float, bool, '
-                        'None, devices and dtypes')
+                        'supported are tensors, dicts, lists, tuples, sets, str, int, float, '
+                        'bool, None, devices, dtypes, classes and functions by name, and '
+                        'objects with a __dict__ (an nn.Module)')
+
+    def _object(self, x, where):
+        """An instance, as PyTorch pickles one: its class by name and its state (the
+        ``__dict__``, or what its ``__getstate__`` returns), never its constructor's
+        arguments."""
+        k = self.objects.get(id(x))
+        if k is not None:
+            return {'ref': k}
+        cls = type(x)
+        if any(name in klass.__dict__ for klass in cls.__mro__[:-1]
+               for name in ('__reduce__', '__reduce_ex__')) or _slots(cls):
+            # its state is not its __dict__ (functools.partial, a class with __slots__):
+            # pickle would ask it; a file that runs nothing cannot
+            raise TypeError(f'autograd.save cannot store {where} of type {cls.__qualname__}: '
+                            'its state is not its __dict__ (it defines __reduce__ or '
+                            '__slots__)')
+        path = _path_of(cls, where)
+        self.objects[id(x)] = len(self.keep)
+        self.keep.append(x)
+        getstate = getattr(type(x), '__getstate__', None)
+        if getstate is None or getstate is getattr(object, '__getstate__', None):
+            state = dict(vars(x))
+        else:
+            state = x.__getstate__()
+        return {'object': [path, self.encode(state, f'{where}.__dict__')]}
 
     def _key(self, k, where):
         if k is None or isinstance(k, (bool, str, int, float)):
@@ -226,26 +285,169 @@ class _Encoder:
                         f'in {where}: keys must be str, int, float, bool or None')
 
 
+def _path_of(obj, where):
+    """``module.QualName`` of a class or function that can be found again by that name."""
+    module, qualname = getattr(obj, '__module__', None), getattr(obj, '__qualname__', '')
+    if module is None or '<locals>' in qualname or '<lambda>' in qualname:
+        raise TypeError(f'autograd.save cannot store {where}: {qualname or obj!r} is a local '
+                        'object (defined in a function, or a lambda), which cannot be found by '
+                        'name when loading')
+    return f'{module}.{qualname}'
+
+
+def _slots(cls):
+    """The ``__slots__`` names that classes of ``cls``'s MRO declare (not __dict__)."""
+    names = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get('__slots__', ())
+        names.extend([slots] if isinstance(slots, str) else slots)
+    return [n for n in names if n not in ('__dict__', '__weakref__')]
+
+
+def _subclass_slots(cls):
+    """The ``__slots__`` that Tensor subclass ``cls`` adds to Tensor's."""
+    names = []
+    for klass in cls.__mro__:
+        if klass is Tensor:
+            break
+        slots = klass.__dict__.get('__slots__', ())
+        names.extend([slots] if isinstance(slots, str) else slots)
+    return [n for n in names if n not in ('__dict__', '__weakref__')]
+
+
+# ----------------------------------------------------------------------------- the allow-list
+# PyTorch's torch.serialization.add_safe_globals & co., for the classes and functions a file
+# names.  An entry is a class/function, or ``(obj, 'module.QualName')`` naming it explicitly.
+
+_DEFAULT_GLOBALS = {'collections.OrderedDict': collections.OrderedDict,
+                    'collections.Counter': collections.Counter}
+_user_globals = []
+
+
+def allow_by_default(objs):
+    """Allow classes ``objs`` in every load, as PyTorch allows ``torch.nn.Parameter``
+    (for the layers that define tensor classes; not listed by ``get_safe_globals``)."""
+    for obj in objs:
+        _DEFAULT_GLOBALS[_path_of(obj, 'a default global')] = obj
+
+
+def add_safe_globals(safe_globals):
+    """Mark classes/functions (or ``(obj, 'module.QualName')`` pairs) as safe to rebuild
+    in :func:`load`: a saved object of such a class is made again from its state."""
+    if not isinstance(safe_globals, (list, tuple)):
+        raise TypeError(f'add_safe_globals expects a list, got {type(safe_globals).__name__}')
+    for g in safe_globals:
+        if isinstance(g, tuple) and not (len(g) == 2 and isinstance(g[1], str)):
+            raise ValueError(f'Expected tuple of length 2 (global, str of callable full path), '
+                             f'but got {g}')
+    _user_globals.extend(safe_globals)
+
+
+def clear_safe_globals():
+    """Forget every global that :func:`add_safe_globals` added."""
+    _user_globals.clear()
+
+
+def get_safe_globals():
+    """The user-added safe globals, as added."""
+    return list(_user_globals)
+
+
+class safe_globals:
+    """Context manager: ``safe_globals`` are allowed inside the block only."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        self._previous = list(_user_globals)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        _user_globals[:] = self._previous
+        return False
+
+
+def _allowed(path):
+    """The object the allow-list gives for ``path``, or None."""
+    obj = _DEFAULT_GLOBALS.get(path)
+    if obj is not None:
+        return obj
+    for g in _user_globals:
+        obj, name = g if isinstance(g, tuple) else (g, None)
+        if name is None:
+            try:
+                name = _path_of(obj, 'a safe global')
+            except TypeError:
+                continue
+        if name == path:
+            return obj
+    return None
+
+
+_UNSAFE = ('Weights only load failed. This file can still be loaded, to do so you have two '
+           'options, do those steps only if you trust the source of the checkpoint. \n\t(1) '
+           'Re-running `autograd.load` with `weights_only` set to `False` will import the '
+           'module that the file names to find the class (this loader never unpickles, but '
+           'importing a module runs its code). Do it only if you got the file from a trusted '
+           'source.\n\t(2) Alternatively, to load with `weights_only=True` please check the '
+           'recommended steps in the following error message.\n\tWeightsUnpickler error: ')
+
+
+def _unsupported(path):
+    return pickle.UnpicklingError(
+        f'{_UNSAFE}Unsupported global: GLOBAL {path} was not an allowed global by default. '
+        f'Please use `autograd.serialization.add_safe_globals([{path}])` or the '
+        f'`autograd.serialization.safe_globals([{path}])` context manager to allowlist this '
+        'global if you trust this class/function.')
+
+
+def _import(path):
+    """The class or function ``module.QualName`` names, importing its module (trusted
+    files only: ``weights_only=False``)."""
+    parts = path.split('.')
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module('.'.join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[i:]:
+                obj = getattr(obj, name)
+        except AttributeError:
+            break
+        return obj
+    raise pickle.UnpicklingError(f'autograd.load: cannot find {path} (its module is not '
+                                 'importable or no longer defines it)')
+
+
 # ----------------------------------------------------------------------------- load
 
-def load(f, map_location=None, weights_only=True):
+def load(f, map_location=None, weights_only=None, **kwargs):
     """Read what :func:`save` wrote.  ``f`` is a path or a readable binary file object.
 
     ``map_location`` moves tensors: None restores each to its saved device; a device or
     string sends all there; a dict maps saved device strings to new ones
     (``{'cuda:0': 'cpu'}``); a callable ``fn(tensor, saved_location)`` gets each tensor
-    on the CPU and returns it moved (or None for the default).  ``weights_only`` is
-    accepted for PyTorch compatibility: this format holds data only, so it never
-    changes anything.  Corrupt, truncated or pickle files raise RuntimeError.
+    on the CPU and returns it moved (or None for the default).
+
+    Classes a file names (a saved module, ``nn.Parameter``) are rebuilt only when they are
+    on the allow-list (``add_safe_globals``, ``safe_globals``), else
+    ``pickle.UnpicklingError`` says how to allow them, as PyTorch's ``weights_only`` loader;
+    ``weights_only=False`` looks them up by importing their modules instead (a trusted
+    file).  Nothing is ever unpickled.  Corrupt, truncated or pickle files raise
+    RuntimeError.  Other keyword arguments of ``torch.load`` (``mmap``, ``pickle_module``
+    ...) are accepted and have no effect.
     """
+    trusted = weights_only is False
     if hasattr(f, 'read'):
         name = getattr(f, 'name', '<file object>')
         if not f.seekable():
             f = io.BytesIO(f.read())
-        return _Reader(f, name, map_location).load()
+        return _Reader(f, name, map_location, trusted).load()
     name = os.fspath(f)
     with open(name, 'rb') as fh:
-        return _Reader(fh, name, map_location).load()
+        return _Reader(fh, name, map_location, trusted).load()
 
 
 class _Reader:
@@ -254,10 +456,12 @@ class _Reader:
     huge shape, deep nesting) costs at most about its own size in memory, and every kind
     of corruption raises RuntimeError naming the file."""
 
-    def __init__(self, fh, name, map_location):
+    def __init__(self, fh, name, map_location, trusted=False):
         self.fh = fh
         self.name = name
         self.map_location = map_location
+        self.trusted = trusted
+        self.objects = []          # the objects rebuilt so far, numbered as the saver did
 
     def fail(self, what):
         return RuntimeError(f'autograd.load: {self.name!r} {what}')
@@ -305,6 +509,9 @@ class _Reader:
         self.tensors = []
         for arr, e in zip(arrays, entries):
             t = self.place(_make(arr, backend.CPU), e['device'])
+            if 'class' in e:
+                with self.malformed():
+                    t = self.tensor_of_class(t, e)
             if e['requires_grad']:
                 t._requires_grad = True
             self.tensors.append(t)
@@ -340,7 +547,57 @@ class _Reader:
                                     f'({e})') from None
             if tag == 'dtype':
                 return _DTYPES[x]
+            if tag == 'set':
+                return {self.decode(i) for i in x}
+            if tag == 'global':
+                return self.find(x)
+            if tag == 'ref':
+                if type(x) is not int or x < 0:
+                    raise IndexError(f'object number {str(x)[:80]}')
+                return self.objects[x]
+            if tag == 'object':
+                path, state = x
+                return self.rebuild(self.find(path), state)
         raise ValueError(f'unknown value {str(v)[:80]}')
+
+    def find(self, path):
+        """The class or function ``path`` names: from the allow-list (or, for a trusted
+        file, by import); pickle.UnpicklingError, in PyTorch's words, otherwise."""
+        if type(path) is not str:
+            raise TypeError(f'global name {str(path)[:80]}')
+        obj = _allowed(path)
+        if obj is None:
+            if not self.trusted:
+                raise _unsupported(path)
+            obj = _import(path)
+        return obj
+
+    def rebuild(self, cls, state):
+        """An instance of ``cls`` made without its constructor, given its saved state."""
+        if not isinstance(cls, type):
+            raise TypeError(f'{str(cls)[:80]} is not a class')
+        obj = cls.__new__(cls)
+        self.objects.append(obj)        # numbered before its state: cycles come back as refs
+        state = self.decode(state)
+        setstate = getattr(obj, '__setstate__', None)
+        if setstate is not None and getattr(cls, '__setstate__', None) is not getattr(
+                object, '__setstate__', None):
+            setstate(state)
+        elif isinstance(state, dict):
+            obj.__dict__.update(state)
+        elif state is not None:
+            raise TypeError(f'state of a {cls.__qualname__} is not a dict')
+        return obj
+
+    def tensor_of_class(self, t, e):
+        """Loaded tensor ``t`` as an instance of the Tensor subclass its entry names."""
+        cls = self.find(e['class'])
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f'{e["class"]} is not a tensor class')
+        out = _make(t._data, t._device, cls=cls)
+        for k, val in self.decode(e.get('slots', {'dict': []})).items():
+            setattr(out, k, val)
+        return out
 
     def array(self, e):
         """Entry ``e``'s data as a host array, checked against its sizes and checksum."""

@@ -90,6 +90,16 @@ class Tensor:
         return self._device.backend is _cuda
 
     @property
+    def is_cpu(self):
+        return self._device.type == 'cpu'
+
+    # Device kinds and layouts this project has no backend for: always False, as PyTorch
+    # reports them for an ordinary dense CPU/CUDA tensor (programs read them to pick a path).
+    is_xpu = is_mps = is_meta = is_sparse = is_sparse_csr = is_quantized = is_mkldnn = \
+        is_vulkan = is_ipu = is_xla = is_maia = is_mtia = is_nested = property(
+            lambda self: False)
+
+    @property
     def is_leaf(self):
         return self.grad_fn is None
 
@@ -276,6 +286,12 @@ class Tensor:
 
     def __repr__(self):
         return format_tensor(self)
+
+    def __format__(self, format_spec):
+        # As PyTorch: a 0-d tensor formats its value (f'{loss:.4f}'); others only with '' (str)
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def __reduce_ex__(self, proto):
         raise TypeError('Tensors are not picklable here; use autograd.save, which never pickles')

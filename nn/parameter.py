@@ -4,7 +4,7 @@
 ``UninitializedBuffer``, their placeholders of unknown shape in lazy modules.
 """
 from autograd import Tensor, empty
-from autograd.extend import alias
+from autograd.extend import alias, allow_by_default
 
 __all__ = ['Parameter', 'Buffer', 'UninitializedParameter', 'UninitializedBuffer']
 
@@ -129,3 +129,6 @@ class UninitializedBuffer(UninitializedTensorMixin, Buffer):
 def is_lazy(param):
     """Whether ``param`` is an uninitialised parameter or buffer of a lazy module."""
     return isinstance(param, UninitializedTensorMixin)
+
+
+allow_by_default([Parameter, Buffer])     # autograd.load rebuilds them, as PyTorch's loader

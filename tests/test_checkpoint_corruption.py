@@ -187,7 +187,14 @@ CRAFTED = [
     b'{"root": {"dict": [[1, 2, 3]]}, "tensors": []}', b'{"root": {"dict": 5}, "tensors": []}',
     b'{"root": {"odict": [1]}, "tensors": []}', b'{"root": {"list": 5}, "tensors": []}',
     b'{"root": {"tuple": null}, "tensors": []}', b'{"root": {"a": 1, "b": 2}, "tensors": []}',
-    b'{"root": {"set": []}, "tensors": []}', b'{"root": [1, 2], "tensors": []}',
+    b'{"root": {"set": 5}, "tensors": []}', b'{"root": [1, 2], "tensors": []}',
+    # the whole-object tags (a saved module), malformed
+    b'{"root": {"set": [{"list": []}]}, "tensors": []}', b'{"root": {"ref": 0}, "tensors": []}',
+    b'{"root": {"ref": -1}, "tensors": []}', b'{"root": {"object": 5}, "tensors": []}',
+    b'{"root": {"object": ["collections.OrderedDict"]}, "tensors": []}',
+    b'{"root": {"object": [7, {"dict": []}]}, "tensors": []}',
+    b'{"root": {"object": ["collections.OrderedDict", 5]}, "tensors": []}',
+    b'{"root": {"global": 5}, "tensors": []}',
 ]
 
 

@@ -166,8 +166,8 @@ def test_file_object_returning_short_reads():
 
 
 def test_unsupported_object_raises_type_error_naming_where():
-    with pytest.raises(TypeError, match=r"obj\['opt'\]\[1\].*set"):
-        autograd.save({'opt': [1, {2}]}, io.BytesIO())
+    with pytest.raises(TypeError, match=r"obj\['opt'\]\[1\].*object"):
+        autograd.save({'opt': [1, object()]}, io.BytesIO())
 
 
 def test_unsupported_dict_key_raises_type_error():

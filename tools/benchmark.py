@@ -16,6 +16,7 @@ measurement is the steadier one.
 """
 import argparse
 import datetime
+import math
 import os
 import platform
 import statistics
@@ -166,6 +167,229 @@ def lstm_b32_t32(lib):
     y = rng.integers(0, 10, 32)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     return _train_step(lib, model, opt, nn.CrossEntropyLoss(), x, y)
+
+
+# ----------------------------------------------------------------------------- programs
+# Shaped like the public PyTorch programs people run (issue: speed on real programs).
+
+def _functional(lib):
+    return lib.nn.functional if lib is not autograd else __import__('nn').functional
+
+
+@workload('gpt-block', 10, target=1.0)
+def gpt_block(lib):
+    """minGPT-style: token + position embeddings, 2 pre-LN blocks (causal self-attention
+    written out with a tril mask, masked_fill, softmax; GELU MLP), n_embd 64, 4 heads,
+    block 32, batch 8, vocabulary 65, cross-entropy over every position, AdamW."""
+    nn, optim = _nn(lib)
+    F = _functional(lib)
+    n_embd, n_head, block, vocab, batch = 64, 4, 32, 65, 8
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c_attn = nn.Linear(n_embd, 3 * n_embd)
+            self.c_proj = nn.Linear(n_embd, n_embd)
+            self.register_buffer('bias', lib.tril(lib.ones(block, block)).view(1, 1, block, block))
+
+        def forward(self, x):
+            B, T, C = x.size()
+            q, k, v = self.c_attn(x).split(n_embd, dim=2)
+            k = k.view(B, T, n_head, C // n_head).transpose(1, 2)
+            q = q.view(B, T, n_head, C // n_head).transpose(1, 2)
+            v = v.view(B, T, n_head, C // n_head).transpose(1, 2)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float('-inf'))
+            att = F.softmax(att, dim=-1)
+            y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+            return self.c_proj(y)
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(n_embd)
+            self.attn = Attention()
+            self.ln_2 = nn.LayerNorm(n_embd)
+            self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(),
+                                     nn.Linear(4 * n_embd, n_embd))
+
+        def forward(self, x):
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = nn.Embedding(vocab, n_embd)
+            self.wpe = nn.Embedding(block, n_embd)
+            self.blocks = nn.Sequential(Block(), Block())
+            self.ln_f = nn.LayerNorm(n_embd)
+            self.head = nn.Linear(n_embd, vocab, bias=False)
+
+        def forward(self, idx):
+            pos = lib.arange(0, idx.size(1), dtype=lib.long)
+            x = self.blocks(self.wte(idx) + self.wpe(pos))
+            return self.head(self.ln_f(x))
+
+    model = GPT()
+    _same_init(lib, model)
+    rng = np.random.default_rng(1)
+    idx = lib.tensor(rng.integers(0, vocab, (batch, block)))
+    targets = lib.tensor(rng.integers(0, vocab, (batch, block)))
+    opt = optim.AdamW(model.parameters(), lr=3e-4)
+
+    def step():
+        opt.zero_grad()
+        logits = model(idx)
+        F.cross_entropy(logits.view(-1, vocab), targets.view(-1)).backward()
+        opt.step()
+    return step
+
+
+@workload('lenet-sigmoid', 10, target=1.0)
+def lenet_sigmoid(lib):
+    """LeNet-5 as a textbook companion writes it: conv 5x5 (pad 2) -> sigmoid -> avg pool,
+    conv 5x5 -> sigmoid -> avg pool, 400-120-84-10 with sigmoids, SGD; batch 64 of 28x28."""
+    nn, optim = _nn(lib)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
+        nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84),
+        nn.Sigmoid(), nn.Linear(84, 10))
+    _same_init(lib, model)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    opt = optim.SGD(model.parameters(), lr=0.9)
+    return _train_step(lib, model, opt, nn.CrossEntropyLoss(), x, y)
+
+
+@workload('regression-mlp', 1000, target=1.0)
+def regression_mlp(lib):
+    """A small-batch regression MLP on tiny tensors: 4 features -> 32 -> 32 -> 1 with ReLU,
+    MSE, SGD; batch 16 (per-op overhead on real layers)."""
+    nn, optim = _nn(lib)
+    model = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(),
+                          nn.Linear(32, 1))
+    _same_init(lib, model)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    y = rng.standard_normal((16, 1)).astype(np.float32)
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    return _train_step(lib, model, opt, nn.MSELoss(), x, y)
+
+
+@workload('char-mlp', 200, target=1.0)
+def char_mlp(lib):
+    """makemore's MLP: an embedding table 27x10, 3 characters of context flattened, 30 -> 200
+    tanh -> 27, cross-entropy, SGD; batch 32."""
+    nn, optim = _nn(lib)
+    F = _functional(lib)
+    model = nn.Sequential(nn.Embedding(27, 10), nn.Flatten(), nn.Linear(30, 200), nn.Tanh(),
+                          nn.Linear(200, 27))
+    _same_init(lib, model)
+    rng = np.random.default_rng(1)
+    x = lib.tensor(rng.integers(0, 27, (32, 3)))
+    y = lib.tensor(rng.integers(0, 27, 32))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def _recurrent_lm(lib, cell):
+    nn, optim = _nn(lib)
+    F = _functional(lib)
+    vocab, batch, steps, hidden = 65, 16, 32, 128
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, 64)
+            self.rnn = getattr(nn, cell)(64, hidden, batch_first=True)
+            self.head = nn.Linear(hidden, vocab)
+
+        def forward(self, x):
+            out, _ = self.rnn(self.embed(x))
+            return self.head(out)
+
+    model = LM()
+    _same_init(lib, model)
+    rng = np.random.default_rng(1)
+    x = lib.tensor(rng.integers(0, vocab, (batch, steps)))
+    y = lib.tensor(rng.integers(0, vocab, (batch, steps)))
+    opt = optim.Adam(model.parameters(), lr=2e-3)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1)).backward()
+        opt.step()
+    return step
+
+
+@workload('gru-lm', 10, target=1.0)
+def gru_lm(lib):
+    """A character GRU language model: embedding 65x64, GRU 64->128 over 32 steps, linear
+    head at every step, cross-entropy, Adam; batch 16."""
+    return _recurrent_lm(lib, 'GRU')
+
+
+@workload('rnn-lm', 10, target=1.0)
+def rnn_lm(lib):
+    """The same language model with a tanh RNN."""
+    return _recurrent_lm(lib, 'RNN')
+
+
+@workload('seq2seq-attn', 10, target=1.0)
+def seq2seq_attn(lib):
+    """A seq2seq decoder with additive (Bahdanau) attention, teacher-forced: GRU encoder
+    32->64 over 10 steps, then 10 decoder steps of score = v . tanh(W h + U enc), context,
+    GRUCell, linear head; cross-entropy, Adam; batch 16."""
+    nn, optim = _nn(lib)
+    F = _functional(lib)
+    vocab, batch, steps, hidden = 40, 16, 10, 64
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.src_embed = nn.Embedding(vocab, 32)
+            self.tgt_embed = nn.Embedding(vocab, 32)
+            self.encoder = nn.GRU(32, hidden, batch_first=True)
+            self.W = nn.Linear(hidden, hidden, bias=False)
+            self.U = nn.Linear(hidden, hidden, bias=False)
+            self.v = nn.Linear(hidden, 1, bias=False)
+            self.cell = nn.GRUCell(32 + hidden, hidden)
+            self.head = nn.Linear(hidden, vocab)
+
+        def forward(self, src, tgt):
+            enc, h = self.encoder(self.src_embed(src))
+            h = h[0]
+            keys = self.U(enc)
+            logits = []
+            for t in range(tgt.size(1)):
+                score = self.v(lib.tanh(self.W(h).unsqueeze(1) + keys))      # (B, S, 1)
+                weights = F.softmax(score, dim=1)
+                context = (weights * enc).sum(1)
+                h = self.cell(lib.cat([self.tgt_embed(tgt[:, t]), context], 1), h)
+                logits.append(self.head(h))
+            return lib.stack(logits, 1)
+
+    model = Seq2Seq()
+    _same_init(lib, model)
+    rng = np.random.default_rng(1)
+    src = lib.tensor(rng.integers(0, vocab, (batch, steps)))
+    tgt = lib.tensor(rng.integers(0, vocab, (batch, steps)))
+    out = lib.tensor(rng.integers(0, vocab, (batch, steps)))
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(src, tgt).reshape(-1, vocab), out.reshape(-1)).backward()
+        opt.step()
+    return step
 
 
 # ----------------------------------------------------------------------------- memory

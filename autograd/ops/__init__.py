@@ -6,5 +6,7 @@ functions built on them (``FUNCTIONS``), the subset bound as Tensor methods
 (``OPERATORS``: name -> function or property).
 """
 from . import elementwise, reduction, shape, indexing, linalg
+from . import decomposition, linalg_composites
 
 OP_MODULES = [elementwise, reduction, shape, indexing, linalg]
+OP_MODULES += [decomposition, linalg_composites]

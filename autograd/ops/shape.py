@@ -775,8 +775,8 @@ def cat(tensors, dim=0):
 concat = cat
 
 
-def concatenate(tensors, axis=0):
-    return cat(tensors, axis)
+def concatenate(tensors, dim=0):
+    return cat(tensors, dim)
 
 
 class Stack(Op):

@@ -10,7 +10,7 @@ from .module import Module
 from ._utils import empty_parameters
 
 __all__ = ['BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d',
-           'InstanceNorm3d', 'LayerNorm', 'GroupNorm', 'LocalResponseNorm']
+           'InstanceNorm3d', 'LayerNorm', 'GroupNorm', 'LocalResponseNorm', 'SyncBatchNorm']
 
 
 class _Affine(Module):
@@ -243,3 +243,71 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self):
         return '{size}, alpha={alpha}, beta={beta}, k={k}'.format(**self.__dict__)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation whose training statistics are those of the whole data-parallel
+    batch (every rank's): the per-channel sums travel through a differentiable all-reduce
+    (``autograd.distributed.nn.functional.all_reduce``), so backward sums the statistics'
+    gradients over the ranks too.  In evaluation, or in a world of one, it is BatchNorm."""
+    _input_dims = None
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, process_group=None, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats,
+                         device=device, dtype=dtype)
+        self.process_group = process_group
+
+    def _check_input_dim(self, input):
+        if input.ndim < 2:
+            raise ValueError(f'expected at least 2D input (got {input.ndim}D input)')
+
+    def forward(self, input):
+        import autograd.distributed as dist
+        self._check_input_dim(input)
+        if not (self.training and dist.is_initialized()
+                and dist.get_world_size(self.process_group) > 1):
+            return super().forward(input)
+        from autograd.distributed.nn.functional import all_reduce
+        c = input.shape[1]
+        dims = (0,) + tuple(range(2, input.ndim))
+        shape = (1, c) + (1,) * (input.ndim - 2)
+        count = autograd.tensor([input.numel() // c], dtype=input.dtype, device=input.device)
+        totals = all_reduce(autograd.cat([input.sum(dims), count]), group=self.process_group)
+        n = totals[c:]
+        mean = totals[:c] / n
+        centred = input - mean.reshape(shape)
+        var = all_reduce((centred * centred).sum(dims), group=self.process_group) / n
+        y = centred / (var.reshape(shape) + self.eps).sqrt()
+        if self.weight is not None:
+            y = y * self.weight.reshape(shape)
+        if self.bias is not None:
+            y = y + self.bias.reshape(shape)
+        if self.track_running_stats:
+            with autograd.no_grad():
+                self.num_batches_tracked.add_(1)
+                m = (1.0 / self.num_batches_tracked.item() if self.momentum is None
+                     else self.momentum)
+                self.running_mean.mul_(1 - m).add_(mean.detach() * m)
+                self.running_var.mul_(1 - m).add_(var.detach() * (n * m / (n - 1)))
+        return y
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with every BatchNorm*D replaced by a SyncBatchNorm sharing its
+        parameters and buffers."""
+        out = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            out = SyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
+                                module.track_running_stats, process_group)
+            if module.affine:
+                with autograd.no_grad():
+                    out.weight = module.weight
+                    out.bias = module.bias
+            out.running_mean = module.running_mean
+            out.running_var = module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out
