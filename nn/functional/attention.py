@@ -78,8 +78,10 @@ def _repeat_heads(t, heads):
     return t.reshape(*lead, heads, *rest)
 
 
-def _canonical_mask(mask, dtype):
+def _canonical_mask(mask, dtype, name='mask'):
     """A bool mask (True = masked out) as an additive float mask; float masks pass through."""
+    if mask is not None and mask.dtype != autograd.bool and not mask.dtype.is_floating_point:
+        raise AssertionError(f'only bool and floating types of {name} are supported')
     if mask is None or mask.dtype != autograd.bool:
         return mask
     z = autograd.zeros(tuple(mask.shape), dtype=dtype, device=mask.device)
@@ -156,8 +158,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise RuntimeError('Need attn_mask if specifying the is_causal hint. You may use the '
                            'Transformer module method `generate_square_subsequent_mask` to '
                            'create this mask.')
-    key_padding_mask = _canonical_mask(key_padding_mask, query.dtype)
-    attn_mask = _canonical_mask(attn_mask, query.dtype)
+    key_padding_mask = _canonical_mask(key_padding_mask, query.dtype, 'key_padding_mask')
+    attn_mask = _canonical_mask(attn_mask, query.dtype, 'attn_mask')
 
     q, k, v = _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight,
                              k_proj_weight, v_proj_weight, embed_dim, use_separate_proj_weight)

@@ -26,16 +26,21 @@ _NON_CONSTANT_DIMS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
 
 
 def _index_map(mode, n, before, after):
-    """Source index of every output position ``-before .. n + after - 1`` along one dim."""
+    """Source index of every output position along one dim of size ``n`` padded by
+    ``(before, after)`` (negative sizes crop).  Reflect and replicate map position
+    ``-before .. n + after - 1`` of the uncropped input; circular wraps around the cropped
+    input, as PyTorch's ``_pad_circular`` copies from it."""
     import numpy
+    if mode == 'circular':
+        start, m = max(-before, 0), n + min(before, 0) + min(after, 0)
+        j = numpy.arange(-max(before, 0), m + max(after, 0))
+        return start + j % max(m, 1)
     j = numpy.arange(-before, n + after)
     if mode == 'reflect':
         period = 2 * (n - 1)
         j = numpy.abs(j) % period if period else numpy.zeros_like(j)
         return numpy.where(j >= n, period - j, j)
-    if mode == 'replicate':
-        return numpy.clip(j, 0, n - 1)
-    return j % n                                   # circular
+    return numpy.clip(j, 0, n - 1)                 # replicate
 
 
 def _check_non_constant(input, pad, mode):
@@ -57,6 +62,19 @@ def _check_non_constant(input, pad, mode):
                                f'dimension {dim} of input {list(input.shape)}')
         if mode == 'circular' and (before > n or after > n):
             raise RuntimeError('Padding value causes wrapping around more than once.')
+        if mode == 'circular' and n + before + after < 0:
+            raise RuntimeError('Negative padding value is resulting in an empty dimension')
+        if mode == 'circular' and max(before, after) > n + min(before, 0) + min(after, 0):
+            # PyTorch copies from a region of its own output: it refuses the overlap, or reads
+            # positions not yet written
+            raise RuntimeError(f'pad: circular padding ({before}, {after}) of dimension {dim} '
+                               f'of input {list(input.shape)} wraps around the cropped size '
+                               f'{n + min(before, 0) + min(after, 0)} more than once')
+        if mode != 'circular' and n + before + after < (1 if len(pad) == 2 else 0):
+            # the 1-D kernels want an output of size >= 1
+            raise RuntimeError(f'pad: {mode} padding ({before}, {after}) of dimension {dim} of '
+                               f'input {list(input.shape)} gives a negative output size '
+                               f'{n + before + after}; input (W: {n}) is too small')
         if mode == 'replicate' and n == 0:
             raise RuntimeError(f'Expected a non-empty dimension {dim} to replicate-pad')
 
@@ -95,6 +113,8 @@ def pad(input, pad, mode='constant', value=None):
             raise RuntimeError(f'The input size {n}, plus negative padding {before} and {after} '
                                f'resulted in a negative output size, which is invalid. Check '
                                f'dimension {dim} of your input.')
+        if max(-before, 0) + max(-after, 0) > n:
+            raise RuntimeError('narrow(): length must be non-negative.')
         crop[dim] = slice(max(-before, 0), n + min(after, 0))
         pairs[dim] = (max(before, 0), max(after, 0))
     if any(s != slice(None) for s in crop):

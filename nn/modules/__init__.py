@@ -11,3 +11,5 @@ from .pooling import *         # noqa: F401,F403
 from .normalization import *   # noqa: F401,F403
 from .rnn import *             # noqa: F401,F403
 from .attention import *       # noqa: F401,F403
+from .transformer import *     # noqa: F401,F403
+from .padding import *         # noqa: F401,F403

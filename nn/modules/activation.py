@@ -257,3 +257,8 @@ class Softmax2d(Module):
             raise ValueError(f'Softmax2d: expected input to be 3D or 4D, got {input.ndim}D '
                              'instead')
         return F.softmax(input, -3, _stacklevel=5)
+
+
+# PyTorch defines MultiheadAttention in this module (torch.nn.modules.activation); ours lives in
+# attention.py beside its functional form, and is importable from here under PyTorch's path.
+from .attention import MultiheadAttention  # noqa: E402,F401

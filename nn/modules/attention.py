@@ -4,14 +4,10 @@ import autograd
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ['MultiheadAttention']
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """The output projection's class in PyTorch (a plain Linear; the name shows in repr)."""
 
 
 class MultiheadAttention(Module):

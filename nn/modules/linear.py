@@ -49,6 +49,11 @@ class Linear(Module):
                 f'bias={self.bias is not None}')
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A plain ``Linear`` under PyTorch's name for ``MultiheadAttention.out_proj``'s class
+    (PyTorch keeps it, unexported, in ``nn.modules.linear``; the name shows in repr)."""
+
+
 class Bilinear(Module):
     """``y_k = x1^T A_k x2 + b_k`` with ``weight (out, in1, in2)`` and ``bias (out,)``, both
     initialised ``U(-1/sqrt(in1), 1/sqrt(in1))``."""

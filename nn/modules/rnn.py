@@ -28,6 +28,7 @@ from ..functional import _buffers
 from ..functional._ctc import quiet_float_errors
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 from ._utils import empty_parameters
 
@@ -478,7 +479,11 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         """input (L, N, H_in) ((N, L, H_in) with batch_first, (L, H_in) unbatched);
         hx (num_layers * dirs, N, H_out) ((h0, c0) for LSTM), zeros if None.
-        Returns (output (L, N, dirs * H_out), h_n) (h_n = (h_n, c_n) for LSTM)."""
+        Returns (output (L, N, dirs * H_out), h_n) (h_n = (h_n, c_n) for LSTM).
+        A ``PackedSequence`` input gives a ``PackedSequence`` output, and h_n holds each
+        sequence's state at its own last step."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         lstm = self.mode == 'LSTM'
         name = self._name()
         if input.ndim not in (2, 3):
@@ -542,6 +547,83 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, hidden
+
+    def _forward_packed(self, packed, hx):
+        """The layers over packed data (sum of lengths, H_in), kept packed: at step t only
+        the first batch_sizes[t] sequences (the longest, as packing sorts them) advance."""
+        lstm = self.mode == 'LSTM'
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        if data.ndim != 2:
+            raise RuntimeError(f'input must have 2 dimensions, got {data.ndim}')
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f'input.size(-1) must be equal to input_size. Expected '
+                               f'{self.input_size}, got {data.shape[-1]}')
+        sizes = [int(n) for n in batch_sizes.tolist()]
+        dirs = 2 if self.bidirectional else 1
+        batch = sizes[0] if sizes else 0
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        h_shape = (self.num_layers * dirs, batch, real_hidden)
+        c_shape = (self.num_layers * dirs, batch, self.hidden_size)
+        if hx is None:
+            h0 = autograd.zeros(h_shape, dtype=data.dtype, device=data.device)
+            c0 = autograd.zeros(c_shape, dtype=data.dtype, device=data.device) if lstm \
+                else None
+        else:
+            h0, c0 = hx if lstm else (hx, None)
+            if sorted_indices is not None:      # hx comes in the caller's batch order
+                h0 = h0.index_select(1, sorted_indices)
+                c0 = c0.index_select(1, sorted_indices) if lstm else None
+            self._check_hidden(h0, h_shape, 'hidden[0]' if lstm else 'hidden')
+            if lstm:
+                self._check_hidden(c0, c_shape, 'hidden[1]')
+        h0s = h0.unbind(0)
+        c0s = c0.unbind(0) if lstm else None
+        x = data
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                out, h, c = self._run_packed(x, sizes, layer, d, h0s[k],
+                                             c0s[k] if lstm else None)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if dirs == 1 else autograd.cat(outs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        hidden = [autograd.stack(h_n, 0)] + ([autograd.stack(c_n, 0)] if lstm else [])
+        if unsorted_indices is not None:        # back to the caller's batch order
+            hidden = [h.index_select(1, unsorted_indices) for h in hidden]
+        output = PackedSequence(x, batch_sizes, sorted_indices, unsorted_indices)
+        return output, (tuple(hidden) if lstm else hidden[0])
+
+    def _run_packed(self, x, sizes, layer, d, h, c):
+        """One layer in one direction over packed rows x; returns the packed outputs and
+        the final states (B, H) (the forward direction's at each sequence's last step)."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
+        mode = self.mode
+        if mode == 'LSTM' and b_ih is not None:
+            b_ih, b_hh = b_ih + b_hh, None
+        steps = F.linear(x, w_ih, b_ih).split(sizes, 0)     # all input products in one GEMM
+        outs = [None] * len(steps)
+        for t in _order(len(steps), d == 1):
+            n = sizes[t]
+            ht, ct = h[:n], (c[:n] if c is not None else None)
+            if mode == 'LSTM':
+                ht, ct = _lstm_step(steps[t], ht, ct, w_hh, w_hr)
+            elif mode == 'GRU':
+                ht = _gru_step(steps[t], ht, w_hh, b_hh)
+            else:
+                ht = _rnn_step(steps[t], ht, w_hh, b_hh, mode == 'RNN_RELU')
+            outs[t] = ht
+            # sequences past their end (forward) or not yet started (reverse) keep their state
+            h = ht if n == h.shape[0] else autograd.cat([ht, h[n:]])
+            if c is not None:
+                c = ct if n == c.shape[0] else autograd.cat([ct, c[n:]])
+        out = autograd.cat(outs, 0) if outs else autograd.zeros(
+            0, h.shape[-1], dtype=x.dtype, device=x.device)
+        return out, h, c
 
     def _run(self, x, layer, d, h, c):
         """One layer in one direction over the whole sequence x (L, N, in)."""
