@@ -1,0 +1,186 @@
+"""``export``: run the model once on ``args`` with a :class:`~._trace.Recorder`, keep the
+records the outputs depend on, and translate each with its converter (``symbolic``)."""
+import contextlib
+import io
+import os
+import warnings
+
+import numpy as np
+
+from ..ops.shape import cat
+from ..grad_mode import enable_grad
+from ..tensor import Tensor
+from ._graph import GraphBuilder, host
+from ._trace import Recorder
+from .errors import OnnxExporterError, UnsupportedOperatorError
+from . import symbolic
+
+__all__ = ['export', 'is_in_onnx_export']
+
+DEFAULT_OPSET = 17
+MIN_OPSET, MAX_OPSET = 17, 20
+_exporting = [False]
+
+
+def is_in_onnx_export():
+    """True while :func:`export` runs the model (``torch.onnx.is_in_onnx_export``)."""
+    return _exporting[0]
+
+
+def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None,
+           output_names=None, opset_version=None, dynamo=False, external_data=False,
+           dynamic_shapes=None, export_params=True, keep_initializers_as_inputs=False,
+           dynamic_axes=None, training=None, do_constant_folding=True, **unused):
+    """Export ``model`` (a Module or callable) as ONNX, as ``torch.onnx.export`` does.
+
+    ``model(*args, **kwargs)`` runs once; every op the outputs depend on becomes ONNX
+    nodes, parameters and buffers become initializers named as in ``state_dict``.
+    ``args``: a tensor or a tuple of tensors (the graph inputs, in order).  ``f``: a path
+    or a binary file object; None returns the ``onnx.ModelProto`` instead.
+    ``dynamic_axes``: ``{name: {axis: 'label'}}`` or ``{name: [axis, ...]}``: those axes
+    of inputs and outputs are symbolic; reshapes stay valid for any size along them (the
+    model is run a second time with those axes one longer to tell which sizes follow them).
+    ``opset_version``: 17 (default) to 20.  The model runs in eval mode (PyTorch's default
+    ``training=TrainingMode.EVAL``), restored afterwards.  An op without an ONNX
+    translation raises :class:`~autograd.onnx.errors.UnsupportedOperatorError` naming it.
+    """
+    opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise UnsupportedOperatorError('opset', opset, MIN_OPSET if opset < MIN_OPSET else None)
+    if dynamic_shapes is not None:
+        raise OnnxExporterError('dynamic_shapes belongs to the dynamo exporter; give '
+                                'dynamic_axes instead')
+    if isinstance(args, Tensor) or not isinstance(args, (tuple, list)):
+        args = (args,)
+    args = tuple(args)
+    if args and isinstance(args[-1], dict) and kwargs is None:
+        args, kwargs = args[:-1], args[-1]     # torch's (x, {'kw': v}) convention
+    kwargs = dict(kwargs or {})
+    inputs = [a for a in args if isinstance(a, Tensor)]
+    input_names = list(input_names or [])
+    input_names += [f'input.{i}' if i else 'input' for i in range(len(input_names),
+                                                                        len(inputs))]
+    input_names = input_names[:len(inputs)]
+    dynamic = _dynamic_axes(dynamic_axes)
+
+    modes = _eval_mode(model)
+    _exporting[0] = True
+    try:
+        first = _trace(model, args, kwargs)
+        second = None
+        dyn_in = [dynamic.get(n, {}) for n in input_names]
+        if any(dyn_in):
+            grown = tuple(_grow(a, dyn_in[inputs.index(a)]) if isinstance(a, Tensor) else a
+                          for a in args)
+            try:
+                second = _trace(model, grown, kwargs)
+            except Exception as e:          # (the model refuses the longer axes)
+                warnings.warn(f'onnx.export: the model did not run with the dynamic axes '
+                              f'grown ({e}); reshapes keep the traced sizes')
+    finally:
+        _exporting[0] = False
+        for m, mode in modes:
+            m.training = mode
+    proto = _build(model, first, second, opset, input_names, output_names, dynamic,
+                   export_params)
+    import onnx
+    if f is None:
+        return proto
+    if isinstance(f, (str, os.PathLike)):
+        onnx.save_model(proto, os.fspath(f))
+    else:
+        f.write(proto.SerializeToString())
+    if verbose:
+        print(onnx.helper.printable_graph(proto.graph))
+    return None
+
+
+def _dynamic_axes(spec):
+    out = {}
+    for name, axes in (spec or {}).items():
+        if isinstance(axes, dict):
+            out[name] = {int(k): str(v) for k, v in axes.items()}
+        else:
+            out[name] = {int(k): f'{name}_dynamic_axes_{i + 1}' for i, k in enumerate(axes)}
+    return out
+
+
+def _eval_mode(model):
+    modes = []
+    if hasattr(model, 'modules'):
+        for m in model.modules():
+            modes.append((m, m.training))
+            m.training = False
+    return modes
+
+
+def _grow(t, axes):
+    """``t`` one longer along each of ``axes`` (its first slice repeated)."""
+    for ax in sorted(axes):
+        t = cat([t, t.narrow(ax, 0, 1)], ax)
+    return t
+
+
+class _Trace:
+    """One recorded forward: its records, inputs (as traced), outputs (flattened)."""
+
+    def __init__(self, records, inputs, outputs, structure):
+        self.records, self.inputs, self.outputs, self.structure = records, inputs, outputs, \
+            structure
+
+
+def _trace(model, args, kwargs):
+    from nn.modules.rnn import RNNBase
+    whole = [m for m in model.modules() if isinstance(m, RNNBase)] \
+        if hasattr(model, 'modules') else []
+    traced = tuple(a.detach().requires_grad_(True) if isinstance(a, Tensor)
+                   and a.is_floating_point() else a for a in args)
+    with enable_grad(), Recorder(whole) as rec:
+        out = model(*traced, **kwargs)
+    outputs = []
+    _flatten(out, outputs)
+    return _Trace(rec.records, [a for a in traced if isinstance(a, Tensor)], outputs, out)
+
+
+def _flatten(x, acc):
+    if isinstance(x, Tensor):
+        acc.append(x)
+    elif isinstance(x, (tuple, list)):
+        for y in x:
+            _flatten(y, acc)
+    elif isinstance(x, dict):
+        for y in x.values():
+            _flatten(y, acc)
+    elif x is not None:
+        raise OnnxExporterError(f'model output of type {type(x).__name__} is not a tensor')
+
+
+def _build(model, tr, alt, opset, input_names, output_names, dynamic, export_params):
+    g = GraphBuilder(opset)
+    ctx = symbolic.Context(g, tr, alt, model, export_params)
+    for t, name in zip(tr.inputs, input_names):
+        ctx.bind_input(t, name)
+    for i, rec in enumerate(ctx.needed()):
+        ctx.emit(rec)
+    output_names = list(output_names or [])
+    output_names += [f'output.{i}' if i else 'output'
+                     for i in range(len(output_names), len(tr.outputs))]
+    helper = g.helper
+    outs = []
+    for t, name in zip(tr.outputs, output_names):
+        g.op('Identity', [ctx.value(t)], name)
+        outs.append(_value_info(helper, name, t, dynamic.get(name, {})))
+    ins = [_value_info(helper, n, t, dynamic.get(n, {})) for t, n in zip(tr.inputs, input_names)]
+    graph = helper.make_graph(g.nodes, 'main_graph', ins, outs, g.initializers)
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)],
+                              producer_name='autograd')
+    proto.ir_version = min(proto.ir_version, 10)      # what current ONNX Runtimes read
+    return proto
+
+
+def _value_info(helper, name, t, axes):
+    from onnx import helper as h
+    elem = h.np_dtype_to_tensor_dtype(np.dtype(t.dtype.name if t.dtype.name != 'bool'
+                                               else 'bool'))
+    shape = [axes.get(i, n) for i, n in enumerate(t.shape)]
+    return helper.make_tensor_value_info(name, elem, shape)
