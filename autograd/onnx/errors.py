@@ -16,6 +16,7 @@ class UnsupportedOperatorError(OnnxExporterError):
                    f"supported. Support for this operator was added in version "
                    f"{supported_version}, try exporting with this version")
         else:
-            msg = f"Exporting the operator '{name}' to ONNX opset version {version} is not supported"
+            msg = (f"Exporting the operator '{name}' to ONNX opset version {version} is not "
+                   'supported')
         super().__init__(msg)
         self.name, self.version = name, version

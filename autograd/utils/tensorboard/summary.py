@@ -182,9 +182,7 @@ def hparams(hparam_dict, metric_dict, hparam_domain_discrete=None):
             continue
         if hasattr(v, 'detach'):            # a Tensor
             v = float(to_numpy(v).reshape(-1)[0])
-        if isinstance(v, bool):             # (before int: bool is an int)
-            field, kind, vals = 'bool_value', 'DATA_TYPE_BOOL', 'bool_value'
-        elif isinstance(v, (int, float)):
+        if isinstance(v, (int, float)):     # a bool too (a number 0/1, as PyTorch)
             field, kind, vals = 'number_value', 'DATA_TYPE_FLOAT64', 'number_value'
         elif isinstance(v, str):
             field, kind, vals = 'string_value', 'DATA_TYPE_STRING', 'string_value'
