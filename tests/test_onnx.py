@@ -421,3 +421,33 @@ def test_unsupported_custom_function_is_named():
 def test_opset_out_of_range():
     with pytest.raises(UnsupportedOperatorError, match='opset version 9'):
         autograd.onnx.export(mlp(), autograd.randn(1, 6), io.BytesIO(), opset_version=9)
+
+
+def test_untraceable_output_is_refused():
+    model = nn.Linear(3, 4)
+
+    def f(x):
+        return model(x).argmax(dim=1)
+
+    with pytest.raises(autograd.onnx.OnnxExporterError, match='output 0'):
+        autograd.onnx.export(f, autograd.randn(2, 3), io.BytesIO())
+
+
+def test_constant_that_follows_a_dynamic_axis_is_refused():
+    def f(x):
+        return x + autograd.ones(x.shape[0], 1)
+
+    export(f, autograd.randn(2, 3), dynamic=False)          # fine at a fixed batch
+    with pytest.raises(autograd.onnx.OnnxExporterError, match='input 1 is a tensor made'):
+        export(f, autograd.randn(2, 3))
+
+
+def test_constants_made_in_forward_are_exported():
+    w = autograd.linspace(-1, 1, 4)
+
+    def f(x):
+        scale = autograd.tensor([0.5, 2.0, -1.0, 3.0])
+        return (x * scale + w) / 3.0 - 1.0
+
+    data, names = export(f, autograd.randn(2, 4))
+    check_runs(data, names, f, (autograd.randn(2, 4),), (autograd.randn(6, 4),))

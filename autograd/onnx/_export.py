@@ -1,7 +1,5 @@
 """``export``: run the model once on ``args`` with a :class:`~._trace.Recorder`, keep the
 records the outputs depend on, and translate each with its converter (``symbolic``)."""
-import contextlib
-import io
 import os
 import warnings
 
@@ -10,7 +8,7 @@ import numpy as np
 from ..ops.shape import cat
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
-from ._graph import GraphBuilder, host
+from ._graph import GraphBuilder
 from ._trace import Recorder
 from .errors import OnnxExporterError, UnsupportedOperatorError
 from . import symbolic
@@ -160,14 +158,23 @@ def _build(model, tr, alt, opset, input_names, output_names, dynamic, export_par
     ctx = symbolic.Context(g, tr, alt, model, export_params)
     for t, name in zip(tr.inputs, input_names):
         ctx.bind_input(t, name)
-    for i, rec in enumerate(ctx.needed()):
+    if alt is not None and ctx.recs and ctx.recs[0].alt is None:
+        warnings.warn('onnx.export: the model ran a different sequence of ops with the '
+                      'dynamic axes grown; reshapes keep the traced sizes, so the graph may '
+                      'only run on inputs of the traced shapes')
+    for rec in ctx.needed():
         ctx.emit(rec)
     output_names = list(output_names or [])
     output_names += [f'output.{i}' if i else 'output'
                      for i in range(len(output_names), len(tr.outputs))]
     helper = g.helper
     outs = []
-    for t, name in zip(tr.outputs, output_names):
+    for k, (t, name) in enumerate(zip(tr.outputs, output_names)):
+        if not ctx.traced(t):
+            raise OnnxExporterError(
+                f'output {k} ({name!r}) was computed by an op that records no graph (an '
+                'integer or boolean result: argmax, a comparison ...), so the exporter '
+                'cannot follow it; return the floating-point values it was computed from')
         g.op('Identity', [ctx.value(t)], name)
         outs.append(_value_info(helper, name, t, dynamic.get(name, {})))
     ins = [_value_info(helper, n, t, dynamic.get(n, {})) for t, n in zip(tr.inputs, input_names)]

@@ -102,6 +102,10 @@ class Context:
                 return k
         return None
 
+    def traced(self, t):
+        """Whether tensor ``t`` is a graph input, a parameter, or made by a record."""
+        return self._key(t) is not None or id(t) in self.params
+
     def value(self, x, dtype=None):
         """The ONNX name of ``x`` (a tensor, an array or a number); ``dtype`` (a NumPy
         dtype) casts it (numbers and constants are made in it)."""
@@ -153,6 +157,7 @@ class Context:
             n = len(rec.node._meta)
         if fn is None:
             raise UnsupportedOperatorError(_op_name(rec), self.opset)
+        self._check_constants(rec)
         base = rec.name
         rec.outs = [self.g.fresh(f'/{base}_output') for _ in range(n)]
         fn(self, rec)
@@ -162,6 +167,20 @@ class Context:
         else:
             for t, name in zip(_flat(rec.output, []), rec.outs):
                 self.names[('t', id(t))] = name
+
+    def _check_constants(self, rec):
+        """A tensor made during forward (not an input, parameter or record output) is
+        exported as a constant; one whose shape follows the dynamic axes cannot be."""
+        if rec.alt is None:
+            return
+        for j, (x, y) in enumerate(zip(rec.inputs, rec.alt.inputs)):
+            if isinstance(x, Tensor) and isinstance(y, Tensor) and not self.traced(x) \
+                    and tuple(x.shape) != tuple(y.shape):
+                raise OnnxExporterError(
+                    f'{_op_name(rec)}: input {j} is a tensor made during forward from the '
+                    f'input sizes (shape {list(x.shape)} with the traced inputs, '
+                    f'{list(y.shape)} with the dynamic axes grown), which can only be '
+                    'exported as a constant; compute it from the inputs with ops instead')
 
     # -- helpers for converters ------------------------------------------------------
     def op(self, op_type, inputs, out=None, n_out=1, **attrs):
