@@ -427,10 +427,26 @@ def test_untraceable_output_is_refused():
     model = nn.Linear(3, 4)
 
     def f(x):
-        return model(x).argmax(dim=1)
+        return autograd.tensor(model(x).sum().item())       # through a Python float
 
     with pytest.raises(autograd.onnx.OnnxExporterError, match='output 0'):
         autograd.onnx.export(f, autograd.randn(2, 3), io.BytesIO())
+
+
+def test_comparisons_masks_argmax_and_casts():
+    model = nn.Linear(3, 4)
+
+    def f(x, ids):
+        y = model(x)
+        pad = (ids == 0) | autograd.lt(ids, 0)              # a padding mask from the input
+        y = y.masked_fill(pad, 0.0) + (y > 0.5).float() * 2 - (~(y <= -0.5)).double().float()
+        keep = autograd.logical_not(y.ne(0.0)).long()
+        return y, y.argmax(dim=1), autograd.argmin(y), keep
+
+    ids = autograd.randint(-1, 3, (5, 4))
+    data, names = export(f, (autograd.randn(5, 3), ids), outputs=('y', 'arg', 'amin', 'keep'))
+    check_runs(data, names, f, (autograd.randn(5, 3), ids),
+               (autograd.randn(2, 3), autograd.randint(-1, 3, (2, 4))))
 
 
 def test_constant_that_follows_a_dynamic_axis_is_refused():
@@ -451,3 +467,24 @@ def test_constants_made_in_forward_are_exported():
 
     data, names = export(f, autograd.randn(2, 4))
     check_runs(data, names, f, (autograd.randn(2, 4),), (autograd.randn(6, 4),))
+
+
+def zoo(x):
+    """Elementwise, shape and reduction ops of the exporter's table, on (B, 4, 6)."""
+    a, b = x.chunk(2, dim=2)                                  # Split
+    parts = x.unbind(1)                                       # Unbind
+    s = autograd.stack([parts[0], parts[3]], dim=1)           # Stack
+    y = autograd.cat([a.exp() - b.abs().sqrt(), s.mT.mT[:, :, :3]], dim=1)
+    y = y.clamp(-2.0, 3.0) + (x.narrow(1, 1, 1)[..., :3] ** 2).rsqrt().log1p()
+    y = autograd.where(y > 0.5, y.expm1(), y.square() - y.neg())
+    z = y.unsqueeze(1).expand(-1, 2, -1, -1)                  # (B, 2, 6, 3)
+    z = z.sum(dim=1) + z.mean(dim=(1, 2, 3), keepdim=True).squeeze(1) + z.amax(dim=1)
+    return F.log_softmax(z.reshape(z.shape[0], -1), dim=-1) + x.double().float().mean()
+
+
+@pytest.mark.parametrize('opset', [17, 18, 20])
+def test_op_table_at_each_opset(opset):
+    x = autograd.randn(3, 4, 6)
+    data, names = export(zoo, x, opset_version=opset)
+    assert onnx.load_from_string(data).opset_import[0].version == opset
+    check_runs(data, names, zoo, (x,), (autograd.randn(5, 4, 6),))

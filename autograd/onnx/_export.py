@@ -68,8 +68,8 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         second = None
         dyn_in = [dynamic.get(n, {}) for n in input_names]
         if any(dyn_in):
-            grown = tuple(_grow(a, dyn_in[inputs.index(a)]) if isinstance(a, Tensor) else a
-                          for a in args)
+            axes = iter(dyn_in)             # (the tensors of args, in order)
+            grown = tuple(_grow(a, next(axes)) if isinstance(a, Tensor) else a for a in args)
             try:
                 second = _trace(model, grown, kwargs)
             except Exception as e:          # (the model refuses the longer axes)

@@ -38,6 +38,9 @@ class Rec:
         if self.kind == 'op':
             _, self.node, self.inputs, self.params = raw
             self.module = self.output = None
+        elif self.kind == 'fn':
+            _, self.module, self.inputs, self.params, self.output = raw
+            self.node = None
         else:
             _, self.module, self.inputs, self.output = raw
             self.node, self.params = None, {}
@@ -45,6 +48,8 @@ class Rec:
 
     @property
     def name(self):
+        if self.kind == 'fn':
+            return self.module                  # the method's name
         return type(self.node).__name__ if self.node is not None else type(self.module).__name__
 
     def out_meta(self, nr=0):
@@ -68,7 +73,8 @@ class Context:
             self.hold.append(model)
         self.export_params = export_params
         alts = alt.records if alt is not None and len(alt.records) == len(trace.records) \
-            and all(a[0] == b[0] and type(a[1]) is type(b[1])
+            and all(a[0] == b[0] and (a[1] == b[1] if a[0] == 'fn' else
+                                      type(a[1]) is type(b[1]))
                     for a, b in zip(alt.records, trace.records)) else None
         self.recs = [Rec(r, Rec(a) if alts else None)
                      for r, a in zip(trace.records, alts or trace.records)]
@@ -83,12 +89,15 @@ class Context:
                 for nr, t in enumerate(outs):
                     self.producer[('t', id(t))] = (rec, nr)
                     self.hold.append(t)
-        self.input_arrays = {}
+        # An op may receive a tensor's bare array as a parameter (a mask, indices): the
+        # arrays of graph inputs and of method results, by identity.
+        self.arrays = {id(t._data): ('t', id(t)) for rec in self.recs
+                       if rec.kind == 'fn' for t in _flat(rec.output, [])}
 
     # -- naming values ---------------------------------------------------------------
     def bind_input(self, t, name):
         self.names[('t', id(t))] = name
-        self.input_arrays[id(t._data)] = name
+        self.arrays[id(t._data)] = ('t', id(t))
         self.hold.append(t)
 
     def _key(self, t):
@@ -103,7 +112,10 @@ class Context:
         return None
 
     def traced(self, t):
-        """Whether tensor ``t`` is a graph input, a parameter, or made by a record."""
+        """Whether ``t`` (a tensor, or an array given as a parameter) is a graph input, a
+        parameter, or made by a record."""
+        if not isinstance(t, Tensor):
+            return id(t) in self.arrays
         return self._key(t) is not None or id(t) in self.params
 
     def value(self, x, dtype=None):
@@ -122,8 +134,8 @@ class Context:
             if pname is not None and self.export_params and dtype in (None, data.dtype):
                 return self.g.initializer(data, pname)
             return self.g.const(data, dtype)
-        if hasattr(x, 'dtype') and hasattr(x, 'shape') and id(x) in self.input_arrays:
-            name = self.input_arrays[id(x)]
+        if hasattr(x, 'dtype') and hasattr(x, 'shape') and id(x) in self.arrays:
+            name = self.names[self.arrays[id(x)]]
             if dtype is not None and np.dtype(dtype) != np.dtype(x.dtype):
                 return self.g.op('Cast', [name], to=_onnx_type(dtype))
             return name
@@ -146,12 +158,18 @@ class Context:
             want.add(id(rec))
             for x in _tensors(rec.inputs) + _tensors(list(rec.params.values())):
                 stack.append(self._key(x))
+            for v in rec.params.values():
+                if id(v) in self.arrays:
+                    stack.append(self.arrays[id(v)])
         return [r for r in self.recs if id(r) in want]
 
     def emit(self, rec):
         if rec.kind == 'module':
             fn = MODULES.get(rec.name)
             n = len(_flat(rec.output, []))
+        elif rec.kind == 'fn':
+            fn = FUNCS.get(rec.name)
+            n = 1
         else:
             fn = OPS.get(rec.name)
             n = len(rec.node._meta)
@@ -173,8 +191,10 @@ class Context:
         exported as a constant; one whose shape follows the dynamic axes cannot be."""
         if rec.alt is None:
             return
-        for j, (x, y) in enumerate(zip(rec.inputs, rec.alt.inputs)):
-            if isinstance(x, Tensor) and isinstance(y, Tensor) and not self.traced(x) \
+        pairs = list(zip(rec.inputs, rec.alt.inputs)) + [
+            (v, rec.alt.params.get(k)) for k, v in rec.params.items()]
+        for j, (x, y) in enumerate(pairs):
+            if hasattr(x, 'shape') and hasattr(y, 'shape') and not self.traced(x) \
                     and tuple(x.shape) != tuple(y.shape):
                 raise OnnxExporterError(
                     f'{_op_name(rec)}: input {j} is a tensor made during forward from the '
@@ -210,6 +230,8 @@ def _tensors(xs):
 
 
 def _op_name(rec):
+    if rec.kind == 'fn':
+        return rec.name
     if rec.node is not None:
         name = rec.node.name()
         return name[:-len('Backward0')] if name.endswith('Backward0') else name
@@ -469,7 +491,8 @@ def _split(ctx, rec):
     nd = len(rec.inputs[0].shape)
     d = int(rec.node.dim) % nd
     if rec.name == 'Unbind':
-        parts = ctx.op('Split', [ctx.value(rec.inputs[0])], n_out=len(rec.outs), axis=d)
+        parts = ctx.op('Split', [ctx.value(rec.inputs[0]), ctx.ints([1] * len(rec.outs))],
+                       n_out=len(rec.outs), axis=d)
         parts = [parts] if isinstance(parts, str) else parts
         for p, o in zip(parts, rec.outs):
             ctx.op('Squeeze', [p, ctx.ints([d])], o)
@@ -762,3 +785,66 @@ def _rnn_module(ctx, rec):
 
 for _name in ('LSTM', 'GRU', 'RNN'):
     MODULES[_name] = _rnn_module
+
+
+# ============================================================================== methods
+# Tensor methods that record no node (``_trace.FUNCTIONS``): records of kind 'fn', whose
+# ``output`` is the result tensor.
+
+FUNCS = {}
+
+_COMPARE = {'gt': 'Greater', 'ge': 'GreaterOrEqual', 'lt': 'Less', 'le': 'LessOrEqual',
+            'eq': 'Equal', 'ne': 'Equal'}
+
+
+def _operand_dtype(xs):
+    """The dtype both sides of a comparison are cast to (PyTorch's promotion: a Python
+    float makes an integer tensor compare as float)."""
+    tensors = [np.dtype(x._data.dtype) for x in xs if isinstance(x, Tensor)]
+    dt = np.result_type(*tensors) if tensors else np.dtype(np.float32)
+    if dt.kind in 'biu' and any(isinstance(x, float) for x in xs):
+        dt = np.dtype(np.float32)
+    return dt
+
+
+def _compare(ctx, rec):
+    kind = rec.name.strip('_')
+    a, b = rec.inputs[0], rec.inputs[1] if len(rec.inputs) > 1 else rec.params['other']
+    dt = _operand_dtype([a, b])
+    y = ctx.op(_COMPARE[kind], [ctx.value(a, dt), ctx.value(b, dt)])
+    ctx.op('Not' if kind == 'ne' else 'Identity', [y], rec.outs[0])
+
+
+def _logical(ctx, rec):
+    kind = rec.name.strip('_')
+    ins = [ctx.value(x, np.bool_) for x in rec.inputs[:2]]
+    op = {'invert': 'Not', 'logical_not': 'Not', 'and': 'And', 'logical_and': 'And',
+          'or': 'Or', 'logical_or': 'Or'}[kind]
+    ctx.op(op, ins[:1] if op == 'Not' else ins, rec.outs[0])
+
+
+def _arg(ctx, rec):
+    x = rec.inputs[0]
+    dim = rec.inputs[1] if len(rec.inputs) > 1 else rec.params.get('dim')
+    keep = rec.inputs[2] if len(rec.inputs) > 2 else rec.params.get('keepdim', False)
+    v = ctx.value(x)
+    op = 'ArgMax' if rec.name == 'argmax' else 'ArgMin'
+    if dim is None:
+        ctx.op(op, [ctx.op('Reshape', [v, ctx.ints([-1])])], rec.outs[0], axis=0, keepdims=0)
+    else:
+        ctx.op(op, [v], rec.outs[0], axis=int(dim) % max(len(x.shape), 1),
+               keepdims=int(bool(keep)))
+
+
+def _cast(ctx, rec):
+    ctx.op('Cast', [ctx.value(rec.inputs[0])], rec.outs[0],
+           to=_onnx_type(np.dtype(rec.output._data.dtype)))
+
+
+for _name in ('gt', 'ge', 'lt', 'le', 'eq', 'ne'):
+    FUNCS[_name] = FUNCS[f'__{_name}__'] = _compare
+for _name in ('__invert__', 'logical_not', '__and__', '__or__', 'logical_and', 'logical_or'):
+    FUNCS[_name] = _logical
+FUNCS['argmax'] = FUNCS['argmin'] = _arg
+for _name in ('long', 'int', 'bool', 'float', 'double'):
+    FUNCS[_name] = _cast
