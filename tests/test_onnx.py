@@ -419,8 +419,39 @@ def test_unsupported_custom_function_is_named():
 
 
 def test_opset_out_of_range():
-    with pytest.raises(UnsupportedOperatorError, match='opset version 9'):
+    with pytest.raises(ValueError, match='Unsupported ONNX opset version: 9'):
         autograd.onnx.export(mlp(), autograd.randn(1, 6), io.BytesIO(), opset_version=9)
+
+
+def test_training_mode_exports_dropout_as_unsupported():
+    model = mlp()
+    with pytest.raises(UnsupportedOperatorError, match="operator '_MaskMul'"):   # dropout's
+        autograd.onnx.export(model, autograd.randn(2, 6), io.BytesIO(),
+                             training=autograd.onnx.TrainingMode.TRAINING)
+    assert model.training
+    model.eval()
+    autograd.onnx.export(model, autograd.randn(2, 6), io.BytesIO(),
+                         training=autograd.onnx.TrainingMode.PRESERVE)
+    assert not model.training
+
+
+def test_parameters_as_graph_inputs():
+    model = mlp().eval()
+    x = autograd.randn(3, 6)
+    proto = autograd.onnx.export(model, x, None, input_names=['x'], export_params=False)
+    onnx.checker.check_model(proto)
+    assert not set(model.state_dict()) & {t.name for t in proto.graph.initializer}
+    names = [i.name for i in proto.graph.input]
+    assert names[0] == 'x' and set(names[1:]) == set(model.state_dict())
+    feeds = {k: v.cpu().numpy() for k, v in model.state_dict().items()}
+    feeds['x'] = x.cpu().numpy()
+    got = ort.InferenceSession(proto.SerializeToString()).run(None, feeds)[0]
+    with autograd.no_grad():
+        np.testing.assert_allclose(got, model(x).cpu().numpy(), rtol=TOL, atol=TOL)
+    kept = autograd.onnx.export(model, x, None, keep_initializers_as_inputs=True)
+    inits = {t.name for t in kept.graph.initializer}
+    assert set(model.state_dict()) <= inits
+    assert [i.name for i in kept.graph.input][1:] == [n for n in names[1:]]
 
 
 def test_untraceable_output_is_refused():

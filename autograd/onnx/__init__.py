@@ -5,8 +5,8 @@ ONNX's LSTM/GRU/RNN ops), attention and transformer encoder layers; any other op
 :class:`~autograd.onnx.errors.UnsupportedOperatorError` naming it.
 """
 from . import errors
-from ._export import export, is_in_onnx_export
+from ._export import TrainingMode, export, is_in_onnx_export
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
-__all__ = ['export', 'is_in_onnx_export', 'errors', 'OnnxExporterError',
+__all__ = ['export', 'is_in_onnx_export', 'TrainingMode', 'errors', 'OnnxExporterError',
            'UnsupportedOperatorError']

@@ -1,5 +1,6 @@
 """``export``: run the model once on ``args`` with a :class:`~._trace.Recorder`, keep the
 records the outputs depend on, and translate each with its converter (``symbolic``)."""
+import enum
 import os
 import warnings
 
@@ -10,10 +11,10 @@ from ..grad_mode import enable_grad
 from ..tensor import Tensor
 from ._graph import GraphBuilder
 from ._trace import Recorder
-from .errors import OnnxExporterError, UnsupportedOperatorError
+from .errors import OnnxExporterError
 from . import symbolic
 
-__all__ = ['export', 'is_in_onnx_export']
+__all__ = ['export', 'is_in_onnx_export', 'TrainingMode']
 
 DEFAULT_OPSET = 17
 MIN_OPSET, MAX_OPSET = 17, 20
@@ -32,19 +33,29 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     """Export ``model`` (a Module or callable) as ONNX, as ``torch.onnx.export`` does.
 
     ``model(*args, **kwargs)`` runs once; every op the outputs depend on becomes ONNX
-    nodes, parameters and buffers become initializers named as in ``state_dict``.
-    ``args``: a tensor or a tuple of tensors (the graph inputs, in order).  ``f``: a path
-    or a binary file object; None returns the ``onnx.ModelProto`` instead.
-    ``dynamic_axes``: ``{name: {axis: 'label'}}`` or ``{name: [axis, ...]}``: those axes
-    of inputs and outputs are symbolic; reshapes stay valid for any size along them (the
-    model is run a second time with those axes one longer to tell which sizes follow them).
-    ``opset_version``: 17 (default) to 20.  The model runs in eval mode (PyTorch's default
-    ``training=TrainingMode.EVAL``), restored afterwards.  An op without an ONNX
-    translation raises :class:`~autograd.onnx.errors.UnsupportedOperatorError` naming it.
+    nodes, parameters and buffers become initializers named as in ``state_dict``
+    (``export_params=False``: graph inputs instead; ``keep_initializers_as_inputs``:
+    both).  ``args``: a tensor or a tuple of tensors (the graph inputs, in order; a dict
+    last is keyword arguments).  ``f``: a path or a binary file object; None returns the
+    ``onnx.ModelProto``.  ``input_names``/``output_names`` default to PyTorch's
+    (``input``, ``input.1`` ...).  ``dynamic_axes``: ``{name: {axis: 'label'}}`` or
+    ``{name: [axis, ...]}``: those axes of inputs and outputs are symbolic, and reshapes
+    stay valid for any size along them (the model runs a second time with those axes one
+    longer, to tell which sizes follow them).  ``opset_version``: 17 (default) to 20.
+    ``training``: :class:`TrainingMode` ``EVAL`` (default: the model runs in eval mode,
+    restored afterwards), ``PRESERVE`` or ``TRAINING``.  This is the classic exporter:
+    ``dynamo`` and the TorchScript-only options are accepted and change nothing.
+
+    An op without an ONNX translation raises
+    :class:`~autograd.onnx.errors.UnsupportedOperatorError` naming it.  Values computed
+    by ops that record nothing and are not wrapped during export (integer arithmetic,
+    ``.item()``) are baked in as constants; with ``dynamic_axes`` a constant whose shape
+    follows a dynamic axis is an error.
     """
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     if not MIN_OPSET <= opset <= MAX_OPSET:
-        raise UnsupportedOperatorError('opset', opset, MIN_OPSET if opset < MIN_OPSET else None)
+        raise ValueError(f'Unsupported ONNX opset version: {opset}; this exporter writes '
+                         f'opsets {MIN_OPSET} to {MAX_OPSET}')
     if dynamic_shapes is not None:
         raise OnnxExporterError('dynamic_shapes belongs to the dynamo exporter; give '
                                 'dynamic_axes instead')
@@ -61,7 +72,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     input_names = input_names[:len(inputs)]
     dynamic = _dynamic_axes(dynamic_axes)
 
-    modes = _eval_mode(model)
+    modes = _set_mode(model, TrainingMode.EVAL if training is None else training)
     _exporting[0] = True
     try:
         first = _trace(model, args, kwargs)
@@ -80,7 +91,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         for m, mode in modes:
             m.training = mode
     proto = _build(model, first, second, opset, input_names, output_names, dynamic,
-                   export_params)
+                   export_params, keep_initializers_as_inputs)
     import onnx
     if f is None:
         return proto
@@ -103,12 +114,22 @@ def _dynamic_axes(spec):
     return out
 
 
-def _eval_mode(model):
+class TrainingMode(enum.IntEnum):
+    """The mode the model is exported in (``torch.onnx.TrainingMode``)."""
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
+
+
+def _set_mode(model, training):
+    """Put ``model``'s modules in the mode of ``training``; returns their modes before."""
+    mode = TrainingMode(training)
     modes = []
     if hasattr(model, 'modules'):
         for m in model.modules():
             modes.append((m, m.training))
-            m.training = False
+            if mode is not TrainingMode.PRESERVE:
+                m.training = mode is TrainingMode.TRAINING
     return modes
 
 
@@ -153,7 +174,8 @@ def _flatten(x, acc):
         raise OnnxExporterError(f'model output of type {type(x).__name__} is not a tensor')
 
 
-def _build(model, tr, alt, opset, input_names, output_names, dynamic, export_params):
+def _build(model, tr, alt, opset, input_names, output_names, dynamic, export_params,
+           keep_initializers_as_inputs):
     g = GraphBuilder(opset)
     ctx = symbolic.Context(g, tr, alt, model, export_params)
     for t, name in zip(tr.inputs, input_names):
@@ -178,10 +200,18 @@ def _build(model, tr, alt, opset, input_names, output_names, dynamic, export_par
         g.op('Identity', [ctx.value(t)], name)
         outs.append(_value_info(helper, name, t, dynamic.get(name, {})))
     ins = [_value_info(helper, n, t, dynamic.get(n, {})) for t, n in zip(tr.inputs, input_names)]
+    if not export_params or keep_initializers_as_inputs:
+        # the parameters as graph inputs after the model's (without values: export_params
+        # False; with their values as defaults: keep_initializers_as_inputs)
+        ins += [helper.make_tensor_value_info(
+            name, helper.np_dtype_to_tensor_dtype(array.dtype), list(array.shape))
+            for name, array in ctx.used_params.items()]
     graph = helper.make_graph(g.nodes, 'main_graph', ins, outs, g.initializers)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)],
                               producer_name='autograd')
     proto.ir_version = min(proto.ir_version, 10)      # what current ONNX Runtimes read
+    if not export_params:
+        proto.ir_version = max(proto.ir_version, 4)
     return proto
 
 

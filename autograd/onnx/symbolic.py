@@ -72,6 +72,7 @@ class Context:
                 self.params.setdefault(id(b), n)
             self.hold.append(model)
         self.export_params = export_params
+        self.used_params = {}       # name -> array of the parameters and buffers used
         alts = alt.records if alt is not None and len(alt.records) == len(trace.records) \
             and all(a[0] == b[0] and (a[1] == b[1] if a[0] == 'fn' else
                                       type(a[1]) is type(b[1]))
@@ -131,8 +132,13 @@ class Context:
                 return name
             pname = self.params.get(id(x))
             data = host(x._data)
-            if pname is not None and self.export_params and dtype in (None, data.dtype):
-                return self.g.initializer(data, pname)
+            if pname is not None:
+                if pname not in self.used_params:
+                    self.used_params[pname] = data
+                    if self.export_params:
+                        self.g.initializer(data, pname)
+                return pname if dtype in (None, data.dtype) else \
+                    self.g.op('Cast', [pname], to=_onnx_type(dtype))
             return self.g.const(data, dtype)
         if hasattr(x, 'dtype') and hasattr(x, 'shape') and id(x) in self.arrays:
             name = self.names[self.arrays[id(x)]]
