@@ -3,9 +3,12 @@
 ``Context`` names the values of the traced program: a graph input, a parameter or
 buffer (an initializer named as in ``state_dict``), a constant (anything else made
 outside the graph, numbers included), or an output of an earlier record.  ``OPS`` maps
-an op class's name to its converter ``fn(ctx, rec)``; ``rec`` is one record of the
-trace (``Rec``: the node, its inputs as the op received them, its parameters, and the
-same record from the second trace, when one was taken for dynamic axes).
+an op class's name to its converter ``fn(ctx, rec)``, ``FUNCS`` a recorded Tensor
+method's name to one, ``MODULES`` a recurrent module's class name to one; ``rec`` is one
+record of the trace (``Rec``: the node, method name or module; its inputs as received;
+its keyword parameters; the same record from the second trace, when one was taken for
+dynamic axes; ``outs``, the ONNX names the converter must write).  A converter emits
+nodes with ``ctx.op`` and names its inputs with ``ctx.value``.
 """
 import math
 
@@ -15,7 +18,7 @@ from ..tensor import Tensor
 from ._graph import host
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
-__all__ = ['Context', 'OPS', 'register']
+__all__ = ['Context', 'OPS', 'FUNCS', 'MODULES', 'register']
 
 OPS = {}
 
@@ -217,9 +220,6 @@ class Context:
 
     def scalar(self, v, dtype):
         return self.g.const(np.asarray(v, dtype=dtype))
-
-    def shape_of(self, x):
-        return tuple(x.shape)
 
 
 def _flat(x, acc):
