@@ -519,3 +519,11 @@ def test_op_table_at_each_opset(opset):
     data, names = export(zoo, x, opset_version=opset)
     assert onnx.load_from_string(data).opset_import[0].version == opset
     check_runs(data, names, zoo, (x,), (autograd.randn(5, 4, 6),))
+
+
+def test_more_layers():
+    model = nn.Sequential(nn.Conv1d(2, 4, 3), nn.SELU(), nn.AdaptiveAvgPool1d(3),
+                          nn.Hardtanh(-0.3, 0.3), nn.Flatten(), nn.Linear(12, 5),
+                          nn.Softplus(), nn.Sigmoid()).eval()
+    data, names = export(model, autograd.randn(2, 2, 9))
+    check_runs(data, names, model, (autograd.randn(4, 2, 9),))
