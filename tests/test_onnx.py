@@ -25,6 +25,12 @@ TOL = 1e-5
 SETTINGS = settings(max_examples=6, deadline=None, derandomize=True)
 
 
+@pytest.fixture(autouse=True)
+def seeded():
+    """The same weights and inputs whatever ran before (the suite shares one generator)."""
+    autograd.manual_seed(0)
+
+
 def export(model, args, *, names=None, outputs=('y',), dynamic=True, **kw):
     """Export to bytes (through a file object); returns (bytes, input names)."""
     args = args if isinstance(args, tuple) else (args,)
@@ -510,7 +516,8 @@ def zoo(x):
     y = autograd.where(y > 0.5, y.expm1(), y.square() - y.neg())
     z = y.unsqueeze(1).expand(-1, 2, -1, -1)                  # (B, 2, 6, 3)
     z = z.sum(dim=1) + z.mean(dim=(1, 2, 3), keepdim=True).squeeze(1) + z.amax(dim=1)
-    return F.log_softmax(z.reshape(z.shape[0], -1), dim=-1) + x.double().float().mean()
+    # (scaled: a float32 log_softmax of values in the hundreds is exact only to ~1e-5)
+    return F.log_softmax(0.1 * z.reshape(z.shape[0], -1), dim=-1) + x.double().float().mean()
 
 
 @pytest.mark.parametrize('opset', [17, 18, 20])
