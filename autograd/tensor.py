@@ -257,9 +257,13 @@ class Tensor:
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def __float__(self):
+        if self._data.size != 1:
+            raise ValueError('only one element tensors can be converted to Python scalars')
         return float(self.item())
 
     def __int__(self):
+        if self._data.size != 1:
+            raise ValueError('only one element tensors can be converted to Python scalars')
         return int(self.item())
 
     def __index__(self):

@@ -9,6 +9,8 @@ import math
 
 from ..backend import erf as erf_of_array
 from ..backend import float32, result_type
+from ..backend import scalar_name as backend_scalar_name
+from ..extend import zeros_like_shape
 from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
@@ -31,6 +33,7 @@ def _is_number(x):
 # Binary ops return gradients of the broadcast shape; the engine sums each back to its
 # input's shape (engine._validate -> sum_to), the one place broadcasting is undone.
 
+@quiet
 class Add(Op):
     __slots__ = ('alpha',)
     array_backward = True
@@ -50,6 +53,7 @@ class Add(Op):
         return g, (g if self.alpha == 1 else g * self.alpha)
 
 
+@quiet
 class Sub(Op):
     __slots__ = ('alpha',)
     array_backward = True
@@ -94,6 +98,7 @@ def _no_bool_sub(a, b):
                            '`logical_not()` operator instead.')
 
 
+@quiet
 class Mul(Op):
     __slots__ = ()
     array_backward = True
@@ -202,6 +207,8 @@ class Abs(Op):
     save = (0,)
 
     def forward(self, xp, a):
+        if a.dtype.kind == 'b':
+            raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
         return xp.abs(a)
 
     def backward(self, g):
@@ -216,6 +223,8 @@ class Sign(Op):
     def forward(self, xp, a):
         if a.dtype.kind == 'f':         # 0 at NaN, as PyTorch
             return xp.where(a != a, 0.0, xp.sign(a))
+        if a.dtype.kind == 'b':         # sign(bool) is the bool itself
+            return a.copy()
         return xp.sign(a)
 
     def backward(self, g):
@@ -448,7 +457,8 @@ class Relu(Op):
 
 class ReluBackward(Op):
     """g where y > 0, else 0 (y is relu's output).  Piecewise linear in g: its gradient with
-    respect to y is zero, so y gets none."""
+    respect to y is zero, a defined zero as PyTorch's (a second derivative through relu is
+    zeros, not an unused input)."""
     __slots__ = ()
     array_backward = True
     save = (1,)
@@ -458,7 +468,8 @@ class ReluBackward(Op):
 
     def backward(self, gg):
         y, = self.saved_tensors
-        return ReluBackward.apply(gg, y), None
+        return (ReluBackward.apply(gg, y) if self._next[0] is not None else None,
+                zeros_like_shape(gg, y.shape) if self._next[1] is not None else None)
 
 
 class Erf(Op):
@@ -735,7 +746,8 @@ class _Bitwise(_Pred):
         for x in (a, b):
             if getattr(x, 'dtype', None) is not None and x.dtype.kind == 'f' or \
                     isinstance(x, float):
-                raise RuntimeError(f'"{self.fn}" not implemented for floating-point tensors')
+                raise NotImplementedError(f'"{self.fn}_cpu" not implemented for '
+                                          f'\'{backend_scalar_name(result_type(a, b))}\'')
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
 
@@ -764,8 +776,17 @@ class BitwiseNot(_UnaryPred):
 
     def forward(self, xp, a):
         if a.dtype.kind == 'f':
-            raise RuntimeError('"bitwise_not" not implemented for floating-point tensors')
+            raise NotImplementedError(
+                f'"bitwise_not_cpu" not implemented for \'{scalar_name(a)}\'')
         return xp.invert(a)
+
+
+def invert(input):
+    """``~input`` (``Tensor.__invert__``): integers and bools only, as PyTorch's operator."""
+    if input.dtype.is_floating_point:
+        raise TypeError('~ (operator.invert) is only implemented on integer and Boolean-type '
+                        'tensors')
+    return bitwise_not(input)
 
 
 @quiet
@@ -937,12 +958,20 @@ def addcdiv_(input, tensor1, tensor2, *, value=1):
     return input.add_(tensor1 / tensor2, alpha=value)
 
 
+def _tensor_arg(fn, x, name='input', position=1):
+    """``x`` if it is a tensor, else PyTorch's TypeError for an argument that must be one."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not "
+                        f"{type(x).__name__}")
+    return x
+
+
 def maximum(input, other):
-    return Maximum.apply(input, other)
+    return Maximum.apply(_tensor_arg('maximum', input), _tensor_arg('maximum', other, 'other', 2))
 
 
 def minimum(input, other):
-    return Minimum.apply(input, other)
+    return Minimum.apply(_tensor_arg('minimum', input), _tensor_arg('minimum', other, 'other', 2))
 
 
 def lerp(input, end, weight):
@@ -950,13 +979,17 @@ def lerp(input, end, weight):
 
 
 def atan2(input, other):
-    return Atan2.apply(input, _num(other))
+    return Atan2.apply(_tensor_arg('atan2', input), _tensor_arg('atan2', other, 'other', 2))
 
 
 def _unary(cls):
+    name = cls.__name__.lower()
+
     def fn(input):
+        if not isinstance(input, Tensor):
+            _tensor_arg(name, input)
         return apply_unary(cls, input)
-    fn.__name__ = cls.__name__.lower()
+    fn.__name__ = name
     fn.__doc__ = f'Elementwise {fn.__name__} (``{cls.__name__}`` op).'
     return fn
 
@@ -1013,9 +1046,19 @@ lt = _binary_fn(Lt, 'lt')
 le = _binary_fn(Le, 'le')
 gt = _binary_fn(Gt, 'gt')
 ge = _binary_fn(Ge, 'ge')
-logical_and = _binary_fn(LogicalAnd, 'logical_and')
-logical_or = _binary_fn(LogicalOr, 'logical_or')
-logical_xor = _binary_fn(LogicalXor, 'logical_xor')
+
+
+def _tensors_fn(cls, name):
+    """A two-tensor function: PyTorch refuses a Python number for either argument."""
+    def fn(input, other):
+        return cls.apply(_tensor_arg(name, input), _tensor_arg(name, other, 'other', 2))
+    fn.__name__ = name
+    return fn
+
+
+logical_and = _tensors_fn(LogicalAnd, 'logical_and')
+logical_or = _tensors_fn(LogicalOr, 'logical_or')
+logical_xor = _tensors_fn(LogicalXor, 'logical_xor')
 bitwise_and = _binary_fn(BitwiseAnd, 'bitwise_and')
 bitwise_or = _binary_fn(BitwiseOr, 'bitwise_or')
 bitwise_xor = _binary_fn(BitwiseXor, 'bitwise_xor')

@@ -129,6 +129,8 @@ def parse_index(x, idx):
             norm.append(it.__index__())
             consumed += 1
             continue
+        if isinstance(it, (str, bytes)):        # PyTorch tries to make a tensor of it
+            raise TypeError(f"new(): invalid data type '{type(it).__name__}'")
         raise IndexError('only integers, slices (`:`), ellipsis (`...`), None and long or byte '
                          f'Variables are valid indices (got {type(it).__name__})')
     if consumed > ndim:
