@@ -421,8 +421,10 @@ def _python_data(data, dtype=None):
         return x
     data = plain(data)
     if dtype is not None:
+        _check_values(data, dtype.np)
         try:
-            return numpy.asarray(data, dtype=dtype.np)
+            with numpy.errstate(over='ignore'):     # float overflow gives inf, silently
+                return numpy.asarray(data, dtype=dtype.np)
         except (ValueError, OverflowError):
             numpy.asarray(data)             # ragged lists: NumPy's ValueError, as PyTorch's
             if dtype.np.kind == 'u':        # negative integers wrap around, as in PyTorch
@@ -434,6 +436,8 @@ def _python_data(data, dtype=None):
             raise RuntimeError(f'value cannot be converted to type {dtype.np.name} without '
                                'overflow') from None
     arr = numpy.asarray(data)
+    if arr.dtype == numpy.uint64 and not np_floats:   # a Python int beyond int64
+        raise ValueError('Overflow when unpacking long long')
     if arr.dtype.kind == 'f':
         want = get_default_dtype().np
         if np_floats:
@@ -447,6 +451,24 @@ def _python_data(data, dtype=None):
         raise TypeError(f"can't convert data of type {type(data).__name__} "
                         f'(array dtype {arr.dtype}) to a tensor')
     return arr
+
+
+def _check_values(data, np_dtype):
+    """PyTorch's checks of Python values converted to a requested dtype: None is no number
+    (TypeError), and a float (NaN, inf, or out of range) must fit an integer type
+    (RuntimeError; integers wrap around into unsigned types, floats do not)."""
+    arr = numpy.asarray(data) if not isinstance(data, numpy.ndarray) else data
+    if arr.dtype.kind == 'O' and any(v is None for v in arr.flat):
+        raise TypeError('must be real number, not NoneType')
+    if arr.dtype == numpy.uint64 and np_dtype.kind == 'i':
+        raise ValueError('Overflow when unpacking long long')
+    if arr.dtype.kind == 'f' and np_dtype.kind in 'iu' and arr.size:
+        info = numpy.iinfo(np_dtype)
+        with numpy.errstate(invalid='ignore'):
+            ok = numpy.isfinite(arr) & (arr >= info.min) & (arr <= info.max)
+        if not ok.all():
+            raise RuntimeError(f'value cannot be converted to type {np_dtype.name} without '
+                               'overflow')
 
 
 def to_array(data, dtype, dev, copy=True):

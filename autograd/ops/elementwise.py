@@ -15,6 +15,7 @@ from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
+from ._util import fits
 from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
                     scalar_name, set_errstate, to_float, variant)
 
@@ -228,7 +229,7 @@ class Sign(Op):
         return xp.sign(a)
 
     def backward(self, g):
-        return g * 0
+        return zeros_like_shape(g, g.shape)
 
 
 # ----------------------------------------------------------------------------- in-place fills
@@ -238,7 +239,14 @@ def _fill(t, value):
     return Fill.apply_(t, value=value)
 
 
+def _float_only(t, kernel):
+    """PyTorch's refusal of a continuous distribution's fill on an integer or bool tensor."""
+    if t._data.dtype.kind != 'f':
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(t._data)}\'')
+
+
 def uniform_(t, a=0.0, b=1.0, *, generator=None):
+    _float_only(t, 'check_uniform_bounds')
     if not (math.isfinite(a) and math.isfinite(b)):
         raise RuntimeError(f'uniform_: from={a}, to={b} out of bounds for {t.dtype}')
     if a > b:
@@ -249,6 +257,7 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None):
 
 
 def normal_(t, mean=0.0, std=1.0, *, generator=None):
+    _float_only(t, 'normal_kernel_cpu')
     check_std(std)
     z = sample(t._device, generator, 'normal', t._data.shape, t.dtype)
     return _fill(t, z * std + mean)
@@ -267,7 +276,7 @@ def fill_(t, value):
         value = value.item()
     if t._data.dtype.kind in 'iu':
         value = _python_data(value, t.dtype).item()    # NaN, overflow: RuntimeError
-    return _fill(t, value)
+    return _fill(t, fits(value, t._data.dtype))
 
 
 def zero_(t):
@@ -281,6 +290,9 @@ def random_(t, low=0, high=None, *, generator=None):
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
+    if t._data.dtype.kind != 'f':
+        raise RuntimeError('Exponential distribution is a continuous probability distribution. '
+                           f'dtype must be a floating point but you specified {scalar_name(t._data)}')
     if not lambd > 0:
         raise RuntimeError(f'exponential_ expects lambda > 0.0, but found lambda={lambd}')
     u = sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
@@ -497,7 +509,7 @@ class _NoGrad(Op):
         return getattr(xp, self.fn)(a)
 
     def backward(self, g):
-        return g * 0
+        return zeros_like_shape(g, g.shape)      # PyTorch's zeros_like: 0 where g is inf
 
 
 Floor = variant(_NoGrad, 'Floor', 'floor')
@@ -560,9 +572,9 @@ class Clamp(Op):
             a = to_float(a)
         out = a
         if min is not None:
-            out = xp.maximum(out, xp.asarray(min, dtype=a.dtype))
+            out = xp.maximum(out, xp.asarray(fits(min, a.dtype)).astype(a.dtype))
         if max is not None:
-            out = xp.minimum(out, xp.asarray(max, dtype=a.dtype))
+            out = xp.minimum(out, xp.asarray(fits(max, a.dtype)).astype(a.dtype))
         return out
 
     def backward(self, g):
@@ -677,20 +689,42 @@ class _Modulus(Op):
     def backward(self, g):
         a, b = self.saved_tensors
         ga = g if _needs(self, 0) else None
-        gb = -g * apply_unary(self.rounding, a / b) if _needs(self, 1) else None
+        gb = -g * DivRounding.apply(a, b, mode=self.rounding) if _needs(self, 1) else None
         return ga, gb
 
 
 class Remainder(_Modulus):
     """Python-style modulus (the sign of the divisor), as ``torch.remainder``."""
     __slots__ = ()
-    fn, rounding = 'remainder', Floor
+    fn, rounding = 'remainder', 'floor'
 
 
 class Fmod(_Modulus):
     """C-style modulus (the sign of the dividend), as ``torch.fmod``."""
     __slots__ = ()
-    fn, rounding = 'fmod', Trunc
+    fn, rounding = 'fmod', 'trunc'
+
+
+@quiet
+class DivRounding(Op):
+    """``div(a, b, rounding_mode='floor' | 'trunc')`` of floats: one op, as PyTorch's, whose
+    gradient is zero everywhere (a defined zero: no NaN where b is 0, none through a second
+    derivative of remainder/fmod, which use it)."""
+    __slots__ = ()
+    array_backward = True
+
+    def forward(self, xp, a, b, mode='floor'):
+        a, b = promote(a, b)
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+            a = to_float(a)
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+            b = to_float(b)
+        q = binary(xp.true_divide, a, b, 'div')
+        return xp.floor(q) if mode == 'floor' else xp.trunc(q)
+
+    def backward(self, g):
+        return tuple(zeros_like_shape(g, g.shape) if e is not None else None
+                     for e in self._next)
 
 
 class Atan2(Op):
@@ -791,14 +825,18 @@ def invert(input):
 
 @quiet
 class FloorDivide(Op):
-    """``a // b`` rounding toward minus infinity; not differentiable (as PyTorch)."""
+    """``a // b`` rounding toward minus infinity.  Not differentiable, as in PyTorch: a
+    floating result that requires grad records a node whose backward raises (use
+    ``div(rounding_mode='floor')``, whose gradient is zero)."""
     __slots__ = ()
-    differentiable = False
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
         _integer_division('floor_divide', a, b)
         return binary(xp.floor_divide, a, b, 'floor_divide')
+
+    def backward(self, g):
+        raise RuntimeError('derivative for aten::floor_divide is not implemented')
 
 
 def _integer_division(op, a, b):
@@ -866,7 +904,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode == 'floor':
         if _is_int(input) and _is_int(other):
             return FloorDivide.apply(input, other)
-        return Div.apply(input, other).floor()
+        return DivRounding.apply(input, other, mode='floor')
     if rounding_mode == 'trunc':
         if _is_int(input) and _is_int(other):
             q = FloorDivide.apply(input, other)
@@ -874,7 +912,7 @@ def div(input, other, *, rounding_mode=None):
             fix = (r != 0) & ((Lt.apply(input, 0)) ^ (Lt.apply(other, 0) if isinstance(
                 other, Tensor) else (other < 0)))
             return q + fix
-        return Div.apply(input, other).trunc()
+        return DivRounding.apply(input, other, mode='trunc')
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
 
@@ -974,8 +1012,23 @@ def minimum(input, other):
     return Minimum.apply(_tensor_arg('minimum', input), _tensor_arg('minimum', other, 'other', 2))
 
 
+_C_NAMES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half',
+            'int64': 'long int', 'int32': 'int', 'bool': 'bool', 'uint8': 'unsigned char'}
+
+
 def lerp(input, end, weight):
-    return Lerp.apply(input, end, _num(weight))
+    """``input + weight * (end - input)``: floating tensors of one dtype (no promotion, as
+    PyTorch's)."""
+    weight = _num(weight)
+    for name, x in (('end', end), ('weight', weight)):
+        if isinstance(x, Tensor) and x.dtype != input.dtype:
+            raise RuntimeError(f'expected dtype {_C_NAMES.get(input.dtype.name, input.dtype.name)} '
+                               f'for `{name}` but got dtype '
+                               f'{_C_NAMES.get(x.dtype.name, x.dtype.name)}')
+    if not input.dtype.is_floating_point:
+        kernel = 'lerp_kernel_tensor' if isinstance(weight, Tensor) else 'lerp_kernel_scalar'
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(input._data)}\'')
+    return Lerp.apply(input, end, weight)
 
 
 def atan2(input, other):

@@ -335,6 +335,9 @@ def einsum(equation, *operands):
     Accepts ``...`` (broadcast batch axes) and the implicit form without ``->`` (output:
     the letters used once, sorted).  Size-1 axes broadcast against other operands'.
     """
+    if not operands and not isinstance(equation, str):
+        raise ValueError('einsum(): must specify the equation string and at least one operand, '
+                         'or at least one operand and its subscripts list')
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq, shapes = _explicit(equation.replace(' ', ''), operands)

@@ -14,7 +14,7 @@ from ..backend import as_dtype, float16, float32, int64
 from ..op import Op, apply_unary
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
-from ._util import along, normalize_dims, scalar_name, to_float, variant, wrap_dim
+from ._util import along, normalize_dims, quiet, scalar_name, to_float, variant, wrap_dim
 from .elementwise import Abs, Exp, Sign, Where, maximum, minimum
 from .shape import broadcast_to, reshape, to_copy
 
@@ -296,7 +296,7 @@ class Amax(Op):
 
     def forward(self, xp, a, dim=None, keepdim=False, name='amax'):
         axes = _dims(dim, a.ndim)
-        _check_nonempty(name, a, axes, dim)
+        _check_nonempty(name, a, axes, None if dim == () else dim)
         self.axes, self.keepdim = axes, keepdim
         return getattr(xp, self.fn)(a, axis=axes, keepdims=keepdim)
 
@@ -366,8 +366,10 @@ class Median(Op):
     save_output = True
 
     def forward(self, xp, a):
-        if a.size == 0:
-            return xp.asarray(float('nan'), dtype=a.dtype)
+        if a.size == 0:     # NaN, or for integers (as PyTorch) the type's smallest value
+            return xp.asarray(float('nan') if a.dtype.kind == 'f' else
+                              xp.iinfo(a.dtype).min if a.dtype.kind in 'iu' else True,
+                              dtype=a.dtype)
         flat = a.reshape(-1)
         if a.dtype.kind == 'f' and bool(xp.isnan(flat).any()):
             return xp.asarray(float('nan'), dtype=a.dtype)
@@ -386,6 +388,8 @@ class ArgMax(Op):
 
     def forward(self, xp, a, dim=None, keepdim=False):
         name = self.fn
+        if a.dtype.kind == 'b':
+            raise RuntimeError(f'{name}(): does not support bool input')
         if dim is None:
             if a.size == 0:
                 raise IndexError(f'{name}(): Expected reduction dim to be specified for '
@@ -515,6 +519,7 @@ class Std(Var):
         return Var.backward(self, Where.apply(y == 0, 0.0, g / (2 * y)))
 
 
+@quiet
 class LogSumExp(Op):
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the maximum, so that
     it neither overflows nor underflows; d/dx = exp(x - out) (the softmax)."""
@@ -641,6 +646,7 @@ def _shifted(xp, a, axis):
     return work - work.max(axis=axis, keepdims=True)
 
 
+@quiet
 class Softmax(Op):
     """exp(x_i - m) / sum_j exp(x_j - m), m = max x (stable for any logits).
     Backward (one fused op): y * (g - sum(g * y))."""
@@ -683,6 +689,7 @@ class SoftmaxBackward(Op):
         return dg, dy
 
 
+@quiet
 class LogSoftmax(Op):
     """x - m - log(sum exp(x - m)).  Backward (one fused op): g - exp(y) * sum(g)."""
     __slots__ = ('axis',)
