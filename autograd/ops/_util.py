@@ -194,7 +194,8 @@ def quiet(cls):
     if hasattr(cls, 'quiet'):
         cls.quiet = True
         return cls
-    if forward.__code__.co_argcount == 4 and not forward.__code__.co_flags & 0x0C:
+    code = forward.__code__
+    if code.co_argcount == 4 and not code.co_flags & 0x0C and code.co_varnames[2:4] == ('a', 'b'):
         def quiet_forward(self, xp, a, b):          # (self, xp, a, b): no *args to pack
             token = _errstate.set(_IGNORE)
             try:
