@@ -179,6 +179,9 @@ class Pow(Op):
             if b.__class__ is bool:     # bool tensor ** True/False: itself, or all True
                 return a.copy() if b else xp.ones_like(a)
             raise NotImplementedError('"pow" not implemented for \'Bool\'')
+        if da is not None and da.kind in 'iu' and getattr(b, 'dtype', None) is not None and \
+                b.dtype.kind in 'iu' and bool((b < 0).any()):
+            return _integer_pow(xp, a, b)
         return binary(xp.power, a, b, 'pow')
 
     def backward(self, g):
@@ -194,12 +197,21 @@ class Pow(Op):
         if _needs(self, 1):
             if not _is_number(a):
                 # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch)
-                la = Where.apply((a == 0) & (b >= 0), 0.0, apply_unary(Log, a))
-                gb = g * out * la
+                # PyTorch's formula, term for term: its second derivative at a == 0 too
+                gb = g * Where.apply((a == 0) & (b >= 0), 0.0, out * apply_unary(Log, a))
             else:
                 gb = g * out * (math.log(a) if a > 0 else math.nan) if a != 0 else \
                     Where.apply(b >= 0, 0.0, g * out * -math.inf)
         return ga, gb
+
+
+def _integer_pow(xp, a, b):
+    """Integer ``a ** b`` with some exponents negative, as PyTorch (NumPy refuses): 1 ** -n is
+    1, (-1) ** -n is +-1, and every other base gives 0."""
+    pos = binary(xp.power, a, xp.abs(b), 'pow')
+    odd = (xp.abs(b) % 2 == 1)
+    neg = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0)).astype(pos.dtype)
+    return xp.where(b < 0, neg, pos)
 
 
 class Abs(Op):
@@ -421,6 +433,7 @@ class TanhBackward(Op):
                 gg * g * y * -2 if self._next[1] is not None else None)
 
 
+@quiet
 class Sigmoid(Op):
     __slots__ = ()
     array_backward = True
@@ -437,6 +450,7 @@ class Sigmoid(Op):
         return apply_binary(SigmoidBackward, g, y)
 
 
+@quiet
 class SigmoidBackward(Op):
     """g * y * (1 - y): the sigmoid's gradient at its output y, as one node."""
     __slots__ = ()
@@ -529,6 +543,7 @@ class Round(_NoGrad):
 
 # ----------------------------------------------------------------------------- two-operand
 
+@quiet
 class Maximum(Op):
     """Elementwise max; ties share the gradient equally, and at NaN both operands get it
     all (as PyTorch)."""
@@ -628,6 +643,7 @@ class ClampBounds(Op):
         return ga, glo, ghi
 
 
+@quiet
 class Where(Op):
     __slots__ = ()
     array_backward = True
@@ -654,6 +670,7 @@ class Where(Op):
         return None, ga, gb
 
 
+@quiet
 class Lerp(Op):
     """``a + w * (b - a)``."""
     __slots__ = ()
@@ -662,7 +679,11 @@ class Lerp(Op):
 
     def forward(self, xp, a, b, w):
         a, b = promote(a, b)
-        return a + w * (b - a)
+        try:
+            return a + w * (b - a)
+        except ValueError:
+            raise broadcast_error('lerp', b if hasattr(w, 'shape') and w.shape == b.shape
+                                  else a, w if hasattr(w, 'shape') else b) from None
 
     def backward(self, g):
         a, b, w = self.saved_tensors
@@ -688,6 +709,8 @@ class _Modulus(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
+        if _is_number(a):           # PyTorch's remainder(Scalar, Tensor) has no derivative
+            raise RuntimeError(f'derivative for aten::{self.fn} is not implemented')
         ga = g if _needs(self, 0) else None
         gb = -g * DivRounding.apply(a, b, mode=self.rounding) if _needs(self, 1) else None
         return ga, gb
@@ -727,6 +750,7 @@ class DivRounding(Op):
                      for e in self._next)
 
 
+@quiet
 class Atan2(Op):
     __slots__ = ()
     array_backward = True
@@ -971,6 +995,14 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
+def clamp_min_(input, min):
+    return clamp_(input, min=min)
+
+
+def clamp_max_(input, max):
+    return clamp_(input, max=max)
+
+
 def clamp_(input, min=None, max=None):
     """In-place ``clamp``."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -1175,4 +1207,5 @@ FUNCTIONS = [
 METHODS = [n for n in FUNCTIONS if n not in ('where',)] + ['clamp_', 'clip_', 'addcmul_',
                                                           'addcdiv_']
 METHODS += ['uniform_', 'normal_', 'bernoulli_', 'fill_', 'zero_', 'random_', 'exponential_']
+METHODS += ['clamp_min_', 'clamp_max_']
 clip_ = clamp_

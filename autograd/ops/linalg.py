@@ -12,7 +12,7 @@ from math import prod
 from ..op import Op
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
-from ._util import broadcast_shape, scalar_name
+from ._util import broadcast_shape, quiet, scalar_name
 from .shape import broadcast_to, reshape, sum_to
 
 # PyTorch's C type names, as its dtype-mismatch messages for mm spell them
@@ -44,6 +44,7 @@ def _mT(x):
     return SwapLast.apply(x)
 
 
+@quiet
 class MatMul(Op):
     """``a @ b`` with NumPy/PyTorch rank rules: 1-D operands gain (then lose) a unit
     axis, leading (batch) axes broadcast.
@@ -55,6 +56,9 @@ class MatMul(Op):
     save = (0, 1)
 
     def forward(self, xp, a, b):
+        if a.dtype.kind == 'b' or b.dtype.kind == 'b':
+            name = 'dot' if a.ndim == 1 and b.ndim == 1 else 'addmm_impl_cpu_'
+            raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
         return xp.matmul(a, b)
 
     def backward(self, g):

@@ -78,6 +78,7 @@ def _pairwise(x, d, mask, fill):
 
 # ----------------------------------------------------------------------------- sum, mean
 
+@quiet
 class Sum(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim')
     array_backward = True
@@ -96,6 +97,7 @@ class Sum(Op):
         return _expand_back(g, self.in_shape, self.axes, self.keepdim)
 
 
+@quiet
 class Mean(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim', 'count')
     array_backward = True
@@ -126,6 +128,7 @@ class Mean(Op):
 
 # ----------------------------------------------------------------------------- products
 
+@quiet
 class Prod(Op):
     """Product along one axis.  d(prod)/dx_i = prod_{k != i} x_k (``ProdOthers``), which is
     exact where some x_k are zero, unlike out / x_i."""
@@ -164,6 +167,7 @@ def _exclusive_cumprods(xp, a, dim):
     return left, right
 
 
+@quiet
 class ProdOthers(Op):
     """``out_i = prod_{k != i} x_k`` along ``dim``, from the products before and after i
     (no division, so exact at zeros)."""
@@ -206,6 +210,7 @@ def _cumsum(xp, a, dim, reverse=False):
     return xp.cumsum(a, axis=dim)
 
 
+@quiet
 class Cumsum(Op):
     """Running sum along ``dim``; its adjoint is the reverse running sum."""
     __slots__ = ('dim',)
@@ -219,6 +224,7 @@ class Cumsum(Op):
         return ReverseCumsum.apply(g, dim=self.dim)
 
 
+@quiet
 class ReverseCumsum(Op):
     """``out_i = sum_{k >= i} x_k`` along ``dim`` (the backward of cumsum)."""
     __slots__ = ('dim',)
@@ -232,6 +238,7 @@ class ReverseCumsum(Op):
         return Cumsum.apply(g, dim=self.dim)
 
 
+@quiet
 class Cumprod(Op):
     """Running product along ``dim``.
 
@@ -480,6 +487,7 @@ class Sort(Op):
 
 # ----------------------------------------------------------------------------- statistics
 
+@quiet
 class Var(Op):
     """Variance with ``correction`` (N - correction in the denominator).
     d var / dx = 2 (x - mean) / (N - correction)."""
@@ -550,6 +558,7 @@ class LogSumExp(Op):
         return _expand_back(g, shape, self.axes, self.keepdim) * apply_unary(Exp, x - y)
 
 
+@quiet
 class VectorNorm(Op):
     """(sum |x|^p)^(1/p) over ``dim``; p = inf/-inf give max/min |x|, p = 0 counts
     nonzeros.  The backward follows PyTorch's norm_backward, including 0 (not NaN) where
@@ -666,6 +675,7 @@ class Softmax(Op):
         return SoftmaxBackward.apply(g, y, axis=self.axis)
 
 
+@quiet
 class SoftmaxBackward(Op):
     """``y * (g - sum(g * y))``; its own derivatives: d/dg is the same map (the softmax
     Jacobian is symmetric), d/dy_k = gg_k (g_k - s) - g_k sum(gg * y), s = sum(g * y)."""
@@ -709,6 +719,7 @@ class LogSoftmax(Op):
         return LogSoftmaxBackward.apply(g, y, axis=self.axis)
 
 
+@quiet
 class LogSoftmaxBackward(Op):
     """``g - exp(y) * sum(g)``; d/dg_j = gg_j - sum(gg * exp(y)),
     d/dy_i = -gg_i exp(y_i) sum(g)."""
