@@ -15,7 +15,7 @@ from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
-from ._util import fits
+from ._util import broadcast_shape, fits
 from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
                     scalar_name, set_errstate, to_float, variant)
 
@@ -178,6 +178,8 @@ class Pow(Op):
         if (a if da is not None else b).dtype.kind == 'b':
             if b.__class__ is bool:     # bool tensor ** True/False: itself, or all True
                 return a.copy() if b else xp.ones_like(a)
+            if getattr(b, 'shape', None) is not None and da is not None:
+                broadcast_shape('pow', a.shape, b.shape)      # shapes are checked first
             raise NotImplementedError('"pow" not implemented for \'Bool\'')
         if da is not None and da.kind in 'iu' and getattr(b, 'dtype', None) is not None and \
                 b.dtype.kind in 'iu' and bool((b < 0).any()):
@@ -742,8 +744,9 @@ class DivRounding(Op):
             a = to_float(a)
         if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
             b = to_float(b)
-        q = binary(xp.true_divide, a, b, 'div')
-        return xp.floor(q) if mode == 'floor' else xp.trunc(q)
+        if mode == 'floor':         # NumPy's floor_divide is PyTorch's div_floor (NaN at inf)
+            return binary(xp.floor_divide, a, b, 'div')
+        return xp.trunc(binary(xp.true_divide, a, b, 'div'))
 
     def backward(self, g):
         return tuple(zeros_like_shape(g, g.shape) if e is not None else None

@@ -8,6 +8,7 @@ cumsum/reverse cumsum), so every gradient differentiates again, and runs on bare
 in a sweep that records no graph (``array_backward``).
 """
 import math
+import warnings
 from collections import namedtuple
 
 from ..backend import as_dtype, float16, float32, int64
@@ -377,6 +378,8 @@ class Median(Op):
             return xp.asarray(float('nan') if a.dtype.kind == 'f' else
                               xp.iinfo(a.dtype).min if a.dtype.kind in 'iu' else True,
                               dtype=a.dtype)
+        if a.dtype.kind == 'b':
+            raise NotImplementedError('"median_cpu" not implemented for \'Bool\'')
         flat = a.reshape(-1)
         if a.dtype.kind == 'f' and bool(xp.isnan(flat).any()):
             return xp.asarray(float('nan'), dtype=a.dtype)
@@ -496,14 +499,23 @@ class Var(Op):
     save = (0,)
 
     def forward(self, xp, a, dim=None, correction=1, keepdim=False):
-        self._setup(a, dim, correction, keepdim)
-        return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
+        if self._setup(a, dim, correction, keepdim):
+            return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
+        with warnings.catch_warnings():     # NumPy's RuntimeWarning: PyTorch's was given
+            warnings.simplefilter('ignore', RuntimeWarning)
+            return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
 
     def _setup(self, a, dim, correction, keepdim):
         if a.dtype.kind != 'f':
             raise RuntimeError('std and var only support floating point and complex dtypes')
         self.axes, self.keepdim, self.correction = _dims(dim, a.ndim), keepdim, correction
         self.count = math.prod(a.shape[i] for i in self.axes)
+        if self.count - correction > 0:
+            return True
+        warnings.warn(f'{type(self).__name__.lower()}(): degrees of freedom is <= 0. Correction '
+                      'should be strictly less than the reduction factor (input numel divided '
+                      'by output numel).', UserWarning, stacklevel=2)
+        return False
 
     def backward(self, g):
         x, = self.saved_tensors[:1]
@@ -513,14 +525,18 @@ class Var(Op):
         return (scale * g) * (x - Mean.apply(x, dim=self.axes, keepdim=True))
 
 
+@quiet
 class Std(Var):
     """sqrt(var); d std = d var / (2 std), taken as 0 where std is 0 (as PyTorch)."""
     __slots__ = ()
     save_output = True
 
     def forward(self, xp, a, dim=None, correction=1, keepdim=False):
-        self._setup(a, dim, correction, keepdim)
-        return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
+        if self._setup(a, dim, correction, keepdim):
+            return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
 
     def backward(self, g):
         y = self.saved_tensors[1]
@@ -642,7 +658,7 @@ def _softmax_axis(name, a, dim):
     """The axis ``dim`` of ``a`` for the softmax family (None for a 0-d ``a``), after
     PyTorch's checks that ``dim`` is in range and ``a`` is a float."""
     axis = wrap_dim(dim, a.ndim)
-    if a.dtype.kind != 'f':
+    if a.dtype.kind != 'f' and a.size:     # (an empty input passes, as in PyTorch)
         last = a.ndim == 0 or axis == a.ndim - 1
         raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not '
                                   f"implemented for '{scalar_name(a)}'")

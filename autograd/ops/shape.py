@@ -733,7 +733,7 @@ class Cat(Op):
             if a.ndim == 0:
                 raise RuntimeError(f'zero-dimensional tensor (at position {i}) cannot be '
                                    'concatenated')
-        d = wrap_dim(dim, ref.ndim)
+        d = wrap_dim(dim, ref.ndim) if kept else 0     # all (0,): PyTorch skips the check
         for i, a in enumerate(arrays):
             if a.shape == (0,):
                 continue
