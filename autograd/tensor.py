@@ -7,6 +7,7 @@ that read them.  The methods that walk the graph are defined with it (``register
 operators by the ops layer (``methods.py``); each binds them onto this class when imported.
 """
 import numbers
+import operator
 
 import numpy
 
@@ -389,11 +390,21 @@ class Size(tuple):
         return n
 
 
+def _dim_index(dim):
+    """A dim given as another integer type (NumPy's, a 0-d integer tensor); TypeError for
+    anything else (a string, a float), as PyTorch's argument parser."""
+    try:
+        return operator.index(dim)
+    except TypeError:
+        raise TypeError(f'received an invalid combination of arguments: dim must be an int, '
+                        f'not {type(dim).__name__}') from None
+
+
 def wrap_dim(dim, ndim):
     """``dim`` in ``[-ndim, ndim)`` as a non-negative axis (a 0-d tensor takes 0 and -1);
     IndexError, in PyTorch's words, when out of range."""
     n = ndim if ndim else 1
-    dim = int(dim)
+    dim = dim if dim.__class__ is int else _dim_index(dim)
     if not -n <= dim < n:
         raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], '
                          f'but got {dim})')

@@ -940,7 +940,7 @@ def div(input, other, *, rounding_mode=None):
                 other, Tensor) else (other < 0)))
             return q + fix
         return DivRounding.apply(input, other, mode='trunc')
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
 
 
@@ -973,6 +973,8 @@ def pow(input, exponent):
 
 
 def neg(input):
+    if not isinstance(input, Tensor):
+        _tensor_arg('neg', input)
     return apply_unary(Neg, input)
 
 
