@@ -450,7 +450,20 @@ def check(program):
     """The divergence of ``program`` as (stage, message), or None."""
     theirs = run(torch, program)
     ours = run(autograd, program)
-    return compare(ours, theirs, loose=any(a.dtype == np.float32 for a in program['inputs']))
+    loose = any(a.dtype == np.float32 for a in program['inputs'])
+    found = compare(ours, theirs, loose=loose)
+    if found and found[0].startswith('step') and 'values differ' in found[1]:
+        # Rounding carried in from earlier steps (each within tolerance) can be amplified
+        # by an ill-conditioned step (fmod of a large value...): run that step alone on
+        # PyTorch's input to it; if the two agree there, the step is right.
+        k = int(found[0].split()[1])
+        if k > 0 and theirs[k - 1][1][0] == 'value':
+            alone = {'inputs': [np.asarray(theirs[k - 1][1][1][0]), program['inputs'][1]],
+                     'steps': [program['steps'][k]]}
+            again = compare(run(autograd, alone), run(torch, alone), loose=loose)
+            if again is None or not again[0].startswith('step'):
+                return None
+    return found
 
 
 def divergence_class(program, stage, message):

@@ -29,21 +29,21 @@ def _assert_agrees(program):
         f'{found[0]}: {found[1]}\n  program: {F.describe(program)}'
 
 
-@settings(max_examples=150, **CI)
+@settings(max_examples=500, **CI)
 @given(F.programs(dtypes=['float64']))
 def test_finite_float64_programs_agree(program):
     """Values and first/second-order gradients of float64 chains at finite inputs."""
     _assert_agrees(program)
 
 
-@settings(max_examples=100, **CI)
+@settings(max_examples=350, **CI)
 @given(F.programs(dtypes=['float32', 'int64', 'bool'], max_steps=4))
 def test_mixed_dtype_programs_agree(program):
     """Promotion, result dtypes and refusals across float32/int64/bool and scalars."""
     _assert_agrees(program)
 
 
-@settings(max_examples=100, **CI)
+@settings(max_examples=350, **CI)
 @given(F.programs(edge=True, dtypes=['float64', 'float32']))
 def test_edge_value_programs_agree(program):
     """inf, nan, -0, huge and tiny inputs: the same values, NaN and inf included."""

@@ -772,6 +772,10 @@ class Atan2(Op):
         a, b = self.saved_tensors
         r = a * a + b * b           # 0 where r == 0 (as PyTorch), not 0/0
         recip = Where.apply(r == 0, 0.0, apply_unary(Reciprocal, r))
+        if _needs(self, 1) and str(getattr(a, 'dtype', '')).endswith('bool'):     # PyTorch's formula negates the bool a
+            raise RuntimeError('Negation, the `-` operator, on a bool tensor is not supported. '
+                               'If you are trying to invert a mask, use the `~` or '
+                               '`logical_not()` operator instead.')
         return g * b * recip, -g * a * recip
 
 
@@ -988,8 +992,27 @@ def where(condition, input=None, other=None):
 def clamp(input, min=None, max=None):
     """Limit to [min, max]; tensor bounds broadcast (gradient flows to them where they bind)."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return ClampBounds.apply(input, min, max)
+        min, max, tensors = _clamp_bounds(min, max)
+        if tensors:
+            return ClampBounds.apply(input, min, max)
     return Clamp.apply(input, min=min, max=max)
+
+
+def _clamp_bounds(lo, hi):
+    """PyTorch's parser for a tensor bound beside a number bound: a 0-d tensor that needs no
+    gradient is read as a number (the (Tensor, Scalar?, Scalar?) overload); anything else
+    beside a number is a TypeError.  Returns the bounds, and whether either is a tensor."""
+    if not (isinstance(lo, (int, float)) or isinstance(hi, (int, float))):
+        return lo, hi, True
+    out = []
+    for x in (lo, hi):
+        if isinstance(x, Tensor):
+            if x.ndim or x.requires_grad:
+                raise TypeError(f'clamp() received an invalid combination of arguments - got '
+                                f'(Tensor, min={type(lo).__name__}, max={type(hi).__name__})')
+            x = x.item()
+        out.append(x)
+    return out[0], out[1], False
 
 
 def clamp_min(input, min):
@@ -1011,7 +1034,9 @@ def clamp_max_(input, max):
 def clamp_(input, min=None, max=None):
     """In-place ``clamp``."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return ClampBounds.apply_(input, min, max)
+        min, max, tensors = _clamp_bounds(min, max)
+        if tensors:
+            return ClampBounds.apply_(input, min, max)
     return Clamp.apply_(input, min=min, max=max)
 
 

@@ -56,7 +56,7 @@ class MatMul(Op):
     save = (0, 1)
 
     def forward(self, xp, a, b):
-        if a.dtype.kind == 'b' or b.dtype.kind == 'b':
+        if (a.dtype.kind == 'b' or b.dtype.kind == 'b') and a.size and b.size:
             name = 'dot' if a.ndim == 1 and b.ndim == 1 else 'addmm_impl_cpu_'
             raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
         return xp.matmul(a, b)

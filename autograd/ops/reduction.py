@@ -259,7 +259,7 @@ class Cumprod(Op):
         x, out = self.saved_tensors
         d = self.dim
         xp, data = xp_of(x), array_of(x)
-        if data.ndim == 0:
+        if data.size <= 1:          # the gradient itself, as PyTorch's (no graph through x)
             return g
         if not bool(xp.any(data == 0)):
             return ReverseCumsum.apply(g * out, dim=d) / x
