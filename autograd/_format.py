@@ -55,6 +55,8 @@ def format_tensor(t):
     if kind == 'f' and data.size:
         shown = data if data.size <= 1000 else _edges(data)
         formatter = {'float_kind': _float_formatter(shown)}
+    elif kind == 'b' and data.size and data.all():
+        formatter = {'bool': str}     # no False to align with: PyTorch prints [True, True]
     body = numpy.array2string(data, separator=', ', prefix='tensor(', threshold=1000,
                               edgeitems=3, max_line_width=80, formatter=formatter)
     return 'tensor(' + ', '.join([body] + suffix) + ')'

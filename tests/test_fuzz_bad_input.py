@@ -65,6 +65,11 @@ def _grad_unused(lib):
     G((x * 2).sum(), [x, y])
 
 
+def _nn(lib):
+    import nn
+    return torch.nn if lib is torch else nn
+
+
 def _set_grad(lib, shape):
     x = t(lib, [1.0, 2.0, 3.0], requires_grad=True)
     x.grad = lib.ones(*shape)
@@ -243,6 +248,9 @@ CASES = {
     'grad assigned wrong shape': lambda lib: _set_grad(lib, (2, 3)),
     'requires_grad on int': lambda lib: t(lib, [1, 2]).requires_grad_(),
     'numpy of requires_grad': lambda lib: m(lib, 3, requires_grad=True).numpy(),
+    # ---- nn
+    'pad_sequence of lists': lambda lib: _nn(lib).utils.rnn.pad_sequence([[1, 2], [3]]),
+    'pad_sequence mixed': lambda lib: _nn(lib).utils.rnn.pad_sequence([t(lib, [1, 2]), [3]]),
 }
 
 # every unary math function, given what is not a tensor

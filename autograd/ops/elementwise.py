@@ -492,7 +492,7 @@ class ReluBackward(Op):
     save = (1,)
 
     def forward(self, xp, g, y):
-        return g * (y > 0)
+        return xp.where(y <= 0, 0, g)       # PyTorch's threshold_backward: g passes at NaN
 
     def backward(self, gg):
         y, = self.saved_tensors

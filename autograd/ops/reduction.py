@@ -11,6 +11,8 @@ import math
 import warnings
 from collections import namedtuple
 
+import numpy
+
 from ..backend import as_dtype, float16, float32, int64
 from ..op import Op, apply_unary
 from ..tensor import Tensor
@@ -282,21 +284,23 @@ def _check_nonempty(name, a, axes, dim):
             raise IndexError(f'{name}(): Expected reduction dim {ax} to have non-zero size.')
 
 
-def _evenly(g, x, y, axes, keepdim):
+def _evenly(g, x, y, axes, keepdim, nan_equal=True):
     """The gradient of a selection that may tie (max, amax, median of all): ``g`` shared
     equally by the elements equal to the result (NaN counting as equal to NaN), as
-    PyTorch's evenly_distribute_backward."""
+    PyTorch's evenly_distribute_backward.  ``nan_equal=False``: as its scale_grad_by_count
+    (amax, amin), where a NaN result matches nothing and its slice's gradient is NaN."""
     xp, xd, yd = xp_of(x), array_of(x), array_of(y)
     shape = xd.shape
     yk = yd if keepdim or not axes else yd.reshape(_keep_shape(shape, axes))
-    mask = (xd == yk) | (xp.isnan(xd) & xp.isnan(yk))
-    share = mask / mask.sum(axis=axes, keepdims=True)
+    mask = (xd == yk) | (xp.isnan(xd) & xp.isnan(yk)) if nan_equal else xd == yk
+    with numpy.errstate(all='ignore'):
+        share = mask / mask.sum(axis=axes, keepdims=True)
     return _expand_back(g, shape, axes, keepdim) * const_like(share.astype(xd.dtype), x)
 
 
 class Amax(Op):
     """Largest value over ``dim``; ties share the gradient."""
-    __slots__ = ('axes', 'keepdim')
+    __slots__ = ('axes', 'keepdim', 'full')
     array_backward = True
     save = (0,)
     save_output = True
@@ -306,11 +310,12 @@ class Amax(Op):
         axes = _dims(dim, a.ndim)
         _check_nonempty(name, a, axes, None if dim == () else dim)
         self.axes, self.keepdim = axes, keepdim
+        self.full = name in ('max', 'min')      # max(x): PyTorch's evenly_distribute
         return getattr(xp, self.fn)(a, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
         x, y = self.saved_tensors
-        return _evenly(g, x, y, self.axes, self.keepdim)
+        return _evenly(g, x, y, self.axes, self.keepdim, nan_equal=self.full)
 
 
 Amin = variant(Amax, 'Amin', 'min')
