@@ -87,6 +87,8 @@ def test_campaign():
             return
         if F.known(program, *found):
             stats['documented'] += 1
+            stats['documented, finite inputs' if F.is_finite(program) else
+                  'documented, non-finite inputs'] += 1
             return
         key = ('finite' if F.is_finite(program) else 'non-finite') + ' | ' + \
             F.divergence_class(program, *found)
@@ -99,7 +101,8 @@ def test_campaign():
     print(f'\ncampaign: {stats["programs"]} programs, {stats["steps"]} steps '
           f'({stats["finite"]} finite, {stats["non-finite"]} non-finite inputs), '
           f'{sum(counts.values())} divergences in {len(counts)} classes, '
-          f'{stats["documented"]} documented; {time.time() - start:.0f} s')
+          f'{stats["documented"]} documented ({stats["documented, finite inputs"]} with finite '
+          f'inputs); {time.time() - start:.0f} s')
     for key, n in counts.most_common():
         print(f'  {n:5d}  {key}\n      {examples[key]}')
     assert not counts

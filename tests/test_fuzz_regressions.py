@@ -138,7 +138,7 @@ def test_floor_divide_of_floats_records_a_node_whose_backward_raises():
 
 @pytest.mark.parametrize('data', [[True], [True, True], [[True, True]], [True, False], True])
 def test_bool_printing(data):
-    assert repr(autograd.tensor(data)) == repr(torch.tensor(data))
+    assert repr(autograd.tensor(data, device='cpu')) == repr(torch.tensor(data))
 
 
 @pytest.mark.parametrize('lo,hi', [(0, 1), (1, 0)])
