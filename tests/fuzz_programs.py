@@ -321,7 +321,10 @@ def host(t):
     if hasattr(t, 'detach'):
         t = t.detach()
         if torch and isinstance(t, torch.Tensor):
-            return t.cpu().numpy(force=True)          # force: PyTorch's lazy zero tensors
+            if t._is_zerotensor():      # PyTorch's lazy zeros (numpy(force=True) on them
+                dtype = torch.empty(0, dtype=t.dtype).numpy().dtype     # has crashed)
+                return np.zeros(tuple(t.shape), dtype=dtype)
+            return t.cpu().numpy(force=True)
         return t.cpu().numpy()
     return np.asarray(t)
 
