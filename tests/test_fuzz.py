@@ -80,6 +80,9 @@ def test_campaign():
     def body(kind_program):
         kind, program = kind_program
         stats['programs'] += 1
+        if stats['programs'] % 1000 == 0:       # progress, for a campaign cut short
+            print(f'  ... {stats["programs"]} programs, {sum(counts.values())} divergences '
+                  f'in {len(counts)} classes, {stats["documented"]} documented', flush=True)
         stats['steps'] += len(program['steps'])
         stats['finite' if F.is_finite(program) else 'non-finite'] += 1
         found = F.check(program)
