@@ -187,3 +187,41 @@ def test_check_op_agrees_on_a_fuzzed_chain():
     check_op: values, gradients and second derivatives."""
     x = np.array([[0.5, -1.0], [2.0, -0.25]])
     check_op(lambda lib, t: (lib.relu(t) * t).exp().sum(1), x)
+
+
+def test_lerp_is_pytorchs_two_branch_formula():
+    def fn(lib, G):
+        a = lib.tensor([2.5, -1e300, 1.0], dtype=lib.float64)
+        b = lib.tensor([-0.058, -inf, 3.0], dtype=lib.float64)
+        return [lib.lerp(a, b, 2.0), lib.lerp(a, b, 0.3),
+                lib.lerp(a, b, lib.tensor([0.25, 0.75, 1.0], dtype=lib.float64))]
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('dtype', ['int64', 'int32', 'bool', 'float64', 'float32'])
+def test_empty_tensors_print_their_dtype_as_pytorch(dtype):
+    ours = repr(autograd.zeros(2, 0, dtype=getattr(autograd, dtype), device='cpu'))
+    assert ours.replace('autograd.', 'torch.') == repr(torch.zeros(2, 0, dtype=getattr(torch, dtype)))
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.zeros(1, 3, 0, dtype=lib.float64) | lib.zeros(3, 0, 2, dtype=lib.float64),
+    lambda lib: lib.zeros(3, dtype=lib.bool) // lib.zeros(2, dtype=lib.bool),
+])
+def test_shapes_are_checked_before_dtypes(call):
+    for lib in (torch, autograd):
+        with pytest.raises(RuntimeError, match='must match the size'):
+            call(lib)
+
+
+def test_integer_division_by_zero_of_an_empty_result_is_empty():
+    assert_same(lambda lib, G: [lib.div(lib.zeros(2, 2, 0, dtype=lib.int64),
+                                        lib.tensor([[0], [1]]), rounding_mode='floor')])
+
+
+def test_promotion_to_float32_overflows_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        out = autograd.zeros(1, 0) < autograd.tensor(-1e300, dtype=autograd.float64)
+        assert out.shape == (1, 0)
+        assert (autograd.ones(1) + autograd.tensor(1e300, dtype=autograd.float64)).item() == inf

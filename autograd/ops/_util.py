@@ -35,10 +35,15 @@ def promote(a, b):
             (a.__class__ in _NUMBER and db is not None and db.kind == 'f'):
         return a, b
     dt = result_type(a, b).np
-    if da is not None and da != dt:
-        a = a.astype(dt)
-    if db is not None and db != dt:
-        b = b.astype(dt)
+    token = _errstate.set(_IGNORE) if _errstate is not None else None   # 1e300 -> float32: inf
+    try:
+        if da is not None and da != dt:
+            a = a.astype(dt)
+        if db is not None and db != dt:
+            b = b.astype(dt)
+    finally:
+        if token is not None:
+            _errstate.reset(token)
     return a, b
 
 

@@ -682,7 +682,10 @@ class Lerp(Op):
     def forward(self, xp, a, b, w):
         a, b = promote(a, b)
         try:
-            return a + w * (b - a)
+            # PyTorch's lerp: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w)
+            if _is_number(w):
+                return a + w * (b - a) if -0.5 < w < 0.5 else b - (b - a) * (1 - w)
+            return xp.where(xp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
         except ValueError:
             raise broadcast_error('lerp', b if hasattr(w, 'shape') and w.shape == b.shape
                                   else a, w if hasattr(w, 'shape') else b) from None
@@ -811,6 +814,7 @@ class _Bitwise(_Pred):
         for x in (a, b):
             if getattr(x, 'dtype', None) is not None and x.dtype.kind == 'f' or \
                     isinstance(x, float):
+                _same_shapes(self.fn, a, b)     # shapes are checked first, as in PyTorch
                 raise NotImplementedError(f'"{self.fn}_cpu" not implemented for '
                                           f'\'{backend_scalar_name(result_type(a, b))}\'')
         return binary(getattr(xp, self.fn), a, b, self.fn)
@@ -870,12 +874,22 @@ class FloorDivide(Op):
         raise RuntimeError('derivative for aten::floor_divide is not implemented')
 
 
+def _same_shapes(op, a, b):
+    """PyTorch's broadcasting error for operands ``a`` and ``b`` (arrays or numbers), which
+    it raises before any dtype refusal."""
+    if getattr(a, 'shape', None) is not None and getattr(b, 'shape', None) is not None:
+        broadcast_shape(op, a.shape, b.shape)
+
+
 def _integer_division(op, a, b):
     """PyTorch's errors for an integer division (``a`` and ``b`` promoted) by zero (NumPy
-    would give 0 with a warning) and for bool operands.  Floating division costs one dtype
-    check."""
+    would give 0 with a warning; an empty result divides nothing) and for bool operands.
+    Floating division costs one dtype check."""
     kind = (a if getattr(a, 'dtype', None) is not None else b).dtype.kind
     if kind in 'biu':
+        _same_shapes(op, a, b)
+        if 0 in getattr(a, 'shape', ()) or 0 in getattr(b, 'shape', ()):
+            return
         if kind == 'b':
             name = 'div_floor' if op == 'floor_divide' else op
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
