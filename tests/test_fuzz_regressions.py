@@ -225,3 +225,13 @@ def test_promotion_to_float32_overflows_silently():
         out = autograd.zeros(1, 0) < autograd.tensor(-1e300, dtype=autograd.float64)
         assert out.shape == (1, 0)
         assert (autograd.ones(1) + autograd.tensor(1e300, dtype=autograd.float64)).item() == inf
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.zeros(0, 2, dtype=lib.bool) // lib.tensor(True),
+    lambda lib: lib.zeros(0, dtype=lib.bool) % lib.tensor(False),
+])
+def test_integer_division_of_empty_bools_still_refuses(call):
+    for lib in (torch, autograd):
+        with pytest.raises(NotImplementedError):
+            call(lib)

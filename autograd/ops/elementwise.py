@@ -888,11 +888,11 @@ def _integer_division(op, a, b):
     kind = (a if getattr(a, 'dtype', None) is not None else b).dtype.kind
     if kind in 'biu':
         _same_shapes(op, a, b)
-        if 0 in getattr(a, 'shape', ()) or 0 in getattr(b, 'shape', ()):
-            return
         if kind == 'b':
             name = 'div_floor' if op == 'floor_divide' else op
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+        if 0 in getattr(a, 'shape', ()) or 0 in getattr(b, 'shape', ()):
+            return
         if (b == 0) if _is_number(b) else (b == 0).any():
             raise RuntimeError(f'ZeroDivisionError (integer {op} by zero)')
 
