@@ -235,3 +235,10 @@ def test_integer_division_of_empty_bools_still_refuses(call):
     for lib in (torch, autograd):
         with pytest.raises(NotImplementedError):
             call(lib)
+
+
+def test_pow_zero_exponent_gradient_is_zeros_even_for_infinite_incoming_gradient():
+    def fn(lib, G):
+        x = lib.tensor([-1.255, 0.0, 2.0], dtype=lib.float64, requires_grad=True)
+        return G(((x ** 0) * lib.tensor([inf, 1.0, nan], dtype=lib.float64)).sum(), x)
+    assert_same(fn)
