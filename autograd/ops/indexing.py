@@ -816,6 +816,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     argument of counts: ``arange(n)`` repeated by them."""
     if repeats is None:         # repeat_interleave(counts)
         counts = input._data
+        if counts.dtype.kind not in 'iu':
+            raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                      f"'{backend_scalar_name(counts.dtype)}'")
         if counts.ndim != 1:
             raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
         return _make(_repeated(input._device.xp, counts, counts.shape[0], 'repeat_interleave'),

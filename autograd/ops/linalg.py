@@ -518,6 +518,9 @@ def chain_matmul(*matrices):
                   'more tensors rather than multiple parameters.', UserWarning, stacklevel=2)
     if not matrices:
         raise RuntimeError('chain_matmul(): Expected one or more matrices')
+    for m in matrices:
+        if m.ndim != 2:
+            raise RuntimeError(f'Tensor dimension is {m.ndim}, expected 2 instead.')
     out = matrices[0]
     if len(matrices) == 1:
         return out.clone()

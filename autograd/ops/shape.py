@@ -1252,7 +1252,10 @@ METHODS += ['rot90', 'diagflat']
 
 
 def adjoint(input):
-    """The conjugate transpose of the last two dims (a view; the transpose for real)."""
+    """The conjugate transpose of the last two dims (a view; the transpose for real).  A 0-d
+    tensor is its own adjoint (a view of it), as in PyTorch; 1-d is an error."""
+    if input._data.ndim == 0:
+        return view(input, ())
     return _mT(input, 'adjoint()')
 
 
