@@ -24,7 +24,7 @@ in the next segment"), 7.4 (norm-based gradient clipping), 7.5-7.6 (LSTM, GRU).
    the ``beam`` most likely prefixes of each length (T -> 0 and beam = 1 are greedy
    decoding).
 
-Run: ``python examples/rnn_language_model.py [--steps 300] [--hidden 96]``
+Run: ``python examples/rnn_language_model.py [--steps 300] [--hidden 64]``
 """
 import math
 import os
@@ -329,8 +329,8 @@ def main(argv=None):
     p = _data.parser('rnn_language_model', __doc__, epochs=1,
                      epochs_help='unused: training length is --steps')
     p.add_argument('--steps', type=int, default=300)
-    p.add_argument('--hidden', type=int, default=96)
-    p.add_argument('--batch-size', type=int, default=32)
+    p.add_argument('--hidden', type=int, default=64)
+    p.add_argument('--batch-size', type=int, default=16)
     p.add_argument('--bptt', type=int, default=64)
     p.add_argument('--chars', type=int, default=400000)
     p.add_argument('--clip', type=float, default=1.0)
