@@ -46,5 +46,5 @@ def test_decoder_shapes_and_unpooled_zeros():
 
 @pytest.mark.slow
 def test_training_beats_the_mean_image():
-    _, _, mse, baseline = cae.train(epochs=1, n_train=800, batch_size=32, log=None)
+    _, _, mse, baseline = cae.train(epochs=1, n_train=800, batch_size=32, lr=5e-3, log=None)
     assert mse[-1] < 0.5 * baseline
