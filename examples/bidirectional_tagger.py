@@ -18,7 +18,6 @@ every time.
 
 Run: ``python examples/bidirectional_tagger.py [--steps 600] [--cell gru]``
 """
-import os
 
 import numpy
 

@@ -21,7 +21,6 @@ Table 1 (weights only, in thousands); ResNets as torchvision counts them.
 
 Run: ``python examples/cnn_architectures.py [--epochs 8]``
 """
-import os
 
 import numpy
 

@@ -15,7 +15,6 @@ variants, so the same trained weights give all three maps.  Pictures: runs/cnn_v
 
 Run: ``python examples/cnn_visualization.py [--epochs 3]``
 """
-import os
 
 import numpy
 

@@ -16,9 +16,6 @@ with squared error; the held-out error is compared with predicting the mean imag
 
 Run: ``python examples/conv_autoencoder.py [--epochs 5]``
 """
-import os
-
-import numpy
 
 import _data  # noqa: I001  (before autograd: it makes a source checkout importable)
 import autograd

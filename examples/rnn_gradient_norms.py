@@ -18,7 +18,6 @@ the forget gate starts near sigma(2) = 0.88).
 
 Run: ``python examples/rnn_gradient_norms.py [--steps 100] [--hidden 64]``
 """
-import os
 
 import numpy
 

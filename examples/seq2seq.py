@@ -19,7 +19,6 @@ reversed, with the same batches; the held-out exact-match rates are compared.
 
 Run: ``python examples/seq2seq.py [--steps 1000] [--beam 4]``
 """
-import os
 
 import numpy
 

@@ -1,7 +1,6 @@
 """Chapter 8's networks: shapes as in the book's tables (Table 8.1, Table 8.2, Fig. 8.5),
 parameter counts equal to the published ones (counted independently by hand below),
 and LeNet-5 learning the digits."""
-import numpy
 import pytest
 
 import autograd
