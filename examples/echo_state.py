@@ -13,8 +13,9 @@ The reservoir runs h_t = tanh(W_xh x_t + W_hh h_{t-1} + b) over the whole series
 y_t = W_hy [h_t; 1] predicting x_{t+1} is a ridge regression, solved from its normal equations
 by conjugate gradients (``autograd.linalg.solve`` is not on the main branch yet).  The
 spectral radius |lambda_max| is the growth rate of the power iteration ||W^k v||^(1/k),
-run with the library's matrix products on the reservoir's own device (``autograd.linalg.eigvals`` is not available: eigenvalues of a general real matrix
-are complex, and the library has no complex dtypes).
+run with the library's matrix products on the reservoir's own device
+(``autograd.linalg.eigvals`` is not available: eigenvalues of a general real matrix are
+complex, and the library has no complex dtypes).
 
 Data: the yearly mean sunspot numbers 1700-2008 shipped with ``statsmodels`` (no download);
 the last 60 years are held out, the 40 before them choose gamma.
