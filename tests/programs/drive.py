@@ -1,0 +1,241 @@
+"""Run one collected PyTorch program and record its losses: one process per run.
+
+    python tests/programs/drive.py MODE OUT.json WEIGHTS.npz PROGRAM_DIR ENTRY.py [args ...]
+
+MODE is ``torch`` (PyTorch itself), ``alias`` (``autograd.run``'s import mapping, the
+program unchanged) or ``imports`` (the program's import lines changed to this project's
+packages, nothing else; see ``change_imports``).  The program is not edited for the
+comparison; the driver makes both libraries start from the same numbers:
+
+- float64 is the default dtype;
+- the first time a module is called from outside any module call, its state is written
+  (``torch``) to ``WEIGHTS.npz``, or read from there into the module (the other modes):
+  PyTorch's initial weights;
+- the random draws a program makes itself (``randn rand randint randperm multinomial``
+  and dropout masks) come from one NumPy generator, seeded the same in every mode.
+
+Every scalar ``backward()`` appends the loss (a float) to the list written to OUT.json.
+"""
+import json
+import os
+import re
+import runpy
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# import lines as a user changes them: torch -> autograd, torch.nn -> nn, torch.optim -> optim
+_SUBPACKAGES = ('nn', 'optim')
+
+
+def _module(name):
+    for sub in _SUBPACKAGES:
+        if name == f'torch.{sub}' or name.startswith(f'torch.{sub}.'):
+            return name[len('torch.'):]
+    if name == 'torch' or name.startswith('torch.'):
+        return 'autograd' + name[len('torch'):]
+    return name
+
+
+def _import_line(m):
+    indent, body = m.group(1), m.group(2)
+    frm = re.match(r'from\s+([\w.]+)\s+import\s+(.*)$', body)
+    if frm:
+        module, names = frm.group(1), frm.group(2)
+        if module == 'torch':       # from torch import nn, optim, Tensor
+            parts = [p.strip() for p in names.strip('()').split(',') if p.strip()]
+            lines = [f'import {p}' for p in parts if p.split()[0] in _SUBPACKAGES]
+            rest = [p for p in parts if p.split()[0] not in _SUBPACKAGES]
+            if rest:
+                lines.append(f'from autograd import {", ".join(rest)}')
+            return '\n'.join(indent + line for line in lines)
+        return f'{indent}from {_module(module)} import {names}'
+    items = []
+    for part in body[len('import'):].split(','):
+        words = part.split()
+        new = _module(words[0])
+        if new != words[0] and len(words) == 1:
+            # `import torch` binds the name torch; so must its replacement
+            alias = words[0].split('.')[0]
+            items.append(f'{new} as {alias}' if '.' not in words[0] else new)
+        else:
+            items.append(' '.join([new] + words[1:]))
+    return f'{indent}import {", ".join(items)}'
+
+
+def change_imports(source):
+    """``source`` with its ``import torch...`` / ``from torch... import`` lines changed to
+    this project's packages (the README's mapping); nothing else changes."""
+    return re.sub(r'^([ \t]*)((?:import|from)\s+torch\b[^\n]*)$', _import_line, source,
+                  flags=re.M)
+
+
+class _Stream:
+    """The random draws a program makes itself, from NumPy, the same in every mode."""
+
+    def __init__(self, lib):
+        self.lib = lib
+        self.rng = np.random.default_rng(1234)
+
+    def _t(self, a, dtype=None, device=None, requires_grad=False):
+        t = self.lib.tensor(a, dtype=dtype, device=device)
+        return t.requires_grad_() if requires_grad else t
+
+    @staticmethod
+    def _size(size):
+        return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) or \
+            len(size) == 1 and type(size[0]).__name__ == 'Size' else tuple(size)
+
+    def randn(self, *size, generator=None, dtype=None, device=None, requires_grad=False,
+              **kw):
+        dtype = dtype or self.lib.get_default_dtype()
+        return self._t(self.rng.standard_normal(self._size(size)), dtype, device,
+                       requires_grad)
+
+    def rand(self, *size, generator=None, dtype=None, device=None, requires_grad=False, **kw):
+        dtype = dtype or self.lib.get_default_dtype()
+        return self._t(self.rng.random(self._size(size)), dtype, device, requires_grad)
+
+    def randint(self, low=0, high=None, size=None, *, generator=None, dtype=None,
+                device=None, **kw):
+        if size is None:
+            low, high, size = 0, low, high
+        return self._t(self.rng.integers(low, high, tuple(size)), dtype or self.lib.int64,
+                       device)
+
+    def randperm(self, n, *, generator=None, dtype=None, device=None, **kw):
+        return self._t(self.rng.permutation(n), dtype or self.lib.int64, device)
+
+    def multinomial(self, probs, num_samples, replacement=False, *, generator=None, **kw):
+        p = np.asarray(probs.detach().cpu().tolist(), dtype=np.float64)
+        p2 = p.reshape(-1, p.shape[-1])
+        out = [self.rng.choice(p2.shape[1], num_samples, replace=replacement,
+                               p=row / row.sum()) for row in p2]
+        return self._t(np.array(out).reshape(p.shape[:-1] + (num_samples,)), self.lib.int64,
+                       probs.device)
+
+    def dropout(self, input, p=0.5, training=True, inplace=False):
+        if not training or p == 0.0:
+            return input
+        keep = self.rng.random(tuple(input.shape)) >= p
+        mask = self._t(keep / (1.0 - p), input.dtype, input.device)
+        if inplace:
+            return input.mul_(mask)
+        return input * mask
+
+
+def _patch(lib, nn_functional, dropout_classes, stream):
+    for name in ('randn', 'rand', 'randint', 'randperm', 'multinomial'):
+        setattr(lib, name, getattr(stream, name))
+    lib.Tensor.multinomial = lambda self, *a, **k: stream.multinomial(self, *a, **k)
+    nn_functional.dropout = stream.dropout
+    for cls in dropout_classes:
+        if '_fn' in vars(cls):                       # this project's Dropout
+            cls._fn = staticmethod(stream.dropout)
+
+
+def _record_losses(lib, losses):
+    backward = lib.Tensor.backward
+
+    def recording_backward(self, *args, **kwargs):
+        if self.numel() == 1:
+            losses.append(float(self.detach().cpu().reshape(()).item()))
+        return backward(self, *args, **kwargs)
+
+    lib.Tensor.backward = recording_backward
+
+
+def _sync_initial_weights(lib, Module, path, mode):
+    """PyTorch's initial state for every module called from outside a module call."""
+    call = Module.__call__
+    seen, depth = set(), [0]
+    saved = dict(np.load(path)) if mode != 'torch' else {}
+    roots = [0]
+
+    def first_call(module):
+        prefix = f'm{roots[0]}/'
+        roots[0] += 1
+        state = module.state_dict()
+        if mode == 'torch':
+            for k, v in state.items():
+                saved[prefix + k] = v.detach().cpu().numpy()
+            np.savez(path, **saved)
+            return
+        with lib.no_grad():
+            for k, v in state.items():
+                v.copy_(lib.tensor(saved[prefix + k], dtype=v.dtype, device=v.device))
+
+    def synced_call(self, *args, **kwargs):
+        if depth[0] == 0 and id(self) not in seen:
+            seen.add(id(self))
+            first_call(self)
+        depth[0] += 1
+        try:
+            return call(self, *args, **kwargs)
+        finally:
+            depth[0] -= 1
+
+    Module.__call__ = synced_call
+
+
+def main(argv):
+    mode, out, weights, program_dir, entry, *args = argv
+    weights = os.path.abspath(weights)
+    out = os.path.abspath(out)
+    program_dir = os.path.abspath(program_dir)
+    losses = []
+    if mode == 'torch':
+        import torch
+        import torch.nn as tnn
+        import torch.nn.functional as tF
+        lib, Module, F, dropouts = torch, tnn.Module, tF, ()
+    else:
+        sys.path.insert(0, ROOT)
+        import autograd
+        import nn
+        import nn.functional
+        import nn.modules.dropout
+        lib, Module, F = autograd, nn.Module, nn.functional
+        dropouts = (nn.modules.dropout.Dropout,)
+        if mode == 'alias':
+            import autograd.run
+            autograd.run.install()
+    lib.set_default_dtype(lib.float64)
+    lib.manual_seed(0)
+    _patch(lib, F, dropouts, _Stream(lib))
+    _record_losses(lib, losses)
+    _sync_initial_weights(lib, Module, weights, mode)
+
+    run_dir = program_dir
+    if mode == 'imports':                # a copy of the program with its imports changed
+        run_dir = tempfile.mkdtemp(prefix='imports-')
+        for base, _, files in os.walk(program_dir):
+            rel = os.path.relpath(base, program_dir)
+            os.makedirs(os.path.join(run_dir, rel), exist_ok=True)
+            for f in files:
+                src = os.path.join(base, f)
+                data = open(src, 'rb').read()
+                if f.endswith('.py'):
+                    data = change_imports(data.decode()).encode()
+                with open(os.path.join(run_dir, rel, f), 'wb') as fh:
+                    fh.write(data)
+        with open(os.path.join(run_dir, 'offline.py'), 'w') as fh:
+            fh.write(change_imports(open(os.path.join(HERE, 'offline.py')).read()))
+    else:
+        sys.path.insert(0, HERE)         # offline.py: the downloads' stand-ins
+    os.chdir(run_dir)
+    sys.path.insert(0, run_dir)
+    sys.argv = [entry, *args]
+    try:
+        runpy.run_path(os.path.join(run_dir, entry), run_name='__main__')
+    finally:
+        with open(out, 'w') as fh:
+            json.dump(losses, fh)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
