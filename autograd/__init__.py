@@ -53,3 +53,13 @@ def numel(input):
 
 def is_floating_point(input):
     return input.is_floating_point()
+
+
+def __getattr__(name):
+    """``torch.nn.Linear`` / ``torch.optim.SGD`` after ``import autograd as torch``: the
+    packages ``nn`` and ``optim``, imported on first use (PEP 562), as PyTorch's are
+    attributes of ``torch``."""
+    if name in ('nn', 'optim'):
+        import importlib
+        return importlib.import_module(name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -282,3 +282,16 @@ def test_data_parallel_as_pytorch():
     else:
         assert model.device_ids == t_model.device_ids == []
     assert nn.parallel.DataParallel is nn.DataParallel
+
+
+# ----------------------------------------------------------------- torch.nn, torch.optim
+
+def test_nn_and_optim_are_attributes_of_the_package_as_in_pytorch():
+    # pytorch/examples regression/main.py writes torch.nn.Linear after `import torch`
+    import optim
+    assert autograd.nn is nn and autograd.optim is optim
+    assert torch.nn.Linear.__name__ == autograd.nn.Linear.__name__
+    assert torch.optim.SGD.__name__ == autograd.optim.SGD.__name__
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        autograd.not_a_name
+    assert not hasattr(autograd, 'not_a_name')

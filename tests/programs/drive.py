@@ -96,6 +96,14 @@ class _Stream:
         return self._t(self.rng.standard_normal(self._size(size)), dtype, device,
                        requires_grad)
 
+    def randn_like(self, x, dtype=None, device=None, requires_grad=False, **kw):
+        return self.randn(*x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                          requires_grad=requires_grad)
+
+    def rand_like(self, x, dtype=None, device=None, requires_grad=False, **kw):
+        return self.rand(*x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                         requires_grad=requires_grad)
+
     def rand(self, *size, generator=None, dtype=None, device=None, requires_grad=False, **kw):
         dtype = dtype or self.lib.get_default_dtype()
         return self._t(self.rng.random(self._size(size)), dtype, device, requires_grad)
@@ -128,9 +136,12 @@ class _Stream:
         return input * mask
 
 
-def _patch(lib, nn_functional, dropout_classes, stream):
-    for name in ('randn', 'rand', 'randint', 'randperm', 'multinomial'):
+def _patch(lib, nn_functional, dropout_classes, stream, creation=None):
+    for name in ('randn', 'rand', 'randint', 'randperm', 'multinomial', 'randn_like',
+                 'rand_like'):
         setattr(lib, name, getattr(stream, name))
+    if creation is not None:     # this project's DataLoader shuffles with creation.randperm
+        creation.randperm = stream.randperm
     lib.Tensor.multinomial = lambda self, *a, **k: stream.multinomial(self, *a, **k)
     nn_functional.dropout = stream.dropout
     for cls in dropout_classes:
@@ -152,7 +163,7 @@ def _record_losses(lib, losses):
 def _sync_initial_weights(lib, Module, path, mode):
     """PyTorch's initial state for every module called from outside a module call."""
     call = Module.__call__
-    seen, depth = set(), [0]
+    seen, depth = set(), [0]         # seen: the modules of the synced ones, by id
     saved = dict(np.load(path)) if mode != 'torch' else {}
     roots = [0]
 
@@ -171,7 +182,7 @@ def _sync_initial_weights(lib, Module, path, mode):
 
     def synced_call(self, *args, **kwargs):
         if depth[0] == 0 and id(self) not in seen:
-            seen.add(id(self))
+            seen.update(id(m) for m in self.modules())
             first_call(self)
         depth[0] += 1
         try:
@@ -192,7 +203,7 @@ def main(argv):
         import torch
         import torch.nn as tnn
         import torch.nn.functional as tF
-        lib, Module, F, dropouts = torch, tnn.Module, tF, ()
+        lib, Module, F, dropouts, creation = torch, tnn.Module, tF, (), None
     else:
         sys.path.insert(0, ROOT)
         import autograd
@@ -201,12 +212,13 @@ def main(argv):
         import nn.modules.dropout
         lib, Module, F = autograd, nn.Module, nn.functional
         dropouts = (nn.modules.dropout.Dropout,)
+        import autograd.creation as creation
         if mode == 'alias':
             import autograd.run
             autograd.run.install()
     lib.set_default_dtype(lib.float64)
     lib.manual_seed(0)
-    _patch(lib, F, dropouts, _Stream(lib))
+    _patch(lib, F, dropouts, _Stream(lib), creation)
     _record_losses(lib, losses)
     _sync_initial_weights(lib, Module, weights, mode)
 

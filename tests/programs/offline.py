@@ -81,3 +81,9 @@ def text(n_chars=20000):
     import inspect
     import argparse
     return inspect.getsource(argparse)[:n_chars]
+
+
+def save_image(tensor, fp, nrow=8, **kwargs):
+    """torchvision.utils.save_image's stand-in: checks it was given an image batch and
+    writes nothing (the pictures are not what the tests compare)."""
+    assert tensor.dim() in (3, 4), tensor.shape
