@@ -4,6 +4,7 @@ its header, reduced in size only) run three ways, each in its own process
 unchanged, and with only their import lines changed to this project's packages.  All start
 from PyTorch's initial weights and the same random draws, in float64; the loss of every
 ``backward()`` agrees with PyTorch's step by step."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -20,22 +21,50 @@ from drive import change_imports  # noqa: E402
 
 pytest.importorskip('torch')
 
-# name: (entry file, arguments, number of backward() calls expected, marks)
+# makemore logs through torch.utils.tensorboard.SummaryWriter: here
+# autograd.utils.tensorboard, which comes with the branch `onnx`
+TENSORBOARD = pytest.mark.skipif(
+    importlib.util.find_spec('autograd.utils.tensorboard') is None,
+    reason='needs autograd.utils.tensorboard (SummaryWriter, branch onnx)')
+
+# test id: (program folder, entry file, arguments, backward() calls, dtype, marks)
+MNIST_ARGS = ['--batch-size', '32', '--epochs', '2', '--test-batch-size', '32']
+MAKEMORE = ['--input-file', 'names.txt', '--work-dir', 'out', '--num-workers', '0',
+            '--max-steps', '4', '--n-layer', '2', '--n-embd', '16', '--n-embd2', '16',
+            '--batch-size', '8']
 CASES = {
-    'pytorch_mnist': ('main.py', ['--batch-size', '32', '--epochs', '2',
-                                  '--test-batch-size', '32'], 8, ()),
-    'pytorch_vae': ('main.py', ['--batch-size', '32', '--epochs', '2'], 8, ()),
-    'pytorch_regression': ('main.py', [], 356, ()),
+    'pytorch_mnist': ('pytorch_mnist', 'main.py', MNIST_ARGS, 8, 'float64', ()),
+    'pytorch_vae': ('pytorch_vae', 'main.py', ['--batch-size', '32', '--epochs', '2'], 8,
+                    'float64', ()),
+    'pytorch_regression': ('pytorch_regression', 'main.py', [], 356, 'float64', ()),
+    'yunjey_linear_regression': ('yunjey_linear_regression', 'main.py', [], 60, 'float32',
+                                 ()),
+    'yunjey_logistic_regression': ('yunjey_logistic_regression', 'main.py', [], 4,
+                                   'float64', ()),
+    'yunjey_feedforward_neural_network': ('yunjey_feedforward_neural_network', 'main.py',
+                                          [], 4, 'float64', ()),
+    'yunjey_convolutional_neural_network': ('yunjey_convolutional_neural_network',
+                                            'main.py', [], 4, 'float64', ()),
+    'yunjey_recurrent_neural_network': ('yunjey_recurrent_neural_network', 'main.py', [],
+                                        4, 'float64', ()),
+    **{f'karpathy_makemore_{kind}': ('karpathy_makemore', 'makemore.py',
+                                     MAKEMORE + ['--type', kind], 4, 'float64', TENSORBOARD)
+       for kind in ('bigram', 'mlp', 'rnn', 'gru', 'bow', 'transformer')},
+    'karpathy_mingpt_adder': ('karpathy_mingpt_adder', 'adder.py',
+                              ['--data.ndigit=1', '--trainer.max_iters=4',
+                               '--trainer.num_workers=0', '--trainer.batch_size=16',
+                               '--system.work_dir=out'], 4, 'float64', ()),
 }
 
 
 def _run(mode, name, tmp_path):
-    entry, args, _, _ = CASES[name]
+    folder, entry, args, _, dtype, _ = CASES[name]
     out = tmp_path / f'{mode}.json'
+    env = dict(os.environ, PROGRAM_DTYPE=dtype, MPLBACKEND='Agg')
     proc = subprocess.run(
         [sys.executable, os.path.join(PROGRAMS, 'drive.py'), mode, str(out),
-         str(tmp_path / 'weights.npz'), os.path.join(PROGRAMS, name), entry, *args],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+         str(tmp_path / 'weights.npz'), os.path.join(PROGRAMS, folder), entry, *args],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert proc.returncode == 0, f'{name} under {mode}:\n{proc.stderr[-3000:]}'
     return np.array(json.loads(out.read_text())), proc.stdout
 
@@ -56,16 +85,17 @@ def torch_runs(tmp_path_factory):
 
 def _params():
     return [pytest.param(name, mode, marks=marks, id=f'{name}-{mode}')
-            for name, (_, _, _, marks) in CASES.items() for mode in ('alias', 'imports')]
+            for name, (*_, marks) in CASES.items() for mode in ('alias', 'imports')]
 
 
 @pytest.mark.parametrize('name,mode', _params())
 def test_program_matches_pytorch_step_by_step(torch_runs, name, mode):
     tmp, expected, _ = torch_runs(name)
-    assert len(expected) == CASES[name][2]
+    assert len(expected) == CASES[name][3]
     losses, _ = _run(mode, name, tmp)
     assert losses.shape == expected.shape
-    np.testing.assert_allclose(losses, expected, rtol=1e-10, atol=1e-12)
+    rtol = {'float64': 1e-10, 'float32': 1e-5}[CASES[name][4]]
+    np.testing.assert_allclose(losses, expected, rtol=rtol, atol=rtol / 100)
 
 
 def test_change_imports_changes_import_lines_only():

@@ -7,7 +7,8 @@ program unchanged) or ``imports`` (the program's import lines changed to this pr
 packages, nothing else; see ``change_imports``).  The program is not edited for the
 comparison; the driver makes both libraries start from the same numbers:
 
-- float64 is the default dtype;
+- float64 is the default dtype (``PROGRAM_DTYPE=float32`` for a program whose data are
+  float32 arrays);
 - the first time a module is called from outside any module call, its state is written
   (``torch``) to ``WEIGHTS.npz``, or read from there into the module (the other modes):
   PyTorch's initial weights;
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import runpy
+import shutil
 import sys
 import tempfile
 
@@ -140,8 +142,14 @@ def _patch(lib, nn_functional, dropout_classes, stream, creation=None):
     for name in ('randn', 'rand', 'randint', 'randperm', 'multinomial', 'randn_like',
                  'rand_like'):
         setattr(lib, name, getattr(stream, name))
-    if creation is not None:     # this project's DataLoader shuffles with creation.randperm
+    if creation is not None:     # this project's samplers draw through creation
+        randint = creation.randint
         creation.randperm = stream.randperm
+        creation.randint = stream.randint
+        # ... except the seed of a sampler's generator (PyTorch's is Tensor.random_)
+        sampler = sys.modules['autograd.utils.data.sampler']
+        sampler._fresh_generator = lambda: creation.Generator().manual_seed(
+            int(randint(0, 2 ** 63 - 1, ()).item()))
     lib.Tensor.multinomial = lambda self, *a, **k: stream.multinomial(self, *a, **k)
     nn_functional.dropout = stream.dropout
     for cls in dropout_classes:
@@ -213,28 +221,30 @@ def main(argv):
         lib, Module, F = autograd, nn.Module, nn.functional
         dropouts = (nn.modules.dropout.Dropout,)
         import autograd.creation as creation
+        import autograd.utils.data.sampler  # noqa: F401
         if mode == 'alias':
             import autograd.run
             autograd.run.install()
-    lib.set_default_dtype(lib.float64)
+    lib.set_default_dtype(getattr(lib, os.environ.get('PROGRAM_DTYPE', 'float64')))
     lib.manual_seed(0)
     _patch(lib, F, dropouts, _Stream(lib), creation)
     _record_losses(lib, losses)
     _sync_initial_weights(lib, Module, weights, mode)
 
-    run_dir = program_dir
-    if mode == 'imports':                # a copy of the program with its imports changed
-        run_dir = tempfile.mkdtemp(prefix='imports-')
-        for base, _, files in os.walk(program_dir):
-            rel = os.path.relpath(base, program_dir)
-            os.makedirs(os.path.join(run_dir, rel), exist_ok=True)
-            for f in files:
-                src = os.path.join(base, f)
-                data = open(src, 'rb').read()
-                if f.endswith('.py'):
-                    data = change_imports(data.decode()).encode()
-                with open(os.path.join(run_dir, rel, f), 'wb') as fh:
-                    fh.write(data)
+    # the program runs in a fresh copy (it writes checkpoints and logs beside itself);
+    # in mode `imports`, a copy with its import lines changed
+    run_dir = tempfile.mkdtemp(prefix=f'{mode}-')
+    for base, dirs, files in os.walk(program_dir):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        rel = os.path.relpath(base, program_dir)
+        os.makedirs(os.path.join(run_dir, rel), exist_ok=True)
+        for f in files:
+            data = open(os.path.join(base, f), 'rb').read()
+            if f.endswith('.py') and mode == 'imports':
+                data = change_imports(data.decode()).encode()
+            with open(os.path.join(run_dir, rel, f), 'wb') as fh:
+                fh.write(data)
+    if mode == 'imports':
         with open(os.path.join(run_dir, 'offline.py'), 'w') as fh:
             fh.write(change_imports(open(os.path.join(HERE, 'offline.py')).read()))
     else:
@@ -247,6 +257,8 @@ def main(argv):
     finally:
         with open(out, 'w') as fh:
             json.dump(losses, fh)
+        os.chdir(ROOT)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 if __name__ == '__main__':
