@@ -50,6 +50,10 @@ CASES = {
     **{f'karpathy_makemore_{kind}': ('karpathy_makemore', 'makemore.py',
                                      MAKEMORE + ['--type', kind], 4, 'float64', TENSORBOARD)
        for kind in ('bigram', 'mlp', 'rnn', 'gru', 'bow', 'transformer')},
+    'morvan_regression': ('morvan_regression', 'main.py', [], 20, 'float64', ()),
+    'morvan_classification': ('morvan_classification', 'main.py', [], 20, 'float32', ()),
+    'morvan_GAN': ('morvan_GAN', 'main.py', [], 40, 'float32', ()),
+    'morvan_dropout': ('morvan_dropout', 'main.py', [], 40, 'float64', ()),
     'karpathy_mingpt_adder': ('karpathy_mingpt_adder', 'adder.py',
                               ['--data.ndigit=1', '--trainer.max_iters=4',
                                '--trainer.num_workers=0', '--trainer.batch_size=16',

@@ -12,12 +12,14 @@ comparison; the driver makes both libraries start from the same numbers:
 - the first time a module is called from outside any module call, its state is written
   (``torch``) to ``WEIGHTS.npz``, or read from there into the module (the other modes):
   PyTorch's initial weights;
-- the random draws a program makes itself (``randn rand randint randperm multinomial``
-  and dropout masks) come from one NumPy generator, seeded the same in every mode.
+- the random draws a program makes itself (``randn rand randint randperm normal
+  multinomial`` and dropout masks) come from one NumPy generator, seeded the same in every
+  mode; NumPy's and Python's global generators are seeded.
 
 Every scalar ``backward()`` appends the loss (a float) to the list written to OUT.json.
 """
 import json
+import random
 import os
 import re
 import runpy
@@ -120,6 +122,18 @@ class _Stream:
     def randperm(self, n, *, generator=None, dtype=None, device=None, **kw):
         return self._t(self.rng.permutation(n), dtype or self.lib.int64, device)
 
+    def normal(self, mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+               **kw):
+        ref = mean if isinstance(mean, self.lib.Tensor) else std
+        as_np = lambda v: np.asarray(v.detach().cpu().tolist()) if isinstance(
+            v, self.lib.Tensor) else np.asarray(v)
+        m, s = as_np(mean), as_np(std)
+        shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
+        z = self.rng.standard_normal(shape) * s + m
+        if isinstance(ref, self.lib.Tensor):
+            return self._t(z, ref.dtype, ref.device)
+        return self._t(z, dtype or self.lib.get_default_dtype(), device)
+
     def multinomial(self, probs, num_samples, replacement=False, *, generator=None, **kw):
         p = np.asarray(probs.detach().cpu().tolist(), dtype=np.float64)
         p2 = p.reshape(-1, p.shape[-1])
@@ -140,7 +154,7 @@ class _Stream:
 
 def _patch(lib, nn_functional, dropout_classes, stream, creation=None):
     for name in ('randn', 'rand', 'randint', 'randperm', 'multinomial', 'randn_like',
-                 'rand_like'):
+                 'rand_like', 'normal'):
         setattr(lib, name, getattr(stream, name))
     if creation is not None:     # this project's samplers draw through creation
         randint = creation.randint
@@ -227,6 +241,8 @@ def main(argv):
             autograd.run.install()
     lib.set_default_dtype(getattr(lib, os.environ.get('PROGRAM_DTYPE', 'float64')))
     lib.manual_seed(0)
+    np.random.seed(0)                    # programs that draw their data with NumPy unseeded
+    random.seed(0)
     _patch(lib, F, dropouts, _Stream(lib), creation)
     _record_losses(lib, losses)
     _sync_initial_weights(lib, Module, weights, mode)
