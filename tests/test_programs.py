@@ -26,12 +26,17 @@ pytest.importorskip('torch')
 TENSORBOARD = pytest.mark.skipif(
     importlib.util.find_spec('autograd.utils.tensorboard') is None,
     reason='needs autograd.utils.tensorboard (SummaryWriter, branch onnx)')
+# word_language_model imports torch.onnx: autograd.onnx, which comes with the branch `onnx`
+ONNX = pytest.mark.skipif(importlib.util.find_spec('autograd.onnx') is None,
+                          reason='needs autograd.onnx (branch onnx)')
 
 # test id: (program folder, entry file, arguments, backward() calls, dtype, marks)
 MNIST_ARGS = ['--batch-size', '32', '--epochs', '2', '--test-batch-size', '32']
 MAKEMORE = ['--input-file', 'names.txt', '--work-dir', 'out', '--num-workers', '0',
             '--max-steps', '4', '--n-layer', '2', '--n-embd', '16', '--n-embd2', '16',
             '--batch-size', '8']
+WLM = ['--data', 'data', '--epochs', '1', '--bptt', '10', '--batch_size', '8', '--emsize',
+       '16', '--nhid', '16', '--nlayers', '2', '--dropout', '0', '--save', 'model.pt']
 CASES = {
     'pytorch_mnist': ('pytorch_mnist', 'main.py', MNIST_ARGS, 8, 'float64', ()),
     'pytorch_vae': ('pytorch_vae', 'main.py', ['--batch-size', '32', '--epochs', '2'], 8,
@@ -50,6 +55,11 @@ CASES = {
     **{f'karpathy_makemore_{kind}': ('karpathy_makemore', 'makemore.py',
                                      MAKEMORE + ['--type', kind], 4, 'float64', TENSORBOARD)
        for kind in ('bigram', 'mlp', 'rnn', 'gru', 'bow', 'transformer')},
+    # (--model Transformer is not compared: nn.Transformer's attention dropout, 0.1 fixed by
+    # the program, draws inside PyTorch's C++ kernel, out of the shared random stream)
+    **{f'pytorch_word_language_model_{kind}': ('pytorch_word_language_model', 'main.py',
+                                               WLM + ['--model', kind], 13, 'float64', ONNX)
+       for kind in ('LSTM', 'GRU', 'RNN_TANH')},
     'morvan_regression': ('morvan_regression', 'main.py', [], 20, 'float64', ()),
     'morvan_classification': ('morvan_classification', 'main.py', [], 20, 'float32', ()),
     'morvan_GAN': ('morvan_GAN', 'main.py', [], 40, 'float32', ()),

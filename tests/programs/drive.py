@@ -195,7 +195,7 @@ def _sync_initial_weights(lib, Module, path, mode):
         state = module.state_dict()
         if mode == 'torch':
             for k, v in state.items():
-                saved[prefix + k] = v.detach().cpu().numpy()
+                saved[prefix + k] = v.detach().cpu().numpy().copy()   # not a view
             np.savez(path, **saved)
             return
         with lib.no_grad():
