@@ -108,6 +108,8 @@ def test_program_matches_pytorch_step_by_step(torch_runs, name, mode):
     assert len(expected) == CASES[name][3]
     losses, _ = _run(mode, name, tmp)
     assert losses.shape == expected.shape
+    print(f'{name} ({mode}): {len(losses)} losses, max |ours - PyTorch| = '
+          f'{np.abs(losses - expected).max():.1e}')         # for the README's table (-rA)
     rtol = {'float64': 1e-10, 'float32': 1e-5}[CASES[name][4]]
     np.testing.assert_allclose(losses, expected, rtol=rtol, atol=rtol / 100)
 
