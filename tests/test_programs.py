@@ -75,6 +75,11 @@ def _run(mode, name, tmp_path):
     folder, entry, args, _, dtype, _ = CASES[name]
     out = tmp_path / f'{mode}.json'
     env = dict(os.environ, PROGRAM_DTYPE=dtype, MPLBACKEND='Agg')
+    # A program chooses its device itself (`'cuda' if torch.cuda.is_available() else
+    # 'cpu'`, torch.accelerator ...): on the cuda leg (CuPy stand-in) ours then runs on
+    # `cuda`; the default device stays the CPU's, as in PyTorch, since the programs call
+    # .numpy() on tensors they made without a device.
+    env.pop('AUTOGRAD_DEVICE', None)
     proc = subprocess.run(
         [sys.executable, os.path.join(PROGRAMS, 'drive.py'), mode, str(out),
          str(tmp_path / 'weights.npz'), os.path.join(PROGRAMS, folder), entry, *args],
