@@ -1176,6 +1176,7 @@ class CumMax(Op):
 CumMin = variant(CumMax, 'CumMin', 'minimum')
 
 
+@quiet
 class LogCumsumExp(Op):
     """``log(cumsum(exp(x)))`` along ``dim``, as a scan of logaddexp (stable everywhere).
     The gradient is PyTorch's: the reverse log-cumsum-exp of log|g| - out, split by the
@@ -1609,11 +1610,12 @@ def _spacing(y, x, d, name):
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along ``dim``: samples ``y`` at points ``x`` (a tensor) or
     spaced ``dx`` (default 1)."""
-    y = _float_samples(y)
+    _float_samples(y)       # bool refused
     d = wrap_dim(dim, y._data.ndim)
     length = y._data.shape[d]
-    if length == 0:         # zeros, recorded by nothing (as PyTorch)
+    if length == 0:         # zeros of y's own dtype, recorded by nothing (as PyTorch)
         return sum(y, d).detach()
+    y = _float_samples(y)
     pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1)
     if x is not None and isinstance(x, Tensor):
         return sum(_spacing(y, x, d, 'trapezoid') * pairs, d) / 2
