@@ -439,6 +439,87 @@ class GRULayerGrad(Op):
                      for s, x in zip(second, inputs))
 
 
+class RNNLayerOp(Op):
+    """A whole Elman RNN layer over time as one node: (xw (T, B, H) = x W_ih^T + b_ih,
+    h0 (B, H), W_hh (H, H), b_hh (H,) or None) -> out (T, B, H), with tanh or (``relu``)
+    ReLU; ``reverse`` as ``LSTMLayerOp``.  Forward keeps every step's h, which
+    ``RNNLayerGrad`` reads."""
+    __slots__ = ('reverse', 'relu', 'hs')
+    save = (0, 1, 2, 3)
+    array_backward = True
+
+    def forward(self, xp, xw, h0, w_hh, b_hh, *, reverse, relu):
+        self.reverse, self.relu = reverse, relu
+        T, B, H = xw.shape
+        w_t = w_hh.T
+        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
+        hs[0] = h0
+        for k, t in enumerate(_order(T, reverse)):
+            a = hs[k + 1]
+            xp.matmul(hs[k], w_t, out=a)
+            a += xw[t]
+            if b_hh is not None:
+                a += b_hh
+            if relu:
+                xp.maximum(a, 0, out=a)
+            else:
+                xp.tanh(a, out=a)
+        out = hs[1:][::-1] if reverse else hs[1:]
+        return xp.ascontiguousarray(out)
+
+    def backward(self, gout):
+        xw, h0, w_hh, b_hh = self.saved_tensors
+        return RNNLayerGrad.apply(xw, h0, w_hh, b_hh, gout, layer=self)
+
+
+class RNNLayerGrad(Op):
+    """Backpropagation through time of the ``RNNLayerOp`` node ``layer``:
+    (xw, h0, W_hh, b_hh, dL/dout) -> dL/d(xw, h0, W_hh, b_hh) (the last also when b_hh is
+    None, then unused).  Its own derivative replays the layer step by step, as
+    ``LSTMLayerGrad``'s does."""
+    __slots__ = ('reverse', 'relu')
+    save = (0, 1, 2, 3, 4)
+
+    def forward(self, xp, xw, h0, w_hh, b_hh, gout, *, layer):
+        self.reverse, self.relu = reverse, relu = layer.reverse, layer.relu
+        hs = layer.hs
+        T1, B, H = hs.shape
+        T = T1 - 1
+        da = _buffers.empty(xp, (T, B, H), hs.dtype)          # dL/d(pre-activation), step order
+        if relu:
+            xp.greater(hs[1:], 0, out=da)                       # relu' as 0/1
+        else:
+            xp.multiply(hs[1:], hs[1:], out=da)                 # tanh' = 1 - h'^2
+            xp.subtract(1, da, out=da)
+        dh = xp.zeros((B, H), hs.dtype)
+        for k in range(T - 1, -1, -1):
+            if gout is not None:
+                dh += gout[T - 1 - k if reverse else k]
+            d = da[k]
+            d *= dh
+            xp.matmul(d, w_hh, out=dh)                          # dL/dh of the step before
+        gxw = xp.ascontiguousarray(da[::-1]) if reverse else da
+        flat = da.reshape(T * B, H)
+        gw = xp.matmul(flat.T, hs[:-1].reshape(T * B, H))
+        return gxw, dh, gw, flat.sum(0)
+
+    def backward(self, *grads):
+        inputs = self.saved_tensors
+        create = autograd.is_grad_enabled()
+        with autograd.enable_grad():        # as LSTMLayerGrad.backward
+            xs = [None if x is None else x.view_as(x) if x.requires_grad else
+                  x.detach().requires_grad_() for x in inputs]
+            xw, h0, w_hh, b_hh, gout = xs
+            outs = [None] * xw.shape[0]
+            h = h0
+            for t in _order(xw.shape[0], self.reverse):
+                h = outs[t] = _rnn_step(xw[t], h, w_hh, b_hh, self.relu)
+            first = _vjp((autograd.stack(outs, 0),), xs[:4], (gout,), create=True)
+        second = _vjp(first, xs, grads, create=create)
+        return tuple(s if x is not None and x.requires_grad else None
+                     for s, x in zip(second, inputs))
+
+
 def _gru_by_steps(xw, h, w_hh, b_hh, reverse):
     """What ``GRULayerOp`` computes, one ``GRUCellOp`` per step."""
     outs = [None] * xw.shape[0]
@@ -758,6 +839,9 @@ class RNNBase(Module):
             return out, out[0 if d == 1 else -1], c
         if mode == 'GRU':
             out = GRULayerOp.apply(xw, h, w_hh, b_hh, reverse=d == 1)
+            return out, out[0 if d == 1 else -1], c
+        if mode != 'LSTM':
+            out = RNNLayerOp.apply(xw, h, w_hh, b_hh, reverse=d == 1, relu=mode == 'RNN_RELU')
             return out, out[0 if d == 1 else -1], c
         steps = xw.unbind(0)
         outs = [None] * len(steps)
