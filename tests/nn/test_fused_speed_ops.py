@@ -1,6 +1,7 @@
 """The ops fused or reworked for speed (issue 19) against PyTorch, to third order where
 they replay: the GRU and Elman RNN layers as one node each (GRULayerOp / GRULayerGrad,
-RNNLayerOp / RNNLayerGrad), GELU's kept normal CDF, and softmax/log_softmax computed in place."""
+RNNLayerOp / RNNLayerGrad), GELU's kept normal CDF, and softmax/log_softmax computed in
+place."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
