@@ -673,7 +673,8 @@ def _softmax_axis(name, a, dim):
 def _shifted(xp, a, axis):
     """``a - max(a)`` along ``axis`` (in float32 for float16, as PyTorch accumulates)."""
     work = a.astype('float32') if a.dtype == 'float16' else a
-    return work - work.max(axis=axis, keepdims=True)
+    # into a new array (not a NumPy scalar, for a 0-d a), which the callers work in
+    return xp.subtract(work, work.max(axis=axis, keepdims=True), out=xp.empty_like(work))
 
 
 @quiet
@@ -688,8 +689,10 @@ class Softmax(Op):
         self.axis = _softmax_axis('softmax', a, dim)
         if not a.size:              # (an empty dim has no maximum to shift by)
             return xp.empty_like(a)
-        e = xp.exp(_shifted(xp, a, self.axis))
-        return (e / e.sum(axis=self.axis, keepdims=True)).astype(a.dtype, copy=False)
+        e = _shifted(xp, a, self.axis)     # a new array: exp and the division in place
+        xp.exp(e, out=e)
+        e /= e.sum(axis=self.axis, keepdims=True)
+        return e.astype(a.dtype, copy=False)
 
     def backward(self, g):
         y, = self.saved_tensors
@@ -706,7 +709,13 @@ class SoftmaxBackward(Op):
 
     def forward(self, xp, g, y, axis):
         self.axis = axis
-        return y * (g - (g * y).sum(axis=axis, keepdims=True))
+        t = g * y                           # one new array, reused for the result
+        if not t.ndim:                      # (a NumPy scalar)
+            return y * (g - t)
+        s = t.sum(axis=axis, keepdims=True)
+        xp.subtract(g, s, out=t)
+        t *= y
+        return t
 
     def backward(self, gg):
         g, y = self.saved_tensors
@@ -731,9 +740,9 @@ class LogSoftmax(Op):
         self.axis = _softmax_axis('log_softmax', a, dim)
         if not a.size:
             return xp.empty_like(a)
-        z = _shifted(xp, a, self.axis)
-        out = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
-        return out.astype(a.dtype, copy=False)
+        z = _shifted(xp, a, self.axis)     # a new array: the shift by log-sum in place
+        z -= xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        return z.astype(a.dtype, copy=False)
 
     def backward(self, g):
         y, = self.saved_tensors
