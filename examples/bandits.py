@@ -85,7 +85,8 @@ def play(choose, steps, runs=2000, k=10, seed=0, device=None):
     ``choose(estimates, t, generator) -> (runs,) arms``.  Returns a dict with 'regret'
     (steps,) the mean cumulative regret after each play and 'optimal' (steps,) the fraction
     of runs playing the best arm at each play."""
-    gen = autograd.Generator(device or 'cpu').manual_seed(seed)
+    device = autograd.device(device or autograd.get_default_device())
+    gen = autograd.Generator(device).manual_seed(seed)
     q = autograd.randn(runs, k, generator=gen, device=device)       # the true payoffs
     best_value, best_arm = q.max(1)
     est = Estimates(runs, k, device)
