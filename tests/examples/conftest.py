@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-EXTRAS = ('tqdm', 'matplotlib', 'mlxtend', 'sklearn', 'graphviz')
+EXTRAS = ('tqdm', 'matplotlib', 'mlxtend', 'sklearn', 'graphviz', 'gymnasium')
 
 
 def _missing_extra(error):
