@@ -86,10 +86,13 @@ def q_learning_loss(q_net, target_net, batch, gamma):
     return nn.functional.smooth_l1_loss(q, target)
 
 
-def train(steps=30000, hidden=64, lr=1e-3, gamma=0.99, batch=64, sync=500, warmup=500,
+def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmup=500,
           capacity=20000, eps_steps=10000, seed=0, device=None, target_network=True,
-          log=print):
-    """DQN on CartPole-v1.  Returns (Q-network, the returns of the finished episodes)."""
+          eval_every=20, log=print):
+    """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays 5
+    evaluation episodes and the best network so far is kept (DQN's returns oscillate;
+    keeping the best evaluated weights is early stopping).  Returns (the best Q-network,
+    the returns of the finished training episodes)."""
     import gymnasium
     autograd.manual_seed(seed)
     rng = numpy.random.default_rng(seed)
@@ -101,6 +104,7 @@ def train(steps=30000, hidden=64, lr=1e-3, gamma=0.99, batch=64, sync=500, warmu
     pool = Replay(capacity, 4, rng)
     obs, _ = env.reset(seed=seed)
     returns, total = [], 0.0
+    best_score, best_state = -1.0, copy.deepcopy(q_net.state_dict())
     for step in range(steps):
         epsilon = max(0.05, 1 - 0.95 * step / eps_steps)
         if rng.random() < epsilon:
@@ -113,18 +117,25 @@ def train(steps=30000, hidden=64, lr=1e-3, gamma=0.99, batch=64, sync=500, warmu
         obs, total = obs2, total + r
         if terminated or truncated:
             returns.append(total)
-            if log and len(returns) % 20 == 0:
-                log(f'step {step + 1}: episode {len(returns)}, mean return of the last 20 '
-                    f'{numpy.mean(returns[-20:]):.1f}')
+            if len(returns) % eval_every == 0:
+                score = evaluate(q_net, episodes=5, seed=20_000, device=device)  # not the final seeds
+                if score > best_score:
+                    best_score, best_state = score, copy.deepcopy(q_net.state_dict())
+                if log:
+                    log(f'step {step + 1}: episode {len(returns)}, mean return of the last '
+                        f'{eval_every} {numpy.mean(returns[-eval_every:]):.1f}, greedy '
+                        f'evaluation {score:.1f}')
             obs, _ = env.reset()
             total = 0.0
         if pool.size >= warmup:
             loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma)
             opt.zero_grad()
             loss.backward()
+            nn.utils.clip_grad_norm_(q_net.parameters(), 10.0)
             opt.step()
             if target_network and (step + 1) % sync == 0:
                 target_net.load_state_dict(q_net.state_dict())
+    q_net.load_state_dict(best_state)
     return q_net, returns
 
 
