@@ -18,7 +18,7 @@ per step, 200 steps; a random policy scores about -1200, a good one about -150. 
 environments are stepped together (``gymnasium.vector``) and the networks updated every
 ``n_steps`` steps with n-step bootstrapped advantages.
 
-Run: python examples/actor_critic.py [--epochs 400] [--pendulum-steps 60000] [--out runs/actor_critic]
+Run: python examples/actor_critic.py [--epochs 400] [--pendulum-steps 100000] [--out runs/actor_critic]
 (``--epochs`` is the number of CartPole episodes.)
 """
 import numpy
@@ -101,10 +101,11 @@ class GaussianPolicy(nn.Module):
         return Normal(self.scale * self.mu(s).tanh(), self.log_std.exp())
 
 
-def train_pendulum(steps=60000, envs=8, n_steps=8, gamma=0.95, lr=1e-3, hidden=64, seed=0,
+def train_pendulum(steps=100000, envs=16, n_steps=16, gamma=0.9, lr=1e-3, hidden=64, seed=0,
                    device=None, log=print):
-    """Advantage actor-critic with a Gaussian policy on Pendulum-v1.  Returns (policy, mean
-    return of the episodes finished in each block of 10 updates... as a list per episode)."""
+    """Advantage actor-critic with a Gaussian policy on Pendulum-v1, ``envs`` environments
+    stepped together and an update every ``n_steps`` steps.  Returns (policy, the return of
+    every finished episode)."""
     import gymnasium
     autograd.manual_seed(seed)
     venv = gymnasium.vector.SyncVectorEnv([lambda: gymnasium.make('Pendulum-v1')] * envs)
@@ -150,7 +151,7 @@ def train_pendulum(steps=60000, envs=8, n_steps=8, gamma=0.95, lr=1e-3, hidden=6
 
 def main(argv=None):
     p = _data.parser('actor_critic', __doc__, epochs=400, epochs_help='CartPole episodes')
-    p.add_argument('--pendulum-steps', type=int, default=60000)
+    p.add_argument('--pendulum-steps', type=int, default=100000)
     args = p.parse_args(argv)
     _, cart = train_cartpole(args.epochs, seed=args.seed, device=args.device)
     cart_last = float(numpy.mean(cart[-20:]))

@@ -49,3 +49,12 @@ def test_actor_critic_learns_cartpole():
     _, history = ac.train_cartpole(episodes=200, seed=0)
     assert numpy.mean(history[:20]) < 30
     assert numpy.mean(history[-20:]) > 100
+
+
+def test_gaussian_actor_critic_runs_on_pendulum_and_keeps_its_torque_in_range():
+    policy, history = ac.train_pendulum(steps=1600, envs=4, n_steps=8, seed=0, log=None)
+    assert len(history) == 4                                  # 4 episodes of 200 steps
+    assert all(-2000 < h < 0 for h in history)               # Pendulum rewards are <= 0
+    s = autograd.zeros(5, 3)
+    assert policy(s).mean.abs().max().item() <= 2.0
+    assert policy.log_std.grad is not None                    # the Gaussian's width is learned
