@@ -18,7 +18,7 @@ per step, 200 steps; a random policy scores about -1200, a good one about -150. 
 environments are stepped together (``gymnasium.vector``) and the networks updated every
 ``n_steps`` steps with n-step bootstrapped advantages.
 
-Run: python examples/actor_critic.py [--epochs 400] [--pendulum-steps 100000] [--out runs/actor_critic]
+Run: python examples/actor_critic.py [--epochs 200] [--pendulum-steps 100000] [--out runs/actor_critic]
 (``--epochs`` is the number of CartPole episodes.)
 """
 import numpy
@@ -47,7 +47,7 @@ def td_advantages(rewards, values, last_value, dones, gamma):
     return returns, returns - values
 
 
-def train_cartpole(episodes=400, gamma=0.99, lr=1e-2, hidden=32, seed=0, device=None):
+def train_cartpole(episodes=200, gamma=0.99, lr=1e-2, hidden=32, seed=0, device=None):
     """One-step actor-critic on CartPole-v1: the update after every move uses the TD error
     as the advantage.  Returns (actor, returns of the episodes)."""
     import gymnasium
@@ -150,7 +150,7 @@ def train_pendulum(steps=100000, envs=16, n_steps=16, gamma=0.9, lr=1e-3, hidden
 
 
 def main(argv=None):
-    p = _data.parser('actor_critic', __doc__, epochs=400, epochs_help='CartPole episodes')
+    p = _data.parser('actor_critic', __doc__, epochs=200, epochs_help='CartPole episodes')
     p.add_argument('--pendulum-steps', type=int, default=100000)
     args = p.parse_args(argv)
     _, cart = train_cartpole(args.epochs, seed=args.seed, device=args.device)
