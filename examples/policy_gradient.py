@@ -86,12 +86,13 @@ def finite_difference_gradient(score, theta, perturbations):
     return grad, j0
 
 
-def train_finite_difference(iters=30, samples=12, sigma=0.05, lr=0.05, horizon=200, seed=0,
+def train_finite_difference(iters=30, samples=12, sigma=0.3, lr=0.1, horizon=200, seed=0,
                             device=None):
     """A linear policy (push right iff w.s + b > 0, ``nn.Linear(4, 1)``) trained by
     gradient ascent on the finite-difference estimate.  Every roll-out of one iteration starts
     from the same seeded state (common random numbers: Delta J measures the weights, not the
     start).  Returns (policy, the return of each iteration)."""
+    autograd.manual_seed(seed)                      # the policy's initial weights
     gen = autograd.Generator(autograd.device(device or autograd.get_default_device()))
     gen.manual_seed(seed)
     policy = nn.Linear(4, 1).to(device)
