@@ -34,15 +34,18 @@ LINKS = [  # name, latency (s), bandwidth (bytes/s): typical figures, not measur
 RANKS = [2, 4, 8, 16, 64, 256, 1024]
 
 
-def timed(nbytes, repeats):
+def timed(nbytes, repeats, rounds=7):
+    """Seconds per all-reduce of ``nbytes``: ``repeats`` back to back, median of ``rounds``
+    (back to back, so that no rank's late start after a barrier is counted)."""
     t = autograd.zeros(max(nbytes // 4, 1), dtype=autograd.float32)
     dist.all_reduce(t)                  # warm up
     times = []
-    for _ in range(repeats):
+    for _ in range(rounds):
         dist.barrier()
         start = time.perf_counter()
-        dist.all_reduce(t)
-        times.append(time.perf_counter() - start)
+        for _ in range(repeats):
+            dist.all_reduce(t)
+        times.append((time.perf_counter() - start) / repeats)
     return float(numpy.median(times))
 
 
@@ -59,12 +62,12 @@ def main():
     args = p.parse_args()
     dist.init_process_group('mpi')
     n = dist.get_world_size()
-    small = timed(8, 2000)
-    big = timed(16 << 20, 20)
+    small = timed(8, 1000)
+    big = timed(16 << 20, 10)
     # T = 2(n-1)/n B/bw + 2(n-1) lat, solved from the two sizes
     latency = small / (2 * (n - 1))
     bandwidth = 2 * (n - 1) / n * (16 << 20) / max(big - small, 1e-9)
-    grad = timed(args.bytes, 200)
+    grad = timed(args.bytes, 50)
     if dist.get_rank() == 0:
         print(f'measured on {n} ranks (loopback): all-reduce of 8 B {small * 1e6:.1f} us, '
               f'16 MB {big * 1e3:.2f} ms, {args.bytes:,} B {grad * 1e3:.3f} ms; '

@@ -22,20 +22,23 @@ class ReduceOp(enum.Enum):
 
 
 def poll(test, timeout, what):
-    """Wait until ``test()`` is true: yielding the core for the first millisecond (most
-    waits are shorter), then sleeping a little longer each round, never more than a
-    millisecond, so that a waiting rank leaves its core to computing ones.  Past
-    ``timeout`` (a timedelta) raise ``DistBackendError`` naming ``what``."""
+    """Wait until ``test()`` is true: spinning for the first millisecond (most waits are
+    shorter, and even ``time.sleep(0)`` costs tens of microseconds of timer slack on Linux),
+    then sleeping a little longer each round, never more than a millisecond, so that a
+    waiting rank leaves its core to computing ones.  Past ``timeout`` (a timedelta) raise
+    ``DistBackendError`` naming ``what``."""
     if test():
         return
     now = time.monotonic()
     deadline, spin = now + timeout.total_seconds(), now + 1e-3
-    delay = 0
-    while not test():
+    while now < spin:
+        if test():
+            return
         now = time.monotonic()
-        if now > deadline:
+    delay = 1e-5
+    while not test():
+        if time.monotonic() > deadline:
             raise DistBackendError(f'{what} timed out after {timeout} (a peer rank is gone, '
                                    'stalled, or called a different collective)')
         time.sleep(delay)
-        if now > spin:
-            delay = min(delay * 2 or 1e-5, 1e-3)
+        delay = min(delay * 2, 1e-3)
