@@ -56,9 +56,6 @@ def ring(n, nbytes, latency, bandwidth):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--bytes', type=int, default=235402 * 4)
-    p.add_argument('--step-ms', type=float, default=None,
-                   help="one rank's compute time per step, to show where communication "
-                        'dominates')
     args = p.parse_args()
     dist.init_process_group('mpi')
     n = dist.get_world_size()
