@@ -17,7 +17,12 @@ with NumPy arrays, as CuPy's do.  On top of that, ``install`` makes
   views are writable (NumPy makes some, e.g. diagonals, read-only; CuPy none);
 * ``cupy.random`` answer no dunder names (the fake answers every name, a function as
   ``__file__`` too, which breaks the module scans of PyTorch's and hypothesis's imports).
+
+It also counts what makes a real GPU's host wait (``count_syncs``, a test utility): reads
+of device data on the host, operations whose output size depends on the data, explicit
+synchronisations, and host-to-device copies, each with the project's frame responsible.
 """
+import os
 import sys
 import weakref
 
@@ -63,6 +68,7 @@ def install():
     random.__getattr__ = __getattr__
     random.default_rng = lambda seed=None: Generator(make_rng(seed))
     _keep_identities(cupy)
+    _count_transfers(cupy)
     random._stand_in_ready = True
     return cupy
 
@@ -125,3 +131,175 @@ def _keep_identities(cupy):
 
 
 _OWNERS = {}      # id(view) -> (weak reference to the view, the array it keeps alive)
+
+
+# ----------------------------------------------------------------------------- sync counter
+# On a GPU the host waits for every queued kernel before it can read a device value
+# (``int(a)``, ``float(a)``, ``bool(a)``, ``a.item()``, ``a.tolist()``, ``a.get()``,
+# ``cupy.asnumpy``), before it can size the output of a data-dependent op (``nonzero``,
+# ``unique``, ``bincount``, boolean-mask indexing, which CuPy implements with a
+# ``nonzero``/``cumsum`` read back to the host), and at an explicit ``synchronize``.
+# ``count_syncs`` records each such event, and host-to-device copies (``asarray`` of host
+# data, Python numbers included, which CuPy copies from pageable memory), with the frame
+# of the project's code that caused it.
+
+TO_HOST, DATA_DEPENDENT, SYNCHRONIZE, TO_DEVICE = (
+    'to_host', 'data_dependent', 'synchronize', 'to_device')
+SYNC_KINDS = (TO_HOST, DATA_DEPENDENT, SYNCHRONIZE)   # the host waits for the device
+_COUNTERS = []                                        # the active counters, innermost last
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_PROJECT = tuple(os.path.join(_ROOT, d) + os.sep for d in ('autograd', 'nn', 'optim', 'tools'))
+
+
+class SyncEvent:
+    """One counted event: its kind, what did it, and the responsible frame ('file:line')."""
+    __slots__ = ('kind', 'what', 'where')
+
+    def __init__(self, kind, what, where):
+        self.kind, self.what, self.where = kind, what, where
+
+    def __repr__(self):
+        return f'{self.where}: {self.kind}: {self.what}'
+
+
+class SyncCounter:
+    """The events recorded while a ``count_syncs()`` block ran."""
+
+    def __init__(self):
+        self.events = []
+
+    def count(self, *kinds):
+        """How many events of ``kinds`` (every kind that makes the host wait by default)."""
+        kinds = kinds or SYNC_KINDS
+        return sum(1 for e in self.events if e.kind in kinds)
+
+    @property
+    def syncs(self):
+        """Events that make the host wait for the device (reads, sizes, synchronize)."""
+        return [e for e in self.events if e.kind in SYNC_KINDS]
+
+    @property
+    def to_device(self):
+        """Host-to-device copies."""
+        return [e for e in self.events if e.kind == TO_DEVICE]
+
+    def report(self, kinds=None):
+        """One line per event, for an assertion message."""
+        kinds = kinds or SYNC_KINDS + (TO_DEVICE,)
+        return '\n'.join(repr(e) for e in self.events if e.kind in kinds) or '(none)'
+
+
+class count_syncs:
+    """``with count_syncs() as counter:`` records the block's syncs and copies (nestable)."""
+
+    def __enter__(self):
+        self.counter = SyncCounter()
+        _COUNTERS.append(self.counter)
+        return self.counter
+
+    def __exit__(self, *exc):
+        _COUNTERS.remove(self.counter)
+        return False
+
+
+def _where():
+    """The innermost frame of the project's package code (autograd/, nn/, optim/, tools/)
+    that led here, else the innermost frame outside this file and the libraries."""
+    frame, fallback = sys._getframe(2), None
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(_PROJECT):
+            return f'{os.path.relpath(name, _ROOT)}:{frame.f_lineno}'
+        if fallback is None and name.startswith(_ROOT) and not name.startswith(_HERE):
+            fallback = f'{os.path.relpath(name, _ROOT)}:{frame.f_lineno}'
+        frame = frame.f_back
+    return fallback or '?'
+
+
+def _record(kind, what):
+    if _COUNTERS:
+        event = SyncEvent(kind, what, _where())
+        for counter in _COUNTERS:
+            counter.events.append(event)
+
+
+def _counted(kind, what, f):
+    def counted(*args, **kwargs):
+        if _COUNTERS:
+            _record(kind, what)
+        return f(*args, **kwargs)
+    counted.__name__, counted.__doc__ = getattr(f, '__name__', what), getattr(f, '__doc__', None)
+    return counted
+
+
+_DATA_DEPENDENT = ('nonzero', 'flatnonzero', 'argwhere', 'unique', 'bincount', 'compress',
+                   'extract')
+
+
+def _is_mask(key, ndarray):
+    keys = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, ndarray) and k._a.dtype == numpy.bool_ and k._a.ndim > 0
+               for k in keys)
+
+
+def _count_transfers(cupy):
+    """Patch the stand-in's array type and functions to report to ``count_syncs``."""
+    ndarray = cupy.ndarray
+    for name in ('__bool__', '__int__', '__float__', '__complex__', '__index__',
+                 '__format__', 'get'):
+        setattr(ndarray, name, _counted(TO_HOST, f'ndarray.{name}', getattr(ndarray, name)))
+    getattr_ = ndarray.__getattr__
+
+    def __getattr__(self, name):
+        if _COUNTERS:
+            if name in ('item', 'tolist'):
+                _record(TO_HOST, f'ndarray.{name}()')
+            elif name == 'nonzero':
+                _record(DATA_DEPENDENT, 'ndarray.nonzero()')
+        return getattr_(self, name)
+    ndarray.__getattr__ = __getattr__
+
+    getitem, setitem = ndarray.__getitem__, ndarray.__setitem__
+
+    def __getitem__(self, key):
+        if _COUNTERS and _is_mask(key, ndarray):
+            _record(DATA_DEPENDENT, 'boolean-mask indexing a[mask]')
+        return getitem(self, key)
+
+    def __setitem__(self, key, value):
+        if _COUNTERS:
+            if _is_mask(key, ndarray):
+                _record(DATA_DEPENDENT, 'boolean-mask assignment a[mask] = v')
+            if not isinstance(value, ndarray) and not isinstance(value, (int, float, bool)):
+                _record(TO_DEVICE, f'a[...] = {type(value).__name__}')
+        return setitem(self, key, value)
+    ndarray.__getitem__, ndarray.__setitem__ = __getitem__, __setitem__
+    ndarray.set = _counted(TO_DEVICE, 'ndarray.set', ndarray.set)
+
+    for name in _DATA_DEPENDENT:
+        setattr(cupy, name, _counted(DATA_DEPENDENT, f'cupy.{name}', getattr(cupy, name)))
+    where = cupy.where
+
+    def where_(condition, *xy):
+        if _COUNTERS and not xy:
+            _record(DATA_DEPENDENT, 'cupy.where(condition)')
+        return where(condition, *xy)
+    cupy.where = where_
+    cupy.asnumpy = _counted(TO_HOST, 'cupy.asnumpy', cupy.asnumpy)
+
+    for name in ('asarray', 'array'):
+        make = getattr(cupy, name)
+
+        def from_host(a, *args, _make=make, _name=name, **kwargs):
+            if _COUNTERS and not isinstance(a, ndarray):
+                _record(TO_DEVICE, f'cupy.{_name}({type(a).__name__})')
+            return _make(a, *args, **kwargs)
+        from_host.__name__ = name
+        setattr(cupy, name, from_host)
+
+    for cls in (cupy.cuda.Device, cupy.cuda.Stream, cupy.cuda.Event):
+        cls.synchronize = _counted(SYNCHRONIZE, f'{cls.__name__}.synchronize', cls.synchronize)
+    cupy.cuda.runtime.deviceSynchronize = _counted(
+        SYNCHRONIZE, 'cuda.runtime.deviceSynchronize', lambda: None)
