@@ -10,7 +10,7 @@ turns this into one batched matrix product y = w @ cols.  Its adjoints:
 The three are ops (``Conv``, ``ConvTranspose``, ``ConvWeight``) whose backwards are built
 from one another, so derivatives of every order exist.
 
-Spatial parameters are handled per dimension, so one implementation serves 1-d and 2-d.
+Spatial parameters are handled per dimension, so one implementation serves 1-d, 2-d and 3-d.
 Internally padding is a pair (before, after) per dimension; a negative amount crops.
 
 Stride 1 (the common case) takes a faster layout, the "wide grid": in a row-major padded
@@ -19,6 +19,7 @@ output positions laid out over rows as wide as the frame (the last few columns o
 garbage: 5-15% more GEMM work) im2col is k*k long contiguous copies and col2im k*k
 contiguous slice-adds, where windows of short image rows would move 14-28 elements at a
 time.  Garbage columns are cut from outputs and zero in gradients, so they add nothing.
+In 3-d the planes are as tall as the frame too (their last few rows garbage as well).
 """
 import itertools
 import math
@@ -29,7 +30,8 @@ from autograd.ops.formula import Sum
 
 from . import _buffers
 
-__all__ = ['conv1d', 'conv2d', 'conv_transpose1d', 'conv_transpose2d', 'unfold', 'fold']
+__all__ = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
+           'conv_transpose3d', 'unfold', 'fold']
 
 
 # ----------------------------------------------------------------------------- array helpers
@@ -162,12 +164,13 @@ def _im2col_wide(xp, x, kernel, pads, dilation, groups, ones=False):
 
 def _to_wide(xp, a, wide):
     """a (N, C, *out) channel-major in a reused (C, N, *wide) buffer, zero past the true
-    width."""
+    size in every dim after the first (width; height too in 3-d)."""
     buf = _buffers.empty(xp, (a.shape[1], a.shape[0]) + wide, a.dtype)
-    w = a.shape[-1]
-    if w < wide[-1]:
-        buf[..., w:] = 0
-    buf[..., :w] = a.swapaxes(0, 1)
+    size = a.shape[2:]
+    for i in range(1, len(wide)):
+        if size[i] < wide[i]:
+            buf[(slice(None),) * (2 + i) + (slice(size[i], None),)] = 0
+    buf[(Ellipsis,) + tuple(slice(0, n) for n in size)] = a.swapaxes(0, 1)
     return buf
 
 
@@ -506,6 +509,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, 'conv2d')
 
 
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution: input (N, C, D, H, W) or (C, D, H, W), weight
+    (O, C/groups, kD, kH, kW), bias (O,).  ``padding`` is an int, a triple, 'valid' or 'same'.
+    Returns (N, O, D_out, H_out, W_out), each size as in conv2d."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, 'conv3d')
+
+
 def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, d,
                     op):
     x, unbatched = _batched(input, d, op)
@@ -517,7 +527,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     if any(p < 0 for p in pad):
         raise RuntimeError('negative padding is not supported')
     if any(op_ >= s and op_ >= dl for op_, s, dl in zip(out_pad, stride, dilation)):
-        names = ['height', 'width'] if d == 2 else ['width']
+        names = ['depth', 'height', 'width'][3 - d:]
         parts = [f'output_padding_{n}: {v}' for n, v in zip(names, out_pad)] + \
             [f'stride_{n}: {v}' for n, v in zip(names, stride)] + \
             [f'dilation_{n}: {v}' for n, v in zip(names, dilation)]
@@ -550,6 +560,15 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     bias (O,).  H_out = (H - 1) stride - 2 pad + dilation (kH - 1) + output_padding + 1."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
                            2, 'conv_transpose2d')
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-d transposed convolution: input (N, Cin, D, H, W), weight (Cin, O/groups, kD, kH, kW),
+    bias (O,).  D_out = (D - 1) stride - 2 pad + dilation (kD - 1) + output_padding + 1, and
+    H_out, W_out likewise."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           3, 'conv_transpose3d')
 
 
 def _check_unfold_input(input, allowed, op):

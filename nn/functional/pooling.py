@@ -15,6 +15,8 @@ per spatial dim (averaging windows, or interpolation weights), applied as matrix
 Adaptive max pooling is separable too (the max over a box is the max over one dim of the
 maxima over the others), one dim at a time, with windows gathered by index.
 Pooling acts on the trailing spatial dims, so unbatched (C, *S) input needs no reshape.
+Nothing here reads a device array on the host (no data-dependent branch or shape), so
+on a GPU pooling never waits for the device.
 """
 import math
 
@@ -27,7 +29,9 @@ from .conv import _offsets, _pad, _tuple
 __all__ = ['max_pool1d', 'max_pool2d', 'max_unpool1d', 'max_unpool2d', 'avg_pool1d',
            'avg_pool2d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d', 'adaptive_max_pool1d',
            'adaptive_max_pool2d', 'lp_pool1d', 'lp_pool2d',
-           'interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear']
+           'interpolate', 'upsample', 'upsample_nearest', 'upsample_bilinear',
+           'max_pool3d', 'max_unpool3d', 'avg_pool3d', 'adaptive_avg_pool3d',
+           'adaptive_max_pool3d', 'lp_pool3d']
 
 
 # ----------------------------------------------------------------------------- window slices
@@ -39,9 +43,10 @@ def _slices(j, geo, out):
                                for jj, dl, o, s in zip(j, dilation, out, stride))
 
 
-def _scatter_windows(xp, parts, geo, size, out):
+def _scatter_windows(xp, parts, geo, size, out, where=None):
     """Sum ``parts(k, j)`` (output-shaped) into the padded frame at window offset j, then
-    crop the padding: the adjoint of taking the window slices."""
+    crop the padding: the adjoint of taking the window slices.  With ``where(k)`` (a mask
+    of the output's shape) only the masked elements of part k are sent."""
     kernel, stride, pads, dilation = geo
     # windows that cannot overlap are written, not added to
     disjoint = all(dl == 1 and s >= k for k, s, dl in zip(kernel, stride, dilation))
@@ -54,11 +59,24 @@ def _scatter_windows(xp, parts, geo, size, out):
             buf = _buffers.empty(xp, lead + tuple(n + lo + hi for n, (lo, hi) in zip(size, pads)),
                                  p.dtype)
             buf.fill(0)
+        window = buf[_slices(j, geo, out)]
+        if where is not None:
+            p = _select(xp, where(k), p)
         if disjoint:
-            buf[_slices(j, geo, out)] = p
+            window[...] = p
         else:
-            buf[_slices(j, geo, out)] += p
+            window += p
     return xp.ascontiguousarray(_pad(xp, buf, tuple((-lo, -hi) for lo, hi in pads)))
+
+
+def _select(xp, mask, a):
+    """``a`` where ``mask``, else 0, exactly: an inf or NaN outside the mask must not leak
+    (as it would through ``a * mask``: 0 * inf is NaN).  A bitwise and of a's bits with all
+    ones or all zeros, which NumPy vectorises where it does not vectorise ``where``."""
+    bits = xp.dtype(f'int{8 * a.dtype.itemsize}')
+    keep = xp.subtract(0, mask, dtype=bits)             # -1 (all bits set) or 0
+    xp.bitwise_and(a.view(bits), keep, out=keep)
+    return keep.view(a.dtype)
 
 
 class MaxPool(Op):
@@ -82,35 +100,59 @@ class MaxPool(Op):
                 xp.maximum(y, v, out=y)
         if not track:
             return y
-        self.arg = arg = _argmax(xp, views, y)
-        if any(lo or hi for lo, hi in pads) and bool((y == low).any()):
-            # a window whose maximum is the padding value may have matched the padding,
-            # which PyTorch's scan never visits: take the first real position instead
-            real = _pad(xp, xp.ones(self.size, bool), pads, False)
-            for k, j in reversed(list(enumerate(_offsets(kernel)))):
-                xp.copyto(arg, k, where=(views[k] == y) & real[_slices(j, geo, out)])
+        padding = None
+        if any(lo or hi for lo, hi in pads):
+            # a window whose maximum is the padding value could match the padding, which
+            # PyTorch's scan never visits: padded positions never count as the maximum
+            # (a mask for each offset whose slice reaches into the padding)
+            outside = _pad(xp, xp.zeros(self.size, bool), pads, True)
+            padding = [outside[_slices(j, geo, out)] if _reaches_padding(j, geo, out, self.size)
+                       else None for j in _offsets(kernel)]
+        nans = None
+        if x.dtype.kind == 'f':        # one pass over the input, not one per window offset
+            isnan = xp.isnan(xpad)
+            nans = [isnan[_slices(j, geo, out)] for j in _offsets(kernel)]
+        self.arg = arg = _argmax(xp, views, y, padding, nans)
         return y, arg
 
     def backward(self, g, _g_arg=None):
         return PoolScatter.apply(g, const_like(self.arg, g), geo=self.geo, size=self.size)
 
 
-def _argmax(xp, views, y):
-    """The kernel offset of each window's maximum ``y``: the first one, and where the window
-    holds NaN the last NaN (PyTorch's scan keeps ``val > max or isnan(val)``).
+def _reaches_padding(j, geo, out, size):
+    """Whether the slice of window offset ``j`` reads a padded position."""
+    _, stride, pads, dilation = geo
+    for jj, s, (lo, _), dl, o, n in zip(j, stride, pads, dilation, out, size):
+        first = jj * dl - lo
+        if first < 0 or first + (o - 1) * s >= n:
+            return True
+    return False
 
-    Branch-free: with ne_j = [window_j != y], the first offset holding the maximum is
-    ne_0 (1 + ne_1 (1 + ... (1 + ne_{K-2}))), a few passes of small integers."""
+
+def _argmax(xp, views, y, padding=None, nans=None):
+    """The kernel offset of each window's maximum ``y``: the first one, and where the window
+    holds NaN the last NaN (PyTorch's scan keeps ``val > max or isnan(val)``).  ``padding``
+    (one boolean mask per view, None for a view or for all) marks positions that never count
+    as the maximum; ``nans`` (one per view, or None: computed here) marks the NaNs.
+
+    Branch-free: with ne_j = [window_j != y] (or padding), the first offset holding the
+    maximum is ne_0 (1 + ne_1 (1 + ... (1 + ne_{K-2}))), a few passes of small integers.
+    The NaN pass runs for every floating input: testing for a NaN first would read the
+    device's answer on the host."""
     dtype = xp.uint8 if len(views) < 2 ** 8 else xp.int64
     if len(views) == 1:
         return xp.zeros(y.shape, dtype)
-    arg = (views[-2] != y).astype(dtype)
-    for v in reversed(views[:-2]):
+
+    def ne(k):
+        diff = views[k] != y
+        return diff if padding is None or padding[k] is None else diff | padding[k]
+    arg = ne(len(views) - 2).astype(dtype)
+    for k in reversed(range(len(views) - 2)):
         arg += 1
-        arg *= v != y
-    if y.dtype.kind == 'f' and bool(xp.isnan(y).any()):
+        arg *= ne(k)
+    if y.dtype.kind == 'f':
         for k, v in enumerate(views):
-            xp.copyto(arg, k, where=v != v)
+            xp.copyto(arg, k, where=xp.isnan(v) if nans is None else nans[k])
     return arg
 
 
@@ -123,12 +165,8 @@ class PoolScatter(Op):
     def forward(self, xp, g, arg, *, geo, size):
         self.geo = geo
         out = g.shape[-len(size):]
-        if bool(xp.isfinite(g).all()):
-            part = lambda k, j: g * (arg == k)                       # noqa: E731
-        else:                   # 0 * inf is NaN: only the winner may see an inf or NaN
-            zero = xp.zeros((), g.dtype)
-            part = lambda k, j: xp.where(arg == k, g, zero)         # noqa: E731
-        return _scatter_windows(xp, part, geo, size, out)
+        # only the winner may see its gradient (an inf included: no multiplying by a mask)
+        return _scatter_windows(xp, lambda k, j: g, geo, size, out, where=lambda k: arg == k)
 
     def backward(self, gg):
         arg, = self.saved_tensors
@@ -421,9 +459,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                      'max_pool2d', 'non-empty 3D or 4D (batch mode) tensor expected for input')
 
 
-def _avg_divisor(xp, size, out, geo, count_include_pad, dtype):
-    """1 / the number of elements each window averages (PyTorch's rule: windows are clipped
-    to the padded input; without count_include_pad, the padding is not counted)."""
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over sliding 3-d windows: (N, C, D, H, W) or (C, D, H, W) -> (..., D_out, H_out,
+    W_out).  ``return_indices`` also returns each maximum's flat index into D * H * W (for
+    max_unpool3d)."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3,
+                     'max_pool3d', 'non-empty 4D or 5D (batch mode) tensor expected for input')
+
+
+def _avg_divisor(xp, size, out, geo, count_include_pad):
+    """The number of elements each window averages (PyTorch's rule: windows are clipped to
+    the padded input; without count_include_pad, the padding is not counted)."""
     kernel, stride, pads, _ = geo
     counts = []
     for n, o, k, s, (p, _) in zip(size, out, kernel, stride, pads):
@@ -434,8 +481,8 @@ def _avg_divisor(xp, size, out, geo, count_include_pad, dtype):
         counts.append(end - start)
     div = counts[0]
     for c in counts[1:]:
-        div = div[:, None] * c
-    return (1.0 / div).astype(dtype)
+        div = div[..., None] * c
+    return div
 
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
@@ -448,15 +495,20 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     size = input.shape[-d:]
     out, geo = _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode,
                               input.shape[:-d])
-    if not input.is_floating_point():
-        raise RuntimeError(f'"{op}" not implemented for \'{input.dtype}\' (floating point only)')
-    if divisor_override is not None:
-        if divisor_override == 0:
-            raise RuntimeError('divisor must be not zero')
-        scale = 1.0 / divisor_override
-    else:
-        scale = _avg_divisor(xp_of(input), size, out, geo, count_include_pad,
-                             array_of(input).dtype)
+    if input.dtype == autograd.bool:     # PyTorch's 1-d pooling runs its 2-d kernel
+        kernel_name = {1: 'avg_pool2d', 2: 'avg_pool2d', 3: 'avg_pool3d_out_frame'}[d]
+        raise NotImplementedError(f'"{kernel_name}" not implemented for \'Bool\'')
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError('divisor must be not zero')
+    xp = xp_of(input)
+    div = divisor_override if divisor_override is not None else \
+        _avg_divisor(xp, size, out, geo, count_include_pad)
+    if not input.is_floating_point():   # integers: the window sums, divided and truncated
+        sums = SumPool.apply(input, geo=geo, out=out, scale=1)
+        return sums.div(div if divisor_override is not None else wrap(div, input.device),
+                        rounding_mode='trunc')
+    scale = 1.0 / div if divisor_override is not None else \
+        (1.0 / div).astype(array_of(input).dtype)
     return SumPool.apply(input, geo=geo, out=out, scale=scale)
 
 
@@ -479,18 +531,43 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      'input, but got:{shape}')
 
 
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over sliding 3-d windows: (N, C, D, H, W) or (C, D, H, W) -> (..., D_out, H_out,
+    W_out), the divisor as in avg_pool2d."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 3, 'avg_pool3d',
+                     'non-empty 4D or 5D (batch mode) tensor expected for input')
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, d):
+    """(sum over each window of x^p)^(1/p) = (window size * mean of x^p)^(1/p), as PyTorch
+    computes it (a negative mean, from odd p, gives 0); p = +-inf is the max (min) of |x|."""
+    kernel = _tuple(kernel_size, d, 'kernel_size')
+    pool = (max_pool1d, max_pool2d, max_pool3d)[d - 1]
+    if norm_type == float('inf'):
+        return pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float('inf'):
+        return -pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    avg = (avg_pool1d, avg_pool2d, avg_pool3d)[d - 1]
+    out = avg(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling (sum over windows of x^p)^(1/p), as PyTorch's lp_pool1d."""
-    k = _tuple(kernel_size, 1, 'kernel_size')[0]
-    out = avg_pool1d(input.pow(norm_type), k, stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(k).pow(1.0 / norm_type)
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling over 2-d windows, (sum of x^p)^(1/p), as PyTorch's lp_pool2d."""
-    kh, kw = _tuple(kernel_size, 2, 'kernel_size')
-    out = avg_pool2d(input.pow(norm_type), (kh, kw), stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over 3-d windows, (sum of x^p)^(1/p), as PyTorch's lp_pool3d:
+    (N, C, D, H, W) or (C, D, H, W) input."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
 def _adaptive_matrix(xp, n, o, dtype):
@@ -539,8 +616,9 @@ def adaptive_avg_pool2d(input, output_size):
                          'adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {shape}')
 
 
-def _adaptive_avg_pool3d(input, output_size):
-    """Average pooling of (N, C, D, H, W) input to a fixed size (interpolate's 'area' mode)."""
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling to a fixed size: (N, C, D, H, W) or (C, D, H, W) -> (..., oD, oH, oW),
+    the windows per dim as in adaptive_avg_pool2d; None in output_size keeps that dim."""
     return _adaptive_avg(input, output_size, 3, 'adaptive_avg_pool3d',
                          'adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {shape}')
 
@@ -557,7 +635,8 @@ def _adaptive_max(input, output_size, return_indices, d, op):
                             f'but found element of type {type(v).__name__} at pos {pos}')
     shape = list(input.shape)
     if input.ndim not in (d + 1, d + 2):
-        raise RuntimeError(f'{op}(): Expected 3D or 4D tensor, but got: {shape}' if d == 2 else
+        raise RuntimeError(f'{op}(): Expected {d + 1}D or {d + 2}D tensor, but got: {shape}'
+                           if d > 1 else
                            f'Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor '
                            f"for argument #1 'self' (while checking arguments for {op})")
     for i in range(1, input.ndim):
@@ -566,11 +645,12 @@ def _adaptive_max(input, output_size, return_indices, d, op):
                                f'dimensions, but input has sizes {shape} with dimension {i} '
                                'being empty')
     if len(sizes) != d:
-        raise RuntimeError(f'{op}(): internal error: output_size.size() must be 2' if d == 2 else
+        raise RuntimeError(f'{op}(): internal error: output_size.size() must be {d}' if d > 1 else
                            f"{op}() argument 'output_size' should contain one int (got "
                            f'{len(sizes)})')
     if not input.is_floating_point():
-        raise NotImplementedError(f'"adaptive_max_pool2d" not implemented for '
+        kernel = 'adaptive_max_pool3d_cpu' if d == 3 else 'adaptive_max_pool2d'   # PyTorch's
+        raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{scalar_name(input.dtype)}'")
     out = tuple(int(v) for v in sizes)
     if min(out) < 0:
@@ -593,20 +673,33 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive_max(input, output_size, return_indices, 1, 'adaptive_max_pool1d')
 
 
+def _adaptive_max_sized(input, output_size, return_indices, d):
+    """adaptive_max_pool2d/3d: None in ``output_size`` keeps that dim (PyTorch's
+    _list_with_default), then ``_adaptive_max``."""
+    if output_size is None or not hasattr(type(output_size), '__index__') and \
+            not isinstance(output_size, (tuple, list)):
+        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+    if isinstance(output_size, (tuple, list)):
+        if input.ndim <= len(output_size):
+            raise ValueError(f'Input dimension should be at least {len(output_size) + 1}')
+        output_size = [n if v is None else v
+                       for v, n in zip(output_size, input.shape[-len(output_size):])]
+    return _adaptive_max(input, output_size, return_indices, d, f'adaptive_max_pool{d}d')
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed size: (N, C, H, W) or (C, H, W) -> (..., oH, oW); window (i, j)
     covers rows [floor(i H / oH), ceil((i + 1) H / oH)) and the columns likewise.  None in
     ``output_size`` keeps that dim.  ``return_indices`` also returns each maximum's flat index
     into H * W (the first maximum in row-major order, or the last NaN)."""
-    if output_size is None or not hasattr(type(output_size), '__index__') and \
-            not isinstance(output_size, (tuple, list)):
-        raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
-    if isinstance(output_size, (tuple, list)):      # PyTorch's _list_with_default
-        if input.ndim <= len(output_size):
-            raise ValueError(f'Input dimension should be at least {len(output_size) + 1}')
-        output_size = [n if v is None else v
-                       for v, n in zip(output_size, input.shape[-len(output_size):])]
-    return _adaptive_max(input, output_size, return_indices, 2, 'adaptive_max_pool2d')
+    return _adaptive_max_sized(input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling to a fixed size: (N, C, D, H, W) or (C, D, H, W) -> (..., oD, oH, oW), the
+    windows per dim as in adaptive_max_pool2d; None in ``output_size`` keeps that dim.
+    ``return_indices`` also returns each maximum's flat index into D * H * W."""
+    return _adaptive_max_sized(input, output_size, return_indices, 3)
 
 
 def _max_unpool(input, indices, kernel_size, stride, padding, output_size, d, op):
@@ -654,6 +747,14 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     unless ``output_size`` says otherwise."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2,
                        'max_unpool2d')
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: (N, C, D, H, W) values placed at their flat
+    ``indices`` in (N, C, D_out, H_out, W_out), zeros elsewhere; D_out = (D - 1) stride
+    - 2 pad + k unless ``output_size`` says otherwise."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3,
+                       'max_unpool3d')
 
 
 # ----------------------------------------------------------------------------- interpolation
@@ -817,7 +918,7 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
                          'and requires a 4-D tensor as input')
     _check_mode(input, mode, d, antialias, align_corners)
     if mode == 'area':
-        return (adaptive_avg_pool1d, adaptive_avg_pool2d, _adaptive_avg_pool3d)[d - 1](input, out)
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[d - 1](input, out)
     if out is None:             # PyTorch's kernel: the size from the scale factors, truncated
         out = tuple(int(n * s) for n, s in zip(insize, scales))
     scales = scales or (None,) * d

@@ -13,3 +13,4 @@ from .rnn import *             # noqa: F401,F403
 from .attention import *       # noqa: F401,F403
 from .transformer import *     # noqa: F401,F403
 from .padding import *         # noqa: F401,F403
+from .lazy import *            # noqa: F401,F403

@@ -1,4 +1,5 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``,
+``ConvTranspose2d``, ``ConvTranspose3d``
 (PyTorch's parameter names, shapes, initialisation and ``extra_repr``)."""
 import math
 
@@ -7,7 +8,8 @@ from .. import init
 from .module import Module
 from ._utils import empty_parameters
 
-__all__ = ['Conv1d', 'Conv2d', 'ConvTranspose1d', 'ConvTranspose2d']
+__all__ = ['Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d',
+           'ConvTranspose3d']
 
 _PADDING_MODES = ('zeros', 'reflect', 'replicate', 'circular')
 
@@ -134,6 +136,14 @@ class Conv2d(_Conv):
     _fn = staticmethod(F.conv2d)
 
 
+class Conv3d(_Conv):
+    """3-d convolution over (N, C_in, D, H, W) or (C_in, D, H, W) input ->
+    (N, C_out, D_out, H_out, W_out), each size as in Conv2d.  Weight
+    (C_out, C_in / groups, kD, kH, kW); padding may be 'same' or 'valid'."""
+    _dims = 3
+    _fn = staticmethod(F.conv3d)
+
+
 class _ConvTransposeNd(_ConvNd):
     _fn = None
 
@@ -191,3 +201,11 @@ class ConvTranspose2d(_ConvTransposeNd):
     output_size)`` picks the output_padding that gives ``output_size``."""
     _dims = 2
     _fn = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution (the gradient of Conv3d in its input): (N, C_in, D, H, W) ->
+    (N, C_out, D_out, H_out, W_out), D_out = (D - 1) stride - 2 padding + dilation (kD - 1)
+    + output_padding + 1.  Weight (C_in, C_out / groups, kD, kH, kW)."""
+    _dims = 3
+    _fn = staticmethod(F.conv_transpose3d)

@@ -13,7 +13,7 @@ from autograd import Tensor, is_grad_enabled, no_grad
 from autograd.extend import Op, array_of, as_dtype, increment_version
 from autograd.utils.hooks import RemovableHandle
 
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 from ..utils.zero_grad import zero_grad_
 
 __all__ = ['Module']
@@ -500,9 +500,10 @@ class Module:
                                   f'or Tensor-like object from checkpoint but received '
                                   f'{type(value)}')
                 continue
-            if param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
+            lazy = is_lazy(param)           # a lazy module's placeholder takes any shape
+            if not lazy and param.ndim == 0 and value.ndim == 1 and value.shape[0] == 1:
                 value = value.reshape(())       # checkpoints that stored scalars as (1,)
-            if value.shape != param.shape:
+            if not lazy and value.shape != param.shape:
                 error_msgs.append(f'size mismatch for {key}: copying a param with shape '
                                   f'{value.shape} from checkpoint, the shape in current model is '
                                   f'{param.shape}.')

@@ -7,7 +7,8 @@ from .module import Module
 __all__ = ['MaxPool1d', 'MaxPool2d', 'AvgPool1d', 'AvgPool2d', 'AdaptiveAvgPool1d',
            'AdaptiveAvgPool2d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'MaxUnpool1d',
            'MaxUnpool2d', 'LPPool1d', 'LPPool2d', 'Upsample', 'UpsamplingNearest2d',
-           'UpsamplingBilinear2d']
+           'UpsamplingBilinear2d', 'MaxPool3d', 'AvgPool3d', 'AdaptiveAvgPool3d',
+           'AdaptiveMaxPool3d', 'MaxUnpool3d', 'LPPool3d']
 
 
 class _MaxPoolNd(Module):
@@ -75,6 +76,7 @@ def _ntuple(v, n):
 class AvgPool2d(Module):
     """Mean over sliding 2-d windows of (N, C, H, W) or (C, H, W) input; the divisor is the
     window size, the count of non-padding elements, or ``divisor_override``."""
+    _fn = staticmethod(F.avg_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
@@ -87,8 +89,8 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        return type(self)._fn(input, self.kernel_size, self.stride, self.padding,
+                              self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f'kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}'
@@ -243,3 +245,38 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode='bilinear', align_corners=True)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over sliding 3-d windows of (N, C, D, H, W) or (C, D, H, W) input;
+    ``return_indices`` also returns the flat argmax positions (for MaxUnpool3d)."""
+    _fn = staticmethod(F.max_pool3d)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over sliding 3-d windows of (N, C, D, H, W) or (C, D, H, W) input; the divisor as
+    in AvgPool2d."""
+    _fn = staticmethod(F.avg_pool3d)
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    """Average pooling of (N, C, D, H, W) or (C, D, H, W) input to ``output_size`` (an int, a
+    triple, None keeps a dim)."""
+    _fn = staticmethod(F.adaptive_avg_pool3d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, D, H, W) or (C, D, H, W) input to ``output_size`` (an int, a
+    triple, None keeps a dim); ``return_indices`` also returns the flat argmax positions."""
+    _fn = staticmethod(F.adaptive_max_pool3d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d: values at their flat indices, zeros elsewhere."""
+    _fn = staticmethod(F.max_unpool3d)
+    _dims = 3
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling (sum of x^p over each window)^(1/p) of (N, C, D, H, W) input."""
+    _fn = staticmethod(F.lp_pool3d)
