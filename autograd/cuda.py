@@ -4,7 +4,7 @@ Everything here works without CuPy or a GPU where PyTorch's does: ``is_available
 then False and ``device_count()`` 0; the rest raises the RuntimeError that says what is
 missing and how to install it.  CuPy is imported only when one of these is called.
 """
-from . import devices
+from . import backend, devices
 from .creation import default_generator
 from .devices import cuda as _gpu
 
@@ -63,8 +63,10 @@ class device:
 
 
 def synchronize(device=None):
-    """Wait until all queued kernels on GPU ``device`` (the current one by default) are done."""
+    """Wait until all queued kernels on GPU ``device`` (the current one by default) are done;
+    then raise a failed device-side check (an index out of bounds ...), as PyTorch does."""
     _gpu.synchronize(_device(device))
+    backend.raise_deferred()
 
 
 # ----------------------------------------------------------------------------- random
