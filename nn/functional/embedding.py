@@ -51,8 +51,9 @@ def _grad_scale(xp, idx, num, padding_idx, scale_grad_by_freq, dtype, row_ndim):
     """The per-lookup gradient factor (None when every factor is 1)."""
     scale = None
     if scale_grad_by_freq:
-        counts = xp.bincount(idx.reshape(-1), minlength=num)
-        scale = 1.0 / counts[idx].astype(dtype)
+        counts = xp.zeros(num, dtype)
+        scatter_add(xp, counts, idx.reshape(-1), 1.0)   # no bincount: no host read of idx
+        scale = 1.0 / counts[idx]
     if padding_idx is not None:
         keep = (idx != padding_idx).astype(dtype)
         scale = keep if scale is None else scale * keep

@@ -18,6 +18,12 @@ with NumPy arrays, as CuPy's do.  On top of that, ``install`` makes
 * ``cupy.random`` answer no dunder names (the fake answers every name, a function as
   ``__file__`` too, which breaks the module scans of PyTorch's and hypothesis's imports).
 
+* ``cupy.add.at`` (and ``subtract``, ``maximum``, ``minimum``) work as in CuPy 13+, where
+  ``ufunc.at`` came, and ``cupyx.scatter_add``/``scatter_max``/``scatter_min`` exist as in
+  every CuPy; ``CUPY_STAND_IN_VERSION`` (default ``13.3.0``, also ``cupy.__version__``)
+  picks which CuPy to mirror: below 13 the ufuncs have no ``at``, so the scatter-add that
+  a GPU with that CuPy runs (``cupyx.scatter_add``) is the one CI runs.
+
 It also counts what makes a real GPU's host wait (``count_syncs``, a test utility): reads
 of device data on the host, operations whose output size depends on the data, explicit
 synchronisations, and host-to-device copies, each with the project's frame responsible.
@@ -68,6 +74,7 @@ def install():
     random.__getattr__ = __getattr__
     random.default_rng = lambda seed=None: Generator(make_rng(seed))
     _keep_identities(cupy)
+    _mirror_scatter(cupy)
     _count_transfers(cupy)
     random._stand_in_ready = True
     return cupy
@@ -128,6 +135,57 @@ def _keep_identities(cupy):
                                 src)
                 break
         return res
+
+
+# ----------------------------------------------------------------------------- scatter
+VERSION = os.environ.get('CUPY_STAND_IN_VERSION', '13.3.0')
+_AT_UFUNCS = ('add', 'subtract', 'maximum', 'minimum')     # CuPy 13's ufunc.at
+
+
+class Ufunc:
+    """A CuPy ufunc: callable as the stand-in's function, with ``at`` from CuPy 13 on."""
+
+    def __init__(self, name, call, cupy):
+        self.__name__, self._call, self._cupy = name, call, cupy
+        self._np = getattr(numpy, name)
+
+    def __call__(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+    def __getattr__(self, name):
+        if name == 'at':
+            if int(VERSION.split('.')[0]) < 13 or self.__name__ not in _AT_UFUNCS:
+                raise AttributeError("'cupy.ufunc' object has no attribute 'at'")
+            return self._at
+        if name.startswith('__'):
+            raise AttributeError(name)
+        attr = getattr(self._np, name)
+        return self._cupy._wrap_callable(attr, True, f'cupy.{self.__name__}.{name}') \
+            if callable(attr) else attr
+
+    def _at(self, a, indices, b=None):
+        """``a[indices] op= b`` unbuffered (repeats applied each time), in place."""
+        _scatter(self._cupy, self._np, a, indices, b, f'cupy.{self.__name__}.at')
+
+
+def _scatter(cupy, ufunc, a, indices, b, where):
+    if not isinstance(a, cupy.ndarray):
+        raise TypeError(f'{where}: the target must be a cupy.ndarray, got {type(a).__name__}')
+    cupy._strict((indices, b), where)
+    ufunc.at(a._a, cupy._unwrap(indices), cupy._unwrap(b))
+
+
+def _mirror_scatter(cupy):
+    """``cupy.<ufunc>.at`` per ``VERSION`` and ``cupyx.scatter_*`` (see the module doc)."""
+    cupy.__version__ = VERSION
+    for name in ('add', 'subtract', 'multiply', 'maximum', 'minimum'):
+        setattr(cupy, name, Ufunc(name, getattr(cupy, name), cupy))
+    import cupyx
+    for name, ufunc in (('add', numpy.add), ('max', numpy.maximum), ('min', numpy.minimum)):
+        def scatter(a, slices, value, _ufunc=ufunc, _name=f'cupyx.scatter_{name}'):
+            _scatter(cupy, _ufunc, a, slices, value, _name)
+        scatter.__name__ = f'scatter_{name}'
+        setattr(cupyx, f'scatter_{name}', scatter)
 
 
 _OWNERS = {}      # id(view) -> (weak reference to the view, the array it keeps alive)
