@@ -234,12 +234,13 @@ def sum_to(a, shape):
 _deferred = {}          # (exception type, message) -> device flag, true where a check_data failed
 
 
-def check_data(xp, failed, exc, message):
+def check_data(xp, failed, exc, message, detail=None):
     """Raise ``exc(message)`` if ``failed`` (a 0-d bool array of module ``xp``) is true:
-    now on NumPy, at the next synchronising read on a device (see above)."""
+    now on NumPy, at the next synchronising read on a device (see above).  ``detail``, a
+    function, makes a message that reads the data (the bad index), used only on NumPy."""
     if xp is numpy:
         if failed:
-            raise exc(message)
+            raise exc(detail() if detail is not None else message)
         return
     key = (exc, message)
     old = _deferred.get(key)

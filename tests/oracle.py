@@ -347,7 +347,7 @@ def check_raises(fn, *arrays, match=None, exc=None):
             try:
                 fn(autograd, *_wrap(autograd, arrays, False))
             finally:
-                _synchronize()
+                await_checks()
         if exc is None and match is None:
             UNCHECKED.append('which exception (no type or message given: PyTorch decides)')
         return
@@ -360,10 +360,10 @@ def check_raises(fn, *arrays, match=None, exc=None):
         try:
             fn(autograd, *xs_a)
         finally:
-            _synchronize()
+            await_checks()
 
 
-def _synchronize():
+def await_checks():
     """On a GPU, data checks (index bounds, target ranges) fail at the next synchronisation,
     as PyTorch's device-side asserts do (autograd.extend.check_data)."""
     if autograd.get_default_device().type == 'cuda':

@@ -548,10 +548,11 @@ class Clamp(Op):
         elif a.dtype.kind != 'f' and (isinstance(min, float) or isinstance(max, float)):
             a = to_float(a)
         out = a
+        # the bounds as scalars of a's dtype: kernel arguments, not host-to-device copies
         if min is not None:
-            out = xp.maximum(out, xp.asarray(min, dtype=a.dtype))
+            out = xp.maximum(out, a.dtype.type(min))
         if max is not None:
-            out = xp.minimum(out, xp.asarray(max, dtype=a.dtype))
+            out = xp.minimum(out, a.dtype.type(max))
         return out
 
     def backward(self, g):
