@@ -252,9 +252,15 @@ def raise_deferred():
     if _deferred:
         pending = list(_deferred.items())
         _deferred.clear()
-        for (exc, message), failed in pending:
-            if failed:
-                raise exc(message)
+        groups = {}                 # one read per device: the flags stacked
+        for key, failed in pending:
+            groups.setdefault(getattr(getattr(failed, 'device', None), 'id', None), []).append(
+                (key, failed))
+        for group in groups.values():
+            xp = array_module(group[0][1])
+            for ((exc, message), _), failed in zip(group, xp.stack([f for _, f in group]).tolist()):
+                if failed:
+                    raise exc(message)
 
 
 # ----------------------------------------------------------------------------- array-library gaps

@@ -262,15 +262,24 @@ class count_syncs:
         return False
 
 
+# the engine's public synchronisation points (Tensor.item(), printing, a copy to the host,
+# the read of pending device-side checks): the frame blamed is the one that called them
+_SYNC_POINTS = tuple(os.path.join(_ROOT, 'autograd', f) for f in (
+    'tensor.py', '_format.py', 'cuda.py', os.path.join('devices', 'cuda.py')))
+
+
 def _where():
     """The innermost frame of the project's package code (autograd/, nn/, optim/, tools/)
-    that led here, else the innermost frame outside this file and the libraries."""
+    that led here, past the engine's synchronisation points, else the innermost frame
+    outside this file and the libraries."""
     frame, fallback = sys._getframe(2), None
     while frame is not None:
         name = frame.f_code.co_filename
-        if name.startswith(_PROJECT):
+        if name in _SYNC_POINTS or frame.f_code.co_name == 'raise_deferred':
+            pass
+        elif name.startswith(_PROJECT):
             return f'{os.path.relpath(name, _ROOT)}:{frame.f_lineno}'
-        if fallback is None and name.startswith(_ROOT) and not name.startswith(_HERE):
+        elif fallback is None and name.startswith(_ROOT) and not name.startswith(_HERE):
             fallback = f'{os.path.relpath(name, _ROOT)}:{frame.f_lineno}'
         frame = frame.f_back
     return fallback or '?'
@@ -345,7 +354,14 @@ def _count_transfers(cupy):
             _record(DATA_DEPENDENT, 'cupy.where(condition)')
         return where(condition, *xy)
     cupy.where = where_
-    cupy.asnumpy = _counted(TO_HOST, 'cupy.asnumpy', cupy.asnumpy)
+
+    def asnumpy(a, *args, **kwargs):
+        if not isinstance(a, ndarray):
+            return numpy.asarray(a)
+        if _COUNTERS:
+            _record(TO_HOST, 'cupy.asnumpy')
+        return a._a.copy()          # not through the counted .get(): one read, counted once
+    cupy.asnumpy = asnumpy
 
     for name in ('asarray', 'array'):
         make = getattr(cupy, name)
