@@ -183,11 +183,13 @@ def rng_state(rng):
 
 def set_rng_state(rng, state):
     """Restore a state from ``rng_state`` (of a generator of the same kind and size)."""
-    old = rng.bit_generator._state
-    if state.dtype.itemsize != 1 or state.size != old.size:
-        raise RuntimeError(f'Expected a state of {old.size} bytes for the cuda generator, '
+    bits = rng.bit_generator
+    size = bits._state.size
+    if state.dtype.itemsize != 1 or state.size != size:
+        raise RuntimeError(f'Expected a state of {size} bytes for the cuda generator, '
                            f'got {state.size * state.dtype.itemsize}')
-    old[...] = _cupy.asarray(state.view('int8'))
+    with _cupy.cuda.Device(getattr(bits, '_current_device_id', None)):   # the generator's GPU
+        bits._state = _cupy.asarray(state.view('int8'))
 
 
 def mem_get_info(dev):

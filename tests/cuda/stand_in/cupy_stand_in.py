@@ -24,6 +24,14 @@ with NumPy arrays, as CuPy's do.  On top of that, ``install`` makes
   picks which CuPy to mirror: below 13 the ufuncs have no ``at``, so the scatter-add that
   a GPU with that CuPy runs (``cupyx.scatter_add``) is the one CI runs.
 
+* ``CUPY_STAND_IN_DEVICES=2`` (or more) makes that many GPUs: ``cuda.Device(i)`` as a
+  context or ``use()`` makes GPU ``i`` current, arrays live on the GPU current when they
+  were made (``a.device``), ``a.copy()`` with another GPU current copies to it (CuPy's
+  peer copy), and the memory pool keeps an arena per GPU (live bytes, freed blocks cached
+  until ``free_all_blocks`` with that GPU current), as CuPy's does;
+* a generator's ``bit_generator._state`` is its state as an int8 device array, which
+  CuPy keeps there (cuRAND's states; here NumPy's PCG64 state, packed in 37 bytes).
+
 It also counts what makes a real GPU's host wait (``count_syncs``, a test utility): reads
 of device data on the host, operations whose output size depends on the data, explicit
 synchronisations, and host-to-device copies, each with the project's frame responsible.
@@ -46,11 +54,37 @@ class Generator:
 
     def __init__(self, inner):
         self._inner = inner
+        self.bit_generator = BitGenerator(inner._obj.bit_generator)
 
     def __getattr__(self, name):
         if name not in CUPY_GENERATOR_METHODS:
             raise AttributeError(f"'cupy.random.Generator' object has no attribute '{name}'")
         return getattr(self._inner, name)
+
+
+class BitGenerator:
+    """CuPy's bit generator keeps its state in ``_state``, an int8 device array; here the
+    NumPy PCG64 state packed as bytes: state (16), increment (16), has_uint32 (1), uinteger (4)."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self._current_device_id = _CURRENT[0]
+
+    @property
+    def _state(self):
+        st = self._inner.state
+        raw = (st['state']['state'].to_bytes(16, 'little') + st['state']['inc'].to_bytes(16, 'little')
+               + bytes([st['has_uint32']]) + st['uinteger'].to_bytes(4, 'little'))
+        return sys.modules['cupy'].asarray(numpy.frombuffer(raw, numpy.int8).copy())
+
+    @_state.setter
+    def _state(self, array):
+        raw = array.get().tobytes()
+        st = self._inner.state
+        st['state'] = {'state': int.from_bytes(raw[:16], 'little'),
+                       'inc': int.from_bytes(raw[16:32], 'little')}
+        st['has_uint32'], st['uinteger'] = raw[32], int.from_bytes(raw[33:37], 'little')
+        self._inner.state = st
 
 
 def install():
@@ -75,6 +109,7 @@ def install():
     random.default_rng = lambda seed=None: Generator(make_rng(seed))
     _keep_identities(cupy)
     _mirror_scatter(cupy)
+    _devices(cupy)
     _count_transfers(cupy)
     random._stand_in_ready = True
     return cupy
@@ -135,6 +170,91 @@ def _keep_identities(cupy):
                                 src)
                 break
         return res
+
+
+# ----------------------------------------------------------------------------- several GPUs
+DEVICES = int(os.environ.get('CUPY_STAND_IN_DEVICES', '1'))
+_CURRENT = [0]              # the current GPU
+_PLACED = {}                # id(host array owning memory) -> (weak ref, GPU, bytes), DEVICES > 1
+
+
+class MemoryPool:
+    """CuPy's default pool: one object, an arena per GPU; its methods act on the current
+    GPU's.  A dead array's bytes stay cached in its GPU's arena until ``free_all_blocks``."""
+
+    def __init__(self):
+        self.cached = {}
+        self.freed = []             # the GPUs whose free blocks were returned, in order
+
+    def used_bytes(self):
+        return sum(n for _, dev, n in list(_PLACED.values()) if dev == _CURRENT[0])
+
+    def total_bytes(self):
+        return self.used_bytes() + self.cached.get(_CURRENT[0], 0)
+
+    def free_all_blocks(self, stream=None):
+        self.cached[_CURRENT[0]] = 0
+        self.freed.append(_CURRENT[0])
+
+
+POOL = MemoryPool()
+
+
+def _devices(cupy):
+    """``DEVICES`` GPUs (see the module doc); with one, only the pool object is CuPy's."""
+    cupy.get_default_memory_pool = lambda: POOL
+    cuda, runtime = cupy.cuda, cupy.cuda.runtime
+    cuda.get_device_id = runtime.getDevice = lambda: _CURRENT[0]
+    if DEVICES == 1:
+        return
+    Device, ndarray = cuda.Device, cupy.ndarray
+    stack = []
+
+    def __init__(self, id=None):
+        id = _CURRENT[0] if id is None else int(id)
+        if not 0 <= id < DEVICES:
+            raise runtime.CUDARuntimeError('cudaErrorInvalidDevice: invalid device ordinal')
+        self.id = id
+
+    def __enter__(self):
+        stack.append(_CURRENT[0])
+        _CURRENT[0] = self.id
+        return self
+
+    def __exit__(self, *exc):
+        _CURRENT[0] = stack.pop()
+        return False
+
+    def use(self):
+        _CURRENT[0] = self.id
+
+    def set_device(index):
+        Device(index).use()
+    Device.__init__, Device.__enter__, Device.__exit__, Device.use = __init__, __enter__, __exit__, use
+    cuda.Stream.__enter__ = lambda self: self
+    cuda.Stream.__exit__ = lambda self, *exc: False
+    runtime.setDevice = set_device
+    runtime.getDeviceCount = lambda: DEVICES
+
+    init = ndarray.__init__
+
+    def placed(self, a):
+        init(self, a)
+        owner = a if a.base is None else a.base
+        if isinstance(owner, numpy.ndarray) and id(owner) not in _PLACED:
+            key = id(owner)
+
+            def dead(_, key=key):
+                _, dev, n = _PLACED.pop(key)
+                POOL.cached[dev] = POOL.cached.get(dev, 0) + n
+            _PLACED[key] = (weakref.ref(owner, dead), _CURRENT[0], owner.nbytes)
+    ndarray.__init__ = placed
+
+    def device(self):
+        a = self._a
+        entry = _PLACED.get(id(a if a.base is None else a.base))
+        return Device(entry[1] if entry is not None else 0)
+    ndarray.device = property(device)
 
 
 # ----------------------------------------------------------------------------- scatter
