@@ -4,9 +4,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from device_helpers import ROOT
 
 
+@pytest.mark.slow
 def test_gpu_check_runs_the_suite_and_the_benchmark_on_the_stand_in():
     env = {k: v for k, v in os.environ.items()
            if k not in ('AUTOGRAD_DEVICE', 'CUNUMPY_FAKE_CUPY', 'PYTHONPATH')}
