@@ -378,8 +378,8 @@ class MaskedFill(Op):
         self.sa = a.shape
         if hasattr(value, 'dtype'):
             value = value.astype(a.dtype)
-        else:
-            value = xp.asarray(value).astype(a.dtype)
+        else:           # a number: a scalar of a's dtype, a kernel argument, not a copy to the device
+            value = a.dtype.type(value)
         return xp.where(mask, value, a)
 
     def backward(self, g):

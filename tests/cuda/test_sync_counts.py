@@ -267,3 +267,16 @@ def test_on_the_cpu_a_data_check_raises_at_once():
         F.cross_entropy(autograd.randn(4, 5, device=cpu), autograd.tensor([0, 1, 7, 2], device=cpu))
     with pytest.raises(IndexError, match='index 7 is out of bounds for dimension 0 with size 4'):
         autograd.randn(4, device=cpu)[autograd.tensor([7], device=cpu)]
+
+
+def test_rprop_and_causal_attention_step(stand_in, cuda):
+    """Rprop fills its masks in place (``masked_fill_``, as PyTorch), and a causal
+    ``scaled_dot_product_attention`` passes its fill value as a kernel argument."""
+    q = autograd.randn(2, 4, 6, 8, device=cuda, requires_grad=True)
+    opt = optim.Rprop([q], lr=1e-2)
+
+    def step():
+        opt.zero_grad()
+        F.scaled_dot_product_attention(q, q, q, is_causal=True).square().sum().backward()
+        opt.step()
+    assert_no_waits(stand_in, step)
