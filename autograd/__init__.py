@@ -54,3 +54,16 @@ def numel(input):
 
 def is_floating_point(input):
     return input.is_floating_point()
+
+
+_LAZY_SUBMODULES = ('distributions', 'distributed', 'onnx')
+
+
+def __getattr__(name):
+    """``autograd.distributions``, ``autograd.distributed`` and ``autograd.onnx`` without an
+    import of their own, as ``torch.<name>``: loaded on first use (they stand on layers
+    below this namespace, or load optional packages)."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f'{__name__}.{name}')
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

@@ -46,7 +46,8 @@ def format_tensor(t):
     default_float = data.dtype == get_default_dtype().np
     if data.size == 0 and data.ndim != 1:
         suffix.append(f'size={tuple(data.shape)}')
-    if (kind == 'f' and not default_float) or (kind in 'iu' and data.dtype != numpy.int64):
+    if (kind == 'f' and not default_float) or (kind in 'iu' and data.dtype != numpy.int64) or \
+            (kind in 'biu' and data.size == 0):     # an empty tensor names a non-float dtype
         suffix.append(f'dtype=autograd.{t.dtype.name}')
     if t.grad_fn is not None:
         suffix.append(f'grad_fn=<{t.grad_fn.name()}>')
@@ -56,6 +57,8 @@ def format_tensor(t):
     if kind == 'f' and data.size:
         shown = data if data.size <= 1000 else _edges(data)
         formatter = {'float_kind': _float_formatter(shown)}
+    elif kind == 'b' and data.size and data.all():
+        formatter = {'bool': str}     # no False to align with: PyTorch prints [True, True]
     body = numpy.array2string(data, separator=', ', prefix='tensor(', threshold=1000,
                               edgeitems=3, max_line_width=80, formatter=formatter)
     return 'tensor(' + ', '.join([body] + suffix) + ')'

@@ -75,7 +75,7 @@ def _install():
     T.__neg__ = E.neg
     T.__pos__ = lambda self: self
     T.__abs__ = E.abs
-    T.__invert__ = E.bitwise_not
+    T.__invert__ = E.invert
     T.__hash__ = object.__hash__
     T.where = lambda self, condition, other: E.where(condition, self, other)
 

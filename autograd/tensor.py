@@ -7,6 +7,7 @@ that read them.  The methods that walk the graph are defined with it (``register
 operators by the ops layer (``methods.py``); each binds them onto this class when imported.
 """
 import numbers
+import operator
 
 import numpy
 
@@ -270,9 +271,13 @@ class Tensor:
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def __float__(self):
+        if self._data.size != 1:
+            raise ValueError('only one element tensors can be converted to Python scalars')
         return float(self.item())
 
     def __int__(self):
+        if self._data.size != 1:
+            raise ValueError('only one element tensors can be converted to Python scalars')
         return int(self.item())
 
     def __index__(self):
@@ -406,11 +411,21 @@ class Size(tuple):
         return n
 
 
+def _dim_index(dim):
+    """A dim given as another integer type (NumPy's, a 0-d integer tensor); TypeError for
+    anything else (a string, a float), as PyTorch's argument parser."""
+    try:
+        return operator.index(dim)
+    except TypeError:
+        raise TypeError(f'received an invalid combination of arguments: dim must be an int, '
+                        f'not {type(dim).__name__}') from None
+
+
 def wrap_dim(dim, ndim):
     """``dim`` in ``[-ndim, ndim)`` as a non-negative axis (a 0-d tensor takes 0 and -1);
     IndexError, in PyTorch's words, when out of range."""
     n = ndim if ndim else 1
-    dim = int(dim)
+    dim = dim if dim.__class__ is int else _dim_index(dim)
     if not -n <= dim < n:
         raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], '
                          f'but got {dim})')
@@ -438,8 +453,10 @@ def _python_data(data, dtype=None):
         return x
     data = plain(data)
     if dtype is not None:
+        _check_values(data, dtype.np)
         try:
-            return numpy.asarray(data, dtype=dtype.np)
+            with numpy.errstate(over='ignore'):     # float overflow gives inf, silently
+                return numpy.asarray(data, dtype=dtype.np)
         except (ValueError, OverflowError):
             numpy.asarray(data)             # ragged lists: NumPy's ValueError, as PyTorch's
             if dtype.np.kind == 'u':        # negative integers wrap around, as in PyTorch
@@ -451,6 +468,8 @@ def _python_data(data, dtype=None):
             raise RuntimeError(f'value cannot be converted to type {dtype.np.name} without '
                                'overflow') from None
     arr = numpy.asarray(data)
+    if arr.dtype == numpy.uint64 and not np_floats:   # a Python int beyond int64
+        raise ValueError('Overflow when unpacking long long')
     if arr.dtype.kind == 'f':
         want = get_default_dtype().np
         if np_floats:
@@ -464,6 +483,24 @@ def _python_data(data, dtype=None):
         raise TypeError(f"can't convert data of type {type(data).__name__} "
                         f'(array dtype {arr.dtype}) to a tensor')
     return arr
+
+
+def _check_values(data, np_dtype):
+    """PyTorch's checks of Python values converted to a requested dtype: None is no number
+    (TypeError), and a float (NaN, inf, or out of range) must fit an integer type
+    (RuntimeError; integers wrap around into unsigned types, floats do not)."""
+    arr = numpy.asarray(data) if not isinstance(data, numpy.ndarray) else data
+    if arr.dtype.kind == 'O' and any(v is None for v in arr.flat):
+        raise TypeError('must be real number, not NoneType')
+    if arr.dtype == numpy.uint64 and np_dtype.kind == 'i':
+        raise ValueError('Overflow when unpacking long long')
+    if arr.dtype.kind == 'f' and np_dtype.kind in 'iu' and arr.size:
+        info = numpy.iinfo(np_dtype)
+        with numpy.errstate(invalid='ignore'):
+            ok = numpy.isfinite(arr) & (arr >= info.min) & (arr <= info.max)
+        if not ok.all():
+            raise RuntimeError(f'value cannot be converted to type {np_dtype.name} without '
+                               'overflow')
 
 
 def to_array(data, dtype, dev, copy=True):

@@ -124,7 +124,7 @@ def parse_args(argv):
 def main(argv=None):
     """Train, evaluate and save; returns a dict with the final held-out ``accuracy``,
     the per-epoch ``history`` and the ``files`` written."""
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
     args = parse_args(argv)
     device = autograd.device(args.device)

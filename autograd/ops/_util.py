@@ -1,6 +1,9 @@
 """Helpers shared by the op definitions: dtype promotion, dims and shapes, error messages
 and op classes that differ only in their array function.  (What a backward formula needs
 to build constants in its gradient's form, array or tensor, is in ``autograd.extend``.)"""
+import math
+import numbers
+
 import numpy
 
 from ..backend import get_default_dtype, result_type, scalar_name as backend_scalar_name
@@ -32,11 +35,42 @@ def promote(a, b):
             (a.__class__ in _NUMBER and db is not None and db.kind == 'f'):
         return a, b
     dt = result_type(a, b).np
-    if da is not None and da != dt:
-        a = a.astype(dt)
-    if db is not None and db != dt:
-        b = b.astype(dt)
+    token = _errstate.set(_IGNORE) if _errstate is not None else None   # 1e300 -> float32: inf
+    try:
+        if da is not None and da != dt:
+            a = a.astype(dt)
+        if db is not None and db != dt:
+            b = b.astype(dt)
+    finally:
+        if token is not None:
+            _errstate.reset(token)
     return a, b
+
+
+_C_TYPES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'int64_t',
+            'int32': 'int', 'int16': 'short', 'int8': 'int8_t', 'uint8': 'uint8_t'}
+
+
+def fits(value, dtype):
+    """``value`` (a Python number) to be stored in or compared as NumPy ``dtype`` (a fill, a
+    clamp bound, an assigned scalar): PyTorch's RuntimeError where it would overflow.  NaN
+    and inf do not fit integers; integers wrap around into unsigned types, floats do not."""
+    kind = dtype.kind
+    if kind == 'b' or value.__class__ is bool or not isinstance(value, (int, float)):
+        return value
+    if kind in 'iu':
+        info = numpy.iinfo(dtype)
+        lo = info.min if kind == 'i' or isinstance(value, float) else -int(info.max)
+        ok = (value == value) and lo <= value <= info.max
+    elif kind == 'f':
+        ok = not (abs(value) > float(numpy.finfo(dtype).max)) or value in (math.inf, -math.inf) \
+            or value != value
+    else:
+        return value
+    if not ok:
+        raise RuntimeError(f'value cannot be converted to type {_C_TYPES.get(dtype.name, dtype.name)}'
+                           ' without overflow')
+    return value
 
 
 def to_float(a):
@@ -71,6 +105,10 @@ def broadcast_shapes(*shapes):
     """The shape that tensors of ``shapes`` (sequences of sizes; an int is a 1-d shape)
     broadcast to, with PyTorch's errors (``torch.broadcast_shapes``)."""
     shapes = [(s,) if isinstance(s, int) else s for s in shapes]
+    for s in shapes:
+        if not isinstance(s, (tuple, list)) or not all(isinstance(n, numbers.Integral) for n in s):
+            raise RuntimeError('Input shapes should be of type ints, a tuple of ints, or a list '
+                               f'of ints, got {s!r}')
     out = [1] * max((len(s) for s in shapes), default=0)
     for i, shape in enumerate(shapes):
         for d in range(-1, -len(shape) - 1, -1):
@@ -161,7 +199,8 @@ def quiet(cls):
     if hasattr(cls, 'quiet'):
         cls.quiet = True
         return cls
-    if forward.__code__.co_argcount == 4 and not forward.__code__.co_flags & 0x0C:
+    code = forward.__code__
+    if code.co_argcount == 4 and not code.co_flags & 0x0C and code.co_varnames[2:4] == ('a', 'b'):
         def quiet_forward(self, xp, a, b):          # (self, xp, a, b): no *args to pack
             token = _errstate.set(_IGNORE)
             try:

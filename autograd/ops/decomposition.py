@@ -580,7 +580,10 @@ def _cholesky(A, upper):
 
 def cholesky(input, upper=False):
     """``torch.cholesky`` (deprecated in PyTorch for ``linalg.cholesky``): lower L, or U
-    with ``upper=True``."""
+    with ``upper=True``.  Like PyTorch's, it returns an empty batch as it is, without the
+    square check."""
+    if input.numel() == 0 and input.ndim > 2:
+        return input.clone()
     _check_square('cholesky', input)
     return _cholesky(input, upper)
 

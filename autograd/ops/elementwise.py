@@ -9,10 +9,13 @@ import math
 
 from ..backend import erf as erf_of_array
 from ..backend import float32, result_type
+from ..backend import scalar_name as backend_scalar_name
+from ..extend import zeros_like_shape
 from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
+from ._util import broadcast_shape, fits
 from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
                     scalar_name, set_errstate, to_float, variant)
 
@@ -31,6 +34,7 @@ def _is_number(x):
 # Binary ops return gradients of the broadcast shape; the engine sums each back to its
 # input's shape (engine._validate -> sum_to), the one place broadcasting is undone.
 
+@quiet
 class Add(Op):
     __slots__ = ('alpha',)
     array_backward = True
@@ -50,6 +54,7 @@ class Add(Op):
         return g, (g if self.alpha == 1 else g * self.alpha)
 
 
+@quiet
 class Sub(Op):
     __slots__ = ('alpha',)
     array_backward = True
@@ -94,6 +99,7 @@ def _no_bool_sub(a, b):
                            '`logical_not()` operator instead.')
 
 
+@quiet
 class Mul(Op):
     __slots__ = ()
     array_backward = True
@@ -172,7 +178,12 @@ class Pow(Op):
         if (a if da is not None else b).dtype.kind == 'b':
             if b.__class__ is bool:     # bool tensor ** True/False: itself, or all True
                 return a.copy() if b else xp.ones_like(a)
+            if getattr(b, 'shape', None) is not None and da is not None:
+                broadcast_shape('pow', a.shape, b.shape)      # shapes are checked first
             raise NotImplementedError('"pow" not implemented for \'Bool\'')
+        if da is not None and da.kind in 'iu' and getattr(b, 'dtype', None) is not None and \
+                b.dtype.kind in 'iu' and bool((b < 0).any()):
+            return _integer_pow(xp, a, b)
         return binary(xp.power, a, b, 'pow')
 
     def backward(self, g):
@@ -181,19 +192,28 @@ class Pow(Op):
         if _needs(self, 0):
             if not _is_number(b):       # 0 where b == 0, even at a == 0 (as PyTorch)
                 ga = Where.apply(b == 0, 0.0, g * b * a ** (b - 1))
-            elif b == 0:
-                ga = g * 0
+            elif b == 0:                # PyTorch's zeros_like: 0 even where g is inf or NaN
+                ga = zeros_like_shape(g, g.shape)
             else:
                 ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
         if _needs(self, 1):
             if not _is_number(a):
                 # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch)
-                la = Where.apply((a == 0) & (b >= 0), 0.0, apply_unary(Log, a))
-                gb = g * out * la
+                # PyTorch's formula, term for term: its second derivative at a == 0 too
+                gb = g * Where.apply((a == 0) & (b >= 0), 0.0, out * apply_unary(Log, a))
             else:
                 gb = g * out * (math.log(a) if a > 0 else math.nan) if a != 0 else \
                     Where.apply(b >= 0, 0.0, g * out * -math.inf)
         return ga, gb
+
+
+def _integer_pow(xp, a, b):
+    """Integer ``a ** b`` with some exponents negative, as PyTorch (NumPy refuses): 1 ** -n is
+    1, (-1) ** -n is +-1, and every other base gives 0."""
+    pos = binary(xp.power, a, xp.abs(b), 'pow')
+    odd = (xp.abs(b) % 2 == 1)
+    neg = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0)).astype(pos.dtype)
+    return xp.where(b < 0, neg, pos)
 
 
 class Abs(Op):
@@ -202,6 +222,8 @@ class Abs(Op):
     save = (0,)
 
     def forward(self, xp, a):
+        if a.dtype.kind == 'b':
+            raise NotImplementedError('"abs_cpu" not implemented for \'Bool\'')
         return xp.abs(a)
 
     def backward(self, g):
@@ -216,10 +238,12 @@ class Sign(Op):
     def forward(self, xp, a):
         if a.dtype.kind == 'f':         # 0 at NaN, as PyTorch
             return xp.where(a != a, 0.0, xp.sign(a))
+        if a.dtype.kind == 'b':         # sign(bool) is the bool itself
+            return a.copy()
         return xp.sign(a)
 
     def backward(self, g):
-        return g * 0
+        return zeros_like_shape(g, g.shape)
 
 
 # ----------------------------------------------------------------------------- in-place fills
@@ -229,7 +253,14 @@ def _fill(t, value):
     return Fill.apply_(t, value=value)
 
 
+def _float_only(t, kernel):
+    """PyTorch's refusal of a continuous distribution's fill on an integer or bool tensor."""
+    if t._data.dtype.kind != 'f':
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(t._data)}\'')
+
+
 def uniform_(t, a=0.0, b=1.0, *, generator=None):
+    _float_only(t, 'check_uniform_bounds')
     if not (math.isfinite(a) and math.isfinite(b)):
         raise RuntimeError(f'uniform_: from={a}, to={b} out of bounds for {t.dtype}')
     if a > b:
@@ -240,6 +271,7 @@ def uniform_(t, a=0.0, b=1.0, *, generator=None):
 
 
 def normal_(t, mean=0.0, std=1.0, *, generator=None):
+    _float_only(t, 'normal_kernel_cpu')
     check_std(std)
     z = sample(t._device, generator, 'normal', t._data.shape, t.dtype)
     return _fill(t, z * std + mean)
@@ -258,7 +290,7 @@ def fill_(t, value):
         value = value.item()
     if t._data.dtype.kind in 'iu':
         value = _python_data(value, t.dtype).item()    # NaN, overflow: RuntimeError
-    return _fill(t, value)
+    return _fill(t, fits(value, t._data.dtype))
 
 
 def zero_(t):
@@ -272,6 +304,9 @@ def random_(t, low=0, high=None, *, generator=None):
 
 
 def exponential_(t, lambd=1.0, *, generator=None):
+    if t._data.dtype.kind != 'f':
+        raise RuntimeError('Exponential distribution is a continuous probability distribution. '
+                           f'dtype must be a floating point but you specified {scalar_name(t._data)}')
     if not lambd > 0:
         raise RuntimeError(f'exponential_ expects lambda > 0.0, but found lambda={lambd}')
     u = sample(t._device, generator, 'uniform', t._data.shape, t.dtype)
@@ -400,6 +435,7 @@ class TanhBackward(Op):
                 gg * g * y * -2 if self._next[1] is not None else None)
 
 
+@quiet
 class Sigmoid(Op):
     __slots__ = ()
     array_backward = True
@@ -416,6 +452,7 @@ class Sigmoid(Op):
         return apply_binary(SigmoidBackward, g, y)
 
 
+@quiet
 class SigmoidBackward(Op):
     """g * y * (1 - y): the sigmoid's gradient at its output y, as one node."""
     __slots__ = ()
@@ -448,17 +485,19 @@ class Relu(Op):
 
 class ReluBackward(Op):
     """g where y > 0, else 0 (y is relu's output).  Piecewise linear in g: its gradient with
-    respect to y is zero, so y gets none."""
+    respect to y is zero, a defined zero as PyTorch's (a second derivative through relu is
+    zeros, not an unused input)."""
     __slots__ = ()
     array_backward = True
     save = (1,)
 
     def forward(self, xp, g, y):
-        return g * (y > 0)
+        return xp.where(y <= 0, 0, g)       # PyTorch's threshold_backward: g passes at NaN
 
     def backward(self, gg):
         y, = self.saved_tensors
-        return ReluBackward.apply(gg, y), None
+        return (ReluBackward.apply(gg, y) if self._next[0] is not None else None,
+                zeros_like_shape(gg, y.shape) if self._next[1] is not None else None)
 
 
 class Erf(Op):
@@ -486,7 +525,7 @@ class _NoGrad(Op):
         return getattr(xp, self.fn)(a)
 
     def backward(self, g):
-        return g * 0
+        return zeros_like_shape(g, g.shape)      # PyTorch's zeros_like: 0 where g is inf
 
 
 Floor = variant(_NoGrad, 'Floor', 'floor')
@@ -506,6 +545,7 @@ class Round(_NoGrad):
 
 # ----------------------------------------------------------------------------- two-operand
 
+@quiet
 class Maximum(Op):
     """Elementwise max; ties share the gradient equally, and at NaN both operands get it
     all (as PyTorch)."""
@@ -529,6 +569,14 @@ class Maximum(Op):
 Minimum = variant(Maximum, 'Minimum', 'minimum')
 
 
+def _scalar_of(value, dtype):
+    """Number ``value`` as a NumPy scalar of ``dtype`` (an argument of the kernel, not a
+    copy to the device), wrapping a negative integer into an unsigned type as ``astype``."""
+    if dtype.kind == 'u' and isinstance(value, int) and value < 0:
+        value %= 1 << (8 * dtype.itemsize)
+    return dtype.type(value)
+
+
 class Clamp(Op):
     """Clamp to [min, max] with number bounds; gradient passes where min <= a <= max."""
     __slots__ = ('lo', 'hi')
@@ -550,9 +598,9 @@ class Clamp(Op):
         out = a
         # the bounds as scalars of a's dtype: kernel arguments, not host-to-device copies
         if min is not None:
-            out = xp.maximum(out, a.dtype.type(min))
+            out = xp.maximum(out, _scalar_of(fits(min, a.dtype), a.dtype))
         if max is not None:
-            out = xp.minimum(out, a.dtype.type(max))
+            out = xp.minimum(out, _scalar_of(fits(max, a.dtype), a.dtype))
         return out
 
     def backward(self, g):
@@ -606,6 +654,7 @@ class ClampBounds(Op):
         return ga, glo, ghi
 
 
+@quiet
 class Where(Op):
     __slots__ = ()
     array_backward = True
@@ -632,6 +681,7 @@ class Where(Op):
         return None, ga, gb
 
 
+@quiet
 class Lerp(Op):
     """``a + w * (b - a)``."""
     __slots__ = ()
@@ -640,7 +690,14 @@ class Lerp(Op):
 
     def forward(self, xp, a, b, w):
         a, b = promote(a, b)
-        return a + w * (b - a)
+        try:
+            # PyTorch's lerp: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w)
+            if _is_number(w):
+                return a + w * (b - a) if -0.5 < w < 0.5 else b - (b - a) * (1 - w)
+            return xp.where(xp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+        except ValueError:
+            raise broadcast_error('lerp', b if hasattr(w, 'shape') and w.shape == b.shape
+                                  else a, w if hasattr(w, 'shape') else b) from None
 
     def backward(self, g):
         a, b, w = self.saved_tensors
@@ -666,23 +723,49 @@ class _Modulus(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
+        if _is_number(a):           # PyTorch's remainder(Scalar, Tensor) has no derivative
+            raise RuntimeError(f'derivative for aten::{self.fn} is not implemented')
         ga = g if _needs(self, 0) else None
-        gb = -g * apply_unary(self.rounding, a / b) if _needs(self, 1) else None
+        gb = -g * DivRounding.apply(a, b, mode=self.rounding) if _needs(self, 1) else None
         return ga, gb
 
 
 class Remainder(_Modulus):
     """Python-style modulus (the sign of the divisor), as ``torch.remainder``."""
     __slots__ = ()
-    fn, rounding = 'remainder', Floor
+    fn, rounding = 'remainder', 'floor'
 
 
 class Fmod(_Modulus):
     """C-style modulus (the sign of the dividend), as ``torch.fmod``."""
     __slots__ = ()
-    fn, rounding = 'fmod', Trunc
+    fn, rounding = 'fmod', 'trunc'
 
 
+@quiet
+class DivRounding(Op):
+    """``div(a, b, rounding_mode='floor' | 'trunc')`` of floats: one op, as PyTorch's, whose
+    gradient is zero everywhere (a defined zero: no NaN where b is 0, none through a second
+    derivative of remainder/fmod, which use it)."""
+    __slots__ = ()
+    array_backward = True
+
+    def forward(self, xp, a, b, mode='floor'):
+        a, b = promote(a, b)
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+            a = to_float(a)
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+            b = to_float(b)
+        if mode == 'floor':         # NumPy's floor_divide is PyTorch's div_floor (NaN at inf)
+            return binary(xp.floor_divide, a, b, 'div')
+        return xp.trunc(binary(xp.true_divide, a, b, 'div'))
+
+    def backward(self, g):
+        return tuple(zeros_like_shape(g, g.shape) if e is not None else None
+                     for e in self._next)
+
+
+@quiet
 class Atan2(Op):
     __slots__ = ()
     array_backward = True
@@ -701,6 +784,10 @@ class Atan2(Op):
         a, b = self.saved_tensors
         r = a * a + b * b           # 0 where r == 0 (as PyTorch), not 0/0
         recip = Where.apply(r == 0, 0.0, apply_unary(Reciprocal, r))
+        if _needs(self, 1) and str(getattr(a, 'dtype', '')).endswith('bool'):     # PyTorch's formula negates the bool a
+            raise RuntimeError('Negation, the `-` operator, on a bool tensor is not supported. '
+                               'If you are trying to invert a mask, use the `~` or '
+                               '`logical_not()` operator instead.')
         return g * b * recip, -g * a * recip
 
 
@@ -736,7 +823,9 @@ class _Bitwise(_Pred):
         for x in (a, b):
             if getattr(x, 'dtype', None) is not None and x.dtype.kind == 'f' or \
                     isinstance(x, float):
-                raise RuntimeError(f'"{self.fn}" not implemented for floating-point tensors')
+                _same_shapes(self.fn, a, b)     # shapes are checked first, as in PyTorch
+                raise NotImplementedError(f'"{self.fn}_cpu" not implemented for '
+                                          f'\'{backend_scalar_name(result_type(a, b))}\'')
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
 
@@ -765,31 +854,54 @@ class BitwiseNot(_UnaryPred):
 
     def forward(self, xp, a):
         if a.dtype.kind == 'f':
-            raise RuntimeError('"bitwise_not" not implemented for floating-point tensors')
+            raise NotImplementedError(
+                f'"bitwise_not_cpu" not implemented for \'{scalar_name(a)}\'')
         return xp.invert(a)
+
+
+def invert(input):
+    """``~input`` (``Tensor.__invert__``): integers and bools only, as PyTorch's operator."""
+    if input.dtype.is_floating_point:
+        raise TypeError('~ (operator.invert) is only implemented on integer and Boolean-type '
+                        'tensors')
+    return bitwise_not(input)
 
 
 @quiet
 class FloorDivide(Op):
-    """``a // b`` rounding toward minus infinity; not differentiable (as PyTorch)."""
+    """``a // b`` rounding toward minus infinity.  Not differentiable, as in PyTorch: a
+    floating result that requires grad records a node whose backward raises (use
+    ``div(rounding_mode='floor')``, whose gradient is zero)."""
     __slots__ = ()
-    differentiable = False
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
         _integer_division('floor_divide', a, b)
         return binary(xp.floor_divide, a, b, 'floor_divide')
 
+    def backward(self, g):
+        raise RuntimeError('derivative for aten::floor_divide is not implemented')
+
+
+def _same_shapes(op, a, b):
+    """PyTorch's broadcasting error for operands ``a`` and ``b`` (arrays or numbers), which
+    it raises before any dtype refusal."""
+    if getattr(a, 'shape', None) is not None and getattr(b, 'shape', None) is not None:
+        broadcast_shape(op, a.shape, b.shape)
+
 
 def _integer_division(op, a, b):
     """PyTorch's errors for an integer division (``a`` and ``b`` promoted) by zero (NumPy
-    would give 0 with a warning) and for bool operands.  Floating division costs one dtype
-    check."""
+    would give 0 with a warning; an empty result divides nothing) and for bool operands.
+    Floating division costs one dtype check."""
     kind = (a if getattr(a, 'dtype', None) is not None else b).dtype.kind
     if kind in 'biu':
+        _same_shapes(op, a, b)
         if kind == 'b':
             name = 'div_floor' if op == 'floor_divide' else op
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+        if 0 in getattr(a, 'shape', ()) or 0 in getattr(b, 'shape', ()):
+            return
         if (b == 0) if _is_number(b) else (b == 0).any():
             raise RuntimeError(f'ZeroDivisionError (integer {op} by zero)')
 
@@ -846,7 +958,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode == 'floor':
         if _is_int(input) and _is_int(other):
             return FloorDivide.apply(input, other)
-        return Div.apply(input, other).floor()
+        return DivRounding.apply(input, other, mode='floor')
     if rounding_mode == 'trunc':
         if _is_int(input) and _is_int(other):
             q = FloorDivide.apply(input, other)
@@ -854,8 +966,8 @@ def div(input, other, *, rounding_mode=None):
             fix = (r != 0) & ((Lt.apply(input, 0)) ^ (Lt.apply(other, 0) if isinstance(
                 other, Tensor) else (other < 0)))
             return q + fix
-        return Div.apply(input, other).trunc()
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        return DivRounding.apply(input, other, mode='trunc')
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                      f"found '{rounding_mode}'")
 
 
@@ -888,6 +1000,8 @@ def pow(input, exponent):
 
 
 def neg(input):
+    if not isinstance(input, Tensor):
+        _tensor_arg('neg', input)
     return apply_unary(Neg, input)
 
 
@@ -901,8 +1015,27 @@ def where(condition, input=None, other=None):
 def clamp(input, min=None, max=None):
     """Limit to [min, max]; tensor bounds broadcast (gradient flows to them where they bind)."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return ClampBounds.apply(input, min, max)
+        min, max, tensors = _clamp_bounds(min, max)
+        if tensors:
+            return ClampBounds.apply(input, min, max)
     return Clamp.apply(input, min=min, max=max)
+
+
+def _clamp_bounds(lo, hi):
+    """PyTorch's parser for a tensor bound beside a number bound: a 0-d tensor that needs no
+    gradient is read as a number (the (Tensor, Scalar?, Scalar?) overload); anything else
+    beside a number is a TypeError.  Returns the bounds, and whether either is a tensor."""
+    if not (isinstance(lo, (int, float)) or isinstance(hi, (int, float))):
+        return lo, hi, True
+    out = []
+    for x in (lo, hi):
+        if isinstance(x, Tensor):
+            if x.ndim or x.requires_grad:
+                raise TypeError(f'clamp() received an invalid combination of arguments - got '
+                                f'(Tensor, min={type(lo).__name__}, max={type(hi).__name__})')
+            x = x.item()
+        out.append(x)
+    return out[0], out[1], False
 
 
 def clamp_min(input, min):
@@ -913,10 +1046,20 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
+def clamp_min_(input, min):
+    return clamp_(input, min=min)
+
+
+def clamp_max_(input, max):
+    return clamp_(input, max=max)
+
+
 def clamp_(input, min=None, max=None):
     """In-place ``clamp``."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return ClampBounds.apply_(input, min, max)
+        min, max, tensors = _clamp_bounds(min, max)
+        if tensors:
+            return ClampBounds.apply_(input, min, max)
     return Clamp.apply_(input, min=min, max=max)
 
 
@@ -938,26 +1081,53 @@ def addcdiv_(input, tensor1, tensor2, *, value=1):
     return input.add_(tensor1 / tensor2, alpha=value)
 
 
+def _tensor_arg(fn, x, name='input', position=1):
+    """``x`` if it is a tensor, else PyTorch's TypeError for an argument that must be one."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not "
+                        f"{type(x).__name__}")
+    return x
+
+
 def maximum(input, other):
-    return Maximum.apply(input, other)
+    return Maximum.apply(_tensor_arg('maximum', input), _tensor_arg('maximum', other, 'other', 2))
 
 
 def minimum(input, other):
-    return Minimum.apply(input, other)
+    return Minimum.apply(_tensor_arg('minimum', input), _tensor_arg('minimum', other, 'other', 2))
+
+
+_C_NAMES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half',
+            'int64': 'long int', 'int32': 'int', 'bool': 'bool', 'uint8': 'unsigned char'}
 
 
 def lerp(input, end, weight):
-    return Lerp.apply(input, end, _num(weight))
+    """``input + weight * (end - input)``: floating tensors of one dtype (no promotion, as
+    PyTorch's)."""
+    weight = _num(weight)
+    for name, x in (('end', end), ('weight', weight)):
+        if isinstance(x, Tensor) and x.dtype != input.dtype:
+            raise RuntimeError(f'expected dtype {_C_NAMES.get(input.dtype.name, input.dtype.name)} '
+                               f'for `{name}` but got dtype '
+                               f'{_C_NAMES.get(x.dtype.name, x.dtype.name)}')
+    if not input.dtype.is_floating_point:
+        kernel = 'lerp_kernel_tensor' if isinstance(weight, Tensor) else 'lerp_kernel_scalar'
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(input._data)}\'')
+    return Lerp.apply(input, end, weight)
 
 
 def atan2(input, other):
-    return Atan2.apply(input, _num(other))
+    return Atan2.apply(_tensor_arg('atan2', input), _tensor_arg('atan2', other, 'other', 2))
 
 
 def _unary(cls):
+    name = cls.__name__.lower()
+
     def fn(input):
+        if not isinstance(input, Tensor):
+            _tensor_arg(name, input)
         return apply_unary(cls, input)
-    fn.__name__ = cls.__name__.lower()
+    fn.__name__ = name
     fn.__doc__ = f'Elementwise {fn.__name__} (``{cls.__name__}`` op).'
     return fn
 
@@ -1014,9 +1184,19 @@ lt = _binary_fn(Lt, 'lt')
 le = _binary_fn(Le, 'le')
 gt = _binary_fn(Gt, 'gt')
 ge = _binary_fn(Ge, 'ge')
-logical_and = _binary_fn(LogicalAnd, 'logical_and')
-logical_or = _binary_fn(LogicalOr, 'logical_or')
-logical_xor = _binary_fn(LogicalXor, 'logical_xor')
+
+
+def _tensors_fn(cls, name):
+    """A two-tensor function: PyTorch refuses a Python number for either argument."""
+    def fn(input, other):
+        return cls.apply(_tensor_arg(name, input), _tensor_arg(name, other, 'other', 2))
+    fn.__name__ = name
+    return fn
+
+
+logical_and = _tensors_fn(LogicalAnd, 'logical_and')
+logical_or = _tensors_fn(LogicalOr, 'logical_or')
+logical_xor = _tensors_fn(LogicalXor, 'logical_xor')
 bitwise_and = _binary_fn(BitwiseAnd, 'bitwise_and')
 bitwise_or = _binary_fn(BitwiseOr, 'bitwise_or')
 bitwise_xor = _binary_fn(BitwiseXor, 'bitwise_xor')
@@ -1080,6 +1260,7 @@ FUNCTIONS = [
 METHODS = [n for n in FUNCTIONS if n not in ('where',)] + ['clamp_', 'clip_', 'addcmul_',
                                                           'addcdiv_']
 METHODS += ['uniform_', 'normal_', 'bernoulli_', 'fill_', 'zero_', 'random_', 'exponential_']
+METHODS += ['clamp_min_', 'clamp_max_']
 clip_ = clamp_
 
 

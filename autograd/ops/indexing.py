@@ -13,6 +13,8 @@ differentiates again, and runs on bare arrays in a sweep that records no graph
 import numbers
 import warnings
 
+import numpy
+
 from ..backend import scatter_add as index_add_at   # out[key] += v, repeats summed
 from ..backend import scatter_multiply
 from ..backend import array_module, check_data
@@ -20,7 +22,7 @@ from ..grad_mode import state as _grad_state
 from ..op import Op, device_error
 from ..tensor import Tensor, _make
 from ..extend import zeros_like_shape
-from ._util import along, broadcast_shape, wrap_dim
+from ._util import along, broadcast_shape, fits, quiet, scalar_name, wrap_dim
 from .elementwise import _num
 from .reduction import Sum
 from .shape import broadcast_to, reshape, sum_to
@@ -133,6 +135,8 @@ def parse_index(x, idx):
             norm.append(it.__index__())
             consumed += 1
             continue
+        if isinstance(it, (str, bytes)):        # PyTorch tries to make a tensor of it
+            raise TypeError(f"new(): invalid data type '{type(it).__name__}'")
         raise IndexError('only integers, slices (`:`), ellipsis (`...`), None and long or byte '
                          f'Variables are valid indices (got {type(it).__name__})')
     if consumed > ndim:
@@ -287,6 +291,7 @@ def getitem(x, idx):
 
 # ----------------------------------------------------------------------------- setitem
 
+@quiet
 class IndexPut(Op):
     """``a`` with ``a[idx] = v`` (``v`` cast to ``a``'s dtype, broadcast to the region).
 
@@ -322,6 +327,23 @@ class IndexPut(Op):
         return ga, gv
 
 
+def _same_dtype_put(x, value):
+    if value._data.dtype != x._data.dtype:
+        raise RuntimeError('Index put requires the source and destination dtypes match, got '
+                           f'{scalar_name(x._data)} for the destination and '
+                           f'{scalar_name(value._data)} for the source.')
+
+
+def _same_dtype(x, src, op, name='src'):
+    """PyTorch's refusal to cast ``src`` into ``x`` in scatter/index_add (no promotion)."""
+    if isinstance(src, Tensor) and src._data.dtype != x._data.dtype:
+        if op.startswith('index_add'):
+            raise RuntimeError(f'index_add_(): self ({scalar_name(x._data)}) and source '
+                               f'({scalar_name(src._data)}) must have the same scalar type')
+        raise RuntimeError(f'{op.rstrip("_").replace("_add", "")}(): Expected self.dtype to be '
+                           f'equal to {name}.dtype')
+
+
 def _put(xp, out, v, basic, adv):
     region = _region(out, basic if basic is not None else (Ellipsis,))
     try:
@@ -350,6 +372,10 @@ def setitem(x, idx, value):
     value = _num(value)
     if isinstance(value, Tensor):
         _same_device(x, value, 'index_put_')
+        if adv is not None:         # an index_put (a basic index is a copy_, which casts)
+            _same_dtype_put(x, value)
+    else:
+        fits(value, x._data.dtype)
     enabled = _grad_state.enabled
     needs = enabled and (x._requires_grad or (isinstance(value, Tensor) and
                                               value._requires_grad))
@@ -357,9 +383,10 @@ def setitem(x, idx, value):
         base = x._base
         needs = enabled and base is not None and base._requires_grad
     if not needs:
-        # nothing to record: write straight into the storage
-        _put(x._device.xp, x._data, value._data if isinstance(value, Tensor) else value,
-             basic, adv)
+        # nothing to record: write straight into the storage (NaN into integers: no warning)
+        with numpy.errstate(all='ignore'):
+            _put(x._device.xp, x._data, value._data if isinstance(value, Tensor) else value,
+                 basic, adv)
         x._vc[0] += 1
         return
     IndexPut.apply_(x, value, basic=basic, adv=adv)
@@ -367,6 +394,7 @@ def setitem(x, idx, value):
 
 # ----------------------------------------------------------------------------- masks
 
+@quiet
 class MaskedFill(Op):
     """``value`` where ``mask`` (broadcast) is true, else ``a``.  Gradients: ``a`` gets
     ``g`` outside the mask, a 0-d ``value`` the sum of ``g`` inside it."""
@@ -379,7 +407,7 @@ class MaskedFill(Op):
         if hasattr(value, 'dtype'):
             value = value.astype(a.dtype)
         else:           # a number: a scalar of a's dtype, a kernel argument, not a copy to the device
-            value = a.dtype.type(value)
+            value = numpy.asarray(value).astype(a.dtype)[()]
         return xp.where(mask, value, a)
 
     def backward(self, g):
@@ -419,7 +447,7 @@ def _fill_value(x, value, op):
             raise RuntimeError(f'{op}_ only supports a 0-dimensional value tensor, but got tensor '
                                f'with {value._data.ndim} dimension(s).')
         return value
-    return _num(value)
+    return fits(_num(value), x._data.dtype)
 
 
 def masked_fill(input, mask, value):
@@ -550,6 +578,7 @@ class ScatterAdd(Op):
         return (g if na is not None else None), gs
 
 
+@quiet
 class Scatter(Op):
     """``a`` with ``src[i][j]`` (or a number) written at ``[index[i][j]][j]`` (dim 0);
     ``reduce`` ('add' or 'multiply') combines instead of overwriting (no gradient)."""
@@ -613,6 +642,7 @@ def _scatter_args(input, dim, index, src, op):
     d, idx = _dim_and_index(input, dim, index, op)
     if isinstance(src, Tensor):
         _same_device(input, src, op)
+        _same_dtype(input, src, op)
     if not idx.size:
         return d, idx
     if isinstance(src, Tensor):
@@ -729,6 +759,7 @@ def _index_add_key(input, dim, index, source, op):
     if not isinstance(source, Tensor):
         raise TypeError(f'{op}(): argument \'source\' must be Tensor, not '
                         f'{type(source).__name__}')
+    _same_dtype(input, source, op)
     n = source._data.shape[d] if source._data.ndim else 1
     if idx.size != n:
         raise RuntimeError(f'index_add_(): Number of indices ({idx.size}) should be equal to '
@@ -759,11 +790,15 @@ def _put_key(input, indices):
 def index_put_(input, indices, values, accumulate=False):
     """``input[indices] = values`` in place (``accumulate=True``: ``+=``, repeats summed)."""
     basic, adv = _put_key(input, indices)
+    if isinstance(values, Tensor):
+        _same_dtype_put(input, values)
     return IndexPut.apply_(input, _num(values), basic=basic, adv=adv, accumulate=accumulate)
 
 
 def index_put(input, indices, values, accumulate=False):
     basic, adv = _put_key(input, indices)
+    if isinstance(values, Tensor):
+        _same_dtype_put(input, values)
     return IndexPut.apply(input, _num(values), basic=basic, adv=adv, accumulate=accumulate)
 
 
@@ -788,6 +823,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     argument of counts: ``arange(n)`` repeated by them."""
     if repeats is None:         # repeat_interleave(counts)
         counts = input._data
+        if counts.dtype.kind not in 'iu':
+            raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                      f"'{backend_scalar_name(counts.dtype)}'")
         if counts.ndim != 1:
             raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
         return _make(_repeated(input._device.xp, counts, counts.shape[0], 'repeat_interleave'),

@@ -12,7 +12,7 @@ from math import prod
 from ..op import Op
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
-from ._util import broadcast_shape, scalar_name
+from ._util import broadcast_shape, quiet, scalar_name
 from .shape import broadcast_to, reshape, sum_to
 
 # PyTorch's C type names, as its dtype-mismatch messages for mm spell them
@@ -44,6 +44,7 @@ def _mT(x):
     return SwapLast.apply(x)
 
 
+@quiet
 class MatMul(Op):
     """``a @ b`` with NumPy/PyTorch rank rules: 1-D operands gain (then lose) a unit
     axis, leading (batch) axes broadcast.
@@ -55,6 +56,9 @@ class MatMul(Op):
     save = (0, 1)
 
     def forward(self, xp, a, b):
+        if (a.dtype.kind == 'b' or b.dtype.kind == 'b') and a.size and b.size:
+            name = 'dot' if a.ndim == 1 and b.ndim == 1 else 'addmm_impl_cpu_'
+            raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
         return xp.matmul(a, b)
 
     def backward(self, g):
@@ -335,6 +339,9 @@ def einsum(equation, *operands):
     Accepts ``...`` (broadcast batch axes) and the implicit form without ``->`` (output:
     the letters used once, sorted).  Size-1 axes broadcast against other operands'.
     """
+    if not operands and not isinstance(equation, str):
+        raise ValueError('einsum(): must specify the equation string and at least one operand, '
+                         'or at least one operand and its subscripts list')
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq, shapes = _explicit(equation.replace(' ', ''), operands)
@@ -511,6 +518,9 @@ def chain_matmul(*matrices):
                   'more tensors rather than multiple parameters.', UserWarning, stacklevel=2)
     if not matrices:
         raise RuntimeError('chain_matmul(): Expected one or more matrices')
+    for m in matrices:
+        if m.ndim != 2:
+            raise RuntimeError(f'Tensor dimension is {m.ndim}, expected 2 instead.')
     out = matrices[0]
     if len(matrices) == 1:
         return out.clone()

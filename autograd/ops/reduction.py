@@ -8,13 +8,16 @@ cumsum/reverse cumsum), so every gradient differentiates again, and runs on bare
 in a sweep that records no graph (``array_backward``).
 """
 import math
+import warnings
 from collections import namedtuple
+
+import numpy
 
 from ..backend import as_dtype, float16, float32, int64
 from ..op import Op, apply_unary
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
-from ._util import along, normalize_dims, scalar_name, to_float, variant, wrap_dim
+from ._util import along, normalize_dims, quiet, scalar_name, to_float, variant, wrap_dim
 from .elementwise import Abs, Exp, Sign, Where, maximum, minimum
 from .shape import broadcast_to, reshape, to_copy
 
@@ -78,6 +81,7 @@ def _pairwise(x, d, mask, fill):
 
 # ----------------------------------------------------------------------------- sum, mean
 
+@quiet
 class Sum(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim')
     array_backward = True
@@ -96,6 +100,7 @@ class Sum(Op):
         return _expand_back(g, self.in_shape, self.axes, self.keepdim)
 
 
+@quiet
 class Mean(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim', 'count')
     array_backward = True
@@ -126,6 +131,7 @@ class Mean(Op):
 
 # ----------------------------------------------------------------------------- products
 
+@quiet
 class Prod(Op):
     """Product along one axis.  d(prod)/dx_i = prod_{k != i} x_k (``ProdOthers``), which is
     exact where some x_k are zero, unlike out / x_i."""
@@ -164,6 +170,7 @@ def _exclusive_cumprods(xp, a, dim):
     return left, right
 
 
+@quiet
 class ProdOthers(Op):
     """``out_i = prod_{k != i} x_k`` along ``dim``, from the products before and after i
     (no division, so exact at zeros)."""
@@ -206,6 +213,7 @@ def _cumsum(xp, a, dim, reverse=False):
     return xp.cumsum(a, axis=dim)
 
 
+@quiet
 class Cumsum(Op):
     """Running sum along ``dim``; its adjoint is the reverse running sum."""
     __slots__ = ('dim',)
@@ -219,6 +227,7 @@ class Cumsum(Op):
         return ReverseCumsum.apply(g, dim=self.dim)
 
 
+@quiet
 class ReverseCumsum(Op):
     """``out_i = sum_{k >= i} x_k`` along ``dim`` (the backward of cumsum)."""
     __slots__ = ('dim',)
@@ -232,6 +241,7 @@ class ReverseCumsum(Op):
         return Cumsum.apply(g, dim=self.dim)
 
 
+@quiet
 class Cumprod(Op):
     """Running product along ``dim``.
 
@@ -251,7 +261,7 @@ class Cumprod(Op):
         x, out = self.saved_tensors
         d = self.dim
         xp, data = xp_of(x), array_of(x)
-        if data.ndim == 0:
+        if data.size <= 1:          # the gradient itself, as PyTorch's (no graph through x)
             return g
         if not bool(xp.any(data == 0)):
             return ReverseCumsum.apply(g * out, dim=d) / x
@@ -274,21 +284,23 @@ def _check_nonempty(name, a, axes, dim):
             raise IndexError(f'{name}(): Expected reduction dim {ax} to have non-zero size.')
 
 
-def _evenly(g, x, y, axes, keepdim):
+def _evenly(g, x, y, axes, keepdim, nan_equal=True):
     """The gradient of a selection that may tie (max, amax, median of all): ``g`` shared
     equally by the elements equal to the result (NaN counting as equal to NaN), as
-    PyTorch's evenly_distribute_backward."""
+    PyTorch's evenly_distribute_backward.  ``nan_equal=False``: as its scale_grad_by_count
+    (amax, amin), where a NaN result matches nothing and its slice's gradient is NaN."""
     xp, xd, yd = xp_of(x), array_of(x), array_of(y)
     shape = xd.shape
     yk = yd if keepdim or not axes else yd.reshape(_keep_shape(shape, axes))
-    mask = (xd == yk) | (xp.isnan(xd) & xp.isnan(yk))
-    share = mask / mask.sum(axis=axes, keepdims=True)
+    mask = (xd == yk) | (xp.isnan(xd) & xp.isnan(yk)) if nan_equal else xd == yk
+    with numpy.errstate(all='ignore'):
+        share = mask / mask.sum(axis=axes, keepdims=True)
     return _expand_back(g, shape, axes, keepdim) * const_like(share.astype(xd.dtype), x)
 
 
 class Amax(Op):
     """Largest value over ``dim``; ties share the gradient."""
-    __slots__ = ('axes', 'keepdim')
+    __slots__ = ('axes', 'keepdim', 'full')
     array_backward = True
     save = (0,)
     save_output = True
@@ -296,13 +308,14 @@ class Amax(Op):
 
     def forward(self, xp, a, dim=None, keepdim=False, name='amax'):
         axes = _dims(dim, a.ndim)
-        _check_nonempty(name, a, axes, dim)
+        _check_nonempty(name, a, axes, None if dim == () else dim)
         self.axes, self.keepdim = axes, keepdim
+        self.full = name in ('max', 'min')      # max(x): PyTorch's evenly_distribute
         return getattr(xp, self.fn)(a, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
         x, y = self.saved_tensors
-        return _evenly(g, x, y, self.axes, self.keepdim)
+        return _evenly(g, x, y, self.axes, self.keepdim, nan_equal=self.full)
 
 
 Amin = variant(Amax, 'Amin', 'min')
@@ -366,8 +379,12 @@ class Median(Op):
     save_output = True
 
     def forward(self, xp, a):
-        if a.size == 0:
-            return xp.asarray(float('nan'), dtype=a.dtype)
+        if a.size == 0:     # NaN, or for integers (as PyTorch) the type's smallest value
+            return xp.asarray(float('nan') if a.dtype.kind == 'f' else
+                              xp.iinfo(a.dtype).min if a.dtype.kind in 'iu' else True,
+                              dtype=a.dtype)
+        if a.dtype.kind == 'b':
+            raise NotImplementedError('"median_cpu" not implemented for \'Bool\'')
         flat = a.reshape(-1)
         if a.dtype.kind == 'f' and bool(xp.isnan(flat).any()):
             return xp.asarray(float('nan'), dtype=a.dtype)
@@ -386,6 +403,8 @@ class ArgMax(Op):
 
     def forward(self, xp, a, dim=None, keepdim=False):
         name = self.fn
+        if a.dtype.kind == 'b':
+            raise RuntimeError(f'{name}(): does not support bool input')
         if dim is None:
             if a.size == 0:
                 raise IndexError(f'{name}(): Expected reduction dim to be specified for '
@@ -476,6 +495,7 @@ class Sort(Op):
 
 # ----------------------------------------------------------------------------- statistics
 
+@quiet
 class Var(Op):
     """Variance with ``correction`` (N - correction in the denominator).
     d var / dx = 2 (x - mean) / (N - correction)."""
@@ -484,14 +504,23 @@ class Var(Op):
     save = (0,)
 
     def forward(self, xp, a, dim=None, correction=1, keepdim=False):
-        self._setup(a, dim, correction, keepdim)
-        return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
+        if self._setup(a, dim, correction, keepdim):
+            return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
+        with warnings.catch_warnings():     # NumPy's RuntimeWarning: PyTorch's was given
+            warnings.simplefilter('ignore', RuntimeWarning)
+            return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
 
     def _setup(self, a, dim, correction, keepdim):
         if a.dtype.kind != 'f':
             raise RuntimeError('std and var only support floating point and complex dtypes')
         self.axes, self.keepdim, self.correction = _dims(dim, a.ndim), keepdim, correction
         self.count = math.prod(a.shape[i] for i in self.axes)
+        if self.count - correction > 0:
+            return True
+        warnings.warn(f'{type(self).__name__.lower()}(): degrees of freedom is <= 0. Correction '
+                      'should be strictly less than the reduction factor (input numel divided '
+                      'by output numel).', UserWarning, stacklevel=2)
+        return False
 
     def backward(self, g):
         x, = self.saved_tensors[:1]
@@ -501,20 +530,25 @@ class Var(Op):
         return (scale * g) * (x - Mean.apply(x, dim=self.axes, keepdim=True))
 
 
+@quiet
 class Std(Var):
     """sqrt(var); d std = d var / (2 std), taken as 0 where std is 0 (as PyTorch)."""
     __slots__ = ()
     save_output = True
 
     def forward(self, xp, a, dim=None, correction=1, keepdim=False):
-        self._setup(a, dim, correction, keepdim)
-        return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
+        if self._setup(a, dim, correction, keepdim):
+            return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
 
     def backward(self, g):
         y = self.saved_tensors[1]
         return Var.backward(self, Where.apply(y == 0, 0.0, g / (2 * y)))
 
 
+@quiet
 class LogSumExp(Op):
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the maximum, so that
     it neither overflows nor underflows; d/dx = exp(x - out) (the softmax)."""
@@ -545,6 +579,7 @@ class LogSumExp(Op):
         return _expand_back(g, shape, self.axes, self.keepdim) * apply_unary(Exp, x - y)
 
 
+@quiet
 class VectorNorm(Op):
     """(sum |x|^p)^(1/p) over ``dim``; p = inf/-inf give max/min |x|, p = 0 counts
     nonzeros.  The backward follows PyTorch's norm_backward, including 0 (not NaN) where
@@ -628,7 +663,7 @@ def _softmax_axis(name, a, dim):
     """The axis ``dim`` of ``a`` for the softmax family (None for a 0-d ``a``), after
     PyTorch's checks that ``dim`` is in range and ``a`` is a float."""
     axis = wrap_dim(dim, a.ndim)
-    if a.dtype.kind != 'f':
+    if a.dtype.kind != 'f' and a.size:     # (an empty input passes, as in PyTorch)
         last = a.ndim == 0 or axis == a.ndim - 1
         raise NotImplementedError(f'"{name}_{"lastdim_" if last else ""}kernel_impl" not '
                                   f"implemented for '{scalar_name(a)}'")
@@ -641,6 +676,7 @@ def _shifted(xp, a, axis):
     return work - work.max(axis=axis, keepdims=True)
 
 
+@quiet
 class Softmax(Op):
     """exp(x_i - m) / sum_j exp(x_j - m), m = max x (stable for any logits).
     Backward (one fused op): y * (g - sum(g * y))."""
@@ -660,6 +696,7 @@ class Softmax(Op):
         return SoftmaxBackward.apply(g, y, axis=self.axis)
 
 
+@quiet
 class SoftmaxBackward(Op):
     """``y * (g - sum(g * y))``; its own derivatives: d/dg is the same map (the softmax
     Jacobian is symmetric), d/dy_k = gg_k (g_k - s) - g_k sum(gg * y), s = sum(g * y)."""
@@ -683,6 +720,7 @@ class SoftmaxBackward(Op):
         return dg, dy
 
 
+@quiet
 class LogSoftmax(Op):
     """x - m - log(sum exp(x - m)).  Backward (one fused op): g - exp(y) * sum(g)."""
     __slots__ = ('axis',)
@@ -702,6 +740,7 @@ class LogSoftmax(Op):
         return LogSoftmaxBackward.apply(g, y, axis=self.axis)
 
 
+@quiet
 class LogSoftmaxBackward(Op):
     """``g - exp(y) * sum(g)``; d/dg_j = gg_j - sum(gg * exp(y)),
     d/dy_i = -gg_i exp(y_i) sum(g)."""

@@ -18,7 +18,7 @@ from ..op import Op
 from ..views import inplace_view
 from ..tensor import Tensor
 from ..extend import array_of, zeros_like_shape
-from ._util import broadcast_error, broadcast_shapes, normalize_dims, wrap_dim
+from ._util import broadcast_error, broadcast_shapes, normalize_dims, quiet, wrap_dim
 
 
 class SumTo(Op):
@@ -84,6 +84,7 @@ def broadcast_to(x, shape):
 _FILL_LIMIT = 1 << 16
 
 
+@quiet
 class ToCopy(Op):
     """A copy to another device and/or dtype; backward copies the gradient back."""
     __slots__ = ('src_device', 'src_dtype')
@@ -253,6 +254,8 @@ class Permute(Op):
 def permute(input, *dims):
     """``input`` with its dims reordered (a view): ``permute(x, (2, 0, 1))`` or
     ``x.permute(2, 0, 1)``."""
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = _shape_args(dims)
     n = input._data.ndim
     if len(dims) != n:
@@ -726,11 +729,11 @@ class Cat(Op):
         # PyTorch still skips 1-d empty tensors of shape (0,) whatever the other shapes
         kept = [a for a in arrays if a.shape != (0,)]
         ref = kept[0] if kept else arrays[0]
-        d = wrap_dim(dim, ref.ndim)
         for i, a in enumerate(arrays):
             if a.ndim == 0:
                 raise RuntimeError(f'zero-dimensional tensor (at position {i}) cannot be '
                                    'concatenated')
+        d = wrap_dim(dim, ref.ndim) if kept else 0     # all (0,): PyTorch skips the check
         for i, a in enumerate(arrays):
             if a.shape == (0,):
                 continue
@@ -756,6 +759,9 @@ class Cat(Op):
 
 
 def _tensor_list(tensors, op):
+    if isinstance(tensors, Tensor):     # iterable, but PyTorch wants a sequence of tensors
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        'not Tensor')
     tensors = list(tensors)
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
@@ -1246,7 +1252,10 @@ METHODS += ['rot90', 'diagflat']
 
 
 def adjoint(input):
-    """The conjugate transpose of the last two dims (a view; the transpose for real)."""
+    """The conjugate transpose of the last two dims (a view; the transpose for real).  A 0-d
+    tensor is its own adjoint (a view of it), as in PyTorch; 1-d is an error."""
+    if input._data.ndim == 0:
+        return view(input, ())
     return _mT(input, 'adjoint()')
 
 

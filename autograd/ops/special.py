@@ -28,6 +28,7 @@ two agree there to about that much.
 import math
 
 from ..backend import erf as erf_of_array
+from ..backend import get_default_dtype
 from ..creation import arange
 from ..op import Op, apply_binary, apply_unary
 from ._util import IGNORE_ERRORS, broadcast_error, promote, reset_errstate, set_errstate, to_float
@@ -598,7 +599,10 @@ def i1e(input):
 
 def logit(input, eps=None):
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when eps is given (the
-    gradient is 0 outside that interval, as PyTorch's)."""
+    gradient is 0 outside that interval, as PyTorch's).  Integer and bool input is read as
+    the default float dtype."""
+    if not input.is_floating_point():
+        input = input.to(get_default_dtype())
     p = input if eps is None else Clamp.apply(input, min=eps, max=1.0 - eps)
     return apply_unary(Log, p) - apply_unary(Log1p, -p)
 

@@ -15,6 +15,7 @@ from ..node import AccumulateGrad
 from .backward import Sweep
 from .dot import Picture, Vertex, collapse, render_dot
 from .graph import Graph, fmt_bytes, fmt_shape, op_name, saved_nbytes, saved_values
+from .notebook import Source
 
 __all__ = ['to_dot', 'frames', 'forward_view', 'backward_view']
 
@@ -38,9 +39,12 @@ def to_dot(*outputs, params=None, modules=None, view='forward', depth=None,
             None: every op).  Only with ``modules``.
         grad_outputs: gradients to start the backward view from (default: ones).
         legend: add a legend of the styles used.
+
+    Returns a :class:`~autograd.viz.notebook.Source`: the DOT text as a ``str``, which a
+    Jupyter notebook displays as the picture.
     """
     pic = _picture(outputs, params, modules, view, grad_outputs)
-    return render_dot(collapse(pic, depth), legend)
+    return Source(render_dot(collapse(pic, depth), legend))
 
 
 def frames(*outputs, params=None, modules=None, depth=None, grad_outputs=None, legend=True):
@@ -48,7 +52,7 @@ def frames(*outputs, params=None, modules=None, depth=None, grad_outputs=None, l
     and the gradients waiting to be summed.  Same arguments as :func:`to_dot`."""
     g = Graph(outputs, params, modules)
     sw = Sweep(g, grad_outputs)
-    return [render_dot(collapse(backward_view(g, sw, step), depth), legend)
+    return [Source(render_dot(collapse(backward_view(g, sw, step), depth), legend))
             for step in range(1, len(g.order) + 1)]
 
 

@@ -197,6 +197,10 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side='
     sequences = list(sequences)
     if not sequences:
         raise RuntimeError('received an empty list of sequences')
+    for i, s in enumerate(sequences):
+        if not isinstance(s, autograd.Tensor):
+            raise TypeError(f'expected Tensor as element {i} in argument 0, but got '
+                            f'{type(s).__name__}')
     max_len = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-EXTRAS = ('tqdm', 'matplotlib', 'mlxtend', 'sklearn', 'graphviz')
+EXTRAS = ('tqdm', 'matplotlib', 'mlxtend', 'sklearn', 'graphviz', 'statsmodels')
 
 
 def _missing_extra(error):

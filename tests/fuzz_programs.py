@@ -1,0 +1,509 @@
+"""Differential fuzzing against PyTorch: random op chains, run through both libraries.
+
+A *program* is a few input arrays (broadcast-compatible shapes, 0-d and 0-size included;
+float32/float64/int64/bool; values from a pool with edge values: 0, -0, inf, nan, huge,
+tiny) and a chain of 2-6 *steps*, each an op from ``SPECS`` with its parameters drawn
+once.  ``run(lib, program)`` executes it with ``lib`` (``torch`` or ``autograd``) and
+records what happened at each stage: the forward (value, dtype, shape, or the exception
+type), the gradients of a weighted sum of the output with respect to the floating inputs
+(``create_graph=True``), and the gradients of a weighted sum of those.  ``compare``
+returns the first divergence, as ``(stage, message)``, or None.
+
+The op table is a plain dict of specs (``SPECS``), easy to extend: a spec is a function
+``(lib, v, args, params) -> tensor`` plus a strategy for its params.  Every name in the
+ops modules' ``FUNCTIONS`` that no spec covers (an op added later) is still fuzzed, called
+as a unary function ``getattr(lib, name)(v)`` (``GENERIC``): both libraries must then agree
+on the value or on the exception type.
+
+Documented differences (docs/DIFFERENCES.md) are known to ``KNOWN``: a divergence whose
+message matches one of them is not counted as a failure.
+"""
+import math
+import re
+import operator
+import warnings
+
+import numpy as np
+from hypothesis import strategies as st
+
+import autograd
+from oracle import torch
+
+# ----------------------------------------------------------------------------- the op table
+
+UNARY = [
+    'exp', 'exp2', 'expm1', 'log', 'log2', 'log10', 'log1p', 'sqrt', 'rsqrt', 'square',
+    'reciprocal', 'abs', 'sign', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'asin', 'acos', 'atan',
+    'tanh', 'sigmoid', 'relu', 'erf', 'floor', 'ceil', 'trunc', 'round', 'neg',
+    'logical_not', 'bitwise_not', 'isnan', 'isinf', 'isfinite', 'clone',
+]
+BINARY = [
+    'add', 'sub', 'mul', 'div', 'floor_divide', 'remainder', 'fmod', 'pow', 'maximum',
+    'minimum', 'atan2', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or',
+    'logical_xor', 'bitwise_and', 'bitwise_or', 'bitwise_xor',
+]
+OPERATORS = {
+    '+': operator.add, '-': operator.sub, '*': operator.mul, '/': operator.truediv,
+    '//': operator.floordiv, '%': operator.mod, '**': operator.pow, '&': operator.and_,
+    '|': operator.or_, '^': operator.xor, '<': operator.lt, '==': operator.eq,
+}
+REDUCTIONS = ['sum', 'mean', 'prod', 'amax', 'amin', 'logsumexp', 'all', 'any', 'std', 'var',
+              'argmax', 'argmin']
+DIM_OPS = ['softmax', 'log_softmax', 'cumsum', 'cumprod', 'flip', 'unsqueeze', 'squeeze']
+
+SCALARS = st.sampled_from([0, 1, -1, 2, 3, 0.5, -2.5, 0.0, -0.0, 1e-30, 1e30, True, False,
+                           math.inf, -math.inf, math.nan])
+DIM = st.integers(-4, 3)
+
+
+def _other(lib, v, args, p):
+    """The second operand a binary step uses: the second input, a Python scalar, or v."""
+    which = p['other']
+    if which == 'input':
+        return args[1]
+    if which == 'self':
+        return v
+    return p['scalar']
+
+
+OTHER = st.fixed_dictionaries({'other': st.sampled_from(['input', 'input', 'scalar', 'self']),
+                               'scalar': SCALARS})
+
+
+def _unary(name):
+    return (lambda lib, v, args, p: getattr(lib, name)(v)), st.just({})
+
+
+def _binary(name):
+    def f(lib, v, args, p):
+        o = _other(lib, v, args, p)
+        a, b = (o, v) if p['swap'] and not isinstance(o, (int, float)) else (v, o)
+        return getattr(lib, name)(a, b)
+    return f, st.fixed_dictionaries({'swap': st.booleans()}).flatmap(
+        lambda d: OTHER.map(lambda o: {**d, **o}))
+
+
+def _operator(sym):
+    fn = OPERATORS[sym]
+
+    def f(lib, v, args, p):
+        o = _other(lib, v, args, p)
+        return fn(o, v) if p['swap'] else fn(v, o)
+    return f, st.fixed_dictionaries({'swap': st.booleans()}).flatmap(
+        lambda d: OTHER.map(lambda o: {**d, **o}))
+
+
+def _reduction(name):
+    def f(lib, v, args, p):
+        fn = getattr(lib, name)
+        if p['dim'] is None:
+            return fn(v) if name != 'logsumexp' else fn(v, 0)
+        return fn(v, p['dim'], keepdim=p['keepdim'])
+    return f, st.fixed_dictionaries({'dim': st.none() | DIM, 'keepdim': st.booleans()})
+
+
+def _dim_op(name):
+    def f(lib, v, args, p):
+        if name == 'flip':
+            return lib.flip(v, (p['dim'],))
+        return getattr(lib, name)(v, p['dim'])
+    return f, st.fixed_dictionaries({'dim': DIM})
+
+
+def _clamp(lib, v, args, p):
+    lo, hi = p['min'], p['max']
+    lo = args[1] if lo == 'input' else lo
+    hi = args[1] if hi == 'input' else hi
+    return lib.clamp(v, min=lo, max=hi)
+
+
+_BOUND = st.sampled_from([None, 'input', 0, -1, 1, 0.5, -0.5, 300, math.nan, math.inf])
+
+
+def _where(lib, v, args, p):
+    return lib.where(v > p['t'], v, args[1])
+
+
+def _lerp(lib, v, args, p):
+    w = args[1] if p['w'] == 'input' else p['w']
+    return lib.lerp(v, args[1], w)
+
+
+def _div_mode(lib, v, args, p):
+    return lib.div(v, _other(lib, v, args, p), rounding_mode=p['mode'])
+
+
+def _add_alpha(lib, v, args, p):
+    return lib.add(v, args[1], alpha=p['alpha'])
+
+
+def _reshape(lib, v, args, p):
+    return v.reshape(-1) if p['flat'] else v.reshape(v.shape[::-1])
+
+
+def _transpose(lib, v, args, p):
+    return v.transpose(p['a'], p['b'])
+
+
+def _getitem(lib, v, args, p):
+    return v[p['index']]
+
+
+def _setitem(lib, v, args, p):
+    t = v.clone()
+    t[...] = args[1]
+    return t
+
+
+def _inplace(name):
+    def f(lib, v, args, p):
+        t = v.clone()
+        getattr(t, name)(_other(lib, v, args, p))
+        return t
+    return f, OTHER
+
+
+def _matmul(lib, v, args, p):
+    return v @ (v.mT if v.dim() >= 2 else v)
+
+
+def _cat(lib, v, args, p):
+    return lib.cat([v, args[1]], p['dim'])
+
+
+def _stack(lib, v, args, p):
+    return lib.stack([v, v], p['dim'])
+
+
+def _masked_fill(lib, v, args, p):
+    return v.masked_fill(args[1] > 0, p['value'])
+
+
+def _isclose(lib, v, args, p):
+    return lib.isclose(v, args[1])
+
+
+def _to(lib, v, args, p):
+    return v.to(getattr(lib, p['dtype']))
+
+
+SPECS = {}
+for _n in UNARY:
+    SPECS[_n] = _unary(_n)
+for _n in BINARY:
+    SPECS[_n] = _binary(_n)
+for _s in OPERATORS:
+    SPECS['op' + _s] = _operator(_s)
+for _n in REDUCTIONS:
+    SPECS[_n] = _reduction(_n)
+for _n in DIM_OPS:
+    SPECS[_n] = _dim_op(_n)
+for _n in ('add_', 'mul_', 'sub_', 'div_', 'clamp_min_', 'pow_'):
+    SPECS[_n] = _inplace(_n)
+SPECS.update({
+    'clamp': (_clamp, st.fixed_dictionaries({'min': _BOUND, 'max': _BOUND})),
+    'where': (_where, st.fixed_dictionaries({'t': st.sampled_from([0, 0.5, -1])})),
+    'lerp': (_lerp, st.fixed_dictionaries({'w': st.sampled_from(['input', 0.5, 0, 2.0])})),
+    'div_mode': (_div_mode, OTHER.flatmap(lambda o: st.fixed_dictionaries(
+        {'mode': st.sampled_from(['trunc', 'floor', None])}).map(lambda d: {**o, **d}))),
+    'add_alpha': (_add_alpha, st.fixed_dictionaries({'alpha': st.sampled_from([2, 0.5, -1])})),
+    'reshape': (_reshape, st.fixed_dictionaries({'flat': st.booleans()})),
+    'transpose': (_transpose, st.fixed_dictionaries({'a': DIM, 'b': DIM})),
+    'getitem': (_getitem, st.fixed_dictionaries({'index': st.sampled_from(
+        [0, -1, 1, slice(None, None, 2), slice(1, None), (Ellipsis, 0), None, (None, Ellipsis),
+         slice(0, 0)])})),
+    'setitem': (_setitem, st.just({})),
+    'matmul': (_matmul, st.just({})),
+    'cat': (_cat, st.fixed_dictionaries({'dim': DIM})),
+    'stack': (_stack, st.fixed_dictionaries({'dim': DIM})),
+    'masked_fill': (_masked_fill, st.fixed_dictionaries({'value': SCALARS})),
+    'isclose': (_isclose, st.just({})),
+    'to': (_to, st.fixed_dictionaries({'dtype': st.sampled_from(
+        ['float32', 'float64', 'int64', 'bool'])})),
+})
+
+
+def _covered():
+    """Names of the ops modules' public functions that a spec above calls."""
+    names = set(UNARY) | set(BINARY) | set(REDUCTIONS) | set(DIM_OPS)
+    names |= {'clamp', 'where', 'lerp', 'div', 'add', 'reshape', 'transpose', 'matmul', 'cat',
+              'stack', 'masked_fill', 'isclose'}
+    return names
+
+
+# Random samplers: their streams differ from PyTorch's by design (docs/DIFFERENCES.md), so
+# values cannot be compared program by program; their own tests check their statistics.
+RANDOM = {'poisson', 'binomial', 'bernoulli', 'multinomial', 'normal', 'rand', 'rand_like',
+          'randn', 'randn_like', 'randint', 'randint_like', 'randperm'}
+
+
+def _generic():
+    """Public functions of the ops modules that no spec covers (ops added later, aliases,
+    functions of other arities), fuzzed as unary calls: both libraries must agree.  Private
+    names (``_standard_gamma`` ...) and random samplers are left out."""
+    from autograd.ops import OP_MODULES
+    names = []
+    for m in OP_MODULES:
+        for n in getattr(m, 'FUNCTIONS', ()):
+            if n.startswith('_') or n in RANDOM:
+                continue
+            if n not in _covered() and hasattr(torch, n) and hasattr(autograd, n):
+                names.append(n)
+    return sorted(set(names))
+
+
+GENERIC = _generic() if torch else []
+for _n in GENERIC:
+    SPECS.setdefault(_n, _unary(_n))
+
+# ----------------------------------------------------------------------------- programs
+
+FINITE = [0.0, -0.0, 1.0, -1.0, 0.5, -2.0, 3.0, 1e-300, 1e300, -1e300, 1e-40, 1e38, 2.5]
+NONFINITE = [math.inf, -math.inf, math.nan]
+DTYPES = ['float64', 'float32', 'int64', 'bool']
+
+
+@st.composite
+def shapes(draw):
+    """Two broadcast-compatible shapes (0-d and 0-size dimensions included)."""
+    base = tuple(draw(st.lists(st.sampled_from([1, 2, 3, 0]), max_size=3)))
+    other = tuple(d if draw(st.booleans()) else 1 for d in base)
+    other = other[draw(st.integers(0, len(other))):]
+    return base, other
+
+
+@st.composite
+def arrays(draw, shape, dtype, edge):
+    n = int(np.prod(shape))
+    smooth = st.floats(-3, 3, allow_nan=False).map(lambda f: round(f, 3))
+    pool = st.sampled_from(FINITE + (NONFINITE if edge else []))
+    vals = draw(st.lists(smooth | pool if edge else smooth, min_size=n, max_size=n))
+    a = np.array(vals, dtype=np.float64).reshape(shape)
+    if dtype == 'bool':
+        return a > 0.2
+    if dtype == 'int64':
+        return np.clip(np.nan_to_num(a), -1e6, 1e6).round().astype(np.int64)
+    return a.astype(dtype)
+
+
+@st.composite
+def programs(draw, edge=False, dtypes=DTYPES, ops=None, max_steps=6):
+    s0, s1 = draw(shapes())
+    d0 = draw(st.sampled_from(dtypes))
+    d1 = draw(st.sampled_from([d0, d0, *dtypes]))
+    xs = [draw(arrays(s0, d0, edge)), draw(arrays(s1, d1, edge))]
+    names = sorted(SPECS) if ops is None else ops
+    steps = []
+    for _ in range(draw(st.integers(2, max_steps))):
+        name = draw(st.sampled_from(names))
+        steps.append((name, draw(SPECS[name][1])))
+    return {'inputs': xs, 'steps': steps}
+
+
+def describe(program):
+    xs = program['inputs']
+    ins = ', '.join(f'{a.dtype}{list(a.shape)}={a.tolist()!r}' for a in xs)
+    return f'inputs {ins}; steps ' + ' -> '.join(f'{n}{p or ""}' for n, p in program['steps'])
+
+
+def is_finite(program):
+    return all(np.isfinite(a).all() for a in program['inputs'] if a.dtype.kind == 'f')
+
+# ----------------------------------------------------------------------------- running
+
+
+def _tensor(lib, a):
+    t = lib.tensor(a)
+    if a.dtype.kind == 'f':
+        t.requires_grad_(True)
+    return t
+
+
+def _weights(t, seed):
+    return np.random.default_rng(seed).standard_normal(tuple(t.shape)).astype(
+        str(t.dtype).replace('torch.', '').replace('autograd.', ''))
+
+
+def host(t):
+    if isinstance(t, (bool, int, float)):
+        return np.asarray(t)
+    if hasattr(t, 'detach'):
+        t = t.detach()
+        if torch and isinstance(t, torch.Tensor):
+            if t._is_zerotensor():      # PyTorch's lazy zeros (numpy(force=True) on them
+                dtype = torch.empty(0, dtype=t.dtype).numpy().dtype     # has crashed)
+                return np.zeros(tuple(t.shape), dtype=dtype)
+            return t.cpu().numpy(force=True)
+        return t.cpu().numpy()
+    return np.asarray(t)
+
+
+def _grad(lib, *a, **k):
+    return (torch.autograd.grad if lib is torch else autograd.grad)(*a, **k)
+
+
+def run(lib, program):
+    """Stages of ``program`` through ``lib``: a list of (stage, outcome) pairs, where a
+    stage is 'step i name' (the forward, step by step), 'grad' (first order) or 'grad2'
+    (second order), and an outcome is ('raise', exception type name, message) or
+    ('value', list of NumPy arrays).  A NumPy RuntimeWarning that reaches the user of ours
+    is recorded as a stage 'warning' of its own."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        record = _run(lib, program)
+    if lib is autograd:
+        leaked = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+        if leaked:
+            record.append(('warning', ('raise', 'RuntimeWarning', str(leaked[0].message))))
+    return record
+
+
+def _run(lib, program):
+    record = []
+    stage = 'inputs'
+    try:
+        xs = [_tensor(lib, a) for a in program['inputs']]
+        v = xs[0]
+        for i, (name, params) in enumerate(program['steps']):
+            stage = f'step {i} {name}'
+            v = SPECS[name][0](lib, v, xs, params)
+            if isinstance(v, (tuple, list)):
+                v = v[0]
+            record.append((stage, ('value', [host(v)])))
+        out = v
+    except Exception as e:
+        record.append((stage, ('raise', type(e).__name__, str(e)[:200])))
+        return record
+    diff = [x for x in xs if x.requires_grad]
+    if not (diff and out.requires_grad):
+        return record
+    try:
+        loss = (out * lib.tensor(_weights(out, 1))).sum()
+        gs = _grad(lib, loss, diff, create_graph=True)
+    except Exception as e:
+        record.append(('grad', ('raise', type(e).__name__, str(e)[:200])))
+        return record
+    record.append(('grad', ('value', [host(g) for g in gs])))
+    used = [g for g in gs if g.requires_grad]
+    if not used:
+        return record
+    try:
+        loss2 = sum((g * lib.tensor(_weights(g, 2))).sum() for g in used)
+        g2 = _grad(lib, loss2, diff)
+    except Exception as e:
+        record.append(('grad2', ('raise', type(e).__name__, str(e)[:200])))
+        return record
+    record.append(('grad2', ('value', [host(g) for g in g2])))
+    return record
+
+
+TOL = {'float64': (1e-7, 1e-9), 'float32': (2e-4, 1e-5)}
+
+
+def _same(a, b, loose=False):
+    """Why arrays a (ours) and b (PyTorch's) differ, or None."""
+    if a is None or b is None:
+        other = a if b is None else b
+        return None if other is None or not np.any(other) else 'None against nonzero'
+    if a.shape != b.shape:
+        return f'shape {a.shape} != torch {b.shape}'
+    if str(a.dtype) != str(b.dtype):
+        return f'dtype {a.dtype} != torch {b.dtype}'
+    if a.dtype.kind != 'f':
+        return None if np.array_equal(a, b) else f'values {a.ravel()[:6]} != torch {b.ravel()[:6]}'
+    rtol, atol = TOL['float32' if loose else str(a.dtype)] if str(a.dtype) in TOL else (1e-3, 1e-3)
+    with np.errstate(all='ignore'):
+        ok = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+        # beyond the float's range both sides are inf; near it, relative error only
+        ok |= (np.abs(b) > np.finfo(b.dtype).max / 2) & np.isclose(a, b, rtol=1e-3, atol=0)
+    if ok.all():
+        return None
+    k = np.flatnonzero(~ok)[0]
+    return (f'values differ at {np.unravel_index(k, a.shape)}: {a.ravel()[k]!r} != torch '
+            f'{b.ravel()[k]!r}')
+
+
+def compare(ours, theirs, loose=False):
+    """The first divergence between two ``run`` records, as (stage, message), or None.
+    ``loose``: float32 tolerances throughout (a float32 input rounds everything after it)."""
+    if ours and ours[-1][0] == 'warning':
+        return 'warning', f'{ours[-1][1][2]} (a NumPy RuntimeWarning reached the user)'
+    for (stage, o), (_, t) in zip(ours, theirs):
+        if o[0] != t[0]:
+            if o[0] == 'raise':
+                return stage, f'raised {o[1]}: {o[2]} (torch returns)'
+            return stage, f'returns (torch raises {t[1]}: {t[2]})'
+        if o[0] == 'raise':
+            if o[1] != t[1]:
+                return stage, f'raised {o[1]}: {o[2]} (torch raises {t[1]}: {t[2]})'
+            return None
+        for i, (a, b) in enumerate(zip(o[1], t[1])):
+            why = _same(a, b, loose)
+            if why:
+                return stage, f'result {i}: {why}'
+    if len(ours) != len(theirs):
+        stages = [s for s, _ in (ours if len(ours) > len(theirs) else theirs)]
+        return stages[min(len(ours), len(theirs))], \
+            f'computed by {"ours" if len(ours) > len(theirs) else "torch"} only'
+    return None
+
+
+# Divergences each listed in docs/DIFFERENCES.md: (stage, op in the program, a piece of
+# the message).
+KNOWN = [
+    # PyTorch's abs backward multiplies by sgn(x), whose derivative is an "efficient zero
+    # tensor" that absorbs NaN (0 * NaN = 0) in the formulas it reaches; ours is an ordinary
+    # zero.  Second derivatives through abs where a NaN is present (an input, or made by an
+    # earlier step: fmod(0, 0)) can be NaN where PyTorch's are 0.
+    ('grad2', 'abs', 'values differ'),
+    ('grad2', 'absolute', 'values differ'),
+    # norm's second derivative at a zero norm is 0 (PyTorch: NaN), a deliberate choice
+    ('grad2', 'norm', 'values differ'),
+]
+# Matrix decompositions of matrices holding inf or NaN: LAPACK's results (PyTorch's) are
+# unspecified mixtures of NaN and numbers; ours differ (docs/DIFFERENCES.md).  Only for
+# programs with non-finite inputs.
+NONFINITE_KNOWN = {'svd', 'svdvals', 'eigh', 'eigvalsh', 'qr', 'pinverse', 'pinv', 'det',
+                   'logdet', 'slogdet', 'inverse', 'cholesky', 'matrix_exp', 'lstsq',
+                   'matrix_rank', 'cholesky_inverse', 'cholesky_solve'}
+
+
+def check(program):
+    """The divergence of ``program`` as (stage, message), or None."""
+    theirs = run(torch, program)
+    ours = run(autograd, program)
+    loose = any(a.dtype == np.float32 for a in program['inputs'])
+    found = compare(ours, theirs, loose=loose)
+    if found and found[0].startswith('step') and 'values differ' in found[1]:
+        # Rounding carried in from earlier steps (each within tolerance) can be amplified
+        # by an ill-conditioned step (fmod of a large value...): run that step alone on
+        # PyTorch's input to it; if the two agree there, the step is right.
+        k = int(found[0].split()[1])
+        if k > 0 and theirs[k - 1][1][0] == 'value':
+            alone = {'inputs': [np.asarray(theirs[k - 1][1][1][0]), program['inputs'][1]],
+                     'steps': [program['steps'][k]]}
+            again = compare(run(autograd, alone), run(torch, alone), loose=loose)
+            if again is None or not again[0].startswith('step'):
+                return None
+    return found
+
+
+def divergence_class(program, stage, message):
+    """A short key grouping divergences by cause: the stage, the last op, the message's
+    gist."""
+    gist = re.sub(r'[0-9(][^ ]*', '#', message.split(':')[0])[:50]
+    if stage.startswith('step'):
+        stage = stage.split(' ', 2)[2]       # the op whose step diverged
+    else:
+        stage += ' ' + ','.join(sorted({n for n, _ in program['steps']}))
+    return f'{stage} | {gist}'
+
+
+def known(program, stage, message):
+    """Whether a divergence is one that docs/DIFFERENCES.md documents (``KNOWN``).  The
+    campaign counts these separately, by whether the program's inputs were finite."""
+    ops = {n for n, _ in program['steps']}
+    if not is_finite(program) and ops & NONFINITE_KNOWN:
+        return True
+    return any((s is None or stage.startswith(s)) and op in ops and piece in message
+               for s, op, piece in KNOWN)

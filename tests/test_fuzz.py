@@ -1,0 +1,111 @@
+"""Differential fuzzing against PyTorch (tests/fuzz_programs.py): random op chains over the
+public API, compared stage by stage (each step's value, dtype and shape or exception type;
+first- and second-order gradients; NumPy warnings reaching the user).
+
+The CI profile is bounded and derandomised (a few hundred programs per run).  A long
+campaign: ``AUTOGRAD_FUZZ_EXAMPLES=20000 python -m pytest -q -s tests/test_fuzz.py -k
+campaign`` counts divergences by class over that many programs, prints the counts, and
+fails if any (outside docs/DIFFERENCES.md) was found; ``AUTOGRAD_FUZZ_SEED`` varies it.
+"""
+import collections
+import os
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import fuzz_programs as F
+from oracle import HAVE_TORCH
+
+pytestmark = pytest.mark.skipif(not HAVE_TORCH, reason='needs PyTorch, the oracle')
+
+CI = dict(deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+
+
+def _assert_agrees(program):
+    found = F.check(program)
+    assert found is None or F.known(program, *found), \
+        f'{found[0]}: {found[1]}\n  program: {F.describe(program)}'
+
+
+@settings(max_examples=500, **CI)
+@given(F.programs(dtypes=['float64']))
+def test_finite_float64_programs_agree(program):
+    """Values and first/second-order gradients of float64 chains at finite inputs."""
+    _assert_agrees(program)
+
+
+@settings(max_examples=350, **CI)
+@given(F.programs(dtypes=['float32', 'int64', 'bool'], max_steps=4))
+def test_mixed_dtype_programs_agree(program):
+    """Promotion, result dtypes and refusals across float32/int64/bool and scalars."""
+    _assert_agrees(program)
+
+
+@settings(max_examples=350, **CI)
+@given(F.programs(edge=True, dtypes=['float64', 'float32']))
+def test_edge_value_programs_agree(program):
+    """inf, nan, -0, huge and tiny inputs: the same values, NaN and inf included."""
+    _assert_agrees(program)
+
+
+def test_every_public_op_is_fuzzed():
+    """Every function of the ops modules' tables is reached by some spec (a named one, or
+    the generic unary call that picks up ops added later)."""
+    from autograd.ops import OP_MODULES
+    import autograd
+    names = {n for m in OP_MODULES for n in getattr(m, 'FUNCTIONS', ())
+             if hasattr(F.torch, n) and hasattr(autograd, n)}
+    assert names <= F._covered() | set(F.GENERIC)
+
+
+N = int(os.environ.get('AUTOGRAD_FUZZ_EXAMPLES', '0') or 0)
+
+
+@pytest.mark.skipif(not N, reason='the long campaign runs with AUTOGRAD_FUZZ_EXAMPLES=N')
+def test_campaign():
+    """N random programs (a third float64, a third mixed dtypes, a third edge values);
+    prints programs, steps and divergences by class; fails if any is not documented."""
+    counts, examples = collections.Counter(), {}
+    stats = collections.Counter()
+    seed = int(os.environ.get('AUTOGRAD_FUZZ_SEED', '0'))
+
+    @settings(max_examples=N, deadline=None, database=None, derandomize=False,
+              suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(['float64', 'mixed', 'edge']).flatmap(
+        lambda kind: F.programs(edge=kind == 'edge', dtypes={
+            'float64': ['float64'], 'mixed': F.DTYPES,
+            'edge': ['float64', 'float32']}[kind]).map(lambda p: (kind, p))))
+    def body(kind_program):
+        kind, program = kind_program
+        stats['programs'] += 1
+        if stats['programs'] % 1000 == 0:       # progress, for a campaign cut short
+            print(f'  ... {stats["programs"]} programs, {sum(counts.values())} divergences '
+                  f'in {len(counts)} classes, {stats["documented"]} documented', flush=True)
+        stats['steps'] += len(program['steps'])
+        stats['finite' if F.is_finite(program) else 'non-finite'] += 1
+        found = F.check(program)
+        if found is None:
+            return
+        if F.known(program, *found):
+            stats['documented'] += 1
+            stats['documented, finite inputs' if F.is_finite(program) else
+                  'documented, non-finite inputs'] += 1
+            return
+        key = ('finite' if F.is_finite(program) else 'non-finite') + ' | ' + \
+            F.divergence_class(program, *found)
+        counts[key] += 1
+        examples.setdefault(key, f'{found[1]}\n      {F.describe(program)}')
+
+    start = time.time()
+    body = pytest.importorskip('hypothesis').seed(seed)(body)
+    body()
+    print(f'\ncampaign: {stats["programs"]} programs, {stats["steps"]} steps '
+          f'({stats["finite"]} finite, {stats["non-finite"]} non-finite inputs), '
+          f'{sum(counts.values())} divergences in {len(counts)} classes, '
+          f'{stats["documented"]} documented ({stats["documented, finite inputs"]} with finite '
+          f'inputs); {time.time() - start:.0f} s')
+    for key, n in counts.most_common():
+        print(f'  {n:5d}  {key}\n      {examples[key]}')
+    assert not counts
