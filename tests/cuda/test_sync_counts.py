@@ -270,13 +270,14 @@ def test_on_the_cpu_a_data_check_raises_at_once():
 
 
 def test_rprop_and_causal_attention_step(stand_in, cuda):
-    """Rprop fills its masks in place (``masked_fill_``, as PyTorch), and a causal
-    ``scaled_dot_product_attention`` passes its fill value as a kernel argument."""
+    """Rprop fills its masks in place (``masked_fill_``, as PyTorch), a causal
+    ``scaled_dot_product_attention`` passes its fill value, and ``relu6`` its bounds, as
+    kernel arguments."""
     q = autograd.randn(2, 4, 6, 8, device=cuda, requires_grad=True)
     opt = optim.Rprop([q], lr=1e-2)
 
     def step():
         opt.zero_grad()
-        F.scaled_dot_product_attention(q, q, q, is_causal=True).square().sum().backward()
+        F.scaled_dot_product_attention(F.relu6(q), q, q, is_causal=True).square().sum().backward()
         opt.step()
     assert_no_waits(stand_in, step)
