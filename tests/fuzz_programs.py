@@ -233,6 +233,9 @@ def _covered():
 
 # Random samplers: their streams differ from PyTorch's by design (docs/DIFFERENCES.md), so
 # values cannot be compared program by program; their own tests check their statistics.
+# PyTorch 2.13 crashes the process (a segmentation fault in backward) on pdist of an empty
+# input, so pdist is fuzzed only through its own tests.
+TORCH_CRASHES = {'pdist'}
 RANDOM = {'poisson', 'binomial', 'bernoulli', 'multinomial', 'normal', 'rand', 'rand_like',
           'randn', 'randn_like', 'randint', 'randint_like', 'randperm'}
 
@@ -245,7 +248,7 @@ def _generic():
     names = []
     for m in OP_MODULES:
         for n in getattr(m, 'FUNCTIONS', ()):
-            if n.startswith('_') or n in RANDOM:
+            if n.startswith('_') or n in RANDOM or n in TORCH_CRASHES:
                 continue
             if n not in _covered() and hasattr(torch, n) and hasattr(autograd, n):
                 names.append(n)
@@ -257,6 +260,12 @@ for _n in GENERIC:
     SPECS.setdefault(_n, _unary(_n))
 
 # ----------------------------------------------------------------------------- programs
+
+def _kind(e):
+    """An exception's type name; PyTorch's ``torch.linalg.LinAlgError`` is named
+    ``_LinAlgError`` (a C class), ours ``LinAlgError``."""
+    return type(e).__name__.lstrip('_')
+
 
 FINITE = [0.0, -0.0, 1.0, -1.0, 0.5, -2.0, 3.0, 1e-300, 1e300, -1e300, 1e-40, 1e38, 2.5]
 NONFINITE = [math.inf, -math.inf, math.nan]
@@ -372,7 +381,7 @@ def _run(lib, program):
             record.append((stage, ('value', [host(v)])))
         out = v
     except Exception as e:
-        record.append((stage, ('raise', type(e).__name__, str(e)[:200])))
+        record.append((stage, ('raise', _kind(e), str(e)[:200])))
         return record
     diff = [x for x in xs if x.requires_grad]
     if not (diff and out.requires_grad):
@@ -381,7 +390,7 @@ def _run(lib, program):
         loss = (out * lib.tensor(_weights(out, 1))).sum()
         gs = _grad(lib, loss, diff, create_graph=True)
     except Exception as e:
-        record.append(('grad', ('raise', type(e).__name__, str(e)[:200])))
+        record.append(('grad', ('raise', _kind(e), str(e)[:200])))
         return record
     record.append(('grad', ('value', [host(g) for g in gs])))
     used = [g for g in gs if g.requires_grad]
@@ -391,7 +400,7 @@ def _run(lib, program):
         loss2 = sum((g * lib.tensor(_weights(g, 2))).sum() for g in used)
         g2 = _grad(lib, loss2, diff)
     except Exception as e:
-        record.append(('grad2', ('raise', type(e).__name__, str(e)[:200])))
+        record.append(('grad2', ('raise', _kind(e), str(e)[:200])))
         return record
     record.append(('grad2', ('value', [host(g) for g in g2])))
     return record

@@ -56,7 +56,8 @@ def test_every_public_op_is_fuzzed():
     from autograd.ops import OP_MODULES
     import autograd
     names = {n for m in OP_MODULES for n in getattr(m, 'FUNCTIONS', ())
-             if hasattr(F.torch, n) and hasattr(autograd, n)}
+             if hasattr(F.torch, n) and hasattr(autograd, n) and not n.startswith('_')
+             and n not in F.RANDOM | F.TORCH_CRASHES}
     assert names <= F._covered() | set(F.GENERIC)
 
 

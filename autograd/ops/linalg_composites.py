@@ -313,6 +313,8 @@ def vander(x, N=None, increasing=False):
 
 def trace(input):
     """The sum of the main diagonal of a matrix."""
+    if input._data.dtype.kind == 'b':
+        raise NotImplementedError('"trace" not implemented for \'Bool\'')
     if input._data.ndim != 2:
         raise RuntimeError('trace: expected a matrix, but got tensor with dim '
                            f'{input._data.ndim}')
@@ -350,11 +352,27 @@ def cholesky_inverse(L, upper=False):
     """(L L^T)^{-1} for a Cholesky factor L (*, n, n) (``upper``: (U^T U)^{-1})."""
     _check_square('cholesky_inverse', L)
     n = L._data.shape[-1]
+    _check_factor_diagonal('cholesky_inverse', L)
     eye = wrap(L._device.xp.eye(n, dtype=L._data.dtype), L._device)
     return cholesky_solve(eye, L, upper)
 
 
 
+
+
+def _check_factor_diagonal(name, L):
+    """PyTorch's error for a triangular factor with a zero on its diagonal (read on the
+    host, as PyTorch's check does)."""
+    from .decomposition import LinAlgError, _batch_prefix, _host
+    a = L._data
+    if not a.size or bool((a.diagonal(0, -2, -1) != 0).all()):
+        return
+    h, hxp = _host(a.diagonal(0, -2, -1) == 0)
+    flat = h.reshape(-1, h.shape[-1])
+    batch = int(flat.any(-1).argmax())
+    raise LinAlgError(f'{name}: {_batch_prefix(a, batch)}The diagonal element '
+                      f'{int(flat[batch].argmax()) + 1} is zero, the inversion could not be '
+                      'completed because the input matrix is singular.')
 
 
 def vecdot(x, y, *, dim=-1):

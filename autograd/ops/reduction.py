@@ -1332,6 +1332,9 @@ def mode(input, dim=-1, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` ignoring NaNs: ``nanmedian(x)``, or ``(values, indices)`` along
     ``dim``."""
+    if input._data.dtype.kind == 'b':
+        raise NotImplementedError('"median_cpu" not implemented for \'Bool\'' if dim is None
+                                  else '"median_out" not implemented for \'Bool\'')
     if dim is None:
         return NanMedian.apply(input)
     return _nanmedian_t(*NanMedianDim.apply(input, dim=dim, keepdim=keepdim,
@@ -1584,7 +1587,9 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
-def _float_samples(y):
+def _float_samples(y, name='trapezoid'):
+    if y._data.dtype.kind == 'b':
+        raise RuntimeError(f'{name}: received a bool input for `y`, but bool is not supported')
     if y._data.dtype.kind == 'f':
         return y
     return to_copy(y, dtype=get_default_dtype())
@@ -1624,7 +1629,7 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running trapezoidal rule along ``dim`` (one element fewer than ``y``)."""
-    y = _float_samples(y)
+    y = _float_samples(y, 'cumulative_trapezoid')
     d = wrap_dim(dim, y._data.ndim)
     length = y._data.shape[d]
     pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1) if length else \
@@ -1642,7 +1647,7 @@ def histc(input, bins=100, min=0, max=0):
     return Histc.apply(input, bins=bins, min=min, max=max)
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False):
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """``(hist, bin_edges)``: ``bins`` equal bins over ``range`` (the data's range when
     None), or the edges given as a 1-D tensor; ``weight`` per element; ``density``
     normalises to a probability density."""
@@ -1803,6 +1808,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     import warnings
     from .linalg import mm
     nd = input._data.ndim
+    if input._data.dtype.kind == 'b':
+        raise RuntimeError('cov(): bool dtype is not supported for input')
     if nd > 2:
         raise RuntimeError(f'cov(): expected input to have two or fewer dimensions but got an '
                            f'input with {nd} dimensions')
