@@ -60,10 +60,13 @@ _LAZY_SUBMODULES = ('distributions', 'distributed', 'onnx')
 
 
 def __getattr__(name):
-    """``autograd.distributions``, ``autograd.distributed`` and ``autograd.onnx`` without an
-    import of their own, as ``torch.<name>``: loaded on first use (they stand on layers
-    below this namespace, or load optional packages)."""
+    """Modules PyTorch has as attributes of ``torch``, loaded on first use (PEP 562):
+    ``autograd.distributions``, ``autograd.distributed`` and ``autograd.onnx`` (they stand
+    on layers below this namespace, or load optional packages), and ``nn``/``optim``, so
+    that ``torch.nn.Linear`` works after ``import autograd as torch``."""
+    import importlib
     if name in _LAZY_SUBMODULES:
-        import importlib
         return importlib.import_module(f'{__name__}.{name}')
+    if name in ('nn', 'optim'):
+        return importlib.import_module(name)
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

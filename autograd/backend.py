@@ -405,5 +405,8 @@ def permutation(rng, xp, n):
 # ----------------------------------------------------------------------------- special functions
 
 def erf(a):
-    """The error function of an array, on its own device, in its own dtype."""
+    """The error function of an array, on its own device, in its own dtype (a NumPy scalar,
+    which arithmetic on 0-d arrays returns, is read as a CPU array)."""
+    if isinstance(a, numpy.generic):
+        a = numpy.asarray(a)
     return device_of_array(a).backend.erf(a)

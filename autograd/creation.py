@@ -18,7 +18,9 @@ __all__ = ['tensor', 'as_tensor', 'from_numpy', 'zeros', 'ones', 'full', 'empty'
            'ones_like', 'full_like', 'empty_like', 'rand', 'randn', 'randint', 'rand_like',
            'randn_like', 'randint_like', 'randperm', 'arange', 'linspace', 'eye',
            'manual_seed', 'seed', 'initial_seed', 'Generator', 'bernoulli', 'multinomial',
-           'normal', 'get_rng_state', 'set_rng_state']
+           'normal', 'get_rng_state', 'set_rng_state',
+           'FloatTensor', 'DoubleTensor', 'HalfTensor', 'LongTensor', 'IntTensor',
+           'ShortTensor', 'CharTensor', 'ByteTensor', 'BoolTensor']
 
 
 def _device(device):
@@ -472,3 +474,37 @@ def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
 
 
 __all__ += ['scalar_tensor']
+
+
+class _LegacyTensorType(type):
+    """PyTorch's legacy CPU tensor types (``torch.FloatTensor`` ...), as old tutorials use
+    them: ``x.type(torch.FloatTensor)``, ``isinstance(x, torch.LongTensor)``,
+    ``torch.FloatTensor([1, 2])`` (from data) and ``torch.FloatTensor(2, 3)`` (uninitialised
+    of that size).  They are CPU types: ``x.type(torch.FloatTensor)`` copies to the CPU."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == 'cpu'
+
+    def __call__(cls, *args, device='cpu'):
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        return empty(*args, dtype=cls.dtype, device=device) if args else \
+            empty(0, dtype=cls.dtype, device=device)
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy_type(name, dtype):
+    return _LegacyTensorType(name, (), {'dtype': dtype, '__module__': 'autograd'})
+
+
+FloatTensor = _legacy_type('FloatTensor', backend.float32)
+DoubleTensor = _legacy_type('DoubleTensor', backend.float64)
+HalfTensor = _legacy_type('HalfTensor', backend.float16)
+LongTensor = _legacy_type('LongTensor', backend.int64)
+IntTensor = _legacy_type('IntTensor', backend.int32)
+ShortTensor = _legacy_type('ShortTensor', backend.int16)
+CharTensor = _legacy_type('CharTensor', backend.int8)
+ByteTensor = _legacy_type('ByteTensor', backend.uint8)
+BoolTensor = _legacy_type('BoolTensor', backend.bool)

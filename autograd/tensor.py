@@ -325,9 +325,21 @@ class Tensor:
             raise RuntimeError('Invalid device, must be cuda device')
         return self.to(dev)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
+        """Without ``dtype``, PyTorch's legacy type name ('torch.FloatTensor',
+        'torch.cuda.LongTensor' ...); else this tensor converted to ``dtype``, which may also
+        be a legacy type (``autograd.FloatTensor``) or its name."""
+        names = _LEGACY_NAMES
         if dtype is None:
-            return f'autograd.{self.dtype.name}'
+            where = 'torch.' if self._device.type == 'cpu' else f'torch.{self._device.type}.'
+            return where + names.get(self.dtype.name, self.dtype.name)
+        if isinstance(dtype, str) and dtype.startswith('torch.'):
+            legacy = {v: k for k, v in names.items()}.get(dtype.split('.')[-1])
+            if legacy is None:
+                raise ValueError(f'invalid type: {dtype!r}')
+            return self.to(backend.as_dtype(legacy))
+        if isinstance(dtype, type):            # a legacy type: a CPU type, as in PyTorch
+            return self.to('cpu', backend.as_dtype(dtype.dtype))
         return self.to(backend.as_dtype(dtype))
 
     def float(self):
@@ -528,3 +540,10 @@ def to_array(data, dtype, dev, copy=True):
         return arr.astype(dtype.np)
     backend.from_numpy_dtype(arr.dtype)        # rejects unsupported dtypes
     return arr.copy() if copy else arr
+
+
+# dtype name -> PyTorch's legacy tensor type name (Tensor.type())
+_LEGACY_NAMES = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
+                 'int64': 'LongTensor', 'int32': 'IntTensor', 'int16': 'ShortTensor',
+                 'int8': 'CharTensor', 'uint8': 'ByteTensor', 'bool': 'BoolTensor',
+                 'bfloat16': 'BFloat16Tensor'}

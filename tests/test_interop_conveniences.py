@@ -282,3 +282,53 @@ def test_data_parallel_as_pytorch():
     else:
         assert model.device_ids == t_model.device_ids == []
     assert nn.parallel.DataParallel is nn.DataParallel
+
+
+# ----------------------------------------------------------------- torch.nn, torch.optim
+
+def test_nn_and_optim_are_attributes_of_the_package_as_in_pytorch():
+    # pytorch/examples regression/main.py writes torch.nn.Linear after `import torch`
+    import optim
+    assert autograd.nn is nn and autograd.optim is optim
+    assert torch.nn.Linear.__name__ == autograd.nn.Linear.__name__
+    assert torch.optim.SGD.__name__ == autograd.optim.SGD.__name__
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        autograd.not_a_name
+    assert not hasattr(autograd, 'not_a_name')
+
+
+# ------------------------------------------------- legacy tensor types (torch.FloatTensor)
+
+LEGACY = ['FloatTensor', 'DoubleTensor', 'HalfTensor', 'LongTensor', 'IntTensor',
+          'ShortTensor', 'CharTensor', 'ByteTensor', 'BoolTensor']
+
+
+@pytest.mark.parametrize('name', LEGACY)
+def test_legacy_tensor_types_as_pytorch(name):
+    # MorvanZhou/PyTorch-Tutorial 302_classification: x.type(torch.FloatTensor)
+    ours, theirs = getattr(autograd, name), getattr(torch, name)
+    data = [[1.5, 2.0], [0.0, 3.0]]           # no negatives: ByteTensor
+    a, b = autograd.tensor(data).type(ours), torch.tensor(data).type(theirs)
+    assert a.device.type == 'cpu'                  # a legacy type is a CPU type
+    assert str(a.dtype).split('.')[1] == str(b.dtype).split('.')[1]
+    np.testing.assert_array_equal(np.asarray(a.tolist()), np.asarray(b.tolist()))
+    assert a.type() == b.type() == f'torch.{name}'
+    assert isinstance(a, ours) and isinstance(b, theirs)
+    assert not isinstance(autograd.tensor(data, dtype=autograd.float64 if name != 'DoubleTensor'
+                                          else autograd.float32, device='cpu'), ours)
+    assert ours(data).tolist() == theirs(data).tolist()
+    assert tuple(ours(2, 3).shape) == tuple(theirs(2, 3).shape) == (2, 3)
+    assert tuple(ours().shape) == tuple(theirs().shape) == (0,)
+    assert str(ours(2).dtype).split('.')[1] == str(theirs(2).dtype).split('.')[1]
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64', 'bool'])
+def test_type_without_argument_and_by_name_as_pytorch(dtype):
+    a = autograd.zeros(2, dtype=getattr(autograd, dtype))
+    b = torch.zeros(2, dtype=getattr(torch, dtype))
+    where = '' if a.device.type == 'cpu' else 'cuda.'      # PyTorch's torch.cuda.FloatTensor
+    assert a.type() == b.type().replace('torch.', 'torch.' + where)
+    assert a.type('torch.DoubleTensor').dtype == autograd.float64
+    assert b.type('torch.DoubleTensor').dtype == torch.float64
+    assert a.type(autograd.int32).dtype == autograd.int32

@@ -1281,6 +1281,7 @@ def _float_operands(name, a, b):
     return a, b
 
 
+@quiet
 class LogAddExp(Op):
     """log(exp(a) + exp(b)); d/da = sigmoid(a - b), d/db = sigmoid(b - a)."""
     __slots__ = ()
@@ -1389,6 +1390,7 @@ class Fmax(Op):
 Fmin = variant(Fmax, 'Fmin', 'fmin')
 
 
+@quiet
 class Frac(Op):
     """a - trunc(a); gradient 1."""
     __slots__ = ()

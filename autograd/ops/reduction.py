@@ -673,7 +673,8 @@ def _softmax_axis(name, a, dim):
 def _shifted(xp, a, axis):
     """``a - max(a)`` along ``axis`` (in float32 for float16, as PyTorch accumulates)."""
     work = a.astype('float32') if a.dtype == 'float16' else a
-    return work - work.max(axis=axis, keepdims=True)
+    # into a new array (not a NumPy scalar, for a 0-d a), which the callers work in
+    return xp.subtract(work, work.max(axis=axis, keepdims=True), out=xp.empty_like(work))
 
 
 @quiet
@@ -688,8 +689,10 @@ class Softmax(Op):
         self.axis = _softmax_axis('softmax', a, dim)
         if not a.size:              # (an empty dim has no maximum to shift by)
             return xp.empty_like(a)
-        e = xp.exp(_shifted(xp, a, self.axis))
-        return (e / e.sum(axis=self.axis, keepdims=True)).astype(a.dtype, copy=False)
+        e = _shifted(xp, a, self.axis)     # a new array: exp and the division in place
+        xp.exp(e, out=e)
+        e /= e.sum(axis=self.axis, keepdims=True)
+        return e.astype(a.dtype, copy=False)
 
     def backward(self, g):
         y, = self.saved_tensors
@@ -706,7 +709,13 @@ class SoftmaxBackward(Op):
 
     def forward(self, xp, g, y, axis):
         self.axis = axis
-        return y * (g - (g * y).sum(axis=axis, keepdims=True))
+        t = g * y                           # one new array, reused for the result
+        if not t.ndim:                      # (a NumPy scalar)
+            return y * (g - t)
+        s = t.sum(axis=axis, keepdims=True)
+        xp.subtract(g, s, out=t)
+        t *= y
+        return t
 
     def backward(self, gg):
         g, y = self.saved_tensors
@@ -731,9 +740,9 @@ class LogSoftmax(Op):
         self.axis = _softmax_axis('log_softmax', a, dim)
         if not a.size:
             return xp.empty_like(a)
-        z = _shifted(xp, a, self.axis)
-        out = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
-        return out.astype(a.dtype, copy=False)
+        z = _shifted(xp, a, self.axis)     # a new array: the shift by log-sum in place
+        z -= xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        return z.astype(a.dtype, copy=False)
 
     def backward(self, g):
         y, = self.saved_tensors
@@ -1176,6 +1185,7 @@ class CumMax(Op):
 CumMin = variant(CumMax, 'CumMin', 'minimum')
 
 
+@quiet
 class LogCumsumExp(Op):
     """``log(cumsum(exp(x)))`` along ``dim``, as a scan of logaddexp (stable everywhere).
     The gradient is PyTorch's: the reverse log-cumsum-exp of log|g| - out, split by the
@@ -1609,11 +1619,12 @@ def _spacing(y, x, d, name):
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along ``dim``: samples ``y`` at points ``x`` (a tensor) or
     spaced ``dx`` (default 1)."""
-    y = _float_samples(y)
+    _float_samples(y)       # bool refused
     d = wrap_dim(dim, y._data.ndim)
     length = y._data.shape[d]
-    if length == 0:         # zeros, recorded by nothing (as PyTorch)
+    if length == 0:         # zeros of y's own dtype, recorded by nothing (as PyTorch)
         return sum(y, d).detach()
+    y = _float_samples(y)
     pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1)
     if x is not None and isinstance(x, Tensor):
         return sum(_spacing(y, x, d, 'trapezoid') * pairs, d) / 2

@@ -141,11 +141,12 @@ def _normal_cdf(xp, x):
 
 
 class NormalCdf(Pointwise):
-    """Phi(x); its derivative is the standard normal density."""
+    """Phi(x); its derivative is the standard normal density.  ``cdf``: the same values,
+    already computed (``Gelu``'s forward hands them to its backward this way)."""
     __slots__ = ()
 
-    def forward(self, xp, x):
-        return _normal_cdf(xp, x)
+    def forward(self, xp, x, cdf=None):
+        return _normal_cdf(xp, x) if cdf is None else cdf
 
     def backward(self, g):
         x, = self.saved_tensors
@@ -159,15 +160,17 @@ def _normal_pdf(x):
 
 class Gelu(Pointwise):
     """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
-    __slots__ = ('approximate',)
+    __slots__ = ('approximate', 'cdf')
 
     def forward(self, xp, x, approximate='none'):
         _float_only('GeluKernelImpl', x)
         self.approximate = approximate
+        self.cdf = None
         if approximate == 'tanh':
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             return 0.5 * x * (1 + xp.tanh(inner))
-        return x * _normal_cdf(xp, x)
+        self.cdf = _normal_cdf(xp, x)       # kept for backward: erf costs ~15 exps
+        return x * self.cdf
 
     def backward(self, g):
         x, = self.saved_tensors
@@ -176,7 +179,7 @@ class Gelu(Pointwise):
             t = Tanh.apply(_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x))
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x2)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        return g * (NormalCdf.apply(x) + x * _normal_pdf(x))
+        return g * (NormalCdf.apply(x, cdf=self.cdf) + x * _normal_pdf(x))
 
 
 class Silu(Pointwise):

@@ -8,7 +8,9 @@ arrays and tensors alike; the activations it reads come from an op of their own
 (``LSTMGates``, ``GRUGates``), which hands back the forward's values in the plain sweep
 and records them, so that they are differentiated again, when a graph of the backward is
 wanted.  A whole LSTM layer is one node too (``LSTMLayerOp``), backpropagated through time
-by the op ``LSTMLayerGrad``.
+by the op ``LSTMLayerGrad``, and so are GRU and Elman RNN layers (``GRULayerOp``,
+``RNNLayerOp``); the cells remain for LSTM with projections, packed sequences and the
+*Cell modules.
 
 Gates (PyTorch's order):
     LSTM  i, f, g, o = sigma, sigma, tanh, sigma of (x W_ih^T + b_ih + h W_hh^T + b_hh)
@@ -327,6 +329,208 @@ class LSTMLayerGrad(Op):
                      for s, x in zip(second, inputs))
 
 
+class GRULayerOp(Op):
+    """A whole GRU layer over time as one node: (xw (T, B, 3H) = x W_ih^T + b_ih, h0 (B, H),
+    W_hh (3H, H), b_hh (3H,) or None) -> out (T, B, H); ``reverse`` as ``LSTMLayerOp``.
+
+    Forward keeps every step's activations (r, z, n), h W_hn^T + b_hn and inputs h, which
+    ``GRULayerGrad`` reads: then dL/dW_hh and dL/db_hh are one product and one sum over all
+    steps, not T of each accumulated one by one.
+    """
+    __slots__ = ('reverse', 'acts', 'hs', 'hns')
+    save = (0, 1, 2, 3)
+    array_backward = True
+
+    def forward(self, xp, xw, h0, w_hh, b_hh, *, reverse):
+        self.reverse = reverse
+        T, B, G = xw.shape
+        H = G // 3
+        w_t = w_hh.T
+        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
+        self.acts = acts = _buffers.empty(xp, (T, B, G), xw.dtype)     # r, z, n
+        self.hns = hns = _buffers.empty(xp, (T, B, H), xw.dtype)
+        hs[0] = h0
+        hg = xp.empty((B, G), xw.dtype)
+        with quiet_float_errors(xp):
+            for k, t in enumerate(_order(T, reverse)):
+                xp.matmul(hs[k], w_t, out=hg)
+                if b_hh is not None:
+                    hg += b_hh
+                a = acts[k]
+                rz, n = a[:, :2 * H], a[:, 2 * H:]
+                xp.add(xw[t, :, :2 * H], hg[:, :2 * H], out=rz)
+                _sigmoid_(xp, rz)
+                hns[k] = hg[:, 2 * H:]
+                xp.multiply(a[:, :H], hns[k], out=n)
+                n += xw[t, :, 2 * H:]
+                _tanh_(xp, n)
+                h = hs[k + 1]                                   # n + z (h - n)
+                xp.subtract(hs[k], n, out=h)
+                h *= a[:, H:2 * H]
+                h += n
+        out = hs[1:][::-1] if reverse else hs[1:]
+        return xp.ascontiguousarray(out)
+
+    def backward(self, gout):
+        xw, h0, w_hh, b_hh = self.saved_tensors
+        gxw, gh0, gw, gb = GRULayerGrad.apply(xw, h0, w_hh, b_hh, gout, layer=self)
+        return gxw, gh0, gw, gb
+
+
+class GRULayerGrad(Op):
+    """Backpropagation through time of the ``GRULayerOp`` node ``layer``:
+    (xw, h0, W_hh, b_hh, dL/dout) -> dL/d(xw, h0, W_hh, b_hh) (the last also when b_hh is
+    None, then unused), on the values the layer's forward kept.  Its own derivative
+    differentiates the layer run step by step with ``GRUCellOp`` twice, as
+    ``LSTMLayerGrad``'s does."""
+    __slots__ = ('reverse',)
+    save = (0, 1, 2, 3, 4)
+
+    def forward(self, xp, xw, h0, w_hh, b_hh, gout, *, layer):
+        self.reverse = reverse = layer.reverse
+        acts, hs, hns = layer.acts, layer.hs, layer.hns
+        T, B, G = acts.shape
+        H = G // 3
+        dtype = acts.dtype
+        r, z, n = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:]
+        # dL/d(pre-activations): n: dh (1 - z)(1 - n^2); z: dh (h - n) z (1 - z);
+        # r: dL/dn_pre hn r (1 - r); the h-gates' n part is dL/dn_pre r
+        dx = _buffers.empty(xp, (T, B, G), dtype)               # dL/d(x-gates), step order
+        dhg = _buffers.empty(xp, (T, B, G), dtype)              # dL/d(h-gates)
+        dh = xp.zeros((B, H), dtype)
+        tmp = xp.empty((B, H), dtype)
+        for k in range(T - 1, -1, -1):
+            if gout is not None:
+                dh += gout[T - 1 - k if reverse else k]
+            rk, zk, nk = r[k], z[k], n[k]
+            dr, dz, dn = dx[k, :, :H], dx[k, :, H:2 * H], dx[k, :, 2 * H:]
+            xp.multiply(nk, nk, out=dn)                          # dn = dh (1 - z)(1 - n^2)
+            xp.subtract(1, dn, out=dn)
+            xp.subtract(1, zk, out=tmp)
+            dn *= tmp
+            dn *= dh
+            xp.subtract(hs[k], nk, out=dz)                       # dz = dh (h - n) z (1 - z)
+            dz *= dh
+            xp.multiply(zk, tmp, out=tmp)
+            dz *= tmp
+            xp.subtract(1, rk, out=dr)                           # dr = dn hn r (1 - r)
+            dr *= rk
+            dr *= hns[k]
+            dr *= dn
+            d = dhg[k]
+            d[:, :2 * H] = dx[k, :, :2 * H]
+            xp.multiply(dn, rk, out=d[:, 2 * H:])
+            dh *= zk                                             # dL/dh of the step before
+            dh += xp.matmul(d, w_hh)
+        gxw = xp.ascontiguousarray(dx[::-1]) if reverse else dx
+        flat = dhg.reshape(T * B, G)
+        gw = xp.matmul(flat.T, hs[:-1].reshape(T * B, H))
+        return gxw, dh, gw, flat.sum(0)
+
+    def backward(self, *grads):
+        inputs = self.saved_tensors
+        create = autograd.is_grad_enabled()
+        with autograd.enable_grad():        # as LSTMLayerGrad.backward
+            xs = [None if x is None else x.view_as(x) if x.requires_grad else
+                  x.detach().requires_grad_() for x in inputs]
+            xw, h0, w_hh, b_hh, gout = xs
+            out = _gru_by_steps(xw, h0, w_hh, b_hh, self.reverse)
+            first = _vjp((out,), xs[:4], (gout,), create=True)
+        second = _vjp(first, xs, grads, create=create)
+        return tuple(s if x is not None and x.requires_grad else None
+                     for s, x in zip(second, inputs))
+
+
+class RNNLayerOp(Op):
+    """A whole Elman RNN layer over time as one node: (xw (T, B, H) = x W_ih^T + b_ih,
+    h0 (B, H), W_hh (H, H), b_hh (H,) or None) -> out (T, B, H), with tanh or (``relu``)
+    ReLU; ``reverse`` as ``LSTMLayerOp``.  Forward keeps every step's h, which
+    ``RNNLayerGrad`` reads."""
+    __slots__ = ('reverse', 'relu', 'hs')
+    save = (0, 1, 2, 3)
+    array_backward = True
+
+    def forward(self, xp, xw, h0, w_hh, b_hh, *, reverse, relu):
+        self.reverse, self.relu = reverse, relu
+        T, B, H = xw.shape
+        w_t = w_hh.T
+        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
+        hs[0] = h0
+        for k, t in enumerate(_order(T, reverse)):
+            a = hs[k + 1]
+            xp.matmul(hs[k], w_t, out=a)
+            a += xw[t]
+            if b_hh is not None:
+                a += b_hh
+            if relu:
+                xp.maximum(a, 0, out=a)
+            else:
+                xp.tanh(a, out=a)
+        out = hs[1:][::-1] if reverse else hs[1:]
+        return xp.ascontiguousarray(out)
+
+    def backward(self, gout):
+        xw, h0, w_hh, b_hh = self.saved_tensors
+        return RNNLayerGrad.apply(xw, h0, w_hh, b_hh, gout, layer=self)
+
+
+class RNNLayerGrad(Op):
+    """Backpropagation through time of the ``RNNLayerOp`` node ``layer``:
+    (xw, h0, W_hh, b_hh, dL/dout) -> dL/d(xw, h0, W_hh, b_hh) (the last also when b_hh is
+    None, then unused).  Its own derivative replays the layer step by step, as
+    ``LSTMLayerGrad``'s does."""
+    __slots__ = ('reverse', 'relu')
+    save = (0, 1, 2, 3, 4)
+
+    def forward(self, xp, xw, h0, w_hh, b_hh, gout, *, layer):
+        self.reverse, self.relu = reverse, relu = layer.reverse, layer.relu
+        hs = layer.hs
+        T1, B, H = hs.shape
+        T = T1 - 1
+        da = _buffers.empty(xp, (T, B, H), hs.dtype)          # dL/d(pre-activation), step order
+        if relu:
+            xp.greater(hs[1:], 0, out=da)                       # relu' as 0/1
+        else:
+            xp.multiply(hs[1:], hs[1:], out=da)                 # tanh' = 1 - h'^2
+            xp.subtract(1, da, out=da)
+        dh = xp.zeros((B, H), hs.dtype)
+        for k in range(T - 1, -1, -1):
+            if gout is not None:
+                dh += gout[T - 1 - k if reverse else k]
+            d = da[k]
+            d *= dh
+            xp.matmul(d, w_hh, out=dh)                          # dL/dh of the step before
+        gxw = xp.ascontiguousarray(da[::-1]) if reverse else da
+        flat = da.reshape(T * B, H)
+        gw = xp.matmul(flat.T, hs[:-1].reshape(T * B, H))
+        return gxw, dh, gw, flat.sum(0)
+
+    def backward(self, *grads):
+        inputs = self.saved_tensors
+        create = autograd.is_grad_enabled()
+        with autograd.enable_grad():        # as LSTMLayerGrad.backward
+            xs = [None if x is None else x.view_as(x) if x.requires_grad else
+                  x.detach().requires_grad_() for x in inputs]
+            xw, h0, w_hh, b_hh, gout = xs
+            outs = [None] * xw.shape[0]
+            h = h0
+            for t in _order(xw.shape[0], self.reverse):
+                h = outs[t] = _rnn_step(xw[t], h, w_hh, b_hh, self.relu)
+            first = _vjp((autograd.stack(outs, 0),), xs[:4], (gout,), create=True)
+        second = _vjp(first, xs, grads, create=create)
+        return tuple(s if x is not None and x.requires_grad else None
+                     for s, x in zip(second, inputs))
+
+
+def _gru_by_steps(xw, h, w_hh, b_hh, reverse):
+    """What ``GRULayerOp`` computes, one ``GRUCellOp`` per step."""
+    outs = [None] * xw.shape[0]
+    for t in _order(xw.shape[0], reverse):
+        h = _gru_step(xw[t], h, w_hh, b_hh)
+        outs[t] = h
+    return autograd.stack(outs, 0)
+
+
 def _vjp(outputs, inputs, cotangents, create):
     """sum_j cotangent_j . d outputs_j / d inputs (None where an input is None or unused)."""
     pairs = [(y, v) for y, v in zip(outputs, cotangents) if y is not None and v is not None]
@@ -634,6 +838,12 @@ class RNNBase(Module):
         xw = F.linear(x, w_ih, b_ih)                  # all input products in one GEMM
         if mode == 'LSTM' and w_hr is None:
             out, c = LSTMLayerOp.apply(xw, h, c, w_hh, reverse=d == 1)
+            return out, out[0 if d == 1 else -1], c
+        if mode == 'GRU':
+            out = GRULayerOp.apply(xw, h, w_hh, b_hh, reverse=d == 1)
+            return out, out[0 if d == 1 else -1], c
+        if mode != 'LSTM':
+            out = RNNLayerOp.apply(xw, h, w_hh, b_hh, reverse=d == 1, relu=mode == 'RNN_RELU')
             return out, out[0 if d == 1 else -1], c
         steps = xw.unbind(0)
         outs = [None] * len(steps)

