@@ -6,7 +6,7 @@ decimals, and scientific notation when the magnitudes span more than 10^3 (or ex
 """
 import numpy
 
-from .backend import CPU, get_default_dtype
+from .backend import CPU, get_default_dtype, raise_deferred
 
 
 def _float_formatter(data):
@@ -37,6 +37,7 @@ def _special(fmt, v):
 
 
 def format_tensor(t):
+    raise_deferred()
     data = t._device.backend.to_host(t._data)  # printing is an explicit synchronising read
     suffix = []
     if t._device is not CPU:

@@ -113,20 +113,34 @@ def _pool():
 
 
 def empty_cache():
-    """Return the accelerator's cached free memory to the driver."""
-    _pool().free_all_blocks()
+    """Return the accelerator's cached free memory (of every device in use) to the driver."""
+    backend = _require()
+    devices.release_caches()
+    free = getattr(backend, 'free_cached', None)
+    if free is not None:
+        free()
+    else:
+        _pool().free_all_blocks()
+
+
+def _pool_bytes(device_index):
+    backend = _require()
+    dev = backend.device(_index(device_index))
+    per_device = getattr(backend, 'pool_bytes', None)
+    if per_device is not None:
+        return per_device(dev)
+    pool = _pool()
+    return int(pool.used_bytes()), int(pool.total_bytes())
 
 
 def memory_allocated(device_index=None, /):
-    """Bytes held by live arrays on the accelerator."""
-    _index(device_index)
-    return int(_pool().used_bytes())
+    """Bytes held by live arrays on accelerator device ``device_index`` (the current one)."""
+    return _pool_bytes(device_index)[0]
 
 
 def memory_reserved(device_index=None, /):
-    """Bytes the accelerator's memory pool holds (live arrays plus cached blocks)."""
-    _index(device_index)
-    return int(_pool().total_bytes())
+    """Bytes the accelerator's memory pool holds on that device (live arrays plus cached blocks)."""
+    return _pool_bytes(device_index)[1]
 
 
 def get_memory_info(device_index=None, /):

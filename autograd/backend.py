@@ -221,6 +221,48 @@ def sum_to(a, shape):
     return out.reshape(shape) if lead else out
 
 
+# ----------------------------------------------------------------------------- checks of device data
+# PyTorch checks index bounds and target ranges inside its CUDA kernels and reports a
+# failure at the next synchronisation ("device-side assert"); reading the data on the host
+# to check it would stall the GPU's queue on every call.  ``check_data`` does the same: on
+# NumPy it raises at once; on another array module (CuPy) it keeps the failure flag on the
+# device (or-ed into the flag of an earlier check with the same message: one flag per
+# kind of failure) and ``raise_deferred`` raises it at the next read that synchronises
+# anyway: ``Tensor.item()``, ``tolist()``, ``bool()``, printing, a copy to the host,
+# ``autograd.cuda.synchronize()``.
+
+_deferred = {}          # (exception type, message) -> device flag, true where a check_data failed
+
+
+def check_data(xp, failed, exc, message, detail=None):
+    """Raise ``exc(message)`` if ``failed`` (a 0-d bool array of module ``xp``) is true:
+    now on NumPy, at the next synchronising read on a device (see above).  ``detail``, a
+    function, makes a message that reads the data (the bad index), used only on NumPy."""
+    if xp is numpy:
+        if failed:
+            raise exc(detail() if detail is not None else message)
+        return
+    key = (exc, message)
+    old = _deferred.get(key)
+    _deferred[key] = failed if old is None else old | failed
+
+
+def raise_deferred():
+    """Raise the first failed deferred check (and forget them all); a no-op when none is kept."""
+    if _deferred:
+        pending = list(_deferred.items())
+        _deferred.clear()
+        groups = {}                 # one read per device: the flags stacked
+        for key, failed in pending:
+            groups.setdefault(getattr(getattr(failed, 'device', None), 'id', None), []).append(
+                (key, failed))
+        for group in groups.values():
+            xp = array_module(group[0][1])
+            for ((exc, message), _), failed in zip(group, xp.stack([f for _, f in group]).tolist()):
+                if failed:
+                    raise exc(message)
+
+
 # ----------------------------------------------------------------------------- array-library gaps
 # NumPy and CuPy differ in a few places (and CuPy stand-ins lack more); each difference is
 # bridged here, by one function that detects the feature on the array module, so that op

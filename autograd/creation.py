@@ -222,9 +222,20 @@ class Generator:
         return self._seed
 
     def get_state(self):
+        """The generator's state: on the CPU NumPy's bit-generator state; on a device whose
+        backend has ``rng_state`` (cuda) its bytes as a uint8 CPU tensor, as PyTorch's."""
+        read = getattr(self.device.backend, 'rng_state', None)
+        if read is not None:
+            return _finish(read(self._rng), CPU, False)
         return self._rng.bit_generator.state
 
     def set_state(self, state):
+        write = getattr(self.device.backend, 'set_rng_state', None)
+        if write is not None:
+            if not isinstance(state, Tensor) or state.dtype != backend.uint8:
+                raise TypeError(f'expected a torch.ByteTensor, but got {type(state).__name__}')
+            write(self._rng, state.detach().cpu().numpy())
+            return self
         self._rng.bit_generator.state = state
         return self
 

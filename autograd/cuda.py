@@ -4,7 +4,7 @@ Everything here works without CuPy or a GPU where PyTorch's does: ``is_available
 then False and ``device_count()`` 0; the rest raises the RuntimeError that says what is
 missing and how to install it.  CuPy is imported only when one of these is called.
 """
-from . import devices
+from . import backend, devices
 from .creation import default_generator
 from .devices import cuda as _gpu
 
@@ -63,8 +63,10 @@ class device:
 
 
 def synchronize(device=None):
-    """Wait until all queued kernels on GPU ``device`` (the current one by default) are done."""
+    """Wait until all queued kernels on GPU ``device`` (the current one by default) are done;
+    then raise a failed device-side check (an index out of bounds ...), as PyTorch does."""
     _gpu.synchronize(_device(device))
+    backend.raise_deferred()
 
 
 # ----------------------------------------------------------------------------- random
@@ -91,24 +93,26 @@ def initial_seed():
 
 
 # ----------------------------------------------------------------------------- memory
-# Freed arrays go back to CuPy's memory pool, not to the driver; these read and empty it.
+# Freed arrays go back to CuPy's memory pool (an arena per GPU), not to the driver; these
+# read and empty it.
 
 def empty_cache():
-    """Return the pool's unused blocks to the driver (``torch.cuda.empty_cache``)."""
-    _gpu.memory_pool().free_all_blocks()
+    """Return the unused memory of every GPU in use to the driver (``torch.cuda.empty_cache``):
+    the scratch buffers kept for reuse are dropped, then each GPU's free pool blocks freed."""
+    devices.release_caches()
+    _gpu.free_cached()
 
 
 def memory_allocated(device=None):
-    """Bytes held by live arrays in CuPy's pool (one pool serves every GPU, so ``device``
-    is only checked)."""
-    _device(device)
-    return int(_gpu.memory_pool().used_bytes())
+    """Bytes held by live arrays on GPU ``device`` (the current one by default): CuPy's pool
+    keeps one arena per GPU."""
+    return _gpu.pool_bytes(_device(device))[0]
 
 
 def memory_reserved(device=None):
-    """Bytes the pool holds from the driver: live arrays plus cached free blocks."""
-    _device(device)
-    return int(_gpu.memory_pool().total_bytes())
+    """Bytes the pool holds from the driver on GPU ``device``: live arrays plus cached free
+    blocks."""
+    return _gpu.pool_bytes(_device(device))[1]
 
 
 def mem_get_info(device=None):

@@ -24,11 +24,17 @@ API, never the engine's private fields; ``docs/EXTENDING.md`` has worked example
 - ``needs_grad(*xs)``: whether an op applied to ``xs`` now would record a node.
 - ``refs(a)``: the reference count of an array as its caller sees it (for reusing a
   buffer no one else holds).
+- ``check_data(xp, failed, exc, message)``: a check of array data (index bounds, target
+  ranges) that raises at once on NumPy and at the next synchronising read on a GPU.
+- ``register_cache(release)``: ``release()`` drops arrays a library keeps for reuse;
+  ``autograd.cuda.empty_cache()`` calls it.
 - ``allow_by_default(classes)``: tensor classes a layer defines that ``autograd.load``
   rebuilds without the user allowing them (``nn.Parameter``, as PyTorch's loader does).
 """
 from .backend import (array_module, as_dtype, as_strided, device_of_array, erf,
                       from_numpy_dtype, scalar_name, scatter_add)
+from .backend import check_data
+from .devices import register_cache
 from .grad_mode import state as _grad_state
 from .op import Op
 from .refcount import refs
@@ -38,7 +44,7 @@ from .tensor import Tensor, _make
 __all__ = ['Op', 'array_of', 'wrap', 'alias', 'increment_version', 'xp_of', 'const_like',
            'zeros_like_shape', 'needs_grad', 'refs', 'array_module', 'device_of_array',
            'from_numpy_dtype', 'as_dtype', 'scalar_name', 'as_strided', 'scatter_add', 'erf',
-           'allow_by_default']
+           'allow_by_default', 'check_data', 'register_cache']
 
 
 def array_of(x):

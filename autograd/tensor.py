@@ -246,9 +246,11 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f'a Tensor with {self._data.size} elements cannot be converted '
                                'to Scalar')
+        backend.raise_deferred()
         return self._data.item()
 
     def tolist(self):
+        backend.raise_deferred()
         return self._data.tolist()
 
     def numpy(self, *, force=False):
@@ -261,6 +263,7 @@ class Tensor:
                 raise TypeError(f"can't convert {self._device} device type tensor to numpy. "
                                 'Use Tensor.cpu() to copy the tensor to host memory first.')
             return self._data
+        backend.raise_deferred()
         return self._device.backend.to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
@@ -280,11 +283,13 @@ class Tensor:
     def __index__(self):
         if self._data.dtype.kind not in 'iub' or self._data.size != 1:
             raise TypeError('only integer tensors of a single element can be converted to an index')
+        backend.raise_deferred()
         return int(self._data.item())
 
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f'Boolean value of Tensor with more than one value is ambiguous')
+        backend.raise_deferred()
         return bool(self._data.item())
 
     __hash__ = object.__hash__

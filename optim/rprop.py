@@ -37,12 +37,12 @@ class Rprop(Optimizer):
             grad = -grad
         _next_step(state)
         sign = grad.mul(prev).sign()
-        sign[sign.gt(0)] = etaplus
-        sign[sign.lt(0)] = etaminus
-        sign[sign.eq(0)] = 1
+        # masked_fill_, as PyTorch: a boolean-mask assignment would size its mask on the host
+        sign.masked_fill_(sign.gt(0), etaplus)
+        sign.masked_fill_(sign.lt(0), etaminus)
+        sign.masked_fill_(sign.eq(0), 1)
         # (Tensor has no clamp_ yet: clamp out of place and copy back)
         step_size.copy_(step_size.mul_(sign).clamp(step_size_min, step_size_max))
-        grad = grad.clone()
-        grad[sign.eq(etaminus)] = 0       # after a sign flip, skip this element's step
+        grad = grad.masked_fill(sign.eq(etaminus), 0)   # after a sign flip, skip this step
         p.sub_(grad.sign() * step_size)
         prev.copy_(grad)

@@ -53,3 +53,14 @@ def pytest_runtest_makereport(item, call):
         path, lineno, _ = item.reportinfo()
         report.longrepr = (str(path), (lineno or 0) + 1, report.longrepr[2])
     return report
+
+
+@pytest.fixture(autouse=True)
+def _device_checks_awaited():
+    """A failed device-side check (an index out of bounds on a GPU, autograd.extend.check_data)
+    is raised at the next synchronisation: a test that caused one and did not await it fails
+    here, not the test after it."""
+    yield
+    backend = sys.modules.get('autograd.backend')
+    if backend is not None and backend._deferred:
+        backend.raise_deferred()

@@ -344,7 +344,10 @@ def check_raises(fn, *arrays, match=None, exc=None):
     given, which exception it raises goes unchecked."""
     if not HAVE_TORCH:
         with pytest.raises(exc or Exception, match=match):
-            fn(autograd, *_wrap(autograd, arrays, False))
+            try:
+                fn(autograd, *_wrap(autograd, arrays, False))
+            finally:
+                await_checks()
         if exc is None and match is None:
             UNCHECKED.append('which exception (no type or message given: PyTorch decides)')
         return
@@ -354,4 +357,14 @@ def check_raises(fn, *arrays, match=None, exc=None):
     xs_a = _wrap(autograd, arrays, False)
     expected = exc or type(theirs.value)
     with pytest.raises(expected, match=match):
-        fn(autograd, *xs_a)
+        try:
+            fn(autograd, *xs_a)
+        finally:
+            await_checks()
+
+
+def await_checks():
+    """On a GPU, data checks (index bounds, target ranges) fail at the next synchronisation,
+    as PyTorch's device-side asserts do (autograd.extend.check_data)."""
+    if autograd.get_default_device().type == 'cuda':
+        autograd.cuda.synchronize()

@@ -37,7 +37,8 @@ import numpy
 
 __all__ = ['Device', 'device', 'register', 'unregister', 'registered', 'device_of_array',
            'find_device', 'from_dlpack_device', 'to_numpy', 'transfer', 'seed_all',
-           'get_default_device', 'set_default_device', 'CPU', 'INTERFACE']
+           'get_default_device', 'set_default_device', 'CPU', 'INTERFACE',
+           'register_cache', 'release_caches']
 
 INTERFACE = ('device', 'device_count', 'asarray', 'to_host', 'device_of', 'rng', 'seed_all',
              'data_ptr', 'dlpack_device', 'from_dlpack', 'synchronize', 'erf')
@@ -191,9 +192,33 @@ def to_numpy(a):
 
 
 def transfer(a, dev):
-    """A copy of array ``a`` on ``dev`` (an explicit move, through host memory)."""
+    """A copy of array ``a`` on ``dev`` (an explicit move): device to device within one
+    backend that has ``copy_to`` (GPU to GPU, peer to peer), else through host memory."""
+    copy_to = getattr(dev.backend, 'copy_to', None)
+    if copy_to is not None:
+        src = device_of_array(a)
+        if src.backend is dev.backend:
+            return copy_to(a, dev)
     out = dev.backend.asarray(dev, to_numpy(a))
     return out.copy() if out is a else out
+
+
+# ----------------------------------------------------------------------------- caches of device memory
+
+_caches = []                    # functions that drop arrays kept for reuse (empty_cache calls them)
+
+
+def register_cache(release):
+    """Register ``release()``, which drops the device arrays a library keeps for reuse
+    (scratch buffers), so that ``empty_cache`` can return their memory; returns it."""
+    _caches.append(release)
+    return release
+
+
+def release_caches():
+    """Drop every registered cache's kept arrays (before a pool's free blocks are returned)."""
+    for release in _caches:
+        release()
 
 
 def seed_all(seed):

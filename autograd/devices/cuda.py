@@ -33,7 +33,10 @@ def cupy_module():
 
 
 def device_count():
-    """Number of usable GPUs; 0 when CuPy or a driver is missing (never raises)."""
+    """Number of usable GPUs; 0 when CuPy or a driver is missing.  Only a count the runtime
+    gave is kept (a driver installed later is seen); only the runtime's and driver's errors
+    (RuntimeError, CuPy's CUDARuntimeError/CUDADriverError) mean "no GPU": anything else is
+    a bug and raises."""
     global _count
     if _count is None:
         try:
@@ -42,8 +45,8 @@ def device_count():
             return 0
         try:
             _count = int(cupy.cuda.runtime.getDeviceCount())
-        except Exception:          # no driver, no device, a CuPy for another CUDA version
-            _count = 0
+        except RuntimeError:       # no driver, no device, a CuPy for another CUDA version
+            return 0
     return _count
 
 
@@ -78,6 +81,14 @@ def asarray(dev, data, dtype=None):
 
 def to_host(a):
     return a.get()
+
+
+def copy_to(a, dev):
+    """A copy of GPU array ``a`` on GPU ``dev``, device to device: CuPy's ``copy`` made
+    with ``dev`` current copies from another GPU peer to peer (``cudaMemcpyPeer``), never
+    through host memory."""
+    with dev.native:
+        return a.copy()
 
 
 def device_of(a):
@@ -141,9 +152,44 @@ def set_current(dev):
 
 
 def memory_pool():
-    """CuPy's default memory pool (one serves every GPU)."""
+    """CuPy's default memory pool: one object, but one arena per GPU (its methods act on
+    the current GPU's)."""
     device()                        # the error for a missing CuPy or GPU
     return _cupy.get_default_memory_pool()
+
+
+def pool_bytes(dev):
+    """``(used, total)`` bytes of the memory pool's arena on GPU ``dev``: held by live
+    arrays, and held from the driver (live plus cached free blocks)."""
+    pool = memory_pool()
+    with dev.native:
+        return int(pool.used_bytes()), int(pool.total_bytes())
+
+
+def free_cached(dev=None):
+    """Return the pool's free blocks on GPU ``dev`` (every GPU in use when None) to the driver."""
+    pool = memory_pool()
+    for d in ([dev] if dev is not None else list(_devices.values())):
+        with d.native:
+            pool.free_all_blocks()
+
+
+def rng_state(rng):
+    """The state of CuPy generator ``rng`` as host bytes (a uint8 NumPy array): its
+    bit generator's cuRAND per-thread states, kept by CuPy in the int8 device array
+    ``bit_generator._state`` (cupy/random/_bit_generator.pyx; CuPy has no public accessor)."""
+    return rng.bit_generator._state.get().view('uint8')
+
+
+def set_rng_state(rng, state):
+    """Restore a state from ``rng_state`` (of a generator of the same kind and size)."""
+    bits = rng.bit_generator
+    size = bits._state.size
+    if state.dtype.itemsize != 1 or state.size != size:
+        raise RuntimeError(f'Expected a state of {size} bytes for the cuda generator, '
+                           f'got {state.size * state.dtype.itemsize}')
+    with _cupy.cuda.Device(getattr(bits, '_current_device_id', None)):   # the generator's GPU
+        bits._state = _cupy.asarray(state.view('int8'))
 
 
 def mem_get_info(dev):

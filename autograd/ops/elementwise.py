@@ -569,6 +569,14 @@ class Maximum(Op):
 Minimum = variant(Maximum, 'Minimum', 'minimum')
 
 
+def _scalar_of(value, dtype):
+    """Number ``value`` as a NumPy scalar of ``dtype`` (an argument of the kernel, not a
+    copy to the device), wrapping a negative integer into an unsigned type as ``astype``."""
+    if dtype.kind == 'u' and isinstance(value, int) and value < 0:
+        value %= 1 << (8 * dtype.itemsize)
+    return dtype.type(value)
+
+
 class Clamp(Op):
     """Clamp to [min, max] with number bounds; gradient passes where min <= a <= max."""
     __slots__ = ('lo', 'hi')
@@ -588,10 +596,11 @@ class Clamp(Op):
         elif a.dtype.kind != 'f' and (isinstance(min, float) or isinstance(max, float)):
             a = to_float(a)
         out = a
+        # the bounds as scalars of a's dtype: kernel arguments, not host-to-device copies
         if min is not None:
-            out = xp.maximum(out, xp.asarray(fits(min, a.dtype)).astype(a.dtype))
+            out = xp.maximum(out, _scalar_of(fits(min, a.dtype), a.dtype))
         if max is not None:
-            out = xp.minimum(out, xp.asarray(fits(max, a.dtype)).astype(a.dtype))
+            out = xp.minimum(out, _scalar_of(fits(max, a.dtype), a.dtype))
         return out
 
     def backward(self, g):

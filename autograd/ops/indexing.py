@@ -17,6 +17,7 @@ import numpy
 
 from ..backend import scatter_add as index_add_at   # out[key] += v, repeats summed
 from ..backend import scatter_multiply
+from ..backend import array_module, check_data
 from ..grad_mode import state as _grad_state
 from ..op import Op, device_error
 from ..tensor import Tensor, _make
@@ -77,10 +78,13 @@ def _check_bounds(a, size, dim):
     """IndexError for an index outside ``[-size, size)`` (CuPy would wrap it silently)."""
     if a.size == 0:
         return
-    lo, hi = int(a.min()), int(a.max())
-    if lo < -size or hi >= size:
-        bad = hi if hi >= size else lo
-        raise IndexError(f'index {bad} is out of bounds for dimension {dim} with size {size}')
+
+    def detail():
+        lo, hi = int(a.min()), int(a.max())
+        return f'index {hi if hi >= size else lo} is out of bounds for dimension {dim} with size {size}'
+    # on a GPU checked there, without a host read (backend.check_data)
+    check_data(array_module(a), ((a < -size) | (a >= size)).any(), IndexError,
+               f'index out of bounds for dimension {dim} with size {size}', detail)
 
 
 def parse_index(x, idx):
@@ -402,8 +406,8 @@ class MaskedFill(Op):
         self.sa = a.shape
         if hasattr(value, 'dtype'):
             value = value.astype(a.dtype)
-        else:
-            value = xp.asarray(value).astype(a.dtype)
+        else:           # a number: a scalar of a's dtype, a kernel argument, not a copy to the device
+            value = numpy.asarray(value).astype(a.dtype)[()]
         return xp.where(mask, value, a)
 
     def backward(self, g):
@@ -506,10 +510,13 @@ def _check_range(xp, idx, size, dim, exc=RuntimeError, msg=None):
     """Indices along a dim must lie in ``[0, size)`` (no wrapping, as PyTorch)."""
     if idx.size == 0:
         return
-    lo, hi = int(idx.min()), int(idx.max())
-    if lo < 0 or hi >= size:
-        bad = lo if lo < 0 else hi
-        raise exc(msg or f'index {bad} is out of bounds for dimension {dim} with size {size}')
+
+    def detail():
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        return msg or f'index {bad} is out of bounds for dimension {dim} with size {size}'
+    # on a GPU checked there, without a host read (backend.check_data)
+    check_data(xp, ((idx < 0) | (idx >= size)).any(), exc,
+               msg or f'index out of bounds for dimension {dim} with size {size}', detail)
 
 
 def _check_gather_shapes(op, x_shape, idx_shape, dim, what='self', other=None):
@@ -869,11 +876,13 @@ def take(input, index):
     idx = _index_of(index, input, 'take')
     size = input._data.size
     if idx.size:
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < -size or hi >= size:
-            bad = hi if hi >= size else lo
-            raise IndexError(f'out of range: tried to access index {bad} on a tensor of {size} '
-                             'elements.')
+        def detail():
+            lo, hi = int(idx.min()), int(idx.max())
+            return (f'out of range: tried to access index {hi if hi >= size else lo} on a '
+                    f'tensor of {size} elements.')
+        check_data(input._device.xp, ((idx < -size) | (idx >= size)).any(), IndexError,
+                   f'out of range: tried to access an index on a tensor of {size} elements.',
+                   detail)
     from .shape import reshape as reshape_
     flat = reshape_(input, -1)
     return Index.apply(flat, basic=None, adv=(idx % size if size else idx,))

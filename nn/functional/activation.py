@@ -69,7 +69,8 @@ class Hardtanh(Pointwise):
     def forward(self, xp, x, min_val, max_val):
         _float_only('hardtanh', x)
         self.lo, self.hi = min_val, max_val
-        return xp.clip(x, xp.asarray(min_val, x.dtype), xp.asarray(max_val, x.dtype))
+        # the bounds as scalars of x's dtype: kernel arguments, not host-to-device copies
+        return xp.clip(x, x.dtype.type(min_val), x.dtype.type(max_val))
 
     def backward(self, g):
         x, = self.saved_tensors

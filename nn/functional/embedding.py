@@ -5,6 +5,7 @@ The gradient of the lookup scatter-adds the output gradient into the picked rows
 divides each row's gradient by how often its index occurs in the batch.
 """
 import autograd
+from autograd.extend import check_data
 from autograd.extend import (Op, array_of, const_like, increment_version, scatter_add, wrap,
                              xp_of)
 
@@ -50,8 +51,9 @@ def _grad_scale(xp, idx, num, padding_idx, scale_grad_by_freq, dtype, row_ndim):
     """The per-lookup gradient factor (None when every factor is 1)."""
     scale = None
     if scale_grad_by_freq:
-        counts = xp.bincount(idx.reshape(-1), minlength=num)
-        scale = 1.0 / counts[idx].astype(dtype)
+        counts = xp.zeros(num, dtype)
+        scatter_add(xp, counts, idx.reshape(-1), 1.0)   # no bincount: no host read of idx
+        scale = 1.0 / counts[idx]
     if padding_idx is not None:
         keep = (idx != padding_idx).astype(dtype)
         scale = keep if scale is None else scale * keep
@@ -95,8 +97,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             padding_idx = num + padding_idx
     idx = array_of(input)
     xp = xp_of(weight)
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num):
-        raise IndexError('index out of range in self')
+    check_data(xp, ((idx < 0) | (idx >= num)).any(), IndexError, 'index out of range in self')
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     scale = None

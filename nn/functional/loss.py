@@ -13,6 +13,7 @@ import warnings
 import autograd
 from autograd import where
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
+from autograd.extend import check_data
 from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum
 
 from ._ctc import CTCNegLogLikelihood, quiet_float_errors
@@ -212,9 +213,9 @@ class NllLoss(ClassLoss):
 
 def _divide(xp, a, divisor):
     """``a / divisor``, quietly NaN or inf when the divisor is 0 (every target ignored)."""
-    if divisor:
-        return a / divisor
     with quiet_float_errors(xp):
+        if isinstance(a, autograd.Tensor) and not isinstance(divisor, (int, float)):
+            divisor = const_like(divisor, a)
         return a / divisor
 
 
@@ -261,16 +262,13 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     y = array_of(target).astype(xp.int64, copy=False)
     if input.ndim == 1 and y.ndim == 1:
         y = y.reshape(())
-    lo, hi = (int(y.min()), int(y.max())) if y.size else (0, 0)
-    if 0 <= lo and hi < C and not lo <= ignore_index <= hi:
-        valid = None                    # every target a class index, none ignored
-        ys = y
-    else:
-        valid = y != ignore_index
-        bad = valid & ((y < 0) | (y >= C))
-        if bool(bad.any()):
-            raise IndexError(f'Target {int(y[bad].reshape(-1)[0])} is out of bounds.')
-        ys = xp.where(valid, y, 0)
+    # every target is either ignore_index or a class index: checked on the device, without
+    # reading the targets on the host (backend.check_data)
+    valid = y != ignore_index
+    check_data(xp, (valid & ((y < 0) | (y >= C))).any(), IndexError,
+               f'Target out of bounds: expected class indices in [0, {C - 1}] or '
+               f'ignore_index {ignore_index}')
+    ys = xp.where(valid, y, 0)
     cshape = _class_shape(x.shape, cdim, C)
     q = (ys.reshape(ys.shape[:cdim] + (1,) + ys.shape[cdim:]) ==
          xp.arange(C).reshape(cshape)).astype(x.dtype)
@@ -279,11 +277,11 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     w = None if weight is None else array_of(weight).astype(x.dtype, copy=False)
     if w is not None:
         q = q * w.reshape(cshape)
-    if valid is not None:
-        q = q * xp.expand_dims(valid, cdim)
+    q = q * xp.expand_dims(valid, cdim)
+    # the mean's divisor stays on the device (a 0-d array): no host read
     if w is None:
-        return q, float(ys.size if valid is None else valid.sum())
-    return q, float(w[ys].sum() if valid is None else (w[ys] * valid).sum())
+        return q, valid.sum(dtype=x.dtype)
+    return q, (w[ys] * valid).sum(dtype=x.dtype)
 
 
 def _prob_coefficients(input, target, weight, smoothing, cdim):
@@ -353,8 +351,8 @@ class BinaryCrossEntropy(Op):
     save = (0, 1)
 
     def forward(self, xp, x, t, w=None):
-        if bool(((x < 0) | (x > 1)).any()):
-            raise RuntimeError('all elements of input should be between 0 and 1')
+        check_data(xp, ((x < 0) | (x > 1)).any(), RuntimeError,
+                   'all elements of input should be between 0 and 1')
         self.w = w
         with quiet_float_errors(xp):
             log_x = xp.maximum(xp.log(x), -100)

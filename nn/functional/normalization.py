@@ -158,11 +158,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     y, mean, var = Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)
     if running_mean is not None or running_var is not None:
         with no_grad():
+            # momentum: a number, or a 0-d tensor (BatchNorm's cumulative average, no host read)
+            scaled = not isinstance(momentum, (int, float))
             if running_mean is not None:
-                running_mean.mul_(1 - momentum).add_(mean.reshape(c), alpha=momentum)
+                running_mean.mul_(1 - momentum).add_(mean.reshape(c) * momentum if scaled
+                                                     else mean.reshape(c),
+                                                     alpha=1 if scaled else momentum)
             if running_var is not None:
                 unbiased = var.reshape(c) * (count / (count - 1))
-                running_var.mul_(1 - momentum).add_(unbiased, alpha=momentum)
+                running_var.mul_(1 - momentum).add_(unbiased * momentum if scaled else unbiased,
+                                                    alpha=1 if scaled else momentum)
     return y
 
 

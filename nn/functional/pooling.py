@@ -22,6 +22,7 @@ import math
 
 import autograd
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
+from autograd.extend import scatter_add
 
 from . import _buffers
 from .conv import _offsets, _pad, _tuple
@@ -343,8 +344,9 @@ class ScatterAddFlat(Op):
     def forward(self, xp, g, indices, *, numel):
         b, c = g.shape[:2]
         flat = (xp.arange(b * c).reshape(b, c, 1) * numel + indices).ravel()
-        y = xp.bincount(flat, weights=g.ravel(), minlength=b * c * numel)
-        return y.astype(g.dtype, copy=False).reshape(b, c, numel)
+        y = xp.zeros(b * c * numel, g.dtype)
+        scatter_add(xp, y, flat, g.ravel())     # no bincount: its size would be read on the host
+        return y.reshape(b, c, numel)
 
     def backward(self, gg):
         idx, = self.saved_tensors

@@ -88,13 +88,19 @@ class _NormBase(_Affine):
 
 class _BatchNorm(_NormBase):
 
+    def _cumulative_factor(self):
+        """``1 / num_batches_tracked`` (momentum None) as a 0-d tensor on the buffers'
+        device: PyTorch reads the count on the host here (a GPU sync); this does not."""
+        dtype = self.running_mean.dtype if self.running_mean is not None else None
+        return 1.0 / self.num_batches_tracked.to(dtype or autograd.get_default_dtype())
+
     def forward(self, input):
         self._check_input_dim(input)
         # momentum None: the cumulative moving average, factor 1 / batches seen
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
-            factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
+            factor = (self._cumulative_factor() if self.momentum is None
                       else self.momentum)
         batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         # the buffers go in where they are read (evaluation) or updated (tracked training)
@@ -286,8 +292,7 @@ class SyncBatchNorm(_BatchNorm):
         if self.track_running_stats:
             with autograd.no_grad():
                 self.num_batches_tracked.add_(1)
-                m = (1.0 / self.num_batches_tracked.item() if self.momentum is None
-                     else self.momentum)
+                m = self._cumulative_factor() if self.momentum is None else self.momentum
                 self.running_mean.mul_(1 - m).add_(mean.detach() * m)
                 self.running_var.mul_(1 - m).add_(var.detach() * (n * m / (n - 1)))
         return y
