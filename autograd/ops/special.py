@@ -107,13 +107,19 @@ def _digamma64(xp, x):
         return xp.where(x == xp.inf, xp.inf, out)
 
 
+_FAR_NEGATIVE = 2.0 ** 20
+
+
 def _hurwitz_zeta64(xp, s, q):
     """zeta(s, q) = sum_k (q + k)^-s for an integer s >= 2, any real q (inf at q a
     non-positive integer): the first terms summed to q + k >= 15 + s, then the
     Euler-Maclaurin tail (Abramowitz & Stegun 23.1.30)."""
     with _quiet(xp):
-        finite = xp.isfinite(q)
-        q0 = xp.where(finite, q, 1.0)
+        pole = (q <= 0) & (q == xp.floor(q))
+        # below -2**20 the recurrence would take a million steps per unit of the start:
+        # NaN there (docs/DIFFERENCES.md); poles and non-finite q are settled at the end
+        far = (q < -_FAR_NEGATIVE) & ~pole
+        q0 = xp.where(xp.isfinite(q) & ~pole & ~far, q, 1.0)
         start = float(q0.min()) if q0.size else 0.0
         level = 15.0 + s
         acc = xp.zeros_like(q0)
@@ -131,7 +137,7 @@ def _hurwitz_zeta64(xp, s, q):
             rising *= (s + 2 * j - 1) * (s + 2 * j)
             factor = factor / (a * a)
         out = acc + tail
-        pole = (q <= 0) & (q == xp.floor(q))
+        out = xp.where(far, xp.nan, out)
         out = xp.where(pole, xp.inf, out)
         out = xp.where(q == xp.inf, 0.0, out)
         return xp.where(xp.isnan(q) | (q == -xp.inf), xp.nan, out)
