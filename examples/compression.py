@@ -105,8 +105,8 @@ def factorize(linear, k):
     in the Frobenius norm; the error is the root of the sum of the dropped sigma_i^2."""
     W = linear.weight.detach()
     U, S, Vh = autograd.linalg.svd(W, full_matrices=False)
-    first = nn.Linear(linear.in_features, k, bias=False).to(W.device)
-    second = nn.Linear(k, linear.out_features).to(W.device)
+    first = nn.Linear(linear.in_features, k, bias=False).to(W.device, W.dtype)
+    second = nn.Linear(k, linear.out_features).to(W.device, W.dtype)
     with autograd.no_grad():
         first.weight.copy_(Vh[:k])
         second.weight.copy_(U[:, :k] * S[:k])
