@@ -18,9 +18,10 @@ training set are drawn one in each of n equal cells of [0, 4] (stratified).
   directly measured mean squared error on fresh noisy test targets (Fig. 4.3: the error is
   smallest at an intermediate complexity).  With five points the linear model beats the
   quartic; with enough data the quartic wins ("if enough training data is provided").
-* Sec. 4.3.1: one data set of n points; q-fold cross-validation (and leave-one-out,
+* Sec. 4.3.1: one data set of 30 points; q-fold cross-validation (and leave-one-out,
   q = n) and hold-out choose the degree, and the ridge penalty lambda sum_{i>=1} w_i^2 of a
-  degree-9 model; the choice is judged by its true expected error, known here.
+  degree-9 model; each choice is judged by its true expected error (known here), averaged
+  over 20 such data sets (one set's choice is itself a random variable).
 
 Run: python examples/bias_variance.py [--datasets 5000] [--out runs/bias_variance]
 """
@@ -106,15 +107,17 @@ def folds(n, q, generator, device):
 
 def cross_validation_error(x, y, d, q, lam=0.0, generator=None):
     """Sec. 4.3.1: the mean squared error over the q held-out segments, each predicted by
-    the model fitted on the other q - 1 (q = n: leave-one-out)."""
+    the model fitted on the other q - 1 (q = n: leave-one-out).  The q fits run as one
+    batch, so q must divide n (equal segments)."""
     n = x.shape[0]
-    errs = []
-    for test in folds(n, q, generator, x.device):
-        keep = autograd.ones(n, dtype=autograd.bool, device=x.device)
-        keep[test] = False
-        w = fit(x[keep], y[keep], d, lam)
-        errs.append(((predict(w, x[test]) - y[test]) ** 2).sum())
-    return (autograd.stack(errs).sum() / n).item()
+    if n % q:
+        raise ValueError(f'cross_validation_error: q = {q} does not divide n = {n}')
+    test = autograd.stack(folds(n, q, generator, x.device))            # (q, n / q)
+    keep = autograd.ones(q, n, dtype=autograd.bool, device=x.device)
+    keep[autograd.arange(q, device=x.device)[:, None], test] = False
+    w = fit(x.expand(q, n)[keep].reshape(q, -1), y.expand(q, n)[keep].reshape(q, -1), d, lam)
+    pred = (features(x[test], d) @ w[..., None])[..., 0]
+    return ((pred - y[test]) ** 2).mean().item()
 
 
 def hold_out_error(x, y, d, fraction=0.25, lam=0.0, generator=None):
@@ -134,6 +137,7 @@ def main(argv=None):
     p.add_argument('--n-large', type=int, default=100)
     p.add_argument('--n-cv', type=int, default=30, help='points of the cross-validated set')
     p.add_argument('--q', type=int, default=5, help='folds')
+    p.add_argument('--cv-sets', type=int, default=20, help='independent data sets to choose on')
     args = p.parse_args(argv)
     dev = args.device
     gen = autograd.Generator(dev).manual_seed(args.seed)
@@ -161,27 +165,40 @@ def main(argv=None):
         best = min(table[n], key=lambda d: table[n][d]['E[MSE]'])
         results[f'n = {n}: degree with the least E[MSE]'] = best
 
-    # sec. 4.3.1: choosing the degree and the ridge penalty from one data set
-    x, y = draw((args.n_cv,), gen, dev)
+    # sec. 4.3.1: choosing the degree and the ridge penalty from one data set, repeated
+    # on --cv-sets independent sets to average out the luck of one set
     degrees = list(range(0, 10))
     lams = [10.0 ** e for e in range(-6, 3)]
-    cv = {'degree': {}, 'ridge': {}}
-    for name, grid, kw in (('degree', degrees, lambda d: dict(d=d)),
-                           ('ridge', lams, lambda lam: dict(d=9, lam=lam))):
-        for v in grid:
-            a = kw(v)
-            cv[name][v] = {
-                f'{args.q}-fold CV': cross_validation_error(x, y, a['d'], args.q, a.get('lam', 0.0), gen),
-                'leave-one-out': cross_validation_error(x, y, a['d'], args.n_cv, a.get('lam', 0.0), gen),
-                'hold-out 25%': hold_out_error(x, y, a['d'], 0.25, a.get('lam', 0.0), gen),
-                'training': ((predict(fit(x, y, a['d'], a.get('lam', 0.0)), x) - y) ** 2).mean().item(),
-                'true': true_error(fit(x, y, a['d'], a.get('lam', 0.0)), Z)}
-        for method in (f'{args.q}-fold CV', 'leave-one-out', 'hold-out 25%', 'training'):
-            chosen = min(grid, key=lambda v: cv[name][v][method])
-            results[f'{name} chosen by {method}'] = {'choice': chosen,
-                                                    'true error': cv[name][chosen]['true']}
-        best = min(grid, key=lambda v: cv[name][v]['true'])
-        results[f'{name}: best possible'] = {'choice': best, 'true error': cv[name][best]['true']}
+    methods = (f'{args.q}-fold CV', 'leave-one-out', 'hold-out 25%', 'training')
+    cv = {'degree': {v: {} for v in degrees}, 'ridge': {v: {} for v in lams}}
+    chosen = {(name, m): [] for name in cv for m in methods + ('true',)}
+    for _ in range(args.cv_sets):
+        x, y = draw((args.n_cv,), gen, dev)
+        for name, grid, to_kw in (('degree', degrees, lambda d: (d, 0.0)),
+                                  ('ridge', lams, lambda lam: (9, lam))):
+            errors = {}
+            for v in grid:
+                d, lam = to_kw(v)
+                w = fit(x, y, d, lam)
+                errors[v] = {
+                    methods[0]: cross_validation_error(x, y, d, args.q, lam, gen),
+                    methods[1]: cross_validation_error(x, y, d, args.n_cv, lam, gen),
+                    methods[2]: hold_out_error(x, y, d, 0.25, lam, gen),
+                    methods[3]: ((predict(w, x) - y) ** 2).mean().item(),
+                    'true': true_error(w, Z)}
+                for m, e in errors[v].items():
+                    cv[name][v].setdefault(m, []).append(e)
+            for m in methods + ('true',):
+                pick = min(grid, key=lambda v: errors[v][m])
+                chosen[name, m].append((pick, errors[pick]['true']))
+    for (name, m), picks in chosen.items():
+        label = f'{name}: best possible per set' if m == 'true' else f'{name} chosen by {m}'
+        results[label] = {'mean true error': float(numpy.mean([e for _, e in picks])),
+                          'choices': sorted(dict.fromkeys(v for v, _ in picks))}
+    for name, grid in (('degree', degrees), ('ridge', lams)):
+        fixed = min(grid, key=lambda v: numpy.mean(cv[name][v]['true']))
+        results[f'{name}: best fixed choice'] = {'choice': fixed, 'mean true error':
+                                                 float(numpy.mean(cv[name][fixed]['true']))}
     results['noise floor sigma^2'] = SIGMA ** 2
 
     for key, val in results.items():
@@ -213,10 +230,11 @@ def main(argv=None):
            title='bias^2 + variance + noise (measured)')
     ax.legend(fontsize=7)
     ax = axes[3]
-    for method in (f'{args.q}-fold CV', 'leave-one-out', 'hold-out 25%', 'training', 'true'):
-        ax.plot(degrees, [cv['degree'][d][method] for d in degrees], marker='o', ms=3, label=method)
-    ax.set(yscale='log', xlabel='degree d', ylabel='squared error',
-           title=f'choosing d from one set of {args.n_cv} points')
+    for method in methods + ('true',):
+        ax.plot(degrees, [numpy.mean(cv['degree'][d][method]) for d in degrees], marker='o',
+                ms=3, label=method)
+    ax.set(yscale='log', xlabel='degree d', ylabel='squared error (mean over sets)',
+           title=f'estimates of the error, sets of {args.n_cv} points')
     ax.legend(fontsize=7)
     print('plot:', _data.savefig(fig, args.out, 'bias_variance.png'))
     return results
