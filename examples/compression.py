@@ -283,11 +283,13 @@ def main(argv=None):
     for name in dict.fromkeys(c[0] for c in curve):
         pts = sorted((n, a) for c, n, a in curve if c == name)
         marker = styles.get(name)
-        ax.plot(*zip(*pts), marker or 'o-', ms=14 if marker else 5, label=name)
-    ax.set(xscale='log', xlabel='stored numbers (log scale)', ylabel='held-out accuracy',
-           title='compressing a 64-256-256-10 MLP on 8x8 digits', ylim=(0, 1.02))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc='lower right')
+        n, acc = zip(*pts)
+        ax.plot(n, [1 - a for a in acc], marker or 'o-', ms=14 if marker else 5, label=name)
+    ax.set(xscale='log', yscale='log', xlabel='stored numbers (log scale)',
+           ylabel='held-out error rate (log scale)',
+           title='compressing a 64-256-256-10 MLP on 8x8 digits')
+    ax.grid(alpha=0.3, which='both')
+    ax.legend(fontsize=8, loc='upper right')
     results['curve'] = curve
     print('plot:', _data.savefig(fig, args.out, 'compression.png'))
     return results

@@ -18,7 +18,8 @@ whose rows j k, ..., j k + k - 1 are unit j's pieces, and a max over them.
 * A high learning rate "knocks out" ReLU units: the fraction of hidden units that fire
   for no training input after training, ReLU against maxout (a maxout unit cannot die),
   and the held-out accuracies, with and without dropout at the modest rate (maxout was
-  designed to work with it), on 2,000 digits of MNIST-5k.
+  designed to work with it), on 2,000 digits of MNIST-5k.  (At the high rate the maxout
+  network, which "does not saturate at all", diverges instead: its loss becomes NaN.)
 
 Run: python examples/maxout.py [--epochs 8] [--hidden 128] [--out runs/maxout]
 """
