@@ -58,7 +58,7 @@ def test_pretrained_codes_beat_random_codes(pt):
         gen = a.Generator(X.device).manual_seed(1)
         a.manual_seed(1)
         if name == 'pretrained':
-            encoders, _ = pt.pretrain_autoencoders(X, (64, 32), 80, generator=gen)
+            encoders, _ = pt.pretrain_autoencoders(X, (64, 32), 200, generator=gen)
         else:
             encoders = [nn.Linear(64, 32).to(X.device)]
         out = pt.output_layer_on_codes(encoders, X[:200], y[:200], 60, generator=gen)
