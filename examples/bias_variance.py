@@ -236,6 +236,7 @@ def main(argv=None):
     ax.set(yscale='log', xlabel='degree d', ylabel='squared error (mean over sets)',
            title=f'estimates of the error, sets of {args.n_cv} points')
     ax.legend(fontsize=7)
+    results['plot'] = [(ax.get_title(), len(ax.lines)) for ax in fig.axes]   # titles, series
     print('plot:', _data.savefig(fig, args.out, 'bias_variance.png'))
     return results
 

@@ -291,6 +291,7 @@ def main(argv=None):
     ax.grid(alpha=0.3, which='both')
     ax.legend(fontsize=8, loc='upper right')
     results['curve'] = curve
+    results['plot'] = [(ax.get_title(), len(ax.lines)) for ax in fig.axes]   # titles, series
     print('plot:', _data.savefig(fig, args.out, 'compression.png'))
     return results
 

@@ -294,6 +294,7 @@ def main(argv=None):
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    results['plot'] = [(ax.get_title(), len(ax.lines)) for ax in fig.axes]   # titles, series
     print('plot:', _data.savefig(fig, args.out, 'ensembles.png'))
     results['curves'] = curves
     return results

@@ -193,6 +193,7 @@ def main(argv=None):
         ax.set(xlabel='epoch', ylabel='training cross-entropy', title=title, yscale='log')
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+    results['plot'] = [(ax.get_title(), len(ax.lines)) for ax in fig.axes]   # titles, series
     print('plot:', _data.savefig(fig, args.out, 'maxout.png'))
     results['curves'] = curves
     return results

@@ -115,4 +115,7 @@ def test_bias_variance_script(tmp_path):
     # the training error always prefers the most complex model
     assert r['degree chosen by training']['choices'] == [9]
     assert r['ridge chosen by training']['choices'] == [1e-6]
+    # Fig. 4.2's two panels (true model, three fits, their points, x = 2), Fig. 4.3's
+    # bias^2 / variance / E[MSE] for both n and the noise, five error estimates
+    assert [n for _, n in r['plot']] == [8, 8, 7, 5]
     assert (tmp_path / 'bias_variance.png').stat().st_size > 0

@@ -126,4 +126,5 @@ def test_compression_script(tmp_path):
     methods = {c[0] for c in r['curve']}
     assert methods == {'teacher 64-256-256-10', 'pruning + fine-tuning', 'low-rank SVD, V fine-tuned',
                        'hashed weights', 'dense, same size', 'mimic student 64-32-10'}
+    assert [n for _, n in r['plot']] == [6]                  # one series per method
     assert (tmp_path / 'compression.png').stat().st_size > 0

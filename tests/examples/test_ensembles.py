@@ -135,4 +135,6 @@ def test_ensembles_script(tmp_path):
     assert r['DropConnect (weight scaling at test)'] > 0.85
     assert r['linear net, all 1024 sub-networks: max |log p_geo - log p_rule|'] < 1e-12
     assert len(r['curves']['bagging']) == 4
+    # four ensembles and the single net; geometric, arithmetic and the rule
+    assert [n for _, n in r['plot']] == [5, 3]
     assert (tmp_path / 'ensembles.png').stat().st_size > 0

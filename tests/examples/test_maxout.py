@@ -109,4 +109,5 @@ def test_maxout_script(tmp_path):
     assert r['lr 0.2: relu']['dead units'] > r['lr 0.05: relu']['dead units']
     curves = r['curves']
     assert len(curves) == 9 and all(len(c) == 3 for c in curves.values())
+    assert [n for _, n in r['plot']] == [3, 4, 2]
     assert (tmp_path / 'maxout.png').stat().st_size > 0

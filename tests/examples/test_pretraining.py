@@ -87,5 +87,6 @@ def test_pretraining_script(tmp_path):
     assert pre['test accuracy'] > rand['test accuracy'] + 0.1
     assert pre['train loss'] < rand['train loss']
     assert len(r['history']['random initialisation']['test accuracy']) == 40
+    assert [n for _, n in r['plot']] == [3, 3]
     assert (tmp_path / 'pretraining.png').stat().st_size > 0
     assert (tmp_path / 'pretraining_filters.png').stat().st_size > 0
