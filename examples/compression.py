@@ -160,7 +160,8 @@ class HashedLinear(nn.Module):
         self.register_buffer('index', autograd.tensor(index, device=device), persistent=False)
         bound = 1 / math.sqrt(in_features)      # nn.Linear's range for the virtual weights
         self.weight = nn.Parameter(autograd.empty(buckets, device=device).uniform_(-bound, bound))
-        self.bias = nn.Parameter(autograd.empty(out_features, device=device).uniform_(-bound, bound))
+        self.bias = nn.Parameter(
+            autograd.empty(out_features, device=device).uniform_(-bound, bound))
 
     def virtual_weight(self):
         """(out_features, in_features): gathering from ``weight``; its backward
@@ -171,7 +172,8 @@ class HashedLinear(nn.Module):
         return nn.functional.linear(x, self.virtual_weight(), self.bias)
 
     def extra_repr(self):
-        return f'in_features={self.in_features}, out_features={self.out_features}, buckets={self.buckets}'
+        return (f'in_features={self.in_features}, out_features={self.out_features}, '
+                f'buckets={self.buckets}')
 
 
 def hashed_mlp(fraction, device=None, seed=0):
@@ -237,7 +239,8 @@ def main(argv=None):
         raw = accuracy(pruned, Xte, yte)
         train(pruned, Xtr, ytr, args.fine_tune, weight_decay=1e-4, generator=gen)
         tuned = accuracy(pruned, Xte, yte)
-        results[f'pruned {s:.0%}'] = {'sparsity': sparsity_of(pruned), 'stored': stored_weights(pruned),
+        results[f'pruned {s:.0%}'] = {'sparsity': sparsity_of(pruned),
+                                      'stored': stored_weights(pruned),
                                       'before fine-tuning': raw, 'after fine-tuning': tuned}
         point('pruning + fine-tuning', pruned, tuned)
 

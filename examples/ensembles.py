@@ -67,7 +67,8 @@ class DropConnectLinear(nn.Linear):
 
 
 def dropconnect_mlp(hidden=64, p=0.5):
-    return nn.Sequential(DropConnectLinear(64, hidden, p), nn.ReLU(), DropConnectLinear(hidden, 10, p))
+    return nn.Sequential(DropConnectLinear(64, hidden, p), nn.ReLU(),
+                         DropConnectLinear(hidden, 10, p))
 
 
 def connection_dropped_mlp(hidden=64, drop=0.5):

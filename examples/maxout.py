@@ -50,7 +50,8 @@ class Maxout(nn.Module):
         return self.linear.weight[k::self.pieces], self.linear.bias[k::self.pieces]
 
     def extra_repr(self):
-        return f'in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}'
+        return (f'in_features={self.in_features}, out_features={self.out_features}, '
+                f'pieces={self.pieces}')
 
 
 def net(kind, hidden=128, n_in=784, n_out=10, pieces=2, p_drop=0.0):
@@ -160,7 +161,8 @@ def main(argv=None):
         model = brain_damage_(fresh(kind))
         gen = autograd.Generator(dev).manual_seed(args.seed)
         dead0, grad0 = dead_fraction(model, Xtr), first_layer_grad_norm(model, Xtr, ytr)
-        curves[f'negative init: {kind}'] = train(model, Xtr, ytr, args.epochs, args.lr, generator=gen)
+        curves[f'negative init: {kind}'] = train(model, Xtr, ytr, args.epochs, args.lr,
+                                                 generator=gen)
         results[f'negative init: {kind}'] = {
             'dead at start': dead0, 'first-layer |grad| at start': grad0,
             'dead after training': dead_fraction(model, Xtr),

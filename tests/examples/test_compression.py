@@ -74,7 +74,9 @@ def test_hashed_gradient_sums_the_shared_entries(cm):
     expected = numpy.bincount(layer.index.cpu().numpy().ravel(),
                               weights=dense.weight.grad.cpu().numpy().ravel(), minlength=20)
     numpy.testing.assert_allclose(layer.weight.grad.cpu().numpy(), expected, rtol=1e-12, atol=1e-12)
-    assert a.gradcheck(lambda w: nn.functional.linear(x, w[layer.index]), (layer.weight.detach().requires_grad_(),))
+    w = layer.weight.detach().requires_grad_()
+    assert a.gradcheck(lambda w: nn.functional.linear(x, w[layer.index]), (w,))
+    assert a.gradgradcheck(lambda w: nn.functional.linear(x, w[layer.index]).square(), (w,))
 
 
 def test_pruning_is_global_by_magnitude_and_iterative(cm):
@@ -124,7 +126,8 @@ def test_compression_script(tmp_path):
     assert r['student 64-32-10']['mimic (teacher outputs)'] > 0.88
     assert r['low-rank ratio 256 x 256 at k = 16'] == 8.0
     methods = {c[0] for c in r['curve']}
-    assert methods == {'teacher 64-256-256-10', 'pruning + fine-tuning', 'low-rank SVD, V fine-tuned',
+    assert methods == {'teacher 64-256-256-10', 'pruning + fine-tuning',
+                       'low-rank SVD, V fine-tuned',
                        'hashed weights', 'dense, same size', 'mimic student 64-32-10'}
     assert [n for _, n in r['plot']] == [6]                  # one series per method
     assert (tmp_path / 'compression.png').stat().st_size > 0

@@ -83,7 +83,8 @@ def test_dropconnect_layer(en):
     layer = en.DropConnectLinear(20, 7, p=0.5).to(dev, a.float64)
     x = a.randn(3, 20, dtype=a.float64, device=dev)
     layer.eval()
-    expected = x.cpu().numpy() @ layer.weight.detach().cpu().numpy().T + layer.bias.detach().cpu().numpy()
+    expected = (x.cpu().numpy() @ layer.weight.detach().cpu().numpy().T
+                + layer.bias.detach().cpu().numpy())
     numpy.testing.assert_allclose(layer(x).detach().cpu().numpy(), expected, rtol=1e-12)
     layer.train()
     a1, a2 = layer(x), layer(x)
