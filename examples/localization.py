@@ -68,29 +68,31 @@ def iou(a, b):
 
 class Backbone(nn.Module):
     """Two 3 x 3 convolutions (16, 32 filters) with ReLU and 2 x 2 max-pools:
-    28 x 28 x 1 -> 7 x 7 x 32, flattened to 1568 features (flattening, not global pooling,
-    keeps where things are)."""
+    28 x 28 x 1 -> feature maps 32 x 7 x 7, which both heads read."""
 
     def __init__(self):
         super().__init__()
         self.layers = nn.Sequential(
             nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten())
-        self.features = 32 * (CANVAS // 4) ** 2
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.maps, self.side = 32, CANVAS // 4
 
     def forward(self, x):
         return self.layers(x)
 
 
-def classification_head(features, classes=10):
-    """Two fully connected layers ending in the class scores (softmax in the loss)."""
-    return nn.Sequential(nn.Linear(features, 128), nn.ReLU(), nn.Linear(128, classes))
+def classification_head(maps, side, classes=10):
+    """Each map's maximum over the image (the class does not depend on where the digit is),
+    then two fully connected layers ending in the class scores (softmax in the loss)."""
+    return nn.Sequential(nn.MaxPool2d(side), nn.Flatten(), nn.Linear(maps, 128), nn.ReLU(),
+                         nn.Linear(128, classes))
 
 
-def regression_head(features):
-    """Two fully connected layers and a linear regression layer: the box (x, y, w, h)."""
-    return nn.Sequential(nn.Linear(features, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
-                         nn.Linear(64, 4))
+def regression_head(maps, side):
+    """The maps flattened (which keeps where things are), two fully connected layers and a
+    linear regression layer: the box (x, y, w, h)."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(maps * side * side, 128), nn.ReLU(),
+                         nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 4))
 
 
 def _epochs(parts, params, loss_fn, tensors, epochs, batch_size, lr, generator, log, name):
@@ -141,8 +143,8 @@ def run(epochs=4, box_epochs=6, finetune_epochs=1, n_test=1000, n_train=None, ba
     autograd.manual_seed(seed)
     g = autograd.Generator(device=device).manual_seed(seed)
     backbone = Backbone().to(device)
-    cls_head = classification_head(backbone.features).to(device)
-    box_head = regression_head(backbone.features).to(device)
+    cls_head = classification_head(backbone.maps, backbone.side).to(device)
+    box_head = regression_head(backbone.maps, backbone.side).to(device)
 
     # 1. the classifier, on image-class pairs only
     _epochs([backbone, cls_head], [*backbone.parameters(), *cls_head.parameters()],

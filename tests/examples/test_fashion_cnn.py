@@ -10,6 +10,11 @@ from example_scripts import load_example
 
 fc = load_example('fashion_cnn')
 
+try:
+    fc.load(n_train=1, n_test=1)
+except FileNotFoundError as e:     # the data is a Debian package (.ci/run installs it)
+    pytest.skip(f'Fashion-MNIST is not on this machine: {e}', allow_module_level=True)
+
 
 def conv(c_in, c_out, k, bias=True):
     return c_in * c_out * k * k + (c_out if bias else 0)
@@ -80,7 +85,8 @@ def test_smooth_is_a_running_mean():
 @pytest.mark.slow
 def test_small_vgg_learns_fashion_mnist():
     data = fc.load(n_train=1500, n_test=500)
-    _, losses, accuracies = fc.train_classifier(fc.small_vgg, data, epochs=1, log=None)
+    _, losses, accuracies = fc.train_classifier(fc.small_vgg, data, epochs=1, batch_size=32,
+                                                log=None)
     assert accuracies[-1] > 0.65                           # chance is 0.10
     assert numpy.mean(losses[-5:]) < numpy.mean(losses[:5])
 
