@@ -22,7 +22,7 @@ Data: Debian's ``dataset-fashion-mnist`` (IDX files in /usr/share/datasets/fashi
 ``apt-get install dataset-fashion-mnist``); ``--n-train`` images of the training file, the
 first ``--n-test`` of the test file.
 
-Run: ``python examples/fashion_cnn.py [--epochs 3] [--depth-blocks 3]``
+Run: ``python examples/fashion_cnn.py [--epochs 2] [--depth-blocks 3]``
 """
 import numpy
 
@@ -101,7 +101,7 @@ def train_classifier(make, data, epochs=3, batch_size=64, lr=2e-3, seed=0, devic
     return model, losses, accuracies
 
 
-def depth_comparison(blocks=3, steps=150, n_train=4000, batch_size=64, lr=0.05, seed=0,
+def depth_comparison(blocks=3, steps=200, n_train=4000, batch_size=32, lr=0.05, seed=0,
                      device=None, log=print):
     """Train the residual and the plain network of 6 * blocks + 2 layers with SGD (momentum
     0.9) for ``steps`` mini-batches of the same 14 x 14 images in the same order.  Returns
@@ -149,11 +149,11 @@ def plot(curves, depth, out):
 
 
 def main(argv=None):
-    p = _data.parser('fashion_cnn', __doc__, epochs=3)
+    p = _data.parser('fashion_cnn', __doc__, epochs=2)
     p.add_argument('--n-train', type=int, default=6000)
     p.add_argument('--n-test', type=int, default=2000)
     p.add_argument('--depth-blocks', type=int, default=3, help='n: 6n + 2 layers')
-    p.add_argument('--depth-steps', type=int, default=150)
+    p.add_argument('--depth-steps', type=int, default=200)
     p.add_argument('--skip-classifiers', action='store_true')
     args = p.parse_args(argv)
     results = {}
