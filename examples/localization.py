@@ -208,9 +208,10 @@ def main(argv=None):
     p = _data.parser('localization', __doc__, epochs=4)
     p.add_argument('--box-epochs', type=int, default=6)
     p.add_argument('--finetune-epochs', type=int, default=1)
+    p.add_argument('--n-train', type=int, default=None, help='default: all 4,000')
     args = p.parse_args(argv)
-    r = run(args.epochs, args.box_epochs, args.finetune_epochs, seed=args.seed,
-            device=args.device)
+    r = run(args.epochs, args.box_epochs, args.finetune_epochs, n_train=args.n_train,
+            seed=args.seed, device=args.device)
     acc, mean_iou, hit = r['frozen']
     print(f'classification head: held-out accuracy {100 * acc:.1f}%')
     print(f'regression head on frozen convolutions: mean IoU {mean_iou:.3f}, '

@@ -9,7 +9,7 @@ import numpy
 import pytest
 
 import autograd
-from example_scripts import load_example
+from example_scripts import load_example, run_example
 
 cap = load_example('captioner')
 
@@ -66,3 +66,10 @@ def test_joint_training_beats_the_image_blind_captioner():
     exact, per_word, loss = history[-1]
     assert loss < blind_loss - 0.15
     assert per_word > blind_words + 0.08
+
+
+@pytest.mark.slow
+def test_the_script_runs_and_draws_captions(tmp_path):
+    r = run_example('captioner', tmp_path, '--epochs', 1, '--n-train', 96)
+    assert 0.0 <= r['exact'] <= r['per_word'] <= 1.0 and len(r['history']) == 1
+    assert (tmp_path / 'captions.png').stat().st_size > 0

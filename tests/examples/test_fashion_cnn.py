@@ -6,7 +6,7 @@ import numpy
 import pytest
 
 import autograd
-from example_scripts import load_example
+from example_scripts import load_example, run_example
 
 fc = load_example('fashion_cnn')
 
@@ -96,3 +96,12 @@ def test_the_plain_deep_network_trains_worse_than_the_residual_one():
     curves = fc.depth_comparison(blocks=3, steps=40, n_train=1280, batch_size=32, log=None)
     residual, plain = (numpy.mean(curves[k][-10:]) for k in ('residual', 'plain'))
     assert residual < plain
+
+
+@pytest.mark.slow
+def test_the_script_runs_and_draws_the_loss_curves(tmp_path):
+    r = run_example('fashion_cnn', tmp_path, '--epochs', 1, '--n-train', 64, '--n-test', 64,
+                    '--depth-blocks', 1, '--depth-steps', 3)
+    assert len(r['vgg']) == len(r['resnet']) == 1
+    assert len(r['curves']['residual']) == len(r['curves']['plain']) == 3
+    assert (tmp_path / 'residual_vs_plain.png').stat().st_size > 0

@@ -6,7 +6,7 @@ import numpy
 import pytest
 
 import autograd
-from example_scripts import load_example
+from example_scripts import load_example, run_example
 
 loc = load_example('localization')
 
@@ -48,3 +48,11 @@ def test_regression_head_on_frozen_features_finds_the_digits():
     assert r['frozen_weights_unchanged']
     assert accuracy > 0.6                                  # chance is 0.1
     assert mean_iou > r['mean_box'][0] + 0.2 and hit > 2 * r['mean_box'][1]
+
+
+@pytest.mark.slow
+def test_the_script_runs_all_three_steps_and_draws_boxes(tmp_path):
+    r = run_example('localization', tmp_path, '--epochs', 1, '--box-epochs', 1,
+                    '--finetune-epochs', 1, '--n-train', 128)
+    assert r['frozen_weights_unchanged'] and set(r) >= {'frozen', 'finetuned', 'mean_box'}
+    assert (tmp_path / 'boxes.png').stat().st_size > 0

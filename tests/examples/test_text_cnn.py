@@ -6,7 +6,7 @@ import numpy
 import pytest
 
 import autograd
-from example_scripts import load_example
+from example_scripts import load_example, run_example
 
 tc = load_example('text_cnn')
 
@@ -63,3 +63,9 @@ def test_the_text_cnn_learns_which_package_a_docstring_is_from():
     assert r['n_test'] == 240 and r['n_train'] == 4 * 300 - 240
     assert r['cnn'][-1] > 0.55                      # chance is 0.25
     assert r['cnn'][-1] > r['cnn'][0]
+
+
+def test_the_script_runs_and_draws_its_curves(tmp_path):
+    r = run_example('text_cnn', tmp_path, '--epochs', 1, '--per-class', 120)
+    assert len(r['cnn']) == len(r['bag_of_words']) == 1
+    assert (tmp_path / 'accuracy.png').stat().st_size > 0
