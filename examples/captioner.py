@@ -27,7 +27,7 @@ the caption is "a <size> <colour> <shape> at the <top|bottom> <left|right>" then
 Reported: exact-match caption accuracy and per-word accuracy of greedy decoding on fresh
 images.
 
-Run: ``python examples/captioner.py [--epochs 12]``
+Run: ``python examples/captioner.py [--epochs 5]``
 """
 import numpy
 
@@ -153,7 +153,7 @@ def evaluate(model, images, tokens):
     return same.all(1).float().mean().item(), same.float().mean().item()
 
 
-def train(epochs=12, n_train=3000, n_test=500, batch_size=32, lr=3e-3, seed=0, device=None,
+def train(epochs=5, n_train=3000, n_test=500, batch_size=32, lr=3e-3, seed=0, device=None,
           log=print):
     """Joint training of CNN and RNN by teacher forcing (cross-entropy at every step);
     returns the model, per-epoch (exact, per-token, mean training loss per token) and the
@@ -199,7 +199,7 @@ def plot(model, images, out, n=8):
 
 
 def main(argv=None):
-    p = _data.parser('captioner', __doc__, epochs=12)
+    p = _data.parser('captioner', __doc__, epochs=5)
     p.add_argument('--n-train', type=int, default=3000)
     args = p.parse_args(argv)
     model, history, (X_te, captions, _) = train(args.epochs, args.n_train, seed=args.seed,
