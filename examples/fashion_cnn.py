@@ -38,7 +38,7 @@ CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shi
 SMALL_VGG = [16, 16, 'M', 32, 32, 'M']
 
 
-def load(n_train=6000, n_test=2000, side=28, seed=0):
+def load(n_train=3000, n_test=2000, side=28, seed=0):
     """(X_train, y_train, X_test, y_test) as NumPy arrays, images (n, 1, side, side) with
     side 28 or 14 (2 x 2 average pooling); ``n_train`` random training images."""
     X, y = _data.fashion_mnist(train=True)
@@ -150,11 +150,12 @@ def plot(curves, depth, out):
 
 def main(argv=None):
     p = _data.parser('fashion_cnn', __doc__, epochs=2)
-    p.add_argument('--n-train', type=int, default=6000)
+    p.add_argument('--n-train', type=int, default=3000)
     p.add_argument('--n-test', type=int, default=2000)
     p.add_argument('--depth-blocks', type=int, default=3, help='n: 6n + 2 layers')
     p.add_argument('--depth-steps', type=int, default=200)
     p.add_argument('--skip-classifiers', action='store_true')
+    p.add_argument('--skip-depth', action='store_true', help='no residual vs plain run')
     args = p.parse_args(argv)
     results = {}
     if not args.skip_classifiers:
@@ -165,6 +166,8 @@ def main(argv=None):
             results[name] = acc
             print(f'small {name} ({cnn.count(model):,d} parameters, {weight_layers(model)} '
                   f'weight layers): Fashion-MNIST held-out accuracy {100 * acc[-1]:.1f}%')
+    if args.skip_depth:
+        return results
     curves = depth_comparison(args.depth_blocks, args.depth_steps, seed=args.seed,
                               device=args.device)
     depth = 6 * args.depth_blocks + 2
