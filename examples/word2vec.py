@@ -108,23 +108,6 @@ def negative_sampling_loss(h, u_pos, u_neg):
     return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
 
 
-class FullSoftmax(nn.Module):
-    """The book's vanilla output layer (eqs. 2.49, 2.52): P(j | h) = softmax(h U^T)_j over
-    all V words, U the (V, D) context embeddings. ``forward`` gives the mean -log P."""
-
-    def __init__(self, context):
-        super().__init__()
-        self.context = context
-
-    def log_prob(self, h, target=None):
-        """log P(target | h) (B,), or, without target, the whole (B, V) distribution."""
-        logp = F.log_softmax(h @ self.context.weight.T, dim=-1)
-        return logp if target is None else logp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
-
-    def forward(self, h, target):
-        return F.cross_entropy(h @ self.context.weight.T, target)
-
-
 class SkipGram(nn.Module):
     """Skip-gram: centre word -> each of its context words.
 
@@ -140,11 +123,9 @@ class SkipGram(nn.Module):
         nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
         nn.init.zeros_(self.context.weight)
         self.objective = objective if isinstance(objective, str) else 'head'
-        if objective == 'softmax':
-            self.head = FullSoftmax(self.context)
-        elif self.objective == 'head':
+        if self.objective == 'head':
             self.head = objective
-        elif objective != 'negative':
+        elif objective not in ('negative', 'softmax'):
             raise ValueError(f"SkipGram: objective must be 'negative', 'softmax' or a module, "
                              f'got {objective!r}')
 
@@ -158,11 +139,17 @@ class SkipGram(nn.Module):
         h = self.hidden(center)
         if self.objective == 'negative':
             return negative_sampling_loss(h, self.context(context), self.context(negatives))
+        if self.objective == 'softmax':   # eqs. 2.49, 2.52-2.53: the u_j are the output layer
+            return F.cross_entropy(h @ self.context.weight.T, context)
         return self.head(h, context)
 
     def log_prob(self, inputs, targets):
-        """log P(target | input) (B,) under a softmax or tree output layer."""
-        return self.head.log_prob(self.hidden(inputs), targets)
+        """log P(target | input) (B,) under the softmax or the tree output layer."""
+        h = self.hidden(inputs)
+        if self.objective == 'softmax':
+            logp = F.log_softmax(h @ self.context.weight.T, dim=-1)
+            return logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        return self.head.log_prob(h, targets)
 
     def word_vectors(self):
         return self.center.weight[:self.context.num_embeddings]
