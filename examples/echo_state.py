@@ -11,11 +11,12 @@ vacated unit, so h_t is the last p values of the series and W_hy h_t is an AR(p)
 
 The reservoir runs h_t = tanh(W_xh x_t + W_hh h_{t-1} + b) over the whole series; the readout
 y_t = W_hy [h_t; 1] predicting x_{t+1} is a ridge regression, solved from its normal equations
-by conjugate gradients (``autograd.linalg.solve`` is not on the main branch yet).  The
-spectral radius |lambda_max| is the growth rate of the power iteration ||W^k v||^(1/k),
-run with the library's matrix products on the reservoir's own device
-(``autograd.linalg.eigvals`` is not available: eigenvalues of a general real matrix are
-complex, and the library has no complex dtypes).
+with ``autograd.linalg.solve`` on the reservoir's own device.  The spectral radius
+|lambda_max| of eq. 7.7 is the growth rate of the power iteration ||W^k v||^(1/k), run with
+the library's matrix products (``autograd.linalg.eigvals`` raises NotImplementedError here:
+the eigenvalues of a general real matrix are complex, and the library has no complex dtypes;
+the largest singular value, ``linalg.matrix_norm(W, 2)``, only bounds |lambda_max| from above,
+and the book scales by the eigenvalue).
 
 Data: the yearly mean sunspot numbers 1700-2008 shipped with ``statsmodels`` (no download);
 the last 60 years are held out, the 40 before them choose gamma.
@@ -94,26 +95,6 @@ def run_reservoir(x, W_xh, W_hh, b, activation=autograd.tanh):
         return autograd.stack(states)
 
 
-def conjugate_gradient(A, c, rtol=1e-13, max_iter=None):
-    """Solve A w = c for symmetric positive definite A (d, d) by conjugate gradients (the
-    book's sec. 3.5.6.2: exact in d steps in exact arithmetic; rounding may need a few more).
-    A stopgap: ``autograd.linalg.solve`` is being built on its own branch."""
-    w = autograd.zeros_like(c)
-    r, stop = c.clone(), rtol * c.norm().item()
-    d, rr = r.clone(), r @ r
-    for _ in range(max_iter or 20 * c.shape[0]):
-        Ad = A @ d
-        step = rr / (d @ Ad)
-        w = w + step * d
-        r = r - step * Ad
-        rr_new = r @ r
-        if rr_new.sqrt().item() <= stop:
-            break
-        d = r + (rr_new / rr) * d
-        rr = rr_new
-    return w
-
-
 def ridge_readout(H, y, alpha=1e-6):
     """The readout trained as linear regression: (w, c) minimising
     mean (H w + c - y)^2 + alpha ||w||^2 (the intercept c not penalised), from the normal
@@ -124,7 +105,7 @@ def ridge_readout(H, y, alpha=1e-6):
         penalty = autograd.ones(d + 1, dtype=H.dtype, device=H.device)
         penalty[d] = 0.0
         A = X.T @ X / n + alpha * autograd.diag(penalty)
-        solution = conjugate_gradient(A, X.T @ y / n)
+        solution = autograd.linalg.solve(A, X.T @ y / n)
     return solution[:d], solution[d]
 
 

@@ -44,12 +44,23 @@ def test_shift_reservoir_state_is_the_last_p_values():
                                                        [4, 3, 2], [5, 4, 3]])
 
 
-def test_conjugate_gradient_solves_a_positive_definite_system():
+def test_ridge_readout_is_the_penalised_least_squares_solution():
+    # the closed form (X^T X / n + alpha diag(1,..,1,0)) [w; c] = X^T y / n, by NumPy
     rng = numpy.random.default_rng(0)
-    m = rng.normal(size=(30, 30))
-    a, c = m @ m.T + 0.1 * numpy.eye(30), rng.normal(size=30)
-    w = esn.conjugate_gradient(_matrix(a), _matrix(c))
-    numpy.testing.assert_allclose(w.cpu().numpy(), numpy.linalg.solve(a, c), rtol=1e-8)
+    H, y, alpha = rng.normal(size=(50, 8)), rng.normal(size=50), 0.3
+    X = numpy.hstack([H, numpy.ones((50, 1))])
+    expected = numpy.linalg.solve(X.T @ X / 50 + alpha * numpy.diag([1.0] * 8 + [0.0]),
+                                  X.T @ y / 50)
+    w, c = esn.ridge_readout(_matrix(H), _matrix(y), alpha)
+    numpy.testing.assert_allclose(w.cpu().numpy(), expected[:8], rtol=1e-10)
+    assert c.item() == pytest.approx(expected[8], rel=1e-10)
+
+
+def test_spectral_radius_is_below_the_largest_singular_value():
+    # why the scaling uses the power iteration: sigma_max is only an upper bound
+    a = numpy.random.default_rng(3).normal(size=(30, 30))
+    sigma = autograd.linalg.matrix_norm(_matrix(a), 2).item()
+    assert esn.spectral_radius(_matrix(a), iters=600) < 0.75 * sigma
 
 
 @pytest.mark.parametrize('p', [2, 9])
