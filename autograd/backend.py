@@ -23,7 +23,7 @@ _builtin_bool = bool
 class dtype:
     """A tensor element type (``autograd.float32`` ...), wrapping a NumPy dtype."""
     __slots__ = ('name', 'np', 'is_floating_point', 'is_signed', 'itemsize', '_rank',
-                 'is_complex')
+                 'is_complex', 'kind')
 
     def __init__(self, name, np_dtype, is_floating_point, is_signed, rank):
         self.name = name
@@ -33,6 +33,7 @@ class dtype:
         self.itemsize = self.np.itemsize
         self._rank = rank              # bool < integers < floats < complex, then by width
         self.is_complex = self.np.kind == 'c'
+        self.kind = self.np.kind       # NumPy's kind letter, so formulas test arrays and tensors alike
 
     def __repr__(self):
         return 'autograd.' + self.name

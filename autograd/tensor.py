@@ -460,7 +460,7 @@ def _python_data(data, dtype=None):
             return x.tolist() if x.ndim else x.item()
         if isinstance(x, (list, tuple)):
             return [plain(v) for v in x]
-        if isinstance(x, (numpy.floating, numpy.ndarray)) and x.dtype.kind == 'f':
+        if isinstance(x, (numpy.inexact, numpy.ndarray)) and x.dtype.kind in 'fc':
             np_floats.append(x.dtype)
         return x
     data = plain(data)
@@ -490,6 +490,8 @@ def _python_data(data, dtype=None):
             arr = arr.astype(want)
     elif arr.dtype.kind == 'c':       # Python complex numbers: the default dtype's complex
         want = get_default_dtype().to_complex().np
+        if any(d.kind == 'c' for d in np_floats):
+            want = numpy.result_type(*np_floats)
         if arr.dtype != want:
             arr = arr.astype(want)
     elif arr.dtype.kind == 'O':

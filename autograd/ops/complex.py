@@ -19,7 +19,6 @@ refuses, naming itself and the dtype, instead of returning a wrong gradient.
 """
 import math
 
-from ..backend import dtype as _dtype
 from ..backend import get_default_dtype
 from ..op import Op, apply_unary
 from ..tensor import Tensor
@@ -36,17 +35,20 @@ _builtin_complex = complex
 
 def is_cplx(x):
     """Whether ``x`` (array, tensor or number) holds complex values."""
-    d = getattr(x, 'dtype', None)
-    if d is None:
-        return isinstance(x, _builtin_complex)
-    return d.is_complex if d.__class__ is _dtype else d.kind == 'c'
+    try:
+        return x.dtype.kind == 'c'
+    except AttributeError:
+        return x.__class__ is _builtin_complex
 
 
 def conj_of(x):
     """The complex conjugate of ``x``; ``x`` itself when it is real (no op recorded)."""
-    if x.__class__ is _builtin_complex:
-        return x.conjugate()
-    return Conj.apply(x) if is_cplx(x) else x
+    try:
+        if x.dtype.kind != 'c':     # (autograd dtypes carry NumPy's kind letter too)
+            return x
+    except AttributeError:
+        return x.conjugate() if x.__class__ is _builtin_complex else x
+    return Conj.apply(x)
 
 
 def sgn_of(z):

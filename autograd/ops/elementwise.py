@@ -16,6 +16,7 @@ from ..creation import (as_tensor, check_probabilities, check_std, integers,
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
 from ._util import broadcast_shape, fits
+from .complex import conj_of, is_cplx, sgn_of
 from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
                     scalar_name, set_errstate, to_float, variant)
 
@@ -117,8 +118,8 @@ class Mul(Op):
     def backward(self, g):
         a, b = self.saved_tensors
         na, nb = self._next
-        return (g * b if na is not None else None,
-                g * a if nb is not None else None)
+        return (g * conj_of(b) if na is not None else None,
+                g * conj_of(a) if nb is not None else None)
 
 
 @quiet
@@ -131,9 +132,9 @@ class Div(Op):
     def forward(self, xp, a, b):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
             a, b = promote(a, b)
-        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind not in 'fc':
             a = to_float(a)
-        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind not in 'fc':
             b = to_float(b)
         try:
             return xp.true_divide(a, b)
@@ -142,9 +143,9 @@ class Div(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = g / b
+        ga = g / conj_of(b)
         return ga if self._next[0] is not None else None, \
-            (-ga * a / b if self._next[1] is not None else None)
+            (-ga * conj_of(a / b) if self._next[1] is not None else None)
 
 
 class Neg(Op):
@@ -228,7 +229,7 @@ class Abs(Op):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return g * apply_unary(Sign, a)
+        return g * (sgn_of(a) if is_cplx(a) else apply_unary(Sign, a))
 
 
 class Sign(Op):
@@ -752,9 +753,9 @@ class DivRounding(Op):
 
     def forward(self, xp, a, b, mode='floor'):
         a, b = promote(a, b)
-        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind not in 'fc':
             a = to_float(a)
-        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind not in 'fc':
             b = to_float(b)
         if mode == 'floor':         # NumPy's floor_divide is PyTorch's div_floor (NaN at inf)
             return binary(xp.floor_divide, a, b, 'div')
@@ -1335,9 +1336,9 @@ class Copysign(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind not in 'fc':
             a = to_float(a)
-        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind not in 'fc':
             b = to_float(b)
         return binary(xp.copysign, a, b, 'copysign')
 
