@@ -57,11 +57,11 @@ def sgn_of(z):
     return z / (a + (a == 0))
 
 
-def unsupported(op, d):
-    """PyTorch's error for an op without complex support (``d`` a dtype of any kind)."""
-    name = scalar_name(d) if hasattr(d, 'name') else str(d)
-    return RuntimeError(f'"{op}" does not support complex tensors here (got dtype {name}): '
-                        'its derivative for complex values is not implemented')
+def unordered(op, a):
+    """PyTorch's error for an op that orders values (comparisons, max, sort, clamp ...)
+    given a complex array ``a``, which has no order."""
+    return NotImplementedError(f'"{op}" not implemented for \'{scalar_name(a)}\': complex '
+                               'numbers have no order')
 
 
 # ----------------------------------------------------------------------------- ops
@@ -275,10 +275,10 @@ def complex(real, imag):
     dr, di = real.dtype, imag.dtype
     if not (dr.is_floating_point and di.is_floating_point) or 'float16' in (dr.name, di.name):
         raise RuntimeError('Expected both inputs to be Float or Double tensors but got '
-                           f'{scalar_name(dr)} and {scalar_name(di)}')
+                           f'{scalar_name(real)} and {scalar_name(imag)}')
     if dr is not di:
-        raise RuntimeError(f'Expected object of scalar type {scalar_name(dr)} but got scalar '
-                           f'type {scalar_name(di)} for second argument')
+        raise RuntimeError(f'Expected object of scalar type {scalar_name(real)} but got scalar '
+                           f'type {scalar_name(imag)} for second argument')
     return Complex.apply(real, imag)
 
 

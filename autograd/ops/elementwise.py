@@ -6,6 +6,7 @@ engine sums back to each input's shape.  A Python number may stand in for either
 it gets no gradient.
 """
 import math
+import sys
 
 from ..backend import erf as erf_of_array
 from ..backend import float32, result_type
@@ -15,8 +16,8 @@ from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
-from ._util import broadcast_shape, fits
-from .complex import conj_of, is_cplx, sgn_of
+from ._util import broadcast_shape, complex_not_implemented, fits
+from .complex import conj_of, is_cplx, sgn_of, unordered
 from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
                     scalar_name, set_errstate, to_float, variant)
 
@@ -241,6 +242,8 @@ class Sign(Op):
             return xp.where(a != a, 0.0, xp.sign(a))
         if a.dtype.kind == 'b':         # sign(bool) is the bool itself
             return a.copy()
+        if a.dtype.kind == 'c':         # PyTorch's sign refuses complex (sgn takes it)
+            raise unordered('sign', a)
         return xp.sign(a)
 
     def backward(self, g):
@@ -475,7 +478,9 @@ class Relu(Op):
     save_output = True
 
     def forward(self, xp, a):
-        if a.dtype.kind == 'b':
+        if a.dtype.kind in 'bc':
+            if a.dtype.kind == 'c':
+                raise unordered('relu', a)
             raise RuntimeError('"relu" not implemented for \'Bool\'')
         return xp.maximum(a, 0)
 
@@ -557,6 +562,8 @@ class Maximum(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        if is_cplx(a) or is_cplx(b):
+            raise unordered(self.fn, a if is_cplx(a) else b)
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
     def backward(self, g):
@@ -588,6 +595,8 @@ class Clamp(Op):
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         self.lo, self.hi = min, max
+        if a.dtype.kind == 'c':
+            raise unordered('clamp', a)
         if a.dtype.kind == 'b':         # the bounds' type, as PyTorch: int64 or float
             dt = result_type(a, *[x for x in (min, max) if x is not None])
             if dt.np.kind == 'b':
@@ -805,12 +814,22 @@ class _Pred(Op):
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
 
+class _Order(_Pred):
+    """The ordering comparisons: complex values have no order (PyTorch refuses them)."""
+    __slots__ = ()
+
+    def forward(self, xp, a, b):
+        if is_cplx(a) or is_cplx(b):
+            raise unordered(self.fn, a if is_cplx(a) else b)
+        return _Pred.forward(self, xp, a, b)
+
+
 Eq = variant(_Pred, 'Eq', 'equal')
 Ne = variant(_Pred, 'Ne', 'not_equal')
-Lt = variant(_Pred, 'Lt', 'less')
-Le = variant(_Pred, 'Le', 'less_equal')
-Gt = variant(_Pred, 'Gt', 'greater')
-Ge = variant(_Pred, 'Ge', 'greater_equal')
+Lt = variant(_Order, 'Lt', 'less')
+Le = variant(_Order, 'Le', 'less_equal')
+Gt = variant(_Order, 'Gt', 'greater')
+Ge = variant(_Order, 'Ge', 'greater_equal')
 LogicalAnd = variant(_Pred, 'LogicalAnd', 'logical_and')
 LogicalOr = variant(_Pred, 'LogicalOr', 'logical_or')
 LogicalXor = variant(_Pred, 'LogicalXor', 'logical_xor')
@@ -1526,6 +1545,8 @@ def rad2deg(input):
 def _floating(input):
     if input.dtype.is_floating_point:
         return input
+    if input.dtype.is_complex:      # the cast would drop the imaginary part
+        raise complex_not_implemented(sys._getframe(1), input._data.dtype)
     from .shape import to_copy        # (shape imports this module)
     return to_copy(input, dtype=get_default_dtype())
 
@@ -1533,6 +1554,9 @@ def _floating(input):
 def float_power(input, exponent):
     """``input ** exponent`` in float64, whatever the operands' dtypes."""
     from .shape import to_copy
+    for x in (input, exponent):
+        if isinstance(x, Tensor) and x.dtype.is_complex:
+            raise complex_not_implemented(sys._getframe(0), x._data.dtype)
     if isinstance(input, Tensor):
         input = to_copy(input, dtype=float64) if input.dtype is not float64 else input
     else:
@@ -1618,7 +1642,9 @@ def isneginf(input):
 
 
 def isreal(input):
-    """True everywhere: the library has no complex dtypes."""
+    """True where the imaginary part is 0 (everywhere for a real tensor)."""
+    if input.dtype.is_complex:
+        return eq(input.imag, 0)
     return eq(input, input) | isnan(input) if input.dtype.is_floating_point else eq(input, input)
 
 
