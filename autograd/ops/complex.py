@@ -260,7 +260,7 @@ def view_as_complex(input):
     d = input.dtype
     if d.name not in ('float32', 'float64'):
         raise RuntimeError('view_as_complex is only supported for float and double tensors, '
-                           f'but got a tensor of scalar type: {scalar_name(d)}')
+                           f'but got a tensor of scalar type: {scalar_name(input)}')
     if input.ndim == 0 or input.shape[-1] != 2:
         raise RuntimeError('Tensor must have a last dimension of size 2')
     return apply_unary(ViewAsComplex, input)

@@ -19,7 +19,8 @@ from .shape import broadcast_to, reshape, sum_to
 # PyTorch's C type names, as its dtype-mismatch messages for mm spell them
 _C_NAME = {'float16': 'c10::Half', 'float32': 'float', 'float64': 'double', 'int64': 'long int',
            'int32': 'int', 'int16': 'short int', 'int8': 'signed char', 'uint8': 'unsigned char',
-           'bool': 'bool'}
+           'bool': 'bool', 'complex64': 'c10::complex<float>',
+           'complex128': 'c10::complex<double>'}
 
 
 def _shape_str(shape):
