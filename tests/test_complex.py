@@ -158,6 +158,7 @@ def test_parts(shape):
     check(lambda lib, z: (z.real, z.imag, lib.real(z), lib.imag(z), z.conj().resolve_conj(),
                           lib.conj_physical(z), z.abs(), lib.angle(z)), z)
     check(lambda lib, z: lib.view_as_real(z), z)
+    check(lambda lib, z: lib.sgn(z) * z.sgn(), z)
 
 
 @pytest.mark.parametrize('shape', [(3, 2), (2, 4, 2)])
@@ -326,3 +327,22 @@ def test_errors_as_pytorchs():
         with pytest.raises(RuntimeError, match="result type (ComplexFloat|complex64) can't be "
                                                'cast to the desired output type'):
             x.add_(1j)
+
+
+def test_custom_function_with_a_complex_output():
+    class Twice(autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            return z * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    z = autograd.tensor(crand(3, seed=19), requires_grad=True)
+    out = Twice.apply(z)
+    assert out.requires_grad and out.is_complex()
+    out.abs().sum().backward()
+    zt = torch.tensor(crand(3, seed=19), requires_grad=True)
+    (zt * 2).abs().sum().backward()
+    np.testing.assert_allclose(to_numpy(z.grad), to_numpy(zt.grad), **TOL)

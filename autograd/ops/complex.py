@@ -303,7 +303,8 @@ def _complex_method_is_complex(self):
     return self.dtype.is_complex
 
 
-FUNCTIONS = list(__all__)
+# (the predicates, which return Python bools, are bound in autograd/__init__.py instead)
+FUNCTIONS = [n for n in __all__ if n not in ('is_complex', 'is_conj', 'is_neg')]
 METHODS = ['conj', 'conj_physical', 'resolve_conj', 'resolve_neg', 'is_conj', 'is_neg', 'angle']
 OPERATORS = {'real': property(_real_property), 'imag': property(_imag_property),
              'is_complex': _complex_method_is_complex}

@@ -1649,7 +1649,9 @@ def isreal(input):
 
 
 def sgn(input):
-    """The sign (``sign`` for real tensors)."""
+    """The sign (``sign`` for real tensors; z / |z|, 0 at 0, for complex ones)."""
+    if input.dtype.is_complex:
+        return sgn_of(input)
     return sign(input)
 
 
