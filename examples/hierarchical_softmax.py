@@ -175,7 +175,8 @@ def _time_output_layers(ks, batch_size, dim, repeats, device, seed):
     for k in ks:
         h = autograd.randn(batch_size, dim, generator=gen, device='cpu').to(device).requires_grad_()
         target = autograd.randint(0, k, (batch_size,), generator=gen, device='cpu').to(device)
-        full = (0.01 * autograd.randn(k, dim, generator=gen, device='cpu')).to(device).requires_grad_()
+        full = 0.01 * autograd.randn(k, dim, generator=gen, device='cpu')
+        full = full.to(device).requires_grad_()
         tree = HierarchicalSoftmax(balanced_tree(k), dim).to(device)
 
         def full_step():

@@ -15,9 +15,9 @@ instead: a softmax over the whole vocabulary with the context vectors u_j as its
 weights, eq. 2.49 (CBOW) and eqs. 2.52-2.53 (skip-gram), L = -log softmax(h U^T)[target];
 its untrained loss is ln V, and its held-out loss is a likelihood (``held_out_nll``), which
 ``hierarchical_softmax.py`` compares with the Huffman-tree softmax of sec. 2.3.4 that the
-book (sec. 2.6.2, "Practical issues") names as the way to make it fast. Frequent words are subsampled (kept with probability
-sqrt(t / f(w)), capped at 1) and each centre word draws its window size uniformly from
-1..window, as in the reference implementation.
+book (sec. 2.6.2, "Practical issues") names as the way to make it fast. Frequent words
+are subsampled (kept with probability sqrt(t / f(w)), capped at 1) and each centre word
+draws its window size uniformly from 1..window, as in the reference implementation.
 
 The corpus is the prose of Python's own standard library (docstrings, comments, help
 texts; see ``_text.py``): present on every machine, no download. After training, the run

@@ -2,7 +2,6 @@
 through the engine equal to eq. 6.23, and held-out ratings predicted far better than the
 mean rating (with matrix factorisation as the baseline it is compared with)."""
 import numpy
-import pytest
 
 import autograd
 from example_scripts import load_example, run_example
