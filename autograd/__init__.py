@@ -26,6 +26,9 @@ from . import accelerator, backends  # noqa: F401  (torch.accelerator, torch.bac
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
+from .backend import complex64, complex128  # noqa: E402
+cfloat, cdouble = complex64, complex128
+from .ops.complex import is_complex, is_conj, is_neg  # noqa: E402,F401
 
 for _mod in _OP_MODULES:
     for _name in getattr(_mod, 'FUNCTIONS', ()):

@@ -1,6 +1,7 @@
 """``repr`` of tensors in PyTorch's style: ``tensor([1.0000, 2.5000], requires_grad=True)``.
 
-Floats follow PyTorch's formatter: integral values print as ``1.``, others with four
+Complex values print as PyTorch prints them: real and imaginary parts each formatted as a
+float tensor of their own.  Floats follow PyTorch's formatter: integral values print as ``1.``, others with four
 decimals, and scientific notation when the magnitudes span more than 10^3 (or exceed
 10^8, or fall below 10^-4); one width for every element.
 """
@@ -36,6 +37,51 @@ def _special(fmt, v):
     return fmt(float(v))
 
 
+def _format_complex(data, suffix):
+    """A complex tensor as PyTorch prints it (``torch/_tensor_str.py``): real and imaginary
+    parts each formatted as a float tensor of their own (one width per part), the imaginary
+    part signed, with ``j``; PyTorch's line budget per element (the parts' widths + 3) and
+    its rule for a suffix that does not fit on the last line."""
+    summarize = data.size > 1000
+    shown = _edges(data) if summarize else data
+    real, imag = _float_formatter(shown.real), _float_formatter(shown.imag)
+    z = shown.flat[0]
+    element = len(real(z.real)) + 2 + len(imag(z.imag)) + 1
+
+    def fmt(v):
+        im = (imag(v.imag) + 'j').lstrip()
+        return real(v.real) + (im if im[0] in '+-' else '+' + im)
+
+    def render(a, indent):
+        if a.ndim == 0:
+            return fmt(a.item())
+        n = a.shape[0]
+        cut = summarize and n > 6
+        if a.ndim == 1:
+            items = [fmt(v) for v in (list(a[:3]) + list(a[-3:]) if cut else a)]
+            if cut:
+                items[3:3] = [' ...']
+            per_line = max(1, (80 - indent) // element)
+            lines = [', '.join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+            return '[' + (',\n' + ' ' * (indent + 1)).join(lines) + ']'
+        rows = [render(a[i], indent + 1) for i in (list(range(3)) + list(range(n - 3, n))
+                                                    if cut else range(n))]
+        if cut:
+            rows[3:3] = ['...']
+        return '[' + (',' + '\n' * (a.ndim - 1) + ' ' * (indent + 1)).join(rows) + ']'
+
+    text = 'tensor(' + render(data, 7)
+    last = len(text) - text.rfind('\n') + 1
+    for s in suffix:
+        if last + len(s) + 2 > 80:
+            text += ',\n' + ' ' * 7 + s
+            last = 7 + len(s)
+        else:
+            text += ', ' + s
+            last += len(s) + 2
+    return text + ')'
+
+
 def format_tensor(t):
     raise_deferred()
     data = t._device.backend.to_host(t._data)  # printing is an explicit synchronising read
@@ -46,7 +92,8 @@ def format_tensor(t):
     default_float = data.dtype == get_default_dtype().np
     if data.size == 0 and data.ndim != 1:
         suffix.append(f'size={tuple(data.shape)}')
-    if (kind == 'f' and not default_float) or (kind in 'iu' and data.dtype != numpy.int64) or \
+    if (kind == 'f' and not default_float) or \
+            (kind == 'c' and data.dtype != get_default_dtype().to_complex().np) or (kind in 'iu' and data.dtype != numpy.int64) or \
             (kind in 'biu' and data.size == 0):     # an empty tensor names a non-float dtype
         suffix.append(f'dtype=autograd.{t.dtype.name}')
     if t.grad_fn is not None:
@@ -57,6 +104,8 @@ def format_tensor(t):
     if kind == 'f' and data.size:
         shown = data if data.size <= 1000 else _edges(data)
         formatter = {'float_kind': _float_formatter(shown)}
+    elif kind == 'c' and data.size:
+        return _format_complex(data, suffix)
     elif kind == 'b' and data.size and data.all():
         formatter = {'bool': str}     # no False to align with: PyTorch prints [True, True]
     body = numpy.array2string(data, separator=', ', prefix='tensor(', threshold=1000,

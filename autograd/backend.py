@@ -12,7 +12,8 @@ from .devices import (CPU, Device, device, device_of_array, get_default_device, 
 
 __all__ = ['Device', 'device', 'dtype', 'float16', 'float32', 'float64', 'int8', 'int16',
            'int32', 'int64', 'uint8', 'bool', 'get_default_dtype', 'set_default_dtype',
-           'set_default_device', 'get_default_device', 'promote_types', 'result_type']
+           'set_default_device', 'get_default_device', 'promote_types', 'result_type',
+           'complex64', 'complex128']
 
 _builtin_bool = bool
 
@@ -21,7 +22,8 @@ _builtin_bool = bool
 
 class dtype:
     """A tensor element type (``autograd.float32`` ...), wrapping a NumPy dtype."""
-    __slots__ = ('name', 'np', 'is_floating_point', 'is_signed', 'itemsize', '_rank')
+    __slots__ = ('name', 'np', 'is_floating_point', 'is_signed', 'itemsize', '_rank',
+                 'is_complex', 'kind')
 
     def __init__(self, name, np_dtype, is_floating_point, is_signed, rank):
         self.name = name
@@ -29,7 +31,9 @@ class dtype:
         self.is_floating_point = is_floating_point
         self.is_signed = is_signed
         self.itemsize = self.np.itemsize
-        self._rank = rank              # bool < integers < floats, then by width
+        self._rank = rank              # bool < integers < floats < complex, then by width
+        self.is_complex = self.np.kind == 'c'
+        self.kind = self.np.kind       # NumPy's kind letter, so formulas test arrays and tensors alike
 
     def __repr__(self):
         return 'autograd.' + self.name
@@ -38,7 +42,15 @@ class dtype:
         return (as_dtype, (self.name,))
 
     def to_real(self):
-        return self
+        """The real dtype of a complex one's parts (complex64 -> float32); others as they are."""
+        return _BY_NUMPY[numpy.finfo(self.np).dtype] if self.is_complex else self
+
+    def to_complex(self):
+        """The complex dtype with parts of this floating dtype (float32 -> complex64; float16
+        has none here: complex64, as its promotion)."""
+        if self.is_complex:
+            return self
+        return complex128 if self is float64 else complex64
 
 
 bool = dtype('bool', numpy.bool_, False, False, 0)
@@ -50,18 +62,22 @@ int64 = dtype('int64', numpy.int64, False, True, 5)
 float16 = dtype('float16', numpy.float16, True, True, 6)
 float32 = dtype('float32', numpy.float32, True, True, 7)
 float64 = dtype('float64', numpy.float64, True, True, 8)
+# complex: pairs of float32 / float64 (no complex32, PyTorch's chalf)
+complex64 = dtype('complex64', numpy.complex64, False, True, 9)
+complex128 = dtype('complex128', numpy.complex128, False, True, 10)
 
-ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64,
+              complex128)
 _BY_NUMPY = {d.np: d for d in ALL_DTYPES}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32,
-                long=int64)
+                long=int64, cfloat=complex64, cdouble=complex128)
 
 
 # PyTorch's scalar-type names, as its error messages spell dtypes
 _SCALAR_NAMES = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double', 'int64': 'Long',
                  'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
-                 'bool': 'Bool'}
+                 'bool': 'Bool', 'complex64': 'ComplexFloat', 'complex128': 'ComplexDouble'}
 
 
 def scalar_name(d):
@@ -79,7 +95,8 @@ def from_numpy_dtype(np_dtype):
         return _BY_NUMPY[numpy.dtype(np_dtype)]
     except (KeyError, TypeError):
         raise TypeError(f"can't convert array of dtype {np_dtype}: the supported dtypes are "
-                        "float64, float32, float16, int64, int32, int16, int8, uint8 and bool")
+                        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+                        "uint8 and bool")
 
 
 def as_dtype(d):
@@ -92,6 +109,8 @@ def as_dtype(d):
         return int64
     if d is _builtin_bool:
         return bool
+    if d is complex:
+        return complex128
     if isinstance(d, str) and d in _BY_NAME:
         return _BY_NAME[d]
     return from_numpy_dtype(d)
@@ -116,9 +135,15 @@ def promote_types(a, b):
     """PyTorch's promotion lattice: bool < integers < floats; within a kind, the wider.
 
     Differs from NumPy where an integer meets a float (int64 + float16 -> float16).
+    Complex is above floats: a complex and a float make the complex type whose parts hold
+    both (complex64 + float64 -> complex128).
     """
     if a is b:
         return a
+    if a.is_complex or b.is_complex:
+        parts = promote_types(a.to_real(), b.to_real()) if a.is_complex and b.is_complex else \
+            promote_types(a.to_real() if a.is_complex else a, b.to_real() if b.is_complex else b)
+        return parts.to_complex() if parts.is_floating_point else complex64
     if a.is_floating_point != b.is_floating_point:
         return a if a.is_floating_point else b
     if a is bool:
@@ -136,14 +161,18 @@ def _scalar_dtype(x):
         return int64
     if isinstance(x, float):
         return _default_dtype[0]
+    if isinstance(x, complex):
+        return _default_dtype[0].to_complex()
     if isinstance(x, numpy.generic):
-        return _default_dtype[0] if x.dtype.kind == 'f' else (
-            int64 if x.dtype.kind in 'iu' else from_numpy_dtype(x.dtype))
+        kind = x.dtype.kind
+        return _default_dtype[0] if kind == 'f' else (
+            int64 if kind in 'iu' else _default_dtype[0].to_complex() if kind == 'c' else
+            from_numpy_dtype(x.dtype))
     raise TypeError(f'unsupported operand type {type(x).__name__}')
 
 
 def _category(d):
-    return 2 if d.is_floating_point else (0 if d is bool else 1)
+    return 2 if d.is_floating_point else (3 if d.is_complex else 0 if d is bool else 1)
 
 
 def result_type(*operands):

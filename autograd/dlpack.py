@@ -17,7 +17,7 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
     Shapes, strides and dtype are kept; the tensor is on the producer's device (the
     backend whose ``DLPACK_TYPES`` has its DLDeviceType).  ``device`` then moves it (an explicit copy) and ``copy=True`` always
     copies.  RuntimeError for objects without the protocol, TypeError for dtypes that
-    tensors cannot hold (complex, bfloat16 ...).
+    tensors cannot hold (uint16, bfloat16 ...).
     """
     if isinstance(ext_tensor, Tensor):
         ext_tensor.__dlpack__()                      # PyTorch's BufferError when it needs grad

@@ -362,6 +362,8 @@ def _validate(node, i, g, meta, arrays=False):
         g = sum_to(g, shape) if arrays else g.sum_to_size(shape)
         data = g if arrays else g._data
     if data.dtype != dtype:
+        if data.dtype.kind == 'c' and dtype.kind != 'c':
+            g = g.real      # a real input of a complex result: the real part (handle_r_to_c)
         if arrays:
             return g.astype(dtype)
         g = g.to(dtype=from_numpy_dtype(dtype))

@@ -2,8 +2,8 @@
 
 The ops live in ``autograd/ops/decomposition.py``, the composites in
 ``ops/linalg_composites.py`` (and products in ``ops/linalg.py``);
-this module only names them as ``torch.linalg`` does.  ``eig`` and ``eigvals`` raise
-``NotImplementedError``: their results are complex, and the library has no complex dtypes.
+this module only names them as ``torch.linalg`` does.  ``eig`` and ``eigvals`` return
+complex tensors (``ops/complex.py``); the other functions take real (float) tensors only.
 """
 from .ops.decomposition import (LinAlgError, cholesky_ex, det, eig, eigh, eigvals, eigvalsh,
                                 inv, inv_ex, lstsq, matrix_rank, pinv, solve, solve_ex,

@@ -17,6 +17,7 @@ import os
 import traceback
 import weakref
 
+from .backend import from_numpy_dtype, scalar_name
 from .grad_mode import process as _process, state as _grad_state  # (both read by record)
 from ._inline import define, indent
 from .tensor import MAKE, Tensor, ViewOf, _make
@@ -78,6 +79,7 @@ class Node:
     #                          alone reads it (None: always needed); a value no needed
     #                          gradient reads is not kept (saved as None), as PyTorch
     differentiable = True    # False: outputs never require grad (comparisons, argmax ...)
+    complex_grad = False     # True: backward is right for complex values (ops/complex_support.py)
     nondiff_outputs = ()     # output numbers that never require grad (indices ...)
 
     def name(self):
@@ -268,7 +270,9 @@ vc = None if view is None else view.parent._vc
 if out.__class__ is not tuple:
     if out.__class__ is not dev.array_type:
         out = dev.xp.asarray(out)       # (NumPy makes scalars of 0-d results)
-    if needs and _grad_state.enabled and node.differentiable and out.dtype.kind == 'f':
+    if needs and _grad_state.enabled and node.differentiable and out.dtype.kind in 'fc':
+        if out.dtype.kind == 'c' and not node.complex_grad:
+            raise complex_error(node, out.dtype)
         node._meta = ((out.shape, out.dtype, dev),)
 """ + indent(link_source(arity), 2) + indent(MAKE.format(
         requires_grad='True', grad_fn='node', output_nr='0', **make), 2) + """\
@@ -296,13 +300,23 @@ def _record_many(node, outs, dev, inputs, needs, view):
              for i in range(len(outs))]
     if not (needs and _grad_state.enabled and node.differentiable):
         return tuple([_make(o, dev, False, None, 0, vc, v) for o, v in zip(outs, views)])
+    if not node.complex_grad and any(o.dtype.kind == 'c' for o in outs):
+        raise complex_error(node, next(o.dtype for o in outs if o.dtype.kind == 'c'))
     node._meta = tuple([(o.shape, o.dtype, dev) for o in outs])
     link(node, inputs)
     node._out = None
     skip = node.nondiff_outputs
-    return tuple([_make(o, dev, True, node, i, vc, v) if o.dtype.kind == 'f' and i not in skip
+    return tuple([_make(o, dev, True, node, i, vc, v) if o.dtype.kind in 'fc' and i not in skip
                   else _make(o, dev, False, None, 0, vc, v)
                   for i, (o, v) in enumerate(zip(outs, views))])
+
+
+def complex_error(node, np_dtype):
+    """The error of an op asked to record a complex output without a complex backward."""
+    name = type(node).__name__
+    return RuntimeError(f'{name}: the derivative for complex tensors is not implemented '
+                        f'(got dtype {scalar_name(from_numpy_dtype(np_dtype))}); the ops '
+                        'that support complex gradients are listed in docs/DIFFERENCES.md')
 
 
 def _edge(x):

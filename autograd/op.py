@@ -14,6 +14,7 @@ from .node import Node, record, record_source, retain_hook
 # names the compiled recording statements use (node.record_source), bound here too
 from .node import (TRACES, _creation_trace, _edge, _process, _record_many,  # noqa: F401
                    _version, next_seq)
+from .node import complex_error  # noqa: F401
 from .tensor import Tensor, ViewOf, _make
 from .views import check_inplace, rebase_view, refresh_view
 

@@ -169,9 +169,9 @@ class Tensor:
                     'use a computed variable in a subgraph that doesn\'t require differentiation '
                     'use var_no_grad = var.detach().')
             return
-        if flag and self._data.dtype.kind != 'f':
-            raise RuntimeError('only Tensors of floating point dtype can require gradients '
-                               f'(got {self.dtype})')
+        if flag and self._data.dtype.kind not in 'fc':
+            raise RuntimeError('only Tensors of floating point and complex dtype can require '
+                               f'gradients (got {self.dtype})')
         self._requires_grad = flag
 
     @property
@@ -460,7 +460,7 @@ def _python_data(data, dtype=None):
             return x.tolist() if x.ndim else x.item()
         if isinstance(x, (list, tuple)):
             return [plain(v) for v in x]
-        if isinstance(x, (numpy.floating, numpy.ndarray)) and x.dtype.kind == 'f':
+        if isinstance(x, (numpy.inexact, numpy.ndarray)) and x.dtype.kind in 'fc':
             np_floats.append(x.dtype)
         return x
     data = plain(data)
@@ -488,10 +488,16 @@ def _python_data(data, dtype=None):
             want = numpy.result_type(*np_floats)
         if arr.dtype != want:
             arr = arr.astype(want)
+    elif arr.dtype.kind == 'c':       # Python complex numbers: the default dtype's complex
+        want = get_default_dtype().to_complex().np
+        if any(d.kind == 'c' for d in np_floats):
+            want = numpy.result_type(*np_floats)
+        if arr.dtype != want:
+            arr = arr.astype(want)
     elif arr.dtype.kind == 'O':
         bad = next((v for v in arr.flat if not isinstance(v, numbers.Number)), data)
         raise RuntimeError(f'Could not infer dtype of {type(bad).__name__}')
-    elif arr.dtype.kind in 'USVcmM':
+    elif arr.dtype.kind in 'USVmM':
         raise TypeError(f"can't convert data of type {type(data).__name__} "
                         f'(array dtype {arr.dtype}) to a tensor')
     return arr
@@ -525,10 +531,10 @@ def to_array(data, dtype, dev, copy=True):
             copy = False
     elif isinstance(data, numpy.ndarray):
         arr = data
-        if arr.dtype.kind not in 'biuf':
+        if arr.dtype.kind not in 'biufc':
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported "
-                            'types are: float64, float32, float16, int64, int32, int16, int8, '
-                            'uint8, and bool.')
+                            'types are: float64, float32, float16, complex64, complex128, '
+                            'int64, int32, int16, int8, uint8, and bool.')
     elif dev.backend.device_of(data) is not None:   # an array of the device's kind (a GPU array)
         arr = dev.asarray(data)
     else:

@@ -17,6 +17,15 @@ in [0, 1]), shipped with scikit-learn.
 * Contractive (Rifai et al. 2011): a penalty lambda * ||dh/dx||_F^2 on the Jacobian of the
   code. The Jacobian's rows are gradients, so the penalty is computed with
   ``autograd.grad(..., create_graph=True)`` and its own gradient by double backprop.
+* Tied weights (sec. 2.5.1.3, Fig. 2.8, eq. 2.41): one D x k matrix V encodes (h = x V) and
+  decodes (x^ = h V^T). Half the parameters, and at the optimum V^T V = I: the columns of V
+  are an orthonormal basis of the PCA subspace (exactly what SVD gives, Exercise 14).
+* Competitive sparsity (sec. 2.5.5): the r-sparse autoencoder keeps each example's r largest
+  code values and zeroes the rest; the winner-take-all autoencoder keeps each unit's largest
+  fraction f of values over the mini-batch. Backprop goes through the kept units only.
+* Outlier scores (sec. 2.5.4): the squared reconstruction errors of a row (an example) or a
+  column (a feature) of D - D^; digits with scrambled pixels and a pixel replaced by noise
+  are found by them.
 
 Run: ``python examples/autoencoders.py [--epochs 200] [--out runs/autoencoders]``
 """
@@ -258,6 +267,128 @@ def run_contractive(X_train, X_test, lam=0.01, n_hidden=32, epochs=100, lr=0.003
 
 
 # ---------------------------------------------------------------------------------------------
+# Tied weights, competitive sparsity and outlier scores (sec. 2.5.1.3, 2.5.4, 2.5.5)
+
+class TiedAutoEncoder(nn.Module):
+    """h = x V, x^ = h V^T with one parameter V (n_in, k): eq. 2.41, W = V^T."""
+
+    def __init__(self, n_in, k):
+        super().__init__()
+        self.V = nn.Parameter(autograd.empty(n_in, k))
+        nn.init.normal_(self.V, std=n_in ** -0.5)
+
+    def forward(self, x):
+        h = x @ self.V
+        return h, h @ self.V.T
+
+
+def run_tied(X_train, k=4, epochs=300, lr=0.01, device=None, log=print):
+    """The tied linear autoencoder on centred data: principal angles of V to the PCA basis,
+    how far V^T V is from the identity, both errors and the parameter counts."""
+    device = device or autograd.get_default_device()
+    Xc = X_train - X_train.mean(0)
+    model = TiedAutoEncoder(Xc.shape[1], k).to(device)
+    data = autograd.tensor(Xc, device=device)
+    curve = fit(model, data, epochs, lr, log=log, name='tied')
+    V = model.V.detach().cpu().numpy().astype(numpy.float64)
+    P = pca(Xc.astype(numpy.float64), k)
+    return dict(model=model, curve=curve, angles=principal_angles(V, P),
+                gram_error=float(numpy.abs(V.T @ V - numpy.eye(k)).max()),
+                ae_mse=reconstruction_mse(model, data),
+                pca_mse=float(((Xc - Xc @ P @ P.T) ** 2).mean()),
+                parameters=sum(p.numel() for p in model.parameters()),
+                untied_parameters=sum(p.numel() for p in linear_autoencoder(Xc.shape[1], k)
+                                      .parameters()))
+
+
+def top_r(h, r):
+    """r-sparse code: each row of h (N, k) keeps its r largest values, the rest become 0.
+    The mask is a constant, so backprop flows through the kept units only."""
+    threshold = h.topk(r, dim=1).values[:, -1:]                 # (N, 1) the r-th largest
+    return h * (h >= threshold).to(h.dtype)
+
+
+def winner_take_all(h, fraction):
+    """Lifetime sparsity: each column (unit) of h (N, k) keeps its ceil(fraction N) largest
+    values over the mini-batch, the rest become 0."""
+    n = max(1, int(numpy.ceil(fraction * h.shape[0])))
+    threshold = h.topk(n, dim=0).values[-1:]                    # (1, k) per-unit thresholds
+    return h * (h >= threshold).to(h.dtype)
+
+
+class CompetitiveAutoEncoder(nn.Module):
+    """A linear code z = W x + b made sparse by ``select`` (top_r or winner_take_all, applied
+    with its ``amount``; winner-take-all thresholds come from the batch at hand, at test time
+    too), decoded by a linear layer."""
+
+    def __init__(self, n_in, n_hidden, select, amount):
+        super().__init__()
+        self.encode = nn.Linear(n_in, n_hidden)
+        self.decoder = nn.Linear(n_hidden, n_in)
+        self.select, self.amount = select, amount
+
+    def encoder(self, x):
+        return self.select(self.encode(x), self.amount)
+
+    def forward(self, x):
+        h = self.encoder(x)
+        return h, self.decoder(h)
+
+
+def run_competitive(X_train, X_test, r=10, fraction=0.1, n_hidden=100, epochs=100, lr=0.003,
+                    batch_size=128, device=None, log=print):
+    """The r-sparse and the winner-take-all autoencoders: the fraction of non-zero codes and
+    the held-out error, next to PCA with r components (a dense r-dimensional code)."""
+    device = device or autograd.get_default_device()
+    train = autograd.tensor(X_train, device=device)
+    test = autograd.tensor(X_test, device=device)
+    out = {}
+    for name, select, amount in (('r-sparse', top_r, r), ('winner-take-all', winner_take_all,
+                                                          fraction)):
+        model = CompetitiveAutoEncoder(X_train.shape[1], n_hidden, select, amount).to(device)
+        fit(model, train, epochs, lr, batch_size, log=log, name=name)
+        model.eval()
+        with autograd.no_grad():
+            active = (model.encoder(test) != 0).float().mean().item()
+        out[name] = dict(model=model, active=active, test_mse=reconstruction_mse(model, test))
+    out['pca_mse'] = pca_reconstruction_mse(X_train, X_test, r)
+    return out
+
+
+def outlier_scores(model, X):
+    """Sec. 2.5.4: the squared entries of D - D^ summed over each row (one score per example)
+    and over each column (one per feature). X (N, D) -> (N,), (D,) NumPy arrays."""
+    with autograd.no_grad():
+        err = ((model(X)[1] - X) ** 2).cpu().numpy().astype(numpy.float64)
+    return err.sum(1), err.sum(0)
+
+
+def run_outliers(X_train, X_test, k=8, n_outliers=20, noisy_pixel=27, epochs=300, lr=0.01,
+                 seed=0, device=None, log=print):
+    """Scores from a tied linear autoencoder fitted to the training digits, on held-out digits
+    among which ``n_outliers`` have their pixels scrambled (a random permutation each) and in
+    all of which pixel ``noisy_pixel`` is replaced by uniform noise.  Returns the rank AUC of
+    the row scores (outliers vs the rest) and the feature with the largest column score."""
+    device = device or autograd.get_default_device()
+    rng = numpy.random.default_rng(seed)
+    mean = X_train.mean(0)
+    model = TiedAutoEncoder(X_train.shape[1], k).to(device)
+    fit(model, autograd.tensor(X_train - mean, device=device), epochs, lr, log=log,
+        name='outliers')
+    D = X_test.copy()
+    outliers = rng.choice(len(D), n_outliers, replace=False)
+    for i in outliers:
+        D[i] = D[i, rng.permutation(D.shape[1])]
+    D[:, noisy_pixel] = rng.random(len(D))
+    rows, cols = outlier_scores(model, autograd.tensor(D - mean, device=device))
+    is_outlier = numpy.zeros(len(D), dtype=bool)
+    is_outlier[outliers] = True
+    auc = float((rows[is_outlier][:, None] > rows[~is_outlier][None, :]).mean())
+    return dict(model=model, row_scores=rows, column_scores=cols, is_outlier=is_outlier,
+                auc=auc, worst_feature=int(cols.argmax()), noisy_pixel=noisy_pixel)
+
+
+# ---------------------------------------------------------------------------------------------
 
 def plots(results, out):
     deep = results['deep']
@@ -329,6 +460,24 @@ def main(argv=None):
         print(f'  {name:11s} mean ||dh/dx||_F^2 {r["jacobian"]:.4f}  held-out MSE '
               f'{r["test_mse"]:.5f}')
     results = dict(linear=linear, deep=deep, sparse=sparse, denoising=den, contractive=con)
+    print('tied linear autoencoder (k = 4): one matrix V encodes and decodes')
+    tied = run_tied(X_train, device=dev, log=None)
+    print(f'  {tied["parameters"]} parameters (untied: {tied["untied_parameters"]}); '
+          f'max |V^T V - I| {tied["gram_error"]:.1e}; largest principal angle to PCA '
+          f'{max(tied["angles"]):.1e} degrees; MSE {tied["ae_mse"]:.5f} vs PCA '
+          f'{tied["pca_mse"]:.5f}')
+    print('competitive sparsity: r-sparse (r = 10 of 100 units) and winner-take-all (10%)')
+    comp = run_competitive(X_train, X_test, epochs=half, device=dev, log=None)
+    for name in ('r-sparse', 'winner-take-all'):
+        print(f'  {name:15s} non-zero codes {100 * comp[name]["active"]:5.1f}%  held-out MSE '
+              f'{comp[name]["test_mse"]:.5f} (PCA with 10 components '
+              f'{comp["pca_mse"]:.5f})')
+    print('outlier scores of a tied linear autoencoder (k = 8)')
+    outl = run_outliers(X_train, X_test, device=dev, log=None)
+    print(f'  20 scrambled digits among {len(X_test)}: row-score AUC {outl["auc"]:.3f}; '
+          f'largest column score: pixel {outl["worst_feature"]} (the noisy one: '
+          f'{outl["noisy_pixel"]})')
+    results.update(tied=tied, competitive=comp, outliers=outl)
     plots(results, args.out)
     print(f'plots written to {args.out}')
     return results

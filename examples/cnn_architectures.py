@@ -109,12 +109,14 @@ VGG_CONFIGS = {
 class VGG(nn.Module):
     """A column of Table 8.2: convolutions with padding that keeps the footprint, each
     followed by ReLU; five 2 x 2 max-pools take 224 to 7; FC4096-FC4096-FC classes.  The
-    adaptive average pool is the identity at 224 x 224 and lets small inputs through."""
+    adaptive average pool is the identity at 224 x 224 and lets small inputs through.
+    ``config`` names a column of VGG_CONFIGS or is a list in the same notation (the small
+    VGG-style networks of fashion_cnn.py)."""
 
     def __init__(self, config='D', classes=1000, in_channels=3, width=4096, dropout=0.5):
         super().__init__()
         layers, c = [], in_channels
-        for item in VGG_CONFIGS[config]:
+        for item in VGG_CONFIGS[config] if isinstance(config, str) else config:
             if item == 'M':
                 layers.append(nn.MaxPool2d(2, 2))
             elif item == 'LRN':

@@ -86,7 +86,21 @@ def train(n_users=300, n_items=200, rank=5, noise=0.1, observed=0.3, held_out=0.
     clean, ratings, train_mask, test_mask = (
         t.to(device) for t in low_rank_ratings(n_users, n_items, rank, noise, observed,
                                                held_out, seed))
-    model = MatrixFactorization(n_users, n_items, rank).to(device)
+    result = fit(ratings, train_mask, test_mask, rank, epochs, lr, weight_decay, log)
+    with autograd.no_grad():
+        result.update(noise=noise, clean_rmse=rmse(result['model'](), clean, test_mask))
+    return result
+
+
+def fit(ratings, train_mask, test_mask, rank=5, epochs=300, lr=0.05, weight_decay=0.5,
+        log=None):
+    """Matrix factorisation of ``ratings`` (n_users, n_items) by full-batch Adam on the
+    entries of ``train_mask``, scored on those of ``test_mask`` (boolean, same shape, on
+    the ratings' device).  Returns a dict: model, history (train and held-out RMSE per
+    epoch), test_rmse, constant_rmse (the training mean as the prediction), n_train, n_test.
+    Also the baseline of ``cf_rbm.py``."""
+    n_users, n_items = ratings.shape
+    model = MatrixFactorization(n_users, n_items, rank).to(ratings.device)
     opt = optim.Adam(model.parameters(), lr=lr)
     n_train = train_mask.sum().item()
     history = dict(train=[], test=[])
@@ -105,11 +119,8 @@ def train(n_users=300, n_items=200, rank=5, noise=0.1, observed=0.3, held_out=0.
             log(f'epoch {epoch + 1:4d}  train RMSE {history["train"][-1]:.4f}  '
                 f'held-out RMSE {history["test"][-1]:.4f}')
     with autograd.no_grad():
-        pred = model()
         mean = (ratings * train_mask).sum() / n_train
-        return dict(history=history, model=model, noise=noise,
-                    test_rmse=history['test'][-1],
-                    clean_rmse=rmse(pred, clean, test_mask),
+        return dict(history=history, model=model, test_rmse=history['test'][-1],
                     constant_rmse=rmse(mean.expand_as(ratings), ratings, test_mask),
                     n_train=n_train, n_test=test_mask.sum().item())
 

@@ -10,9 +10,14 @@ Both replace the softmax over the vocabulary by negative sampling (Mikolov eq. 4
 
     loss = -log sigma(u_o . h) - sum_{k=1..K} log sigma(-u_{n_k} . h),   n_k ~ P(w)^(3/4)
 
-with h = v_c for skip-gram. Frequent words are subsampled (kept with probability
-sqrt(t / f(w)), capped at 1) and each centre word draws its window size uniformly from
-1..window, as in the reference implementation.
+with h = v_c for skip-gram. ``--objective softmax`` trains the book's own (vanilla) models
+instead: a softmax over the whole vocabulary with the context vectors u_j as its output
+weights, eq. 2.49 (CBOW) and eqs. 2.52-2.53 (skip-gram), L = -log softmax(h U^T)[target];
+its untrained loss is ln V, and its held-out loss is a likelihood (``held_out_nll``), which
+``hierarchical_softmax.py`` compares with the Huffman-tree softmax of sec. 2.3.4 that the
+book (sec. 2.6.2, "Practical issues") names as the way to make it fast. Frequent words
+are subsampled (kept with probability sqrt(t / f(w)), capped at 1) and each centre word
+draws its window size uniformly from 1..window, as in the reference implementation.
 
 The corpus is the prose of Python's own standard library (docstrings, comments, help
 texts; see ``_text.py``): present on every machine, no download. After training, the run
@@ -20,7 +25,8 @@ prints the nearest neighbours of a few words and a few analogies (b - a + c, wit
 of the expected answer), and, as numbers to watch on held-out sentences, how much more
 similar (cosine) co-occurring words are than random ones.
 
-Run: ``python examples/word2vec.py [--model skipgram|cbow] [--epochs 5] [--dim 50]``
+Run: ``python examples/word2vec.py [--model skipgram|cbow] [--objective negative|softmax]
+[--epochs 5] [--dim 50]``
 """
 import math
 import os
@@ -103,20 +109,47 @@ def negative_sampling_loss(h, u_pos, u_neg):
 
 
 class SkipGram(nn.Module):
-    """Skip-gram with negative sampling: centre word -> each of its context words."""
+    """Skip-gram: centre word -> each of its context words.
 
-    def __init__(self, vocab_size, dim):
+    ``objective`` is 'negative' (negative sampling, Mikolov eq. 4), 'softmax' (the book's
+    multinomial model, sec. 2.6.2) or an output-layer module ``head(h, target) -> mean loss``
+    with a ``log_prob(h, target)`` (``hierarchical_softmax.HierarchicalSoftmax``)."""
+
+    def __init__(self, vocab_size, dim, objective='negative'):
         super().__init__()
         self.center = nn.Embedding(vocab_size, dim)
         self.context = nn.Embedding(vocab_size, dim)
         # the reference initialisation: small random v, zero u (so the first loss is (K+1) ln 2)
         nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
         nn.init.zeros_(self.context.weight)
+        self.objective = objective if isinstance(objective, str) else 'head'
+        if self.objective == 'head':
+            self.head = objective
+        elif objective not in ('negative', 'softmax'):
+            raise ValueError(f"SkipGram: objective must be 'negative', 'softmax' or a module, "
+                             f'got {objective!r}')
 
-    def forward(self, center, context, negatives):
-        """center, context: (B,) word indices; negatives: (B, K). Returns the mean loss."""
-        return negative_sampling_loss(self.center(center), self.context(context),
-                                      self.context(negatives))
+    def hidden(self, center):
+        """h = v_c (B, D): the input word's row of U (eq. 2.51)."""
+        return self.center(center)
+
+    def forward(self, center, context, negatives=None):
+        """center, context: (B,) word indices; negatives: (B, K) (negative sampling only).
+        Returns the mean loss."""
+        h = self.hidden(center)
+        if self.objective == 'negative':
+            return negative_sampling_loss(h, self.context(context), self.context(negatives))
+        if self.objective == 'softmax':   # eqs. 2.49, 2.52-2.53: the u_j are the output layer
+            return F.cross_entropy(h @ self.context.weight.T, context)
+        return self.head(h, context)
+
+    def log_prob(self, inputs, targets):
+        """log P(target | input) (B,) under the softmax or the tree output layer."""
+        h = self.hidden(inputs)
+        if self.objective == 'softmax':
+            logp = F.log_softmax(h @ self.context.weight.T, dim=-1)
+            return logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        return self.head.log_prob(h, targets)
 
     def word_vectors(self):
         return self.center.weight[:self.context.num_embeddings]
@@ -126,19 +159,30 @@ class CBOW(SkipGram):
     """Continuous bag of words: the mean of the context words' v predicts the centre word.
     Row ``vocab_size`` of ``center`` is the (zero, never trained) padding vector."""
 
-    def __init__(self, vocab_size, dim):
-        super().__init__(vocab_size, dim)
+    def __init__(self, vocab_size, dim, objective='negative'):
+        super().__init__(vocab_size, dim, objective)
         self.center = nn.Embedding(vocab_size + 1, dim, padding_idx=vocab_size)
         nn.init.uniform_(self.center.weight, -0.5 / dim, 0.5 / dim)
         with autograd.no_grad():
             self.center.weight[vocab_size] = 0.0
 
-    def forward(self, context, center, negatives):
-        """context: (B, 2 window) indices padded with vocab_size; center: (B,);
-        negatives: (B, K). Returns the mean loss."""
+    def hidden(self, context):
+        """context: (B, 2 window) indices padded with vocab_size -> h (B, D), the mean of the
+        context words' v (eq. 2.47 divided by the number of words present)."""
         count = (context != self.center.padding_idx).sum(-1, keepdim=True)  # (B, 1)
-        h = self.center(context).sum(1) / count                             # (B, D)
-        return negative_sampling_loss(h, self.context(center), self.context(negatives))
+        return self.center(context).sum(1) / count
+
+
+def held_out_nll(model, inputs, targets, batch_size=4096):
+    """Mean -log P(target | input) over held-out examples, in nats (softmax or tree output
+    layers: both are normalised distributions over the V words, so the numbers compare)."""
+    total = 0.0
+    with autograd.no_grad():
+        for first in range(0, len(targets), batch_size):
+            lp = model.log_prob(inputs[first:first + batch_size],
+                                targets[first:first + batch_size])
+            total += -lp.sum().item()
+    return total / len(targets)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,12 +235,17 @@ def pair_similarity(vectors, centers, contexts, noise_probs, n=20000, seed=0):
 
 def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, min_count=5,
           epochs=5, batch_size=2048, lr=0.01, subsample_t=1e-4, held_out=0.05, seed=0,
-          device=None, log=print):
+          device=None, log=print, objective='negative'):
     """Train word vectors on the standard library's prose.
 
+    ``objective``: 'negative' (negative sampling), 'softmax' (the book's full softmax) or a
+    function ``vocab -> output-layer module`` (a hierarchical softmax).
+
     Returns a dict with the model, the vocabulary, the loss curve (means of 200 batches),
-    the first batch's loss and the last epoch's mean, and the pair-similarity check on
-    held-out sentences (see :func:`pair_similarity`)."""
+    the first batch's loss and the last epoch's mean, the training time per epoch, the
+    pair-similarity check on held-out sentences (see :func:`pair_similarity`) and, for the
+    softmax and tree objectives, the held-out -log P(target | input) (``held_out_nll``)
+    next to that of the unigram frequencies (``unigram_nll``)."""
     device = device or autograd.get_default_device()  # Module.to(None) is refused here
     autograd.manual_seed(seed)
     rng = numpy.random.default_rng(seed)
@@ -215,7 +264,8 @@ def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, 
             f'{len(test_tokens)} held-out words')
 
     model_cls = {'skipgram': SkipGram, 'cbow': CBOW}[model_name]
-    model = model_cls(len(vocab), dim).to(device)
+    model = model_cls(len(vocab), dim,
+                      objective if isinstance(objective, str) else objective(vocab)).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
     batch_losses, epoch_losses, start = [], [], time.perf_counter()
     for epoch in range(epochs):
@@ -232,8 +282,8 @@ def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, 
         for first in range(0, len(targets), batch_size):
             x = inputs[first:first + batch_size]
             y = targets[first:first + batch_size]
-            neg = autograd.multinomial(noise_probs, len(y) * negatives,
-                                       replacement=True).view(len(y), negatives)
+            neg = (autograd.multinomial(noise_probs, len(y) * negatives, replacement=True)
+                   .view(len(y), negatives) if objective == 'negative' else None)
             loss = model(x, y, neg)
             opt.zero_grad()
             loss.backward()
@@ -243,17 +293,37 @@ def train(model_name='skipgram', max_words=None, dim=50, window=5, negatives=5, 
         if log:
             log(f'epoch {epoch + 1}: {len(targets)} examples, loss {epoch_losses[-1]:.4f} '
                 f'({time.perf_counter() - start:.0f} s)')
+    seconds_per_epoch = (time.perf_counter() - start) / epochs
     losses = [float(numpy.mean(batch_losses[i:i + 200]))  # the curve: means of 200 batches
               for i in range(0, len(batch_losses), 200)]
+    if objective == 'negative':
+        initial_loss = (negatives + 1) * math.log(2.0)
+    elif objective == 'softmax':
+        initial_loss = math.log(len(vocab))   # zero output weights: the uniform distribution
+    else:
+        initial_loss = model.head.initial_loss(autograd.as_tensor(targets).cpu().numpy())
 
     with autograd.no_grad():
         vectors = model.word_vectors()
         centers, contexts = skipgram_examples(test_tokens, test_sentence, window, rng)
         together, apart, closer = pair_similarity(vectors, centers, contexts, noise_probs,
                                                   seed=seed)
-    return dict(model=model, vocab=vocab, losses=losses, first_loss=batch_losses[0],
-                last_loss=epoch_losses[-1], together=together, apart=apart, closer=closer,
-                initial_loss=(negatives + 1) * math.log(2.0))
+    result = dict(model=model, vocab=vocab, losses=losses, first_loss=batch_losses[0],
+                  last_loss=epoch_losses[-1], together=together, apart=apart, closer=closer,
+                  initial_loss=initial_loss, seconds_per_epoch=seconds_per_epoch)
+    if objective != 'negative':     # a normalised model: its held-out likelihood
+        # on held-out text subsampled as the training text was (the distribution it learned),
+        # next to the training targets' own frequencies (add-one smoothed) as the baseline
+        counts = numpy.bincount(targets.cpu().numpy(), minlength=len(vocab)) + 1.0
+        tokens, sentence = subsample(test_tokens, test_sentence, keep_prob, rng)
+        if model_name == 'skipgram':
+            inputs, targets = skipgram_examples(tokens, sentence, window, rng)
+        else:
+            inputs, targets = cbow_examples(tokens, sentence, window, len(vocab), rng)
+        result['unigram_nll'] = float(-numpy.log(counts[targets] / counts.sum()).mean())
+        result['held_out_nll'] = held_out_nll(model, autograd.as_tensor(inputs).to(device),
+                                              autograd.as_tensor(targets).to(device))
+    return result
 
 
 def report(result, log=print):
@@ -278,9 +348,10 @@ def report(result, log=print):
 def plot(result, out, filename):
     fig, ax = _data.figure(figsize=(6, 4))
     ax.plot(result['losses'], label='training loss (mean of 200 batches)')
-    ax.axhline(result['initial_loss'], color='k', ls='--', label='(K+1) ln 2: untrained')
+    untrained = '(K+1) ln 2' if result['objective'] == 'negative' else 'ln V'
+    ax.axhline(result['initial_loss'], color='k', ls='--', label=f'{untrained}: untrained')
     ax.set_xlabel('batches / 200')
-    ax.set_ylabel('negative-sampling loss')
+    ax.set_ylabel(f'{result["objective"]} loss')
     ax.legend()
     _data.savefig(fig, out, filename, dpi=120)
 
@@ -288,6 +359,7 @@ def plot(result, out, filename):
 def main(argv=None):
     p = _data.parser('word2vec', __doc__, epochs=5)
     p.add_argument('--model', choices=['skipgram', 'cbow'], default='skipgram')
+    p.add_argument('--objective', choices=['negative', 'softmax'], default='negative')
     p.add_argument('--dim', type=int, default=50)
     p.add_argument('--window', type=int, default=5)
     p.add_argument('--batch-size', type=int, default=2048)
@@ -297,9 +369,13 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     result = train(args.model, max_words=args.max_words, dim=args.dim, window=args.window,
                    epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                   device=args.device)
+                   device=args.device, objective=args.objective)
+    result['objective'] = args.objective
     ranks = report(result)
-    plot(result, args.out, f'loss_{args.model}.png')
+    plot(result, args.out, f'loss_{args.model}_{args.objective}.png')
+    if 'held_out_nll' in result:
+        print(f'held-out -log P(target | input): {result["held_out_nll"]:.3f} nats '
+              f'(unigram frequencies: {result["unigram_nll"]:.3f})')
     print(f'{args.model}: loss {result["first_loss"]:.3f} -> {result["last_loss"]:.3f}; '
           f'held-out co-occurring pairs have cosine {result["together"]:.3f} '
           f'vs {result["apart"]:.3f} for random pairs; the context word is the closer one '

@@ -468,6 +468,9 @@ KNOWN = [
     ('grad2', 'absolute', 'values differ'),
     # norm's second derivative at a zero norm is 0 (PyTorch: NaN), a deliberate choice
     ('grad2', 'norm', 'values differ'),
+    # torch.tensor of an empty NumPy array has strides (0, 0), which view_as_complex (a
+    # view there, a copy here) refuses; torch.zeros(0, 2) it takes, as ours does
+    ('step', 'view_as_complex', 'last dimension with stride 1'),
 ]
 # Matrix decompositions of matrices holding inf or NaN: LAPACK's results (PyTorch's) are
 # unspecified mixtures of NaN and numbers; ours differ (docs/DIFFERENCES.md).  Only for

@@ -12,3 +12,5 @@ from . import special, sampling
 OP_MODULES = [elementwise, reduction, shape, indexing, linalg]
 OP_MODULES += [decomposition, linalg_composites]
 OP_MODULES += [special, sampling]
+from . import complex, complex_support  # noqa: E402  complex tensors (ops/complex.py)
+OP_MODULES += [complex]

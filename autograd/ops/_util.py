@@ -3,6 +3,7 @@ and op classes that differ only in their array function.  (What a backward formu
 to build constants in its gradient's form, array or tensor, is in ``autograd.extend``.)"""
 import math
 import numbers
+import sys
 
 import numpy
 
@@ -74,10 +75,25 @@ def fits(value, dtype):
 
 
 def to_float(a):
-    """Integer/bool arrays become the default float dtype (as PyTorch's float-only ops)."""
-    if a.dtype.kind == 'f':
+    """Integer/bool arrays become the default float dtype (as PyTorch's float-only ops).
+    A complex array is refused (NotImplementedError naming the calling op and the dtype):
+    the cast would drop the imaginary part."""
+    kind = a.dtype.kind
+    if kind == 'f':
         return a
+    if kind == 'c':
+        raise complex_not_implemented(sys._getframe(1), a.dtype)
     return a.astype(get_default_dtype().np)
+
+
+def complex_not_implemented(frame, np_dtype):
+    """PyTorch's error for an op without a kernel for a dtype (``"exp" not implemented for
+    'ComplexFloat'``), for the op whose forward runs in ``frame`` (its ``self``), here where
+    an op has no complex support."""
+    op = frame.f_locals.get('self')
+    name = type(op).__name__.lower() if op is not None else frame.f_code.co_name
+    return NotImplementedError(f'"{name}" not implemented for '
+                               f"'{backend_scalar_name(numpy.dtype(np_dtype))}'")
 
 
 def shape_of(x):

@@ -12,8 +12,7 @@ that under ``create_graph`` they are tensors that differentiate again.  Function
 PyTorch composes of others (norms, ``matrix_power``, ``cross``, ``householder_product``
 ...) are composites in ``ops/linalg_composites.py``.
 
-The project has no complex dtypes: ``eig``/``eigvals`` (complex results in PyTorch) raise
-``NotImplementedError`` saying so.
+``eig``/``eigvals`` return complex tensors (``ops/complex.py``), from real or complex input.
 
 Errors: ``inv``, ``cholesky`` and ``solve`` raise ``LinAlgError`` for a singular (not
 positive-definite) matrix, as PyTorch does, which means a check of the result on the device
@@ -24,10 +23,11 @@ only (``_infos``).
 import math
 from collections import namedtuple
 
-from ..extend import array_module, array_of, const_like, device_of_array, wrap, xp_of
+from ..extend import array_module, array_of, const_like, device_of_array, needs_grad, wrap, xp_of
 from ..op import Op
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
 from ._util import broadcast_shapes, scalar_name
+from .complex import Real, conj_of
 from .elementwise import Log, Where
 from .linalg import MatMul, SwapLast
 from .reduction import Sum
@@ -39,6 +39,8 @@ from .shape import Cat, Diagonal, DiagonalScatter, Tril, Triu, broadcast_to
 # from them.
 CUPY_LINALG = frozenset(('inv', 'solve', 'det', 'slogdet', 'cholesky', 'qr', 'svd', 'eigh',
                          'eigvalsh'))
+# CuPy 14 added ``eig``/``eigvals`` (cuSOLVER's Xgeev): ``_geev`` looks them up and says so
+# where an older CuPy lacks them
 
 
 class LinAlgError(RuntimeError):
@@ -193,6 +195,9 @@ def _chol_message(i):
 def _check_float(name, t):
     a = t._data
     if a.dtype.kind != 'f':
+        if a.dtype.kind == 'c':     # PyTorch takes complex here; the library does not yet
+            raise RuntimeError(f'{name}: complex input ({scalar_name(a)}) is not supported '
+                               'here: only linalg.eig and linalg.eigvals take complex tensors')
         raise RuntimeError(f'{name}: Expected a floating point or complex tensor as input. '
                            f'Got {scalar_name(a)}')
 
@@ -266,9 +271,10 @@ class InvEx(Op):
 
 class Solve(Op):
     """X = A^{-1} B for (..., n, n) A and (..., n, k) B of the same batch shape.
-    gB = A^{-T} gX (another solve), gA = -gB X^T."""
+    gB = A^{-H} gX (another solve), gA = -gB X^H (A^T, X^T for real values)."""
     __slots__ = ()
     array_backward = True
+    complex_grad = True
     save = (0,)
     save_output = True
 
@@ -281,8 +287,8 @@ class Solve(Op):
 
     def backward(self, g):
         a, x = self.saved_tensors
-        gb = Solve.apply(_mT(a), g)
-        ga = -_mm(gb, _mT(x)) if self._next[0] is not None else None
+        gb = Solve.apply(_mH(a), g)
+        ga = -_mm(gb, _mH(x)) if self._next[0] is not None else None
         return ga, gb
 
 
@@ -954,21 +960,125 @@ def _check_uplo(name, uplo):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
 
 
-_NO_COMPLEX = ('{}: the eigenvalues of a general real matrix are complex, and autograd has no '
-               'complex dtypes (PyTorch returns complex64/complex128 here). For a symmetric '
-               'matrix use linalg.eigh / linalg.eigvalsh.')
+_eig_t = namedtuple('linalg_eig', ['eigenvalues', 'eigenvectors'])
+
+
+def _mH(x):
+    """The conjugate transpose of the last two dims (the transpose of a real matrix)."""
+    return conj_of(SwapLast.apply(x))
+
+
+class Eig(Op):
+    """A V = V diag(L) for a general square A (real or complex): L and V complex (complex64
+    for float32/complex64 input, else complex128), each eigenvector of norm 1 (LAPACK
+    geev's normalisation, as PyTorch's), in LAPACK's order.  Backward is PyTorch's
+    linalg_eig_backward: with VhgV = V^H gV, it raises if Im diag(VhgV) is not ~0 (the loss
+    then depends on the eigenvectors' phases, which are arbitrary), else
+    gA = V^{-H} ((VhgV - V^H V Re diag(VhgV)) / E^* with diag gL) V^H,
+    E_ij = L_j - L_i (1 on the diagonal); distinct eigenvalues are assumed (repeated ones
+    give inf/NaN where the loss depends on the eigenvectors).  A real A gets the real part
+    (the engine's cast).
+
+    The formula reads this node's own outputs (kept as arrays; under ``create_graph`` as
+    tensors of this node), not a recomputed decomposition: the phase check is only right
+    on the whole gradient that reaches V, which a second node would split in two."""
+    __slots__ = ('w', 'v')
+    array_backward = True
+    complex_grad = True
+
+    def forward(self, xp, a):
+        self.w, self.v = _geev(xp, a, 'eig')
+        return self.w, self.v
+
+    def backward(self, gL, gV):
+        L, V = self.w, self.v
+        g = gL if gL is not None else gV
+        if isinstance(g, Tensor):       # create_graph: the outputs, differentiable again
+            L, V = _make(L, g._device, True, self, 0), _make(V, g._device, True, self, 1)
+        return _eig_backward(gL, gV, L, V)
+
+
+class Eigvals(Op):
+    """The eigenvalues alone (no gradient: ``eigvals`` of a tensor that requires grad is
+    ``eig``'s first output, as in PyTorch)."""
+    __slots__ = ()
+    differentiable = False
+
+    def forward(self, xp, a):
+        return _geev(xp, a, 'eigvals')
+
+
+def _geev(xp, a, name):
+    """LAPACK geev through the array module (NumPy; CuPy 14+ has ``linalg.eig``/``eigvals``
+    on cuSOLVER's Xgeev), always complex, as PyTorch returns."""
+    fn = getattr(xp.linalg, name, None)
+    if fn is None:
+        raise NotImplementedError(f'linalg.{name}: the array module {xp.__name__} has no '
+                                  f'linalg.{name} (CuPy has it from version 14)')
+    ctype = xp.complex128 if a.dtype in (xp.float64, xp.complex128) else xp.complex64
+    if name == 'eig':
+        w, v = fn(a)
+        return w.astype(ctype, copy=False), v.astype(ctype, copy=False)
+    return fn(a).astype(ctype, copy=False)
+
+
+def _eig_backward(gL, gV, L, V):
+    Vh = _mH(V)
+    if gV is None:
+        if gL is None:
+            return None
+        return Solve.apply(Vh, _unsq(gL, -1) * Vh)
+    VhgV = _mm(Vh, gV)
+    diag = _diagonal(VhgV)
+    d = array_of(diag)
+    if bool((abs(d.imag) > 1e-2).any()):     # PyTorch's allclose(imag, 0, 1e-2, 1e-2)
+        raise RuntimeError('linalg_eig_backward: The eigenvectors in the complex case are '
+                           'specified up to multiplication by e^{i phi}. The specified loss '
+                           'function depends on this quantity, so it is ill-defined.')
+    inner = VhgV - _mm(Vh, V * _unsq(Real.apply(diag), -2))
+    Lc = conj_of(L)
+    E = _unsq(Lc, -2) - _unsq(Lc, -1) + _eye(L.shape[-1], L)
+    inner = inner / E
+    if gL is not None:
+        inner = inner - _diag_embed(_diagonal(inner)) + _diag_embed(gL)
+    return Solve.apply(Vh, _mm(inner, Vh))
+
+
+def _check_eig_input(name, A):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f'{type(A).__name__}')
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError(f'{name}: The input tensor A must have at least 2 dimensions.')
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f'{name}: A must be batches of square matrices, but they are '
+                           f'{a.shape[-2]} by {a.shape[-1]} matrices')
+    if a.dtype.kind not in 'fc':
+        raise RuntimeError(f'Unknown Complex ScalarType for {scalar_name(a)}')
+    if a.dtype.itemsize == 2:
+        raise NotImplementedError(f'"linalg_eig_out_cpu" not implemented for \'{scalar_name(a)}\'')
 
 
 def eig(A):
-    """Not available: PyTorch returns complex tensors, which this library does not have."""
-    _check_square('linalg.eig', A)
-    raise NotImplementedError(_NO_COMPLEX.format('linalg.eig'))
+    """``(eigenvalues, eigenvectors)`` of a general square A (*, n, n), real or complex:
+    eigenvalues (*, n) and eigenvectors (*, n, n) as columns of norm 1, complex, in
+    LAPACK's order.  Gradients as PyTorch's (see ``Eig``); a loss that depends on the
+    eigenvectors' phases makes backward raise."""
+    _check_eig_input('linalg.eig', A)
+    a = A._data
+    if not bool(A._device.xp.isfinite(a).all()):
+        raise RuntimeError('torch.linalg.eig: input tensor should not contain infs or NaNs.')
+    return _eig_t(*Eig.apply(A))
 
 
 def eigvals(A):
-    """Not available: PyTorch returns complex tensors, which this library does not have."""
-    _check_square('linalg.eigvals', A)
-    raise NotImplementedError(_NO_COMPLEX.format('linalg.eigvals'))
+    """The eigenvalues (*, n) of a general square A, complex, in ``eig``'s order; with a
+    gradient (``eig``'s) when A requires one."""
+    _check_eig_input('linalg.eigvals', A)
+    if needs_grad(A):
+        return eig(A).eigenvalues
+    return Eigvals.apply(A)
 
 
 def _check_matrix(name, A, arg='A'):

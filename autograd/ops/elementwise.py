@@ -6,6 +6,7 @@ engine sums back to each input's shape.  A Python number may stand in for either
 it gets no gradient.
 """
 import math
+import sys
 
 from ..backend import erf as erf_of_array
 from ..backend import float32, result_type
@@ -15,7 +16,8 @@ from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
-from ._util import broadcast_shape, fits
+from ._util import broadcast_shape, complex_not_implemented, fits
+from .complex import conj_of, is_cplx, sgn_of, unordered
 from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
                     scalar_name, set_errstate, to_float, variant)
 
@@ -117,8 +119,8 @@ class Mul(Op):
     def backward(self, g):
         a, b = self.saved_tensors
         na, nb = self._next
-        return (g * b if na is not None else None,
-                g * a if nb is not None else None)
+        return (g * conj_of(b) if na is not None else None,
+                g * conj_of(a) if nb is not None else None)
 
 
 @quiet
@@ -131,9 +133,9 @@ class Div(Op):
     def forward(self, xp, a, b):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
             a, b = promote(a, b)
-        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind not in 'fc':
             a = to_float(a)
-        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind not in 'fc':
             b = to_float(b)
         try:
             return xp.true_divide(a, b)
@@ -142,9 +144,9 @@ class Div(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = g / b
+        ga = g / conj_of(b)
         return ga if self._next[0] is not None else None, \
-            (-ga * a / b if self._next[1] is not None else None)
+            (-ga * conj_of(a / b) if self._next[1] is not None else None)
 
 
 class Neg(Op):
@@ -228,7 +230,7 @@ class Abs(Op):
 
     def backward(self, g):
         a, = self.saved_tensors
-        return g * apply_unary(Sign, a)
+        return g * (sgn_of(a) if is_cplx(a) else apply_unary(Sign, a))
 
 
 class Sign(Op):
@@ -240,6 +242,8 @@ class Sign(Op):
             return xp.where(a != a, 0.0, xp.sign(a))
         if a.dtype.kind == 'b':         # sign(bool) is the bool itself
             return a.copy()
+        if a.dtype.kind == 'c':         # PyTorch's sign refuses complex (sgn takes it)
+            raise unordered('sign', a)
         return xp.sign(a)
 
     def backward(self, g):
@@ -474,7 +478,9 @@ class Relu(Op):
     save_output = True
 
     def forward(self, xp, a):
-        if a.dtype.kind == 'b':
+        if a.dtype.kind in 'bc':
+            if a.dtype.kind == 'c':
+                raise unordered('relu', a)
             raise RuntimeError('"relu" not implemented for \'Bool\'')
         return xp.maximum(a, 0)
 
@@ -556,6 +562,8 @@ class Maximum(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
+        if is_cplx(a) or is_cplx(b):
+            raise unordered(self.fn, a if is_cplx(a) else b)
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
     def backward(self, g):
@@ -587,6 +595,8 @@ class Clamp(Op):
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         self.lo, self.hi = min, max
+        if a.dtype.kind == 'c':
+            raise unordered('clamp', a)
         if a.dtype.kind == 'b':         # the bounds' type, as PyTorch: int64 or float
             dt = result_type(a, *[x for x in (min, max) if x is not None])
             if dt.np.kind == 'b':
@@ -752,9 +762,9 @@ class DivRounding(Op):
 
     def forward(self, xp, a, b, mode='floor'):
         a, b = promote(a, b)
-        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind not in 'fc':
             a = to_float(a)
-        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind not in 'fc':
             b = to_float(b)
         if mode == 'floor':         # NumPy's floor_divide is PyTorch's div_floor (NaN at inf)
             return binary(xp.floor_divide, a, b, 'div')
@@ -804,12 +814,22 @@ class _Pred(Op):
         return binary(getattr(xp, self.fn), a, b, self.fn)
 
 
+class _Order(_Pred):
+    """The ordering comparisons: complex values have no order (PyTorch refuses them)."""
+    __slots__ = ()
+
+    def forward(self, xp, a, b):
+        if is_cplx(a) or is_cplx(b):
+            raise unordered(self.fn, a if is_cplx(a) else b)
+        return _Pred.forward(self, xp, a, b)
+
+
 Eq = variant(_Pred, 'Eq', 'equal')
 Ne = variant(_Pred, 'Ne', 'not_equal')
-Lt = variant(_Pred, 'Lt', 'less')
-Le = variant(_Pred, 'Le', 'less_equal')
-Gt = variant(_Pred, 'Gt', 'greater')
-Ge = variant(_Pred, 'Ge', 'greater_equal')
+Lt = variant(_Order, 'Lt', 'less')
+Le = variant(_Order, 'Le', 'less_equal')
+Gt = variant(_Order, 'Gt', 'greater')
+Ge = variant(_Order, 'Ge', 'greater_equal')
 LogicalAnd = variant(_Pred, 'LogicalAnd', 'logical_and')
 LogicalOr = variant(_Pred, 'LogicalOr', 'logical_or')
 LogicalXor = variant(_Pred, 'LogicalXor', 'logical_xor')
@@ -1335,9 +1355,9 @@ class Copysign(Op):
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
-        if getattr(a, 'dtype', None) is not None and a.dtype.kind != 'f':
+        if getattr(a, 'dtype', None) is not None and a.dtype.kind not in 'fc':
             a = to_float(a)
-        if getattr(b, 'dtype', None) is not None and b.dtype.kind != 'f':
+        if getattr(b, 'dtype', None) is not None and b.dtype.kind not in 'fc':
             b = to_float(b)
         return binary(xp.copysign, a, b, 'copysign')
 
@@ -1525,6 +1545,8 @@ def rad2deg(input):
 def _floating(input):
     if input.dtype.is_floating_point:
         return input
+    if input.dtype.is_complex:      # the cast would drop the imaginary part
+        raise complex_not_implemented(sys._getframe(1), input._data.dtype)
     from .shape import to_copy        # (shape imports this module)
     return to_copy(input, dtype=get_default_dtype())
 
@@ -1532,6 +1554,9 @@ def _floating(input):
 def float_power(input, exponent):
     """``input ** exponent`` in float64, whatever the operands' dtypes."""
     from .shape import to_copy
+    for x in (input, exponent):
+        if isinstance(x, Tensor) and x.dtype.is_complex:
+            raise complex_not_implemented(sys._getframe(0), x._data.dtype)
     if isinstance(input, Tensor):
         input = to_copy(input, dtype=float64) if input.dtype is not float64 else input
     else:
@@ -1617,12 +1642,16 @@ def isneginf(input):
 
 
 def isreal(input):
-    """True everywhere: the library has no complex dtypes."""
+    """True where the imaginary part is 0 (everywhere for a real tensor)."""
+    if input.dtype.is_complex:
+        return eq(input.imag, 0)
     return eq(input, input) | isnan(input) if input.dtype.is_floating_point else eq(input, input)
 
 
 def sgn(input):
-    """The sign (``sign`` for real tensors)."""
+    """The sign (``sign`` for real tensors; z / |z|, 0 at 0, for complex ones)."""
+    if input.dtype.is_complex:
+        return sgn_of(input)
     return sign(input)
 
 

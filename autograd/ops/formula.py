@@ -32,3 +32,8 @@ from .elementwise import Log1p  # noqa: E402
 from .reduction import LogSoftmax, Softmax  # noqa: E402
 
 __all__ += ['Log1p', 'LogSoftmax', 'Softmax']
+
+# Complex values: the conjugate (identity on real values) and the parts (ops/complex.py)
+from .complex import Conj, Imag, Real, conj_of  # noqa: E402
+
+__all__ += ['Conj', 'Imag', 'Real', 'conj_of']

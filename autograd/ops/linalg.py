@@ -13,12 +13,14 @@ from ..op import Op
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
 from ._util import broadcast_shape, quiet, scalar_name
+from .complex import conj_of
 from .shape import broadcast_to, reshape, sum_to
 
 # PyTorch's C type names, as its dtype-mismatch messages for mm spell them
 _C_NAME = {'float16': 'c10::Half', 'float32': 'float', 'float64': 'double', 'int64': 'long int',
            'int32': 'int', 'int16': 'short int', 'int8': 'signed char', 'uint8': 'unsigned char',
-           'bool': 'bool'}
+           'bool': 'bool', 'complex64': 'c10::complex<float>',
+           'complex128': 'c10::complex<double>'}
 
 
 def _shape_str(shape):
@@ -73,6 +75,7 @@ class MatMul(Op):
             batch = sg[:-1] if len(sa) > 1 or len(sb) > 1 else ()
             g = g.reshape(batch + (sa2[-2], sb2[-1]))
         ga = gb = None
+        a2, b2 = conj_of(a2), conj_of(b2)      # complex: dA = dC B^H, dB = A^H dC
         if self._next[0] is not None:
             ga = sum_to(MatMul.apply(g, _mT(b2)), sa2).reshape(sa)
         if self._next[1] is not None:

@@ -8,6 +8,7 @@ cumsum/reverse cumsum), so every gradient differentiates again, and runs on bare
 in a sweep that records no graph (``array_backward``).
 """
 import math
+import sys
 import warnings
 from collections import namedtuple
 
@@ -18,6 +19,8 @@ from ..op import Op, apply_unary
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
 from ._util import along, normalize_dims, quiet, scalar_name, to_float, variant, wrap_dim
+from ._util import complex_not_implemented
+from .complex import unordered
 from .elementwise import Abs, Exp, Sign, Where, maximum, minimum
 from .shape import broadcast_to, reshape, to_copy
 
@@ -108,7 +111,7 @@ class Mean(Op):
     def forward(self, xp, a, dim=None, keepdim=False, dtype=None):
         if dtype is not None:
             a = a.astype(dtype.np)
-        else:
+        elif a.dtype.kind != 'c':
             _float_only(a, 'mean(): could not infer output dtype. Input dtype must be either '
                            'a floating point or complex dtype. Got: {}')
         self.in_shape, self.keepdim = a.shape, keepdim
@@ -307,6 +310,8 @@ class Amax(Op):
     fn = 'max'
 
     def forward(self, xp, a, dim=None, keepdim=False, name='amax'):
+        if a.dtype.kind == 'c':
+            raise unordered(name, a)
         axes = _dims(dim, a.ndim)
         _check_nonempty(name, a, axes, None if dim == () else dim)
         self.axes, self.keepdim = axes, keepdim
@@ -330,6 +335,8 @@ class MaxDim(Op):
     fn = 'argmax'
 
     def forward(self, xp, a, dim, keepdim=False, name='max'):
+        if a.dtype.kind == 'c':
+            raise unordered(name, a)
         self.in_shape = a.shape
         d = self.dim = wrap_dim(dim, a.ndim)
         if a.ndim == 0:
@@ -403,7 +410,9 @@ class ArgMax(Op):
 
     def forward(self, xp, a, dim=None, keepdim=False):
         name = self.fn
-        if a.dtype.kind == 'b':
+        if a.dtype.kind in 'bc':
+            if a.dtype.kind == 'c':
+                raise unordered(name, a)
             raise RuntimeError(f'{name}(): does not support bool input')
         if dim is None:
             if a.size == 0:
@@ -468,6 +477,8 @@ class Sort(Op):
     nondiff_outputs = (1,)
 
     def forward(self, xp, a, dim=-1, descending=False):
+        if a.dtype.kind == 'c':
+            raise unordered('sort', a)
         self.in_shape = a.shape
         if a.ndim == 0:
             self.index = xp.zeros((), dtype=int64.np)
@@ -1602,6 +1613,8 @@ def _float_samples(y, name='trapezoid'):
         raise RuntimeError(f'{name}: received a bool input for `y`, but bool is not supported')
     if y._data.dtype.kind == 'f':
         return y
+    if y._data.dtype.kind == 'c':       # the cast would drop the imaginary part
+        raise complex_not_implemented(sys._getframe(1), y._data.dtype)
     return to_copy(y, dtype=get_default_dtype())
 
 
@@ -1826,6 +1839,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
                            f'input with {nd} dimensions')
     x = input if nd == 2 else reshape(input, 1, -1)
     if x._data.dtype.kind != 'f':
+        if x._data.dtype.kind == 'c':   # the cast would drop the imaginary part
+            raise complex_not_implemented(sys._getframe(0), x._data.dtype)
         x = to_copy(x, dtype=get_default_dtype())
     n_obs = x._data.shape[1]
     w = None

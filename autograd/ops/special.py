@@ -26,12 +26,14 @@ PyTorch computes trigamma with a shorter series (relative error ~1e-9 near x = 6
 two agree there to about that much.
 """
 import math
+import sys
 
 from ..backend import erf as erf_of_array
 from ..backend import get_default_dtype
 from ..creation import arange
 from ..op import Op, apply_binary, apply_unary
 from ._util import IGNORE_ERRORS, broadcast_error, promote, reset_errstate, set_errstate, to_float
+from ._util import complex_not_implemented
 from .elementwise import Clamp, Exp, Log, Log1p, Sign, Where
 from .reduction import Sum
 
@@ -608,6 +610,8 @@ def logit(input, eps=None):
     gradient is 0 outside that interval, as PyTorch's).  Integer and bool input is read as
     the default float dtype."""
     if not input.is_floating_point():
+        if input.dtype.is_complex:      # the cast would drop the imaginary part
+            raise complex_not_implemented(sys._getframe(0), input._data.dtype)
         input = input.to(get_default_dtype())
     p = input if eps is None else Clamp.apply(input, min=eps, max=1.0 - eps)
     return apply_unary(Log, p) - apply_unary(Log1p, -p)

@@ -1,9 +1,14 @@
 """Parametrizations of common reparametrizations (PyTorch's
 ``torch.nn.utils.parametrizations``), built on ``nn.utils.parametrize``:
-``weight_norm`` (``original0`` = g, ``original1`` = v) and ``spectral_norm`` (power
-iteration on the buffers ``_u``, ``_v`` of the parametrization module)."""
+``orthogonal`` (matrix exponential, Cayley map or Householder product of the original, with
+PyTorch's dynamic trivialization: the buffer ``base``), ``weight_norm`` (``original0`` = g,
+``original1`` = v) and ``spectral_norm`` (power iteration on the buffers ``_u``, ``_v`` of
+the parametrization module)."""
+from enum import Enum, auto
+
 import autograd
 from autograd import Tensor
+from autograd.extend import array_of, wrap, xp_of
 
 from .. import functional as F
 from ..modules.module import Module
@@ -11,7 +16,155 @@ from . import parametrize
 from .spectral_norm import _default_dim
 from .weight_norm import _weight_norm, norm_except_dim
 
-__all__ = ['weight_norm', 'spectral_norm']
+__all__ = ['orthogonal', 'weight_norm', 'spectral_norm']
+
+
+def _eye_like(Q, k):
+    """The identity (k, k) in ``Q``'s dtype, on its device."""
+    return autograd.eye(k, dtype=Q.dtype, device=Q.device)
+
+
+def _is_orthogonal(Q):
+    """Whether the tall ``Q`` (..., n, k) has orthonormal columns, to 10 n eps (PyTorch's
+    tolerance)."""
+    n, k = Q.shape[-2], Q.shape[-1]
+    eps = 10.0 * n * float(xp_of(Q).finfo(array_of(Q).dtype).eps)
+    return autograd.allclose(Q.mH @ Q, _eye_like(Q, k), atol=eps)
+
+
+def _make_orthogonal(A):
+    """The Q of A = QR for a tall A, with the signs that make diag(R) non-negative (the
+    Q of PyTorch's geqrf + householder_product, normalised the same way)."""
+    Q, R = autograd.linalg.qr(A)
+    signs = R.diagonal(dim1=-2, dim2=-1).sgn()
+    return Q * signs.unsqueeze(-2)
+
+
+def _geqrf(A):
+    """LAPACK geqrf of a tall A (..., n, k), as ``torch.geqrf``: R on and above the
+    diagonal, the Householder vectors below it, and their scalars ``tau`` (..., k).  No
+    gradient (used only under ``no_grad``)."""
+    xp = xp_of(A)
+    h, tau = xp.linalg.qr(array_of(A), mode='raw')      # h is LAPACK's column-major result
+    return (wrap(xp.ascontiguousarray(xp.swapaxes(h, -1, -2)), A.device),
+            wrap(tau, A.device))
+
+
+class _OrthMaps(Enum):
+    matrix_exp = auto()
+    cayley = auto()
+    householder = auto()
+
+
+class _Orthogonal(Module):
+    """X (..., n, k) -> a matrix with orthonormal columns (n >= k) or rows (n < k):
+    ``matrix_exp``/``cayley`` of the skew-symmetric A = L - L^T (L the lower triangle of X,
+    embedded in an n x n matrix), first k columns; or ``householder``: the product of the
+    reflectors below X's diagonal, column signs from X's diagonal.  With trivialization the
+    result is ``base @ Q``, ``base`` a buffer set by ``right_inverse``."""
+
+    def __init__(self, weight, orthogonal_map, *, use_trivialization=True):
+        super().__init__()
+        self.shape = weight.shape
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer('base', None)
+
+    def forward(self, X):
+        n, k = X.shape[-2], X.shape[-1]
+        transposed = n < k
+        if transposed:
+            X = X.mT
+            n, k = k, n
+        if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
+            X = X.tril()
+            if n != k:          # embed into a square matrix
+                zeros = autograd.zeros(n, n - k, dtype=X.dtype, device=X.device)
+                X = autograd.cat([X, zeros.expand(*X.shape[:-2], -1, -1)], dim=-1)
+            A = X - X.mH
+            if self.orthogonal_map == _OrthMaps.matrix_exp:
+                Q = autograd.matrix_exp(A)
+            else:               # the Cayley retraction (I + A/2)(I - A/2)^{-1}
+                Id = _eye_like(A, n)
+                Q = autograd.linalg.solve(autograd.add(Id, A, alpha=-0.5),
+                                          autograd.add(Id, A, alpha=0.5))
+            if n != k:
+                Q = Q[..., :k]
+        else:
+            A = X.tril(diagonal=-1)
+            tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
+            Q = autograd.linalg.householder_product(A, tau)
+            # X's diagonal holds 1s and -1s; not differentiated (hence the cast)
+            Q = Q * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
+        if hasattr(self, 'base'):
+            Q = self.base @ Q
+        if transposed:
+            Q = Q.mT
+        return Q
+
+    @autograd.no_grad()
+    def right_inverse(self, Q):
+        if Q.shape != self.shape:
+            raise ValueError(f'Expected a matrix or batch of matrices of shape {self.shape}. '
+                             f'Got a tensor of shape {Q.shape}.')
+        Q_init = Q
+        n, k = Q.shape[-2], Q.shape[-1]
+        transpose = n < k
+        if transpose:
+            Q = Q.mT
+            n, k = k, n
+        if not hasattr(self, 'base'):
+            if self.orthogonal_map in (_OrthMaps.cayley, _OrthMaps.matrix_exp):
+                raise NotImplementedError(
+                    'It is not possible to assign to the matrix exponential or the Cayley '
+                    'parametrizations when use_trivialization=False.')
+            # QR with diag(R) > 0: the reflectors, and R's signs on the diagonal
+            A, tau = _geqrf(Q)
+            diag = A.diagonal(dim1=-2, dim2=-1)
+            diag.sign_()
+            # LAPACK's tau is exactly 0 where it used no reflection
+            diag.copy_(autograd.where(tau == 0.0, -diag, diag))
+            return A.mT if transpose else A
+        if n == k:
+            Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)
+        else:                   # complete Q to an n x n orthogonal matrix
+            N = autograd.randn(*(tuple(Q.shape[:-2]) + (n, n - k)), dtype=Q.dtype,
+                               device=Q.device)
+            Q = _make_orthogonal(autograd.cat([Q, N], dim=-1))
+        self.base = Q
+        # -Id, so that householder(zeros) is eye(m, n): the diagonal carries the signs
+        neg_Id = autograd.zeros_like(Q_init)
+        neg_Id.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
+        return neg_Id
+
+
+def orthogonal(module, name='weight', orthogonal_map=None, *, use_trivialization=True):
+    """Parametrize ``module.<name>`` (a matrix, or a batch (..., m, n)) to have orthonormal
+    columns (m >= n) or rows (m < n).  ``orthogonal_map``: ``'matrix_exp'``, ``'cayley'``
+    or ``'householder'``; default ``'matrix_exp'`` for a square matrix, ``'householder'``
+    otherwise.  ``use_trivialization`` (default) keeps the buffer
+    ``parametrizations.<name>[0].base`` (the dynamic trivialization of Lezcano-Casado
+    2019); the initial value is the tensor itself if orthogonal, else the Q of its QR
+    decomposition.  Returns ``module``."""
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.ndim < 2:
+        raise ValueError('Expected a matrix or batch of matrices. '
+                         f'Got a tensor of {weight.ndim} dimensions.')
+    if orthogonal_map is None:
+        orthogonal_map = ('matrix_exp' if weight.shape[-2] == weight.shape[-1]
+                          or weight.is_complex() else 'householder')
+    orth_enum = getattr(_OrthMaps, orthogonal_map, None) \
+        if isinstance(orthogonal_map, str) else None
+    if orth_enum is None:
+        raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", '
+                         f'"householder". Got: {orthogonal_map}')
+    if weight.is_complex() and orth_enum == _OrthMaps.householder:
+        raise ValueError('The householder parametrization does not support complex tensors.')
+    orth = _Orthogonal(weight, orth_enum, use_trivialization=use_trivialization)
+    parametrize.register_parametrization(module, name, orth, unsafe=True)
+    return module
 
 
 class _WeightNorm(Module):

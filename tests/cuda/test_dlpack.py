@@ -77,8 +77,13 @@ def test_object_without_the_protocol_is_refused_as_pytorch():
 
 
 def test_unsupported_dtype_is_refused():
-    with pytest.raises(TypeError, match='complex64'):
-        from_dlpack(np.zeros(2, np.complex64))
+    with pytest.raises(TypeError, match='uint16'):
+        from_dlpack(np.zeros(2, np.uint16))
+
+
+def test_complex_is_taken():
+    t = from_dlpack(np.array([1 + 2j], np.complex64))
+    assert t.dtype is autograd.complex64 and t.tolist() == [1 + 2j]
 
 
 def test_copy_and_device_arguments():

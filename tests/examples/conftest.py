@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-EXTRAS = ('tqdm', 'matplotlib', 'mlxtend', 'sklearn', 'graphviz', 'statsmodels', 'gymnasium')
+EXTRAS = ('tqdm', 'matplotlib', 'mlxtend', 'sklearn', 'graphviz', 'statsmodels', 'gymnasium',
+          'networkx')
 
 
 def _missing_extra(error):

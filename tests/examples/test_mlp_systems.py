@@ -63,6 +63,28 @@ def test_early_stopping_restores_the_best_validation_checkpoint(tmp_path):
     assert reg.evaluate(model, *arrays[2:4])[1] == max(h['val_acc'])   # weights restored
 
 
+def test_max_norm_caps_the_weights_into_every_node_at_no_cost_in_accuracy():
+    reg = load_example('regularization')
+    arrays = reg._data.to_tensors(*reg.load_data('mnist5k', 500, seed=0))
+    free, _ = reg.train('max-norm', arrays[:4], epochs=8, seed=0, max_norm=float('inf'))
+    capped, _ = reg.train('max-norm', arrays[:4], epochs=8, seed=0, max_norm=1.5)
+    assert reg.max_row_norm(free) > 2.0                # unconstrained, rows grow past c ...
+    assert reg.max_row_norm(capped) <= 1.5 * (1 + 1e-6)    # ... and the constraint holds
+    acc_free = reg.evaluate(free, *arrays[4:])[1]
+    acc_capped = reg.evaluate(capped, *arrays[4:])[1]
+    assert acc_capped >= 0.8 and acc_capped >= acc_free - 0.01
+
+
+def test_max_norm_rescales_only_the_rows_above_the_bound():
+    reg = load_example('regularization')
+    layer = reg.nn.Linear(2, 3)
+    with reg.autograd.no_grad():
+        layer.weight.copy_(reg.autograd.tensor([[3.0, 4.0], [0.6, 0.8], [0.0, 2.0]]))
+    reg.max_norm_(reg.nn.Sequential(layer), 2.0)
+    expected = [1.2, 1.6, 0.6, 0.8, 0.0, 2.0]
+    assert layer.weight.detach().flatten().cpu().tolist() == pytest.approx(expected)
+
+
 # ---- 7. initialisation and vanishing gradients --------------------------------------
 
 @pytest.fixture(scope='module')

@@ -2,6 +2,7 @@
 user-written layer."""
 import math
 
+import numpy
 import pytest
 
 from example_scripts import load_example, run_example
@@ -52,12 +53,61 @@ def test_momentum_and_adam_reach_the_rosenbrock_minimum_where_gd_crawls(lab):
     assert math.hypot(x - 1, y - 1) > 0.2
 
 
+# ---- gradient clipping (sec. 3.5.5) and Polyak averaging (sec. 3.5.7) ------------------
+
+def test_norm_clipping_rescues_a_step_at_which_rosenbrock_overflows(lab):
+    steps = 3000
+
+    def final(lr, clip=None):
+        return lab.descend_clipped(lab.rosenbrock, (-1.5, 2.0), lr, steps, clip, 1.0)
+
+    overflow = final(3e-3)
+    assert len(overflow) < 20 and not numpy.isfinite(overflow[-1]).all()
+    stable = math.hypot(*(final(1e-3)[-1] - 1.0))
+    norm = math.hypot(*(final(3e-3, 'norm')[-1] - 1.0))
+    value = math.hypot(*(final(3e-3, 'value')[-1] - 1.0))
+    assert norm < 0.5 * stable              # the clipped large step gets further
+    assert norm < value < stable            # bending the direction (value clipping) costs
+
+
+def test_norm_clipping_keeps_the_direction_and_value_clipping_bends_it(lab):
+    point = lab.Point((-1.5, 2.0))
+    lab.rosenbrock(point.p[0], point.p[1]).backward()
+    g = point.p.grad.clone()
+    lab.nn.utils.clip_grad_norm_(point.parameters(), 1.0)
+    numpy.testing.assert_allclose(point.p.grad.cpu().numpy(), (g / g.norm()).cpu().numpy())
+    point.p.grad = g.clone()
+    lab.nn.utils.clip_grad_value_(point.parameters(), 1.0)
+    numpy.testing.assert_allclose(point.p.grad.cpu().numpy(), g.sign().cpu().numpy())
+
+
+def test_polyak_averages_follow_eq_3_57_and_the_recursive_formula(lab):
+    iterates, mean, ema = lab.noisy_descent(lab.bowl, (-4.0, 1.5), 0.1, 60, beta=0.95)
+    for t in (1, 10, 60):                  # the mean of W_1 .. W_t
+        numpy.testing.assert_allclose(mean[t], iterates[1:t + 1].mean(0), rtol=1e-10)
+    expected = iterates[1].copy()          # W^f_t = (1 - beta) W_t + beta W^f_{t-1}
+    for t in range(2, 61):
+        expected = 0.05 * iterates[t] + 0.95 * expected
+    numpy.testing.assert_allclose(ema[60], expected, rtol=1e-10)
+
+
+def test_polyak_averages_stop_the_bouncing_around_the_minimum(lab):
+    iterates, mean, ema = lab.noisy_descent(lab.bowl, (-4.0, 1.5), 0.1, 200)
+
+    def bouncing(path):                    # mean distance to the minimum, last 50 steps
+        return numpy.hypot(*path[-50:].T).mean()
+    assert bouncing(mean) < 0.25 * bouncing(iterates)
+    assert bouncing(ema) < 0.6 * bouncing(iterates)
+
+
 @pytest.mark.slow
 def test_optimization_lab_script_plots_all_trajectories(tmp_path):
     r = run_example('optimization_lab', tmp_path, '--only', 'SGD', 'Adam')
-    assert set(r) == {'bowl', 'saddle', 'Rosenbrock'}
+    assert set(r) == {'bowl', 'saddle', 'Rosenbrock', 'remedies'}
     assert r['Rosenbrock']['Adam']['distance'] < 1e-3
     assert (tmp_path / 'trajectories.png').exists()
+    assert r['remedies']['clipping']['lr 3e-3']['distance'] == math.inf
+    assert (tmp_path / 'clipping_polyak.png').exists()
 
 
 # ---- 14. gradient checking ----------------------------------------------------------

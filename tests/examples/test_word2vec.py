@@ -67,3 +67,48 @@ def test_training_separates_co_occurring_words_from_random_ones(model_name, batc
     # held-out sentences: a word's real neighbours are closer than noise words
     assert result['together'] > result['apart'] + 0.03
     assert result['closer'] > 0.56
+
+
+# ---------------------------------------------------------------------------------------------
+# The book's vanilla models (sec. 2.6.1-2.6.2): a softmax over the whole vocabulary
+
+@pytest.mark.parametrize('model_name', ['skipgram', 'cbow'])
+def test_untrained_softmax_loss_is_log_v(model_name):
+    # zero output weights: every word has probability 1/V (eq. 2.49 with v_j = 0)
+    V = 10
+    model = {'skipgram': w2v.SkipGram, 'cbow': w2v.CBOW}[model_name](V, 4, 'softmax')
+    inputs = (autograd.tensor([1, 2, 3]) if model_name == 'skipgram'
+              else autograd.tensor([[1, 2], [3, V], [V, 4]]))
+    target = autograd.tensor([4, 5, 6])
+    assert model(inputs, target).item() == pytest.approx(math.log(V), rel=1e-6)
+    numpy.testing.assert_allclose(model.log_prob(inputs, target).detach().cpu().numpy(),
+                                  -math.log(V), rtol=1e-6)
+
+
+def test_softmax_log_probabilities_are_eq_2_49():
+    model = w2v.SkipGram(7, 3, 'softmax').double()
+    with autograd.no_grad():
+        model.context.weight.normal_()
+    h = model.center.weight[2].detach().cpu().numpy()
+    scores = model.context.weight.detach().cpu().numpy() @ h       # h . v_j for every j
+    expected = scores[5] - numpy.log(numpy.exp(scores).sum())
+    got = model.log_prob(autograd.tensor([2]), autograd.tensor([5])).item()
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_unknown_objective_is_refused():
+    with pytest.raises(ValueError, match='objective'):
+        w2v.SkipGram(5, 2, 'hinge')
+
+
+@pytest.mark.parametrize('model_name, lr, margin', [('skipgram', 0.02, 0.15), ('cbow', 0.05, 0.3)])
+def test_softmax_models_predict_held_out_words_better_than_their_frequencies(model_name, lr,
+                                                                             margin):
+    # a context word depends on the centre word less than the centre word on its whole
+    # context: skip-gram's gain over the word frequencies is the smaller one (seed 0: 0.28
+    # nats against CBOW's 0.53)
+    result = w2v.train(model_name, max_words=30000, dim=16, lr=lr, epochs=3, batch_size=256,
+                       objective='softmax', log=None)
+    assert result['first_loss'] == pytest.approx(math.log(len(result['vocab'])), rel=1e-4)
+    assert result['last_loss'] < result['first_loss'] - 0.5
+    assert result['held_out_nll'] < result['unigram_nll'] - margin
