@@ -26,6 +26,7 @@ from . import accelerator, backends  # noqa: F401  (torch.accelerator, torch.bac
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
+from .backend import bfloat16, finfo, iinfo  # noqa: E402,F401  (bfloat16 needs ml_dtypes)
 
 for _mod in _OP_MODULES:
     for _name in getattr(_mod, 'FUNCTIONS', ()):

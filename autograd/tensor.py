@@ -106,10 +106,10 @@ class Tensor:
 
     @property
     def is_floating_point_dtype(self):
-        return self._data.dtype.kind == 'f'
+        return self._data.dtype.kind in 'fV'      # V: bfloat16 (backend.py)
 
     def is_floating_point(self):
-        return self._data.dtype.kind == 'f'
+        return self._data.dtype.kind in 'fV'      # V: bfloat16 (backend.py)
 
     def size(self, dim=None):
         if dim is None:
@@ -169,7 +169,7 @@ class Tensor:
                     'use a computed variable in a subgraph that doesn\'t require differentiation '
                     'use var_no_grad = var.detach().')
             return
-        if flag and self._data.dtype.kind != 'f':
+        if flag and self._data.dtype.kind not in 'fV':
             raise RuntimeError('only Tensors of floating point dtype can require gradients '
                                f'(got {self.dtype})')
         self._requires_grad = flag
@@ -525,7 +525,7 @@ def to_array(data, dtype, dev, copy=True):
             copy = False
     elif isinstance(data, numpy.ndarray):
         arr = data
-        if arr.dtype.kind not in 'biuf':
+        if arr.dtype.kind not in 'biuf' and arr.dtype != getattr(backend.bfloat16, 'np', None):
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported "
                             'types are: float64, float32, float16, int64, int32, int16, int8, '
                             'uint8, and bool.')

@@ -31,8 +31,8 @@ def promote(a, b):
     if da is not None and da is db:
         return a, b
     # a Python number next to a float array takes the array's dtype (so does NumPy)
-    if (b.__class__ in _NUMBER and da is not None and da.kind == 'f') or \
-            (a.__class__ in _NUMBER and db is not None and db.kind == 'f'):
+    if (b.__class__ in _NUMBER and da is not None and da.kind in 'fV') or \
+            (a.__class__ in _NUMBER and db is not None and db.kind in 'fV'):
         return a, b
     dt = result_type(a, b).np
     token = _errstate.set(_IGNORE) if _errstate is not None else None   # 1e300 -> float32: inf
@@ -62,7 +62,7 @@ def fits(value, dtype):
         info = numpy.iinfo(dtype)
         lo = info.min if kind == 'i' or isinstance(value, float) else -int(info.max)
         ok = (value == value) and lo <= value <= info.max
-    elif kind == 'f':
+    elif kind in 'fV':
         ok = not (abs(value) > float(numpy.finfo(dtype).max)) or value in (math.inf, -math.inf) \
             or value != value
     else:
@@ -75,7 +75,7 @@ def fits(value, dtype):
 
 def to_float(a):
     """Integer/bool arrays become the default float dtype (as PyTorch's float-only ops)."""
-    if a.dtype.kind == 'f':
+    if a.dtype.kind in 'fV':
         return a
     return a.astype(get_default_dtype().np)
 
