@@ -5,6 +5,8 @@ Devices live in the registry ``autograd.devices`` (one module per backend); a
 arrays, and ops find it from their inputs' device, never importing an array library
 themselves.  The device names are re-exported here, where the rest of the project finds them.
 """
+import functools
+
 import numpy
 
 from .devices import (CPU, Device, device, device_of_array, get_default_device, registered,
@@ -199,6 +201,31 @@ class iinfo:
 
 
 __all__ += ['finfo', 'iinfo']
+
+
+def opmath(forward):
+    """Decorator for an op's ``forward(self, xp, *arrays, **params)``: bfloat16 array inputs
+    are computed in float32 and the float32 outputs rounded to bfloat16 once, as PyTorch's
+    CPU kernels compute bfloat16 (in its "opmath" type).  For ops whose forward takes several
+    NumPy steps (softmax, GELU, normalisation ...), which would otherwise round after each;
+    other dtypes call ``forward`` unchanged."""
+    bf16 = getattr(bfloat16, 'np', None)
+    if bf16 is None:                    # pragma: no cover - no ml_dtypes, no bfloat16 arrays
+        return forward
+    f32 = numpy.dtype(numpy.float32)
+
+    def round_back(out):
+        if out.__class__ is tuple:
+            return tuple([round_back(o) for o in out])
+        return out.astype(bf16) if getattr(out, 'dtype', None) == f32 else out
+
+    @functools.wraps(forward)
+    def opmath_forward(self, xp, *arrays, **params):
+        if not any([getattr(a, 'dtype', None) == bf16 for a in arrays]):
+            return forward(self, xp, *arrays, **params)
+        return round_back(forward(self, xp, *[a.astype(f32) if getattr(a, 'dtype', None) == bf16
+                                               else a for a in arrays], **params))
+    return opmath_forward
 _SCALAR_NAMES['bfloat16'] = 'BFloat16'
 
 

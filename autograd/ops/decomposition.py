@@ -192,7 +192,7 @@ def _chol_message(i):
 
 def _check_float(name, t):
     a = t._data
-    if a.dtype.kind != 'f':
+    if a.dtype.kind not in 'fV':
         raise RuntimeError(f'{name}: Expected a floating point or complex tensor as input. '
                            f'Got {scalar_name(a)}')
 
