@@ -155,7 +155,7 @@ __all__.append('bfloat16')
 def check_bfloat16(d, dev):
     """Raise PyTorch-style TypeError if dtype ``d`` (an autograd or array dtype) is bfloat16
     and device ``dev`` is not the CPU: CuPy has no bfloat16 arrays."""
-    if getattr(d, 'np', d) == getattr(bfloat16, 'np', None) and dev.type != 'cpu':
+    if dev.type != 'cpu' and _ml_dtypes is not None and getattr(d, 'np', d) == bfloat16.np:
         raise TypeError(f'bfloat16 tensors are not supported on device {dev}: CuPy has no '
                         'bfloat16 dtype (bfloat16 needs ml_dtypes, which is NumPy-only); use '
                         'float16 or float32 there')

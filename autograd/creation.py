@@ -28,6 +28,7 @@ def _device(device):
 
 
 def _finish(arr, dev, requires_grad):
+    backend.check_bfloat16(arr.dtype, dev)      # (CuPy has none)
     t = _make(arr, dev)
     if requires_grad:
         t.requires_grad = True

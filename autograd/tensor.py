@@ -351,6 +351,9 @@ class Tensor:
     def half(self):
         return self.to(backend.float16)
 
+    def bfloat16(self):
+        return self.to(backend.bfloat16)
+
     def long(self):
         return self.to(backend.int64)
 
@@ -518,6 +521,7 @@ def _check_values(data, np_dtype):
 def to_array(data, dtype, dev, copy=True):
     """Convert user data to an array of ``dev`` with ``dtype`` (copying when ``copy``)."""
     dtype = as_dtype(dtype)
+    backend.check_bfloat16(dtype if dtype is not None else getattr(data, 'dtype', None), dev)
     if isinstance(data, Tensor):
         arr = data._data
         if data._device is not dev:
