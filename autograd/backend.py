@@ -147,15 +147,17 @@ if _ml_dtypes is not None:
     bfloat16 = dtype('bfloat16', _ml_dtypes.bfloat16, True, True, 6)
     ALL_DTYPES += (bfloat16,)
     _BY_NUMPY[bfloat16.np] = _BY_NAME['bfloat16'] = bfloat16
-else:                                   # pragma: no cover
+    BFLOAT16_NP = bfloat16.np           # the NumPy dtype of bfloat16 arrays (None: none)
+else:
     bfloat16 = _MissingDtype('bfloat16')
+    BFLOAT16_NP = None
 __all__.append('bfloat16')
 
 
 def check_bfloat16(d, dev):
     """Raise PyTorch-style TypeError if dtype ``d`` (an autograd or array dtype) is bfloat16
     and device ``dev`` is not the CPU: CuPy has no bfloat16 arrays."""
-    if dev.type != 'cpu' and _ml_dtypes is not None and getattr(d, 'np', d) == bfloat16.np:
+    if dev.type != 'cpu' and BFLOAT16_NP is not None and getattr(d, 'np', d) == BFLOAT16_NP:
         raise TypeError(f'bfloat16 tensors are not supported on device {dev}: CuPy has no '
                         'bfloat16 dtype (bfloat16 needs ml_dtypes, which is NumPy-only); use '
                         'float16 or float32 there')
@@ -209,8 +211,8 @@ def opmath(forward):
     CPU kernels compute bfloat16 (in its "opmath" type).  For ops whose forward takes several
     NumPy steps (softmax, GELU, normalisation ...), which would otherwise round after each;
     other dtypes call ``forward`` unchanged."""
-    bf16 = getattr(bfloat16, 'np', None)
-    if bf16 is None:                    # pragma: no cover - no ml_dtypes, no bfloat16 arrays
+    bf16 = BFLOAT16_NP
+    if bf16 is None:                    # no ml_dtypes: no bfloat16 arrays
         return forward
     f32 = numpy.dtype(numpy.float32)
 

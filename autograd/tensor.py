@@ -529,7 +529,7 @@ def to_array(data, dtype, dev, copy=True):
             copy = False
     elif isinstance(data, numpy.ndarray):
         arr = data
-        if arr.dtype.kind not in 'biuf' and arr.dtype != getattr(backend.bfloat16, 'np', None):
+        if arr.dtype.kind not in 'biuf' and arr.dtype != backend.BFLOAT16_NP:
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported "
                             'types are: float64, float32, float16, int64, int32, int16, int8, '
                             'uint8, and bool.')
