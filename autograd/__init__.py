@@ -70,4 +70,6 @@ def __getattr__(name):
         return importlib.import_module(f'{__name__}.{name}')
     if name in ('nn', 'optim'):
         return importlib.import_module(name)
+    if name == 'autograd':      # torch.autograd.Function ... after `import autograd as torch`
+        return importlib.import_module(__name__)
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

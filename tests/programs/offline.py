@@ -87,3 +87,6 @@ def save_image(tensor, fp, nrow=8, **kwargs):
     """torchvision.utils.save_image's stand-in: checks it was given an image batch and
     writes nothing (the pictures are not what the tests compare)."""
     assert tensor.dim() in (3, 4), tensor.shape
+
+
+ToTensor = transforms.ToTensor      # for `from torchvision.transforms import ToTensor`
