@@ -43,6 +43,9 @@ NANOGPT = ['--device=cpu', '--dtype=float32', '--compile=False', '--dataset=name
            '--max_iters=3', '--eval_iters=2', '--eval_interval=2',
            '--gradient_accumulation_steps=2', '--warmup_iters=2', '--lr_decay_iters=3',
            '--learning_rate=0.001', '--min_lr=0.0001']
+DCGAN = ['--dataset', 'mnist', '--dataroot', 'data', '--batchSize', '32', '--niter', '1',
+         '--ngf', '4', '--ndf', '4', '--nz', '8', '--workers', '0', '--manualSeed', '1',
+         '--outf', 'out']
 CASES = {
     'pytorch_mnist': ('pytorch_mnist', 'main.py', MNIST_ARGS, 8, 'float64', ()),
     'pytorch_vae': ('pytorch_vae', 'main.py', ['--batch-size', '32', '--epochs', '2'], 8,
@@ -84,6 +87,8 @@ CASES = {
                                              [], 2000, 'float32', ()),
     'tutorials_quickstart': ('tutorials_quickstart', 'main.py', [], 10, 'float64', ()),
     'tutorials_optimization': ('tutorials_optimization', 'main.py', [], 20, 'float64', ()),
+    # pytorch/examples' DCGAN on MNIST resized to 64x64: one epoch, 4 batches of 3 backwards
+    'pytorch_dcgan': ('pytorch_dcgan', 'main.py', DCGAN, 12, 'float64', ()),
 }
 
 
