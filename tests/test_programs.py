@@ -20,6 +20,7 @@ sys.path.insert(0, PROGRAMS)
 from drive import change_imports  # noqa: E402
 
 pytest.importorskip('torch')
+pytestmark = pytest.mark.slow       # each test runs a whole program, three times
 
 # makemore logs through torch.utils.tensorboard.SummaryWriter: here
 # autograd.utils.tensorboard, which comes with the branch `onnx`
