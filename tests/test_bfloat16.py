@@ -379,6 +379,13 @@ def test_bfloat16_on_the_cuda_device_is_a_type_error():
         autograd.autocast('cuda', dtype=autograd.bfloat16)
 
 
+def test_cuda_says_it_has_no_bfloat16():
+    """torch.cuda.is_bf16_supported(): scripts ask it to pick their dtype (nanoGPT's train.py);
+    here the answer is False on every machine, as bfloat16 is CPU-only."""
+    assert autograd.cuda.is_bf16_supported() is False
+    assert autograd.cuda.is_bf16_supported(including_emulation=False) is False
+
+
 def test_without_ml_dtypes_bfloat16_says_what_to_install():
     """The library imports and works without ml_dtypes; naming bfloat16 is allowed (scripts
     do), using it raises ModuleNotFoundError naming the package; CPU autocast needs
