@@ -148,6 +148,7 @@ if _ml_dtypes is not None:
     ALL_DTYPES += (bfloat16,)
     _BY_NUMPY[bfloat16.np] = _BY_NAME['bfloat16'] = bfloat16
     BFLOAT16_NP = bfloat16.np           # the NumPy dtype of bfloat16 arrays (None: none)
+    _SCALAR_NAMES['bfloat16'] = 'BFloat16'
 else:
     bfloat16 = _MissingDtype('bfloat16')
     BFLOAT16_NP = None
@@ -228,7 +229,6 @@ def opmath(forward):
         return round_back(forward(self, xp, *[a.astype(f32) if getattr(a, 'dtype', None) == bf16
                                                else a for a in arrays], **params))
     return opmath_forward
-_SCALAR_NAMES['bfloat16'] = 'BFloat16'
 
 
 def promote_types(a, b):
