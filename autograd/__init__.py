@@ -29,6 +29,7 @@ short, int, long = int16, int32, int64
 from .backend import complex64, complex128  # noqa: E402
 cfloat, cdouble = complex64, complex128
 from .ops.complex import is_complex, is_conj, is_neg  # noqa: E402,F401
+from .backend import bfloat16, finfo, iinfo  # noqa: E402,F401  (bfloat16 needs ml_dtypes)
 
 for _mod in _OP_MODULES:
     for _name in getattr(_mod, 'FUNCTIONS', ()):
@@ -72,4 +73,6 @@ def __getattr__(name):
         return importlib.import_module(f'{__name__}.{name}')
     if name in ('nn', 'optim'):
         return importlib.import_module(name)
+    if name == 'autograd':      # torch.autograd.Function ... after `import autograd as torch`
+        return importlib.import_module(__name__)
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

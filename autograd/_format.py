@@ -88,8 +88,10 @@ def format_tensor(t):
     suffix = []
     if t._device is not CPU:
         suffix.append(f"device='{t._device}'")
-    kind = data.dtype.kind
     default_float = data.dtype == get_default_dtype().np
+    if data.dtype.kind == 'V':      # bfloat16 (backend.py): its values, exact in float32
+        data = data.astype(numpy.float32)
+    kind = data.dtype.kind
     if data.size == 0 and data.ndim != 1:
         suffix.append(f'size={tuple(data.shape)}')
     if (kind == 'f' and not default_float) or \

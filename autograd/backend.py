@@ -5,6 +5,8 @@ Devices live in the registry ``autograd.devices`` (one module per backend); a
 arrays, and ops find it from their inputs' device, never importing an array library
 themselves.  The device names are re-exported here, where the rest of the project finds them.
 """
+import functools
+
 import numpy
 
 from .devices import (CPU, Device, device, device_of_array, get_default_device, registered,
@@ -129,6 +131,123 @@ def set_default_dtype(d):
     if not d.is_floating_point:
         raise TypeError(f'only floating-point types are supported as the default type, got {d}')
     _default_dtype[0] = d
+
+
+# ----------------------------------------------------------------------------- bfloat16
+# ``bfloat16`` is ``ml_dtypes.bfloat16`` (a NumPy dtype extension; optional: the extra
+# ``bfloat16``).  NumPy gives such a dtype kind 'V', not 'f': code that asks "is this array
+# floating?" tests ``dtype.kind in 'fV'`` (bfloat16 is the only 'V' dtype a tensor holds).
+# Its ufuncs compute each element in float32 and round, as PyTorch's CPU kernels do.
+# CuPy has no bfloat16: a bfloat16 tensor on the cuda device is a TypeError (``check_bfloat16``).
+try:
+    import ml_dtypes as _ml_dtypes
+except ImportError:                     # pragma: no cover - the test extra installs it
+    _ml_dtypes = None
+
+_NO_ML_DTYPES = ("autograd.bfloat16 needs the ml_dtypes package (a NumPy dtype extension): "
+                 "pip install ml_dtypes, or this project's extra 'bfloat16'")
+
+
+class _MissingDtype(dtype):
+    """``autograd.bfloat16`` without ml_dtypes: it exists (scripts name it), and any use
+    raises ModuleNotFoundError saying what to install."""
+    __slots__ = ()
+
+    def __init__(self, name):             # pylint: disable=super-init-not-called
+        self.name = name
+        self.is_floating_point = True
+        self.is_signed = True
+
+    def __getattr__(self, attr):
+        raise ModuleNotFoundError(_NO_ML_DTYPES)
+
+
+if _ml_dtypes is not None:
+    bfloat16 = dtype('bfloat16', _ml_dtypes.bfloat16, True, True, 6)
+    ALL_DTYPES += (bfloat16,)
+    _BY_NUMPY[bfloat16.np] = _BY_NAME['bfloat16'] = bfloat16
+    BFLOAT16_NP = bfloat16.np           # the NumPy dtype of bfloat16 arrays (None: none)
+    _SCALAR_NAMES['bfloat16'] = 'BFloat16'
+else:
+    bfloat16 = _MissingDtype('bfloat16')
+    BFLOAT16_NP = None
+__all__.append('bfloat16')
+
+
+def check_bfloat16(d, dev):
+    """Raise PyTorch-style TypeError if dtype ``d`` (an autograd or array dtype) is bfloat16
+    and device ``dev`` is not the CPU: CuPy has no bfloat16 arrays."""
+    if dev.type != 'cpu' and BFLOAT16_NP is not None and getattr(d, 'np', d) == BFLOAT16_NP:
+        raise TypeError(f'bfloat16 tensors are not supported on device {dev}: CuPy has no '
+                        'bfloat16 dtype (bfloat16 needs ml_dtypes, which is NumPy-only); use '
+                        'float16 or float32 there')
+
+
+class finfo:
+    """``torch.finfo(dtype)``: the numerical properties of a floating dtype (default: the
+    default dtype), with PyTorch's attribute names."""
+
+    def __init__(self, type=None):
+        d = get_default_dtype() if type is None else as_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError('torch.finfo() requires a floating point input type. Use '
+                            'torch.iinfo to handle \'torch.finfo\'')
+        info = numpy.finfo(d.np)
+        self.dtype = d.name
+        self.bits = d.itemsize * 8
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)      # as PyTorch: 0.01 for bfloat16
+
+    def __repr__(self):
+        return (f'finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, '
+                f'eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, '
+                f'dtype={self.dtype})')
+
+
+class iinfo:
+    """``torch.iinfo(dtype)``: the range of an integer dtype."""
+
+    def __init__(self, type):
+        d = as_dtype(type)
+        if d.is_floating_point:
+            raise TypeError('torch.iinfo() requires an integer input type. Use torch.finfo '
+                            "to handle 'torch.iinfo'")
+        info = numpy.iinfo(d.np) if d is not bool else None
+        self.dtype = d.name
+        self.bits = d.itemsize * 8
+        self.min, self.max = (0, 1) if info is None else (int(info.min), int(info.max))
+
+    def __repr__(self):
+        return f'iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})'
+
+
+__all__ += ['finfo', 'iinfo']
+
+
+def opmath(forward):
+    """Decorator for an op's ``forward(self, xp, *arrays, **params)``: bfloat16 array inputs
+    are computed in float32 and the float32 outputs rounded to bfloat16 once, as PyTorch's
+    CPU kernels compute bfloat16 (in its "opmath" type).  For ops whose forward takes several
+    NumPy steps (softmax, GELU, normalisation ...), which would otherwise round after each;
+    other dtypes call ``forward`` unchanged."""
+    bf16 = BFLOAT16_NP
+    if bf16 is None:                    # no ml_dtypes: no bfloat16 arrays
+        return forward
+    f32 = numpy.dtype(numpy.float32)
+
+    def round_back(out):
+        if out.__class__ is tuple:
+            return tuple([round_back(o) for o in out])
+        return out.astype(bf16) if getattr(out, 'dtype', None) == f32 else out
+
+    @functools.wraps(forward)
+    def opmath_forward(self, xp, *arrays, **params):
+        if not any([getattr(a, 'dtype', None) == bf16 for a in arrays]):
+            return forward(self, xp, *arrays, **params)
+        return round_back(forward(self, xp, *[a.astype(f32) if getattr(a, 'dtype', None) == bf16
+                                               else a for a in arrays], **params))
+    return opmath_forward
 
 
 def promote_types(a, b):

@@ -28,6 +28,7 @@ def _device(device):
 
 
 def _finish(arr, dev, requires_grad):
+    backend.check_bfloat16(arr.dtype, dev)      # (CuPy has none)
     t = _make(arr, dev)
     if requires_grad:
         t.requires_grad = True
@@ -75,7 +76,7 @@ def _size(size):
 def _dtype(fn, d):
     """A ``dtype`` argument of ``fn``: a dtype or one of the Python types float, int, bool
     (PyTorch refuses names and NumPy dtypes)."""
-    if d is None or d.__class__ is backend.dtype:
+    if d is None or isinstance(d, backend.dtype):     # (bfloat16 without ml_dtypes too)
         return d
     if d is float or d is int or d is bool:
         return as_dtype(d)

@@ -12,11 +12,18 @@ __all__ = ['is_available', 'device_count', 'current_device', 'set_device', 'sync
            'manual_seed', 'manual_seed_all', 'seed', 'initial_seed', 'empty_cache',
            'memory_allocated', 'memory_reserved', 'mem_get_info',
            'get_device_name', 'device']
+__all__ += ['is_bf16_supported']
 
 
 def is_available():
     """True when CuPy is installed and its runtime reports at least one GPU."""
     return _gpu.device_count() > 0
+
+
+def is_bf16_supported(including_emulation=True):
+    """False: the cuda device has no bfloat16 tensors here (CuPy has no bfloat16; see
+    ``backend.check_bfloat16``), so a script that asks picks float16 or float32."""
+    return False
 
 
 def device_count():

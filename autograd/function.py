@@ -154,7 +154,7 @@ class Function:
                               else ((), None, dev) for o in new_outs)
             for i, o in enumerate(new_outs):
                 if isinstance(o, Tensor) and i not in ctx._nondiff_nrs and \
-                        o._data.dtype.kind in 'fc':
+                        o._data.dtype.kind in 'fcV':
                     if id(o) in dirty:
                         o._vc[0] += 1
                     o.grad_fn = ctx

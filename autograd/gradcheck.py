@@ -235,7 +235,7 @@ def _as_tuple(x):
 
 
 def _is_float_tensor(o):
-    return isinstance(o, Tensor) and o._data.dtype.kind == 'f'
+    return isinstance(o, Tensor) and o._data.dtype.kind in 'fV'
 
 
 def _differentiable_outputs(out):

@@ -270,7 +270,7 @@ vc = None if view is None else view.parent._vc
 if out.__class__ is not tuple:
     if out.__class__ is not dev.array_type:
         out = dev.xp.asarray(out)       # (NumPy makes scalars of 0-d results)
-    if needs and _grad_state.enabled and node.differentiable and out.dtype.kind in 'fc':
+    if needs and _grad_state.enabled and node.differentiable and out.dtype.kind in 'fcV':
         if out.dtype.kind == 'c' and not node.complex_grad:
             raise complex_error(node, out.dtype)
         node._meta = ((out.shape, out.dtype, dev),)
@@ -306,7 +306,7 @@ def _record_many(node, outs, dev, inputs, needs, view):
     link(node, inputs)
     node._out = None
     skip = node.nondiff_outputs
-    return tuple([_make(o, dev, True, node, i, vc, v) if o.dtype.kind in 'fc' and i not in skip
+    return tuple([_make(o, dev, True, node, i, vc, v) if o.dtype.kind in 'fcV' and i not in skip
                   else _make(o, dev, False, None, 0, vc, v)
                   for i, (o, v) in enumerate(zip(outs, views))])
 

@@ -162,7 +162,7 @@ def _write(cls, target, result):
 
 
 def _kind_rank(np_dtype):
-    return {'b': 0, 'u': 1, 'i': 1, 'f': 2}.get(np_dtype.kind, 3)
+    return {'b': 0, 'u': 1, 'i': 1, 'f': 2, 'V': 2}.get(np_dtype.kind, 3)
 
 
 def device_error(op, a, b):

@@ -106,10 +106,10 @@ class Tensor:
 
     @property
     def is_floating_point_dtype(self):
-        return self._data.dtype.kind == 'f'
+        return self._data.dtype.kind in 'fV'      # V: bfloat16 (backend.py)
 
     def is_floating_point(self):
-        return self._data.dtype.kind == 'f'
+        return self._data.dtype.kind in 'fV'      # V: bfloat16 (backend.py)
 
     def size(self, dim=None):
         if dim is None:
@@ -169,7 +169,7 @@ class Tensor:
                     'use a computed variable in a subgraph that doesn\'t require differentiation '
                     'use var_no_grad = var.detach().')
             return
-        if flag and self._data.dtype.kind not in 'fc':
+        if flag and self._data.dtype.kind not in 'fcV':
             raise RuntimeError('only Tensors of floating point and complex dtype can require '
                                f'gradients (got {self.dtype})')
         self._requires_grad = flag
@@ -351,6 +351,9 @@ class Tensor:
     def half(self):
         return self.to(backend.float16)
 
+    def bfloat16(self):
+        return self.to(backend.bfloat16)
+
     def long(self):
         return self.to(backend.int64)
 
@@ -524,6 +527,7 @@ def _check_values(data, np_dtype):
 def to_array(data, dtype, dev, copy=True):
     """Convert user data to an array of ``dev`` with ``dtype`` (copying when ``copy``)."""
     dtype = as_dtype(dtype)
+    backend.check_bfloat16(dtype if dtype is not None else getattr(data, 'dtype', None), dev)
     if isinstance(data, Tensor):
         arr = data._data
         if data._device is not dev:
@@ -531,7 +535,7 @@ def to_array(data, dtype, dev, copy=True):
             copy = False
     elif isinstance(data, numpy.ndarray):
         arr = data
-        if arr.dtype.kind not in 'biufc':
+        if arr.dtype.kind not in 'biufc' and arr.dtype != backend.BFLOAT16_NP:
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported "
                             'types are: float64, float32, float16, complex64, complex128, '
                             'int64, int32, int16, int8, uint8, and bool.')

@@ -20,6 +20,7 @@ sys.path.insert(0, PROGRAMS)
 from drive import change_imports  # noqa: E402
 
 pytest.importorskip('torch')
+pytestmark = pytest.mark.slow       # each test runs a whole program, three times
 
 # makemore logs through torch.utils.tensorboard.SummaryWriter: here
 # autograd.utils.tensorboard, which comes with the branch `onnx`
@@ -38,6 +39,14 @@ MAKEMORE = ['--input-file', 'names.txt', '--work-dir', 'out', '--num-workers', '
             '--batch-size', '8']
 WLM = ['--data', 'data', '--epochs', '1', '--bptt', '10', '--batch_size', '8', '--emsize',
        '16', '--nhid', '16', '--nlayers', '2', '--dropout', '0', '--save', 'model.pt']
+NANOGPT = ['--device=cpu', '--dtype=float32', '--compile=False', '--dataset=names_char',
+           '--n_layer=2', '--n_head=2', '--n_embd=16', '--block_size=16', '--batch_size=4',
+           '--max_iters=3', '--eval_iters=2', '--eval_interval=2',
+           '--gradient_accumulation_steps=2', '--warmup_iters=2', '--lr_decay_iters=3',
+           '--learning_rate=0.001', '--min_lr=0.0001']
+DCGAN = ['--dataset', 'mnist', '--dataroot', 'data', '--batchSize', '32', '--niter', '1',
+         '--ngf', '4', '--ndf', '4', '--nz', '8', '--workers', '0', '--manualSeed', '1',
+         '--outf', 'out']
 CASES = {
     'pytorch_mnist': ('pytorch_mnist', 'main.py', MNIST_ARGS, 8, 'float64', ()),
     'pytorch_vae': ('pytorch_vae', 'main.py', ['--batch-size', '32', '--epochs', '2'], 8,
@@ -69,6 +78,18 @@ CASES = {
                               ['--data.ndigit=1', '--trainer.max_iters=4',
                                '--trainer.num_workers=0', '--trainer.batch_size=16',
                                '--system.work_dir=out'], 4, 'float64', ()),
+    # karpathy/nanoGPT's train.py: 4 iterations of 2 micro-steps (a checkpoint saved at 2)
+    'karpathy_nanogpt': ('karpathy_nanogpt', 'train.py', NANOGPT, 8, 'float64', ()),
+    # pytorch/tutorials: the polynomial fits run their 2000 steps as written
+    'tutorials_polynomial_nn': ('tutorials_polynomial_nn', 'main.py', [], 2000, 'float64', ()),
+    'tutorials_polynomial_optim': ('tutorials_polynomial_optim', 'main.py', [], 2000,
+                                   'float64', ()),
+    'tutorials_polynomial_custom_function': ('tutorials_polynomial_custom_function', 'main.py',
+                                             [], 2000, 'float32', ()),
+    'tutorials_quickstart': ('tutorials_quickstart', 'main.py', [], 10, 'float64', ()),
+    'tutorials_optimization': ('tutorials_optimization', 'main.py', [], 20, 'float64', ()),
+    # pytorch/examples' DCGAN on MNIST resized to 64x64: one epoch, 4 batches of 3 backwards
+    'pytorch_dcgan': ('pytorch_dcgan', 'main.py', DCGAN, 12, 'float64', ()),
 }
 
 

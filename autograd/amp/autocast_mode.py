@@ -3,7 +3,7 @@
 Inside ``with autocast(device_type):`` an op on that device type's tensors casts its
 floating inputs (float32, float16; never float64) as PyTorch's autocast op lists say:
 
-- lower precision (float16; ``dtype=``): matrix products, convolutions, ``linear``,
+- lower precision (bfloat16 on the CPU, float16 on cuda; ``dtype=``): matrix products, convolutions, ``linear``,
   ``prelu``, ``einsum``, ``scaled_dot_product_attention``;
 - float32: the ops that lose accuracy in half precision (the losses, ``exp``/``log`` and
   friends, ``softmax``, ``sum``, norms ... on cuda; the losses, ``prod`` and ``cdist`` on
@@ -20,9 +20,11 @@ when the last region closes, so code outside autocast pays nothing.  Code that h
 function object taken before the region opened (``from autograd import matmul``) calls the
 original, unwrapped: ``nn``'s layers call ``F.linear`` & co. through the namespace.
 
-The CPU's default autocast dtype is bfloat16, which this project does not have:
-``autocast('cpu')`` without ``dtype=autograd.float16`` raises, saying so.  Without a
-usable GPU, ``autocast('cuda')`` warns and disables itself, as PyTorch's does.
+The CPU's default autocast dtype is bfloat16, as in PyTorch (``autograd.bfloat16``, from
+the optional package ``ml_dtypes``; without it ``autocast('cpu')`` needs
+``dtype=autograd.float16`` and says so).  CuPy has no bfloat16, so ``autocast('cuda',
+dtype=autograd.bfloat16)`` is a TypeError.  Without a usable GPU, ``autocast('cuda')`` warns
+and disables itself, as PyTorch's does.
 """
 import functools
 import threading
@@ -62,14 +64,24 @@ PROMOTE = {'cuda': ('addcdiv', 'addcmul', 'atan2', 'bilinear', 'cross', 'dot', '
 
 _DEVICE_TYPES = ('cpu', 'cuda')
 _NO_BFLOAT16 = ("autocast('cpu') computes in bfloat16 by default, a dtype this project does "
-                "not have; pass dtype=autograd.float16 (CPU autocast supports it, as in "
-                "PyTorch) or enabled=False")
+                "not have without the ml_dtypes package (pip install ml_dtypes); pass "
+                "dtype=autograd.float16 (CPU autocast supports it, as in PyTorch) or "
+                "enabled=False")
+
+
+def _bfloat16():
+    """``autograd.bfloat16``, or None when ml_dtypes (which provides it) is missing."""
+    try:
+        autograd.bfloat16.itemsize
+    except ModuleNotFoundError:
+        return None
+    return autograd.bfloat16
 
 
 class _State(threading.local):
     def __init__(self):
         self.enabled = {t: False for t in _DEVICE_TYPES}
-        self.dtype = {'cpu': None, 'cuda': autograd.float16}     # None: bfloat16 (absent)
+        self.dtype = {'cpu': _bfloat16(), 'cuda': autograd.float16}   # None: no ml_dtypes
 
 
 _state = _State()
@@ -99,8 +111,8 @@ def set_autocast_enabled(device_type, enabled):
 
 
 def get_autocast_dtype(device_type):
-    """The dtype autocast casts to on ``device_type`` (float16 on cuda; on the CPU
-    PyTorch's default is bfloat16, which this project lacks: RuntimeError)."""
+    """The dtype autocast casts to on ``device_type`` (float16 on cuda, bfloat16 on the
+    CPU; without ml_dtypes there is no bfloat16: RuntimeError)."""
     _check_type(device_type)
     dtype = _state.dtype[device_type]
     if dtype is None:
@@ -149,6 +161,10 @@ def _widest(args, kwargs, kind):
     for a in (*args, *kwargs.values()):
         for t in (a if isinstance(a, (list, tuple)) else (a,)):
             if _eligible(t, kind):
+                if t.dtype not in (autograd.float32, _state.dtype[kind]):
+                    # float16 in a bfloat16 region or the reverse: PyTorch refuses too
+                    raise RuntimeError('Unexpected floating ScalarType in '
+                                       'at::autocast::prioritize')
                 widest = t.dtype if widest is None else autograd.promote_types(widest, t.dtype)
     return widest
 
@@ -246,7 +262,11 @@ class autocast:
             return
         if self.fast_dtype is None:
             raise RuntimeError(_NO_BFLOAT16)
-        if self.fast_dtype != autograd.float16:
+        if device_type == 'cuda' and self.fast_dtype is autograd.bfloat16:
+            raise TypeError("autocast('cuda', dtype=autograd.bfloat16): bfloat16 is not "
+                            'supported on device cuda (CuPy has no bfloat16 dtype); use '
+                            'dtype=autograd.float16')
+        if self.fast_dtype not in (autograd.float16, _bfloat16()):
             supported = 'torch.bfloat16, torch.float16' if device_type == 'cpu' else \
                 'torch.float16, torch.bfloat16'
             warnings.warn(f'In {device_type.upper()} autocast, but the target dtype is not '

@@ -32,8 +32,8 @@ def promote(a, b):
     if da is not None and da is db:
         return a, b
     # a Python number next to a float array takes the array's dtype (so does NumPy)
-    if (b.__class__ in _NUMBER and da is not None and da.kind == 'f') or \
-            (a.__class__ in _NUMBER and db is not None and db.kind == 'f'):
+    if (b.__class__ in _NUMBER and da is not None and da.kind in 'fV') or \
+            (a.__class__ in _NUMBER and db is not None and db.kind in 'fV'):
         return a, b
     dt = result_type(a, b).np
     token = _errstate.set(_IGNORE) if _errstate is not None else None   # 1e300 -> float32: inf
@@ -63,7 +63,7 @@ def fits(value, dtype):
         info = numpy.iinfo(dtype)
         lo = info.min if kind == 'i' or isinstance(value, float) else -int(info.max)
         ok = (value == value) and lo <= value <= info.max
-    elif kind == 'f':
+    elif kind in 'fV':
         ok = not (abs(value) > float(numpy.finfo(dtype).max)) or value in (math.inf, -math.inf) \
             or value != value
     else:
@@ -79,7 +79,7 @@ def to_float(a):
     A complex array is refused (NotImplementedError naming the calling op and the dtype):
     the cast would drop the imaginary part."""
     kind = a.dtype.kind
-    if kind == 'f':
+    if kind in 'fV':
         return a
     if kind == 'c':
         raise complex_not_implemented(sys._getframe(1), a.dtype)

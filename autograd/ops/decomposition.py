@@ -194,7 +194,7 @@ def _chol_message(i):
 
 def _check_float(name, t):
     a = t._data
-    if a.dtype.kind != 'f':
+    if a.dtype.kind not in 'fV':
         if a.dtype.kind == 'c':     # PyTorch takes complex here; the library does not yet
             raise RuntimeError(f'{name}: complex input ({scalar_name(a)}) is not supported '
                                'here: only linalg.eig and linalg.eigvals take complex tensors')

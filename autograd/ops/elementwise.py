@@ -10,6 +10,7 @@ import sys
 
 from ..backend import erf as erf_of_array
 from ..backend import float32, result_type
+from ..backend import opmath
 from ..backend import scalar_name as backend_scalar_name
 from ..extend import zeros_like_shape
 from ..creation import (as_tensor, check_probabilities, check_std, integers,
@@ -259,7 +260,7 @@ def _fill(t, value):
 
 def _float_only(t, kernel):
     """PyTorch's refusal of a continuous distribution's fill on an integer or bool tensor."""
-    if t._data.dtype.kind != 'f':
+    if t._data.dtype.kind not in 'fV':
         raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(t._data)}\'')
 
 
@@ -445,6 +446,7 @@ class Sigmoid(Op):
     array_backward = True
     save_output = True
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a):
         a = to_float(a)
         # exp(-log(1 + e^-a)): no overflow for any a, and relatively accurate where the

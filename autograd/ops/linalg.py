@@ -9,6 +9,7 @@ back with ``sum_to``.
 from itertools import zip_longest
 from math import prod
 
+from ..backend import opmath
 from ..op import Op
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
@@ -61,7 +62,9 @@ class MatMul(Op):
         if (a.dtype.kind == 'b' or b.dtype.kind == 'b') and a.size and b.size:
             name = 'dot' if a.ndim == 1 and b.ndim == 1 else 'addmm_impl_cpu_'
             raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
-        return xp.matmul(a, b)
+        out = xp.matmul(a, b)
+        # bfloat16: ml_dtypes accumulates in float32 and returns that; PyTorch rounds it
+        return out if out.dtype == a.dtype or a.dtype != b.dtype else out.astype(a.dtype)
 
     def backward(self, g):
         a, b = self.saved_tensors
@@ -95,6 +98,7 @@ class Einsum(Op):
     __slots__ = ('equation', 'save')     # save: every operand, however many there are
     array_backward = True
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, *arrays, equation):
         self.equation = equation
         self.save = tuple(range(len(arrays)))

@@ -15,6 +15,7 @@ from collections import namedtuple
 import numpy
 
 from ..backend import as_dtype, float16, float32, int64
+from ..backend import opmath
 from ..op import Op, apply_unary
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
@@ -57,7 +58,7 @@ def _expand_back(g, in_shape, axes, keepdim):
 
 
 def _float_only(a, msg):
-    if a.dtype.kind != 'f':
+    if a.dtype.kind not in 'fV':         # V: bfloat16
         raise RuntimeError(msg.format(scalar_name(a)))
 
 
@@ -91,7 +92,9 @@ class Sum(Op):
 
     def forward(self, xp, a, dim=None, keepdim=False, dtype=None):
         self.in_shape, self.keepdim = a.shape, keepdim
-        if dtype is not None or a.dtype.kind in 'biu':     # (no call for the common float sum)
+        if dtype is not None or a.dtype.kind in 'biuV':    # (no call for the common float sum)
+            if a.dtype.kind == 'V' and dtype is None:       # bfloat16: summed in float32
+                return self.forward(xp, a.astype('float32'), dim, keepdim).astype(a.dtype)
             a = _accumulating(a, dtype)
         if dim is None and not keepdim:
             self.axes = tuple(range(a.ndim))
@@ -117,7 +120,7 @@ class Mean(Op):
         self.in_shape, self.keepdim = a.shape, keepdim
         # sum / count, as NumPy's mean computes it (float16 summed in float32), without the
         # Python layers of ndarray.mean, which cost three small sums
-        half = a.dtype == float16.np
+        half = a.dtype == float16.np or a.dtype.kind == 'V'     # V: bfloat16
         work = a.astype(float32.np) if half else a
         if dim is None and not keepdim:
             self.axes, self.count = tuple(range(a.ndim)), a.size
@@ -222,6 +225,7 @@ class Cumsum(Op):
     __slots__ = ('dim',)
     array_backward = True
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a, dim, dtype=None):
         self.dim = wrap_dim(dim, a.ndim)
         return _cumsum(xp, _accumulating(a, dtype), self.dim)
@@ -514,6 +518,7 @@ class Var(Op):
     array_backward = True
     save = (0,)
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a, dim=None, correction=1, keepdim=False):
         if self._setup(a, dim, correction, keepdim):
             return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
@@ -522,7 +527,7 @@ class Var(Op):
             return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
 
     def _setup(self, a, dim, correction, keepdim):
-        if a.dtype.kind != 'f':
+        if a.dtype.kind not in 'fV':
             raise RuntimeError('std and var only support floating point and complex dtypes')
         self.axes, self.keepdim, self.correction = _dims(dim, a.ndim), keepdim, correction
         self.count = math.prod(a.shape[i] for i in self.axes)
@@ -568,6 +573,7 @@ class LogSumExp(Op):
     save = (0,)
     save_output = True
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a, dim, keepdim=False):
         a = to_float(a)
         axes = self.axes = _dims(dim, a.ndim)
@@ -600,6 +606,7 @@ class VectorNorm(Op):
     save = (0,)
     save_output = True
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a, p=2.0, dim=None, keepdim=False):
         if a.dtype.kind != 'f':
             raise RuntimeError(f'linalg.vector_norm: Expected a floating point or complex '
@@ -696,6 +703,7 @@ class Softmax(Op):
     array_backward = True
     save_output = True
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a, dim):
         self.axis = _softmax_axis('softmax', a, dim)
         if not a.size:              # (an empty dim has no maximum to shift by)
@@ -747,6 +755,7 @@ class LogSoftmax(Op):
     array_backward = True
     save_output = True
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a, dim):
         self.axis = _softmax_axis('log_softmax', a, dim)
         if not a.size:

@@ -13,6 +13,7 @@ from math import prod
 from ..backend import array_module, device_of_array, is_writeable, result_type, transfer
 from ..backend import _BY_NAME as DTYPE_NAMES, Device, as_dtype, broadcastable_to
 from ..backend import device as as_device, from_numpy_dtype, sum_to as backend_sum_to
+from ..backend import check_bfloat16
 from ..grad_mode import no_grad
 from ..op import Op
 from ..views import inplace_view
@@ -92,6 +93,7 @@ class ToCopy(Op):
     transfers = True
 
     def forward(self, xp, a, device, dtype):
+        check_bfloat16(a.dtype if dtype is None else dtype, device or device_of_array(a))
         self.src_dtype = a.dtype
         self.src_device = None
         if device is not None and device_of_array(a) is not device:

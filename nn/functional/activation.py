@@ -12,6 +12,7 @@ import warnings
 import autograd
 from autograd import where
 from autograd.extend import Op, erf, scalar_name
+from autograd.extend import opmath
 from autograd.ops.formula import Clamp, Exp, Sigmoid, Tanh, Where
 
 
@@ -35,7 +36,7 @@ def _apply(cls, input, inplace, **params):
 
 
 def _float_only(name, a):
-    if a.dtype.kind != 'f':
+    if a.dtype.kind not in 'fV':         # V: bfloat16
         raise RuntimeError(f'"{name}" not implemented for \'{scalar_name(a.dtype)}\'')
 
 
@@ -121,6 +122,7 @@ class Elu(Pointwise):
     """``scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1))``: ELU, SELU and CELU."""
     __slots__ = ('alpha', 'scale', 'input_scale')
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, alpha=1.0, scale=1.0, input_scale=1.0):
         _float_only('elu', x)
         self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
@@ -162,6 +164,7 @@ class Gelu(Pointwise):
     """``x * Phi(x)`` (Phi the standard normal CDF), or its tanh approximation."""
     __slots__ = ('approximate', 'cdf')
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, approximate='none'):
         _float_only('GeluKernelImpl', x)
         self.approximate = approximate
@@ -186,6 +189,7 @@ class Silu(Pointwise):
     """``x * sigmoid(x)``; derivative ``s (1 + x (1 - s))``."""
     __slots__ = ()
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x):
         _float_only('silu', x)
         return x * (xp.tanh(x * 0.5) * 0.5 + 0.5)
@@ -205,6 +209,7 @@ class Mish(Pointwise):
     """``x * tanh(softplus(x))``."""
     __slots__ = ()
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x):
         _float_only('mish', x)
         return x * xp.tanh(_softplus_array(xp, x))
@@ -219,6 +224,7 @@ class Softplus(Pointwise):
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold`` (as PyTorch)."""
     __slots__ = ('beta', 'threshold')
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, beta=1.0, threshold=20.0):
         _float_only('softplus', x)
         self.beta, self.threshold = beta, threshold
@@ -235,6 +241,7 @@ class LogSigmoid(Pointwise):
     """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``; derivative ``sigmoid(-x)``."""
     __slots__ = ()
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x):
         _float_only('log_sigmoid_forward', x)
         return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))

@@ -44,7 +44,8 @@ class Linear(Op):
             out = xp.matmul(x, w.T)
         if b is not None:
             out += b
-        return out
+        # bfloat16: ml_dtypes' matmul accumulates in float32 and returns that; PyTorch rounds
+        return out if out.dtype == x.dtype else out.astype(x.dtype)
 
     def backward(self, g):
         x, w = self.saved_tensors
@@ -79,8 +80,8 @@ class LinearBackward(Op):
         if needs[1]:
             out.append(xp.matmul(g2.T, x.reshape(rows, w.shape[1])))
         if len(needs) > 2 and needs[2]:
-            out.append(g2.sum(0))
-        return tuple(out)
+            out.append(g2.sum(0, dtype='float32') if g.dtype.kind == 'V' else g2.sum(0))
+        return tuple([o if o.dtype == g.dtype else o.astype(g.dtype) for o in out])  # bfloat16
 
     def backward(self, *cotangents):
         g, x, w = self.saved_tensors

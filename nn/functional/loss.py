@@ -14,6 +14,7 @@ import autograd
 from autograd import where
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
 from autograd.extend import check_data
+from autograd.extend import opmath
 from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum
 
 from ._ctc import CTCNegLogLikelihood, quiet_float_errors
@@ -134,6 +135,7 @@ class ClassLoss(Op):
     array_backward = True
     save = (0,)
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, target=None, q=None, cdim=1, reduction='mean', divisor=1.0,
                 fused=True, tscale=None):
         self.q, self.cdim, self.reduction, self.divisor = q, cdim, reduction, divisor
@@ -350,6 +352,7 @@ class BinaryCrossEntropy(Op):
     array_backward = True
     save = (0, 1)
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, t, w=None):
         check_data(xp, ((x < 0) | (x > 1)).any(), RuntimeError,
                    'all elements of input should be between 0 and 1')
@@ -397,6 +400,7 @@ class BCEWithLogits(Op):
     array_backward = True
     save = (0, 1)
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, t, w=None, pw=None):
         self.w, self.pw = w, pw
         log_sig = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))

@@ -18,6 +18,7 @@ import math
 
 from autograd import no_grad
 from autograd.extend import Op, array_of
+from autograd.extend import opmath
 from autograd.ops.formula import Mean, Sum
 
 from .pooling import SumPool
@@ -53,6 +54,7 @@ class Standardize(Op):
     array_backward = True
     save = (0,)
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, *, axes, eps, stats=None, kept=None):
         self.axes, self.eps, self.stats = axes, eps, stats
         self.kept = kept = kept or _standardize(xp, x, axes, eps, stats)[:2]
@@ -83,6 +85,7 @@ class Norm(Op):
     save = (0, 1)
     nondiff_outputs = (1, 2)
 
+    @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, w, b, *, axes, wshape, eps, stats=None):
         self.axes, self.wshape, self.eps, self.stats = axes, wshape, eps, stats
         self.bshape = getattr(b, 'shape', None)

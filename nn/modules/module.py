@@ -421,6 +421,9 @@ class Module:
     def half(self):
         return self._float_to(autograd.float16)
 
+    def bfloat16(self):
+        return self._float_to(autograd.bfloat16)
+
     # ------------------------------------------------------------------ state dict
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         """Put this module's own parameters and persistent buffers into ``destination``."""

@@ -187,6 +187,8 @@ def _sync_initial_weights(lib, Module, path, mode):
     call = Module.__call__
     seen, depth = set(), [0]         # seen: the modules of the synced ones, by id
     saved = dict(np.load(path)) if mode != 'torch' else {}
+    if mode == 'torch':
+        np.savez(path)              # (a program that calls no module has no weights)
     roots = [0]
 
     def first_call(module):

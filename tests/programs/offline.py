@@ -52,6 +52,29 @@ class transforms:
         def __call__(self, x):
             return self.fn(x)
 
+    class Resize:
+        """An (H, W) uint8 image resized to ``size`` (an int: the shorter side) by bilinear
+        interpolation with half-pixel centres, in NumPy (not torchvision's antialiased PIL
+        resize: the same pixels in every mode, which is what the comparison needs)."""
+
+        def __init__(self, size):
+            self.size = size
+
+        def __call__(self, pic):
+            img = np.asarray(pic, dtype=np.float64)
+            h, w = img.shape
+            s = self.size if not isinstance(self.size, int) else (
+                (self.size, round(w * self.size / h)) if h <= w else
+                (round(h * self.size / w), self.size))
+            ys = np.clip((np.arange(s[0]) + 0.5) * h / s[0] - 0.5, 0, h - 1)
+            xs = np.clip((np.arange(s[1]) + 0.5) * w / s[1] - 0.5, 0, w - 1)
+            y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+            y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+            fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
+            top = img[y0][:, x0] * (1 - fx) + img[y0][:, x1] * fx
+            bottom = img[y1][:, x0] * (1 - fx) + img[y1][:, x1] * fx
+            return np.round(top * (1 - fy) + bottom * fy).astype(np.uint8)
+
 
 class datasets:
     """torchvision.datasets.MNIST (and FashionMNIST, the same shapes), offline."""
@@ -87,3 +110,11 @@ def save_image(tensor, fp, nrow=8, **kwargs):
     """torchvision.utils.save_image's stand-in: checks it was given an image batch and
     writes nothing (the pictures are not what the tests compare)."""
     assert tensor.dim() in (3, 4), tensor.shape
+
+
+ToTensor = transforms.ToTensor      # for `from torchvision.transforms import ToTensor`
+
+
+class vutils:
+    """torchvision.utils, for ``import torchvision.utils as vutils``."""
+    save_image = staticmethod(save_image)
