@@ -1551,7 +1551,9 @@ def ldexp(input, other):
 
 
 def positive(input):
-    """``input`` itself (``+input``)."""
+    """``input`` itself (``+input``); bool tensors refused, as PyTorch's."""
+    if input._data.dtype.kind == 'b':
+        raise RuntimeError('The `+` operator, on a bool tensor is not supported.')
     return input
 
 
