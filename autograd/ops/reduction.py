@@ -496,6 +496,10 @@ class Sort(Op):
 
 # ----------------------------------------------------------------------------- statistics
 
+# PyTorch's CPU accumulation dtype of the float16/float32 statistics (at::acc_type)
+_ACC = {'f2': 'float32', 'f4': 'float64'}
+
+
 @quiet
 class Var(Op):
     """Variance with ``correction`` (N - correction in the denominator).
@@ -504,12 +508,33 @@ class Var(Op):
     array_backward = True
     save = (0,)
 
-    def forward(self, xp, a, dim=None, correction=1, keepdim=False):
-        if self._setup(a, dim, correction, keepdim):
-            return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
-        with warnings.catch_warnings():     # NumPy's RuntimeWarning: PyTorch's was given
-            warnings.simplefilter('ignore', RuntimeWarning)
-            return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
+    def forward(self, xp, a, dim=None, correction=1, keepdim=False, welford=False):
+        return self._moment(a, dim, correction, keepdim, 'var', welford)
+
+    def _moment(self, a, dim, correction, keepdim, name, welford):
+        """``a.var``/``a.std`` as PyTorch's CPU kernels compute them for float16/float32:
+        accumulated in float64 (std of [1e30, -1e30] is 1e30, not an overflowed inf), and,
+        for a reduction to one value, around the mean taken in ``a``'s own dtype
+        (``std_var_all_cpu``: std of float32 [3e38, 3e38, -1e38] is inf) unless ``welford``
+        (var_mean, std_mean: one pass, mean and variance in float64); in ``a``'s dtype."""
+        acc = _ACC.get(a.dtype.str[1:])
+        fn = getattr(a, name)
+        with warnings.catch_warnings():
+            if not self._setup(a, dim, correction, keepdim):    # PyTorch's warning was given
+                warnings.simplefilter('ignore', RuntimeWarning)
+            if acc is None:
+                return fn(axis=self.axes, ddof=correction, keepdims=keepdim)
+            if not welford and a.size and a.dtype == float32.np and \
+                    a.size == math.prod(a.shape[i] for i in self.axes):
+                with numpy.errstate(all='ignore'):
+                    centred = a.astype(acc) - a.mean(dtype=a.dtype).astype(acc)
+                    out = (centred * centred).sum(axis=self.axes, keepdims=keepdim) / \
+                        builtins.max(0, self.count - correction)
+                    out = out ** 0.5 if name == 'std' else out
+            else:
+                out = fn(axis=self.axes, ddof=correction, keepdims=keepdim, dtype=acc)
+            with numpy.errstate(over='ignore'):
+                return out.astype(a.dtype)
 
     def _setup(self, a, dim, correction, keepdim):
         if a.dtype.kind != 'f':
@@ -537,12 +562,8 @@ class Std(Var):
     __slots__ = ()
     save_output = True
 
-    def forward(self, xp, a, dim=None, correction=1, keepdim=False):
-        if self._setup(a, dim, correction, keepdim):
-            return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', RuntimeWarning)
-            return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
+    def forward(self, xp, a, dim=None, correction=1, keepdim=False, welford=False):
+        return self._moment(a, dim, correction, keepdim, 'std', welford)
 
     def backward(self, g):
         y = self.saved_tensors[1]
@@ -915,16 +936,28 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Std.apply(input, dim=dim, correction=correction, keepdim=keepdim)
 
 
+def _moment_mean(input, dim, keepdim):
+    """The mean of var_mean/std_mean: PyTorch computes it in the same pass as the variance,
+    in the accumulation dtype (the float32 mean of [3e38, 3e38] is 3e38, not inf)."""
+    dim = None if isinstance(dim, bool) else dim
+    acc = _ACC.get(input._data.dtype.str[1:]) if input._data.dtype.kind == 'f' else None
+    if acc is None:
+        return mean(input, dim, keepdim)
+    return to_copy(mean(input, dim, keepdim, dtype=acc), dtype=input.dtype)
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim``."""
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+    dim_, correction = _correction('var_mean', dim, unbiased, correction)
+    return (Var.apply(input, dim=dim_, correction=correction, keepdim=keepdim, welford=True),
+            _moment_mean(input, dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``."""
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+    dim_, correction = _correction('std_mean', dim, unbiased, correction)
+    return (Std.apply(input, dim=dim_, correction=correction, keepdim=keepdim, welford=True),
+            _moment_mean(input, dim, keepdim))
 
 
 def logsumexp(input, dim, keepdim=False):
