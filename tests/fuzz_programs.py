@@ -516,3 +516,17 @@ def known(program, stage, message):
         return True
     return any((s is None or stage.startswith(s)) and op in ops and piece in message
                for s, op, piece in KNOWN)
+
+
+def replay(path, classes=None):
+    """Run again the divergent programs a campaign logged (``AUTOGRAD_FUZZ_LOG``): yields
+    ``(class, divergence now or None, program)``, for the classes named (all when None)."""
+    import pickle
+    with open(path, 'rb') as f:
+        while True:
+            try:
+                key, _, program = pickle.load(f)
+            except EOFError:
+                return
+            if classes is None or key in classes:
+                yield key, check(program), program

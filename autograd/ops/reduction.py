@@ -359,9 +359,19 @@ class MaxDim(Op):
 MinDim = variant(MaxDim, 'MinDim', 'argmin')
 
 
+def _median_dim_forward(self, xp, a, dim, keepdim=False, name='median'):
+    """MaxDim's forward, with PyTorch's refusal of bool after the empty-slice check."""
+    if a.dtype.kind == 'b':
+        if a.ndim:
+            _check_nonempty('median', a, (wrap_dim(dim, a.ndim),), wrap_dim(dim, a.ndim))
+        raise NotImplementedError('"median_out" not implemented for \'Bool\'')
+    return MaxDim.forward(self, xp, a, dim, keepdim, 'median')
+
+
 class MedianDim(MaxDim):
     """The lower median along one axis (NaN if the slice has one), with its index."""
     __slots__ = ()
+    forward = _median_dim_forward
 
     def _select(self, xp, a, d):
         order = xp.argsort(a, axis=d, kind='stable')      # NaNs sort last
@@ -1155,6 +1165,7 @@ class NanMedianDim(MaxDim):
     stable sort's choice among ties, as PyTorch's index-tiebroken nth_element); a slice of
     NaNs only gives NaN at the index PyTorch's selection leaves there."""
     __slots__ = ()
+    forward = _median_dim_forward
 
     def _select(self, xp, a, d):
         order = xp.argsort(a, axis=d, kind='stable')      # NaNs sort last
@@ -1175,6 +1186,8 @@ class NanMedian(Median):
     __slots__ = ()
 
     def forward(self, xp, a):
+        if a.size == 0 or a.dtype.kind == 'b':  # as median: the empty value, bool refused
+            return Median.forward(self, xp, a)
         flat = a.reshape(-1)
         if a.dtype.kind == 'f':
             flat = flat[~xp.isnan(flat)]
@@ -1541,9 +1554,6 @@ def mode(input, dim=-1, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` ignoring NaNs: ``nanmedian(x)``, or ``(values, indices)`` along
     ``dim``."""
-    if input._data.dtype.kind == 'b':
-        raise NotImplementedError('"median_cpu" not implemented for \'Bool\'' if dim is None
-                                  else '"median_out" not implemented for \'Bool\'')
     if dim is None:
         return NanMedian.apply(input)
     return _nanmedian_t(*NanMedianDim.apply(input, dim=dim, keepdim=keepdim,

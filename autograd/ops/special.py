@@ -57,7 +57,10 @@ def _in64(fn):
     def run(xp, x, *args):
         x = to_float(x)
         out = fn(xp, x.astype('float64', copy=False), *args)
-        return out.astype(x.dtype, copy=False)
+        if out.dtype == x.dtype:
+            return out
+        with _quiet(xp):        # float64 values beyond float32's range become inf, silently
+            return out.astype(x.dtype, copy=False)
     run.__name__ = fn.__name__
     return run
 
@@ -290,7 +293,8 @@ def _bessel_i64(xp, x, nu, scaled):
         if not scaled:
             tail = tail * xp.exp(big)
         out = xp.where(near, series, tail)
-        out = xp.where(a == xp.inf, 0.0 if scaled else xp.inf, out)
+        # at +-inf PyTorch's Cephes form exp(x) chbevl(..) / sqrt(x) is inf / inf: NaN
+        out = xp.where(a == xp.inf, 0.0 if scaled else xp.nan, out)
         return out if nu == 0 else xp.copysign(out, x)
 
 
