@@ -242,3 +242,255 @@ def test_pow_zero_exponent_gradient_is_zeros_even_for_infinite_incoming_gradient
         x = lib.tensor([-1.255, 0.0, 2.0], dtype=lib.float64, requires_grad=True)
         return G(((x ** 0) * lib.tensor([inf, 1.0, nan], dtype=lib.float64)).sum(), x)
     assert_same(fn)
+
+
+# ----------------------------------------------------------------------------- histograms
+
+HIST_VALUES = [
+    ([0.0, 1.0, 2.0, 3.0, 4.0], 'float64'),             # elements on interior edges
+    ([0.0, 0.0, 0.0], 'float32'),                       # an empty range, widened
+    ([1e300, 1e300], 'float64'),                        # widening by 1 changes nothing
+    ([1e17, 1e17], 'float32'),
+    ([0.0, 1e38, 5e37], 'float32'),                     # (x - lo) * bins overflows
+    ([-3e38, 3e38, 0.0], 'float32'),                    # the step overflows: no edges
+    ([1e308, -1e308, 0.5], 'float64'),
+    ([-2.013, 2.5, -1.929, -2.0, 0.3, 0.7, 1.1], 'float64'),
+    ([-1.302, 2.5, 1e-40, -0.0, 0.1], 'float32'),
+]
+
+
+@pytest.mark.parametrize('values,dtype', HIST_VALUES)
+@pytest.mark.parametrize('bins', [1, 3, 5, 7, 100])
+def test_histogram_bins_as_pytorchs_cpu_kernel(values, dtype, bins):
+    """Counts and edges to the bit (PyTorch's linspace edges, its widened empty range, its
+    bins where the bin guess overflows)."""
+    def fn(lib, G):
+        x = lib.tensor(np.array(values, dtype=dtype))
+        w = lib.tensor(np.linspace(0.5, 2.0, len(values)).astype(dtype))
+        return [lib.histc(x, bins), lib.histc(x, bins, -1, 2.5), *lib.histogram(x, bins),
+                *lib.histogram(x, bins, weight=w, density=True)]
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.histc(lib.tensor([nan, 1.0]), 4),
+    lambda lib: lib.histc(lib.tensor([inf, 1.0], dtype=lib.float64), 4),
+    lambda lib: lib.histogram(lib.tensor([nan, 1.0]), 4),
+    lambda lib: lib.histogram(lib.tensor([-inf, 1.0]), 4),
+    lambda lib: lib.histogram(lib.tensor([1.0]), 4, range=(0.0, inf)),
+    lambda lib: lib.histc(lib.tensor([1.0]), 3, 2, 1),
+    lambda lib: lib.histogram(lib.tensor([1.0]), 3, range=(2.0, 1.0)),
+    lambda lib: lib.histc(lib.tensor([1, 2]), 0),
+    lambda lib: lib.histogram(lib.tensor([1.0, 2.0]), 2, weight=lib.tensor([1.0, 2.0, 3.0])),
+    lambda lib: lib.histogram(lib.tensor([1.0, 2.0]), 2,
+                              weight=lib.tensor([1.0, 2.0], dtype=lib.float64)),
+])
+def test_histogram_refuses_as_pytorch(call):
+    """Non-finite ranges (NaN or inf data), reversed ranges, bad bin counts and weights:
+    PyTorch's exception type."""
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(theirs.type):
+        call(autograd)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.histc(lib.tensor([True]), 3),
+    lambda lib: lib.histc(lib.tensor([1, 2]), 3),
+    lambda lib: lib.histogram(lib.tensor([1, 2]), 3),
+])
+def test_histogram_of_integers_is_not_implemented(call):
+    for lib in (torch, autograd):
+        with pytest.raises(NotImplementedError, match='not implemented for'):
+            call(lib)
+
+
+def test_histogram_records_a_node_whose_backward_raises():
+    """PyTorch's hist and bin_edges require grad when the input does (under no_grad they do
+    not); backward raises RuntimeError, histc records nothing."""
+    for lib in (torch, autograd):
+        G = torch.autograd.grad if lib is torch else autograd.grad
+        x = lib.tensor([0.0, 1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        hist, edges = lib.histogram(x, 3)
+        assert hist.requires_grad and edges.requires_grad
+        assert not lib.histc(x, 3).requires_grad
+        with lib.no_grad():
+            assert not lib.histogram(x, 3).hist.requires_grad
+        with pytest.raises(RuntimeError, match='derivative for aten::histogram is not '
+                                               'implemented'):
+            G(hist.cosh().sum(), x)
+
+
+# ----------------------------------------------------------------------------- integration
+
+def assert_same_outcome(call):
+    """``call(lib)`` through both libraries: the same exception type, or results of the
+    same values, dtypes, shapes and requires_grad."""
+    try:
+        theirs = call(torch)
+    except Exception as error:
+        with pytest.raises(type(error)):
+            call(autograd)
+        return
+    ours = call(autograd)
+    assert ours.requires_grad == theirs.requires_grad
+    a, b = to_numpy(ours), to_numpy(theirs)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize('name', ['trapz', 'trapezoid', 'cumulative_trapezoid'])
+@pytest.mark.parametrize('make', [
+    lambda lib: (lib.zeros(1, 0, dtype=lib.bool),),         # empty bool: bool zeros (trapz)
+    lambda lib: (lib.zeros(0, dtype=lib.bool),),
+    lambda lib: (lib.zeros(3, 1, 0, dtype=lib.int64),),     # empty int: int zeros (trapz)
+    lambda lib: (lib.ones(2, 1, dtype=lib.int64),),
+    lambda lib: (lib.zeros(2, 0, dtype=lib.float64, requires_grad=True),),
+    lambda lib: (lib.tensor([1.0, 2.0, 4.0], dtype=lib.float64, requires_grad=True),
+                 lib.tensor([0.0, 1.0, 3.0], dtype=lib.float64)),
+    lambda lib: (lib.tensor(True),),                        # 0-d: the dim, then the dtype
+    lambda lib: (lib.tensor(1.0),),
+    lambda lib: (lib.zeros(2, 1, dtype=lib.bool),),
+    lambda lib: (lib.tensor([True, False, True]), lib.tensor([1.0, 2.0, 4.0])),
+    lambda lib: (lib.tensor([1.0, 2.0, 4.0]), lib.tensor([True, False, True])),
+    lambda lib: (lib.tensor([1.0, 2.0, 4.0]), 2.0),         # a number is not x (dx= is)
+    lambda lib: (lib.tensor(1.0), lib.tensor([1.0])),
+])
+def test_trapezoid_as_pytorch(name, make):
+    """Results (dtype and requires_grad included) or exception types, in PyTorch's order of
+    checks: x a tensor, the dim, then bool."""
+    assert_same_outcome(lambda lib: getattr(lib, name)(*make(lib)))
+
+
+# ----------------------------------------------------------------------------- refusals
+
+def test_positive_of_bool_raises():
+    for lib in (torch, autograd):
+        for call in (lambda x: lib.positive(x), lambda x: +x, lambda x: x.positive()):
+            with pytest.raises(RuntimeError, match='on a bool tensor is not supported'):
+                call(lib.tensor([True, False]))
+        assert lib.positive(lib.tensor([1, 2])).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.cholesky(lib.tensor([[1]])),
+    lambda lib: lib.cholesky(lib.tensor([[True]])),
+    lambda lib: lib.cholesky_inverse(lib.tensor([[True]])),
+    lambda lib: lib.cholesky_inverse(lib.zeros(0, 0, dtype=lib.int64)),
+])
+def test_old_cholesky_api_of_integers_is_not_implemented(call):
+    for lib in (torch, autograd):
+        with pytest.raises(NotImplementedError, match='not implemented for'):
+            call(lib)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.cholesky(lib.tensor([1.0, 2.0])),
+    lambda lib: lib.cholesky(lib.zeros(2, 3, dtype=lib.int64)),
+    lambda lib: lib.cholesky_inverse(lib.zeros(2, 0)),
+    lambda lib: lib.cholesky_inverse(lib.tensor([True, False])),
+])
+def test_old_cholesky_api_checks_shapes_first(call):
+    for lib in (torch, autograd):
+        with pytest.raises(RuntimeError, match='at least 2 dimensions|square matrices'):
+            call(lib)
+
+
+@pytest.mark.parametrize('shape,dtype', [((0,), 'float32'), ((2, 0, 3), 'float32'),
+                                         ((0, 0), 'bool'), ((3, 2, 0), 'int64')])
+def test_old_cholesky_returns_any_empty_input(shape, dtype):
+    assert_same(lambda lib, G: [lib.cholesky(lib.zeros(shape, dtype=getattr(lib, dtype)))])
+
+
+# ----------------------------------------------------------------------------- statistics
+
+@pytest.mark.parametrize('values', [
+    [[1e30, -1e30, 3.0]],           # the float64 accumulation keeps std finite
+    [[3e38, 3e38, -1e38]],          # the one-value reduction's float32 mean overflows
+    [[0.5, -1.25, 2.0], [3.0, 1.5, -0.5]],
+])
+@pytest.mark.parametrize('dim', [None, 0, 1])
+def test_float32_var_std_as_pytorchs_cpu_kernels(values, dim):
+    def fn(lib, G):
+        x = lib.tensor(values, dtype=lib.float32)
+        args = () if dim is None else (dim,)
+        return [lib.std(x, *args), lib.var(x, *args), *lib.std_mean(x, *args),
+                *lib.var_mean(x, *args)]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)        # no degrees of freedom, both
+        theirs, ours = both(fn)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=0, equal_nan=True)
+
+
+def test_std_mean_gradients_as_pytorch():
+    def fn(lib, G):
+        x = lib.tensor([[0.5, -1.25, 2.0], [3.0, 1.5, -0.5]], requires_grad=True)
+        s, m = lib.std_mean(x, 1)
+        v, m2 = lib.var_mean(x)
+        return G((s * lib.tensor([1.0, -2.0])).sum() + m.sum() * 3 + v + m2, x)
+    theirs, ours = both(fn)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize('call', [
+    lambda lib: lib.std_mean(lib.tensor([1e300, -1e300, 1e300], dtype=lib.float64)),
+    lambda lib: lib.slogdet(lib.tensor([[1e300, 1e300], [1e300, -1e300]], dtype=lib.float64)),
+    lambda lib: lib.linalg.slogdet(lib.tensor([[1e308, 1e308], [1e308, -1e308]],
+                                              dtype=lib.float64)),
+    lambda lib: lib.det(lib.tensor([[1e300, 1e300], [1e300, -1e300]], dtype=lib.float64)),
+    lambda lib: lib.logdet(lib.tensor([[0.0, -2.744], [1.066, -0.0]]).reciprocal()),
+    lambda lib: lib.i0(lib.tensor([100.0, inf, 1e30])),
+    lambda lib: lib.special.i1(lib.tensor([-100.0, -inf])),
+])
+def test_no_numpy_warning_from_overflowing_statistics(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        ours = call(autograd)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    theirs = call(torch)
+    for a, b in zip(ours if isinstance(ours, tuple) else (ours,),
+                    theirs if isinstance(theirs, tuple) else (theirs,)):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize('dtype', ['bool', 'int64', 'float32'])
+@pytest.mark.parametrize('call', [
+    lambda lib, x: lib.median(x), lambda lib, x: lib.nanmedian(x),
+    lambda lib, x: lib.nanmedian(x, 0), lambda lib, x: lib.median(x, -1, True),
+])
+@pytest.mark.parametrize('shape', [(0,), (3, 1, 0), (0, 2), (2,), ()])
+def test_median_of_empty_and_bool_inputs(dtype, call, shape):
+    """The empty value (NaN, the integer minimum, True) or the empty-dim IndexError first,
+    then bool's NotImplementedError, as PyTorch's order."""
+    def fn(lib, G):
+        x = lib.zeros(shape, dtype=getattr(lib, dtype))
+        out = call(lib, x)
+        return list(out) if isinstance(out, tuple) else [out]
+    try:
+        expected = both(fn)
+    except Exception as error:          # PyTorch refuses: ours must, with its type
+        with pytest.raises(type(error)):
+            fn(autograd, None)
+        return
+    theirs, ours = expected
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nanmedian_of_all_nan_slices_along_a_dim():
+    def fn(lib, G):
+        x = lib.tensor([[nan, nan], [1.0, nan], [nan, 2.0]], dtype=lib.float64,
+                       requires_grad=True)
+        values, indices = lib.nanmedian(x, 1)
+        return [values, indices, *G(values.nansum(), x)]
+    assert_same(fn)
+
+
+def test_bessel_i_at_infinity_is_nan_as_pytorch():
+    def fn(lib, G):
+        x = lib.tensor([inf, -inf, 1e300, -700.0, 0.5], dtype=lib.float64)
+        return [lib.i0(x), lib.special.i1(x), lib.special.i0e(x), lib.special.i1e(x)]
+    assert_same(fn)
