@@ -285,18 +285,22 @@ def _check_nonempty(name, a, axes, dim):
             raise IndexError(f'{name}(): Expected reduction dim {ax} to have non-zero size.')
 
 
-def _evenly(g, x, y, axes, keepdim, nan_equal=True):
+def _evenly(g, x, y, axes, keepdim, nan_equal=True, fill=False):
     """The gradient of a selection that may tie (max, amax, median of all): ``g`` shared
     equally by the elements equal to the result (NaN counting as equal to NaN), as
     PyTorch's evenly_distribute_backward.  ``nan_equal=False``: as its scale_grad_by_count
-    (amax, amin), where a NaN result matches nothing and its slice's gradient is NaN."""
+    (amax, amin), where a NaN result matches nothing and its slice's gradient is NaN.
+    ``fill``: the share is filled in (PyTorch's CPU evenly_distribute_backward uses
+    masked_fill), so a NaN or infinite ``g`` reaches the selected elements only, not the
+    others as 0 * NaN."""
     xp, xd, yd = xp_of(x), array_of(x), array_of(y)
     shape = xd.shape
     yk = yd if keepdim or not axes else yd.reshape(_keep_shape(shape, axes))
     mask = (xd == yk) | (xp.isnan(xd) & xp.isnan(yk)) if nan_equal else xd == yk
     with numpy.errstate(all='ignore'):
         share = mask / mask.sum(axis=axes, keepdims=True)
-    return _expand_back(g, shape, axes, keepdim) * const_like(share.astype(xd.dtype), x)
+    g = _expand_back(g, shape, axes, keepdim) * const_like(share.astype(xd.dtype), x)
+    return Where.apply(const_like(mask, x), g, 0.0) if fill else g
 
 
 class Amax(Op):
@@ -316,7 +320,7 @@ class Amax(Op):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        return _evenly(g, x, y, self.axes, self.keepdim, nan_equal=self.full)
+        return _evenly(g, x, y, self.axes, self.keepdim, nan_equal=self.full, fill=self.full)
 
 
 Amin = variant(Amax, 'Amin', 'min')
@@ -403,7 +407,7 @@ class Median(Op):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        return _evenly(g, x, y, tuple(range(x.ndim)), False)
+        return _evenly(g, x, y, tuple(range(x.ndim)), False, fill=True)
 
 
 class ArgMax(Op):
@@ -1848,10 +1852,13 @@ def _trapezoid(name, y, x=None, *, dx=None, dim=-1):
     if length == 0:         # zeros of y's own dtype (bool too), recorded by nothing (as PyTorch)
         return to_copy(sum(y, d).detach(), dtype=y.dtype)
     y = _float_samples(y, x, 'trapezoid')
-    pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1)
     if x is not None:
+        pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1)
         return sum(_spacing(y, x, d, 'trapezoid') * pairs, d) / 2
-    return sum(pairs, d) * ((1.0 if dx is None else dx) / 2)
+    # PyTorch's constant-spacing form dx (sum(y) - (y_first + y_last) / 2): one sample's
+    # integral is y - y, NaN for an infinite or NaN sample
+    ends = squeeze(narrow(y, d, 0, 1), d) + squeeze(narrow(y, d, length - 1, 1), d)
+    return (sum(y, d) - ends * 0.5) * (1.0 if dx is None else dx)
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):

@@ -607,14 +607,35 @@ def i1e(input):
     return BesselI.apply(input, nu=1, scaled=True)
 
 
+class Logit(Op):
+    """``log(p / (1 - p))`` (PyTorch's form), with ``p`` clamped to ``[eps, 1 - eps]`` when
+    eps is given.  d/dp = 1 / (p (1 - p)) inside ``[eps, 1 - eps]`` (``[0, 1]`` without
+    eps); outside it 0 with eps, NaN without, as PyTorch's
+    infinitely_differentiable_logit_backward (whose ``where`` second derivatives follow)."""
+    __slots__ = ('eps',)
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a, eps=None):
+        self.eps = eps
+        with _quiet(xp):
+            p = a if eps is None else xp.clip(a, eps, 1.0 - eps)
+            return xp.log(p / (1 - p))
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        lo = 0.0 if self.eps is None else self.eps
+        inside = (x >= lo) & (x <= 1.0 - lo)
+        return Where.apply(inside, g / (x * (1 - x)), math.nan if self.eps is None else 0.0)
+
+
 def logit(input, eps=None):
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when eps is given (the
-    gradient is 0 outside that interval, as PyTorch's).  Integer and bool input is read as
-    the default float dtype."""
+    gradient is 0 outside that interval, NaN outside [0, 1] without eps, as PyTorch's).
+    Integer and bool input is read as the default float dtype."""
     if not input.is_floating_point():
         input = input.to(get_default_dtype())
-    p = input if eps is None else Clamp.apply(input, min=eps, max=1.0 - eps)
-    return apply_unary(Log, p) - apply_unary(Log1p, -p)
+    return Logit.apply(input, eps=None if eps is None else float(eps))
 
 
 FUNCTIONS = ['lgamma', 'digamma', 'polygamma', 'mvlgamma', 'erfc', 'erfinv', 'xlogy', 'logit',
