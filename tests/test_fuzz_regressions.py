@@ -494,3 +494,90 @@ def test_bessel_i_at_infinity_is_nan_as_pytorch():
         x = lib.tensor([inf, -inf, 1e300, -700.0, 0.5], dtype=lib.float64)
         return [lib.i0(x), lib.special.i1(x), lib.special.i0e(x), lib.special.i1e(x)]
     assert_same(fn)
+
+
+@pytest.mark.parametrize('reduce', ['max', 'min', 'median', 'nanmedian'])
+def test_gradient_of_a_full_selection_fills_the_selected_elements_only(reduce):
+    """PyTorch's CPU evenly_distribute_backward masked-fills the share: an infinite or NaN
+    incoming gradient reaches the selected elements, the others get 0 (not 0 * inf)."""
+    def fn(lib, G):
+        x = lib.tensor([0.0, 1.5, 1.5, -2.0], dtype=lib.float64, requires_grad=True)
+        y = getattr(x, reduce)()
+        g, = G(y * lib.tensor(inf, dtype=lib.float64), x, create_graph=True)
+        return [g]
+    assert_same(fn)
+
+
+def test_median_then_pow_second_derivative():
+    """A fuzzed chain: median (0) raised to a tensor power (0): second derivatives with a
+    NaN reach only the median's element."""
+    def fn(lib, G):
+        x = lib.tensor([0.0, 1.221], requires_grad=True)
+        e = lib.tensor([0.0], requires_grad=True)
+        gx, ge = G((x.median() ** e).sum(), [x, e], create_graph=True)
+        return G(gx.sum() + ge.sum(), [x, e])
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('values', [[nan], [inf], [1.5], [1.0, 2.0, 4.0], [[1.0, inf], [2.0, 3.0]]])
+@pytest.mark.parametrize('kwargs', [{}, {'dx': 0.5}, {'dim': 0}])
+def test_trapezoid_with_constant_spacing_is_pytorchs_form(values, kwargs):
+    def fn(lib, G):
+        y = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        out = lib.trapezoid(y, **kwargs)
+        return [out, *G(out.sum(), y)]
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('eps', [None, 0.1, 0.0])
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_logit_gradients_outside_the_interval_as_pytorch(eps, dtype):
+    """NaN outside [0, 1] without eps, 0 outside [eps, 1 - eps] with it; second derivatives
+    of PyTorch's where-form."""
+    def fn(lib, G):
+        dt = getattr(lib, dtype)
+        x = lib.tensor([-0.84, 0.0, 0.05, 0.3, 0.5, 0.95, 1.0, 1.3, nan, inf], dtype=dt,
+                       requires_grad=True)
+        y = lib.logit(x, eps)
+        g, = G((y * lib.arange(10, dtype=dt)).sum(), x, create_graph=True)
+        return [y, g, *G((g * lib.arange(10, dtype=dt).flip(0)).sum(), x)]
+    theirs, ours = both(fn)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-6, equal_nan=True)
+
+
+def test_logit_passes_gradcheck():
+    x = autograd.tensor([0.2, 0.7, 0.45], dtype=autograd.float64, requires_grad=True)
+    for eps in (None, 0.1):
+        assert autograd.gradcheck(lambda t: autograd.logit(t, eps), (x,))
+        assert autograd.gradgradcheck(lambda t: autograd.logit(t, eps), (x,))
+
+
+def test_setitem_of_a_zero_dim_float_that_requires_grad_into_integers():
+    """The values as PyTorch's; the integer result does not require grad (PyTorch's does,
+    and its backward then fails an internal assertion: docs/DIFFERENCES.md)."""
+    def fn(lib, G):
+        x = lib.zeros(2, dtype=lib.int64)
+        x[...] = lib.tensor(1.5, dtype=lib.float64, requires_grad=True)
+        return [x]
+    assert_same(fn)
+    x = autograd.zeros(2, dtype=autograd.int64)
+    x[...] = autograd.tensor(1.5, dtype=autograd.float64, requires_grad=True)
+    assert not x.requires_grad
+
+
+@pytest.mark.parametrize('fn', ['qr', 'svd'])
+def test_fuzzer_normalises_factor_signs(fn):
+    """The fuzzer's qr/svd steps compare Q and U with their columns' signs normalised: LAPACK
+    implementations may flip a column (and the matching row of R or column of V), and both
+    are right."""
+    import fuzz_programs as F
+    a = np.array([[1.5, -0.3], [0.2, 1.0], [2.0, -1.0]])
+    for lib in (torch, autograd):
+        q = lib.qr(lib.tensor(a))[0] if fn == 'qr' else lib.svd(lib.tensor(a))[0]
+        flipped = q * lib.tensor([-1.0, 1.0], dtype=lib.float64)
+        assert np.array_equal(to_numpy(q * F._column_signs(lib, q)),
+                              to_numpy(flipped * F._column_signs(lib, flipped)))
+    program = {'inputs': [a, np.zeros(1)], 'steps': [(fn, {}), ('exp', {})]}
+    assert F.check(program) is None
