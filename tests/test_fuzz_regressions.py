@@ -581,3 +581,24 @@ def test_fuzzer_normalises_factor_signs(fn):
                               to_numpy(flipped * F._column_signs(lib, flipped)))
     program = {'inputs': [a, np.zeros(1)], 'steps': [(fn, {}), ('exp', {})]}
     assert F.check(program) is None
+
+
+def test_save_over_a_read_only_file_raises_permission_error(tmp_path, monkeypatch):
+    """torch.save opens the file for writing, which a read-only file refuses (for a user
+    without the privilege to override it); ours renames a temporary over the file, which
+    only the folder's permission governs, so it asks for the file's: PermissionError, the
+    file unchanged and no temporary left.  (Tests run as root here, whom nothing refuses:
+    the permission check is made to answer as it would for an ordinary user.)"""
+    import os
+    path = tmp_path / 'state.pt'
+    autograd.save({'w': autograd.ones(2)}, path)
+    before = path.read_bytes()
+    real_access = os.access
+    monkeypatch.setattr(os, 'access', lambda p, mode, *a, **k: False if os.fspath(p) == str(
+        path) and mode == os.W_OK else real_access(p, mode, *a, **k))
+    with pytest.raises(PermissionError):
+        autograd.save({'w': autograd.zeros(2)}, path)
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ['state.pt']
+    monkeypatch.undo()
+    autograd.save({'w': autograd.zeros(2)}, path)       # writable again: saved
+    assert autograd.load(path)['w'].tolist() == [0.0, 0.0]
