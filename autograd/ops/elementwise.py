@@ -611,7 +611,9 @@ class Clamp(Op):
         if self.hi is not None:
             m = a <= self.hi
             mask = m if mask is None else mask & m
-        return g * mask
+        # PyTorch's clamp_backward is where(mask, grad, 0): an infinite or NaN gradient
+        # stops at a clamped element (0 * inf would be NaN)
+        return Where.apply(mask, g, 0.0)
 
 
 class ClampBounds(Op):
@@ -918,7 +920,8 @@ class Fill(Op):
         return out
 
     def backward(self, g):
-        return g * 0
+        # zeros, a constant, as PyTorch's zeros_like(grad) (not g * 0: NaN for an infinite g)
+        return zeros_like_shape(g, g.shape)
 
 
 # ----------------------------------------------------------------------------- functions
