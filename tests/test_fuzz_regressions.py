@@ -602,3 +602,21 @@ def test_save_over_a_read_only_file_raises_permission_error(tmp_path, monkeypatc
     monkeypatch.undo()
     autograd.save({'w': autograd.zeros(2)}, path)       # writable again: saved
     assert autograd.load(path)['w'].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize('f', [
+    lambda lib, x: lib.asin(lib.clamp(x, 1, 300)),
+    lambda lib, x: lib.asin(lib.clamp(x, max=-1)),
+    lambda lib, x: lib.asin(lib.clamp(x, min=1)),
+    lambda lib, x: lib.clamp(x, min=nan, max=-1).reciprocal().cos(),
+    lambda lib, x: lib.asin(x.clone().fill_(1.0)) * x,
+    lambda lib, x: lib.asin(x.clone().zero_() + 1) * x,
+])
+def test_infinite_gradients_stop_at_clamped_and_filled_elements(f):
+    """PyTorch's clamp backward is where(mask, grad, 0) and fill_'s zeros_like(grad): an
+    infinite gradient (asin' at 1) gives 0 there, not 0 * inf = NaN; second order too."""
+    def fn(lib, G):
+        x = lib.tensor([0.5, 3.0, -2.0, 1.0], dtype=lib.float64, requires_grad=True)
+        g, = G(f(lib, x).sum(), x, create_graph=True)
+        return [g, *G(g.sum(), x, allow_unused=True)]
+    assert_same(fn)
