@@ -620,3 +620,49 @@ def test_infinite_gradients_stop_at_clamped_and_filled_elements(f):
         g, = G(f(lib, x).sum(), x, create_graph=True)
         return [g, *G(g.sum(), x, allow_unused=True)]
     assert_same(fn)
+
+
+@pytest.mark.parametrize('value', [-1.684, [2.0], [inf], [nan], [[2.0]], [2.0, 3.0]])
+@pytest.mark.parametrize('f', [
+    lambda lib, x: x.var(), lambda lib, x: lib.var_mean(x)[0], lambda lib, x: x.std(),
+    lambda lib, x: x.var(correction=3), lambda lib, x: x.var(0),
+    lambda lib, x: x.std(correction=2), lambda lib, x: x.var(keepdim=True, dim=None),
+])
+def test_variance_without_degrees_of_freedom_has_a_constant_gradient(value, f):
+    """PyTorch's var_backward without a dim and with N - correction <= 0 is a constant
+    (NaN, or inf away from the mean): it does not require grad, so no second order; with a
+    dim it is the ordinary formula."""
+    def fn(lib, G):
+        x = lib.tensor(value, dtype=lib.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)
+            g, = G(f(lib, x).sum(), x, create_graph=True)
+        out = [g, lib.tensor(g.requires_grad)]
+        return out + list(G(g.sum(), x)) if g.requires_grad else out
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('p', [2, 3, -2, 0.5, 1, inf, 0])
+@pytest.mark.parametrize('values,dim', [([1e38], None), (1e38, None), ([[1e38], [2e38]], -1),
+                                        ([[1e38], [2e38]], 0), ([-2.0], None)])
+def test_vector_norm_of_one_element_is_its_magnitude(p, values, dim):
+    """One element per norm: PyTorch gives |x| (no overflow in x**p); with more, float32
+    overflows as PyTorch's does."""
+    def fn(lib, G):
+        x = lib.tensor(values, requires_grad=True)
+        y = lib.linalg.vector_norm(x, p, dim)
+        return [y, *G(y.sum(), x)] if p != 0 else [y]
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('shape', [(2, 0), (0, 0), (0, 3), (2, 0, 0), (0,), (3, 2, 0)])
+def test_old_cholesky_of_an_empty_non_square_input_refuses_in_backward(shape):
+    """torch.cholesky returns any empty input as it is; its backward then refuses what is
+    no batch of square matrices (RuntimeError), and passes the others' empty gradient."""
+    def outcome(lib):
+        G = torch.autograd.grad if lib is torch else autograd.grad
+        x = lib.zeros(shape, requires_grad=True)
+        y = lib.cholesky(x)
+        assert y.requires_grad and tuple(y.shape) == shape
+        return G(y.sum(), x)[0]
+    assert_same_outcome(outcome)

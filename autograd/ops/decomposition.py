@@ -590,9 +590,31 @@ def cholesky(input, upper=False):
     with ``upper=True``.  Like PyTorch's, it returns an empty batch as it is, without the
     square check (any empty input, of any dtype)."""
     if isinstance(input, Tensor) and input.numel() == 0:
+        a = input._data
+        if a.ndim < 2:
+            return EmptyCholesky.apply(input, message='tensor.mH is only supported on matrices '
+                                       f'or batches of matrices. Got {a.ndim}-D tensor.')
+        if a.shape[-1] != a.shape[-2]:
+            return EmptyCholesky.apply(input, message='linalg.solve_triangular: A must be '
+                                       'batches of square matrices, but they are '
+                                       f'{a.shape[-1]} by {a.shape[-2]} matrices')
         return input.clone()
     _check_square('cholesky', input, kernel='cholesky_cpu')
     return _cholesky(input, upper)
+
+
+class EmptyCholesky(Op):
+    """``torch.cholesky`` of an empty input that is no batch of square matrices: PyTorch
+    returns it as it is, and its backward raises (``message``)."""
+    __slots__ = ('message',)
+    array_backward = True
+
+    def forward(self, xp, a, message):
+        self.message = message
+        return a.copy()
+
+    def backward(self, g):
+        raise RuntimeError(self.message)
 
 
 def _matrix_rhs(name, A, B, left=True):

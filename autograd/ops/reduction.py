@@ -518,7 +518,7 @@ _ACC = {'f2': 'float32', 'f4': 'float64'}
 class Var(Op):
     """Variance with ``correction`` (N - correction in the denominator).
     d var / dx = 2 (x - mean) / (N - correction)."""
-    __slots__ = ('axes', 'keepdim', 'correction', 'count')
+    __slots__ = ('axes', 'keepdim', 'correction', 'count', 'everything')
     array_backward = True
     save = (0,)
 
@@ -554,6 +554,7 @@ class Var(Op):
         if a.dtype.kind != 'f':
             raise RuntimeError('std and var only support floating point and complex dtypes')
         self.axes, self.keepdim, self.correction = _dims(dim, a.ndim), keepdim, correction
+        self.everything = dim is None or a.ndim == 0
         self.count = math.prod(a.shape[i] for i in self.axes)
         if self.count - correction > 0:
             return True
@@ -565,6 +566,13 @@ class Var(Op):
     def backward(self, g):
         x, = self.saved_tensors[:1]
         dof = self.count - self.correction
+        if dof <= 0 and self.everything:
+            # PyTorch's var_backward without a dim: a constant NaN where x is its mean (0 *
+            # 2/0), inf elsewhere; no graph of x (its first derivative's derivative is none)
+            xa = array_of(x)
+            with numpy.errstate(all='ignore'):
+                flag = xp_of(x).where(xa == xa.mean(), math.nan, math.inf).astype(xa.dtype)
+            return g * const_like(flag, x)
         scale = 2.0 / dof if dof else math.inf
         g = _unsqueeze(g, array_of(x).shape, self.axes, self.keepdim)
         return (scale * g) * (x - Mean.apply(x, dim=self.axes, keepdim=True))
@@ -632,9 +640,13 @@ class VectorNorm(Op):
         axes = self.axes = _dims(dim, a.ndim)
         self.p, self.keepdim = p, keepdim
         r = dict(axis=axes, keepdims=keepdim)
+        ab = xp.abs(a)
+        if p != 0 and math.prod(a.shape[i] for i in axes) == 1:
+            # one element per norm: its |x|, as PyTorch's kernel gives (the norm of float32
+            # 1e38 is 1e38, not an overflowed sqrt(1e76))
+            return ab.sum(**r)
         if p == 2:
             return xp.sqrt((a * a).sum(**r))
-        ab = xp.abs(a)
         if p == math.inf:
             return ab.max(**r)
         if p == -math.inf:
@@ -659,8 +671,8 @@ class VectorNorm(Op):
         g = _unsqueeze(g, shape, self.axes, self.keepdim)
         y = _unsqueeze(y, shape, self.axes, self.keepdim)
         y_zero = y == 0
-        if p == 2:
-            return x * Where.apply(y_zero, 0.0, g / y)
+        if p == 2:      # PyTorch's grad * (x / norm), masked (its rounding: x / |x| is 1)
+            return g * Where.apply(y_zero, 0.0, x / y)
         sign, ab = apply_unary(Sign, x), apply_unary(Abs, x)
         if p < 1:
             return sign * Where.apply(x == 0, 0.0, ab ** (p - 1)) * g * y ** (1 - p)
