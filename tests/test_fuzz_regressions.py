@@ -666,3 +666,14 @@ def test_old_cholesky_of_an_empty_non_square_input_refuses_in_backward(shape):
         assert y.requires_grad and tuple(y.shape) == shape
         return G(y.sum(), x)[0]
     assert_same_outcome(outcome)
+
+
+@pytest.mark.parametrize('exponent', [False, True, 0, 0.0])
+def test_pow_with_a_bool_exponent_differentiates_as_pytorch(exponent):
+    """PyTorch's zero-exponent shortcut (zeros, no graph) does not catch ``False``: the
+    general formula gives NaN at 0 and a second derivative."""
+    def fn(lib, G):
+        x = lib.tensor([0.0, 2.0], requires_grad=True)
+        g, = G((x ** exponent).sum(), x, create_graph=True)
+        return [g, *G(g.sum(), x)] if g.requires_grad else [g]
+    assert_same(fn)

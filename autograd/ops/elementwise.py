@@ -192,8 +192,8 @@ class Pow(Op):
         if _needs(self, 0):
             if not _is_number(b):       # 0 where b == 0, even at a == 0 (as PyTorch)
                 ga = Where.apply(b == 0, 0.0, g * b * a ** (b - 1))
-            elif b == 0:                # PyTorch's zeros_like: 0 even where g is inf or NaN
-                ga = zeros_like_shape(g, g.shape)
+            elif b == 0 and b is not False:     # PyTorch's zeros_like: 0 even where g is
+                ga = zeros_like_shape(g, g.shape)   # inf or NaN (its test misses False)
             else:
                 ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
         if _needs(self, 1):
