@@ -677,3 +677,24 @@ def test_pow_with_a_bool_exponent_differentiates_as_pytorch(exponent):
         g, = G((x ** exponent).sum(), x, create_graph=True)
         return [g, *G(g.sum(), x)] if g.requires_grad else [g]
     assert_same(fn)
+
+
+@pytest.mark.parametrize('a,b', [(2.191, 0.0), (0.0, 0.0), (-1.5, 2.0), (inf, 0.0)])
+def test_division_second_derivatives_at_a_zero_divisor(a, b):
+    """The divisor's gradient is PyTorch's -g * ((a / b) / b): the same second derivatives
+    (NaN, not inf, at b == 0)."""
+    def fn(lib, G):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(b, dtype=lib.float64, requires_grad=True)
+        gx, gy = G(x / y, [x, y], create_graph=True)
+        return [gx, gy, *G(gx + gy, [x, y])]
+    assert_same(fn)
+
+
+def test_variance_of_an_empty_tensor_differentiates_silently():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        x = autograd.zeros(1, 0, dtype=autograd.float64, requires_grad=True)
+        g, = autograd.grad(x.std(), x, create_graph=True)
+    assert tuple(g.shape) == (1, 0)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]

@@ -142,9 +142,10 @@ class Div(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = g / b
-        return ga if self._next[0] is not None else None, \
-            (-ga * a / b if self._next[1] is not None else None)
+        # PyTorch's terms: g / b and -g * ((a / b) / b), so that the second derivatives
+        # (inf against NaN at b == 0) are its too
+        return g / b if self._next[0] is not None else None, \
+            (-g * ((a / b) / b) if self._next[1] is not None else None)
 
 
 class Neg(Op):

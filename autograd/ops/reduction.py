@@ -570,8 +570,9 @@ class Var(Op):
             # PyTorch's var_backward without a dim: a constant NaN where x is its mean (0 *
             # 2/0), inf elsewhere; no graph of x (its first derivative's derivative is none)
             xa = array_of(x)
-            with numpy.errstate(all='ignore'):
-                flag = xp_of(x).where(xa == xa.mean(), math.nan, math.inf).astype(xa.dtype)
+            with numpy.errstate(all='ignore'):      # (an empty x has no mean to compare)
+                mean = xa.sum() / xa.size if xa.size else xa.sum()
+                flag = xp_of(x).where(xa == mean, math.nan, math.inf).astype(xa.dtype)
             return g * const_like(flag, x)
         scale = 2.0 / dof if dof else math.inf
         g = _unsqueeze(g, array_of(x).shape, self.axes, self.keepdim)
