@@ -698,3 +698,13 @@ def test_variance_of_an_empty_tensor_differentiates_silently():
         g, = autograd.grad(x.std(), x, create_graph=True)
     assert tuple(g.shape) == (1, 0)
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_printing_values_spanning_the_float_range_is_silent():
+    """A fuzzed chain: broadcast_shapes(tensor) raises with the tensor in its message, and
+    printing [1e300, 1e-40] computed the magnitude ratio with an overflow warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        text = repr(autograd.tensor([1e300, 1e-40, nan], dtype=autograd.float64, device='cpu'))
+    assert text == repr(torch.tensor([1e300, 1e-40, nan], dtype=torch.float64)).replace(
+        'torch.', 'autograd.')
