@@ -16,7 +16,8 @@ def _float_formatter(data):
     integral = bool(numpy.all(finite == numpy.ceil(finite))) if finite.size else True
     if nonzero.size:
         lo, hi = nonzero.min(), nonzero.max()
-        sci = hi / lo > 1000.0 or hi > 1e8 or (not integral and lo < 1e-4)
+        with numpy.errstate(over='ignore'):     # 1e300 / 1e-40 is inf: scientific
+            sci = hi / lo > 1000.0 or hi > 1e8 or (not integral and lo < 1e-4)
     else:
         sci = False
     if sci:

@@ -73,7 +73,7 @@ def _install():
                       ('ge', E.Ge)):
         setattr(T, f'__{name}__', _operator(cls))
     T.__neg__ = E.neg
-    T.__pos__ = lambda self: self
+    T.__pos__ = E.positive
     T.__abs__ = E.abs
     T.__invert__ = E.invert
     T.__hash__ = object.__hash__

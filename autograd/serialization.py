@@ -33,6 +33,7 @@ the file is trusted, as in PyTorch) imports a named module to find a class.
 """
 import collections
 import contextlib
+import errno
 import importlib
 import io
 import json
@@ -134,7 +135,11 @@ def _bytes(arr):
 def _atomic_write(path, write):
     # Through a symlink, as torch.save's open(path, 'wb'): the link stays, its target (even
     # a missing one) gets the data; the temporary sits beside the target, on its filesystem.
-    path = os.path.realpath(path)
+    given, path = path, os.path.realpath(path)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        # torch.save's open(path, 'wb') is refused on a read-only file; a rename over it
+        # would not be (it needs the folder's permission, not the file's)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), given)
     directory, base = os.path.split(path)
     _remove_stale_temporaries(directory, base)
     tmp = os.path.join(directory, f'.{base}.{os.getpid()}.{os.urandom(4).hex()}.tmp')

@@ -5,10 +5,13 @@ first- and second-order gradients; NumPy warnings reaching the user).
 The CI profile is bounded and derandomised (a few hundred programs per run).  A long
 campaign: ``AUTOGRAD_FUZZ_EXAMPLES=20000 python -m pytest -q -s tests/test_fuzz.py -k
 campaign`` counts divergences by class over that many programs, prints the counts, and
-fails if any (outside docs/DIFFERENCES.md) was found; ``AUTOGRAD_FUZZ_SEED`` varies it.
+fails if any (outside docs/DIFFERENCES.md) was found; ``AUTOGRAD_FUZZ_SEED`` varies it, and
+``AUTOGRAD_FUZZ_LOG=path`` appends every divergent program (pickled ``(class, divergence,
+program)``) to a file that ``fuzz_programs.replay(path)`` runs again.
 """
 import collections
 import os
+import pickle
 import time
 
 import pytest
@@ -62,6 +65,7 @@ def test_every_public_op_is_fuzzed():
 
 
 N = int(os.environ.get('AUTOGRAD_FUZZ_EXAMPLES', '0') or 0)
+LOG = os.environ.get('AUTOGRAD_FUZZ_LOG')       # a file to append the divergent programs to
 
 
 @pytest.mark.skipif(not N, reason='the long campaign runs with AUTOGRAD_FUZZ_EXAMPLES=N')
@@ -98,6 +102,9 @@ def test_campaign():
             F.divergence_class(program, *found)
         counts[key] += 1
         examples.setdefault(key, f'{found[1]}\n      {F.describe(program)}')
+        if LOG:         # every divergent program, for replaying (F.replay)
+            with open(LOG, 'ab') as f:
+                pickle.dump((key, found, program), f)
 
     start = time.time()
     body = pytest.importorskip('hypothesis').seed(seed)(body)

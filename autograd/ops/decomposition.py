@@ -26,7 +26,7 @@ from collections import namedtuple
 from ..extend import array_module, array_of, const_like, device_of_array, needs_grad, wrap, xp_of
 from ..op import Op
 from ..tensor import Tensor, _make
-from ._util import broadcast_shapes, scalar_name
+from ._util import broadcast_shapes, quiet, scalar_name
 from .complex import Real, conj_of
 from .elementwise import Log, Where
 from .linalg import MatMul, SwapLast
@@ -202,18 +202,23 @@ def _check_float(name, t):
                            f'Got {scalar_name(a)}')
 
 
-def _check_square(name, t, arg='A'):
-    """PyTorch's checks of a batch of square matrices: at least 2-D, floating, square."""
+def _check_square(name, t, arg='A', kernel=None):
+    """PyTorch's checks of a batch of square matrices: at least 2-D, floating, square.
+    With ``kernel`` (the old API's functions), the dtype is checked last, by the kernel's
+    dispatch: ``NotImplementedError``."""
     if not isinstance(t, Tensor):
         raise TypeError(f'{name}(): argument \'{arg}\' (position 1) must be Tensor, not '
                         f'{type(t).__name__}')
     a = t._data
     if a.ndim < 2:
         raise RuntimeError(f'{name}: The input tensor {arg} must have at least 2 dimensions.')
-    _check_float(name, t)
+    if kernel is None:
+        _check_float(name, t)
     if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f'{name}: {arg} must be batches of square matrices, but they are '
                            f'{a.shape[-2]} by {a.shape[-1]} matrices')
+    if kernel is not None and a.dtype.kind != 'f':
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(a)}\'')
 
 
 def _check_same_dtype(name, a, b, what=('A', 'B')):
@@ -394,6 +399,7 @@ class CholeskyEx(Op):
 
 # ----------------------------------------------------------------------------- determinants
 
+@quiet
 class Det(Op):
     """det(A), batched.  d det = <cof(A), dA>, so gA = g cof(A), the cofactor matrix, as
     PyTorch's linalg_det_backward computes it (``_cofactor``): det(A) A^{-T} for the
@@ -468,6 +474,7 @@ def _singular_mask(a):
     return s[..., -1] <= n * float(xp.finfo(a.dtype).eps) * s[..., 0]
 
 
+@quiet
 class Slogdet(Op):
     """(sign(det A), log|det A|).  The sign is piecewise constant: its gradient is zero;
     g_logabsdet reaches A as g A^{-T} = g cof(A) / det(A) (PyTorch's slogdet_backward for
@@ -587,11 +594,33 @@ def _cholesky(A, upper):
 def cholesky(input, upper=False):
     """``torch.cholesky`` (deprecated in PyTorch for ``linalg.cholesky``): lower L, or U
     with ``upper=True``.  Like PyTorch's, it returns an empty batch as it is, without the
-    square check."""
-    if input.numel() == 0 and input.ndim > 2:
+    square check (any empty input, of any dtype)."""
+    if isinstance(input, Tensor) and input.numel() == 0:
+        a = input._data
+        if a.ndim < 2:
+            return EmptyCholesky.apply(input, message='tensor.mH is only supported on matrices '
+                                       f'or batches of matrices. Got {a.ndim}-D tensor.')
+        if a.shape[-1] != a.shape[-2]:
+            return EmptyCholesky.apply(input, message='linalg.solve_triangular: A must be '
+                                       'batches of square matrices, but they are '
+                                       f'{a.shape[-1]} by {a.shape[-2]} matrices')
         return input.clone()
-    _check_square('cholesky', input)
+    _check_square('cholesky', input, kernel='cholesky_cpu')
     return _cholesky(input, upper)
+
+
+class EmptyCholesky(Op):
+    """``torch.cholesky`` of an empty input that is no batch of square matrices: PyTorch
+    returns it as it is, and its backward raises (``message``)."""
+    __slots__ = ('message',)
+    array_backward = True
+
+    def forward(self, xp, a, message):
+        self.message = message
+        return a.copy()
+
+    def backward(self, g):
+        raise RuntimeError(self.message)
 
 
 def _matrix_rhs(name, A, B, left=True):

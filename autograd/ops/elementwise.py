@@ -145,9 +145,10 @@ class Div(Op):
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = g / conj_of(b)
-        return ga if self._next[0] is not None else None, \
-            (-ga * conj_of(a / b) if self._next[1] is not None else None)
+        # PyTorch's terms: g / b and -g * ((a / b) / b), so that the second derivatives
+        # (inf against NaN at b == 0) are its too
+        return g / conj_of(b) if self._next[0] is not None else None, \
+            (-g * conj_of((a / b) / b) if self._next[1] is not None else None)
 
 
 class Neg(Op):
@@ -195,8 +196,8 @@ class Pow(Op):
         if _needs(self, 0):
             if not _is_number(b):       # 0 where b == 0, even at a == 0 (as PyTorch)
                 ga = Where.apply(b == 0, 0.0, g * b * a ** (b - 1))
-            elif b == 0:                # PyTorch's zeros_like: 0 even where g is inf or NaN
-                ga = zeros_like_shape(g, g.shape)
+            elif b == 0 and b is not False:     # PyTorch's zeros_like: 0 even where g is
+                ga = zeros_like_shape(g, g.shape)   # inf or NaN (its test misses False)
             else:
                 ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
         if _needs(self, 1):
@@ -623,7 +624,9 @@ class Clamp(Op):
         if self.hi is not None:
             m = a <= self.hi
             mask = m if mask is None else mask & m
-        return g * mask
+        # PyTorch's clamp_backward is where(mask, grad, 0): an infinite or NaN gradient
+        # stops at a clamped element (0 * inf would be NaN)
+        return Where.apply(mask, g, 0.0)
 
 
 class ClampBounds(Op):
@@ -940,7 +943,8 @@ class Fill(Op):
         return out
 
     def backward(self, g):
-        return g * 0
+        # zeros, a constant, as PyTorch's zeros_like(grad) (not g * 0: NaN for an infinite g)
+        return zeros_like_shape(g, g.shape)
 
 
 # ----------------------------------------------------------------------------- functions
@@ -1578,7 +1582,9 @@ def ldexp(input, other):
 
 
 def positive(input):
-    """``input`` itself (``+input``)."""
+    """``input`` itself (``+input``); bool tensors refused, as PyTorch's."""
+    if input._data.dtype.kind == 'b':
+        raise RuntimeError('The `+` operator, on a bool tensor is not supported.')
     return input
 
 

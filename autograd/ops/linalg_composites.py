@@ -350,7 +350,7 @@ def cholesky_solve(B, L, upper=False):
 
 def cholesky_inverse(L, upper=False):
     """(L L^T)^{-1} for a Cholesky factor L (*, n, n) (``upper``: (U^T U)^{-1})."""
-    _check_square('cholesky_inverse', L)
+    _check_square('cholesky_inverse', L, kernel='cholesky_inverse_out_cpu')
     n = L._data.shape[-1]
     _check_factor_diagonal('cholesky_inverse', L)
     eye = wrap(L._device.xp.eye(n, dtype=L._data.dtype), L._device)

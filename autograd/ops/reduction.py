@@ -7,6 +7,7 @@ and ops, among them ops defined here in adjoint pairs (take/put along an axis,
 cumsum/reverse cumsum), so every gradient differentiates again, and runs on bare arrays
 in a sweep that records no graph (``array_backward``).
 """
+import builtins
 import math
 import sys
 import warnings
@@ -291,18 +292,22 @@ def _check_nonempty(name, a, axes, dim):
             raise IndexError(f'{name}(): Expected reduction dim {ax} to have non-zero size.')
 
 
-def _evenly(g, x, y, axes, keepdim, nan_equal=True):
+def _evenly(g, x, y, axes, keepdim, nan_equal=True, fill=False):
     """The gradient of a selection that may tie (max, amax, median of all): ``g`` shared
     equally by the elements equal to the result (NaN counting as equal to NaN), as
     PyTorch's evenly_distribute_backward.  ``nan_equal=False``: as its scale_grad_by_count
-    (amax, amin), where a NaN result matches nothing and its slice's gradient is NaN."""
+    (amax, amin), where a NaN result matches nothing and its slice's gradient is NaN.
+    ``fill``: the share is filled in (PyTorch's CPU evenly_distribute_backward uses
+    masked_fill), so a NaN or infinite ``g`` reaches the selected elements only, not the
+    others as 0 * NaN."""
     xp, xd, yd = xp_of(x), array_of(x), array_of(y)
     shape = xd.shape
     yk = yd if keepdim or not axes else yd.reshape(_keep_shape(shape, axes))
     mask = (xd == yk) | (xp.isnan(xd) & xp.isnan(yk)) if nan_equal else xd == yk
     with numpy.errstate(all='ignore'):
         share = mask / mask.sum(axis=axes, keepdims=True)
-    return _expand_back(g, shape, axes, keepdim) * const_like(share.astype(xd.dtype), x)
+    g = _expand_back(g, shape, axes, keepdim) * const_like(share.astype(xd.dtype), x)
+    return Where.apply(const_like(mask, x), g, 0.0) if fill else g
 
 
 class Amax(Op):
@@ -324,7 +329,7 @@ class Amax(Op):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        return _evenly(g, x, y, self.axes, self.keepdim, nan_equal=self.full)
+        return _evenly(g, x, y, self.axes, self.keepdim, nan_equal=self.full, fill=self.full)
 
 
 Amin = variant(Amax, 'Amin', 'min')
@@ -369,9 +374,19 @@ class MaxDim(Op):
 MinDim = variant(MaxDim, 'MinDim', 'argmin')
 
 
+def _median_dim_forward(self, xp, a, dim, keepdim=False, name='median'):
+    """MaxDim's forward, with PyTorch's refusal of bool after the empty-slice check."""
+    if a.dtype.kind == 'b':
+        if a.ndim:
+            _check_nonempty('median', a, (wrap_dim(dim, a.ndim),), wrap_dim(dim, a.ndim))
+        raise NotImplementedError('"median_out" not implemented for \'Bool\'')
+    return MaxDim.forward(self, xp, a, dim, keepdim, 'median')
+
+
 class MedianDim(MaxDim):
     """The lower median along one axis (NaN if the slice has one), with its index."""
     __slots__ = ()
+    forward = _median_dim_forward
 
     def _select(self, xp, a, d):
         order = xp.argsort(a, axis=d, kind='stable')      # NaNs sort last
@@ -403,7 +418,7 @@ class Median(Op):
 
     def backward(self, g):
         x, y = self.saved_tensors
-        return _evenly(g, x, y, tuple(range(x.ndim)), False)
+        return _evenly(g, x, y, tuple(range(x.ndim)), False, fill=True)
 
 
 class ArgMax(Op):
@@ -510,26 +525,52 @@ class Sort(Op):
 
 # ----------------------------------------------------------------------------- statistics
 
+# PyTorch's CPU accumulation dtype of the float16/float32 statistics (at::acc_type)
+_ACC = {'f2': 'float32', 'f4': 'float64'}
+
+
 @quiet
 class Var(Op):
     """Variance with ``correction`` (N - correction in the denominator).
     d var / dx = 2 (x - mean) / (N - correction)."""
-    __slots__ = ('axes', 'keepdim', 'correction', 'count')
+    __slots__ = ('axes', 'keepdim', 'correction', 'count', 'everything')
     array_backward = True
     save = (0,)
 
     @opmath                 # bfloat16 in float32, as PyTorch
-    def forward(self, xp, a, dim=None, correction=1, keepdim=False):
-        if self._setup(a, dim, correction, keepdim):
-            return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
-        with warnings.catch_warnings():     # NumPy's RuntimeWarning: PyTorch's was given
-            warnings.simplefilter('ignore', RuntimeWarning)
-            return a.var(axis=self.axes, ddof=correction, keepdims=keepdim)
+    def forward(self, xp, a, dim=None, correction=1, keepdim=False, welford=False):
+        return self._moment(a, dim, correction, keepdim, 'var', welford)
+
+    def _moment(self, a, dim, correction, keepdim, name, welford):
+        """``a.var``/``a.std`` as PyTorch's CPU kernels compute them for float16/float32:
+        accumulated in float64 (std of [1e30, -1e30] is 1e30, not an overflowed inf), and,
+        for a reduction to one value, around the mean taken in ``a``'s own dtype
+        (``std_var_all_cpu``: std of float32 [3e38, 3e38, -1e38] is inf) unless ``welford``
+        (var_mean, std_mean: one pass, mean and variance in float64); in ``a``'s dtype."""
+        acc = _ACC.get(a.dtype.str[1:])
+        fn = getattr(a, name)
+        with warnings.catch_warnings():
+            if not self._setup(a, dim, correction, keepdim):    # PyTorch's warning was given
+                warnings.simplefilter('ignore', RuntimeWarning)
+            if acc is None:
+                return fn(axis=self.axes, ddof=correction, keepdims=keepdim)
+            if not welford and a.size and a.dtype == float32.np and \
+                    a.size == math.prod(a.shape[i] for i in self.axes):
+                with numpy.errstate(all='ignore'):
+                    centred = a.astype(acc) - a.mean(dtype=a.dtype).astype(acc)
+                    out = (centred * centred).sum(axis=self.axes, keepdims=keepdim) / \
+                        builtins.max(0, self.count - correction)
+                    out = out ** 0.5 if name == 'std' else out
+            else:
+                out = fn(axis=self.axes, ddof=correction, keepdims=keepdim, dtype=acc)
+            with numpy.errstate(over='ignore'):
+                return out.astype(a.dtype)
 
     def _setup(self, a, dim, correction, keepdim):
         if a.dtype.kind not in 'fV':
             raise RuntimeError('std and var only support floating point and complex dtypes')
         self.axes, self.keepdim, self.correction = _dims(dim, a.ndim), keepdim, correction
+        self.everything = dim is None or a.ndim == 0
         self.count = math.prod(a.shape[i] for i in self.axes)
         if self.count - correction > 0:
             return True
@@ -541,6 +582,14 @@ class Var(Op):
     def backward(self, g):
         x, = self.saved_tensors[:1]
         dof = self.count - self.correction
+        if dof <= 0 and self.everything:
+            # PyTorch's var_backward without a dim: a constant NaN where x is its mean (0 *
+            # 2/0), inf elsewhere; no graph of x (its first derivative's derivative is none)
+            xa = array_of(x)
+            with numpy.errstate(all='ignore'):      # (an empty x has no mean to compare)
+                mean = xa.sum() / xa.size if xa.size else xa.sum()
+                flag = xp_of(x).where(xa == mean, math.nan, math.inf).astype(xa.dtype)
+            return g * const_like(flag, x)
         scale = 2.0 / dof if dof else math.inf
         g = _unsqueeze(g, array_of(x).shape, self.axes, self.keepdim)
         return (scale * g) * (x - Mean.apply(x, dim=self.axes, keepdim=True))
@@ -552,12 +601,8 @@ class Std(Var):
     __slots__ = ()
     save_output = True
 
-    def forward(self, xp, a, dim=None, correction=1, keepdim=False):
-        if self._setup(a, dim, correction, keepdim):
-            return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', RuntimeWarning)
-            return a.std(axis=self.axes, ddof=correction, keepdims=keepdim)
+    def forward(self, xp, a, dim=None, correction=1, keepdim=False, welford=False):
+        return self._moment(a, dim, correction, keepdim, 'std', welford)
 
     def backward(self, g):
         y = self.saved_tensors[1]
@@ -614,9 +659,13 @@ class VectorNorm(Op):
         axes = self.axes = _dims(dim, a.ndim)
         self.p, self.keepdim = p, keepdim
         r = dict(axis=axes, keepdims=keepdim)
+        ab = xp.abs(a)
+        if p != 0 and math.prod(a.shape[i] for i in axes) == 1:
+            # one element per norm: its |x|, as PyTorch's kernel gives (the norm of float32
+            # 1e38 is 1e38, not an overflowed sqrt(1e76))
+            return ab.sum(**r)
         if p == 2:
             return xp.sqrt((a * a).sum(**r))
-        ab = xp.abs(a)
         if p == math.inf:
             return ab.max(**r)
         if p == -math.inf:
@@ -641,8 +690,8 @@ class VectorNorm(Op):
         g = _unsqueeze(g, shape, self.axes, self.keepdim)
         y = _unsqueeze(y, shape, self.axes, self.keepdim)
         y_zero = y == 0
-        if p == 2:
-            return x * Where.apply(y_zero, 0.0, g / y)
+        if p == 2:      # PyTorch's grad * (x / norm), masked (its rounding: x / |x| is 1)
+            return g * Where.apply(y_zero, 0.0, x / y)
         sign, ab = apply_unary(Sign, x), apply_unary(Abs, x)
         if p < 1:
             return sign * Where.apply(x == 0, 0.0, ab ** (p - 1)) * g * y ** (1 - p)
@@ -934,16 +983,28 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Std.apply(input, dim=dim, correction=correction, keepdim=keepdim)
 
 
+def _moment_mean(input, dim, keepdim):
+    """The mean of var_mean/std_mean: PyTorch computes it in the same pass as the variance,
+    in the accumulation dtype (the float32 mean of [3e38, 3e38] is 3e38, not inf)."""
+    dim = None if isinstance(dim, bool) else dim
+    acc = _ACC.get(input._data.dtype.str[1:]) if input._data.dtype.kind == 'f' else None
+    if acc is None:
+        return mean(input, dim, keepdim)
+    return to_copy(mean(input, dim, keepdim, dtype=acc), dtype=input.dtype)
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim``."""
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+    dim_, correction = _correction('var_mean', dim, unbiased, correction)
+    return (Var.apply(input, dim=dim_, correction=correction, keepdim=keepdim, welford=True),
+            _moment_mean(input, dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``."""
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+    dim_, correction = _correction('std_mean', dim, unbiased, correction)
+    return (Std.apply(input, dim=dim_, correction=correction, keepdim=keepdim, welford=True),
+            _moment_mean(input, dim, keepdim))
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -1008,7 +1069,6 @@ from ..backend import device_of_array, get_default_dtype, int32  # noqa: E402
 from .elementwise import IsNan, Lerp, Log, logical_xor  # noqa: E402
 from .shape import Flip, cat, movedim, narrow, squeeze, unsqueeze  # noqa: E402
 from ..extend import zeros_like_shape  # noqa: E402
-from ..tensor import _make  # noqa: E402
 from .indexing import Gather, ScatterAdd  # noqa: E402  (indexing imports Sum from here)
 
 _kthvalue_t = namedtuple('kthvalue', ['values', 'indices'])
@@ -1141,6 +1201,7 @@ class NanMedianDim(MaxDim):
     stable sort's choice among ties, as PyTorch's index-tiebroken nth_element); a slice of
     NaNs only gives NaN at the index PyTorch's selection leaves there."""
     __slots__ = ()
+    forward = _median_dim_forward
 
     def _select(self, xp, a, d):
         order = xp.argsort(a, axis=d, kind='stable')      # NaNs sort last
@@ -1161,6 +1222,8 @@ class NanMedian(Median):
     __slots__ = ()
 
     def forward(self, xp, a):
+        if a.size == 0 or a.dtype.kind == 'b':  # as median: the empty value, bool refused
+            return Median.forward(self, xp, a)
         flat = a.reshape(-1)
         if a.dtype.kind == 'f':
             flat = flat[~xp.isnan(flat)]
@@ -1265,33 +1328,198 @@ class SearchSorted(_Counting):
         return xp.asarray(out, dtype=int32.np if out_int32 else int64.np)
 
 
+def _torch_linspace(lo, hi, n, dtype):
+    """PyTorch's CPU ``linspace(lo, hi, n)`` in the float ``dtype``, on the host, to the last
+    bit: the step is computed in ``dtype``, the first half of the points is ``fma(step, k,
+    lo)``, the second ``fma(-step, n - 1 - k, hi)``, each rounded once (exact rationals
+    here).  Histogram bins are these edges, so an element on an edge lands in PyTorch's bin;
+    a step that overflows gives NaN ends, which then hold nothing, as PyTorch's."""
+    from fractions import Fraction
+    t = numpy.dtype(dtype).type
+    with numpy.errstate(all='ignore'):
+        start, end = t(lo), t(hi)
+        step = (end - start) / t(n - 1)       # n >= 2 here
+        k = numpy.arange(n)
+        half = n // 2
+        if not (numpy.isfinite(step) and numpy.isfinite(start) and numpy.isfinite(end)):
+            return numpy.where(k < half, start + step * k.astype(t),
+                               end - step * (n - 1 - k).astype(t)).astype(t)
+    s, e, d = Fraction(float(start)), Fraction(float(end)), Fraction(float(step))
+    exact = [s + d * i if i < half else e - d * (n - 1 - i) for i in range(n)]
+    return numpy.array([_round_to(v, t) for v in exact], dtype=t)
+
+
+def _round_to(value, t):
+    """The exact rational ``value`` rounded once to the float type ``t`` (nearest, ties to
+    even); ``t(float(value))`` would round twice for float32."""
+    from fractions import Fraction
+    y = t(float(value))
+    if t is numpy.float64:
+        return y            # Fraction.__float__ rounds correctly
+    best = None
+    with numpy.errstate(all='ignore'):
+        for c in (numpy.nextafter(y, t(-numpy.inf)), y, numpy.nextafter(y, t(numpy.inf))):
+            if not numpy.isfinite(c):
+                continue
+            gap = abs(Fraction(float(c)) - value)
+            if best is None or gap < best[0] or \
+                    (gap == best[0] and int(c.view(f'i{c.itemsize}')) % 2 == 0):
+                best = (gap, c)
+    return y if best is None else best[1]
+
+
+def _bin_positions(xp, x, edges, search):
+    """The bin of each element of ``x`` (all inside ``[edges[0], edges[-1]]``) as PyTorch's
+    CPU kernel picks it (aten/src/ATen/native/cpu/HistogramKernel.cpp): ``search`` is
+    'linear' (histc: ``trunc((x - left) * bins / (right - left))`` in the input's dtype),
+    'local' (histogram with a bin count: that guess moved to the neighbour whose edges hold
+    x) or 'binary' (histogram with given edges).  The right edge belongs to the last bin.
+    Where the guess overflows (inf or NaN: a range near the dtype's limit), PyTorch's cast to
+    int64 gives INT64_MIN, an offset that wraps to bin 0 (linear) or a search window of
+    edges[-1:2] (local); those are reproduced."""
+    nbins = edges.shape[0] - 1
+    if search == 'binary':
+        pos = xp.searchsorted(edges, x, side='right') - 1
+        return xp.where(pos == nbins, nbins - 1, pos)
+    t = edges.dtype.type
+    with numpy.errstate(all='ignore'):
+        guess = (x - edges[0]) * t(nbins) / (edges[-1] - edges[0])
+        valid = xp.isfinite(guess) & (guess < 2.0 ** 63)
+        pos = xp.where(valid, guess, 0).astype(int64.np)
+    if search == 'local':       # upper_bound over edges[pos - 1 : pos + 2], minus one
+        lo = xp.maximum(pos - 1, 0)
+        hi = xp.minimum(pos + 2, nbins + 1)
+        found = lo - 1
+        for j in range(3):
+            k = lo + j
+            found = found + ((k < hi) & (edges[xp.minimum(k, nbins)] <= x))
+        # the wrapped window: edges[-1] (memory before the array, in practice below x),
+        # edges[0] <= x, then edges[1]
+        pos = xp.where(valid, found, (x >= edges[1]).astype(int64.np))     # nbins >= 1
+    return xp.where(pos == nbins, nbins - 1, pos)
+
+
+def _count(xp, x, pos, nbins, weight, dtype):
+    """Per-bin sums of ``weight`` (or counts) at the positions ``pos`` in ``[0, nbins)``."""
+    hist = xp.bincount(pos, weights=weight, minlength=nbins)[:nbins]
+    return hist.astype(dtype)
+
+
+def _widen(lo, hi, dtype):
+    """histc's empty range ``[v, v]`` made a range: one step of ``dtype`` or 1, whichever
+    is wider, on each side (PyTorch's ``bins_edges_correction``)."""
+    if dtype.kind != 'f' or dtype.itemsize < 4:
+        return lo - 1, hi + 1
+    t = dtype.type
+    info = numpy.finfo(dtype)
+    with numpy.errstate(all='ignore'):
+        below = float(numpy.nextafter(t(lo), info.min))
+        above = float(numpy.nextafter(t(hi), info.max))
+    return builtins.min(below, lo - 1), builtins.max(above, hi + 1)
+
+
+def _cfmt(v):
+    """A double as C++'s ``operator<<`` prints it (PyTorch's messages): ``%g``."""
+    return '%g' % v
+
+
 class Histc(_Counting):
     """Counts in ``bins`` equal bins over [min, max] (the data's range when both are 0),
-    in the input's dtype; elements outside are ignored."""
+    in the input's dtype; elements outside are ignored.  Bins as PyTorch's CPU kernel
+    assigns them (``_bin_positions``, 'linear')."""
     __slots__ = ()
 
     def forward(self, xp, a, bins, min, max):
-        if a.dtype.kind != 'f':
-            raise NotImplementedError(f'"histogram_cpu" not implemented for '
-                                      f"'{scalar_name(a)}'")
+        # PyTorch's order: the bin count, the range, linspace (no bool), the kernel (floats)
         if bins <= 0:
             raise RuntimeError(f'torch.histogram(): bins must be > 0, but got {bins} for '
                                'dimension 0')
         lo, hi = float(min), float(max)
         if lo == hi and a.size:
             lo, hi = float(a.min()), float(a.max())
-        if lo > hi:
-            raise RuntimeError('torch.histc: max must be larger than min')
         if lo == hi:
-            lo, hi = lo - 1, hi + 1
+            lo, hi = _widen(lo, hi, a.dtype)
         if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise RuntimeError(f'torch.histc: range of [{lo}, {hi}] is not finite')
-        t = a.dtype.type
+            raise RuntimeError(f'torch.histc: range of [{_cfmt(lo)}, {_cfmt(hi)}] is not finite')
+        if not lo < hi:
+            raise RuntimeError('torch.histc: max must be larger than min')
+        if a.dtype.kind != 'f':
+            kernel = 'linspace_cpu' if a.dtype.kind == 'b' else 'histogram_cpu'
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(a)}\'')
+        ends = _torch_linspace(lo, hi, bins + 1, a.dtype)
+        edges = xp.asarray(ends[[0, -1]])
         x = a.reshape(-1)
-        x = x[(x >= t(lo)) & (x <= t(hi))]
-        pos = ((x - t(lo)) * t(bins) / (t(hi) - t(lo))).astype(int64.np)
-        pos = xp.minimum(pos, bins - 1)
-        return xp.bincount(pos, minlength=bins).astype(a.dtype)
+        x = x[(x >= edges[0]) & (x <= edges[-1])]
+        # only the ends matter to 'linear': a two-edge array with the bin count's spacing
+        pos = _bin_positions(xp, x, _two_edges(xp, edges, bins), 'linear')
+        return _count(xp, x, pos, bins, None, a.dtype)
+
+
+def _two_edges(xp, ends, bins):
+    """An edge array whose ends are ``ends`` and whose length says ``bins`` (the inner
+    edges are never read by the 'linear' search)."""
+    edges = xp.empty(bins + 1, dtype=ends.dtype)
+    edges[0], edges[-1] = ends[0], ends[-1]
+    return edges
+
+
+class Histogram(Op):
+    """``(hist, bin_edges)`` of ``input`` over ``bins`` equal bins (a count: edges from
+    ``range`` or the data's range) or over given edges (a tensor), with optional per-element
+    ``weight`` and ``density``.  Recorded as PyTorch's, which has no derivative: both results
+    require grad when an input does, and backward raises."""
+    __slots__ = ()
+    array_backward = True
+
+    def forward(self, xp, a, edges, weight, bins=None, range=None, density=False):
+        if edges is None and bins <= 0:
+            raise RuntimeError(f'torch.histogram(): bins must be > 0, but got {bins} for '
+                               'dimension 0')
+        if a.dtype.kind != 'f':
+            raise NotImplementedError(f'"histogramdd" not implemented for \'{scalar_name(a)}\'')
+        if edges is not None:
+            if edges.ndim != 1:
+                raise RuntimeError(f'torch.histogram(): bins tensor should have one dimension, '
+                                   f'but got {edges.ndim} dimensions')
+            search, edges = 'binary', edges.copy()
+        else:
+            if range is not None:
+                lo, hi = float(range[0]), float(range[1])
+            else:
+                lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 1.0)
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise RuntimeError(f"torch.histogramdd: dimension 0's range [{_cfmt(lo)}, "
+                                   f'{_cfmt(hi)}] is not finite')
+            if lo > hi:
+                raise RuntimeError(f'torch.histogramdd: min should not exceed max, but got min '
+                                   f'{_cfmt(lo)} max {_cfmt(hi)} for dimension 0')
+            if lo == hi:
+                lo, hi = lo - 0.5, hi + 0.5
+            search, edges = 'local', xp.asarray(_torch_linspace(lo, hi, bins + 1, a.dtype))
+        if weight is not None:
+            if weight.dtype != a.dtype:
+                raise RuntimeError('torch.histogramdd: if weight tensor is provided, input tensor '
+                                   'and weight tensor should have the same dtype, but got input('
+                                   f'{scalar_name(a).lower()}), and weight('
+                                   f'{scalar_name(weight).lower()})')
+            if weight.size != a.size:
+                raise RuntimeError('torch.histogramdd: if weight tensor is provided it should have '
+                                   'the same shape as the input tensor excluding its innermost '
+                                   f'dimension, but got input with shape [{a.size}, 1] and weight '
+                                   f'with shape [{weight.size}]')
+        nbins = edges.shape[0] - 1
+        x = a.reshape(-1)
+        inside = (x >= edges[0]) & (x <= edges[-1])
+        w = None if weight is None else weight.reshape(-1)[inside]
+        x = x[inside]
+        hist = _count(xp, x, _bin_positions(xp, x, edges, search), nbins, w, a.dtype)
+        if density:
+            with numpy.errstate(all='ignore'):
+                hist = (hist / hist.sum() / xp.diff(edges)).astype(a.dtype)
+        return hist, edges
+
+    def backward(self, *grads):
+        raise RuntimeError('derivative for aten::histogram is not implemented')
 
 
 class Unique(Op):
@@ -1362,9 +1590,6 @@ def mode(input, dim=-1, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` ignoring NaNs: ``nanmedian(x)``, or ``(values, indices)`` along
     ``dim``."""
-    if input._data.dtype.kind == 'b':
-        raise NotImplementedError('"median_cpu" not implemented for \'Bool\'' if dim is None
-                                  else '"median_out" not implemented for \'Bool\'')
     if dim is None:
         return NanMedian.apply(input)
     return _nanmedian_t(*NanMedianDim.apply(input, dim=dim, keepdim=keepdim,
@@ -1617,7 +1842,12 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
-def _float_samples(y, name='trapezoid'):
+def _float_samples(y, x=None, name='trapezoid'):
+    """``y`` as floats (integers take the default dtype); bool refused, as PyTorch's."""
+    if isinstance(x, Tensor) and x._data.dtype.kind == 'b' or \
+            y._data.dtype.kind == 'b' and isinstance(x, Tensor):
+        raise RuntimeError(f'{name}: received a bool input for `x` or `y`, but bool is not '
+                           'supported')
     if y._data.dtype.kind == 'b':
         raise RuntimeError(f'{name}: received a bool input for `y`, but bool is not supported')
     if y._data.dtype.kind == 'f':
@@ -1625,6 +1855,18 @@ def _float_samples(y, name='trapezoid'):
     if y._data.dtype.kind == 'c':       # the cast would drop the imaginary part
         raise complex_not_implemented(sys._getframe(1), y._data.dtype)
     return to_copy(y, dtype=get_default_dtype())
+
+
+def _trapezoid_args(name, y, x, dim):
+    """The checks PyTorch makes before integrating, in its order: ``x`` a tensor (a number
+    is a TypeError: the spacing is ``dx=``), then ``y``'s dims; the wrapped dim."""
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f'{name}() received an invalid combination of arguments - got (Tensor, '
+                        f'{type(x).__name__}), but expected one of:\n * (Tensor y, *, float dx '
+                        '= 1, int dim = -1)\n * (Tensor y, Tensor x, *, int dim = -1)')
+    if y._data.ndim == 0:
+        raise IndexError(f'Dimension specified as {dim} but tensor has no dimensions')
+    return wrap_dim(dim, y._data.ndim)
 
 
 def _spacing(y, x, d, name):
@@ -1638,39 +1880,46 @@ def _spacing(y, x, d, name):
     return diff(x, dim=d - y._data.ndim)
 
 
+def _trapezoid(name, y, x=None, *, dx=None, dim=-1):
+    d = _trapezoid_args(name, y, x, dim)
+    length = y._data.shape[d]
+    if length == 0:         # zeros of y's own dtype (bool too), recorded by nothing (as PyTorch)
+        return to_copy(sum(y, d).detach(), dtype=y.dtype)
+    y = _float_samples(y, x, 'trapezoid')
+    if x is not None:
+        pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1)
+        return sum(_spacing(y, x, d, 'trapezoid') * pairs, d) / 2
+    # PyTorch's constant-spacing form dx (sum(y) - (y_first + y_last) / 2): one sample's
+    # integral is y - y, NaN for an infinite or NaN sample
+    ends = squeeze(narrow(y, d, 0, 1), d) + squeeze(narrow(y, d, length - 1, 1), d)
+    return (sum(y, d) - ends * 0.5) * (1.0 if dx is None else dx)
+
+
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The trapezoidal rule along ``dim``: samples ``y`` at points ``x`` (a tensor) or
     spaced ``dx`` (default 1)."""
-    _float_samples(y)       # bool refused
-    d = wrap_dim(dim, y._data.ndim)
-    length = y._data.shape[d]
-    if length == 0:         # zeros of y's own dtype, recorded by nothing (as PyTorch)
-        return sum(y, d).detach()
-    y = _float_samples(y)
-    pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1)
-    if x is not None and isinstance(x, Tensor):
-        return sum(_spacing(y, x, d, 'trapezoid') * pairs, d) / 2
-    if x is not None:       # trapezoid(y, 0.5): a number as the spacing
-        dx = x
-    return sum(pairs, d) * ((1.0 if dx is None else dx) / 2)
+    return _trapezoid('trapezoid', y, x, dx=dx, dim=dim)
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
     """The older name of :func:`trapezoid`."""
-    return trapezoid(y, x, dx=dx, dim=dim)
+    return _trapezoid('trapz', y, x, dx=dx, dim=dim)
 
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running trapezoidal rule along ``dim`` (one element fewer than ``y``)."""
-    y = _float_samples(y, 'cumulative_trapezoid')
+    if x is not None and not isinstance(x, Tensor):
+        _trapezoid_args('cumulative_trapezoid', y, x, dim)
+    _float_samples(y, x, 'cumulative_trapezoid')      # bool refused first
+    if y._data.ndim == 0:
+        raise IndexError('slice() cannot be applied to a 0-dim tensor.')
+    y = _float_samples(y, x, 'cumulative_trapezoid')
     d = wrap_dim(dim, y._data.ndim)
     length = y._data.shape[d]
     pairs = narrow(y, d, 1, length - 1) + narrow(y, d, 0, length - 1) if length else \
         narrow(y, d, 0, 0)
-    if x is not None and isinstance(x, Tensor):
-        return cumsum(_spacing(y, x, d, 'cumulative_trapezoid') * pairs, d) / 2
     if x is not None:
-        dx = x
+        return cumsum(_spacing(y, x, d, 'cumulative_trapezoid') * pairs, d) / 2
     return cumsum(pairs * ((1.0 if dx is None else dx) / 2), d)
 
 
@@ -1684,41 +1933,10 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     """``(hist, bin_edges)``: ``bins`` equal bins over ``range`` (the data's range when
     None), or the edges given as a 1-D tensor; ``weight`` per element; ``density``
     normalises to a probability density."""
-    a = input._data
-    xp = input._device.xp
-    if a.dtype.kind != 'f':
-        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{scalar_name(a)}\'')
-    if isinstance(bins, Tensor):
-        edges = bins._data
-        if edges.ndim != 1:
-            raise RuntimeError(f'torch.histogram(): bins tensor should have one dimension, but '
-                               f'got {edges.ndim} dimensions')
-    else:
-        if bins <= 0:
-            raise RuntimeError(f'torch.histogram(): bins must be > 0, but got {bins} for '
-                               'dimension 0')
-        if range is not None:
-            lo, hi = float(range[0]), float(range[1])
-        else:
-            lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-        if lo > hi:
-            raise RuntimeError(f'torch.histogram(): min should not exceed max, but got min {lo} '
-                               f'max {hi} in dimension 0')
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges = xp.linspace(lo, hi, bins + 1).astype(a.dtype)
-    nbins = edges.shape[0] - 1
-    x = a.reshape(-1)
-    w = None if weight is None else weight._data.reshape(-1)
-    inside = (x >= edges[0]) & (x <= edges[-1])
-    x = x[inside]
-    pos = xp.minimum(xp.searchsorted(edges, x, side='right') - 1, nbins - 1)
-    hist = xp.bincount(pos, weights=None if w is None else w[inside], minlength=nbins)
-    hist = hist[:nbins].astype(a.dtype)
-    if density:
-        hist = hist / (hist.sum() * xp.diff(edges))
-    return _histogram_t(_make(hist.astype(a.dtype), input._device),
-                        _make(edges.copy(), input._device))
+    edges = bins if isinstance(bins, Tensor) else None
+    count = None if edges is not None else bins
+    return _histogram_t(*Histogram.apply(input, edges, weight, bins=count, range=range,
+                                         density=density))
 
 
 def _side(side, right):

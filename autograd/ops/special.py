@@ -59,7 +59,10 @@ def _in64(fn):
     def run(xp, x, *args):
         x = to_float(x)
         out = fn(xp, x.astype('float64', copy=False), *args)
-        return out.astype(x.dtype, copy=False)
+        if out.dtype == x.dtype:
+            return out
+        with _quiet(xp):        # float64 values beyond float32's range become inf, silently
+            return out.astype(x.dtype, copy=False)
     run.__name__ = fn.__name__
     return run
 
@@ -292,7 +295,8 @@ def _bessel_i64(xp, x, nu, scaled):
         if not scaled:
             tail = tail * xp.exp(big)
         out = xp.where(near, series, tail)
-        out = xp.where(a == xp.inf, 0.0 if scaled else xp.inf, out)
+        # at +-inf PyTorch's Cephes form exp(x) chbevl(..) / sqrt(x) is inf / inf: NaN
+        out = xp.where(a == xp.inf, 0.0 if scaled else xp.nan, out)
         return out if nu == 0 else xp.copysign(out, x)
 
 
@@ -605,16 +609,37 @@ def i1e(input):
     return BesselI.apply(input, nu=1, scaled=True)
 
 
+class Logit(Op):
+    """``log(p / (1 - p))`` (PyTorch's form), with ``p`` clamped to ``[eps, 1 - eps]`` when
+    eps is given.  d/dp = 1 / (p (1 - p)) inside ``[eps, 1 - eps]`` (``[0, 1]`` without
+    eps); outside it 0 with eps, NaN without, as PyTorch's
+    infinitely_differentiable_logit_backward (whose ``where`` second derivatives follow)."""
+    __slots__ = ('eps',)
+    array_backward = True
+    save = (0,)
+
+    def forward(self, xp, a, eps=None):
+        self.eps = eps
+        with _quiet(xp):
+            p = a if eps is None else xp.clip(a, eps, 1.0 - eps)
+            return xp.log(p / (1 - p))
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        lo = 0.0 if self.eps is None else self.eps
+        inside = (x >= lo) & (x <= 1.0 - lo)
+        return Where.apply(inside, g / (x * (1 - x)), math.nan if self.eps is None else 0.0)
+
+
 def logit(input, eps=None):
     """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when eps is given (the
-    gradient is 0 outside that interval, as PyTorch's).  Integer and bool input is read as
-    the default float dtype."""
+    gradient is 0 outside that interval, NaN outside [0, 1] without eps, as PyTorch's).
+    Integer and bool input is read as the default float dtype."""
     if not input.is_floating_point():
         if input.dtype.is_complex:      # the cast would drop the imaginary part
             raise complex_not_implemented(sys._getframe(0), input._data.dtype)
         input = input.to(get_default_dtype())
-    p = input if eps is None else Clamp.apply(input, min=eps, max=1.0 - eps)
-    return apply_unary(Log, p) - apply_unary(Log1p, -p)
+    return Logit.apply(input, eps=None if eps is None else float(eps))
 
 
 FUNCTIONS = ['lgamma', 'digamma', 'polygamma', 'mvlgamma', 'erfc', 'erfinv', 'xlogy', 'logit',
