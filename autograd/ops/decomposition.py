@@ -419,6 +419,8 @@ class Det(Op):
 
     def backward(self, g):
         a, d = self.saved_tensors
+        if array_of(a).size == 0:       # an empty batch: a constant, as PyTorch's
+            return const_like(xp_of(a).zeros(a.shape, array_of(a).dtype), a)
         return _col(g) * _cofactor(a, d)
 
 
