@@ -34,7 +34,8 @@ def _is_number(x):
 # Binary ops return gradients of the broadcast shape; the engine sums each back to its
 # input's shape (engine._validate -> sum_to), the one place broadcasting is undone.
 
-@quiet
+# Add, Sub and Mul are quiet (inf - inf, overflow: PyTorch does not warn) with the error
+# state set in their own forwards: ``quiet``'s wrapper would cost a frame per op.
 class Add(Op):
     __slots__ = ('alpha',)
     array_backward = True
@@ -43,18 +44,20 @@ class Add(Op):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
             a, b = promote(a, b)
         self.alpha = alpha
-        if alpha.__class__ is not int or alpha != 1:
-            b = _scaled(a, b, alpha)
+        token = set_errstate(IGNORE_ERRORS)
         try:
+            if alpha.__class__ is not int or alpha != 1:
+                b = _scaled(a, b, alpha)
             return xp.add(a, b)
         except ValueError:
             raise broadcast_error('add', a, b) from None
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         return g, (g if self.alpha == 1 else g * self.alpha)
 
 
-@quiet
 class Sub(Op):
     __slots__ = ('alpha',)
     array_backward = True
@@ -66,12 +69,15 @@ class Sub(Op):
         elif a.dtype.kind == 'b':
             _no_bool_sub(a, b)
         self.alpha = alpha
-        if alpha.__class__ is not int or alpha != 1:
-            b = _scaled(a, b, alpha)
+        token = set_errstate(IGNORE_ERRORS)
         try:
+            if alpha.__class__ is not int or alpha != 1:
+                b = _scaled(a, b, alpha)
             return xp.subtract(a, b)
         except ValueError:
             raise broadcast_error('sub', a, b) from None
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         return g, (-g if self.alpha == 1 else g * -self.alpha)
@@ -99,7 +105,6 @@ def _no_bool_sub(a, b):
                            '`logical_not()` operator instead.')
 
 
-@quiet
 class Mul(Op):
     __slots__ = ()
     array_backward = True
@@ -109,10 +114,13 @@ class Mul(Op):
     def forward(self, xp, a, b):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
             a, b = promote(a, b)
+        token = set_errstate(IGNORE_ERRORS)
         try:
             return xp.multiply(a, b)
         except ValueError:
             raise broadcast_error('mul', a, b) from None
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         a, b = self.saved_tensors

@@ -1,0 +1,49 @@
+"""The engine's fast paths keep PyTorch's behaviour: what the speed work (issue 19) changed
+is checked here against PyTorch and against NumPy's own state."""
+import warnings
+
+import numpy as np
+import pytest
+
+import autograd
+from oracle import check_op, torch
+
+EXTREMES = np.array([1e38, np.inf, 0.0, -np.inf, 3.0, np.nan], dtype=np.float32)
+OTHERS = np.array([1e38, np.inf, np.inf, -np.inf, -1e38, 1.0], dtype=np.float32)
+
+
+@pytest.mark.parametrize('fn', [
+    lambda lib, a, b: a + b, lambda lib, a, b: a - b, lambda lib, a, b: a * b,
+    lambda lib, a, b: lib.add(a, b, alpha=1e30), lambda lib, a, b: lib.sub(a, b, alpha=-1e30),
+    lambda lib, a, b: (a * b - a) * 1e30 + b,
+], ids=['add', 'sub', 'mul', 'add-alpha', 'sub-alpha', 'chain'])
+def test_arithmetic_at_overflow_and_inf_is_silent_and_matches_pytorch(fn):
+    """inf - inf, 0 * inf and float32 overflow: PyTorch's values (NaN, inf), no warning
+    from NumPy, forward or backward."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        ours = check_op(fn, EXTREMES, OTHERS, double=False) if torch else None
+        a = autograd.tensor(EXTREMES, requires_grad=True)
+        b = autograd.tensor(OTHERS, requires_grad=True)
+        fn(autograd, a, b).sum().backward()
+    assert ours is None or ours[autograd]['out'][0].shape == (6,)
+
+
+def test_numpy_error_state_is_restored_after_forward_backward_and_errors():
+    """The forwards and the sweep set NumPy's error state directly; the caller's state
+    (here: raise on everything) is back after each, also after an op raised."""
+    a = autograd.tensor([1.0, 2.0], requires_grad=True)
+    with np.errstate(all='raise'):
+        before = np.geterr()
+        y = a * a + a - a
+        assert np.geterr() == before
+        y.sum().backward()
+        assert np.geterr() == before
+        for op in (lambda: a + autograd.ones(3), lambda: a * autograd.ones(3),
+                   lambda: a - autograd.ones(3)):
+            with pytest.raises(RuntimeError, match='must match the size'):
+                op()
+            assert np.geterr() == before
+        with pytest.raises(FloatingPointError):    # the caller's own NumPy code still raises
+            np.array([1.0]) / np.array([0.0])
+    assert a.grad.tolist() == [2.0 * 1.0 + 1 - 1, 2.0 * 2.0 + 1 - 1]
