@@ -47,3 +47,27 @@ def test_numpy_error_state_is_restored_after_forward_backward_and_errors():
         with pytest.raises(FloatingPointError):    # the caller's own NumPy code still raises
             np.array([1.0]) / np.array([0.0])
     assert a.grad.tolist() == [2.0 * 1.0 + 1 - 1, 2.0 * 2.0 + 1 - 1]
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_sigmoid_matches_pytorch_in_the_tails(dtype):
+    """sigmoid as 1 / (1 + e^-x), PyTorch's formula: its values where e^-x overflows (0) and
+    where the result is subnormal, no warnings, and its gradient and second derivative."""
+    x = np.array([-1000.0, -745.0, -720.0, -700.0, -100.0, -88.0, -87.0, -30.0, -5.0, 0.0,
+                  5.0, 20.0, 40.0, 1000.0], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        check_op(lambda lib, x: lib.sigmoid(x), x)
+        check_op(lambda lib, x: lib.sigmoid(x * 0.01) * x, x[4:-1])
+    if torch:
+        ours = autograd.sigmoid(autograd.tensor(x)).cpu().numpy()
+        theirs = torch.sigmoid(torch.tensor(x)).numpy()
+        assert np.array_equal(ours, theirs) or np.allclose(ours, theirs, rtol=1e-6, atol=0)
+
+
+def test_sigmoid_of_integers_and_0d():
+    """Integer input is read as the default float; a 0-d input gives a 0-d result."""
+    assert autograd.sigmoid(autograd.tensor(0)).item() == 0.5
+    out = autograd.sigmoid(autograd.tensor([0, 1]))
+    assert out.dtype == autograd.float32
+    assert np.allclose(out.cpu().numpy(), [0.5, 1 / (1 + np.exp(-1.0))])
