@@ -558,3 +558,23 @@ def erf(a):
     if isinstance(a, numpy.generic):
         a = numpy.asarray(a)
     return device_of_array(a).backend.erf(a)
+
+
+# NumPy's error state (which float errors warn).  NumPy 2 keeps it in a context variable:
+# setting that directly costs two C calls, where ``with numpy.errstate(...)`` builds an
+# object and runs several Python frames.  Forwards that must not warn where PyTorch is
+# silent (inf - inf, overflow) and the backward sweep use ``set_errstate(IGNORE_ERRORS)``
+# and ``reset_errstate(token)``.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _errstate
+    with numpy.errstate(all='ignore'):
+        IGNORE_ERRORS = _errstate.get()
+    set_errstate, reset_errstate = _errstate.set, _errstate.reset
+except ImportError:     # NumPy 1: the same calls over seterr
+    IGNORE_ERRORS = {'all': 'ignore'}
+
+    def set_errstate(state):
+        return numpy.seterr(**state)
+
+    def reset_errstate(token):
+        numpy.seterr(**token)

@@ -13,10 +13,9 @@ import operator
 import threading
 from heapq import heappop, heappush
 
-import numpy
-
 from .backend import (array_module, broadcastable_to, device_of_array, from_numpy_dtype,
                       is_writeable, sum_to)
+from .backend import IGNORE_ERRORS, reset_errstate, set_errstate
 from .grad_mode import process as _process, state as _grad_state
 from .node import TRACES, AccumulateGrad, RetainGradHook, edge_of
 from .refcount import BIAS, getrefcount
@@ -184,8 +183,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
     prev = _grad_state.enabled, _grad_state.arrays
     _grad_state.enabled, _grad_state.arrays = create_graph, arrays
     # formulas on bare arrays (inf * 0, 1 / 0 ...) must not warn: PyTorch's backward is silent
-    quiet = numpy.errstate(all='ignore')
-    quiet.__enter__()
+    token = set_errstate(IGNORE_ERRORS)
     try:
         while heap:
             node = heappop(heap)[1]
@@ -230,7 +228,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                     _accumulate(buffers, heap, nxt, nr, gi, arrays)
             g = grads = gi = None    # the buffers own the gradients (in-place sums)
     finally:
-        quiet.__exit__(None, None, None)
+        reset_errstate(token)
         _grad_state.enabled, _grad_state.arrays = prev
     return results
 

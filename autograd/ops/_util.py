@@ -10,16 +10,8 @@ import numpy
 from ..backend import get_default_dtype, result_type, scalar_name as backend_scalar_name
 from ..tensor import Size, wrap_dim  # noqa: F401  (wrap_dim: the ops' import point)
 
-try:    # NumPy 2 keeps its error state in a context variable: setting it is the cheapest way
-    from numpy._core._ufunc_config import _extobj_contextvar as _errstate
-    with numpy.errstate(all='ignore'):
-        _IGNORE = _errstate.get()
-except ImportError:     # NumPy 1
-    _errstate = _IGNORE = None
-# for forwards that silence NumPy themselves (``_Unary``: see ``quiet``)
-IGNORE_ERRORS = _IGNORE
-set_errstate = getattr(_errstate, 'set', None)
-reset_errstate = getattr(_errstate, 'reset', None)
+# for forwards that silence NumPy themselves (``_Unary``, ``Add``: see ``quiet``)
+from ..backend import IGNORE_ERRORS, reset_errstate, set_errstate  # noqa: F401
 
 
 _NUMBER = (float, int)
@@ -36,15 +28,14 @@ def promote(a, b):
             (a.__class__ in _NUMBER and db is not None and db.kind in 'fV'):
         return a, b
     dt = result_type(a, b).np
-    token = _errstate.set(_IGNORE) if _errstate is not None else None   # 1e300 -> float32: inf
+    token = set_errstate(IGNORE_ERRORS)     # 1e300 -> float32: inf
     try:
         if da is not None and da != dt:
             a = a.astype(dt)
         if db is not None and db != dt:
             b = b.astype(dt)
     finally:
-        if token is not None:
-            _errstate.reset(token)
+        reset_errstate(token)
     return a, b
 
 
@@ -209,27 +200,24 @@ def quiet(cls):
     A class with a ``quiet`` flag (``_Unary``) does it in its own forward, with no extra
     call; others get their forward wrapped."""
     forward = cls.forward
-    if _errstate is None:
-        cls.forward = numpy.errstate(all='ignore')(forward)
-        return cls
     if hasattr(cls, 'quiet'):
         cls.quiet = True
         return cls
     code = forward.__code__
     if code.co_argcount == 4 and not code.co_flags & 0x0C and code.co_varnames[2:4] == ('a', 'b'):
         def quiet_forward(self, xp, a, b):          # (self, xp, a, b): no *args to pack
-            token = _errstate.set(_IGNORE)
+            token = set_errstate(IGNORE_ERRORS)
             try:
                 return forward(self, xp, a, b)
             finally:
-                _errstate.reset(token)
+                reset_errstate(token)
     else:
         def quiet_forward(self, xp, *args, **params):
-            token = _errstate.set(_IGNORE)
+            token = set_errstate(IGNORE_ERRORS)
             try:
                 return forward(self, xp, *args, **params)
             finally:
-                _errstate.reset(token)
+                reset_errstate(token)
     quiet_forward.__qualname__ = f'{cls.__name__}.forward'
     cls.forward = quiet_forward
     return cls

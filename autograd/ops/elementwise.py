@@ -37,7 +37,8 @@ def _is_number(x):
 # Binary ops return gradients of the broadcast shape; the engine sums each back to its
 # input's shape (engine._validate -> sum_to), the one place broadcasting is undone.
 
-@quiet
+# Add, Sub and Mul are quiet (inf - inf, overflow: PyTorch does not warn) with the error
+# state set in their own forwards: ``quiet``'s wrapper would cost a frame per op.
 class Add(Op):
     __slots__ = ('alpha',)
     array_backward = True
@@ -46,18 +47,20 @@ class Add(Op):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
             a, b = promote(a, b)
         self.alpha = alpha
-        if alpha.__class__ is not int or alpha != 1:
-            b = _scaled(a, b, alpha)
+        token = set_errstate(IGNORE_ERRORS)
         try:
+            if alpha.__class__ is not int or alpha != 1:
+                b = _scaled(a, b, alpha)
             return xp.add(a, b)
         except ValueError:
             raise broadcast_error('add', a, b) from None
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         return g, (g if self.alpha == 1 else g * self.alpha)
 
 
-@quiet
 class Sub(Op):
     __slots__ = ('alpha',)
     array_backward = True
@@ -69,12 +72,15 @@ class Sub(Op):
         elif a.dtype.kind == 'b':
             _no_bool_sub(a, b)
         self.alpha = alpha
-        if alpha.__class__ is not int or alpha != 1:
-            b = _scaled(a, b, alpha)
+        token = set_errstate(IGNORE_ERRORS)
         try:
+            if alpha.__class__ is not int or alpha != 1:
+                b = _scaled(a, b, alpha)
             return xp.subtract(a, b)
         except ValueError:
             raise broadcast_error('sub', a, b) from None
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         return g, (-g if self.alpha == 1 else g * -self.alpha)
@@ -102,7 +108,6 @@ def _no_bool_sub(a, b):
                            '`logical_not()` operator instead.')
 
 
-@quiet
 class Mul(Op):
     __slots__ = ()
     array_backward = True
@@ -112,10 +117,13 @@ class Mul(Op):
     def forward(self, xp, a, b):
         if a.__class__ is not b.__class__ or a.dtype is not b.dtype:
             a, b = promote(a, b)
+        token = set_errstate(IGNORE_ERRORS)
         try:
             return xp.multiply(a, b)
         except ValueError:
             raise broadcast_error('mul', a, b) from None
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         a, b = self.saved_tensors
@@ -449,10 +457,14 @@ class Sigmoid(Op):
 
     @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a):
+        # 1 / (1 + e^-a), PyTorch's formula (the same values, bit for bit on CPU: 0 where
+        # e^-a overflows), in place in one buffer: a sixteenth of exp(-logaddexp(0, -a))'s
+        # time, which cost 30% of a LeNet step with sigmoids
         a = to_float(a)
-        # exp(-log(1 + e^-a)): no overflow for any a, and relatively accurate where the
-        # result is tiny (a << 0), unlike 1/(1 + e^-a) or the tanh form
-        return xp.exp(-xp.logaddexp(0, -a))
+        t = xp.negative(a, out=xp.empty_like(a))    # (an array also when a is 0-d)
+        xp.exp(t, out=t)
+        t += 1
+        return xp.reciprocal(t, out=t)
 
     def backward(self, g):
         y, = self.saved_tensors
@@ -467,7 +479,9 @@ class SigmoidBackward(Op):
     save = (0, 1)
 
     def forward(self, xp, g, y):
-        return g * (y * (1 - y))
+        t = xp.subtract(1, y, out=xp.empty_like(y))     # one buffer, multiplied in place
+        t *= y
+        return xp.multiply(g, t, out=t) if t.shape == g.shape and t.dtype == g.dtype else g * t
 
     def backward(self, gg):
         g, y = self.saved_tensors
