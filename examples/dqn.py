@@ -86,13 +86,14 @@ def q_learning_loss(q_net, target_net, batch, gamma):
     return nn.functional.smooth_l1_loss(q, target)
 
 
-def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmup=500,
-          capacity=20000, eps_steps=10000, seed=0, device=None, target_network=True,
-          eval_every=20, log=print):
-    """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays 5
-    evaluation episodes and the best network so far is kept (DQN's returns oscillate;
-    keeping the best evaluated weights is early stopping).  Returns (the best Q-network,
-    the returns of the finished training episodes)."""
+def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, warmup=1000,
+          capacity=50000, eps_steps=10000, eps_final=0.01, seed=0, device=None,
+          target_network=True, eval_every=10, eval_episodes=10, stop_at=500.0, log=print):
+    """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays
+    ``eval_episodes`` evaluation episodes and the best network so far is kept (DQN's returns
+    oscillate; keeping the best evaluated weights is early stopping); training stops once
+    that evaluation reaches ``stop_at``.  Returns (the best Q-network, the returns of the
+    finished training episodes)."""
     import gymnasium
     autograd.manual_seed(seed)
     rng = numpy.random.default_rng(seed)
@@ -106,7 +107,7 @@ def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmu
     returns, total = [], 0.0
     best_score, best_state = -1.0, copy.deepcopy(q_net.state_dict())
     for step in range(steps):
-        epsilon = max(0.05, 1 - 0.95 * step / eps_steps)
+        epsilon = max(eps_final, 1 - (1 - eps_final) * step / eps_steps)
         if rng.random() < epsilon:
             a = int(rng.integers(2))
         else:
@@ -115,18 +116,6 @@ def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmu
         obs2, r, terminated, truncated, _ = env.step(a)
         pool.add(obs, a, r, obs2, float(terminated))   # a time-out is not a terminal state
         obs, total = obs2, total + r
-        if terminated or truncated:
-            returns.append(total)
-            if len(returns) % eval_every == 0:
-                score = evaluate(q_net, episodes=5, seed=20_000, device=device)  # not the final seeds
-                if score > best_score:
-                    best_score, best_state = score, copy.deepcopy(q_net.state_dict())
-                if log:
-                    log(f'step {step + 1}: episode {len(returns)}, mean return of the last '
-                        f'{eval_every} {numpy.mean(returns[-eval_every:]):.1f}, greedy '
-                        f'evaluation {score:.1f}')
-            obs, _ = env.reset()
-            total = 0.0
         if pool.size >= warmup:
             loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma)
             opt.zero_grad()
@@ -135,6 +124,21 @@ def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmu
             opt.step()
             if target_network and (step + 1) % sync == 0:
                 target_net.load_state_dict(q_net.state_dict())
+        if terminated or truncated:
+            returns.append(total)
+            obs, _ = env.reset()
+            total = 0.0
+            if len(returns) % eval_every == 0 and step >= eps_steps // 2:
+                # seeds 20,000 on: not the seeds of the final evaluation
+                score = evaluate(q_net, episodes=eval_episodes, seed=20_000, device=device)
+                if score > best_score:
+                    best_score, best_state = score, copy.deepcopy(q_net.state_dict())
+                if log:
+                    log(f'step {step + 1}: episode {len(returns)}, mean return of the last '
+                        f'{eval_every} {numpy.mean(returns[-eval_every:]):.1f}, greedy '
+                        f'evaluation {score:.1f}')
+                if score >= stop_at:
+                    break
     q_net.load_state_dict(best_state)
     return q_net, returns
 
