@@ -30,7 +30,7 @@ The data: eight Gaussians (standard deviation 0.05) on the unit circle.  The pla
 samples should land near the circle's modes; the conditional GAN's samples for condition c
 near mode c.  ``runs/gan/samples.png`` shows both.
 
-Run: python examples/gan.py [--epochs 3000] [--dcgan-steps 3000] [--out runs/gan]
+Run: python examples/gan.py [--epochs 3000] [--dcgan-steps 1500] [--out runs/gan]
 (``--epochs`` is the number of alternating training steps of the 2-D GANs.)
 """
 import math
@@ -283,7 +283,7 @@ def train_dcgan(steps=3000, batch=64, lr=2e-4, seed=0, device=None, log=print):
 
 def main(argv=None):
     parser = _data.parser('gan', __doc__, epochs=3000, epochs_help='training steps')
-    parser.add_argument('--dcgan-steps', type=int, default=3000)
+    parser.add_argument('--dcgan-steps', type=int, default=1500)
     args = parser.parse_args(argv)
     result = {}
     fig, axes = _data.figure(1, 2, figsize=(10, 5))

@@ -52,6 +52,7 @@ def test_replay_pool_keeps_the_newest_experiences():
 
 @pytest.mark.slow
 def test_dqn_learns_cartpole():
-    q_net, returns = dqn.train(5000, eps_steps=2000, seed=0, log=None)
-    assert numpy.mean(returns[:10]) < 40
-    assert dqn.evaluate(q_net, episodes=5) > 100
+    q_net, returns = dqn.train(6000, eps_steps=2000, eval_episodes=5, seed=0, log=None)
+    assert numpy.mean(returns[:10]) < 40          # epsilon = 1 at first: a random policy
+    # the greedy policy of the kept weights, on 10 episodes it was not selected on
+    assert dqn.evaluate(q_net, episodes=10) > 150
