@@ -83,18 +83,25 @@ class Replay:
                 for x in (self.s, self.a, self.r, self.s2, self.done)]
 
 
-def q_learning_loss(q_net, target_net, batch, gamma):
-    """Mean squared Bellman error of a mini-batch; the target (eq. 9.7) carries no gradient."""
+def q_learning_loss(q_net, target_net, batch, gamma, double=False):
+    """Huber Bellman error of a mini-batch; the target (eq. 9.7) carries no gradient.
+    ``double``: the next action is chosen by W and valued by W- (double DQN)."""
     s, a, r, s2, done = batch
     q = q_net(s).gather(1, a.unsqueeze(1)).squeeze(1)
     with autograd.no_grad():
-        target = r + gamma * (1 - done) * target_net(s2).max(1).values
+        if double:
+            best = q_net(s2).argmax(1, keepdim=True)
+            nxt = target_net(s2).gather(1, best).squeeze(1)
+        else:
+            nxt = target_net(s2).max(1).values
+        target = r + gamma * (1 - done) * nxt
     return nn.functional.smooth_l1_loss(q, target)
 
 
 def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, warmup=1000,
           capacity=50000, eps_steps=10000, eps_final=0.01, seed=0, device=None,
-          target_network=True, eval_every=5, eval_episodes=50, stop_at=495.0, log=print):
+          target_network=True, eval_every=5, eval_episodes=50, stop_at=495.0, double=False,
+          tau=None, log=print):
     """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays
     ``eval_episodes`` evaluation episodes and the best network so far is kept (DQN's returns
     oscillate; keeping the best evaluated weights is early stopping); training stops once
@@ -123,12 +130,16 @@ def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, wa
         pool.add(obs, a, r, obs2, float(terminated))   # a time-out is not a terminal state
         obs, total = obs2, total + r
         if pool.size >= warmup:
-            loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma)
+            loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma, double)
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(q_net.parameters(), 10.0)
             opt.step()
-            if target_network and (step + 1) % sync == 0:
+            if target_network and tau is not None:      # W- <- tau W + (1 - tau) W-
+                with autograd.no_grad():
+                    for pt, p in zip(target_net.parameters(), q_net.parameters()):
+                        pt.lerp_(p, tau)
+            elif target_network and (step + 1) % sync == 0:
                 target_net.load_state_dict(q_net.state_dict())
         if terminated or truncated:
             returns.append(total)
