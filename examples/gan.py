@@ -219,7 +219,8 @@ def digit_classifier(X, y, steps=300, seed=0):
     perm = perm.to(X.device)
     cut = len(y) * 3 // 4
     train, test = perm[:cut], perm[cut:]
-    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)).to(X.device)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(),
+                          nn.Linear(64, 10)).to(X.device)
     opt = optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(steps):
         loss = nn.functional.cross_entropy(model(X[train]), y[train])
