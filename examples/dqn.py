@@ -7,15 +7,21 @@ predicts the value of each action; it is trained towards the Bellman target
 
 treated as constant ground truth, with the text's two stabilisers: a pool of past
 experiences sampled as mini-batches (experience replay), and a separate, more slowly updated
-network W- for the targets (copied from W every ``sync`` steps).  Actions are
-epsilon-greedy, epsilon annealed from 1 to 0.05 ("large values initially used").
+network W- for the targets (copied from W every ``sync`` = 1000 steps).  Actions are
+epsilon-greedy, epsilon annealed from 1 to 0.01 over the first 10,000 steps ("large values
+initially used").  The squared error is replaced by the Huber loss (``smooth_l1_loss``,
+the clipped error of the DQN paper), gradients are clipped, and Adam (lr 5e-4) trains a
+4-128-128-2 network.  DQN's greedy returns oscillate during training, so every 5 episodes
+the greedy policy plays 50 evaluation episodes, the best weights are kept, and training
+stops once they average 495.  CartPole-v1 counts as solved at an average return of 475 over
+100 consecutive episodes; the final evaluation plays 100 fresh episodes greedily.
 
 :class:`AtariQNetwork` is the text's network of 9.4.2: 4 stacked 84 x 84 grey screens,
 convolutions of 32 8x8 (stride 4), 64 4x4 (stride 2) and 64 3x3 (stride 1) filters, a
 512-unit layer and one linear output per action, ReLU everywhere else, no pooling.  It is
 defined and its shapes and parameter count printed (no Atari emulator is installed).
 
-Run: python examples/dqn.py [--epochs 30000] [--out runs/dqn]
+Run: python examples/dqn.py [--epochs 50000] [--out runs/dqn]
 (``--epochs`` is the number of environment steps.)
 """
 import copy
@@ -77,22 +83,30 @@ class Replay:
                 for x in (self.s, self.a, self.r, self.s2, self.done)]
 
 
-def q_learning_loss(q_net, target_net, batch, gamma):
-    """Mean squared Bellman error of a mini-batch; the target (eq. 9.7) carries no gradient."""
+def q_learning_loss(q_net, target_net, batch, gamma, double=False):
+    """Huber Bellman error of a mini-batch; the target (eq. 9.7) carries no gradient.
+    ``double``: the next action is chosen by W and valued by W- (double DQN)."""
     s, a, r, s2, done = batch
     q = q_net(s).gather(1, a.unsqueeze(1)).squeeze(1)
     with autograd.no_grad():
-        target = r + gamma * (1 - done) * target_net(s2).max(1).values
+        if double:
+            best = q_net(s2).argmax(1, keepdim=True)
+            nxt = target_net(s2).gather(1, best).squeeze(1)
+        else:
+            nxt = target_net(s2).max(1).values
+        target = r + gamma * (1 - done) * nxt
     return nn.functional.smooth_l1_loss(q, target)
 
 
-def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmup=500,
-          capacity=20000, eps_steps=10000, seed=0, device=None, target_network=True,
-          eval_every=20, log=print):
-    """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays 5
-    evaluation episodes and the best network so far is kept (DQN's returns oscillate;
-    keeping the best evaluated weights is early stopping).  Returns (the best Q-network,
-    the returns of the finished training episodes)."""
+def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, warmup=1000,
+          capacity=50000, eps_steps=10000, eps_final=0.01, seed=0, device=None,
+          target_network=True, eval_every=5, eval_episodes=50, stop_at=495.0, double=False,
+          tau=None, log=print):
+    """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays
+    ``eval_episodes`` evaluation episodes and the best network so far is kept (DQN's returns
+    oscillate; keeping the best evaluated weights is early stopping); training stops once
+    that evaluation reaches ``stop_at``.  Returns (the best Q-network, the returns of the
+    finished training episodes)."""
     import gymnasium
     autograd.manual_seed(seed)
     rng = numpy.random.default_rng(seed)
@@ -106,7 +120,7 @@ def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmu
     returns, total = [], 0.0
     best_score, best_state = -1.0, copy.deepcopy(q_net.state_dict())
     for step in range(steps):
-        epsilon = max(0.05, 1 - 0.95 * step / eps_steps)
+        epsilon = max(eps_final, 1 - (1 - eps_final) * step / eps_steps)
         if rng.random() < epsilon:
             a = int(rng.integers(2))
         else:
@@ -115,49 +129,61 @@ def train(steps=30000, hidden=64, lr=5e-4, gamma=0.99, batch=64, sync=500, warmu
         obs2, r, terminated, truncated, _ = env.step(a)
         pool.add(obs, a, r, obs2, float(terminated))   # a time-out is not a terminal state
         obs, total = obs2, total + r
+        if pool.size >= warmup:
+            loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma, double)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(q_net.parameters(), 10.0)
+            opt.step()
+            if target_network and tau is not None:      # W- <- tau W + (1 - tau) W-
+                with autograd.no_grad():
+                    for pt, p in zip(target_net.parameters(), q_net.parameters()):
+                        pt.lerp_(p, tau)
+            elif target_network and (step + 1) % sync == 0:
+                target_net.load_state_dict(q_net.state_dict())
         if terminated or truncated:
             returns.append(total)
-            if len(returns) % eval_every == 0:
-                score = evaluate(q_net, episodes=5, seed=20_000, device=device)  # not the final seeds
+            obs, _ = env.reset()
+            total = 0.0
+            if len(returns) % eval_every == 0 and step >= eps_steps // 2:
+                # seeds 20,000 on: not the seeds of the final evaluation
+                score = evaluate(q_net, episodes=eval_episodes, seed=20_000, device=device)
                 if score > best_score:
                     best_score, best_state = score, copy.deepcopy(q_net.state_dict())
                 if log:
                     log(f'step {step + 1}: episode {len(returns)}, mean return of the last '
                         f'{eval_every} {numpy.mean(returns[-eval_every:]):.1f}, greedy '
                         f'evaluation {score:.1f}')
-            obs, _ = env.reset()
-            total = 0.0
-        if pool.size >= warmup:
-            loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(q_net.parameters(), 10.0)
-            opt.step()
-            if target_network and (step + 1) % sync == 0:
-                target_net.load_state_dict(q_net.state_dict())
+                if score >= stop_at:
+                    break
     q_net.load_state_dict(best_state)
     return q_net, returns
 
 
 def evaluate(q_net, episodes=10, seed=10_000, device=None):
-    """Mean return of the greedy policy over seeded CartPole-v1 episodes (500 at most)."""
+    """Mean return of the greedy policy over seeded CartPole-v1 episodes (500 at most).
+    The episodes run side by side: one batched forward pass a step for those still going."""
     import gymnasium
-    env = gymnasium.make('CartPole-v1')
-    scores = []
-    for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
-        total, done = 0.0, False
-        while not done:
-            with autograd.no_grad():
-                a = int(q_net(autograd.tensor(obs, device=device)).argmax().item())
-            obs, r, terminated, truncated, _ = env.step(a)
-            total, done = total + r, terminated or truncated
-        scores.append(total)
-    return float(numpy.mean(scores))
+    envs = [gymnasium.make('CartPole-v1') for _ in range(episodes)]
+    obs = [env.reset(seed=seed + i)[0] for i, env in enumerate(envs)]
+    totals = numpy.zeros(episodes)
+    going = list(range(episodes))
+    while going:
+        with autograd.no_grad():
+            x = autograd.tensor(numpy.stack([obs[i] for i in going]), device=device)
+            actions = q_net(x).argmax(1).tolist()
+        still = []
+        for i, a in zip(going, actions):
+            obs[i], r, terminated, truncated, _ = envs[i].step(a)
+            totals[i] += r
+            if not (terminated or truncated):
+                still.append(i)
+        going = still
+    return float(totals.mean())
 
 
 def main(argv=None):
-    args = _data.parser('dqn', __doc__, epochs=30000, epochs_help='environment steps'
+    args = _data.parser('dqn', __doc__, epochs=50000, epochs_help='environment steps (at most)'
                         ).parse_args(argv)
     atari = AtariQNetwork(actions=18)
     print("the text's Atari Q-network, (1, 4, 84, 84) screens in:")
@@ -168,9 +194,9 @@ def main(argv=None):
           f'8,224 + 32,832 + 36,928 + 1,606,144 + 9,234 = 1,693,362)')
 
     q_net, returns = train(args.epochs, seed=args.seed, device=args.device)
-    score = evaluate(q_net, device=args.device)
-    print(f'DQN: greedy evaluation over 10 episodes {score:.1f} (500 = the most; 475 solves '
-          'CartPole-v1)')
+    score = evaluate(q_net, episodes=100, device=args.device)
+    print(f'DQN: {len(returns)} training episodes; greedy evaluation over 100 episodes '
+          f'{score:.1f} (500 = the most; 475 solves CartPole-v1)')
     fig, ax = _data.figure(figsize=(6, 4))
     ax.plot(returns, alpha=0.4)
     ax.plot(numpy.convolve(returns, numpy.ones(20) / 20, mode='valid'))

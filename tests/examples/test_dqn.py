@@ -52,6 +52,11 @@ def test_replay_pool_keeps_the_newest_experiences():
 
 @pytest.mark.slow
 def test_dqn_learns_cartpole():
-    q_net, returns = dqn.train(5000, eps_steps=2000, seed=0, log=None)
-    assert numpy.mean(returns[:10]) < 40
-    assert dqn.evaluate(q_net, episodes=5) > 100
+    q_net, returns = dqn.train(6000, eps_steps=2000, eval_episodes=5, seed=0, log=None)
+    random_policy = numpy.mean(returns[:10])      # epsilon = 1 at first: a random policy
+    assert random_policy < 40
+    # the greedy policy of the kept weights, on 10 episodes it was not selected on
+    # (seed 0: 114.6 after 6,000 steps, a random policy 19.1; the full run's kept weights
+    # average 473 over 100 episodes)
+    score = dqn.evaluate(q_net, episodes=10)
+    assert score > 75 and score > 3 * random_policy
