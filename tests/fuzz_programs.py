@@ -509,7 +509,12 @@ KNOWN = [
     ('step', 'view_as_complex', 'last dimension with stride 1'),
     # unique collapses NaNs into one value (NumPy's rule; PyTorch keeps each NaN)
     ('step', 'unique', 'its input holds NaN'),
+    # mode of a slice holding NaN: PyTorch's sort with NaN decides (no consistent rule)
+    ('step', 'mode', 'its input holds NaN'),
 ]
+# Sums whose terms cancel catastrophically (non-finite programs hold +-1e300): the result
+# depends on the order of the additions (docs/DIFFERENCES.md)
+NONFINITE_ORDER = {'sum', 'nansum', 'mean', 'nanmean'}
 # PyTorch failing its own internal assertion is a PyTorch bug, not behaviour to reproduce
 # (the case known: ``x[...] = y`` with a 0-d float ``y`` that requires grad makes PyTorch's
 # integer ``x`` require grad, and backward then asserts; docs/DIFFERENCES.md)
@@ -564,6 +569,9 @@ def known(program, stage, message):
     campaign counts these separately, by whether the program's inputs were finite."""
     ops = {n for n, _ in program['steps']}
     if not is_finite(program) and ops & NONFINITE_KNOWN:
+        return True
+    if not is_finite(program) and stage.startswith('step') and 'values differ' in message \
+            and stage.split(' ', 2)[2] in NONFINITE_ORDER:
         return True
     if any(bug in message for bug in TORCH_BUGS):
         return True
