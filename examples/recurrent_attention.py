@@ -147,7 +147,7 @@ def hybrid_loss(logits, logps, bases, y, gamma=1.0):
     (loss, per-step rewards (T, B))."""
     T, B, C = logits.shape
     ce = nn.functional.cross_entropy(logits.reshape(T * B, C), y.repeat(T))
-    rewards = (logits.argmax(2) == y).float().detach()
+    rewards = (logits.argmax(2) == y).to(logits.dtype).detach()
     if logps is None:
         return ce, rewards
     R = returns(rewards[1:], gamma)                           # (T-1, B)
