@@ -26,6 +26,14 @@ The task: scikit-learn's 8x8 digits placed at random positions of a larger canva
 16 x 16; ``--clutter`` adds 3x3 fragments of other digits).  The same network with glimpses
 at uniformly random locations (trained by backprop only) is the comparison.
 
+What it reaches (seed 0, CPU, 40 epochs, 16 x 16 canvas, no clutter): test accuracy after
+glimpses 1..6 of 0.40, 0.62, 0.69, 0.68, 0.68, 0.67 with REINFORCE-trained locations (chance
+0.1), but 0.46 ... 0.76 with random locations: here the learned policy does NOT beat random
+glimpses.  On a canvas this small the coarsest scale (24 x 24) sees the whole canvas, random
+glimpses act as augmentation, and the mean of the location policy saturates (tanh) towards
+the canvas's corners (the plotted path).  Larger canvases (24 x 24), where attention should
+pay, learn far too slowly on 1,500 digits for a run of minutes.
+
 Run: python examples/recurrent_attention.py [--epochs 40] [--out runs/recurrent_attention]
 """
 import numpy
