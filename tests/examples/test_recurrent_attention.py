@@ -1,0 +1,113 @@
+"""The recurrent attention model (sec. 10.2.1): the glimpse sensor is the retina the text
+describes (checked against a pixel-by-pixel NumPy computation), the locations' REINFORCE
+term has the score-function gradient of eq. 10.1 with a baseline, the reward is 1 for a
+correct class and 0 otherwise, and a reduced run learns translated digits far above chance."""
+import numpy
+import pytest
+
+import autograd
+from autograd.distributions import Normal
+from example_scripts import load_example, run_example
+
+ra = load_example('recurrent_attention')
+
+
+def reference_glimpse(img, loc, g=6, scales=3):
+    """rho(X, l) by hand: scale k is the g 2^k square around pixel round((l + 1) / 2 * H),
+    zero outside the image, each 2^k x 2^k block averaged."""
+    H = img.shape[0]
+    cr, cc = [int(numpy.round((v + 1) / 2 * H)) for v in loc]
+    out = []
+    for k in range(scales):
+        side, f = g * 2 ** k, 2 ** k
+        patch = numpy.zeros((side, side))
+        for i in range(side):
+            for j in range(side):
+                r, c = cr - side // 2 + i, cc - side // 2 + j
+                if 0 <= r < H and 0 <= c < H:
+                    patch[i, j] = img[r, c]
+        small = numpy.zeros((g, g))
+        for i in range(g):
+            for j in range(g):
+                small[i, j] = patch[i * f:(i + 1) * f, j * f:(j + 1) * f].mean()
+        out.append(small)
+    return numpy.stack(out)
+
+
+def test_glimpse_sensor_matches_a_hand_computation():
+    rng = numpy.random.default_rng(0)
+    X = rng.random((5, 64)).astype(numpy.float32)
+    canvas, pos = ra.make_canvases(X, 16, rng, clutter=2)
+    # the digit is where make_canvases says (max with the clutter under it)
+    for i in range(5):
+        r, c = pos[i]
+        assert (canvas[i, r:r + 8, c:c + 8] >= X[i].reshape(8, 8)).all()
+    locs = numpy.array([[0, 0], [-1, -1], [0.5, -0.3], [1, 1], [-0.2, 0.9]], numpy.float32)
+    got = ra.glimpse(autograd.tensor(canvas), autograd.tensor(locs)).cpu().numpy()
+    assert got.shape == (5, 3, 6, 6)
+    for i in range(5):
+        numpy.testing.assert_allclose(got[i], reference_glimpse(canvas[i], locs[i]),
+                                      rtol=1e-6, atol=1e-7)
+    # the retina: the finest scale is full resolution, the resolution drops with distance
+    img = canvas[0]
+    numpy.testing.assert_allclose(got[0, 0], img[5:11, 5:11], rtol=1e-6)
+    numpy.testing.assert_allclose(got[0, 1], img[2:14, 2:14].reshape(6, 2, 6, 2).mean((1, 3)),
+                                  rtol=1e-6)
+
+
+def test_returns_sum_the_future_rewards():
+    r = autograd.tensor([[1.0], [0.0], [1.0]])
+    numpy.testing.assert_allclose(ra.returns(r).cpu().numpy().ravel(), [2, 1, 1])
+    numpy.testing.assert_allclose(ra.returns(r, 0.5).cpu().numpy().ravel(), [1.25, 0.5, 1])
+
+
+def test_reinforce_gradient_is_the_score_function_formula():
+    """d loss / d mu of the location term is -(R - b) grad log pi(l) = -(R - b)(l - mu)/sigma^2
+    per roll-out (averaged over the batch), and the reward is 1 exactly when correct."""
+    gen = autograd.Generator(autograd.device(autograd.get_default_device())).manual_seed(0)
+    T, B, C, sigma = 3, 4, 10, 0.15
+    logits = autograd.randn(T, B, C, generator=gen, dtype=autograd.float64)
+    y = logits[-1].argmax(1)
+    y[0] = (y[0] + 1) % C                                       # roll-out 0 ends wrong
+    mu = (0.3 * autograd.randn(T - 1, B, 2, generator=gen, dtype=autograd.float64)
+          ).requires_grad_()
+    policy = Normal(mu, sigma)
+    loc = policy.sample().detach()
+    logps = policy.log_prob(loc).sum(2)
+    bases = autograd.tensor(numpy.full((T - 1, B), 0.4), dtype=autograd.float64)
+    loss, rewards = ra.hybrid_loss(logits, logps, bases, y)
+    r = rewards.cpu().numpy()
+    expect_r = (logits.argmax(2) == y).cpu().numpy().astype(float)
+    numpy.testing.assert_array_equal(r, expect_r)
+    assert set(numpy.unique(r)) <= {0.0, 1.0} and r[-1, 0] == 0 and r[-1, 1:].all()
+    loss.backward()
+    R = numpy.stack([r[1:].sum(0), r[2:].sum(0)])              # R_(t+1), gamma = 1
+    A = R - 0.4
+    m, l = mu.detach().cpu().numpy(), loc.cpu().numpy()
+    expected = -A[..., None] * (l - m) / sigma ** 2 / B
+    numpy.testing.assert_allclose(mu.grad.cpu().numpy(), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_model_defaults_follow_the_text():
+    model = ra.RecurrentAttention()
+    assert model.scales == 3                        # a retina of several resolutions
+    assert model.where.in_features == 2             # the location l is encoded too
+    assert model.combine.in_features == 2 * model.what.out_features   # another linear layer
+    import inspect
+    steps = inspect.signature(ra.train).parameters['steps'].default
+    assert 6 <= steps <= 8                          # "between six and eight glimpses"
+
+
+def test_main_runs_and_plots(tmp_path):
+    res = run_example('recurrent_attention', tmp_path, '--epochs', '1', '--canvas', '12',
+                      '--glimpses', '3', '--clutter', '1')
+    assert len(res['accuracy']) == 3 and len(res['random_accuracy']) == 3
+    assert (tmp_path / 'recurrent_attention.png').exists()
+
+
+@pytest.mark.slow
+def test_reduced_run_learns_translated_digits_far_above_chance():
+    model, history, acc, _ = ra.train(epochs=15, canvas=16, seed=0)
+    assert history[0] < 0.2                         # chance is 0.1
+    assert acc[-1] > 0.35 and history[-1] > 0.35    # well above chance after 15 epochs
+    assert acc[-1] > acc[0]                         # more glimpses, better accuracy
