@@ -708,3 +708,23 @@ def test_printing_values_spanning_the_float_range_is_silent():
         text = repr(autograd.tensor([1e300, 1e-40, nan], dtype=autograd.float64, device='cpu'))
     assert text == repr(torch.tensor([1e300, 1e-40, nan], dtype=torch.float64)).replace(
         'torch.', 'autograd.')
+
+
+def test_angle_of_a_real_tensor_has_a_constant_zero_gradient():
+    """angle(x) of real x is piecewise constant: PyTorch's gradient is zeros that do not
+    require grad, and NaN/inf reaching it from later steps stay out."""
+    def fn(lib, G):
+        x = lib.tensor([0.0, -1.0, 2.0, nan], dtype=lib.float64, requires_grad=True)
+        g, = G((lib.angle(x) * inf).sum(), x)
+        h, = G(lib.angle(x).sum(), x, create_graph=True)
+        return g, h, lib.tensor(float(h.requires_grad))
+    assert_same(fn)
+
+
+def test_det_of_an_empty_batch_has_a_constant_gradient():
+    """det of a (0, n, n) batch: the gradient under create_graph does not require grad."""
+    def fn(lib, G):
+        a = lib.zeros(0, 2, 2, dtype=lib.float64, requires_grad=True)
+        g, = G(lib.linalg.det(a).sum(), a, create_graph=True)
+        return g, lib.tensor(float(g.requires_grad))
+    assert_same(fn)

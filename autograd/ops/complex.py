@@ -20,6 +20,7 @@ refuses, naming itself and the dtype, instead of returning a wrong gradient.
 import math
 
 from ..backend import get_default_dtype
+from ..extend import zeros_like_shape
 from ..op import Op, apply_unary
 from ..tensor import Tensor
 from ._util import broadcast_error, scalar_name
@@ -122,8 +123,8 @@ class Angle(Op):
 
     def backward(self, g):
         z, = self.saved_tensors
-        if not is_cplx(z):
-            return g * 0
+        if not is_cplx(z):      # a constant zero, as PyTorch's (NaN/inf in g stay out)
+            return zeros_like_shape(z, z.shape)
         a2 = abs(z) ** 2
         return g * 1j * z / (a2 + (a2 == 0))
 

@@ -23,7 +23,8 @@ only (``_infos``).
 import math
 from collections import namedtuple
 
-from ..extend import array_module, array_of, const_like, device_of_array, needs_grad, wrap, xp_of
+from ..extend import (array_module, array_of, const_like, device_of_array, needs_grad, wrap,
+                      xp_of, zeros_like_shape)
 from ..op import Op
 from ..tensor import Tensor, _make
 from ._util import broadcast_shapes, quiet, scalar_name
@@ -420,7 +421,7 @@ class Det(Op):
     def backward(self, g):
         a, d = self.saved_tensors
         if array_of(a).size == 0:       # an empty batch: a constant, as PyTorch's
-            return const_like(xp_of(a).zeros(a.shape, array_of(a).dtype), a)
+            return zeros_like_shape(a, a.shape)
         return _col(g) * _cofactor(a, d)
 
 
