@@ -21,7 +21,7 @@ then the sequence is to be written back out.  Tested on sequences of 8 to 10 vec
 than any it saw, it keeps copying: it has learned the programmer's algorithm (write a cell,
 shift by one; return to the start, read a cell, shift by one) rather than the lengths.
 
-Run: python examples/ntm.py [--epochs 1500] [--out runs/ntm]
+Run: python examples/ntm.py [--epochs 1000] [--out runs/ntm]
 (``--epochs`` is the number of training mini-batches.)
 """
 import numpy
@@ -139,7 +139,7 @@ def copy_batch(batch, length, bits, rng):
     return x, seq
 
 
-def train(steps=1500, batch=32, lengths=(1, 5), bits=6, lr=3e-3, seed=0, device=None,
+def train(steps=1000, batch=16, lengths=(1, 5), bits=6, lr=1e-2, seed=0, device=None,
           log=print):
     """Adam on the copy task's binary cross-entropy over the output phase; returns
     (model, losses)."""
@@ -174,7 +174,7 @@ def bit_errors(model, length, n=100, seed=99, device=None):
 
 
 def main(argv=None):
-    args = _data.parser('ntm', __doc__, epochs=1500, epochs_help='training mini-batches'
+    args = _data.parser('ntm', __doc__, epochs=1000, epochs_help='training mini-batches'
                         ).parse_args(argv)
     model, losses = train(args.epochs, seed=args.seed, device=args.device)
     result = {'final_loss': float(numpy.mean(losses[-50:]))}
