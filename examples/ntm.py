@@ -20,6 +20,10 @@ is trained on the copy task of [158]: a random binary sequence of 1 to 5 vectors
 then the sequence is to be written back out.  Tested on sequences of 8 to 10 vectors, longer
 than any it saw, it keeps copying: it has learned the programmer's algorithm (write a cell,
 shift by one; return to the start, read a cell, shift by one) rather than the lengths.
+With seed 0 (1000 mini-batches of 16, about a minute of CPU) the write head steps through
+the cells by the shift -1 (15, 14, 13, ...), the read head waits at cell 0 and at the
+delimiter takes the same shift onto the first written cell and follows, and lengths 8 and 10
+are copied without a wrong bit (``runs/ntm/copy.png`` shows both weightings).
 
 Run: python examples/ntm.py [--epochs 1000] [--out runs/ntm]
 (``--epochs`` is the number of training mini-batches.)
@@ -193,7 +197,8 @@ def main(argv=None):
                               ('target (length 10)', 'output', 'write weighting',
                                'read weighting')):
         ax.imshow(img, cmap='gray_r', aspect='auto', vmin=0, vmax=1)
-        ax.set(title=title, xlabel='time step')
+        ax.set(title=title, xlabel='time step',
+               ylabel='memory cell' if 'weighting' in title else 'bit')
     print('plot:', _data.savefig(fig, args.out, 'copy.png'))
     return result
 
