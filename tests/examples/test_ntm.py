@@ -38,7 +38,8 @@ def test_the_books_shift_example():
 def test_sharpening_the_shifted_weights():
     ws = t([[0, 0, 0.2, 0.5, 0.3, 0]])
     # gamma = 1 leaves them; gamma = 2 gives (0.04, 0.25, 0.09) / 0.38, order kept
-    numpy.testing.assert_allclose(ntm.sharpen(ws, t([[1.0]])).cpu().numpy(), ws.cpu().numpy(), atol=1e-11)
+    numpy.testing.assert_allclose(ntm.sharpen(ws, t([[1.0]])).cpu().numpy(), ws.cpu().numpy(),
+                                  atol=1e-11)
     sharp = ntm.sharpen(ws, t([[2.0]])).cpu().numpy()[0]
     numpy.testing.assert_allclose(sharp, [0, 0, 0.04 / 0.38, 0.25 / 0.38, 0.09 / 0.38, 0],
                                   rtol=1e-12, atol=1e-20)
@@ -64,8 +65,10 @@ def test_content_addressing_matches_numpy():
 
 def test_interpolation_g_zero_ignores_content():
     wc, wp = t([[0.7, 0.2, 0.1]]), t([[0.0, 1.0, 0.0]])
-    numpy.testing.assert_allclose(ntm.interpolate(wc, wp, t([[0.0]])).cpu().numpy(), wp.cpu().numpy())
-    numpy.testing.assert_allclose(ntm.interpolate(wc, wp, t([[1.0]])).cpu().numpy(), wc.cpu().numpy())
+    numpy.testing.assert_allclose(ntm.interpolate(wc, wp, t([[0.0]])).cpu().numpy(),
+                                  wp.cpu().numpy())
+    numpy.testing.assert_allclose(ntm.interpolate(wc, wp, t([[1.0]])).cpu().numpy(),
+                                  wc.cpu().numpy())
 
 
 def test_erase_then_add_write_and_read():
