@@ -67,8 +67,22 @@ for _name, _c in MANIFEST['cases'].items():
                     [pytest.mark.slow, *_needs(_c['needs_modules'])]
                     + ([pytest.mark.skip(reason=_why)] if _why else []))
 
-# this project's own programs, written for these tests (tests/programs/own_*/)
+# this project's own programs, written for these tests (tests/programs/own_*/); the ones
+# that take longer than ~15 s a run are marked slow
+SLOW = [pytest.mark.slow]
 OWN_CASES = {
+    # Conv2d, Dropout, max_pool2d, nll_loss, Adadelta + StepLR, torch.accelerator device
+    'own_cnn': ('own_cnn', 'main.py', ['--epochs', '2'], 8, 'float64', SLOW),
+    # reparameterisation (randn_like), binary_cross_entropy + KL, Adam, shuffled DataLoader
+    'own_vae': ('own_vae', 'main.py', ['--epochs', '2'], 8, 'float64', SLOW),
+    # word-level 2-layer LSTM, truncated BPTT, clip_grad_norm_, torch.save/load whole model
+    'own_word_lm': ('own_word_lm', 'main.py', [], 5, 'float64', []),
+    # causal self-attention (SDPA and by hand), weight tying, AdamW groups, cosine LambdaLR
+    'own_gpt': ('own_gpt', 'main.py', [], 6, 'float64', []),
+    # torch.autograd.Function (save_for_backward, needs_input_grad), gradcheck, manual SGD
+    'own_custom_function': ('own_custom_function', 'main.py', [], 40, 'float64', []),
+    # DCGAN: ConvTranspose2d, BatchNorm2d, BCELoss, two Adams; 4 batches of 3 backwards
+    'own_dcgan': ('own_dcgan', 'main.py', [], 12, 'float64', SLOW),
 }
 for _name, (_folder, *_rest) in OWN_CASES.items():
     CASES[_name] = (os.path.join(PROGRAMS, _folder), *_rest)
