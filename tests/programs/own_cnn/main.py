@@ -81,6 +81,7 @@ def main():
                        batch_size=args.batch_size)
     test = DataLoader(datasets.MNIST('data', train=False, transform=prep), batch_size=64)
 
+    print(f'device: {device}')
     net = DigitNet().to(device)
     opt = optim.Adadelta(net.parameters(), lr=args.lr)
     sched = StepLR(opt, step_size=1, gamma=args.gamma)

@@ -42,6 +42,7 @@ def main():
     x = torch.linspace(-2, 2, 64, device=device).unsqueeze(1)
     y = torch.sin(1.5 * x) + 0.05 * torch.randn(64, 1, device=device)
 
+    print(f'device: {x.device}')
     hidden = 12
     w1 = torch.randn(1, hidden, device=device, requires_grad=True)
     b1 = torch.zeros(hidden, device=device, requires_grad=True)

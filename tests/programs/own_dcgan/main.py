@@ -64,6 +64,7 @@ def main():
     loader = DataLoader(datasets.MNIST('data', train=True, transform=prep),
                         batch_size=args.batch, drop_last=True)
 
+    print(f'device: {device}')
     net_g = generator(args.code, args.width).to(device)
     net_d = Critic(args.width).to(device)
     net_g.apply(init_weights)

@@ -105,6 +105,7 @@ def main():
     stoi = {ch: i for i, ch in enumerate(chars)}
     data = torch.tensor([stoi[ch] for ch in text], dtype=torch.long)
 
+    print(f'device: {device}')
     model = TinyGPT(len(chars)).to(device)
     opt = torch.optim.AdamW(model.param_groups(0.1), lr=3e-3, betas=(0.9, 0.95))
 

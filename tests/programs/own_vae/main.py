@@ -61,6 +61,7 @@ def main():
     held_out = DataLoader(datasets.MNIST('data', train=False, transform=transforms.ToTensor()),
                           batch_size=64)
 
+    print(f'device: {device}')
     model = DigitVAE().to(device)
     opt = optim.Adam(model.parameters(), lr=2e-3)
     for epoch in range(args.epochs):

@@ -86,6 +86,7 @@ def main():
     valid = as_columns(vocab.encode(text[cut:]), 2).to(device)
     print(f'{len(vocab.words)} words; train {tuple(train.shape)}, valid {tuple(valid.shape)}')
 
+    print(f'device: {device}')
     model = LSTMLanguageModel(len(vocab.words), args.width, 2).to(device)
     model.train()
     state = model.zero_state(args.columns)
