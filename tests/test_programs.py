@@ -68,13 +68,13 @@ for _name, _c in MANIFEST['cases'].items():
                     + ([pytest.mark.skip(reason=_why)] if _why else []))
 
 # this project's own programs, written for these tests (tests/programs/own_*/); the ones
-# that take longer than ~15 s a run are marked slow
+# that take longer than ~15 s a run (on a loaded 2-core machine) are marked slow
 SLOW = [pytest.mark.slow]
 OWN_CASES = {
     # Conv2d, Dropout, max_pool2d, nll_loss, Adadelta + StepLR, torch.accelerator device
-    'own_cnn': ('own_cnn', 'main.py', ['--epochs', '2'], 8, 'float64', SLOW),
+    'own_cnn': ('own_cnn', 'main.py', ['--epochs', '2'], 8, 'float64', []),
     # reparameterisation (randn_like), binary_cross_entropy + KL, Adam, shuffled DataLoader
-    'own_vae': ('own_vae', 'main.py', ['--epochs', '2'], 8, 'float64', SLOW),
+    'own_vae': ('own_vae', 'main.py', ['--epochs', '2'], 8, 'float64', []),
     # word-level 2-layer LSTM, truncated BPTT, clip_grad_norm_, torch.save/load whole model
     'own_word_lm': ('own_word_lm', 'main.py', [], 5, 'float64', []),
     # causal self-attention (SDPA and by hand), weight tying, AdamW groups, cosine LambdaLR
