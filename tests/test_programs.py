@@ -1,9 +1,20 @@
-"""Real public PyTorch programs (tests/programs/<name>/, each with its source and license in
-its header, reduced in size only) run three ways, each in its own process
-(tests/programs/drive.py): under PyTorch, under ``python -m autograd.run``'s mapping
-unchanged, and with only their import lines changed to this project's packages.  All start
-from PyTorch's initial weights and the same random draws, in float64; the loss of every
-``backward()`` agrees with PyTorch's step by step."""
+"""PyTorch programs run three ways, each in its own process (tests/programs/drive.py):
+under PyTorch, under ``python -m autograd.run``'s mapping unchanged, and with only their
+import lines changed to this project's packages.  All start from PyTorch's initial weights
+and the same random draws, in float64 (or float32 where said); the loss of every
+``backward()`` agrees with PyTorch's step by step.
+
+Two sets of programs:
+
+- this project's own (tests/programs/own_*/, written for these tests, in the repository):
+  always run;
+- public third-party programs (pytorch/examples, pytorch/tutorials, karpathy's, yunjey's,
+  MorvanZhou's, reduced in size only), which are NOT part of the repository.
+  tests/programs/manifest.json identifies each (repository, commit or branch, file paths
+  and sha256 of the checked copy, licence, entry file, arguments, backward() count,
+  dtype).  They run only from a local copy: set ``AUTOGRAD_PROGRAMS_DIR`` to a folder laid
+  out as ``<dir>/<program>/<path>`` (the manifest's ``programs`` and ``files``); without
+  it, or where a program is missing there, their tests skip and say so."""
 import importlib.util
 import json
 import os
@@ -20,81 +31,65 @@ sys.path.insert(0, PROGRAMS)
 from drive import change_imports  # noqa: E402
 
 pytest.importorskip('torch')
-pytestmark = pytest.mark.slow       # each test runs a whole program, three times
 
-# makemore logs through torch.utils.tensorboard.SummaryWriter: here
-# autograd.utils.tensorboard, which comes with the branch `onnx`
-TENSORBOARD = pytest.mark.skipif(
-    importlib.util.find_spec('autograd.utils.tensorboard') is None,
-    reason='needs autograd.utils.tensorboard (SummaryWriter, branch onnx)')
-# word_language_model imports torch.onnx: autograd.onnx, which comes with the branch `onnx`
-ONNX = pytest.mark.skipif(importlib.util.find_spec('autograd.onnx') is None,
-                          reason='needs autograd.onnx (branch onnx)')
+with open(os.path.join(PROGRAMS, 'manifest.json')) as _fh:
+    MANIFEST = json.load(_fh)
+PUBLIC_DIR = os.environ.get('AUTOGRAD_PROGRAMS_DIR')
+
+
+def _public_missing(program):
+    """Why a public program cannot run here (None when its local copy is complete)."""
+    how = ('third-party programs are not part of this repository; to run them, set '
+           'AUTOGRAD_PROGRAMS_DIR to a local copy laid out as <dir>/<program>/<file> as '
+           'tests/programs/manifest.json lists them')
+    if not PUBLIC_DIR:
+        return f'AUTOGRAD_PROGRAMS_DIR is not set: {how}'
+    files = [f['path'] for f in MANIFEST['programs'][program]['files']]
+    missing = [f for f in files
+               if not os.path.isfile(os.path.join(PUBLIC_DIR, program, f))]
+    if missing:
+        return (f'{program} is missing from AUTOGRAD_PROGRAMS_DIR={PUBLIC_DIR} '
+                f'({", ".join(missing)}): {how}')
+    return None
+
+
+def _needs(modules):
+    lacking = [m for m in modules if importlib.util.find_spec(m) is None]
+    return [pytest.mark.skipif(True, reason=f'needs {", ".join(lacking)}')] if lacking else []
+
 
 # test id: (program folder, entry file, arguments, backward() calls, dtype, marks)
-# --no-accel: with an accelerator mnist/main.py also shuffles; PyTorch here has none
-MNIST_ARGS = ['--batch-size', '32', '--epochs', '2', '--test-batch-size', '32', '--no-accel']
-MAKEMORE = ['--input-file', 'names.txt', '--work-dir', 'out', '--num-workers', '0',
-            '--max-steps', '4', '--n-layer', '2', '--n-embd', '16', '--n-embd2', '16',
-            '--batch-size', '8']
-WLM = ['--data', 'data', '--epochs', '1', '--bptt', '10', '--batch_size', '8', '--emsize',
-       '16', '--nhid', '16', '--nlayers', '2', '--dropout', '0', '--save', 'model.pt']
-NANOGPT = ['--device=cpu', '--dtype=float32', '--compile=False', '--dataset=names_char',
-           '--n_layer=2', '--n_head=2', '--n_embd=16', '--block_size=16', '--batch_size=4',
-           '--max_iters=3', '--eval_iters=2', '--eval_interval=2',
-           '--gradient_accumulation_steps=2', '--warmup_iters=2', '--lr_decay_iters=3',
-           '--learning_rate=0.001', '--min_lr=0.0001']
-DCGAN = ['--dataset', 'mnist', '--dataroot', 'data', '--batchSize', '32', '--niter', '1',
-         '--ngf', '4', '--ndf', '4', '--nz', '8', '--workers', '0', '--manualSeed', '1',
-         '--outf', 'out']
-CASES = {
-    'pytorch_mnist': ('pytorch_mnist', 'main.py', MNIST_ARGS, 8, 'float64', ()),
-    'pytorch_vae': ('pytorch_vae', 'main.py', ['--batch-size', '32', '--epochs', '2'], 8,
-                    'float64', ()),
-    'pytorch_regression': ('pytorch_regression', 'main.py', [], 356, 'float64', ()),
-    'yunjey_linear_regression': ('yunjey_linear_regression', 'main.py', [], 60, 'float32',
-                                 ()),
-    'yunjey_logistic_regression': ('yunjey_logistic_regression', 'main.py', [], 4,
-                                   'float64', ()),
-    'yunjey_feedforward_neural_network': ('yunjey_feedforward_neural_network', 'main.py',
-                                          [], 4, 'float64', ()),
-    'yunjey_convolutional_neural_network': ('yunjey_convolutional_neural_network',
-                                            'main.py', [], 4, 'float64', ()),
-    'yunjey_recurrent_neural_network': ('yunjey_recurrent_neural_network', 'main.py', [],
-                                        4, 'float64', ()),
-    **{f'karpathy_makemore_{kind}': ('karpathy_makemore', 'makemore.py',
-                                     MAKEMORE + ['--type', kind], 4, 'float64', TENSORBOARD)
-       for kind in ('bigram', 'mlp', 'rnn', 'gru', 'bow', 'transformer')},
-    # (--model Transformer is not compared: nn.Transformer's attention dropout, 0.1 fixed by
-    # the program, draws inside PyTorch's C++ kernel, out of the shared random stream)
-    **{f'pytorch_word_language_model_{kind}': ('pytorch_word_language_model', 'main.py',
-                                               WLM + ['--model', kind], 13, 'float64', ONNX)
-       for kind in ('LSTM', 'GRU', 'RNN_TANH')},
-    'morvan_regression': ('morvan_regression', 'main.py', [], 20, 'float64', ()),
-    'morvan_classification': ('morvan_classification', 'main.py', [], 20, 'float32', ()),
-    'morvan_GAN': ('morvan_GAN', 'main.py', [], 40, 'float32', ()),
-    'morvan_dropout': ('morvan_dropout', 'main.py', [], 40, 'float64', ()),
-    'karpathy_mingpt_adder': ('karpathy_mingpt_adder', 'adder.py',
-                              ['--data.ndigit=1', '--trainer.max_iters=4',
-                               '--trainer.num_workers=0', '--trainer.batch_size=16',
-                               '--system.work_dir=out'], 4, 'float64', ()),
-    # karpathy/nanoGPT's train.py: 4 iterations of 2 micro-steps (a checkpoint saved at 2)
-    'karpathy_nanogpt': ('karpathy_nanogpt', 'train.py', NANOGPT, 8, 'float64', ()),
-    # pytorch/tutorials: the polynomial fits run their 2000 steps as written
-    'tutorials_polynomial_nn': ('tutorials_polynomial_nn', 'main.py', [], 2000, 'float64', ()),
-    'tutorials_polynomial_optim': ('tutorials_polynomial_optim', 'main.py', [], 2000,
-                                   'float64', ()),
-    'tutorials_polynomial_custom_function': ('tutorials_polynomial_custom_function', 'main.py',
-                                             [], 2000, 'float32', ()),
-    'tutorials_quickstart': ('tutorials_quickstart', 'main.py', [], 10, 'float64', ()),
-    'tutorials_optimization': ('tutorials_optimization', 'main.py', [], 20, 'float64', ()),
-    # pytorch/examples' DCGAN on MNIST resized to 64x64: one epoch, 4 batches of 3 backwards
-    'pytorch_dcgan': ('pytorch_dcgan', 'main.py', DCGAN, 12, 'float64', ()),
+CASES = {}
+for _name, _c in MANIFEST['cases'].items():
+    _why = _public_missing(_c['program'])
+    CASES[_name] = (os.path.join(PUBLIC_DIR or '', _c['program']), _c['entry'], _c['args'],
+                    _c['backward_calls'], _c['dtype'],
+                    [pytest.mark.slow, *_needs(_c['needs_modules'])]
+                    + ([pytest.mark.skip(reason=_why)] if _why else []))
+
+# this project's own programs, written for these tests (tests/programs/own_*/); the ones
+# that take longer than ~15 s a run (on a loaded 2-core machine) are marked slow
+SLOW = [pytest.mark.slow]
+OWN_CASES = {
+    # Conv2d, Dropout, max_pool2d, nll_loss, Adadelta + StepLR, torch.accelerator device
+    'own_cnn': ('own_cnn', 'main.py', ['--epochs', '2'], 8, 'float64', []),
+    # reparameterisation (randn_like), binary_cross_entropy + KL, Adam, shuffled DataLoader
+    'own_vae': ('own_vae', 'main.py', ['--epochs', '2'], 8, 'float64', []),
+    # word-level 2-layer LSTM, truncated BPTT, clip_grad_norm_, torch.save/load whole model
+    'own_word_lm': ('own_word_lm', 'main.py', [], 5, 'float64', []),
+    # causal self-attention (SDPA and by hand), weight tying, AdamW groups, cosine LambdaLR
+    'own_gpt': ('own_gpt', 'main.py', [], 6, 'float64', []),
+    # torch.autograd.Function (save_for_backward, needs_input_grad), gradcheck, manual SGD
+    'own_custom_function': ('own_custom_function', 'main.py', [], 40, 'float64', []),
+    # DCGAN: ConvTranspose2d, BatchNorm2d, BCELoss, two Adams; 4 batches of 3 backwards
+    'own_dcgan': ('own_dcgan', 'main.py', [], 12, 'float64', SLOW),
 }
+for _name, (_folder, *_rest) in OWN_CASES.items():
+    CASES[_name] = (os.path.join(PROGRAMS, _folder), *_rest)
 
 
 def _run(mode, name, tmp_path):
-    folder, entry, args, _, dtype, _ = CASES[name]
+    folder, entry, args, _, dtype, _ = CASES[name]     # folder: an absolute path
     out = tmp_path / f'{mode}.json'
     env = dict(os.environ, PROGRAM_DTYPE=dtype, MPLBACKEND='Agg')
     # A program chooses its device itself (`'cuda' if torch.cuda.is_available() else
@@ -104,7 +99,7 @@ def _run(mode, name, tmp_path):
     env.pop('AUTOGRAD_DEVICE', None)
     proc = subprocess.run(
         [sys.executable, os.path.join(PROGRAMS, 'drive.py'), mode, str(out),
-         str(tmp_path / 'weights.npz'), os.path.join(PROGRAMS, folder), entry, *args],
+         str(tmp_path / 'weights.npz'), folder, entry, *args],
         capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert proc.returncode == 0, f'{name} under {mode}:\n{proc.stderr[-3000:]}'
     return np.array(json.loads(out.read_text())), proc.stdout
