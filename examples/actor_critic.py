@@ -16,9 +16,15 @@ actor outputs the mean of a Gaussian, with a learned log standard deviation, thr
 Pendulum-v1 (gymnasium, classic control): reward -(angle^2 + 0.1 speed^2 + 0.001 torque^2)
 per step, 200 steps; a random policy scores about -1200, a good one about -150.  Several
 environments are stepped together (``gymnasium.vector``) and the networks updated every
-``n_steps`` steps with n-step bootstrapped advantages.
+``n_steps`` steps with lambda-weighted (GAE) advantages.
 
-Run: python examples/actor_critic.py [--epochs 200] [--pendulum-steps 100000] [--out runs/actor_critic]
+Beyond the book, the stabilisers that keep a trained policy from collapsing: advantages
+normalised per update, an entropy bonus (CartPole), a clipped gradient norm, a learning
+rate decaying linearly to 0, n-step returns; on Pendulum each batch also serves several
+gradient steps with the probability ratio to the collecting policy clipped (PPO's
+surrogate, Schulman et al. 2017; one step is exactly the actor-critic step above).
+
+Run: python examples/actor_critic.py [--epochs 400] [--pendulum-steps 400000] [--out runs/actor_critic]
 (``--epochs`` is the number of CartPole episodes.)
 """
 import numpy
@@ -60,7 +66,7 @@ def normalised(x):
     return (x - x.mean()) / (x.std() + 1e-8)
 
 
-def train_cartpole(episodes=200, gamma=0.99, lr=3e-3, hidden=32, entropy=0.01, clip=1.0,
+def train_cartpole(episodes=400, gamma=0.99, lr=3e-3, hidden=32, entropy=0.01, clip=1.0,
                    n_steps=8, seed=0, device=None):
     """Actor-critic on CartPole-v1, one update per episode: the advantage of each move is
     its n-step bootstrapped return minus V(s) (n = ``n_steps``; n = 1 is the TD error of
@@ -134,11 +140,14 @@ class GaussianPolicy(nn.Module):
         return Normal(self.scale * self.mu(s).tanh(), self.log_std.exp())
 
 
-def train_pendulum(steps=400000, envs=16, n_steps=8, gamma=0.9, lam=0.9, lr=1e-3, hidden=64,
-                   clip=0.5, log_std=-0.5, epochs=1, eps=0.2, seed=0, device=None, log=print):
+def train_pendulum(steps=400000, envs=32, n_steps=16, gamma=0.9, lam=0.95, lr=1e-3, hidden=64,
+                   clip=0.5, log_std=-0.5, epochs=8, eps=0.2, seed=0, device=None, log=print):
     """Advantage actor-critic with a Gaussian policy on Pendulum-v1: ``envs`` environments
     stepped together, an update every ``n_steps`` steps with lambda-weighted advantages,
     normalised per update, and a clipped gradient; the learning rate decays linearly to 0.
+    Each batch is used for ``epochs`` gradient steps, the probability ratio to the policy
+    that collected it clipped to [1 - eps, 1 + eps]; epochs = 1 is the plain actor-critic
+    step (the ratio is 1 and its gradient that of log p).
     Returns (policy, the return of every finished episode)."""
     import gymnasium
     autograd.manual_seed(seed)
@@ -200,8 +209,8 @@ def train_pendulum(steps=400000, envs=16, n_steps=8, gamma=0.9, lam=0.9, lr=1e-3
 
 
 def main(argv=None):
-    p = _data.parser('actor_critic', __doc__, epochs=200, epochs_help='CartPole episodes')
-    p.add_argument('--pendulum-steps', type=int, default=100000)
+    p = _data.parser('actor_critic', __doc__, epochs=400, epochs_help='CartPole episodes')
+    p.add_argument('--pendulum-steps', type=int, default=400000)
     args = p.parse_args(argv)
     _, cart = train_cartpole(args.epochs, seed=args.seed, device=args.device)
     cart_last = float(numpy.mean(cart[-20:]))
