@@ -140,7 +140,7 @@ class GaussianPolicy(nn.Module):
         return Normal(self.scale * self.mu(s).tanh(), self.log_std.exp())
 
 
-def train_pendulum(steps=400000, envs=32, n_steps=16, gamma=0.9, lam=0.95, lr=1e-3, hidden=64,
+def train_pendulum(steps=400000, envs=32, n_steps=16, gamma=0.9, lam=0.95, lr=2e-3, hidden=64,
                    clip=0.5, log_std=-0.5, epochs=8, eps=0.2, seed=0, device=None, log=print):
     """Advantage actor-critic with a Gaussian policy on Pendulum-v1: ``envs`` environments
     stepped together, an update every ``n_steps`` steps with lambda-weighted advantages,

@@ -81,3 +81,11 @@ def test_gaussian_actor_critic_runs_on_pendulum_and_keeps_its_torque_in_range():
     s = autograd.zeros(5, 3)
     assert policy(s).mean.abs().max().item() <= 2.0
     assert policy.log_std.grad is not None                    # the Gaussian's width is learned
+
+
+@pytest.mark.slow
+def test_gaussian_actor_critic_learns_pendulum():
+    # seed 0, 100k steps: about -1580 over the first 16 episodes, -220 over the last 16
+    _, history = ac.train_pendulum(steps=100000, seed=0, log=None)
+    assert numpy.mean(history[:16]) < -1000
+    assert numpy.mean(history[-16:]) > -400
