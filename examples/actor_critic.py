@@ -116,6 +116,8 @@ def train_cartpole(episodes=400, gamma=0.99, lr=3e-3, hidden=32, entropy=0.01, c
         adv = normalised(target - v.detach())
         dist = Categorical(logits=actor(s[:T]))
         log_p = dist.log_prob(autograd.tensor(actions, device=device))
+        # the critic's squared error is divided by the size of its targets (up to ~100), so
+        # its step does not grow with the returns and swamp the actor's
         loss = (-(adv * log_p).mean() - entropy * dist.entropy().mean()
                 + 0.5 * (target - v).pow(2).mean() / (1.0 + target.abs().mean().detach()))
         opt.zero_grad()
