@@ -6,7 +6,7 @@ backward's Jacobian with central finite differences,
 
     dy/dx_k ~ (f(x + eps e_k) - f(x - eps e_k)) / (2 eps),   error O(eps^2)
 
-(Aggarwal, *Neural Networks and Deep Learning*, sec. 3.2.7), in float64 so that rounding
+(Aggarwal, *Neural Networks and Deep Learning*, sec. 3.2.10), in float64 so that rounding
 does not swamp the comparison.  The layer is y = tanh(x W^T + b), whose backward is
 
     dz = dy * (1 - y^2),   dx = dz W,   dW = dz^T x,   db = sum over the batch of dz.

@@ -1,11 +1,15 @@
 """A tiny residual network whose graph the README pictures show.
 
 Draw it with the command-line tool (``autograd-graph examples/graph_demo.py --view
-backward -o graph.svg``) or run this file to write both views next to it.  It follows
+backward -o graph.svg``) or run this file to write both views under ``runs/graph_demo/``
+(``python examples/graph_demo.py [--out runs/graph_demo]``).  It follows
 the tool's protocol: ``build_graph()`` returns ``(loss, modules)``, the loss of one
 forward pass and the ``autograd.viz.trace`` of the model that recorded it (a plain
 model works too; the trace adds the grouping by module).
 """
+import argparse
+import os
+
 import autograd
 import nn
 import nn.functional as F
@@ -44,8 +48,18 @@ def build_graph():
     return loss, modules
 
 
-if __name__ == '__main__':
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--out', default=os.path.join('runs', 'graph_demo'))
+    args = p.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
     loss, modules = build_graph()
-    autograd.viz.draw(loss, modules=modules, path='graph_forward.svg')
-    autograd.viz.draw(loss, modules=modules, view='backward', path='graph_backward.svg')
-    print('wrote graph_forward.svg and graph_backward.svg')
+    paths = [autograd.viz.draw(loss, modules=modules, view=view,
+                               path=os.path.join(args.out, f'graph_{view}.svg'))
+             for view in ('forward', 'backward')]
+    print('wrote ' + ' and '.join(paths))
+    return paths
+
+
+if __name__ == '__main__':
+    main()

@@ -1,7 +1,7 @@
 """Three multiclass linear classifiers on handwritten digits.
 
 Each model is one ``nn.Linear(d, 10)`` producing class scores z = W x + b; they differ
-in the loss (Aggarwal, *Neural Networks and Deep Learning*, sec. 2.5):
+in the loss (Aggarwal, *Neural Networks and Deep Learning*, sec. 2.3):
 
     softmax regression       -log softmax(z)_y                 (``nn.CrossEntropyLoss``)
     multiclass perceptron    max_j z_j - z_y                   (zero iff y scores highest)

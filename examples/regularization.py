@@ -6,7 +6,7 @@ the training set perfectly and overfits.  Each variant changes one thing
 (Aggarwal, *Neural Networks and Deep Learning*, ch. 4):
 
     baseline        cross-entropy only
-    L2 penalty      + (lam/2) sum ||W||^2 over weight matrices   (weight decay, sec. 4.4.1)
+    L2 penalty      + (lam/2) sum ||W||^2 over weight matrices   (weight decay, sec. 4.4)
     L1 penalty      + lam sum |W|: drives many weights to zero   (sec. 4.4.2)
     dropout         nn.Dropout(0.5) after each hidden layer      (sec. 4.5.4)
     early stopping  the baseline, stopped when validation accuracy has not improved for

@@ -395,6 +395,51 @@ def test_cli_draws_a_script_and_a_model_factory(tmp_path, monkeypatch):
     assert (tmp_path / 'm.png').read_bytes()[:4] == b'\x89PNG'
 
 
+@needs_dot
+@pytest.mark.parametrize('name, magic', [('picture.png', b'\x89PNG\r\n\x1a\n'),
+                                         ('picture.svg', b'<?xml'), ('picture.pdf', b'%PDF')])
+def test_cli_format_follows_the_output_extension(tmp_path, name, magic):
+    from autograd.viz.cli import main
+    out = tmp_path / name
+    assert main([os.path.join(ROOT, 'examples', 'graph_demo.py'), '-o', str(out)]) == 0
+    assert out.read_bytes()[:len(magic)] == magic
+
+
+@needs_dot
+def test_cli_format_option_overrides_the_extension(tmp_path):
+    from autograd.viz.cli import main
+    out = tmp_path / 'picture.png'
+    assert main([os.path.join(ROOT, 'examples', 'graph_demo.py'), '--format', 'svg',
+                 '-o', str(out)]) == 0
+    assert ET.parse(str(out)).getroot().tag.endswith('svg')
+
+
+def test_cli_format_without_a_known_extension_is_svg_or_dot_text(tmp_path):
+    from autograd.viz.cli import _format
+    assert _format(None, 'g.PNG') == 'png' and _format(None, 'g.dot') == 'dot'
+    assert _format(None, 'graph') == 'svg' and _format(None, None) == 'svg'
+    assert _format('pdf', 'g.png') == 'pdf'
+
+
+@needs_dot
+def test_graph_demo_writes_under_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sys.path.insert(0, os.path.join(ROOT, 'examples'))
+    try:
+        import graph_demo
+    finally:
+        sys.path.pop(0)
+    paths = graph_demo.main([])
+    assert sorted(os.listdir(tmp_path)) == ['runs']
+    assert sorted(os.listdir(tmp_path / 'runs' / 'graph_demo')) == ['graph_backward.svg',
+                                                                    'graph_forward.svg']
+    for p in paths:
+        assert ET.parse(str(tmp_path / p)).getroot().tag.endswith('svg')
+    out = tmp_path / 'elsewhere'
+    graph_demo.main(['--out', str(out)])
+    assert sorted(os.listdir(out)) == ['graph_backward.svg', 'graph_forward.svg']
+
+
 def test_cli_reports_missing_dot(tmp_path):
     env = dict(os.environ, PATH=str(tmp_path))
     r = run_cli('examples/graph_demo.py', '-o', str(tmp_path / 'g.svg'), env=env)

@@ -26,6 +26,8 @@ from .views import to_dot
 
 __all__ = ['main', 'load_target', 'UsageError']
 
+FORMATS = ('svg', 'png', 'pdf', 'dot')
+
 
 class UsageError(Exception):
     """A target or option the tool cannot use (reported without a traceback)."""
@@ -42,8 +44,9 @@ def _parser():
     p.add_argument('--view', choices=('forward', 'backward', 'frames'), default='forward',
                    help='the computation, the backward sweep, or the sweep one step '
                         'per picture with an index.html to page through them')
-    p.add_argument('--format', choices=('svg', 'png', 'pdf', 'dot'), default='svg',
-                   help="picture format; 'dot' writes the DOT text and needs no Graphviz")
+    p.add_argument('--format', choices=FORMATS, default=None,
+                   help="picture format (default: the output file's extension, else svg); "
+                        "'dot' writes the DOT text and needs no Graphviz")
     p.add_argument('--depth', type=int, default=None,
                    help='draw each module at this nesting depth as one box (0: the whole '
                         'model; default: every op)')
@@ -96,6 +99,15 @@ def _load_script(path):
     return (loss,), {'params': named}
 
 
+def _format(fmt, output):
+    """``--format`` when given, else the output file's extension when it names a format
+    (``picture.png`` is drawn as PNG), else SVG."""
+    if fmt is not None:
+        return fmt
+    ext = os.path.splitext(output or '')[1].lstrip('.').lower()
+    return ext if ext in FORMATS else 'svg'
+
+
 def _default_output(target, view, fmt):
     stem = os.path.splitext(os.path.basename(target.split(':')[-1]))[0]
     return f'{stem}_frames' if view == 'frames' else f'{stem}_{view}.{fmt}'
@@ -108,11 +120,12 @@ def main(argv=None):
         if args.depth is not None and 'modules' not in options:
             raise UsageError('--depth needs grouping by module: return the trace of the '
                              'forward pass from build_graph()')
-        if args.view == 'frames' and args.format not in ('svg', 'png'):
+        fmt = _format(args.format, None if args.view == 'frames' else args.output)
+        if args.view == 'frames' and fmt not in ('svg', 'png'):
             raise UsageError('--view frames writes svg or png pictures')
         options.update(depth=args.depth, legend=not args.no_legend)
-        out = args.output or _default_output(args.target, args.view, args.format)
-        print(_write(outputs, options, args.view, args.format, out))
+        out = args.output or _default_output(args.target, args.view, fmt)
+        print(_write(outputs, options, args.view, fmt, out))
     except (UsageError, DotNotFoundError, MissingGraphviz) as e:
         print(f'autograd-graph: error: {e}', file=sys.stderr)
         return 1

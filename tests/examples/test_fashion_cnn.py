@@ -96,6 +96,9 @@ def test_the_plain_deep_network_trains_worse_than_the_residual_one():
     curves = fc.depth_comparison(blocks=3, steps=40, n_train=1280, batch_size=32, log=None)
     residual, plain = (numpy.mean(curves[k][-10:]) for k in ('residual', 'plain'))
     assert residual < plain
+    # and the residual net does learn (a trainer that did nothing would pass the line above):
+    # seed 0 takes its loss from 2.30 (ln 10, first 5 steps) to 1.16 (last 10; plain 1.63)
+    assert residual < 0.75 * numpy.mean(curves['residual'][:5])
 
 
 @pytest.mark.slow

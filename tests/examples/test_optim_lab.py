@@ -42,7 +42,11 @@ def test_adaptive_methods_escape_the_saddle_faster_than_gradient_descent(lab):
 
 def test_nothing_escapes_from_exactly_on_the_ridge(lab):
     for optimizer in ('SGD', 'Adam'):
-        assert run(lab, 'saddle', optimizer, start=(-1.5, 0.0))[-1][1] == 0.0
+        x, y = run(lab, 'saddle', optimizer, start=(-1.5, 0.0))[-1]
+        assert y == 0.0, optimizer
+        # ... yet it does descend, along the ridge into the saddle point (from x = -1.5:
+        # SGD ends at -3e-10, Adam at -0.0066), so an optimizer that did nothing fails here
+        assert abs(x) < 0.05, optimizer
 
 
 def test_momentum_and_adam_reach_the_rosenbrock_minimum_where_gd_crawls(lab):

@@ -56,17 +56,22 @@ def test_untrained_loss_is_k_plus_one_log_two():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('model_name, batch_size', [('skipgram', 2048), ('cbow', 512)])
-def test_training_separates_co_occurring_words_from_random_ones(model_name, batch_size):
+@pytest.mark.parametrize('model_name, batch_size, closer', [('skipgram', 2048, 0.59),
+                                                              ('cbow', 512, 0.57)])
+def test_training_separates_co_occurring_words_from_random_ones(model_name, batch_size, closer):
     # CBOW makes one example per position, skip-gram one per (position, context) pair:
     # smaller CBOW batches give both about the same number of steps
     result = w2v.train(model_name, max_words=100000, dim=32, lr=0.03, epochs=3,
                        batch_size=batch_size, log=None)
     assert result['first_loss'] == pytest.approx(result['initial_loss'], rel=1e-3)
-    assert result['last_loss'] < 0.65 * result['initial_loss']
-    # held-out sentences: a word's real neighbours are closer than noise words
-    assert result['together'] > result['apart'] + 0.03
-    assert result['closer'] > 0.56
+    assert result['last_loss'] < 0.6 * result['initial_loss']     # measured 0.53-0.54
+    # held-out sentences: a word's real neighbours are closer than noise words.  0.5 is
+    # chance and the measure saturates well below 1 (many context words are generic: the
+    # full 300k-word run reaches 0.65).  Seeds 0, 1, 2 of this run: skip-gram 0.615, 0.627,
+    # 0.616 (cosine gap 0.069-0.073), CBOW 0.601, 0.589, 0.602 (gap 0.065-0.068); twice the
+    # words gives skip-gram 0.640 and CBOW 0.589, so the thresholds sit a margin below these.
+    assert result['together'] > result['apart'] + 0.05
+    assert result['closer'] > closer
 
 
 # ---------------------------------------------------------------------------------------------
