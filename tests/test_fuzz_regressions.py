@@ -728,3 +728,26 @@ def test_det_of_an_empty_batch_has_a_constant_gradient():
         g, = G(lib.linalg.det(a).sum(), a, create_graph=True)
         return g, lib.tensor(float(g.requires_grad))
     assert_same(fn)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_remainder_zero_keeps_the_dividends_sign(dtype):
+    """remainder(-0., 1) is -0. and remainder(0., -1.269) is 0. (PyTorch: fmod, then + b
+    where the signs differ); the sign reaches digamma's infinities."""
+    def fn(lib, G):
+        a = lib.tensor([0.0, -0.0, 0.0, -0.0, 2.0, -2.0], dtype=getattr(lib, dtype))
+        b = lib.tensor([1.0, 1.0, -1.269, -1.269, 1.0, -1.0], dtype=getattr(lib, dtype))
+        r = lib.remainder(a, b)
+        return r, lib.signbit(r), lib.digamma(r), lib.remainder(a, 1.0), lib.remainder(a, -1.0)
+    assert_same(fn)
+
+
+def test_frexp_of_subnormals_is_silent():
+    def fn(lib, G):
+        x = lib.tensor([1e-40, 1.0, inf, -3.0], dtype=lib.float32, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            m, e = lib.frexp(x)
+            g, = G(m.sum(), x)
+        return m, e, g
+    assert_same(fn)

@@ -760,9 +760,18 @@ class _Modulus(Op):
 
 
 class Remainder(_Modulus):
-    """Python-style modulus (the sign of the divisor), as ``torch.remainder``."""
+    """Python-style modulus (the sign of the divisor), as ``torch.remainder``.  A zero
+    result keeps the dividend's sign, as PyTorch's (fmod, then + b where the signs differ):
+    ``remainder(-0., 1)`` is -0. and ``remainder(0., -1)`` is 0., where NumPy gives the
+    divisor's sign."""
     __slots__ = ()
     fn, rounding = 'remainder', 'floor'
+
+    def forward(self, xp, a, b):
+        out = _Modulus.forward(self, xp, a, b)
+        if out.dtype.kind == 'f':
+            out = xp.where(out == 0, xp.copysign(out, a), out)
+        return out
 
 
 class Fmod(_Modulus):
@@ -1761,6 +1770,7 @@ atanh = _unary(Atanh)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
+@quiet
 class Frexp(Op):
     """``(mantissa, exponent)`` with ``x = mantissa * 2 ** exponent``, |mantissa| in
     [0.5, 1); the exponent is int32 and has no gradient, the mantissa's is g / 2 ** e."""
