@@ -4,8 +4,9 @@ validation; ``rsample`` gives reparameterised samples whose gradients flow to th
 parameters (implicit reparameterisation for Gamma, Beta and Dirichlet).
 
 Adapted from PyTorch's ``torch/distributions`` (BSD-3-Clause licence, Copyright (c)
-Facebook, Inc. and its affiliates), written on this library's public API: ``autograd``,
-``autograd.special`` and ``nn.functional``.
+Facebook, Inc. and its affiliates; the licence's full text, which redistribution must
+keep, is in ``LICENSE-PyTorch`` beside this file), written on this library's public API:
+``autograd``, ``autograd.special`` and ``nn.functional``.
 """
 from . import constraints, transforms
 from .bernoulli import Bernoulli
