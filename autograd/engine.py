@@ -53,6 +53,9 @@ def _make_root_grads(tensors, grads, arrays):
             data = t._data
             if data.size != 1:
                 raise RuntimeError('grad can be implicitly created only for scalar outputs')
+            if data.dtype.kind == 'c':
+                raise RuntimeError('grad can be implicitly created only for real scalar '
+                                   f'outputs but got {t.dtype}')
             g = t._device.xp.empty(data.shape, data.dtype)
             g.fill(1)                               # (cheaper than xp.ones for one element)
             out.append(g if arrays else _make(g, t._device))

@@ -751,3 +751,18 @@ def test_frexp_of_subnormals_is_silent():
             g, = G(m.sum(), x)
         return m, e, g
     assert_same(fn)
+
+
+def test_remainder_of_a_float_by_an_int_tensor_keeps_the_default_dtype():
+    def fn(lib, G):
+        x = lib.tensor([0, -1, 0, 3])
+        return lib.remainder(inf, x), lib.remainder(2.5, x), lib.remainder(x, 2.5), \
+            lib.remainder(x.float(), x)
+    assert_same(fn)
+
+
+def test_backward_of_a_complex_scalar_needs_a_gradient():
+    for lib in (torch, autograd):
+        x = lib.zeros(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match='only for real scalar outputs but got'):
+            lib.view_as_complex(x).backward()

@@ -769,8 +769,8 @@ class Remainder(_Modulus):
 
     def forward(self, xp, a, b):
         out = _Modulus.forward(self, xp, a, b)
-        if out.dtype.kind == 'f':
-            out = xp.where(out == 0, xp.copysign(out, a), out)
+        if out.dtype.kind == 'f':     # (copysign by an int array would promote)
+            out = xp.where(out == 0, xp.copysign(out, a), out).astype(out.dtype, copy=False)
         return out
 
 
