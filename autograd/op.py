@@ -7,7 +7,7 @@ records the node.  ``Op.apply_`` is the in-place form.  Applied to bare arrays (
 among the inputs), an op runs its forward alone and returns arrays: that is what makes
 one backward formula serve both sweeps (see :class:`Op`).
 """
-from .backend import array_module, from_numpy_dtype
+from .backend import IGNORE_ERRORS, array_module, from_numpy_dtype, reset_errstate, set_errstate
 from .grad_mode import state as _grad_state
 from ._inline import define
 from .node import Node, record, record_source, retain_hook
@@ -156,7 +156,14 @@ def _write(cls, target, result):
     if result.shape != data.shape:
         raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the broadcast "
                            f'shape {list(result.shape)}')
-    target._device.xp.copyto(data, result, casting='unsafe')
+    if result.dtype == data.dtype:
+        target._device.xp.copyto(data, result)
+    else:                       # a narrowing cast overflows to inf silently, as PyTorch's
+        token = set_errstate(IGNORE_ERRORS)
+        try:
+            target._device.xp.copyto(data, result, casting='unsafe')
+        finally:
+            reset_errstate(token)
     target._vc[0] += 1
     return target
 

@@ -766,3 +766,15 @@ def test_backward_of_a_complex_scalar_needs_a_gradient():
         x = lib.zeros(2, requires_grad=True)
         with pytest.raises(RuntimeError, match='only for real scalar outputs but got'):
             lib.view_as_complex(x).backward()
+
+
+def test_in_place_narrowing_cast_overflows_silently():
+    """add_ of a float64 1e300 into float32: inf, silently (the cast in the write)."""
+    def fn(lib, G):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            x.add_(lib.tensor([1e300, -1e300], dtype=lib.float64))
+            x.add_(lib.tensor([1.0, 1.0], dtype=lib.float64), alpha=0.5)
+        return (x,)
+    assert_same(fn)
