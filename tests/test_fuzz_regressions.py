@@ -778,3 +778,19 @@ def test_in_place_narrowing_cast_overflows_silently():
             x.add_(lib.tensor([1.0, 1.0], dtype=lib.float64), alpha=0.5)
         return (x,)
     assert_same(fn)
+
+
+@pytest.mark.parametrize('sa, sb', [((2,), (2,)), ((0,), (0,)), ((2, 2), (2, 2)), ((2, 2), (2,)),
+                                    ((2,), (2, 2)), ((2, 2, 2), (2, 2, 2)), ((2, 2, 2), (2,)),
+                                    ((2, 0), (0, 2)), ((0, 2), (2,)), ((3,), (3, 0))])
+def test_matmul_of_bool_tensors_refuses_as_pytorch(sa, sb):
+    """PyTorch's kernel names ("dot", "addmv_impl_cpu", "bmm", "addmm_impl_cpu_"); empty
+    products other than dot return."""
+    outcome = []
+    for lib in (torch, autograd):
+        a, b = lib.zeros(sa, dtype=lib.bool), lib.zeros(sb, dtype=lib.bool)
+        try:
+            outcome.append(('value', tuple((a @ b).shape)))
+        except NotImplementedError as e:
+            outcome.append(('raise', str(e)))
+    assert outcome[0] == outcome[1]

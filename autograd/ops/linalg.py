@@ -59,9 +59,15 @@ class MatMul(Op):
     save = (0, 1)
 
     def forward(self, xp, a, b):
-        if (a.dtype.kind == 'b' or b.dtype.kind == 'b') and a.size and b.size:
-            name = 'dot' if a.ndim == 1 and b.ndim == 1 else 'addmm_impl_cpu_'
-            raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+        if a.dtype.kind == 'b' or b.dtype.kind == 'b':
+            # PyTorch's kernel for each rank case; dot refuses even empty vectors, the
+            # others return empty results
+            if a.ndim == 1 and b.ndim == 1:
+                raise NotImplementedError('"dot" not implemented for \'Bool\'')
+            if a.size and b.size:
+                name = 'addmv_impl_cpu' if b.ndim == 1 else \
+                    'bmm' if a.ndim == 3 and b.ndim == 3 else 'addmm_impl_cpu_'
+                raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
         out = xp.matmul(a, b)
         # bfloat16: ml_dtypes accumulates in float32 and returns that; PyTorch rounds it
         return out if out.dtype == a.dtype or a.dtype != b.dtype else out.astype(a.dtype)
