@@ -14,7 +14,43 @@ import functools
 import os
 import sys
 
-import numpy
+# BLAS threads: fixed, so that an example's numbers do not depend on the machine's core
+# count (OpenBLAS splits a matrix product's sums by thread: float32 results differ in the
+# last bits between 1 and 2 threads, and training amplifies that).  One thread unless the
+# user set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS (or --threads).  The
+# variables reach a BLAS loaded after this point; one that NumPy has loaded already (the
+# examples import numpy first) is set at run time through threadpoolctl.
+BLAS_THREAD_VARS = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
+
+
+def _threads_from_environment():
+    for var in BLAS_THREAD_VARS:
+        if os.environ.get(var, '').strip().isdigit():
+            return int(os.environ[var])
+    return 1
+
+
+def set_blas_threads(n):
+    """Use ``n`` BLAS threads from now on, in this process and the ones it starts: the
+    environment variables for a BLAS not loaded yet, threadpoolctl (scikit-learn's
+    dependency, in the examples extra) for the ones loaded already.  Returns ``n``."""
+    global BLAS_THREADS
+    for var in BLAS_THREAD_VARS:
+        os.environ[var] = str(n)
+    try:
+        import threadpoolctl
+    except ImportError:         # only the BLAS libraries loaded later obey then
+        pass
+    else:
+        threadpoolctl.threadpool_limits(n, user_api='blas')
+    BLAS_THREADS = n
+    return n
+
+
+DEFAULT_BLAS_THREADS = _threads_from_environment()   # before set_blas_threads writes them
+BLAS_THREADS = set_blas_threads(DEFAULT_BLAS_THREADS)
+
+import numpy  # noqa: E402  (after the thread variables: a BLAS reads them when it loads)
 
 try:
     import autograd
@@ -145,13 +181,26 @@ def accuracy(logits, y):
 
 def parser(name, doc, epochs, seed=0, epochs_help=None):
     """The options every example takes: --device (default: AUTOGRAD_DEVICE or the CPU),
-    --epochs, --seed and --out (where plots go, default runs/<name>)."""
+    --epochs, --seed, --out (where plots go, default runs/<name>) and --threads (BLAS)."""
     p = argparse.ArgumentParser(prog=f'{name}.py', description=doc.strip().splitlines()[0])
     p.add_argument('--device', default=str(autograd.get_default_device()))
     p.add_argument('--epochs', type=int, default=epochs, help=epochs_help)
     p.add_argument('--seed', type=int, default=seed)
     p.add_argument('--out', default=os.path.join('runs', name))
+    set_blas_threads(DEFAULT_BLAS_THREADS)     # what an earlier --threads in this process set
+    p.add_argument('--threads', type=int, action=_BlasThreads, default=DEFAULT_BLAS_THREADS,
+                   help='BLAS threads (default: 1, or OPENBLAS_NUM_THREADS if set); '
+                   'results may change in the last bits with the number')
     return p
+
+
+class _BlasThreads(argparse.Action):
+    """--threads N: applied when parsed, before the example computes anything."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        if value < 1:
+            parser.error(f'--threads must be at least 1, got {value}')
+        setattr(namespace, self.dest, set_blas_threads(value))
 
 
 def curves(train, test, ylabel, train_label='train', test_label='held-out'):

@@ -19,11 +19,14 @@ Three versions are checked:
 
 The two wrong ones are caught (``GradcheckError``, whose message holds both Jacobians).
 The plot puts the analytical Jacobian entries (from the backward) against the numerical
-ones: the correct layer lies on the diagonal.  Finally the correct layer, wrapped in an
+ones on symmetric-log axes, entries of both signs (the weights have both): the correct
+layer lies on the diagonal, the wrong ones leave it.  Finally the correct layer, wrapped in an
 ``nn.Module``, trains a small regression to show it is usable as any built-in layer.
 
 Run: python examples/gradcheck_demo.py [--epochs 200] [--out runs/gradcheck_demo]
 """
+import numpy
+
 import _data  # noqa: F401  (first: makes the repository importable from a checkout)
 import autograd
 import nn
@@ -101,6 +104,34 @@ def jacobians(fn, x, eps=1e-6):
             autograd.stack(analytical).T.reshape(-1).tolist())
 
 
+def plot_jacobians(jac, passed):
+    """One panel per version: each Jacobian entry dy_i/dx_j, analytical (from backward)
+    against numerical, on symmetric-log axes (linear within 1e-2 of 0, logarithmic beyond),
+    so that entries of both signs and of every size are seen.  The entries that are zero by
+    the layer's structure (output row i does not depend on input row j) are drawn apart:
+    a backward that is right puts them at (0, 0).  Returns the figure."""
+    fig, axes = _data.figure(1, len(jac), figsize=(4.2 * len(jac), 4.2))
+    for ax, (name, (numerical, analytical)) in zip(axes, jac.items()):
+        num, ana = numpy.array(numerical), numpy.array(analytical)
+        zero = num == 0.0                   # exactly: x_j's row never reaches y_i's
+        ax.plot(num[~zero], ana[~zero], 'o', ms=4, color='tab:blue',
+                label='y_i depends on x_j')
+        ax.plot(num[zero], ana[zero], 'x', ms=5, color='tab:red',
+                label='zero by structure')
+        lim = 1.5 * max(numpy.abs(num).max(), numpy.abs(ana).max())
+        ax.plot([-lim, lim], [-lim, lim], 'k--', lw=0.8, label='analytical = numerical')
+        for axis in ('x', 'y'):
+            getattr(ax, f'set_{axis}scale')('symlog', linthresh=1e-2)
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim),
+               title=f'{name}: {"passes" if passed[name] else "caught"}',
+               xlabel='numerical dy/dx (central differences)',
+               ylabel='analytical dy/dx (backward)')
+        ax.axhline(0, color='0.8', lw=0.5)
+        ax.axvline(0, color='0.8', lw=0.5)
+    axes[0].legend(fontsize=7, loc='upper left')    # its upper left is empty: y = x there
+    return fig
+
+
 def main(argv=None):
     args = _data.parser('gradcheck_demo', __doc__, epochs=200).parse_args(argv)
     autograd.manual_seed(args.seed)
@@ -108,12 +139,18 @@ def main(argv=None):
     def f64(*shape):
         return autograd.randn(*shape, dtype=autograd.float64, device=args.device,
                               requires_grad=True)
-    x, w, b = f64(4, 3), f64(2, 3), f64(2)
+    x, b = f64(4, 3), f64(2)
+    # weights of both signs (|N(0, 1)| with a checkerboard of signs): the Jacobian entries
+    # (1 - y^2) W then have both signs, and the check is seen to hold on either side of 0
+    signs = autograd.tensor([[1.0, -1.0, 1.0], [-1.0, 1.0, -1.0]], dtype=autograd.float64,
+                            device=args.device)
+    w = (autograd.randn(2, 3, dtype=autograd.float64, device=args.device).abs()
+         * signs).requires_grad_()
 
-    results = {}
-    fig, axes = _data.figure(1, 3, figsize=(12, 4))
-    for ax, (name, fn) in zip(axes, VERSIONS.items()):
+    results, jac = {}, {}
+    for name, fn in VERSIONS.items():
         numerical, analytical = jacobians(lambda t, fn=fn: fn.apply(t, w, b), x)
+        jac[name] = (numerical, analytical)
         worst = max(abs(a - n) for a, n in zip(analytical, numerical))
         try:
             results[name] = autograd.gradcheck(fn.apply, (x, w, b))
@@ -124,15 +161,11 @@ def main(argv=None):
             first_line = str(err).splitlines()[0].rstrip(',')
             print(f'{name:20s} gradcheck caught it: {first_line} (largest '
                   f'|analytical - numerical| for x: {worst:.2f})')
-        ax.plot(numerical, analytical, 'o', ms=4)
-        lim = max(map(abs, numerical + analytical)) * 1.1
-        ax.plot([-lim, lim], [-lim, lim], 'k--', lw=0.8)
-        ax.set(title=f'{name}: {"passes" if results[name] else "caught"}',
-               xlabel='numerical dy/dx', ylabel='analytical (backward)')
+    results['figure'] = plot_jacobians(jac, results)
     results['gradgradcheck'] = autograd.gradgradcheck(TanhLinear.apply, (x, w, b))
     print(f'correct: gradgradcheck {"passed" if results["gradgradcheck"] else "failed"} '
           '(the backward is written with tensor ops, so it differentiates again)')
-    print('plot:', _data.savefig(fig, args.out, 'jacobians.png'))
+    print('plot:', _data.savefig(results['figure'], args.out, 'jacobians.png'))
 
     # The checked layer in use: fit y = sin(x) on [-2, 2] with two of them and a Linear.
     model = nn.Sequential(TanhLinearLayer(1, 16), TanhLinearLayer(16, 16), nn.Linear(16, 1))

@@ -32,12 +32,17 @@ Two remedies of sec. 3.5 get a panel of their own (``clipping_polyak.png``):
   of the iterates (eq. 3.57) and their exponential average (the recursive formula with
   beta = 0.95, ``optim.swa_utils.AveragedModel``) sit much closer to it.
 
+Pictures (in ``--out``): ``trajectories.png`` (the bowl and the saddle), ``rosenbrock.png``
+(one panel per optimizer, as the seven paths share one valley, and their distances to (1, 1)
+on a log scale), ``progress.png`` (per step, log scale: f on the bowl, |y| at the saddle,
+the distance to (1, 1) on Rosenbrock) and ``clipping_polyak.png``; an optimizer keeps its
+colour, line style and marker throughout.
+
 Run: python examples/optimization_lab.py [--epochs 1] [--out runs/optimization_lab]
 (``--epochs`` multiplies each surface's number of steps.)
 """
+import _data  # noqa: I001  (first: fixes the BLAS threads, makes a checkout importable)
 import numpy
-
-import _data  # noqa: F401  (first: makes the repository importable from a checkout)
 import autograd
 import nn
 import optim
@@ -181,7 +186,8 @@ def remedies(steps=1, device=None, log=print):
     return out
 
 
-def plot_remedies(out, path):
+def plot_remedies(out):
+    """Clipping on Rosenbrock (paths and log distances) and Polyak averages (figure, 3 axes)."""
     fig, (ax0, ax1, ax2) = _data.figure(1, 3, figsize=(16, 4.6))
     g0, g1 = numpy.meshgrid(numpy.linspace(-2, 2, 300), numpy.linspace(-1, 3, 300))
     ax0.contour(g0, g1, rosenbrock(g0, g1), levels=numpy.logspace(-1, 3.5, 20), colors='0.75')
@@ -201,7 +207,7 @@ def plot_remedies(out, path):
     ax2.title.set_fontsize(9)
     for ax in (ax0, ax1, ax2):
         ax.legend(fontsize=7)
-    return _data.savefig(fig, *path)
+    return fig
 
 
 def escape_step(path, threshold=1.0):
@@ -214,13 +220,12 @@ def main(argv=None):
     p = _data.parser('optimization_lab', __doc__, epochs=1)
     p.add_argument('--only', nargs='*', choices=list(OPTIMIZERS), help='a subset to run')
     args = p.parse_args(argv)
-    fig, axes = _data.figure(1, 3, figsize=(17, 5))
-    results = {}
-    for ax, (name, (f, start, steps, minimum, lrs)) in zip(axes, SURFACES.items()):
-        paths = {o: descend(f, start, o, lrs[o], steps * args.epochs, args.device)
-                 for o in args.only or OPTIMIZERS}
+    results, paths = {}, {}
+    for name, (f, start, steps, minimum, lrs) in SURFACES.items():
+        paths[name] = {o: descend(f, start, o, lrs[o], steps * args.epochs, args.device)
+                       for o in args.only or OPTIMIZERS}
         results[name] = {}
-        for o, path in paths.items():
+        for o, path in paths[name].items():
             x, y = path[-1]
             r = {'final': (float(x), float(y)), 'f': float(f(x, y))}
             if minimum is not None:
@@ -231,32 +236,115 @@ def main(argv=None):
             print(f'{name:10s} {o:9s} lr {lrs[o]:<6g} ends at ({x:8.4f}, {y:8.4f})  '
                   f'f = {r["f"]:.3g}'
                   + (f'  escaped |y| > 1 at step {r["escape_step"]}' if minimum is None else ''))
-        plot_surface(ax, f, paths, name, start, minimum)
     ridge = descend(saddle, (-1.5, 0.0), 'Adam', 0.1, 100, args.device)[-1]
     results['saddle']['from the ridge'] = {'final': (float(ridge[0]), float(ridge[1]))}
     print(f'saddle     Adam started exactly on the ridge (y = 0) ends at '
           f'({ridge[0]:.4f}, {ridge[1]:.4f}): the y-gradient is exactly zero there')
-    print('plot:', _data.savefig(fig, args.out, 'trajectories.png'))
+    figures = {'trajectories': plot_trajectories(paths),
+               'rosenbrock': plot_rosenbrock(paths['Rosenbrock']),
+               'progress': plot_progress(paths)}
+    for name, fig in figures.items():
+        print('plot:', _data.savefig(fig, args.out, f'{name}.png'))
     results['remedies'] = remedies(args.epochs, args.device)
-    print('plot:', plot_remedies(results['remedies'], (args.out, 'clipping_polyak.png')))
+    figures['clipping_polyak'] = plot_remedies(results['remedies'])
+    print('plot:', _data.savefig(figures['clipping_polyak'], args.out, 'clipping_polyak.png'))
+    results['figures'] = figures
     return results
 
 
-def plot_surface(ax, f, paths, title, start, minimum):
-    """Contours of f with each optimizer's trajectory."""
-    if title == 'Rosenbrock':
+# ---------------------------------------------------------------------------------------------
+# Pictures: each optimizer keeps one colour, line style and marker in every figure
+
+STYLES = {'SGD': ('tab:blue', '-', 'o'), 'momentum': ('tab:orange', '--', 's'),
+          'Nesterov': ('tab:green', '-.', '^'), 'AdaGrad': ('tab:red', ':', 'v'),
+          'RMSProp': ('tab:purple', '-', 'D'), 'AdaDelta': ('tab:brown', '--', 'P'),
+          'Adam': ('black', '-.', '*')}
+
+
+def _style(name, n_points):
+    color, line, marker = STYLES[name]
+    return dict(color=color, ls=line, marker=marker, markevery=max(1, n_points // 8), ms=4,
+                lw=1.3, label=name)
+
+
+def _contours(ax, f, name):
+    if name == 'Rosenbrock':
         g0, g1 = numpy.meshgrid(numpy.linspace(-2, 2, 300), numpy.linspace(-1, 3, 300))
-        ax.contour(g0, g1, f(g0, g1), levels=numpy.logspace(-1, 3.5, 20), colors='0.75')
+        ax.contour(g0, g1, f(g0, g1), levels=numpy.logspace(-1, 3.5, 20), colors='0.8',
+                   linewidths=0.7)
     else:
         g0, g1 = numpy.meshgrid(numpy.linspace(-4.5, 4.5, 300), numpy.linspace(-3, 3, 300))
-        ax.contour(g0, g1, f(g0, g1), levels=25, colors='0.75')
-    for name, path in paths.items():
-        ax.plot(path[:, 0], path[:, 1], '.-', ms=2, lw=1, label=name)
-    ax.plot(*start, 'ko', ms=5)
-    if minimum is not None:
-        ax.plot(*minimum, 'k*', ms=10)
-    ax.set(title=title, xlim=(g0.min(), g0.max()), ylim=(g1.min(), g1.max()))
-    ax.legend(fontsize=7, loc='lower right')
+        ax.contour(g0, g1, f(g0, g1), levels=25, colors='0.8', linewidths=0.7)
+    ax.set(xlim=(g0.min(), g0.max()), ylim=(g1.min(), g1.max()))
+
+
+def plot_trajectories(paths):
+    """The bowl and the saddle: contours with every optimizer's path (figure, 2 axes)."""
+    fig, axes = _data.figure(1, 2, figsize=(12, 4.8))
+    for ax, name in zip(axes, ('bowl', 'saddle')):
+        f, start, _, minimum, _ = SURFACES[name]
+        _contours(ax, f, name)
+        for o, path in paths[name].items():
+            ax.plot(path[:, 0], path[:, 1], **_style(o, len(path)))
+        ax.plot(*start, 'ko', ms=6)
+        if minimum is not None:
+            ax.plot(*minimum, 'k*', ms=12)
+        ax.set(title=name, xlabel='x', ylabel='y')
+        ax.legend(fontsize=7, loc='lower right')
+    return fig
+
+
+def plot_rosenbrock(paths):
+    """Small multiples: one panel per optimizer on Rosenbrock's contours (start, minimum,
+    final distance), and a last panel of every distance to (1, 1) on a log scale, so that
+    the seven paths along the same valley do not hide one another.  (figure, n + 1 axes)"""
+    n = len(paths)
+    cols = min(4, n + 1)
+    rows = -(-(n + 1) // cols)
+    fig, axes = _data.figure(rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[n + 1:]:
+        fig.delaxes(ax)
+    start, minimum = SURFACES['Rosenbrock'][1], SURFACES['Rosenbrock'][3]
+    for ax, (o, path) in zip(axes, paths.items()):
+        _contours(ax, rosenbrock, 'Rosenbrock')
+        finite = path[numpy.isfinite(path).all(1)]
+        ax.plot(finite[:, 0], finite[:, 1], **_style(o, len(finite)))
+        ax.plot(*start, 'ko', ms=5)
+        ax.plot(*minimum, marker='*', ms=12, color='gold', mec='k', ls='')
+        dist = numpy.hypot(*(path[-1] - minimum))
+        ax.set_title(f'{o}: ends {dist:.2g} from (1, 1)', fontsize=9)
+        ax.tick_params(labelsize=7)
+    ax = axes[n]
+    for o, path in paths.items():
+        ax.semilogy(_distance(path, minimum), **_style(o, len(path)))
+    ax.set(xlabel='step', ylabel='distance to (1, 1)', title='all, log scale')
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=6)
+    return fig
+
+
+def _distance(path, point):
+    """|p_t - point| for each step, floored at 1e-12 for a log scale."""
+    return numpy.maximum(numpy.hypot(*(path - numpy.asarray(point)).T), 1e-12)
+
+
+def plot_progress(paths):
+    """Progress per step on a log scale, one panel per surface: f on the bowl (minimum 0),
+    |y| at the saddle (the distance from the ridge that an escape must grow), and the
+    distance to (1, 1) on Rosenbrock.  (figure, 3 axes; one curve per optimizer)"""
+    fig, axes = _data.figure(1, 3, figsize=(15, 4.2))
+    measures = {'bowl': ('f(x, y) = x^2 + 4 y^2', lambda p: numpy.maximum(bowl(*p.T), 1e-20)),
+                'saddle': ('|y| (distance from the ridge y = 0)',
+                           lambda p: numpy.maximum(numpy.abs(p[:, 1]), 1e-20)),
+                'Rosenbrock': ('distance to the minimum (1, 1)',
+                               lambda p: _distance(p, (1.0, 1.0)))}
+    for ax, (name, (label, measure)) in zip(axes, measures.items()):
+        for o, path in paths[name].items():
+            ax.semilogy(measure(path), **_style(o, len(path)))
+        ax.set(title=name, xlabel='step', ylabel=label)
+        ax.legend(fontsize=7, ncol=2)
+    return fig
 
 
 if __name__ == '__main__':

@@ -104,14 +104,59 @@ def test_polyak_averages_stop_the_bouncing_around_the_minimum(lab):
     assert bouncing(ema) < 0.6 * bouncing(iterates)
 
 
+def short_paths(lab, steps=40, optimizers=None):
+    return {name: {o: lab.descend(f, start, o, lrs[o], steps) for o in optimizers or lrs}
+            for name, (f, start, _, _, lrs) in lab.SURFACES.items()}
+
+
+def labelled_lines(ax):
+    return [line for line in ax.get_lines() if not line.get_label().startswith('_')]
+
+
+def test_rosenbrock_figure_is_one_panel_per_optimizer_and_a_log_distance_panel(lab):
+    paths = short_paths(lab)['Rosenbrock']
+    fig = lab.plot_rosenbrock(paths)
+    assert len(fig.axes) == 7 + 1
+    for ax, name in zip(fig.axes, lab.OPTIMIZERS):   # each panel shows its optimizer alone
+        assert [line.get_label() for line in labelled_lines(ax)] == [name]
+        assert ax.get_title().startswith(name)
+    summary = fig.axes[-1]
+    assert summary.get_yscale() == 'log'
+    assert [line.get_label() for line in labelled_lines(summary)] == list(lab.OPTIMIZERS)
+    # the plotted distances are the trajectories' distances to (1, 1)
+    numpy.testing.assert_allclose(labelled_lines(summary)[-1].get_ydata(),
+                                  numpy.hypot(*(paths['Adam'] - 1.0).T))
+
+
+def test_progress_figure_draws_seven_distinguishable_log_scaled_curves_per_surface(lab):
+    fig = lab.plot_progress(short_paths(lab))
+    assert len(fig.axes) == 3
+    for ax in fig.axes:
+        assert ax.get_yscale() == 'log'
+        lines = labelled_lines(ax)
+        assert len(lines) == 7
+        styles = {(line.get_color(), line.get_linestyle(), line.get_marker()) for line in lines}
+        assert len(styles) == 7                      # no two optimizers look alike
+    saddle = {line.get_label(): line.get_ydata() for line in labelled_lines(fig.axes[1])}
+    assert saddle['SGD'][0] == pytest.approx(1e-3)   # |y| from the start 1e-3 off the ridge
+
+
+def test_trajectory_figure_covers_the_bowl_and_the_saddle(lab):
+    fig = lab.plot_trajectories(short_paths(lab, 10, ['SGD', 'Adam']))
+    assert [ax.get_title() for ax in fig.axes] == ['bowl', 'saddle']
+    assert all(len(labelled_lines(ax)) == 2 for ax in fig.axes)
+
+
 @pytest.mark.slow
 def test_optimization_lab_script_plots_all_trajectories(tmp_path):
     r = run_example('optimization_lab', tmp_path, '--only', 'SGD', 'Adam')
-    assert set(r) == {'bowl', 'saddle', 'Rosenbrock', 'remedies'}
+    assert set(r) == {'bowl', 'saddle', 'Rosenbrock', 'remedies', 'figures'}
     assert r['Rosenbrock']['Adam']['distance'] < 1e-3
-    assert (tmp_path / 'trajectories.png').exists()
     assert r['remedies']['clipping']['lr 3e-3']['distance'] == math.inf
-    assert (tmp_path / 'clipping_polyak.png').exists()
+    for name in ('trajectories', 'rosenbrock', 'progress', 'clipping_polyak'):
+        assert (tmp_path / f'{name}.png').exists(), name
+    assert len(r['figures']['rosenbrock'].axes) == 2 + 1
+    assert r['figures']['clipping_polyak'].axes[1].get_yscale() == 'log'
 
 
 # ---- 14. gradient checking ----------------------------------------------------------
@@ -153,3 +198,19 @@ def test_gradcheck_demo_script_reports_and_the_checked_layer_trains(tmp_path):
     assert r['wrong derivative'] is False and r['ignores grad_output'] is False
     assert r['fit_mse'] < 5e-3                   # sin(x) has variance ~0.6 on [-2, 2]
     assert (tmp_path / 'jacobians.png').exists()
+    fig = r['figure']
+    assert [ax.get_title() for ax in fig.axes] == [
+        'correct: passes', 'wrong derivative: caught', 'ignores grad_output: caught']
+    for ax in fig.axes:
+        assert ax.get_xscale() == ax.get_yscale() == 'symlog'
+        depends, structural_zero, diagonal = labelled_lines(ax)
+        x, y = depends.get_xdata(), depends.get_ydata()
+        assert (x > 0).any() and (x < 0).any()   # entries of both signs are drawn
+        assert len(x) + len(structural_zero.get_xdata()) == 4 * 3 * 4 * 2
+        assert (structural_zero.get_xdata() == 0).all()
+        lo, hi = ax.get_xlim()                   # nothing is clipped off either side
+        assert lo < min(x) and max(x) < hi
+    correct = labelled_lines(fig.axes[0])
+    numpy.testing.assert_allclose(correct[0].get_ydata(), correct[0].get_xdata(), atol=1e-8)
+    assert (correct[1].get_ydata() == 0).all()   # a right backward: zero where it must be
+    assert (labelled_lines(fig.axes[2])[1].get_ydata() != 0).any()   # the bug shows off-block
