@@ -6,7 +6,11 @@ in [0, 1]), shipped with scikit-learn.
 
 * Linear: x -> W_e x -> W_d W_e x with squared error on centred data. Its optimum spans the
   same subspace as the top-k principal components (Baldi and Hornik 1989), so the principal
-  angles between the decoder's column space and the PCA/SVD subspace go to zero.
+  angles between the decoder's column space and the PCA/SVD subspace go to zero. The basis
+  differs: the loss sees only W_d W_e, unchanged by W_d M, M^-1 W_e, so the decoder's columns
+  are some basis of that subspace (neither orthonormal nor ordered by variance); rotated by
+  the orthogonal Procrustes rotation after orthonormalising, they are PCA's components
+  (``linear_vs_pca.png`` shows the three bases, the angles and the cosines).
 * Deep: 64 -> 128 -> 32 -> 2 -> 32 -> 128 -> 64 with ELUs. The 2-D code is drawn as a
   scatter plot coloured by digit; a nonlinear 2-D code reconstructs better than the best
   linear one (PCA with 2 components).
@@ -31,10 +35,9 @@ Run: ``python examples/autoencoders.py [--epochs 200] [--out runs/autoencoders]`
 """
 import os
 
-import numpy
-
-import _data  # noqa: I001  (before autograd: it makes a checkout importable)
+import _data  # noqa: I001  (first: fixes the BLAS threads, makes a checkout importable)
 from _data import digits, split
+import numpy
 import autograd
 import nn
 import optim
@@ -163,6 +166,33 @@ def principal_angles(A, B):
     return numpy.degrees(numpy.arccos(numpy.clip(cosines, -1.0, 1.0)))  # cosines descend
 
 
+def procrustes(A, B):
+    """The orthogonal Q (k, k) minimising ||A Q - B||_F (orthogonal Procrustes, Schonemann
+    1966): Q = U W^T from the SVD A^T B = U S W^T."""
+    u, _, wt = numpy.linalg.svd(A.T @ B)
+    return u @ wt
+
+
+def compare_bases(decoder, V):
+    """Why the linear autoencoder's basis (the decoder's columns, (D, k)) is not PCA's V
+    (D, k) although it spans the same subspace.  The loss sees only the product W_d W_e, so
+    W_d M, M^-1 W_e is as good for any invertible M: any basis of the subspace is optimal and
+    the one found depends on the initialisation.  Orthonormalised (the polar factor
+    W_d (W_d^T W_d)^-1/2) and rotated by the Procrustes rotation onto V, it becomes V.
+
+    Returns the principal angles (degrees), the decoder's Gram matrix W_d^T W_d (not I), the
+    cosines |cos| between each decoder column and each principal direction (k, k), the
+    rotated basis (D, k) and its largest distance to V."""
+    gram = decoder.T @ decoder
+    evals, evecs = numpy.linalg.eigh(gram)
+    orthonormal = decoder @ evecs @ numpy.diag(evals ** -0.5) @ evecs.T   # the polar factor
+    rotated = orthonormal @ procrustes(orthonormal, V)
+    norms = numpy.linalg.norm(decoder, axis=0)
+    return dict(angles=principal_angles(decoder, V), gram=gram,
+                cosines=numpy.abs(V.T @ decoder) / norms, rotated=rotated,
+                rotation_error=float(numpy.abs(rotated - V).max()))
+
+
 def pca_reconstruction_mse(X_train, X_test, k):
     """Test MSE of the best rank-k linear reconstruction fitted on the training set."""
     mean = X_train.mean(0)
@@ -183,10 +213,9 @@ def run_linear(X_train, k=4, epochs=500, lr=0.01, device=None, log=print):
     curve = fit(model, data, epochs, lr, log=log, name='linear')
     decoder = model.decoder.weight.detach().cpu().numpy().astype(numpy.float64)  # (D, k)
     V = pca(Xc.astype(numpy.float64), k)
-    angles = principal_angles(decoder, V)
     pca_mse = float(((Xc - Xc @ V @ V.T) ** 2).mean())
-    return dict(model=model, curve=curve, angles=angles, ae_mse=reconstruction_mse(model, data),
-                pca_mse=pca_mse, components=V)
+    return dict(model=model, curve=curve, ae_mse=reconstruction_mse(model, data),
+                pca_mse=pca_mse, components=V, decoder=decoder, **compare_bases(decoder, V))
 
 
 def run_deep(X_train, X_test, y_test, epochs=200, lr=0.003, batch_size=128, device=None,
@@ -399,20 +428,8 @@ def plots(results, out):
     ax.set_title('Deep autoencoder: 2-D codes of held-out digits')
     _data.savefig(fig, out, 'deep_2d_codes.png', dpi=120)
 
-    linear = results['linear']
-    decoder = linear['model'].decoder.weight.detach().cpu().numpy()
-    V = linear['components']
-    proj = V @ (V.T @ decoder)  # the decoder columns are in span(V): compare the images
-    k = V.shape[1]
-    fig, axes = _data.figure(2, k, figsize=(1.6 * k, 3.4))
-    for j in range(k):
-        axes[0, j].imshow(V[:, j].reshape(8, 8), cmap='RdBu')
-        axes[1, j].imshow(proj[:, j].reshape(8, 8), cmap='RdBu')
-        axes[0, j].set_axis_off()
-        axes[1, j].set_axis_off()
-    axes[0, 0].set_title('PCA', loc='left')
-    axes[1, 0].set_title('linear AE decoder', loc='left')
-    _data.savefig(fig, out, 'linear_vs_pca.png', dpi=120)
+    linear = plot_linear_vs_pca(results['linear'])
+    _data.savefig(linear, out, 'linear_vs_pca.png', dpi=120)
 
     den = results['denoising']
     rows = [('clean', den['clean']), ('masked', den['noisy']), ('denoised', den['denoised'])]
@@ -424,6 +441,54 @@ def plots(results, out):
             axes[r, c].set_axis_off()
         axes[r, 0].set_title(label, loc='left', fontsize=8)
     _data.savefig(fig, out, 'denoising.png', dpi=120)
+    return {'linear_vs_pca': linear}
+
+
+def plot_linear_vs_pca(linear):
+    """Three rows of k images: PCA's components, the linear autoencoder's decoder columns as
+    learned (another basis of the same subspace), and that basis orthonormalised and rotated
+    onto PCA's by the Procrustes rotation (it becomes PCA's, up to the principal angles);
+    beside them the principal angles and |cos| between decoder columns and components.
+    Returns the figure (3 k image axes, then the angles and the cosines)."""
+    import matplotlib.gridspec as gridspec
+    V, decoder, rotated = linear['components'], linear['decoder'], linear['rotated']
+    k = V.shape[1]
+    fig, _ = _data.figure(figsize=(1.5 * k + 6.5, 4.6))
+    fig.delaxes(fig.axes[0])
+    grid = gridspec.GridSpec(3, k + 2, figure=fig, width_ratios=[1] * k + [2.2, 2.2])
+    rows = (('PCA components', V), ('AE decoder columns', decoder),
+            ('AE basis, Procrustes-rotated', rotated))
+    for r, (label, basis) in enumerate(rows):
+        for j in range(k):
+            ax = fig.add_subplot(grid[r, j])
+            column = basis[:, j]
+            lim = numpy.abs(column).max()
+            ax.imshow(column.reshape(8, 8), cmap='RdBu', vmin=-lim, vmax=lim)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(label, fontsize=7)
+            if r == 0:
+                ax.set_title(f'{j + 1}', fontsize=8)
+    ax = fig.add_subplot(grid[:, k])
+    ax.bar(numpy.arange(1, k + 1), numpy.maximum(linear['angles'], 1e-9), color='tab:blue')
+    ax.set_yscale('log')
+    ax.set_title('principal angles (degrees)\nsubspace: the same', fontsize=8)
+    ax.set_xlabel('angle', fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax = fig.add_subplot(grid[:, k + 1])
+    ax.imshow(linear['cosines'], cmap='Greys', vmin=0, vmax=1)
+    for (i, j), c in numpy.ndenumerate(linear['cosines']):
+        ax.text(j, i, f'{c:.2f}', ha='center', va='center', fontsize=7,
+                color='white' if c > 0.6 else 'black')
+    ax.set(xticks=range(k), xticklabels=range(1, k + 1), yticks=range(k),
+           yticklabels=range(1, k + 1), xlabel='decoder column', ylabel='PCA component')
+    ax.set_title('|cos| column vs component\nbasis: mixed', fontsize=8)
+    ax.tick_params(labelsize=7)
+    fig.suptitle(f'linear autoencoder vs PCA (k = {k}): the same subspace in another basis; '
+                 f'orthonormalised and rotated it is PCA\'s to {linear["rotation_error"]:.0e}',
+                 fontsize=9)
+    return fig
 
 
 def main(argv=None):
@@ -442,6 +507,12 @@ def main(argv=None):
     print('  principal angles to the PCA subspace (degrees): '
           + ', '.join(f'{a:.1e}' for a in linear['angles'])
           + f'; MSE {linear["ae_mse"]:.5f} vs PCA optimum {linear["pca_mse"]:.5f}')
+    print('  the same subspace in another basis: decoder column norms '
+          + ', '.join(f'{n:.2f}' for n in numpy.sqrt(numpy.diag(linear['gram'])))
+          + '; largest |cos| between a column and a PCA component '
+          + ', '.join(f'{c:.2f}' for c in linear['cosines'].max(0))
+          + f'; orthonormalised and Procrustes-rotated it is PCA\'s basis to '
+          f'{linear["rotation_error"]:.1e}')
     print('deep autoencoder to 2-D')
     deep = run_deep(X_train, X_test, y_test, epochs=args.epochs, device=dev)
     print(f'  held-out MSE {deep["test_mse"]:.5f} vs 2-component PCA {deep["pca_mse"]:.5f}')
@@ -478,7 +549,7 @@ def main(argv=None):
           f'largest column score: pixel {outl["worst_feature"]} (the noisy one: '
           f'{outl["noisy_pixel"]})')
     results.update(tied=tied, competitive=comp, outliers=outl)
-    plots(results, args.out)
+    results['figures'] = plots(results, args.out)
     print(f'plots written to {args.out}')
     return results
 

@@ -13,17 +13,18 @@ Learning*, sec. 3.5.  Only the update rule differs:
     AdaDelta   RMSProp whose step is scaled by the running size of past steps (no lr)
     Adam       RMSProp on a running mean of g, both bias-corrected
 
-The script plots each optimizer's training loss (per iteration, smoothed) and held-out
-accuracy (per epoch) on 1,000 held-out digits.
+The script plots (``optimizers.png``) each optimizer's training loss per iteration (a moving
+average, log scale) in a panel of its own, the six others drawn faintly behind it for
+comparison, and in a last panel every optimizer's held-out accuracy per epoch on 1,000
+held-out digits, each with its own colour, line style and marker.
 
 Run: python examples/optimizers_mnist.py [--epochs 10] [--batch-size 64]
                                           [--out runs/optimizers_mnist]
 """
 import copy
 
+import _data  # noqa: I001  (first: fixes the BLAS threads, makes a checkout importable)
 import numpy
-
-import _data  # noqa: F401  (first: makes the repository importable from a checkout)
 import autograd
 import nn
 import optim
@@ -69,6 +70,51 @@ def smooth(x, k=20):
     return numpy.convolve(x, numpy.ones(k) / k, mode='valid')
 
 
+# one colour, line style and marker per optimizer (as in optimization_lab.py)
+STYLES = {'SGD': ('tab:blue', '-', 'o'), 'momentum': ('tab:orange', '--', 's'),
+          'Nesterov': ('tab:green', '-.', '^'), 'AdaGrad': ('tab:red', ':', 'v'),
+          'RMSProp': ('tab:purple', '-', 'D'), 'AdaDelta': ('tab:brown', '--', 'P'),
+          'Adam': ('black', '-.', '*')}
+
+
+def plot(curves):
+    """Small multiples: one log-scaled loss panel per optimizer (the others faint behind it)
+    and a last panel of the held-out accuracies.  ``curves``: name -> (losses, accuracies).
+    Returns the figure (len(curves) + 1 axes)."""
+    n = len(curves)
+    cols = min(4, n + 1)
+    rows = -(-(n + 1) // cols)
+    fig, axes = _data.figure(rows, cols, figsize=(3.7 * cols, 3.2 * rows), squeeze=False,
+                             sharex=False)
+    axes = axes.ravel()
+    for ax in axes[n + 1:]:
+        fig.delaxes(ax)
+    smoothed = {name: smooth(losses) for name, (losses, _) in curves.items()}
+    lo = min(c.min() for c in smoothed.values())
+    hi = max(c.max() for c in smoothed.values())
+    for ax, name in zip(axes, curves):
+        for other, c in smoothed.items():
+            if other != name:
+                ax.semilogy(c, color='0.85', lw=0.8)
+        ax.semilogy(smoothed[name], color=STYLES[name][0], lw=1.5, label=name)
+        ax.set_ylim(0.8 * lo, 1.25 * hi)
+        final = numpy.mean(curves[name][0][-10:])      # as printed: the last ten batches
+        ax.set_title(f'{name}: final loss {final:.3f}', fontsize=9)
+        ax.set_xlabel('iteration', fontsize=8)
+        ax.set_ylabel('training loss (moving avg.)', fontsize=8)
+        ax.tick_params(labelsize=7)
+    ax = axes[n]
+    for name, (_, accs) in curves.items():
+        color, line, marker = STYLES[name]
+        ax.plot(numpy.arange(1, len(accs) + 1), accs, color=color, ls=line, marker=marker,
+                ms=4, label=name)
+    ax.set_title('held-out accuracy (1,000 digits)', fontsize=9)
+    ax.set_xlabel('epoch', fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=6)
+    return fig
+
+
 def main(argv=None):
     p = _data.parser('optimizers_mnist', __doc__, epochs=10)
     p.add_argument('--batch-size', type=int, default=64)
@@ -81,20 +127,17 @@ def main(argv=None):
                                           device=args.device)
     init_state = copy.deepcopy(mlp().state_dict())      # one starting point for all
 
-    fig, (ax1, ax2) = _data.figure(1, 2, figsize=(12, 4.2))
-    results = {}
+    results, curves = {}, {}
     for name in args.only or OPTIMIZERS:
         losses, accs = train(OPTIMIZERS[name], init_state, Xtr, ytr, Xte, yte,
                              args.epochs, args.batch_size, args.seed)
+        curves[name] = (losses, accs)
         results[name] = {'final_loss': float(numpy.mean(losses[-10:])), 'accuracy': accs[-1]}
         print(f'{name:9s} loss {results[name]["final_loss"]:.3f}  held-out accuracy '
               f'{accs[-1]:.3f}')
-        ax1.semilogy(smooth(losses), label=name)
-        ax2.plot(numpy.arange(1, len(accs) + 1), accs, 'o-', ms=3, label=name)
-    ax1.set(xlabel='iteration', ylabel='training loss (moving average)',
-            title='MNIST-5k, MLP 784-128-10')
-    ax2.set(xlabel='epoch', ylabel='held-out accuracy', title='1,000 held-out digits')
-    print('plot:', _data.savefig(fig, args.out, 'optimizers.png', legend_fontsize=8))
+    fig = plot(curves)
+    print('plot:', _data.savefig(fig, args.out, 'optimizers.png'))
+    results['figure'] = fig
     return results
 
 

@@ -31,6 +31,51 @@ def test_linear_autoencoder_spans_the_pca_subspace(data):
     assert result['ae_mse'] == pytest.approx(result['pca_mse'], rel=1e-3)
 
 
+def test_procrustes_recovers_a_known_rotation():
+    rng = numpy.random.default_rng(0)
+    B, _ = numpy.linalg.qr(rng.normal(size=(10, 3)))
+    Q, _ = numpy.linalg.qr(rng.normal(size=(3, 3)))    # a random orthogonal matrix
+    R = ae.procrustes(B @ Q, B)
+    numpy.testing.assert_allclose(R, Q.T, atol=1e-12)
+    numpy.testing.assert_allclose(R.T @ R, numpy.eye(3), atol=1e-12)
+
+
+def test_compare_bases_separates_the_subspace_from_the_basis():
+    # a decoder = V M for an invertible, non-orthogonal M: the same subspace, another basis
+    rng = numpy.random.default_rng(1)
+    V, _ = numpy.linalg.qr(rng.normal(size=(64, 4)))
+    M = rng.normal(size=(4, 4)) + 2 * numpy.eye(4)
+    r = ae.compare_bases(V @ M, V)
+    numpy.testing.assert_allclose(r['angles'], 0.0, atol=1e-5)       # degrees
+    assert r['rotation_error'] < 1e-12                               # rotated, it is V
+    numpy.testing.assert_allclose(r['gram'], M.T @ M, atol=1e-12)
+    numpy.testing.assert_allclose(r['cosines'], abs(M) / numpy.linalg.norm(M, axis=0))
+    # and a subspace that differs is told apart: the angles are those of the two spans
+    W = V.copy()
+    W[:, 3] = numpy.linalg.qr(rng.normal(size=(64, 5)))[0][:, 4]      # almost surely off span
+    assert ae.compare_bases(W, V)['angles'].max() > 10
+
+
+def test_linear_vs_pca_figure_shows_three_bases_angles_and_cosines(data):
+    autograd.manual_seed(0)
+    linear = ae.run_linear(data[0], k=4, epochs=300, log=None)
+    assert max(linear['angles']) < 0.1           # degrees: the same subspace
+    assert linear['rotation_error'] < 1e-3       # ... and rotated, the basis is PCA's
+    assert linear['cosines'].max(0).min() < 0.99  # while a column is no single component
+    fig = ae.plot_linear_vs_pca(linear)
+    assert len(fig.axes) == 3 * 4 + 2
+    images = [ax.get_images()[0].get_array().ravel() for ax in fig.axes[:12]]
+    for j in range(4):                           # rows: PCA, decoder as learned, rotated
+        numpy.testing.assert_allclose(images[j], linear['components'][:, j])
+        numpy.testing.assert_allclose(images[4 + j], linear['decoder'][:, j])
+        numpy.testing.assert_allclose(images[8 + j], linear['rotated'][:, j])
+    angles, cosines = fig.axes[12], fig.axes[13]
+    assert angles.get_yscale() == 'log'
+    numpy.testing.assert_allclose([bar.get_height() for bar in angles.patches],
+                                  numpy.maximum(linear['angles'], 1e-9))
+    numpy.testing.assert_allclose(cosines.get_images()[0].get_array(), linear['cosines'])
+
+
 @pytest.mark.slow
 def test_deep_2d_code_reconstructs_better_than_2_component_pca(data):
     autograd.manual_seed(0)

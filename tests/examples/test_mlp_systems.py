@@ -11,6 +11,7 @@ from example_scripts import load_example, run_example
 def test_every_optimizer_trains_the_mnist_mlp_and_beats_plain_sgd(tmp_path):
     r = run_example('optimizers_mnist', tmp_path, '--epochs', 2, '--n-train', 1000,
                     '--batch-size', 50)
+    fig = r.pop('figure')
     assert set(r) == {'SGD', 'momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'AdaDelta', 'Adam'}
     for name, res in r.items():
         assert res['final_loss'] < 1.6, name        # from ln 10 = 2.30 at the start
@@ -18,6 +19,17 @@ def test_every_optimizer_trains_the_mnist_mlp_and_beats_plain_sgd(tmp_path):
     for name in ('momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'AdaDelta', 'Adam'):
         assert r[name]['final_loss'] < r['SGD']['final_loss'], name
     assert (tmp_path / 'optimizers.png').exists()
+    # small multiples: one log-scaled loss panel per optimizer, then the accuracies
+    assert len(fig.axes) == 7 + 1
+    for ax, name in zip(fig.axes, r):
+        labelled = [line.get_label() for line in ax.get_lines()
+                    if not line.get_label().startswith('_')]
+        assert labelled == [name] and len(ax.get_lines()) == 7 and ax.get_yscale() == 'log'
+    accuracy = fig.axes[-1].get_lines()
+    assert [line.get_label() for line in accuracy] == list(r)
+    assert len({(line.get_color(), line.get_linestyle(), line.get_marker())
+                for line in accuracy}) == 7
+    assert [line.get_ydata()[-1] for line in accuracy] == [res['accuracy'] for res in r.values()]
 
 
 # ---- 6. regularisation --------------------------------------------------------------
