@@ -32,6 +32,21 @@ def test_every_optimizer_trains_the_mnist_mlp_and_beats_plain_sgd(tmp_path):
     assert [line.get_ydata()[-1] for line in accuracy] == [res['accuracy'] for res in r.values()]
 
 
+def test_optimizer_figure_is_small_multiples_on_log_scales():
+    import numpy
+    om = load_example('optimizers_mnist')
+    curves = {name: (list(numpy.exp(-numpy.linspace(0, 1 + i, 100)) + 0.01), [0.8, 0.85 + i / 100])
+              for i, name in enumerate(om.OPTIMIZERS)}
+    fig = om.plot(curves)
+    assert len(fig.axes) == 7 + 1
+    for ax, name in zip(fig.axes, curves):
+        labelled = [line for line in ax.get_lines() if not line.get_label().startswith('_')]
+        assert [line.get_label() for line in labelled] == [name]
+        numpy.testing.assert_allclose(labelled[0].get_ydata(), om.smooth(curves[name][0]))
+        assert ax.get_yscale() == 'log' and len(ax.get_lines()) == 7
+    assert [line.get_label() for line in fig.axes[-1].get_lines()] == list(curves)
+
+
 # ---- 6. regularisation --------------------------------------------------------------
 
 @pytest.fixture(scope='module')
