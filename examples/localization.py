@@ -416,11 +416,12 @@ def main(argv=None):
     p.add_argument('--box-epochs', type=int, default=6)
     p.add_argument('--finetune-epochs', type=int, default=1)
     p.add_argument('--n-train', type=int, default=None, help='default: all 4,000')
+    p.add_argument('--n-test', type=int, default=1000, help='held-out canvases')
     p.add_argument('--window-epochs', type=int, default=4,
                    help='epochs of the sliding-window network (0: no sliding window)')
     args = p.parse_args(argv)
-    r = run(args.epochs, args.box_epochs, args.finetune_epochs, n_train=args.n_train,
-            seed=args.seed, device=args.device)
+    r = run(args.epochs, args.box_epochs, args.finetune_epochs, n_test=args.n_test,
+            n_train=args.n_train, seed=args.seed, device=args.device)
     acc, mean_iou, hit = r['frozen']
     print(f'classification head: held-out accuracy {100 * acc:.1f}%')
     print(f'regression head on frozen convolutions: mean IoU {mean_iou:.3f}, '

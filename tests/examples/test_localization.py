@@ -164,7 +164,8 @@ def test_regression_head_on_frozen_features_finds_the_digits():
 @pytest.mark.slow
 def test_the_script_runs_all_three_steps_and_draws_boxes(tmp_path):
     r = run_example('localization', tmp_path, '--epochs', 1, '--box-epochs', 1,
-                    '--finetune-epochs', 1, '--n-train', 128, '--window-epochs', 1)
+                    '--finetune-epochs', 1, '--n-train', 128, '--window-epochs', 1,
+                    '--n-test', 200)
     assert r['frozen_weights_unchanged'] and set(r) >= {'frozen', 'finetuned', 'mean_box'}
     assert set(r['sliding_window']) >= {'box-regression head', 'sliding window, loop over '
                                         'windows', 'sliding window, fully convolutional'}
