@@ -1,5 +1,5 @@
-"""Small VGG-, ResNet-, AlexNet- and GoogLeNet-style networks trained on Fashion-MNIST, and a
-residual network against the plain network of the same depth: the plain one trains worse.
+"""Small VGG-style and ResNet-style networks trained on Fashion-MNIST, and a residual network
+against the plain network of the same depth: the plain one trains worse.
 
 Aggarwal, *Neural Networks and Deep Learning*, sec. 8.4.3 (VGG: only 3 x 3 convolutions with
 padding that keeps the footprint, the number of filters doubling after each 2 x 2 max-pool)
@@ -13,12 +13,6 @@ training error itself, not only the test error, of a deep plain network is worse
 - small VGG: [16, 16, M, 32, 32, M] then FC 128-128-10 (28 -> 14 -> 7);
 - small ResNet: one 3 x 3 convolution, three stages of one basic block each (16, 32, 64
   filters, the last two halving the footprint), global average pool, linear;
-- small AlexNet (sec. 8.4.1): 5 x 5 then 3 x 3 convolutions (32, 64, 96, 96, 64 filters),
-  ReLU, local response normalisation and overlapping 3 x 3 / 2 max-pools, FC 256-256-10
-  with dropout (28 -> 13 -> 6 -> 2);
-- small GoogLeNet (sec. 8.4.4): a 3 x 3 stem, three of ``cnn_architectures.py``'s
-  ``Inception`` modules (1 x 1 bottlenecks) with a max-pool between the second and third,
-  global average pool, one linear layer;
 - the depth comparison: 6n + 2 weight layers (n basic blocks per stage, 8/16/32 filters),
   with the shortcuts (residual) and without them (plain), the same initialisation seed, the
   same mini-batches, on images average-pooled to 14 x 14 to keep the run short; the
@@ -68,37 +62,6 @@ def small_vgg():
 def small_resnet():
     """ResNet-style: a 3 x 3 stem and three stages of one basic block (8 weight layers)."""
     return cnn.ResNet((1, 1, 1), classes=10, in_channels=1, widths=(16, 32, 64), stem=False)
-
-
-def small_alexnet():
-    """AlexNet-style (Table 8.1, shrunk): a large first filter (5 x 5), ReLU, local response
-    normalisation and overlapping 3 x 3 max-pools at stride 2 after the first two
-    convolutions, three 3 x 3 convolutions, a pool, then two fully connected layers with
-    dropout: 28 -> 13 -> 6 -> 2."""
-    lrn = lambda: nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0)
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(64, 96, 3, padding=1), nn.ReLU(), nn.Conv2d(96, 96, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(96, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Flatten(), nn.Dropout(0.5), nn.Linear(64 * 2 * 2, 256), nn.ReLU(),
-        nn.Dropout(0.5), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
-
-
-def small_googlenet():
-    """GoogLeNet-style (sec. 8.4.4): a 3 x 3 stem and a pool, two Inception modules
-    (``cnn_architectures.Inception``: 1 x 1 bottlenecks before the 3 x 3 and 5 x 5 branches),
-    a pool, a third module, then global average pooling and one linear layer instead of
-    fully connected hidden layers: 28 -> 14 (64, then 112 channels) -> 7 (144 channels)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        cnn.Inception(32, 16, 16, 32, 4, 8, 8), cnn.Inception(64, 32, 24, 48, 8, 16, 16),
-        nn.MaxPool2d(2), cnn.Inception(112, 48, 32, 64, 8, 16, 16),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(144, 10))
-
-
-CLASSIFIERS = {'vgg': small_vgg, 'resnet': small_resnet, 'alexnet': small_alexnet,
-               'googlenet': small_googlenet}
 
 
 def deep_net(blocks, residual):
@@ -192,15 +155,12 @@ def main(argv=None):
     p.add_argument('--depth-blocks', type=int, default=3, help='n: 6n + 2 layers')
     p.add_argument('--depth-steps', type=int, default=200)
     p.add_argument('--skip-classifiers', action='store_true')
-    p.add_argument('--classifiers', default='vgg,resnet,alexnet,googlenet',
-                   help='which small networks to train, of ' + ','.join(CLASSIFIERS))
     p.add_argument('--skip-depth', action='store_true', help='no residual vs plain run')
     args = p.parse_args(argv)
     results = {}
     if not args.skip_classifiers:
         data = load(args.n_train, args.n_test, seed=args.seed)
-        for name in args.classifiers.split(','):
-            make = CLASSIFIERS[name]
+        for name, make in (('vgg', small_vgg), ('resnet', small_resnet)):
             model, _, acc = train_classifier(make, data, args.epochs, seed=args.seed,
                                              device=args.device, name=name)
             results[name] = acc
