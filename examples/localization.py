@@ -433,7 +433,8 @@ def main(argv=None):
         print(f'after fine-tuning both heads: accuracy {100 * acc:.1f}%, mean IoU '
               f'{mean_iou:.3f}, {100 * hit:.1f}% with IoU >= 0.5')
     if args.window_epochs:
-        print('sliding window vs the box-regression head, on the same test canvases:')
+        print('sliding window vs the box-regression head (as trained above, fine-tuned if '
+              'asked), on the same test canvases:')
         r['sliding_window'] = compare_sliding_window(r, args.window_epochs, args.seed)
         print(f'  fully convolutional vs loop over windows: largest difference '
               f'{r["sliding_window"]["max_difference_loop_vs_fully_convolutional"]:.3g}')
