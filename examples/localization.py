@@ -388,6 +388,7 @@ def compare_sliding_window(result, epochs=4, seed=0, log=print):
     with autograd.no_grad():
         loop, fully = windows_loop(net, X_te[:64]), windows_fully_convolutional(net, X_te[:64])
     rows['max_difference_loop_vs_fully_convolutional'] = (loop - fully).abs().max().item()
+    result['window_net'] = net
     return rows
 
 
@@ -399,15 +400,19 @@ def plot(result, out, n=8):
         f = backbone(X[:n])
         labels = cls_head(f).argmax(1).cpu().tolist()
         predicted = (box_head(f) * CANVAS).cpu().numpy()
+        window = (integrate(windows_fully_convolutional(result['window_net'], X[:n]))[1]
+                  * CANVAS).cpu().numpy() if 'window_net' in result else [None] * n
     fig, axes = _data.figure(1, n, figsize=(1.6 * n, 2.0))
-    for ax, image, label, box, true in zip(axes, X[:n].cpu().numpy(), labels, predicted,
-                                           b[:n].cpu().numpy() * CANVAS):
+    for ax, image, label, box, slid, true in zip(axes, X[:n].cpu().numpy(), labels, predicted,
+                                                 window, b[:n].cpu().numpy() * CANVAS):
         ax.imshow(image[0], cmap='gray_r')
-        for (x0, y0, w, h), colour in ((true, 'tab:green'), (box, 'tab:red')):
+        for (x0, y0, w, h), colour in ((true, 'tab:green'), (box, 'tab:red'),
+                                       *(() if slid is None else ((slid, 'tab:blue'),))):
             ax.add_patch(patches.Rectangle((x0 - 0.5, y0 - 0.5), w, h, fill=False,
                                            edgecolor=colour, linewidth=1.2))
         ax.set_title(f'class {label}', fontsize=8)
         ax.axis('off')
+    fig.suptitle('true box green, box-regression head red, sliding window blue', fontsize=8)
     return _data.savefig(fig, out, 'boxes.png')
 
 
@@ -439,7 +444,7 @@ def main(argv=None):
         print(f'  fully convolutional vs loop over windows: largest difference '
               f'{r["sliding_window"]["max_difference_loop_vs_fully_convolutional"]:.3g}')
     plot(r, args.out)
-    return {k: v for k, v in r.items() if k not in ('models', 'train', 'test')}
+    return {k: v for k, v in r.items() if k not in ('models', 'train', 'test', 'window_net')}
 
 
 if __name__ == '__main__':
