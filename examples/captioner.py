@@ -290,12 +290,14 @@ def plot(model, images, out, n=8):
 def main(argv=None):
     p = _data.parser('captioner', __doc__, epochs=5)
     p.add_argument('--n-train', type=int, default=3000)
+    p.add_argument('--n-test', type=int, default=500)
     p.add_argument('--cell', choices=sorted(CELLS), default='rnn',
                    help="the decoder: 'rnn' (the equations of sec. 7.7.1, default) or 'lstm'")
     p.add_argument('--beam', type=int, default=3, help='beam width b for beam search')
     args = p.parse_args(argv)
-    model, history, (X_te, captions, t_te) = train(args.epochs, args.n_train, seed=args.seed,
-                                                   device=args.device, cell=args.cell)
+    model, history, (X_te, captions, t_te) = train(args.epochs, args.n_train, args.n_test,
+                                                   seed=args.seed, device=args.device,
+                                                   cell=args.cell)
     exact, per_word, _ = history[-1]
     print(f'{args.cell} decoder, greedy captions of {len(captions)} fresh images: '
           f'{100 * exact:.1f}% exactly right, {100 * per_word:.1f}% of the words')

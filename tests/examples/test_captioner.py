@@ -152,8 +152,8 @@ def test_the_lstm_captioner_learns_too():
 
 @pytest.mark.slow
 def test_the_script_runs_and_draws_captions(tmp_path):
-    r = run_example('captioner', tmp_path, '--epochs', 1, '--n-train', 96, '--cell', 'lstm',
-                    '--beam', 2)
+    r = run_example('captioner', tmp_path, '--epochs', 1, '--n-train', 96, '--n-test', 64,
+                    '--cell', 'lstm', '--beam', 2)
     assert 0.0 <= r['exact'] <= r['per_word'] <= 1.0 and len(r['history']) == 1
     assert r['cell'] == 'lstm' and r['beam_at_least_greedy'] == 1.0
     assert (tmp_path / 'captions.png').stat().st_size > 0
