@@ -20,9 +20,8 @@ state conditioned on the image: ``Captioner.beam_search``; b = 1 is greedy decod
 The book writes the equations for a single-layer tanh RNN "for ease in explanation" and
 says that "in most cases, a multi-layer LSTM is used" instead: ``--cell lstm`` swaps in
 ``nn.LSTM`` (sec. 7.5) with the same inputs; the default is the book's equations.  Here the
-RNN's input at step t is [x_t; v] at t = 1 and [x_t; 0] after,
-so one ``nn.RNN`` with input weights [W_xh W_ih] computes exactly the equations above (its
-biases included; h_0 = 0).  Two choices that are ours, not the book's: v is batch-normalised
+RNN's input at step t is [x_t; v] at t = 1 and [x_t; 0] after, so one ``nn.RNN`` with input
+weights [W_xh W_ih] computes exactly the equations above (its biases included; h_0 = 0).  Two choices that are ours, not the book's: v is batch-normalised
 (at initialisation the CNN gives nearly the same vector for every image) and W_hh starts
 orthogonal (PyTorch's default uniform init shrinks the first step's signal by about half per
 step); with neither, training sits for hundreds of steps on the image-blind plateau, a loss of
