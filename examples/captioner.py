@@ -1,6 +1,7 @@
 """A CNN + RNN image captioner on a synthetic image-description task: the convolutional
-network's image vector v enters the recurrent network at the first time-stamp only; the
-two networks are trained jointly; captions are decoded greedily.
+network's image vector v enters the recurrent network (a tanh RNN, or an LSTM) at the first
+time-stamp only; the two networks are trained jointly; captions are decoded greedily and by
+beam search.
 
 Aggarwal, *Neural Networks and Deep Learning*, sec. 7.7.1 (Fig. 7.9): a CNN produces the
 q-dimensional representation v of the image, a p x q matrix W_ih maps it into the hidden
@@ -13,9 +14,14 @@ layer "but only at the first time-stamp":
 neural network and the recurrent neural network are not trained in isolation ... the final
 weights are always trained jointly"; at test time the first input is <START> with the image,
 and each later input is "the most likely token predicted at the previous time-stamp"
-(greedy decoding).  Here the RNN's input at step t is [x_t; v] at t = 1 and [x_t; 0] after,
-so one ``nn.RNN`` with input weights [W_xh W_ih] computes exactly the equations above (its
-biases included; h_0 = 0).  Two choices that are ours, not the book's: v is batch-normalised
+(greedy decoding), or "one can also use beam search to keep track of the b most likely
+sequence prefixes to expand on at each point" (as in sec. 7.2.1.1, but over the decoder's
+state conditioned on the image: ``Captioner.beam_search``; b = 1 is greedy decoding).
+The book writes the equations for a single-layer tanh RNN "for ease in explanation" and
+says that "in most cases, a multi-layer LSTM is used" instead: ``--cell lstm`` swaps in
+``nn.LSTM`` (sec. 7.5) with the same inputs; the default is the book's equations.  Here the
+RNN's input at step t is [x_t; v] at t = 1 and [x_t; 0] after, so one ``nn.RNN`` with input
+weights [W_xh W_ih] computes exactly the equations above (its biases included; h_0 = 0).  Two choices that are ours, not the book's: v is batch-normalised
 (at initialisation the CNN gives nearly the same vector for every image) and W_hh starts
 orthogonal (PyTorch's default uniform init shrinks the first step's signal by about half per
 step); with neither, training sits for hundreds of steps on the image-blind plateau, a loss of
@@ -25,9 +31,10 @@ The task: 16 x 16 RGB images holding one shape (square, disk, triangle) of one c
 green, blue) and size (small, large), jittered inside one quadrant, on a noisy background;
 the caption is "a <size> <colour> <shape> at the <top|bottom> <left|right>" then <END>.
 Reported: exact-match caption accuracy and per-word accuracy of greedy decoding on fresh
-images.
+images; for beam search, its exact-match accuracy and log P(caption | image) of the captions
+it finds against greedy's (computed by teacher forcing, ``caption_logprob``).
 
-Run: ``python examples/captioner.py [--epochs 5]``
+Run: ``python examples/captioner.py [--epochs 5] [--cell lstm] [--beam 3]``
 """
 import numpy
 
@@ -83,20 +90,27 @@ def make_data(n, seed=0):
     return numpy.stack(images), captions, tokens
 
 
+CELLS = {'rnn': nn.RNN, 'lstm': nn.LSTM}
+
+
 class Captioner(nn.Module):
     """CNN: conv 3x3 16 -> ReLU -> pool 2 -> conv 3x3 32 -> ReLU -> pool 2 -> linear ->
     batch norm -> v (q);
-    RNN: tanh, input [embedding(x_t); v at t = 1, else 0], p hidden units; linear W_hy."""
+    decoder: ``cell`` 'rnn' (tanh, the equations of sec. 7.7.1) or 'lstm' (sec. 7.5, which
+    the book says is used "in most cases"), input [embedding(x_t); v at t = 1, else 0],
+    p hidden units; linear W_hy."""
 
-    def __init__(self, q=64, p=128, embed=32, vocab=len(VOCAB)):
+    def __init__(self, q=64, p=128, embed=32, vocab=len(VOCAB), cell='rnn'):
         super().__init__()
         self.cnn = nn.Sequential(
             nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(32 * (SIZE // 4) ** 2, q), nn.BatchNorm1d(q))
         self.embedding = nn.Embedding(vocab, embed)
-        self.rnn = nn.RNN(embed + q, p, batch_first=True)          # tanh
-        nn.init.orthogonal_(self.rnn.weight_hh_l0)
+        self.cell = cell
+        self.rnn = CELLS[cell](embed + q, p, batch_first=True)
+        if cell == 'rnn':
+            nn.init.orthogonal_(self.rnn.weight_hh_l0)
         self.out = nn.Linear(p, vocab)                             # W_hy
 
     def rnn_inputs(self, v, tokens):
@@ -112,22 +126,80 @@ class Captioner(nn.Module):
         h, _ = self.rnn(self.rnn_inputs(self.cnn(images), tokens))
         return self.out(h)
 
+    def step(self, token, v, state):
+        """One decoder step: tokens (B, 1), the image vector v (B, q) at the first step or
+        None after it, the decoder state (None at the first step; h, or (h, c) for the LSTM)
+        -> log-probabilities of the next token (B, vocab) and the new state."""
+        x = self.embedding(token)
+        image = v.unsqueeze(1) if state is None else x.new_zeros(
+            (x.shape[0], 1, self.rnn.input_size - x.shape[2]))
+        y, state = self.rnn(autograd.cat([x, image], 2), state)
+        return self.out(y[:, 0]).log_softmax(-1), state
+
     @autograd.no_grad()
     def greedy(self, images, max_len=CAPTION_LENGTH):
         """Greedy decoding: (B, max_len) token indices (everything after an <END> is <END>)."""
         v = self.cnn(images)
         token = autograd.full((images.shape[0], 1), INDEX['<START>'], dtype=autograd.int64,
                               device=images.device)
-        x = autograd.cat([self.embedding(token), v.unsqueeze(1)], 2)
-        h, out = None, []
+        state, out = None, []
         for _ in range(max_len):
-            y, h = self.rnn(x, h)
-            token = self.out(y).argmax(2)                          # (B, 1)
+            logp, state = self.step(token, v, state)
+            token = logp.argmax(1, keepdim=True)                   # (B, 1)
             out.append(token)
-            x = autograd.cat([self.embedding(token), autograd.zeros_like(v).unsqueeze(1)], 2)
         out = autograd.cat(out, 1)
         ended = (out == INDEX['<END>']).long().cumsum(1) > 0
         return out.masked_fill(ended, INDEX['<END>'])
+
+    @autograd.no_grad()
+    def beam_search(self, image, beam=3, max_len=CAPTION_LENGTH):
+        """Beam search for one image (1, 3, H, W) (sec. 7.7.1: "keep track of the b most
+        likely sequence prefixes to expand on at each point"): the decoder states of the
+        open prefixes run as one batch; a prefix that emits <END> is finished.  Returns the
+        most likely caption as token indices (ending in <END> unless ``max_len`` tokens came
+        without one) and its log-probability log P(caption | image)."""
+        v = self.cnn(image)
+        token = autograd.full((1, 1), INDEX['<START>'], dtype=autograd.int64,
+                              device=image.device)
+        prefixes, totals, state, finished = [[]], numpy.zeros(1), None, []
+        for _ in range(max_len):
+            logp, state = self.step(token, v, state)
+            cand = (totals[:, None] + logp.cpu().numpy().astype(numpy.float64)).ravel()
+            order = numpy.argsort(-cand, kind='stable')[:beam]
+            rows, toks = order // len(VOCAB), order % len(VOCAB)
+            keep = toks != INDEX['<END>']
+            finished += [(cand[o], prefixes[r] + [INDEX['<END>']])
+                         for o, r, k in zip(order, rows, keep) if not k]
+            if not keep.any():
+                break
+            rows, toks, totals = rows[keep], toks[keep], cand[order[keep]]
+            prefixes = [prefixes[r] + [int(t)] for r, t in zip(rows, toks)]
+            best_finished = max((f[0] for f in finished), default=-numpy.inf)
+            if totals.max() < best_finished:      # log-probabilities only fall from here
+                break
+            rows_t = autograd.tensor(rows.tolist(), device=image.device)
+            state = (tuple(s[:, rows_t] for s in state) if isinstance(state, tuple)
+                     else state[:, rows_t])
+            token = autograd.tensor(toks.tolist(), device=image.device).unsqueeze(1)
+        if finished:
+            total, tokens = max(finished, key=lambda f: f[0])
+        else:
+            total, tokens = totals[0], prefixes[0]
+        return tokens, float(total)
+
+
+def caption_logprob(model, images, tokens):
+    """log P(caption | image) by teacher forcing, for images (B, 3, H, W) and captions
+    (B, T) of token indices: the sum over the tokens up to and including the first <END>
+    (all T tokens if there is none).  A tensor (B,)."""
+    tokens = autograd.as_tensor(tokens, device=images.device)
+    with autograd.no_grad():
+        inputs = autograd.as_tensor(teacher_inputs(tokens.cpu().numpy()), device=images.device)
+        logp = model(images, inputs).double().log_softmax(-1)
+        picked = logp.gather(2, tokens.unsqueeze(2)).squeeze(2)             # (B, T)
+        is_end = (tokens == INDEX['<END>']).long()
+        counted = (is_end.cumsum(1) - is_end) == 0          # up to the first <END>
+        return (picked * counted).sum(1)
 
 
 def teacher_inputs(tokens):
@@ -154,7 +226,7 @@ def evaluate(model, images, tokens):
 
 
 def train(epochs=5, n_train=3000, n_test=500, batch_size=32, lr=3e-3, seed=0, device=None,
-          log=print):
+          log=print, cell='rnn'):
     """Joint training of CNN and RNN by teacher forcing (cross-entropy at every step);
     returns the model, per-epoch (exact, per-token, mean training loss per token) and the
     test set."""
@@ -165,7 +237,7 @@ def train(epochs=5, n_train=3000, n_test=500, batch_size=32, lr=3e-3, seed=0, de
         X_tr, teacher_inputs(t_tr), t_tr, X_te, t_te, device=device)
     autograd.manual_seed(seed)
     g = autograd.Generator(device=device).manual_seed(seed)
-    model = Captioner().to(device)
+    model = Captioner(cell=cell).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
     history = []
     for epoch in range(epochs):
@@ -188,6 +260,22 @@ def train(epochs=5, n_train=3000, n_test=500, batch_size=32, lr=3e-3, seed=0, de
     return model, history, (X_te, captions_te, t_te)
 
 
+def compare_decoders(model, images, tokens, beam=3):
+    """Greedy vs beam search on every image: exact-match accuracy of each, and the
+    log-probabilities log P(caption | image) of the captions each found (both measured by
+    ``caption_logprob``), as arrays."""
+    model.eval()
+    greedy = model.greedy(images)
+    found = [model.beam_search(images[i:i + 1], beam)[0] for i in range(images.shape[0])]
+    padded = autograd.tensor([f + [INDEX['<END>']] * (CAPTION_LENGTH - len(f)) for f in found],
+                             device=images.device)
+    target = autograd.as_tensor(tokens, device=images.device)
+    return dict(greedy_exact=(greedy == target).all(1).float().mean().item(),
+                beam_exact=(padded == target).all(1).float().mean().item(),
+                greedy_logp=caption_logprob(model, images, greedy).cpu().numpy(),
+                beam_logp=caption_logprob(model, images, padded).cpu().numpy())
+
+
 def plot(model, images, out, n=8):
     captions = [' '.join(words(r)) for r in model.greedy(images[:n]).cpu().tolist()]
     fig, axes = _data.figure(2, n // 2, figsize=(2.6 * n // 2, 5.6))
@@ -201,14 +289,30 @@ def plot(model, images, out, n=8):
 def main(argv=None):
     p = _data.parser('captioner', __doc__, epochs=5)
     p.add_argument('--n-train', type=int, default=3000)
+    p.add_argument('--n-test', type=int, default=500)
+    p.add_argument('--cell', choices=sorted(CELLS), default='rnn',
+                   help="the decoder: 'rnn' (the equations of sec. 7.7.1, default) or 'lstm'")
+    p.add_argument('--beam', type=int, default=3, help='beam width b for beam search')
     args = p.parse_args(argv)
-    model, history, (X_te, captions, _) = train(args.epochs, args.n_train, seed=args.seed,
-                                                device=args.device)
+    model, history, (X_te, captions, t_te) = train(args.epochs, args.n_train, args.n_test,
+                                                   seed=args.seed, device=args.device,
+                                                   cell=args.cell)
     exact, per_word, _ = history[-1]
-    print(f'greedy captions of {len(captions)} fresh images: {100 * exact:.1f}% exactly '
-          f'right, {100 * per_word:.1f}% of the words')
+    print(f'{args.cell} decoder, greedy captions of {len(captions)} fresh images: '
+          f'{100 * exact:.1f}% exactly right, {100 * per_word:.1f}% of the words')
+    d = compare_decoders(model, X_te, t_te, args.beam)
+    better = d['beam_logp'] >= d['greedy_logp'] - 1e-6
+    print(f'beam search (b = {args.beam}): {100 * d["beam_exact"]:.1f}% exactly right; '
+          f'mean log P(caption | image) {d["beam_logp"].mean():.4f} vs greedy '
+          f'{d["greedy_logp"].mean():.4f}; at least as likely as greedy on '
+          f'{better.sum()}/{len(better)} images, strictly more likely on '
+          f'{(d["beam_logp"] > d["greedy_logp"] + 1e-6).sum()}')
     plot(model, X_te, args.out)
-    return dict(history=history, exact=exact, per_word=per_word)
+    return dict(history=history, exact=exact, per_word=per_word, cell=args.cell,
+                beam=args.beam, beam_exact=d['beam_exact'],
+                greedy_logp=float(d['greedy_logp'].mean()),
+                beam_logp=float(d['beam_logp'].mean()),
+                beam_at_least_greedy=float(better.mean()))
 
 
 if __name__ == '__main__':

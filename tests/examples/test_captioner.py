@@ -2,7 +2,9 @@
 only, where h_1 = tanh(W_xh x_1 + W_ih v) (checked against the equation with the module's
 own weights); greedy decoding stops at <END>; trained jointly, the captions beat the best
 image-blind model (hand-derived: loss (3 ln 2 + 2 ln 3) / 9, per-word accuracy
-(4 + 3/2 + 2/3) / 9)."""
+(4 + 3/2 + 2/3) / 9), with the book's tanh RNN and with the LSTM decoder; beam search with
+b = 1 is greedy decoding exactly, and with b = 3 it finds on every test image a caption at
+least as likely (log P(caption | image) measured independently, by teacher forcing)."""
 import math
 
 import numpy
@@ -28,9 +30,10 @@ def test_captions_describe_the_images():
         assert max(r1 - r0, c1 - c0) + 1 == cap.SIZES[words[1]]
 
 
-def test_image_enters_at_the_first_step_only():
+@pytest.mark.parametrize('cell', ['rnn', 'lstm'])
+def test_image_enters_at_the_first_step_only(cell):
     autograd.manual_seed(0)
-    model = cap.Captioner().eval()
+    model = cap.Captioner(cell=cell).eval()
     images = autograd.tensor(cap.make_data(4)[0])
     tokens = autograd.tensor(cap.teacher_inputs(cap.make_data(4)[2]))
     with autograd.no_grad():
@@ -39,6 +42,13 @@ def test_image_enters_at_the_first_step_only():
         q = v.shape[1]
         assert autograd.equal(inputs[:, 0, -q:], v)
         assert inputs[:, 1:, -q:].abs().sum().item() == 0
+        if cell == 'lstm':
+            # the image changes the LSTM's first state only through its first input
+            h, _ = model.rnn(inputs)
+            h_blind, _ = model.rnn(autograd.cat([inputs[:, :1, :-q] * 1, inputs[:, :1, -q:] * 0],
+                                                2))
+            assert not autograd.allclose(h[:, 0], h_blind[:, 0])
+            return
         # h_1 = tanh(W_xh x_1 + W_ih v) (+ the RNN's two biases), by the book's equation
         h, _ = model.rnn(inputs)
         W, b = model.rnn.weight_ih_l0, model.rnn.bias_ih_l0 + model.rnn.bias_hh_l0
@@ -58,18 +68,92 @@ def test_greedy_decoding_pads_after_end():
             assert all(t == end for t in row[row.index(end):])
 
 
+@pytest.mark.parametrize('cell', ['rnn', 'lstm'])
+def test_decoder_step_is_the_teacher_forced_network(cell):
+    """step() fed the true tokens one at a time gives forward()'s log-probabilities."""
+    autograd.manual_seed(1)
+    model = cap.Captioner(cell=cell).eval()
+    X, _, t = cap.make_data(3, seed=2)
+    images, inputs = autograd.tensor(X), autograd.tensor(cap.teacher_inputs(t))
+    with autograd.no_grad():
+        whole = model(images, inputs).log_softmax(-1)
+        v, state = model.cnn(images), None
+        for j in range(inputs.shape[1]):
+            logp, state = model.step(inputs[:, j:j + 1], v, state)
+            numpy.testing.assert_allclose(logp.cpu().numpy(), whole[:, j].cpu().numpy(),
+                                          atol=1e-5)
+
+
+def _logprob_by_hand(model, image, caption):
+    """log P(caption | image), one token at a time through step(), up to the first <END>."""
+    with autograd.no_grad():
+        v, state = model.cnn(image), None
+        token, total = cap.INDEX['<START>'], 0.0
+        for t in caption:
+            logp, state = model.step(autograd.tensor([[token]]), v, state)
+            total += logp[0, t].item()
+            if t == cap.INDEX['<END>']:
+                break
+            token = t
+    return total
+
+
+@pytest.mark.parametrize('cell', ['rnn', 'lstm'])
+def test_beam_of_one_is_greedy_decoding_exactly(cell):
+    autograd.manual_seed(3)
+    model = cap.Captioner(cell=cell).eval()
+    images = autograd.tensor(cap.make_data(12, seed=4)[0])
+    greedy = model.greedy(images).cpu().tolist()
+    end = cap.INDEX['<END>']
+    for i, row in enumerate(greedy):
+        tokens, logp = model.beam_search(images[i:i + 1], beam=1)
+        assert tokens + [end] * (cap.CAPTION_LENGTH - len(tokens)) == row
+        assert logp == pytest.approx(_logprob_by_hand(model, images[i:i + 1], tokens), abs=1e-4)
+        assert logp == pytest.approx(cap.caption_logprob(
+            model, images[i:i + 1], autograd.tensor([row])).item(), abs=1e-4)
+
+
+def _assert_beam_beats_greedy(model, images, tokens, beam=3):
+    d = cap.compare_decoders(model, images, tokens, beam)
+    assert numpy.all(d['beam_logp'] >= d['greedy_logp'] - 1e-6)
+    return d
+
+
+@pytest.mark.parametrize('cell', ['rnn', 'lstm'])
+def test_beam_is_at_least_as_likely_as_greedy_untrained(cell):
+    autograd.manual_seed(5)
+    model = cap.Captioner(cell=cell).eval()
+    X, _, t = cap.make_data(16, seed=6)
+    _assert_beam_beats_greedy(model, autograd.tensor(X), t)
+
+
 @pytest.mark.slow
 def test_joint_training_beats_the_image_blind_captioner():
     blind_loss = (3 * math.log(2) + 2 * math.log(3)) / 9          # ~0.475
     blind_words = (4 + 3 / 2 + 2 / 3) / 9                          # ~0.685
-    _, history, _ = cap.train(epochs=4, n_train=800, n_test=200, log=None)
+    model, history, (X_te, _, t_te) = cap.train(epochs=4, n_train=800, n_test=200, log=None)
     exact, per_word, loss = history[-1]
     assert loss < blind_loss - 0.15
     assert per_word > blind_words + 0.08
+    # beam search (b = 3) finds a caption at least as likely as greedy on every test image
+    _assert_beam_beats_greedy(model, X_te[:100], t_te[:100].cpu().numpy())
+
+
+@pytest.mark.slow
+def test_the_lstm_captioner_learns_too():
+    blind_loss = (3 * math.log(2) + 2 * math.log(3)) / 9
+    blind_words = (4 + 3 / 2 + 2 / 3) / 9
+    model, history, (X_te, _, t_te) = cap.train(epochs=3, n_train=800, n_test=100, log=None,
+                                                cell='lstm')
+    exact, per_word, loss = history[-1]
+    assert loss < blind_loss - 0.1 and per_word > blind_words + 0.05
+    _assert_beam_beats_greedy(model, X_te, t_te.cpu().numpy())
 
 
 @pytest.mark.slow
 def test_the_script_runs_and_draws_captions(tmp_path):
-    r = run_example('captioner', tmp_path, '--epochs', 1, '--n-train', 96)
+    r = run_example('captioner', tmp_path, '--epochs', 1, '--n-train', 96, '--n-test', 64,
+                    '--cell', 'lstm', '--beam', 2)
     assert 0.0 <= r['exact'] <= r['per_word'] <= 1.0 and len(r['history']) == 1
+    assert r['cell'] == 'lstm' and r['beam_at_least_greedy'] == 1.0
     assert (tmp_path / 'captions.png').stat().st_size > 0
