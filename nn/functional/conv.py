@@ -330,8 +330,10 @@ class ConvWeight(Op):
                 cols, _, _ = _im2col_wide(xp, x, kernel, pads, dilation, groups)
             frame = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
             g = _to_wide(xp, g, _wide_grid(g.shape[2], frame))
-            gw = xp.matmul(g.reshape(groups, o // groups, -1), cols.transpose(0, 2, 1))
-            return gw.reshape((o, x.shape[1] // groups) + tuple(kernel))
+            # gw^T = cols g^T: OpenBLAS runs this long-K product a third faster than g cols^T
+            gw = xp.matmul(cols, g.reshape(groups, o // groups, -1).transpose(0, 2, 1))
+            return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(
+                (o, x.shape[1] // groups) + tuple(kernel))
         if cols is None:
             cols, _ = _im2col(xp, x, kernel, stride, pads, dilation, groups)
         gw = xp.matmul(g.reshape(n, groups, o // groups, -1), cols.transpose(0, 1, 3, 2)).sum(0)
