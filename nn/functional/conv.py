@@ -122,9 +122,15 @@ def _frame(xp, x, pads, spare):
     x = x[(Ellipsis,) + crop]
     size = tuple(n + max(lo, 0) + max(hi, 0) for (lo, hi), n in zip(pads, x.shape[2:]))
     buf = _buffers.empty(xp, x.shape[:2] + (size[0] + spare,) + size[1:], x.dtype)
-    buf.fill(0)
-    buf[(Ellipsis,) + tuple(slice(max(lo, 0), max(lo, 0) + n)
-                            for (lo, _), n in zip(pads, x.shape[2:]))] = x
+    inner = tuple(slice(max(lo, 0), max(lo, 0) + n) for (lo, _), n in zip(pads, x.shape[2:]))
+    for i, (sl, total) in enumerate(zip(inner, buf.shape[2:])):
+        # zero only the border x does not cover (the reused buffer holds old values)
+        lead = (slice(None),) * (2 + i)
+        if sl.start:
+            buf[lead + (slice(0, sl.start),)] = 0
+        if sl.stop < total:
+            buf[lead + (slice(sl.stop, None),)] = 0
+    buf[(Ellipsis,) + inner] = x
     return buf
 
 
@@ -309,9 +315,11 @@ class ConvTranspose(Op):
             groups, taps, o // groups, n, length)
         spare = 1 if len(kernel) > 1 else 0
         buf = _buffers.empty(xp, (o, n, frame[0] + spare) + frame[1:], x.dtype)
-        buf.fill(0)
         flat = buf.reshape(groups, o // groups, n, -1)
-        for k, off in enumerate(_shifts(kernel, dilation, frame)):
+        shifts = _shifts(kernel, dilation, frame)       # the first is 0: written, not added
+        flat[..., :length] = cols[:, 0]
+        flat[..., length:] = 0
+        for k, off in enumerate(shifts[1:], 1):
             flat[..., off:off + length] += cols[:, k]
         return _extract(xp, buf, self.pad_lo, out_size, b, channel_major=True)
 
