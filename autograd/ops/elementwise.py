@@ -515,7 +515,16 @@ class ReluBackward(Op):
     save = (1,)
 
     def forward(self, xp, g, y):
-        return xp.where(y <= 0, 0, g)       # PyTorch's threshold_backward: g passes at NaN
+        # PyTorch's threshold_backward: g passes at NaN (y <= 0 is false there)
+        if (g.dtype.kind != 'f' or g.shape != y.shape or not g.ndim
+                or g.dtype.itemsize not in (2, 4, 8)):
+            return xp.where(y <= 0, 0, g)
+        # g's bits and-ed with all ones or all zeros: exact (an inf in g never becomes NaN),
+        # and vectorised by NumPy, whose where() on a random mask runs 5x slower
+        bits = xp.dtype(f'int{8 * g.dtype.itemsize}')
+        keep = xp.subtract(y <= 0, 1, dtype=bits)           # 0 where y <= 0, else -1
+        xp.bitwise_and(g.view(bits), keep, out=keep)
+        return keep.view(g.dtype)
 
     def backward(self, gg):
         y, = self.saved_tensors

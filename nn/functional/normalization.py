@@ -37,6 +37,10 @@ def _standardize(xp, x, axes, eps, stats):
         mean, var = stats
         xc = x - mean
     invstd = 1.0 / xp.sqrt(var + eps)
+    if xc.dtype == invstd.dtype and xc.ndim >= invstd.ndim and all(
+            m in (1, n) for n, m in zip(reversed(xc.shape), reversed(invstd.shape))):
+        xc *= invstd            # x_hat in xc's own buffer
+        return xc, invstd, mean, var
     return xc * invstd, invstd, mean, var
 
 
@@ -86,7 +90,8 @@ class Norm(Op):
     nondiff_outputs = (1, 2)
 
     @opmath                 # bfloat16 in float32, as PyTorch
-    def forward(self, xp, x, w, b, *, axes, wshape, eps, stats=None):
+    def forward(self, xp, x, w, b, *, axes, wshape, eps, stats=None, with_stats=True):
+        """``with_stats=False``: y alone (layer and group norm keep no running stats)."""
         self.axes, self.wshape, self.eps, self.stats = axes, wshape, eps, stats
         self.bshape = getattr(b, 'shape', None)
         xhat, invstd, mean, var = _standardize(xp, x, axes, eps, stats)
@@ -95,10 +100,13 @@ class Norm(Op):
         if w.__class__ is not int:
             y = y * w.reshape(wshape)
         if b.__class__ is not int:
-            y = y + b.reshape(wshape)
+            if y is xhat:
+                y = y + b.reshape(wshape)
+            else:
+                y += b.reshape(wshape)          # y is this op's own buffer
         if y is xhat:
             y = xhat.copy()
-        return y if stats is not None else (y, mean, var)
+        return y if stats is not None or not with_stats else (y, mean, var)
 
     def backward(self, g, *_stat_grads):
         x, w = self.saved_tensors
@@ -220,7 +228,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     axes = tuple(range(len(shape) - d, len(shape)))
     wshape = (1,) * (len(shape) - d) + ns
     w, b = _affine(weight, bias)
-    return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)[0]
+    return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, with_stats=False)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
@@ -241,7 +249,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     axes = tuple(range(2, x.ndim))
     wshape = (1, num_groups, c // num_groups) + (1,) * len(rest)
     w, b = _affine(weight, bias)
-    y = Norm.apply(x, w, b, axes=axes, wshape=wshape, eps=eps)[0]
+    y = Norm.apply(x, w, b, axes=axes, wshape=wshape, eps=eps, with_stats=False)
     return y.reshape(shape)
 
 

@@ -51,15 +51,19 @@ def _scatter_windows(xp, parts, geo, size, out, where=None):
     kernel, stride, pads, dilation = geo
     # windows that cannot overlap are written, not added to
     disjoint = all(dl == 1 and s >= k for k, s, dl in zip(kernel, stride, dilation))
+    frame = tuple(n + lo + hi for n, (lo, hi) in zip(size, pads))
+    # windows that tile the frame exactly write every element: nothing to zero first
+    tiled = disjoint and all(s == k and o * s == f
+                             for k, s, o, f in zip(kernel, stride, out, frame))
     lead = None
     buf = None
     for k, j in enumerate(_offsets(kernel)):
         p = parts(k, j)
         if buf is None:
             lead = p.shape[:p.ndim - len(size)]
-            buf = _buffers.empty(xp, lead + tuple(n + lo + hi for n, (lo, hi) in zip(size, pads)),
-                                 p.dtype)
-            buf.fill(0)
+            buf = _buffers.empty(xp, lead + frame, p.dtype)
+            if not tiled:
+                buf.fill(0)
         window = buf[_slices(j, geo, out)]
         if where is not None:
             p = _select(xp, where(k), p)
