@@ -45,7 +45,7 @@ def decode(pop, sizes=SIZES):
 
 def forward(pop, X, sizes=SIZES):
     """Logits (P, n, 10) of the P networks on X (n, 64)."""
-    layers = decode(pop, sizes)
+    h, layers = X, decode(pop, sizes)
     for i, (W, b) in enumerate(layers):
         # the first layer by einsum: NumPy's matmul broadcasting (n, d) against (P, d, h)
         # loops over P slowly (~100x on this machine); later layers are batched products

@@ -31,8 +31,6 @@ Task: a 64-32-10 tanh network on scikit-learn's 8x8 digits, full-batch cross-ent
 
 Run: python examples/rprop.py [--epochs 150] [--device cpu] [--out runs/rprop]
 """
-import numpy
-
 import _data  # noqa: F401  (first: makes the repository importable from a checkout)
 import autograd
 import nn
