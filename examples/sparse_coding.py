@@ -24,7 +24,7 @@ codes shrink towards zero for free).  D plays the part of an autoencoder's outpu
 
 Data: MNIST-5k's 28x28 digits (or ``--data digits``, scikit-learn's 8x8), centred.
 
-Run: python examples/sparse_coding.py [--epochs 10] [--device cpu] [--out runs/sparse_coding]
+Run: python examples/sparse_coding.py [--epochs 3] [--device cpu] [--out runs/sparse_coding]
 """
 import math
 
@@ -127,7 +127,7 @@ def load(name, device=None, seed=0):
 
 
 def main(argv=None):
-    p = _data.parser('sparse_coding', __doc__, epochs=10, epochs_help='passes over the data')
+    p = _data.parser('sparse_coding', __doc__, epochs=3, epochs_help='passes over the data')
     p.add_argument('--data', choices=('mnist', 'digits'), default='mnist')
     p.add_argument('--atoms', type=int, default=100)
     p.add_argument('--lams', default='0.1,0.3,1.0',
