@@ -61,9 +61,8 @@ def test_elitism_never_loses_the_best_fitness():
 def test_neuroevolution_script(tmp_path):
     r = run_example('neuroevolution', tmp_path, '--epochs', 40, '--population', 50)
     ga, bp = r['genetic algorithm'], r['backprop']
-    assert ga['train accuracy'] > 0.4          # from 10% by selection and variation alone
+    assert ga['train accuracy'] > 0.5          # from 10% by selection and variation alone
     assert bp['test accuracy'] > 0.93
-    # backprop reaches 50% training accuracy in tens of evaluations, the GA in hundreds+
-    assert ga['evaluations to 50% train accuracy'] is None or (
-        ga['evaluations to 50% train accuracy'] > 10 * bp['evaluations to 50% train accuracy'])
+    # backprop reaches 50% training accuracy in a few evaluations, the GA in a thousand or so
+    assert ga['evaluations to 50% train accuracy'] > 100 * bp['evaluations to 50% train accuracy']
     assert (tmp_path / 'neuroevolution.png').stat().st_size > 0
