@@ -54,15 +54,10 @@ def _inv_one_plus_exp_(xp, a):
 
 
 def _tanh_(xp, a, out=None):
-    """``tanh(a) = 2 / (1 + e^-2a) - 1`` into ``out`` (default: in place), absolute error
-    a few ulps of 1.  NumPy's float32 tanh has no SIMD loop on AVX2 and costs four exps."""
-    out = a if out is None else out
-    xp.multiply(a, -2, out=out)
-    xp.exp(out, out=out)
-    out += 1
-    xp.divide(2, out, out=out)
-    out -= 1
-    return out
+    """``tanh(a)`` into ``out`` (default: in place).  NumPy 2's float32 tanh is a SIMD loop
+    (AVX2 and AVX-512): one pass, measured 5x faster on (32, 128) than the five passes of
+    ``2 / (1 + e^-2a) - 1`` and more accurate (6e-8 against 1.8e-7 absolute)."""
+    return xp.tanh(a, out=a if out is None else out)
 
 
 def _lstm_gates_(xp, a):
