@@ -16,7 +16,7 @@ from collections import namedtuple
 import numpy
 
 from ..backend import as_dtype, float16, float32, int64
-from ..backend import opmath
+from ..backend import IGNORE_ERRORS, opmath, reset_errstate, set_errstate
 from ..op import Op, apply_unary
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
@@ -86,7 +86,8 @@ def _pairwise(x, d, mask, fill):
 
 # ----------------------------------------------------------------------------- sum, mean
 
-@quiet
+# Sum and Mean are quiet (an overflowing sum gives inf silently, as PyTorch) with the error
+# state set in their own forwards, as Add's: ``quiet``'s wrapper would cost a frame per op.
 class Sum(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim')
     array_backward = True
@@ -97,17 +98,20 @@ class Sum(Op):
             if a.dtype.kind == 'V' and dtype is None:       # bfloat16: summed in float32
                 return self.forward(xp, a.astype('float32'), dim, keepdim).astype(a.dtype)
             a = _accumulating(a, dtype)
-        if dim is None and not keepdim:
-            self.axes = tuple(range(a.ndim))
-            return a.sum()      # (NumPy's keyword handling costs more than a small sum)
-        self.axes = axes = _dims(dim, a.ndim)
-        return a.sum(axis=axes, keepdims=keepdim)
+        token = set_errstate(IGNORE_ERRORS)
+        try:
+            if dim is None and not keepdim:
+                self.axes = tuple(range(a.ndim))
+                return a.sum()      # (NumPy's keyword handling costs more than a small sum)
+            self.axes = axes = _dims(dim, a.ndim)
+            return a.sum(axis=axes, keepdims=keepdim)
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         return _expand_back(g, self.in_shape, self.axes, self.keepdim)
 
 
-@quiet
 class Mean(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim', 'count')
     array_backward = True
@@ -123,14 +127,18 @@ class Mean(Op):
         # Python layers of ndarray.mean, which cost three small sums
         half = a.dtype == float16.np or a.dtype.kind == 'V'     # V: bfloat16
         work = a.astype(float32.np) if half else a
-        if dim is None and not keepdim:
-            self.axes, self.count = tuple(range(a.ndim)), a.size
-            s = work.sum()      # (as in Sum: no keywords)
-        else:
-            self.axes = axes = _dims(dim, a.ndim)
-            self.count = math.prod(a.shape[i] for i in axes)
-            s = work.sum(axis=axes, keepdims=keepdim)
-        return (s / self.count).astype(a.dtype) if half else s / self.count
+        token = set_errstate(IGNORE_ERRORS)
+        try:
+            if dim is None and not keepdim:
+                self.axes, self.count = tuple(range(a.ndim)), a.size
+                s = work.sum()      # (as in Sum: no keywords)
+            else:
+                self.axes = axes = _dims(dim, a.ndim)
+                self.count = math.prod(a.shape[i] for i in axes)
+                s = work.sum(axis=axes, keepdims=keepdim)
+            return (s / self.count).astype(a.dtype) if half else s / self.count
+        finally:
+            reset_errstate(token)
 
     def backward(self, g):
         return _expand_back(g / self.count, self.in_shape, self.axes, self.keepdim)

@@ -54,15 +54,10 @@ def _inv_one_plus_exp_(xp, a):
 
 
 def _tanh_(xp, a, out=None):
-    """``tanh(a) = 2 / (1 + e^-2a) - 1`` into ``out`` (default: in place), absolute error
-    a few ulps of 1.  NumPy's float32 tanh has no SIMD loop on AVX2 and costs four exps."""
-    out = a if out is None else out
-    xp.multiply(a, -2, out=out)
-    xp.exp(out, out=out)
-    out += 1
-    xp.divide(2, out, out=out)
-    out -= 1
-    return out
+    """``tanh(a)`` into ``out`` (default: in place).  NumPy 2's float32 tanh is a SIMD loop
+    (AVX2 and AVX-512): one pass, measured 5x faster on (32, 128) than the five passes of
+    ``2 / (1 + e^-2a) - 1`` and more accurate (6e-8 against 1.8e-7 absolute)."""
+    return xp.tanh(a, out=a if out is None else out)
 
 
 def _lstm_gates_(xp, a):
@@ -222,7 +217,10 @@ class LSTMLayerOp(Op):
         # 1 / (1 + e^a) gives sigmoid of i, f, o and sigmoid(2g) = (1 + tanh g) / 2.
         scale = xp.full(G, -1.0, xw.dtype)
         scale[2 * H:3 * H] = -2
-        w_t = w_hh.T * scale
+        # W_hh^T laid out row-major: OpenBLAS multiplies by it up to twice as fast per step
+        # as by the transposed view (measured: 32 steps of (32, 128) x (128, 512), 2.1 ms
+        # against 1.6 ms; (16, 128) x (128, 384), 1.1 ms against 0.54 ms)
+        w_t = xp.ascontiguousarray(w_hh.T) * scale
         pre = xp.multiply(xw, scale, out=_buffers.empty(xp, xw.shape, xw.dtype))
         # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1]
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
@@ -345,7 +343,7 @@ class GRULayerOp(Op):
         self.reverse = reverse
         T, B, G = xw.shape
         H = G // 3
-        w_t = w_hh.T
+        w_t = xp.ascontiguousarray(w_hh.T)       # (row-major: see LSTMLayerOp)
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
         self.acts = acts = _buffers.empty(xp, (T, B, G), xw.dtype)     # r, z, n
         self.hns = hns = _buffers.empty(xp, (T, B, H), xw.dtype)
@@ -453,7 +451,7 @@ class RNNLayerOp(Op):
     def forward(self, xp, xw, h0, w_hh, b_hh, *, reverse, relu):
         self.reverse, self.relu = reverse, relu
         T, B, H = xw.shape
-        w_t = w_hh.T
+        w_t = xp.ascontiguousarray(w_hh.T)       # (row-major: see LSTMLayerOp)
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
         hs[0] = h0
         for k, t in enumerate(_order(T, reverse)):
