@@ -36,19 +36,25 @@ pay, learn far too slowly on 1,500 digits for a run of minutes.
 
 Run: python examples/recurrent_attention.py [--epochs 40] [--out runs/recurrent_attention]
 """
-import numpy
+import os
 
-import _data  # noqa: F401  (first: makes the repository importable from a checkout)
-import autograd
-import nn
-import optim
-from autograd.distributions import Normal
+# small matrices: one BLAS thread (spinning threads slow training many times over on a busy
+# machine); it must be set before NumPy loads
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+
+import _data  # noqa: E402,F401  (first: makes the repository importable from a checkout)
+import numpy  # noqa: E402
+import autograd  # noqa: E402
+import nn  # noqa: E402
+import optim  # noqa: E402
+from autograd.distributions import Normal  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- data
-def make_canvases(X, size, rng, clutter=0):
+def make_canvases(X, size, rng, clutter=0, spread=None):
     """Place each 8x8 digit (rows of X, (n, 64)) at a random position of a ``size`` x
-    ``size`` canvas; ``clutter`` 3x3 fragments of random other digits are added at random
+    ``size`` canvas (within its central ``spread`` x ``spread`` square when given: the
+    curriculum); ``clutter`` 3x3 fragments of random other digits are added at random
     positions first.  Returns (n, size, size) float32 and the digits' top-left corners."""
     n = len(X)
     digits = X.reshape(n, 8, 8)
@@ -61,7 +67,9 @@ def make_canvases(X, size, rng, clutter=0):
             patch = digits[src[i], fr[i]:fr[i] + 3, fc[i]:fc[i] + 3]
             canvas[i, r[i]:r[i] + 3, c[i]:c[i] + 3] = numpy.maximum(
                 canvas[i, r[i]:r[i] + 3, c[i]:c[i] + 3], patch)
-    pos = rng.integers(0, size - 7, (n, 2))
+    spread = size if spread is None else min(max(int(spread), 8), size)
+    lo = (size - spread) // 2
+    pos = rng.integers(lo, lo + spread - 7, (n, 2))
     for i in range(n):
         r, c = pos[i]
         canvas[i, r:r + 8, c:c + 8] = numpy.maximum(canvas[i, r:r + 8, c:c + 8], digits[i])
@@ -97,9 +105,13 @@ def glimpse(canvas, loc, g=6, scales=3):
 
 # ----------------------------------------------------------------------------- the model
 class RecurrentAttention(nn.Module):
-    """Glimpse network + RNN core + location policy + baseline + classifier."""
+    """Glimpse network + RNN core + location policy + baseline + classifier.
 
-    def __init__(self, g=6, scales=3, hidden=128, classes=10, sigma=0.15):
+    The first glimpse is at the centre of the canvas, where the coarsest scale sees the
+    whole canvas (at a quarter of its resolution); the later locations l_t are drawn from
+    the Gaussian policy Normal(tanh(W h_t), sigma) with sigma fixed."""
+
+    def __init__(self, g=8, scales=3, hidden=128, classes=10, sigma=0.15):
         super().__init__()
         self.g, self.scales, self.sigma, self.gain = g, scales, sigma, 4.0
         self.what = nn.Linear(scales * g * g, hidden)      # glimpse rho -> hidden
@@ -118,10 +130,12 @@ class RecurrentAttention(nn.Module):
 
     def forward(self, canvas, steps=6, random_locations=False, generator=None):
         """One roll-out of ``steps`` glimpses.  Returns (logits (T, B, C), log pi(l_t) (T-1, B)
-        of the locations chosen by the policy after glimpses 1..T-1, baselines (T-1, B))."""
+        of the locations chosen by the policy after glimpses 1..T-1, baselines b_t (T-1, B));
+        with ``random_locations`` the later glimpses are uniform on the canvas and the last
+        two are None."""
         B = canvas.shape[0]
         h = autograd.zeros(B, self.core.hidden_size, device=canvas.device)
-        loc = autograd.rand(B, 2, device=canvas.device, generator=generator) * 2 - 1
+        loc = autograd.zeros(B, 2, device=canvas.device)
         logits, logps, bases = [], [], []
         for t in range(steps):
             h = self.core(self.glimpse_network(canvas, loc), h)
@@ -131,10 +145,13 @@ class RecurrentAttention(nn.Module):
             if random_locations:
                 loc = autograd.rand(B, 2, device=canvas.device, generator=generator) * 2 - 1
                 continue
+            # REINFORCE alone trains the locator and the baseline: their input is detached
+            # from the core, which backprop of the classification loss trains
             policy = Normal(autograd.tanh(self.locator(h.detach())), self.sigma)
-            loc = policy.sample().clamp(-1, 1).detach()
-            logps.append(policy.log_prob(loc).sum(1))
+            sample = policy.sample()
+            logps.append(policy.log_prob(sample).sum(1))
             bases.append(self.baseline(h.detach()).squeeze(1))
+            loc = sample.clamp(-1, 1)
         stack = (lambda xs: autograd.stack(xs)) if logps else (lambda xs: None)
         return autograd.stack(logits), stack(logps), stack(bases)
 
@@ -148,27 +165,32 @@ def returns(rewards, gamma=1.0):
     return autograd.stack(out[::-1])
 
 
-def hybrid_loss(logits, logps, bases, y, gamma=1.0):
+def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0):
     """Cross-entropy at every time-stamp (backprop) + the REINFORCE loss of the locations
-    - sum_t (R_(t+1) - b_t) log pi(l_t) (the location l_t is used by glimpse t+1, so the
-    rewards from t+1 on are its return) + the baseline's squared error.  Returns
-    (loss, per-step rewards (T, B))."""
+    - sum_t (R_(t+1) - b_t) log pi(l_t) (eq. 10.1 with a baseline; l_t is used by glimpse
+    t+1, so the rewards from t+1 on are its return) + the baselines' squared error.  The
+    reward is 1 for a correct class: with ``final_reward`` (Mnih et al.'s choice) only after
+    the last glimpse, so R_(t+1) = r_T for every t; otherwise after every glimpse, R_(t+1)
+    summing them discounted by ``gamma``.  Returns (loss, per-step rewards (T, B))."""
     T, B, C = logits.shape
     ce = nn.functional.cross_entropy(logits.reshape(T * B, C), y.repeat(T))
     rewards = (logits.argmax(2) == y).to(logits.dtype).detach()
     if logps is None:
         return ce, rewards
-    R = returns(rewards[1:], gamma)                           # (T-1, B)
+    R = rewards[-1].expand(T - 1, B) if final_reward else returns(rewards[1:], gamma)
     advantage = (R - bases).detach()
     reinforce = -(advantage * logps).sum(0).mean()
     return ce + reinforce + ((bases - R) ** 2).mean(), rewards
 
 
 # ----------------------------------------------------------------------------- training
-def train(epochs=40, canvas=16, steps=6, clutter=0, random_locations=False, seed=0,
-          device=None, n_train=None, batch=64, lr=3e-3, hidden=128):
+def train(epochs=60, canvas=32, steps=6, clutter=0, random_locations=False, seed=0,
+          device=None, n_train=None, batch=64, lr=1e-3, hidden=128, sigma=0.15, g=8,
+          final_reward=True, curriculum=0.5, start=12, log=None):
     """Train on translated digits (new positions every epoch) and evaluate on a fixed,
-    seeded test set of 297 canvases.  Returns (model, per-epoch train reward, test accuracy
+    seeded test set of 297 canvases.  The curriculum: over the first ``curriculum`` of the
+    epochs the digits' positions spread from the central ``start`` x ``start`` square to
+    the whole canvas (the test set always uses the whole canvas).  Returns (model, per-epoch train reward, test accuracy
     after each glimpse (T,) of the final model, test canvases)."""
     X, y = _data.digits()
     Xtr, ytr, Xte, yte = _data.split(X, y, 297, seed=seed)
@@ -180,20 +202,25 @@ def train(epochs=40, canvas=16, steps=6, clutter=0, random_locations=False, seed
     autograd.manual_seed(seed)
     gen = autograd.Generator(autograd.device(device or autograd.get_default_device()))
     gen.manual_seed(seed)
-    model = RecurrentAttention(hidden=hidden).to(device)
+    model = RecurrentAttention(g=g, hidden=hidden, sigma=sigma).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
     history = []
-    for _ in range(epochs):
-        C, Y = _data.to_tensors(make_canvases(Xtr, canvas, rng, clutter)[0], ytr, device=device)
+    for epoch in range(epochs):
+        ramp = max(curriculum * epochs, 1)
+        spread = start + (canvas - start) * min(epoch / ramp, 1) if curriculum else canvas
+        C, Y = _data.to_tensors(make_canvases(Xtr, canvas, rng, clutter, spread)[0], ytr,
+                                device=device)
         rewards = []
         for cb, yb in _data.minibatches(C, Y, batch, generator=gen):
             out = model(cb, steps, random_locations, generator=gen)
-            loss, r = hybrid_loss(*out, yb)
+            loss, r = hybrid_loss(*out, yb, final_reward=final_reward)
             opt.zero_grad()
             loss.backward()
             opt.step()
             rewards.append(r[-1].mean().item())
         history.append(float(numpy.mean(rewards)))
+        if log:
+            log(epoch, history[-1])
     acc = evaluate(model, Cte, Yte, steps, random_locations, gen)
     return model, history, acc, Cte
 
@@ -215,7 +242,6 @@ def trajectory(model, C, steps):
     with autograd.no_grad():
         h = autograd.zeros(B, model.core.hidden_size, device=C.device)
         loc = autograd.zeros(B, 2, device=C.device)
-        # the first location is random in training; the plot starts at the centre
         for _ in range(steps):
             locs.append(loc)
             h = model.core(model.glimpse_network(C, loc), h)

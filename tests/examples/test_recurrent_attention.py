@@ -61,9 +61,12 @@ def test_returns_sum_the_future_rewards():
     numpy.testing.assert_allclose(ra.returns(r, 0.5).cpu().numpy().ravel(), [1.25, 0.5, 1])
 
 
-def test_reinforce_gradient_is_the_score_function_formula():
+@pytest.mark.parametrize('final_reward', [True, False])
+def test_reinforce_gradient_is_the_score_function_formula(final_reward):
     """d loss / d mu of the location term is -(R - b) grad log pi(l) = -(R - b)(l - mu)/sigma^2
-    per roll-out (averaged over the batch), and the reward is 1 exactly when correct."""
+    per roll-out (averaged over the batch), and the reward is 1 exactly when correct: R is
+    the last glimpse's reward (Mnih et al.) or the sum of the rewards after l_t (the text's
+    R_t); the baseline b_t regresses on R by its own squared error."""
     gen = autograd.Generator(autograd.device(autograd.get_default_device())).manual_seed(0)
     T, B, C, sigma = 3, 4, 10, 0.15
     logits = autograd.randn(T, B, C, generator=gen, dtype=autograd.float64)
@@ -74,18 +77,48 @@ def test_reinforce_gradient_is_the_score_function_formula():
     policy = Normal(mu, sigma)
     loc = policy.sample().detach()
     logps = policy.log_prob(loc).sum(2)
-    bases = autograd.tensor(numpy.full((T - 1, B), 0.4), dtype=autograd.float64)
-    loss, rewards = ra.hybrid_loss(logits, logps, bases, y)
+    bases = autograd.tensor(numpy.full((T - 1, B), 0.4), dtype=autograd.float64,
+                            requires_grad=True)
+    loss, rewards = ra.hybrid_loss(logits, logps, bases, y, final_reward=final_reward)
     r = rewards.cpu().numpy()
     expect_r = (logits.argmax(2) == y).cpu().numpy().astype(float)
     numpy.testing.assert_array_equal(r, expect_r)
     assert set(numpy.unique(r)) <= {0.0, 1.0} and r[-1, 0] == 0 and r[-1, 1:].all()
     loss.backward()
-    R = numpy.stack([r[1:].sum(0), r[2:].sum(0)])              # R_(t+1), gamma = 1
+    if final_reward:
+        R = numpy.stack([r[-1], r[-1]])                         # r_T for both locations
+    else:
+        R = numpy.stack([r[1:].sum(0), r[2:].sum(0)])          # R_(t+1), gamma = 1
     A = R - 0.4
     m, l = mu.detach().cpu().numpy(), loc.cpu().numpy()
     expected = -A[..., None] * (l - m) / sigma ** 2 / B
     numpy.testing.assert_allclose(mu.grad.cpu().numpy(), expected, rtol=1e-9, atol=1e-12)
+    # the baseline's gradient is that of its squared error alone (the advantage is detached)
+    numpy.testing.assert_allclose(bases.grad.cpu().numpy(), 2 * (0.4 - R) / ((T - 1) * B),
+                                  rtol=1e-9, atol=1e-12)
+
+
+def test_locator_and_baseline_see_a_detached_core():
+    """REINFORCE alone trains the location network and the baseline: log pi(l_t) and b_t
+    send no gradient into the core, the glimpse network or the classifier."""
+    autograd.manual_seed(0)
+    model = ra.RecurrentAttention(hidden=16)
+    rng = numpy.random.default_rng(0)
+    canvas = autograd.tensor(ra.make_canvases(rng.random((3, 64)), 32, rng)[0])
+    logits, logps, bases = model(canvas, 4)
+    assert logits.shape == (4, 3, 10) and logps.shape == (3, 3) and bases.shape == (3, 3)
+    (logps.sum() + bases.sum()).backward()
+    trained = {n for n, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum().item() > 0}
+    assert trained == {'locator.weight', 'locator.bias', 'baseline.weight', 'baseline.bias'}
+
+
+def test_curriculum_places_the_digits_in_the_central_square():
+    rng = numpy.random.default_rng(1)
+    X = rng.random((200, 64)).astype(numpy.float32)
+    _, pos = ra.make_canvases(X, 32, rng, spread=12)
+    assert pos.min() == 10 and pos.max() == 14               # (32 - 12) / 2 .. + 12 - 8
+    _, pos = ra.make_canvases(X, 32, rng)
+    assert pos.min() == 0 and pos.max() == 24                  # the whole canvas
 
 
 def test_model_defaults_follow_the_text():
