@@ -47,7 +47,7 @@ import numpy  # noqa: E402
 import autograd  # noqa: E402
 import nn  # noqa: E402
 import optim  # noqa: E402
-from autograd.distributions import Normal  # noqa: E402
+from autograd.distributions import Categorical, Normal  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- data
@@ -108,17 +108,26 @@ class RecurrentAttention(nn.Module):
     """Glimpse network + RNN core + location policy + baseline + classifier.
 
     The first glimpse is at the centre of the canvas, where the coarsest scale sees the
-    whole canvas (at a quarter of its resolution); the later locations l_t are drawn from
-    the Gaussian policy Normal(tanh(W h_t), sigma) with sigma fixed."""
+    whole canvas (at a quarter of its resolution).  The later locations l_t come from the
+    location policy pi(l | h_t): ``policy='grid'`` a softmax over the centres of a
+    ``grid`` x ``grid`` lattice of the canvas (pi implemented with the softmax, as the text
+    says of policy networks), ``'gaussian'`` Mnih et al.'s Normal(tanh(W h_t), sigma) with
+    sigma fixed."""
 
-    def __init__(self, g=8, scales=3, hidden=128, classes=10, sigma=0.15):
+    def __init__(self, g=8, scales=3, hidden=128, classes=10, sigma=0.15, core='gru',
+                 policy='grid', grid=7):
         super().__init__()
         self.g, self.scales, self.sigma, self.gain = g, scales, sigma, 4.0
+        self.policy = policy
         self.what = nn.Linear(scales * g * g, hidden)      # glimpse rho -> hidden
         self.where = nn.Linear(2, hidden)                  # location l -> hidden
         self.combine = nn.Linear(2 * hidden, hidden)       # -> g_t
-        self.core = nn.RNNCell(hidden, hidden, nonlinearity='relu')
-        self.locator = nn.Linear(hidden, 2)                # mu(h_t)
+        self.core = (nn.GRUCell(hidden, hidden) if core == 'gru' else
+                     nn.RNNCell(hidden, hidden, nonlinearity='relu'))
+        # the lattice's centres in [-1, 1]: cell i at the fraction (i + 1) / (grid + 1)
+        c = [2 * (i + 1) / (grid + 1) - 1 for i in range(grid)]
+        self.register_buffer('cells', autograd.tensor([[r, q] for r in c for q in c]))
+        self.locator = nn.Linear(hidden, grid * grid if policy == 'grid' else 2)
         self.baseline = nn.Linear(hidden, 1)               # b_t
         self.classifier = nn.Linear(hidden, classes)       # softmax action a_t
 
@@ -128,11 +137,20 @@ class RecurrentAttention(nn.Module):
         hl = nn.functional.relu(self.where(loc))
         return nn.functional.relu(self.combine(autograd.cat([hg, hl], 1)))
 
-    def forward(self, canvas, steps=6, random_locations=False, generator=None):
+    def location_policy(self, h):
+        """pi(l | h_t) as a distribution, and a map from its samples to locations."""
+        # REINFORCE alone trains the locator: its input is detached from the core, which
+        # backprop of the classification loss trains
+        out = self.locator(h.detach())
+        if self.policy == 'grid':
+            return Categorical(logits=out), (lambda cell: self.cells[cell])
+        return Normal(autograd.tanh(out), self.sigma), (lambda l: l.clamp(-1, 1))
+
+    def forward(self, canvas, steps=6, random_locations=False, generator=None, greedy=False):
         """One roll-out of ``steps`` glimpses.  Returns (logits (T, B, C), log pi(l_t) (T-1, B)
         of the locations chosen by the policy after glimpses 1..T-1, baselines b_t (T-1, B));
-        with ``random_locations`` the later glimpses are uniform on the canvas and the last
-        two are None."""
+        with ``random_locations`` the later glimpses are uniform on the lattice (or the
+        canvas) and the last two are None; ``greedy`` takes the policy's mode."""
         B = canvas.shape[0]
         h = autograd.zeros(B, self.core.hidden_size, device=canvas.device)
         loc = autograd.zeros(B, 2, device=canvas.device)
@@ -143,15 +161,21 @@ class RecurrentAttention(nn.Module):
             if t == steps - 1:
                 break
             if random_locations:
-                loc = autograd.rand(B, 2, device=canvas.device, generator=generator) * 2 - 1
+                if self.policy == 'grid':
+                    cell = autograd.randint(0, self.cells.shape[0], (B,), generator=generator,
+                                            device=canvas.device)
+                    loc = self.cells[cell]
+                else:
+                    loc = autograd.rand(B, 2, device=canvas.device, generator=generator) * 2 - 1
                 continue
-            # REINFORCE alone trains the locator and the baseline: their input is detached
-            # from the core, which backprop of the classification loss trains
-            policy = Normal(autograd.tanh(self.locator(h.detach())), self.sigma)
-            sample = policy.sample()
-            logps.append(policy.log_prob(sample).sum(1))
+            policy, place = self.location_policy(h)
+            if greedy:
+                loc = place(policy.mode)
+                continue
+            action = policy.sample()
+            logps.append(policy.log_prob(action).reshape(B, -1).sum(1))
             bases.append(self.baseline(h.detach()).squeeze(1))
-            loc = sample.clamp(-1, 1)
+            loc = place(action)
         stack = (lambda xs: autograd.stack(xs)) if logps else (lambda xs: None)
         return autograd.stack(logits), stack(logps), stack(bases)
 
@@ -186,7 +210,7 @@ def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0):
 # ----------------------------------------------------------------------------- training
 def train(epochs=60, canvas=32, steps=6, clutter=0, random_locations=False, seed=0,
           device=None, n_train=None, batch=64, lr=1e-3, hidden=128, sigma=0.15, g=8,
-          final_reward=True, curriculum=0.5, start=12, log=None):
+          final_reward=True, curriculum=0.5, start=12, policy_lr=None, core='gru', policy='grid', log=None):
     """Train on translated digits (new positions every epoch) and evaluate on a fixed,
     seeded test set of 297 canvases.  The curriculum: over the first ``curriculum`` of the
     epochs the digits' positions spread from the central ``start`` x ``start`` square to
@@ -202,8 +226,11 @@ def train(epochs=60, canvas=32, steps=6, clutter=0, random_locations=False, seed
     autograd.manual_seed(seed)
     gen = autograd.Generator(autograd.device(device or autograd.get_default_device()))
     gen.manual_seed(seed)
-    model = RecurrentAttention(g=g, hidden=hidden, sigma=sigma).to(device)
-    opt = optim.Adam(model.parameters(), lr=lr)
+    model = RecurrentAttention(g=g, hidden=hidden, sigma=sigma, core=core,
+                               policy=policy).to(device)
+    policy = [*model.locator.parameters(), *model.baseline.parameters()]
+    rest = [p for p in model.parameters() if all(p is not q for q in policy)]
+    opt = optim.Adam([{'params': rest}, {'params': policy, 'lr': policy_lr or lr}], lr=lr)
     history = []
     for epoch in range(epochs):
         ramp = max(curriculum * epochs, 1)
@@ -227,16 +254,14 @@ def train(epochs=60, canvas=32, steps=6, clutter=0, random_locations=False, seed
 
 def evaluate(model, C, Y, steps, random_locations=False, generator=None):
     """Test accuracy after each glimpse (a list of T floats); the policy's locations are
-    its means (no exploration noise)."""
-    sigma, model.sigma = model.sigma, 1e-6
+    its modes (no exploration)."""
     with autograd.no_grad():
-        logits = model(C, steps, random_locations, generator=generator)[0]
-    model.sigma = sigma
+        logits = model(C, steps, random_locations, generator=generator, greedy=True)[0]
     return [(logits[t].argmax(1) == Y).float().mean().item() for t in range(steps)]
 
 
 def trajectory(model, C, steps):
-    """The mean-policy glimpse locations (steps, B, 2) in [-1, 1] on canvases C."""
+    """The greedy policy's glimpse locations (steps, B, 2) in [-1, 1] on canvases C."""
     B = C.shape[0]
     locs = []
     with autograd.no_grad():
@@ -245,13 +270,14 @@ def trajectory(model, C, steps):
         for _ in range(steps):
             locs.append(loc)
             h = model.core(model.glimpse_network(C, loc), h)
-            loc = autograd.tanh(model.locator(h))
+            policy, place = model.location_policy(h)
+            loc = place(policy.mode)
     return autograd.stack(locs).cpu().numpy()
 
 
 def main(argv=None):
-    p = _data.parser('recurrent_attention', __doc__, epochs=40)
-    p.add_argument('--canvas', type=int, default=16)
+    p = _data.parser('recurrent_attention', __doc__, epochs=60)
+    p.add_argument('--canvas', type=int, default=32)
     p.add_argument('--glimpses', type=int, default=6)
     p.add_argument('--clutter', type=int, default=0)
     args = p.parse_args(argv)
@@ -263,17 +289,29 @@ def main(argv=None):
     _, rhistory, racc, _ = train(random_locations=True, **kw)
     print(f'random glimpse locations: {[round(a, 3) for a in racc]}  (chance 0.1)')
 
-    fig, (ax_c, ax_g) = _data.figure(1, 2, figsize=(10, 4))
+    fig, axes = _data.figure(2, 4, figsize=(14, 7))
+    ax_c = axes[0][0]
     ax_c.plot(history, label='learned locations')
     ax_c.plot(rhistory, label='random locations')
-    ax_c.set(xlabel='epoch', ylabel='train reward (final glimpse correct)')
+    ax_c.set(xlabel='epoch', ylabel='train reward (last glimpse correct)')
     ax_c.legend()
-    locs = trajectory(model, Cte[:1], args.glimpses)[:, 0]
+    ax_a = axes[1][0]
+    ax_a.plot(range(1, args.glimpses + 1), acc, 'o-', label='learned locations')
+    ax_a.plot(range(1, args.glimpses + 1), racc, 's-', label='random locations')
+    ax_a.set(xlabel='glimpses', ylabel='test accuracy', ylim=(0, 1))
+    ax_a.legend()
     H = Cte.shape[1]
-    ax_g.imshow(Cte[0].cpu().numpy(), cmap='gray')
-    rc = (locs + 1) / 2 * H
-    ax_g.plot(rc[:, 1], rc[:, 0], 'o-', color='tab:red')
-    ax_g.set_title('glimpse path (mean policy)')
+    paths = (trajectory(model, Cte[:6], args.glimpses) + 1) / 2 * H     # pixels (T, 6, 2)
+    side = model.g
+    from matplotlib.patches import Rectangle
+    for k, ax in enumerate([*axes[0][1:], *axes[1][1:]]):
+        ax.imshow(Cte[k].cpu().numpy(), cmap='gray')
+        ax.plot(paths[:, k, 1], paths[:, k, 0], 'o-', color='tab:red', ms=3)
+        for t, (r, c) in enumerate(paths[:, k]):        # the finest scale's square
+            ax.add_patch(Rectangle((c - side / 2 - 0.5, r - side / 2 - 0.5),
+                                       side, side, fill=False, lw=0.8,
+                                       color='tab:red' if t else 'tab:blue'))
+        ax.set(xticks=[], yticks=[], title=f'glimpse path {k}')
     print('plot:', _data.savefig(fig, args.out, 'recurrent_attention.png'))
     return {'accuracy': acc, 'random_accuracy': racc, 'train_reward': history,
             'random_train_reward': rhistory}

@@ -98,18 +98,44 @@ def test_reinforce_gradient_is_the_score_function_formula(final_reward):
                                   rtol=1e-9, atol=1e-12)
 
 
-def test_locator_and_baseline_see_a_detached_core():
+@pytest.mark.parametrize('policy', ['grid', 'gaussian'])
+def test_locator_and_baseline_see_a_detached_core(policy):
     """REINFORCE alone trains the location network and the baseline: log pi(l_t) and b_t
     send no gradient into the core, the glimpse network or the classifier."""
     autograd.manual_seed(0)
-    model = ra.RecurrentAttention(hidden=16)
+    model = ra.RecurrentAttention(hidden=16, policy=policy)
     rng = numpy.random.default_rng(0)
     canvas = autograd.tensor(ra.make_canvases(rng.random((3, 64)), 32, rng)[0])
     logits, logps, bases = model(canvas, 4)
     assert logits.shape == (4, 3, 10) and logps.shape == (3, 3) and bases.shape == (3, 3)
     (logps.sum() + bases.sum()).backward()
-    trained = {n for n, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum().item() > 0}
+    trained = {n for n, p in model.named_parameters()
+               if p.grad is not None and p.grad.abs().sum().item() > 0}
     assert trained == {'locator.weight', 'locator.bias', 'baseline.weight', 'baseline.bias'}
+
+
+def test_grid_policy_glimpses_at_the_lattice_and_greedy_takes_the_mode():
+    """The softmax policy's actions are the centres of a 7 x 7 lattice (pixels 4, 8, ..., 28
+    of a 32-pixel canvas); the greedy roll-out glimpses at the most probable cell."""
+    model = ra.RecurrentAttention(hidden=16)
+    cells = model.cells.cpu().numpy()
+    assert cells.shape == (49, 2)
+    pixels = numpy.round((cells + 1) / 2 * 32)
+    numpy.testing.assert_array_equal(numpy.unique(pixels), numpy.arange(4, 29, 4))
+    with autograd.no_grad():
+        model.locator.weight.zero_()
+        model.locator.bias.zero_()
+        model.locator.bias[30] = 5.0                             # cell (4, 2): pixel (20, 12)
+    canvas = autograd.zeros(2, 32, 32)
+    assert numpy.round((ra.trajectory(model, canvas, 3)[1:] + 1) / 2 * 32).tolist() == \
+        [[[20, 12], [20, 12]]] * 2
+    autograd.manual_seed(0)
+    _, logps, _ = model(canvas, 3)
+    # log pi of a sampled cell: log softmax, 5 - log(e^5 + 48) for cell 30, else its -log
+    z = numpy.log(numpy.exp(5.0) + 48)
+    sampled = logps.detach().cpu().numpy().ravel()
+    nearest = numpy.where(numpy.abs(sampled - (5 - z)) < 1, 5 - z, -z)
+    numpy.testing.assert_allclose(sampled, nearest, rtol=1e-5)
 
 
 def test_curriculum_places_the_digits_in_the_central_square():
