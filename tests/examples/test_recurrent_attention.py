@@ -1,7 +1,8 @@
 """The recurrent attention model (sec. 10.2.1): the glimpse sensor is the retina the text
 describes (checked against a pixel-by-pixel NumPy computation), the locations' REINFORCE
 term has the score-function gradient of eq. 10.1 with a baseline, the reward is 1 for a
-correct class and 0 otherwise, and a reduced run learns translated digits far above chance."""
+correct class and 0 otherwise, the locator and the baseline are trained by REINFORCE alone,
+and a reduced run learns translated digits far above chance."""
 import numpy
 import pytest
 
@@ -165,8 +166,11 @@ def test_main_runs_and_plots(tmp_path):
 
 
 @pytest.mark.slow
-def test_reduced_run_learns_translated_digits_far_above_chance():
-    model, history, acc, _ = ra.train(epochs=15, canvas=16, seed=0)
-    assert history[0] < 0.2                         # chance is 0.1
-    assert acc[-1] > 0.35 and history[-1] > 0.35    # well above chance after 15 epochs
-    assert acc[-1] > acc[0]                         # more glimpses, better accuracy
+def test_reduced_run_learns_translated_digits_above_chance():
+    """12 epochs on the 32 x 32 canvas: the glimpses are read far above chance (0.1) and
+    later glimpses add to the first.  (That the learned locations beat random ones is NOT
+    asserted: in runs of minutes they do not; see the module's docstring.)"""
+    model, history, acc, _ = ra.train(epochs=12, seed=0)
+    assert history[0] < 0.3                         # chance is 0.1
+    assert acc[-1] > 0.3 and history[-1] > 0.35
+    assert acc[-1] > acc[0] + 0.05                  # more glimpses, better accuracy
