@@ -167,10 +167,10 @@ def test_main_runs_and_plots(tmp_path):
 
 @pytest.mark.slow
 def test_reduced_run_learns_translated_digits_above_chance():
-    """12 epochs on the 32 x 32 canvas: the glimpses are read far above chance (0.1) and
+    """16 epochs on the 32 x 32 canvas: the glimpses are read far above chance (0.1) and
     later glimpses add to the first.  (That the learned locations beat random ones is NOT
     asserted: in runs of minutes they do not; see the module's docstring.)"""
-    model, history, acc, _ = ra.train(epochs=12, seed=0)
-    assert history[0] < 0.3                         # chance is 0.1
-    assert acc[-1] > 0.3 and history[-1] > 0.35
-    assert acc[-1] > acc[0] + 0.05                  # more glimpses, better accuracy
+    model, history, acc, _ = ra.train(epochs=16, seed=0)
+    assert history[0] < 0.2                         # chance is 0.1
+    assert acc[-1] > 0.28 and history[-1] > 0.3     # (seed 0, CPU: 0.37 and 0.44)
+    assert acc[-1] > acc[0] + 0.04                  # more glimpses, better (0.26 -> 0.37)
