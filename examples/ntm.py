@@ -28,13 +28,19 @@ are copied without a wrong bit (``runs/ntm/copy.png`` shows both weightings).
 Run: python examples/ntm.py [--epochs 1000] [--out runs/ntm]
 (``--epochs`` is the number of training mini-batches.)
 """
-import numpy
+import os
 
-import _data  # noqa: F401  (first: makes the repository importable from a checkout)
-import autograd
-import nn
-import nn.functional as F
-import optim
+# Small products: OpenBLAS's threads gain nothing here and, spinning on a busy machine, slow
+# them many times over; one BLAS thread unless the caller chose otherwise (set before NumPy).
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+
+import numpy  # noqa: E402
+
+import _data  # noqa: F401,E402  (first: makes the repository importable from a checkout)
+import autograd  # noqa: E402
+import nn  # noqa: E402
+import nn.functional as F  # noqa: E402
+import optim  # noqa: E402
 
 SHIFTS = (-1, 0, 1)
 
@@ -83,13 +89,20 @@ def read(memory, w):
 
 # ---------------------------------------------------------------- the machine
 class NTM(nn.Module):
-    """A feed-forward controller with one read and one write head over an N x m memory."""
+    """A controller with one read and one write head over an N x m memory.  ``controller``:
+    ``'feedforward'`` (one ReLU layer: the memory carries all the state) or ``'lstm'`` (an
+    LSTM cell, Graves et al.'s choice: its own state besides the memory's)."""
 
-    def __init__(self, bits=6, N=16, m=8, hidden=100):
+    def __init__(self, bits=6, N=16, m=8, hidden=100, controller='feedforward'):
         super().__init__()
-        self.bits, self.N, self.m = bits, N, m
+        if controller not in ('feedforward', 'lstm'):
+            raise ValueError(f"controller must be 'feedforward' or 'lstm', got {controller!r}")
+        self.bits, self.N, self.m, self.kind = bits, N, m, controller
         inputs = bits + 1                                    # the bits and a delimiter channel
-        self.controller = nn.Sequential(nn.Linear(inputs + m, hidden), nn.ReLU())
+        if controller == 'lstm':
+            self.controller = nn.LSTMCell(inputs + m, hidden)
+        else:
+            self.controller = nn.Sequential(nn.Linear(inputs + m, hidden), nn.ReLU())
         self.read_head = nn.Linear(hidden, m + 6)            # key, beta, g, s (3), gamma
         self.write_head = nn.Linear(hidden, 3 * m + 6)       # ... and erase, add
         self.out = nn.Linear(hidden + m, bits)
@@ -113,9 +126,15 @@ class NTM(nn.Module):
         start[:, 0] = 1.0                                    # both heads start at cell 0
         w_read, w_write = start, start.clone()
         r = autograd.zeros(B, self.m, device=dev, dtype=dt)
+        state = None                                         # the LSTM's (h, c): zeros
         outs, reads, writes = [], [], []
         for t in range(T):
-            h = self.controller(autograd.cat([x[:, t], r], dim=1))
+            inp = autograd.cat([x[:, t], r], dim=1)
+            if self.kind == 'lstm':
+                state = self.controller(inp, state)
+                h = state[0]
+            else:
+                h = self.controller(inp)
             wp = self.write_head(h)
             w_write = address(memory, w_write, *self._head_params(wp[:, :self.m + 6], self.m))
             erase = wp[:, self.m + 6:2 * self.m + 6].sigmoid()
@@ -144,13 +163,16 @@ def copy_batch(batch, length, bits, rng):
 
 
 def train(steps=1000, batch=16, lengths=(1, 5), bits=6, lr=1e-2, seed=0, device=None,
-          log=print):
-    """Adam on the copy task's binary cross-entropy over the output phase; returns
+          controller='feedforward', lr_final=None, log=print):
+    """Adam on the copy task's binary cross-entropy over the output phase; with
+    ``lr_final`` the learning rate falls linearly from ``lr`` to it.  Returns
     (model, losses)."""
     autograd.manual_seed(seed)
     rng = numpy.random.default_rng(seed)
-    model = NTM(bits=bits).to(device)
+    model = NTM(bits=bits, controller=controller).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
+    sched = None if lr_final is None else optim.lr_scheduler.LinearLR(
+        opt, 1.0, lr_final / lr, total_iters=steps)
     losses = []
     for step in range(steps):
         L = int(rng.integers(lengths[0], lengths[1] + 1))
@@ -161,6 +183,8 @@ def train(steps=1000, batch=16, lengths=(1, 5), bits=6, lr=1e-2, seed=0, device=
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         opt.step()
+        if sched is not None:
+            sched.step()
         losses.append(loss.item())
         if log and (step + 1) % 100 == 0:
             log(f'step {step + 1}: loss {numpy.mean(losses[-100:]):.4f}')
