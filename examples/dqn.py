@@ -107,7 +107,7 @@ def q_learning_loss(q_net, target_net, batch, gamma, double=False):
 def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, warmup=1000,
           capacity=50000, eps_steps=10000, eps_final=0.01, seed=0, device=None,
           target_network=True, eval_every=5, eval_episodes=50, stop_at=500.0, double=True,
-          tau=None, lr_final=None, log=print):
+          tau=None, lr_final=None, train_every=1, log=print):
     """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays
     ``eval_episodes`` evaluation episodes and the best network so far is kept (DQN's returns
     oscillate; keeping the best evaluated weights is early stopping); training stops once
@@ -123,7 +123,7 @@ def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, wa
     opt = optim.Adam(q_net.parameters(), lr=lr)
     # lr_final: the learning rate falls linearly from lr to lr_final over the updates
     sched = None if lr_final is None else optim.lr_scheduler.LinearLR(
-        opt, 1.0, lr_final / lr, total_iters=max(1, steps - warmup))
+        opt, 1.0, lr_final / lr, total_iters=max(1, (steps - warmup) // train_every))
     pool = Replay(capacity, 4, rng)
     obs, _ = env.reset(seed=seed)
     returns, total = [], 0.0
@@ -138,7 +138,7 @@ def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, wa
         obs2, r, terminated, truncated, _ = env.step(a)
         pool.add(obs, a, r, obs2, float(terminated))   # a time-out is not a terminal state
         obs, total = obs2, total + r
-        if pool.size >= warmup:
+        if pool.size >= warmup and step % train_every == 0:
             loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma, double)
             opt.zero_grad()
             loss.backward()
@@ -150,8 +150,8 @@ def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, wa
                 with autograd.no_grad():
                     for pt, p in zip(target_net.parameters(), q_net.parameters()):
                         pt.lerp_(p, tau)
-            elif target_network and (step + 1) % sync == 0:
-                target_net.load_state_dict(q_net.state_dict())
+        if target_network and tau is None and (step + 1) % sync == 0:    # W- <- W
+            target_net.load_state_dict(q_net.state_dict())
         if terminated or truncated:
             returns.append(total)
             obs, _ = env.reset()

@@ -163,13 +163,13 @@ def copy_batch(batch, length, bits, rng):
 
 
 def train(steps=1000, batch=16, lengths=(1, 5), bits=6, lr=1e-2, seed=0, device=None,
-          controller='feedforward', lr_final=None, log=print):
+          controller='feedforward', hidden=100, lr_final=None, log=print):
     """Adam on the copy task's binary cross-entropy over the output phase; with
     ``lr_final`` the learning rate falls linearly from ``lr`` to it.  Returns
     (model, losses)."""
     autograd.manual_seed(seed)
     rng = numpy.random.default_rng(seed)
-    model = NTM(bits=bits, controller=controller).to(device)
+    model = NTM(bits=bits, hidden=hidden, controller=controller).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
     sched = None if lr_final is None else optim.lr_scheduler.LinearLR(
         opt, 1.0, lr_final / lr, total_iters=steps)
@@ -202,9 +202,11 @@ def bit_errors(model, length, n=100, seed=99, device=None):
 
 
 def main(argv=None):
-    args = _data.parser('ntm', __doc__, epochs=1000, epochs_help='training mini-batches'
-                        ).parse_args(argv)
-    model, losses = train(args.epochs, seed=args.seed, device=args.device)
+    p = _data.parser('ntm', __doc__, epochs=1000, epochs_help='training mini-batches')
+    p.add_argument('--controller', choices=('feedforward', 'lstm'), default='feedforward')
+    args = p.parse_args(argv)
+    model, losses = train(args.epochs, seed=args.seed, device=args.device,
+                          controller=args.controller)
     result = {'final_loss': float(numpy.mean(losses[-50:]))}
     for L in (1, 3, 5, 8, 10):
         errors, perfect = bit_errors(model, L, device=args.device)

@@ -116,3 +116,18 @@ def test_learns_to_copy_and_generalises_to_longer_sequences(tmp_path):
     assert (tmp_path / 'copy.png').exists()
     assert result[3][0] < 0.5                          # trained lengths: < 0.5 wrong bits of 18
     assert result[8][0] < 2.0 and result[10][0] < 3.0  # 48 and 60 bits, never trained on
+
+
+def test_lstm_controller_carries_its_own_state():
+    import nn
+    model = ntm.NTM(bits=3, N=6, m=4, hidden=10, controller='lstm')
+    assert isinstance(model.controller, nn.LSTMCell)
+    x, y = ntm.copy_batch(2, 3, 3, numpy.random.default_rng(0))
+    logits, reads, writes = model(autograd.tensor(x), trace=True)
+    assert tuple(logits.shape) == (2, 7, 3) and tuple(reads.shape) == (2, 7, 6)
+    numpy.testing.assert_allclose(writes.sum(dim=2).detach().cpu().numpy(), 1.0, rtol=1e-5)
+    logits[:, -1].sum().backward()
+    # the recurrent weights get a gradient only if h_(t-1) reaches step t
+    assert model.controller.weight_hh.grad.abs().sum().item() > 0
+    with pytest.raises(ValueError, match='controller'):
+        ntm.NTM(controller='gru')
