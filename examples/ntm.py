@@ -204,8 +204,9 @@ def bit_errors(model, length, n=100, seed=99, device=None):
 def main(argv=None):
     p = _data.parser('ntm', __doc__, epochs=1000, epochs_help='training mini-batches')
     p.add_argument('--controller', choices=('feedforward', 'lstm'), default='feedforward')
+    p.add_argument('--batch', type=int, default=16, help='sequences per mini-batch')
     args = p.parse_args(argv)
-    model, losses = train(args.epochs, seed=args.seed, device=args.device,
+    model, losses = train(args.epochs, batch=args.batch, seed=args.seed, device=args.device,
                           controller=args.controller)
     result = {'final_loss': float(numpy.mean(losses[-50:]))}
     for L in (1, 3, 5, 8, 10):
