@@ -12,9 +12,17 @@ epsilon-greedy, epsilon annealed from 1 to 0.01 over the first 10,000 steps ("la
 initially used").  The squared error is replaced by the Huber loss (``smooth_l1_loss``,
 the clipped error of the DQN paper), gradients are clipped, and Adam (lr 5e-4) trains a
 4-128-128-2 network.  DQN's greedy returns oscillate during training, so every 5 episodes
-the greedy policy plays 50 evaluation episodes, the best weights are kept, and training
-stops once they average 495.  CartPole-v1 counts as solved at an average return of 475 over
-100 consecutive episodes; the final evaluation plays 100 fresh episodes greedily.
+the greedy policy plays 50 evaluation episodes (seeds of their own), the best weights are
+kept, and training stops once they average ``stop_at`` (495).  CartPole-v1 counts as solved
+at an average return of 475 over 100 consecutive episodes; the final evaluation plays 100
+fresh episodes greedily (seeds not used in selection).  :func:`train` also offers double
+DQN's target (``double``: the next action chosen by W and valued by W-, van Hasselt et al.),
+soft target updates (``tau``), a linear learning-rate decay (``lr_final``) and an update
+every ``train_every`` steps; with ``stop_at=500`` training stops only when all 50 selection
+episodes reach the 500-step limit.
+
+One BLAS thread: the profile of a run on a busy machine spent 97% of its time in the
+128 x 128 products (8 ms each with OpenBLAS's spinning threads, 0.15 ms with one).
 
 :class:`AtariQNetwork` is the text's network of 9.4.2: 4 stacked 84 x 84 grey screens,
 convolutions of 32 8x8 (stride 4), 64 4x4 (stride 2) and 64 3x3 (stride 1) filters, a
@@ -106,7 +114,7 @@ def q_learning_loss(q_net, target_net, batch, gamma, double=False):
 
 def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, warmup=1000,
           capacity=50000, eps_steps=10000, eps_final=0.01, seed=0, device=None,
-          target_network=True, eval_every=5, eval_episodes=50, stop_at=500.0, double=True,
+          target_network=True, eval_every=5, eval_episodes=50, stop_at=495.0, double=False,
           tau=None, lr_final=None, train_every=1, log=print):
     """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays
     ``eval_episodes`` evaluation episodes and the best network so far is kept (DQN's returns

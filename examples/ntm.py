@@ -15,7 +15,9 @@ s[0] = 0.5, s[1] = 0.3); sharpening w(i) = w^s(i)^gamma / sum_j w^s(j)^gamma, ga
 (eq. 10.17).
 
 The controller is a feed-forward network (the book notes that the memory itself can carry the
-state, so a recurrent controller is not essential) with one read head and one write head.  It
+state, so a recurrent controller is not essential) or, with ``--controller lstm``, an LSTM
+cell of 100 units (the book's "natural choice" and Graves et al.'s: its state acts as
+registers beside the external memory), with one read head and one write head.  It
 is trained on the copy task of [158]: a random binary sequence of 1 to 5 vectors, a delimiter,
 then the sequence is to be written back out.  Tested on sequences of 8 to 10 vectors, longer
 than any it saw, it keeps copying: it has learned the programmer's algorithm (write a cell,
