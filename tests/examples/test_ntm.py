@@ -136,3 +136,14 @@ def test_lstm_controller_carries_its_own_state():
     assert model.controller.weight_hh.grad.abs().sum().item() > 0
     with pytest.raises(ValueError, match='controller'):
         ntm.NTM(controller='gru')
+
+
+@pytest.mark.slow
+def test_lstm_controller_learns_the_copy_task():
+    # seed 0, 200 mini-batches of 32: loss 0.695 -> 0.413 (mean of the last 20); length 1
+    # copied perfectly, length 3 with 3.46 wrong bits of 18 (chance: 9).  The full run
+    # (1200 batches, lr 1e-2 -> 1e-3) copies lengths 1-5 without an error.
+    model, losses = ntm.train(200, batch=32, controller='lstm', log=None)
+    assert numpy.mean(losses[-20:]) < 0.5 < losses[0]
+    assert ntm.bit_errors(model, 1) == (0.0, 1.0)
+    assert ntm.bit_errors(model, 3)[0] < 6.0
