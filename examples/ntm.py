@@ -207,9 +207,11 @@ def main(argv=None):
     p = _data.parser('ntm', __doc__, epochs=1000, epochs_help='training mini-batches')
     p.add_argument('--controller', choices=('feedforward', 'lstm'), default='feedforward')
     p.add_argument('--batch', type=int, default=16, help='sequences per mini-batch')
+    p.add_argument('--lr-final', type=float, default=None,
+                   help='the learning rate falls linearly from 1e-2 to this')
     args = p.parse_args(argv)
     model, losses = train(args.epochs, batch=args.batch, seed=args.seed, device=args.device,
-                          controller=args.controller)
+                          controller=args.controller, lr_final=args.lr_final)
     result = {'final_loss': float(numpy.mean(losses[-50:]))}
     for L in (1, 3, 5, 8, 10):
         errors, perfect = bit_errors(model, L, device=args.device)
