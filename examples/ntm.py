@@ -27,7 +27,17 @@ the cells by the shift -1 (15, 14, 13, ...), the read head waits at cell 0 and a
 delimiter takes the same shift onto the first written cell and follows, and lengths 8 and 10
 are copied without a wrong bit (``runs/ntm/copy.png`` shows both weightings).
 
-Run: python examples/ntm.py [--epochs 1000] [--out runs/ntm]
+The LSTM controller (seed 0, ``--controller lstm --batch 32 --epochs 1200 --lr-final 1e-3``:
+1200 mini-batches of 32, the learning rate falling linearly from 1e-2 to 1e-3) copies the
+trained lengths 1, 3 and 5 without a wrong bit and goes on to longer ones: length 8 with 0.28
+wrong bits of 48 (88% of the sequences perfect), 10 with 0.54 of 60 (78%), 12 with 2.06 of
+72 (48%), 14 with 4.38 of 84 (24%).  With 16 sequences a batch and a constant rate (1500
+batches) it learned the trained lengths in its own state instead (length 3: 0.01 wrong bits;
+5: 2.12; 8: 12.5 of 48, none perfect): the text's warning that an LSTM entangles computation
+and memory and generalises poorly to longer sequences, where the NTM's memory does not.
+
+Run: python examples/ntm.py [--epochs 1000] [--controller feedforward|lstm] [--batch 16]
+     [--lr-final LR] [--out runs/ntm]
 (``--epochs`` is the number of training mini-batches.)
 """
 import os
