@@ -21,8 +21,9 @@ soft target updates (``tau``), a linear learning-rate decay (``lr_final``) and a
 every ``train_every`` steps; with ``stop_at=500`` training stops only when all 50 selection
 episodes reach the 500-step limit.
 
-One BLAS thread: the profile of a run on a busy machine spent 97% of its time in the
-128 x 128 products (8 ms each with OpenBLAS's spinning threads, 0.15 ms with one).
+Profiled on a busy machine with two OpenBLAS threads, 97% of a run's time went to the
+128 x 128 products (8 ms each, 0.15 ms with the one BLAS thread that the examples now use):
+about 3 ms of CPU a step remain, most of it the autograd graph of the update.
 
 :class:`AtariQNetwork` is the text's network of 9.4.2: 4 stacked 84 x 84 grey screens,
 convolutions of 32 8x8 (stride 4), 64 4x4 (stride 2) and 64 3x3 (stride 1) filters, a
@@ -33,19 +34,13 @@ Run: python examples/dqn.py [--epochs 50000] [--out runs/dqn]
 (``--epochs`` is the number of environment steps.)
 """
 import copy
-import os
 
-# Small products: OpenBLAS's threads gain nothing here, and on a busy machine their spinning
-# made each 128 x 128 product ~50x slower (8 ms, not 0.15 ms); one BLAS thread unless the
-# caller chose otherwise (it must be set before NumPy loads).
-os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+import numpy
 
-import numpy  # noqa: E402
-
-import _data  # noqa: F401,E402  (first: makes the repository importable from a checkout)
-import autograd  # noqa: E402
-import nn  # noqa: E402
-import optim  # noqa: E402
+import _data  # noqa: F401  (first: makes the repository importable from a checkout)
+import autograd
+import nn
+import optim
 
 
 class AtariQNetwork(nn.Module):

@@ -40,19 +40,13 @@ Run: python examples/ntm.py [--epochs 1000] [--controller feedforward|lstm] [--b
      [--lr-final LR] [--out runs/ntm]
 (``--epochs`` is the number of training mini-batches.)
 """
-import os
+import numpy
 
-# Small products: OpenBLAS's threads gain nothing here and, spinning on a busy machine, slow
-# them many times over; one BLAS thread unless the caller chose otherwise (set before NumPy).
-os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
-
-import numpy  # noqa: E402
-
-import _data  # noqa: F401,E402  (first: makes the repository importable from a checkout)
-import autograd  # noqa: E402
-import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
-import optim  # noqa: E402
+import _data  # noqa: F401  (first: makes the repository importable from a checkout)
+import autograd
+import nn
+import nn.functional as F
+import optim
 
 SHIFTS = (-1, 0, 1)
 
