@@ -15,7 +15,9 @@ s[0] = 0.5, s[1] = 0.3); sharpening w(i) = w^s(i)^gamma / sum_j w^s(j)^gamma, ga
 (eq. 10.17).
 
 The controller is a feed-forward network (the book notes that the memory itself can carry the
-state, so a recurrent controller is not essential) with one read head and one write head.  It
+state, so a recurrent controller is not essential) or, with ``--controller lstm``, an LSTM
+cell of 100 units (the book's "natural choice" and Graves et al.'s: its state acts as
+registers beside the external memory), with one read head and one write head.  It
 is trained on the copy task of [158]: a random binary sequence of 1 to 5 vectors, a delimiter,
 then the sequence is to be written back out.  Tested on sequences of 8 to 10 vectors, longer
 than any it saw, it keeps copying: it has learned the programmer's algorithm (write a cell,
@@ -25,7 +27,17 @@ the cells by the shift -1 (15, 14, 13, ...), the read head waits at cell 0 and a
 delimiter takes the same shift onto the first written cell and follows, and lengths 8 and 10
 are copied without a wrong bit (``runs/ntm/copy.png`` shows both weightings).
 
-Run: python examples/ntm.py [--epochs 1000] [--out runs/ntm]
+The LSTM controller (seed 0, ``--controller lstm --batch 32 --epochs 1200 --lr-final 1e-3``:
+1200 mini-batches of 32, the learning rate falling linearly from 1e-2 to 1e-3) copies the
+trained lengths 1, 3 and 5 without a wrong bit and goes on to longer ones: length 8 with 0.28
+wrong bits of 48 (88% of the sequences perfect), 10 with 0.54 of 60 (78%), 12 with 2.06 of
+72 (48%), 14 with 4.38 of 84 (24%).  With 16 sequences a batch and a constant rate (1500
+batches) it learned the trained lengths in its own state instead (length 3: 0.01 wrong bits;
+5: 2.12; 8: 12.5 of 48, none perfect): the text's warning that an LSTM entangles computation
+and memory and generalises poorly to longer sequences, where the NTM's memory does not.
+
+Run: python examples/ntm.py [--epochs 1000] [--controller feedforward|lstm] [--batch 16]
+     [--lr-final LR] [--out runs/ntm]
 (``--epochs`` is the number of training mini-batches.)
 """
 import numpy
@@ -83,13 +95,20 @@ def read(memory, w):
 
 # ---------------------------------------------------------------- the machine
 class NTM(nn.Module):
-    """A feed-forward controller with one read and one write head over an N x m memory."""
+    """A controller with one read and one write head over an N x m memory.  ``controller``:
+    ``'feedforward'`` (one ReLU layer: the memory carries all the state) or ``'lstm'`` (an
+    LSTM cell, Graves et al.'s choice: its own state besides the memory's)."""
 
-    def __init__(self, bits=6, N=16, m=8, hidden=100):
+    def __init__(self, bits=6, N=16, m=8, hidden=100, controller='feedforward'):
         super().__init__()
-        self.bits, self.N, self.m = bits, N, m
+        if controller not in ('feedforward', 'lstm'):
+            raise ValueError(f"controller must be 'feedforward' or 'lstm', got {controller!r}")
+        self.bits, self.N, self.m, self.kind = bits, N, m, controller
         inputs = bits + 1                                    # the bits and a delimiter channel
-        self.controller = nn.Sequential(nn.Linear(inputs + m, hidden), nn.ReLU())
+        if controller == 'lstm':
+            self.controller = nn.LSTMCell(inputs + m, hidden)
+        else:
+            self.controller = nn.Sequential(nn.Linear(inputs + m, hidden), nn.ReLU())
         self.read_head = nn.Linear(hidden, m + 6)            # key, beta, g, s (3), gamma
         self.write_head = nn.Linear(hidden, 3 * m + 6)       # ... and erase, add
         self.out = nn.Linear(hidden + m, bits)
@@ -113,9 +132,15 @@ class NTM(nn.Module):
         start[:, 0] = 1.0                                    # both heads start at cell 0
         w_read, w_write = start, start.clone()
         r = autograd.zeros(B, self.m, device=dev, dtype=dt)
+        state = None                                         # the LSTM's (h, c): zeros
         outs, reads, writes = [], [], []
         for t in range(T):
-            h = self.controller(autograd.cat([x[:, t], r], dim=1))
+            inp = autograd.cat([x[:, t], r], dim=1)
+            if self.kind == 'lstm':
+                state = self.controller(inp, state)
+                h = state[0]
+            else:
+                h = self.controller(inp)
             wp = self.write_head(h)
             w_write = address(memory, w_write, *self._head_params(wp[:, :self.m + 6], self.m))
             erase = wp[:, self.m + 6:2 * self.m + 6].sigmoid()
@@ -144,13 +169,16 @@ def copy_batch(batch, length, bits, rng):
 
 
 def train(steps=1000, batch=16, lengths=(1, 5), bits=6, lr=1e-2, seed=0, device=None,
-          log=print):
-    """Adam on the copy task's binary cross-entropy over the output phase; returns
+          controller='feedforward', hidden=100, lr_final=None, log=print):
+    """Adam on the copy task's binary cross-entropy over the output phase; with
+    ``lr_final`` the learning rate falls linearly from ``lr`` to it.  Returns
     (model, losses)."""
     autograd.manual_seed(seed)
     rng = numpy.random.default_rng(seed)
-    model = NTM(bits=bits).to(device)
+    model = NTM(bits=bits, hidden=hidden, controller=controller).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
+    sched = None if lr_final is None else optim.lr_scheduler.LinearLR(
+        opt, 1.0, lr_final / lr, total_iters=steps)
     losses = []
     for step in range(steps):
         L = int(rng.integers(lengths[0], lengths[1] + 1))
@@ -161,6 +189,8 @@ def train(steps=1000, batch=16, lengths=(1, 5), bits=6, lr=1e-2, seed=0, device=
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         opt.step()
+        if sched is not None:
+            sched.step()
         losses.append(loss.item())
         if log and (step + 1) % 100 == 0:
             log(f'step {step + 1}: loss {numpy.mean(losses[-100:]):.4f}')
@@ -178,9 +208,14 @@ def bit_errors(model, length, n=100, seed=99, device=None):
 
 
 def main(argv=None):
-    args = _data.parser('ntm', __doc__, epochs=1000, epochs_help='training mini-batches'
-                        ).parse_args(argv)
-    model, losses = train(args.epochs, seed=args.seed, device=args.device)
+    p = _data.parser('ntm', __doc__, epochs=1000, epochs_help='training mini-batches')
+    p.add_argument('--controller', choices=('feedforward', 'lstm'), default='feedforward')
+    p.add_argument('--batch', type=int, default=16, help='sequences per mini-batch')
+    p.add_argument('--lr-final', type=float, default=None,
+                   help='the learning rate falls linearly from 1e-2 to this')
+    args = p.parse_args(argv)
+    model, losses = train(args.epochs, batch=args.batch, seed=args.seed, device=args.device,
+                          controller=args.controller, lr_final=args.lr_final)
     result = {'final_loss': float(numpy.mean(losses[-50:]))}
     for L in (1, 3, 5, 8, 10):
         errors, perfect = bit_errors(model, L, device=args.device)
