@@ -524,6 +524,9 @@ KNOWN = [
     ('grad2', 'absolute', 'values differ'),
     # norm's second derivative at a zero norm is 0 (PyTorch: NaN), a deliberate choice
     ('grad2', 'norm', 'values differ'),
+    # sinc's second derivative at 0 is -pi^2/3 (PyTorch: NaN)
+    ('grad2', 'sinc', '!= torch np.float64(nan)'),
+    ('grad2', 'sinc', '!= torch np.float32(nan)'),
     # torch.tensor of an empty NumPy array has strides (0, 0), which view_as_complex (a
     # view there, a copy here) refuses; torch.zeros(0, 2) it takes, as ours does
     ('step', 'view_as_complex', 'last dimension with stride 1'),

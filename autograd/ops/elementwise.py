@@ -1456,8 +1456,10 @@ class Frac(Op):
 
 @quiet
 class Sinc(Op):
-    """sin(pi x) / (pi x), 1 at 0.  Gradient PyTorch's (pi x cos(pi x) - sin(pi x)) /
-    (pi x^2), 0 at x == 0 (masked, so its own derivative is 0 there too)."""
+    """sin(pi x) / (pi x), 1 at 0.  Gradient pi (u cos u - sin u) / u^2 (u = pi x), and
+    near 0 (|u| < 1e-3) its Taylor polynomial pi (u^3/30 - u/3), so that the gradient's
+    own derivative is right there too: -pi^2/3 at 0, where PyTorch's is NaN
+    (docs/DIFFERENCES.md).  At 0 the gradient is 0 whatever g (PyTorch's where)."""
     __slots__ = ()
     array_backward = True
     save = (0,)
@@ -1467,10 +1469,16 @@ class Sinc(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        zero = x == 0
-        px = Where.apply(zero, 1.0, x) * math.pi
-        d = (px * apply_unary(Cos, px) - apply_unary(Sin, px)) / (px * (px / math.pi))
-        return Where.apply(zero, 0.0, g * d)
+        u = x * math.pi
+        small = apply_unary(Abs, u) < 1e-3
+        us = Where.apply(small, u, 0.0)
+        ub = Where.apply(small, 1.0, u)
+        taylor = us * us * us / 30.0 - us / 3.0
+        exact = (ub * apply_unary(Cos, ub) - apply_unary(Sin, ub)) / (ub * ub)
+        d = Where.apply(small, taylor, exact) * math.pi
+        # PyTorch's 0 at x == 0 even for an infinite or NaN g
+        g = Where.apply(LogicalAnd.apply(x == 0, apply_unary(IsFinite, g) == False), 0.0, g)  # noqa: E712
+        return g * d
 
 
 class Signbit(_UnaryPred):
