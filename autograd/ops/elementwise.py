@@ -17,7 +17,7 @@ from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
-from ._util import broadcast_shape, complex_not_implemented, fits
+from ._util import broadcast_shape, broadcast_shapes, complex_not_implemented, fits
 from .complex import conj_of, is_cplx, sgn_of, unordered
 from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
                     scalar_name, set_errstate, to_float, variant)
@@ -1106,6 +1106,7 @@ def clamp_max_(input, max):
 def clamp_(input, min=None, max=None):
     """In-place ``clamp``."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        check_inplace_shape(input, min, max)
         min, max, tensors = _clamp_bounds(min, max)
         if tensors:
             return ClampBounds.apply_(input, min, max)
@@ -1282,6 +1283,24 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     out = binary(lambda a, b: xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
                  a, b, 'isclose')
     return _make(xp.asarray(out), input._device)      # (a 0-d result is a NumPy scalar)
+
+
+def check_inplace_shape(target, *others):
+    """PyTorch's first check of an in-place elementwise op on ``target``: the operands
+    broadcast to ``target``'s own shape.  It comes before the result's dtype cast and the
+    kernel's dtype checks (``pow_`` of a 0-d bool by a [1] bool refuses for the shape); a
+    failed broadcast itself is left to the op's own error."""
+    shape = target._data.shape
+    out = shape
+    for o in others:
+        if isinstance(o, Tensor) and o._data.shape != shape:
+            try:
+                out = broadcast_shapes(out, o._data.shape)
+            except RuntimeError:
+                return
+    if out != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                           f'shape {list(out)}')
 
 
 # In-place forms: name_ -> op class (second operand, if any, passed through).
@@ -1750,10 +1769,12 @@ def rad2deg_(input):
 
 
 def ldexp_(input, other):
+    check_inplace_shape(input, other)
     return Mul.apply_(input, pow(2.0, _floating(other) if isinstance(other, Tensor) else other))
 
 
 def float_power_(input, exponent):
+    check_inplace_shape(input, exponent)
     if input.dtype is not float64:
         raise RuntimeError(f"the base given to float_power_ has dtype {scalar_name(input)} but "
                            "the operation's result requires dtype Double")
