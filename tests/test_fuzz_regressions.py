@@ -794,3 +794,113 @@ def test_matmul_of_bool_tensors_refuses_as_pytorch(sa, sb):
         except NotImplementedError as e:
             outcome.append(('raise', str(e)))
     assert outcome[0] == outcome[1]
+
+
+def test_sinc_second_derivative_matches_pytorch_away_from_zero():
+    """Values, gradients and second derivatives of sinc over a broadcast batch, including
+    points near 0 where the gradient is its Taylor polynomial (|pi x| < 1e-3)."""
+    x = np.array([[-2.5, -0.3, 1e-2, 0.7], [1.0, 2.0, -1.5, 3e-3]])
+    check_op(lambda lib, t: lib.sinc(t) * 2.0, x)
+    check_op(lambda lib, t, u: lib.sinc(t * u), x, np.array([0.5, -1.5, 2.0, 1.0]))
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_sinc_second_derivative_at_zero_is_the_true_value(dtype):
+    """d2/dx2 sinc(x) at 0 is -pi^2/3 (PyTorch: NaN, documented in docs/DIFFERENCES.md);
+    the first derivative is 0 there, as PyTorch's, whatever the incoming gradient."""
+    def fn(lib, G):
+        x = lib.tensor([0.0, -0.0, 2e-4, 0.5], dtype=getattr(lib, dtype), requires_grad=True)
+        g, = G(lib.sinc(x).sum(), x, create_graph=True)
+        g2, = G(g.sum(), x)
+        gi, = G(lib.sinc(x[:2]), x, lib.tensor([inf, nan], dtype=getattr(lib, dtype)))
+        return g, g2, gi
+    theirs, ours = both(fn)
+    np.testing.assert_array_equal(ours[2], theirs[2])          # 0 where x == 0
+    assert np.isnan(theirs[1][:2]).all()
+    np.testing.assert_allclose(ours[1][:2], -math.pi ** 2 / 3, rtol=1e-6)
+    # at 0.5 as PyTorch; at 2e-4 the true values (PyTorch's float32 formula cancels there)
+    tol = dict(rtol=2e-5) if dtype == 'float32' else dict(rtol=1e-9)
+    np.testing.assert_allclose(ours[0][[0, 1, 3]], theirs[0][[0, 1, 3]], **tol)
+    np.testing.assert_allclose(ours[1][3], theirs[1][3], **tol)
+    u = math.pi * 2e-4
+    np.testing.assert_allclose(ours[0][2], math.pi * (u ** 3 / 30 - u / 3), rtol=1e-6)
+    np.testing.assert_allclose(ours[1][2], math.pi ** 2 * (u ** 2 / 10 - 1 / 3), rtol=1e-6)
+    if dtype == 'float64':
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-9)
+    x = autograd.tensor([0.0, 1e-4, -3e-4, 0.25], dtype=autograd.float64, requires_grad=True)
+    assert autograd.autograd.gradcheck(autograd.sinc, (x,))
+    assert autograd.autograd.gradgradcheck(autograd.sinc, (x,))
+
+
+@pytest.mark.parametrize('shapes', [[(0,), (0,)], [(0,), (3,)], [(2, 0), (2, 0)],
+                                    [(0,), (2, 3)], [(0, 3), (2, 3)]])
+def test_second_derivative_through_a_cat_of_empty_tensors(shapes):
+    """A (0,) input's gradient from cat is fresh zeros (PyTorch's cat backward), with no
+    graph behind it: no second derivative through it; other empty shapes keep theirs."""
+    def fn(lib, G):
+        xs = [lib.ones(s, dtype=lib.float64, requires_grad=True) for s in shapes]
+        out = lib.cat(xs, 0 if len(shapes[1]) == 1 or shapes[0] != (0,) else 0).abs()
+        gs = G((out * out).sum(), xs, create_graph=True)
+        used = [g for g in gs if g.requires_grad]
+        rg = [lib.tensor(float(g.requires_grad)) for g in gs]
+        g2 = list(G(sum(g.sum() for g in used), xs, allow_unused=True)) if used else []
+        return [*gs, *rg, *g2]
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('fn', ['zeros', 'ones', 'empty', 'rand', 'randn'])
+def test_creation_without_a_size_raises_type_error(fn):
+    """zeros() is a TypeError (PyTorch); zeros(()) and zeros([]) are 0-d."""
+    messages = []
+    for lib in (torch, autograd):
+        with pytest.raises(TypeError) as info:
+            getattr(lib, fn)()
+        messages.append(str(info.value).split('\n')[0])
+        assert getattr(lib, fn)(()).shape == getattr(lib, fn)([]).shape == ()
+        assert tuple(getattr(lib, fn)(2, 0).shape) == (2, 0)
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize('case', [
+    lambda lib: lib.tensor(True).pow_(lib.tensor([True])),
+    lambda lib: lib.tensor(1).add_(lib.tensor([1.5])),
+    lambda lib: lib.tensor(True).mul_(lib.tensor([1.0, 2.0])),
+    lambda lib: lib.tensor(1).div_(lib.tensor([1])),
+    lambda lib: lib.tensor(1).clamp_(min=lib.tensor([0.5])),
+    lambda lib: lib.tensor(1).copysign_(lib.tensor([1.0])),
+    lambda lib: lib.tensor(1).remainder_(lib.tensor([1.5])),
+    lambda lib: lib.tensor(1.0).lerp_(lib.tensor([1.0]), 0.5),
+    lambda lib: lib.tensor([1.0]).ldexp_(lib.tensor([[1.0], [2.0]])),
+    lambda lib: lib.tensor(1).__iadd__(lib.tensor([1.5])),
+    lambda lib: lib.tensor([1, 2]).add_(lib.tensor([1.5])),      # same shape: the cast
+    lambda lib: lib.tensor(True).pow_(2),
+])
+def test_in_place_ops_check_the_broadcast_shape_before_the_dtype(case):
+    """PyTorch checks that the result broadcasts into self before the dtype cast and the
+    kernel's dtype checks: the same exception type and message."""
+    outcome = []
+    for lib in (torch, autograd):
+        with pytest.raises(Exception) as info:
+            case(lib)
+        outcome.append((type(info.value), str(info.value).split(' (')[0]))
+    assert outcome[0][0] is outcome[1][0]
+    if 'broadcast shape' in outcome[0][1]:
+        assert outcome[0][1] == outcome[1][1]
+
+
+def test_device_without_an_index_keeps_index_none():
+    """device('cuda') prints 'cuda' and has index None (PyTorch); a tensor put there is
+    on the current device, cuda:0."""
+    if not autograd.cuda.is_available():
+        pytest.skip('needs the cuda device (the CI cuda leg runs it on the CuPy stand-in)')
+    for lib in (torch, autograd):
+        d = lib.device('cuda')
+        assert (repr(d), str(d), d.index, d.type) == ("device(type='cuda')", 'cuda', None, 'cuda')
+        assert str(lib.device('cuda', 0)) == str(lib.device('cuda:0')) == 'cuda:0'
+        assert lib.device(d) == d and str(lib.device(d)) == 'cuda'
+    d = autograd.device('cuda')
+    x = autograd.zeros(2, device=d)
+    assert str(x.device) == 'cuda:0' and x.device.index == 0
+    assert (x + autograd.ones(2).to(d)).device == x.device
+    import pickle
+    assert str(pickle.loads(pickle.dumps(d))) == 'cuda'
