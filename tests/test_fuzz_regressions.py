@@ -904,3 +904,37 @@ def test_device_without_an_index_keeps_index_none():
     assert (x + autograd.ones(2).to(d)).device == x.device
     import pickle
     assert str(pickle.loads(pickle.dumps(d))) == 'cuda'
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_det_gradient_of_a_matrix_holding_nan_or_inf(dtype):
+    """acos makes NaN of entries beyond [-1, 1]; det's backward then gives NaN (and inf)
+    as PyTorch's instead of an SVD that does not converge; finite matrices of the same
+    batch keep their gradients."""
+    def fn(lib, G):
+        a = lib.tensor([[[-1.62, -0.172], [-0.172, -1.393]], [[0.5, 0.2], [0.1, 0.3]],
+                        [[2.0, 1.0], [2.0, 1.0]]], dtype=getattr(lib, dtype),
+                       requires_grad=True)
+        b = lib.tensor([[[inf, 1.0], [2.0, 3.0]]], dtype=getattr(lib, dtype),
+                       requires_grad=True)
+        return [*G(lib.det(lib.acos(a)).sum(), a), *G(lib.det(b).sum(), b),
+                *G(lib.linalg.slogdet(lib.acos(a))[1].sum(), a)]
+    theirs, ours = both(fn)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, equal_nan=True)
+
+
+def test_frexp_gradient_is_the_true_value_within_float32s_exponent_range():
+    """g / 2^exponent: as PyTorch's where 2^exponent fits float32; beyond, PyTorch's
+    float32 2^exponent is inf or 0 (docs/DIFFERENCES.md) and ours the true value."""
+    def fn(lib, G):
+        x = lib.tensor([[3.0, -0.7], [1e-30, 5e20]], dtype=lib.float64, requires_grad=True)
+        m, _ = lib.frexp(x)
+        return G((m * m).sum(), x, create_graph=True)
+    assert_same(fn)
+    x = autograd.tensor([1e-300, 1e300], dtype=autograd.float64, requires_grad=True)
+    g, = autograd.grad(autograd.frexp(x)[0].sum(), x)
+    _, e = np.frexp(np.array([1e-300, 1e300]))
+    np.testing.assert_allclose(g.cpu().numpy(), np.ldexp(1.0, -e), rtol=1e-15)
+    theirs = torch.tensor([1e-300, 1e300], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.grad(torch.frexp(theirs)[0].sum(), theirs)[0].tolist() == [inf, 0.0]
