@@ -35,8 +35,8 @@ import os
 
 import numpy
 
-__all__ = ['Device', 'device', 'public_device', 'register', 'unregister', 'registered', 'device_of_array',
-           'find_device', 'from_dlpack_device', 'to_numpy', 'transfer', 'seed_all',
+__all__ = ['Device', 'device', 'public_device', 'register', 'unregister', 'registered',
+           'device_of_array', 'find_device', 'from_dlpack_device', 'to_numpy', 'transfer', 'seed_all',
            'get_default_device', 'set_default_device', 'CPU', 'INTERFACE',
            'register_cache', 'release_caches']
 
