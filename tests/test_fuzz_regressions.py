@@ -938,3 +938,39 @@ def test_frexp_gradient_is_the_true_value_within_float32s_exponent_range():
     np.testing.assert_allclose(g.cpu().numpy(), np.ldexp(1.0, -e), rtol=1e-15)
     theirs = torch.tensor([1e-300, 1e300], dtype=torch.float64, requires_grad=True)
     assert torch.autograd.grad(torch.frexp(theirs)[0].sum(), theirs)[0].tolist() == [inf, 0.0]
+
+
+@pytest.mark.parametrize('key', [Ellipsis, slice(None), (slice(None), Ellipsis), slice(0, 9)])
+@pytest.mark.parametrize('value', ['tensor', '0-d', 'number', 'int', 'grad'])
+def test_setitem_of_the_whole_tensor_is_a_copy(key, value):
+    """x[...] = v (or x[:] = v) selects all of x: PyTorch writes with copy_ (fill_ for a
+    number), whose gradient for the old x is a constant zeros; v's gradient is summed."""
+    def fn(lib, G):
+        x = lib.tensor([[1.0, 2.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        v = {'tensor': lambda: lib.tensor([5.0, 6.0, 7.0], dtype=lib.float64),
+             'int': lambda: lib.tensor([1, 2, 3]), '0-d': lambda: lib.tensor(4.0),
+             'number': lambda: 2.5, 'grad': lambda: w * w}[value]()
+        t = x * x
+        t[key] = v
+        g = G((t * t).sum() + (x ** 3).sum(), [x, w], create_graph=True, allow_unused=True)
+        g = [lib.zeros(()) if gi is None else gi for gi in g]
+        rg = [lib.tensor(float(gi.requires_grad)) for gi in g]
+        used = [gi for gi in g if gi.requires_grad]
+        g2 = G(sum(gi.sum() for gi in used), [x, w], allow_unused=True)
+        return [*g, *rg, *g2]
+    assert_same(fn)
+
+
+def test_std_of_an_overwritten_empty_tensor_has_no_second_derivative():
+    """The seed-47 program: an empty x overwritten (x[...] = bool[0]), then std_mean."""
+    def fn(lib, G):
+        x = lib.zeros((3, 3, 0), dtype=lib.float32, requires_grad=True)
+        t = x.clone()
+        t[...] = lib.zeros((0,), dtype=lib.bool)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)
+            s, m = lib.std_mean(t)
+        g, = G(s + m, x, create_graph=True)
+        return [g, lib.tensor(float(g.requires_grad))]
+    assert_same(fn)
