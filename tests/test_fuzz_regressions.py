@@ -974,3 +974,13 @@ def test_std_of_an_overwritten_empty_tensor_has_no_second_derivative():
         g, = G(s + m, x, create_graph=True)
         return [g, lib.tensor(float(g.requires_grad))]
     assert_same(fn)
+
+
+def test_fmod_where_the_quotient_overflows_is_the_exact_remainder():
+    """fmod(-1e300, 1e-30): C's exact remainder, as PyTorch's scalar path gives (its
+    vectorised kernel, for longer tensors, gives NaN: docs/DIFFERENCES.md)."""
+    a = np.array([-1e300, 1e300, 5.0, 1e-300])
+    theirs = torch.fmod(torch.tensor(a[:1]), 1e-30).item()      # the scalar path
+    ours = autograd.fmod(autograd.tensor(np.tile(a, 4)), 1e-30).cpu().numpy()
+    np.testing.assert_array_equal(ours, np.tile(np.fmod(a, 1e-30), 4))
+    assert ours[0] == theirs
