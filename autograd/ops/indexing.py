@@ -393,6 +393,11 @@ def setitem(x, idx, value):
         # PyTorch's slicing that selects everything gives x itself, and the write is a
         # copy_ (fill_ for a number): the old x's gradient is a constant zeros
         if isinstance(value, Tensor):
+            lead = 0                # PyTorch's setitem drops the value's leading 1s first
+            while lead < value.ndim and value.shape[lead] == 1:
+                lead += 1
+            if lead:
+                value = reshape(value, tuple(value.shape[lead:]))
             Copy.apply_(x, value)
         else:
             Fill.apply_(x, value=value)
