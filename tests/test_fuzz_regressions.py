@@ -984,3 +984,15 @@ def test_fmod_where_the_quotient_overflows_is_the_exact_remainder():
     ours = autograd.fmod(autograd.tensor(np.tile(a, 4)), 1e-30).cpu().numpy()
     np.testing.assert_array_equal(ours, np.tile(np.fmod(a, 1e-30), 4))
     assert ours[0] == theirs
+
+
+@pytest.mark.parametrize('sx, sv', [((), (1,)), ((), (1, 1)), ((2, 3), (1, 1, 3)), ((3,), (1, 3))])
+def test_setitem_of_the_whole_tensor_drops_the_values_leading_ones(sx, sv):
+    """The seed-48 program: x0d[...] = v[1] (PyTorch drops v's leading 1s, then copies)."""
+    def fn(lib, G):
+        x = lib.ones(sx, dtype=lib.float64, requires_grad=True)
+        v = lib.full(sv, 3.0, dtype=lib.float64, requires_grad=True)
+        t = x * 2
+        t[...] = v * v
+        return [t, *G((t * t).sum(), [x, v], allow_unused=True)]
+    assert_same(fn)
