@@ -996,3 +996,15 @@ def test_setitem_of_the_whole_tensor_drops_the_values_leading_ones(sx, sv):
         t[...] = v * v
         return [t, *G((t * t).sum(), [x, v], allow_unused=True)]
     assert_same(fn)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_trigamma_at_a_pole_is_inf(dtype):
+    """polygamma(1, x) at x = 0, -1, -2: inf here (the limit), a large finite rounding
+    residue in PyTorch (docs/DIFFERENCES.md); elsewhere the same values."""
+    x = np.array([0.0, -1.0, -2.0, -1.5, 0.5, 3.0], dtype=dtype)
+    ours = autograd.polygamma(1, autograd.tensor(x)).cpu().numpy()
+    theirs = torch.polygamma(1, torch.tensor(x)).numpy()
+    assert np.isposinf(ours[:3]).all() and np.isposinf(theirs[0])      # 0: inf in both
+    assert np.isfinite(theirs[1:3]).all() and (theirs[1:3] > 1e14).all()
+    np.testing.assert_allclose(ours[3:], theirs[3:], rtol=1e-5 if dtype == 'float32' else 1e-8)
