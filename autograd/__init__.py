@@ -7,6 +7,7 @@ from . import backend
 from .backend import (Device, device, dtype, bool, uint8, int8, int16, int32, int64, float16,
                       float32, float64, get_default_dtype, set_default_dtype, set_default_device,
                       get_default_device, promote_types, result_type)
+from .devices import public_device as device  # device('cuda') keeps index None
 from .tensor import Tensor, Size
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
                         is_inference_mode_enabled)

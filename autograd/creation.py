@@ -57,7 +57,19 @@ def from_numpy(arr):
     return _finish(to_array(arr, None, CPU, copy=False), CPU, False)
 
 
-def _size(size):
+_RAND_SIGNATURE = ('(tuple of ints size, *, torch.Generator generator, Tensor out = None, '
+                   'torch.dtype dtype = None, torch.layout layout = None, torch.device device '
+                   '= None, bool pin_memory = False, bool requires_grad = False)')
+
+
+def _size(size, fn=None):
+    """A size given as ``*size`` or one sequence; ``fn`` names the function of a ``*size``
+    argument, which PyTorch requires (``zeros()`` refuses; ``zeros(())`` is 0-d)."""
+    if fn is not None and not size:
+        if fn in ('rand', 'randn'):
+            raise TypeError(f'{fn}() received an invalid combination of arguments - got (), '
+                            f'but expected one of:\n * {_RAND_SIGNATURE}')
+        raise TypeError(f'{fn}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     out = []
@@ -89,17 +101,17 @@ def _float_dtype(fn, dtype):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     dev = _device(device)
-    return _finish(dev.xp.zeros(_size(size), dtype=_float_dtype('zeros', dtype).np), dev, requires_grad)
+    return _finish(dev.xp.zeros(_size(size, 'zeros'), dtype=_float_dtype('zeros', dtype).np), dev, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     dev = _device(device)
-    return _finish(dev.xp.ones(_size(size), dtype=_float_dtype('ones', dtype).np), dev, requires_grad)
+    return _finish(dev.xp.ones(_size(size, 'ones'), dtype=_float_dtype('ones', dtype).np), dev, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
     dev = _device(device)
-    return _finish(dev.xp.empty(_size(size), dtype=_float_dtype('empty', dtype).np), dev, requires_grad)
+    return _finish(dev.xp.empty(_size(size, 'empty'), dtype=_float_dtype('empty', dtype).np), dev, requires_grad)
 
 
 def _fill_dtype(value):
@@ -309,14 +321,14 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
     dev = _device(device)
     dt = _float_dtype('rand', dtype)
-    return _finish(sample(dev, generator, 'uniform', _size(size), dt), dev, requires_grad)
+    return _finish(sample(dev, generator, 'uniform', _size(size, 'rand'), dt), dev, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     dev = _device(device)
     dt = _float_dtype('randn', dtype)
-    return _finish(sample(dev, generator, 'normal', _size(size), dt), dev, requires_grad)
+    return _finish(sample(dev, generator, 'normal', _size(size, 'randn'), dt), dev, requires_grad)
 
 
 def rand_like(x, dtype=None, device=None, requires_grad=False):
@@ -419,10 +431,10 @@ def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
     check_std(std)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
-        z = randn(*ref.shape if size is None else size, generator=generator, dtype=ref.dtype,
+        z = randn(tuple(ref.shape) if size is None else size, generator=generator, dtype=ref.dtype,
                   device=ref._device)
         return (z * std + mean).detach()
-    z = randn(*size, generator=generator, dtype=dtype, device=device)
+    z = randn(size, generator=generator, dtype=dtype, device=device)
     return (z * std + mean).detach()
 
 

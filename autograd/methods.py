@@ -33,6 +33,7 @@ def _operator(cls, reflected=False, inplace=False):
             if other is NotImplemented:
                 return NotImplemented
         if inplace:
+            E.check_inplace_shape(self, other)
             return cls.apply_(self, other)
         if reflected:
             return apply_binary(cls, other, self)
@@ -42,7 +43,9 @@ def _operator(cls, reflected=False, inplace=False):
 
 def _inplace(cls):
     def op(self, *args, **kwargs):
-        return cls.apply_(self, *[_num(a) for a in args], **kwargs)
+        args = [_num(a) for a in args]
+        E.check_inplace_shape(self, *args)
+        return cls.apply_(self, *args, **kwargs)
     op.__name__ = cls.__name__.lower() + '_'
     return op
 

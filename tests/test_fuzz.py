@@ -15,15 +15,32 @@ import pickle
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
 import fuzz_programs as F
 from oracle import HAVE_TORCH
 
 pytestmark = pytest.mark.skipif(not HAVE_TORCH, reason='needs PyTorch, the oracle')
 
+# The CI profile's examples depend on nothing that ran before: no example database, and a
+# fixed seed of each test's own (``seed`` beside ``derandomize``), with the libraries'
+# global state (default dtypes, grad mode, random generators) reset before each test.
 CI = dict(deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_global_state():
+    import autograd
+    before = autograd.get_default_dtype(), F.torch.get_default_dtype()
+    autograd.set_default_dtype(autograd.float32)
+    F.torch.set_default_dtype(F.torch.float32)
+    autograd.manual_seed(0)
+    F.torch.manual_seed(0)
+    with autograd.enable_grad(), F.torch.enable_grad():
+        yield
+    autograd.set_default_dtype(before[0])
+    F.torch.set_default_dtype(before[1])
 
 
 def _assert_agrees(program):
@@ -32,6 +49,7 @@ def _assert_agrees(program):
         f'{found[0]}: {found[1]}\n  program: {F.describe(program)}'
 
 
+@seed(12001)
 @settings(max_examples=500, **CI)
 @given(F.programs(dtypes=['float64']))
 def test_finite_float64_programs_agree(program):
@@ -39,6 +57,7 @@ def test_finite_float64_programs_agree(program):
     _assert_agrees(program)
 
 
+@seed(12002)
 @settings(max_examples=350, **CI)
 @given(F.programs(dtypes=['float32', 'int64', 'bool'], max_steps=4))
 def test_mixed_dtype_programs_agree(program):
@@ -46,6 +65,7 @@ def test_mixed_dtype_programs_agree(program):
     _assert_agrees(program)
 
 
+@seed(12003)
 @settings(max_examples=350, **CI)
 @given(F.programs(edge=True, dtypes=['float64', 'float32']))
 def test_edge_value_programs_agree(program):

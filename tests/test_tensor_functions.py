@@ -111,7 +111,10 @@ def test_unary_functions(name, shape):
 
 def test_unary_functions_special_points_and_dtypes():
     x = np.array([0.0, 1.0, -2.5, 0.5, 1e-8, NAN, INF])
-    check_op(lambda lib, x: lib.sinc(x), x, double=False)      # (PyTorch's is NaN at 0)
+    check_op(lambda lib, x: lib.sinc(x), x, double=False, grad=False)
+    # gradients: near 0 (1e-8) ours is the Taylor polynomial, the true value, where
+    # PyTorch's formula cancels (tests/test_fuzz_regressions.py checks it there)
+    check_op(lambda lib, x: lib.sinc(x), x[[0, 1, 2, 3, 5, 6]], double=False)
     check_op(lambda lib, x: lib.frac(x), np.array([-2.5, 2.5, 0.0, 3.0]))
     gradchecks(autograd.sinc, rand(5, seed=11, away_from=0.0))
     for name in ('sinc', 'deg2rad', 'rad2deg'):        # integers: the default float dtype

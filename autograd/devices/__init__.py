@@ -35,8 +35,8 @@ import os
 
 import numpy
 
-__all__ = ['Device', 'device', 'register', 'unregister', 'registered', 'device_of_array',
-           'find_device', 'from_dlpack_device', 'to_numpy', 'transfer', 'seed_all',
+__all__ = ['Device', 'device', 'public_device', 'register', 'unregister', 'registered',
+           'device_of_array', 'find_device', 'from_dlpack_device', 'to_numpy', 'transfer', 'seed_all',
            'get_default_device', 'set_default_device', 'CPU', 'INTERFACE',
            'register_cache', 'release_caches']
 
@@ -91,6 +91,28 @@ class Device:
         return self.backend.asarray(self, data, dtype)
 
 
+class _Unindexed(Device):
+    """``device('cuda')`` as the user names it: index None (printed ``cuda``, as PyTorch's)
+    until it is used.  Everything that places data asks ``device(d)``, which gives the
+    current device of its type (``cuda:0``); ``xp`` and the rest read through to it."""
+    __slots__ = ()
+
+    def __init__(self, backend):        # (no array module of its own)
+        self.type = backend.TYPE
+        self.index = None
+        self.backend = backend
+
+    def resolve(self):
+        return self.backend.device(None)
+
+    xp = property(lambda self: self.resolve().xp)
+    array_type = property(lambda self: self.resolve().array_type)
+    native = property(lambda self: self.resolve().native)
+
+    def __reduce__(self):
+        return (public_device, (str(self),))
+
+
 # ----------------------------------------------------------------------------- the registry
 
 def register(backend):
@@ -133,7 +155,7 @@ def device(spec, index=None):
     cannot run here (``cuda`` without CuPy or a usable GPU).
     """
     if isinstance(spec, Device):
-        return spec
+        return spec.resolve() if spec.__class__ is _Unindexed else spec
     if isinstance(spec, int) and not isinstance(spec, bool):
         spec, index = _accelerator().TYPE, spec
     if not isinstance(spec, str):
@@ -148,6 +170,20 @@ def device(spec, index=None):
         raise RuntimeError(f'Expected one of {", ".join(_backends)} device type at start of '
                            f'device string: {spec}')
     return backend.device(index)
+
+
+def public_device(spec, index=None):
+    """``autograd.device``: as ``device``, except that an accelerator's device named
+    without an index (``'cuda'``) keeps index None, as PyTorch's ``torch.device('cuda')``
+    (``cuda``, not ``cuda:0``); a tensor placed there is on the current device (``cuda:0``).
+    The errors of a device that cannot run here come at once."""
+    if isinstance(spec, Device):
+        return spec
+    dev = device(spec, index)
+    if dev.index is not None and index is None and isinstance(spec, str) and \
+            ':' not in spec and getattr(dev.backend, 'ACCELERATOR', False):
+        return _Unindexed(dev.backend)
+    return dev
 
 
 def _accelerator():

@@ -58,12 +58,12 @@ def broadcast_all(*values):
 
 
 def _standard_normal(shape, dtype, device):
-    return autograd.randn(*shape, dtype=dtype, device=device)
+    return autograd.randn(tuple(shape), dtype=dtype, device=device)
 
 
 def _uniform(shape, dtype, device, low=0.0):
     """Uniform samples on [0, 1) of ``shape``, or on [low, 1) (low > 0 keeps logs finite)."""
-    u = autograd.rand(*shape, dtype=dtype, device=device)
+    u = autograd.rand(tuple(shape), dtype=dtype, device=device)
     return u if low == 0.0 else u.clamp(min=low)
 
 

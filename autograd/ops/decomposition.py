@@ -473,8 +473,13 @@ def _singular_mask(a):
     n = a.shape[-1]
     if n == 0:
         return xp.zeros(a.shape[:-2], dtype=bool)
+    # a matrix holding inf or NaN (made by an earlier step) goes the A^{-1} way, whose NaN
+    # and inf are PyTorch's; its SVD would not converge
+    finite = xp.isfinite(a).all(axis=(-2, -1))
+    if not bool(finite.all()):
+        a = xp.where(finite[..., None, None], a, xp.eye(n, dtype=a.dtype))
     s = xp.linalg.svd(a, compute_uv=False)
-    return s[..., -1] <= n * float(xp.finfo(a.dtype).eps) * s[..., 0]
+    return (s[..., -1] <= n * float(xp.finfo(a.dtype).eps) * s[..., 0]) & finite
 
 
 @quiet

@@ -17,7 +17,7 @@ from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary
 from ..tensor import Tensor, _make, _python_data
-from ._util import broadcast_shape, complex_not_implemented, fits
+from ._util import broadcast_shape, broadcast_shapes, complex_not_implemented, fits
 from .complex import conj_of, is_cplx, sgn_of, unordered
 from ._util import (IGNORE_ERRORS, binary, broadcast_error, promote, quiet, reset_errstate,
                     scalar_name, set_errstate, to_float, variant)
@@ -1115,6 +1115,7 @@ def clamp_max_(input, max):
 def clamp_(input, min=None, max=None):
     """In-place ``clamp``."""
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        check_inplace_shape(input, min, max)
         min, max, tensors = _clamp_bounds(min, max)
         if tensors:
             return ClampBounds.apply_(input, min, max)
@@ -1293,6 +1294,24 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return _make(xp.asarray(out), input._device)      # (a 0-d result is a NumPy scalar)
 
 
+def check_inplace_shape(target, *others):
+    """PyTorch's first check of an in-place elementwise op on ``target``: the operands
+    broadcast to ``target``'s own shape.  It comes before the result's dtype cast and the
+    kernel's dtype checks (``pow_`` of a 0-d bool by a [1] bool refuses for the shape); a
+    failed broadcast itself is left to the op's own error."""
+    shape = target._data.shape
+    out = shape
+    for o in others:
+        if isinstance(o, Tensor) and o._data.shape != shape:
+            try:
+                out = broadcast_shapes(out, o._data.shape)
+            except RuntimeError:
+                return
+    if out != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                           f'shape {list(out)}')
+
+
 # In-place forms: name_ -> op class (second operand, if any, passed through).
 INPLACE = {
     'add_': Add, 'sub_': Sub, 'mul_': Mul, 'div_': Div, 'pow_': Pow, 'neg_': Neg,
@@ -1465,8 +1484,10 @@ class Frac(Op):
 
 @quiet
 class Sinc(Op):
-    """sin(pi x) / (pi x), 1 at 0.  Gradient PyTorch's (pi x cos(pi x) - sin(pi x)) /
-    (pi x^2), 0 at x == 0 (masked, so its own derivative is 0 there too)."""
+    """sin(pi x) / (pi x), 1 at 0.  Gradient pi (u cos u - sin u) / u^2 (u = pi x), and
+    near 0 (|u| < 1e-3) its Taylor polynomial pi (u^3/30 - u/3), so that the gradient's
+    own derivative is right there too: -pi^2/3 at 0, where PyTorch's is NaN
+    (docs/DIFFERENCES.md).  At 0 the gradient is 0 whatever g (PyTorch's where)."""
     __slots__ = ()
     array_backward = True
     save = (0,)
@@ -1476,10 +1497,16 @@ class Sinc(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        zero = x == 0
-        px = Where.apply(zero, 1.0, x) * math.pi
-        d = (px * apply_unary(Cos, px) - apply_unary(Sin, px)) / (px * (px / math.pi))
-        return Where.apply(zero, 0.0, g * d)
+        u = x * math.pi
+        small = apply_unary(Abs, u) < 1e-3
+        us = Where.apply(small, u, 0.0)
+        ub = Where.apply(small, 1.0, u)
+        taylor = us * us * us / 30.0 - us / 3.0
+        exact = (ub * apply_unary(Cos, ub) - apply_unary(Sin, ub)) / (ub * ub)
+        d = Where.apply(small, taylor, exact) * math.pi
+        # PyTorch's 0 at x == 0 even for an infinite or NaN g
+        g = Where.apply(LogicalAnd.apply(x == 0, apply_unary(IsFinite, g) == False), 0.0, g)  # noqa: E712
+        return g * d
 
 
 class Signbit(_UnaryPred):
@@ -1751,10 +1778,12 @@ def rad2deg_(input):
 
 
 def ldexp_(input, other):
+    check_inplace_shape(input, other)
     return Mul.apply_(input, pow(2.0, _floating(other) if isinstance(other, Tensor) else other))
 
 
 def float_power_(input, exponent):
+    check_inplace_shape(input, exponent)
     if input.dtype is not float64:
         raise RuntimeError(f"the base given to float_power_ has dtype {scalar_name(input)} but "
                            "the operation's result requires dtype Double")

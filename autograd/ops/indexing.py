@@ -25,7 +25,7 @@ from ..extend import zeros_like_shape
 from ._util import along, broadcast_shape, fits, quiet, scalar_name, wrap_dim
 from .elementwise import _num
 from .reduction import Sum
-from .shape import broadcast_to, reshape, sum_to
+from .shape import Copy, broadcast_to, reshape, sum_to
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -389,7 +389,40 @@ def setitem(x, idx, value):
                  basic, adv)
         x._vc[0] += 1
         return
+    if adv is None and _whole(x._data.shape, idx):
+        # PyTorch's slicing that selects everything gives x itself, and the write is a
+        # copy_ (fill_ for a number): the old x's gradient is a constant zeros
+        if isinstance(value, Tensor):
+            lead = 0                # PyTorch's setitem drops the value's leading 1s first
+            while lead < value.ndim and value.shape[lead] == 1:
+                lead += 1
+            if lead:
+                value = reshape(value, tuple(value.shape[lead:]))
+            Copy.apply_(x, value)
+        else:
+            Fill.apply_(x, value=value)
+        return
     IndexPut.apply_(x, value, basic=basic, adv=adv)
+
+
+def _whole(shape, idx):
+    """Whether ``idx`` (Ellipsis and slices only) selects all of ``shape`` as it is."""
+    key = idx if isinstance(idx, tuple) else (idx,)
+    if not all(k is Ellipsis or isinstance(k, slice) for k in key) or \
+            sum(k is Ellipsis for k in key) > 1:
+        return False
+    slices = [k for k in key if k is not Ellipsis]
+    if len(slices) > len(shape):
+        return False
+    at = next((i for i, k in enumerate(key) if k is Ellipsis), len(key))
+    dims = list(range(at)) + list(range(len(shape) - (len(key) - at - 1), len(shape)))
+    for k, d in zip(slices, dims):
+        if not all(v is None or (isinstance(v, int) and not isinstance(v, bool))
+                   for v in (k.start, k.stop, k.step)):
+            return False
+        if k.indices(shape[d]) != (0, shape[d], 1):
+            return False
+    return True
 
 
 # ----------------------------------------------------------------------------- masks
@@ -815,7 +848,7 @@ OPERATORS = {'__getitem__': getitem, '__setitem__': setitem}
 
 from ..backend import scalar_name as backend_scalar_name  # noqa: E402
 from ..extend import array_of, const_like, xp_of  # noqa: E402
-from .elementwise import Where  # noqa: E402
+from .elementwise import Fill, Where  # noqa: E402
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element (slice along ``dim``; of the flattened input when None) repeated

@@ -749,13 +749,15 @@ class Cat(Op):
                         f'size {r} but got size {s} for tensor number {i} in the list (shapes '
                         f'{list(ref.shape)} and {list(a.shape)}).')
         self.dim = d
-        self.sizes = tuple(None if a.shape == (0,) and kept else a.shape[d] for a in arrays)
+        # a (0,) input's gradient is a fresh (0,) zeros, not a piece of g (PyTorch's
+        # cat_tensors_backward): nothing of it differentiates again
+        self.sizes = tuple(None if a.shape == (0,) else a.shape[d] for a in arrays)
         joined = _joined_dtype(arrays)
         return xp.concatenate([a for a in joined if not (a.shape == (0,) and kept)], axis=d)
 
     def backward(self, g):
         sizes = [s for s in self.sizes if s is not None]
-        pieces = iter(Split.apply(g, sizes=tuple(sizes), dim=self.dim))
+        pieces = iter(Split.apply(g, sizes=tuple(sizes), dim=self.dim) if sizes else ())
         return tuple(zeros_like_shape(g, (0,)) if s is None else next(pieces)
                      for s in self.sizes)
 

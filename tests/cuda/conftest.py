@@ -18,7 +18,7 @@ def cuda():
     if not autograd.cuda.is_available():
         pytest.skip('no cuda device: no GPU, and the CuPy stand-in is off '
                     '(run with CUNUMPY_FAKE_CUPY=1 to use it)')
-    return autograd.device('cuda')
+    return autograd.device('cuda', autograd.cuda.current_device())
 
 
 @pytest.fixture
