@@ -1008,3 +1008,16 @@ def test_trigamma_at_a_pole_is_inf(dtype):
     assert np.isposinf(ours[:3]).all() and np.isposinf(theirs[0])      # 0: inf in both
     assert np.isfinite(theirs[1:3]).all() and (theirs[1:3] > 1e14).all()
     np.testing.assert_allclose(ours[3:], theirs[3:], rtol=1e-5 if dtype == 'float32' else 1e-8)
+
+
+@pytest.mark.parametrize('upper', [False, True])
+@pytest.mark.parametrize('shape', [(0, 1, 1), (0, 2, 2), (2, 0, 0)])
+def test_old_cholesky_of_an_empty_batch_has_second_derivatives(shape, upper):
+    """The seed-50 programs: torch.cholesky of an empty batch of float matrices goes the
+    factorization's way, so its gradient has a graph (PyTorch's second derivative)."""
+    def fn(lib, G):
+        x = lib.zeros(shape, dtype=lib.float64, requires_grad=True)
+        y = lib.cholesky(lib.cholesky(x, upper=upper))
+        g, = G(y.sum(), [x], create_graph=True)
+        return [y, g, *G(g.sum(), [x], allow_unused=True)]
+    assert_same(fn)

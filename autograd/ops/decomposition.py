@@ -601,8 +601,9 @@ def _cholesky(A, upper):
 
 def cholesky(input, upper=False):
     """``torch.cholesky`` (deprecated in PyTorch for ``linalg.cholesky``): lower L, or U
-    with ``upper=True``.  Like PyTorch's, it returns an empty batch as it is, without the
-    square check (any empty input, of any dtype)."""
+    with ``upper=True``.  Like PyTorch's, an empty input skips the square check: it is
+    returned as it is (non-float dtypes), with a backward that raises (not a batch of
+    square matrices), or factorized (an empty batch of float matrices)."""
     if isinstance(input, Tensor) and input.numel() == 0:
         a = input._data
         if a.ndim < 2:
@@ -612,7 +613,10 @@ def cholesky(input, upper=False):
             return EmptyCholesky.apply(input, message='linalg.solve_triangular: A must be '
                                        'batches of square matrices, but they are '
                                        f'{a.shape[-1]} by {a.shape[-2]} matrices')
-        return input.clone()
+        if a.dtype.kind not in 'fc':
+            return input.clone()
+        # an empty batch of float matrices goes the factorization's way, as PyTorch's,
+        # so that its gradient has the factorization's graph (second derivatives)
     _check_square('cholesky', input, kernel='cholesky_cpu')
     return _cholesky(input, upper)
 
