@@ -609,7 +609,34 @@ def check(program):
             again = compare(run(autograd, alone), run(torch, alone), loose=loose)
             if again is None or not again[0].startswith('step'):
                 return None
+    if found and loose and found[0].startswith('grad') and 'values differ' in found[1] and \
+            _float32_rounding(program, ours, theirs, found[0]):
+        found = found[0], found[1] + ' [float32 rounding: agrees in float64]'
     return found
+
+
+def _float32_rounding(program, ours, theirs, stage):
+    """Whether a float32 gradient that differs beyond tolerance is rounding under
+    cancellation (second derivatives summing terms far larger than their result): the
+    same program on the inputs widened to float64 agrees on both sides, and ours is no
+    more than 10 times further from that float64 value than PyTorch's is."""
+    wide = {'inputs': [a.astype(np.float64) if a.dtype == np.float32 else a
+                       for a in program['inputs']], 'steps': program['steps']}
+    ours64, theirs64 = run(autograd, wide), run(torch, wide)
+    if compare(ours64, theirs64) is not None:
+        return False
+    got = [dict(r).get(stage) for r in (ours, theirs, theirs64)]
+    if any(g is None or g[0] != 'value' for g in got):
+        return False
+    for a, b, t in zip(*(g[1] for g in got)):
+        if a is None or b is None or t is None or a.dtype.kind != 'f' or a.shape != t.shape:
+            continue
+        with np.errstate(all='ignore'):
+            ea, eb = np.abs(a - t), np.abs(b - t)
+            scale = 10 * eb + 1e-6 * np.abs(t) + np.finfo(np.float32).tiny
+            if not np.all((ea <= scale) | (a == t) | (np.isnan(a) & np.isnan(t))):
+                return False
+    return True
 
 
 def divergence_class(program, stage, message):
@@ -649,6 +676,10 @@ def known(program, stage, message):
         return True
     # second derivatives where the first is NaN on both sides (docs/DIFFERENCES.md)
     if stage == 'grad2' and message.endswith('[first derivative NaN there]'):
+        return True
+    # float32 gradients that agree once the inputs are float64: rounding under
+    # cancellation, within 10x of PyTorch's own error (docs/DIFFERENCES.md)
+    if message.endswith('[float32 rounding: agrees in float64]'):
         return True
     # ops outside the complex subset refuse complex input, or a complex gradient
     # (docs/DIFFERENCES.md)
