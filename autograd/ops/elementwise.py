@@ -554,6 +554,8 @@ class _NoGrad(Op):
     def forward(self, xp, a):
         if a.dtype.kind == 'b':
             raise NotImplementedError(f'"{self.fn}_vml_cpu" not implemented for \'Bool\'')
+        if a.dtype.kind == 'c':
+            raise NotImplementedError(f'{self.fn} is not supported for complex inputs')
         return getattr(xp, self.fn)(a)
 
     def backward(self, g):
@@ -569,7 +571,7 @@ class Round(_NoGrad):
     __slots__ = ('decimals',)
 
     def forward(self, xp, a, decimals=0):
-        if a.dtype.kind in 'biu' and (decimals or a.dtype.kind == 'b'):
+        if a.dtype.kind in 'biuc' and (decimals or a.dtype.kind in 'bc'):
             name = 'round_cpu' if decimals else 'round_vml_cpu'
             raise NotImplementedError(f'"{name}" not implemented for \'{scalar_name(a)}\'')
         return xp.round(a, decimals)
@@ -910,7 +912,7 @@ class BitwiseNot(_UnaryPred):
     __slots__ = ()
 
     def forward(self, xp, a):
-        if a.dtype.kind == 'f':
+        if a.dtype.kind in 'fc':
             raise NotImplementedError(
                 f'"bitwise_not_cpu" not implemented for \'{scalar_name(a)}\'')
         return xp.invert(a)
@@ -918,7 +920,7 @@ class BitwiseNot(_UnaryPred):
 
 def invert(input):
     """``~input`` (``Tensor.__invert__``): integers and bools only, as PyTorch's operator."""
-    if input.dtype.is_floating_point:
+    if input.dtype.is_floating_point or input.dtype.is_complex:
         raise TypeError('~ (operator.invert) is only implemented on integer and Boolean-type '
                         'tensors')
     return bitwise_not(input)
@@ -1589,6 +1591,8 @@ def sinc(input):
 
 def signbit(input):
     """True where the sign bit of ``input`` is set (bool result, no gradient)."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == 'c':
+        raise NotImplementedError('signbit is not implemented for complex tensors.')
     return apply_unary(Signbit, input)
 
 
@@ -1700,11 +1704,15 @@ def _is_inf_of_sign(input, sign):
 
 def isposinf(input):
     """True where ``input`` is +inf."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == 'c':
+        raise RuntimeError('isposinf does not support complex inputs.')
     return _is_inf_of_sign(input, 1)
 
 
 def isneginf(input):
     """True where ``input`` is -inf."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == 'c':
+        raise RuntimeError('isneginf does not support complex inputs.')
     return _is_inf_of_sign(input, -1)
 
 

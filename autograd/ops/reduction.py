@@ -928,9 +928,20 @@ def argmin(input, dim=None, keepdim=False):
     return ArgMin.apply(input, dim=dim, keepdim=keepdim)
 
 
+
+def _no_complex(input, name, dim=None):
+    """PyTorch's NotImplementedError for a kernel with no complex version (``name``, or
+    ``name[1]`` when a ``dim`` is given)."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == 'c':
+        kernel = name if isinstance(name, str) else name[dim is not None]
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{scalar_name(input._data)}\'')
+
+
 def median(input, dim=None, keepdim=False):
     """``median(x)``: the lower median of all elements; ``median(x, dim)``:
     ``(values, indices)`` along ``dim``."""
+    _no_complex(input, ('median_cpu', 'median_out'), dim)
     if dim is None:
         return Median.apply(input)
     return _median_t(*MedianDim.apply(input, dim=dim, keepdim=keepdim, name='median'))
@@ -1598,6 +1609,7 @@ def mode(input, dim=-1, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` ignoring NaNs: ``nanmedian(x)``, or ``(values, indices)`` along
     ``dim``."""
+    _no_complex(input, ('median_cpu', 'median_out'), dim)
     if dim is None:
         return NanMedian.apply(input)
     return _nanmedian_t(*NanMedianDim.apply(input, dim=dim, keepdim=keepdim,
@@ -1650,6 +1662,8 @@ class NanToZero(Op):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """:func:`sum` treating NaN as zero (no gradient reaches the NaNs)."""
+    if isinstance(input, Tensor) and input._data.dtype.kind == 'c':
+        raise RuntimeError('nansum on CPU does not support complex inputs')
     if input._data.dtype.kind == 'f':
         input = apply_unary(NanToZero, input)
     return sum(input, dim, keepdim, dtype=dtype)
@@ -2001,6 +2015,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The sorted distinct elements of ``input`` (or slices along ``dim``), with the
     inverse indices (``input``'s shape, or its ``dim`` size) and counts when asked."""
+    _no_complex(input, ('unique', 'unique_dim'), dim)
     if dim is not None:
         dim = wrap_dim(dim, input._data.ndim)
     values, inverse, counts = Unique.apply(input, dim=dim)
@@ -2009,6 +2024,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """One element (or slice along ``dim``) of each run of equal consecutive ones."""
+    _no_complex(input, 'unique')
     if dim is not None:
         dim = wrap_dim(dim, input._data.ndim)
     values, inverse, counts = UniqueConsecutive.apply(input, dim=dim, consecutive=True)
@@ -2057,6 +2073,7 @@ class BinCount(_Counting):
 def bincount(input, weights=None, minlength=0):
     """Counts of each value of a 1-d non-negative integer tensor (``weights`` summed
     instead when given); length ``max(input) + 1`` or ``minlength``."""
+    _no_complex(input, 'bincount_cpu')
     return BinCount.apply(input, weights, minlength=minlength)
 
 
