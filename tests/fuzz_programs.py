@@ -522,6 +522,7 @@ KNOWN = [
     # earlier step: fmod(0, 0)) can be NaN where PyTorch's are 0.
     ('grad2', 'abs', 'values differ'),
     ('grad2', 'absolute', 'values differ'),
+    ('grad2', 'sgn', 'values differ'),      # sgn's own derivative: the same zero tensor
     # norm's second derivative at a zero norm is 0 (PyTorch: NaN), a deliberate choice
     ('grad2', 'norm', 'values differ'),
     # argsort of tied values: their order is unspecified (PyTorch's sort is not stable
@@ -549,6 +550,14 @@ KNOWN = [
     # svd of a matrix with repeated singular values: U, V unique only up to a rotation
     # within each repeated block; LAPACK's choice differs (docs/DIFFERENCES.md)
     ('step', 'svd', '[repeated singular values]'),
+    # PyTorch's vander returns a view of an output its backward saved, so an in-place op
+    # on vander's result fails PyTorch's version check; ours saves nothing there and
+    # differentiates (docs/DIFFERENCES.md)
+    ('grad', 'vander', 'has been modified by an inplace operation'),
+    # prod's gradient where a factor is infinite: the product of the other factors here,
+    # NaN in PyTorch (its prod / x is inf / inf; docs/DIFFERENCES.md)
+    ('grad', 'prod', '!= torch np.float64(nan)'),
+    ('grad', 'prod', '!= torch np.float32(nan)'),
 ]
 # Sums whose terms cancel catastrophically (non-finite programs hold +-1e300): the result
 # depends on the order of the additions (docs/DIFFERENCES.md)

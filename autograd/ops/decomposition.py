@@ -848,6 +848,7 @@ class QR(Op):
         return SolveTriangular.apply(_mT(R), gA, upper=False, left=False)
 
 
+@quiet
 class MatrixExp(Op):
     """exp(A) = sum_k A^k / k!, by scaling and squaring with the [13/13] Padé approximant
     (Higham 2005, "The scaling and squaring method for the matrix exponential revisited",
