@@ -531,6 +531,10 @@ KNOWN = [
     # sinc's second derivative at 0 is -pi^2/3 (PyTorch: NaN)
     ('grad2', 'sinc', '!= torch np.float64(nan)'),
     ('grad2', 'sinc', '!= torch np.float32(nan)'),
+    # and near 0 (sinc(sinc(9)): sinc(9) is 1e-18), where PyTorch's quotient formula
+    # cancels to 0 and ours is the Taylor polynomial's value (mpmath agrees to 1e-16)
+    ('grad2', 'sinc', '!= torch np.float64(-0.0)'),
+    ('grad2', 'sinc', '!= torch np.float64(0.0)'),
     # torch.tensor of an empty NumPy array has strides (0, 0), which view_as_complex (a
     # view there, a copy here) refuses; torch.zeros(0, 2) it takes, as ours does
     ('step', 'view_as_complex', 'last dimension with stride 1'),

@@ -1041,3 +1041,27 @@ def test_complex_input_refused_as_pytorch_refuses(expr, dtype):
             eval(expr)
         errors.append((type(info.value), str(info.value)))
     assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_view_as_complex_keeps_a_finite_part_beside_a_nan_part(dtype):
+    """The seed-54 program: view_as_complex of (0.2965, NaN) is 0.2965 + NaN j (the parts
+    as they are, as PyTorch's view), not NaN + NaN j."""
+    a = np.array([[0.2965, np.nan], [np.nan, 1.0], [np.inf, -0.0]], dtype=dtype)
+    ours = autograd.view_as_complex(autograd.tensor(a)).cpu().numpy()
+    theirs = torch.view_as_complex(torch.tensor(a)).numpy()
+    assert ours.dtype == theirs.dtype
+    for part in (np.real, np.imag):
+        np.testing.assert_array_equal(part(ours), part(theirs))
+        np.testing.assert_array_equal(np.signbit(part(ours)), np.signbit(part(theirs)))
+
+
+def test_sinc_second_derivative_near_zero_is_the_true_value():
+    """The seed-54 program: sinc(sinc(x * y)) at x = y = -3 (the inner sinc is 1e-18):
+    d2/dx2 + d2/dxdy = -0.73108180748810 (mpmath, 50 digits); PyTorch's formula gives 0."""
+    x = autograd.tensor(-3.0, dtype=autograd.float64, requires_grad=True)
+    y = autograd.tensor(-3.0, dtype=autograd.float64, requires_grad=True)
+    out = autograd.sinc(autograd.sinc(x * y))
+    gx, gy = autograd.autograd.grad(out, [x, y], create_graph=True)
+    h, = autograd.autograd.grad(gx + gy, [x])
+    assert abs(h.item() - (-0.7310818074881006)) < 1e-12

@@ -150,7 +150,12 @@ class ViewAsComplex(Op):
     complex_grad = True
 
     def forward(self, xp, a):
-        return a[..., 0] + a[..., 1] * (1j if a.dtype.itemsize == 8 else xp.complex64(1j))
+        # the parts assigned, not a[..., 0] + 1j * a[..., 1]: 1j * NaN is NaN + NaN j
+        out = xp.empty(a.shape[:-1], dtype=xp.complex128 if a.dtype.itemsize == 8
+                       else xp.complex64)
+        out.real = a[..., 0]
+        out.imag = a[..., 1]
+        return out
 
     def backward(self, g):
         return ViewAsReal.apply(g)
