@@ -690,6 +690,18 @@ def known(program, stage, message):
     # second derivatives where the first is NaN on both sides (docs/DIFFERENCES.md)
     if stage == 'grad2' and message.endswith('[first derivative NaN there]'):
         return True
+    # gradients of digamma/polygamma in programs with non-finite inputs: at the poles
+    # (trigamma inf here, a large finite residue in PyTorch) and at +inf (the limit -0
+    # here, NaN in PyTorch; docs/DIFFERENCES.md)
+    if not is_finite(program) and stage.startswith('grad') and \
+            ops & {'digamma', 'polygamma', 'mvlgamma'} and 'values differ' in message:
+        return True
+    # the backward of logdet/slogdet/det at an exactly singular matrix: PyTorch's solve
+    # raises LinAlgError even where the gradient reaching it is zero (a trunc after it);
+    # ours computes it (docs/DIFFERENCES.md)
+    if stage.startswith('grad') and ops & {'logdet', 'slogdet', 'det'} and \
+            'The solver failed because the input matrix is singular' in message:
+        return True
     # float32 gradients that agree once the inputs are float64: rounding under
     # cancellation, within 10x of PyTorch's own error (docs/DIFFERENCES.md)
     if message.endswith('[float32 rounding: agrees in float64]'):
