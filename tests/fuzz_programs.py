@@ -554,6 +554,9 @@ KNOWN = [
     # svd of a matrix with repeated singular values: U, V unique only up to a rotation
     # within each repeated block; LAPACK's choice differs (docs/DIFFERENCES.md)
     ('step', 'svd', '[repeated singular values]'),
+    # Cholesky of a matrix singular to the float's precision (acos(0) everywhere): the
+    # zero pivot's rounding residue, and L's entries after it, differ by LAPACK kernel
+    ('step', 'cholesky', '[singular matrix]'),
     # PyTorch's vander returns a view of an output its backward saved, so an in-place op
     # on vander's result fails PyTorch's version check; ours saves nothing there and
     # differentiates (docs/DIFFERENCES.md)
@@ -594,6 +597,19 @@ def _repeated_singular_values(op, a):
     return bool((np.abs(np.diff(s, axis=-1)) <= 1e-3 * np.maximum(s[..., :1], 1e-30)).any())
 
 
+def _singular_cholesky(op, a):
+    """Whether ``op`` is a Cholesky factorization of matrices ``a`` some of which are
+    singular to the float's precision (positive semi-definite, a zero pivot that rounding
+    leaves a tiny positive residue: L's last entries are square roots of that residue,
+    different in every LAPACK kernel)."""
+    if op != 'cholesky' or a.dtype.kind != 'f' or a.ndim < 2 or \
+            a.shape[-1] != a.shape[-2] or a.shape[-1] < 2 or not np.isfinite(a).all():
+        return False
+    w = np.linalg.eigvalsh(a.astype(np.float64))
+    eps = np.finfo(a.dtype).eps
+    return bool((w[..., :1] <= a.shape[-1] * eps * np.abs(w[..., -1:])).any())
+
+
 def check(program):
     """The divergence of ``program`` as (stage, message), or None."""
     theirs = run(torch, program)
@@ -608,6 +624,8 @@ def check(program):
             found = found[0], found[1] + ' [its input holds NaN]'
         elif given is not None and _repeated_singular_values(program['steps'][k][0], given):
             found = found[0], found[1] + ' [repeated singular values]'
+        elif given is not None and _singular_cholesky(program['steps'][k][0], given):
+            found = found[0], found[1] + ' [singular matrix]'
         elif given is not None and program['steps'][k][0] == 'argsort' and \
                 given.size != np.unique(given).size:
             found = found[0], found[1] + ' [ties]'
