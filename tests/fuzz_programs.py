@@ -523,6 +523,10 @@ KNOWN = [
     ('grad2', 'abs', 'values differ'),
     ('grad2', 'absolute', 'values differ'),
     ('grad2', 'sgn', 'values differ'),      # sgn's own derivative: the same zero tensor
+    # and first derivatives through sgn where an earlier step made NaN (pow of a negative
+    # base): PyTorch's zero tensor absorbs it, ours is 0 * NaN
+    ('grad', 'sgn', 'np.float64(nan) != torch'),
+    ('grad', 'sgn', 'np.float32(nan) != torch'),
     # norm's second derivative at a zero norm is 0 (PyTorch: NaN), a deliberate choice
     ('grad2', 'norm', 'values differ'),
     # argsort of tied values: their order is unspecified (PyTorch's sort is not stable

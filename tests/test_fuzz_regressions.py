@@ -1065,3 +1065,34 @@ def test_sinc_second_derivative_near_zero_is_the_true_value():
     gx, gy = autograd.autograd.grad(out, [x, y], create_graph=True)
     h, = autograd.autograd.grad(gx + gy, [x])
     assert abs(h.item() - (-0.7310818074881006)) < 1e-12
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('fn', ['svd', 'svdvals', 'pinv', 'matrix_rank', 'matrix_norm'])
+def test_svd_of_a_matrix_holding_inf_returns(fn, dtype):
+    """The seed-58 program hung: OpenBLAS's gesdd never returns on a matrix holding inf.
+    Such a batch element's U and S are NaN, as PyTorch's; the others are factored."""
+    a = np.array([[[-np.inf, -2.0, -0.5], [-np.inf, 0.9, 0.4], [-0.0, -0.3, -1.5]],
+                  [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 10.0]]], dtype=dtype)
+    out = []
+    for lib in (torch, autograd):
+        f = {'svd': lambda A: lib.linalg.svd(A, full_matrices=False)[1],
+             'matrix_norm': lambda A: lib.linalg.matrix_norm(A, ord=2)}.get(
+                 fn, getattr(lib.linalg, fn))
+        out.append(to_numpy(f(lib.tensor(a))))
+    ours, theirs = out
+    if fn == 'matrix_rank':         # NaN singular values count as none here, 3 in PyTorch
+        assert ours[1] == theirs[1] == 3
+        return
+    np.testing.assert_array_equal(np.isnan(ours[0]), np.isnan(theirs[0]))
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5 if dtype == 'float32' else 1e-12)
+
+
+def test_svd_of_a_matrix_holding_nan_raises_pytorchs_error():
+    a = np.eye(3)[None].repeat(2, 0)
+    a[1, 0, 0] = np.nan
+    for lib in (torch, autograd):
+        with pytest.raises(RuntimeError, match=r'linalg.svd: \(Batch element 1\): The '
+                           'algorithm failed to converge because the input matrix contained '
+                           'non-finite values'):
+            lib.linalg.svd(lib.tensor(a))

@@ -719,6 +719,30 @@ def _skew(x):
     return x - _mT(x)
 
 
+def _svd_of(xp, a, name='linalg.svd', **kw):
+    """``xp.linalg.svd(a, **kw)`` that neither hangs nor leaks NumPy's error on non-finite
+    matrices: OpenBLAS's gesdd never returns on a matrix holding inf, so such matrices are
+    factored as the identity and their results set to NaN (PyTorch's U and S there); NaN
+    raises PyTorch's LinAlgError."""
+    finite = xp.isfinite(a).all(axis=(-2, -1)) if a.size else None
+    if finite is None or bool(finite.all()):
+        return xp.linalg.svd(a, **kw)
+    if bool(xp.isnan(a).any()):
+        k = int(xp.flatnonzero(~finite.ravel())[0]) if a.ndim > 2 else None
+        where = '' if k is None else f'(Batch element {k}): '
+        raise LinAlgError(f'{name}: {where}The algorithm failed to converge because the '
+                          'input matrix contained non-finite values.')
+    m, n = a.shape[-2:]
+    eye = xp.eye(m, n, dtype=a.dtype)
+    out = xp.linalg.svd(xp.where(finite[..., None, None], a, eye), **kw)
+    nan = xp.asarray(float('nan'), dtype=a.dtype)
+    if not kw.get('compute_uv', True):
+        return xp.where(finite[..., None], out, nan)
+    u, s, vh = out
+    return (xp.where(finite[..., None, None], u, nan), xp.where(finite[..., None], s, nan),
+            xp.where(finite[..., None, None], vh, nan))
+
+
 class SVD(Op):
     """A = U diag(S) V^T (S descending).  Backward is PyTorch's svd_backward for real input,
     which assumes distinct singular values (repeated ones give inf/NaN, as in PyTorch):
@@ -733,7 +757,7 @@ class SVD(Op):
 
     def forward(self, xp, a, full_matrices=False):
         self.full = full_matrices
-        u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+        u, s, vh = _svd_of(xp, a, full_matrices=full_matrices)
         return u, s, vh
 
     def backward(self, gU, gS, gVh):
@@ -932,7 +956,7 @@ class Pinv(Op):
             tol = xp.maximum(atol, rtol * ab.max(axis=-1, keepdims=True))
             inv_w = xp.where(ab > tol, 1 / xp.where(ab > tol, w, 1), 0)
             return (v * inv_w[..., None, :]) @ xp.swapaxes(v, -1, -2)
-        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        u, s, vh = _svd_of(xp, a, 'linalg.pinv', full_matrices=False)
         tol = xp.maximum(atol, rtol * s[..., :1])
         inv_s = xp.where(s > tol, 1 / xp.where(s > tol, s, 1), 0)
         return (xp.swapaxes(vh, -1, -2) * inv_s[..., None, :]) @ xp.swapaxes(u, -1, -2)
@@ -1200,7 +1224,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     atol = 0.0 if atol is None else atol
     if m == 0 or n == 0:
         return wrap(xp.zeros(a.shape[:-2], dtype='int64'), A._device)
-    s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
+    s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else \
+        _svd_of(xp, a, 'linalg.matrix_rank', compute_uv=False)
     tol = xp.maximum(atol, rtol * s.max(axis=-1, keepdims=True))
     return wrap(xp.asarray((s > tol).sum(axis=-1), dtype='int64'), A._device)
 
@@ -1233,7 +1258,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     eps = float(xp.finfo(a.dtype).eps)
     rcond = eps * max(m, n) if rcond is None else rcond
     X = _mm(Pinv.apply(A, atol=None, rtol=rcond, hermitian=False), B)
-    s = xp.linalg.svd(a, compute_uv=False) if m and n else xp.zeros(a.shape[:-2] + (0,), a.dtype)
+    s = _svd_of(xp, a, 'linalg.lstsq', compute_uv=False) if m and n else \
+        xp.zeros(a.shape[:-2] + (0,), a.dtype)
     full = s.shape[-1] == 0 or bool((s > rcond * s[..., :1]).sum(axis=-1).min() == min(m, n))
     empty = wrap(xp.zeros((0,), dtype=a.dtype), dev)
     residuals = empty
