@@ -474,12 +474,9 @@ def _singular_mask(a):
     if n == 0:
         return xp.zeros(a.shape[:-2], dtype=bool)
     # a matrix holding inf or NaN (made by an earlier step) goes the A^{-1} way, whose NaN
-    # and inf are PyTorch's; its SVD would not converge
-    finite = xp.isfinite(a).all(axis=(-2, -1))
-    if not bool(finite.all()):
-        a = xp.where(finite[..., None, None], a, xp.eye(n, dtype=a.dtype))
-    s = xp.linalg.svd(a, compute_uv=False)
-    return (s[..., -1] <= n * float(xp.finfo(a.dtype).eps) * s[..., 0]) & finite
+    # and inf are PyTorch's: its singular values are NaN, never within n eps
+    s = _svd_of(xp, a, nan_raises=False, compute_uv=False)
+    return s[..., -1] <= n * float(xp.finfo(a.dtype).eps) * s[..., 0]
 
 
 @quiet
@@ -719,15 +716,15 @@ def _skew(x):
     return x - _mT(x)
 
 
-def _svd_of(xp, a, name='linalg.svd', **kw):
+def _svd_of(xp, a, name='linalg.svd', nan_raises=True, **kw):
     """``xp.linalg.svd(a, **kw)`` that neither hangs nor leaks NumPy's error on non-finite
     matrices: OpenBLAS's gesdd never returns on a matrix holding inf, so such matrices are
     factored as the identity and their results set to NaN (PyTorch's U and S there); NaN
-    raises PyTorch's LinAlgError."""
+    raises PyTorch's LinAlgError (unless ``nan_raises`` is false: NaN results then too)."""
     finite = xp.isfinite(a).all(axis=(-2, -1)) if a.size else None
     if finite is None or bool(finite.all()):
         return xp.linalg.svd(a, **kw)
-    if bool(xp.isnan(a).any()):
+    if nan_raises and bool(xp.isnan(a).any()):
         k = int(xp.flatnonzero(~finite.ravel())[0]) if a.ndim > 2 else None
         where = '' if k is None else f'(Batch element {k}): '
         raise LinAlgError(f'{name}: {where}The algorithm failed to converge because the '
