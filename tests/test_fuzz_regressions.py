@@ -1096,3 +1096,17 @@ def test_svd_of_a_matrix_holding_nan_raises_pytorchs_error():
                            'algorithm failed to converge because the input matrix contained '
                            'non-finite values'):
             lib.linalg.svd(lib.tensor(a))
+
+
+def test_clamp_bool_by_two_tensor_bounds_is_not_implemented_as_pytorch():
+    """The seed-60 class: one bool tensor bound is maximum/minimum (bool is fine), both
+    are clamp's kernel, which PyTorch has no bool version of; nothing is changed in place."""
+    for lib in (torch, autograd):
+        b = lib.tensor([False, True])
+        for call in (lambda: lib.clamp(b, min=b, max=b), lambda: b.clamp_(min=b, max=b)):
+            with pytest.raises(NotImplementedError, match='"clamp_cpu" not implemented for '
+                                                          "'Bool'"):
+                call()
+        assert b.tolist() == [False, True]
+        assert lib.clamp(b, min=b).dtype == lib.bool
+        assert lib.clamp(b, min=b, max=lib.tensor(1)).tolist() == [0, 1]

@@ -664,6 +664,9 @@ class ClampBounds(Op):
 
     def forward(self, xp, a, lo, hi):
         dt = result_type(a, *[x for x in (lo, hi) if x is not None]).np
+        if dt == bool and lo is not None and hi is not None:
+            # one bound is clamp_min/clamp_max (maximum/minimum); both is clamp's kernel
+            raise NotImplementedError('"clamp_cpu" not implemented for \'Bool\'')
         out = a if a.dtype == dt else a.astype(dt)
         for fn, bound in ((xp.maximum, lo), (xp.minimum, hi)):
             if bound is not None:
