@@ -107,33 +107,42 @@ def q_learning_loss(q_net, target_net, batch, gamma, double=False):
     return nn.functional.smooth_l1_loss(q, target)
 
 
-def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, warmup=1000,
-          capacity=50000, eps_steps=10000, eps_final=0.01, seed=0, device=None,
-          target_network=True, eval_every=5, eval_episodes=50, stop_at=495.0, double=False,
-          tau=None, lr_final=None, train_every=1, log=print):
-    """DQN on CartPole-v1.  Every ``eval_every`` episodes the greedy policy plays
-    ``eval_episodes`` evaluation episodes and the best network so far is kept (DQN's returns
-    oscillate; keeping the best evaluated weights is early stopping); training stops once
-    that evaluation reaches ``stop_at``.  Returns (the best Q-network, the returns of the
-    finished training episodes)."""
+def train(steps=50000, hidden=256, lr=2.3e-3, gamma=0.99, batch=64, warmup=1000,
+          capacity=100000, eps_steps=8000, eps_final=0.04, train_every=256, updates=128,
+          sync=None, tau=None, double=False, lr_final=None, target_network=True,
+          eval_every=1024, eval_episodes=50, stop_at=500.0, seed=0, device=None, log=print):
+    """DQN on CartPole-v1; returns (the Q-network with the best evaluated weights, the
+    returns of the finished training episodes, the evaluations as (step, mean return)).
+
+    The environment is played ``steps`` steps epsilon-greedily (epsilon falls linearly from
+    1 to ``eps_final`` over ``eps_steps``); the first ``warmup`` steps only fill the pool.
+    Every ``train_every`` steps, ``updates`` mini-batches of ``batch`` experiences are
+    replayed, one Adam step each.  The target network W- is copied from W every ``sync``
+    steps (default: ``train_every``, after each round of updates), or, with ``tau``, moved
+    towards W after every update (Polyak averaging).  Every ``eval_every`` steps the greedy
+    policy plays ``eval_episodes`` selection episodes (seeds of their own) and the best
+    weights are kept; training stops once they average ``stop_at``."""
     import gymnasium
     autograd.manual_seed(seed)
     rng = numpy.random.default_rng(seed)
     env = gymnasium.make('CartPole-v1')
+    env.action_space.seed(seed)
     q_net = nn.Sequential(nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                           nn.Linear(hidden, 2)).to(device)
     target_net = copy.deepcopy(q_net) if target_network else q_net
     opt = optim.Adam(q_net.parameters(), lr=lr)
     # lr_final: the learning rate falls linearly from lr to lr_final over the updates
+    rounds = max(1, (steps - warmup) // train_every)
     sched = None if lr_final is None else optim.lr_scheduler.LinearLR(
-        opt, 1.0, lr_final / lr, total_iters=max(1, (steps - warmup) // train_every))
+        opt, 1.0, lr_final / lr, total_iters=rounds * updates)
+    sync = train_every if sync is None else sync
     pool = Replay(capacity, 4, rng)
     obs, _ = env.reset(seed=seed)
-    returns, total = [], 0.0
+    returns, evaluations, total = [], [], 0.0
     best_score, best_state = -1.0, copy.deepcopy(q_net.state_dict())
-    for step in range(steps):
+    for step in range(1, steps + 1):
         epsilon = max(eps_final, 1 - (1 - eps_final) * step / eps_steps)
-        if rng.random() < epsilon:
+        if step <= warmup or rng.random() < epsilon:
             a = int(rng.integers(2))
         else:
             with autograd.no_grad():
@@ -141,37 +150,42 @@ def train(steps=50000, hidden=128, lr=5e-4, gamma=0.99, batch=128, sync=1000, wa
         obs2, r, terminated, truncated, _ = env.step(a)
         pool.add(obs, a, r, obs2, float(terminated))   # a time-out is not a terminal state
         obs, total = obs2, total + r
-        if pool.size >= warmup and step % train_every == 0:
-            loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma, double)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(q_net.parameters(), 10.0)
-            opt.step()
-            if sched is not None:
-                sched.step()
-            if target_network and tau is not None:      # W- <- tau W + (1 - tau) W-
-                with autograd.no_grad():
-                    for pt, p in zip(target_net.parameters(), q_net.parameters()):
-                        pt.lerp_(p, tau)
-        if target_network and tau is None and (step + 1) % sync == 0:    # W- <- W
-            target_net.load_state_dict(q_net.state_dict())
         if terminated or truncated:
             returns.append(total)
             obs, _ = env.reset()
             total = 0.0
-            if len(returns) % eval_every == 0 and step >= eps_steps // 2:
-                # seeds 20,000 on: not the seeds of the final evaluation
-                score = evaluate(q_net, episodes=eval_episodes, seed=20_000, device=device)
-                if score > best_score:
-                    best_score, best_state = score, copy.deepcopy(q_net.state_dict())
-                if log:
-                    log(f'step {step + 1}: episode {len(returns)}, mean return of the last '
-                        f'{eval_every} {numpy.mean(returns[-eval_every:]):.1f}, greedy '
-                        f'evaluation {score:.1f}')
-                if score >= stop_at:
-                    break
+        if step <= warmup:
+            continue
+        if step % train_every == 0:
+            for _ in range(updates):
+                loss = q_learning_loss(q_net, target_net, pool.sample(batch, device), gamma,
+                                       double)
+                opt.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(q_net.parameters(), 10.0)
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                if target_network and tau is not None:      # W- <- tau W + (1 - tau) W-
+                    with autograd.no_grad():
+                        for pt, p in zip(target_net.parameters(), q_net.parameters()):
+                            pt.lerp_(p, tau)
+        if target_network and tau is None and step % sync == 0:    # W- <- W
+            target_net.load_state_dict(q_net.state_dict())
+        if step % eval_every == 0:
+            # seeds 20,000 on: not the seeds of the final evaluation
+            score = evaluate(q_net, episodes=eval_episodes, seed=20_000, device=device)
+            evaluations.append((step, score))
+            if score > best_score:
+                best_score, best_state = score, copy.deepcopy(q_net.state_dict())
+            if log:
+                log(f'step {step}: {len(returns)} episodes, mean return of the last 10 '
+                    f'{numpy.mean(returns[-10:]):.1f}, epsilon {epsilon:.2f}, greedy '
+                    f'evaluation {score:.1f}')
+            if score >= stop_at:
+                break
     q_net.load_state_dict(best_state)
-    return q_net, returns
+    return q_net, returns, evaluations
 
 
 def evaluate(q_net, episodes=10, seed=10_000, device=None):
@@ -207,7 +221,7 @@ def main(argv=None):
     print(f'  parameters: {count:,} (18 actions; the text gives no count: by hand '
           f'8,224 + 32,832 + 36,928 + 1,606,144 + 9,234 = 1,693,362)')
 
-    q_net, returns = train(args.epochs, seed=args.seed, device=args.device)
+    q_net, returns, evaluations = train(args.epochs, seed=args.seed, device=args.device)
     score = evaluate(q_net, episodes=100, device=args.device)
     print(f'DQN: {len(returns)} training episodes; greedy evaluation over 100 episodes '
           f'{score:.1f} (500 = the most; 475 solves CartPole-v1)')
