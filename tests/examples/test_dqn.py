@@ -5,7 +5,7 @@ import pytest
 
 import autograd
 import nn
-from example_scripts import load_example
+from example_scripts import load_example, run_example
 
 dqn = load_example('dqn')
 
@@ -76,3 +76,13 @@ def test_dqn_learns_cartpole():
     # 100 fresh episodes)
     score = dqn.evaluate(q_net, episodes=20)
     assert score > 100 and score > 4 * random_policy
+
+
+@pytest.mark.slow
+def test_the_script_reports_the_atari_net_and_a_fresh_evaluation(tmp_path):
+    result = run_example('dqn', tmp_path, '--epochs', 2048)
+    # 18 actions: (8*8*4+1)*32 + (4*4*32+1)*64 + (3*3*64+1)*64 + (3136+1)*512 + (512+1)*18
+    assert result['atari_parameters'] == 1_693_362
+    assert result['kept_step'] in (1024, 2048)          # evaluated after each 1,024 steps
+    assert 8 <= result['eval_min'] <= result['eval'] <= 500
+    assert (tmp_path / 'returns.png').stat().st_size > 0
