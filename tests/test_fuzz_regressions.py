@@ -1110,3 +1110,41 @@ def test_clamp_bool_by_two_tensor_bounds_is_not_implemented_as_pytorch():
         assert b.tolist() == [False, True]
         assert lib.clamp(b, min=b).dtype == lib.bool
         assert lib.clamp(b, min=b, max=lib.tensor(1)).tolist() == [0, 1]
+
+
+def test_pow_by_a_huge_scalar_second_derivative_groups_as_pytorch():
+    """The seed-62 class: d/da (g * (b * a^(b-1))) meets its factors as 1e30 * (1e30 * 0)
+    in float32 (0), not (1e30 * 1e30) * 0 (NaN)."""
+    def fn(lib, G):
+        x = lib.tensor(-1.941, requires_grad=True)
+        y = lib.expm1(x) ** 1e30
+        g, = G(y, x, create_graph=True)
+        return [y, g, G(g, x)[0]]
+    assert_same(fn)
+
+
+def test_old_cholesky_of_a_matrix_holding_inf_raises_quietly_with_pytorchs_message():
+    """The seed-62 class: finding the failing minor of a matrix holding inf warned
+    (inf - inf); the deprecated ``cholesky`` names itself as PyTorch's does."""
+    a = np.array([[[1.0, 0.5], [0.5, 1.0]], [[1.001, inf], [inf, inf]]])
+    messages = []
+    for lib in (torch, autograd):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', RuntimeWarning)
+            with pytest.raises(Exception) as e:
+                lib.cholesky(lib.tensor(a))
+        assert type(e.value).__name__.endswith('LinAlgError')
+        messages.append(str(e.value))
+    assert messages[0] == messages[1] and messages[0].startswith('cholesky: (Batch element 1)')
+
+
+def test_prod_gradient_where_the_product_underflows_is_the_product_of_the_others():
+    """The seed-62 class (documented): no factor is 0 but the product underflows to -0;
+    each factor's gradient is the product of the others (PyTorch's prod / x gives 0)."""
+    x = autograd.tensor([1.09e-41, 2.788e-300, -1e260], dtype=autograd.float64,
+                        requires_grad=True)
+    p = x.prod()
+    p.backward()
+    assert p.item() == 0
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [2.788e-300 * -1e260, 1.09e-41 * -1e260, 0.0],
+                               rtol=1e-15)

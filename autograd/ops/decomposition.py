@@ -164,7 +164,9 @@ def _infos(a, one):
     h, hxp = _host(a)
     batch = h.shape[:-2]
     flat = h.reshape((-1,) + h.shape[-2:])
-    return hxp.asarray([one(hxp, m) for m in flat], dtype='int32').reshape(batch)
+    with hxp.errstate(all='ignore'):        # inf - inf in a matrix holding inf: NaN, no pivot
+        infos = [one(hxp, m) for m in flat]
+    return hxp.asarray(infos, dtype='int32').reshape(batch)
 
 
 def _batch_prefix(a, k):
@@ -615,7 +617,10 @@ def cholesky(input, upper=False):
         # an empty batch of float matrices goes the factorization's way, as PyTorch's,
         # so that its gradient has the factorization's graph (second derivatives)
     _check_square('cholesky', input, kernel='cholesky_cpu')
-    return _cholesky(input, upper)
+    try:
+        return _cholesky(input, upper)
+    except LinAlgError as e:        # PyTorch names the deprecated function 'cholesky'
+        raise LinAlgError(str(e).replace('linalg.cholesky:', 'cholesky:', 1)) from None
 
 
 class EmptyCholesky(Op):

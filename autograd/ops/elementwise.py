@@ -203,11 +203,13 @@ class Pow(Op):
         ga = gb = None
         if _needs(self, 0):
             if not _is_number(b):       # 0 where b == 0, even at a == 0 (as PyTorch)
-                ga = Where.apply(b == 0, 0.0, g * b * a ** (b - 1))
+                ga = Where.apply(b == 0, 0.0, g * (b * a ** (b - 1)))
             elif b == 0 and b is not False:     # PyTorch's zeros_like: 0 even where g is
                 ga = zeros_like_shape(g, g.shape)   # inf or NaN (its test misses False)
             else:
-                ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
+                # grouped as PyTorch's g * (b * a^(b-1)): its second derivative's factors
+                # meet in the same order (1e30 * (1e30 * 0) is 0; (1e30 * 1e30) * 0 NaN)
+                ga = g * (b * a ** (b - 1)) if b != 2 else g * (2 * a)
         if _needs(self, 1):
             if not _is_number(a):
                 # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch)
