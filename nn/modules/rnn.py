@@ -203,7 +203,10 @@ class LSTMLayerOp(Op):
     (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward direction).
 
     Forward keeps every step's gates, cell states and inputs h in three buffers, which
-    ``LSTMLayerGrad`` reads to backpropagate through time.
+    ``LSTMLayerGrad`` reads to backpropagate through time.  The gates are kept gate-major,
+    (T, 4, B, H) in the order i, f, o, g (``_GATE_ORDER``), so that every elementwise pass
+    runs on contiguous arrays: NumPy's ufuncs on the strided (B, H) quarters of a (B, 4H)
+    row were measured 3x slower per element than on contiguous blocks.
     """
     __slots__ = ('reverse', 'acts', 'hs', 'cs')
     save = (0, 1, 2, 3)
@@ -213,41 +216,51 @@ class LSTMLayerOp(Op):
         self.reverse = reverse
         T, B, G = xw.shape
         H = G // 4
-        # Pre-activations are formed negated, the g quarter doubled, so that one pass of
-        # 1 / (1 + e^a) gives sigmoid of i, f, o and sigmoid(2g) = (1 + tanh g) / 2.
-        scale = xp.full(G, -1.0, xw.dtype)
-        scale[2 * H:3 * H] = -2
-        # W_hh^T laid out row-major: OpenBLAS multiplies by it up to twice as fast per step
-        # as by the transposed view (measured: 32 steps of (32, 128) x (128, 512), 2.1 ms
-        # against 1.6 ms; (16, 128) x (128, 384), 1.1 ms against 0.54 ms)
-        w_t = xp.ascontiguousarray(w_hh.T) * scale
-        pre = xp.multiply(xw, scale, out=_buffers.empty(xp, xw.shape, xw.dtype))
+        dtype = xw.dtype
+        # Sigmoid gates' pre-activations are formed negated, so that one pass of
+        # 1 / (1 + e^a) gives sigmoid(i), sigmoid(f), sigmoid(o); g gets tanh.  W_hh^T per
+        # gate, row-major: (B, H) x (4, H, H) is four products in one call, each landing in
+        # its gate's contiguous block (measured 1.33 ms against 1.51 ms for 32 steps of one
+        # (32, 128) x (128, 512) product)
+        w4 = w_hh.reshape(4, H, H)
+        xw4 = xw.reshape(T, B, 4, H)
+        w_t = _buffers.empty(xp, (4, H, H), dtype)
+        pre = _buffers.empty(xp, (T, 4, B, H), dtype)
+        for j, p in enumerate(_GATE_ORDER):
+            if j < 3:
+                xp.negative(w4[p].T, out=w_t[j])
+                xp.negative(xw4[:, :, p], out=pre[:, j])
+            else:
+                w_t[j] = w4[p].T
+                pre[:, j] = xw4[:, :, p]
         # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1]
-        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
-        self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), xw.dtype)   # (c, tanh c)
-        self.acts = acts = _buffers.empty(xp, (T, B, G), xw.dtype)     # i, f, g, o
+        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
+        self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), dtype)   # (c, tanh c)
+        self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)   # i, f, o, g
         hs[0], cs[0, 0] = h0, c0
-        ig = xp.empty((B, H), xw.dtype)
+        ig = xp.empty((B, H), dtype)
         with quiet_float_errors(xp):
             for k, t in enumerate(_order(T, reverse)):
                 a = acts[k]
                 xp.matmul(hs[k], w_t, out=a)
                 a += pre[t]
-                _inv_one_plus_exp_(xp, a)
-                g = a[:, 2 * H:3 * H]
-                g *= 2
-                g -= 1
+                _inv_one_plus_exp_(xp, a[:3])
+                _tanh_(xp, a[3])
                 c, tc = cs[k + 1]
-                xp.multiply(a[:, H:2 * H], cs[k, 0], out=c)
-                c += xp.multiply(a[:, :H], g, out=ig)
+                xp.multiply(a[1], cs[k, 0], out=c)
+                c += xp.multiply(a[0], a[3], out=ig)
                 _tanh_(xp, c, out=tc)
-                xp.multiply(a[:, 3 * H:], tc, out=hs[k + 1])
+                xp.multiply(a[2], tc, out=hs[k + 1])
         out = hs[1:][::-1] if reverse else hs[1:]
         return xp.ascontiguousarray(out), cs[T, 0].copy()
 
     def backward(self, gout, gc):
         xw, h0, c0, w_hh = self.saved_tensors
         return LSTMLayerGrad.apply(xw, h0, c0, w_hh, gout, gc, layer=self)
+
+
+# PyTorch's LSTM gates are i, f, g, o; the layer's buffers hold them as i, f, o, g
+_GATE_ORDER = (0, 1, 3, 2)
 
 
 def _order(T, reverse):
@@ -268,20 +281,21 @@ class LSTMLayerGrad(Op):
 
     def forward(self, xp, xw, h0, c0, w_hh, gout, gc, *, layer):
         self.reverse = reverse = layer.reverse
-        acts, hs, cs, w = layer.acts, layer.hs, layer.cs, w_hh
-        T, B, G = acts.shape
-        H = G // 4
+        acts, hs, cs = layer.acts, layer.hs, layer.cs
+        T, _, B, H = acts.shape
+        G = 4 * H
         dtype = acts.dtype
-        i, f, g, o = (acts[..., j * H:(j + 1) * H] for j in range(4))      # (T, B, H)
+        i, f, o, g = (acts[:, j] for j in range(4))                   # (T, B, H)
         c_prev, tc = cs[:-1, 0], cs[1:, 1]
         # With dc' = dL/dc' the gate pre-activation gradients are dc' g i (1 - i),
         # dc' c f (1 - f), dc' i (1 - g^2) and dh tanh(c') o (1 - o); the factors after
-        # dc' and dh depend on forward values only, so they are formed for all steps at once
-        fac = _buffers.empty(xp, (T, B, 4, H), dtype)         # laid out as acts
-        fi, ff, fg, fo = (fac[:, :, j] for j in range(4))
-        flat = fac.reshape(acts.shape)
-        xp.subtract(1, acts, out=flat)                           # s (1 - s), all four at once
-        flat *= acts
+        # dc' and dh depend on forward values only, so they are formed for all steps at
+        # once, gate-major in PyTorch's order i, f, g, o (contiguous passes)
+        fac = _buffers.empty(xp, (T, 4, B, H), dtype)
+        fi, ff, fg, fo = (fac[:, j] for j in range(4))
+        for fs, s in ((fac[:, :2], acts[:, :2]), (fo, o)):        # s (1 - s)
+            xp.subtract(1, s, out=fs)
+            fs *= s
         fi *= g
         ff *= c_prev
         fo *= tc
@@ -292,7 +306,7 @@ class LSTMLayerGrad(Op):
         xp.multiply(tc, tc, out=through_h)
         xp.subtract(1, through_h, out=through_h)
         through_h *= o
-        dgates = _buffers.empty(xp, (T, B, G), dtype)
+        dgates = _buffers.empty(xp, (T, B, G), dtype)            # PyTorch's layout
         dh = xp.zeros((B, H), dtype)
         dc = xp.zeros((B, H), dtype) if gc is None else gc.copy()
         tmp = xp.empty((B, H), dtype)
@@ -300,11 +314,11 @@ class LSTMLayerGrad(Op):
             if gout is not None:
                 dh += gout[T - 1 - k if reverse else k]
             dc += xp.multiply(dh, through_h[k], out=tmp)          # dc' = dc + dh dh'/dc'
-            d = dgates[k].reshape(B, 4, H)
-            xp.multiply(dc[:, None], fac[k, :, :3], out=d[:, :3])
-            xp.multiply(dh, fo[k], out=d[:, 3])
+            d = dgates[k].reshape(B, 4, H).transpose(1, 0, 2)      # (4, B, H) view
+            xp.multiply(dc, fac[k, :3], out=d[:3])
+            xp.multiply(dh, fo[k], out=d[3])
             dc *= f[k]                                           # dL/dc of the step before
-            xp.matmul(dgates[k], w, out=dh)                      # dL/dh of the step before
+            xp.matmul(dgates[k], w_hh, out=dh)                   # dL/dh of the step before
         gxw = xp.ascontiguousarray(dgates[::-1]) if reverse else dgates
         gw = xp.matmul(dgates.reshape(T * B, G).T, hs[:-1].reshape(T * B, H))
         return gxw, dh, dc, gw
