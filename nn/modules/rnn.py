@@ -221,18 +221,16 @@ class LSTMLayerOp(Op):
         # 1 / (1 + e^a) gives sigmoid(i), sigmoid(f), sigmoid(o); g gets tanh.  W_hh^T per
         # gate, row-major: (B, H) x (4, H, H) is four products in one call, each landing in
         # its gate's contiguous block (measured 1.33 ms against 1.51 ms for 32 steps of one
-        # (32, 128) x (128, 512) product)
-        w4 = w_hh.reshape(4, H, H)
-        xw4 = xw.reshape(T, B, 4, H)
+        # (32, 128) x (128, 512) product).  x W_ih^T is added per step from xw's strided
+        # quarters (0.35 ms for 32 steps, against 0.57 ms to first copy it gate-major)
         w_t = _buffers.empty(xp, (4, H, H), dtype)
-        pre = _buffers.empty(xp, (T, 4, B, H), dtype)
+        w4 = w_hh.reshape(4, H, H)
         for j, p in enumerate(_GATE_ORDER):
             if j < 3:
                 xp.negative(w4[p].T, out=w_t[j])
-                xp.negative(xw4[:, :, p], out=pre[:, j])
             else:
                 w_t[j] = w4[p].T
-                pre[:, j] = xw4[:, :, p]
+        xw4 = xw.reshape(T, B, 4, H)
         # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1]
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
         self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), dtype)   # (c, tanh c)
@@ -243,7 +241,10 @@ class LSTMLayerOp(Op):
             for k, t in enumerate(_order(T, reverse)):
                 a = acts[k]
                 xp.matmul(hs[k], w_t, out=a)
-                a += pre[t]
+                x = xw4[t]
+                xp.subtract(a[:2], x[:, :2].transpose(1, 0, 2), out=a[:2])
+                xp.subtract(a[2], x[:, 3], out=a[2])
+                xp.add(a[3], x[:, 2], out=a[3])
                 _inv_one_plus_exp_(xp, a[:3])
                 _tanh_(xp, a[3])
                 c, tc = cs[k + 1]
@@ -307,6 +308,13 @@ class LSTMLayerGrad(Op):
         xp.subtract(1, through_h, out=through_h)
         through_h *= o
         dgates = _buffers.empty(xp, (T, B, G), dtype)            # PyTorch's layout
+        # One step's gate gradients are formed gate-major in d (contiguous passes), give dL/dh
+        # as four (B, H) x (H, H) products in one call plus their sum, and are copied into
+        # dgates while still in cache (measured, 32 steps: 2.6 ms against 3.3 ms for
+        # writing dgates' strided quarters and one (B, 4H) x (4H, H) product)
+        w4 = w_hh.reshape(4, H, H)
+        d = xp.empty((4, B, H), dtype)
+        dh_parts = xp.empty((4, B, H), dtype)
         dh = xp.zeros((B, H), dtype)
         dc = xp.zeros((B, H), dtype) if gc is None else gc.copy()
         tmp = xp.empty((B, H), dtype)
@@ -314,11 +322,12 @@ class LSTMLayerGrad(Op):
             if gout is not None:
                 dh += gout[T - 1 - k if reverse else k]
             dc += xp.multiply(dh, through_h[k], out=tmp)          # dc' = dc + dh dh'/dc'
-            d = dgates[k].reshape(B, 4, H).transpose(1, 0, 2)      # (4, B, H) view
             xp.multiply(dc, fac[k, :3], out=d[:3])
             xp.multiply(dh, fo[k], out=d[3])
             dc *= f[k]                                           # dL/dc of the step before
-            xp.matmul(dgates[k], w_hh, out=dh)                   # dL/dh of the step before
+            xp.matmul(d, w4, out=dh_parts)                        # dL/dh of the step before
+            xp.sum(dh_parts, axis=0, out=dh)
+            dgates[k].reshape(B, 4, H)[...] = d.transpose(1, 0, 2)
         gxw = xp.ascontiguousarray(dgates[::-1]) if reverse else dgates
         gw = xp.matmul(dgates.reshape(T * B, G).T, hs[:-1].reshape(T * B, H))
         return gxw, dh, dc, gw
