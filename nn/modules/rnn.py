@@ -28,6 +28,7 @@ from autograd.ops.formula import Cat, zeros_like_shape
 from .. import functional as F
 from ..functional import _buffers
 from ..functional._ctc import quiet_float_errors
+from ..functional.linear import _c_name
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -195,6 +196,67 @@ class GRUCellOp(Op):
     def backward(self, gh):
         xg, hg, h = self.saved_tensors
         return _gru_grads(*GRUGates.apply(xg, hg, acts=self.acts), h, gh)
+
+
+class GRUStepOp(Op):
+    """One whole GRU step as one node, its two products included: (x (B, I), h (B, H),
+    W_ih (3H, I), W_hh (3H, H), b_ih, b_hh (3H,) or None) -> h'.  ``GRUCell`` runs on it:
+    one node per step instead of two ``Linear`` and a ``GRUCellOp`` (seq2seq-attn's decoder
+    takes ten such steps per training step, and each node costs its recording and its
+    visit in the sweep).  Backward is ``GRUStepGrad``."""
+    __slots__ = ('acts',)
+    save = (0, 1, 2, 3, 4, 5)
+    array_backward = True
+
+    def forward(self, xp, x, h, w_ih, w_hh, b_ih, b_hh):
+        for a, w in ((x, w_ih), (h, w_hh)):
+            if a.dtype != w.dtype:          # as Linear: NumPy would promote silently
+                raise RuntimeError(f'expected m1 and m2 to have the same dtype, but got: '
+                                   f'{_c_name(a)} != {_c_name(w)}')
+        xg = xp.matmul(x, w_ih.T)
+        hg = xp.matmul(h, w_hh.T)
+        if b_ih is not None:
+            xg += b_ih
+            hg += b_hh
+        self.acts = r, z, n, hn = _gru_cell(xp, xg, hg)
+        return n + z * (h - n)
+
+    def backward(self, gh):
+        return GRUStepGrad.apply(*self.saved_tensors, gh, step=self)
+
+
+class GRUStepGrad(Op):
+    """``GRUStepOp``'s gradients on the activations its forward kept:
+    (x, h, W_ih, W_hh, b_ih, b_hh, dL/dh') -> dL/d(x, h, W_ih, W_hh, b_ih, b_hh) (None for
+    the biases when they are None).  Its own derivative replays the step as two ``Linear``
+    and a ``GRUCellOp`` and differentiates that twice, as ``LSTMLayerGrad``'s does."""
+    __slots__ = ()
+    save = (0, 1, 2, 3, 4, 5, 6)
+
+    def forward(self, xp, x, h, w_ih, w_hh, b_ih, b_hh, gh, *, step):
+        r, z, n, hn = step.acts
+        dxg, dhg, dh = _gru_grads(r, z, n, hn, h, gh)
+        needs = step.needs_input_grad
+        dx = xp.matmul(dxg, w_ih) if needs[0] else None
+        dh += xp.matmul(dhg, w_hh)
+        dw_ih = xp.matmul(dxg.T, x) if needs[2] else None
+        dw_hh = xp.matmul(dhg.T, h) if needs[3] else None
+        if b_ih is None:
+            return dx, dh, dw_ih, dw_hh, None, None
+        return dx, dh, dw_ih, dw_hh, dxg.sum(0), dhg.sum(0)
+
+    def backward(self, *grads):
+        inputs = self.saved_tensors
+        create = autograd.is_grad_enabled()
+        with autograd.enable_grad():        # as LSTMLayerGrad.backward
+            xs = [None if x is None else x.view_as(x) if x.requires_grad else
+                  x.detach().requires_grad_() for x in inputs]
+            x, h, w_ih, w_hh, b_ih, b_hh, gh = xs
+            out = _gru_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
+            first = _vjp((out,), xs[:6], (gh,), create=True)
+        second = _vjp(first, xs, grads, create=create)
+        return tuple(s if x is not None and x.requires_grad else None
+                     for s, x in zip(second, inputs))
 
 
 class LSTMLayerOp(Op):
@@ -1019,6 +1081,5 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         x, (h,), batched = self._prepare(input, hx, 1)
-        h = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
-                      self.bias_hh)
+        h = GRUStepOp.apply(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return h if batched else h.squeeze(0)
