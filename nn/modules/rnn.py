@@ -416,11 +416,12 @@ class GRULayerOp(Op):
     """A whole GRU layer over time as one node: (xw (T, B, 3H) = x W_ih^T + b_ih, h0 (B, H),
     W_hh (3H, H), b_hh (3H,) or None) -> out (T, B, H); ``reverse`` as ``LSTMLayerOp``.
 
-    Forward keeps every step's activations (r, z, n), h W_hn^T + b_hn and inputs h, which
-    ``GRULayerGrad`` reads: then dL/dW_hh and dL/db_hh are one product and one sum over all
-    steps, not T of each accumulated one by one.
+    Forward keeps every step's activations gate-major, (T, 4, B, H) as r, z,
+    hn = h W_hn^T + b_hn, n (contiguous passes, as ``LSTMLayerOp``), and the inputs h,
+    which ``GRULayerGrad`` reads: then dL/dW_hh and dL/db_hh are one product and one sum
+    over all steps, not T of each accumulated one by one.
     """
-    __slots__ = ('reverse', 'acts', 'hs', 'hns')
+    __slots__ = ('reverse', 'acts', 'hs')
     save = (0, 1, 2, 3)
     array_backward = True
 
@@ -428,28 +429,37 @@ class GRULayerOp(Op):
         self.reverse = reverse
         T, B, G = xw.shape
         H = G // 3
-        w_t = xp.ascontiguousarray(w_hh.T)       # (row-major: see LSTMLayerOp)
-        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
-        self.acts = acts = _buffers.empty(xp, (T, B, G), xw.dtype)     # r, z, n
-        self.hns = hns = _buffers.empty(xp, (T, B, H), xw.dtype)
+        dtype = xw.dtype
+        # r and z pre-activations formed negated for 1 / (1 + e^a); one (B, H) x (3, H, H)
+        # call lands r, z and hn in their contiguous blocks
+        w_t = _buffers.empty(xp, (3, H, H), dtype)
+        w3 = w_hh.reshape(3, H, H)
+        xp.negative(w3[:2].transpose(0, 2, 1), out=w_t[:2])
+        w_t[2] = w3[2].T
+        bias = None
+        if b_hh is not None:
+            bias = b_hh.reshape(3, 1, H).copy()
+            bias[:2] *= -1
+        xw3 = xw.reshape(T, B, 3, H)
+        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
+        self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)     # r, z, hn, n
         hs[0] = h0
-        hg = xp.empty((B, G), xw.dtype)
         with quiet_float_errors(xp):
             for k, t in enumerate(_order(T, reverse)):
-                xp.matmul(hs[k], w_t, out=hg)
-                if b_hh is not None:
-                    hg += b_hh
                 a = acts[k]
-                rz, n = a[:, :2 * H], a[:, 2 * H:]
-                xp.add(xw[t, :, :2 * H], hg[:, :2 * H], out=rz)
-                _sigmoid_(xp, rz)
-                hns[k] = hg[:, 2 * H:]
-                xp.multiply(a[:, :H], hns[k], out=n)
-                n += xw[t, :, 2 * H:]
+                xp.matmul(hs[k], w_t, out=a[:3])
+                if bias is not None:
+                    a[:3] += bias
+                x = xw3[t]
+                xp.subtract(a[:2], x[:, :2].transpose(1, 0, 2), out=a[:2])
+                _inv_one_plus_exp_(xp, a[:2])
+                n = a[3]                                        # tanh(x_n + r hn)
+                xp.multiply(a[0], a[2], out=n)
+                n += x[:, 2]
                 _tanh_(xp, n)
                 h = hs[k + 1]                                   # n + z (h - n)
                 xp.subtract(hs[k], n, out=h)
-                h *= a[:, H:2 * H]
+                h *= a[1]
                 h += n
         out = hs[1:][::-1] if reverse else hs[1:]
         return xp.ascontiguousarray(out)
@@ -471,44 +481,51 @@ class GRULayerGrad(Op):
 
     def forward(self, xp, xw, h0, w_hh, b_hh, gout, *, layer):
         self.reverse = reverse = layer.reverse
-        acts, hs, hns = layer.acts, layer.hs, layer.hns
-        T, B, G = acts.shape
-        H = G // 3
+        acts, hs = layer.acts, layer.hs
+        T, _, B, H = acts.shape
+        G = 3 * H
         dtype = acts.dtype
-        r, z, n = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:]
+        r, z, hn, n = (acts[:, j] for j in range(4))
         # dL/d(pre-activations): n: dh (1 - z)(1 - n^2); z: dh (h - n) z (1 - z);
-        # r: dL/dn_pre hn r (1 - r); the h-gates' n part is dL/dn_pre r
+        # r: dL/dn_pre hn r (1 - r); the h-gates' n part is dL/dn_pre r.  The factors
+        # after dh and dL/dn_pre are formed for all steps at once
+        fac = _buffers.empty(xp, (3, T, B, H), dtype)
+        fn, fz, fr = fac
+        one_z = _buffers.empty(xp, (T, B, H), dtype)
+        xp.subtract(1, z, out=one_z)
+        xp.multiply(n, n, out=fn)
+        xp.subtract(1, fn, out=fn)
+        fn *= one_z
+        xp.subtract(hs[:-1], n, out=fz)
+        fz *= z
+        fz *= one_z
+        xp.subtract(1, r, out=fr)
+        fr *= r
+        fr *= hn
         dx = _buffers.empty(xp, (T, B, G), dtype)               # dL/d(x-gates), step order
-        dhg = _buffers.empty(xp, (T, B, G), dtype)              # dL/d(h-gates)
+        dhg = _buffers.empty(xp, (3, T, B, H), dtype)           # dL/d(h-gates), gate-major
+        w3 = w_hh.reshape(3, H, H)
+        dan = xp.empty((B, H), dtype)
+        parts = xp.empty((3, B, H), dtype)
         dh = xp.zeros((B, H), dtype)
-        tmp = xp.empty((B, H), dtype)
         for k in range(T - 1, -1, -1):
             if gout is not None:
                 dh += gout[T - 1 - k if reverse else k]
-            rk, zk, nk = r[k], z[k], n[k]
-            dr, dz, dn = dx[k, :, :H], dx[k, :, H:2 * H], dx[k, :, 2 * H:]
-            xp.multiply(nk, nk, out=dn)                          # dn = dh (1 - z)(1 - n^2)
-            xp.subtract(1, dn, out=dn)
-            xp.subtract(1, zk, out=tmp)
-            dn *= tmp
-            dn *= dh
-            xp.subtract(hs[k], nk, out=dz)                       # dz = dh (h - n) z (1 - z)
-            dz *= dh
-            xp.multiply(zk, tmp, out=tmp)
-            dz *= tmp
-            xp.subtract(1, rk, out=dr)                           # dr = dn hn r (1 - r)
-            dr *= rk
-            dr *= hns[k]
-            dr *= dn
-            d = dhg[k]
-            d[:, :2 * H] = dx[k, :, :2 * H]
-            xp.multiply(dn, rk, out=d[:, 2 * H:])
-            dh *= zk                                             # dL/dh of the step before
-            dh += xp.matmul(d, w_hh)
+            d = dhg[:, k]
+            xp.multiply(dh, fn[k], out=dan)
+            xp.multiply(dan, fr[k], out=d[0])
+            xp.multiply(dh, fz[k], out=d[1])
+            xp.multiply(dan, r[k], out=d[2])
+            gx = dx[k].reshape(B, 3, H)
+            gx[:, :2] = d[:2].transpose(1, 0, 2)
+            gx[:, 2] = dan
+            dh *= z[k]                                           # dL/dh of the step before
+            xp.matmul(d, w3, out=parts)
+            dh += xp.sum(parts, axis=0, out=dan)
         gxw = xp.ascontiguousarray(dx[::-1]) if reverse else dx
-        flat = dhg.reshape(T * B, G)
-        gw = xp.matmul(flat.T, hs[:-1].reshape(T * B, H))
-        return gxw, dh, gw, flat.sum(0)
+        flat = dhg.reshape(3, T * B, H)
+        gw = xp.matmul(flat.transpose(0, 2, 1), hs[:-1].reshape(T * B, H)).reshape(G, H)
+        return gxw, dh, gw, flat.sum(1).reshape(G)
 
     def backward(self, *grads):
         inputs = self.saved_tensors
