@@ -260,40 +260,55 @@ class GRUStepGrad(Op):
 
 
 class LSTMLayerOp(Op):
-    """A whole LSTM layer (no projection) over time as one node:
-    (xw (T, B, 4H) = x W_ih^T + biases, h0 (B, H), c0 (B, H), W_hh (4H, H)) ->
-    (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward direction).
+    """A whole LSTM layer (no projection) over time as one node, its input product included:
+    (x (T, B, I), h0 (B, H), c0 (B, H), W_ih (4H, I), W_hh (4H, H), b_ih, b_hh (4H,) or
+    None) -> (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward
+    direction).
 
-    Forward keeps every step's gates, cell states and inputs h in three buffers, which
-    ``LSTMLayerGrad`` reads to backpropagate through time.  The gates are kept gate-major,
-    (T, 4, B, H) in the order i, f, o, g (``_GATE_ORDER``), so that every elementwise pass
-    runs on contiguous arrays: NumPy's ufuncs on the strided (B, H) quarters of a (B, 4H)
-    row were measured 3x slower per element than on contiguous blocks.
+    x W_ih^T + b_ih + b_hh for all steps is one batched product of x with a column of ones
+    appended (the biases as the weights' last row), landing gate-major, so no pass adds
+    the biases and ``LSTMLayerGrad`` gets dL/db as part of the product that gives dL/dW_ih.
+    Forward keeps every step's gates, cell states and inputs h, which ``LSTMLayerGrad``
+    reads to backpropagate through time.  The gates are kept gate-major, (T, 4, B, H) in
+    the order i, f, o, g (``_GATE_ORDER``), so that every elementwise pass runs on
+    contiguous arrays: NumPy's ufuncs on the strided (B, H) quarters of a (B, 4H) row were
+    measured 3x slower per element than on contiguous blocks.
     """
-    __slots__ = ('reverse', 'acts', 'hs', 'cs')
-    save = (0, 1, 2, 3)
+    __slots__ = ('reverse', 'acts', 'hs', 'cs', 'xa')
+    save = (0, 1, 2, 3, 4, 5, 6)
     array_backward = True
 
-    def forward(self, xp, xw, h0, c0, w_hh, *, reverse):
+    def forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, reverse):
         self.reverse = reverse
-        T, B, G = xw.shape
+        T, B, I = x.shape
+        G = w_hh.shape[0]
         H = G // 4
-        dtype = xw.dtype
+        dtype = x.dtype
+        bias = b_ih is not None
+        # xa = [x | 1] (T B, I + 1); wa[j] = [W_ih_j^T; b_j] per gate in the layer's order.
         # Sigmoid gates' pre-activations are formed negated, so that one pass of
-        # 1 / (1 + e^a) gives sigmoid(i), sigmoid(f), sigmoid(o); g gets tanh.  W_hh^T per
-        # gate, row-major: (B, H) x (4, H, H) is four products in one call, each landing in
-        # its gate's contiguous block (measured 1.33 ms against 1.51 ms for 32 steps of one
-        # (32, 128) x (128, 512) product).  x W_ih^T is added per step from xw's strided
-        # quarters (0.35 ms for 32 steps, against 0.57 ms to first copy it gate-major)
-        w_t = _buffers.empty(xp, (4, H, H), dtype)
-        w4 = w_hh.reshape(4, H, H)
+        # 1 / (1 + e^a) gives sigmoid(i), sigmoid(f), sigmoid(o); g gets tanh
+        self.xa = xa = _buffers.empty(xp, (T * B, I + bias), dtype)
+        xa[:, :I] = x.reshape(T * B, I)
+        wa = xp.empty((4, I + bias, H), dtype)
+        w_t = _buffers.empty(xp, (4, H, H), dtype)       # W_hh^T per gate, row-major
+        wi4, wh4 = w_ih.reshape(4, H, I), w_hh.reshape(4, H, H)
+        if bias:
+            xa[:, I] = 1
+            b4 = (b_ih + b_hh).reshape(4, H)
         for j, p in enumerate(_GATE_ORDER):
-            if j < 3:
-                xp.negative(w4[p].T, out=w_t[j])
-            else:
-                w_t[j] = w4[p].T
-        xw4 = xw.reshape(T, B, 4, H)
-        # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1]
+            wa[j, :I] = wi4[p].T
+            w_t[j] = wh4[p].T
+            if bias:
+                wa[j, I] = b4[p]
+        wa[:3] *= -1
+        w_t[:3] *= -1
+        pre = _buffers.empty(xp, (4, T * B, H), dtype)
+        xp.matmul(xa, wa, out=pre)
+        pre = pre.reshape(4, T, B, H)
+        # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1];
+        # (B, H) x (4, H, H) is four products in one call, each landing in its gate's
+        # contiguous block (1.33 ms against 1.51 ms for 32 steps of (32, 128) x (128, 512))
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
         self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), dtype)   # (c, tanh c)
         self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)   # i, f, o, g
@@ -303,10 +318,7 @@ class LSTMLayerOp(Op):
             for k, t in enumerate(_order(T, reverse)):
                 a = acts[k]
                 xp.matmul(hs[k], w_t, out=a)
-                x = xw4[t]
-                xp.subtract(a[:2], x[:, :2].transpose(1, 0, 2), out=a[:2])
-                xp.subtract(a[2], x[:, 3], out=a[2])
-                xp.add(a[3], x[:, 2], out=a[3])
+                a += pre[:, t]
                 _inv_one_plus_exp_(xp, a[:3])
                 _tanh_(xp, a[3])
                 c, tc = cs[k + 1]
@@ -318,8 +330,7 @@ class LSTMLayerOp(Op):
         return xp.ascontiguousarray(out), cs[T, 0].copy()
 
     def backward(self, gout, gc):
-        xw, h0, c0, w_hh = self.saved_tensors
-        return LSTMLayerGrad.apply(xw, h0, c0, w_hh, gout, gc, layer=self)
+        return LSTMLayerGrad.apply(*self.saved_tensors, gout, gc, layer=self)
 
 
 # PyTorch's LSTM gates are i, f, g, o; the layer's buffers hold them as i, f, o, g
@@ -332,21 +343,22 @@ def _order(T, reverse):
 
 class LSTMLayerGrad(Op):
     """Backpropagation through time of the ``LSTMLayerOp`` node ``layer``:
-    (xw, h0, c0, W_hh, dL/dout, dL/dc_T (either may be None)) -> dL/d(xw, h0, c0, W_hh),
-    on the gates and states the layer's forward kept: one (B, 4H) x (4H, H) product per
-    step for dL/dh, one product over all steps for dL/dW_hh.
+    (x, h0, c0, W_ih, W_hh, b_ih, b_hh, dL/dout, dL/dc_T (either may be None)) ->
+    dL/d(x, h0, c0, W_ih, W_hh, b_ih, b_hh), on the gates and states the layer's forward
+    kept: one batched (4 x (B, H) x (H, H)) product per step for dL/dh, then one product
+    over all steps for dL/dW_hh, one for dL/dW_ih with dL/db, one for dL/dx.
 
     Its own derivative (second derivatives of the layer) differentiates the layer run
     step by step with ``LSTMCellOp`` twice, as ``torch.utils.checkpoint`` reruns a forward.
     """
     __slots__ = ('reverse',)
-    save = (0, 1, 2, 3, 4, 5)
+    save = (0, 1, 2, 3, 4, 5, 6, 7, 8)
 
-    def forward(self, xp, xw, h0, c0, w_hh, gout, gc, *, layer):
+    def forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc, *, layer):
         self.reverse = reverse = layer.reverse
         acts, hs, cs = layer.acts, layer.hs, layer.cs
         T, _, B, H = acts.shape
-        G = 4 * H
+        G, I = 4 * H, x.shape[-1]
         dtype = acts.dtype
         i, f, o, g = (acts[:, j] for j in range(4))                   # (T, B, H)
         c_prev, tc = cs[:-1, 0], cs[1:, 1]
@@ -369,30 +381,40 @@ class LSTMLayerGrad(Op):
         xp.multiply(tc, tc, out=through_h)
         xp.subtract(1, through_h, out=through_h)
         through_h *= o
-        dgates = _buffers.empty(xp, (T, B, G), dtype)            # PyTorch's layout
-        # One step's gate gradients are formed gate-major in d (contiguous passes), give dL/dh
-        # as four (B, H) x (H, H) products in one call plus their sum, and are copied into
-        # dgates while still in cache (measured, 32 steps: 2.6 ms against 3.3 ms for
-        # writing dgates' strided quarters and one (B, 4H) x (4H, H) product)
+        # dL/d(pre-activations), gate-major in PyTorch's order, by time t (not step k):
+        # the weight gradients below are then batched products with no transposed copy
+        da = _buffers.empty(xp, (4, T, B, H), dtype)
         w4 = w_hh.reshape(4, H, H)
-        d = xp.empty((4, B, H), dtype)
         dh_parts = xp.empty((4, B, H), dtype)
         dh = xp.zeros((B, H), dtype)
         dc = xp.zeros((B, H), dtype) if gc is None else gc.copy()
         tmp = xp.empty((B, H), dtype)
         for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
             if gout is not None:
-                dh += gout[T - 1 - k if reverse else k]
+                dh += gout[t]
             dc += xp.multiply(dh, through_h[k], out=tmp)          # dc' = dc + dh dh'/dc'
+            d = da[:, t]
             xp.multiply(dc, fac[k, :3], out=d[:3])
             xp.multiply(dh, fo[k], out=d[3])
             dc *= f[k]                                           # dL/dc of the step before
             xp.matmul(d, w4, out=dh_parts)                        # dL/dh of the step before
             xp.sum(dh_parts, axis=0, out=dh)
-            dgates[k].reshape(B, 4, H)[...] = d.transpose(1, 0, 2)
-        gxw = xp.ascontiguousarray(dgates[::-1]) if reverse else dgates
-        gw = xp.matmul(dgates.reshape(T * B, G).T, hs[:-1].reshape(T * B, H))
-        return gxw, dh, dc, gw
+        flat = da.reshape(4, T * B, H)
+        flat_t = flat.transpose(0, 2, 1)
+        h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
+        gw_hh = xp.matmul(flat_t, xp.ascontiguousarray(h_in).reshape(T * B, H)).reshape(G, H)
+        gw_ih = gb = None
+        needs = layer.needs_input_grad
+        if needs[3] or b_ih is not None:
+            xa = layer.xa                                        # [x | 1], by time
+            wb = xp.matmul(flat_t, xa).reshape(G, xa.shape[1])   # [dL/dW_ih | dL/db]
+            gw_ih = xp.ascontiguousarray(wb[:, :I]) if needs[3] else None
+            gb = wb[:, I].copy() if b_ih is not None else None
+        gx = None
+        if needs[0]:
+            gx = xp.matmul(flat, w_ih.reshape(4, H, I)).sum(0).reshape(T, B, I)
+        return gx, dh, dc, gw_ih, gw_hh, gb, None if gb is None else gb.copy()
 
     def backward(self, *grads):
         inputs = self.saved_tensors
@@ -404,9 +426,10 @@ class LSTMLayerGrad(Op):
             # connect to the inputs for higher derivatives; fresh leaves elsewhere.
             xs = [None if x is None else x.view_as(x) if x.requires_grad else
                   x.detach().requires_grad_() for x in inputs]
-            xw, h0, c0, w_hh, gout, gc = xs
+            x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc = xs
+            xw = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
             out, c_T = _lstm_by_steps(xw, h0, c0, w_hh, self.reverse)
-            first = _vjp((out, c_T), xs[:4], (gout, gc), create=True)
+            first = _vjp((out, c_T), xs[:7], (gout, gc), create=True)
         second = _vjp(first, xs, grads, create=create)
         return tuple(s if x is not None and x.requires_grad else None
                      for s, x in zip(second, inputs))
@@ -933,12 +956,12 @@ class RNNBase(Module):
         """One layer in one direction over the whole sequence x (L, N, in)."""
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
         mode = self.mode
+        if mode == 'LSTM' and w_hr is None:
+            out, c = LSTMLayerOp.apply(x, h, c, w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
+            return out, out[0 if d == 1 else -1], c
         if mode == 'LSTM' and b_ih is not None:
             b_ih, b_hh = b_ih + b_hh, None             # both biases added once, not per step
         xw = F.linear(x, w_ih, b_ih)                  # all input products in one GEMM
-        if mode == 'LSTM' and w_hr is None:
-            out, c = LSTMLayerOp.apply(xw, h, c, w_hh, reverse=d == 1)
-            return out, out[0 if d == 1 else -1], c
         if mode == 'GRU':
             out = GRULayerOp.apply(xw, h, w_hh, b_hh, reverse=d == 1)
             return out, out[0 if d == 1 else -1], c
