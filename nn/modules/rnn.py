@@ -7,10 +7,12 @@ cell nonlinearities are fused ops (one node per step) whose backward is one form
 arrays and tensors alike; the activations it reads come from an op of their own
 (``LSTMGates``, ``GRUGates``), which hands back the forward's values in the plain sweep
 and records them, so that they are differentiated again, when a graph of the backward is
-wanted.  A whole LSTM layer is one node too (``LSTMLayerOp``), backpropagated through time
-by the op ``LSTMLayerGrad``, and so are GRU and Elman RNN layers (``GRULayerOp``,
-``RNNLayerOp``); the cells remain for LSTM with projections, packed sequences and the
-*Cell modules.
+wanted.  A whole LSTM layer is one node too (``LSTMLayerOp``, its input product
+included), backpropagated through time by the op ``LSTMLayerGrad``, and so are GRU and
+Elman RNN layers (``GRULayerOp``, ``RNNLayerOp``); a ``GRUCell`` step is one node with
+its two products (``GRUStepOp``); the cells remain for LSTM with projections, packed
+sequences and the LSTMCell and RNNCell modules.  The layers keep their gates gate-major
+((T, gates, B, H)), so each elementwise pass runs on contiguous blocks.
 
 Gates (PyTorch's order):
     LSTM  i, f, g, o = sigma, sigma, tanh, sigma of (x W_ih^T + b_ih + h W_hh^T + b_hh)
