@@ -442,34 +442,46 @@ class LSTMLayerGrad(Op):
 
 
 class GRULayerOp(Op):
-    """A whole GRU layer over time as one node: (xw (T, B, 3H) = x W_ih^T + b_ih, h0 (B, H),
-    W_hh (3H, H), b_hh (3H,) or None) -> out (T, B, H); ``reverse`` as ``LSTMLayerOp``.
+    """A whole GRU layer over time as one node, its input product included: (x (T, B, I),
+    h0 (B, H), W_ih (3H, I), W_hh (3H, H), b_ih, b_hh (3H,) or None) -> out (T, B, H);
+    ``reverse`` as ``LSTMLayerOp``.
 
-    Forward keeps every step's activations gate-major, (T, 4, B, H) as r, z,
-    hn = h W_hn^T + b_hn, n (contiguous passes, as ``LSTMLayerOp``), and the inputs h,
-    which ``GRULayerGrad`` reads: then dL/dW_hh and dL/db_hh are one product and one sum
-    over all steps, not T of each accumulated one by one.
+    x W_ih^T + b_ih for all steps is one batched product of [x | 1] landing gate-major, as
+    in ``LSTMLayerOp``.  Forward keeps every step's activations gate-major, (T, 4, B, H)
+    as r, z, hn = h W_hn^T + b_hn, n (contiguous passes), and the inputs h, which
+    ``GRULayerGrad`` reads: then the weight and bias gradients are one batched product
+    each over all steps, not T of each accumulated one by one.
     """
-    __slots__ = ('reverse', 'acts', 'hs')
-    save = (0, 1, 2, 3)
+    __slots__ = ('reverse', 'acts', 'hs', 'xa')
+    save = (0, 1, 2, 3, 4, 5)
     array_backward = True
 
-    def forward(self, xp, xw, h0, w_hh, b_hh, *, reverse):
+    def forward(self, xp, x, h0, w_ih, w_hh, b_ih, b_hh, *, reverse):
         self.reverse = reverse
-        T, B, G = xw.shape
+        T, B, I = x.shape
+        G = w_hh.shape[0]
         H = G // 3
-        dtype = xw.dtype
+        dtype = x.dtype
+        bias = b_ih is not None
         # r and z pre-activations formed negated for 1 / (1 + e^a); one (B, H) x (3, H, H)
         # call lands r, z and hn in their contiguous blocks
+        self.xa = xa = _buffers.empty(xp, (T * B, I + bias), dtype)
+        xa[:, :I] = x.reshape(T * B, I)
+        wa = xp.empty((3, I + bias, H), dtype)
+        wa[:, :I] = w_ih.reshape(3, H, I).transpose(0, 2, 1)
         w_t = _buffers.empty(xp, (3, H, H), dtype)
-        w3 = w_hh.reshape(3, H, H)
-        xp.negative(w3[:2].transpose(0, 2, 1), out=w_t[:2])
-        w_t[2] = w3[2].T
-        bias = None
-        if b_hh is not None:
-            bias = b_hh.reshape(3, 1, H).copy()
-            bias[:2] *= -1
-        xw3 = xw.reshape(T, B, 3, H)
+        w_t[...] = w_hh.reshape(3, H, H).transpose(0, 2, 1)
+        bias_h = None
+        if bias:
+            xa[:, I] = 1
+            wa[:, I] = b_ih.reshape(3, H)
+            bias_h = b_hh.reshape(3, 1, H).copy()
+            bias_h[:2] *= -1
+        wa[:2] *= -1
+        w_t[:2] *= -1
+        pre = _buffers.empty(xp, (3, T * B, H), dtype)
+        xp.matmul(xa, wa, out=pre)
+        pre = pre.reshape(3, T, B, H)
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
         self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)     # r, z, hn, n
         hs[0] = h0
@@ -477,14 +489,13 @@ class GRULayerOp(Op):
             for k, t in enumerate(_order(T, reverse)):
                 a = acts[k]
                 xp.matmul(hs[k], w_t, out=a[:3])
-                if bias is not None:
-                    a[:3] += bias
-                x = xw3[t]
-                xp.subtract(a[:2], x[:, :2].transpose(1, 0, 2), out=a[:2])
+                if bias_h is not None:
+                    a[:3] += bias_h
+                a[:2] += pre[:2, t]
                 _inv_one_plus_exp_(xp, a[:2])
                 n = a[3]                                        # tanh(x_n + r hn)
                 xp.multiply(a[0], a[2], out=n)
-                n += x[:, 2]
+                n += pre[2, t]
                 _tanh_(xp, n)
                 h = hs[k + 1]                                   # n + z (h - n)
                 xp.subtract(hs[k], n, out=h)
@@ -494,25 +505,22 @@ class GRULayerOp(Op):
         return xp.ascontiguousarray(out)
 
     def backward(self, gout):
-        xw, h0, w_hh, b_hh = self.saved_tensors
-        gxw, gh0, gw, gb = GRULayerGrad.apply(xw, h0, w_hh, b_hh, gout, layer=self)
-        return gxw, gh0, gw, gb
+        return GRULayerGrad.apply(*self.saved_tensors, gout, layer=self)
 
 
 class GRULayerGrad(Op):
     """Backpropagation through time of the ``GRULayerOp`` node ``layer``:
-    (xw, h0, W_hh, b_hh, dL/dout) -> dL/d(xw, h0, W_hh, b_hh) (the last also when b_hh is
-    None, then unused), on the values the layer's forward kept.  Its own derivative
-    differentiates the layer run step by step with ``GRUCellOp`` twice, as
-    ``LSTMLayerGrad``'s does."""
+    (x, h0, W_ih, W_hh, b_ih, b_hh, dL/dout) -> dL/d(x, h0, W_ih, W_hh, b_ih, b_hh), on
+    the values the layer's forward kept.  Its own derivative differentiates the layer run
+    step by step with ``GRUCellOp`` twice, as ``LSTMLayerGrad``'s does."""
     __slots__ = ('reverse',)
-    save = (0, 1, 2, 3, 4)
+    save = (0, 1, 2, 3, 4, 5, 6)
 
-    def forward(self, xp, xw, h0, w_hh, b_hh, gout, *, layer):
+    def forward(self, xp, x, h0, w_ih, w_hh, b_ih, b_hh, gout, *, layer):
         self.reverse = reverse = layer.reverse
         acts, hs = layer.acts, layer.hs
         T, _, B, H = acts.shape
-        G = 3 * H
+        G, I = 3 * H, x.shape[-1]
         dtype = acts.dtype
         r, z, hn, n = (acts[:, j] for j in range(4))
         # dL/d(pre-activations): n: dh (1 - z)(1 - n^2); z: dh (h - n) z (1 - z);
@@ -531,30 +539,44 @@ class GRULayerGrad(Op):
         xp.subtract(1, r, out=fr)
         fr *= r
         fr *= hn
-        dx = _buffers.empty(xp, (T, B, G), dtype)               # dL/d(x-gates), step order
-        dhg = _buffers.empty(xp, (3, T, B, H), dtype)           # dL/d(h-gates), gate-major
+        # by time t, gate-major: dL/dn_pre, dL/dr_pre, dL/dz_pre, dL/dn_pre r, so that the
+        # x-gates' gradients are d[:3] (n, r, z) and the h-gates' d[1:] (r, z, n), each a
+        # contiguous stack for the batched products after the loop
+        d = _buffers.empty(xp, (4, T, B, H), dtype)
         w3 = w_hh.reshape(3, H, H)
-        dan = xp.empty((B, H), dtype)
         parts = xp.empty((3, B, H), dtype)
+        tmp = xp.empty((B, H), dtype)
         dh = xp.zeros((B, H), dtype)
         for k in range(T - 1, -1, -1):
+            t = T - 1 - k if reverse else k
             if gout is not None:
-                dh += gout[T - 1 - k if reverse else k]
-            d = dhg[:, k]
-            xp.multiply(dh, fn[k], out=dan)
-            xp.multiply(dan, fr[k], out=d[0])
-            xp.multiply(dh, fz[k], out=d[1])
-            xp.multiply(dan, r[k], out=d[2])
-            gx = dx[k].reshape(B, 3, H)
-            gx[:, :2] = d[:2].transpose(1, 0, 2)
-            gx[:, 2] = dan
+                dh += gout[t]
+            dn, dr, dz, dnr = d[:, t]
+            xp.multiply(dh, fn[k], out=dn)
+            xp.multiply(dn, fr[k], out=dr)
+            xp.multiply(dh, fz[k], out=dz)
+            xp.multiply(dn, r[k], out=dnr)
             dh *= z[k]                                           # dL/dh of the step before
-            xp.matmul(d, w3, out=parts)
-            dh += xp.sum(parts, axis=0, out=dan)
-        gxw = xp.ascontiguousarray(dx[::-1]) if reverse else dx
-        flat = dhg.reshape(3, T * B, H)
-        gw = xp.matmul(flat.transpose(0, 2, 1), hs[:-1].reshape(T * B, H)).reshape(G, H)
-        return gxw, dh, gw, flat.sum(1).reshape(G)
+            xp.matmul(d[1:, t], w3, out=parts)
+            dh += xp.sum(parts, axis=0, out=tmp)
+        flat = d.reshape(4, T * B, H)
+        h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
+        gw_hh = xp.matmul(flat[1:].transpose(0, 2, 1),
+                          xp.ascontiguousarray(h_in).reshape(T * B, H)).reshape(G, H)
+        needs = layer.needs_input_grad
+        gw_ih = gb_ih = gb_hh = gx = None
+        if needs[2] or b_ih is not None:
+            xa = layer.xa                                        # [x | 1], by time
+            wb = xp.matmul(flat[:3].transpose(0, 2, 1), xa)     # gates n, r, z
+            wb = xp.concatenate([wb[1:], wb[:1]]).reshape(G, xa.shape[1])
+            gw_ih = xp.ascontiguousarray(wb[:, :I]) if needs[2] else None
+            if b_ih is not None:
+                gb_ih = wb[:, I].copy()
+                gb_hh = flat[1:].sum(1).reshape(G)
+        if needs[0]:
+            wi = w_ih.reshape(3, H, I)
+            gx = xp.matmul(flat[:3], xp.concatenate([wi[2:], wi[:2]])).sum(0).reshape(T, B, I)
+        return gx, dh, gw_ih, gw_hh, gb_ih, gb_hh
 
     def backward(self, *grads):
         inputs = self.saved_tensors
@@ -562,9 +584,9 @@ class GRULayerGrad(Op):
         with autograd.enable_grad():        # as LSTMLayerGrad.backward
             xs = [None if x is None else x.view_as(x) if x.requires_grad else
                   x.detach().requires_grad_() for x in inputs]
-            xw, h0, w_hh, b_hh, gout = xs
-            out = _gru_by_steps(xw, h0, w_hh, b_hh, self.reverse)
-            first = _vjp((out,), xs[:4], (gout,), create=True)
+            x, h0, w_ih, w_hh, b_ih, b_hh, gout = xs
+            out = _gru_by_steps(F.linear(x, w_ih, b_ih), h0, w_hh, b_hh, self.reverse)
+            first = _vjp((out,), xs[:6], (gout,), create=True)
         second = _vjp(first, xs, grads, create=create)
         return tuple(s if x is not None and x.requires_grad else None
                      for s, x in zip(second, inputs))
@@ -965,12 +987,12 @@ class RNNBase(Module):
         if mode == 'LSTM' and w_hr is None:
             out, c = LSTMLayerOp.apply(x, h, c, w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
             return out, out[0 if d == 1 else -1], c
+        if mode == 'GRU':
+            out = GRULayerOp.apply(x, h, w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
+            return out, out[0 if d == 1 else -1], c
         if mode == 'LSTM' and b_ih is not None:
             b_ih, b_hh = b_ih + b_hh, None             # both biases added once, not per step
         xw = F.linear(x, w_ih, b_ih)                  # all input products in one GEMM
-        if mode == 'GRU':
-            out = GRULayerOp.apply(xw, h, w_hh, b_hh, reverse=d == 1)
-            return out, out[0 if d == 1 else -1], c
         if mode != 'LSTM':
             out = RNNLayerOp.apply(xw, h, w_hh, b_hh, reverse=d == 1, relu=mode == 'RNN_RELU')
             return out, out[0 if d == 1 else -1], c
