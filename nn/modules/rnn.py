@@ -593,26 +593,38 @@ class GRULayerGrad(Op):
 
 
 class RNNLayerOp(Op):
-    """A whole Elman RNN layer over time as one node: (xw (T, B, H) = x W_ih^T + b_ih,
-    h0 (B, H), W_hh (H, H), b_hh (H,) or None) -> out (T, B, H), with tanh or (``relu``)
-    ReLU; ``reverse`` as ``LSTMLayerOp``.  Forward keeps every step's h, which
+    """A whole Elman RNN layer over time as one node, its input product included:
+    (x (T, B, I), h0 (B, H), W_ih (H, I), W_hh (H, H), b_ih, b_hh (H,) or None) ->
+    out (T, B, H), with tanh or (``relu``) ReLU; ``reverse`` as ``LSTMLayerOp``.
+    x W_ih^T + b_ih + b_hh for all steps is one product of [x | 1] (as in
+    ``LSTMLayerOp``: no bias pass, none per step).  Forward keeps every step's h, which
     ``RNNLayerGrad`` reads."""
-    __slots__ = ('reverse', 'relu', 'hs')
-    save = (0, 1, 2, 3)
+    __slots__ = ('reverse', 'relu', 'hs', 'xa')
+    save = (0, 1, 2, 3, 4, 5)
     array_backward = True
 
-    def forward(self, xp, xw, h0, w_hh, b_hh, *, reverse, relu):
+    def forward(self, xp, x, h0, w_ih, w_hh, b_ih, b_hh, *, reverse, relu):
         self.reverse, self.relu = reverse, relu
-        T, B, H = xw.shape
+        T, B, I = x.shape
+        H = w_hh.shape[0]
+        bias = b_ih is not None
+        self.xa = xa = _buffers.empty(xp, (T * B, I + bias), x.dtype)
+        xa[:, :I] = x.reshape(T * B, I)
+        wa = xp.empty((I + bias, H), x.dtype)
+        wa[:I] = w_ih.T
+        if bias:
+            xa[:, I] = 1
+            xp.add(b_ih, b_hh, out=wa[I])
+        pre = _buffers.empty(xp, (T * B, H), x.dtype)
+        xp.matmul(xa, wa, out=pre)
+        pre = pre.reshape(T, B, H)
         w_t = xp.ascontiguousarray(w_hh.T)       # (row-major: see LSTMLayerOp)
-        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), xw.dtype)
+        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), x.dtype)
         hs[0] = h0
         for k, t in enumerate(_order(T, reverse)):
             a = hs[k + 1]
             xp.matmul(hs[k], w_t, out=a)
-            a += xw[t]
-            if b_hh is not None:
-                a += b_hh
+            a += pre[t]
             if relu:
                 xp.maximum(a, 0, out=a)
             else:
@@ -621,23 +633,21 @@ class RNNLayerOp(Op):
         return xp.ascontiguousarray(out)
 
     def backward(self, gout):
-        xw, h0, w_hh, b_hh = self.saved_tensors
-        return RNNLayerGrad.apply(xw, h0, w_hh, b_hh, gout, layer=self)
+        return RNNLayerGrad.apply(*self.saved_tensors, gout, layer=self)
 
 
 class RNNLayerGrad(Op):
     """Backpropagation through time of the ``RNNLayerOp`` node ``layer``:
-    (xw, h0, W_hh, b_hh, dL/dout) -> dL/d(xw, h0, W_hh, b_hh) (the last also when b_hh is
-    None, then unused).  Its own derivative replays the layer step by step, as
-    ``LSTMLayerGrad``'s does."""
+    (x, h0, W_ih, W_hh, b_ih, b_hh, dL/dout) -> dL/d(x, h0, W_ih, W_hh, b_ih, b_hh).  Its
+    own derivative replays the layer step by step, as ``LSTMLayerGrad``'s does."""
     __slots__ = ('reverse', 'relu')
-    save = (0, 1, 2, 3, 4)
+    save = (0, 1, 2, 3, 4, 5, 6)
 
-    def forward(self, xp, xw, h0, w_hh, b_hh, gout, *, layer):
+    def forward(self, xp, x, h0, w_ih, w_hh, b_ih, b_hh, gout, *, layer):
         self.reverse, self.relu = reverse, relu = layer.reverse, layer.relu
         hs = layer.hs
         T1, B, H = hs.shape
-        T = T1 - 1
+        T, I = T1 - 1, x.shape[-1]
         da = _buffers.empty(xp, (T, B, H), hs.dtype)          # dL/d(pre-activation), step order
         if relu:
             xp.greater(hs[1:], 0, out=da)                       # relu' as 0/1
@@ -651,10 +661,18 @@ class RNNLayerGrad(Op):
             d = da[k]
             d *= dh
             xp.matmul(d, w_hh, out=dh)                          # dL/dh of the step before
-        gxw = xp.ascontiguousarray(da[::-1]) if reverse else da
-        flat = da.reshape(T * B, H)
-        gw = xp.matmul(flat.T, hs[:-1].reshape(T * B, H))
-        return gxw, dh, gw, flat.sum(0)
+        gw_hh = xp.matmul(da.reshape(T * B, H).T, hs[:-1].reshape(T * B, H))
+        flat = (xp.ascontiguousarray(da[::-1]) if reverse else da).reshape(T * B, H)  # by time
+        needs = layer.needs_input_grad
+        gx = gw_ih = gb = None
+        if needs[2] or b_ih is not None:
+            xa = layer.xa
+            wb = xp.matmul(flat.T, xa)                           # [dL/dW_ih | dL/db]
+            gw_ih = xp.ascontiguousarray(wb[:, :I]) if needs[2] else None
+            gb = wb[:, I].copy() if b_ih is not None else None
+        if needs[0]:
+            gx = xp.matmul(flat, w_ih).reshape(T, B, I)
+        return gx, dh, gw_ih, gw_hh, gb, None if gb is None else gb.copy()
 
     def backward(self, *grads):
         inputs = self.saved_tensors
@@ -662,12 +680,13 @@ class RNNLayerGrad(Op):
         with autograd.enable_grad():        # as LSTMLayerGrad.backward
             xs = [None if x is None else x.view_as(x) if x.requires_grad else
                   x.detach().requires_grad_() for x in inputs]
-            xw, h0, w_hh, b_hh, gout = xs
+            x, h0, w_ih, w_hh, b_ih, b_hh, gout = xs
+            xw = F.linear(x, w_ih, b_ih)
             outs = [None] * xw.shape[0]
             h = h0
             for t in _order(xw.shape[0], self.reverse):
                 h = outs[t] = _rnn_step(xw[t], h, w_hh, b_hh, self.relu)
-            first = _vjp((autograd.stack(outs, 0),), xs[:4], (gout,), create=True)
+            first = _vjp((autograd.stack(outs, 0),), xs[:6], (gout,), create=True)
         second = _vjp(first, xs, grads, create=create)
         return tuple(s if x is not None and x.requires_grad else None
                      for s, x in zip(second, inputs))
@@ -990,21 +1009,16 @@ class RNNBase(Module):
         if mode == 'GRU':
             out = GRULayerOp.apply(x, h, w_ih, w_hh, b_ih, b_hh, reverse=d == 1)
             return out, out[0 if d == 1 else -1], c
-        if mode == 'LSTM' and b_ih is not None:
-            b_ih, b_hh = b_ih + b_hh, None             # both biases added once, not per step
-        xw = F.linear(x, w_ih, b_ih)                  # all input products in one GEMM
         if mode != 'LSTM':
-            out = RNNLayerOp.apply(xw, h, w_hh, b_hh, reverse=d == 1, relu=mode == 'RNN_RELU')
+            out = RNNLayerOp.apply(x, h, w_ih, w_hh, b_ih, b_hh, reverse=d == 1,
+                                   relu=mode == 'RNN_RELU')
             return out, out[0 if d == 1 else -1], c
-        steps = xw.unbind(0)
+        # an LSTM with projections, step by step
+        b = None if b_ih is None else b_ih + b_hh      # both biases added once, not per step
+        steps = F.linear(x, w_ih, b).unbind(0)         # all input products in one GEMM
         outs = [None] * len(steps)
         for t in _order(len(steps), d == 1):
-            if mode == 'LSTM':
-                h, c = _lstm_step(steps[t], h, c, w_hh, w_hr)
-            elif mode == 'GRU':
-                h = _gru_step(steps[t], h, w_hh, b_hh)
-            else:
-                h = _rnn_step(steps[t], h, w_hh, b_hh, mode == 'RNN_RELU')
+            h, c = _lstm_step(steps[t], h, c, w_hh, w_hr)
             outs[t] = h
         return autograd.stack(outs, 0), h, c
 
