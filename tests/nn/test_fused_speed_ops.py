@@ -1,7 +1,7 @@
 """The ops fused or reworked for speed (issue 19) against PyTorch, to third order where
 they replay: the GRU and Elman RNN layers as one node each (GRULayerOp / GRULayerGrad,
-RNNLayerOp / RNNLayerGrad), GELU's kept normal CDF, and softmax/log_softmax computed in
-place."""
+RNNLayerOp / RNNLayerGrad), a GRUCell step as one node (GRUStepOp / GRUStepGrad), GELU's
+kept normal CDF, and softmax/log_softmax computed in place."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -230,7 +230,8 @@ def test_gru_cell_third_derivative_over_steps(bias):
             h = cell(x[t], h)
             total = total + (h * h * h).sum()
         grad = torch.autograd.grad if lib is torch else autograd.grad
-        wrt = [x, h0, cell.weight_ih, cell.weight_hh] + ([cell.bias_ih, cell.bias_hh] if bias else [])
+        wrt = [x, h0, cell.weight_ih, cell.weight_hh]
+        wrt += [cell.bias_ih, cell.bias_hh] if bias else []
         g1 = grad(total, wrt, create_graph=True)
         g2 = grad(sum((g * g).sum() for g in g1), wrt, create_graph=True)
         g3 = grad(sum((g * g * g).sum() for g in g2), wrt)
