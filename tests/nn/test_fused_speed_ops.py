@@ -1,7 +1,7 @@
 """The ops fused or reworked for speed (issue 19) against PyTorch, to third order where
 they replay: the GRU and Elman RNN layers as one node each (GRULayerOp / GRULayerGrad,
-RNNLayerOp / RNNLayerGrad), GELU's kept normal CDF, and softmax/log_softmax computed in
-place."""
+RNNLayerOp / RNNLayerGrad), a GRUCell step as one node (GRUStepOp / GRUStepGrad), GELU's
+kept normal CDF, and softmax/log_softmax computed in place."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -191,3 +191,75 @@ def test_rnn_layer_gradcheck():
     h0 = autograd.tensor(rand(1, 2, 3, seed=1), requires_grad=True)
     f = lambda x, h0: layer(x, h0)[0]
     assert autograd.gradcheck(f, (x, h0)) and autograd.gradgradcheck(f, (x, h0))
+
+
+# --------------------------------------------------------------- GRUCell as one node
+
+
+def _gru_cell_pair(bias):
+    state = {k: v.detach().numpy().copy() for k, v in
+             torch.nn.GRUCell(3, 2, bias=bias).double().state_dict().items()}
+    pair = []
+    for lib, mod in ((torch, torch.nn), (autograd, nn)):
+        cell = mod.GRUCell(3, 2, bias=bias).double()
+        cell.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+        pair.append((lib, cell))
+    return pair
+
+
+def test_gru_cell_is_one_node():
+    cell = nn.GRUCell(3, 2)
+    h = cell(autograd.tensor(rand(4, 3)).float())
+    assert type(h.grad_fn).__name__ == 'GRUStepOp'
+    edges = [e[0] for e in h.grad_fn.next_functions if e[0] is not None]     # x, h need none
+    assert [type(n).__name__ for n in edges] == ['AccumulateGrad'] * 4
+    assert [n.variable for n in edges] == [cell.weight_ih, cell.weight_hh, cell.bias_ih,
+                                           cell.bias_hh]
+
+
+@pytest.mark.parametrize('bias', [True, False])
+def test_gru_cell_third_derivative_over_steps(bias):
+    """Three steps, the state fed back, x and h0 requiring grad: values and derivatives to
+    third order agree with PyTorch's."""
+    xs_, h0_ = rand(3, 4, 3), rand(4, 2, seed=1)
+    results = []
+    for lib, cell in _gru_cell_pair(bias):
+        x, h0 = (lib.tensor(a, requires_grad=True) for a in (xs_, h0_))
+        h, total = h0, 0
+        for t in range(3):
+            h = cell(x[t], h)
+            total = total + (h * h * h).sum()
+        grad = torch.autograd.grad if lib is torch else autograd.grad
+        wrt = [x, h0, cell.weight_ih, cell.weight_hh]
+        wrt += [cell.bias_ih, cell.bias_hh] if bias else []
+        g1 = grad(total, wrt, create_graph=True)
+        g2 = grad(sum((g * g).sum() for g in g1), wrt, create_graph=True)
+        g3 = grad(sum((g * g * g).sum() for g in g2), wrt)
+        results.append([to_numpy(h)] + [to_numpy(g) for g in g1 + g2 + g3])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10)
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(B=st.integers(1, 4), bias=st.booleans(), unbatched=st.booleans(),
+       x_grad=st.booleans())
+def test_gru_cell_values_and_gradients(B, bias, unbatched, x_grad):
+    x, h0 = rand(*((3,) if unbatched else (B, 3))), rand(*((2,) if unbatched else (B, 2)), seed=3)
+    results = []
+    for lib, cell in _gru_cell_pair(bias):
+        xt, ht = lib.tensor(x, requires_grad=x_grad), lib.tensor(h0, requires_grad=True)
+        h = cell(xt, ht)
+        (h * h).sum().backward()
+        results.append([to_numpy(h), to_numpy(ht.grad)] + ([to_numpy(xt.grad)] if x_grad else [])
+                       + [to_numpy(p.grad) for p in cell.parameters()])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-11)
+
+
+def test_gru_cell_gradcheck_and_dtype_error():
+    cell = nn.GRUCell(2, 3).double()
+    x = autograd.tensor(rand(2, 2), requires_grad=True)
+    h = autograd.tensor(rand(2, 3, seed=1), requires_grad=True)
+    assert autograd.gradcheck(cell, (x, h)) and autograd.gradgradcheck(cell, (x, h))
+    with pytest.raises(RuntimeError, match='same dtype'):
+        nn.GRUCell(2, 3)(x)
