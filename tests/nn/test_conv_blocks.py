@@ -60,3 +60,14 @@ def test_blocks_give_the_whole_batch_result(monkeypatch):
         results.append([t.detach().cpu().numpy() for t in (y, gx, gw)])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('blocks', [1, 2 ** 30])
+def test_columns_without_strided_views(monkeypatch, blocks):
+    # an array library without strided views: im2col copies one kernel offset at a time
+    monkeypatch.setattr(conv, 'as_strided', lambda xp, a, shape, strides: None)
+    monkeypatch.setattr(conv, 'CHUNK_BYTES', blocks)
+    check_op(lambda lib, x, w, b: fn(lib).conv2d(x, w, b, padding=(2, 1), groups=2),
+             rand(3, 2, 6, 5), rand(4, 1, 3, 2, seed=1), rand(4, seed=2))
+    check_op(lambda lib, x, w: fn(lib).conv3d(x, w, padding=1, dilation=(1, 2, 1)),
+             rand(2, 1, 4, 5, 4), rand(2, 1, 2, 2, 2, seed=1))
