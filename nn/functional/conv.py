@@ -20,6 +20,9 @@ garbage: 5-15% more GEMM work) im2col is k*k long contiguous copies and col2im k
 contiguous slice-adds, where windows of short image rows would move 14-28 elements at a
 time.  Garbage columns are cut from outputs and zero in gradients, so they add nothing.
 In 3-d the planes are as tall as the frame too (their last few rows garbage as well).
+The stride-1 columns are one copy of a strided view of the padded frames (every kernel
+offset at once); with one input channel (a short, memory-bound GEMM) they are made and
+multiplied over blocks of images that stay in cache (``CHUNK_BYTES``).
 """
 import itertools
 import math
