@@ -3,6 +3,7 @@ images (``nn.functional.conv.CHUNK_BYTES``).  With the block size forced down to
 the results must be PyTorch's, to second order, as with the whole batch at once."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn.functional as F
@@ -71,3 +72,16 @@ def test_columns_without_strided_views(monkeypatch, blocks):
              rand(3, 2, 6, 5), rand(4, 1, 3, 2, seed=1), rand(4, seed=2))
     check_op(lambda lib, x, w: fn(lib).conv3d(x, w, padding=1, dilation=(1, 2, 1)),
              rand(2, 1, 4, 5, 4), rand(2, 1, 2, 2, 2, seed=1))
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(n=st.integers(1, 5), block_bytes=st.sampled_from([1, 400, 3000, 2 ** 30]),
+       kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)), pad=st.integers(0, 2),
+       groups=st.sampled_from([1, 2]), bias=st.booleans())
+def test_blocks_match_torch_over_shapes(n, block_bytes, kernel, pad, groups, bias):
+    # any batch size against any block size (a last, smaller block included), to second order
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conv, 'CHUNK_BYTES', block_bytes)
+        x, w = rand(n, groups, 5, 4), rand(3 * groups, 1, *kernel, seed=1)
+        args = (x, w, rand(3 * groups, seed=2)) if bias else (x, w)
+        check_op(lambda lib, *a: fn(lib).conv2d(*a, padding=pad, groups=groups), *args)
