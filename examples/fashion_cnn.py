@@ -38,9 +38,11 @@ CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shi
 SMALL_VGG = [16, 16, 'M', 32, 32, 'M']
 
 
-def load(n_train=3000, n_test=2000, side=28, seed=0):
+def load(n_train=3000, n_test=2000, side=28, seed=0, standardize=False):
     """(X_train, y_train, X_test, y_test) as NumPy arrays, images (n, 1, side, side) with
-    side 28 or 14 (2 x 2 average pooling); ``n_train`` random training images."""
+    side 28 or 14 (2 x 2 average pooling); ``n_train`` random training images.  Pixels in
+    [0, 1], or with ``standardize`` shifted and scaled by the training images' mean and
+    standard deviation (two numbers, as torchvision's ``Normalize``)."""
     X, y = _data.fashion_mnist(train=True)
     keep = numpy.random.default_rng(seed).permutation(len(X))[:n_train]
     X_te, y_te = _data.fashion_mnist(train=False)
@@ -51,6 +53,9 @@ def load(n_train=3000, n_test=2000, side=28, seed=0):
         if side == 14:
             a = a.reshape(-1, 1, 14, 2, 14, 2).mean((3, 5))
         out.append(numpy.ascontiguousarray(a, dtype=numpy.float32))
+    if standardize:
+        mean, std = out[0].mean(), out[0].std()
+        out = [(a - mean) / std for a in out]
     return out[0], y, out[1], y_te
 
 
@@ -62,6 +67,106 @@ def small_vgg():
 def small_resnet():
     """ResNet-style: a 3 x 3 stem and three stages of one basic block (8 weight layers)."""
     return cnn.ResNet((1, 1, 1), classes=10, in_channels=1, widths=(16, 32, 64), stem=False)
+
+
+class SmallAlexNet(nn.Module):
+    """AlexNet's design (sec. 8.4.1) scaled to 28 x 28 x 1, a quarter of its widths
+    (96, 256, 384, 384, 256 -> 24, 64, 96, 96, 64; FC 4096 -> 256): a large first filter with
+    a stride, ReLU after every convolution, response normalisation and an overlapping 3 x 3
+    max-pool at stride 2 after each of the first two convolutions, three 3 x 3 convolutions
+    without pooling or normalisation between them, a last pool, then two fully connected
+    layers with dropout 0.5.  Footprints: 28 -> conv 7x7/2 -> 14 -> MP -> 7 -> conv 5x5 -> 7
+    -> MP -> 4 -> conv 3x3 (x3) -> 4 -> MP -> 2.
+
+    ``zfnet=True``: ZFNet's changes (sec. 8.4.2, Table 8.1), scaled the same way: a smaller
+    first filter at a smaller stride (11x11/4 -> 7x7/2 there, 7x7/2 -> 5x5/1 here), the second
+    convolution at stride 2 so that the later footprints stay AlexNet's, and wider layers
+    3-5 (384, 384, 256 -> 512, 1024, 512 there; 96, 96, 64 -> 128, 256, 128 here)."""
+
+    def __init__(self, classes=10, in_channels=1, zfnet=False, hidden=256, dropout=0.5):
+        super().__init__()
+        lrn = lambda: nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0)     # AlexNet's n, alpha, beta, k
+        pool = lambda: nn.MaxPool2d(3, 2, padding=1)               # overlapping pools
+        c1, c2, c3, c4, c5 = (24, 64, 128, 256, 128) if zfnet else (24, 64, 96, 96, 64)
+        first = (nn.Conv2d(in_channels, c1, 5, 1, 2) if zfnet
+                 else nn.Conv2d(in_channels, c1, 7, 2, 3))
+        self.features = nn.Sequential(
+            first, nn.ReLU(), lrn(), pool(),
+            nn.Conv2d(c1, c2, 5, 2 if zfnet else 1, 2), nn.ReLU(), lrn(), pool(),
+            nn.Conv2d(c2, c3, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(c3, c4, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(c4, c5, 3, padding=1), nn.ReLU(), pool())
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout), nn.Linear(c5 * 2 * 2, hidden), nn.ReLU(),
+            nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, classes))
+
+        he_init(self)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def he_init(model):
+    """He et al.'s initialisation for rectifiers (Gaussian weights of variance 2 / fan-in;
+    the book's sec. 3.4 gives 1 / fan-in and cites He et al. for ReLU networks in sec. 3.7)
+    for every convolution and linear layer, biases 0 (sec. 3.4): the networks without batch
+    normalisation start with activations of one scale in every layer."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
+            nn.init.zeros_(m.bias)
+
+
+# a quarter of the widths of GoogLeNet's inception 3a, 3b and 4a (Szegedy et al. 2015,
+# Table 1; cnn_architectures.INCEPTION): input, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5,
+# pool proj
+SMALL_INCEPTION = ((48, 16, 24, 32, 4, 8, 8), (64, 32, 32, 48, 8, 24, 16),
+                   (120, 48, 24, 52, 4, 12, 16))
+
+
+class SmallGoogLeNet(nn.Module):
+    """GoogLeNet's design (sec. 8.4.4) scaled to 28 x 28 x 1: a stem (a 5 x 5 convolution at
+    stride 2 to 48 channels, a quarter of the 192 that enter GoogLeNet's first inception module,
+    then response normalisation: 28 -> 14), three inception modules
+    (``cnn_architectures.Inception``, with their 1 x 1 bottlenecks; 64, 120 and 128 output
+    channels) with an overlapping max-pool after the first (14 -> 7), then global average
+    pooling, dropout 0.4 and one linear layer: no large fully connected layers, and no batch
+    normalisation (GoogLeNet v1 had none)."""
+
+    def __init__(self, classes=10, in_channels=1, dropout=0.4):
+        super().__init__()
+        a, b, c = (cnn.Inception(*widths) for widths in SMALL_INCEPTION)
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, a.b1[0].in_channels, 5, 2, 2), nn.ReLU(),
+            nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0),
+            a, nn.MaxPool2d(3, 2, padding=1), b, c, nn.AdaptiveAvgPool2d(1))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout),
+                                        nn.Linear(c.out_channels, classes))
+        he_init(self)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def small_alexnet():
+    """AlexNet-style (see :class:`SmallAlexNet`)."""
+    return SmallAlexNet()
+
+
+def small_zfnet():
+    """AlexNet-style with ZFNet's changes."""
+    return SmallAlexNet(zfnet=True)
+
+
+def small_googlenet():
+    """GoogLeNet-style: inception modules and global average pooling."""
+    return SmallGoogLeNet()
+
+
+# the classifiers trained by default (--nets), in the book's order of sec. 8.4
+NETWORKS = {'alexnet': small_alexnet, 'zfnet': small_zfnet, 'vgg': small_vgg,
+            'googlenet': small_googlenet, 'resnet': small_resnet}
+DEFAULT_NETS = ('alexnet', 'vgg', 'googlenet', 'resnet')
 
 
 def deep_net(blocks, residual):
@@ -149,23 +254,32 @@ def plot(curves, depth, out):
 
 
 def main(argv=None):
-    p = _data.parser('fashion_cnn', __doc__, epochs=2)
-    p.add_argument('--n-train', type=int, default=3000)
+    p = _data.parser('fashion_cnn', __doc__, epochs=3)
+    p.add_argument('--n-train', type=int, default=10000)
     p.add_argument('--n-test', type=int, default=2000)
+    p.add_argument('--nets', default=','.join(DEFAULT_NETS),
+                   help=f'the classifiers to train, from {", ".join(NETWORKS)}')
     p.add_argument('--depth-blocks', type=int, default=3, help='n: 6n + 2 layers')
     p.add_argument('--depth-steps', type=int, default=200)
     p.add_argument('--skip-classifiers', action='store_true')
     p.add_argument('--skip-depth', action='store_true', help='no residual vs plain run')
     args = p.parse_args(argv)
     results = {}
-    if not args.skip_classifiers:
+    names = [] if args.skip_classifiers else args.nets.split(',')
+    if unknown := set(names) - set(NETWORKS):
+        p.error(f'unknown network(s) {", ".join(sorted(unknown))}; choose from '
+                f'{", ".join(NETWORKS)}')
+    if names:
         data = load(args.n_train, args.n_test, seed=args.seed)
-        for name, make in (('vgg', small_vgg), ('resnet', small_resnet)):
-            model, _, acc = train_classifier(make, data, args.epochs, seed=args.seed,
-                                             device=args.device, name=name)
-            results[name] = acc
-            print(f'small {name} ({cnn.count(model):,d} parameters, {weight_layers(model)} '
-                  f'weight layers): Fashion-MNIST held-out accuracy {100 * acc[-1]:.1f}%')
+        results['parameters'] = {}
+    for name in names:
+        model, _, acc = train_classifier(NETWORKS[name], data, args.epochs, seed=args.seed,
+                                         device=args.device, name=name)
+        results[name] = acc
+        results['parameters'][name] = cnn.count(model)
+        print(f'small {name} ({cnn.count(model):,d} parameters, {weight_layers(model)} '
+              f'weight layers): Fashion-MNIST held-out accuracy {100 * acc[-1]:.1f}% after '
+              f'{args.epochs} epochs on {args.n_train:,d} images')
     if args.skip_depth:
         return results
     curves = depth_comparison(args.depth_blocks, args.depth_steps, seed=args.seed,
