@@ -1,28 +1,44 @@
-"""Small VGG-style and ResNet-style networks trained on Fashion-MNIST, and a residual network
-against the plain network of the same depth: the plain one trains worse.
+"""Small AlexNet-, VGG-, GoogLeNet- and ResNet-style networks trained on Fashion-MNIST, and a
+residual network against the plain network of the same depth: the plain one trains worse.
 
-Aggarwal, *Neural Networks and Deep Learning*, sec. 8.4.3 (VGG: only 3 x 3 convolutions with
-padding that keeps the footprint, the number of filters doubling after each 2 x 2 max-pool)
-and sec. 8.4.5 (ResNet: skip connections across blocks of two 3 x 3 convolutions with batch
-normalisation, so that "the shorter paths enable a significant portion of the learning with
-unimpeded gradient flows"; without them, deeper networks are harder to train, and the
-training error itself, not only the test error, of a deep plain network is worse; He et al.
-2016, Fig. 1 and Fig. 6, CIFAR-10 plain-20/56 against ResNet-20/56).  The definitions are
-``cnn_architectures.py``'s ``VGG`` and ``ResNet`` at small sizes:
+Aggarwal, *Neural Networks and Deep Learning*, sec. 8.4.1 (AlexNet: large first filters with
+a stride, ReLU, response normalisation and overlapping 3 x 3 max-pools at stride 2 after the
+first two convolutions, dropout 0.5 in the fully connected layers), sec. 8.4.2 (ZFNet: a
+smaller first filter at a smaller stride, wider layers 3-5), sec. 8.4.3 (VGG: only 3 x 3
+convolutions with padding that keeps the footprint, the number of filters doubling after
+each 2 x 2 max-pool), sec. 8.4.4 (GoogLeNet: a stem, inception modules with 1 x 1
+bottlenecks, average pooling over the whole final maps instead of large fully connected
+layers) and sec. 8.4.5 (ResNet: skip connections across blocks of two 3 x 3 convolutions
+with batch normalisation, so that "the shorter paths enable a significant portion of the
+learning with unimpeded gradient flows"; without them, deeper networks are harder to train,
+and the training error itself, not only the test error, of a deep plain network is worse;
+He et al. 2016, Fig. 1 and Fig. 6, CIFAR-10 plain-20/56 against ResNet-20/56).  The
+networks, each sized to train in a minute or two of one CPU core:
 
-- small VGG: [16, 16, M, 32, 32, M] then FC 128-128-10 (28 -> 14 -> 7);
-- small ResNet: one 3 x 3 convolution, three stages of one basic block each (16, 32, 64
-  filters, the last two halving the footprint), global average pool, linear;
+- small AlexNet (:class:`SmallAlexNet`): a quarter of AlexNet's widths, 28 -> 14 -> 7 -> 4 ->
+  2, FC 256-256-10; ``zfnet=True`` (``--nets zfnet``) with ZFNet's changes;
+- small VGG: ``cnn_architectures.VGG`` with [16, 16, M, 32, 32, M], FC 128-128-10;
+- small GoogLeNet (:class:`SmallGoogLeNet`): a strided stem convolution and three
+  ``cnn_architectures.Inception`` modules with a quarter of GoogLeNet's 3a, 3b, 4a widths,
+  global average pooling, one linear layer; no batch normalisation (GoogLeNet v1);
+- small ResNet: ``cnn_architectures.ResNet`` with one 3 x 3 convolution, three stages of one
+  basic block each (16, 32, 64 filters, the last two halving the footprint), global average
+  pool, linear;
 - the depth comparison: 6n + 2 weight layers (n basic blocks per stage, 8/16/32 filters),
   with the shortcuts (residual) and without them (plain), the same initialisation seed, the
   same mini-batches, on images average-pooled to 14 x 14 to keep the run short; the
   training-loss curves are plotted.
 
+The classifiers are trained alike: Adam, mini-batches of 32, cross-entropy, the images
+standardised by the training set's pixel mean and deviation (sec. 3.3.2); AlexNet and
+GoogLeNet, which have no batch normalisation, start from He et al.'s initialisation.
+
 Data: Debian's ``dataset-fashion-mnist`` (IDX files in /usr/share/datasets/fashion-mnist;
 ``apt-get install dataset-fashion-mnist``); ``--n-train`` images of the training file, the
 first ``--n-test`` of the test file.
 
-Run: ``python examples/fashion_cnn.py [--epochs 2] [--depth-blocks 3]``
+Run: ``python examples/fashion_cnn.py [--epochs 3] [--nets alexnet,vgg,googlenet,resnet]
+[--depth-blocks 3]``
 """
 import numpy
 
@@ -107,14 +123,15 @@ class SmallAlexNet(nn.Module):
 
 
 def he_init(model):
-    """He et al.'s initialisation for rectifiers (Gaussian weights of variance 2 / fan-in;
-    the book's sec. 3.4 gives 1 / fan-in and cites He et al. for ReLU networks in sec. 3.7)
-    for every convolution and linear layer, biases 0 (sec. 3.4): the networks without batch
-    normalisation start with activations of one scale in every layer."""
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
-            nn.init.zeros_(m.bias)
+    """He et al.'s initialisation for the layers followed by a ReLU (Gaussian weights of
+    variance 2 / fan-in; the book's sec. 3.4 cites it for rectifier networks in sec. 3.7)
+    and the book's 1 / fan-in (sec. 3.4) for the linear output layer, biases 0: a network
+    without batch normalisation starts with activations of one scale in every layer."""
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    for m in layers:
+        nn.init.kaiming_normal_(m.weight, nonlinearity='relu' if m is not layers[-1]
+                                else 'linear')
+        nn.init.zeros_(m.bias)
 
 
 # a quarter of the widths of GoogLeNet's inception 3a, 3b and 4a (Szegedy et al. 2015,
@@ -163,9 +180,11 @@ def small_googlenet():
     return SmallGoogLeNet()
 
 
-# the classifiers trained by default (--nets), in the book's order of sec. 8.4
+# the classifiers (--nets), in the book's order of sec. 8.4, their Adam learning rates, and
+# the ones trained by default
 NETWORKS = {'alexnet': small_alexnet, 'zfnet': small_zfnet, 'vgg': small_vgg,
             'googlenet': small_googlenet, 'resnet': small_resnet}
+LR = {'alexnet': 1e-3, 'zfnet': 1e-3, 'vgg': 2e-3, 'googlenet': 2e-3, 'resnet': 2e-3}
 DEFAULT_NETS = ('alexnet', 'vgg', 'googlenet', 'resnet')
 
 
@@ -182,7 +201,7 @@ def weight_layers(model):
                for name, m in model.named_modules())
 
 
-def train_classifier(make, data, epochs=3, batch_size=64, lr=2e-3, seed=0, device=None,
+def train_classifier(make, data, epochs=3, batch_size=32, lr=2e-3, seed=0, device=None,
                      log=print, name=''):
     """Adam on cross-entropy; returns the model, the training loss of every step and the
     held-out accuracy after each epoch."""
@@ -270,11 +289,11 @@ def main(argv=None):
         p.error(f'unknown network(s) {", ".join(sorted(unknown))}; choose from '
                 f'{", ".join(NETWORKS)}')
     if names:
-        data = load(args.n_train, args.n_test, seed=args.seed)
+        data = load(args.n_train, args.n_test, seed=args.seed, standardize=True)
         results['parameters'] = {}
     for name in names:
-        model, _, acc = train_classifier(NETWORKS[name], data, args.epochs, seed=args.seed,
-                                         device=args.device, name=name)
+        model, _, acc = train_classifier(NETWORKS[name], data, args.epochs, lr=LR[name],
+                                         seed=args.seed, device=args.device, name=name)
         results[name] = acc
         results['parameters'][name] = cnn.count(model)
         print(f'small {name} ({cnn.count(model):,d} parameters, {weight_layers(model)} '
