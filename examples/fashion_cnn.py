@@ -115,7 +115,6 @@ class SmallAlexNet(nn.Module):
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Dropout(dropout), nn.Linear(c5 * 2 * 2, hidden), nn.ReLU(),
             nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, classes))
-
         he_init(self)
 
     def forward(self, x):
@@ -123,10 +122,10 @@ class SmallAlexNet(nn.Module):
 
 
 def he_init(model):
-    """He et al.'s initialisation for the layers followed by a ReLU (Gaussian weights of
-    variance 2 / fan-in; the book's sec. 3.4 cites it for rectifier networks in sec. 3.7)
-    and the book's 1 / fan-in (sec. 3.4) for the linear output layer, biases 0: a network
-    without batch normalisation starts with activations of one scale in every layer."""
+    """Gaussian weights of variance 2 / fan-in for the layers followed by a ReLU (He et al.'s
+    rule for rectifiers, cited in the book's sec. 3.7), 1 / fan-in (sec. 3.4) for the linear
+    output layer, biases 0 (sec. 3.4): a network without batch normalisation starts with
+    activations of one scale in every layer."""
     layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     for m in layers:
         nn.init.kaiming_normal_(m.weight, nonlinearity='relu' if m is not layers[-1]
@@ -154,7 +153,7 @@ class SmallGoogLeNet(nn.Module):
         super().__init__()
         a, b, c = (cnn.Inception(*widths) for widths in SMALL_INCEPTION)
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, a.b1[0].in_channels, 5, 2, 2), nn.ReLU(),
+            nn.Conv2d(in_channels, SMALL_INCEPTION[0][0], 5, 2, 2), nn.ReLU(),
             nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0),
             a, nn.MaxPool2d(3, 2, padding=1), b, c, nn.AdaptiveAvgPool2d(1))
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout),

@@ -159,6 +159,20 @@ def test_small_googlenet_is_inception_modules_and_global_average_pooling():
     assert fc.cnn.count(model.classifier) < 0.05 * expected
 
 
+@pytest.mark.parametrize('make', ['small_alexnet', 'small_googlenet'])
+def test_the_networks_without_batch_norm_start_from_he_initialisation(make):
+    autograd.manual_seed(0)
+    model = getattr(fc, make)()
+    layers = [m for m in model.modules() if isinstance(m, (fc.nn.Conv2d, fc.nn.Linear))]
+    for m in layers:
+        w = m.weight.detach().cpu().numpy()
+        fan_in = w[0].size
+        gain = 1.0 if m is layers[-1] else 2.0            # the linear output layer: 1 / fan-in
+        if w.size >= 2000:                                # enough draws for a 10% check
+            assert abs(w.std() / numpy.sqrt(gain / fan_in) - 1) < 0.1
+        assert not m.bias.detach().cpu().numpy().any()
+
+
 def test_plain_and_residual_differ_only_by_the_shortcuts():
     residual, plain = fc.deep_net(3, True), fc.deep_net(3, False)
     assert fc.weight_layers(residual) == fc.weight_layers(plain) == 20
