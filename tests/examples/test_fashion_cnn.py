@@ -1,7 +1,10 @@
-"""Small VGG- and ResNet-style networks on Fashion-MNIST (sec. 8.4.3, 8.4.5): their shapes
-and parameter counts (counted by hand), the residual and plain networks of the same depth
-differing only by the shortcuts, a small VGG learning the clothes, and the plain deep
-network training worse than the residual one."""
+"""Small AlexNet-, VGG-, GoogLeNet- and ResNet-style networks on Fashion-MNIST (sec.
+8.4.1-8.4.5): their shapes and parameter counts (counted by hand), the design choices each
+keeps from its original (AlexNet's large strided first filter, overlapping pools, response
+normalisation and dropout, ZFNet's smaller first filter; GoogLeNet's inception modules and
+average pooling), the residual and plain networks of the same depth differing only by the
+shortcuts, each small network learning the clothes in a short run, and the plain deep network
+training worse than the residual one."""
 import numpy
 import pytest
 
