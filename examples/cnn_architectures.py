@@ -145,6 +145,7 @@ class Inception(nn.Module):
     def __init__(self, c_in, c1, r3, c3, r5, c5, pool_proj):
         super().__init__()
         conv = lambda i, o, k: nn.Sequential(nn.Conv2d(i, o, k, padding=k // 2), nn.ReLU())
+        self.out_channels = c1 + c3 + c5 + pool_proj
         self.b1 = conv(c_in, c1, 1)
         self.b3 = nn.Sequential(conv(c_in, r3, 1), conv(r3, c3, 3))
         self.b5 = nn.Sequential(conv(c_in, r5, 1), conv(r5, c5, 5))

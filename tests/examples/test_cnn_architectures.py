@@ -99,6 +99,7 @@ def test_inception_module_concatenates_its_four_branches():
     with autograd.no_grad():
         out = module(autograd.zeros(1, 192, 28, 28))
     assert tuple(out.shape) == (1, 64 + 128 + 32 + 32, 28, 28)
+    assert module.out_channels == 256                      # Table 1: 3a's output depth
 
 
 @pytest.mark.slow
