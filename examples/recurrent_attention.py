@@ -164,7 +164,8 @@ class RecurrentAttention(nn.Module):
             return Categorical(logits=out), (lambda cell: self.cells[cell])
         return Normal(autograd.tanh(out), self.sigma), (lambda l: l.clamp(-1, 1))
 
-    def forward(self, canvas, steps=6, random_locations=False, generator=None, greedy=False):
+    def forward(self, canvas, steps=6, random_locations=False, generator=None, greedy=False,
+                targets=None):
         """One roll-out of ``steps`` glimpses.  Returns (logits (T, B, C), log pi(l_t) (T-1, B)
         of the locations chosen by the policy after glimpses 1..T-1, baselines b_t (T-1, B));
         with ``random_locations`` the later glimpses are uniform on the lattice (or the
@@ -178,6 +179,9 @@ class RecurrentAttention(nn.Module):
             logits.append(self.classifier(h))
             if t == steps - 1:
                 break
+            if targets is not None:
+                loc = targets
+                continue
             if random_locations:
                 if self.policy == 'grid':
                     cell = autograd.randint(0, self.cells.shape[0], (B,), generator=generator,
@@ -229,7 +233,7 @@ def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0):
 def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed=0,
           device=None, n_train=None, batch=32, lr=1e-3, hidden=128, sigma=0.15, g=8,
           final_reward=True, curriculum=0.5, start=12, policy_lr=None, core='gru',
-          policy='grid', detach=True, log=None):
+          policy='grid', detach=True, log=None, oracle=False):
     """Train on translated digits (new positions every epoch) and evaluate on a fixed,
     seeded test set of 297 canvases.  The curriculum: over the first ``curriculum`` of the
     epochs the digits' positions spread from the central ``start`` x ``start`` square to
@@ -241,8 +245,8 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
     if n_train:
         Xtr, ytr = Xtr[:n_train], ytr[:n_train]
     rng = numpy.random.default_rng(seed)
-    test_canvas, _ = make_canvases(Xte, canvas, numpy.random.default_rng(seed + 1), clutter)
-    Cte, Yte = _data.to_tensors(test_canvas, yte, device=device)
+    test_canvas, tpos = make_canvases(Xte, canvas, numpy.random.default_rng(seed + 1), clutter)
+    Cte, Yte, Lte = _data.to_tensors(test_canvas, yte, centres(tpos, canvas), device=device)
     autograd.manual_seed(seed)
     gen = autograd.Generator(autograd.device(device or autograd.get_default_device()))
     gen.manual_seed(seed)
@@ -255,11 +259,15 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
     for epoch in range(epochs):
         ramp = max(curriculum * epochs, 1)
         spread = start + (canvas - start) * min(epoch / ramp, 1) if curriculum else canvas
-        C, Y = _data.to_tensors(make_canvases(Xtr, canvas, rng, clutter, spread)[0], ytr,
-                                device=device)
+        cv, pos = make_canvases(Xtr, canvas, rng, clutter, spread)
+        C, Y, L = _data.to_tensors(cv, ytr, centres(pos, canvas), device=device)
         rewards = []
-        for cb, yb in _data.minibatches(C, Y, batch, generator=gen):
-            out = model(cb, steps, random_locations, generator=gen)
+        order = autograd.randperm(len(Y), generator=gen, device=C.device)
+        for s in range(0, len(Y), batch):
+            idx = order[s:s + batch]
+            cb, yb = C[idx], Y[idx]
+            out = model(cb, steps, random_locations, generator=gen,
+                        targets=L[idx] if oracle else None)
             loss, r = hybrid_loss(*out, yb, final_reward=final_reward)
             opt.zero_grad()
             loss.backward()
@@ -268,15 +276,21 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
         history.append(float(numpy.mean(rewards)))
         if log:
             log(epoch, history[-1])
-    acc = evaluate(model, Cte, Yte, steps, random_locations, gen)
+    acc = evaluate(model, Cte, Yte, steps, random_locations, gen, Lte if oracle else None)
     return model, history, acc, Cte
 
 
-def evaluate(model, C, Y, steps, random_locations=False, generator=None):
+def centres(pos, size):
+    """The digits' centres (top-left corner + 4 pixels) as locations in [-1, 1]."""
+    return ((pos + 4) / size * 2 - 1).astype(numpy.float32)
+
+
+def evaluate(model, C, Y, steps, random_locations=False, generator=None, targets=None):
     """Test accuracy after each glimpse (a list of T floats); the policy's locations are
     its modes (no exploration)."""
     with autograd.no_grad():
-        logits = model(C, steps, random_locations, generator=generator, greedy=True)[0]
+        logits = model(C, steps, random_locations, generator=generator, greedy=True,
+                       targets=targets)[0]
     return [(logits[t].argmax(1) == Y).float().mean().item() for t in range(steps)]
 
 
