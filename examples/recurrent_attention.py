@@ -137,6 +137,7 @@ class RecurrentAttention(nn.Module):
         self.detach = detach
         self.g, self.scales, self.sigma, self.gain = g, scales, sigma, 4.0
         self.policy = policy
+        self.span = 1.0
         self.what = nn.Linear(scales * g * g, hidden)      # glimpse rho -> hidden
         self.where = nn.Linear(2, hidden)                  # location l -> hidden
         self.combine = nn.Linear(2 * hidden, hidden)       # -> g_t
@@ -145,7 +146,8 @@ class RecurrentAttention(nn.Module):
         # the lattice's centres in [-1, 1]: cell i at the fraction (i + 1) / (grid + 1)
         c = [2 * (i + 1) / (grid + 1) - 1 for i in range(grid)]
         self.register_buffer('cells', autograd.tensor([[r, q] for r in c for q in c]))
-        self.locator = nn.Linear(hidden, grid * grid if policy == 'grid' else 2)
+        self.locator = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, grid * grid if policy == 'grid' else 2))
         self.baseline = nn.Linear(hidden, 1)               # b_t
         self.classifier = nn.Linear(hidden, classes)       # softmax action a_t
 
@@ -188,7 +190,8 @@ class RecurrentAttention(nn.Module):
                                             device=canvas.device)
                     loc = self.cells[cell]
                 else:
-                    loc = autograd.rand(B, 2, device=canvas.device, generator=generator) * 2 - 1
+                    loc = (autograd.rand(B, 2, device=canvas.device, generator=generator) * 2 - 1
+                           ) * self.span
                 continue
             policy, place = self.location_policy(h)
             if greedy:
@@ -211,7 +214,8 @@ def returns(rewards, gamma=1.0):
     return autograd.stack(out[::-1])
 
 
-def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0):
+def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0, rl_weight=1.0,
+                samples=1):
     """Cross-entropy at every time-stamp (backprop) + the REINFORCE loss of the locations
     - sum_t (R_(t+1) - b_t) log pi(l_t) (eq. 10.1 with a baseline; l_t is used by glimpse
     t+1, so the rewards from t+1 on are its return) + the baselines' squared error.  The
@@ -224,16 +228,21 @@ def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0):
     if logps is None:
         return ce, rewards
     R = rewards[-1].expand(T - 1, B) if final_reward else returns(rewards[1:], gamma)
-    advantage = (R - bases).detach()
+    if samples > 1:     # M roll-outs of each image: the others' mean return is the baseline
+        Rm = R.reshape(T - 1, samples, B // samples)
+        advantage = ((Rm - (Rm.sum(1, keepdim=True) - Rm) / (samples - 1))
+                     .reshape(T - 1, B).detach())
+    else:
+        advantage = (R - bases).detach()
     reinforce = -(advantage * logps).sum(0).mean()
-    return ce + reinforce + ((bases - R) ** 2).mean(), rewards
+    return ce + rl_weight * reinforce + ((bases - R) ** 2).mean(), rewards
 
 
 # ----------------------------------------------------------------------------- training
 def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed=0,
           device=None, n_train=None, batch=32, lr=1e-3, hidden=128, sigma=0.15, g=8,
           final_reward=True, curriculum=0.5, start=12, policy_lr=None, core='gru',
-          policy='grid', detach=True, log=None, oracle=False):
+          policy='grid', detach=True, log=None, oracle=False, rl_weight=1.0, samples=1):
     """Train on translated digits (new positions every epoch) and evaluate on a fixed,
     seeded test set of 297 canvases.  The curriculum: over the first ``curriculum`` of the
     epochs the digits' positions spread from the central ``start`` x ``start`` square to
@@ -252,6 +261,7 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
     gen.manual_seed(seed)
     model = RecurrentAttention(g=g, hidden=hidden, sigma=sigma, core=core,
                                policy=policy, detach=detach).to(device)
+    model.span = 1 - 8 / canvas          # the digits' centres lie within [-span, span]^2
     policy = [*model.locator.parameters(), *model.baseline.parameters()]
     rest = [p for p in model.parameters() if all(p is not q for q in policy)]
     opt = optim.Adam([{'params': rest}, {'params': policy, 'lr': policy_lr or lr}], lr=lr)
@@ -265,10 +275,13 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
         order = autograd.randperm(len(Y), generator=gen, device=C.device)
         for s in range(0, len(Y), batch):
             idx = order[s:s + batch]
-            cb, yb = C[idx], Y[idx]
+            cb, yb, lb = C[idx], Y[idx], L[idx]
+            if samples > 1:
+                cb, yb, lb = cb.repeat(samples, 1, 1), yb.repeat(samples), lb.repeat(samples, 1)
             out = model(cb, steps, random_locations, generator=gen,
-                        targets=L[idx] if oracle else None)
-            loss, r = hybrid_loss(*out, yb, final_reward=final_reward)
+                        targets=lb if oracle else None)
+            loss, r = hybrid_loss(*out, yb, final_reward=final_reward, rl_weight=rl_weight,
+                                  samples=samples)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -307,6 +320,14 @@ def trajectory(model, C, steps):
             policy, place = model.location_policy(h)
             loc = place(policy.mode)
     return autograd.stack(locs).cpu().numpy()
+
+
+def on_target(paths, targets, size, tol=2):
+    """The fraction of the glimpses 2..T of ``paths`` (T, B, 2) whose centre pixel is within
+    ``tol`` pixels (in both coordinates) of the digit's centre ``targets`` (B, 2), both in
+    [-1, 1]."""
+    d = numpy.abs(paths[1:] - targets[None]) / 2 * size
+    return float((d <= tol).all(2).mean())
 
 
 def main(argv=None):
