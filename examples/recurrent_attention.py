@@ -68,7 +68,7 @@ from autograd.distributions import Categorical, Normal  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- data
-def make_canvases(X, size, rng, clutter=0, spread=None):
+def make_canvases(X, size, rng, clutter=0, spread=None, cells=0):
     """Place each 8x8 digit (rows of X, (n, 64)) at a random position of a ``size`` x
     ``size`` canvas (within its central ``spread`` x ``spread`` square when given: the
     curriculum); ``clutter`` 3x3 fragments of random other digits are added at random
@@ -87,6 +87,8 @@ def make_canvases(X, size, rng, clutter=0, spread=None):
     spread = size if spread is None else min(max(int(spread), 8), size)
     lo = (size - spread) // 2
     pos = rng.integers(lo, lo + spread - 7, (n, 2))
+    if cells:           # the digit fills one cell of a cells x cells partition of the canvas
+        pos = rng.integers(0, cells, (n, 2)) * (size // cells) + (size // cells - 8) // 2
     for i in range(n):
         r, c = pos[i]
         canvas[i, r:r + 8, c:c + 8] = numpy.maximum(canvas[i, r:r + 8, c:c + 8], digits[i])
@@ -94,14 +96,14 @@ def make_canvases(X, size, rng, clutter=0, spread=None):
 
 
 # ----------------------------------------------------------------------------- glimpse sensor
-def glimpse(canvas, loc, g=6, scales=3):
+def glimpse(canvas, loc, g=6, scales=3, factor=2):
     """The glimpse sensor rho(X, l): canvas (B, H, W), loc (B, 2) in [-1, 1] as (row, col).
     Scale k (0-based) is the g 2^k square centred on pixel round((l + 1) / 2 * H) (its
     top-left corner g 2^(k-1) above and left of it), zero-padded, average-pooled 2^k x 2^k
     down to g x g.  Returns (B, scales, g, g); no gradient flows to ``loc`` (the sensor is
     not differentiable in the location: that is what REINFORCE is for)."""
     B, H, W = canvas.shape
-    big = g * 2 ** (scales - 1)
+    big = g * factor ** (scales - 1)
     half = big // 2
     padded = nn.functional.pad(canvas, (half, half, half, half))
     scale = autograd.tensor([H, W], device=canvas.device, dtype=loc.dtype)
@@ -109,13 +111,13 @@ def glimpse(canvas, loc, g=6, scales=3):
     b = autograd.arange(B, device=canvas.device).reshape(B, 1, 1)
     out = []
     for k in range(scales):
-        side = g * 2 ** k
+        side = g * factor ** k
         top = centre - side // 2 + half                                 # in padded coords
         offs = autograd.arange(side, device=canvas.device)
         rows = (top[:, 0:1] + offs).reshape(B, side, 1)
         cols = (top[:, 1:2] + offs).reshape(B, 1, side)
         patch = padded[b, rows, cols]                                  # (B, side, side)
-        f = 2 ** k
+        f = factor ** k
         out.append(patch.reshape(B, g, f, g, f).mean((2, 4)))
     return autograd.stack(out, 1)
 
@@ -132,10 +134,11 @@ class RecurrentAttention(nn.Module):
     sigma fixed."""
 
     def __init__(self, g=8, scales=3, hidden=128, classes=10, sigma=0.15, core='gru',
-                 policy='grid', grid=7, detach=True):
+                 policy='grid', grid=7, detach=True, aligned=False, factor=2):
         super().__init__()
         self.detach = detach
         self.g, self.scales, self.sigma, self.gain = g, scales, sigma, 4.0
+        self.factor = factor
         self.policy = policy
         self.span = 1.0
         self.what = nn.Linear(scales * g * g, hidden)      # glimpse rho -> hidden
@@ -144,7 +147,8 @@ class RecurrentAttention(nn.Module):
         self.core = (nn.GRUCell(hidden, hidden) if core == 'gru' else
                      nn.RNNCell(hidden, hidden, nonlinearity='relu'))
         # the lattice's centres in [-1, 1]: cell i at the fraction (i + 1) / (grid + 1)
-        c = [2 * (i + 1) / (grid + 1) - 1 for i in range(grid)]
+        c = [(2 * i + 1) / grid - 1 if aligned else 2 * (i + 1) / (grid + 1) - 1
+             for i in range(grid)]
         self.register_buffer('cells', autograd.tensor([[r, q] for r in c for q in c]))
         self.locator = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(),
                                      nn.Linear(hidden, grid * grid if policy == 'grid' else 2))
@@ -152,7 +156,7 @@ class RecurrentAttention(nn.Module):
         self.classifier = nn.Linear(hidden, classes)       # softmax action a_t
 
     def glimpse_network(self, canvas, loc):
-        rho = glimpse(canvas, loc, self.g, self.scales).flatten(1) * self.gain   # pixels x 4
+        rho = glimpse(canvas, loc, self.g, self.scales, self.factor).flatten(1) * self.gain   # pixels x 4
         hg = nn.functional.relu(self.what(rho))
         hl = nn.functional.relu(self.where(loc))
         return nn.functional.relu(self.combine(autograd.cat([hg, hl], 1)))
@@ -242,7 +246,8 @@ def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0, rl_weight
 def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed=0,
           device=None, n_train=None, batch=32, lr=1e-3, hidden=128, sigma=0.15, g=8,
           final_reward=True, curriculum=0.5, start=12, policy_lr=None, core='gru',
-          policy='grid', detach=True, log=None, oracle=False, rl_weight=1.0, samples=1):
+          policy='grid', detach=True, log=None, oracle=False, rl_weight=1.0, samples=1,
+          cells=0, scales=3, factor=2):
     """Train on translated digits (new positions every epoch) and evaluate on a fixed,
     seeded test set of 297 canvases.  The curriculum: over the first ``curriculum`` of the
     epochs the digits' positions spread from the central ``start`` x ``start`` square to
@@ -254,13 +259,15 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
     if n_train:
         Xtr, ytr = Xtr[:n_train], ytr[:n_train]
     rng = numpy.random.default_rng(seed)
-    test_canvas, tpos = make_canvases(Xte, canvas, numpy.random.default_rng(seed + 1), clutter)
+    test_canvas, tpos = make_canvases(Xte, canvas, numpy.random.default_rng(seed + 1), clutter,
+                                      cells=cells)
     Cte, Yte, Lte = _data.to_tensors(test_canvas, yte, centres(tpos, canvas), device=device)
     autograd.manual_seed(seed)
     gen = autograd.Generator(autograd.device(device or autograd.get_default_device()))
     gen.manual_seed(seed)
-    model = RecurrentAttention(g=g, hidden=hidden, sigma=sigma, core=core,
-                               policy=policy, detach=detach).to(device)
+    model = RecurrentAttention(g=g, scales=scales, factor=factor, hidden=hidden, sigma=sigma, core=core,
+                               policy=policy, detach=detach, grid=cells or 7,
+                               aligned=bool(cells)).to(device)
     model.span = 1 - 8 / canvas          # the digits' centres lie within [-span, span]^2
     policy = [*model.locator.parameters(), *model.baseline.parameters()]
     rest = [p for p in model.parameters() if all(p is not q for q in policy)]
@@ -269,7 +276,7 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
     for epoch in range(epochs):
         ramp = max(curriculum * epochs, 1)
         spread = start + (canvas - start) * min(epoch / ramp, 1) if curriculum else canvas
-        cv, pos = make_canvases(Xtr, canvas, rng, clutter, spread)
+        cv, pos = make_canvases(Xtr, canvas, rng, clutter, spread, cells)
         C, Y, L = _data.to_tensors(cv, ytr, centres(pos, canvas), device=device)
         rewards = []
         order = autograd.randperm(len(Y), generator=gen, device=C.device)
