@@ -98,9 +98,9 @@ def make_canvases(X, size, rng, clutter=0, spread=None, cells=0):
 # ----------------------------------------------------------------------------- glimpse sensor
 def glimpse(canvas, loc, g=6, scales=3, factor=2):
     """The glimpse sensor rho(X, l): canvas (B, H, W), loc (B, 2) in [-1, 1] as (row, col).
-    Scale k (0-based) is the g 2^k square centred on pixel round((l + 1) / 2 * H) (its
-    top-left corner g 2^(k-1) above and left of it), zero-padded, average-pooled 2^k x 2^k
-    down to g x g.  Returns (B, scales, g, g); no gradient flows to ``loc`` (the sensor is
+    Scale k (0-based) is the g f^k square (f = ``factor``) centred on pixel
+    round((l + 1) / 2 * H) (its top-left corner g f^k / 2 above and left of it),
+    zero-padded, average-pooled f^k x f^k down to g x g.  Returns (B, scales, g, g); no gradient flows to ``loc`` (the sensor is
     not differentiable in the location: that is what REINFORCE is for)."""
     B, H, W = canvas.shape
     big = g * factor ** (scales - 1)
@@ -128,25 +128,28 @@ class RecurrentAttention(nn.Module):
 
     The first glimpse is at the centre of the canvas, where the coarsest scale sees the
     whole canvas (at a quarter of its resolution).  The later locations l_t come from the
-    location policy pi(l | h_t): ``policy='grid'`` a softmax over the centres of a
-    ``grid`` x ``grid`` lattice of the canvas (pi implemented with the softmax, as the text
+    location policy pi(l | h_t): ``policy='grid'`` a softmax over the centres of the cells
+    of a ``grid`` x ``grid`` partition of the canvas (``aligned``; otherwise the lattice
+    of the fractions (i + 1) / (grid + 1)) (pi implemented with the softmax, as the text
     says of policy networks), ``'gaussian'`` Mnih et al.'s Normal(tanh(W h_t), sigma) with
-    sigma fixed."""
+    sigma fixed.  ``detach``: the locator reads the core's state detached, so that REINFORCE
+    trains the locator alone; by default its gradient also trains the core and the glimpse
+    network (the text's "training of the recurrent network ... using the objective function
+    of the REINFORCE framework").  Random glimpses ('random') are uniform on the lattice, or
+    (Gaussian policy) on [-span, span]^2."""
 
-    def __init__(self, g=8, scales=3, hidden=128, classes=10, sigma=0.15, core='gru',
-                 policy='grid', grid=7, detach=True, aligned=False, factor=2):
+    def __init__(self, g=8, scales=2, hidden=128, classes=10, sigma=0.15, core='gru',
+                 policy='grid', grid=4, detach=False, aligned=True, factor=4, span=1.0):
         super().__init__()
         self.detach = detach
-        self.g, self.scales, self.sigma, self.gain = g, scales, sigma, 4.0
-        self.factor = factor
-        self.policy = policy
-        self.span = 1.0
+        self.g, self.scales, self.factor, self.sigma, self.gain = g, scales, factor, sigma, 4.0
+        self.policy, self.span = policy, span
         self.what = nn.Linear(scales * g * g, hidden)      # glimpse rho -> hidden
         self.where = nn.Linear(2, hidden)                  # location l -> hidden
         self.combine = nn.Linear(2 * hidden, hidden)       # -> g_t
         self.core = (nn.GRUCell(hidden, hidden) if core == 'gru' else
                      nn.RNNCell(hidden, hidden, nonlinearity='relu'))
-        # the lattice's centres in [-1, 1]: cell i at the fraction (i + 1) / (grid + 1)
+        # the lattice's centres in [-1, 1]
         c = [(2 * i + 1) / grid - 1 if aligned else 2 * (i + 1) / (grid + 1) - 1
              for i in range(grid)]
         self.register_buffer('cells', autograd.tensor([[r, q] for r in c for q in c]))
@@ -156,26 +159,25 @@ class RecurrentAttention(nn.Module):
         self.classifier = nn.Linear(hidden, classes)       # softmax action a_t
 
     def glimpse_network(self, canvas, loc):
-        rho = glimpse(canvas, loc, self.g, self.scales, self.factor).flatten(1) * self.gain   # pixels x 4
+        rho = glimpse(canvas, loc, self.g, self.scales, self.factor).flatten(1) * self.gain
         hg = nn.functional.relu(self.what(rho))
         hl = nn.functional.relu(self.where(loc))
         return nn.functional.relu(self.combine(autograd.cat([hg, hl], 1)))
 
     def location_policy(self, h):
         """pi(l | h_t) as a distribution, and a map from its samples to locations."""
-        # detach: REINFORCE trains the locator alone, the cross-entropy alone the core;
-        # otherwise REINFORCE's gradient also shapes the core (Mnih et al.'s hybrid loss)
         out = self.locator(h.detach() if self.detach else h)
         if self.policy == 'grid':
             return Categorical(logits=out), (lambda cell: self.cells[cell])
         return Normal(autograd.tanh(out), self.sigma), (lambda l: l.clamp(-1, 1))
 
-    def forward(self, canvas, steps=6, random_locations=False, generator=None, greedy=False,
+    def forward(self, canvas, steps=6, glimpses='learned', generator=None, greedy=False,
                 targets=None):
         """One roll-out of ``steps`` glimpses.  Returns (logits (T, B, C), log pi(l_t) (T-1, B)
-        of the locations chosen by the policy after glimpses 1..T-1, baselines b_t (T-1, B));
-        with ``random_locations`` the later glimpses are uniform on the lattice (or the
-        canvas) and the last two are None; ``greedy`` takes the policy's mode."""
+        of the locations chosen by the policy after glimpses 1..T-1, baselines b_t (T-1, B)).
+        ``glimpses='random'``: the later glimpses are uniform on the lattice (or the square
+        of side 2 span); ``'oracle'``: at ``targets`` (B, 2); for both the last two are None.
+        ``greedy`` takes the policy's mode."""
         B = canvas.shape[0]
         h = autograd.zeros(B, self.core.hidden_size, device=canvas.device)
         loc = autograd.zeros(B, 2, device=canvas.device)
@@ -185,26 +187,24 @@ class RecurrentAttention(nn.Module):
             logits.append(self.classifier(h))
             if t == steps - 1:
                 break
-            if targets is not None:
+            if glimpses == 'oracle':
                 loc = targets
-                continue
-            if random_locations:
-                if self.policy == 'grid':
-                    cell = autograd.randint(0, self.cells.shape[0], (B,), generator=generator,
-                                            device=canvas.device)
-                    loc = self.cells[cell]
-                else:
-                    loc = (autograd.rand(B, 2, device=canvas.device, generator=generator) * 2 - 1
-                           ) * self.span
-                continue
-            policy, place = self.location_policy(h)
-            if greedy:
-                loc = place(policy.mode)
-                continue
-            action = policy.sample()
-            logps.append(policy.log_prob(action).reshape(B, -1).sum(1))
-            bases.append(self.baseline(h.detach()).squeeze(1))
-            loc = place(action)
+            elif glimpses == 'random' and self.policy == 'grid':
+                cell = autograd.randint(0, self.cells.shape[0], (B,), generator=generator,
+                                        device=canvas.device)
+                loc = self.cells[cell]
+            elif glimpses == 'random':
+                loc = (autograd.rand(B, 2, device=canvas.device, generator=generator) * 2
+                       - 1) * self.span
+            else:
+                policy, place = self.location_policy(h)
+                if greedy:
+                    loc = place(policy.mode)
+                    continue
+                action = policy.sample()
+                logps.append(policy.log_prob(action).reshape(B, -1).sum(1))
+                bases.append(self.baseline(h.detach()).squeeze(1))
+                loc = place(action)
         stack = (lambda xs: autograd.stack(xs)) if logps else (lambda xs: None)
         return autograd.stack(logits), stack(logps), stack(bases)
 
@@ -218,8 +218,7 @@ def returns(rewards, gamma=1.0):
     return autograd.stack(out[::-1])
 
 
-def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0, rl_weight=1.0,
-                samples=1):
+def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0):
     """Cross-entropy at every time-stamp (backprop) + the REINFORCE loss of the locations
     - sum_t (R_(t+1) - b_t) log pi(l_t) (eq. 10.1 with a baseline; l_t is used by glimpse
     t+1, so the rewards from t+1 on are its return) + the baselines' squared error.  The
@@ -232,28 +231,27 @@ def hybrid_loss(logits, logps, bases, y, final_reward=True, gamma=1.0, rl_weight
     if logps is None:
         return ce, rewards
     R = rewards[-1].expand(T - 1, B) if final_reward else returns(rewards[1:], gamma)
-    if samples > 1:     # M roll-outs of each image: the others' mean return is the baseline
-        Rm = R.reshape(T - 1, samples, B // samples)
-        advantage = ((Rm - (Rm.sum(1, keepdim=True) - Rm) / (samples - 1))
-                     .reshape(T - 1, B).detach())
-    else:
-        advantage = (R - bases).detach()
+    advantage = (R - bases).detach()
     reinforce = -(advantage * logps).sum(0).mean()
-    return ce + rl_weight * reinforce + ((bases - R) ** 2).mean(), rewards
+    return ce + reinforce + ((bases - R) ** 2).mean(), rewards
 
 
 # ----------------------------------------------------------------------------- training
-def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed=0,
-          device=None, n_train=None, batch=32, lr=1e-3, hidden=128, sigma=0.15, g=8,
-          final_reward=True, curriculum=0.5, start=12, policy_lr=None, core='gru',
-          policy='grid', detach=True, log=None, oracle=False, rl_weight=1.0, samples=1,
-          cells=0, scales=3, factor=2):
+def train(epochs=30, canvas=32, steps=6, clutter=0, glimpses='learned', seed=0, device=None,
+          n_train=None, batch=32, lr=1e-3, policy_lr=3e-3, hidden=128, sigma=0.15, g=8,
+          scales=2, factor=4, cells=4, final_reward=True, curriculum=0, start=12, core='gru',
+          policy='grid', detach=False, log=None):
     """Train on translated digits (new positions every epoch) and evaluate on a fixed,
-    seeded test set of 297 canvases.  The curriculum: over the first ``curriculum`` of the
-    epochs the digits' positions spread from the central ``start`` x ``start`` square to
-    the whole canvas (the test set always uses the whole canvas).  ``log(epoch, reward)``
-    is called after each epoch.  Returns (model, per-epoch train reward, test accuracy
-    after each glimpse (T,) of the final model, test canvases)."""
+    seeded test set of 297 canvases.  ``glimpses``: 'learned' (the location policy, trained
+    by REINFORCE), 'random' (glimpses 2..T uniform on the lattice, or the digits' range of
+    the canvas) or 'oracle' (at the digit's centre: the diagnostic of the sensor and the
+    classifier).  ``cells``: the digits fill one cell of a cells x cells partition of the
+    canvas (0: anywhere, the policy then a ``grid`` of 7 x 7).  The curriculum (off by
+    default): over the first ``curriculum`` of the epochs the digits' positions spread from
+    the central ``start`` x ``start`` square to the whole canvas.  ``log(epoch, reward)`` is
+    called after each epoch.  Returns (model, per-epoch train reward, test accuracy after
+    each glimpse (T,) of the final model, test canvases, their digits' centres (B, 2) in
+    [-1, 1])."""
     X, y = _data.digits()
     Xtr, ytr, Xte, yte = _data.split(X, y, 297, seed=seed)
     if n_train:
@@ -265,13 +263,12 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
     autograd.manual_seed(seed)
     gen = autograd.Generator(autograd.device(device or autograd.get_default_device()))
     gen.manual_seed(seed)
-    model = RecurrentAttention(g=g, scales=scales, factor=factor, hidden=hidden, sigma=sigma, core=core,
-                               policy=policy, detach=detach, grid=cells or 7,
-                               aligned=bool(cells)).to(device)
-    model.span = 1 - 8 / canvas          # the digits' centres lie within [-span, span]^2
+    model = RecurrentAttention(g=g, scales=scales, factor=factor, hidden=hidden, sigma=sigma,
+                               core=core, policy=policy, grid=cells or 7, aligned=bool(cells),
+                               detach=detach, span=1 - 8 / canvas).to(device)
     policy = [*model.locator.parameters(), *model.baseline.parameters()]
     rest = [p for p in model.parameters() if all(p is not q for q in policy)]
-    opt = optim.Adam([{'params': rest}, {'params': policy, 'lr': policy_lr or lr}], lr=lr)
+    opt = optim.Adam([{'params': rest}, {'params': policy, 'lr': policy_lr}], lr=lr)
     history = []
     for epoch in range(epochs):
         ramp = max(curriculum * epochs, 1)
@@ -282,13 +279,8 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
         order = autograd.randperm(len(Y), generator=gen, device=C.device)
         for s in range(0, len(Y), batch):
             idx = order[s:s + batch]
-            cb, yb, lb = C[idx], Y[idx], L[idx]
-            if samples > 1:
-                cb, yb, lb = cb.repeat(samples, 1, 1), yb.repeat(samples), lb.repeat(samples, 1)
-            out = model(cb, steps, random_locations, generator=gen,
-                        targets=lb if oracle else None)
-            loss, r = hybrid_loss(*out, yb, final_reward=final_reward, rl_weight=rl_weight,
-                                  samples=samples)
+            out = model(C[idx], steps, glimpses, generator=gen, targets=L[idx])
+            loss, r = hybrid_loss(*out, Y[idx], final_reward=final_reward)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -296,8 +288,8 @@ def train(epochs=30, canvas=32, steps=6, clutter=0, random_locations=False, seed
         history.append(float(numpy.mean(rewards)))
         if log:
             log(epoch, history[-1])
-    acc = evaluate(model, Cte, Yte, steps, random_locations, gen, Lte if oracle else None)
-    return model, history, acc, Cte
+    acc = evaluate(model, Cte, Yte, steps, glimpses, gen, Lte)
+    return model, history, acc, Cte, Lte
 
 
 def centres(pos, size):
@@ -305,11 +297,11 @@ def centres(pos, size):
     return ((pos + 4) / size * 2 - 1).astype(numpy.float32)
 
 
-def evaluate(model, C, Y, steps, random_locations=False, generator=None, targets=None):
+def evaluate(model, C, Y, steps, glimpses='learned', generator=None, targets=None):
     """Test accuracy after each glimpse (a list of T floats); the policy's locations are
     its modes (no exploration)."""
     with autograd.no_grad():
-        logits = model(C, steps, random_locations, generator=generator, greedy=True,
+        logits = model(C, steps, glimpses, generator=generator, greedy=True,
                        targets=targets)[0]
     return [(logits[t].argmax(1) == Y).float().mean().item() for t in range(steps)]
 
@@ -330,54 +322,63 @@ def trajectory(model, C, steps):
 
 
 def on_target(paths, targets, size, tol=2):
-    """The fraction of the glimpses 2..T of ``paths`` (T, B, 2) whose centre pixel is within
-    ``tol`` pixels (in both coordinates) of the digit's centre ``targets`` (B, 2), both in
-    [-1, 1]."""
+    """Which of the glimpses 2..T of ``paths`` (T, B, 2) are centred within ``tol`` pixels
+    (in both coordinates) of the digit's centre ``targets`` (B, 2), both in [-1, 1]:
+    a (T-1, B) bool array."""
     d = numpy.abs(paths[1:] - targets[None]) / 2 * size
-    return float((d <= tol).all(2).mean())
+    return (d <= tol).all(2)
 
 
 def main(argv=None):
     p = _data.parser('recurrent_attention', __doc__, epochs=30)
     p.add_argument('--canvas', type=int, default=32)
     p.add_argument('--glimpses', type=int, default=6)
+    p.add_argument('--cells', type=int, default=4,
+                   help='digits in the cells of a CELLS x CELLS partition (0: anywhere)')
     p.add_argument('--clutter', type=int, default=0)
     p.add_argument('--policy', choices=['grid', 'gaussian'], default='grid')
     args = p.parse_args(argv)
-    kw = dict(epochs=args.epochs, canvas=args.canvas, steps=args.glimpses,
+    kw = dict(epochs=args.epochs, canvas=args.canvas, steps=args.glimpses, cells=args.cells,
               clutter=args.clutter, seed=args.seed, device=args.device, policy=args.policy)
-    model, history, acc, Cte = train(**kw)
+    model, history, acc, Cte, Lte = train(**kw)
+    paths = trajectory(model, Cte, args.glimpses)
+    hits = on_target(paths, Lte.cpu().numpy(), args.canvas)
     print(f'recurrent attention (REINFORCE locations): test accuracy after glimpses 1..'
-          f'{args.glimpses}: {[round(a, 3) for a in acc]}')
-    _, rhistory, racc, _ = train(random_locations=True, **kw)
+          f'{args.glimpses}: {[round(a, 3) for a in acc]}; the 2nd glimpse on the digit '
+          f'in {hits[0].mean():.2f} of the canvases, some glimpse in {hits.any(0).mean():.2f}')
+    _, rhistory, racc, _, _ = train(glimpses='random', **kw)
     print(f'random glimpse locations: {[round(a, 3) for a in racc]}  (chance 0.1)')
+    _, ohistory, oacc, _, _ = train(glimpses='oracle', **kw)
+    print(f'oracle (at the digit): {[round(a, 3) for a in oacc]}')
 
     fig, axes = _data.figure(2, 4, figsize=(14, 7))
     ax_c = axes[0][0]
-    ax_c.plot(history, label='learned locations')
-    ax_c.plot(rhistory, label='random locations')
+    for h, label in [(history, 'learned'), (rhistory, 'random'), (ohistory, 'oracle')]:
+        ax_c.plot(h, label=f'{label} locations')
     ax_c.set(xlabel='epoch', ylabel='train reward (last glimpse correct)')
     ax_c.legend()
     ax_a = axes[1][0]
-    ax_a.plot(range(1, args.glimpses + 1), acc, 'o-', label='learned locations')
-    ax_a.plot(range(1, args.glimpses + 1), racc, 's-', label='random locations')
+    steps = range(1, args.glimpses + 1)
+    for a, m, label in [(acc, 'o-', 'learned'), (racc, 's-', 'random'), (oacc, '^-', 'oracle')]:
+        ax_a.plot(steps, a, m, label=f'{label} locations')
     ax_a.set(xlabel='glimpses', ylabel='test accuracy', ylim=(0, 1))
     ax_a.legend()
-    H = Cte.shape[1]
-    paths = (trajectory(model, Cte[:6], args.glimpses) + 1) / 2 * H     # pixels (T, 6, 2)
+    pix = (paths[:, :6] + 1) / 2 * args.canvas                         # pixels (T, 6, 2)
     side = model.g
     from matplotlib.patches import Rectangle
     for k, ax in enumerate([*axes[0][1:], *axes[1][1:]]):
         ax.imshow(Cte[k].cpu().numpy(), cmap='gray')
-        ax.plot(paths[:, k, 1], paths[:, k, 0], 'o-', color='tab:red', ms=3)
-        for t, (r, c) in enumerate(paths[:, k]):        # the finest scale's square
+        ax.plot(pix[:, k, 1], pix[:, k, 0], 'o-', color='tab:red', ms=3)
+        for t, (r, c) in enumerate(pix[:, k]):        # the finest scale's square
             ax.add_patch(Rectangle((c - side / 2 - 0.5, r - side / 2 - 0.5),
-                                       side, side, fill=False, lw=0.8,
-                                       color='tab:red' if t else 'tab:blue'))
+                                   side, side, fill=False, lw=0.8,
+                                   color='tab:red' if t else 'tab:blue'))
         ax.set(xticks=[], yticks=[], title=f'glimpse path {k}')
     print('plot:', _data.savefig(fig, args.out, 'recurrent_attention.png'))
-    return {'accuracy': acc, 'random_accuracy': racc, 'train_reward': history,
-            'random_train_reward': rhistory}
+    return {'accuracy': acc, 'random_accuracy': racc, 'oracle_accuracy': oacc,
+            'train_reward': history, 'random_train_reward': rhistory,
+            'second_glimpse_on_digit': float(hits[0].mean()),
+            'any_glimpse_on_digit': float(hits.any(0).mean())}
 
 
 if __name__ == '__main__':
