@@ -241,3 +241,24 @@ def test_main_runs_and_plots(tmp_path):
     assert len(res['accuracy']) == 3 and len(res['random_accuracy']) == 3
     assert len(res['oracle_accuracy']) == 3 and 0 <= res['any_glimpse_on_digit'] <= 1
     assert (tmp_path / 'recurrent_attention.png').exists()
+
+
+@pytest.mark.slow
+def test_reduced_run_learns_where_the_digit_is():
+    """15 epochs, 3 glimpses: REINFORCE's policy sends the second glimpse to the digit's
+    cell far more often than a uniformly random cell (1/16) would, and the same trained
+    network reads more digits through its learned glimpses than through random ones."""
+    model, history, acc, C, L = ra.train(epochs=15, steps=3, seed=0)
+    hits = ra.on_target(ra.trajectory(model, C, 3), L.cpu().numpy(), 32)
+    gen = autograd.Generator(autograd.device(autograd.get_default_device())).manual_seed(0)
+    Y = ra._data.to_tensors(*ra._data.split(*ra._data.digits(), 297, seed=0)[2:],
+                            device=C.device)[1]
+    racc = ra.evaluate(model, C, Y, 3, 'random', gen)
+    assert ra.evaluate(model, C, Y, 3) == acc
+    seen = (f'train reward {history}, accuracy per glimpse {acc} (random glimpses {racc}), '
+            f'2nd glimpse on the digit {hits[0].mean()}')
+    # chance 1/16 = 0.0625 with sd 0.014 on 297 canvases: 0.15 is six sd above it
+    # (seed 0, CPU: 0.22; seed 1: 0.36)
+    assert hits[0].mean() > 0.15, seen
+    assert acc[-1] > racc[-1] + 0.05 and acc[-1] > 0.4, seen
+    assert history[-1] > history[0] + 0.3, seen
