@@ -47,8 +47,8 @@ worse than random): (1) its locator read the core's state detached, and that sta
 by the cross-entropy alone, hardly encodes WHERE the digit is: a supervised probe (an MLP
 regressing the digit's centre from the detached state after the first glimpse) reached
 about 20% of glimpses on the digit after 8 epochs, while the same probe with its gradient
-let into the core reached 73% after one epoch and 99% after two; REINFORCE, far noisier, could not learn a map
-from an input that lacks the information.  (2) Its retina's middle scale (16 x 16 at half
+let into the core reached 73% after one epoch and 99% after two; REINFORCE, far noisier,
+could not learn a map from an input that lacks the information.  (2) Its retina's middle scale (16 x 16 at half
 resolution) reads a digit from a cell away: with digits in cells and that 3-scale retina
 the central first glimpse alone read 0.6 of the test digits, and learned and random
 glimpses trained to the same reward (0.8), so where to look hardly mattered.  With
@@ -109,8 +109,9 @@ def glimpse(canvas, loc, g=6, scales=3, factor=2):
     """The glimpse sensor rho(X, l): canvas (B, H, W), loc (B, 2) in [-1, 1] as (row, col).
     Scale k (0-based) is the g f^k square (f = ``factor``) centred on pixel
     round((l + 1) / 2 * H) (its top-left corner g f^k / 2 above and left of it),
-    zero-padded, average-pooled f^k x f^k down to g x g.  Returns (B, scales, g, g); no gradient flows to ``loc`` (the sensor is
-    not differentiable in the location: that is what REINFORCE is for)."""
+    zero-padded, average-pooled f^k x f^k down to g x g.  Returns (B, scales, g, g); no
+    gradient flows to ``loc`` (the sensor is not differentiable in the location: that is
+    what REINFORCE is for)."""
     B, H, W = canvas.shape
     big = g * factor ** (scales - 1)
     half = big // 2
