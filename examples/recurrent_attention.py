@@ -57,7 +57,14 @@ sees a 2 x 2 blob), the policy learns where the digit is.  With digits anywhere
 (``--cells 0``, a 7 x 7 lattice) these settings were not tried in full; in the earlier
 ones the learned policy did not beat random glimpses in runs of minutes.
 
-What it reaches: see the README's row (seed 0, CPU, 30 epochs): RESULTS
+What it reaches (CPU, 30 epochs; chance 0.1, a random glimpse on the digit 1/16):
+seed 0, test accuracy after glimpses 1..6 of 0.36, 0.83, 0.87, 0.88, 0.87, 0.87 with the
+learned locations (its 2nd glimpse on the digit's cell in 75% of the test canvases, some
+glimpse in 83%), 0.59, 0.63, 0.63, 0.66, 0.68, 0.69 with random cells, 0.56 -> 0.98 with
+the oracle; seed 1: 0.30 -> 0.79 learned (46% and 64% on the digit), 0.55 -> 0.71 random,
+0.56 -> 0.97 oracle.  The learned model reads its first (central, shared) glimpse worse
+(its core also serves the policy) and beats random glimpses from the second on; it stays
+below the oracle because it misses the digit's cell on a fifth to a third of the canvases.
 
 Run: python examples/recurrent_attention.py [--epochs 30] [--cells 4] [--policy grid|gaussian]
                                          [--out runs/recurrent_attention]
