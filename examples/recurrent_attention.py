@@ -87,8 +87,10 @@ from autograd.distributions import Categorical, Normal  # noqa: E402
 def make_canvases(X, size, rng, clutter=0, spread=None, cells=0):
     """Place each 8x8 digit (rows of X, (n, 64)) at a random position of a ``size`` x
     ``size`` canvas (within its central ``spread`` x ``spread`` square when given: the
-    curriculum); ``clutter`` 3x3 fragments of random other digits are added at random
-    positions first.  Returns (n, size, size) float32 and the digits' top-left corners."""
+    curriculum), or with ``cells`` centred in a random cell of a ``cells`` x ``cells``
+    partition of the canvas; ``clutter`` 3x3 fragments of random other digits are added at
+    random positions first.  Returns (n, size, size) float32 and the digits' top-left
+    corners (n, 2)."""
     n = len(X)
     digits = X.reshape(n, 8, 8)
     canvas = numpy.zeros((n, size, size), dtype=numpy.float32)
@@ -103,7 +105,10 @@ def make_canvases(X, size, rng, clutter=0, spread=None, cells=0):
     spread = size if spread is None else min(max(int(spread), 8), size)
     lo = (size - spread) // 2
     pos = rng.integers(lo, lo + spread - 7, (n, 2))
-    if cells:           # the digit fills one cell of a cells x cells partition of the canvas
+    if cells:
+        if size // cells < 8:
+            raise ValueError(f'make_canvases: {cells} x {cells} cells of a {size}-pixel '
+                             f'canvas are smaller than the 8x8 digits')
         pos = rng.integers(0, cells, (n, 2)) * (size // cells) + (size // cells - 8) // 2
     for i in range(n):
         r, c = pos[i]

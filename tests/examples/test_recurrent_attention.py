@@ -214,6 +214,8 @@ def test_cells_place_each_digit_in_one_cell_and_the_oracle_sees_it_whole():
     paths = numpy.stack([numpy.zeros_like(L), L, L + 0.5]).astype(numpy.float32)
     hits = ra.on_target(paths, L, 32)
     assert hits.shape == (2, 300) and hits[0].all() and not hits[1].any()
+    with pytest.raises(ValueError, match='4 x 4 cells of a 12-pixel canvas'):
+        ra.make_canvases(X[:2], 12, rng, cells=4)
 
 
 def test_curriculum_places_the_digits_in_the_central_square():
