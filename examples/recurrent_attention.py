@@ -49,9 +49,10 @@ regressing the digit's centre from the detached state after the first glimpse) r
 about 20% of glimpses on the digit after 8 epochs, while the same probe with its gradient
 let into the core reached 73% after one epoch and 99% after two; REINFORCE, far noisier,
 could not learn a map from an input that lacks the information.  (2) Its retina's middle
-scale (16 x 16 at half resolution) reads a digit from a cell away: with digits in cells and that 3-scale retina
-the central first glimpse alone read 0.6 of the test digits, and learned and random
-glimpses trained to the same reward (0.8), so where to look hardly mattered.  With
+scale (16 x 16 at half resolution) reads a digit from a cell away: with digits in cells
+and that 3-scale retina the central first glimpse alone read 0.6 of the test digits, and
+learned and random glimpses trained to the same reward (0.8), so where to look hardly
+mattered.  With
 REINFORCE's gradient in the core and the 2-scale retina (a hit reads the digit, a miss
 sees a 2 x 2 blob), the policy learns where the digit is.  With digits anywhere
 (``--cells 0``, a 7 x 7 lattice) these settings fail: the learned model stays at chance
