@@ -233,7 +233,9 @@ edges = (((i0.grad_fn, i0._output_nr) if i0.grad_fn is not None
          if i1.__class__ is Tensor else _edge(i1))
 """,
     None: """\
-edges = tuple([_edge(x) for x in inputs])
+edges = tuple([((x.grad_fn, x._output_nr) if x.grad_fn is not None
+                else (x._grad_acc or _edge(x)) if x._requires_grad else None)
+               if x.__class__ is Tensor else _edge(x) for x in inputs])
 """,
 }
 _SAVES = """\
@@ -260,7 +262,8 @@ else:
         node._versions = (s0._vc[0] if s0.__class__ is Tensor else _version(s0),
                           s1._vc[0] if s1.__class__ is Tensor else _version(s1))
     else:
-        node._versions = tuple([_version(x) for x in saved])
+        node._versions = tuple([x._vc[0] if x.__class__ is Tensor else _version(x)
+                                for x in saved])
     node._saved = saved
 node._pre_hooks = None
 if _process.anomaly:
@@ -289,10 +292,11 @@ vc = None if view is None else view.parent._vc
 if out.__class__ is not tuple:
     if out.__class__ is not dev.array_type:
         out = dev.xp.asarray(out)       # (NumPy makes scalars of 0-d results)
-    if needs and _grad_state.enabled and node.differentiable and out.dtype.kind in 'fcV':
-        if out.dtype.kind == 'c' and not node.complex_grad:
-            raise complex_error(node, out.dtype)
-        node._meta = ((out.shape, out.dtype, dev),)
+    if needs and _grad_state.enabled and node.differentiable and (
+            dtype := out.dtype).kind in 'fcV':
+        if dtype.kind == 'c' and not node.complex_grad:
+            raise complex_error(node, dtype)
+        node._meta = ((out.shape, dtype, dev),)
 """ + indent(link_source(arity), 2) + indent(MAKE.format(
         requires_grad='True', grad_fn='node', output_nr='0', **make), 2) + """\
         node._out = (out, dev, t._vc, t._vc[0], 0) if node.save_output else None
