@@ -111,7 +111,8 @@ def _next_step(state):
 
 def _lerp_(xp, a, b, w):
     """``a = lerp(a, b, w)`` in place with PyTorch's two-sided formula (exact at w = 0, 1):
-    ``a + w (b - a)`` for ``|w| < 0.5``, else ``b - (b - a)(1 - w)``."""
+    ``a + w (b - a)`` for ``|w| < 0.5``, else ``b - (b - a)(1 - w)``.  Returns its scratch
+    array (``a``'s shape and dtype), free for the caller's next temporary."""
     d = xp.subtract(b, a)
     if abs(w) < 0.5:
         d *= w
@@ -119,6 +120,7 @@ def _lerp_(xp, a, b, w):
     else:
         d *= 1 - w
         xp.subtract(b, d, out=a)
+    return d
 
 
 # Tensor has no fused ``addcmul_``/``addcdiv_``; these compose them in PyTorch's rounding
