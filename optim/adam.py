@@ -58,7 +58,8 @@ class Adam(Optimizer):
         # two temporaries in all (the scratch of lerp, reused, and denom), as PyTorch's
         # fused lerp_/addcmul_/addcdiv_ make none but sqrt's and its quotient
         scratch = _lerp_(xp, m, g, 1 - beta1)
-        if scratch.shape != m.shape or scratch.dtype != m.dtype:   # (a broadcast gradient)
+        if scratch.__class__ is not m.__class__ or scratch.shape != m.shape or \
+                scratch.dtype != m.dtype:   # (NumPy makes a scalar of 0-d arrays' difference)
             scratch = xp.empty_like(m)
         v *= beta2
         xp.multiply(g, 1 - beta2, out=scratch)  # addcmul's order: (value * g) * g
