@@ -232,11 +232,15 @@ class Optimizer:
             with autograd.enable_grad():
                 loss = closure()
         with autograd.no_grad():
-            work = [(group, [p for p in group['params'] if p.grad is not None])
-                    for group in self.param_groups]
-            for _, params in work:
-                for p in params:
-                    _check_grad(p)
+            work = []
+            for group in self.param_groups:     # every gradient checked before any update
+                params = []
+                for p in group['params']:
+                    g = p.grad
+                    if g is not None:
+                        _check_grad(p, g)
+                        params.append(p)
+                work.append((group, params))
             for group, params in work:
                 self._step_group(group, params)
         return loss
@@ -307,10 +311,10 @@ class Optimizer:
         self.param_groups = saved_groups
 
 
-def _check_grad(p):
-    """Refuse a step whose gradient cannot update ``p`` (checked before anything changes)."""
-    g = p.grad
-    if g.shape != p.shape or g.device is not p.device:
+def _check_grad(p, g):
+    """Refuse a step whose gradient ``g`` cannot update ``p`` (checked before anything
+    changes)."""
+    if array_of(g).shape != array_of(p).shape or g.device is not p.device:
         raise RuntimeError(f'optimizer step: the gradient of a parameter of shape '
                            f'{list(p.shape)} on {p.device} has shape {list(g.shape)} on '
                            f'{g.device}')
