@@ -213,7 +213,13 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
             if not retain_graph:
                 node._saved = None          # release what backward needed
                 node._out = None
-            for e, gi in zip(node._next, grads):
+            edges = node._next
+            if len(grads) < len(edges):     # (a formula may leave trailing Nones out)
+                grads = grads + (None,) * (len(edges) - len(grads))
+            k = -1
+            for e in edges:                 # (indexing costs less than a zip per node)
+                k += 1
+                gi = grads[k]
                 if e is None or gi is None:
                     continue
                 nxt, nr = e
@@ -222,7 +228,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 meta = nxt._meta
                 m = meta[nr]
                 if gi.__class__ is not atype or gi.shape != m[0] or gi.dtype is not m[1]:
-                    gi = _validate(node, _position(grads, gi), gi, m, arrays)
+                    gi = _validate(node, k, gi, m, arrays)
                 # S(i) = sum over uses j of S(j) dj/di: add this use's contribution
                 if len(meta) == 1 and nxt not in buffers:
                     buffers[nxt] = gi
@@ -269,10 +275,6 @@ def _accumulate(buffers, heap, node, nr, g, arrays):
             buffers[node] = _plus(old, g)
     else:
         buffers[node] = _plus(old, g)
-
-
-def _position(seq, item):
-    return next(k for k, x in enumerate(seq) if x is item)
 
 
 def _plus(a, b):
@@ -481,6 +483,11 @@ class detect_anomaly:
 
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``autograd.backward``)."""
+    if gradient is None and inputs is None and not create_graph:    # loss.backward()
+        roots = (self,)
+        _execute(root_edges(roots), _make_root_grads(roots, None, True), retain_graph, False,
+                 None, accumulate=True)
+        return
     backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
              inputs=inputs)
 

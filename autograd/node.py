@@ -117,15 +117,30 @@ class Node:
         if saved is None:
             raise RuntimeError(FREED_MSG)
         arrays = self.array_backward and _grad_state.arrays
-        values = []
-        for t, v in zip(saved, self._versions):
-            if v is not None:       # a tensor (else a number, or a value not kept)
-                if t._vc[0] != v:
-                    raise RuntimeError(modified_msg(self, t, v))
+        n = len(saved)
+        if n == 2:                  # (most ops: unrolled, no loop or list)
+            (t0, t1), (v0, v1) = saved, self._versions
+            if v0 is not None:      # a tensor (else a number, or a value not kept)
+                if t0._vc[0] != v0:
+                    raise RuntimeError(modified_msg(self, t0, v0))
                 if arrays:
-                    t = t._data
-            values.append(t)
-        saved = tuple(values)
+                    t0 = t0._data
+            if v1 is not None:
+                if t1._vc[0] != v1:
+                    raise RuntimeError(modified_msg(self, t1, v1))
+                if arrays:
+                    t1 = t1._data
+            saved = (t0, t1)
+        elif n:
+            values = []
+            for t, v in zip(saved, self._versions):
+                if v is not None:
+                    if t._vc[0] != v:
+                        raise RuntimeError(modified_msg(self, t, v))
+                    if arrays:
+                        t = t._data
+                values.append(t)
+            saved = tuple(values)
         out = self._out
         if out is None:
             return saved
@@ -198,23 +213,29 @@ def edge_of(t):
 
 # ``link_source(arity)``: the statements that record ``node``'s edges to ``inputs`` and
 # what its backward needs of them.  The entry points compile them with their number of
-# inputs known (``arity``), which unrolls the loop over inputs; one or two saved values
-# (nearly every op) take unrolled forms too.
+# inputs known (``arity``), which unrolls the loop over inputs (and ``_edge`` for a Tensor:
+# a leaf's cached accumulator edge is read inline); one or two saved values (nearly every
+# op) take unrolled forms too.
 _EDGES = {
     1: """\
 i0 = inputs[0]
-edges = ((i0.grad_fn, i0._output_nr) if i0.__class__ is Tensor and i0.grad_fn is not None
-         else _edge(i0),)
+edges = (((i0.grad_fn, i0._output_nr) if i0.grad_fn is not None
+          else (i0._grad_acc or _edge(i0)) if i0._requires_grad else None)
+         if i0.__class__ is Tensor else _edge(i0),)
 """,
     2: """\
 i0, i1 = inputs
-edges = ((i0.grad_fn, i0._output_nr) if i0.__class__ is Tensor and i0.grad_fn is not None
-         else _edge(i0),
-         (i1.grad_fn, i1._output_nr) if i1.__class__ is Tensor and i1.grad_fn is not None
-         else _edge(i1))
+edges = (((i0.grad_fn, i0._output_nr) if i0.grad_fn is not None
+          else (i0._grad_acc or _edge(i0)) if i0._requires_grad else None)
+         if i0.__class__ is Tensor else _edge(i0),
+         ((i1.grad_fn, i1._output_nr) if i1.grad_fn is not None
+          else (i1._grad_acc or _edge(i1)) if i1._requires_grad else None)
+         if i1.__class__ is Tensor else _edge(i1))
 """,
     None: """\
-edges = tuple([_edge(x) for x in inputs])
+edges = tuple([((x.grad_fn, x._output_nr) if x.grad_fn is not None
+                else (x._grad_acc or _edge(x)) if x._requires_grad else None)
+               if x.__class__ is Tensor else _edge(x) for x in inputs])
 """,
 }
 _SAVES = """\
@@ -241,7 +262,8 @@ else:
         node._versions = (s0._vc[0] if s0.__class__ is Tensor else _version(s0),
                           s1._vc[0] if s1.__class__ is Tensor else _version(s1))
     else:
-        node._versions = tuple([_version(x) for x in saved])
+        node._versions = tuple([x._vc[0] if x.__class__ is Tensor else _version(x)
+                                for x in saved])
     node._saved = saved
 node._pre_hooks = None
 if _process.anomaly:
@@ -270,10 +292,11 @@ vc = None if view is None else view.parent._vc
 if out.__class__ is not tuple:
     if out.__class__ is not dev.array_type:
         out = dev.xp.asarray(out)       # (NumPy makes scalars of 0-d results)
-    if needs and _grad_state.enabled and node.differentiable and out.dtype.kind in 'fcV':
-        if out.dtype.kind == 'c' and not node.complex_grad:
-            raise complex_error(node, out.dtype)
-        node._meta = ((out.shape, out.dtype, dev),)
+    if needs and _grad_state.enabled and node.differentiable and (
+            dtype := out.dtype).kind in 'fcV':
+        if dtype.kind == 'c' and not node.complex_grad:
+            raise complex_error(node, dtype)
+        node._meta = ((out.shape, dtype, dev),)
 """ + indent(link_source(arity), 2) + indent(MAKE.format(
         requires_grad='True', grad_fn='node', output_nr='0', **make), 2) + """\
         node._out = (out, dev, t._vc, t._vc[0], 0) if node.save_output else None

@@ -55,9 +55,16 @@ class Adam(Optimizer):
                 g = g + weight_decay * d
         exp_avg, exp_avg_sq = state['exp_avg'], state['exp_avg_sq']
         m, v = array_of(exp_avg), array_of(exp_avg_sq)
-        _lerp_(xp, m, g, 1 - beta1)
+        # two temporaries in all (the scratch of lerp, reused, and denom), as PyTorch's
+        # fused lerp_/addcmul_/addcdiv_ make none but sqrt's and its quotient
+        scratch = _lerp_(xp, m, g, 1 - beta1)
+        if scratch.__class__ is not m.__class__ or scratch.shape != m.shape or \
+                scratch.dtype != m.dtype:   # (NumPy makes a scalar of 0-d arrays' difference)
+            scratch = xp.empty_like(m)
         v *= beta2
-        v += g * (1 - beta2) * g                # addcmul's order: (value * g) * g
+        xp.multiply(g, 1 - beta2, out=scratch)  # addcmul's order: (value * g) * g
+        scratch *= g
+        v += scratch
         step_size = lr / (1 - beta1 ** step)
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         second = v
@@ -68,9 +75,9 @@ class Adam(Optimizer):
         denom = xp.sqrt(second)
         denom /= bias_correction2_sqrt
         denom += group['eps']
-        t = m * -step_size                       # addcdiv's order: (value * m) / denom
-        t /= denom
-        d += t
+        xp.multiply(m, -step_size, out=scratch)  # addcdiv's order: (value * m) / denom
+        scratch /= denom
+        d += scratch
         increment_version(p, exp_avg, exp_avg_sq)
 
 

@@ -111,7 +111,8 @@ def _next_step(state):
 
 def _lerp_(xp, a, b, w):
     """``a = lerp(a, b, w)`` in place with PyTorch's two-sided formula (exact at w = 0, 1):
-    ``a + w (b - a)`` for ``|w| < 0.5``, else ``b - (b - a)(1 - w)``."""
+    ``a + w (b - a)`` for ``|w| < 0.5``, else ``b - (b - a)(1 - w)``.  Returns its scratch
+    array (``a``'s shape and dtype), free for the caller's next temporary."""
     d = xp.subtract(b, a)
     if abs(w) < 0.5:
         d *= w
@@ -119,6 +120,7 @@ def _lerp_(xp, a, b, w):
     else:
         d *= 1 - w
         xp.subtract(b, d, out=a)
+    return d
 
 
 # Tensor has no fused ``addcmul_``/``addcdiv_``; these compose them in PyTorch's rounding
@@ -230,11 +232,15 @@ class Optimizer:
             with autograd.enable_grad():
                 loss = closure()
         with autograd.no_grad():
-            work = [(group, [p for p in group['params'] if p.grad is not None])
-                    for group in self.param_groups]
-            for _, params in work:
-                for p in params:
-                    _check_grad(p)
+            work = []
+            for group in self.param_groups:     # every gradient checked before any update
+                params = []
+                for p in group['params']:
+                    g = p.grad
+                    if g is not None:
+                        _check_grad(p, g)
+                        params.append(p)
+                work.append((group, params))
             for group, params in work:
                 self._step_group(group, params)
         return loss
@@ -305,10 +311,10 @@ class Optimizer:
         self.param_groups = saved_groups
 
 
-def _check_grad(p):
-    """Refuse a step whose gradient cannot update ``p`` (checked before anything changes)."""
-    g = p.grad
-    if g.shape != p.shape or g.device is not p.device:
+def _check_grad(p, g):
+    """Refuse a step whose gradient ``g`` cannot update ``p`` (checked before anything
+    changes)."""
+    if array_of(g).shape != array_of(p).shape or g.device is not p.device:
         raise RuntimeError(f'optimizer step: the gradient of a parameter of shape '
                            f'{list(p.shape)} on {p.device} has shape {list(g.shape)} on '
                            f'{g.device}')

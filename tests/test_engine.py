@@ -814,3 +814,28 @@ def test_assigning_a_matching_grad_or_none_is_kept():
     assert x.grad is None
     (x * 2).sum().backward()
     assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_an_op_formula_may_leave_trailing_gradients_out():
+    """An ``Op`` (``array_backward``: its gradient count is trusted, not checked) whose
+    backward returns fewer gradients than it has inputs gives the rest none, in both sweeps;
+    d/da (a * b) = b by hand, and b, whose gradient was left out, gets none."""
+    from autograd.extend import Op
+
+    class FirstOnly(Op):
+        __slots__ = ()
+        array_backward = True
+        save = (1,)
+
+        def forward(self, xp, a, b):
+            return a * b
+
+        def backward(self, g):
+            b, = self.saved_tensors
+            return g * b            # one gradient for two inputs
+
+    for create_graph in (False, True):
+        a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+        FirstOnly.apply(a, b).sum().backward(create_graph=create_graph)
+        assert val(a.grad).tolist() == [3.0, 4.0]
+        assert b.grad is None

@@ -103,6 +103,26 @@ def test_matches_pytorch_step_for_step(name, kwargs):
     assert_same(ours, theirs)
 
 
+@pytest.mark.parametrize('name,kwargs', CASES, ids=IDS)
+def test_zero_dimensional_parameters_match_pytorch(name, kwargs):
+    """Learned scalars (0-d parameters): NumPy makes scalars of 0-d arrays' arithmetic, which
+    the in-place update paths must not trip over."""
+    def run(lib, mod):
+        params = make_params(lib, [np.array(0.7), np.array(-0.3)])
+        opt = getattr(mod, name)(params, **kwargs)
+        history = []
+        for _ in range(5):
+            opt.zero_grad()
+            a, b = params
+            (lib.tanh(a * 2.0 - b) ** 2 + (a * b - 0.25) ** 2).backward()
+            opt.step()
+            history.append([host(p) for p in params])
+        return history
+    ours, theirs = run(autograd, optim), run(torch, torch.optim)
+    assert ours[-1][0].shape == () and not np.allclose(ours[-1][0], 0.7)
+    assert_same(ours, theirs)
+
+
 def resume(lib, mod, name, kwargs):
     """Four steps, a state dict loaded into a fresh optimizer on copied parameters, then
     four more steps there; returns the snapshots of the last four."""

@@ -128,6 +128,8 @@ class Mul(Op):
     def backward(self, g):
         a, b = self.saved_tensors
         na, nb = self._next
+        if g.dtype.kind != 'c':     # a real product has real factors: no conjugates to take
+            return (g * b if na is not None else None, g * a if nb is not None else None)
         return (g * conj_of(b) if na is not None else None,
                 g * conj_of(a) if nb is not None else None)
 

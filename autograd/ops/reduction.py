@@ -109,6 +109,8 @@ class Sum(Op):
             reset_errstate(token)
 
     def backward(self, g):
+        if self.keepdim or not g.ndim:     # (a full sum, a loss: no reshape to make)
+            return broadcast_to(g, self.in_shape)
         return _expand_back(g, self.in_shape, self.axes, self.keepdim)
 
 

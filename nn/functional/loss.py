@@ -270,20 +270,22 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     check_data(xp, (valid & ((y < 0) | (y >= C))).any(), IndexError,
                f'Target out of bounds: expected class indices in [0, {C - 1}] or '
                f'ignore_index {ignore_index}')
-    ys = xp.where(valid, y, 0)
+    # an ignored target matches no class, so its row of the one-hot q is zero: as it is
+    # when ignore_index is no class (-100, the default), else made so (-1)
+    ys = y if not 0 <= ignore_index < C else xp.where(valid, y, -1)
     cshape = _class_shape(x.shape, cdim, C)
     q = (ys.reshape(ys.shape[:cdim] + (1,) + ys.shape[cdim:]) ==
          xp.arange(C).reshape(cshape)).astype(x.dtype)
     if smoothing > 0:
         q = q * (1 - smoothing) + smoothing / C
+        q = q * xp.expand_dims(valid, cdim)     # (smoothing filled the ignored rows)
     w = None if weight is None else array_of(weight).astype(x.dtype, copy=False)
     if w is not None:
         q = q * w.reshape(cshape)
-    q = q * xp.expand_dims(valid, cdim)
     # the mean's divisor stays on the device (a 0-d array): no host read
     if w is None:
         return q, valid.sum(dtype=x.dtype)
-    return q, (w[ys] * valid).sum(dtype=x.dtype)
+    return q, (w[xp.where(valid, y, 0)] * valid).sum(dtype=x.dtype)
 
 
 def _prob_coefficients(input, target, weight, smoothing, cdim):

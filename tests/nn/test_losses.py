@@ -52,6 +52,17 @@ def test_cross_entropy_class_indices(reduction, kw):
 
 
 @pytest.mark.parametrize('reduction', REDUCTIONS)
+@pytest.mark.parametrize('kw', [{}, dict(weight=True), dict(weight=True, label_smoothing=0.3)])
+def test_cross_entropy_default_ignore_index_rows(reduction, kw):
+    """Targets at the default ignore_index (-100) contribute nothing, with class weights and
+    label smoothing too (which would otherwise fill their rows)."""
+    y = Y.copy()
+    y[[1, 3]] = -100
+    check_op(lambda lib, x: F(lib).cross_entropy(x, lib.tensor(y), reduction=reduction,
+                                                 **_opts(lib, kw)), X)
+
+
+@pytest.mark.parametrize('reduction', REDUCTIONS)
 @pytest.mark.parametrize('kw', CE_OPTIONS[:3])
 def test_nll_loss(reduction, kw):
     check_op(lambda lib, x: F(lib).nll_loss(x, lib.tensor(Y), reduction=reduction,
