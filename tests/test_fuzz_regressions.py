@@ -1148,3 +1148,29 @@ def test_prod_gradient_where_the_product_underflows_is_the_product_of_the_others
     assert p.item() == 0
     np.testing.assert_allclose(x.grad.cpu().numpy(), [2.788e-300 * -1e260, 1.09e-41 * -1e260, 0.0],
                                rtol=1e-15)
+
+
+
+def test_cumprod_over_a_dim_of_size_one_passes_the_gradient_through():
+    """The seed-64 class: as PyTorch's, the gradient has no graph through x there, so a
+    second derivative asked of it is PyTorch's error, not zeros."""
+    for lib in (torch, autograd):
+        x = lib.tensor([[[-2.0, -0.0]]], requires_grad=True)
+        g, = lib.autograd.grad(lib.cumprod(x * 3, dim=1).sum(), x, create_graph=True)
+        assert not g.requires_grad and g.tolist() == [[[3.0, 3.0]]]
+
+
+def test_block_diag_gradient_of_an_empty_block_is_fresh_zeros():
+    """The seed-64 class: PyTorch's block_diag gives an empty 1-d input fresh zeros, so
+    the second derivative does not reach the other factor: PyTorch's 'not used' error."""
+    errors = []
+    for lib in (torch, autograd):
+        a = lib.tensor(np.zeros(0), requires_grad=True)
+        b = lib.tensor([0.0], requires_grad=True)
+        out = lib.block_diag(lib.acos(lib.abs(a))) * b
+        ga, gb = lib.autograd.grad(out.sum(), [a, b], create_graph=True)
+        assert ga.requires_grad and gb.requires_grad
+        with pytest.raises(RuntimeError) as e:
+            lib.autograd.grad(ga.sum() + gb.sum(), [a, b])
+        errors.append(str(e.value))
+    assert all('appears to not have been used in the graph' in e for e in errors)

@@ -279,8 +279,8 @@ class Cumprod(Op):
         x, out = self.saved_tensors
         d = self.dim
         xp, data = xp_of(x), array_of(x)
-        if data.size <= 1:          # the gradient itself, as PyTorch's (no graph through x)
-            return g
+        if data.size <= 1 or data.shape[d] == 1:    # the gradient itself, as PyTorch's
+            return g                                # (no graph through x)
         if not bool(xp.any(data == 0)):
             return ReverseCumsum.apply(g * out, dim=d) / x
         shape = data.shape

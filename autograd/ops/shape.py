@@ -1204,7 +1204,9 @@ class BlockDiag(Op):
         return out
 
     def backward(self, g):
-        return tuple(Narrow.apply(Narrow.apply(g, dim=0, start=r, length=h), dim=1, start=c,
+        # an empty 1-d input's gradient is fresh zeros, as PyTorch's (no graph through g)
+        return tuple(zeros_like_shape(g, shape) if shape == (0,) else
+                     Narrow.apply(Narrow.apply(g, dim=0, start=r, length=h), dim=1, start=c,
                                   length=w).reshape(shape)
                      for r, c, h, w, shape in self.blocks)
 
