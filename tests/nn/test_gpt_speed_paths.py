@@ -151,3 +151,13 @@ def test_gelu_third_derivative_matches_torch():
     xt = autograd.tensor(x, requires_grad=True)
     g1, = autograd.grad(F.gelu(xt).sum(), xt, create_graph=True)
     assert 'GeluDerivativeBackward0' in _node_names(g1)
+
+
+# ----------------------------------------------------------------------------- attention
+
+@pytest.mark.parametrize('L,S', [(5, 5), (7, 3), (3, 7), (1, 4)])
+def test_causal_sdpa_without_dead_row_handling_to_second_order(L, S):
+    """is_causal masks keys j > i; key 0 stays open for every query, longer queries too."""
+    q, k, v = rand(2, L, 4, seed=L), rand(2, S, 4, seed=S + 10), rand(2, S, 3, seed=S + 20)
+    check_op(lambda lib, q, k, v: _lib_f(lib).scaled_dot_product_attention(
+        q, k, v, is_causal=True), q, k, v)
