@@ -7,6 +7,7 @@ import sys
 import numpy
 
 from . import Device
+from . import host_memory  # noqa: F401  (malloc keeps freed pages: see its docstring)
 
 TYPE = 'cpu'
 DLPACK_TYPES = (1, 3)          # kDLCPU, and kDLCUDAHost (pinned host memory NumPy reads)

@@ -751,7 +751,27 @@ def _shifted(xp, a, axis):
     """``a - max(a)`` along ``axis`` (in float32 for float16, as PyTorch accumulates)."""
     work = a.astype('float32') if a.dtype == 'float16' else a
     # into a new array (not a NumPy scalar, for a 0-d a), which the callers work in
-    return xp.subtract(work, work.max(axis=axis, keepdims=True), out=xp.empty_like(work))
+    return xp.subtract(work, _row_max(xp, work, axis), out=xp.empty_like(work))
+
+
+def _row_max(xp, a, axis):
+    """``max(a)`` along ``axis`` (keepdims).  Along a short last axis (attention scores'
+    32 keys) NumPy's reduction takes ~3 ns an element; reducing the columns of a
+    Fortran-ordered copy takes a third of that, copy included (NaN propagates either way)."""
+    n = a.shape[-1] if a.ndim > 1 else 0
+    if axis != a.ndim - 1 or not 1 < n <= 64 or not a.size:
+        return a.max(axis=axis, keepdims=True)
+    rows = xp.asfortranarray(a.reshape(-1, n))
+    return rows.max(axis=1).reshape(a.shape[:-1] + (1,))
+
+
+def _row_sum(xp, a, axis):
+    """``sum(a)`` along ``axis`` (keepdims); along the last axis of a float32/float64 array,
+    a product with a vector of ones (BLAS: 4.5 us against NumPy's 20 us for 32 x 1024)."""
+    if axis is None or axis != a.ndim - 1 or a.dtype.kind != 'f' or a.dtype.itemsize < 4 \
+            or not a.size:
+        return a.sum(axis=axis, keepdims=True)
+    return xp.matmul(a, xp.ones(a.shape[-1], dtype=a.dtype))[..., None]
 
 
 @quiet
@@ -769,7 +789,7 @@ class Softmax(Op):
             return xp.empty_like(a)
         e = _shifted(xp, a, self.axis)     # a new array: exp and the division in place
         xp.exp(e, out=e)
-        e /= e.sum(axis=self.axis, keepdims=True)
+        e /= _row_sum(xp, e, self.axis)
         return e.astype(a.dtype, copy=False)
 
     def backward(self, g):
@@ -790,7 +810,7 @@ class SoftmaxBackward(Op):
         t = g * y                           # one new array, reused for the result
         if not t.ndim:                      # (a NumPy scalar)
             return y * (g - t)
-        s = t.sum(axis=axis, keepdims=True)
+        s = _row_sum(xp, t, axis)
         xp.subtract(g, s, out=t)
         t *= y
         return t
@@ -820,7 +840,7 @@ class LogSoftmax(Op):
         if not a.size:
             return xp.empty_like(a)
         z = _shifted(xp, a, self.axis)     # a new array: the shift by log-sum in place
-        z -= xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        z -= xp.log(_row_sum(xp, xp.exp(z), self.axis))
         return z.astype(a.dtype, copy=False)
 
     def backward(self, g):
@@ -838,7 +858,7 @@ class LogSoftmaxBackward(Op):
 
     def forward(self, xp, g, y, axis):
         self.axis = axis
-        return g - xp.exp(y) * g.sum(axis=axis, keepdims=True)
+        return g - xp.exp(y) * _row_sum(xp, g, axis)
 
     def backward(self, gg):
         g, y = self.saved_tensors

@@ -138,26 +138,37 @@ class Elu(Pointwise):
 
 
 def _normal_cdf(xp, x):
-    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF."""
-    return 0.5 * (1 + erf(xp.asarray(x * _INV_SQRT_2)))     # (NumPy makes a 0-d product a scalar)
-
-
-class NormalCdf(Pointwise):
-    """Phi(x); its derivative is the standard normal density.  ``cdf``: the same values,
-    already computed (``Gelu``'s forward hands them to its backward this way)."""
-    __slots__ = ()
-
-    def forward(self, xp, x, cdf=None):
-        return _normal_cdf(xp, x) if cdf is None else cdf
-
-    def backward(self, g):
-        x, = self.saved_tensors
-        return g * _normal_pdf(x)
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF, as a new array."""
+    cdf = erf(xp.asarray(x * _INV_SQRT_2))     # (NumPy makes a 0-d product a scalar)
+    cdf += 1                                   # in erf's own new array
+    cdf *= 0.5
+    return cdf
 
 
 def _normal_pdf(x):
     """exp(-x^2 / 2) / sqrt(2 pi) of a tensor or array."""
     return Exp.apply(x * x * -0.5) * _INV_SQRT_2PI
+
+
+class GeluDerivative(Pointwise):
+    """d/dx x Phi(x) = Phi(x) + x phi(x) (phi the standard normal density), from the values
+    ``cdf`` = Phi(x) that ``Gelu``'s forward computed; one new array on arrays.  Its own
+    derivative is phi(x) (2 - x^2)."""
+    __slots__ = ()
+
+    @opmath                 # bfloat16 in float32, as PyTorch's gelu_backward
+    def forward(self, xp, x, cdf):
+        d = xp.multiply(x, x, out=xp.empty_like(x))       # (a new array for a 0-d x too)
+        d *= -0.5
+        xp.exp(d, out=d)
+        d *= _INV_SQRT_2PI
+        d *= x
+        d += cdf
+        return d
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        return g * (_normal_pdf(x) * (2 - x * x))
 
 
 class Gelu(Pointwise):
@@ -182,7 +193,7 @@ class Gelu(Pointwise):
             t = Tanh.apply(_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x))
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x2)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        return g * (NormalCdf.apply(x, cdf=self.cdf) + x * _normal_pdf(x))
+        return g * GeluDerivative.apply(x, cdf=self.cdf)
 
 
 class Silu(Pointwise):

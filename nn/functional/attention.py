@@ -47,7 +47,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scores = query.matmul(key.transpose(-2, -1)) * scale
     allowed = None
     if is_causal:
-        allowed = autograd.ones(L, S, dtype=autograd.bool, device=query.device).tril()
+        # keys j > i blocked; row i keeps key 0, so no row is all -inf (no dead rows to find)
+        blocked = autograd.ones(L, S, dtype=autograd.bool, device=query.device).triu(1)
+        scores = scores.masked_fill(blocked, float('-inf'))
     elif attn_mask is not None and attn_mask.dtype == autograd.bool:
         allowed = attn_mask
     elif attn_mask is not None:

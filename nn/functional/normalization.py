@@ -14,25 +14,76 @@ whose forward hands back the kept arrays: an array sweep computes nothing more, 
 graph of the backward (create_graph) sees them as functions of x, so that second
 derivatives see the statistics' dependence on x.
 """
+import functools
 import math
 
 from autograd import no_grad
-from autograd.extend import Op, array_of
+from autograd.extend import Op, array_of, const_like, xp_of
 from autograd.extend import opmath
-from autograd.ops.formula import Mean, Sum
+from autograd.ops.formula import MatMul, Mean, Sum
 
 from .pooling import SumPool
 
 __all__ = ['batch_norm', 'layer_norm', 'group_norm', 'instance_norm', 'local_response_norm']
 
 
+@functools.lru_cache(maxsize=256)
+def _product_plan(shape, dtype, axes):
+    """How ``_sum_by_product`` sums an array of ``shape`` and ``dtype`` over ``axes``:
+    ``(m, keepdims shape, over the leading axes)``, or None (the shapes of a training loop
+    repeat, so this is worked out once per shape)."""
+    k, n = len(axes), len(shape)
+    if dtype.kind != 'f' or dtype.itemsize < 4 or not 0 < k < n or 0 in shape:
+        return None
+    if axes == tuple(range(n - k, n)):
+        leading = False
+    elif axes == tuple(range(k)):
+        leading = True
+    else:
+        return None
+    m = math.prod(shape[a] for a in axes)
+    return m, tuple(1 if i in axes else d for i, d in enumerate(shape)), leading
+
+
+def _sum_by_product(t, axes, matmul=MatMul.apply):
+    """The sum of array or tensor ``t`` over ``axes`` (keepdim), as a product with a vector
+    of ones, when ``axes`` are its trailing dims (layer and group norm) or its leading ones
+    (their weights' gradients, BatchNorm1d); None otherwise, or for other than float32 and
+    float64.  BLAS's dot products beat NumPy's reductions along short rows several times
+    over: over the 64 features of (8, 32, 64) float32, 1.7 us against 20 us.  A formula
+    (MatMul, reshape), so the backward of a backward sees it too; a forward on arrays
+    passes ``matmul=xp.matmul``."""
+    dtype = array_of(t).dtype
+    plan = _product_plan(tuple(t.shape), dtype, axes)
+    if plan is None:
+        return None
+    m, keep, leading = plan
+    ones = const_like(xp_of(t).ones(m, dtype=dtype), t)
+    if leading:
+        return matmul(ones, t.reshape(m, -1)).reshape(keep)
+    return matmul(t.reshape(-1, m), ones).reshape(keep)
+
+
+def _sum(t, axes):
+    """The sum of ``t`` over ``axes`` (keepdim): a formula."""
+    s = _sum_by_product(t, axes)
+    return Sum.apply(t, dim=axes, keepdim=True) if s is None else s
+
+
+def _mean(t, axes, matmul=MatMul.apply):
+    """The mean of ``t`` over ``axes`` (keepdim): a formula (``matmul``: as above)."""
+    s = _sum_by_product(t, axes, matmul)
+    return Mean.apply(t, dim=axes, keepdim=True) if s is None else \
+        s / math.prod(t.shape[a] for a in axes)
+
+
 def _standardize(xp, x, axes, eps, stats):
     """x_hat = (x - mean) / sqrt(var + eps) over ``axes``, 1/std, the mean and the biased
     var: of x itself, or the fixed ``stats`` (mean, var)."""
     if stats is None:
-        mean = x.mean(axis=axes, keepdims=True)
+        mean = _mean(x, axes, xp.matmul)
         xc = x - mean
-        var = xp.mean(xc * xc, axis=axes, keepdims=True)
+        var = _mean(xc * xc, axes, xp.matmul)
     else:
         mean, var = stats
         xc = x - mean
@@ -46,8 +97,7 @@ def _standardize(xp, x, axes, eps, stats):
 
 def _standardize_vjp(g, xhat, invstd, axes):
     """dL/dx from g = dL/dx_hat for the batch statistics (Ioffe & Szegedy 2015, sec. 3)."""
-    return invstd * (g - Mean.apply(g, dim=axes, keepdim=True)
-                     - xhat * Mean.apply(g * xhat, dim=axes, keepdim=True))
+    return invstd * (g - _mean(g, axes) - xhat * _mean(g * xhat, axes))
 
 
 class Standardize(Op):
@@ -115,9 +165,9 @@ class Norm(Op):
         waxes = tuple(i for i, n in enumerate(self.wshape) if n == 1)
         gx = gw = gb = None
         if self._next[1] is not None:
-            gw = Sum.apply(g * xhat, dim=waxes, keepdim=True).reshape(w.shape)
+            gw = _sum(g * xhat, waxes).reshape(w.shape)
         if self._next[2] is not None:
-            gb = Sum.apply(g, dim=waxes, keepdim=True).reshape(self.bshape)
+            gb = _sum(g, waxes).reshape(self.bshape)
         if self._next[0] is not None:
             gh = g if w.__class__ is int else g * w.reshape(self.wshape)
             gx = gh * invstd if self.stats is not None else \

@@ -1,0 +1,163 @@
+"""The paths a GPT block's step takes, reworked for speed (issue 19, gpt-block), against
+PyTorch: softmax/log_softmax along a short last axis (the row max from a Fortran-ordered
+copy, row sums as products with ones) with masked (-inf) and NaN entries; layer, group
+and batch norm's statistics as products with ones (trailing or leading axes), in the
+forward and in the backward formula, to second order; GELU's derivative op, to third
+order."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import autograd
+import nn
+from oracle import check_op, rand, to_numpy, torch
+
+F = nn.functional
+
+
+def _lib_f(lib):
+    return torch.nn.functional if lib is torch else F
+
+
+def _node_names(t):
+    """The names of the nodes in ``t``'s graph."""
+    seen, stack, names = set(), [t.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        names.add(node.name())
+        stack.extend(e[0] for e in node.next_functions if e is not None)
+    return names
+
+
+# ----------------------------------------------------------------------------- softmax
+
+def _causal(n):
+    return ~np.tril(np.ones((n, n), bool))       # True above the diagonal: masked
+
+
+@pytest.mark.parametrize('n', [2, 5, 32, 64, 65])
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+@pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
+def test_masked_softmax_along_short_rows_to_second_order(n, dtype, name):
+    """Attention's pattern: scores masked to -inf above the diagonal, softmax over keys."""
+    x = rand(2, 3, n, n, dtype=dtype, low=-6, high=6, seed=n)
+    mask = np.broadcast_to(_causal(n), (1, 1, n, n)).copy()
+    check_op(lambda lib, x, m: getattr(_lib_f(lib), name)(
+        x.masked_fill(m, float('-inf')), dim=-1), x, mask, double=dtype == 'float64')
+
+
+@pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
+def test_softmax_rows_with_nan_inf_and_all_masked(name):
+    """A NaN row stays NaN, a row of -inf is NaN, +inf rows as PyTorch: the row max's
+    propagation is the same as NumPy's reduction's."""
+    x = rand(6, 8, seed=3)
+    x[0, 3] = np.nan
+    x[1, :] = -np.inf
+    x[2, 5] = np.inf
+    x[3, ::2] = -np.inf
+    x[4, :] = 1e30                  # equal huge entries: the shift keeps them finite
+    check_op(lambda lib, x: getattr(_lib_f(lib), name)(x, dim=-1), x, double=False)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(rows=st.integers(1, 40), n=st.integers(1, 70), dtype=st.sampled_from(['float32', 'float64']),
+       scale=st.sampled_from([1.0, 30.0]), masked=st.floats(0.0, 0.6),
+       name=st.sampled_from(['softmax', 'log_softmax']))
+def test_softmax_last_axis_matches_torch(rows, n, dtype, scale, masked, name):
+    rng = np.random.default_rng(rows * 100 + n)
+    x = (rng.standard_normal((rows, n)) * scale).astype(dtype)
+    m = rng.random((rows, n)) < masked
+    m[:, 0] = False                  # one live entry per row
+    check_op(lambda lib, x, m: getattr(_lib_f(lib), name)(
+        x.masked_fill(m, float('-inf')), dim=-1), x, m, double=False)
+
+
+def test_softmax_of_a_transposed_view_along_its_last_axis():
+    """A non-contiguous input (scores produced transposed) reduces along the right axis."""
+    x = rand(3, 16, 24, seed=5)
+    check_op(lambda lib, x: _lib_f(lib).softmax(x.transpose(-1, -2), dim=-1) *
+             _lib_f(lib).log_softmax(x.transpose(-1, -2), dim=-1), x)
+
+
+# ----------------------------------------------------------------------------- normalization
+
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+@pytest.mark.parametrize('shape,normalized', [((4, 7, 6), (6,)), ((3, 5, 4), (5, 4)),
+                                              ((2, 3), (3,))])
+def test_layer_norm_to_second_order(dtype, shape, normalized):
+    x = rand(*shape, dtype=dtype, seed=1)
+    w = rand(*normalized, dtype=dtype, seed=2)
+    b = rand(*normalized, dtype=dtype, seed=3)
+    check_op(lambda lib, x, w, b: _lib_f(lib).layer_norm(x, normalized, w, b), x, w, b)
+
+
+def test_layer_norm_backward_graph_uses_products_with_ones():
+    """The sums of the backward formula are products with ones, recorded under
+    create_graph (and so differentiated again): the fast path is the one taken."""
+    x = autograd.tensor(rand(4, 5, 6, seed=4), requires_grad=True)
+    w = autograd.tensor(rand(6, seed=5), requires_grad=True)
+    g, = autograd.grad(F.layer_norm(x, (6,), w).pow(2).sum(), x, create_graph=True)
+    names = _node_names(g)
+    assert 'MatMulBackward0' in names and 'MeanBackward1' not in names, names
+    assert autograd.gradgradcheck(lambda x, w: F.layer_norm(x, (6,), w), (x, w))
+
+
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_batch_norm1d_leading_axis_and_group_norm_to_second_order(dtype):
+    x = rand(6, 4, dtype=dtype, seed=6)
+    w, b = rand(4, dtype=dtype, seed=7), rand(4, dtype=dtype, seed=8)
+    check_op(lambda lib, x, w, b: _lib_f(lib).batch_norm(x, None, None, w, b, training=True),
+             x, w, b)
+    y = rand(2, 6, 3, 2, dtype=dtype, seed=9)
+    check_op(lambda lib, y, w, b: _lib_f(lib).group_norm(y, 3, w.repeat(2)[:6],
+                                                         b.repeat(2)[:6]), y, w, b)
+
+
+def test_layer_norm_float16_and_non_contiguous_input_match_torch():
+    x = rand(5, 8, 6, seed=10)
+    check_op(lambda lib, x: _lib_f(lib).layer_norm(x.transpose(0, 1), (6,)), x)
+    h = rand(4, 16, seed=11).astype('float16')
+    ours = F.layer_norm(autograd.tensor(h), (16,))
+    theirs = torch.nn.functional.layer_norm(torch.tensor(h), (16,))
+    assert ours.dtype == autograd.float16
+    np.testing.assert_allclose(to_numpy(ours).astype('float64'),
+                               to_numpy(theirs).astype('float64'), rtol=1e-2, atol=1e-2)
+
+
+# ----------------------------------------------------------------------------- GELU
+
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_gelu_to_second_order_on_erfs_float32_path(dtype):
+    """(8, 32) elements: float32 takes the vectorised erf (>= 64 elements)."""
+    x = rand(8, 32, low=-5, high=5, dtype=dtype, seed=12)
+    check_op(lambda lib, x: _lib_f(lib).gelu(x), x)
+
+
+def test_gelu_third_derivative_matches_torch():
+    x = rand(4, 20, low=-4, high=4, seed=13)
+    results = []
+    for lib in (torch, autograd):
+        xt = lib.tensor(x, requires_grad=True)
+        grad = torch.autograd.grad if lib is torch else autograd.grad
+        g1, = grad(_lib_f(lib).gelu(xt).sum(), xt, create_graph=True)
+        g2, = grad(g1.sum(), xt, create_graph=True)
+        g3, = grad((g2 * g2).sum(), xt)
+        results.append([to_numpy(g) for g in (g1, g2, g3)])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    xt = autograd.tensor(x, requires_grad=True)
+    g1, = autograd.grad(F.gelu(xt).sum(), xt, create_graph=True)
+    assert 'GeluDerivativeBackward0' in _node_names(g1)
+
+
+# ----------------------------------------------------------------------------- attention
+
+@pytest.mark.parametrize('L,S', [(5, 5), (7, 3), (3, 7), (1, 4)])
+def test_causal_sdpa_without_dead_row_handling_to_second_order(L, S):
+    """is_causal masks keys j > i; key 0 stays open for every query, longer queries too."""
+    q, k, v = rand(2, L, 4, seed=L), rand(2, S, 4, seed=S + 10), rand(2, S, 3, seed=S + 20)
+    check_op(lambda lib, q, k, v: _lib_f(lib).scaled_dot_product_attention(
+        q, k, v, is_causal=True), q, k, v)
