@@ -1174,3 +1174,19 @@ def test_block_diag_gradient_of_an_empty_block_is_fresh_zeros():
             lib.autograd.grad(ga.sum() + gb.sum(), [a, b])
         errors.append(str(e.value))
     assert all('appears to not have been used in the graph' in e for e in errors)
+
+
+def test_matrix_exp_of_a_non_normal_matrix_is_not_overscaled():
+    """The seed-65 class: scaled by its 1-norm (1e38: 124 squarings), [[1, -1e38], [-1, -1]]
+    lost its eigenvalues (+-1e19) to the approximant's rounding and came out 0; scaled by
+    max(||A^4||^(1/4), ||A^5||^(1/5)) it overflows as the true value does (PyTorch's).  A
+    non-normal triangular matrix: its diagonal is exp of A's to rounding (PyTorch's is
+    2e-12 off), the rest SciPy's."""
+    def fn(lib, G):
+        return [lib.matrix_exp(lib.tensor([[1.0, -1e38], [-1.0, -1.0]], dtype=lib.float64))]
+    assert_same(fn)
+    scipy_linalg = pytest.importorskip('scipy.linalg')
+    b = np.array([[0.5, 2e4, -3e2], [0.0, -0.25, 7e3], [0.0, 0.0, 0.1]])
+    ours = to_numpy(autograd.matrix_exp(autograd.tensor(b)))
+    np.testing.assert_allclose(np.diag(ours), np.exp(np.diag(b)), rtol=1e-14)
+    np.testing.assert_allclose(ours, scipy_linalg.expm(b), rtol=1e-11)

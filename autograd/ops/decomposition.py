@@ -907,21 +907,33 @@ _PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796
 _THETA13 = 5.371920351148152
 
 
+def _norm1(xp, a):
+    return xp.abs(a).sum(axis=-2).max(axis=-1)
+
+
 def _expm(xp, a):
     if a.size == 0:
         return a.copy()
     n = a.shape[-1]
-    norm = xp.abs(a).sum(axis=-2).max(axis=-1)             # the 1-norm of each matrix
-    with_errors_ignored = getattr(xp, 'errstate', None)
-    ctx = with_errors_ignored(all='ignore') if with_errors_ignored else _nothing()
-    with ctx:
-        s = xp.maximum(xp.ceil(xp.log2(norm / _THETA13)), 0)
-    s = xp.where(xp.isfinite(s), s, 0).astype(a.dtype)
-    a = a / (2.0 ** s)[..., None, None]
+    errstate = getattr(xp, 'errstate', None)
+    with errstate(all='ignore') if errstate else _nothing():
+        s = xp.maximum(xp.ceil(xp.log2(_norm1(xp, a) / _THETA13)), 0)
+        s = xp.where(xp.isfinite(s), s, 0).astype(a.dtype)
+        a = a / (2.0 ** s)[..., None, None]
+        a2 = a @ a
+        a4 = a2 @ a2
+        # Al-Mohy & Higham (2009): the Pade error is bounded through max(||A^4||^(1/4),
+        # ||A^5||^(1/5)) <= ||A||, so a non-normal matrix needs fewer squarings than its
+        # norm says (overscaled, the approximant's rounding is raised to the power 2^s:
+        # [[1, -1e38], [-1, -1]] came out 0 instead of overflowing)
+        alpha = xp.maximum(_norm1(xp, a4) ** 0.25, _norm1(xp, a4 @ a) ** 0.2)
+        less = xp.minimum(xp.ceil(xp.log2(alpha / _THETA13)), 0)
+        less = xp.maximum(xp.where(xp.isfinite(less), less, 0).astype(a.dtype), -s)
+    if bool((less < 0).any()):
+        t = (2.0 ** -less)[..., None, None]
+        s, a, a2, a4 = s + less, a * t, a2 * t ** 2, a4 * t ** 4
     b = _PADE13
     eye = xp.eye(n, dtype=a.dtype)
-    a2 = a @ a
-    a4 = a2 @ a2
     a6 = a4 @ a2
     u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 +
              b[1] * eye)
