@@ -481,6 +481,28 @@ def _first_derivative_nan(ours, theirs, i, a, b, loose):
     return bool(bad.any() and (np.isnan(fa[bad]).all() and np.isnan(fb[bad]).all()))
 
 
+# Matrix functions are accurate normwise, not elementwise: an entry that is 0 in exact
+# arithmetic comes out as rounding noise of the matrix's size (pinverse of a float32
+# matrix with entries of 250: -1.6e-9 here, -2.2e-5 in PyTorch)
+NORMWISE = {'pinverse', 'pinv', 'inverse', 'matrix_exp', 'cholesky_inverse',
+            'cholesky_solve', 'lstsq'}
+
+
+def _normwise_close(a, b, loose):
+    """Whether float arrays ``a`` and ``b`` (finite where they differ) agree to the
+    tolerance relative to their largest entry."""
+    if a is None or b is None or a.shape != b.shape or a.dtype != b.dtype or \
+            a.dtype.kind not in 'fc' or a.size == 0:
+        return False
+    with np.errstate(all='ignore'):
+        off = ~np.isclose(a, b, equal_nan=True)
+        if not (np.isfinite(a[off]).all() and np.isfinite(b[off]).all()):
+            return False
+        rtol = TOL['float32' if loose else str(a.dtype)][0] if str(a.dtype) in TOL else 1e-3
+        scale = np.abs(b[np.isfinite(b)]).max(initial=0)
+        return bool(np.abs(a[off] - b[off]).max() <= rtol * scale)
+
+
 def compare(ours, theirs, loose=False):
     """The first divergence between two ``run`` records, as (stage, message), or None.
     ``loose``: float32 tolerances throughout (a float32 input rounds everything after it).
@@ -501,6 +523,9 @@ def compare(ours, theirs, loose=False):
             return None
         for i, (a, b) in enumerate(zip(o[1], t[1])):
             why = _same(a, b, loose)
+            if why and stage.startswith('step') and stage.split(' ', 2)[2] in NORMWISE and \
+                    _normwise_close(a, b, loose):
+                why = None
             if why:
                 if stage == 'grad2' and _first_derivative_nan(ours, theirs, i, a, b, loose):
                     why += ' [first derivative NaN there]'
@@ -759,6 +784,12 @@ def known(program, stage, message):
     # the other factors here, PyTorch's prod / x is 0 (docs/DIFFERENCES.md)
     if stage.startswith('grad') and 'prod' in ops and _beyond_float32(program) and \
             re.search(r'!= torch np\.float(32|64)\(-?0\.0\)$', message):
+        return True
+    # derivatives of det/logdet/slogdet of float32 matrices with entries near float32's
+    # limits: the cofactor products overflow (ours NaN; PyTorch's second derivative of
+    # det([[1e38, -1], [-1, -1]]) is also off, 0 for 0.74; docs/DIFFERENCES.md)
+    if stage.startswith('grad') and ops & {'det', 'logdet', 'slogdet'} and \
+            _beyond_float32(program) and 'values differ' in message:
         return True
     # PyTorch's vectorised fmod gives NaN where a / b overflows (1e300 by 1e-30); ours is
     # C's exact remainder (docs/DIFFERENCES.md)

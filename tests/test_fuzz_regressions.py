@@ -1190,3 +1190,23 @@ def test_matrix_exp_of_a_non_normal_matrix_is_not_overscaled():
     ours = to_numpy(autograd.matrix_exp(autograd.tensor(b)))
     np.testing.assert_allclose(np.diag(ours), np.exp(np.diag(b)), rtol=1e-14)
     np.testing.assert_allclose(ours, scipy_linalg.expm(b), rtol=1e-11)
+
+
+def test_matrix_exp_of_one_by_one_matrices_is_exp():
+    """The seed-66 class: PyTorch's matrix_exp of 1 x 1 matrices is exp itself (bit for
+    bit, and exp(-inf) = 0 where the approximant gives NaN)."""
+    def fn(lib, G):
+        x = lib.tensor([[[-inf]], [[3.0]], [[0.5]]], dtype=lib.float64)
+        return [lib.matrix_exp(x), lib.matrix_exp(x.float())]
+    assert_same(fn)
+
+
+def test_fuzzer_compares_matrix_functions_normwise():
+    """The seed-66 class: a float32 inverse whose exact 0 entry is rounding noise of the
+    matrix's size on both sides is agreement; a difference beyond that is not."""
+    import fuzz_programs as F
+    a = np.array([[-250.0, -1.6e-9], [77.3, -0.917]], dtype=np.float32)
+    b = np.array([[-250.0, -2.2e-5], [77.3, -0.917]], dtype=np.float32)
+    assert F._same(a, b, True) is not None and F._normwise_close(a, b, True)
+    assert not F._normwise_close(a, b + np.float32(0.1), True)
+    assert not F._normwise_close(a, np.where(b == b[0, 1], np.nan, b), True)

@@ -915,6 +915,8 @@ def _expm(xp, a):
     if a.size == 0:
         return a.copy()
     n = a.shape[-1]
+    if n == 1:                      # as PyTorch's: exp itself (exp(-inf) = 0, not NaN)
+        return xp.exp(a)
     errstate = getattr(xp, 'errstate', None)
     with errstate(all='ignore') if errstate else _nothing():
         s = xp.maximum(xp.ceil(xp.log2(_norm1(xp, a) / _THETA13)), 0)
