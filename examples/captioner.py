@@ -100,18 +100,72 @@ class Captioner(nn.Module):
     the book says is used "in most cases"), input [embedding(x_t); v at t = 1, else 0],
     p hidden units; linear W_hy."""
 
-    def __init__(self, q=64, p=128, embed=32, vocab=len(VOCAB), cell='rnn'):
+    def __init__(self, q=64, p=128, embed=32, vocab=len(VOCAB), cell='rnn', attention=False,
+                 att=64):
         super().__init__()
-        self.cnn = nn.Sequential(
-            nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(32 * (SIZE // 4) ** 2, q), nn.BatchNorm1d(q))
+        self.attention = attention
+        features = [nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        if attention:
+            # the last feature map, batch-normalised, is kept: L = (SIZE/4)^2 annotation
+            # vectors a_l of D = 32 numbers, one per position
+            self.cnn = nn.Sequential(*features, nn.BatchNorm2d(32))
+            q = 32
+            self.att_a = nn.Linear(q, att)                         # W_a a_l (+ b)
+            self.att_h = nn.Linear(p, att, bias=False)             # U_a h_{t-1}
+            self.att_v = nn.Linear(att, 1, bias=False)             # w^T tanh(.)
+        else:
+            self.cnn = nn.Sequential(
+                *features, nn.Flatten(), nn.Linear(32 * (SIZE // 4) ** 2, q), nn.BatchNorm1d(q))
         self.embedding = nn.Embedding(vocab, embed)
         self.cell = cell
         self.rnn = CELLS[cell](embed + q, p, batch_first=True)
         if cell == 'rnn':
             nn.init.orthogonal_(self.rnn.weight_hh_l0)
         self.out = nn.Linear(p, vocab)                             # W_hy
+
+    def annotations(self, images):
+        """The image as the decoder sees it: v (B, q) without attention; with attention the L
+        annotation vectors (B, L, D) of the last convolutional feature map (B, D, H', W')."""
+        f = self.cnn(images)
+        return f.flatten(2).transpose(1, 2) if self.attention else f
+
+    def attend(self, a, state):
+        """Soft attention (sec. 10.2.1.1, additive scores as in Show, Attend and Tell):
+        alpha_t = softmax_l(w^T tanh(W_a a_l + U_a h_{t-1})) over the L positions, from the
+        decoder's previous hidden state (h_0 = 0), and the context z_t = sum_l alpha_tl a_l.
+        a (B or 1, L, D), state None / h / (h, c) -> z (B, D), alpha (B, L)."""
+        h = state[0] if isinstance(state, tuple) else state
+        e = self.att_a(a)                                          # (B|1, L, att)
+        if h is not None:
+            e = e + self.att_h(h[-1]).unsqueeze(1)
+        alpha = self.att_v(e.tanh()).squeeze(2).softmax(-1)      # (B, L)
+        if alpha.shape[0] != a.shape[0]:
+            a = a.expand(alpha.shape[0], -1, -1)
+        return (alpha.unsqueeze(1) @ a).squeeze(1), alpha
+
+    def _attend_step(self, token, a, state):
+        """One attention decoder step: logits (B, vocab), the new state, alpha (B, L)."""
+        z, alpha = self.attend(a, state)
+        x = self.embedding(token)                                  # (B, 1, embed)
+        if z.shape[0] != x.shape[0]:
+            z = z.expand(x.shape[0], -1)
+        y, state = self.rnn(autograd.cat([x, z.unsqueeze(1)], 2), state)
+        return self.out(y[:, 0]), state, alpha
+
+    def attention_forward(self, images, tokens):
+        """Teacher forcing with attention: logits (B, T, vocab) and the attention maps
+        (B, T, H', W') over the last feature map (alpha[:, t] sums to 1; it is computed from
+        h_{t-1} and weighs the image for predicting the token after tokens[:, t])."""
+        f = self.cnn(images)
+        a = f.flatten(2).transpose(1, 2)
+        state, logits, alphas = None, [], []
+        for t in range(tokens.shape[1]):
+            y, state, alpha = self._attend_step(tokens[:, t:t + 1], a, state)
+            logits.append(y.unsqueeze(1))
+            alphas.append(alpha.unsqueeze(1))
+        return (autograd.cat(logits, 1),
+                autograd.cat(alphas, 1).reshape(f.shape[0], tokens.shape[1], *f.shape[2:]))
 
     def rnn_inputs(self, v, tokens):
         """[x_t; v] at the first step, [x_t; 0] later: (B, T, embed + q)."""
@@ -123,13 +177,19 @@ class Captioner(nn.Module):
     def forward(self, images, tokens):
         """Teacher forcing: images (B, 3, H, W), inputs tokens (B, T) starting with <START>
         -> logits (B, T, vocab) for the next token at each step."""
+        if self.attention:
+            return self.attention_forward(images, tokens)[0]
         h, _ = self.rnn(self.rnn_inputs(self.cnn(images), tokens))
         return self.out(h)
 
     def step(self, token, v, state):
         """One decoder step: tokens (B, 1), the image vector v (B, q) at the first step or
         None after it, the decoder state (None at the first step; h, or (h, c) for the LSTM)
-        -> log-probabilities of the next token (B, vocab) and the new state."""
+        -> log-probabilities of the next token (B, vocab) and the new state.  With attention
+        v is the annotations (B or 1, L, D), given at every step."""
+        if self.attention:
+            y, state, _ = self._attend_step(token, v, state)
+            return y.log_softmax(-1), state
         x = self.embedding(token)
         image = v.unsqueeze(1) if state is None else x.new_zeros(
             (x.shape[0], 1, self.rnn.input_size - x.shape[2]))
@@ -139,7 +199,7 @@ class Captioner(nn.Module):
     @autograd.no_grad()
     def greedy(self, images, max_len=CAPTION_LENGTH):
         """Greedy decoding: (B, max_len) token indices (everything after an <END> is <END>)."""
-        v = self.cnn(images)
+        v = self.annotations(images)
         token = autograd.full((images.shape[0], 1), INDEX['<START>'], dtype=autograd.int64,
                               device=images.device)
         state, out = None, []
@@ -158,7 +218,7 @@ class Captioner(nn.Module):
         open prefixes run as one batch; a prefix that emits <END> is finished.  Returns the
         most likely caption as token indices (ending in <END> unless ``max_len`` tokens came
         without one) and its log-probability log P(caption | image)."""
-        v = self.cnn(image)
+        v = self.annotations(image)     # with attention: (1, L, D), shared by the beams
         token = autograd.full((1, 1), INDEX['<START>'], dtype=autograd.int64,
                               device=image.device)
         prefixes, totals, state, finished = [[]], numpy.zeros(1), None, []
@@ -226,7 +286,7 @@ def evaluate(model, images, tokens):
 
 
 def train(epochs=5, n_train=3000, n_test=500, batch_size=32, lr=3e-3, seed=0, device=None,
-          log=print, cell='rnn'):
+          log=print, cell='rnn', attention=False):
     """Joint training of CNN and RNN by teacher forcing (cross-entropy at every step);
     returns the model, per-epoch (exact, per-token, mean training loss per token) and the
     test set."""
@@ -237,7 +297,7 @@ def train(epochs=5, n_train=3000, n_test=500, batch_size=32, lr=3e-3, seed=0, de
         X_tr, teacher_inputs(t_tr), t_tr, X_te, t_te, device=device)
     autograd.manual_seed(seed)
     g = autograd.Generator(device=device).manual_seed(seed)
-    model = Captioner(cell=cell).to(device)
+    model = Captioner(cell=cell, attention=attention).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
     history = []
     for epoch in range(epochs):
@@ -286,6 +346,69 @@ def plot(model, images, out, n=8):
     return _data.savefig(fig, out, 'captions.png')
 
 
+def object_boxes(images, captions):
+    """The object's bounding box (r0, r1, c0, c1), inclusive, in each image: the pixels of the
+    caption's colour exactly (the noise never reaches it)."""
+    boxes = []
+    for image, words_ in zip(images, captions):
+        colour = numpy.array(COLOURS[words_[2]])
+        hits = numpy.argwhere(numpy.all(numpy.abs(image - colour[:, None, None]) < 1e-6, 0))
+        (r0, c0), (r1, c1) = hits.min(0), hits.max(0)
+        boxes.append((r0, r1, c0, c1))
+    return boxes
+
+
+def upsample(alpha):
+    """Attention maps (..., H', W') over the feature map -> (..., SIZE, SIZE) over the image's
+    pixels, each position's weight spread evenly over the pixels it covers (sums kept)."""
+    k = SIZE // alpha.shape[-1]
+    return numpy.kron(alpha, numpy.ones((k, k))) / k ** 2
+
+
+@autograd.no_grad()
+def attention_maps(model, images, tokens):
+    """Teacher-forced attention maps (B, T, H', W') as a NumPy array: map t is the one the
+    decoder uses to predict tokens[:, t]."""
+    inputs = autograd.as_tensor(teacher_inputs(numpy.asarray(tokens)), device=images.device)
+    return model.attention_forward(images, inputs)[1].cpu().numpy().astype(numpy.float64)
+
+
+CONTENT = {1: 'size', 2: 'colour', 3: 'shape', 6: 'top/bottom', 7: 'left/right'}
+
+
+def attention_on_object(model, images, captions, tokens):
+    """For the caption's content words (size, colour, shape, position): the mean attention
+    mass inside the object's bounding box (maps upsampled over the pixels), and the box's
+    mean share of the image's area (what uniform attention would put there)."""
+    maps = upsample(attention_maps(model, images, tokens))          # (B, T, SIZE, SIZE)
+    boxes = object_boxes(images.cpu().numpy(), captions)
+    mass = numpy.array([[maps[i, t, r0:r1 + 1, c0:c1 + 1].sum() for t in range(maps.shape[1])]
+                        for i, (r0, r1, c0, c1) in enumerate(boxes)])
+    share = numpy.array([(r1 - r0 + 1) * (c1 - c0 + 1) / SIZE ** 2 for r0, r1, c0, c1 in boxes])
+    return dict(mass={name: float(mass[:, t].mean()) for t, name in CONTENT.items()},
+                content_mass=float(mass[:, list(CONTENT)].mean()), share=float(share.mean()))
+
+
+def plot_attention(model, images, out, n=4):
+    """A grid: one row per test image, the image then one panel per greedily decoded word
+    with its attention map upsampled over the image."""
+    greedy = model.greedy(images[:n]).cpu().numpy()
+    maps = upsample(attention_maps(model, images[:n], greedy))
+    fig, axes = _data.figure(n, CAPTION_LENGTH + 1, figsize=(1.5 * (CAPTION_LENGTH + 1), 1.6 * n))
+    for i in range(n):
+        image = images[i].cpu().numpy().transpose(1, 2, 0).clip(0, 1)
+        axes[i, 0].imshow(image, interpolation='nearest')
+        axes[i, 0].set_title('image', fontsize=8)
+        for t in range(CAPTION_LENGTH):
+            ax = axes[i, t + 1]
+            ax.imshow(image, interpolation='nearest')
+            ax.imshow(maps[i, t], cmap='gray', alpha=0.7, interpolation='bilinear')
+            ax.set_title(VOCAB[greedy[i, t]], fontsize=8)
+        for ax in axes[i]:
+            ax.axis('off')
+    return _data.savefig(fig, out, 'attention.png')
+
+
 def main(argv=None):
     p = _data.parser('captioner', __doc__, epochs=5)
     p.add_argument('--n-train', type=int, default=3000)
@@ -293,12 +416,32 @@ def main(argv=None):
     p.add_argument('--cell', choices=sorted(CELLS), default='rnn',
                    help="the decoder: 'rnn' (the equations of sec. 7.7.1, default) or 'lstm'")
     p.add_argument('--beam', type=int, default=3, help='beam width b for beam search')
+    p.add_argument('--attention', action='store_true',
+                   help='soft attention over the last feature map (sec. 10.2.1.1); the captioner '
+                   'without attention is trained on the same data for comparison')
     args = p.parse_args(argv)
+    result = {}
+    if args.attention:
+        print('without attention:')
+        _, base, _ = train(args.epochs, args.n_train, args.n_test, seed=args.seed,
+                           device=args.device, cell=args.cell)
+        result.update(baseline_exact=base[-1][0], baseline_per_word=base[-1][1])
+        print('with soft attention:')
     model, history, (X_te, captions, t_te) = train(args.epochs, args.n_train, args.n_test,
                                                    seed=args.seed, device=args.device,
-                                                   cell=args.cell)
+                                                   cell=args.cell, attention=args.attention)
     exact, per_word, _ = history[-1]
-    print(f'{args.cell} decoder, greedy captions of {len(captions)} fresh images: '
+    if args.attention:
+        print(f'without attention: {100 * result["baseline_exact"]:.1f}% exactly right, '
+              f'{100 * result["baseline_per_word"]:.1f}% of the words')
+        m = attention_on_object(model, X_te, captions, t_te.cpu().numpy())
+        print(f'attention mass inside the object\'s box (mean area share '
+              f'{100 * m["share"]:.1f}%): ' + ', '.join(
+                  f'{w} {100 * v:.1f}%' for w, v in m['mass'].items()))
+        plot_attention(model, X_te, args.out)
+        result.update(attention_mass=m['mass'], content_mass=m['content_mass'],
+                      area_share=m['share'])
+    print(f'{args.cell} decoder{" with attention" if args.attention else ""}, greedy captions of {len(captions)} fresh images: '
           f'{100 * exact:.1f}% exactly right, {100 * per_word:.1f}% of the words')
     d = compare_decoders(model, X_te, t_te, args.beam)
     better = d['beam_logp'] >= d['greedy_logp'] - 1e-6
@@ -308,7 +451,8 @@ def main(argv=None):
           f'{better.sum()}/{len(better)} images, strictly more likely on '
           f'{(d["beam_logp"] > d["greedy_logp"] + 1e-6).sum()}')
     plot(model, X_te, args.out)
-    return dict(history=history, exact=exact, per_word=per_word, cell=args.cell,
+    return dict(result, history=history, exact=exact, per_word=per_word, cell=args.cell,
+                attention=args.attention,
                 beam=args.beam, beam_exact=d['beam_exact'],
                 greedy_logp=float(d['greedy_logp'].mean()),
                 beam_logp=float(d['beam_logp'].mean()),
