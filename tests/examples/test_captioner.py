@@ -87,7 +87,7 @@ def test_decoder_step_is_the_teacher_forced_network(cell):
 def _logprob_by_hand(model, image, caption):
     """log P(caption | image), one token at a time through step(), up to the first <END>."""
     with autograd.no_grad():
-        v, state = model.cnn(image), None
+        v, state = model.annotations(image), None
         token, total = cap.INDEX['<START>'], 0.0
         for t in caption:
             logp, state = model.step(autograd.tensor([[token]]), v, state)
@@ -157,3 +157,66 @@ def test_the_script_runs_and_draws_captions(tmp_path):
     assert 0.0 <= r['exact'] <= r['per_word'] <= 1.0 and len(r['history']) == 1
     assert r['cell'] == 'lstm' and r['beam_at_least_greedy'] == 1.0
     assert (tmp_path / 'captions.png').stat().st_size > 0
+
+
+# --- soft attention (sec. 10.2.1.1) ------------------------------------------------------
+
+@pytest.mark.parametrize('cell', ['rnn', 'lstm'])
+def test_attention_weights_are_a_distribution_over_the_feature_map(cell):
+    autograd.manual_seed(7)
+    model = cap.Captioner(cell=cell, attention=True).eval()
+    X, _, t = cap.make_data(5, seed=8)
+    images = autograd.tensor(X)
+    with autograd.no_grad():
+        feature_map = model.cnn(images)                               # (B, D, H', W')
+        logits, alpha = model.attention_forward(images, autograd.tensor(cap.teacher_inputs(t)))
+    assert tuple(alpha.shape) == (5, cap.CAPTION_LENGTH, *feature_map.shape[2:])
+    assert tuple(logits.shape) == (5, cap.CAPTION_LENGTH, len(cap.VOCAB))
+    a = alpha.cpu().numpy()
+    assert (a >= 0).all()
+    numpy.testing.assert_allclose(a.sum((2, 3)), 1.0, atol=1e-5)
+    # the context is the alpha-weighted sum of the L annotation vectors, by hand
+    annotations = model.annotations(images)                           # (B, L, D)
+    with autograd.no_grad():
+        z, alpha0 = model.attend(annotations, None)
+    numpy.testing.assert_allclose(alpha0.cpu().numpy(), a[:, 0].reshape(5, -1), atol=1e-6)
+    by_hand = numpy.einsum('bl,bld->bd', alpha0.cpu().numpy(), annotations.detach().cpu().numpy())
+    numpy.testing.assert_allclose(z.cpu().numpy(), by_hand, atol=1e-5)
+    # upsampling over the pixels keeps each map's total
+    numpy.testing.assert_allclose(cap.upsample(a).sum((2, 3)), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize('cell', ['rnn', 'lstm'])
+def test_attention_decoding_is_the_teacher_forced_network(cell):
+    """step() (greedy and beam search use it) gives forward()'s log-probabilities; a beam of
+    one is greedy decoding; a beam of three is at least as likely as greedy."""
+    autograd.manual_seed(9)
+    model = cap.Captioner(cell=cell, attention=True).eval()
+    X, _, t = cap.make_data(6, seed=10)
+    images, inputs = autograd.tensor(X), autograd.tensor(cap.teacher_inputs(t))
+    with autograd.no_grad():
+        whole = model(images, inputs).log_softmax(-1)
+        a, state = model.annotations(images), None
+        for j in range(inputs.shape[1]):
+            logp, state = model.step(inputs[:, j:j + 1], a, state)
+            numpy.testing.assert_allclose(logp.cpu().numpy(), whole[:, j].cpu().numpy(),
+                                          atol=1e-5)
+    greedy = model.greedy(images).cpu().tolist()
+    end = cap.INDEX['<END>']
+    for i, row in enumerate(greedy):
+        tokens, logp = model.beam_search(images[i:i + 1], beam=1)
+        assert tokens + [end] * (cap.CAPTION_LENGTH - len(tokens)) == row
+        assert logp == pytest.approx(_logprob_by_hand(model, images[i:i + 1], tokens), abs=1e-4)
+    _assert_beam_beats_greedy(model, images, t)
+
+
+def test_the_attention_captioner_learns_and_looks_at_the_object():
+    blind_words = (4 + 3 / 2 + 2 / 3) / 9
+    model, history, (X_te, captions, t_te) = cap.train(epochs=3, n_train=800, n_test=200,
+                                                       log=None, attention=True)
+    exact, per_word, loss = history[-1]
+    assert per_word > blind_words + 0.15
+    m = cap.attention_on_object(model, X_te, captions, t_te.cpu().numpy())
+    assert m['content_mass'] > 2 * m['share']
+    for word in ('colour', 'size'):
+        assert m['mass'][word] > 2 * m['share']
