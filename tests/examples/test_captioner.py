@@ -220,3 +220,14 @@ def test_the_attention_captioner_learns_and_looks_at_the_object():
     assert m['content_mass'] > 2 * m['share']
     for word in ('colour', 'size'):
         assert m['mass'][word] > 2 * m['share']
+
+
+def test_the_script_runs_with_attention_and_draws_the_maps(tmp_path):
+    r = run_example('captioner', tmp_path, '--epochs', 1, '--n-train', 96, '--n-test', 32,
+                    '--beam', 2, '--attention')
+    assert r['attention'] and r['beam_at_least_greedy'] == 1.0
+    assert 0.0 <= r['baseline_exact'] <= r['baseline_per_word'] <= 1.0
+    assert set(r['attention_mass']) == set(cap.CONTENT.values())
+    assert 0.0 < r['area_share'] < 1.0
+    assert (tmp_path / 'attention.png').stat().st_size > 0
+    assert (tmp_path / 'captions.png').stat().st_size > 0
