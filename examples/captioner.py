@@ -459,7 +459,8 @@ def main(argv=None):
         plot_attention(model, X_te, args.out)
         result.update(attention_mass=m['mass'], content_mass=m['content_mass'],
                       area_share=m['share'])
-    print(f'{args.cell} decoder{" with attention" if args.attention else ""}, greedy captions of {len(captions)} fresh images: '
+    kind = f'{args.cell} decoder{" with attention" if args.attention else ""}'
+    print(f'{kind}, greedy captions of {len(captions)} fresh images: '
           f'{100 * exact:.1f}% exactly right, {100 * per_word:.1f}% of the words')
     d = compare_decoders(model, X_te, t_te, args.beam)
     better = d['beam_logp'] >= d['greedy_logp'] - 1e-6
