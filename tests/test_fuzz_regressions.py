@@ -1210,3 +1210,21 @@ def test_fuzzer_compares_matrix_functions_normwise():
     assert F._same(a, b, True) is not None and F._normwise_close(a, b, True)
     assert not F._normwise_close(a, b + np.float32(0.1), True)
     assert not F._normwise_close(a, np.where(b == b[0, 1], np.nan, b), True)
+
+
+def test_integer_lerp_checks_shapes_before_the_kernel_and_copy_casts_quietly():
+    """The seed-68 classes: lerp of int64 tensors that do not broadcast is PyTorch's shape
+    RuntimeError, not the kernel's NotImplementedError; writing 1e300 into a float32 tensor
+    gives inf without a NumPy warning."""
+    for lib in (torch, autograd):
+        a, b = lib.zeros(2, 0, 1, dtype=lib.int64), lib.zeros(2, 1, dtype=lib.int64)
+        with pytest.raises(RuntimeError, match='must match the size of tensor b'):
+            lib.lerp(a, b, 0.5)
+        with pytest.raises(NotImplementedError, match='lerp_kernel_scalar'):
+            lib.lerp(b, b, 0.5)
+        t = lib.zeros(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            t[...] = lib.tensor(1e300, dtype=lib.float64)
+            t.copy_(lib.tensor([-1e300, 2.0], dtype=lib.float64))
+        assert t.tolist() == [-inf, 2.0]

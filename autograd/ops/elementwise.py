@@ -1179,6 +1179,10 @@ def lerp(input, end, weight):
                                f'for `{name}` but got dtype '
                                f'{_C_NAMES.get(x.dtype.name, x.dtype.name)}')
     if not input.dtype.is_floating_point:
+        shape = tuple(input.shape)          # PyTorch checks the shapes before the kernel
+        for x in (end, weight):
+            if isinstance(x, Tensor):
+                shape = broadcast_shape('lerp', shape, tuple(x.shape))
         kernel = 'lerp_kernel_tensor' if isinstance(weight, Tensor) else 'lerp_kernel_scalar'
         raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_name(input._data)}\'')
     return Lerp.apply(input, end, weight)

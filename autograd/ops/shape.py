@@ -458,6 +458,7 @@ def contiguous(input, memory_format=None):
     return Clone.apply(input)
 
 
+@quiet                              # a cast that overflows (1e300 into float32) gives inf
 class Copy(Op):
     """``self.copy_(src)``: ``src`` broadcast to self's shape and cast to self's dtype.  The
     old value of self does not reach the result, so its gradient is zero."""
