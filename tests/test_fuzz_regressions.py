@@ -1228,3 +1228,16 @@ def test_integer_lerp_checks_shapes_before_the_kernel_and_copy_casts_quietly():
             t[...] = lib.tensor(1e300, dtype=lib.float64)
             t.copy_(lib.tensor([-1e300, 2.0], dtype=lib.float64))
         assert t.tolist() == [-inf, 2.0]
+
+
+def test_logdet_of_a_negative_determinant_has_no_gradient():
+    """The seed-69 class: PyTorch's logdet is where(sign == -1, nan, logabsdet), so the
+    gradient is zero where det < 0 (ours had logabsdet's); first and second order."""
+    def fn(lib, G):
+        x = lib.tensor([[[-0.176]]], dtype=lib.float64, requires_grad=True)
+        a = lib.tensor([[[-2.0, 0.3], [0.1, 1.0]], [[2.0, 0.3], [0.1, 1.0]]],
+                       dtype=lib.float64, requires_grad=True)
+        y = lib.logdet(x) * 2 + lib.logdet(a).sum()
+        gx, ga = G(y.sum(), [x, a], create_graph=True)
+        return [y, gx, ga, G(ga.sum(), a)[0]]
+    assert_same(fn)

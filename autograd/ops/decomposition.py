@@ -566,7 +566,10 @@ def logdet(input):
     """log(det A): NaN where det < 0, -inf where det = 0."""
     _check_square('logdet', input)
     sign, logabs = Slogdet.apply(input)
-    return logabs + Log.apply(sign)
+    if input.dtype.is_complex:
+        return logabs + Log.apply(sign)
+    # PyTorch's where(sign == -1, nan, logabsdet): no gradient where det < 0
+    return Where.apply(sign < 0, math.nan, logabs)
 
 
 def linalg_cholesky(A, *, upper=False):
