@@ -248,17 +248,9 @@ class GRUStepGrad(Op):
         return dx, dh, dw_ih, dw_hh, dxg.sum(0), dhg.sum(0)
 
     def backward(self, *grads):
-        inputs = self.saved_tensors
-        create = autograd.is_grad_enabled()
-        with autograd.enable_grad():        # as LSTMLayerGrad.backward
-            xs = [None if x is None else x.view_as(x) if x.requires_grad else
-                  x.detach().requires_grad_() for x in inputs]
-            x, h, w_ih, w_hh, b_ih, b_hh, gh = xs
-            out = _gru_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh)
-            first = _vjp((out,), xs[:6], (gh,), create=True)
-        second = _vjp(first, xs, grads, create=create)
-        return tuple(s if x is not None and x.requires_grad else None
-                     for s, x in zip(second, inputs))
+        def replay(x, h, w_ih, w_hh, b_ih, b_hh, gh):
+            return (_gru_step(F.linear(x, w_ih, b_ih), h, w_hh, b_hh),), (gh,)
+        return _replay_backward(self.saved_tensors, grads, replay)
 
 
 class LSTMLayerOp(Op):
@@ -423,22 +415,10 @@ class LSTMLayerGrad(Op):
         return gx, dh, dc, gw_ih, gw_hh, gb, None if gb is None else gb.copy()
 
     def backward(self, *grads):
-        inputs = self.saved_tensors
-        create = autograd.is_grad_enabled()      # a graph of this backward is recorded
-        with autograd.enable_grad():
-            # Stand-ins for the inputs: new nodes (views) where an input requires grad, so
-            # that the grads below are partial derivatives (they stop there, not going on
-            # into the inputs' own history, where one input may depend on another) and yet
-            # connect to the inputs for higher derivatives; fresh leaves elsewhere.
-            xs = [None if x is None else x.view_as(x) if x.requires_grad else
-                  x.detach().requires_grad_() for x in inputs]
-            x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc = xs
+        def replay(x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc):
             xw = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
-            out, c_T = _lstm_by_steps(xw, h0, c0, w_hh, self.reverse)
-            first = _vjp((out, c_T), xs[:7], (gout, gc), create=True)
-        second = _vjp(first, xs, grads, create=create)
-        return tuple(s if x is not None and x.requires_grad else None
-                     for s, x in zip(second, inputs))
+            return _lstm_by_steps(xw, h0, c0, w_hh, self.reverse), (gout, gc)
+        return _replay_backward(self.saved_tensors, grads, replay)
 
 
 class GRULayerOp(Op):
@@ -579,17 +559,10 @@ class GRULayerGrad(Op):
         return gx, dh, gw_ih, gw_hh, gb_ih, gb_hh
 
     def backward(self, *grads):
-        inputs = self.saved_tensors
-        create = autograd.is_grad_enabled()
-        with autograd.enable_grad():        # as LSTMLayerGrad.backward
-            xs = [None if x is None else x.view_as(x) if x.requires_grad else
-                  x.detach().requires_grad_() for x in inputs]
-            x, h0, w_ih, w_hh, b_ih, b_hh, gout = xs
-            out = _gru_by_steps(F.linear(x, w_ih, b_ih), h0, w_hh, b_hh, self.reverse)
-            first = _vjp((out,), xs[:6], (gout,), create=True)
-        second = _vjp(first, xs, grads, create=create)
-        return tuple(s if x is not None and x.requires_grad else None
-                     for s, x in zip(second, inputs))
+        def replay(x, h0, w_ih, w_hh, b_ih, b_hh, gout):
+            return (_gru_by_steps(F.linear(x, w_ih, b_ih), h0, w_hh, b_hh, self.reverse),), \
+                (gout,)
+        return _replay_backward(self.saved_tensors, grads, replay)
 
 
 class RNNLayerOp(Op):
@@ -675,21 +648,14 @@ class RNNLayerGrad(Op):
         return gx, dh, gw_ih, gw_hh, gb, None if gb is None else gb.copy()
 
     def backward(self, *grads):
-        inputs = self.saved_tensors
-        create = autograd.is_grad_enabled()
-        with autograd.enable_grad():        # as LSTMLayerGrad.backward
-            xs = [None if x is None else x.view_as(x) if x.requires_grad else
-                  x.detach().requires_grad_() for x in inputs]
-            x, h0, w_ih, w_hh, b_ih, b_hh, gout = xs
+        def replay(x, h0, w_ih, w_hh, b_ih, b_hh, gout):
             xw = F.linear(x, w_ih, b_ih)
             outs = [None] * xw.shape[0]
             h = h0
             for t in _order(xw.shape[0], self.reverse):
                 h = outs[t] = _rnn_step(xw[t], h, w_hh, b_hh, self.relu)
-            first = _vjp((autograd.stack(outs, 0),), xs[:6], (gout,), create=True)
-        second = _vjp(first, xs, grads, create=create)
-        return tuple(s if x is not None and x.requires_grad else None
-                     for s, x in zip(second, inputs))
+            return (autograd.stack(outs, 0),), (gout,)
+        return _replay_backward(self.saved_tensors, grads, replay)
 
 
 def _gru_by_steps(xw, h, w_hh, b_hh, reverse):
@@ -699,6 +665,26 @@ def _gru_by_steps(xw, h, w_hh, b_hh, reverse):
         h = _gru_step(xw[t], h, w_hh, b_hh)
         outs[t] = h
     return autograd.stack(outs, 0)
+
+
+def _replay_backward(inputs, grads, replay):
+    """Backward of a layer-gradient node (whose outputs are the first derivatives) by
+    replaying the layer step by step and differentiating twice.  ``replay(*xs)`` returns
+    (outputs, cotangents), the cotangents being the last inputs.  A graph of this backward
+    is recorded when grad mode is on."""
+    create = autograd.is_grad_enabled()
+    with autograd.enable_grad():
+        # Stand-ins for the inputs: new nodes (views) where an input requires grad, so that
+        # the grads below are partial derivatives (they stop there, not going on into the
+        # inputs' own history, where one input may depend on another) and yet connect to
+        # the inputs for higher derivatives; fresh leaves elsewhere.
+        xs = [None if x is None else x.view_as(x) if x.requires_grad else
+              x.detach().requires_grad_() for x in inputs]
+        outputs, cotangents = replay(*xs)
+        first = _vjp(outputs, xs[:len(xs) - len(cotangents)], cotangents, create=True)
+    second = _vjp(first, xs, grads, create=create)
+    return tuple(s if x is not None and x.requires_grad else None
+                 for s, x in zip(second, inputs))
 
 
 def _vjp(outputs, inputs, cotangents, create):
