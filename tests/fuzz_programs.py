@@ -694,15 +694,41 @@ def _float32_rounding(program, ours, theirs, stage):
     got = [dict(r).get(stage) for r in (ours, theirs, theirs64)]
     if any(g is None or g[0] != 'value' for g in got):
         return False
+    bound = _qr_conditioning(program, theirs64)
     for a, b, t in zip(*(g[1] for g in got)):
         if a is None or b is None or t is None or a.dtype.kind != 'f' or a.shape != t.shape:
             continue
         with np.errstate(all='ignore'):
             ea, eb = np.abs(a - t), np.abs(b - t)
             scale = 10 * eb + 1e-6 * np.abs(t) + np.finfo(np.float32).tiny
-            if not np.all((ea <= scale) | (a == t) | (np.isnan(a) & np.isnan(t))):
-                return False
+            if np.all((ea <= scale) | (a == t) | (np.isnan(a) & np.isnan(t))):
+                continue
+            # through an ill-conditioned QR, float32 rounding is amplified by up to
+            # cond(A)^2 in a second derivative: which side lands nearer the float64 value
+            # is then chance, so compare normwise against that bound (or PyTorch's error)
+            if bound and np.isfinite(a).all() and np.isfinite(t).all() and \
+                    ea.max() <= 10 * max(eb.max(), bound * np.abs(t).max()):
+                continue
+            return False
     return True
+
+
+def _qr_conditioning(program, theirs64):
+    """eps(float32) * cond(A)^2 for the worst-conditioned matrix a ``qr`` step of
+    ``program`` factors (its float64 run ``theirs64`` gives each step's input), or 0."""
+    worst = 0.0
+    for k, (name, _) in enumerate(program['steps']):
+        if name != 'qr':
+            continue
+        given = program['inputs'][0] if k == 0 else \
+            theirs64[k - 1][1][1][0] if theirs64[k - 1][1][0] == 'value' else None
+        if given is None or given.dtype.kind != 'f' or given.ndim < 2 or \
+                0 in given.shape or not np.isfinite(given).all():
+            continue
+        s = np.linalg.svd(given.astype(np.float64), compute_uv=False)
+        with np.errstate(all='ignore'):
+            worst = max(worst, float(np.max(s[..., 0] / s[..., -1])))
+    return np.finfo(np.float32).eps * worst ** 2 if np.isfinite(worst) else 0.0
 
 
 def divergence_class(program, stage, message):
