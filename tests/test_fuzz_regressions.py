@@ -1241,3 +1241,43 @@ def test_logdet_of_a_negative_determinant_has_no_gradient():
         gx, ga = G(y.sum(), [x, a], create_graph=True)
         return [y, gx, ga, G(ga.sum(), a)[0]]
     assert_same(fn)
+
+
+def test_qr_reads_negative_zero_as_zero_and_pinv_overflows_quietly():
+    """The seed-71 classes: qr of a matrix whose column starts with -0.0 (NumPy's LAPACK
+    takes the reflector's sign from -0.0 as negative, PyTorch's as positive: Q's columns
+    and R's rows came out negated); pinv of a float32 matrix of subnormals overflows to
+    inf without a NumPy warning."""
+    def fn(lib, G):
+        a = lib.tensor([[[-0.0, 0.0], [0.382, -0.0], [0.469, 0.0]],
+                        [[-0.0, 1.0], [0.382, 2.0], [0.469, 0.0]]], dtype=lib.float64,
+                       requires_grad=True)
+        q, r = lib.linalg.qr(a)
+        w = lib.arange(6.0, dtype=lib.float64).view(3, 2)
+        ga, = G((q[1] * w).sum() + r[1].sum(), a)       # the full-rank matrix's gradient
+        return [q, r, ga]
+    assert_same(fn)
+    for lib in (torch, autograd):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            p = lib.linalg.pinv(lib.tensor([[1e-40], [1e-40]], dtype=lib.float32))
+        assert p.tolist() == [[inf, inf]]
+
+
+@pytest.mark.parametrize('upper', [True, False])
+@pytest.mark.parametrize('left', [True, False])
+def test_solve_triangular_with_a_singular_matrix_in_the_batch(upper, left):
+    """Found behind the seed-71 qr class: a batch holding an exactly singular triangular
+    matrix goes through substitution (LAPACK's inf/NaN there); with ``left=False`` it
+    solved against A instead of A^T, so the batch's regular matrices came out wrong."""
+    low = np.array([[[0.0, 0.0], [0.0, 2.0]], [[0.6, 0.0], [1.3, 2.0]]])
+    a = np.swapaxes(low, -1, -2) if upper else low
+    b = np.arange(1.0, 7.0).reshape(1, 3, 2).repeat(2, 0)
+    b = b if not left else np.swapaxes(b, -1, -2)
+
+    def fn(lib, G):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.tensor(b, requires_grad=True)
+        out = lib.linalg.solve_triangular(x, y, upper=upper, left=left)
+        return [out] + list(G(out[1].sum(), [x, y]))
+    assert_same(fn)

@@ -322,8 +322,8 @@ class SolveTriangular(Op):
             out = _lapack(xp.linalg.solve, xp.swapaxes(t, -1, -2), xp.swapaxes(b, -1, -2))
             out = None if out is None else xp.swapaxes(out, -1, -2)
         if out is None:     # a zero on the diagonal: PyTorch's substitution gives inf/NaN
-            out = _substitute(xp, t, b if left else xp.swapaxes(b, -1, -2),
-                              upper if left else not upper)
+            out = _substitute(xp, t, b, upper) if left else \
+                _substitute(xp, xp.swapaxes(t, -1, -2), xp.swapaxes(b, -1, -2), not upper)
             out = out if left else xp.swapaxes(out, -1, -2)
         return out
 
@@ -847,7 +847,10 @@ class QR(Op):
 
     def forward(self, xp, a, mode='reduced'):
         self.mode = mode
-        q, r = xp.linalg.qr(a, mode='complete' if mode == 'complete' else 'reduced')
+        # + 0: -0.0 becomes 0.0.  A reflector's sign follows its column's leading entry,
+        # and LAPACK builds differ on the sign of -0.0 (NumPy's reads it as negative,
+        # PyTorch's as positive): Q's columns and R's rows would come out negated
+        q, r = xp.linalg.qr(a + 0, mode='complete' if mode == 'complete' else 'reduced')
         if mode == 'r':
             q = xp.zeros((0,), dtype=a.dtype)
         return q, r
@@ -950,6 +953,7 @@ def _expm(xp, a):
     return r
 
 
+@quiet
 class Pinv(Op):
     """The Moore-Penrose pseudo-inverse, from the SVD (or, ``hermitian``, the symmetric
     eigendecomposition), singular values at or below max(atol, rtol * s_max) dropped.
