@@ -7,6 +7,10 @@ ratios (ours / PyTorch) with the absolute medians.
     python tools/benchmark.py --quick         # fewer iterations and rounds
     python tools/benchmark.py --markdown      # a results table for the README
     python tools/benchmark.py --threads 1 --cpu-time   # steadier on a busy machine
+    python tools/benchmark.py memory --memory all      # RSS over 1,000 steps of each
+
+Where tools/benchmark_floors.py has the step written by hand in NumPy (no graph), its time
+is printed too: the floor that the engine's bookkeeping sits on.
 
 PyTorch is limited to 2 threads (as the CI machines have 2 cores), and so is NumPy's BLAS
 (the thread variables below are read when the BLAS library loads, so they are set before
@@ -43,6 +47,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import autograd  # noqa: E402
+
+from benchmark_floors import FLOORS  # noqa: E402  (hand-written NumPy steps)
 
 WORKLOADS = {}
 TARGETS = {}
@@ -410,10 +416,11 @@ def rss_bytes():
         return peak if sys.platform == 'darwin' else peak * 1024
 
 
-def memory(first=100, last=1000):
-    """RSS after ``first`` and after ``last`` cnn-b64 training steps through autograd:
-    a leak (graphs or buffers kept alive by the step) shows as growth between the two."""
-    step = cnn_b64(autograd)
+def memory(first=100, last=1000, name='cnn-b64'):
+    """RSS after ``first`` and after ``last`` training steps of workload ``name`` through
+    autograd: a leak (graphs or buffers kept alive by the step) shows as growth between
+    the two."""
+    step = WORKLOADS[name][0](autograd)
     for _ in range(first):
         step()
     before = rss_bytes()
@@ -443,10 +450,11 @@ def run(name, rounds, torch, scale=1.0, clock=time.perf_counter):
     make, iters = WORKLOADS[name]
     iters = max(1, int(iters * scale))
     ours, theirs = make(autograd), make(torch)
+    floor = FLOORS[name]() if name in FLOORS else None
     for _ in range(max(1, iters // 10)):          # warm up both
         ours()
         theirs()
-    t_ours, t_theirs, ratios = [], [], []
+    t_ours, t_theirs, t_floor, ratios = [], [], [], []
     for r in range(rounds):
         if r % 2:
             b = _time(theirs, iters, clock)
@@ -454,11 +462,13 @@ def run(name, rounds, torch, scale=1.0, clock=time.perf_counter):
         else:
             a = _time(ours, iters, clock)
             b = _time(theirs, iters, clock)
+        if floor is not None:
+            t_floor.append(_time(floor, iters, clock))
         t_ours.append(a)
         t_theirs.append(b)
         ratios.append(a / b)
     return statistics.median(t_ours), statistics.median(t_theirs), statistics.median(ratios), \
-        (min(ratios), max(ratios))
+        (min(ratios), max(ratios)), statistics.median(t_floor) if t_floor else None
 
 
 def _fmt(seconds):
@@ -503,6 +513,9 @@ def main(argv=None):
     p.add_argument('--markdown', action='store_true', help='print a markdown table')
     p.add_argument('--threads', type=int, default=2,
                    help='PyTorch and BLAS threads (default 2; read before NumPy loads)')
+    p.add_argument('--memory', metavar='WORKLOADS', default='cnn-b64',
+                   help='the workloads the memory check steps (comma-separated, or "all"; '
+                        'default cnn-b64)')
     p.add_argument('--cpu-time', action='store_true',
                    help='time by this process\'s CPU time, not the wall clock (meaningful '
                         'with --threads 1: spinning threads count too)')
@@ -514,47 +527,54 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     names = args.workloads or list(WORKLOADS) + ['memory']
     unknown = [n for n in names if n not in WORKLOADS and n != 'memory']
+    leak_checked = list(WORKLOADS) if args.memory == 'all' else args.memory.split(',')
+    unknown += [n for n in leak_checked if n not in WORKLOADS]
     if unknown:
         p.error(f'unknown workload(s): {", ".join(unknown)}')
     what = 'CPU time' if args.cpu_time else 'wall time'
     if args.markdown:
         print(f'{machine(torch)}; {datetime.date.today().isoformat()}; {what}, median of '
               f'{rounds} interleaved rounds.\n')
-        print('| workload | autograd | PyTorch | ratio (range over rounds) | target |')
-        print('|---|---:|---:|---:|---:|')
+        print('| workload | autograd | PyTorch | ratio (range over rounds) | target | '
+              'NumPy floor |')
+        print('|---|---:|---:|---:|---:|---:|')
     else:
         print(machine(torch))
         print(f'{"workload":<14} {"autograd":>12} {"pytorch":>12} {"ratio":>7} {"range":>11} '
-              f'{"target":>7}   ({what}, median of {rounds} rounds; ratio < 1: faster than '
-              'PyTorch)')
+              f'{"target":>7} {"numpy floor":>12}   ({what}, median of {rounds} rounds; '
+              'ratio < 1: faster than PyTorch; the floor: the step hand-written in NumPy)')
     log_ratios = []
     for name in names:
         if name == 'memory':
-            before, after = memory(25, 250) if args.quick else memory()
-            growth = 100.0 * (after - before) / before
-            steps = '25 -> 250' if args.quick else '100 -> 1000'
-            if args.markdown:
-                print(f'| memory (RSS, cnn-b64 steps {steps}) | {before / 2**20:.1f} -> '
-                      f'{after / 2**20:.1f} MB | | {growth:+.2f}% | < {MEMORY_TARGET:g}% |')
-            else:
-                print(f'{"memory":<14} RSS {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB '
-                      f'after steps {steps}: {growth:+.2f}% (target < {MEMORY_TARGET:g}%)')
+            for checked in leak_checked:
+                before, after = memory(25, 250, checked) if args.quick else memory(name=checked)
+                growth = 100.0 * (after - before) / before
+                steps = '25 -> 250' if args.quick else '100 -> 1000'
+                if args.markdown:
+                    print(f'| memory (RSS, {checked} steps {steps}) | {before / 2**20:.1f} -> '
+                          f'{after / 2**20:.1f} MB | | {growth:+.2f}% | < {MEMORY_TARGET:g}% | |')
+                else:
+                    print(f'{"memory":<14} RSS {before / 2**20:.1f} MB -> {after / 2**20:.1f} '
+                          f'MB after {checked} steps {steps}: {growth:+.2f}% (target < '
+                          f'{MEMORY_TARGET:g}%)')
+                sys.stdout.flush()
             continue
-        mine, theirs, ratio, (lo, hi) = run(name, rounds, torch, scale, clock)
+        mine, theirs, ratio, (lo, hi), floor = run(name, rounds, torch, scale, clock)
         log_ratios.append(math.log(ratio))
         target = TARGETS[name]
+        floor = _fmt(floor).strip() if floor is not None else ''
         if args.markdown:
             print(f'| {name} | {_fmt(mine).strip()} | {_fmt(theirs).strip()} | {ratio:.2f} '
-                  f'({lo:.2f}-{hi:.2f}) | <= {target:g} |')
+                  f'({lo:.2f}-{hi:.2f}) | <= {target:g} | {floor} |')
         else:
             print(f'{name:<14} {_fmt(mine):>12} {_fmt(theirs):>12} {ratio:7.2f} '
-                  f'{lo:5.2f}-{hi:<5.2f} {target:7g}')
+                  f'{lo:5.2f}-{hi:<5.2f} {target:7g} {floor:>12}')
         sys.stdout.flush()
     if len(log_ratios) > 1:
         gmean = math.exp(sum(log_ratios) / len(log_ratios))
         if args.markdown:
             print(f'| geometric mean of the {len(log_ratios)} ratios | | | {gmean:.2f} | '
-                  f'<= {GMEAN_TARGET:g} |')
+                  f'<= {GMEAN_TARGET:g} | |')
         else:
             print(f'{"geomean":<14} {"":>12} {"":>12} {gmean:7.2f} {"":>11} {GMEAN_TARGET:7g}')
 
