@@ -56,6 +56,17 @@ def _inv_one_plus_exp_(xp, a):
     return xp.reciprocal(a, out=a)
 
 
+def _sigmoid_by_tanh_(xp, a):
+    """``a = sigmoid(a) = (1 + tanh(a/2)) / 2`` in place: four passes as ``_sigmoid_``'s,
+    but tanh never overflows, so no error state is set and reset around them (measured
+    3.5 against 4.8 us on (128, 16) float32)."""
+    a *= 0.5
+    _tanh_(xp, a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
 def _tanh_(xp, a, out=None):
     """``tanh(a)`` into ``out`` (default: in place).  NumPy 2's float32 tanh is a SIMD loop
     (AVX2 and AVX-512): one pass, measured 5x faster on (32, 128) than the five passes of
@@ -229,15 +240,14 @@ class GRUStepOp(Op):
         hn = hg[2 * H:]
         rz = xg[:2 * H]
         rz += hg[:2 * H]
-        with quiet_float_errors(xp):
-            _sigmoid_(xp, rz)
-            r, z = rz[:H], rz[H:]
-            n = xg[2 * H:]                              # tanh(x_n + r hn)
-            n += xp.multiply(r, hn, out=hg[:H])
-            _tanh_(xp, n)
-        self.acts = r, z, n, hn
-        out = xp.subtract(h.T, n)                       # n + z (h - n)
-        out *= z
+        _sigmoid_by_tanh_(xp, rz)
+        r, z = rz[:H], rz[H:]
+        n = xg[2 * H:]                                  # tanh(x_n + r hn)
+        n += xp.multiply(r, hn, out=hg[:H])
+        _tanh_(xp, n)
+        h_n = xp.subtract(h.T, n)                       # h' = n + z (h - n)
+        self.acts = r, z, n, hn, h_n
+        out = xp.multiply(z, h_n)
         out += n
         return xp.ascontiguousarray(out.T)
 
@@ -255,7 +265,7 @@ class GRUStepGrad(Op):
     save = (0, 1, 2, 3, 4, 5, 6)
 
     def forward(self, xp, x, h, w_ih, w_hh, b_ih, b_hh, gh, *, step):
-        r, z, n, hn = step.acts                         # (H, B)
+        r, z, n, hn, h_n = step.acts                    # (H, B)
         H = r.shape[0]
         g = gh.T
         dxg = xp.empty((3 * H, r.shape[1]), r.dtype)    # dL/d(x-gates): r, z, n
@@ -270,7 +280,7 @@ class GRUStepGrad(Op):
         dr *= hn
         dr *= dn
         dz *= z                                         # dz: g (h - n) z (1 - z)
-        dz *= xp.subtract(h.T, n)
+        dz *= h_n
         dz *= g
         dhg = dxg.copy()                                # dL/d(h-gates): r, z, n r
         dhg[2 * H:] *= r
