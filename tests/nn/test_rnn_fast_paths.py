@@ -138,3 +138,19 @@ def test_gru_cell_unbatched_and_second_order():
     h0 = autograd.tensor(rand(1, 3, seed=12), requires_grad=True)
     assert autograd.gradcheck(cell, (x, h0))
     assert autograd.gradgradcheck(cell, (x, h0))
+
+
+def test_lstm_layer_input_product_in_chunks():
+    """A sequence long enough that the input product is formed a few steps at a time (here
+    16 steps of 8 x 128 float64 gates per chunk, 37 steps: two full chunks and a partial
+    one, in both directions) against PyTorch."""
+    for dtype in ('float64', 'float32'):
+        x = rand(37, 8, 3, seed=13).astype(dtype)
+        results = []
+        for lib, layer in _pair(lambda m: m.LSTM(3, 128, bidirectional=True), dtype):
+            xt = lib.tensor(x, requires_grad=True)
+            out, (h, c) = layer(xt)
+            ((out * out).sum() + c.sum()).backward()
+            results.append([to_numpy(out), to_numpy(h), to_numpy(c), to_numpy(xt.grad)]
+                           + [to_numpy(p.grad) for p in layer.parameters()])
+        _compare(results, dtype)
