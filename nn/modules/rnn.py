@@ -509,36 +509,42 @@ class GRULayerOp(Op):
         # r and z pre-activations formed negated for 1 / (1 + e^a); one (B, H) x (3, H, H)
         # call lands r, z and hn in their contiguous blocks
         self.xa = xa = _buffers.empty(xp, (T * B, I + bias), dtype)
-        xa[:, :I] = x.reshape(T * B, I)
+        xa.reshape(T, B, I + bias)[..., :I] = x          # one copy, x contiguous or not
         wa = xp.empty((3, I + bias, H), dtype)
         wa[:, :I] = w_ih.reshape(3, H, I).transpose(0, 2, 1)
         w_t = _buffers.empty(xp, (3, H, H), dtype)
         w_t[...] = w_hh.reshape(3, H, H).transpose(0, 2, 1)
-        bias_h = None
-        if bias:
+        b_hn = None
+        if bias:                                # b_hr, b_hz ride with b_ih; b_hn is inside r
             xa[:, I] = 1
-            wa[:, I] = b_ih.reshape(3, H)
-            bias_h = b_hh.reshape(3, 1, H).copy()
-            bias_h[:2] *= -1
+            b3 = wa[:, I]
+            b3[...] = b_ih.reshape(3, H)
+            b3[:2] += b_hh.reshape(3, H)[:2]
+            b_hn = b_hh[2 * H:]
         wa[:2] *= -1
         w_t[:2] *= -1
-        pre = _buffers.empty(xp, (3, T * B, H), dtype)
-        xp.matmul(xa, wa, out=pre)
-        pre = pre.reshape(3, T, B, H)
+        # the input product for C steps at a time, as in ``LSTMLayerOp``
+        C = max(1, min(T, 2 ** 19 // (3 * B * H * x.itemsize)))
+        pre_buf = _buffers.empty(xp, (3, C * B, H), dtype)
+        pre = pre_buf.reshape(3, C, B, H)
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
         self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)     # r, z, hn, n
         hs[0] = h0
         with quiet_float_errors(xp):
             for k, t in enumerate(_order(T, reverse)):
+                if k % C == 0:                      # times t0 .. t0 + m - 1 come next
+                    m = min(C, T - k)
+                    t0 = t - m + 1 if reverse else t
+                    xp.matmul(xa[t0 * B:(t0 + m) * B], wa, out=pre_buf[:, :m * B])
                 a = acts[k]
                 xp.matmul(hs[k], w_t, out=a[:3])
-                if bias_h is not None:
-                    a[:3] += bias_h
-                a[:2] += pre[:2, t]
+                if b_hn is not None:
+                    a[2] += b_hn
+                a[:2] += pre[:2, t - t0]
                 _inv_one_plus_exp_(xp, a[:2])
                 n = a[3]                                        # tanh(x_n + r hn)
                 xp.multiply(a[0], a[2], out=n)
-                n += pre[2, t]
+                n += pre[2, t - t0]
                 _tanh_(xp, n)
                 h = hs[k + 1]                                   # n + z (h - n)
                 xp.subtract(hs[k], n, out=h)
@@ -645,7 +651,7 @@ class RNNLayerOp(Op):
         H = w_hh.shape[0]
         bias = b_ih is not None
         self.xa = xa = _buffers.empty(xp, (T * B, I + bias), x.dtype)
-        xa[:, :I] = x.reshape(T * B, I)
+        xa.reshape(T, B, I + bias)[..., :I] = x          # one copy, x contiguous or not
         wa = xp.empty((I + bias, H), x.dtype)
         wa[:I] = w_ih.T
         if bias:

@@ -154,3 +154,19 @@ def test_lstm_layer_input_product_in_chunks():
             results.append([to_numpy(out), to_numpy(h), to_numpy(c), to_numpy(xt.grad)]
                            + [to_numpy(p.grad) for p in layer.parameters()])
         _compare(results, dtype)
+
+
+def test_gru_layer_input_product_in_chunks():
+    """The GRU layer's input product a few steps at a time (21 steps of 3 gates x 8 x 128
+    float64 or 16 x 128 float32 per chunk, 37 steps: a partial last chunk, both
+    directions), b_hr and b_hz folded into it, against PyTorch."""
+    for dtype, B in (('float64', 8), ('float32', 16)):
+        x = rand(37, B, 3, seed=14).astype(dtype)
+        results = []
+        for lib, layer in _pair(lambda m: m.GRU(3, 128, bidirectional=True), dtype):
+            xt = lib.tensor(x, requires_grad=True)
+            out, h = layer(xt)
+            ((out * out).sum() + h.sum()).backward()
+            results.append([to_numpy(out), to_numpy(h), to_numpy(xt.grad)]
+                           + [to_numpy(p.grad) for p in layer.parameters()])
+        _compare(results, dtype)
