@@ -1,8 +1,9 @@
 """Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their cells (PyTorch's parameter names,
 shapes, gate order and initialisation, so PyTorch weights load by name).
 
-Each layer and direction first maps the whole input sequence through W_ih in one matrix
-product, then steps through time with one product by W_hh per step.  The LSTM and GRU
+Each layer and direction maps the input sequence through W_ih in few large matrix
+products (the fused layers a chunk of steps at a time, just before those steps), and
+steps through time with one product by W_hh per step.  The LSTM and GRU
 cell nonlinearities are fused ops (one node per step) whose backward is one formula on
 arrays and tensors alike; the activations it reads come from an op of their own
 (``LSTMGates``, ``GRUGates``), which hands back the forward's values in the plain sweep
@@ -10,7 +11,7 @@ and records them, so that they are differentiated again, when a graph of the bac
 wanted.  A whole LSTM layer is one node too (``LSTMLayerOp``, its input product
 included), backpropagated through time by the op ``LSTMLayerGrad``, and so are GRU and
 Elman RNN layers (``GRULayerOp``, ``RNNLayerOp``); a ``GRUCell`` step is one node with
-its two products (``GRUStepOp``); the cells remain for LSTM with projections, packed
+its two products (``GRUStepOp``, feature-major: gates (3H, B)); the cells remain for LSTM with projections, packed
 sequences and the LSTMCell and RNNCell modules.  The layers keep their gates gate-major
 ((T, gates, B, H)), so each elementwise pass runs on contiguous blocks.
 
@@ -306,9 +307,10 @@ class LSTMLayerOp(Op):
     None) -> (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward
     direction).
 
-    x W_ih^T + b_ih + b_hh for all steps is one batched product of x with a column of ones
-    appended (the biases as the weights' last row), landing gate-major, so no pass adds
-    the biases and ``LSTMLayerGrad`` gets dL/db as part of the product that gives dL/dW_ih.
+    x W_ih^T + b_ih + b_hh is a batched product of x with a column of ones appended (the
+    biases as the weights' last row), landing gate-major, so no pass adds the biases and
+    ``LSTMLayerGrad`` gets dL/db as part of the product that gives dL/dW_ih; it is formed
+    for a chunk of steps at a time, just before them, so each step reads it from cache.
     Forward keeps every step's gates, cell states, inputs h and the products i g and f c,
     which ``LSTMLayerGrad`` reads to backpropagate through time.  The gates are kept
     gate-major, (T, 4, B, H) in the order i, f, o, g (``_GATE_ORDER``), so that every
@@ -489,8 +491,8 @@ class GRULayerOp(Op):
     h0 (B, H), W_ih (3H, I), W_hh (3H, H), b_ih, b_hh (3H,) or None) -> out (T, B, H);
     ``reverse`` as ``LSTMLayerOp``.
 
-    x W_ih^T + b_ih for all steps is one batched product of [x | 1] landing gate-major, as
-    in ``LSTMLayerOp``.  Forward keeps every step's activations gate-major, (T, 4, B, H)
+    x W_ih^T + b_ih (+ b_hr, b_hz) is a batched product of [x | 1] landing gate-major,
+    a chunk of steps at a time, as in ``LSTMLayerOp``.  Forward keeps every step's activations gate-major, (T, 4, B, H)
     as r, z, hn = h W_hn^T + b_hn, n (contiguous passes), and the inputs h, which
     ``GRULayerGrad`` reads: then the weight and bias gradients are one batched product
     each over all steps, not T of each accumulated one by one.
