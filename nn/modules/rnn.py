@@ -1,8 +1,9 @@
 """Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their cells (PyTorch's parameter names,
 shapes, gate order and initialisation, so PyTorch weights load by name).
 
-Each layer and direction first maps the whole input sequence through W_ih in one matrix
-product, then steps through time with one product by W_hh per step.  The LSTM and GRU
+Each layer and direction maps the input sequence through W_ih in few large matrix
+products (the fused layers a chunk of steps at a time, just before those steps), and
+steps through time with one product by W_hh per step.  The LSTM and GRU
 cell nonlinearities are fused ops (one node per step) whose backward is one formula on
 arrays and tensors alike; the activations it reads come from an op of their own
 (``LSTMGates``, ``GRUGates``), which hands back the forward's values in the plain sweep
@@ -10,7 +11,7 @@ and records them, so that they are differentiated again, when a graph of the bac
 wanted.  A whole LSTM layer is one node too (``LSTMLayerOp``, its input product
 included), backpropagated through time by the op ``LSTMLayerGrad``, and so are GRU and
 Elman RNN layers (``GRULayerOp``, ``RNNLayerOp``); a ``GRUCell`` step is one node with
-its two products (``GRUStepOp``); the cells remain for LSTM with projections, packed
+its two products (``GRUStepOp``, feature-major: gates (3H, B)); the cells remain for LSTM with projections, packed
 sequences and the LSTMCell and RNNCell modules.  The layers keep their gates gate-major
 ((T, gates, B, H)), so each elementwise pass runs on contiguous blocks.
 
@@ -54,6 +55,17 @@ def _inv_one_plus_exp_(xp, a):
     xp.exp(a, out=a)
     a += 1
     return xp.reciprocal(a, out=a)
+
+
+def _sigmoid_by_tanh_(xp, a):
+    """``a = sigmoid(a) = (1 + tanh(a/2)) / 2`` in place: four passes as ``_sigmoid_``'s,
+    but tanh never overflows, so no error state is set and reset around them (measured
+    3.5 against 4.8 us on (128, 16) float32)."""
+    a *= 0.5
+    _tanh_(xp, a)
+    a *= 0.5
+    a += 0.5
+    return a
 
 
 def _tanh_(xp, a, out=None):
@@ -205,7 +217,12 @@ class GRUStepOp(Op):
     W_ih (3H, I), W_hh (3H, H), b_ih, b_hh (3H,) or None) -> h'.  ``GRUCell`` runs on it:
     one node per step instead of two ``Linear`` and a ``GRUCellOp`` (seq2seq-attn's decoder
     takes ten such steps per training step, and each node costs its recording and its
-    visit in the sweep).  Backward is ``GRUStepGrad``."""
+    visit in the sweep).  Backward is ``GRUStepGrad``.
+
+    The step runs feature-major: the gates are W_ih x^T and W_hh h^T (3H, B), whose r, z, n
+    row blocks are contiguous, so no slice is strided and no weight is transposed (OpenBLAS
+    measured x W_ih^T 2.3x slower than W_ih x^T at B = 16, I = 96, H = 64, the transposed
+    weight being the large operand)."""
     __slots__ = ('acts',)
     save = (0, 1, 2, 3, 4, 5)
     array_backward = True
@@ -215,13 +232,25 @@ class GRUStepOp(Op):
             if a.dtype != w.dtype:          # as Linear: NumPy would promote silently
                 raise RuntimeError(f'expected m1 and m2 to have the same dtype, but got: '
                                    f'{_c_name(a)} != {_c_name(w)}')
-        xg = xp.matmul(x, w_ih.T)
-        hg = xp.matmul(h, w_hh.T)
+        H = w_hh.shape[1]
+        xg = xp.matmul(w_ih, x.T)                       # (3H, B): r, z, n row blocks
+        hg = xp.matmul(w_hh, h.T)
         if b_ih is not None:
-            xg += b_ih
-            hg += b_hh
-        self.acts = r, z, n, hn = _gru_cell(xp, xg, hg)
-        return n + z * (h - n)
+            xg += b_ih[:, None]
+            hg += b_hh[:, None]
+        hn = hg[2 * H:]
+        rz = xg[:2 * H]
+        rz += hg[:2 * H]
+        _sigmoid_by_tanh_(xp, rz)
+        r, z = rz[:H], rz[H:]
+        n = xg[2 * H:]                                  # tanh(x_n + r hn)
+        n += xp.multiply(r, hn, out=hg[:H])
+        _tanh_(xp, n)
+        h_n = xp.subtract(h.T, n)                       # h' = n + z (h - n)
+        self.acts = r, z, n, hn, h_n
+        out = xp.multiply(z, h_n)
+        out += n
+        return xp.ascontiguousarray(out.T)
 
     def backward(self, gh):
         return GRUStepGrad.apply(*self.saved_tensors, gh, step=self)
@@ -230,22 +259,41 @@ class GRUStepOp(Op):
 class GRUStepGrad(Op):
     """``GRUStepOp``'s gradients on the activations its forward kept:
     (x, h, W_ih, W_hh, b_ih, b_hh, dL/dh') -> dL/d(x, h, W_ih, W_hh, b_ih, b_hh) (None for
-    the biases when they are None).  Its own derivative replays the step as two ``Linear``
+    the biases when they are None), feature-major as the forward, each factor formed in
+    place in one (3H, B) block.  Its own derivative replays the step as two ``Linear``
     and a ``GRUCellOp`` and differentiates that twice, as ``LSTMLayerGrad``'s does."""
     __slots__ = ()
     save = (0, 1, 2, 3, 4, 5, 6)
 
     def forward(self, xp, x, h, w_ih, w_hh, b_ih, b_hh, gh, *, step):
-        r, z, n, hn = step.acts
-        dxg, dhg, dh = _gru_grads(r, z, n, hn, h, gh)
+        r, z, n, hn, h_n = step.acts                    # (H, B)
+        H = r.shape[0]
+        g = gh.T
+        dxg = xp.empty((3 * H, r.shape[1]), r.dtype)    # dL/d(x-gates): r, z, n
+        dr, dz, dn = dxg[:H], dxg[H:2 * H], dxg[2 * H:]
+        xp.subtract(1, z, out=dz)
+        xp.multiply(n, n, out=dn)                       # dn: g (1 - z) (1 - n^2)
+        xp.subtract(1, dn, out=dn)
+        dn *= dz
+        dn *= g
+        xp.subtract(1, r, out=dr)                       # dr: dn hn r (1 - r)
+        dr *= r
+        dr *= hn
+        dr *= dn
+        dz *= z                                         # dz: g (h - n) z (1 - z)
+        dz *= h_n
+        dz *= g
+        dhg = dxg.copy()                                # dL/d(h-gates): r, z, n r
+        dhg[2 * H:] *= r
         needs = step.needs_input_grad
-        dx = xp.matmul(dxg, w_ih) if needs[0] else None
-        dh += xp.matmul(dhg, w_hh)
-        dw_ih = xp.matmul(dxg.T, x) if needs[2] else None
-        dw_hh = xp.matmul(dhg.T, h) if needs[3] else None
+        dx = xp.matmul(dxg.T, w_ih) if needs[0] else None
+        dh = xp.multiply(gh, z.T)
+        dh += xp.matmul(dhg.T, w_hh)
+        dw_ih = xp.matmul(dxg, x) if needs[2] else None
+        dw_hh = xp.matmul(dhg, h) if needs[3] else None
         if b_ih is None:
             return dx, dh, dw_ih, dw_hh, None, None
-        return dx, dh, dw_ih, dw_hh, dxg.sum(0), dhg.sum(0)
+        return dx, dh, dw_ih, dw_hh, dxg.sum(1), dhg.sum(1)
 
     def backward(self, *grads):
         def replay(x, h, w_ih, w_hh, b_ih, b_hh, gh):
@@ -259,16 +307,18 @@ class LSTMLayerOp(Op):
     None) -> (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward
     direction).
 
-    x W_ih^T + b_ih + b_hh for all steps is one batched product of x with a column of ones
-    appended (the biases as the weights' last row), landing gate-major, so no pass adds
-    the biases and ``LSTMLayerGrad`` gets dL/db as part of the product that gives dL/dW_ih.
-    Forward keeps every step's gates, cell states and inputs h, which ``LSTMLayerGrad``
-    reads to backpropagate through time.  The gates are kept gate-major, (T, 4, B, H) in
-    the order i, f, o, g (``_GATE_ORDER``), so that every elementwise pass runs on
-    contiguous arrays: NumPy's ufuncs on the strided (B, H) quarters of a (B, 4H) row were
-    measured 3x slower per element than on contiguous blocks.
+    x W_ih^T + b_ih + b_hh is a batched product of x with a column of ones appended (the
+    biases as the weights' last row), landing gate-major, so no pass adds the biases and
+    ``LSTMLayerGrad`` gets dL/db as part of the product that gives dL/dW_ih; it is formed
+    for a chunk of steps at a time, just before them, so each step reads it from cache.
+    Forward keeps every step's gates, cell states, inputs h and the products i g and f c,
+    which ``LSTMLayerGrad`` reads to backpropagate through time.  The gates are kept
+    gate-major, (T, 4, B, H) in the order i, f, o, g (``_GATE_ORDER``), so that every
+    elementwise pass runs on contiguous arrays: NumPy's ufuncs on the strided (B, H)
+    quarters of a (B, 4H) row were measured 3x slower per element than on contiguous
+    blocks.
     """
-    __slots__ = ('reverse', 'acts', 'hs', 'cs', 'xa')
+    __slots__ = ('reverse', 'acts', 'hs', 'cs', 'prods', 'xa')
     save = (0, 1, 2, 3, 4, 5, 6)
     array_backward = True
 
@@ -285,7 +335,7 @@ class LSTMLayerOp(Op):
         # sigmoid(i), sigmoid(f), sigmoid(o) = (1 + tanh(a/2)) / 2 (NumPy's SIMD tanh:
         # measured 8 us per step against 14 us for 1 / (1 + e^-a) and a tanh of g)
         self.xa = xa = _buffers.empty(xp, (T * B, I + bias), dtype)
-        xa[:, :I] = x.reshape(T * B, I)
+        xa.reshape(T, B, I + bias)[..., :I] = x          # one copy, x contiguous or not
         wa = xp.empty((4, I + bias, H), dtype)
         w_t = _buffers.empty(xp, (4, H, H), dtype)       # W_hh^T per gate, row-major
         wi4, wh4 = w_ih.reshape(4, H, I), w_hh.reshape(4, H, H)
@@ -299,29 +349,37 @@ class LSTMLayerOp(Op):
                 wa[j, I] = b4[p]
         wa[:3] *= 0.5
         w_t[:3] *= 0.5
-        pre = _buffers.empty(xp, (4, T * B, H), dtype)
-        xp.matmul(xa, wa, out=pre)
-        pre = pre.reshape(4, T, B, H)
+        # the input product for C steps at a time (C B rows of [x | 1], C up to 512 KiB of
+        # gates), just before those steps, so that each step reads its block from cache
+        C = max(1, min(T, 2 ** 19 // (4 * B * H * x.itemsize)))
+        pre_buf = _buffers.empty(xp, (4, C * B, H), dtype)
+        pre = pre_buf.reshape(4, C, B, H)
         # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1];
         # (B, H) x (4, H, H) is four products in one call, each landing in its gate's
         # contiguous block (1.33 ms against 1.51 ms for 32 steps of (32, 128) x (128, 512))
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
         self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), dtype)   # (c, tanh c)
         self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)   # i, f, o, g
+        self.prods = prods = _buffers.empty(xp, (T, 2, B, H), dtype)  # i g, f c
         hs[0], cs[0, 0] = h0, c0
-        ig = xp.empty((B, H), dtype)
         with quiet_float_errors(xp):
             for k, t in enumerate(_order(T, reverse)):
+                if k % C == 0:                      # times t0 .. t0 + n - 1 come next
+                    n = min(C, T - k)
+                    t0 = t - n + 1 if reverse else t
+                    xp.matmul(xa[t0 * B:(t0 + n) * B], wa, out=pre_buf[:, :n * B])
                 a = acts[k]
                 xp.matmul(hs[k], w_t, out=a)
-                a += pre[:, t]
+                a += pre[:, t - t0]
                 _tanh_(xp, a)
                 s = a[:3]
                 s *= 0.5
                 s += 0.5
                 c, tc = cs[k + 1]
-                xp.multiply(a[1], cs[k, 0], out=c)
-                c += xp.multiply(a[0], a[3], out=ig)
+                ig, fc = prods[k]
+                xp.multiply(a[0], a[3], out=ig)
+                xp.multiply(a[1], cs[k, 0], out=fc)
+                xp.add(ig, fc, out=c)
                 _tanh_(xp, c, out=tc)
                 xp.multiply(a[2], tc, out=hs[k + 1])
         out = hs[1:][::-1] if reverse else hs[1:]
@@ -333,6 +391,16 @@ class LSTMLayerOp(Op):
 
 # PyTorch's LSTM gates are i, f, g, o; the layer's buffers hold them as i, f, o, g
 _GATE_ORDER = (0, 1, 3, 2)
+
+
+def _sum4(xp, parts, out):
+    """``parts.sum(0)`` into ``out`` for a stack of gates, as adds in the same order
+    (one add call per part: measured 1.0 us faster per call than the reduction at
+    (4, 32, 128))."""
+    xp.add(parts[0], parts[1], out=out)
+    for p in parts[2:]:
+        out += p
+    return out
 
 
 def _order(T, reverse):
@@ -354,31 +422,28 @@ class LSTMLayerGrad(Op):
 
     def forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc, *, layer):
         self.reverse = reverse = layer.reverse
-        acts, hs, cs = layer.acts, layer.hs, layer.cs
+        acts, hs, cs, prods = layer.acts, layer.hs, layer.cs, layer.prods
         T, _, B, H = acts.shape
         G, I = 4 * H, x.shape[-1]
         dtype = acts.dtype
         i, f, o, g = (acts[:, j] for j in range(4))                   # (T, B, H)
-        c_prev, tc = cs[:-1, 0], cs[1:, 1]
-        # With dc' = dL/dc' the gate pre-activation gradients are dc' g i (1 - i),
-        # dc' c f (1 - f), dc' i (1 - g^2) and dh tanh(c') o (1 - o); the factors after
-        # dc' and dh depend on forward values only, so they are formed for all steps at
-        # once, gate-major in PyTorch's order i, f, g, o (contiguous passes)
+        ig, tc, h = prods[:, 0], cs[1:, 1], hs[1:]                    # h' = o tanh c'
+        # With dc' = dL/dc' the gate pre-activation gradients are dc' i g (1 - i),
+        # dc' f c (1 - f), dc' (i - i g g) (= dc' i (1 - g^2)) and dh h' (1 - o), by the
+        # products the forward kept; the factors after dc' and dh depend on forward values
+        # only, so they are formed for all steps at once, gate-major in PyTorch's order
+        # i, f, g, o (contiguous passes, two per factor)
         fac = _buffers.empty(xp, (T, 4, B, H), dtype)
-        fi, ff, fg, fo = (fac[:, j] for j in range(4))
-        for fs, s in ((fac[:, :2], acts[:, :2]), (fo, o)):        # s (1 - s)
-            xp.subtract(1, s, out=fs)
-            fs *= s
-        fi *= g
-        ff *= c_prev
-        fo *= tc
-        xp.multiply(g, g, out=fg)
-        xp.subtract(1, fg, out=fg)
-        fg *= i
-        through_h = _buffers.empty(xp, (T, B, H), dtype)        # dh'/dc' = o (1 - tanh^2 c')
-        xp.multiply(tc, tc, out=through_h)
-        xp.subtract(1, through_h, out=through_h)
-        through_h *= o
+        fg, fo = fac[:, 2], fac[:, 3]
+        xp.subtract(1, acts[:, :2], out=fac[:, :2])
+        fac[:, :2] *= prods
+        xp.multiply(ig, g, out=fg)
+        xp.subtract(i, fg, out=fg)
+        xp.subtract(1, o, out=fo)
+        fo *= h
+        through_h = _buffers.empty(xp, (T, B, H), dtype)        # dh'/dc' = o - h' tanh c'
+        xp.multiply(h, tc, out=through_h)
+        xp.subtract(o, through_h, out=through_h)
         # dL/d(pre-activations), gate-major in PyTorch's order, by time t (not step k):
         # the weight gradients below are then batched products with no transposed copy
         da = _buffers.empty(xp, (4, T, B, H), dtype)
@@ -397,7 +462,7 @@ class LSTMLayerGrad(Op):
             xp.multiply(dh, fo[k], out=d[3])
             dc *= f[k]                                           # dL/dc of the step before
             xp.matmul(d, w4, out=dh_parts)                        # dL/dh of the step before
-            xp.sum(dh_parts, axis=0, out=dh)
+            _sum4(xp, dh_parts, dh)
         flat = da.reshape(4, T * B, H)
         flat_t = flat.transpose(0, 2, 1)
         h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
@@ -426,8 +491,8 @@ class GRULayerOp(Op):
     h0 (B, H), W_ih (3H, I), W_hh (3H, H), b_ih, b_hh (3H,) or None) -> out (T, B, H);
     ``reverse`` as ``LSTMLayerOp``.
 
-    x W_ih^T + b_ih for all steps is one batched product of [x | 1] landing gate-major, as
-    in ``LSTMLayerOp``.  Forward keeps every step's activations gate-major, (T, 4, B, H)
+    x W_ih^T + b_ih (+ b_hr, b_hz) is a batched product of [x | 1] landing gate-major,
+    a chunk of steps at a time, as in ``LSTMLayerOp``.  Forward keeps every step's activations gate-major, (T, 4, B, H)
     as r, z, hn = h W_hn^T + b_hn, n (contiguous passes), and the inputs h, which
     ``GRULayerGrad`` reads: then the weight and bias gradients are one batched product
     each over all steps, not T of each accumulated one by one.
@@ -446,36 +511,42 @@ class GRULayerOp(Op):
         # r and z pre-activations formed negated for 1 / (1 + e^a); one (B, H) x (3, H, H)
         # call lands r, z and hn in their contiguous blocks
         self.xa = xa = _buffers.empty(xp, (T * B, I + bias), dtype)
-        xa[:, :I] = x.reshape(T * B, I)
+        xa.reshape(T, B, I + bias)[..., :I] = x          # one copy, x contiguous or not
         wa = xp.empty((3, I + bias, H), dtype)
         wa[:, :I] = w_ih.reshape(3, H, I).transpose(0, 2, 1)
         w_t = _buffers.empty(xp, (3, H, H), dtype)
         w_t[...] = w_hh.reshape(3, H, H).transpose(0, 2, 1)
-        bias_h = None
-        if bias:
+        b_hn = None
+        if bias:                                # b_hr, b_hz ride with b_ih; b_hn is inside r
             xa[:, I] = 1
-            wa[:, I] = b_ih.reshape(3, H)
-            bias_h = b_hh.reshape(3, 1, H).copy()
-            bias_h[:2] *= -1
+            b3 = wa[:, I]
+            b3[...] = b_ih.reshape(3, H)
+            b3[:2] += b_hh.reshape(3, H)[:2]
+            b_hn = b_hh[2 * H:]
         wa[:2] *= -1
         w_t[:2] *= -1
-        pre = _buffers.empty(xp, (3, T * B, H), dtype)
-        xp.matmul(xa, wa, out=pre)
-        pre = pre.reshape(3, T, B, H)
+        # the input product for C steps at a time, as in ``LSTMLayerOp``
+        C = max(1, min(T, 2 ** 19 // (3 * B * H * x.itemsize)))
+        pre_buf = _buffers.empty(xp, (3, C * B, H), dtype)
+        pre = pre_buf.reshape(3, C, B, H)
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
         self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)     # r, z, hn, n
         hs[0] = h0
         with quiet_float_errors(xp):
             for k, t in enumerate(_order(T, reverse)):
+                if k % C == 0:                      # times t0 .. t0 + m - 1 come next
+                    m = min(C, T - k)
+                    t0 = t - m + 1 if reverse else t
+                    xp.matmul(xa[t0 * B:(t0 + m) * B], wa, out=pre_buf[:, :m * B])
                 a = acts[k]
                 xp.matmul(hs[k], w_t, out=a[:3])
-                if bias_h is not None:
-                    a[:3] += bias_h
-                a[:2] += pre[:2, t]
+                if b_hn is not None:
+                    a[2] += b_hn
+                a[:2] += pre[:2, t - t0]
                 _inv_one_plus_exp_(xp, a[:2])
                 n = a[3]                                        # tanh(x_n + r hn)
                 xp.multiply(a[0], a[2], out=n)
-                n += pre[2, t]
+                n += pre[2, t - t0]
                 _tanh_(xp, n)
                 h = hs[k + 1]                                   # n + z (h - n)
                 xp.subtract(hs[k], n, out=h)
@@ -582,7 +653,7 @@ class RNNLayerOp(Op):
         H = w_hh.shape[0]
         bias = b_ih is not None
         self.xa = xa = _buffers.empty(xp, (T * B, I + bias), x.dtype)
-        xa[:, :I] = x.reshape(T * B, I)
+        xa.reshape(T, B, I + bias)[..., :I] = x          # one copy, x contiguous or not
         wa = xp.empty((I + bias, H), x.dtype)
         wa[:I] = w_ih.T
         if bias:
