@@ -214,7 +214,34 @@ def test_gelu_third_derivative_matches_torch():
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
     xt = autograd.tensor(x, requires_grad=True)
     g1, = autograd.grad(F.gelu(xt).sum(), xt, create_graph=True)
-    assert 'GeluDerivativeBackward0' in _node_names(g1)
+    assert 'GeluGradBackward0' in _node_names(g1)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3),
+       dtype=st.sampled_from(['float32', 'float64']), transpose=st.booleans())
+def test_gelu_grad_op_over_shapes_and_strides(shape, dtype, transpose):
+    """GeluGrad (g times the derivative, one op) to second order over sizes below and
+    above erf's vectorised float32 path (64 elements), batch 1, transposed inputs."""
+    x = rand(*shape, 8, low=-5, high=5, dtype=dtype, seed=len(shape))
+    check_op(lambda lib, x: _lib_f(lib).gelu(x.transpose(0, -1) if transpose else x), x)
+
+
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_gelu_second_order_through_the_incoming_gradient(dtype):
+    """d/dg of GeluGrad (the op again, on the cotangent) and d/dx, with the incoming
+    gradient a tensor that requires grad, against PyTorch."""
+    x, v = rand(5, 13, low=-4, high=4, dtype=dtype, seed=40), rand(5, 13, dtype=dtype, seed=41)
+    results = []
+    for lib in (torch, autograd):
+        grad = torch.autograd.grad if lib is torch else autograd.grad
+        xt, vt = lib.tensor(x, requires_grad=True), lib.tensor(v, requires_grad=True)
+        gx, = grad(_lib_f(lib).gelu(xt), xt, vt, create_graph=True)
+        dx, dv = grad((gx * gx).sum(), (xt, vt))
+        results.append([to_numpy(t) for t in (gx, dx, dv)])
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == 'float32' else dict(rtol=1e-10, atol=1e-12)
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, **tol)
 
 
 # ----------------------------------------------------------------------------- attention
