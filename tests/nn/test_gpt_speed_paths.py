@@ -108,6 +108,28 @@ def test_softmax_of_a_transposed_view_along_its_last_axis():
              _lib_f(lib).log_softmax(x.transpose(-1, -2), dim=-1), x)
 
 
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_masked_fill_under_a_broadcast_mask_copies_and_writes_through_it(dtype):
+    """masked_fill's copy written through a causal (1, 1, T, T) mask that broadcasts over
+    batch and heads, on a transposed (non-contiguous) input, a 0-d tensor value that
+    requires grad, and a gradient holding inf and NaN where the mask is (exact zeros there,
+    not inf * 0), against PyTorch."""
+    x = rand(2, 5, 3, 5, dtype=dtype, seed=50)
+    check_op(lambda lib, x, v: x.transpose(1, 2).masked_fill(
+        lib.tensor(_causal(5)).view(1, 1, 5, 5), v.sum()), x, rand(1, dtype=dtype, seed=51))
+    g = rand(2, 3, 5, 5, dtype=dtype, seed=52)
+    g[..., 0, 4] = np.inf
+    g[..., 1, 3] = np.nan
+    grads = []
+    for lib in (torch, autograd):
+        xt = lib.tensor(x, requires_grad=True)
+        y = xt.transpose(1, 2).masked_fill(lib.tensor(_causal(5)).view(1, 1, 5, 5), -np.inf)
+        y.backward(lib.tensor(g))
+        grads.append(to_numpy(xt.grad))
+    np.testing.assert_array_equal(grads[1], grads[0])
+    assert (grads[1][:, 0, :, 4] == 0).all() and (grads[1][:, 1, :, 3] == 0).all()
+
+
 # ----------------------------------------------------------------------------- normalization
 
 @pytest.mark.parametrize('dtype', ['float64', 'float32'])
