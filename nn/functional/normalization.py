@@ -9,10 +9,11 @@ and gh = g * w:
     dL/dx = invstd * (gh - mean(gh) - x_hat * mean(gh * x_hat)),
     dL/dw = sum(g * x_hat),   dL/db = sum(g)          (over the axes w is broadcast along).
 The fused op ``Norm`` computes the forward in one pass over the arrays and keeps x_hat and
-1/std.  Its backward formula reads them through the op ``Standardize`` (x -> x_hat, 1/std),
-whose forward hands back the kept arrays: an array sweep computes nothing more, and a
-graph of the backward (create_graph) sees them as functions of x, so that second
-derivatives see the statistics' dependence on x.
+1/std.  Its backward is one op, ``NormGrad``, which computes the three gradients on those
+kept arrays in a few passes; its own derivative replays the same gradients written as a
+formula (``_norm_vjp``, reading x_hat and 1/std through the op ``Standardize``, x ->
+(x_hat, 1/std), so that second derivatives see the statistics' dependence on x) and
+differentiates that.
 """
 import functools
 import math
