@@ -16,7 +16,6 @@ from collections import namedtuple
 import numpy
 
 from ..backend import as_dtype, float16, float32, int64
-from ..devices import device_of_array
 from ..backend import IGNORE_ERRORS, opmath, reset_errstate, set_errstate
 from ..op import Op, apply_unary
 from ..tensor import Tensor
@@ -766,19 +765,6 @@ def _row_max(xp, a, axis):
     return rows.max(axis=1).reshape(a.shape[:-1] + (1,))
 
 
-_EXP_MINUS_20 = math.exp(-20)
-_HOST_MEMORY = {}           # array module -> whether its arrays are read without a device sync
-
-
-def _host_memory(xp, a):
-    """Whether reading a value of ``a`` on the host is free (no accelerator's queue to wait
-    for): a data-dependent branch costs nothing there."""
-    host = _HOST_MEMORY.get(xp)
-    if host is None:
-        host = _HOST_MEMORY[xp] = not getattr(device_of_array(a).backend, 'ACCELERATOR', False)
-    return host
-
-
 def _row_sum(xp, a, axis):
     """``sum(a)`` along ``axis`` (keepdims); along the last axis of a float32/float64 array,
     a product with a vector of ones (BLAS: 4.5 us against NumPy's 20 us for 32 x 1024)."""
@@ -798,26 +784,12 @@ class Softmax(Op):
 
     @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, a, dim):
-        self.axis = axis = _softmax_axis('softmax', a, dim)
+        self.axis = _softmax_axis('softmax', a, dim)
         if not a.size:              # (an empty dim has no maximum to shift by)
             return xp.empty_like(a)
-        if _host_memory(xp, a) and axis == a.ndim - 1 and 1 < a.shape[-1] <= 64 \
-                and a.dtype.kind == 'f' and a.dtype.itemsize >= 4:
-            # Short rows (attention's keys): shifted by the maximum of the whole array
-            # instead of each row's, no per-row maximum and its copy: (8, 4, 32, 32)
-            # float32 80 -> 41 us.  Exact but for rounding wherever every row's maximum is
-            # within 20 of the whole array's, which its row sums prove (s >= n e^-20:
-            # s <= n e^(m_row - max)); else (far-apart rows, inf, NaN, rows of -inf) the
-            # per-row shift below.  A host read of s: on an accelerator the per-row path.
-            e = xp.subtract(a, a.max(), out=xp.empty_like(a))
-            xp.exp(e, out=e)
-            s = _row_sum(xp, e, axis)
-            if s.min() >= a.shape[-1] * _EXP_MINUS_20:
-                e /= s
-                return e
-        e = _shifted(xp, a, axis)          # a new array: exp and the division in place
+        e = _shifted(xp, a, self.axis)     # a new array: exp and the division in place
         xp.exp(e, out=e)
-        e /= _row_sum(xp, e, axis)
+        e /= _row_sum(xp, e, self.axis)
         return e.astype(a.dtype, copy=False)
 
     def backward(self, g):
