@@ -213,10 +213,10 @@ def _norm_vjp(g, x, w, norm, needs):
 class NormGrad(Op):
     """``Norm``'s gradients: (g, x, w) -> the ones of (dL/dx, dL/dw, dL/db) that ``needs``
     asks for, as a tuple, from the x_hat and 1/std that the node ``norm``'s forward kept.
-    On arrays, in five elementwise passes and four sums as products with ones (layer norm
-    of (8, 32, 64) float32: 6 us of Python and arrays instead of some 20 ops' worth of
-    temporaries): with a = mean(g w), c = mean(g w x_hat) over the normalised axes,
-    dL/dx = (g w - a - x_hat c) / std.  Its own derivative replays ``_norm_vjp`` (the same
+    On arrays, in five elementwise passes and four sums as products with ones, where the
+    formula ran some twenty ops with their temporaries (layer norm of (8, 32, 64) float32,
+    forward and backward: 199 -> 151 us): with a = mean(g w), c = mean(g w x_hat) over
+    the normalised axes, dL/dx = (g w - a - x_hat c) / std.  Its own derivative replays ``_norm_vjp`` (the same
     gradients as a formula) and differentiates that, as the recurrent layers' gradient
     nodes do."""
     __slots__ = ('norm', 'needs')
