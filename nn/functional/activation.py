@@ -11,7 +11,7 @@ import warnings
 
 import autograd
 from autograd import where
-from autograd.extend import Op, erf, scalar_name
+from autograd.extend import Op, device_of_array, erf, scalar_name
 from autograd.extend import opmath
 from autograd.ops.formula import Clamp, Exp, Sigmoid, Tanh, Where
 
@@ -137,12 +137,48 @@ class Elu(Pointwise):
         return Where.apply(x > 0, g * self.scale, g * neg)
 
 
+# Phi(x) = (1 + tanh(x P(x^2))) / 2 for float32 on the host, x clipped to +-5.75 (where Phi
+# is within 5e-9 of 0 or 1 and the tanh rounds to +-1, so Phi is exactly 0 or 1 beyond):
+# P of degree 6 in x^2, fitted to atanh(erf(x / sqrt 2)) / x on [0, 5.5] by least squares
+# weighted by sech^2 (the factor by which an error of the tanh's argument reaches Phi),
+# reweighted toward minimax (P(0) = sqrt(2 / pi); the x^2 term near the tanh
+# approximation's 0.044715 sqrt(2 / pi)).  Against Phi in double over [-8, 8]: at most
+# 9.7e-8 absolute in float32 arithmetic, where 1 + erf with the vectorised float32 erf is
+# 2.2e-7 and PyTorch's 6e-8 (GELU itself: 5.7e-7 absolute over [-9, 9], PyTorch's 1.2e-6).
+# 19 passes over the array instead of 28 (NumPy's tanh is one SIMD pass): GELU's forward
+# on (8, 32, 256) float32 255 -> 184 us.
+_PHI_CLIP = 5.75
+_PHI_P = (1.756214069968021e-09, -1.3226476962781734e-07, 3.9647607469098365e-06,
+          -5.530627365989478e-05, -3.259480716168785e-05, 0.03633308444099032,
+          0.7978849414861843)          # x^12 ... x^0 in x^2
+
+
 def _normal_cdf(xp, x):
-    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF, as a new array."""
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF, as a new array (float32
+    on the host: the tanh form above; else the device's erf)."""
+    if x.dtype == 'float32' and x.size >= 64 and _on_host(x):
+        xc = xp.clip(x, -_PHI_CLIP, _PHI_CLIP)
+        u = xp.multiply(xc, xc)
+        p = u * _PHI_P[0]
+        for c in _PHI_P[1:-1]:                  # Horner's rule, in place
+            p += c
+            p *= u
+        p += _PHI_P[-1]
+        p *= xc
+        xp.tanh(p, out=p)
+        p += 1
+        p *= 0.5
+        return p
     cdf = erf(xp.asarray(x * _INV_SQRT_2))     # (NumPy makes a 0-d product a scalar)
     cdf += 1                                   # in erf's own new array
     cdf *= 0.5
     return cdf
+
+
+def _on_host(a):
+    """Whether array ``a`` lives in host memory (no accelerator: there the device's erf is
+    one kernel, cheaper than the passes of the tanh form)."""
+    return not getattr(device_of_array(a).backend, 'ACCELERATOR', False)
 
 
 def _normal_pdf(x):
@@ -150,25 +186,35 @@ def _normal_pdf(x):
     return Exp.apply(x * x * -0.5) * _INV_SQRT_2PI
 
 
-class GeluDerivative(Pointwise):
-    """d/dx x Phi(x) = Phi(x) + x phi(x) (phi the standard normal density), from the values
-    ``cdf`` = Phi(x) that ``Gelu``'s forward computed; one new array on arrays.  Its own
-    derivative is phi(x) (2 - x^2)."""
-    __slots__ = ()
+class GeluGrad(Op):
+    """Gelu's backward in one op: (g, x) -> g (Phi(x) + x phi(x)) (phi the standard normal
+    density), from the values ``cdf`` = Phi(x) that ``Gelu``'s forward computed; one new
+    array, six passes in place (the separate derivative and product took a second array
+    and pass: (8, 32, 256) float32 88 -> 76 us).  Its own derivatives: d/dg is this op on
+    the cotangent (the map is diagonal), d/dx = g phi(x) (2 - x^2)."""
+    __slots__ = ('cdf',)
+    array_backward = True
+    save = (0, 1)
 
     @opmath                 # bfloat16 in float32, as PyTorch's gelu_backward
-    def forward(self, xp, x, cdf):
+    def forward(self, xp, g, x, cdf):
+        self.cdf = cdf
         d = xp.multiply(x, x, out=xp.empty_like(x))       # (a new array for a 0-d x too)
         d *= -0.5
         xp.exp(d, out=d)
-        d *= _INV_SQRT_2PI
         d *= x
+        d *= _INV_SQRT_2PI
         d += cdf
+        d *= g
         return d
 
-    def backward(self, g):
-        x, = self.saved_tensors
-        return g * (_normal_pdf(x) * (2 - x * x))
+    def backward(self, gg):
+        g, x = self.saved_tensors
+        dg = GeluGrad.apply(gg, x, cdf=self.cdf) if self._next[0] is not None else None
+        dx = None
+        if self._next[1] is not None:
+            dx = gg * g * (_normal_pdf(x) * (2 - x * x))
+        return dg, dx
 
 
 class Gelu(Pointwise):
@@ -193,7 +239,7 @@ class Gelu(Pointwise):
             t = Tanh.apply(_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x))
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x2)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        return g * GeluDerivative.apply(x, cdf=self.cdf)
+        return GeluGrad.apply(g, x, cdf=self.cdf)
 
 
 class Silu(Pointwise):

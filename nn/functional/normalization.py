@@ -9,16 +9,18 @@ and gh = g * w:
     dL/dx = invstd * (gh - mean(gh) - x_hat * mean(gh * x_hat)),
     dL/dw = sum(g * x_hat),   dL/db = sum(g)          (over the axes w is broadcast along).
 The fused op ``Norm`` computes the forward in one pass over the arrays and keeps x_hat and
-1/std.  Its backward formula reads them through the op ``Standardize`` (x -> x_hat, 1/std),
-whose forward hands back the kept arrays: an array sweep computes nothing more, and a
-graph of the backward (create_graph) sees them as functions of x, so that second
-derivatives see the statistics' dependence on x.
+1/std.  Its backward is one op, ``NormGrad``, which computes the three gradients on those
+kept arrays in a few passes; its own derivative replays the same gradients written as a
+formula (``_norm_vjp``, reading x_hat and 1/std through the op ``Standardize``, x ->
+(x_hat, 1/std), so that second derivatives see the statistics' dependence on x) and
+differentiates that.
 """
 import functools
 import math
 
+import autograd
 from autograd import no_grad
-from autograd.extend import Op, array_of, const_like, xp_of
+from autograd.extend import Op, array_of, const_like, device_of_array, wrap, xp_of
 from autograd.extend import opmath
 from autograd.ops.formula import MatMul, Mean, Sum
 
@@ -65,7 +67,10 @@ def _sum_by_product(t, axes, matmul=MatMul.apply):
 
 
 def _sum(t, axes):
-    """The sum of ``t`` over ``axes`` (keepdim): a formula."""
+    """The sum of ``t`` over ``axes`` (keepdim): a formula; no axes, ``t`` itself (a 1-d
+    layer norm's weight spans the whole input)."""
+    if not axes:
+        return t
     s = _sum_by_product(t, axes)
     return Sum.apply(t, dim=axes, keepdim=True) if s is None else s
 
@@ -80,6 +85,21 @@ def _mean(t, axes, matmul=MatMul.apply):
 def _standardize(xp, x, axes, eps, stats):
     """x_hat = (x - mean) / sqrt(var + eps) over ``axes``, 1/std, the mean and the biased
     var: of x itself, or the fixed ``stats`` (mean, var)."""
+    plan = None if stats is not None else _product_plan(x.shape, x.dtype, axes)
+    if plan is not None and not plan[2]:
+        # trailing axes (layer and group norm): rows of m, with their sums as one matrix-
+        # vector product each and the statistics as columns
+        m, keep, _ = plan
+        x2 = x.reshape(-1, m)
+        ones = xp.ones(m, x.dtype)
+        mean = xp.matmul(x2, ones).reshape(-1, 1)
+        mean /= m
+        xc = x2 - mean
+        var = xp.matmul(xc * xc, ones).reshape(-1, 1)
+        var /= m
+        invstd = 1.0 / xp.sqrt(var + eps)
+        xc *= invstd
+        return xc.reshape(x.shape), invstd.reshape(keep), mean.reshape(keep), var.reshape(keep)
     if stats is None:
         mean = _mean(x, axes, xp.matmul)
         xc = x - mean
@@ -160,19 +180,161 @@ class Norm(Op):
 
     def backward(self, g, *_stat_grads):
         x, w = self.saved_tensors
-        xhat, invstd = Standardize.apply(x, axes=self.axes, eps=self.eps, stats=self.stats,
-                                         kept=self.kept)
-        waxes = tuple(i for i, n in enumerate(self.wshape) if n == 1)
-        gx = gw = gb = None
-        if self._next[1] is not None:
-            gw = _sum(g * xhat, waxes).reshape(w.shape)
-        if self._next[2] is not None:
-            gb = _sum(g, waxes).reshape(self.bshape)
-        if self._next[0] is not None:
-            gh = g if w.__class__ is int else g * w.reshape(self.wshape)
-            gx = gh * invstd if self.stats is not None else \
-                _standardize_vjp(gh, xhat, invstd, self.axes)
-        return gx, gw, gb
+        needs = tuple([e is not None for e in self._next])
+        grads = iter(NormGrad.apply(g, x, w, norm=self, needs=needs))
+        return tuple([next(grads) if n else None for n in needs])
+
+
+def _array_sum(xp, a, axes):
+    """The sum of array ``a`` over ``axes`` (keepdims): by a product with ones where
+    ``_sum_by_product`` can, else NumPy's reduction."""
+    s = _sum_by_product(a, axes, xp.matmul)
+    return xp.sum(a, axis=axes, keepdims=True) if s is None else s
+
+
+def _norm_vjp(g, x, w, norm, needs):
+    """``Norm``'s gradients (dL/dx, dL/dw, dL/db) as a formula of ops (the ones ``needs``
+    asks for, as a tuple): what ``NormGrad`` computes, written so that it can be
+    differentiated; x_hat and 1/std come through ``Standardize``, as functions of x."""
+    xhat, invstd = Standardize.apply(x, axes=norm.axes, eps=norm.eps, stats=norm.stats)
+    waxes = tuple(i for i, n in enumerate(norm.wshape) if n == 1)
+    out = []
+    if needs[0]:
+        gh = g if w.__class__ is int else g * w.reshape(norm.wshape)
+        out.append(gh * invstd if norm.stats is not None else
+                   _standardize_vjp(gh, xhat, invstd, norm.axes))
+    if needs[1]:
+        out.append(_sum(g * xhat, waxes).reshape(w.shape))
+    if needs[2]:
+        out.append(_sum(g, waxes).reshape(norm.bshape))
+    return tuple(out)
+
+
+class NormGrad(Op):
+    """``Norm``'s gradients: (g, x, w) -> the ones of (dL/dx, dL/dw, dL/db) that ``needs``
+    asks for, as a tuple, from the x_hat and 1/std that the node ``norm``'s forward kept.
+    On arrays, in five elementwise passes and four sums as products with ones, where the
+    formula ran some twenty ops with their temporaries (layer norm of (8, 32, 64) float32,
+    forward and backward: 199 -> 151 us): with a = mean(g w), c = mean(g w x_hat) over
+    the normalised axes, dL/dx = (g w - a - x_hat c) / std.  Its own derivative replays ``_norm_vjp`` (the same
+    gradients as a formula) and differentiates that, as the recurrent layers' gradient
+    nodes do."""
+    __slots__ = ('norm', 'needs')
+    array_backward = True
+    save = (0, 1, 2)
+
+    @opmath                 # bfloat16 in float32, as PyTorch
+    def forward(self, xp, g, x, w, *, norm, needs):
+        self.norm, self.needs = norm, needs
+        xhat, invstd = norm.kept
+        wshape = norm.wshape
+        waxes = tuple(i for i, n in enumerate(wshape) if n == 1)
+        if norm.stats is None:
+            plan = _product_plan(x.shape, x.dtype, norm.axes)
+            if plan is not None and not plan[2] and (
+                    w.__class__ is int or waxes == tuple(range(x.ndim - len(norm.axes)))):
+                return self._rows(xp, g, w, plan[0], xhat, invstd, needs)
+        out = []                                    # (dL/dx first: appended last)
+        t = None                                    # g x_hat, then g w x_hat
+        if needs[1]:
+            t = g * xhat
+            out.append(_array_sum(xp, t, waxes).reshape(w.shape))
+        if needs[2]:
+            out.append(_array_sum(xp, g, waxes).reshape(norm.bshape))
+        if needs[0]:
+            gh = g if w.__class__ is int else g * w.reshape(wshape)
+            if norm.stats is not None:
+                gx = gh * invstd
+            else:
+                axes = norm.axes
+                scale = 1.0 / math.prod(x.shape[i] for i in axes)
+                a = _array_sum(xp, gh, axes)
+                if t is None or gh is g:
+                    t = gh * xhat
+                else:
+                    t *= w.reshape(wshape)
+                c = _array_sum(xp, t, axes)
+                a *= scale
+                c *= scale
+                gx = gh - a if gh is g else xp.subtract(gh, a, out=gh)
+                if t.shape == xhat.shape and t.dtype == xp.result_type(xhat, c):
+                    gx -= xp.multiply(xhat, c, out=t)
+                else:
+                    gx = gx - xhat * c
+                gx *= invstd
+            out.insert(0, gx)
+        return tuple([o if o.dtype == g.dtype else o.astype(g.dtype) for o in out])
+
+    def _rows(self, xp, g, w, m, xhat, invstd, needs):
+        """The layer-norm layout (trailing axes, w and b of their shape or absent), as rows
+        of m: the sums over the rows are products with w itself, sum(g w) = g w and
+        sum(g w x_hat) = (g x_hat) w, and those down the rows one product with ones each."""
+        g2 = g.reshape(-1, m)
+        n = g2.shape[0]
+        xh = xhat.reshape(n, m)
+        t = g2 * xh                                 # g x_hat
+        wv = xp.ones(m, g.dtype) if w.__class__ is int else w.reshape(m)
+        out = []
+        if needs[0]:
+            a = xp.matmul(g2, wv).reshape(n, 1)
+            a /= m
+            c = xp.matmul(t, wv).reshape(n, 1)
+            c /= m
+            if w.__class__ is int:
+                gx = g2 - a
+            else:
+                gx = g2 * wv
+                gx -= a
+            out.append(gx)
+        if needs[1] or needs[2]:
+            ones = xp.ones(n, g.dtype)
+            if needs[1]:
+                out.append(xp.matmul(ones, t).reshape(w.shape))
+            if needs[2]:
+                out.append(xp.matmul(ones, g2).reshape(self.norm.bshape))
+        if needs[0]:
+            gx -= xp.multiply(xh, c, out=t)        # (t's last use)
+            gx *= invstd.reshape(n, 1)
+            out[0] = gx.reshape(g.shape)
+        return tuple([o if o.dtype == g.dtype else o.astype(g.dtype) for o in out])
+
+    def backward(self, *cotangents):
+        norm, needs = self.norm, self.needs
+        return _replay_backward(self.saved_tensors, cotangents,
+                                lambda g, x, w: _norm_vjp(g, x, w, norm, needs),
+                                [e is not None for e in self._next])
+
+
+def _replay_backward(inputs, cotangents, vjp, needed):
+    """The derivative of a gradient node by replaying its gradients as a formula
+    (``vjp(*inputs)``, a tuple) and differentiating that: sum_j cotangent_j .
+    d vjp_j / d inputs, for the inputs that are ``needed`` (a graph of it recorded when
+    grad mode is on).  Stand-ins for the inputs (views where an input requires grad,
+    fresh leaves elsewhere) make these partial derivatives that still connect to the
+    inputs for higher derivatives; an array sweep's arrays are wrapped for the replay, and
+    its results handed back as arrays."""
+    create = autograd.is_grad_enabled()
+    arrays = not any(isinstance(x, autograd.Tensor) for x in inputs)
+    wrt = [i for i, x in enumerate(inputs) if needed[i] and x is not None and hasattr(x, 'shape')]
+    xs = list(inputs)
+    with autograd.enable_grad():
+        for i, x in enumerate(inputs):
+            if arrays and hasattr(x, 'shape'):
+                xs[i] = wrap(x, device_of_array(x), requires_grad=i in wrt)
+            elif isinstance(x, autograd.Tensor):
+                xs[i] = x.view_as(x) if x.requires_grad else x.detach().requires_grad_()
+        firsts = vjp(*xs)
+    if arrays:
+        cotangents = [None if c is None else wrap(c, device_of_array(c)) for c in cotangents]
+    pairs = [(f, c) for f, c in zip(firsts, cotangents)
+             if c is not None and f is not None and f.requires_grad]
+    grads = [None] * len(inputs)
+    if pairs and wrt:
+        found = autograd.grad([f for f, _ in pairs], [xs[i] for i in wrt],
+                              [c for _, c in pairs], create_graph=create, allow_unused=True)
+        for i, d in zip(wrt, found):
+            grads[i] = array_of(d) if arrays and d is not None else d
+    return tuple(grads)
 
 
 def _affine(weight, bias):
