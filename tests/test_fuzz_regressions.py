@@ -108,6 +108,9 @@ def test_integer_pow_with_negative_tensor_exponents():
     lambda lib: lib.tensor([[inf, -inf]]).sum(),
     lambda lib: lib.tensor([1.0]).var(),
     lambda lib: lib.tensor([[1e300, 1e300]], dtype=lib.float64).norm(),
+    lambda lib: lib.nn.functional.gelu(lib.tensor([-inf, 0.0], dtype=lib.float64)),
+    lambda lib: lib.nn.functional.gelu(lib.tensor([-inf] * 70)),
+    lambda lib: lib.nn.functional.gelu(lib.tensor([-inf, 0.0]), approximate='tanh'),
 ])
 def test_no_numpy_warning_reaches_the_user(call):
     """PyTorch computes these silently; ours must not leak NumPy's RuntimeWarning (a

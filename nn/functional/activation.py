@@ -5,6 +5,7 @@ backward with operators and ops, which compute on arrays in an array sweep and r
 graph on tensors (so they differentiate twice).  Their backward reads the input, never an
 intermediate array.  ``inplace=True`` runs the same op in place.
 """
+import contextlib
 import math
 import struct
 import warnings
@@ -226,11 +227,13 @@ class Gelu(Pointwise):
         _float_only('GeluKernelImpl', x)
         self.approximate = approximate
         self.cdf = None
-        if approximate == 'tanh':
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-            return 0.5 * x * (1 + xp.tanh(inner))
-        self.cdf = _normal_cdf(xp, x)       # kept for backward: erf costs ~15 exps
-        return x * self.cdf
+        errstate = getattr(xp, 'errstate', None)     # -inf * 0 is NaN, silently as PyTorch
+        with errstate(invalid='ignore') if errstate else contextlib.nullcontext():
+            if approximate == 'tanh':
+                inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+                return 0.5 * x * (1 + xp.tanh(inner))
+            self.cdf = _normal_cdf(xp, x)       # kept for backward: erf costs ~15 exps
+            return x * self.cdf
 
     def backward(self, g):
         x, = self.saved_tensors
