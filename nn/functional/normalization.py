@@ -18,12 +18,12 @@ differentiates that.
 import functools
 import math
 
-import autograd
 from autograd import no_grad
-from autograd.extend import Op, array_of, const_like, device_of_array, wrap, xp_of
+from autograd.extend import Op, array_of, const_like, xp_of
 from autograd.extend import opmath
 from autograd.ops.formula import MatMul, Mean, Sum
 
+from ._replay import replay_backward
 from .pooling import SumPool
 
 __all__ = ['batch_norm', 'layer_norm', 'group_norm', 'instance_norm', 'local_response_norm']
@@ -300,41 +300,9 @@ class NormGrad(Op):
 
     def backward(self, *cotangents):
         norm, needs = self.norm, self.needs
-        return _replay_backward(self.saved_tensors, cotangents,
+        return replay_backward(self.saved_tensors, cotangents,
                                 lambda g, x, w: _norm_vjp(g, x, w, norm, needs),
                                 [e is not None for e in self._next])
-
-
-def _replay_backward(inputs, cotangents, vjp, needed):
-    """The derivative of a gradient node by replaying its gradients as a formula
-    (``vjp(*inputs)``, a tuple) and differentiating that: sum_j cotangent_j .
-    d vjp_j / d inputs, for the inputs that are ``needed`` (a graph of it recorded when
-    grad mode is on).  Stand-ins for the inputs (views where an input requires grad,
-    fresh leaves elsewhere) make these partial derivatives that still connect to the
-    inputs for higher derivatives; an array sweep's arrays are wrapped for the replay, and
-    its results handed back as arrays."""
-    create = autograd.is_grad_enabled()
-    arrays = not any(isinstance(x, autograd.Tensor) for x in inputs)
-    wrt = [i for i, x in enumerate(inputs) if needed[i] and x is not None and hasattr(x, 'shape')]
-    xs = list(inputs)
-    with autograd.enable_grad():
-        for i, x in enumerate(inputs):
-            if arrays and hasattr(x, 'shape'):
-                xs[i] = wrap(x, device_of_array(x), requires_grad=i in wrt)
-            elif isinstance(x, autograd.Tensor):
-                xs[i] = x.view_as(x) if x.requires_grad else x.detach().requires_grad_()
-        firsts = vjp(*xs)
-    if arrays:
-        cotangents = [None if c is None else wrap(c, device_of_array(c)) for c in cotangents]
-    pairs = [(f, c) for f, c in zip(firsts, cotangents)
-             if c is not None and f is not None and f.requires_grad]
-    grads = [None] * len(inputs)
-    if pairs and wrt:
-        found = autograd.grad([f for f, _ in pairs], [xs[i] for i in wrt],
-                              [c for _, c in pairs], create_graph=create, allow_unused=True)
-        for i, d in zip(wrt, found):
-            grads[i] = array_of(d) if arrays and d is not None else d
-    return tuple(grads)
 
 
 def _affine(weight, bias):

@@ -31,6 +31,7 @@ from autograd.ops.formula import Cat, zeros_like_shape
 from .. import functional as F
 from ..functional import _buffers
 from ..functional._ctc import quiet_float_errors
+from ..functional._replay import replay_backward
 from ..functional.linear import _c_name
 from .. import init
 from ..parameter import Parameter
@@ -741,21 +742,12 @@ def _gru_by_steps(xw, h, w_hh, b_hh, reverse):
 def _replay_backward(inputs, grads, replay):
     """Backward of a layer-gradient node (whose outputs are the first derivatives) by
     replaying the layer step by step and differentiating twice.  ``replay(*xs)`` returns
-    (outputs, cotangents), the cotangents being the last inputs.  A graph of this backward
-    is recorded when grad mode is on."""
-    create = autograd.is_grad_enabled()
-    with autograd.enable_grad():
-        # Stand-ins for the inputs: new nodes (views) where an input requires grad, so that
-        # the grads below are partial derivatives (they stop there, not going on into the
-        # inputs' own history, where one input may depend on another) and yet connect to
-        # the inputs for higher derivatives; fresh leaves elsewhere.
-        xs = [None if x is None else x.view_as(x) if x.requires_grad else
-              x.detach().requires_grad_() for x in inputs]
+    (outputs, cotangents), the cotangents being the last inputs."""
+    def firsts(*xs):
         outputs, cotangents = replay(*xs)
-        first = _vjp(outputs, xs[:len(xs) - len(cotangents)], cotangents, create=True)
-    second = _vjp(first, xs, grads, create=create)
-    return tuple(s if x is not None and x.requires_grad else None
-                 for s, x in zip(second, inputs))
+        return _vjp(outputs, xs[:len(xs) - len(cotangents)], cotangents, create=True)
+    return replay_backward(inputs, grads, firsts,
+                           [x is not None and x.requires_grad for x in inputs])
 
 
 def _vjp(outputs, inputs, cotangents, create):
