@@ -10,6 +10,8 @@ differentiable ops, as in PyTorch's reference formulas.
 import math
 import warnings
 
+import numpy
+
 import autograd
 from autograd import where
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
@@ -220,8 +222,8 @@ def _divide(xp, a, divisor):
     which cost as much as the rest of a small loss's mean."""
     if isinstance(a, autograd.Tensor) and not isinstance(divisor, (int, float)):
         divisor = const_like(divisor, a)
-    # (read on the host only where the library warns, NumPy; CuPy never does)
-    if hasattr(xp, 'errstate') and -1 < float(array_of(divisor)) < 1:
+    # (the divisor read on the host on NumPy only: a device's division keeps the switch)
+    if xp is not numpy or -1 < float(array_of(divisor)) < 1:
         with quiet_float_errors(xp):
             return a / divisor
     return a / divisor
