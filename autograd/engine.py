@@ -484,6 +484,15 @@ class detect_anomaly:
 def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``autograd.backward``)."""
     if gradient is None and inputs is None and not create_graph:    # loss.backward()
+        fn = self.grad_fn
+        data = self._data
+        if fn is not None and data.size == 1 and data.dtype.kind != 'c':
+            # a real scalar made by an op (a loss): its edge and its gradient, 1, directly
+            g = self._device.xp.empty(data.shape, data.dtype)
+            g.fill(1)
+            _execute(((fn, self._output_nr),), (g,), retain_graph, False, None,
+                     accumulate=True)
+            return
         roots = (self,)
         _execute(root_edges(roots), _make_root_grads(roots, None, True), retain_graph, False,
                  None, accumulate=True)

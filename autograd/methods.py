@@ -7,7 +7,7 @@ Tensor methods in ``METHODS``; in-place forms come from its ``INPLACE`` table
 from . import creation
 from .ops import elementwise as E
 from .ops import OP_MODULES
-from .op import apply_binary
+from .op import binary_operator
 from .tensor import Tensor
 
 _FAST = frozenset((Tensor, float, int, bool))
@@ -27,17 +27,16 @@ def _other(x):
 def _operator(cls, reflected=False, inplace=False):
     """The dunder for binary op ``cls``: ``self op other``, the reflected ``other op self``,
     or the in-place ``self op= other``; NotImplemented for an operand of a foreign type."""
+    if not inplace:
+        return binary_operator(cls, _other, _FAST, reflected)
+
     def op(self, other):
         if other.__class__ not in _FAST:
             other = _other(other)
             if other is NotImplemented:
                 return NotImplemented
-        if inplace:
-            E.check_inplace_shape(self, other)
-            return cls.apply_(self, other)
-        if reflected:
-            return apply_binary(cls, other, self)
-        return apply_binary(cls, self, other)
+        E.check_inplace_shape(self, other)
+        return cls.apply_(self, other)
     return op
 
 

@@ -10,6 +10,8 @@ differentiable ops, as in PyTorch's reference formulas.
 import math
 import warnings
 
+import numpy
+
 import autograd
 from autograd import where
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
@@ -137,7 +139,7 @@ class ClassLoss(Op):
 
     @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, target=None, q=None, cdim=1, reduction='mean', divisor=1.0,
-                fused=True, tscale=None):
+                fused=True, tscale=None, qsum=None):
         self.q, self.cdim, self.reduction, self.divisor = q, cdim, reduction, divisor
         self.fused, self.tscale = fused, tscale
         z = x
@@ -149,7 +151,7 @@ class ClassLoss(Op):
             self.probs = e
             e /= s
             z -= xp.log(s)
-            self.qsum = q.sum(axis=cdim, keepdims=True)
+            self.qsum = q.sum(axis=cdim, keepdims=True) if qsum is None else qsum
         qz = q * z
         if reduction == 'none':
             return -qz.sum(axis=cdim)
@@ -214,11 +216,17 @@ class NllLoss(ClassLoss):
 
 
 def _divide(xp, a, divisor):
-    """``a / divisor``, quietly NaN or inf when the divisor is 0 (every target ignored)."""
-    with quiet_float_errors(xp):
-        if isinstance(a, autograd.Tensor) and not isinstance(divisor, (int, float)):
-            divisor = const_like(divisor, a)
-        return a / divisor
+    """``a / divisor``, quietly NaN or inf when the divisor is 0 (every target ignored) or
+    overflows below 1 in magnitude (small class weights).  A divisor of magnitude 1 or more
+    (a count of targets) can raise no NumPy warning, and skips the error-state switch,
+    which cost as much as the rest of a small loss's mean."""
+    if isinstance(a, autograd.Tensor) and not isinstance(divisor, (int, float)):
+        divisor = const_like(divisor, a)
+    # (the divisor read on the host on NumPy only: a device's division keeps the switch)
+    if xp is not numpy or -1 < float(array_of(divisor)) < 1:
+        with quiet_float_errors(xp):
+            return a / divisor
+    return a / divisor
 
 
 def _class_shape(xp_shape, cdim, C):
@@ -257,7 +265,8 @@ def _check_index_target(input, target):
 
 
 def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
-    """``q`` and the mean's divisor for class-index targets."""
+    """``q``, the mean's divisor and ``Q = sum_c q`` (None: summed by ``ClassLoss``) for
+    class-index targets."""
     xp = xp_of(input)
     x = array_of(input)
     C = x.shape[cdim]
@@ -267,7 +276,8 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     # every target is either ignore_index or a class index: checked on the device, without
     # reading the targets on the host (backend.check_data)
     valid = y != ignore_index
-    check_data(xp, (valid & ((y < 0) | (y >= C))).any(), IndexError,
+    # (a negative index read as unsigned is out of range too: one comparison for both ends)
+    check_data(xp, (valid & (y.view(xp.uint64) >= C)).any(), IndexError,
                f'Target out of bounds: expected class indices in [0, {C - 1}] or '
                f'ignore_index {ignore_index}')
     # an ignored target matches no class, so its row of the one-hot q is zero: as it is
@@ -284,8 +294,11 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
         q = q * w.reshape(cshape)
     # the mean's divisor stays on the device (a 0-d array): no host read
     if w is None:
-        return q, valid.sum(dtype=x.dtype)
-    return q, (w[xp.where(valid, y, 0)] * valid).sum(dtype=x.dtype)
+        # a row of the one-hot q sums to 1 exactly, or 0 where the target is ignored
+        qsum = None if smoothing > 0 else valid.astype(x.dtype).reshape(
+            valid.shape[:cdim] + (1,) + valid.shape[cdim:])
+        return q, valid.sum(dtype=x.dtype), qsum
+    return q, (w[xp.where(valid, y, 0)] * valid).sum(dtype=x.dtype), None
 
 
 def _prob_coefficients(input, target, weight, smoothing, cdim):
@@ -318,7 +331,11 @@ def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused
                                    divisor=divisor, fused=True, tscale=tscale)
     else:
         _check_index_target(input, target)
-        q, divisor = _index_coefficients(input, target, weight, ignore_index, smoothing, cdim)
+        q, divisor, qsum = _index_coefficients(input, target, weight, ignore_index, smoothing,
+                                               cdim)
+        if fused:
+            return ClassLoss.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor,
+                                   qsum=qsum)
     op = ClassLoss if fused else NllLoss
     return op.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, fused=fused)
 
