@@ -4,6 +4,8 @@ Each ops module lists its public functions in ``FUNCTIONS`` and the ones that ar
 Tensor methods in ``METHODS``; in-place forms come from its ``INPLACE`` table
 (``name_ -> op class``).  Nothing else in the package needs to know the full list.
 """
+import numpy
+
 from . import creation
 from .ops import elementwise as E
 from .ops import OP_MODULES
@@ -15,9 +17,13 @@ _num = E._num
 
 
 def _other(x):
-    """The second operand of an operator, or NotImplemented for foreign types."""
+    """The second operand of an operator, or NotImplemented for foreign types: as PyTorch's
+    operators, Python numbers and NumPy arrays and scalars only (a list, None, a Fraction or
+    an object of the caller's class gets Python's TypeError, or its own reflected method)."""
     if x.__class__ in _FAST or isinstance(x, Tensor):
         return x
+    if not isinstance(x, (int, float, complex, numpy.ndarray, numpy.generic)):
+        return NotImplemented
     try:
         return _num(x)
     except (TypeError, ValueError):

@@ -89,3 +89,33 @@ def test_operators_answer_not_implemented_for_foreign_types():
     a = autograd.tensor([1.0, 2.0], requires_grad=True)
     b = a.detach()
     assert (a * b).requires_grad and not (b * b).requires_grad and (b - a).requires_grad
+
+
+def test_operators_leave_foreign_operands_to_python():
+    """As PyTorch's, the operators take tensors, Python numbers and NumPy arrays/scalars
+    only: another operand gets NotImplemented, so its own reflected method runs, or
+    Python's TypeError (ours raised RuntimeError 'Could not infer dtype', and a list was
+    converted)."""
+    import operator
+    from fractions import Fraction
+
+    class Scaled:
+        def __rmul__(self, other):
+            return 'rmul'
+
+        def __radd__(self, other):
+            return 'radd'
+
+    for lib in (torch, autograd):
+        t = lib.ones(2)
+        assert t * Scaled() == 'rmul' and t + Scaled() == 'radd'
+    for other in (None, object(), Fraction(1, 2), [1.0, 2.0], (1.0, 2.0), 'a'):
+        for op in (operator.add, operator.sub, operator.truediv, operator.mul, operator.lt):
+            for swap in (False, True):
+                kinds = []
+                for lib in (torch, autograd):
+                    a, b = (other, lib.ones(2)) if swap else (lib.ones(2), other)
+                    with pytest.raises(TypeError) as e:
+                        op(a, b)
+                    kinds.append(str(e.value).replace('torch.', '').replace('autograd.', ''))
+                assert kinds[0] == kinds[1]

@@ -17,7 +17,7 @@ from autograd import where
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
 from autograd.extend import check_data
 from autograd.extend import opmath
-from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum
+from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum, Where
 
 from ._ctc import CTCNegLogLikelihood, quiet_float_errors
 from .activation import LogSigmoid
@@ -133,19 +133,21 @@ class ClassLoss(Op):
     subtraction: the log-softmax graph is never built); NLL's is ``-g q``.  A probability
     target given as input 1 receives ``-g w (1 - eps) z``.
     """
-    __slots__ = ('q', 'qsum', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'tscale')
+    __slots__ = ('q', 'qsum', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'tscale',
+                 'valid')
     array_backward = True
     save = (0,)
 
     @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, target=None, q=None, cdim=1, reduction='mean', divisor=1.0,
-                fused=True, tscale=None, qsum=None):
+                fused=True, tscale=None, qsum=None, valid=None):
         self.q, self.cdim, self.reduction, self.divisor = q, cdim, reduction, divisor
-        self.fused, self.tscale = fused, tscale
+        self.fused, self.tscale, self.valid = fused, tscale, valid
         z = x
         if fused:
             m = x.max(axis=cdim, keepdims=True) if x.size else x.sum(axis=cdim, keepdims=True)
-            z = x - m
+            with quiet_float_errors(xp):    # (logits spanning +-3e38: inf - inf, silently)
+                z = x - m
             e = xp.exp(z)
             s = e.sum(axis=cdim, keepdims=True)
             self.probs = e
@@ -158,7 +160,10 @@ class ClassLoss(Op):
         total = -qz.sum()
         if reduction == 'sum':
             return total
-        return xp.asarray(_divide(xp, total, divisor), dtype=qz.dtype)
+        mean = _divide(xp, total, divisor)
+        if valid is not None and _may_be_zero(xp, divisor):
+            mean = mean + _no_weight(xp, divisor)
+        return xp.asarray(mean, dtype=qz.dtype)
 
     def backward(self, g):
         cdim = self.cdim
@@ -166,6 +171,11 @@ class ClassLoss(Op):
             g = g.reshape(g.shape[:cdim] + (1,) + g.shape[cdim:])
         elif self.reduction == 'mean':
             g = _divide(xp_of(g), g, self.divisor)
+            if self.valid is not None and _may_be_zero(xp_of(g), self.divisor):
+                # every target ignored or weighted 0: NaN on the rows not ignored, 0 on
+                # the ignored ones (padding only: no NaN reaches the weights)
+                g = Where.apply(const_like(self.valid, g),
+                                g + _no_weight(xp_of(g), self.divisor), 0.0)
         q, qsum = self._coefficients(g)
         gx = gt = None
         if self._next[0] is not None:
@@ -213,6 +223,19 @@ class NllLoss(ClassLoss):
     """``ClassLoss`` without the softmax: its gradient ``-g q`` needs no saved input."""
     __slots__ = ()
     save = ()
+
+
+def _may_be_zero(xp, divisor):
+    """Whether the mean's ``divisor`` may be 0: read on the host on NumPy only (a device
+    would wait for it: there the answer is yes)."""
+    return xp is not numpy or float(array_of(divisor)) == 0
+
+
+def _no_weight(xp, divisor):
+    """0 / divisor: NaN where no target carries weight (every one ignored or weighted 0),
+    else 0.  PyTorch's mean is NaN there whatever else it sums (the weighted NLL part is
+    0 / 0; label smoothing's part alone would be x / 0 = inf)."""
+    return _divide(xp, xp.zeros((), dtype=array_of(divisor).dtype), divisor)
 
 
 def _divide(xp, a, divisor):
@@ -265,8 +288,9 @@ def _check_index_target(input, target):
 
 
 def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
-    """``q``, the mean's divisor and ``Q = sum_c q`` (None: summed by ``ClassLoss``) for
-    class-index targets."""
+    """``q``, the mean's divisor, ``Q = sum_c q`` (None: summed by ``ClassLoss``) and the
+    mask of the targets not ignored (q's shape, 1 along the class dim) for class-index
+    targets."""
     xp = xp_of(input)
     x = array_of(input)
     C = x.shape[cdim]
@@ -292,13 +316,13 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     w = None if weight is None else array_of(weight).astype(x.dtype, copy=False)
     if w is not None:
         q = q * w.reshape(cshape)
+    rows = valid.reshape(valid.shape[:cdim] + (1,) + valid.shape[cdim:])
     # the mean's divisor stays on the device (a 0-d array): no host read
     if w is None:
         # a row of the one-hot q sums to 1 exactly, or 0 where the target is ignored
-        qsum = None if smoothing > 0 else valid.astype(x.dtype).reshape(
-            valid.shape[:cdim] + (1,) + valid.shape[cdim:])
-        return q, valid.sum(dtype=x.dtype), qsum
-    return q, (w[xp.where(valid, y, 0)] * valid).sum(dtype=x.dtype), None
+        qsum = None if smoothing > 0 else rows.astype(x.dtype)
+        return q, valid.sum(dtype=x.dtype), qsum, rows
+    return q, (w[xp.where(valid, y, 0)] * valid).sum(dtype=x.dtype), None, rows
 
 
 def _prob_coefficients(input, target, weight, smoothing, cdim):
@@ -331,11 +355,13 @@ def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused
                                    divisor=divisor, fused=True, tscale=tscale)
     else:
         _check_index_target(input, target)
-        q, divisor, qsum = _index_coefficients(input, target, weight, ignore_index, smoothing,
-                                               cdim)
+        q, divisor, qsum, valid = _index_coefficients(input, target, weight, ignore_index,
+                                                      smoothing, cdim)
         if fused:
             return ClassLoss.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor,
-                                   qsum=qsum)
+                                   qsum=qsum, valid=valid)
+        return NllLoss.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor,
+                             fused=False, valid=valid)
     op = ClassLoss if fused else NllLoss
     return op.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, fused=fused)
 

@@ -118,3 +118,28 @@ def test_all_targets_ignored_mean_is_nan_silently():
     assert np.isnan(loss.item())
     assert np.isnan(F(torch).cross_entropy(torch.ones(3, 4), torch.tensor([-100] * 3)).item())
     loss.backward()
+
+
+@pytest.mark.parametrize('target, weight', [
+    ([-100, -100, -100], None),                   # every target ignored: 0/0
+    ([-100, -100, -100], [1.0, 2.0, 3.0]),
+    ([0, -100, 2], [0.0, 1.0, 0.0]),             # the rest weighted 0: NaN rows, 0 ignored
+    ([1, 1, -100], [1.0, 0.0, 1.0]),
+])
+@pytest.mark.parametrize('loss', ['cross_entropy', 'nll_loss', 'smoothed'])
+def test_mean_over_no_weight_leaves_ignored_rows_zero(target, weight, loss):
+    """A batch whose targets are all ignored (padding only) has a NaN mean loss, and
+    PyTorch's gradient is 0 on every ignored row: NaN only on rows not ignored whose weight
+    is 0.  (Ours applied g / 0 = inf to every row: NaN everywhere, poisoning the update;
+    with label smoothing the mean was inf.)"""
+    x = np.array([[1.0, 2.0, 0.3], [0.5, 0.1, -1.0], [0.2, 0.2, 0.2]])
+    y, w = np.array(target), None if weight is None else np.array(weight)
+
+    def fn(lib, x):
+        f = F(lib)
+        wt = None if w is None else lib.tensor(w)
+        if loss == 'nll_loss':
+            return f.nll_loss(x.log_softmax(1), lib.tensor(y), weight=wt)
+        return f.cross_entropy(x, lib.tensor(y), weight=wt,
+                               label_smoothing=0.1 if loss == 'smoothed' else 0.0)
+    check_op(fn, x)
