@@ -209,16 +209,41 @@ def _cols_wide(xp, flat, start, stop, length, kernel, steps, groups, ones=False)
     return cols
 
 
-def _to_wide(xp, a, wide):
-    """a (N, C, *out) channel-major in a reused (C, N, *wide) buffer, zero past the true
-    size in every dim after the first (width; height too in 3-d)."""
-    buf = _buffers.empty(xp, (a.shape[1], a.shape[0]) + wide, a.dtype)
+def _to_wide(xp, a, wide, lead=0):
+    """a (N, C, *out) channel-major over the wide grid in a reused (C, lead + N * prod(wide))
+    buffer: each channel's run is ``lead`` zeros (room for reads shifted left, see
+    ``_taps_last``), then the N images laid out on ``wide``, zero past the true size."""
+    n, c = a.shape[:2]
+    base = _buffers.empty(xp, (c, lead + n * math.prod(wide)), a.dtype)
+    if lead:
+        base[:, :lead] = 0
+    buf = base[:, lead:].reshape((c, n) + wide)
     size = a.shape[2:]
-    for i in range(1, len(wide)):
+    for i in range(len(wide)):
         if size[i] < wide[i]:
             buf[(slice(None),) * (2 + i) + (slice(size[i], None),)] = 0
-    buf[(Ellipsis,) + tuple(slice(0, n) for n in size)] = a.swapaxes(0, 1)
-    return buf
+    buf[(Ellipsis,) + tuple(slice(0, m) for m in size)] = a.swapaxes(0, 1)
+    return base
+
+
+def _taps_last(xp, base, lead, kw, dl, groups):
+    """The columns of the last dim's ``kw`` taps (dilation ``dl``) of a ``_to_wide`` buffer
+    ``base`` (C, lead + M), lead = dl (kw - 1): cols (G, C/G * kw, M), a reused buffer, row
+    c * kw + b holding channel c read (kw - 1 - b) dl places back (from the lead's zeros or
+    the previous row's zero tail).  One copy of a strided view."""
+    c, m = base.shape[0], base.shape[1] - lead
+    if kw == 1:
+        return base.reshape(groups, c // groups, m)
+    cols = _buffers.empty(xp, (groups, c // groups * kw, m), base.dtype)
+    into = cols.reshape(groups, c // groups, kw, m)
+    view = as_strided(xp, base, into.shape, (base.strides[0] * (c // groups), base.strides[0],
+                                             dl * base.itemsize, base.itemsize))
+    if view is not None:
+        into[...] = view
+        return cols
+    for b in range(kw):
+        into[:, :, b] = base[:, b * dl:b * dl + m].reshape(groups, c // groups, m)
+    return cols
 
 
 def _extract(xp, a, start, size, b=None, channel_major=False):
@@ -297,13 +322,16 @@ class Conv(Op):
         x, w = self.saved_tensors
         gx = gw = gb = None
         size = tuple(x.shape[2:])
-        g_wide = None
-        if _needs(self, 0) and _needs(self, 1) and _stride_one(self.stride):
-            # both products read g channel-major over the wide grid: laid out once
+        g_wide = lead = None
+        if (_needs(self, 0) and _needs(self, 1) and _stride_one(self.stride)
+                and len(size) > 1):
+            # both products read g channel-major over the wide grid: laid out once (with
+            # the lead that the transposed convolution's shifted reads need)
             frame = tuple(m + lo + hi for m, (lo, hi) in zip(size, self.pads))
             if frame == _transpose_frame(g.shape[2:], w.shape[2:], self.dilation,
                                          tuple(p[0] for p in self.pads), size):
-                g_wide = _to_wide(xp_of(g), array_of(g), _wide_grid(g.shape[2], frame))
+                lead = self.dilation[-1] * (w.shape[-1] - 1)
+                g_wide = _to_wide(xp_of(g), array_of(g), _wide_grid(g.shape[2], frame), lead)
         if _needs(self, 0):
             gx = ConvTranspose.apply(g, w, stride=self.stride,
                                      pad_lo=tuple(p[0] for p in self.pads),
@@ -312,7 +340,8 @@ class Conv(Op):
         if _needs(self, 1):
             gw = ConvWeight.apply(x, g, kernel=tuple(w.shape[2:]), stride=self.stride,
                                   pads=self.pads, dilation=self.dilation, groups=self.groups,
-                                  cols=self.cols, g_wide=g_wide)
+                                  cols=self.cols, g_wide=None if g_wide is None else
+                                  g_wide[:, lead:])
         self.cols = None                # a second backward (retain_graph) recomputes it
         if _needs(self, 2):
             gb = _bias_grad(g)
@@ -328,7 +357,8 @@ class ConvTranspose(Op):
 
     def forward(self, xp, x, w, b=None, *, stride, pad_lo, dilation, groups, out_size,
                 g_wide=None):
-        """``g_wide``: x already laid out by ``_to_wide`` (stride 1), or None."""
+        """``g_wide``: x already laid out by ``_to_wide`` over the wide grid with the lead
+        dilation[-1] (k[-1] - 1) (stride 1, 2-d and 3-d), or None."""
         self.stride, self.pad_lo, self.dilation, self.groups = stride, pad_lo, dilation, groups
         n, cin = x.shape[:2]
         kernel = w.shape[2:]
@@ -344,31 +374,39 @@ class ConvTranspose(Op):
         return y
 
     def _forward_wide(self, xp, x, w, b, o, kernel, out_size, xw=None):
-        """Stride 1, channel-major: the products w^T x over the wide grid of the frame,
-        ordered kernel offset first so that each offset's block is contiguous, then one
-        slice-add per offset into the flattened frames."""
+        """Stride 1, channel-major, over a wide grid whose last dim is the frame's: the last
+        dim's taps are columns (``_taps_last``: each input row read at kw shifts, kw times
+        the input), the other dims' taps rows of the product, so that
+            Y[a] = sum_{c, b} w[c, :, a, b] x[c] shifted by b along the last dim
+        is each leading tap a's contribution, placed by one slice-add per leading tap
+        (contiguous blocks of the flattened frames): kh adds instead of kh kw, and a product
+        output kw times smaller than with every tap a row.  The wide grid's columns past the
+        input read zeros, so every shifted read of a valid position is exact."""
         groups, dilation = self.groups, self.dilation
         n, cin = x.shape[:2]
-        taps = math.prod(kernel)
+        d = len(kernel)
         frame = _transpose_frame(x.shape[2:], kernel, dilation, self.pad_lo, out_size)
-        wide = _wide_grid(x.shape[2], frame)
+        wide = _wide_grid(x.shape[2], frame) if d > 1 else frame
         length = math.prod(wide)
+        kw, lead = kernel[-1], dilation[-1] * (kernel[-1] - 1)
         if xw is None:
-            xw = _to_wide(xp, x, wide)
-        xw = xw.reshape(groups, cin // groups, n * length)
-        wt = w.reshape(groups, cin // groups, o // groups, taps).transpose(0, 3, 2, 1).reshape(
-            groups, -1, cin // groups)                                  # (G, K * O/G, Cin/G)
-        cols = xp.matmul(wt, xw, out=_buffers.empty(
-            xp, (groups, wt.shape[1], n * length), x.dtype)).reshape(
-            groups, taps, o // groups, n, length)
-        spare = 1 if len(kernel) > 1 else 0
+            xw = _to_wide(xp, x, wide, lead)
+        cols = _taps_last(xp, xw, lead, kw, dilation[-1], groups)   # (G, Cin/G * kw, n L)
+        cg, og, rows = cin // groups, o // groups, math.prod(kernel[:-1])
+        # (G, A * O/G, Cin/G * kw): row (a, o), column (c, b) = w[c, o, a, kw - 1 - b]
+        wm = w.reshape(groups, cg, og, rows, kw)[..., ::-1].transpose(0, 3, 2, 1, 4).reshape(
+            groups, rows * og, cg * kw)
+        y = xp.matmul(wm, cols, out=_buffers.empty(
+            xp, (groups, rows * og, n * length), x.dtype)).reshape(groups, rows, og, n, length)
+        # 3-d: a block shifted along the middle dim runs past its frame into a spare plane
+        spare = 1 if d > 2 else 0
         buf = _buffers.empty(xp, (o, n, frame[0] + spare) + frame[1:], x.dtype)
-        flat = buf.reshape(groups, o // groups, n, -1)
-        shifts = _shifts(kernel, dilation, frame)       # the first is 0: written, not added
-        flat[..., :length] = cols[:, 0]
+        flat = buf.reshape(groups, og, n, -1)
+        shifts = _shifts(kernel[:-1], dilation[:-1], frame)   # the first is 0: written
+        flat[..., :length] = y[:, 0]
         flat[..., length:] = 0
         for k, off in enumerate(shifts[1:], 1):
-            flat[..., off:off + length] += cols[:, k]
+            flat[..., off:off + length] += y[:, k]
         return _extract(xp, buf, self.pad_lo, out_size, b, channel_major=True)
 
     def backward(self, g):
