@@ -268,6 +268,59 @@ def _transpose_frame(size, kernel, dilation, pad_lo, out_size):
     return tuple(max(f, lo + m) for f, lo, m in zip(full, pad_lo, out_size))
 
 
+# Channels-last columns: with C/G * kw >= this many elements contiguous per window row
+# (channels of kw neighbouring positions in an (N, *S, C) copy of x), im2col copies long runs
+# and the product reads position-major columns, which OpenBLAS multiplies a third faster
+# than channel-major ones: LeNet's conv2 (6 -> 16, 5x5) forward 1.45 -> 0.87 ms.  Shorter
+# runs (one input channel) keep the channel-major wide grid.
+CHANNELS_LAST_RUN = 16
+
+
+def _channels_last(cg, kernel, dilation):
+    """Whether a convolution with ``cg`` input channels per group takes channels-last columns."""
+    return cg * (kernel[-1] if dilation[-1] == 1 else 1) >= CHANNELS_LAST_RUN
+
+
+def _cols_last(xp, x, kernel, stride, pads, dilation, groups):
+    """x (N, C, *S) -> cols (G, N * prod(out), prod(k) * C/G), a reused buffer: row (n, p),
+    column (j, c) holds x[n, g C/G + c, p * stride + j * dilation - pad]; and the output size.
+    One copy of a strided view of x moved channels-last and zero-padded."""
+    d = len(kernel)
+    n, c = x.shape[:2]
+    cg = c // groups
+    out = _out_size(x.shape[2:], kernel, stride, pads, dilation)
+    crop = tuple(slice(max(-lo, 0), m - max(-hi, 0)) for (lo, hi), m in zip(pads, x.shape[2:]))
+    x = x[(Ellipsis,) + crop]
+    size = tuple(m + max(lo, 0) + max(hi, 0) for (lo, hi), m in zip(pads, x.shape[2:]))
+    src = _buffers.empty(xp, (n,) + size + (c,), x.dtype)
+    inner = tuple(slice(max(lo, 0), max(lo, 0) + m) for (lo, _), m in zip(pads, x.shape[2:]))
+    for i, (sl, total) in enumerate(zip(inner, size)):
+        # zero only the border x does not cover (the reused buffer holds old values)
+        lead = (slice(None),) * (1 + i)
+        if sl.start:
+            src[lead + (slice(0, sl.start),)] = 0
+        if sl.stop < total:
+            src[lead + (slice(sl.stop, None),)] = 0
+    src[(slice(None),) + inner] = xp.moveaxis(x, 1, -1)
+    taps = math.prod(kernel)
+    cols = _buffers.empty(xp, (groups, n * math.prod(out), taps * cg), x.dtype)
+    into = cols.reshape((groups, n) + out + tuple(kernel) + (cg,))
+    st = src.strides
+    view = as_strided(xp, src, into.shape,
+                      (st[-1] * cg, st[0]) + tuple(t * sd for t, sd in zip(st[1:-1], stride))
+                      + tuple(t * dl for t, dl in zip(st[1:-1], dilation)) + (st[-1],))
+    if view is not None:
+        into[...] = view
+        return cols, out
+    by_group = src.reshape(src.shape[:-1] + (groups, cg))
+    for j in _offsets(kernel):
+        window = by_group[(slice(None),) + tuple(
+            slice(jj * dl, jj * dl + (o - 1) * sd + 1, sd)
+            for jj, dl, o, sd in zip(j, dilation, out, stride))]     # (N, *out, G, C/G)
+        into[(Ellipsis,) + j + (slice(None),)] = xp.moveaxis(window, -2, 0)
+    return cols, out
+
+
 def _stride_one(stride):
     return all(s == 1 for s in stride)
 
@@ -292,6 +345,8 @@ class Conv(Op):
     def forward(self, xp, x, w, b=None, *, stride, pads, dilation, groups):
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
         o = w.shape[0]
+        if _channels_last(x.shape[1] // groups, w.shape[2:], dilation):
+            return self._forward_last(xp, x, w, b)
         wm = w.reshape(groups, o // groups, -1)
         if _stride_one(stride):
             kernel = w.shape[2:]
@@ -316,6 +371,26 @@ class Conv(Op):
         y = xp.matmul(wm, cols).reshape((x.shape[0], o) + out)
         if b is not None:
             y += b.reshape((o,) + (1,) * len(out))
+        return y
+
+    def _forward_last(self, xp, x, w, b):
+        """y = cols (G, N P, prod(k) C/G) times w (G, prod(k) C/G, O/G) from channels-last
+        columns (``_cols_last``), moved back to (N, O, *out) with the bias added."""
+        groups = self.groups
+        n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
+        og, cg, taps = o // groups, w.shape[1], math.prod(kernel)
+        cols, out = _cols_last(xp, x, kernel, self.stride, self.pads, self.dilation, groups)
+        self.cols = cols                # reused once by the weight gradient
+        # row (j, c), column o: w[g O/G + o, c, j]
+        wm = w.reshape(groups, og, cg, taps).transpose(0, 3, 2, 1).reshape(groups, taps * cg, og)
+        length = math.prod(out)
+        yt = xp.matmul(cols, wm, out=_buffers.empty(xp, (groups, n * length, og), x.dtype))
+        yt = yt.reshape(groups, n, length, og).transpose(1, 0, 3, 2)    # (N, G, O/G, P)
+        y = _buffers.empty(xp, (n, o) + out, x.dtype)
+        if b is None:
+            y.reshape(n, groups, og, length)[...] = yt
+        else:
+            xp.add(yt, b.reshape(groups, og, 1), out=y.reshape(n, groups, og, length))
         return y
 
     def backward(self, g):
@@ -439,6 +514,16 @@ class ConvWeight(Op):
         """``cols``, ``g_wide``: x's columns and g's wide layout (stride 1) if at hand."""
         self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
         n, o = g.shape[:2]
+        cg = x.shape[1] // groups
+        if _channels_last(cg, kernel, dilation):      # g (G, O/G, N P) times the columns
+            if cols is None:
+                cols, _ = _cols_last(xp, x, kernel, stride, pads, dilation, groups)
+            og, length = o // groups, cols.shape[1] // n
+            gm = _buffers.empty(xp, (groups, og, n, length), g.dtype)
+            gm[...] = g.reshape(n, groups, og, length).transpose(1, 2, 0, 3)
+            gw = xp.matmul(gm.reshape(groups, og, n * length), cols)   # (G, O/G, prod(k) C/G)
+            return xp.ascontiguousarray(gw.reshape(groups, og, -1, cg).transpose(0, 1, 3, 2)
+                                        ).reshape((o, cg) + tuple(kernel))
         if _stride_one(stride):         # one GEMM per group and block of images
             frame = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
             g = _to_wide(xp, g, _wide_grid(g.shape[2], frame)) if g_wide is None else g_wide
