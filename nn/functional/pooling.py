@@ -65,6 +65,12 @@ def _scatter_windows(xp, parts, geo, size, out, where=None):
             if not tiled:
                 buf.fill(0)
         window = buf[_slices(j, geo, out)]
+        if where is not None and disjoint:
+            # p's bits times the 0/1 mask, straight into the window: exact (an inf or NaN
+            # outside the mask gives 0, as through _select) in one pass after the mask's
+            bits = xp.dtype(f'int{8 * p.dtype.itemsize}')
+            xp.multiply(p.view(bits), where(k), out=window.view(bits))
+            continue
         if where is not None:
             p = _select(xp, where(k), p)
         if disjoint:
@@ -115,8 +121,10 @@ class MaxPool(Op):
                        else None for j in _offsets(kernel)]
         nans = None
         if x.dtype.kind == 'f':        # one pass over the input, not one per window offset
-            isnan = xp.isnan(xpad)
-            nans = [isnan[_slices(j, geo, out)] for j in _offsets(kernel)]
+            def masks():
+                isnan = xp.isnan(xpad)
+                return [isnan[_slices(j, geo, out)] for j in _offsets(kernel)]
+            nans = _nan_masks(xp, y, masks)
         self.arg = arg = _argmax(xp, views, y, padding, nans)
         return y, arg
 
@@ -156,9 +164,24 @@ def _argmax(xp, views, y, padding=None, nans=None):
         arg += 1
         arg *= ne(k)
     if y.dtype.kind == 'f':
-        for k, v in enumerate(views):
-            xp.copyto(arg, k, where=xp.isnan(v) if nans is None else nans[k])
+        if nans is None:
+            nans = _nan_masks(xp, y, lambda: [xp.isnan(v) for v in views])
+        for k, mask in enumerate(nans):
+            xp.copyto(arg, k, where=mask)
     return arg
+
+
+def _nan_masks(xp, y, masks):
+    """``masks()`` (a NaN mask per view), or none where no window holds a NaN.  A NaN in a
+    window is a NaN maximum in ``y``: on the host one read of y says so, and skips the NaN
+    pass (half of a 2x2 max pooling's argmax); a GPU always runs it (no host read)."""
+    return () if _on_host(xp) and not xp.isnan(y).any() else masks()
+
+
+def _on_host(xp):
+    """Whether ``xp`` computes on the host (NumPy), where reading a result costs no wait
+    for a device."""
+    return getattr(xp, 'cuda', None) is None
 
 
 class PoolScatter(Op):
