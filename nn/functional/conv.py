@@ -180,33 +180,40 @@ def _chunks(xp, n, rows, per_image):
     return [(s, min(n, s + step)) for s in range(0, n, step)]
 
 
-def _cols_wide(xp, flat, start, stop, length, kernel, steps, groups, ones=False):
-    """Stride-1 im2col of images ``start:stop`` of ``flat`` (from ``_wide_source``),
-    channel-major over the wide grid (L = ``length``): cols (G, C/G * prod(k), n L), a reused
-    buffer, row c * prod(k) + j holding channel c's frames shifted by kernel offset j.  With
-    ``ones`` each group gets a last row of ones (C/G * prod(k) + 1 rows), so the GEMM adds a
-    bias column."""
-    n, c = stop - start, flat.shape[1]
+def _cols_wide(xp, flat, chunks, length, kernel, steps, groups, ones=False):
+    """Stride-1 im2col of ``flat`` (from ``_wide_source``) for each block ``(start, stop)``
+    of ``chunks`` in turn: yields start, stop and the images' columns, channel-major over the
+    wide grid (L = ``length``): cols (G, C/G * prod(k), n L) in one reused buffer (each block
+    overwrites the last's), row c * prod(k) + j holding channel c's frames shifted by kernel
+    offset j.  With ``ones`` each group gets a last row of ones (C/G * prod(k) + 1 rows), so
+    the GEMM adds a bias column.  One strided view of the whole batch (every shifted frame
+    at once, overlapping windows) is sliced per block: a view and a buffer per block cost
+    as much as the copies (LeNet's conv1, 32 blocks: 0.37 -> 0.14 ms)."""
+    c = flat.shape[1]
     taps = math.prod(kernel)
     rows = c // groups * taps
-    cols = _buffers.empty(xp, (groups, rows + ones, n * length), flat.dtype)
+    step = max(stop - start for start, stop in chunks)
+    buf = _buffers.empty(xp, (groups, rows + ones, step * length), flat.dtype)
     if ones:
-        cols[:, rows] = 1
-    into = cols[:, :rows].reshape((groups, c // groups) + tuple(kernel) + (n, length))
-    src = flat[start:stop]
-    item = src.itemsize
-    # every shifted frame at once: one strided view (overlapping windows), one copy
-    view = as_strided(xp, src, into.shape, (src.strides[1] * (c // groups), src.strides[1])
-                      + tuple(st * item for st in steps) + (src.strides[0], item))
-    if view is not None:
-        into[...] = view
-        return cols
-    by_row = cols.reshape(groups, rows + ones, n, length)
-    for k, j in enumerate(_offsets(kernel)):
-        off = sum(jj * st for jj, st in zip(j, steps))
-        by_row[:, k:rows:taps] = src[:, :, off:off + length].transpose(1, 0, 2).reshape(
-            groups, -1, n, length)
-    return cols
+        buf[:, rows] = 1
+    item = flat.itemsize
+    view = as_strided(xp, flat, (groups, c // groups) + tuple(kernel) + flat.shape[:1] + (length,),
+                      (flat.strides[1] * (c // groups), flat.strides[1])
+                      + tuple(st * item for st in steps) + (flat.strides[0], item))
+    for start, stop in chunks:
+        n = stop - start
+        cols = buf if n == step else buf[..., :n * length]
+        into = cols[:, :rows].reshape((groups, c // groups) + tuple(kernel) + (n, length))
+        if view is not None:
+            into[...] = view[..., start:stop, :]
+        else:
+            by_row = into.reshape(groups, rows, n, length)
+            src = flat[start:stop]
+            for k, j in enumerate(_offsets(kernel)):
+                off = sum(jj * st for jj, st in zip(j, steps))
+                by_row[:, k::taps] = src[:, :, off:off + length].transpose(1, 0, 2).reshape(
+                    groups, -1, n, length)
+        yield start, stop, cols
 
 
 def _to_wide(xp, a, wide, lead=0):
@@ -357,8 +364,8 @@ class Conv(Op):
             n, length = x.shape[0], math.prod(wide)
             y = _buffers.empty(xp, (groups, o // groups, n * length), x.dtype)
             chunks = _chunks(xp, n, wm.shape[2], wm.shape[2] * groups * length * x.itemsize)
-            for start, stop in chunks:
-                cols = _cols_wide(xp, flat, start, stop, length, kernel, steps, groups, ones)
+            for start, stop, cols in _cols_wide(xp, flat, chunks, length, kernel, steps, groups,
+                                                ones):
                 xp.matmul(wm, cols, out=y if len(chunks) == 1 else
                           y[..., start * length:stop * length])
             # the columns of a single block are kept for the weight gradient; of several,
@@ -536,10 +543,10 @@ class ConvWeight(Op):
                 length = math.prod(wide)
                 gw = None
                 rows = x.shape[1] // groups * math.prod(kernel)
-                for start, stop in _chunks(xp, n, rows, rows * groups * length * x.itemsize):
-                    part = xp.matmul(_cols_wide(xp, flat, start, stop, length, kernel, steps,
-                                                groups),
-                                     gt[:, start * length:stop * length])
+                chunks = _chunks(xp, n, rows, rows * groups * length * x.itemsize)
+                for start, stop, block in _cols_wide(xp, flat, chunks, length, kernel, steps,
+                                                     groups):
+                    part = xp.matmul(block, gt[:, start * length:stop * length])
                     if gw is None:
                         gw = part
                     else:
