@@ -154,7 +154,8 @@ def _wide_source(xp, x, kernel, pads, dilation):
     d = len(kernel)
     n, c = x.shape[:2]
     frame = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], pads))
-    flat = _frame(xp, x, pads, 1 if d > 1 else 0).reshape(n, c, -1)
+    spare = 1 if d > 1 else 0
+    flat = _frame(xp, x, pads, spare).reshape(n, c, (frame[0] + spare) * math.prod(frame[1:]))
     out = _out_size(x.shape[2:], kernel, (1,) * d, pads, dilation)
     steps = tuple(dl * math.prod(frame[i + 1:]) for i, dl in enumerate(dilation))
     return flat, out, _wide_grid(out[0], frame), steps
@@ -173,8 +174,8 @@ CHUNK_ROWS = 32
 
 def _chunks(xp, n, rows, per_image):
     """[start, stop) ranges of the ``n`` images for products over ``rows`` rows of columns of
-    ``per_image`` bytes per image."""
-    step = n
+    ``per_image`` bytes per image (none for an empty batch)."""
+    step = max(n, 1)
     if rows <= CHUNK_ROWS and getattr(xp, 'cuda', None) is None:
         step = max(1, CHUNK_BYTES // per_image)
     return [(s, min(n, s + step)) for s in range(0, n, step)]
@@ -192,7 +193,7 @@ def _cols_wide(xp, flat, chunks, length, kernel, steps, groups, ones=False):
     c = flat.shape[1]
     taps = math.prod(kernel)
     rows = c // groups * taps
-    step = max(stop - start for start, stop in chunks)
+    step = max((stop - start for start, stop in chunks), default=0)
     buf = _buffers.empty(xp, (groups, rows + ones, step * length), flat.dtype)
     if ones:
         buf[:, rows] = 1
@@ -483,7 +484,7 @@ class ConvTranspose(Op):
         # 3-d: a block shifted along the middle dim runs past its frame into a spare plane
         spare = 1 if d > 2 else 0
         buf = _buffers.empty(xp, (o, n, frame[0] + spare) + frame[1:], x.dtype)
-        flat = buf.reshape(groups, og, n, -1)
+        flat = buf.reshape(groups, og, n, (frame[0] + spare) * math.prod(frame[1:]))
         shifts = _shifts(kernel[:-1], dilation[:-1], frame)   # the first is 0: written
         flat[..., :length] = y[:, 0]
         flat[..., length:] = 0
@@ -525,7 +526,7 @@ class ConvWeight(Op):
         if _channels_last(cg, kernel, dilation):      # g (G, O/G, N P) times the columns
             if cols is None:
                 cols, _ = _cols_last(xp, x, kernel, stride, pads, dilation, groups)
-            og, length = o // groups, cols.shape[1] // n
+            og, length = o // groups, math.prod(g.shape[2:])
             gm = _buffers.empty(xp, (groups, og, n, length), g.dtype)
             gm[...] = g.reshape(n, groups, og, length).transpose(1, 2, 0, 3)
             gw = xp.matmul(gm.reshape(groups, og, n * length), cols)   # (G, O/G, prod(k) C/G)
@@ -551,6 +552,8 @@ class ConvWeight(Op):
                         gw = part
                     else:
                         gw += part
+                if gw is None:          # an empty batch
+                    gw = xp.zeros((groups, rows, o // groups), x.dtype)
             return xp.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(
                 (o, x.shape[1] // groups) + tuple(kernel))
         if cols is None:

@@ -119,3 +119,24 @@ def test_taps_without_strided_views(monkeypatch):
              rand(2, 4, 6, 7), rand(4, 2, 3, 3, seed=1), rand(4, seed=2))
     check_op(lambda lib, x, w: fn(lib).conv_transpose1d(x, w, padding=1), rand(2, 2, 5),
              rand(2, 3, 4, seed=1))
+
+
+@pytest.mark.parametrize('d,channels,kernel', [(2, 1, 3), (2, 8, 3), (2, 6, 5), (1, 2, 3),
+                                               (3, 1, 2)])
+def test_empty_batch_matches_torch(d, channels, kernel):
+    # the one-channel blocks, the channels-last columns and the taps of the input gradient
+    # with no image at all (the tree before them raised on a reshape of an empty frame)
+    results = []
+    for lib in (autograd, torch):
+        conv_fn = getattr(fn(lib), f'conv{d}d')
+        x = lib.zeros((0, channels) + (6,) * d, dtype=lib.float64, requires_grad=True)
+        w = lib.ones((4, channels) + (kernel,) * d, dtype=lib.float64, requires_grad=True)
+        b = lib.ones(4, dtype=lib.float64, requires_grad=True)
+        y = conv_fn(x, w, b, padding=1)
+        (y * 2).sum().backward()
+        results.append([tuple(y.shape)] + [t.grad.detach().cpu().numpy() for t in (x, w, b)])
+    ours, theirs = results
+    assert ours[0] == theirs[0]
+    for a, e in zip(ours[1:], theirs[1:]):
+        assert a.shape == e.shape
+        np.testing.assert_array_equal(a, e)
