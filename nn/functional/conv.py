@@ -23,6 +23,12 @@ In 3-d the planes are as tall as the frame too (their last few rows garbage as w
 The stride-1 columns are one copy of a strided view of the padded frames (every kernel
 offset at once); with one input channel (a short, memory-bound GEMM) they are made and
 multiplied over blocks of images that stay in cache (``CHUNK_BYTES``).
+Where C/G * kw channels of neighbouring positions make long contiguous runs
+(``CHANNELS_LAST_RUN``), the forward and weight gradient instead take position-major
+columns from a channels-last copy of x (any stride), which OpenBLAS multiplies faster.
+The stride-1 transposed convolution (conv's input gradient) puts only the last dim's kw
+taps in its columns and the other dims' taps in the product's rows, then adds one shifted
+block per leading tap (kh adds, not kh kw).
 """
 import itertools
 import math
