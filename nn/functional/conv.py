@@ -35,7 +35,7 @@ import math
 
 import autograd
 from autograd.extend import Op, array_of, as_strided, scalar_name, xp_of
-from autograd.ops.formula import Sum
+from autograd.ops.formula import Sum, broadcast_to
 
 from . import _buffers
 
@@ -345,7 +345,34 @@ def _needs(node, i):
 
 def _bias_grad(g):
     """g (N, O, *out) summed to (O,)."""
-    return Sum.apply(g, dim=(0,) + tuple(range(2, g.ndim)))
+    return BiasGrad.apply(g)
+
+
+# below this many elements NumPy's reduction beats the two products' call overhead
+# ((3, 5, 7, 9): 1.3 us against 3.5 us)
+BIAS_PRODUCT_MIN = 4096
+
+
+class BiasGrad(Op):
+    """g (N, O, *out) summed over all but dim 1, to (O,): the bias gradient.  For float32 and
+    float64 with at least ``BIAS_PRODUCT_MIN`` elements, two products with vectors of ones
+    (ones(N) (g (N, O, P) ones(P))): BLAS's dot products beat NumPy's strided reduction over
+    (0, 2, 3) up to three times, (64, 16, 10, 10) float32 37.6 -> 12.2 us."""
+    __slots__ = ('shape',)
+    array_backward = True
+
+    def forward(self, xp, g):
+        self.shape = g.shape
+        n, o = g.shape[:2]
+        if g.dtype.kind != 'f' or g.dtype.itemsize < 4 or g.size < BIAS_PRODUCT_MIN:
+            return Sum.apply(g, dim=(0,) + tuple(range(2, g.ndim)))   # (bfloat16 in float32)
+        p = g.size // (n * o)
+        rows = xp.matmul(g.reshape(n, o, p), xp.ones(p, g.dtype))          # (N, O)
+        return xp.matmul(xp.ones(n, g.dtype), rows)
+
+    def backward(self, gg):
+        d = len(self.shape) - 2
+        return broadcast_to(gg.reshape((1, -1) + (1,) * d), self.shape)
 
 
 # ----------------------------------------------------------------------------- ops
