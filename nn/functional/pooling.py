@@ -232,6 +232,10 @@ class SumPool(Op):
         kernel, _, pads, _ = geo
         self.geo, self.size, self.scale = geo, x.shape[-len(kernel):], scale
         xpad = _pad(xp, x, pads)
+        if all(dl == 1 and st == k for k, st, dl in zip(kernel, geo[1], geo[3])):
+            y = _tile_sums(xp, xpad, kernel, out)
+            y *= scale
+            return y
         offsets = list(_offsets(kernel))
         y = xpad[_slices(offsets[0], geo, out)].copy()
         for j in offsets[1:]:
@@ -241,6 +245,30 @@ class SumPool(Op):
 
     def backward(self, g):
         return SumPoolT.apply(g, geo=self.geo, size=self.size, scale=self.scale)
+
+
+def _tile_sums(xp, xpad, kernel, out):
+    """The sums of the disjoint windows (stride = kernel, no dilation) that tile the first
+    out * kernel elements of each trailing dim of ``xpad``, a new array: one dim at a time,
+    the kernel's slices of that dim added (the first dim's are contiguous runs of whole rows),
+    so each pass reads what the last one left.  Against one strided slice per window offset,
+    (64,6,28,28) 2x2 float32 184 -> 173 us, (64,8,28,28) 326 -> 271 us, float64 468 -> 331
+    us (CPU time, isolated)."""
+    d = len(kernel)
+    a = xpad[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+    lead = a.ndim - d
+    fresh = False
+    for i, (o, k) in enumerate(zip(out, kernel)):
+        if k == 1:
+            continue
+        ax = lead + i
+        split = a.reshape(a.shape[:ax] + (o, k) + a.shape[ax + 1:])
+        part = (slice(None),) * (ax + 1)
+        a = xp.add(split[part + (0,)], split[part + (1,)])
+        for j in range(2, k):
+            a += split[part + (j,)]
+        fresh = True
+    return a if fresh else a.copy()
 
 
 class SumPoolT(Op):
