@@ -65,6 +65,12 @@ def _scatter_windows(xp, parts, geo, size, out, where=None):
             if not tiled:
                 buf.fill(0)
         window = buf[_slices(j, geo, out)]
+        if where is not None and disjoint:
+            # p's bits times the 0/1 mask, straight into the window: exact (an inf or NaN
+            # outside the mask gives 0, as through _select) in one pass after the mask's
+            bits = xp.dtype(f'int{8 * p.dtype.itemsize}')
+            xp.multiply(p.view(bits), where(k), out=window.view(bits))
+            continue
         if where is not None:
             p = _select(xp, where(k), p)
         if disjoint:
@@ -115,8 +121,10 @@ class MaxPool(Op):
                        else None for j in _offsets(kernel)]
         nans = None
         if x.dtype.kind == 'f':        # one pass over the input, not one per window offset
-            isnan = xp.isnan(xpad)
-            nans = [isnan[_slices(j, geo, out)] for j in _offsets(kernel)]
+            def masks():
+                isnan = xp.isnan(xpad)
+                return [isnan[_slices(j, geo, out)] for j in _offsets(kernel)]
+            nans = _nan_masks(xp, y, masks)
         self.arg = arg = _argmax(xp, views, y, padding, nans)
         return y, arg
 
@@ -156,9 +164,24 @@ def _argmax(xp, views, y, padding=None, nans=None):
         arg += 1
         arg *= ne(k)
     if y.dtype.kind == 'f':
-        for k, v in enumerate(views):
-            xp.copyto(arg, k, where=xp.isnan(v) if nans is None else nans[k])
+        if nans is None:
+            nans = _nan_masks(xp, y, lambda: [xp.isnan(v) for v in views])
+        for k, mask in enumerate(nans):
+            xp.copyto(arg, k, where=mask)
     return arg
+
+
+def _nan_masks(xp, y, masks):
+    """``masks()`` (a NaN mask per view), or none where no window holds a NaN.  A NaN in a
+    window is a NaN maximum in ``y``: on the host one read of y says so, and skips the NaN
+    pass (half of a 2x2 max pooling's argmax); a GPU always runs it (no host read)."""
+    return () if _on_host(xp) and not xp.isnan(y).any() else masks()
+
+
+def _on_host(xp):
+    """Whether ``xp`` is NumPy, which computes on the host: reading a result there costs no
+    wait for a device (any other module, CuPy or a stand-in for a device, is not read)."""
+    return getattr(xp, '__name__', None) == 'numpy'
 
 
 class PoolScatter(Op):
@@ -209,6 +232,10 @@ class SumPool(Op):
         kernel, _, pads, _ = geo
         self.geo, self.size, self.scale = geo, x.shape[-len(kernel):], scale
         xpad = _pad(xp, x, pads)
+        if all(dl == 1 and st == k for k, st, dl in zip(kernel, geo[1], geo[3])):
+            y = _tile_sums(xp, xpad, kernel, out)
+            y *= scale
+            return y
         offsets = list(_offsets(kernel))
         y = xpad[_slices(offsets[0], geo, out)].copy()
         for j in offsets[1:]:
@@ -218,6 +245,30 @@ class SumPool(Op):
 
     def backward(self, g):
         return SumPoolT.apply(g, geo=self.geo, size=self.size, scale=self.scale)
+
+
+def _tile_sums(xp, xpad, kernel, out):
+    """The sums of the disjoint windows (stride = kernel, no dilation) that tile the first
+    out * kernel elements of each trailing dim of ``xpad``, a new array: one dim at a time,
+    the kernel's slices of that dim added (the first dim's are contiguous runs of whole rows),
+    so each pass reads what the last one left.  Against one strided slice per window offset,
+    (64,6,28,28) 2x2 float32 184 -> 173 us, (64,8,28,28) 326 -> 271 us, float64 468 -> 331
+    us (CPU time, isolated)."""
+    d = len(kernel)
+    a = xpad[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+    lead = a.ndim - d
+    fresh = False
+    for i, (o, k) in enumerate(zip(out, kernel)):
+        if k == 1:
+            continue
+        ax = lead + i
+        split = a.reshape(a.shape[:ax] + (o, k) + a.shape[ax + 1:])
+        part = (slice(None),) * (ax + 1)
+        a = xp.add(split[part + (0,)], split[part + (1,)])
+        for j in range(2, k):
+            a += split[part + (j,)]
+        fresh = True
+    return a if fresh else a.copy()
 
 
 class SumPoolT(Op):
