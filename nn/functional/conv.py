@@ -321,7 +321,6 @@ def _cols_last(xp, x, kernel, stride, pads, dilation, groups, each=None):
     One copy of a strided view of x moved channels-last and zero-padded.  With ``each``,
     ``each(cols, start, stop)`` is called after the columns of images [start, stop) are written,
     block by block (``_blocks_last``), so that a product reads them from the cache."""
-    d = len(kernel)
     n, c = x.shape[:2]
     cg = c // groups
     out = _out_size(x.shape[2:], kernel, stride, pads, dilation)
