@@ -1284,3 +1284,26 @@ def test_solve_triangular_with_a_singular_matrix_in_the_batch(upper, left):
         out = lib.linalg.solve_triangular(x, y, upper=upper, left=left)
         return [out] + list(G(out[1].sum(), [x, y]))
     assert_same(fn)
+
+
+def test_nan_to_num_gradient_multiplies_by_isfinite_and_int64_min_powers():
+    """The seed-75 classes: nan_to_num's gradient is PyTorch's grad * isfinite(x), so a NaN
+    gradient stays NaN where x is not finite (ours masked with where: 0), to second order
+    through fmod by zero; an integer tensor to the power int64 min is 0 (abs(int64 min)
+    overflowed, and NumPy's refusal came out as a broadcasting error)."""
+    def fn(lib, G):
+        a = lib.tensor([[-0.0, 0.0], [-0.871, 0.0], [-0.33, 1.772]], dtype=lib.float64,
+                       requires_grad=True)
+        b = lib.tensor([0.532, -1.677], dtype=lib.float64, requires_grad=True)
+        x = lib.tensor([nan, 1.0, inf], dtype=lib.float64, requires_grad=True)
+        z = lib.expm1(lib.nan_to_num(lib.fmod(b, a)))
+        g = G(z.sum(), [a, b], create_graph=True)
+        gx, = G((lib.nan_to_num(x) * lib.tensor([nan, nan, inf], dtype=lib.float64)).sum(), x)
+        return list(g) + list(G(g[0].sum() + g[1].sum(), [a, b])) + [gx]
+    assert_same(fn)
+    for lib in (torch, autograd):
+        m = lib.tensor(-2 ** 63)
+        v = lib.tensor([-2 ** 63, -3, -1, 0, 1, 2])
+        assert (m ** m).item() == 0
+        assert (v[:, None] ** v).tolist() == (torch.tensor(v.tolist())[:, None] **
+                                              torch.tensor(v.tolist())).tolist()

@@ -226,8 +226,9 @@ class Pow(Op):
 def _integer_pow(xp, a, b):
     """Integer ``a ** b`` with some exponents negative, as PyTorch (NumPy refuses): 1 ** -n is
     1, (-1) ** -n is +-1, and every other base gives 0."""
-    pos = binary(xp.power, a, xp.abs(b), 'pow')
-    odd = (xp.abs(b) % 2 == 1)
+    # (the negative exponents' powers are not used: 0 there; abs(int64 min) would overflow)
+    pos = binary(xp.power, a, xp.where(b < 0, 0, b), 'pow')
+    odd = b % 2 == 1
     neg = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0)).astype(pos.dtype)
     return xp.where(b < 0, neg, pos)
 
@@ -1552,7 +1553,8 @@ class NanToNum(Op):
 
     def backward(self, g):
         x, = self.saved_tensors
-        return Where.apply(apply_unary(IsFinite, x), g, 0.0)
+        # PyTorch's grad * isfinite(x): a NaN or inf gradient stays NaN where x is not finite
+        return g * apply_unary(IsFinite, x)
 
 
 def logaddexp(input, other):
