@@ -987,6 +987,12 @@ def test_fmod_where_the_quotient_overflows_is_the_exact_remainder():
     ours = autograd.fmod(autograd.tensor(np.tile(a, 4)), 1e-30).cpu().numpy()
     np.testing.assert_array_equal(ours, np.tile(np.fmod(a, 1e-30), 4))
     assert ours[0] == theirs
+    # remainder likewise (the seed-77 class): PyTorch's scalar path, Python's modulo
+    theirs = torch.remainder(torch.tensor(a[:2]), 1e-40)
+    ours = autograd.remainder(autograd.tensor(np.tile(a, 4)), 1e-40).cpu().numpy()
+    np.testing.assert_array_equal(ours, np.tile(np.remainder(a, 1e-40), 4))
+    assert ours[0] == torch.remainder(torch.tensor(a[0]), 1e-40).item() == a[0] % 1e-40
+    assert np.isnan(theirs.numpy()).all() or theirs.tolist() == ours[:2].tolist()
 
 
 @pytest.mark.parametrize('sx, sv', [((), (1,)), ((), (1, 1)), ((2, 3), (1, 1, 3)), ((3,), (1, 3))])
