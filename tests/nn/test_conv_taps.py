@@ -88,18 +88,21 @@ def _grads(lib, x, w, b, x_grad, w_grad, **kw):
     y = fn(lib).conv2d(xt, wt, bt, **kw)
     gy = lib.tensor(rand(*y.shape, seed=3))
     wanted = [t for t in (xt, wt, bt) if t.requires_grad]
-    return [t.detach().cpu().numpy() for t in lib.autograd.grad((y * gy).sum(), wanted)
-            ] if lib is torch else [t.detach().cpu().numpy()
-                                    for t in autograd.grad((y * gy).sum(), wanted)]
+    grad = torch.autograd.grad if lib is torch else autograd.grad
+    return [t.detach().cpu().numpy() for t in grad((y * gy).sum(), wanted)]
 
 
 @pytest.mark.parametrize('x_grad,w_grad', [(True, False), (False, True), (True, True)])
-def test_gradients_for_some_inputs_only(x_grad, w_grad):
-    # the input gradient alone builds g's wide layout itself; the weight gradient alone
-    # does not build the input's
-    x, w, b = rand(2, 3, 8, 7), rand(4, 3, 3, 4, seed=1), rand(4, seed=2)
-    ours = _grads(autograd, x, w, b, x_grad, w_grad, padding=(1, 2))
-    theirs = _grads(torch, x, w, b, x_grad, w_grad, padding=(1, 2))
+@pytest.mark.parametrize('x_shape, w_shape, padding', [
+    ((2, 3, 8, 7), (4, 3, 3, 4), (1, 2)),   # the taps' wide layout (C/G kw < 16)
+    ((2, 8, 7, 6), (5, 8, 3, 3), 1),        # channels-last columns (C/G kw >= 16)
+])
+def test_gradients_for_some_inputs_only(x_grad, w_grad, x_shape, w_shape, padding):
+    # the input gradient alone builds g's layout itself; the weight gradient alone does
+    # not build the input's
+    x, w, b = rand(*x_shape), rand(*w_shape, seed=1), rand(w_shape[0], seed=2)
+    ours = _grads(autograd, x, w, b, x_grad, w_grad, padding=padding)
+    theirs = _grads(torch, x, w, b, x_grad, w_grad, padding=padding)
     assert len(ours) == len(theirs) == x_grad + w_grad + 1
     for a, e in zip(ours, theirs):
         np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10)
