@@ -1201,6 +1201,27 @@ def test_matrix_exp_of_a_non_normal_matrix_is_not_overscaled():
     np.testing.assert_allclose(ours, scipy_linalg.expm(b), rtol=1e-11)
 
 
+def test_matrix_exp_of_a_far_from_normal_matrix_is_balanced():
+    """The seed-76 class: scaled by its norm, [[0.5, -2], [-1e300, 1]] needed about 1,000
+    squarings of an approximant whose tiny entries had rounded away against 1, and came
+    out NaN (or a wrong finite matrix for 1e200) where the exponential overflows (PyTorch:
+    inf).  Balanced first (D^-1 A D, D powers of two) it overflows as it should, in a batch
+    with a matrix that needs no balancing; a finite far-from-normal D^-1 B D is exp's
+    D^-1 exp(B) D to 1e-12 elementwise (PyTorch's is 9% off in its smallest entry)."""
+    def fn(lib, G):
+        big = [lib.matrix_exp(lib.tensor([[[0.5, -2.0], [-b, 1.0]], [[1.0, 0.0], [0.0, -1.0]]],
+                                         dtype=lib.float64)) for b in (1e300, 1e200, 1e100)]
+        return big + [lib.matrix_exp(lib.tensor([[0.5, -2.0], [-1e100, 1.0]]).double())]
+    assert_same(fn)
+    scipy_linalg = pytest.importorskip('scipy.linalg')
+    b = np.array([[0.5, -2.0, 0.25], [-3.0, 1.0, 0.5], [1.0, 0.125, -1.5]])
+    d = 2.0 ** np.array([0, -30, 20])
+    a = b * d[None, :] / d[:, None]
+    expected = scipy_linalg.expm(b) * d[None, :] / d[:, None]
+    ours = to_numpy(autograd.matrix_exp(autograd.tensor(a)))
+    np.testing.assert_allclose(ours, expected, rtol=1e-12)
+
+
 def test_matrix_exp_of_one_by_one_matrices_is_exp():
     """The seed-66 class: PyTorch's matrix_exp of 1 x 1 matrices is exp itself (bit for
     bit, and exp(-inf) = 0 where the approximant gives NaN)."""

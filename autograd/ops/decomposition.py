@@ -920,9 +920,50 @@ def _norm1(xp, a):
 def _expm(xp, a):
     if a.size == 0:
         return a.copy()
-    n = a.shape[-1]
-    if n == 1:                      # as PyTorch's: exp itself (exp(-inf) = 0, not NaN)
+    if a.shape[-1] == 1:            # as PyTorch's: exp itself (exp(-inf) = 0, not NaN)
         return xp.exp(a)
+    r, far = _scaled_squared(xp, a)
+    if bool(far.any()):
+        # Far from normal (the 1-norm overstates the growth by 2^8 or more: [[0.5, -2],
+        # [-1e300, 1]]): scaled by the norm, the approximant rounds its tiny entries away
+        # against 1 and the squarings never see the growth (NaN instead of inf).  Balanced,
+        # D^-1 A D with D diagonal powers of two (exact), the norm is the growth's, and
+        # exp(A) = D exp(D^-1 A D) D^-1 (Ward 1977; Higham 2005, sec. 6)
+        b, d = _balance(xp, a)
+        rb = _scaled_squared(xp, b)[0] * d[..., :, None] / d[..., None, :]
+        r = xp.where(far[..., None, None], rb, r)
+    return r
+
+
+def _balance(xp, a, sweeps=64):
+    """(D^-1 A D, diag D): Osborne's iteration (Parlett & Reinsch 1969, LAPACK's gebal
+    without permutations) on every matrix of the batch, D's entries powers of two."""
+    n = a.shape[-1]
+    b, d = a.copy(), xp.ones(a.shape[:-1], dtype=a.dtype)
+    off = 1 - xp.eye(n, dtype=a.dtype)
+    errstate = getattr(xp, 'errstate', None)
+    with errstate(all='ignore') if errstate else _nothing():
+        for _ in range(sweeps):
+            moved = False
+            for i in range(n):
+                c = (xp.abs(b[..., :, i]) * off[i]).sum(axis=-1)
+                r = (xp.abs(b[..., i, :]) * off[i]).sum(axis=-1)
+                ok = (c > 0) & (r > 0) & xp.isfinite(c * r)
+                f = 2.0 ** xp.where(ok, xp.round(0.5 * xp.log2(xp.where(ok, r, 1) /
+                                                               xp.where(ok, c, 1))), 0)
+                b[..., :, i] *= f[..., None]
+                b[..., i, :] /= f[..., None]
+                d[..., i] *= f
+                moved = moved or bool((f != 1).any())
+            if not moved:
+                break
+    return b, d
+
+
+def _scaled_squared(xp, a):
+    """exp(A) by scaling and squaring, and whether the Pade bound needed 8 or more
+    squarings fewer than the norm's (A far from normal)."""
+    n = a.shape[-1]
     errstate = getattr(xp, 'errstate', None)
     with errstate(all='ignore') if errstate else _nothing():
         s = xp.maximum(xp.ceil(xp.log2(_norm1(xp, a) / _THETA13)), 0)
@@ -936,6 +977,7 @@ def _expm(xp, a):
         # [[1, -1e38], [-1, -1]] came out 0 instead of overflowing)
         alpha = xp.maximum(_norm1(xp, a4) ** 0.25, _norm1(xp, a4 @ a) ** 0.2)
         less = xp.minimum(xp.ceil(xp.log2(alpha / _THETA13)), 0)
+        far = xp.maximum(less, -s) <= -8        # alpha = 0 (A^4 underflowed) included
         less = xp.maximum(xp.where(xp.isfinite(less), less, 0).astype(a.dtype), -s)
     t = (2.0 ** -less)[..., None, None]     # exactly 1 where nothing changes: no host sync
     s, a, a2, a4 = s + less, a * t, a2 * t ** 2, a4 * t ** 4
@@ -950,7 +992,7 @@ def _expm(xp, a):
     steps = int(s.max()) if s.ndim else int(s)
     for j in range(steps):          # square each matrix s_i times
         r = xp.where((j < s)[..., None, None], r @ r, r)
-    return r
+    return r, far
 
 
 @quiet
