@@ -1334,3 +1334,31 @@ def test_nan_to_num_gradient_multiplies_by_isfinite_and_int64_min_powers():
         assert (m ** m).item() == 0
         assert (v[:, None] ** v).tolist() == (torch.tensor(v.tolist())[:, None] **
                                               torch.tensor(v.tolist())).tolist()
+
+
+_OVERFLOWING_SOLVES = [
+    lambda lib, a: lib.linalg.solve(a, lib.ones(1, 1)),
+    lambda lib, a: lib.linalg.solve(a, lib.ones(1)),
+    lambda lib, a: lib.linalg.solve_ex(a, lib.ones(1, 1)).result,
+    lambda lib, a: lib.linalg.tensorsolve(a, lib.ones(1)),
+    lambda lib, a: lib.linalg.inv(a), lambda lib, a: lib.linalg.inv_ex(a).inverse,
+    lambda lib, a: lib.linalg.solve_triangular(a, lib.ones(1, 1), upper=True),
+    lambda lib, a: lib.cholesky_solve(lib.ones(1, 1), a), lambda lib, a: lib.cholesky_inverse(a),
+]
+
+
+@pytest.mark.parametrize('call', _OVERFLOWING_SOLVES)
+def test_a_float32_solve_that_overflows_is_inf_quietly(call):
+    """The seed-81 class: float32 [[1e-40]] is not singular, its inverse overflows.  PyTorch
+    gives inf with no error; ours leaked NumPy's 'overflow encountered in cast', and solve
+    (so solve_ex and tensorsolve) raised 'the input matrix is singular'.  A zero pivot still
+    raises."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        ours = to_numpy(call(autograd, autograd.tensor([[1e-40]])))
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    np.testing.assert_array_equal(ours, to_numpy(call(torch, torch.tensor([[1e-40]]))))
+    with pytest.raises(torch.linalg.LinAlgError, match='singular'):
+        torch.linalg.solve(torch.zeros(2, 1, 1), torch.ones(2, 1, 1))
+    with pytest.raises(autograd.linalg.LinAlgError, match='singular'):
+        autograd.linalg.solve(autograd.tensor([[[1e-40]], [[0.0]]]), autograd.ones(2, 1, 1))

@@ -242,6 +242,7 @@ def _check_same_device(name, a, b):
 
 # ----------------------------------------------------------------------------- inverse
 
+@quiet
 class Inv(Op):
     """A^{-1}, batched.  d(A^{-1}) = -A^{-1} dA A^{-1}, so gA = -X^T gX X^T (X = A^{-1})."""
     __slots__ = ()
@@ -260,6 +261,7 @@ class Inv(Op):
         return -_mm(xt, _mm(g, xt))
 
 
+@quiet
 class InvEx(Op):
     """``inv_ex``'s forward where some matrix is singular: the inverses (NaN for the
     singular ones) and LAPACK's infos; records no graph."""
@@ -277,6 +279,7 @@ class InvEx(Op):
 
 # ----------------------------------------------------------------------------- solves
 
+@quiet
 class Solve(Op):
     """X = A^{-1} B for (..., n, n) A and (..., n, k) B of the same batch shape.
     gB = A^{-H} gX (another solve), gA = -gB X^H (A^T, X^T for real values)."""
@@ -288,7 +291,11 @@ class Solve(Op):
 
     def forward(self, xp, a, b):
         out = _lapack(xp.linalg.solve, a, b)
-        if out is None or not _finite(xp, out) and _finite(xp, a) and _finite(xp, b):
+        # CuPy returns NaN/inf for a singular matrix where NumPy raises: a non-finite X of
+        # finite input is singular only with a zero pivot (A = [[1e-40]] in float32 is not:
+        # X overflows to inf, as PyTorch's)
+        if out is None or not _finite(xp, out) and _finite(xp, a) and _finite(xp, b) and \
+                bool(_infos(a, _zero_pivot).any()):
             raise LinAlgError('torch.linalg.solve: The solver failed because the input matrix '
                               'is singular.')
         return out
@@ -300,6 +307,7 @@ class Solve(Op):
         return ga, gb
 
 
+@quiet
 class SolveTriangular(Op):
     """X with A X = B (``left``) or X A = B, A triangular (``upper``; ``unitriangular``:
     its diagonal taken as ones; the other triangle is never read).  PyTorch's backward:
