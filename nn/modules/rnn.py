@@ -350,11 +350,15 @@ class LSTMLayerOp(Op):
                 wa[j, I] = b4[p]
         wa[:3] *= 0.5
         w_t[:3] *= 0.5
-        # the input product for C steps at a time (C B rows of [x | 1], C up to 512 KiB of
-        # gates), just before those steps, so that each step reads its block from cache
+        # the input product for C steps at a time (C up to 512 KiB of gates), just before
+        # those steps, so that each step reads its block from cache: C B rows of [x | 1]
+        # as C batched (B, I + 1) x (4, I + 1, H) products landing straight in the steps'
+        # gate blocks (no separate buffer and no strided add per step; measured 0.55
+        # against 0.70 ms for 32 steps of (32, 65) x (65, 512) as (C B, 65) x (4, 65, H))
         C = max(1, min(T, 2 ** 19 // (4 * B * H * x.itemsize)))
-        pre_buf = _buffers.empty(xp, (4, C * B, H), dtype)
-        pre = pre_buf.reshape(4, C, B, H)
+        xs = xa.reshape(T, 1, B, I + bias)
+        if reverse:
+            xs = xs[::-1]                            # by step k, not by time t
         # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1];
         # (B, H) x (4, H, H) is four products in one call, each landing in its gate's
         # contiguous block (1.33 ms against 1.51 ms for 32 steps of (32, 128) x (128, 512))
@@ -362,16 +366,16 @@ class LSTMLayerOp(Op):
         self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), dtype)   # (c, tanh c)
         self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)   # i, f, o, g
         self.prods = prods = _buffers.empty(xp, (T, 2, B, H), dtype)  # i g, f c
+        hw = xp.empty((4, B, H), dtype)                               # h W_hh^T
         hs[0], cs[0, 0] = h0, c0
         with quiet_float_errors(xp):
-            for k, t in enumerate(_order(T, reverse)):
-                if k % C == 0:                      # times t0 .. t0 + n - 1 come next
+            for k in range(T):
+                if k % C == 0:                      # steps k .. k + n - 1 come next
                     n = min(C, T - k)
-                    t0 = t - n + 1 if reverse else t
-                    xp.matmul(xa[t0 * B:(t0 + n) * B], wa, out=pre_buf[:, :n * B])
+                    xp.matmul(xs[k:k + n], wa, out=acts[k:k + n])
                 a = acts[k]
-                xp.matmul(hs[k], w_t, out=a)
-                a += pre[:, t - t0]
+                xp.matmul(hs[k], w_t, out=hw)
+                a += hw
                 _tanh_(xp, a)
                 s = a[:3]
                 s *= 0.5
