@@ -398,16 +398,6 @@ class LSTMLayerOp(Op):
 _GATE_ORDER = (0, 1, 3, 2)
 
 
-def _sum4(xp, parts, out):
-    """``parts.sum(0)`` into ``out`` for a stack of gates, as adds in the same order
-    (one add call per part: measured 1.0 us faster per call than the reduction at
-    (4, 32, 128))."""
-    xp.add(parts[0], parts[1], out=out)
-    for p in parts[2:]:
-        out += p
-    return out
-
-
 def _order(T, reverse):
     return range(T - 1, -1, -1) if reverse else range(T)
 
@@ -457,6 +447,10 @@ class LSTMLayerGrad(Op):
         dh = xp.zeros((B, H), dtype)
         dc = xp.zeros((B, H), dtype) if gc is None else gc.copy()
         tmp = xp.empty((B, H), dtype)
+        # the four gates' parts of dL/dh summed as one product with ones (a (4,) x (4, B H)
+        # product: 2.2 us against 4.3 us for three adds at (4, 32, 128))
+        ones, parts, dh_flat = xp.ones(4, dtype), dh_parts.reshape(4, B * H), dh.reshape(-1)
+        needs = layer.needs_input_grad
         for k in range(T - 1, -1, -1):
             t = T - 1 - k if reverse else k
             if gout is not None:
@@ -465,15 +459,16 @@ class LSTMLayerGrad(Op):
             d = da[:, t]
             xp.multiply(dc, fac[k, :3], out=d[:3])
             xp.multiply(dh, fo[k], out=d[3])
-            dc *= f[k]                                           # dL/dc of the step before
-            xp.matmul(d, w4, out=dh_parts)                        # dL/dh of the step before
-            _sum4(xp, dh_parts, dh)
+            if k or needs[2]:                   # dL/dc of the step before (dL/dc0 at k = 0)
+                dc *= f[k]
+            if k or needs[1]:                   # dL/dh of the step before (dL/dh0 at k = 0)
+                xp.matmul(d, w4, out=dh_parts)
+                xp.matmul(ones, parts, out=dh_flat)
         flat = da.reshape(4, T * B, H)
         flat_t = flat.transpose(0, 2, 1)
         h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
         gw_hh = xp.matmul(flat_t, xp.ascontiguousarray(h_in).reshape(T * B, H)).reshape(G, H)
         gw_ih = gb = None
-        needs = layer.needs_input_grad
         if needs[3] or b_ih is not None:
             xa = layer.xa                                        # [x | 1], by time
             wb = xp.matmul(flat_t, xa).reshape(G, xa.shape[1])   # [dL/dW_ih | dL/db]
@@ -482,7 +477,8 @@ class LSTMLayerGrad(Op):
         gx = None
         if needs[0]:
             gx = xp.matmul(flat, w_ih.reshape(4, H, I)).sum(0).reshape(T, B, I)
-        return gx, dh, dc, gw_ih, gw_hh, gb, None if gb is None else gb.copy()
+        return (gx, dh if needs[1] else None, dc if needs[2] else None, gw_ih, gw_hh, gb,
+                None if gb is None else gb.copy())
 
     def backward(self, *grads):
         def replay(x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc):
