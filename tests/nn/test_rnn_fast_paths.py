@@ -220,3 +220,19 @@ def test_lstm_layer_second_order_for_one_initial_state():
             autograd.tensor(rand(1, 2, 3, seed=23), requires_grad=True))
     assert autograd.gradcheck(f, args)
     assert autograd.gradgradcheck(f, args)
+
+
+def test_lstm_layer_input_product_one_step_at_a_time():
+    """Gates too large for two steps per chunk (4 x 33 x 256 float64, 4 x 65 x 256 float32:
+    over 256 KiB a step), so each step's input product is formed alone, in both
+    directions, against PyTorch."""
+    for dtype, B in (('float64', 33), ('float32', 65)):
+        x = rand(3, B, 2, seed=24).astype(dtype)
+        results = []
+        for lib, layer in _pair(lambda m: m.LSTM(2, 256, bidirectional=True), dtype):
+            xt = lib.tensor(x, requires_grad=True)
+            out, (h, c) = layer(xt)
+            ((out * out).sum() + c.sum()).backward()
+            results.append([to_numpy(out), to_numpy(h), to_numpy(c), to_numpy(xt.grad)]
+                           + [to_numpy(p.grad) for p in layer.parameters()])
+        _compare(results, dtype)
