@@ -599,6 +599,9 @@ class GRULayerGrad(Op):
         parts = xp.empty((3, B, H), dtype)
         tmp = xp.empty((B, H), dtype)
         dh = xp.zeros((B, H), dtype)
+        # the three gates' parts summed as one product with ones, as in ``LSTMLayerGrad``
+        ones, parts_flat, tmp_flat = xp.ones(3, dtype), parts.reshape(3, B * H), tmp.reshape(-1)
+        needs = layer.needs_input_grad
         for k in range(T - 1, -1, -1):
             t = T - 1 - k if reverse else k
             if gout is not None:
@@ -608,14 +611,14 @@ class GRULayerGrad(Op):
             xp.multiply(dn, fr[k], out=dr)
             xp.multiply(dh, fz[k], out=dz)
             xp.multiply(dn, r[k], out=dnr)
-            dh *= z[k]                                           # dL/dh of the step before
-            xp.matmul(d[1:, t], w3, out=parts)
-            dh += xp.sum(parts, axis=0, out=tmp)
+            if k or needs[1]:                   # dL/dh of the step before (dL/dh0 at k = 0)
+                dh *= z[k]
+                xp.matmul(d[1:, t], w3, out=parts)
+                dh += xp.matmul(ones, parts_flat, out=tmp_flat).reshape(B, H)
         flat = d.reshape(4, T * B, H)
         h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
         gw_hh = xp.matmul(flat[1:].transpose(0, 2, 1),
                           xp.ascontiguousarray(h_in).reshape(T * B, H)).reshape(G, H)
-        needs = layer.needs_input_grad
         gw_ih = gb_ih = gb_hh = gx = None
         if needs[2] or b_ih is not None:
             xa = layer.xa                                        # [x | 1], by time
@@ -628,7 +631,7 @@ class GRULayerGrad(Op):
         if needs[0]:
             wi = w_ih.reshape(3, H, I)
             gx = xp.matmul(flat[:3], xp.concatenate([wi[2:], wi[:2]])).sum(0).reshape(T, B, I)
-        return gx, dh, gw_ih, gw_hh, gb_ih, gb_hh
+        return gx, dh if needs[1] else None, gw_ih, gw_hh, gb_ih, gb_hh
 
     def backward(self, *grads):
         def replay(x, h0, w_ih, w_hh, b_ih, b_hh, gout):
