@@ -703,15 +703,16 @@ class RNNLayerGrad(Op):
             xp.multiply(hs[1:], hs[1:], out=da)                 # tanh' = 1 - h'^2
             xp.subtract(1, da, out=da)
         dh = xp.zeros((B, H), hs.dtype)
+        needs = layer.needs_input_grad
         for k in range(T - 1, -1, -1):
             if gout is not None:
                 dh += gout[T - 1 - k if reverse else k]
             d = da[k]
             d *= dh
-            xp.matmul(d, w_hh, out=dh)                          # dL/dh of the step before
+            if k or needs[1]:                   # dL/dh of the step before (dL/dh0 at k = 0)
+                xp.matmul(d, w_hh, out=dh)
         gw_hh = xp.matmul(da.reshape(T * B, H).T, hs[:-1].reshape(T * B, H))
         flat = (xp.ascontiguousarray(da[::-1]) if reverse else da).reshape(T * B, H)  # by time
-        needs = layer.needs_input_grad
         gx = gw_ih = gb = None
         if needs[2] or b_ih is not None:
             xa = layer.xa
@@ -720,7 +721,8 @@ class RNNLayerGrad(Op):
             gb = wb[:, I].copy() if b_ih is not None else None
         if needs[0]:
             gx = xp.matmul(flat, w_ih).reshape(T, B, I)
-        return gx, dh, gw_ih, gw_hh, gb, None if gb is None else gb.copy()
+        return (gx, dh if needs[1] else None, gw_ih, gw_hh, gb,
+                None if gb is None else gb.copy())
 
     def backward(self, *grads):
         def replay(x, h0, w_ih, w_hh, b_ih, b_hh, gout):

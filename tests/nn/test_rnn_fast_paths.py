@@ -238,18 +238,22 @@ def test_lstm_layer_input_product_one_step_at_a_time():
         _compare(results, dtype)
 
 
-@settings(max_examples=6, deadline=None, derandomize=True)
-@given(h_grad=st.booleans(), bidirectional=st.booleans(), T=st.sampled_from([1, 4]),
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(mode=st.sampled_from(['GRU', 'tanh', 'relu']), h_grad=st.booleans(),
+       bidirectional=st.booleans(), T=st.sampled_from([1, 4]),
        dtype=st.sampled_from(['float32', 'float64']))
-def test_gru_layer_given_state_with_or_without_grad(h_grad, bidirectional, T, dtype):
-    """A GRU layer from a given h0 that does or does not require grad (the backward then
-    skips the first step's dL/dh0 product): outputs and every gradient against PyTorch,
-    h0's None where not wanted; a sequence of one step included."""
+def test_gru_and_rnn_layers_given_state_with_or_without_grad(mode, h_grad, bidirectional, T,
+                                                             dtype):
+    """A GRU or Elman (tanh, relu) layer from a given h0 that does or does not require grad
+    (the backward then skips the first step's dL/dh0 product): outputs and every gradient
+    against PyTorch, h0's None where not wanted; a sequence of one step included."""
     H, I, B = 5, 3, 2
     x = rand(T, B, I, seed=25).astype(dtype)
     h0 = rand(2 if bidirectional else 1, B, H, seed=26).astype(dtype)
+    build = (lambda m: m.GRU(I, H, bidirectional=bidirectional)) if mode == 'GRU' else \
+        (lambda m: m.RNN(I, H, nonlinearity=mode, bidirectional=bidirectional))
     results = []
-    for lib, layer in _pair(lambda m: m.GRU(I, H, bidirectional=bidirectional), dtype):
+    for lib, layer in _pair(build, dtype):
         xt, ht = lib.tensor(x, requires_grad=True), lib.tensor(h0, requires_grad=h_grad)
         out, h = layer(xt, ht)
         ((out * out).sum() + (h * h).sum()).backward()
