@@ -350,11 +350,15 @@ class LSTMLayerOp(Op):
                 wa[j, I] = b4[p]
         wa[:3] *= 0.5
         w_t[:3] *= 0.5
-        # the input product for C steps at a time (C B rows of [x | 1], C up to 512 KiB of
-        # gates), just before those steps, so that each step reads its block from cache
+        # the input product for C steps at a time (C up to 512 KiB of gates), just before
+        # those steps, so that each step reads its block from cache: C B rows of [x | 1]
+        # as C batched (B, I + 1) x (4, I + 1, H) products landing straight in the steps'
+        # gate blocks (no separate buffer and no strided add per step; measured 0.55
+        # against 0.70 ms for 32 steps of (32, 65) x (65, 512) as (C B, 65) x (4, 65, H))
         C = max(1, min(T, 2 ** 19 // (4 * B * H * x.itemsize)))
-        pre_buf = _buffers.empty(xp, (4, C * B, H), dtype)
-        pre = pre_buf.reshape(4, C, B, H)
+        xs = xa.reshape(T, 1, B, I + bias)
+        if reverse:
+            xs = xs[::-1]                            # by step k, not by time t
         # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1];
         # (B, H) x (4, H, H) is four products in one call, each landing in its gate's
         # contiguous block (1.33 ms against 1.51 ms for 32 steps of (32, 128) x (128, 512))
@@ -362,16 +366,16 @@ class LSTMLayerOp(Op):
         self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), dtype)   # (c, tanh c)
         self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)   # i, f, o, g
         self.prods = prods = _buffers.empty(xp, (T, 2, B, H), dtype)  # i g, f c
+        hw = xp.empty((4, B, H), dtype)                               # h W_hh^T
         hs[0], cs[0, 0] = h0, c0
         with quiet_float_errors(xp):
-            for k, t in enumerate(_order(T, reverse)):
-                if k % C == 0:                      # times t0 .. t0 + n - 1 come next
+            for k in range(T):
+                if k % C == 0:                      # steps k .. k + n - 1 come next
                     n = min(C, T - k)
-                    t0 = t - n + 1 if reverse else t
-                    xp.matmul(xa[t0 * B:(t0 + n) * B], wa, out=pre_buf[:, :n * B])
+                    xp.matmul(xs[k:k + n], wa, out=acts[k:k + n])
                 a = acts[k]
-                xp.matmul(hs[k], w_t, out=a)
-                a += pre[:, t - t0]
+                xp.matmul(hs[k], w_t, out=hw)
+                a += hw
                 _tanh_(xp, a)
                 s = a[:3]
                 s *= 0.5
@@ -392,16 +396,6 @@ class LSTMLayerOp(Op):
 
 # PyTorch's LSTM gates are i, f, g, o; the layer's buffers hold them as i, f, o, g
 _GATE_ORDER = (0, 1, 3, 2)
-
-
-def _sum4(xp, parts, out):
-    """``parts.sum(0)`` into ``out`` for a stack of gates, as adds in the same order
-    (one add call per part: measured 1.0 us faster per call than the reduction at
-    (4, 32, 128))."""
-    xp.add(parts[0], parts[1], out=out)
-    for p in parts[2:]:
-        out += p
-    return out
 
 
 def _order(T, reverse):
@@ -453,6 +447,10 @@ class LSTMLayerGrad(Op):
         dh = xp.zeros((B, H), dtype)
         dc = xp.zeros((B, H), dtype) if gc is None else gc.copy()
         tmp = xp.empty((B, H), dtype)
+        # the four gates' parts of dL/dh summed as one product with ones (a (4,) x (4, B H)
+        # product: 2.2 us against 4.3 us for three adds at (4, 32, 128))
+        ones, parts, dh_flat = xp.ones(4, dtype), dh_parts.reshape(4, B * H), dh.reshape(-1)
+        needs = layer.needs_input_grad
         for k in range(T - 1, -1, -1):
             t = T - 1 - k if reverse else k
             if gout is not None:
@@ -461,15 +459,16 @@ class LSTMLayerGrad(Op):
             d = da[:, t]
             xp.multiply(dc, fac[k, :3], out=d[:3])
             xp.multiply(dh, fo[k], out=d[3])
-            dc *= f[k]                                           # dL/dc of the step before
-            xp.matmul(d, w4, out=dh_parts)                        # dL/dh of the step before
-            _sum4(xp, dh_parts, dh)
+            if k or needs[2]:                   # dL/dc of the step before (dL/dc0 at k = 0)
+                dc *= f[k]
+            if k or needs[1]:                   # dL/dh of the step before (dL/dh0 at k = 0)
+                xp.matmul(d, w4, out=dh_parts)
+                xp.matmul(ones, parts, out=dh_flat)
         flat = da.reshape(4, T * B, H)
         flat_t = flat.transpose(0, 2, 1)
         h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
         gw_hh = xp.matmul(flat_t, xp.ascontiguousarray(h_in).reshape(T * B, H)).reshape(G, H)
         gw_ih = gb = None
-        needs = layer.needs_input_grad
         if needs[3] or b_ih is not None:
             xa = layer.xa                                        # [x | 1], by time
             wb = xp.matmul(flat_t, xa).reshape(G, xa.shape[1])   # [dL/dW_ih | dL/db]
@@ -478,7 +477,8 @@ class LSTMLayerGrad(Op):
         gx = None
         if needs[0]:
             gx = xp.matmul(flat, w_ih.reshape(4, H, I)).sum(0).reshape(T, B, I)
-        return gx, dh, dc, gw_ih, gw_hh, gb, None if gb is None else gb.copy()
+        return (gx, dh if needs[1] else None, dc if needs[2] else None, gw_ih, gw_hh, gb,
+                None if gb is None else gb.copy())
 
     def backward(self, *grads):
         def replay(x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc):
@@ -599,6 +599,9 @@ class GRULayerGrad(Op):
         parts = xp.empty((3, B, H), dtype)
         tmp = xp.empty((B, H), dtype)
         dh = xp.zeros((B, H), dtype)
+        # the three gates' parts summed as one product with ones, as in ``LSTMLayerGrad``
+        ones, parts_flat, tmp_flat = xp.ones(3, dtype), parts.reshape(3, B * H), tmp.reshape(-1)
+        needs = layer.needs_input_grad
         for k in range(T - 1, -1, -1):
             t = T - 1 - k if reverse else k
             if gout is not None:
@@ -608,14 +611,14 @@ class GRULayerGrad(Op):
             xp.multiply(dn, fr[k], out=dr)
             xp.multiply(dh, fz[k], out=dz)
             xp.multiply(dn, r[k], out=dnr)
-            dh *= z[k]                                           # dL/dh of the step before
-            xp.matmul(d[1:, t], w3, out=parts)
-            dh += xp.sum(parts, axis=0, out=tmp)
+            if k or needs[1]:                   # dL/dh of the step before (dL/dh0 at k = 0)
+                dh *= z[k]
+                xp.matmul(d[1:, t], w3, out=parts)
+                dh += xp.matmul(ones, parts_flat, out=tmp_flat).reshape(B, H)
         flat = d.reshape(4, T * B, H)
         h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
         gw_hh = xp.matmul(flat[1:].transpose(0, 2, 1),
                           xp.ascontiguousarray(h_in).reshape(T * B, H)).reshape(G, H)
-        needs = layer.needs_input_grad
         gw_ih = gb_ih = gb_hh = gx = None
         if needs[2] or b_ih is not None:
             xa = layer.xa                                        # [x | 1], by time
@@ -628,7 +631,7 @@ class GRULayerGrad(Op):
         if needs[0]:
             wi = w_ih.reshape(3, H, I)
             gx = xp.matmul(flat[:3], xp.concatenate([wi[2:], wi[:2]])).sum(0).reshape(T, B, I)
-        return gx, dh, gw_ih, gw_hh, gb_ih, gb_hh
+        return gx, dh if needs[1] else None, gw_ih, gw_hh, gb_ih, gb_hh
 
     def backward(self, *grads):
         def replay(x, h0, w_ih, w_hh, b_ih, b_hh, gout):
@@ -700,15 +703,16 @@ class RNNLayerGrad(Op):
             xp.multiply(hs[1:], hs[1:], out=da)                 # tanh' = 1 - h'^2
             xp.subtract(1, da, out=da)
         dh = xp.zeros((B, H), hs.dtype)
+        needs = layer.needs_input_grad
         for k in range(T - 1, -1, -1):
             if gout is not None:
                 dh += gout[T - 1 - k if reverse else k]
             d = da[k]
             d *= dh
-            xp.matmul(d, w_hh, out=dh)                          # dL/dh of the step before
+            if k or needs[1]:                   # dL/dh of the step before (dL/dh0 at k = 0)
+                xp.matmul(d, w_hh, out=dh)
         gw_hh = xp.matmul(da.reshape(T * B, H).T, hs[:-1].reshape(T * B, H))
         flat = (xp.ascontiguousarray(da[::-1]) if reverse else da).reshape(T * B, H)  # by time
-        needs = layer.needs_input_grad
         gx = gw_ih = gb = None
         if needs[2] or b_ih is not None:
             xa = layer.xa
@@ -717,7 +721,8 @@ class RNNLayerGrad(Op):
             gb = wb[:, I].copy() if b_ih is not None else None
         if needs[0]:
             gx = xp.matmul(flat, w_ih).reshape(T, B, I)
-        return gx, dh, gw_ih, gw_hh, gb, None if gb is None else gb.copy()
+        return (gx, dh if needs[1] else None, gw_ih, gw_hh, gb,
+                None if gb is None else gb.copy())
 
     def backward(self, *grads):
         def replay(x, h0, w_ih, w_hh, b_ih, b_hh, gout):

@@ -170,3 +170,93 @@ def test_gru_layer_input_product_in_chunks():
             results.append([to_numpy(out), to_numpy(h), to_numpy(xt.grad)]
                            + [to_numpy(p.grad) for p in layer.parameters()])
         _compare(results, dtype)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(wanted=st.sampled_from(['h0', 'c0', 'neither']), bidirectional=st.booleans(),
+       T=st.sampled_from([1, 3]), B=st.sampled_from([1, 4]),
+       dtype=st.sampled_from(['float32', 'float64']))
+def test_lstm_layer_gradient_for_one_initial_state(wanted, bidirectional, T, B, dtype):
+    """Given states of which only h0, only c0 or neither requires grad (the backward then
+    skips the first step's dL/dh0 product or dL/dc0 factor): outputs and every gradient
+    against PyTorch, the states' own gradients None where not wanted; a sequence of one
+    step included."""
+    H, I = 5, 3
+    x = rand(T, B, I, seed=15).astype(dtype)
+    h0 = rand(2 if bidirectional else 1, B, H, seed=16).astype(dtype)
+    c0 = rand(2 if bidirectional else 1, B, H, seed=17).astype(dtype)
+    results = []
+    for lib, layer in _pair(lambda m: m.LSTM(I, H, bidirectional=bidirectional), dtype):
+        ht = lib.tensor(h0, requires_grad=wanted == 'h0')
+        ct = lib.tensor(c0, requires_grad=wanted == 'c0')
+        out, (h, c) = layer(lib.tensor(x), (ht, ct))
+        ((out * out).sum() + (h * c).sum()).backward()
+        results.append([to_numpy(out), to_numpy(h), to_numpy(c), to_numpy(ht.grad),
+                        to_numpy(ct.grad)] + [to_numpy(p.grad) for p in layer.parameters()])
+    _compare(results, dtype)
+
+
+def test_lstm_layer_second_order_for_one_initial_state():
+    """Second derivatives through the layer's backward when only h0 (or only c0) of the
+    given states requires grad, against PyTorch and finite differences (float64)."""
+    for wanted in ('h0', 'c0'):
+        results = []
+        for lib, layer in _pair(lambda m: m.LSTM(2, 3), 'float64'):
+            x = lib.tensor(rand(3, 2, 2, seed=18), requires_grad=True)
+            s = [lib.tensor(rand(1, 2, 3, seed=19 + j), requires_grad=wanted == n)
+                 for j, n in enumerate(('h0', 'c0'))]
+            state = s[0] if wanted == 'h0' else s[1]
+            out, (h, c) = layer(x, tuple(s))
+            grad = torch.autograd.grad if lib is torch else autograd.grad
+            g1 = grad((out ** 2).sum() + (c ** 2).sum(), [x, state, layer.weight_hh_l0],
+                      create_graph=True)
+            g2 = grad(sum((g * g).sum() for g in g1), [x, state, layer.weight_ih_l0])
+            results.append([to_numpy(g) for g in g1 + g2])
+        _compare(results, 'float64')
+    layer = nn.LSTM(2, 3).double()
+    c0 = autograd.tensor(rand(1, 2, 3, seed=21))
+    f = lambda x, h0: layer(x, (h0, c0))[0]
+    args = (autograd.tensor(rand(3, 2, 2, seed=22), requires_grad=True),
+            autograd.tensor(rand(1, 2, 3, seed=23), requires_grad=True))
+    assert autograd.gradcheck(f, args)
+    assert autograd.gradgradcheck(f, args)
+
+
+def test_lstm_layer_input_product_one_step_at_a_time():
+    """Gates too large for two steps per chunk (4 x 33 x 256 float64, 4 x 65 x 256 float32:
+    over 256 KiB a step), so each step's input product is formed alone, in both
+    directions, against PyTorch."""
+    for dtype, B in (('float64', 33), ('float32', 65)):
+        x = rand(3, B, 2, seed=24).astype(dtype)
+        results = []
+        for lib, layer in _pair(lambda m: m.LSTM(2, 256, bidirectional=True), dtype):
+            xt = lib.tensor(x, requires_grad=True)
+            out, (h, c) = layer(xt)
+            ((out * out).sum() + c.sum()).backward()
+            results.append([to_numpy(out), to_numpy(h), to_numpy(c), to_numpy(xt.grad)]
+                           + [to_numpy(p.grad) for p in layer.parameters()])
+        _compare(results, dtype)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(mode=st.sampled_from(['GRU', 'tanh', 'relu']), h_grad=st.booleans(),
+       bidirectional=st.booleans(), T=st.sampled_from([1, 4]),
+       dtype=st.sampled_from(['float32', 'float64']))
+def test_gru_and_rnn_layers_given_state_with_or_without_grad(mode, h_grad, bidirectional, T,
+                                                             dtype):
+    """A GRU or Elman (tanh, relu) layer from a given h0 that does or does not require grad
+    (the backward then skips the first step's dL/dh0 product): outputs and every gradient
+    against PyTorch, h0's None where not wanted; a sequence of one step included."""
+    H, I, B = 5, 3, 2
+    x = rand(T, B, I, seed=25).astype(dtype)
+    h0 = rand(2 if bidirectional else 1, B, H, seed=26).astype(dtype)
+    build = (lambda m: m.GRU(I, H, bidirectional=bidirectional)) if mode == 'GRU' else \
+        (lambda m: m.RNN(I, H, nonlinearity=mode, bidirectional=bidirectional))
+    results = []
+    for lib, layer in _pair(build, dtype):
+        xt, ht = lib.tensor(x, requires_grad=True), lib.tensor(h0, requires_grad=h_grad)
+        out, h = layer(xt, ht)
+        ((out * out).sum() + (h * h).sum()).backward()
+        results.append([to_numpy(out), to_numpy(h), to_numpy(xt.grad), to_numpy(ht.grad)]
+                       + [to_numpy(p.grad) for p in layer.parameters()])
+    _compare(results, dtype)
