@@ -696,11 +696,12 @@ class ConvWeight(Op):
             if cols is None:
                 cols, _ = _rows_last(xp, x, kernel, stride, pads, dilation)
             ho, wo = g.shape[2:]
-            gh = _buffers.empty(xp, (ho, o, n, wo), g.dtype)
-            gh[...] = g.transpose(2, 1, 0, 3)
-            gw = xp.matmul(gh.reshape(ho, o, n * wo), _row_windows(xp, cols, ho, stride[0]))
+            gh = _buffers.empty(xp, (ho, n, wo, o), g.dtype)
+            gh[...] = g.transpose(2, 0, 3, 1)
+            gw = xp.matmul(_row_windows(xp, cols, ho, stride[0]).transpose(0, 2, 1),
+                           gh.reshape(ho, n * wo, o))           # (Ho, K, O)
             return xp.ascontiguousarray(
-                gw.sum(0).reshape((o,) + tuple(kernel) + (cg,)).transpose(0, 3, 1, 2))
+                gw.sum(0).reshape(tuple(kernel) + (cg, o)).transpose(3, 2, 0, 1))
         if _channels_last(cg, kernel, dilation):      # g (G, O/G, N P) times the columns
             if cols is None:
                 cols, _ = _cols_last(xp, x, kernel, stride, pads, dilation, groups)
