@@ -377,12 +377,13 @@ def _cols_last(xp, x, kernel, stride, pads, dilation, groups, each=None):
 
 # Row products: a 2-d convolution with channels-last columns (one group, no dilation down
 # the rows, at least this many output positions per output row across the batch) multiplies
-# the windows of each output row in turn, read in place from a kw times smaller copy of x
-# (``_rows_last``), instead of copying all kh kw taps of every window (im2col's kh runs per
-# window, the copy's cost).  Forward (CPU time, 1 thread, float32, medians, interleaved with
-# the previous tree): LeNet's conv2 (64,6,14,14) 5x5 0.95 -> 0.76 ms, cnn-b64's conv2
-# (64,8,14,14) 3x3 pad 1 1.11 -> 1.02 ms.  Few rows a product (a small batch of narrow
-# images) pay more in per-product calls than the copy saves.
+# the windows of each output row in turn, read in place from a copy of x's window rows
+# (``_rows_last``: kw C per position, kh times less than im2col's columns, in one run instead
+# of kh).  Forward (CPU time, 1 thread, float32, medians, interleaved with the previous tree):
+# LeNet's conv2 (64,6,14,14) 5x5 0.95 -> 0.76 ms, cnn-b64's conv2 (64,8,14,14) 3x3 pad 1
+# 1.11 -> 1.02 ms.  Few rows a product pay more in per-product calls than the copy saves:
+# forward + backward of (1,6,12,12) 5x5 (8 rows) 243 -> 254 us, of (8,6,12,12) (64 rows)
+# 511 -> 490 us.
 ROW_PRODUCT_ROWS = 64
 
 
