@@ -390,10 +390,11 @@ def axpy(alpha, x, y):
     product and the sum, each rounded.  An optimizer's update of a 784 x 256 float32 weight:
     24 us instead of 60 us, equal to PyTorch's bit for bit."""
     fn = (_AXPY or _load_axpy()).get(y.dtype) if y.__class__ is numpy.ndarray else None
-    if fn is not None and x.dtype == y.dtype and x.shape == y.shape and \
-            x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable and y.size:
-        flat = y.reshape(-1)
-        out = fn(x.reshape(-1), flat, a=alpha)
+    if fn is not None and x.dtype == y.dtype and x.shape == y.shape and y.size and \
+            x.flags.c_contiguous and (flags := y.flags).c_contiguous and flags.writeable:
+        # (a vector as it is: a reshape costs a fifth of a small update)
+        flat = y if y.ndim == 1 else y.reshape(-1)
+        out = fn(x if x.ndim == 1 else x.reshape(-1), flat, a=alpha)
         if out is flat or numpy.shares_memory(out, flat):
             return y
         numpy.copyto(flat, out)     # (a BLAS wrapper that did not write in place)
