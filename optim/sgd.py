@@ -1,5 +1,5 @@
 """Stochastic gradient descent with optional (Nesterov) momentum."""
-from autograd.extend import array_of, increment_version, wrap, xp_of
+from autograd.extend import array_of, axpy, increment_version, wrap, xp_of
 
 from .optimizer import Optimizer, _check_flags, _check_lr, _to_scalar
 
@@ -53,8 +53,12 @@ class SGD(Optimizer):
                 b = array_of(buf)
                 b *= momentum
                 dampening = group['dampening']
-                b += g if dampening == 0 else g * (1 - dampening)
+                if dampening == 0:
+                    b += g
+                else:
+                    axpy(1 - dampening, g, b)
                 increment_version(buf)
             g = g + momentum * b if group['nesterov'] else b
-        d -= g * _to_scalar(group['lr'])
+        # PyTorch's p.add_(step, alpha=-lr): one fused pass where BLAS serves it
+        axpy(-_to_scalar(group['lr']), g, d)
         increment_version(p)

@@ -141,12 +141,15 @@ def test_he_initialisation_keeps_relu_gradient_norms_level(grad_norms):
 
 
 @pytest.mark.slow
-def test_only_the_he_initialised_relu_network_learns(tmp_path):
-    # 5 epochs on 2,000 digits: the He net reaches 72%, 84%, 79% held-out accuracy with
-    # seeds 0, 1, 2 (loss 0.87, 0.52, 0.83); the others stay at chance (loss >= 2.30, < 13%).
-    # 2 epochs on 1,000 digits left it at 28-53%, too close to chance to tell learning apart.
-    r = run_example('init_vanishing', tmp_path, '--epochs', 5, '--n-train', 2000)
-    assert r['ReLU, He']['final_loss'] < 1.2 and r['ReLU, He']['accuracy'] >= 0.6
+@pytest.mark.parametrize('seed', [0, 1])
+def test_only_the_he_initialised_relu_network_learns(tmp_path, seed):
+    # 5 epochs on 2,000 digits at lr 0.01 (momentum 0.9): the He net reaches 89%, 85%, 88%,
+    # 88% held-out accuracy with seeds 0-3 (loss 0.29-0.31); the others stay at chance
+    # (loss >= 2.30, < 13%).  (At lr 0.05 the He net's result hung on the last bit of the
+    # update's rounding: 56-84% over the same seeds.)
+    r = run_example('init_vanishing', tmp_path, '--epochs', 5, '--n-train', 2000,
+                    '--seed', seed)
+    assert r['ReLU, He']['final_loss'] < 0.6 and r['ReLU, He']['accuracy'] >= 0.8
     for config in ('sigmoid, default init', 'sigmoid, Xavier', 'ReLU, default init'):
         assert r[config]['final_loss'] > 2.25, config      # stuck at chance, ln 10 = 2.30
         assert r[config]['accuracy'] < 0.2, config

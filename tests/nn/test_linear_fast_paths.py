@@ -1,0 +1,62 @@
+"""``linear``'s bias gradient as a product with ones (issue 19): the column sums of the
+incoming gradient by BLAS for float32/float64 from 64 rows, NumPy's sum otherwise.  Against PyTorch
+(values, gradients, second-order gradients) over odd sizes, batch 1, an empty batch,
+leading batch dims, non-contiguous inputs, and gradients asked of some inputs only."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import autograd
+import nn
+from oracle import check_op, torch
+
+
+def F(lib):
+    return torch.nn.functional if lib is torch else nn.functional
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(lead=st.sampled_from([(), (1,), (5,), (2, 3), (0,), (64,), (5, 13), (67,)]),
+       n_in=st.integers(1, 9),
+       n_out=st.integers(1, 9), dtype=st.sampled_from(['float32', 'float64']))
+def test_linear_with_bias_matches_pytorch(lead, n_in, n_out, dtype):
+    rng = np.random.default_rng(n_in * 10 + n_out)
+    x = rng.standard_normal(lead + (n_in,)).astype(dtype)
+    w = rng.standard_normal((n_out, n_in)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    check_op(lambda lib, x, w, b: F(lib).linear(x, w, b), x, w, b)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_bias_gradient_alone_and_non_contiguous_inputs(dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 70)).astype(dtype)
+    w = rng.standard_normal((5, 6)).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    grads = []
+    for lib in (autograd, torch):
+        xt, wt = lib.tensor(x), lib.tensor(w)            # only the bias requires grad
+        bt = lib.tensor(b, requires_grad=True)
+        y = F(lib).linear(xt.t(), wt, bt)                 # a transposed (70, 6) input
+        (y * lib.tensor(np.arange(350.0, dtype=dtype).reshape(70, 5))).sum().backward()
+        grads.append(np.asarray(bt.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5 if dtype == 'float32' else 1e-12)
+    check_op(lambda lib, x, w, b: F(lib).linear(x.t(), w, b), x, w, b)
+
+
+def test_float16_bias_gradient_keeps_numpy_sum():
+    x = np.full((3, 4), 0.5, dtype=np.float16)
+    w = autograd.tensor(np.ones((2, 4), dtype=np.float16))
+    b = autograd.tensor(np.zeros(2, dtype=np.float16), requires_grad=True)
+    F(autograd).linear(autograd.tensor(x), w, b).sum().backward()
+    assert b.grad.dtype == autograd.float16 and b.grad.tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize('lead', [(64,), (3, 33), (129,)])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_batches_of_64_rows_and_more_take_the_product(lead, dtype):
+    rng = np.random.default_rng(len(lead))
+    x = rng.standard_normal(lead + (5,)).astype(dtype)
+    w = rng.standard_normal((3, 5)).astype(dtype)
+    b = rng.standard_normal(3).astype(dtype)
+    check_op(lambda lib, x, w, b: F(lib).linear(x, w, b), x, w, b)
