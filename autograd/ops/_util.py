@@ -134,11 +134,22 @@ def broadcast_shapes(*shapes):
 
 def broadcast_shape(op, sa, sb):
     """The shape that shapes ``sa`` and ``sb`` broadcast to (``shape_error`` naming ``op``
-    if none)."""
-    try:
-        return broadcast_shapes(sa, sb)
-    except RuntimeError:
-        raise shape_error(op, sa, sb) from None
+    if none).  The ops pass their arrays' shapes (sequences of non-negative ints), so none
+    of ``broadcast_shapes``' checks of user input are needed: its per-size ABC checks cost
+    ~5 us per call (a batched matmul's or a masked_fill's check)."""
+    if sa == sb:
+        return Size(sa)
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    out = []
+    for x, y in zip(pa, pb):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise shape_error(op, sa, sb)
+    return Size(out)
 
 
 def binary(fn, a, b, op):

@@ -749,7 +749,7 @@ def _softmax_axis(name, a, dim):
 
 def _shifted(xp, a, axis):
     """``a - max(a)`` along ``axis`` (in float32 for float16, as PyTorch accumulates)."""
-    work = a.astype('float32') if a.dtype == 'float16' else a
+    work = a.astype('float32') if a.dtype.char == 'e' else a     # (no dtype('float16') made)
     # into a new array (not a NumPy scalar, for a 0-d a), which the callers work in
     return xp.subtract(work, _row_max(xp, work, axis), out=xp.empty_like(work))
 
@@ -790,7 +790,7 @@ class Softmax(Op):
         e = _shifted(xp, a, self.axis)     # a new array: exp and the division in place
         xp.exp(e, out=e)
         e /= _row_sum(xp, e, self.axis)
-        return e.astype(a.dtype, copy=False)
+        return e if e.dtype == a.dtype else e.astype(a.dtype)
 
     def backward(self, g):
         y, = self.saved_tensors
@@ -841,7 +841,7 @@ class LogSoftmax(Op):
             return xp.empty_like(a)
         z = _shifted(xp, a, self.axis)     # a new array: the shift by log-sum in place
         z -= xp.log(_row_sum(xp, xp.exp(z), self.axis))
-        return z.astype(a.dtype, copy=False)
+        return z if z.dtype == a.dtype else z.astype(a.dtype)
 
     def backward(self, g):
         y, = self.saved_tensors
