@@ -134,15 +134,18 @@ class ClassLoss(Op):
     target given as input 1 receives ``-g w (1 - eps) z``.
     """
     __slots__ = ('q', 'qsum', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'tscale',
-                 'valid')
+                 'valid', 'index', 'norm')
     array_backward = True
     save = (0,)
 
     @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, target=None, q=None, cdim=1, reduction='mean', divisor=1.0,
-                fused=True, tscale=None, qsum=None, valid=None):
+                fused=True, tscale=None, qsum=None, valid=None, index=None):
         self.q, self.cdim, self.reduction, self.divisor = q, cdim, reduction, divisor
-        self.fused, self.tscale, self.valid = fused, tscale, valid
+        self.fused, self.tscale, self.valid, self.index = fused, tscale, valid, index
+        self.norm = None
+        if index is not None:
+            return self._forward_rows(xp, x, index)
         z = x
         if fused:
             m = x.max(axis=cdim, keepdims=True) if x.size else x.sum(axis=cdim, keepdims=True)
@@ -157,13 +160,39 @@ class ClassLoss(Op):
         qz = q * z
         if reduction == 'none':
             return -qz.sum(axis=cdim)
-        total = -qz.sum()
-        if reduction == 'sum':
+        return self._reduced(xp, -qz.sum(), qz.dtype)
+
+    def _forward_rows(self, xp, x, index):
+        """The (N, C) class-index case without one-hot ``q``: ``loss_i = -w_{y_i} z_{i y_i}``
+        gathered at the targets (``index = (y, w_y, C)``, ``w_y`` 0 on ignored rows).  The
+        row sums of ``exp`` are a product with ones (BLAS; NumPy's reduction along a short
+        last axis costs 4x more) and the softmax's division waits for the backward."""
+        y, wy, _ = index
+        rows = xp.arange(x.shape[0])
+        if self.fused:
+            with quiet_float_errors(xp):    # (logits spanning +-3e38: inf - inf, silently)
+                z = x - x.max(axis=1, keepdims=True)
+                e = xp.exp(z)
+                s = xp.matmul(e, xp.ones(x.shape[1], dtype=e.dtype))
+                self.probs, self.norm = e, s[:, None]
+                zy = z[rows, y] - xp.log(s)
+            self.qsum = wy[:, None]
+        else:
+            zy = x[rows, y]
+        # (an ignored row is 0 whatever its logits, as PyTorch skips it)
+        loss = xp.where(self.valid[:, 0], -(wy * zy), 0).astype(x.dtype, copy=False)
+        if self.reduction == 'none':
+            return loss
+        return self._reduced(xp, loss.sum(), loss.dtype)
+
+    def _reduced(self, xp, total, dtype):
+        if self.reduction == 'sum':
             return total
+        divisor = self.divisor
         mean = _divide(xp, total, divisor)
-        if valid is not None and _may_be_zero(xp, divisor):
+        if self.valid is not None and _may_be_zero(xp, divisor):
             mean = mean + _no_weight(xp, divisor)
-        return xp.asarray(mean, dtype=qz.dtype)
+        return xp.asarray(mean, dtype=dtype)
 
     def backward(self, g):
         cdim = self.cdim
@@ -176,6 +205,11 @@ class ClassLoss(Op):
                 # the ignored ones (padding only: no NaN reaches the weights)
                 g = Where.apply(const_like(self.valid, g),
                                 g + _no_weight(xp_of(g), self.divisor), 0.0)
+        if self.norm is not None:   # the softmax's division, left by _forward_rows
+            self.probs, self.norm = self.probs / self.norm, None
+        if self.index is not None and self.tscale is None and \
+                not isinstance(g, autograd.Tensor):
+            return self._backward_rows(g)
         q, qsum = self._coefficients(g)
         gx = gt = None
         if self._next[0] is not None:
@@ -192,8 +226,21 @@ class ClassLoss(Op):
                 const_like(self.tscale, g)
         return gx, gt
 
+    def _backward_rows(self, g):
+        """``g (p w_y - w_y onehot(y))`` (``-g w_y onehot(y)`` for NLL) on arrays, with the
+        one-hot subtracted at the targets only."""
+        y, wy, C = self.index
+        xp = xp_of(g)
+        d = self.probs * self.qsum if self.fused else xp.zeros((y.shape[0], C), dtype=wy.dtype)
+        d[xp.arange(y.shape[0]), y] -= wy
+        return g * d
+
     def _coefficients(self, g):
         """``q`` and (cross-entropy) ``Q``, in ``g``'s form."""
+        if self.q is None:          # the one-hot q of _forward_rows, for a graph of the backward
+            y, wy, C = self.index
+            xp = xp_of(wy)
+            self.q = (y[:, None] == xp.arange(C)) * wy[:, None]
         return const_like(self.q, g), const_like(self.qsum, g) if self.fused else None
 
 
@@ -325,6 +372,26 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     return q, (w[xp.where(valid, y, 0)] * valid).sum(dtype=x.dtype), None, rows
 
 
+def _index_rows(input, target, weight, ignore_index):
+    """For (N, C) logits and (N,) class indices: ``(y, w_y, C)`` with ignored targets read
+    as class 0 and weighted 0, the mean's divisor and the (N, 1) mask of the rows not
+    ignored (``ClassLoss`` gathers at ``y`` instead of building a one-hot ``q``)."""
+    xp = xp_of(input)
+    x = array_of(input)
+    C = x.shape[1]
+    y = array_of(target).astype(xp.int64, copy=False)
+    valid = y != ignore_index
+    check_data(xp, (valid & (y.view(xp.uint64) >= C)).any(), IndexError,
+               f'Target out of bounds: expected class indices in [0, {C - 1}] or '
+               f'ignore_index {ignore_index}')
+    y = xp.where(valid, y, 0)
+    if weight is None:
+        wy = valid.astype(x.dtype)
+    else:
+        wy = array_of(weight).astype(x.dtype, copy=False)[y] * valid
+    return (y, wy, C), wy.sum(), valid[:, None]
+
+
 def _prob_coefficients(input, target, weight, smoothing, cdim):
     """``q = w (t (1 - eps) + eps / C)`` for probability targets (and ``dq/dt``)."""
     x = array_of(input)
@@ -355,6 +422,12 @@ def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused
                                    divisor=divisor, fused=True, tscale=tscale)
     else:
         _check_index_target(input, target)
+        if input.ndim == 2 and smoothing == 0 and input.dtype in (autograd.float32,
+                                                                  autograd.float64):
+            index, divisor, valid = _index_rows(input, target, weight, ignore_index)
+            op = ClassLoss if fused else NllLoss
+            return op.apply(input, cdim=1, reduction=reduction, divisor=divisor, fused=fused,
+                            valid=valid, index=index)
         q, divisor, qsum, valid = _index_coefficients(input, target, weight, ignore_index,
                                                       smoothing, cdim)
         if fused:
