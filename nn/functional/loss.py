@@ -169,18 +169,18 @@ class ClassLoss(Op):
         last axis costs 4x more) and the softmax's division waits for the backward."""
         y, wy, _ = index
         rows = xp.arange(x.shape[0])
-        if self.fused:
-            with quiet_float_errors(xp):    # (logits spanning +-3e38: inf - inf, silently)
+        # (logits spanning +-3e38: inf - inf; an ignored row's -inf logit times weight 0)
+        with quiet_float_errors(xp):
+            if self.fused:
                 z = x - x.max(axis=1, keepdims=True)
                 e = xp.exp(z)
                 s = xp.matmul(e, xp.ones(x.shape[1], dtype=e.dtype))
-                self.probs, self.norm = e, s[:, None]
+                self.probs, self.norm, self.qsum = e, s[:, None], wy[:, None]
                 zy = z[rows, y] - xp.log(s)
-            self.qsum = wy[:, None]
-        else:
-            zy = x[rows, y]
-        # (an ignored row is 0 whatever its logits, as PyTorch skips it)
-        loss = xp.where(self.valid[:, 0], -(wy * zy), 0).astype(x.dtype, copy=False)
+            else:
+                zy = x[rows, y]
+            # (an ignored row is 0 whatever its logits, as PyTorch skips it)
+            loss = xp.where(self.valid[:, 0], -(wy * zy), 0).astype(x.dtype, copy=False)
         if self.reduction == 'none':
             return loss
         return self._reduced(xp, loss.sum(), loss.dtype)
