@@ -205,11 +205,10 @@ class ClassLoss(Op):
                 # the ignored ones (padding only: no NaN reaches the weights)
                 g = Where.apply(const_like(self.valid, g),
                                 g + _no_weight(xp_of(g), self.divisor), 0.0)
+        if self.index is not None and not isinstance(g, autograd.Tensor):
+            return self._backward_rows(g)
         if self.norm is not None:   # the softmax's division, left by _forward_rows
             self.probs, self.norm = self.probs / self.norm, None
-        if self.index is not None and self.tscale is None and \
-                not isinstance(g, autograd.Tensor):
-            return self._backward_rows(g)
         q, qsum = self._coefficients(g)
         gx = gt = None
         if self._next[0] is not None:
@@ -231,8 +230,16 @@ class ClassLoss(Op):
         one-hot subtracted at the targets only."""
         y, wy, C = self.index
         xp = xp_of(g)
-        d = self.probs * self.qsum if self.fused else xp.zeros((y.shape[0], C), dtype=wy.dtype)
+        if not self.fused:
+            d = xp.zeros((y.shape[0], C), dtype=wy.dtype)
+        elif self.norm is not None:     # exp(z) w_y / s: the softmax's division folded in
+            d = self.probs * (self.qsum / self.norm)
+        else:
+            d = self.probs * self.qsum
         d[xp.arange(y.shape[0]), y] -= wy
+        if g.dtype == d.dtype and g.ndim <= 2:      # (0-d, or (N, 1) for 'none')
+            d *= g
+            return d
         return g * d
 
     def _coefficients(self, g):
