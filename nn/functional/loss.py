@@ -132,6 +132,10 @@ class ClassLoss(Op):
     Cross-entropy's gradient is ``g (softmax(x) Q - q)`` with ``Q = sum_c q`` (one
     subtraction: the log-softmax graph is never built); NLL's is ``-g q``.  A probability
     target given as input 1 receives ``-g w (1 - eps) z``.
+
+    (N, C) logits with class indices (no label smoothing) pass ``index = (y, w_y, C)``
+    instead of ``q``: the loss gathers ``z`` at the targets and the gradient subtracts
+    ``w_y`` there (``q``, one-hot, is built only for a graph of the backward).
     """
     __slots__ = ('q', 'qsum', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'tscale',
                  'valid', 'index', 'norm')
@@ -341,6 +345,18 @@ def _check_index_target(input, target):
                            f'{scalar_name(target.dtype)}')
 
 
+def _valid_targets(xp, y, C, ignore_index):
+    """The mask of int64 targets ``y`` not ignored, after checking that each is either
+    ignore_index or a class index: on the device, without reading the targets on the host
+    (backend.check_data)."""
+    valid = y != ignore_index
+    # (a negative index read as unsigned is out of range too: one comparison for both ends)
+    check_data(xp, (valid & (y.view(xp.uint64) >= C)).any(), IndexError,
+               f'Target out of bounds: expected class indices in [0, {C - 1}] or '
+               f'ignore_index {ignore_index}')
+    return valid
+
+
 def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     """``q``, the mean's divisor, ``Q = sum_c q`` (None: summed by ``ClassLoss``) and the
     mask of the targets not ignored (q's shape, 1 along the class dim) for class-index
@@ -351,13 +367,7 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     y = array_of(target).astype(xp.int64, copy=False)
     if input.ndim == 1 and y.ndim == 1:
         y = y.reshape(())
-    # every target is either ignore_index or a class index: checked on the device, without
-    # reading the targets on the host (backend.check_data)
-    valid = y != ignore_index
-    # (a negative index read as unsigned is out of range too: one comparison for both ends)
-    check_data(xp, (valid & (y.view(xp.uint64) >= C)).any(), IndexError,
-               f'Target out of bounds: expected class indices in [0, {C - 1}] or '
-               f'ignore_index {ignore_index}')
+    valid = _valid_targets(xp, y, C, ignore_index)
     # an ignored target matches no class, so its row of the one-hot q is zero: as it is
     # when ignore_index is no class (-100, the default), else made so (-1)
     ys = y if not 0 <= ignore_index < C else xp.where(valid, y, -1)
@@ -387,10 +397,7 @@ def _index_rows(input, target, weight, ignore_index):
     x = array_of(input)
     C = x.shape[1]
     y = array_of(target).astype(xp.int64, copy=False)
-    valid = y != ignore_index
-    check_data(xp, (valid & (y.view(xp.uint64) >= C)).any(), IndexError,
-               f'Target out of bounds: expected class indices in [0, {C - 1}] or '
-               f'ignore_index {ignore_index}')
+    valid = _valid_targets(xp, y, C, ignore_index)
     y = xp.where(valid, y, 0)
     if weight is None:
         wy = valid.astype(x.dtype)
