@@ -398,7 +398,9 @@ def _index_rows(input, target, weight, ignore_index):
     C = x.shape[1]
     y = array_of(target).astype(xp.int64, copy=False)
     valid = _valid_targets(xp, y, C, ignore_index)
-    y = xp.where(valid, y, 0)
+    # ignored rows gather class 0; so do targets out of range, which on a device (that
+    # checks the indices later) must not reach the gather either
+    y = xp.where(valid & (y.view(xp.uint64) < C), y, 0)
     if weight is None:
         wy = valid.astype(x.dtype)
     else:

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn
-from oracle import check_op, torch
+from oracle import check_op, check_raises, torch
 
 
 def F(lib):
@@ -139,8 +139,10 @@ def test_every_target_ignored_is_nan(dtype):
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
 
 
-def test_out_of_range_target_raises():
-    x = autograd.tensor(np.zeros((2, 3)))
-    for bad in (3, -2):
-        with pytest.raises(IndexError, match='Target out of bounds'):
-            nn.functional.cross_entropy(x, autograd.tensor(np.array([0, bad])))
+@pytest.mark.parametrize('bad', [3, -2])
+@pytest.mark.parametrize('fn', ['cross_entropy', 'nll_loss'])
+def test_out_of_range_target_raises(bad, fn):
+    """PyTorch's IndexError, also where the device checks the targets after the gather."""
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    check_raises(lambda lib, x: getattr(F(lib), fn)(x, lib.tensor(np.array([0, bad]))), x,
+                 match='out of bounds')
