@@ -132,17 +132,24 @@ class ClassLoss(Op):
     Cross-entropy's gradient is ``g (softmax(x) Q - q)`` with ``Q = sum_c q`` (one
     subtraction: the log-softmax graph is never built); NLL's is ``-g q``.  A probability
     target given as input 1 receives ``-g w (1 - eps) z``.
+
+    (N, C) logits with class indices (no label smoothing) pass ``index = (y, w_y, C)``
+    instead of ``q``: the loss gathers ``z`` at the targets and the gradient subtracts
+    ``w_y`` there (``q``, one-hot, is built only for a graph of the backward).
     """
     __slots__ = ('q', 'qsum', 'cdim', 'reduction', 'divisor', 'fused', 'probs', 'tscale',
-                 'valid')
+                 'valid', 'index', 'norm')
     array_backward = True
     save = (0,)
 
     @opmath                 # bfloat16 in float32, as PyTorch
     def forward(self, xp, x, target=None, q=None, cdim=1, reduction='mean', divisor=1.0,
-                fused=True, tscale=None, qsum=None, valid=None):
+                fused=True, tscale=None, qsum=None, valid=None, index=None):
         self.q, self.cdim, self.reduction, self.divisor = q, cdim, reduction, divisor
-        self.fused, self.tscale, self.valid = fused, tscale, valid
+        self.fused, self.tscale, self.valid, self.index = fused, tscale, valid, index
+        self.norm = None
+        if index is not None:
+            return self._forward_rows(xp, x, index)
         z = x
         if fused:
             m = x.max(axis=cdim, keepdims=True) if x.size else x.sum(axis=cdim, keepdims=True)
@@ -157,13 +164,39 @@ class ClassLoss(Op):
         qz = q * z
         if reduction == 'none':
             return -qz.sum(axis=cdim)
-        total = -qz.sum()
-        if reduction == 'sum':
+        return self._reduced(xp, -qz.sum(), qz.dtype)
+
+    def _forward_rows(self, xp, x, index):
+        """The (N, C) class-index case without one-hot ``q``: ``loss_i = -w_{y_i} z_{i y_i}``
+        gathered at the targets (``index = (y, w_y, C)``, ``w_y`` 0 on ignored rows).  The
+        row sums of ``exp`` are a product with ones (BLAS; NumPy's reduction along a short
+        last axis costs 4x more) and the softmax's division waits for the backward."""
+        y, wy, _ = index
+        rows = xp.arange(x.shape[0])
+        # (logits spanning +-3e38: inf - inf; an ignored row's -inf logit times weight 0)
+        with quiet_float_errors(xp):
+            if self.fused:
+                z = x - x.max(axis=1, keepdims=True)
+                e = xp.exp(z)
+                s = xp.matmul(e, xp.ones(x.shape[1], dtype=e.dtype))
+                self.probs, self.norm, self.qsum = e, s[:, None], wy[:, None]
+                zy = z[rows, y] - xp.log(s)
+            else:
+                zy = x[rows, y]
+            # (an ignored row is 0 whatever its logits, as PyTorch skips it)
+            loss = xp.where(self.valid[:, 0], -(wy * zy), 0).astype(x.dtype, copy=False)
+        if self.reduction == 'none':
+            return loss
+        return self._reduced(xp, loss.sum(), loss.dtype)
+
+    def _reduced(self, xp, total, dtype):
+        if self.reduction == 'sum':
             return total
+        divisor = self.divisor
         mean = _divide(xp, total, divisor)
-        if valid is not None and _may_be_zero(xp, divisor):
+        if self.valid is not None and _may_be_zero(xp, divisor):
             mean = mean + _no_weight(xp, divisor)
-        return xp.asarray(mean, dtype=qz.dtype)
+        return xp.asarray(mean, dtype=dtype)
 
     def backward(self, g):
         cdim = self.cdim
@@ -176,6 +209,10 @@ class ClassLoss(Op):
                 # the ignored ones (padding only: no NaN reaches the weights)
                 g = Where.apply(const_like(self.valid, g),
                                 g + _no_weight(xp_of(g), self.divisor), 0.0)
+        if self.index is not None and not isinstance(g, autograd.Tensor):
+            return self._backward_rows(g)
+        if self.norm is not None:   # the softmax's division, left by _forward_rows
+            self.probs, self.norm = self.probs / self.norm, None
         q, qsum = self._coefficients(g)
         gx = gt = None
         if self._next[0] is not None:
@@ -192,8 +229,29 @@ class ClassLoss(Op):
                 const_like(self.tscale, g)
         return gx, gt
 
+    def _backward_rows(self, g):
+        """``g (p w_y - w_y onehot(y))`` (``-g w_y onehot(y)`` for NLL) on arrays, with the
+        one-hot subtracted at the targets only."""
+        y, wy, C = self.index
+        xp = xp_of(g)
+        if not self.fused:
+            d = xp.zeros((y.shape[0], C), dtype=wy.dtype)
+        elif self.norm is not None:     # exp(z) w_y / s: the softmax's division folded in
+            d = self.probs * (self.qsum / self.norm)
+        else:
+            d = self.probs * self.qsum
+        d[xp.arange(y.shape[0]), y] -= wy
+        if g.dtype == d.dtype and g.ndim <= 2:      # (0-d, or (N, 1) for 'none')
+            d *= g
+            return d
+        return g * d
+
     def _coefficients(self, g):
         """``q`` and (cross-entropy) ``Q``, in ``g``'s form."""
+        if self.q is None:          # the one-hot q of _forward_rows, for a graph of the backward
+            y, wy, C = self.index
+            xp = xp_of(wy)
+            self.q = (y[:, None] == xp.arange(C)) * wy[:, None]
         return const_like(self.q, g), const_like(self.qsum, g) if self.fused else None
 
 
@@ -287,6 +345,18 @@ def _check_index_target(input, target):
                            f'{scalar_name(target.dtype)}')
 
 
+def _valid_targets(xp, y, C, ignore_index):
+    """The mask of int64 targets ``y`` not ignored, after checking that each is either
+    ignore_index or a class index: on the device, without reading the targets on the host
+    (backend.check_data)."""
+    valid = y != ignore_index
+    # (a negative index read as unsigned is out of range too: one comparison for both ends)
+    check_data(xp, (valid & (y.view(xp.uint64) >= C)).any(), IndexError,
+               f'Target out of bounds: expected class indices in [0, {C - 1}] or '
+               f'ignore_index {ignore_index}')
+    return valid
+
+
 def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     """``q``, the mean's divisor, ``Q = sum_c q`` (None: summed by ``ClassLoss``) and the
     mask of the targets not ignored (q's shape, 1 along the class dim) for class-index
@@ -297,13 +367,7 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
     y = array_of(target).astype(xp.int64, copy=False)
     if input.ndim == 1 and y.ndim == 1:
         y = y.reshape(())
-    # every target is either ignore_index or a class index: checked on the device, without
-    # reading the targets on the host (backend.check_data)
-    valid = y != ignore_index
-    # (a negative index read as unsigned is out of range too: one comparison for both ends)
-    check_data(xp, (valid & (y.view(xp.uint64) >= C)).any(), IndexError,
-               f'Target out of bounds: expected class indices in [0, {C - 1}] or '
-               f'ignore_index {ignore_index}')
+    valid = _valid_targets(xp, y, C, ignore_index)
     # an ignored target matches no class, so its row of the one-hot q is zero: as it is
     # when ignore_index is no class (-100, the default), else made so (-1)
     ys = y if not 0 <= ignore_index < C else xp.where(valid, y, -1)
@@ -323,6 +387,25 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
         qsum = None if smoothing > 0 else rows.astype(x.dtype)
         return q, valid.sum(dtype=x.dtype), qsum, rows
     return q, (w[xp.where(valid, y, 0)] * valid).sum(dtype=x.dtype), None, rows
+
+
+def _index_rows(input, target, weight, ignore_index):
+    """For (N, C) logits and (N,) class indices: ``(y, w_y, C)`` with ignored targets read
+    as class 0 and weighted 0, the mean's divisor and the (N, 1) mask of the rows not
+    ignored (``ClassLoss`` gathers at ``y`` instead of building a one-hot ``q``)."""
+    xp = xp_of(input)
+    x = array_of(input)
+    C = x.shape[1]
+    y = array_of(target).astype(xp.int64, copy=False)
+    valid = _valid_targets(xp, y, C, ignore_index)
+    # ignored rows gather class 0; so do targets out of range, which on a device (that
+    # checks the indices later) must not reach the gather either
+    y = xp.where(valid & (y.view(xp.uint64) < C), y, 0)
+    if weight is None:
+        wy = valid.astype(x.dtype)
+    else:
+        wy = array_of(weight).astype(x.dtype, copy=False)[y] * valid
+    return (y, wy, C), wy.sum(), valid[:, None]
 
 
 def _prob_coefficients(input, target, weight, smoothing, cdim):
@@ -355,6 +438,12 @@ def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused
                                    divisor=divisor, fused=True, tscale=tscale)
     else:
         _check_index_target(input, target)
+        if input.ndim == 2 and smoothing == 0 and input.dtype in (autograd.float32,
+                                                                  autograd.float64):
+            index, divisor, valid = _index_rows(input, target, weight, ignore_index)
+            op = ClassLoss if fused else NllLoss
+            return op.apply(input, cdim=1, reduction=reduction, divisor=divisor, fused=fused,
+                            valid=valid, index=index)
         q, divisor, qsum, valid = _index_coefficients(input, target, weight, ignore_index,
                                                       smoothing, cdim)
         if fused:
