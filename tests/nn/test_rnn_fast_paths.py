@@ -4,6 +4,7 @@ GRUCell step (GRUStepOp / GRUStepGrad: gates as (3H, B) blocks, factors formed i
 Odd sizes, batch 1, non-contiguous inputs, loss on the last step only or on everything,
 and gradients wanted for some inputs only."""
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd
@@ -140,14 +141,21 @@ def test_gru_cell_unbatched_and_second_order():
     assert autograd.gradgradcheck(cell, (x, h0))
 
 
-def test_lstm_layer_input_product_in_chunks():
-    """A sequence long enough that the input product is formed a few steps at a time (here
-    16 steps of 8 x 128 float64 gates per chunk, 37 steps: two full chunks and a partial
-    one, in both directions) against PyTorch."""
-    for dtype in ('float64', 'float32'):
-        x = rand(37, 8, 3, seed=13).astype(dtype)
+@pytest.mark.parametrize('shapes', [
+    # (dtype, T, B, I, H, seed): 16 steps of 8 x 128 float64 gates per chunk over 37 steps
+    # (two full chunks and a partial one); then gates too large for two steps per chunk
+    # (4 x 33 x 256 float64, 4 x 65 x 256 float32: over 256 KiB a step), each step's
+    # input product formed alone
+    [('float64', 37, 8, 3, 128, 13), ('float32', 37, 8, 3, 128, 13)],
+    [('float64', 3, 33, 2, 256, 24), ('float32', 3, 65, 2, 256, 24)]],
+    ids=['chunks', 'one-step-a-chunk'])
+def test_lstm_layer_input_product_in_chunks(shapes):
+    """The LSTM layer's input product formed a few steps at a time, in both directions,
+    against PyTorch."""
+    for dtype, T, B, I, H, seed in shapes:
+        x = rand(T, B, I, seed=seed).astype(dtype)
         results = []
-        for lib, layer in _pair(lambda m: m.LSTM(3, 128, bidirectional=True), dtype):
+        for lib, layer in _pair(lambda m: m.LSTM(I, H, bidirectional=True), dtype):
             xt = lib.tensor(x, requires_grad=True)
             out, (h, c) = layer(xt)
             ((out * out).sum() + c.sum()).backward()
@@ -220,22 +228,6 @@ def test_lstm_layer_second_order_for_one_initial_state():
             autograd.tensor(rand(1, 2, 3, seed=23), requires_grad=True))
     assert autograd.gradcheck(f, args)
     assert autograd.gradgradcheck(f, args)
-
-
-def test_lstm_layer_input_product_one_step_at_a_time():
-    """Gates too large for two steps per chunk (4 x 33 x 256 float64, 4 x 65 x 256 float32:
-    over 256 KiB a step), so each step's input product is formed alone, in both
-    directions, against PyTorch."""
-    for dtype, B in (('float64', 33), ('float32', 65)):
-        x = rand(3, B, 2, seed=24).astype(dtype)
-        results = []
-        for lib, layer in _pair(lambda m: m.LSTM(2, 256, bidirectional=True), dtype):
-            xt = lib.tensor(x, requires_grad=True)
-            out, (h, c) = layer(xt)
-            ((out * out).sum() + c.sum()).backward()
-            results.append([to_numpy(out), to_numpy(h), to_numpy(c), to_numpy(xt.grad)]
-                           + [to_numpy(p.grad) for p in layer.parameters()])
-        _compare(results, dtype)
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)
