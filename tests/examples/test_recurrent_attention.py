@@ -247,20 +247,29 @@ def test_main_runs_and_plots(tmp_path):
 
 @pytest.mark.slow
 def test_reduced_run_learns_where_the_digit_is():
-    """15 epochs, 3 glimpses: REINFORCE's policy sends the second glimpse to the digit's
-    cell far more often than a uniformly random cell (1/16) would, and the same trained
-    network reads more digits through its learned glimpses than through random ones."""
-    model, history, acc, C, L = ra.train(epochs=15, steps=3, seed=0)
-    hits = ra.on_target(ra.trajectory(model, C, 3), L.cpu().numpy(), 32)
-    gen = autograd.Generator(autograd.device(autograd.get_default_device())).manual_seed(0)
-    Y = ra._data.to_tensors(*ra._data.split(*ra._data.digits(), 297, seed=0)[2:],
-                            device=C.device)[1]
-    racc = ra.evaluate(model, C, Y, 3, 'random', gen)
-    assert ra.evaluate(model, C, Y, 3) == acc
-    seen = (f'train reward {history}, accuracy per glimpse {acc} (random glimpses {racc}), '
-            f'2nd glimpse on the digit {hits[0].mean()}')
-    # chance 1/16 = 0.0625 with sd 0.014 on 297 canvases: 0.15 is six sd above it
-    # (seed 0, CPU: 0.22; seed 1: 0.36)
-    assert hits[0].mean() > 0.15, seen
-    assert acc[-1] > racc[-1] + 0.05 and acc[-1] > 0.4, seen
-    assert history[-1] > history[0] + 0.3, seen
+    """15 epochs, 3 glimpses, seeds 0-3: REINFORCE's policy sends the second glimpse to the
+    digit's cell far more often than a uniformly random cell (1/16) would, and the trained
+    networks read more digits through their learned glimpses than through random ones."""
+    hit_rates, margins, seen = [], [], []
+    for seed in range(4):
+        model, history, acc, C, L = ra.train(epochs=15, steps=3, seed=seed)
+        hits = ra.on_target(ra.trajectory(model, C, 3), L.cpu().numpy(), 32)
+        gen = autograd.Generator(autograd.device(autograd.get_default_device())).manual_seed(0)
+        Y = ra._data.to_tensors(*ra._data.split(*ra._data.digits(), 297, seed=seed)[2:],
+                                device=C.device)[1]
+        racc = ra.evaluate(model, C, Y, 3, 'random', gen)
+        assert ra.evaluate(model, C, Y, 3) == acc
+        hit_rates.append(hits[0].mean())
+        seen.append(f'seed {seed}: train reward {history}, accuracy per glimpse {acc} (random '
+                    f'glimpses {racc}), 2nd glimpse on the digit {hits[0].mean()}')
+        margins.append(acc[-1] - racc[-1])
+        assert acc[-1] > 0.4, seen[-1]
+        assert history[-1] > history[0] + 0.3, seen[-1]
+    # chance 1/16 = 0.0625 with sd 0.014 on 297 canvases (0.007 for the mean of four): 0.15
+    # is six sd above it for one seed.  One seed's rate hangs on the last bit of float32
+    # rounding (seed 0: 0.25 on the CPU, 0.14 on the cuda stand-in, 0.22 and 0.054 under
+    # earlier roundings), the mean of four does not (CPU 0.23, stand-in 0.24).
+    assert numpy.mean(hit_rates) > 0.15, seen
+    # learned glimpses read more digits than random ones (seed 0 on the stand-in: by 0.02;
+    # the mean of four by about 0.35 on both)
+    assert numpy.mean(margins) > 0.05, seen
