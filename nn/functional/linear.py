@@ -1,7 +1,7 @@
 """``linear`` (one fused op: a GEMM plus bias) and ``bilinear``."""
 import math
 
-from autograd.extend import Op
+from autograd.extend import Op, linear_rows
 from autograd.ops.formula import broadcast_to
 
 __all__ = ['linear', 'bilinear']
@@ -39,11 +39,18 @@ class Linear(Op):
                                f'{_c_name(x)} != {_c_name(other)}')
         if x.ndim > 2:          # one GEMM over all rows, not one per leading index
             rows = math.prod(x.shape[:-1])
-            out = xp.matmul(x.reshape(rows, x.shape[-1]), w.T).reshape(x.shape[:-1] + w.shape[:1])
+            x2 = x.reshape(rows, x.shape[-1])
         else:
-            out = xp.matmul(x, w.T)
-        if b is not None:
+            x2 = x
+        if b is None:
+            out = xp.matmul(x2, w.T)
+        elif x2.ndim == 2:
+            out = linear_rows(x2, w, b)     # the bias added inside the GEMM, as addmm
+        else:                   # (a 1-d input)
+            out = xp.matmul(x2, w.T)
             out += b
+        if x.ndim > 2:
+            out = out.reshape(x.shape[:-1] + w.shape[:1])
         # bfloat16: ml_dtypes' matmul accumulates in float32 and returns that; PyTorch rounds
         return out if out.dtype == x.dtype else out.astype(x.dtype)
 

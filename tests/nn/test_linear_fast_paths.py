@@ -60,3 +60,65 @@ def test_batches_of_64_rows_and_more_take_the_product(lead, dtype):
     w = rng.standard_normal((3, 5)).astype(dtype)
     b = rng.standard_normal(3).astype(dtype)
     check_op(lambda lib, x, w, b: F(lib).linear(x, w, b), x, w, b)
+
+
+# ``linear``'s forward with a bias adds the bias inside the GEMM (``extend.linear_rows``:
+# the output filled with b, then BLAS's gemm with beta = 1, as PyTorch's addmm) for
+# contiguous float32/float64 NumPy arrays; the product and then the sum otherwise.
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_bias_inside_the_product_with_non_contiguous_weight_and_input(dtype):
+    rng = np.random.default_rng(3)
+    x = np.asfortranarray(rng.standard_normal((7, 9)).astype(dtype))   # column-major input
+    w = rng.standard_normal((9, 4)).astype(dtype)                       # used transposed
+    b = rng.standard_normal(4).astype(dtype)
+    check_op(lambda lib, x, w, b: F(lib).linear(x, w.t(), b), x, w, b)
+    check_op(lambda lib, x, w, b: F(lib).linear(x[::2], w.t(), b), x, w, b)     # strided rows
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_bias_inside_the_product_with_gradients_of_some_inputs_only(dtype):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 5, 11)).astype(dtype)
+    w = rng.standard_normal((6, 11)).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    g = rng.standard_normal((2, 5, 6)).astype(dtype)
+    for wants in [(False, True, False), (True, False, True), (False, False, True)]:
+        grads = []
+        for lib in (autograd, torch):
+            args = [lib.tensor(a, requires_grad=r) for a, r in zip((x, w, b), wants)]
+            (F(lib).linear(*args) * lib.tensor(g)).sum().backward()
+            grads.append([np.asarray(a.grad.tolist()) if r else a.grad
+                          for a, r in zip(args, wants)])
+        for ours, ref, r in zip(*grads, wants):
+            if r:
+                np.testing.assert_allclose(ours, ref, rtol=1e-5 if dtype == 'float32' else 1e-12,
+                                           atol=1e-5 if dtype == 'float32' else 1e-12)
+            else:
+                assert ours is None and ref is None
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('n, k, m', [(1, 1, 1), (64, 784, 256), (3, 17, 5), (0, 4, 3), (4, 0, 3)])
+def test_linear_rows_is_the_product_plus_the_bias(n, k, m, dtype):
+    from autograd.extend import linear_rows
+    rng = np.random.default_rng(n + k + m)
+    x = rng.standard_normal((n, k)).astype(dtype)
+    w = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal(m).astype(dtype)
+    out = linear_rows(x, w, b)
+    assert out.shape == (n, m) and out.dtype == np.dtype(dtype) and out.flags.c_contiguous
+    exact = x.astype(np.float64) @ w.T.astype(np.float64) + b
+    tol = 1e-5 * (k + 1) if dtype == 'float32' else 1e-13 * (k + 1)
+    np.testing.assert_allclose(out, exact, rtol=tol, atol=tol)
+
+
+def test_linear_rows_without_scipy_is_numpys_product_and_sum(monkeypatch):
+    from autograd import backend
+    from autograd.extend import linear_rows
+    monkeypatch.setattr(backend, '_AXPY', {None: None})     # as if SciPy were missing
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((8, 6)).astype('float32')
+    w = rng.standard_normal((3, 6)).astype('float32')
+    b = rng.standard_normal(3).astype('float32')
+    np.testing.assert_array_equal(linear_rows(x, w, b), x @ w.T + b)
