@@ -179,12 +179,15 @@ class ClassLoss(Op):
                 z = x - x.max(axis=1, keepdims=True)
                 e = xp.exp(z)
                 s = xp.matmul(e, xp.ones(x.shape[1], dtype=e.dtype))
-                self.probs, self.norm, self.qsum = e, s[:, None], wy[:, None]
+                self.probs, self.norm = e, s[:, None]
+                self.qsum = None if wy is None else wy[:, None]
                 zy = z[rows, y] - xp.log(s)
             else:
                 zy = x[rows, y]
-            # (an ignored row is 0 whatever its logits, as PyTorch skips it)
-            loss = xp.where(self.valid[:, 0], -(wy * zy), 0).astype(x.dtype, copy=False)
+            if wy is None:          # every weight 1, no row ignored
+                loss = -zy
+            else:   # (an ignored row is 0 whatever its logits, as PyTorch skips it)
+                loss = xp.where(self.valid[:, 0], -(wy * zy), 0).astype(x.dtype, copy=False)
         if self.reduction == 'none':
             return loss
         return self._reduced(xp, loss.sum(), loss.dtype)
@@ -235,12 +238,12 @@ class ClassLoss(Op):
         y, wy, C = self.index
         xp = xp_of(g)
         if not self.fused:
-            d = xp.zeros((y.shape[0], C), dtype=wy.dtype)
+            d = xp.zeros((y.shape[0], C), dtype=g.dtype if wy is None else wy.dtype)
         elif self.norm is not None:     # exp(z) w_y / s: the softmax's division folded in
-            d = self.probs * (self.qsum / self.norm)
+            d = self.probs * ((1.0 if wy is None else self.qsum) / self.norm)
         else:
-            d = self.probs * self.qsum
-        d[xp.arange(y.shape[0]), y] -= wy
+            d = self.probs if wy is None else self.probs * self.qsum
+        d[xp.arange(y.shape[0]), y] -= 1 if wy is None else wy
         if g.dtype == d.dtype and g.ndim <= 2:      # (0-d, or (N, 1) for 'none')
             d *= g
             return d
@@ -250,7 +253,10 @@ class ClassLoss(Op):
         """``q`` and (cross-entropy) ``Q``, in ``g``'s form."""
         if self.q is None:          # the one-hot q of _forward_rows, for a graph of the backward
             y, wy, C = self.index
-            xp = xp_of(wy)
+            xp = xp_of(y)
+            if wy is None:          # (every weight 1)
+                wy = xp.ones(y.shape[0], dtype=array_of(g).dtype)
+                self.qsum = wy[:, None]
             self.q = (y[:, None] == xp.arange(C)) * wy[:, None]
         return const_like(self.q, g), const_like(self.qsum, g) if self.fused else None
 
@@ -392,11 +398,17 @@ def _index_coefficients(input, target, weight, ignore_index, smoothing, cdim):
 def _index_rows(input, target, weight, ignore_index):
     """For (N, C) logits and (N,) class indices: ``(y, w_y, C)`` with ignored targets read
     as class 0 and weighted 0, the mean's divisor and the (N, 1) mask of the rows not
-    ignored (``ClassLoss`` gathers at ``y`` instead of building a one-hot ``q``)."""
+    ignored (``ClassLoss`` gathers at ``y`` instead of building a one-hot ``q``).  Without
+    class weights and ignored rows, ``w_y`` and the mask are None (all ones)."""
     xp = xp_of(input)
     x = array_of(input)
-    C = x.shape[1]
+    N, C = x.shape
     y = array_of(target).astype(xp.int64, copy=False)
+    if xp is numpy and weight is None and N and not 0 <= ignore_index < C and \
+            not (y.view(xp.uint64) >= C).any():
+        # every target a class index (the common case, told by one comparison read on the
+        # host; an ignore_index outside [0, C) fails it too): no mask, no weights, N
+        return (y, None, C), N, None
     valid = _valid_targets(xp, y, C, ignore_index)
     # ignored rows gather class 0; so do targets out of range, which on a device (that
     # checks the indices later) must not reach the gather either
