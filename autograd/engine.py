@@ -178,6 +178,7 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
         if needed is None or node in needed:
             _accumulate(buffers, heap, node, nr, g, arrays)
     results = [None] * n_results
+    old = None
     atype = None            # the array type gradients take (the roots' device's)
     if arrays and root_edges:
         node, nr = root_edges[0]
@@ -230,12 +231,20 @@ def _execute(root_edges, root_grads, retain_graph, create_graph, targets, accumu
                 if gi.__class__ is not atype or gi.shape != m[0] or gi.dtype is not m[1]:
                     gi = _validate(node, k, gi, m, arrays)
                 # S(i) = sum over uses j of S(j) dj/di: add this use's contribution
-                if len(meta) == 1 and nxt not in buffers:
+                if len(meta) != 1:
+                    _accumulate(buffers, heap, nxt, nr, gi, arrays)
+                elif (old := buffers.get(nxt)) is None:
                     buffers[nxt] = gi
                     heappush(heap, (-nxt._seq, nxt))
+                # (_accumulate's in-place sum, inline: a tensor used twice or more)
+                elif arrays and getrefcount(old) - BIAS == 2 and old.base is None:
+                    try:
+                        old += gi
+                    except ValueError:      # read-only
+                        buffers[nxt] = _plus(old, gi)
                 else:
-                    _accumulate(buffers, heap, nxt, nr, gi, arrays)
-            g = grads = gi = None    # the buffers own the gradients (in-place sums)
+                    buffers[nxt] = _plus(old, gi)
+            g = grads = gi = old = None  # the buffers own the gradients (in-place sums)
     finally:
         reset_errstate(token)
         _grad_state.enabled, _grad_state.arrays = prev

@@ -131,6 +131,14 @@ class Node:
                 if arrays:
                     t1 = t1._data
             saved = (t0, t1)
+        elif n == 1:
+            t0, = saved
+            v0, = self._versions
+            if v0 is not None:
+                if t0._vc[0] != v0:
+                    raise RuntimeError(modified_msg(self, t0, v0))
+                if arrays:
+                    saved = (t0._data,)
         elif n:
             values = []
             for t, v in zip(saved, self._versions):

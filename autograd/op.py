@@ -7,6 +7,8 @@ records the node.  ``Op.apply_`` is the in-place form.  Applied to bare arrays (
 among the inputs), an op runs its forward alone and returns arrays: that is what makes
 one backward formula serve both sweeps (see :class:`Op`).
 """
+import numpy
+
 from .backend import IGNORE_ERRORS, array_module, from_numpy_dtype, reset_errstate, set_errstate
 from .grad_mode import state as _grad_state
 from ._inline import define, indent
@@ -21,6 +23,7 @@ from .views import check_inplace, rebase_view, refresh_view
 __all__ = ['Op', 'apply_unary', 'apply_binary', 'binary_operator']
 
 _new = object.__new__
+_ndarray = numpy.ndarray
 
 
 class Op(Node):
@@ -185,7 +188,8 @@ if cls._special:
     return cls.apply(x)
 node = _new(cls)
 if x.__class__ is not Tensor and not isinstance(x, Tensor):
-    return node.forward(array_module(x), x)     # a bare array: the forward alone
+    # a bare array (a formula in an array sweep): the forward alone
+    return node.forward(numpy if x.__class__ is _ndarray else array_module(x), x)
 if x._view is not None and x._vc[0] != x._view.version:
     refresh_view(x)
 dev = x._device
@@ -220,8 +224,8 @@ elif b.__class__ is Tensor or isinstance(b, Tensor):
         refresh_view(b)
     node = _new(cls)
     out = node.forward(dev.xp, a, b._data)
-else:                           # bare arrays: the forward alone
-    return _new(cls).forward(array_module(a, b), a, b)
+else:                           # bare arrays (a formula in an array sweep): the forward alone
+    return _new(cls).forward(numpy if a.__class__ is _ndarray else array_module(a, b), a, b)
 inputs = (a, b)
 """ + record_source(arity=2, views=False)
 

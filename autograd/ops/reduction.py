@@ -24,7 +24,7 @@ from ._util import along, normalize_dims, quiet, scalar_name, to_float, variant,
 from ._util import complex_not_implemented
 from .complex import unordered
 from .elementwise import Abs, Exp, Sign, Where, maximum, minimum
-from .shape import broadcast_to, reshape, to_copy
+from .shape import _FILL_LIMIT, broadcast_to, reshape, to_copy
 
 # PyTorch's structured results: tuples with named fields (``torch.return_types.max``)
 _max_t = namedtuple('max', ['values', 'indices'])
@@ -109,6 +109,13 @@ class Sum(Op):
             reset_errstate(token)
 
     def backward(self, g):
+        if not g.ndim and g.__class__ is numpy.ndarray and self.in_shape and \
+                math.prod(self.in_shape) <= _FILL_LIMIT:
+            # a full sum (a loss) in an array sweep: its gradient filled in (broadcast_to's
+            # way for small sizes, without its frames)
+            out = numpy.empty(self.in_shape, g.dtype)
+            out[...] = g
+            return out
         if self.keepdim or not g.ndim:     # (a full sum, a loss: no reshape to make)
             return broadcast_to(g, self.in_shape)
         return _expand_back(g, self.in_shape, self.axes, self.keepdim)

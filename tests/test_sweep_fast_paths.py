@@ -1,0 +1,84 @@
+"""The array sweep's short paths (issue 19, per-op overhead), against PyTorch: a full
+sum's gradient filled in on the host (small and large inputs, empty ones, float32 and
+float64), gradients of a tensor used several times summed in the sweep itself (in place
+where the buffer is private, a new array where it is shared), one saved input read back
+without a loop (and its in-place check), and ops applied to bare NumPy arrays in a
+backward formula (tanh's gradient op)."""
+import numpy as np
+import pytest
+
+import autograd
+from oracle import check_op, torch
+
+
+def _grads(lib, fn, *arrays):
+    ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+    fn(lib, *ts).backward()
+    return [t.grad for t in ts]
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('shape', [(4,), (3, 5), (2, 3, 4), (0, 3), (1,), (300, 300)])
+def test_full_sum_gradient(shape, dtype):
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    ours, = _grads(autograd, lambda lib, t: (t * 2).sum(), x)
+    theirs, = _grads(torch, lambda lib, t: (t * 2).sum(), x)
+    np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())
+    assert ours.dtype == getattr(autograd, dtype) and tuple(ours.shape) == shape
+    ours.add_(1)                        # the leaf's gradient is its own, writable array
+    assert float(ours.sum()) == pytest.approx(3 * x.size)
+
+
+def test_full_sum_gradient_accumulates_into_grad():
+    x = np.arange(6.0).reshape(2, 3)
+    for lib in (autograd, torch):
+        t = lib.tensor(x, requires_grad=True)
+        t.sum().backward()
+        g = t.grad
+        (t * t).sum().backward()
+        assert t.grad is g              # summed in place, as PyTorch
+        np.testing.assert_array_equal(t.grad.cpu().numpy(), 1 + 2 * x)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_tensor_used_several_times(dtype):
+    """Three and four uses of one tensor, some broadcast, with a leaf and a non-leaf."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(4).astype(dtype)
+    b = rng.standard_normal((3, 4)).astype(dtype)
+
+    def fn(lib, a, b):
+        h = a * 1.5
+        return ((h * b + h).exp().tanh() * b - h + a * a * a).sum()
+    check_op(fn, a, b)
+
+
+def test_used_several_times_with_a_retained_gradient():
+    """A hook keeps a gradient that is later summed with another use: the kept array must
+    not change (the sum makes a new one)."""
+    x = np.array([0.5, -1.0, 2.0])
+    for lib in (autograd, torch):
+        t = lib.tensor(x, requires_grad=True)
+        h = t * 2
+        h.retain_grad()
+        y = (h * h).sum() + h.sum() + (3 * h).sum()
+        y.backward()
+        np.testing.assert_allclose(h.grad.cpu().numpy(), 2 * (2 * x) + 1 + 3)
+        np.testing.assert_allclose(t.grad.cpu().numpy(), 2 * (2 * (2 * x) + 4))
+
+
+def test_one_saved_input_checked_for_in_place_changes():
+    for lib in (autograd, torch):
+        t = lib.tensor([0.5, 1.0, 2.0], requires_grad=True)
+        h = t * 1
+        y = h.log()
+        h.mul_(2)
+        with pytest.raises(RuntimeError, match='modified by an inplace operation'):
+            y.sum().backward()
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_one_saved_input_values(dtype):
+    x = np.random.default_rng(2).uniform(0.5, 2.0, (3, 5)).astype(dtype)
+    check_op(lambda lib, x: (x.log() * x.sin()).sum(), x)
+    check_op(lambda lib, x: x.tanh().tanh(), x)
