@@ -13,6 +13,8 @@ import operator
 import threading
 from heapq import heappop, heappush
 
+import numpy
+
 from .backend import (array_module, broadcastable_to, device_of_array, from_numpy_dtype,
                       is_writeable, sum_to)
 from .backend import IGNORE_ERRORS, reset_errstate, set_errstate
@@ -496,9 +498,14 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
         fn = self.grad_fn
         data = self._data
         if fn is not None and data.size == 1 and data.dtype.kind != 'c':
-            # a real scalar made by an op (a loss): its edge and its gradient, 1, directly
-            g = self._device.xp.empty(data.shape, data.dtype)
-            g.fill(1)
+            # a real scalar made by an op (a loss): its edge and its gradient, 1, directly;
+            # a 0-d host loss without hooks gets a shared read-only 1 (the sweep's sums copy
+            # an array that others hold, and no hook can write to it)
+            g = _ONES.get(data.dtype) if not data.ndim and fn._pre_hooks is None and \
+                data.__class__ is numpy.ndarray else None
+            if g is None:
+                g = self._device.xp.empty(data.shape, data.dtype)
+                g.fill(1)
             _execute(((fn, self._output_nr),), (g,), retain_graph, False, None,
                      accumulate=True)
             return
@@ -509,5 +516,13 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
     backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
              inputs=inputs)
 
+
+def _read_only_one(dtype):
+    one = numpy.ones((), dtype)
+    one.flags.writeable = False
+    return one
+
+
+_ONES = {numpy.dtype(d): _read_only_one(d) for d in ('float16', 'float32', 'float64')}
 
 Tensor.backward = _tensor_backward

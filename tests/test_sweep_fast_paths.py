@@ -82,3 +82,32 @@ def test_one_saved_input_values(dtype):
     x = np.random.default_rng(2).uniform(0.5, 2.0, (3, 5)).astype(dtype)
     check_op(lambda lib, x: (x.log() * x.sin()).sum(), x)
     check_op(lambda lib, x: x.tanh().tanh(), x)
+
+
+@pytest.mark.parametrize('dtype', ['float16', 'float32', 'float64'])
+def test_scalar_loss_gradient_of_one_is_never_shared(dtype):
+    """loss.backward() on a 0-d loss starts from 1: a gradient that reaches a leaf as it
+    is (the sum of a 0-d tensor, the identity) is the leaf's own writable array, and
+    writing to it changes no later backward."""
+    for _ in range(2):
+        x = autograd.tensor(3.0, dtype=getattr(autograd, dtype), requires_grad=True)
+        x.sum().backward()
+        assert float(x.grad) == 1
+        x.grad.add_(5)                  # writable, and private
+        x.grad.mul_(2)
+        assert float(x.grad) == 12
+        y = autograd.tensor([1.0, 2.0], dtype=getattr(autograd, dtype), requires_grad=True)
+        (y * 1).sum().backward()
+        np.testing.assert_array_equal(y.grad.cpu().numpy(), [1, 1])
+
+
+def test_hook_on_the_loss_may_write_its_gradient():
+    for lib in (autograd, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        loss = (x * x).sum()
+        loss.register_hook(lambda g: g.mul_(3))
+        loss.backward()
+        np.testing.assert_array_equal(x.grad.cpu().numpy(), [6.0, 12.0])
+        x.grad = None
+        (x * x).sum().backward()        # the next loss starts from 1 again
+        np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 4.0])
