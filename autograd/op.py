@@ -20,7 +20,7 @@ from .node import complex_error  # noqa: F401
 from .tensor import Tensor, ViewOf, _make
 from .views import check_inplace, rebase_view, refresh_view
 
-__all__ = ['Op', 'apply_unary', 'apply_binary', 'binary_operator']
+__all__ = ['Op', 'apply_unary', 'apply_binary', 'binary_operator', 'unary_function']
 
 _new = object.__new__
 _ndarray = numpy.ndarray
@@ -249,6 +249,35 @@ def operator(self, other):
 """ + indent(_BINARY, 1) + """\
 return operator
 """, globals())
+
+
+# A one-input math function (``autograd.exp``, ``Tensor.exp``): ``apply_unary``'s statements
+# compiled into it with ``cls`` bound, one Python frame instead of two; an input that is not
+# a Tensor goes to ``refuse`` (PyTorch's TypeError).
+_unary_factory = define('_unary_factory', 'cls, refuse', """\
+def function(x):
+    if x.__class__ is not Tensor and not isinstance(x, Tensor):
+        refuse(x)
+    if cls._special:
+        return cls.apply(x)
+    node = _new(cls)
+    if x._view is not None and x._vc[0] != x._view.version:
+        refresh_view(x)
+    dev = x._device
+    out = node.forward(dev.xp, x._data)
+    inputs = (x,)
+    needs = x._requires_grad
+""" + indent(record_source(arity=1, views=False), 1) + """\
+return function
+""", globals())
+
+
+def unary_function(cls, refuse, name=None):
+    """``cls.apply(x)`` for a tensor ``x`` as one function (``refuse(x)`` raises for others)."""
+    fn = _unary_factory(cls, refuse)
+    fn.__name__ = fn.__qualname__ = name or cls.__name__.lower()
+    fn.__doc__ = f'Elementwise {fn.__name__} (``{cls.__name__}`` op).'
+    return fn
 
 
 def binary_operator(cls, convert, fast, reflected=False):

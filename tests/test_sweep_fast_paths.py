@@ -111,3 +111,41 @@ def test_hook_on_the_loss_may_write_its_gradient():
         x.grad = None
         (x * x).sum().backward()        # the next loss starts from 1 again
         np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 4.0])
+
+
+@pytest.mark.parametrize('bad', [[1.0, 2.0], 2.0, np.array([1.0])])
+def test_unary_function_refuses_what_is_not_a_tensor(bad):
+    for lib in (autograd, torch):
+        with pytest.raises(TypeError, match=r"exp\(\): argument 'input' \(position 1\) must be "
+                                            r'Tensor'):
+            lib.exp(bad)
+
+
+def test_unary_function_and_method_on_views_ints_and_no_grad():
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    for lib in (autograd, torch):
+        t = lib.tensor(x, requires_grad=True)
+        base = t * 1
+        v = base[1:]
+        base.mul_(2)                    # the view's history follows the in-place change
+        y = lib.tanh(v) + v.exp() + lib.exp(lib.tensor([1, 2, 3]))
+        y.sum().backward()
+        with lib.no_grad():
+            assert not lib.exp(t).requires_grad
+        assert lib.exp(lib.tensor([1, 2])).dtype == lib.float32
+        if lib is autograd:
+            ours = (y.detach().cpu().numpy(), t.grad.cpu().numpy())
+        else:
+            np.testing.assert_allclose(ours[0], y.detach().numpy(), rtol=1e-6)
+            np.testing.assert_allclose(ours[1], t.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize('data,dtype', [(3.5, 'float64'), ([[1, 2], [3, 4]], 'int64'),
+                                        ([True, False, True], 'bool'),
+                                        ([0.1, 0.2, 0.3], 'float16'), ([], 'float32')])
+def test_full_sum_values_and_dtypes(data, dtype):
+    ours = autograd.tensor(data, dtype=getattr(autograd, dtype)).sum()
+    theirs = torch.tensor(data, dtype=getattr(torch, dtype)).sum()
+    assert str(ours.dtype).split('.')[1] == str(theirs.dtype).split('.')[1]
+    assert tuple(ours.shape) == tuple(theirs.shape) == ()
+    np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())

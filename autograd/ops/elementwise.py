@@ -15,7 +15,7 @@ from ..backend import scalar_name as backend_scalar_name
 from ..extend import zeros_like_shape
 from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
-from ..op import Op, apply_binary, apply_unary
+from ..op import Op, apply_binary, apply_unary, unary_function
 from ..tensor import Tensor, _make, _python_data
 from ._util import broadcast_shape, broadcast_shapes, complex_not_implemented, fits
 from .complex import conj_of, is_cplx, sgn_of, unordered
@@ -1194,15 +1194,9 @@ def atan2(input, other):
 
 
 def _unary(cls):
+    """``autograd.<name>`` and ``Tensor.<name>`` of a one-input op: one Python frame."""
     name = cls.__name__.lower()
-
-    def fn(input):
-        if not isinstance(input, Tensor):
-            _tensor_arg(name, input)
-        return apply_unary(cls, input)
-    fn.__name__ = name
-    fn.__doc__ = f'Elementwise {fn.__name__} (``{cls.__name__}`` op).'
-    return fn
+    return unary_function(cls, lambda x: _tensor_arg(name, x), name)
 
 
 exp = _unary(Exp)

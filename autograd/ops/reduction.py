@@ -88,6 +88,9 @@ def _pairwise(x, d, mask, fill):
 
 # Sum and Mean are quiet (an overflowing sum gives inf silently, as PyTorch) with the error
 # state set in their own forwards, as Add's: ``quiet``'s wrapper would cost a frame per op.
+_add_reduce = numpy.add.reduce
+
+
 class Sum(Op):
     __slots__ = ('in_shape', 'axes', 'keepdim')
     array_backward = True
@@ -102,7 +105,9 @@ class Sum(Op):
         try:
             if dim is None and not keepdim:
                 self.axes = tuple(range(a.ndim))
-                return a.sum()      # (NumPy's keyword handling costs more than a small sum)
+                # (NumPy's keyword handling costs more than a small sum; a.sum() is this
+                # reduction behind a Python frame)
+                return _add_reduce(a, None) if a.__class__ is numpy.ndarray else a.sum()
             self.axes = axes = _dims(dim, a.ndim)
             return a.sum(axis=axes, keepdims=keepdim)
         finally:
