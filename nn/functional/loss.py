@@ -16,7 +16,7 @@ import autograd
 from autograd import where
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
 from autograd.extend import check_data
-from autograd.extend import opmath
+from autograd.extend import opmath, row_max
 from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum, Where
 
 from ._ctc import CTCNegLogLikelihood, quiet_float_errors
@@ -176,7 +176,7 @@ class ClassLoss(Op):
         # (logits spanning +-3e38: inf - inf; an ignored row's -inf logit times weight 0)
         with quiet_float_errors(xp):
             if self.fused:
-                z = x - x.max(axis=1, keepdims=True)
+                z = x - row_max(x, 1)     # (a Fortran copy's column maxima for short rows)
                 e = xp.exp(z)
                 s = xp.matmul(e, xp.ones(x.shape[1], dtype=e.dtype))
                 self.probs, self.norm = e, s[:, None]
