@@ -229,21 +229,21 @@ _EDGES = {
 i0 = inputs[0]
 edges = (((i0.grad_fn, i0._output_nr) if i0.grad_fn is not None
           else (i0._grad_acc or _edge(i0)) if i0._requires_grad else None)
-         if i0.__class__ is Tensor else _edge(i0),)
+         if i0.__class__ is Tensor or isinstance(i0, Tensor) else None,)
 """,
     2: """\
 i0, i1 = inputs
 edges = (((i0.grad_fn, i0._output_nr) if i0.grad_fn is not None
           else (i0._grad_acc or _edge(i0)) if i0._requires_grad else None)
-         if i0.__class__ is Tensor else _edge(i0),
+         if i0.__class__ is Tensor or isinstance(i0, Tensor) else None,
          ((i1.grad_fn, i1._output_nr) if i1.grad_fn is not None
           else (i1._grad_acc or _edge(i1)) if i1._requires_grad else None)
-         if i1.__class__ is Tensor else _edge(i1))
+         if i1.__class__ is Tensor or isinstance(i1, Tensor) else None)
 """,
     None: """\
 edges = tuple([((x.grad_fn, x._output_nr) if x.grad_fn is not None
                 else (x._grad_acc or _edge(x)) if x._requires_grad else None)
-               if x.__class__ is Tensor else _edge(x) for x in inputs])
+               if x.__class__ is Tensor or isinstance(x, Tensor) else None for x in inputs])
 """,
 }
 _SAVES = """\
@@ -255,7 +255,7 @@ if not save:
 elif len(save) == 1:
     s0 = inputs[save[0]]
     node._saved = (s0,)
-    node._versions = (s0._vc[0] if s0.__class__ is Tensor else _version(s0),)
+    node._versions = (s0._vc[0] if s0.__class__ is Tensor or isinstance(s0, Tensor) else None,)
 else:
     saved = inputs if len(save) == len(inputs) else tuple([inputs[k] for k in save])
     if len(saved) == 2:
@@ -267,11 +267,12 @@ else:
             if only_for[1] is not None and edges[only_for[1]] is None:
                 s1 = None
             saved = (s0, s1)
-        node._versions = (s0._vc[0] if s0.__class__ is Tensor else _version(s0),
-                          s1._vc[0] if s1.__class__ is Tensor else _version(s1))
+        node._versions = (
+            s0._vc[0] if s0.__class__ is Tensor or isinstance(s0, Tensor) else None,
+            s1._vc[0] if s1.__class__ is Tensor or isinstance(s1, Tensor) else None)
     else:
-        node._versions = tuple([x._vc[0] if x.__class__ is Tensor else _version(x)
-                                for x in saved])
+        node._versions = tuple([x._vc[0] if x.__class__ is Tensor or isinstance(x, Tensor)
+                                else None for x in saved])
     node._saved = saved
 node._pre_hooks = None
 if _process.anomaly:

@@ -149,3 +149,28 @@ def test_full_sum_values_and_dtypes(data, dtype):
     assert str(ours.dtype).split('.')[1] == str(theirs.dtype).split('.')[1]
     assert tuple(ours.shape) == tuple(theirs.shape) == ()
     np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize('binary', [True, False])
+def test_parameter_inputs_recorded_inline(binary):
+    """A Tensor subclass (nn.Parameter) as an op's input: its edge and saved version read
+    inline, so an in-place change after the op is caught and its gradient arrives."""
+    import nn
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    for lib, mod in ((autograd, nn), (torch, torch.nn)):
+        p = mod.Parameter(lib.tensor(x))
+        q = mod.Parameter(lib.tensor(x + 1))
+        xt = lib.tensor(x, requires_grad=True)
+        y = p * q if binary else mod.functional.linear(xt, p, q[0])
+        y.sum().backward()
+        grads = (p.grad.cpu().numpy(), q.grad.cpu().numpy())
+        if lib is autograd:
+            ours = grads
+        else:
+            for a, b in zip(ours, grads):
+                np.testing.assert_allclose(a, b, rtol=1e-12)
+        y = p * q if binary else mod.functional.linear(xt, p, q[0])
+        with lib.no_grad():
+            p.mul_(2)
+        with pytest.raises(RuntimeError, match='modified by an inplace operation'):
+            y.sum().backward()

@@ -56,12 +56,21 @@ class Linear(Op):
 
     def backward(self, g):
         x, w = self.saved_tensors
-        needs = tuple([e is not None for e in self._next])
+        e = self._next          # (no comprehension: a frame of its own in this Python)
+        needs = (e[0] is not None, e[1] is not None) if len(e) == 2 else \
+            (e[0] is not None, e[1] is not None, e[2] is not None)
         grads = LinearBackward.apply(g, x, w, needs=needs)
         if len(grads) == len(needs):
             return grads
-        grads = iter(grads)                         # None for the inputs that need none
-        return tuple([next(grads) if n else None for n in needs])
+        out = []                                    # None for the inputs that need none
+        k = 0
+        for n in needs:
+            if n:
+                out.append(grads[k])
+                k += 1
+            else:
+                out.append(None)
+        return tuple(out)
 
 
 class LinearBackward(Op):
@@ -94,6 +103,8 @@ class LinearBackward(Op):
                 out.append(xp.matmul(xp.ones(rows, dtype=g.dtype), g2))
             else:
                 out.append(g2.sum(0, dtype='float32') if g.dtype.kind == 'V' else g2.sum(0))
+        if g.dtype.kind != 'V':
+            return tuple(out)
         return tuple([o if o.dtype == g.dtype else o.astype(g.dtype) for o in out])  # bfloat16
 
     def backward(self, *cotangents):
