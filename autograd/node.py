@@ -257,8 +257,10 @@ elif len(save) == 1:
     node._saved = (s0,)
     node._versions = (s0._vc[0] if s0.__class__ is Tensor or isinstance(s0, Tensor) else None,)
 else:
-    saved = inputs if len(save) == len(inputs) else tuple([inputs[k] for k in save])
-    if len(saved) == 2:
+    n_saved = len(save)
+    saved = inputs if n_saved == len(inputs) else (inputs[save[0]], inputs[save[1]]) \
+        if n_saved == 2 else tuple([inputs[k] for k in save])
+    if n_saved == 2:
         s0, s1 = saved
         only_for = node.save_for    # a value no needed gradient reads is not kept (PyTorch)
         if only_for is not None:
