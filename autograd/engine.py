@@ -298,8 +298,14 @@ def _wrap(node, g):
     """The gradients for a node whose backward takes tensors."""
     meta = node._meta
     if g.__class__ is list:
-        return [None if gi is None else _make(gi, m[2]) for gi, m in zip(g, meta)]
-    return _make(g, meta[0][2])
+        return [None if gi is None else _make(_own(gi), m[2]) for gi, m in zip(g, meta)]
+    return _make(_own(g), meta[0][2])
+
+
+def _own(g):
+    """``g``, or a copy of it where it is (a view of) the read-only 1 a loss's sweep starts
+    from (``_ONES``): code outside the engine (hooks, Functions) may write to a gradient."""
+    return g.copy() if g.size == 1 and not is_writeable(g) else g
 
 
 def _prune(order, targets):
@@ -329,7 +335,7 @@ def _run_pre_hooks(node, g, arrays):
         if gi is None:
             continue
         if arrays:
-            gi = _make(gi, node._meta[nr][2])
+            gi = _make(_own(gi), node._meta[nr][2])
         retain = []
         for fn in list(fns.values()):
             if isinstance(fn, RetainGradHook):

@@ -174,3 +174,28 @@ def test_parameter_inputs_recorded_inline(binary):
             p.mul_(2)
         with pytest.raises(RuntimeError, match='modified by an inplace operation'):
             y.sum().backward()
+
+
+def test_gradient_of_one_written_by_a_hook_or_function_downstream():
+    """The loss's 1 passes unchanged through clone/reshape to a node with a hook and to a
+    custom Function's backward: both may write to the gradient they get, as in PyTorch."""
+    for lib in (autograd, torch):
+        class Twice(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                g.mul_(2)
+                return g
+
+        x = lib.tensor(1.5, requires_grad=True)
+        s = Twice.apply(x * 1)
+        s.register_hook(lambda g: g.add_(1))
+        s.clone().reshape(1).reshape(()).backward()
+        assert float(x.grad) == 4.0
+        x.grad = None
+        s = Twice.apply(x * 1)
+        s.clone().backward()
+        assert float(x.grad) == 2.0
