@@ -304,9 +304,9 @@ class GRUStepGrad(Op):
 
 class LSTMLayerOp(Op):
     """A whole LSTM layer (no projection) over time as one node, its input product included:
-    (x (T, B, I), h0 (B, H), c0 (B, H), W_ih (4H, I), W_hh (4H, H), b_ih, b_hh (4H,) or
-    None) -> (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward
-    direction).
+    (x (T, B, I), h0 (B, H), c0 (B, H) (either None: zeros), W_ih (4H, I), W_hh (4H, H),
+    b_ih, b_hh (4H,) or None) -> (out (T, B, H), c_T (B, H)); ``reverse`` runs
+    t = T-1 .. 0 (the backward direction).
 
     x W_ih^T + b_ih + b_hh is a batched product of x with a column of ones appended (the
     biases as the weights' last row), landing gate-major, so no pass adds the biases and
@@ -374,7 +374,8 @@ class LSTMLayerOp(Op):
         self.cs = tcs = _buffers.empty(xp, (T, B, H), dtype)            # tanh c'
         self.prods = prods = _buffers.empty(xp, (T, 2, B, H), dtype)    # i g, f c
         hw = xp.empty((4, B, H), dtype)                                 # h W_hh^T
-        hs[0], acts[0, 4] = h0, c0
+        hs[0] = 0 if h0 is None else h0                                 # None: zeros
+        acts[0, 4] = 0 if c0 is None else c0
         gates, sig = acts[:, :4], acts[:, :3]
         tanh, multiply, add, matmul = xp.tanh, xp.multiply, xp.add, xp.matmul
         strided_out = xp.__name__ == 'numpy'     # NumPy's matmul writes a strided out as is
@@ -500,6 +501,10 @@ class LSTMLayerGrad(Op):
     def backward(self, *grads):
         def replay(x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc):
             xw = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
+            if h0 is None or c0 is None:                # initial states None: zeros
+                zeros = autograd.zeros(xw.shape[1:2] + w_hh.shape[1:], dtype=x.dtype,
+                                       device=x.device)
+                h0, c0 = (zeros if h0 is None else h0), (zeros if c0 is None else c0)
             return _lstm_by_steps(xw, h0, c0, w_hh, self.reverse), (gout, gc)
         return _replay_backward(self.saved_tensors, grads, replay)
 
@@ -956,7 +961,9 @@ class RNNBase(Module):
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         h_shape = (self.num_layers * dirs, batch, real_hidden)
         c_shape = (self.num_layers * dirs, batch, self.hidden_size)
-        if hx is None:
+        if hx is None and lstm and not self.proj_size:
+            h0s = c0s = (None,) * (self.num_layers * dirs)   # the fused layers start at zeros
+        elif hx is None:
             h0 = autograd.zeros(h_shape, dtype=input.dtype, device=input.device)
             c0 = autograd.zeros(c_shape, dtype=input.dtype, device=input.device) if lstm \
                 else None
@@ -967,8 +974,9 @@ class RNNBase(Module):
         else:
             h0, c0 = hx, None
             self._check_hidden(h0, h_shape, 'hidden')
-        h0s = h0.unbind(0)
-        c0s = c0.unbind(0) if lstm else None
+        if hx is not None or not lstm or self.proj_size:
+            h0s = h0.unbind(0)
+            c0s = c0.unbind(0) if lstm else None
         x = input
         h_n, c_n = [], []
         for layer in range(self.num_layers):
@@ -983,9 +991,11 @@ class RNNBase(Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
         output = x
-        hidden = autograd.stack(h_n, 0)
+        stack = (lambda ts: ts[0].unsqueeze(0)) if len(h_n) == 1 else \
+            (lambda ts: autograd.stack(ts, 0))
+        hidden = stack(h_n)
         if lstm:
-            hidden = (hidden, autograd.stack(c_n, 0))
+            hidden = (hidden, stack(c_n))
         if not batched:
             output = output.squeeze(1)
             hidden = tuple(h.squeeze(1) for h in hidden) if lstm else hidden.squeeze(1)

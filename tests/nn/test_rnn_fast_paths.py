@@ -281,3 +281,29 @@ def test_lstm_layer_weight_gradients_from_one_product(bias, frozen, bidirectiona
         results.append([to_numpy(out), to_numpy(c)]
                        + [to_numpy(p.grad) for p in layer.parameters()])
     _compare(results, dtype)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('layers,bidirectional', [(1, False), (2, True)])
+def test_lstm_layer_without_given_states(layers, bidirectional, dtype):
+    """No hx: the fused layers start from zero states without zero tensors being built
+    (None handed to the layer op, h_n and c_n of one layer an unsqueeze, not a stack):
+    outputs, h_n, c_n, first derivatives and (float64) second derivatives against
+    PyTorch, batch 1 and a strided input included."""
+    for B in (1, 3):
+        x = rand(4, B, 3, seed=40 + B).astype(dtype)
+        results = []
+        for lib, layer in _pair(lambda m: m.LSTM(3, 5, num_layers=layers, batch_first=True,
+                                                  bidirectional=bidirectional), dtype):
+            xt = lib.tensor(x, requires_grad=True)
+            out, (h, c) = layer(xt.transpose(0, 1))          # a strided (B, T, I) view
+            grad = torch.autograd.grad if lib is torch else autograd.grad
+            params = list(layer.parameters())
+            loss = (out * out).sum() + (h * c).sum()
+            g1 = grad(loss, [xt] + params, create_graph=dtype == 'float64')
+            found = [to_numpy(out), to_numpy(h), to_numpy(c)] + [to_numpy(g) for g in g1]
+            if dtype == 'float64':
+                g2 = grad(sum((g * g).sum() for g in g1), [xt, params[1]])
+                found += [to_numpy(g) for g in g2]
+            results.append(found)
+        _compare(results, dtype)
