@@ -418,7 +418,8 @@ class LSTMLayerGrad(Op):
     (x, h0, c0, W_ih, W_hh, b_ih, b_hh, dL/dout, dL/dc_T (either may be None)) ->
     dL/d(x, h0, c0, W_ih, W_hh, b_ih, b_hh), on the gates and states the layer's forward
     kept: one batched (4 x (B, H) x (H, H)) product per step for dL/dh, then one product
-    over all steps for dL/dW_hh, one for dL/dW_ih with dL/db, one for dL/dx.
+    over all steps for dL/dW_hh, dL/dW_ih and dL/db together (by [h | x | 1]), one for
+    dL/dx.
 
     Its own derivative (second derivatives of the layer) differentiates the layer run
     step by step with ``LSTMCellOp`` twice, as ``torch.utils.checkpoint`` reruns a forward.
