@@ -304,20 +304,21 @@ class GRUStepGrad(Op):
 
 class LSTMLayerOp(Op):
     """A whole LSTM layer (no projection) over time as one node, its input product included:
-    (x (T, B, I), h0 (B, H), c0 (B, H), W_ih (4H, I), W_hh (4H, H), b_ih, b_hh (4H,) or
-    None) -> (out (T, B, H), c_T (B, H)); ``reverse`` runs t = T-1 .. 0 (the backward
-    direction).
+    (x (T, B, I), h0 (B, H), c0 (B, H) (either None: zeros), W_ih (4H, I), W_hh (4H, H),
+    b_ih, b_hh (4H,) or None) -> (out (T, B, H), c_T (B, H)); ``reverse`` runs
+    t = T-1 .. 0 (the backward direction).
 
     x W_ih^T + b_ih + b_hh is a batched product of x with a column of ones appended (the
     biases as the weights' last row), landing gate-major, so no pass adds the biases and
     ``LSTMLayerGrad`` gets dL/db as part of the product that gives dL/dW_ih; it is formed
     for a chunk of steps at a time, just before them, so each step reads it from cache.
-    Forward keeps every step's gates, cell states, inputs h and the products i g and f c,
-    which ``LSTMLayerGrad`` reads to backpropagate through time.  The gates are kept
-    gate-major, (T, 4, B, H) in the order i, f, o, g (``_GATE_ORDER``), so that every
-    elementwise pass runs on contiguous arrays: NumPy's ufuncs on the strided (B, H)
-    quarters of a (B, 4H) row were measured 3x slower per element than on contiguous
-    blocks.
+    Forward keeps every step's gates, cell states (and their tanh), inputs h and the
+    products i g and f c, which ``LSTMLayerGrad`` reads to backpropagate through time.
+    The gates are kept gate-major, (T + 1, 5, B, H) in the order i, f, o, g
+    (``_GATE_ORDER``) followed by the step's input cell state c, so that every
+    elementwise pass runs on contiguous (B, H) blocks (NumPy's ufuncs on the strided
+    (B, H) quarters of a (B, 4H) row were measured 3x slower per element) and i g, f c
+    are one multiply of (i, f) by (g, c).
     """
     __slots__ = ('reverse', 'acts', 'hs', 'cs', 'prods', 'xa')
     save = (0, 1, 2, 3, 4, 5, 6)
@@ -335,7 +336,11 @@ class LSTMLayerOp(Op):
         # that one tanh pass over all four gates gives tanh(g) and, after s/2 + 1/2,
         # sigmoid(i), sigmoid(f), sigmoid(o) = (1 + tanh(a/2)) / 2 (NumPy's SIMD tanh:
         # measured 8 us per step against 14 us for 1 / (1 + e^-a) and a tanh of g)
-        self.xa = xa = _buffers.empty(xp, (T * B, I + bias), dtype)
+        # xa is the right part of z = [h | x | 1] (T B, H + I + 1), whose left part the
+        # backward fills with each time's input h, so that dL/dW_hh, dL/dW_ih and dL/db
+        # come from one product per gate
+        self.xa = z = _buffers.empty(xp, (T * B, H + I + bias), dtype)
+        xa = z[:, H:]
         xa.reshape(T, B, I + bias)[..., :I] = x          # one copy, x contiguous or not
         wa = xp.empty((4, I + bias, H), dtype)
         w_t = _buffers.empty(xp, (4, H, H), dtype)       # W_hh^T per gate, row-major
@@ -356,39 +361,45 @@ class LSTMLayerOp(Op):
         # gate blocks (no separate buffer and no strided add per step; measured 0.55
         # against 0.70 ms for 32 steps of (32, 65) x (65, 512) as (C B, 65) x (4, 65, H))
         C = max(1, min(T, 2 ** 19 // (4 * B * H * x.itemsize)))
-        xs = xa.reshape(T, 1, B, I + bias)
+        xs = z.reshape(T, 1, B, H + I + bias)[..., H:]
         if reverse:
             xs = xs[::-1]                            # by step k, not by time t
-        # step k (in processing order) reads hs[k], cs[k] and writes hs[k+1], cs[k+1];
+        # step k (in processing order) reads hs[k] and acts[k] = (i, f, o, g, c) and writes
+        # hs[k+1] and c' into acts[k+1, 4]: g and c lie next to each other, as i and f do,
+        # so that i g and f c are one multiply of two (2, B, H) blocks.
         # (B, H) x (4, H, H) is four products in one call, each landing in its gate's
         # contiguous block (1.33 ms against 1.51 ms for 32 steps of (32, 128) x (128, 512))
         self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
-        self.cs = cs = _buffers.empty(xp, (T + 1, 2, B, H), dtype)   # (c, tanh c)
-        self.acts = acts = _buffers.empty(xp, (T, 4, B, H), dtype)   # i, f, o, g
-        self.prods = prods = _buffers.empty(xp, (T, 2, B, H), dtype)  # i g, f c
-        hw = xp.empty((4, B, H), dtype)                               # h W_hh^T
-        hs[0], cs[0, 0] = h0, c0
+        self.acts = acts = _buffers.empty(xp, (T + 1, 5, B, H), dtype)  # i, f, o, g, c
+        self.cs = tcs = _buffers.empty(xp, (T, B, H), dtype)            # tanh c'
+        self.prods = prods = _buffers.empty(xp, (T, 2, B, H), dtype)    # i g, f c
+        hw = xp.empty((4, B, H), dtype)                                 # h W_hh^T
+        hs[0] = 0 if h0 is None else h0                                 # None: zeros
+        acts[0, 4] = 0 if c0 is None else c0
+        gates, sig = acts[:, :4], acts[:, :3]
+        tanh, multiply, add, matmul = xp.tanh, xp.multiply, xp.add, xp.matmul
+        strided_out = xp.__name__ == 'numpy'     # NumPy's matmul writes a strided out as is
+        steps = zip(range(T), gates, sig, acts[:, :2], acts[:, 3:], acts[1:, 4], prods,
+                    tcs, acts[:, 2], hs, hs[1:])
         with quiet_float_errors(xp):
-            for k in range(T):
+            for k, a, s, if_, gc_, c, p, tc, o, h, h2 in steps:
                 if k % C == 0:                      # steps k .. k + n - 1 come next
                     n = min(C, T - k)
-                    xp.matmul(xs[k:k + n], wa, out=acts[k:k + n])
-                a = acts[k]
-                xp.matmul(hs[k], w_t, out=hw)
-                a += hw
-                _tanh_(xp, a)
-                s = a[:3]
+                    if strided_out:
+                        matmul(xs[k:k + n], wa, out=gates[k:k + n])
+                    else:
+                        gates[k:k + n] = matmul(xs[k:k + n], wa)
+                matmul(h, w_t, out=hw)
+                add(a, hw, out=a)
+                tanh(a, out=a)
                 s *= 0.5
                 s += 0.5
-                c, tc = cs[k + 1]
-                ig, fc = prods[k]
-                xp.multiply(a[0], a[3], out=ig)
-                xp.multiply(a[1], cs[k, 0], out=fc)
-                xp.add(ig, fc, out=c)
-                _tanh_(xp, c, out=tc)
-                xp.multiply(a[2], tc, out=hs[k + 1])
+                multiply(if_, gc_, out=p)           # i g, f c
+                add(p[0], p[1], out=c)
+                tanh(c, out=tc)
+                multiply(o, tc, out=h2)
         out = hs[1:][::-1] if reverse else hs[1:]
-        return xp.ascontiguousarray(out), cs[T, 0].copy()
+        return xp.ascontiguousarray(out), acts[T, 4].copy()
 
     def backward(self, gout, gc):
         return LSTMLayerGrad.apply(*self.saved_tensors, gout, gc, layer=self)
@@ -407,7 +418,8 @@ class LSTMLayerGrad(Op):
     (x, h0, c0, W_ih, W_hh, b_ih, b_hh, dL/dout, dL/dc_T (either may be None)) ->
     dL/d(x, h0, c0, W_ih, W_hh, b_ih, b_hh), on the gates and states the layer's forward
     kept: one batched (4 x (B, H) x (H, H)) product per step for dL/dh, then one product
-    over all steps for dL/dW_hh, one for dL/dW_ih with dL/db, one for dL/dx.
+    over all steps for dL/dW_hh, dL/dW_ih and dL/db together (by [h | x | 1]), one for
+    dL/dx.
 
     Its own derivative (second derivatives of the layer) differentiates the layer run
     step by step with ``LSTMCellOp`` twice, as ``torch.utils.checkpoint`` reruns a forward.
@@ -417,12 +429,12 @@ class LSTMLayerGrad(Op):
 
     def forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc, *, layer):
         self.reverse = reverse = layer.reverse
-        acts, hs, cs, prods = layer.acts, layer.hs, layer.cs, layer.prods
+        acts, hs, tc, prods = layer.acts[:-1], layer.hs, layer.cs, layer.prods
         T, _, B, H = acts.shape
         G, I = 4 * H, x.shape[-1]
         dtype = acts.dtype
         i, f, o, g = (acts[:, j] for j in range(4))                   # (T, B, H)
-        ig, tc, h = prods[:, 0], cs[1:, 1], hs[1:]                    # h' = o tanh c'
+        ig, h = prods[:, 0], hs[1:]                                   # h' = o tanh c'
         # With dc' = dL/dc' the gate pre-activation gradients are dc' i g (1 - i),
         # dc' f c (1 - f), dc' (i - i g g) (= dc' i (1 - g^2)) and dh h' (1 - o), by the
         # products the forward kept; the factors after dc' and dh depend on forward values
@@ -467,13 +479,20 @@ class LSTMLayerGrad(Op):
         flat = da.reshape(4, T * B, H)
         flat_t = flat.transpose(0, 2, 1)
         h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
-        gw_hh = xp.matmul(flat_t, xp.ascontiguousarray(h_in).reshape(T * B, H)).reshape(G, H)
         gw_ih = gb = None
         if needs[3] or b_ih is not None:
-            xa = layer.xa                                        # [x | 1], by time
-            wb = xp.matmul(flat_t, xa).reshape(G, xa.shape[1])   # [dL/dW_ih | dL/db]
-            gw_ih = xp.ascontiguousarray(wb[:, :I]) if needs[3] else None
-            gb = wb[:, I].copy() if b_ih is not None else None
+            # [dL/dW_hh | dL/dW_ih | dL/db] per gate as one product by z = [h | x | 1]
+            # (4 x (H, T B) x (T B, H + I + 1): 1.47 against 1.63 ms for the two products
+            # by h and by [x | 1] at T = B = 32, I = 64, H = 128, float32)
+            z = layer.xa
+            z.reshape(T, B, z.shape[1])[..., :H] = h_in
+            wb = xp.matmul(flat_t, z)
+            gw_hh = xp.ascontiguousarray(wb[..., :H]).reshape(G, H)
+            gw_ih = xp.ascontiguousarray(wb[..., H:H + I]).reshape(G, I) if needs[3] else None
+            gb = xp.ascontiguousarray(wb[..., H + I]).reshape(G) if b_ih is not None else None
+        else:
+            h_in = xp.ascontiguousarray(h_in).reshape(T * B, H)
+            gw_hh = xp.matmul(flat_t, h_in).reshape(G, H)
         gx = None
         if needs[0]:
             gx = xp.matmul(flat, w_ih.reshape(4, H, I)).sum(0).reshape(T, B, I)
@@ -483,6 +502,10 @@ class LSTMLayerGrad(Op):
     def backward(self, *grads):
         def replay(x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc):
             xw = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
+            if h0 is None or c0 is None:                # initial states None: zeros
+                zeros = autograd.zeros(xw.shape[1:2] + w_hh.shape[1:], dtype=x.dtype,
+                                       device=x.device)
+                h0, c0 = (zeros if h0 is None else h0), (zeros if c0 is None else c0)
             return _lstm_by_steps(xw, h0, c0, w_hh, self.reverse), (gout, gc)
         return _replay_backward(self.saved_tensors, grads, replay)
 
@@ -939,7 +962,9 @@ class RNNBase(Module):
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         h_shape = (self.num_layers * dirs, batch, real_hidden)
         c_shape = (self.num_layers * dirs, batch, self.hidden_size)
-        if hx is None:
+        if hx is None and lstm and not self.proj_size:
+            h0s = c0s = (None,) * (self.num_layers * dirs)   # the fused layers start at zeros
+        elif hx is None:
             h0 = autograd.zeros(h_shape, dtype=input.dtype, device=input.device)
             c0 = autograd.zeros(c_shape, dtype=input.dtype, device=input.device) if lstm \
                 else None
@@ -950,8 +975,9 @@ class RNNBase(Module):
         else:
             h0, c0 = hx, None
             self._check_hidden(h0, h_shape, 'hidden')
-        h0s = h0.unbind(0)
-        c0s = c0.unbind(0) if lstm else None
+        if hx is not None or not lstm or self.proj_size:
+            h0s = h0.unbind(0)
+            c0s = c0.unbind(0) if lstm else None
         x = input
         h_n, c_n = [], []
         for layer in range(self.num_layers):
@@ -966,9 +992,11 @@ class RNNBase(Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
         output = x
-        hidden = autograd.stack(h_n, 0)
+        stack = (lambda ts: ts[0].unsqueeze(0)) if len(h_n) == 1 else \
+            (lambda ts: autograd.stack(ts, 0))
+        hidden = stack(h_n)
         if lstm:
-            hidden = (hidden, autograd.stack(c_n, 0))
+            hidden = (hidden, stack(c_n))
         if not batched:
             output = output.squeeze(1)
             hidden = tuple(h.squeeze(1) for h in hidden) if lstm else hidden.squeeze(1)

@@ -252,3 +252,58 @@ def test_gru_and_rnn_layers_given_state_with_or_without_grad(mode, h_grad, bidir
         results.append([to_numpy(out), to_numpy(h), to_numpy(xt.grad), to_numpy(ht.grad)]
                        + [to_numpy(p.grad) for p in layer.parameters()])
     _compare(results, dtype)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(bias=st.booleans(), frozen=st.sampled_from([None, 'weight_ih', 'weight_hh']),
+       bidirectional=st.booleans(), T=st.sampled_from([1, 5]), B=st.sampled_from([1, 6]),
+       H=st.sampled_from([3, 17]), batch_first=st.booleans(),
+       dtype=st.sampled_from(['float32', 'float64']))
+def test_lstm_layer_weight_gradients_from_one_product(bias, frozen, bidirectional, T, B, H,
+                                                      batch_first, dtype):
+    """The LSTM layer's dL/dW_hh, dL/dW_ih and dL/db formed by one product per gate over
+    [h | x | 1] (the input h by time, reversed for the backward direction), or by h alone
+    when neither W_ih nor a bias wants a gradient: against PyTorch with or without biases,
+    a weight frozen, the input a strided view that does not require grad."""
+    I = 4
+    x = rand(B, T, I, seed=31 + T).astype(dtype)
+    results = []
+    for lib, layer in _pair(lambda m: m.LSTM(I, H, bias=bias, bidirectional=bidirectional,
+                                              batch_first=batch_first), dtype):
+        if frozen:
+            for p in (getattr(layer, f'{frozen}_l0'), getattr(layer, f'{frozen}_l0_reverse',
+                                                              None)):
+                if p is not None:
+                    p.requires_grad_(False)
+        inp = lib.tensor(x)
+        out, (h, c) = layer(inp if batch_first else inp.transpose(0, 1))
+        ((out * out).sum() + (c * h).sum()).backward()
+        results.append([to_numpy(out), to_numpy(c)]
+                       + [to_numpy(p.grad) for p in layer.parameters()])
+    _compare(results, dtype)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('layers,bidirectional', [(1, False), (2, True)])
+def test_lstm_layer_without_given_states(layers, bidirectional, dtype):
+    """No hx: the fused layers start from zero states without zero tensors being built
+    (None handed to the layer op, h_n and c_n of one layer an unsqueeze, not a stack):
+    outputs, h_n, c_n, first derivatives and (float64) second derivatives against
+    PyTorch, batch 1 and a strided input included."""
+    for B in (1, 3):
+        x = rand(4, B, 3, seed=40 + B).astype(dtype)
+        results = []
+        for lib, layer in _pair(lambda m: m.LSTM(3, 5, num_layers=layers, batch_first=True,
+                                                  bidirectional=bidirectional), dtype):
+            xt = lib.tensor(x, requires_grad=True)
+            out, (h, c) = layer(xt.transpose(0, 1))          # a strided (B, T, I) view
+            grad = torch.autograd.grad if lib is torch else autograd.grad
+            params = list(layer.parameters())
+            loss = (out * out).sum() + (h * c).sum()
+            g1 = grad(loss, [xt] + params, create_graph=dtype == 'float64')
+            found = [to_numpy(out), to_numpy(h), to_numpy(c)] + [to_numpy(g) for g in g1]
+            if dtype == 'float64':
+                g2 = grad(sum((g * g).sum() for g in g1), [xt, params[1]])
+                found += [to_numpy(g) for g in g2]
+            results.append(found)
+        _compare(results, dtype)
