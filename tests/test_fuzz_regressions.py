@@ -1403,3 +1403,19 @@ def test_float64_variance_is_accurate_far_from_zero():
             exact = sum((v - mean) ** 2 for v in col) / (n - correction)
             cond = 1 + float(mean * mean / exact)
             assert abs(got[j] - float(exact)) <= 16 * n * 2.0 ** -52 * cond * float(exact)
+
+
+@pytest.mark.parametrize('values', [
+    [[inf, inf, inf], [inf, 1.0, inf], [inf, 1.0, inf]],     # fuzz seed 92: reciprocal of bools
+    [[nan, 1.0], [1.0, 1.0]], [[1.0, nan], [0.0, 1.0]], [[2.0, 0.0], [0.0, nan]],
+    [[inf, 1.3], [0.6, 0.0]], [[0.0, 0.0], [inf, 1.0]], [[inf, 1.0], [1.0, 1.0]],
+    [[-inf, 1.0], [1.0, 1.0]], [[1.0, 2.0], [3.0, 4.0]]])
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_det_and_slogdet_of_matrices_with_nan_or_inf(values, dtype):
+    """A NaN anywhere, or an infinity in a singular matrix: NaN (and sign 0), as PyTorch
+    multiplies U's whole diagonal; NumPy stopped at the first zero pivot (0, -inf)."""
+    def fn(lib, G):
+        a = lib.tensor([values, values], dtype=getattr(lib, dtype))
+        s, l = lib.linalg.slogdet(a)
+        return [s.abs(), l, lib.det(a)]         # (the sign of a zero sign is LAPACK's)
+    assert_same(fn)
