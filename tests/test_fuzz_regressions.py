@@ -1419,3 +1419,17 @@ def test_det_and_slogdet_of_matrices_with_nan_or_inf(values, dtype):
         s, l = lib.linalg.slogdet(a)
         return [s.abs(), l, lib.det(a)]         # (the sign of a zero sign is LAPACK's)
     assert_same(fn)
+
+
+@pytest.mark.parametrize('base', [0, 0.0, 2.0, 0.5, -1.5, 1])
+@pytest.mark.parametrize('exponent', [9.99e37, 2.0, 0.0, -1.0, -3.5, inf, nan])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_second_derivative_of_a_number_to_a_tensor_power(base, exponent, dtype):
+    """Fuzz seed 92: d2/dx2 of 0 ** x at x = 1e38 is NaN in PyTorch (its zero base is
+    masked inside g * where(x >= 0, 0, 0 ** x * log 0): 0 * -inf), 0 here."""
+    def fn(lib, G):
+        x = lib.tensor(exponent, dtype=getattr(lib, dtype), requires_grad=True)
+        y = base ** x
+        g, = G(y * 3, x, create_graph=True)
+        return [y, g, *G(g * 2, x)]
+    assert_same(fn)
