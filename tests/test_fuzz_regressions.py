@@ -1433,3 +1433,31 @@ def test_second_derivative_of_a_number_to_a_tensor_power(base, exponent, dtype):
         g, = G(y * 3, x, create_graph=True)
         return [y, g, *G(g * 2, x)]
     assert_same(fn)
+
+
+@pytest.mark.parametrize('upper', [False, True])
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+@pytest.mark.parametrize('triangular', [False, True])
+def test_cholesky_inverse_gradient_is_pytorchs_formula_on_the_whole_factor(upper, dtype,
+                                                                           triangular):
+    """Fuzz seed 93: PyTorch's cholesky_inverse gradient is -(Y (G + G^T) Y) L on all of L,
+    not the gradient of the triangle its forward reads (nonzero in the other triangle, and
+    different in its own where the other is not zero); ours was the masked one.  First
+    and second derivatives, batched."""
+    rng = np.random.default_rng(93)
+    a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    if triangular:
+        a = np.triu(a) if upper else np.tril(a)
+
+    def fn(lib, G):
+        x = lib.tensor(a, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.cholesky_inverse(x, upper=upper)
+        g, = G((lib.log1p(y.abs()) * lib.arange(9.0, dtype=y.dtype).reshape(3, 3)).sum(), x,
+               create_graph=True)
+        return [y, g, *G((g * g).sum(), x)]
+    if dtype == 'float64':
+        assert_same(fn)
+    else:
+        theirs, ours = both(fn)
+        for u, v in zip(ours, theirs):
+            np.testing.assert_allclose(u, v, rtol=2e-4, atol=2e-4)
