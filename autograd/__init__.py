@@ -12,7 +12,7 @@ from .tensor import Tensor, Size
 from .grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
                         is_inference_mode_enabled)
 from .engine import backward, grad, set_detect_anomaly, is_anomaly_enabled, detect_anomaly
-from .function import Function, FunctionCtx, once_differentiable
+from .function import Function, FunctionCtx, once_differentiable, Variable
 from .serialization import save, load
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .creation import *            # noqa: F401,F403

@@ -426,8 +426,12 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
     return _make(probs._device.asarray(out), probs._device)
 
 
-def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
-    """Normal samples with the given mean and standard deviation (numbers or tensors)."""
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None):
+    """Normal samples with the given mean and standard deviation (numbers or tensors: with
+    two numbers, ``size`` is needed; with a tensor ``mean``, ``std`` defaults to 1)."""
+    if size is None and not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        raise TypeError(f"normal(): argument 'mean' (position 1) must be Tensor, not "
+                        f'{type(mean).__name__}')
     check_std(std)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std

@@ -5,13 +5,15 @@ runs with recording on exactly when ``create_graph=True``, so a backward written
 tensor ops differentiates again.
 """
 import functools
+import warnings
 
+from . import backend
 from .grad_mode import no_grad, state as _grad_state
 from .node import FREED_MSG, Node, link, modified_msg
 from .tensor import Tensor, _make
 from .views import refresh_view
 
-__all__ = ['Function', 'FunctionCtx', 'once_differentiable']
+__all__ = ['Function', 'FunctionCtx', 'once_differentiable', 'Variable']
 
 
 class FunctionCtx:
@@ -218,3 +220,25 @@ class _DelayedError(Function):
     def backward(ctx, g):
         raise RuntimeError('trying to differentiate twice a function that was marked with '
                            '@once_differentiable')
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, other):
+        return isinstance(other, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """``torch.autograd.Variable``, a tensor since PyTorch 0.4, kept for old programs:
+    ``Variable(t, requires_grad=False)`` is ``t.detach()`` (the same memory, a new leaf)
+    with ``requires_grad`` as asked, and every tensor is an instance of ``Variable``."""
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        if volatile:
+            warnings.warn('volatile was removed and now has no effect. Use `with '
+                          'torch.no_grad():` instead.', UserWarning, stacklevel=2)
+        if data is None:
+            data = _make(backend.CPU.xp.empty(0, backend.get_default_dtype().np), backend.CPU)
+        elif not isinstance(data, Tensor):
+            raise TypeError(f'Variable data has to be a tensor, but got {type(data).__name__}')
+        out = data.detach()
+        return out.requires_grad_(True) if requires_grad else out

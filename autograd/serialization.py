@@ -11,15 +11,16 @@ File layout (all integers little-endian)::
 A ``<value>`` is JSON null/true/false/number/string, or a one-key object tagging the
 other types: ``{"list": [...]}``, ``{"tuple": [...]}``, ``{"dict": [[key, value], ...]}``
 (keys keep their type and order), ``{"odict": ...}`` (OrderedDict), ``{"float": "nan"}``
-(non-finite floats), ``{"tensor": i}`` (entry i of "tensors"), ``{"device": "cuda:0"}``,
+(non-finite floats), ``{"tensor": i}`` (entry i of "tensors"), ``{"ndarray": i}`` (entry i,
+marked ``"ndarray": true``, loaded as a NumPy array), ``{"device": "cuda:0"}``,
 ``{"dtype": "float32"}``, ``{"set": [...]}``; and for whole objects (a saved ``nn.Module``),
 ``{"object": ["module.QualName", <state>]}`` (an instance, rebuilt without calling its
 constructor: ``cls.__new__(cls)``, then its ``__dict__`` or ``__setstate__`` from the
 state), ``{"ref": k}`` (the k-th object of the file again, in the order they appear:
 shared and cyclic references survive) and ``{"global": "module.QualName"}`` (a class or
 function by name).  A tensor entry of a Tensor subclass (``nn.Parameter``) names its class
-in "class" and its extra slots in "slots".  A tensor entry holds dtype, shape, device, requires_grad,
-the blob's offset and size, and its CRC-32.  Loading parses JSON and copies bytes into
+in "class" and its extra slots in "slots".  A tensor entry holds dtype, shape, device,
+requires_grad, the blob's offset and size, and its CRC-32.  Loading parses JSON and copies bytes into
 arrays: no pickle, so a file cannot run code.  ``torch.save`` files (pickles, or zip
 archives of pickles) are recognised and refused.
 
@@ -65,8 +66,8 @@ _DTYPES = {d.name: d for d in backend.ALL_DTYPES}
 # ----------------------------------------------------------------------------- save
 
 def save(obj, f):
-    """Write ``obj`` (nested dicts/lists/tuples of tensors, numbers, strings, bools, None,
-    devices and dtypes) to ``f``, a path or a writable binary file object.
+    """Write ``obj`` (nested dicts/lists/tuples of tensors, NumPy arrays, numbers, strings,
+    bools, None, devices and dtypes) to ``f``, a path or a writable binary file object.
 
     A path is written atomically: the data goes to a temporary file in the same
     directory, is flushed to disk, and then renamed over ``f``, so a crash mid-save
@@ -76,9 +77,10 @@ def save(obj, f):
     plus their device string.
     """
     tensors = []
-    root = _Encoder(tensors).encode(obj, 'obj')
+    encoder = _Encoder(tensors)
+    root = encoder.encode(obj, 'obj')
     entries, blobs, offset = [], [], 0
-    for t in tensors:
+    for i, t in enumerate(tensors):
         arr = _host_le(t._data)
         nbytes = arr.nbytes
         entry = {'dtype': t.dtype.name,
@@ -91,6 +93,8 @@ def save(obj, f):
             if slots:
                 entry['slots'] = _Encoder([]).encode({s: getattr(t, s) for s in slots
                                                       if hasattr(t, s)}, 'tensor slots')
+        if i in encoder.ndarrays:
+            entry['ndarray'] = True
         entries.append(entry)
         blobs.append(arr)
         offset += _padded(nbytes)
@@ -212,6 +216,7 @@ class _Encoder:
         self.active = set()        # ids of the containers being encoded (cycle check)
         self.objects = {}          # id(object) -> its number, in order of first appearance
         self.keep = []             # the objects numbered (their ids stay theirs meanwhile)
+        self.ndarrays = set()      # entry numbers that hold NumPy arrays, not tensors
 
     def encode(self, x, where):
         if x is None or x is True or x is False or isinstance(x, str):
@@ -222,6 +227,8 @@ class _Encoder:
                 i = self.index[id(x)] = len(self.tensors)
                 self.tensors.append(x)
             return {'tensor': i}
+        if x.__class__ is numpy.ndarray:
+            return {'ndarray': self._array(x, where)}
         if isinstance(x, numpy.generic) and x.dtype.kind in 'biuf':
             x = x.item()
             if isinstance(x, bool):
@@ -254,9 +261,26 @@ class _Encoder:
         if hasattr(x, '__dict__') and not isinstance(x, types.ModuleType):
             return self._object(x, where)
         raise TypeError(f'autograd.save cannot store {where} of type {type(x).__name__}: '
-                        'supported are tensors, dicts, lists, tuples, sets, str, int, float, '
-                        'bool, None, devices, dtypes, classes and functions by name, and '
-                        'objects with a __dict__ (an nn.Module)')
+                        'supported are tensors, NumPy arrays, dicts, lists, tuples, sets, str, '
+                        'int, float, bool, None, devices, dtypes, classes and functions by '
+                        'name, and objects with a __dict__ (an nn.Module)')
+
+    def _array(self, x, where):
+        """A NumPy array (``torch.save`` pickles them): stored as a tensor's bytes, loaded
+        back as a NumPy array of its dtype and shape."""
+        i = self.index.get(id(x))
+        if i is None:
+            try:
+                backend.from_numpy_dtype(x.dtype)
+            except TypeError:
+                raise TypeError(f'autograd.save cannot store {where}: a NumPy array of dtype '
+                                f'{x.dtype} (supported are bool, integer, floating and '
+                                'complex arrays)') from None
+            i = self.index[id(x)] = len(self.tensors)
+            self.tensors.append(_make(x, backend.CPU))
+            self.keep.append(x)             # (its id stays its own while we encode)
+            self.ndarrays.add(i)
+        return i
 
     def _object(self, x, where):
         """An instance, as PyTorch pickles one: its class by name and its state (the
@@ -513,6 +537,9 @@ class _Reader:
         # outside ``malformed``: what a map_location callable raises is the caller's own
         self.tensors = []
         for arr, e in zip(arrays, entries):
+            if e.get('ndarray') is True:        # a NumPy array: itself, on the host
+                self.tensors.append(arr)
+                continue
             t = self.place(_make(arr, backend.CPU), e['device'])
             if 'class' in e:
                 with self.malformed():
@@ -538,9 +565,11 @@ class _Reader:
                 return collections.OrderedDict((self.decode(k), self.decode(i)) for k, i in x)
             if tag == 'float':
                 return float(x)
-            if tag == 'tensor':
+            if tag == 'tensor' or tag == 'ndarray':
                 if type(x) is not int or x < 0:
                     raise IndexError(f'tensor number {str(x)[:80]}')
+                if isinstance(self.tensors[x], Tensor) != (tag == 'tensor'):
+                    raise TypeError(f'entry {x} is not a {tag}')
                 return self.tensors[x]
             if tag == 'device':
                 if type(x) is not str:

@@ -56,6 +56,8 @@ BAD_ARGUMENTS = {
                             'std >= 0.0'),
     'normal_negative_std_tensor': (lambda lib: lib.normal(lib.zeros(2), lib.tensor([1., -1.])),
                                    RuntimeError, 'all elements of std >= 0.0'),
+    'normal_two_numbers_no_size': (lambda lib: lib.normal(0.0, 1.0), TypeError,
+                                   "normal\\(\\): argument 'mean' \\(position 1\\) must be Tensor"),
     'exponential__zero_rate': (lambda lib: lib.zeros(3).exponential_(0), RuntimeError,
                                'lambda > 0.0, but found lambda=0'),
     'tensor_dtype_name': (lambda lib: lib.tensor([1.], dtype='float32'), TypeError,
@@ -148,3 +150,13 @@ def test_integer_conversions_in_range():
         assert lib.full((1,), 2.5, dtype=lib.int64).tolist() == [2]
         assert lib.zeros(2, dtype=lib.uint8).fill_(-1).tolist() == [255, 255]
         assert lib.zeros(1, dtype=lib.int64).fill_(lib.tensor(3.7)).tolist() == [3]
+
+
+def test_normal_std_defaults_to_one_with_a_tensor_mean():
+    """torch.normal(mean_tensor): std 1 (MorvanZhou's 306_optimizer.py calls it so)."""
+    autograd.manual_seed(0)
+    z = autograd.normal(autograd.full((20000,), 3.0, dtype=autograd.float64))
+    assert z.shape == (20000,) and z.dtype == autograd.float64
+    assert abs(z.mean().item() - 3.0) < 0.05 and abs(z.std().item() - 1.0) < 0.05
+    assert autograd.normal(autograd.zeros(2, 3), 2.0).shape == (2, 3)
+    assert autograd.normal(0.0, autograd.ones(4)).shape == (4,)

@@ -1362,3 +1362,102 @@ def test_a_float32_solve_that_overflows_is_inf_quietly(call):
         torch.linalg.solve(torch.zeros(2, 1, 1), torch.ones(2, 1, 1))
     with pytest.raises(autograd.linalg.LinAlgError, match='singular'):
         autograd.linalg.solve(autograd.tensor([[[1e-40]], [[0.0]]]), autograd.ones(2, 1, 1))
+
+
+def test_seed_87_variance_of_equal_large_values_then_heaviside():
+    """Fuzz seed 87: var of 42 equal float64 1e38s gave 3.3e45 here (NumPy's mean is an
+    ulp off, and var kept its square), 0 in PyTorch; heaviside after it turned that into a
+    different answer."""
+    def fn(lib, G):
+        x = lib.full((14, 3), 1e38, dtype=lib.float64)
+        v = x.var(keepdim=True, dim=None)
+        return [v, lib.heaviside(v, lib.tensor(0.5, dtype=lib.float64))]
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('value', [1e38, 0.1, 1 / 3, -2.5, 7e-300])
+@pytest.mark.parametrize('n', [2, 3, 42, 1000, 12345])
+def test_float64_variance_of_equal_values_is_exactly_zero(value, n):
+    """The exact answer, not PyTorch's: its cascade sum leaves 3.6e44 for 1000 equal float64
+    1e38s.  (float32 follows PyTorch's one-value var, its mean in float32, and is as
+    inexact as PyTorch's: 1e30 three times gives inf in both.)"""
+    x = autograd.full((n,), value, dtype=autograd.float64)
+    for y in (x.var(), x.std(0), autograd.var_mean(x)[0], x.reshape(1, n).var(1, keepdim=True)):
+        assert autograd.count_nonzero(y).item() == 0, (y, value, n)
+
+
+def test_float64_variance_is_accurate_far_from_zero():
+    """Against the exact rational answer, on data whose mean is up to 1e8 standard
+    deviations from zero: relative error within a few ulps times the condition number
+    (mean / std)^2, over random sizes, dims and corrections."""
+    from fractions import Fraction
+    rng = np.random.default_rng(87)
+    for _ in range(100):
+        n, cols = int(rng.integers(2, 60)), int(rng.integers(1, 4))
+        x = rng.standard_normal((n, cols)) * 10 ** rng.uniform(-3, 3) + 10 ** rng.uniform(-2, 8)
+        correction = int(rng.integers(0, 2))
+        got = autograd.tensor(x).var(0, correction=correction).cpu().numpy()
+        for j in range(cols):
+            col = [Fraction(v) for v in x[:, j]]
+            mean = sum(col) / n
+            exact = sum((v - mean) ** 2 for v in col) / (n - correction)
+            cond = 1 + float(mean * mean / exact)
+            assert abs(got[j] - float(exact)) <= 16 * n * 2.0 ** -52 * cond * float(exact)
+
+
+@pytest.mark.parametrize('values', [
+    [[inf, inf, inf], [inf, 1.0, inf], [inf, 1.0, inf]],     # fuzz seed 92: reciprocal of bools
+    [[nan, 1.0], [1.0, 1.0]], [[1.0, nan], [0.0, 1.0]], [[2.0, 0.0], [0.0, nan]],
+    [[inf, 1.3], [0.6, 0.0]], [[0.0, 0.0], [inf, 1.0]], [[inf, 1.0], [1.0, 1.0]],
+    [[-inf, 1.0], [1.0, 1.0]], [[1.0, 2.0], [3.0, 4.0]]])
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+def test_det_and_slogdet_of_matrices_with_nan_or_inf(values, dtype):
+    """A NaN anywhere, or an infinity in a singular matrix: NaN (and sign 0), as PyTorch
+    multiplies U's whole diagonal; NumPy stopped at the first zero pivot (0, -inf)."""
+    def fn(lib, G):
+        a = lib.tensor([values, values], dtype=getattr(lib, dtype))
+        s, l = lib.linalg.slogdet(a)
+        return [s.abs(), l, lib.det(a)]         # (the sign of a zero sign is LAPACK's)
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('base', [0, 0.0, 2.0, 0.5, -1.5, 1])
+@pytest.mark.parametrize('exponent', [9.99e37, 2.0, 0.0, -1.0, -3.5, inf, nan])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_second_derivative_of_a_number_to_a_tensor_power(base, exponent, dtype):
+    """Fuzz seed 92: d2/dx2 of 0 ** x at x = 1e38 is NaN in PyTorch (its zero base is
+    masked inside g * where(x >= 0, 0, 0 ** x * log 0): 0 * -inf), 0 here."""
+    def fn(lib, G):
+        x = lib.tensor(exponent, dtype=getattr(lib, dtype), requires_grad=True)
+        y = base ** x
+        g, = G(y * 3, x, create_graph=True)
+        return [y, g, *G(g * 2, x)]
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('upper', [False, True])
+@pytest.mark.parametrize('dtype', ['float64', 'float32'])
+@pytest.mark.parametrize('triangular', [False, True])
+def test_cholesky_inverse_gradient_is_pytorchs_formula_on_the_whole_factor(upper, dtype,
+                                                                           triangular):
+    """Fuzz seed 93: PyTorch's cholesky_inverse gradient is -(Y (G + G^T) Y) L on all of L,
+    not the gradient of the triangle its forward reads (nonzero in the other triangle, and
+    different in its own where the other is not zero); ours was the masked one.  First
+    and second derivatives, batched."""
+    rng = np.random.default_rng(93)
+    a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    if triangular:
+        a = np.triu(a) if upper else np.tril(a)
+
+    def fn(lib, G):
+        x = lib.tensor(a, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.cholesky_inverse(x, upper=upper)
+        g, = G((lib.log1p(y.abs()) * lib.arange(9.0, dtype=y.dtype).reshape(3, 3)).sum(), x,
+               create_graph=True)
+        return [y, g, *G((g * g).sum(), x)]
+    if dtype == 'float64':
+        assert_same(fn)
+    else:
+        theirs, ours = both(fn)
+        for u, v in zip(ours, theirs):
+            np.testing.assert_allclose(u, v, rtol=2e-4, atol=2e-4)

@@ -50,6 +50,10 @@ GETITEM = {
     'python true': True,
     'empty list': ([],),
     'two ellipses': (Ellipsis, 0, Ellipsis),
+    'range': range(3),                   # pytorch/examples' mnist_forward_forward: x[range(n), y]
+    'range and list': (range(1, 3), [3, 0]),
+    'range with step in the middle': (slice(None), range(3, 0, -2)),
+    'empty range': range(0),
 }
 
 
@@ -148,6 +152,7 @@ SETITEM = {
     'broadcast value': lambda lib, x, w: _set(x * 1, (slice(0, 2),), w),
     'value with leading 1-dims': lambda lib, x, w: _set(x * 1, 0, w.reshape(1, 4)),
     'int list rows': lambda lib, x, w: _set(x * 1, [0, 2], w),
+    'range rows and list columns': lambda lib, x, w: _set(x * 1, (range(2), [0, 3]), w[:2]),
     'index tensors': lambda lib, x, w: _set(x * 1, (lib.tensor([0, 2]), lib.tensor([1, 3])),
                                             w[:2]),
     'bool mask of itself': lambda lib, x, w: _set(x * 1, x > 0, 0.0) * w,

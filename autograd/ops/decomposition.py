@@ -23,6 +23,8 @@ only (``_infos``).
 import math
 from collections import namedtuple
 
+import numpy
+
 from ..extend import (array_module, array_of, const_like, device_of_array, needs_grad, wrap,
                       xp_of, zeros_like_shape)
 from ..op import Op
@@ -410,6 +412,18 @@ class CholeskyEx(Op):
 
 # ----------------------------------------------------------------------------- determinants
 
+def _lost_to_nonfinite(xp, a, singular, nan=None):
+    """Where PyTorch's det/slogdet is NaN and LAPACK's early answer is not: a matrix with a
+    NaN, or a singular one with an infinity (PyTorch multiplies the whole diagonal of U, so
+    0 * inf and log 0 + log inf are NaN; NumPy returns 0 at the first zero pivot).  None for
+    a batch of finite matrices (one pass to know it)."""
+    finite = xp.isfinite(a).all(axis=(-2, -1))
+    if xp is numpy and finite.all():
+        return None
+    bad = xp.isnan(a).any(axis=(-2, -1)) | (singular & ~finite)
+    return bad if nan is None else bad | nan
+
+
 @quiet
 class Det(Op):
     """det(A), batched.  d det = <cof(A), dA>, so gA = g cof(A), the cofactor matrix, as
@@ -426,7 +440,9 @@ class Det(Op):
     save_output = True
 
     def forward(self, xp, a):
-        return xp.linalg.det(a)
+        d = xp.linalg.det(a)
+        bad = _lost_to_nonfinite(xp, a, d == 0)
+        return xp.where(bad, xp.nan, d) if bad is not None else d
 
     def backward(self, g):
         a, d = self.saved_tensors
@@ -500,6 +516,9 @@ class Slogdet(Op):
 
     def forward(self, xp, a):
         sign, logabs = xp.linalg.slogdet(a)
+        bad = _lost_to_nonfinite(xp, a, sign == 0, xp.isnan(logabs))
+        if bad is not None:
+            sign, logabs = xp.where(bad, 0, sign), xp.where(bad, xp.nan, logabs)
         return xp.asarray(sign), xp.asarray(logabs)
 
     def backward(self, g_sign, g_logabs):

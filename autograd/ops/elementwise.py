@@ -218,8 +218,10 @@ class Pow(Op):
                 # PyTorch's formula, term for term: its second derivative at a == 0 too
                 gb = g * Where.apply((a == 0) & (b >= 0), 0.0, out * apply_unary(Log, a))
             else:
-                gb = g * out * (math.log(a) if a > 0 else math.nan) if a != 0 else \
-                    Where.apply(b >= 0, 0.0, g * out * -math.inf)
+                # PyTorch's grouping, g * (a^b log a), its zero base masked inside: the
+                # masked branch's second derivative is 0 * -inf = NaN there as well
+                gb = g * (out * (math.log(a) if a > 0 else math.nan)) if a != 0 else \
+                    g * Where.apply(b >= 0, 0.0, out * -math.inf)
         return ga, gb
 
 

@@ -120,9 +120,9 @@ def parse_index(x, idx):
             norm.append(int(it))
             consumed += 1
             continue
-        if isinstance(it, (Tensor, list, tuple)) or hasattr(it, '__array__') or \
+        if isinstance(it, (Tensor, list, tuple, range)) or hasattr(it, '__array__') or \
                 hasattr(it, '__cuda_array_interface__'):
-            a = _as_index_array(it, x)
+            a = _as_index_array(list(it) if it.__class__ is range else it, x)
             if a.ndim == 0:         # a 0-d index tensor acts as the number it holds
                 it = a.item()
                 norm.append(it)

@@ -3,15 +3,17 @@
 ``multi_dot``, ``householder_product``, ``vander``, and the top-level ``trace``, ``kron``,
 ``cholesky_solve``, ``cholesky_inverse``.  Their gradients, first and second, are those of
 their parts (``ops/decomposition.py``, ``ops/linalg.py`` and the elementwise, reduction
-and shape ops), so nothing here has a backward of its own.
+and shape ops), so nothing here has a backward of its own, except ``cholesky_inverse``,
+whose gradient is PyTorch's formula (it is not the gradient of its parts).
 """
 import math
 
 from ..extend import wrap
 from ._util import broadcast_shapes, scalar_name, wrap_dim
+from ..op import Op
 from .decomposition import (SVD, Inv, _check_float, _check_matrix, _check_same_device,
-                            _check_same_dtype, _check_square, _col, _mT, _tensor_arg, inv,
-                            solve, solve_triangular, svdvals)
+                            _check_same_dtype, _check_square, _col, _mH, _mm, _mT, _tensor_arg,
+                            inv, solve, solve_triangular, svdvals)
 from .elementwise import Abs
 from .linalg import MatMul
 from .reduction import Amax, Amin, Sum, VectorNorm
@@ -348,13 +350,36 @@ def cholesky_solve(B, L, upper=False):
     return solve_triangular(_mT(L), Y, upper=True)
 
 
+class CholeskyInverse(Op):
+    """(L L^H)^{-1} from the lower triangle of L (``upper``: (U^H U)^{-1} from the upper),
+    as LAPACK's potri reads it: L^{-H} L^{-1} by one triangular inverse and a product.
+    The gradient is PyTorch's cholesky_inverse_backward, -(Y (G + G^H) Y) L with Y the
+    result (``upper``: -L (...)), on the whole of L: it is not masked to the triangle the
+    forward reads, so an L with a nonzero other triangle gets PyTorch's gradient there and
+    in its triangle too (a training program's steps stay PyTorch's)."""
+    __slots__ = ('upper',)
+    array_backward = True
+    save = (0,)
+    save_output = True
+
+    def forward(self, xp, a, upper=False):
+        self.upper = upper
+        t = xp.triu(a) if upper else xp.tril(a)
+        r = xp.linalg.inv(t)
+        rh = xp.conj(xp.swapaxes(r, -1, -2))
+        return xp.matmul(r, rh) if upper else xp.matmul(rh, r)
+
+    def backward(self, g):
+        L, Y = self.saved_tensors
+        c = _mm(Y, _mm(g + _mH(g), Y))
+        return -(_mm(L, c) if self.upper else _mm(c, L))
+
+
 def cholesky_inverse(L, upper=False):
     """(L L^T)^{-1} for a Cholesky factor L (*, n, n) (``upper``: (U^T U)^{-1})."""
     _check_square('cholesky_inverse', L, kernel='cholesky_inverse_out_cpu')
-    n = L._data.shape[-1]
     _check_factor_diagonal('cholesky_inverse', L)
-    eye = wrap(L._device.xp.eye(n, dtype=L._data.dtype), L._device)
-    return cholesky_solve(eye, L, upper)
+    return CholeskyInverse.apply(L, upper=upper)
 
 
 

@@ -84,17 +84,23 @@ class datasets:
                      download=False):
             images, labels = _mnist_5k()
             part = slice(0, TRAIN) if train else slice(len(images) - TEST, None)
-            self.data, self.targets = images[part], labels[part]
+            # torchvision keeps them as tensors (uint8 images, int64 labels)
+            self.data = torch.from_numpy(images[part])
+            self.targets = torch.from_numpy(labels[part])
             self.transform = transform
 
         def __len__(self):
             return len(self.data)
 
         def __getitem__(self, i):
-            img = self.data[i]
+            img = self.data[i].numpy()          # torchvision: a PIL image of it
             if self.transform is not None:
                 img = self.transform(img)
             return img, int(self.targets[i])
+
+        # torchvision's deprecated names, still used by older programs
+        train_data = test_data = property(lambda self: self.data)
+        train_labels = test_labels = property(lambda self: self.targets)
 
     FashionMNIST = MNIST
 
