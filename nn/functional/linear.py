@@ -28,6 +28,7 @@ class Linear(Op):
     __slots__ = ()
     array_backward = True
     save = (0, 1)
+    save_for = (1, 0)       # dW reads x, dx reads W: an unneeded one is not kept (PyTorch)
 
     def forward(self, xp, x, w, b=None):
         if w.ndim != 2:
@@ -91,14 +92,15 @@ class LinearBackward(Op):
     save = (0, 1, 2)
 
     def forward(self, xp, g, x, w, *, needs):
+        # (x is None when no dW is asked for, w when no dx is: Linear keeps only those)
         self.needs = needs
         rows = math.prod(g.shape[:-1])             # (explicit: a size may be 0)
-        g2 = g.reshape(rows, w.shape[0])
+        g2 = g.reshape(rows, g.shape[-1])
         out = []
         if needs[0]:
             out.append(xp.matmul(g2, w).reshape(g.shape[:-1] + w.shape[1:]))
         if needs[1]:
-            out.append(xp.matmul(g2.T, x.reshape(rows, w.shape[1])))
+            out.append(xp.matmul(g2.T, x.reshape(rows, x.shape[-1] if x.ndim else 1)))
         if len(needs) > 2 and needs[2]:
             if rows >= 64 and g.dtype.kind == 'f' and g.dtype.itemsize >= 4:
                 # the column sums as a product with ones: BLAS's gemv takes a third of

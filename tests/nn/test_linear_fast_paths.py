@@ -122,3 +122,38 @@ def test_linear_rows_without_scipy_is_numpys_product_and_sum(monkeypatch):
     w = rng.standard_normal((3, 6)).astype('float32')
     b = rng.standard_normal(3).astype('float32')
     np.testing.assert_array_equal(linear_rows(x, w, b), x @ w.T + b)
+
+
+@pytest.mark.parametrize('changed', ['weight', 'input'])
+@pytest.mark.parametrize('bias', [True, False])
+def test_linear_keeps_only_what_a_needed_gradient_reads(changed, bias):
+    """As PyTorch: dW reads x and dx reads W, so W changed in place after the forward is
+    fine when x needs no gradient (and x changed is fine when W needs none); changing one
+    that a needed gradient reads raises.  The gradients are those of the values used."""
+    rng = np.random.default_rng(7)
+    x0, w0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+
+    def run(lib, needed):
+        w = lib.tensor(w0, requires_grad=changed == 'input' and needed or changed == 'weight')
+        x_leaf = lib.tensor(x0, requires_grad=changed == 'weight' and needed or
+                            changed == 'input')
+        x = x_leaf * 1
+        b = lib.tensor(b0, requires_grad=True) if bias else None
+        y = (F(lib).linear(x, w, b) ** 2).sum()
+        with lib.no_grad():
+            (w if changed == 'weight' else x).mul_(0.5)
+        try:
+            y.backward()
+        except RuntimeError as e:
+            return 'modified by an inplace operation' in str(e)
+        return [None if t is None or t.grad is None else t.grad.cpu().numpy()
+                for t in (w, x_leaf, b)]
+
+    for needed in (False, True):
+        theirs, ours = run(torch, needed), run(autograd, needed)
+        assert (theirs is True) == (ours is True) == needed
+        if not needed:
+            for a, b in zip(ours, theirs):
+                assert (a is None) == (b is None)
+                if a is not None:
+                    np.testing.assert_allclose(a, b, rtol=1e-12)
