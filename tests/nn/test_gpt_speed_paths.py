@@ -261,6 +261,29 @@ def test_gelu_float32_tanh_form_of_phi_over_a_dense_grid(n):
     assert (ours[:-1:4] == 0).all() and np.isnan(ours[3::4]).all()
 
 
+def test_gelu_float32_unclipped_tanh_form_saturates_quietly_as_torch():
+    """The float32 tanh form of Phi runs unclipped: beyond |x| = 5.75, and where x^2
+    overflows, GELU and its derivative are PyTorch's bit for bit (x and 1, or 0), with no
+    NumPy warning; the boundary's neighbours and NaN too."""
+    edge = np.nextafter(np.float32(5.75), np.float32(0))
+    big = np.array([5.75, edge, 5.76, 7.0, 9.5, 13.0, 100.0, 1e19, 2e19, 1e30, 1e38],
+                   'float32')
+    x = np.concatenate([big, -big, [np.nan]] * 8).astype('float32')    # >= 64: the tanh form
+    x64 = torch.tensor(x.astype('float64'), requires_grad=True)
+    ref = torch.nn.functional.gelu(x64)
+    ref.backward(torch.ones_like(ref))
+    with np.errstate(all='raise'):
+        xt = autograd.tensor(x, requires_grad=True)
+        y = F.gelu(xt)
+    y.backward(autograd.ones_like(y))
+    theirs = torch.nn.functional.gelu(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(to_numpy(y), theirs)
+    np.testing.assert_array_equal(np.signbit(to_numpy(y)), np.signbit(theirs))
+    np.testing.assert_allclose(to_numpy(y), ref.detach().numpy().astype('float32'), rtol=0,
+                               atol=6e-7)
+    np.testing.assert_allclose(to_numpy(xt.grad), x64.grad.numpy(), rtol=0, atol=1e-6)
+
+
 @settings(max_examples=10, deadline=None, derandomize=True)
 @given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3),
        dtype=st.sampled_from(['float32', 'float64']), transpose=st.booleans())
