@@ -75,6 +75,98 @@ def test_softmax_last_axis_matches_torch(rows, n, dtype, scale, masked, name):
         x.masked_fill(m, float('-inf')), dim=-1), x, m, double=False)
 
 
+def _softmax_input(case, dtype):
+    """Inputs of >= 1024 elements (where softmax and log_softmax may skip the shift by the
+    row max) and at the edges of the range where they may: float32's exp is normal from
+    -87.3 and n e^x finite to 88.7 (float64: -708, 709)."""
+    rng = np.random.default_rng(len(case))
+    low, high = (-80.0, 80.0) if dtype == 'float32' else (-700.0, 700.0)
+    x = rng.standard_normal((4, 4, 16, 33)) * 3
+    if case == 'causal':
+        x[..., ~np.tril(np.ones((16, 33), bool))] = -np.inf
+    elif case == 'below_low':              # a finite score whose exp would be subnormal
+        x[1, 2, 3, :] = low - 5 + rng.random(33)
+    elif case == 'near_low':
+        x[1, 2, 3, :] = low + 0.5 + rng.random(33)
+    elif case == 'near_high':              # just within high - log(n): sums stay finite
+        x[0, 1, 2, :] = high - np.log(33) - 0.5 - rng.random(33)
+    elif case == 'above_high':
+        x[0, 1, 2, :5] = high - 1
+    elif case == 'long_rows':              # n e^x would overflow without the log(n) margin
+        x = high - 2 - rng.random((2, 3000))
+    elif case == 'nan':
+        x[2, 0, 1, 7] = np.nan
+    elif case == 'pinf':
+        x[3, 3, 3, 4] = np.inf
+    elif case == 'dead_row':               # every score masked: NaN, as PyTorch
+        x[0, 0, 5, :] = -np.inf
+        x[1, ..., ::3] = -np.inf
+    return x.astype(dtype)
+
+
+def _long_softmax(x, axis, name):
+    """softmax or log_softmax along ``axis`` in NumPy's long double (64-bit significand on
+    x86: a reference for float64 too), as float64; NaN rows as PyTorch makes them."""
+    x = x.astype(np.longdouble)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        z = x - x.max(axis=axis, keepdims=True)
+        s = np.exp(z).sum(axis=axis, keepdims=True)
+        out = np.exp(z) / s if name == 'softmax' else z - np.log(s)
+    return out.astype('float64')
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('case', ['plain', 'causal', 'below_low', 'near_low', 'near_high',
+                                  'above_high', 'long_rows', 'nan', 'pinf', 'dead_row'])
+@pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
+@pytest.mark.parametrize('layout', ['last', 'dim1', 'transposed'])
+def test_softmax_from_1024_elements_is_as_accurate_as_torch(dtype, case, name, layout):
+    """From 1024 elements NumPy's softmax takes exp(x) unshifted where no score is out of
+    range (else the row max's shift; log_softmax always shifts): values against the exact
+    ones (long double) no further off (relative; log_softmax relative to max(|z|, 1)) than twice
+    PyTorch's own float32/float64 result plus two ulps, the largest error over the tail
+    (the smallest tenth of the probabilities) and over the rest each, with the same NaN,
+    zero and -inf entries; along the last axis, along dim 1, and on a transposed view."""
+    x = _softmax_input(case, dtype)
+    dim = 1 if layout == 'dim1' else -1
+
+    def f(lib, t):
+        t = t.transpose(-1, -2).transpose(-1, -2) if layout != 'transposed' else \
+            t.transpose(0, -1)
+        return getattr(_lib_f(lib), name)(t, dim=dim)
+    ours = to_numpy(f(autograd, autograd.tensor(x)))
+    theirs = f(torch, torch.tensor(x)).numpy()
+    exact = _long_softmax(np.swapaxes(x, 0, -1) if layout == 'transposed' else x, dim, name)
+    assert ours.dtype == x.dtype and ours.shape == exact.shape
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(exact))
+    np.testing.assert_array_equal(ours == 0, theirs == 0)
+    np.testing.assert_array_equal(np.isneginf(ours), np.isneginf(theirs))
+    live = np.isfinite(exact) & (exact != 0)
+    scale = np.abs(exact[live]) if name == 'softmax' else np.maximum(np.abs(exact[live]), 1)
+    mine, torchs = (np.abs(y[live].astype('float64') - exact[live]) / scale for y in (ours, theirs))
+    p = np.exp(exact[live]) if name == 'log_softmax' else exact[live]
+    tail = p <= np.quantile(p, 0.1)
+    eps = np.finfo(dtype).eps
+    for part in (tail, ~tail):
+        assert mine[part].max() <= 2 * torchs[part].max() + 2 * eps, \
+            (mine[part].max(), torchs[part].max())
+
+
+def test_softmax_from_1024_elements_to_second_order_and_float16():
+    """Unshifted exp in softmax: gradients to second order against PyTorch
+    (float64), and float16 (computed in float32) against PyTorch's float16."""
+    x = _softmax_input('causal', 'float64')[:1, :2]
+    check_op(lambda lib, x: _lib_f(lib).softmax(x, dim=-1) * 2 +
+             _lib_f(lib).log_softmax(x, dim=-1).clamp(min=-30), x)
+    h = _softmax_input('plain', 'float16')
+    for name in ('softmax', 'log_softmax'):
+        ours = to_numpy(getattr(F, name)(autograd.tensor(h), dim=-1))
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(h), dim=-1).numpy()
+        assert ours.dtype == np.float16
+        np.testing.assert_allclose(ours.astype('float64'), theirs.astype('float64'),
+                                   rtol=2e-3, atol=1e-6 if name == 'softmax' else 2e-3)
+
+
 def test_softmax_of_a_transposed_view_along_its_last_axis():
     """A non-contiguous input (scores produced transposed) reduces along the right axis."""
     x = rand(3, 16, 24, seed=5)
