@@ -17,6 +17,7 @@ import numpy
 
 from ..backend import as_dtype, float16, float32, int64
 from ..backend import IGNORE_ERRORS, opmath, reset_errstate, set_errstate
+from ..backend import row_max, row_sum
 from ..op import Op, apply_unary
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
@@ -751,7 +752,7 @@ def _shifted(xp, a, axis):
     """``a - max(a)`` along ``axis`` (in float32 for float16, as PyTorch accumulates)."""
     work = a.astype('float32') if a.dtype.char == 'e' else a     # (no dtype('float16') made)
     # into a new array (not a NumPy scalar, for a 0-d a), which the callers work in
-    return xp.subtract(work, _row_max(xp, work, axis), out=xp.empty_like(work))
+    return xp.subtract(work, row_max(work, axis), out=xp.empty_like(work))
 
 
 # Where softmax needs no shift by the row max: exp(x) of every finite x >= LOW is a normal
@@ -781,26 +782,6 @@ def _exp_unshifted(xp, a, axis):
     return xp.exp(a)
 
 
-def _row_max(xp, a, axis):
-    """``max(a)`` along ``axis`` (keepdims).  Along a short last axis (attention scores'
-    32 keys) NumPy's reduction takes ~3 ns an element; reducing the columns of a
-    Fortran-ordered copy takes a third of that, copy included (NaN propagates either way)."""
-    n = a.shape[-1] if a.ndim > 1 else 0
-    if axis != a.ndim - 1 or not 1 < n <= 64 or not a.size:
-        return a.max(axis=axis, keepdims=True)
-    rows = xp.asfortranarray(a.reshape(-1, n))
-    return rows.max(axis=1).reshape(a.shape[:-1] + (1,))
-
-
-def _row_sum(xp, a, axis):
-    """``sum(a)`` along ``axis`` (keepdims); along the last axis of a float32/float64 array,
-    a product with a vector of ones (BLAS: 4.5 us against NumPy's 20 us for 32 x 1024)."""
-    if axis is None or axis != a.ndim - 1 or a.dtype.kind != 'f' or a.dtype.itemsize < 4 \
-            or not a.size:
-        return a.sum(axis=axis, keepdims=True)
-    return xp.matmul(a, xp.ones(a.shape[-1], dtype=a.dtype))[..., None]
-
-
 @quiet
 class Softmax(Op):
     """exp(x_i - m) / sum_j exp(x_j - m), m = max x (stable for any logits).
@@ -819,7 +800,7 @@ class Softmax(Op):
         if e is None:
             e = _shifted(xp, a, self.axis)     # a new array: exp and the division in place
             xp.exp(e, out=e)
-        e /= _row_sum(xp, e, self.axis)
+        e /= row_sum(e, self.axis)
         return e if e.dtype == a.dtype else e.astype(a.dtype)
 
     def backward(self, g):
@@ -840,7 +821,7 @@ class SoftmaxBackward(Op):
         t = g * y                           # one new array, reused for the result
         if not t.ndim:                      # (a NumPy scalar)
             return y * (g - t)
-        s = _row_sum(xp, t, axis)
+        s = row_sum(t, axis)
         xp.subtract(g, s, out=t)
         t *= y
         return t
@@ -870,7 +851,7 @@ class LogSoftmax(Op):
         if not a.size:
             return xp.empty_like(a)
         z = _shifted(xp, a, self.axis)     # a new array: the shift by log-sum in place
-        z -= xp.log(_row_sum(xp, xp.exp(z), self.axis))
+        z -= xp.log(row_sum(xp.exp(z), self.axis))
         return z if z.dtype == a.dtype else z.astype(a.dtype)
 
     def backward(self, g):
@@ -888,7 +869,7 @@ class LogSoftmaxBackward(Op):
 
     def forward(self, xp, g, y, axis):
         self.axis = axis
-        return g - xp.exp(y) * _row_sum(xp, g, axis)
+        return g - xp.exp(y) * row_sum(g, axis)
 
     def backward(self, gg):
         g, y = self.saved_tensors
