@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn
-from oracle import check_op, rand, to_numpy, torch
+from oracle import check_op, check_raises, rand, to_numpy, torch
 
 F = nn.functional
 
@@ -411,3 +411,34 @@ def test_causal_sdpa_without_dead_row_handling_to_second_order(L, S):
     q, k, v = rand(2, L, 4, seed=L), rand(2, S, 4, seed=S + 10), rand(2, S, 3, seed=S + 20)
     check_op(lambda lib, q, k, v: _lib_f(lib).scaled_dot_product_attention(
         q, k, v, is_causal=True), q, k, v)
+
+
+# ----------------------------------------------------------------------------- heads' views
+
+@pytest.mark.parametrize('shape', [(8, 32, 4, 16), (8, 32, -1, 16), [8, 32, 4, 16],
+                                   (np.int64(8), 32, 4, 16), (8, 32, 4, 16.0)])
+@pytest.mark.parametrize('contiguous', [True, False])
+@pytest.mark.parametrize('op', ['view', 'reshape'])
+def test_heads_view_and_reshape_shape_forms_as_torch(shape, contiguous, op):
+    """Splitting heads off c_attn's output: view/reshape of a column slice (a strided view)
+    or of a contiguous tensor, with the shape as ints, with -1, as a list, with a NumPy int,
+    and with a float, which PyTorch refuses (its exception type); values and gradients to
+    second order."""
+    x = rand(8, 32, 64 if contiguous else 192, seed=60)
+
+    def f(lib, x):
+        t = x if contiguous else x[..., 64:128]
+        return getattr(t, op)(*shape) if isinstance(shape, tuple) else getattr(t, op)(shape)
+    if isinstance(shape, tuple) and any(isinstance(s, float) for s in shape):
+        check_raises(f, x)
+    else:
+        check_op(lambda lib, x: f(lib, x) * 2, x)
+
+
+@pytest.mark.parametrize('shape', [(-2, -16), (2, -1, -1), (3, 5), (0, 4), (8, 32, 4, 16, 2)])
+def test_view_shapes_refused_as_torch(shape):
+    """Negative sizes other than -1, two -1s, a wrong count, an empty dim against a full
+    tensor: PyTorch's exception types, both for view and reshape."""
+    x = rand(2, 16, seed=61)
+    for op in ('view', 'reshape'):
+        check_raises(lambda lib, x: getattr(x, op)(*shape), x)
