@@ -1,9 +1,11 @@
 """The paths a GPT block's step takes, reworked for speed (issue 19, gpt-block), against
 PyTorch: softmax/log_softmax along a short last axis (the row max from a Fortran-ordered
-copy, row sums as products with ones) with masked (-inf) and NaN entries; layer, group
-and batch norm's statistics as products with ones (trailing or leading axes), in the
-forward and in the backward formula, to second order; GELU's derivative op, to third
-order."""
+copy, row sums as products with ones) with masked (-inf) and NaN entries, and softmax's
+exp unshifted from 1024 elements where the scores' range allows (against long-double
+values); layer, group and batch norm's statistics as products with ones (trailing or
+leading axes), in the forward and in the backward formula, to second order; GELU's
+derivative op, to third order, and its unclipped float32 tanh form; the shapes of the
+heads' view/reshape."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
