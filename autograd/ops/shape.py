@@ -146,7 +146,18 @@ def sum_to_size(x, *size):
 
 
 def _infer_shape(shape, numel, op='view'):
+    if shape.__class__ is tuple and all([s.__class__ is int and s >= 0 for s in shape]) \
+            and prod(shape) == numel:
+        return shape            # (the common case, checked at a third of the cost)
+    for i, s in enumerate(shape):
+        if isinstance(s, float) or s.__class__ is bool:
+            raise TypeError(f"{op}(): argument '{'size' if op == 'view' else 'shape'}' failed to "
+                            f'unpack the object at pos {i + 1} with error "type must be tuple '
+                            f'of ints,but got {type(s).__name__}"')
     shape = tuple(int(s) for s in shape)
+    for i, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError(f'invalid shape dimension {s} at index {i} of shape {list(shape)}')
     if shape.count(-1) > 1:
         raise RuntimeError('only one dimension can be inferred')
     known = prod(s for s in shape if s != -1)
@@ -201,6 +212,7 @@ def view(x, *shape):
             raise RuntimeError('view size is not compatible with input tensor\'s size and stride '
                                '(at least one dimension spans across two contiguous subspaces).'
                                ' Use .reshape(...) instead.') from None
+        return Reshape.apply(x, shape=new)
     return reshape(x, *shape)
 
 

@@ -138,9 +138,12 @@ class Elu(Pointwise):
         return Where.apply(x > 0, g * self.scale, g * neg)
 
 
-# Phi(x) = (1 + tanh(x P(x^2))) / 2 for float32 on the host, x clipped to +-5.75 (where Phi
-# is within 5e-9 of 0 or 1 and the tanh rounds to +-1, so Phi is exactly 0 or 1 beyond):
-# P of degree 6 in x^2, fitted to atanh(erf(x / sqrt 2)) / x on [0, 5.5] by least squares
+# Phi(x) = (1 + tanh(x P(x^2))) / 2 for float32 on the host, x unclipped: P >= P(0) > 0 on
+# [0, inf) and x P(x^2) >= 10.18 from |x| = 5.75 on (where Phi is within 5e-9 of 0 or 1),
+# so the tanh rounds to +-1 there, as it did when x was clipped at +-5.75, bit for bit (a
+# huge |x| overflows x^2 and P to inf, whose tanh is +-1 too).  The clip's pass dropped:
+# forward on (8, 32, 256) float32 154 -> 129 us (CPU time, medians, interleaved).
+# P is of degree 6 in x^2, fitted to atanh(erf(x / sqrt 2)) / x on [0, 5.5] by least squares
 # weighted by sech^2 (the factor by which an error of the tanh's argument reaches Phi),
 # reweighted toward minimax (P(0) = sqrt(2 / pi); the x^2 term near the tanh
 # approximation's 0.044715 sqrt(2 / pi)).  Against Phi in double over [-8, 8]: at most
@@ -148,7 +151,6 @@ class Elu(Pointwise):
 # 2.2e-7 and PyTorch's 6e-8 (GELU itself: 5.7e-7 absolute over [-9, 9], PyTorch's 1.2e-6).
 # 19 passes over the array instead of 28 (NumPy's tanh is one SIMD pass): GELU's forward
 # on (8, 32, 256) float32 255 -> 184 us.
-_PHI_CLIP = 5.75
 _PHI_P = (1.756214069968021e-09, -1.3226476962781734e-07, 3.9647607469098365e-06,
           -5.530627365989478e-05, -3.259480716168785e-05, 0.03633308444099032,
           0.7978849414861843)          # x^12 ... x^0 in x^2
@@ -158,14 +160,13 @@ def _normal_cdf(xp, x):
     """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF, as a new array (float32
     on the host: the tanh form above; else the device's erf)."""
     if x.dtype == 'float32' and x.size >= 64 and _on_host(x):
-        xc = xp.clip(x, -_PHI_CLIP, _PHI_CLIP)
-        u = xp.multiply(xc, xc)
+        u = xp.multiply(x, x)
         p = u * _PHI_P[0]
         for c in _PHI_P[1:-1]:                  # Horner's rule, in place
             p += c
             p *= u
         p += _PHI_P[-1]
-        p *= xc
+        p *= x
         xp.tanh(p, out=p)
         p += 1
         p *= 0.5
@@ -227,8 +228,9 @@ class Gelu(Pointwise):
         _float_only('GeluKernelImpl', x)
         self.approximate = approximate
         self.cdf = None
-        errstate = getattr(xp, 'errstate', None)     # -inf * 0 is NaN, silently as PyTorch
-        with errstate(invalid='ignore') if errstate else contextlib.nullcontext():
+        errstate = getattr(xp, 'errstate', None)     # -inf * 0 is NaN, silently as PyTorch;
+        # a huge x^2 overflows to inf quietly (the tanh form's Phi is then exactly 0 or 1)
+        with errstate(invalid='ignore', over='ignore') if errstate else contextlib.nullcontext():
             if approximate == 'tanh':
                 inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
                 return 0.5 * x * (1 + xp.tanh(inner))

@@ -1,16 +1,18 @@
 """The paths a GPT block's step takes, reworked for speed (issue 19, gpt-block), against
 PyTorch: softmax/log_softmax along a short last axis (the row max from a Fortran-ordered
-copy, row sums as products with ones) with masked (-inf) and NaN entries; layer, group
-and batch norm's statistics as products with ones (trailing or leading axes), in the
-forward and in the backward formula, to second order; GELU's derivative op, to third
-order."""
+copy, row sums as products with ones) with masked (-inf) and NaN entries, and softmax's
+exp unshifted from 1024 elements where the scores' range allows (against long-double
+values); layer, group and batch norm's statistics as products with ones (trailing or
+leading axes), in the forward and in the backward formula, to second order; GELU's
+derivative op, to third order, and its unclipped float32 tanh form; the shapes of the
+heads' view/reshape."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn
-from oracle import check_op, rand, to_numpy, torch
+from oracle import check_op, check_raises, rand, to_numpy, torch
 
 F = nn.functional
 
@@ -73,6 +75,98 @@ def test_softmax_last_axis_matches_torch(rows, n, dtype, scale, masked, name):
     m[:, 0] = False                  # one live entry per row
     check_op(lambda lib, x, m: getattr(_lib_f(lib), name)(
         x.masked_fill(m, float('-inf')), dim=-1), x, m, double=False)
+
+
+def _softmax_input(case, dtype):
+    """Inputs of >= 1024 elements (where softmax and log_softmax may skip the shift by the
+    row max) and at the edges of the range where they may: float32's exp is normal from
+    -87.3 and n e^x finite to 88.7 (float64: -708, 709)."""
+    rng = np.random.default_rng(len(case))
+    low, high = (-80.0, 80.0) if dtype == 'float32' else (-700.0, 700.0)
+    x = rng.standard_normal((4, 4, 16, 33)) * 3
+    if case == 'causal':
+        x[..., ~np.tril(np.ones((16, 33), bool))] = -np.inf
+    elif case == 'below_low':              # a finite score whose exp would be subnormal
+        x[1, 2, 3, :] = low - 5 + rng.random(33)
+    elif case == 'near_low':
+        x[1, 2, 3, :] = low + 0.5 + rng.random(33)
+    elif case == 'near_high':              # just within high - log(n): sums stay finite
+        x[0, 1, 2, :] = high - np.log(33) - 0.5 - rng.random(33)
+    elif case == 'above_high':
+        x[0, 1, 2, :5] = high - 1
+    elif case == 'long_rows':              # n e^x would overflow without the log(n) margin
+        x = high - 2 - rng.random((2, 3000))
+    elif case == 'nan':
+        x[2, 0, 1, 7] = np.nan
+    elif case == 'pinf':
+        x[3, 3, 3, 4] = np.inf
+    elif case == 'dead_row':               # every score masked: NaN, as PyTorch
+        x[0, 0, 5, :] = -np.inf
+        x[1, ..., ::3] = -np.inf
+    return x.astype(dtype)
+
+
+def _long_softmax(x, axis, name):
+    """softmax or log_softmax along ``axis`` in NumPy's long double (64-bit significand on
+    x86: a reference for float64 too), as float64; NaN rows as PyTorch makes them."""
+    x = x.astype(np.longdouble)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        z = x - x.max(axis=axis, keepdims=True)
+        s = np.exp(z).sum(axis=axis, keepdims=True)
+        out = np.exp(z) / s if name == 'softmax' else z - np.log(s)
+    return out.astype('float64')
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('case', ['plain', 'causal', 'below_low', 'near_low', 'near_high',
+                                  'above_high', 'long_rows', 'nan', 'pinf', 'dead_row'])
+@pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
+@pytest.mark.parametrize('layout', ['last', 'dim1', 'transposed'])
+def test_softmax_from_1024_elements_is_as_accurate_as_torch(dtype, case, name, layout):
+    """From 1024 elements NumPy's softmax takes exp(x) unshifted where no score is out of
+    range (else the row max's shift; log_softmax always shifts): values against the exact
+    ones (long double) no further off (relative; log_softmax relative to max(|z|, 1)) than twice
+    PyTorch's own float32/float64 result plus two ulps, the largest error over the tail
+    (the smallest tenth of the probabilities) and over the rest each, with the same NaN,
+    zero and -inf entries; along the last axis, along dim 1, and on a transposed view."""
+    x = _softmax_input(case, dtype)
+    dim = 1 if layout == 'dim1' else -1
+
+    def f(lib, t):
+        t = t.transpose(-1, -2).transpose(-1, -2) if layout != 'transposed' else \
+            t.transpose(0, -1)
+        return getattr(_lib_f(lib), name)(t, dim=dim)
+    ours = to_numpy(f(autograd, autograd.tensor(x)))
+    theirs = f(torch, torch.tensor(x)).numpy()
+    exact = _long_softmax(np.swapaxes(x, 0, -1) if layout == 'transposed' else x, dim, name)
+    assert ours.dtype == x.dtype and ours.shape == exact.shape
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(exact))
+    np.testing.assert_array_equal(ours == 0, theirs == 0)
+    np.testing.assert_array_equal(np.isneginf(ours), np.isneginf(theirs))
+    live = np.isfinite(exact) & (exact != 0)
+    scale = np.abs(exact[live]) if name == 'softmax' else np.maximum(np.abs(exact[live]), 1)
+    mine, torchs = (np.abs(y[live].astype('float64') - exact[live]) / scale for y in (ours, theirs))
+    p = np.exp(exact[live]) if name == 'log_softmax' else exact[live]
+    tail = p <= np.quantile(p, 0.1)
+    eps = np.finfo(dtype).eps
+    for part in (tail, ~tail):
+        assert mine[part].max() <= 2 * torchs[part].max() + 2 * eps, \
+            (mine[part].max(), torchs[part].max())
+
+
+def test_softmax_from_1024_elements_to_second_order_and_float16():
+    """Unshifted exp in softmax: gradients to second order against PyTorch
+    (float64), and float16 (computed in float32) against PyTorch's float16."""
+    x = _softmax_input('causal', 'float64')[:1, :2]
+    check_op(lambda lib, x: _lib_f(lib).softmax(x, dim=-1) * 2 +
+             _lib_f(lib).log_softmax(x, dim=-1).clamp(min=-30), x)
+    h = _softmax_input('plain', 'float16')
+    for name in ('softmax', 'log_softmax'):
+        ours = to_numpy(getattr(F, name)(autograd.tensor(h), dim=-1))
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(h), dim=-1).numpy()
+        assert ours.dtype == np.float16
+        np.testing.assert_allclose(ours.astype('float64'), theirs.astype('float64'),
+                                   rtol=2e-3, atol=1e-6 if name == 'softmax' else 2e-3)
 
 
 def test_softmax_of_a_transposed_view_along_its_last_axis():
@@ -261,6 +355,29 @@ def test_gelu_float32_tanh_form_of_phi_over_a_dense_grid(n):
     assert (ours[:-1:4] == 0).all() and np.isnan(ours[3::4]).all()
 
 
+def test_gelu_float32_unclipped_tanh_form_saturates_quietly_as_torch():
+    """The float32 tanh form of Phi runs unclipped: beyond |x| = 5.75, and where x^2
+    overflows, GELU and its derivative are PyTorch's bit for bit (x and 1, or 0), with no
+    NumPy warning; the boundary's neighbours and NaN too."""
+    edge = np.nextafter(np.float32(5.75), np.float32(0))
+    big = np.array([5.75, edge, 5.76, 7.0, 9.5, 13.0, 100.0, 1e19, 2e19, 1e30, 1e38],
+                   'float32')
+    x = np.concatenate([big, -big, [np.nan]] * 8).astype('float32')    # >= 64: the tanh form
+    x64 = torch.tensor(x.astype('float64'), requires_grad=True)
+    ref = torch.nn.functional.gelu(x64)
+    ref.backward(torch.ones_like(ref))
+    with np.errstate(all='raise'):
+        xt = autograd.tensor(x, requires_grad=True)
+        y = F.gelu(xt)
+    y.backward(autograd.ones_like(y))
+    theirs = torch.nn.functional.gelu(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(to_numpy(y), theirs)
+    np.testing.assert_array_equal(np.signbit(to_numpy(y)), np.signbit(theirs))
+    np.testing.assert_allclose(to_numpy(y), ref.detach().numpy().astype('float32'), rtol=0,
+                               atol=6e-7)
+    np.testing.assert_allclose(to_numpy(xt.grad), x64.grad.numpy(), rtol=0, atol=1e-6)
+
+
 @settings(max_examples=10, deadline=None, derandomize=True)
 @given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3),
        dtype=st.sampled_from(['float32', 'float64']), transpose=st.booleans())
@@ -296,3 +413,34 @@ def test_causal_sdpa_without_dead_row_handling_to_second_order(L, S):
     q, k, v = rand(2, L, 4, seed=L), rand(2, S, 4, seed=S + 10), rand(2, S, 3, seed=S + 20)
     check_op(lambda lib, q, k, v: _lib_f(lib).scaled_dot_product_attention(
         q, k, v, is_causal=True), q, k, v)
+
+
+# ----------------------------------------------------------------------------- heads' views
+
+@pytest.mark.parametrize('shape', [(8, 32, 4, 16), (8, 32, -1, 16), [8, 32, 4, 16],
+                                   (np.int64(8), 32, 4, 16), (8, 32, 4, 16.0)])
+@pytest.mark.parametrize('contiguous', [True, False])
+@pytest.mark.parametrize('op', ['view', 'reshape'])
+def test_heads_view_and_reshape_shape_forms_as_torch(shape, contiguous, op):
+    """Splitting heads off c_attn's output: view/reshape of a column slice (a strided view)
+    or of a contiguous tensor, with the shape as ints, with -1, as a list, with a NumPy int,
+    and with a float, which PyTorch refuses (its exception type); values and gradients to
+    second order."""
+    x = rand(8, 32, 64 if contiguous else 192, seed=60)
+
+    def f(lib, x):
+        t = x if contiguous else x[..., 64:128]
+        return getattr(t, op)(*shape) if isinstance(shape, tuple) else getattr(t, op)(shape)
+    if isinstance(shape, tuple) and any(isinstance(s, float) for s in shape):
+        check_raises(f, x)
+    else:
+        check_op(lambda lib, x: f(lib, x) * 2, x)
+
+
+@pytest.mark.parametrize('shape', [(-2, -16), (2, -1, -1), (3, 5), (0, 4), (8, 32, 4, 16, 2)])
+def test_view_shapes_refused_as_torch(shape):
+    """Negative sizes other than -1, two -1s, a wrong count, an empty dim against a full
+    tensor: PyTorch's exception types, both for view and reshape."""
+    x = rand(2, 16, seed=61)
+    for op in ('view', 'reshape'):
+        check_raises(lambda lib, x: getattr(x, op)(*shape), x)
