@@ -233,40 +233,49 @@ def _cols_wide(xp, flat, chunks, length, kernel, steps, groups, ones=False):
         yield start, stop, cols
 
 
-def _to_wide(xp, a, wide, lead=0):
+def _to_wide(xp, a, wide, lead=0, by_image=False):
     """a (N, C, *out) channel-major over the wide grid in a reused (C, lead + N * prod(wide))
     buffer: each channel's run is ``lead`` zeros (room for reads shifted left, see
-    ``_taps_last``), then the N images laid out on ``wide``, zero past the true size."""
+    ``_taps_last``), then the N images laid out on ``wide``, zero past the true size.
+    ``by_image``: image-major instead, (N, C, lead + prod(wide)), a run per image and channel
+    (a copy with no transposition)."""
     n, c = a.shape[:2]
-    base = _buffers.empty(xp, (c, lead + n * math.prod(wide)), a.dtype)
+    length = math.prod(wide)
+    if by_image:
+        base = _buffers.empty(xp, (n, c, lead + length), a.dtype)
+        buf = base[..., lead:].reshape((n, c) + wide)
+    else:
+        base = _buffers.empty(xp, (c, lead + n * length), a.dtype)
+        buf = base[:, lead:].reshape((c, n) + wide)
+        a = a.swapaxes(0, 1)
     if lead:
-        base[:, :lead] = 0
-    buf = base[:, lead:].reshape((c, n) + wide)
+        base[..., :lead] = 0
     size = a.shape[2:]
     for i in range(len(wide)):
         if size[i] < wide[i]:
             buf[(slice(None),) * (2 + i) + (slice(size[i], None),)] = 0
-    buf[(Ellipsis,) + tuple(slice(0, m) for m in size)] = a.swapaxes(0, 1)
+    buf[(Ellipsis,) + tuple(slice(0, m) for m in size)] = a
     return base
 
 
 def _taps_last(xp, base, lead, kw, dl, groups):
     """The columns of the last dim's ``kw`` taps (dilation ``dl``) of a ``_to_wide`` buffer
-    ``base`` (C, lead + M), lead = dl (kw - 1): cols (G, C/G * kw, M), a reused buffer, row
-    c * kw + b holding channel c read (kw - 1 - b) dl places back (from the lead's zeros or
-    the previous row's zero tail).  One copy of a strided view."""
-    c, m = base.shape[0], base.shape[1] - lead
+    ``base`` (..., C, lead + M), lead = dl (kw - 1): cols (..., G, C/G * kw, M), a reused
+    buffer, row c * kw + b holding channel c read (kw - 1 - b) dl places back (from the
+    lead's zeros or the previous row's zero tail).  One copy of a strided view."""
+    lead_dims, (c, m) = base.shape[:-2], (base.shape[-2], base.shape[-1] - lead)
     if kw == 1:
-        return base.reshape(groups, c // groups, m)
-    cols = _buffers.empty(xp, (groups, c // groups * kw, m), base.dtype)
-    into = cols.reshape(groups, c // groups, kw, m)
-    view = as_strided(xp, base, into.shape, (base.strides[0] * (c // groups), base.strides[0],
-                                             dl * base.itemsize, base.itemsize))
+        return base.reshape(lead_dims + (groups, c // groups, m))
+    cols = _buffers.empty(xp, lead_dims + (groups, c // groups * kw, m), base.dtype)
+    into = cols.reshape(lead_dims + (groups, c // groups, kw, m))
+    st = base.strides
+    view = as_strided(xp, base, into.shape, st[:-2] + (st[-2] * (c // groups), st[-2],
+                                                      dl * base.itemsize, base.itemsize))
     if view is not None:
         into[...] = view
         return cols
     for b in range(kw):
-        into[:, :, b] = base[:, b * dl:b * dl + m].reshape(groups, c // groups, m)
+        into[..., b, :] = base[..., b * dl:b * dl + m].reshape(lead_dims + (groups, c // groups, m))
     return cols
 
 
@@ -575,9 +584,12 @@ class Conv(Op):
         size = tuple(x.shape[2:])
         g_wide = lead = None
         if (_needs(self, 0) and _needs(self, 1) and _stride_one(self.stride)
-                and len(size) > 1):
-            # both products read g channel-major over the wide grid: laid out once (with
-            # the lead that the transposed convolution's shifted reads need)
+                and len(size) > 1
+                and not _channels_last(x.shape[1] // self.groups, w.shape[2:], self.dilation)):
+            # both products read g channel-major over the wide grid (the weight gradient of
+            # channel-major columns): laid out once, with the lead that the transposed
+            # convolution's shifted reads need; otherwise the transposed convolution lays g
+            # out image by image itself
             frame = tuple(m + lo + hi for m, (lo, hi) in zip(size, self.pads))
             if frame == _transpose_frame(g.shape[2:], w.shape[2:], self.dilation,
                                          tuple(p[0] for p in self.pads), size):
@@ -625,14 +637,18 @@ class ConvTranspose(Op):
         return y
 
     def _forward_wide(self, xp, x, w, b, o, kernel, out_size, xw=None):
-        """Stride 1, channel-major, over a wide grid whose last dim is the frame's: the last
-        dim's taps are columns (``_taps_last``: each input row read at kw shifts, kw times
-        the input), the other dims' taps rows of the product, so that
+        """Stride 1, over a wide grid whose last dim is the frame's: the last dim's taps are
+        columns (``_taps_last``: each input row read at kw shifts, kw times the input), the
+        other dims' taps rows of the product, so that
             Y[a] = sum_{c, b} w[c, :, a, b] x[c] shifted by b along the last dim
         is each leading tap a's contribution, placed by one slice-add per leading tap
         (contiguous blocks of the flattened frames): kh adds instead of kh kw, and a product
         output kw times smaller than with every tap a row.  The wide grid's columns past the
-        input read zeros, so every shifted read of a valid position is exact."""
+        input read zeros, so every shifted read of a valid position is exact.
+        Image by image (a product per image, batched) unless ``xw``, x's channel-major wide
+        layout shared with the weight gradient, is given: OpenBLAS runs the batch of
+        per-image products (each image's columns in cache) faster than one wide product, and
+        neither x nor the output is transposed between (N, C) and (C, N)."""
         groups, dilation = self.groups, self.dilation
         n, cin = x.shape[:2]
         d = len(kernel)
@@ -640,25 +656,34 @@ class ConvTranspose(Op):
         wide = _wide_grid(x.shape[2], frame) if d > 1 else frame
         length = math.prod(wide)
         kw, lead = kernel[-1], dilation[-1] * (kernel[-1] - 1)
-        if xw is None:
-            xw = _to_wide(xp, x, wide, lead)
-        cols = _taps_last(xp, xw, lead, kw, dilation[-1], groups)   # (G, Cin/G * kw, n L)
+        by_image = xw is None
+        if by_image:
+            xw = _to_wide(xp, x, wide, lead, by_image=True)
+        # (N, G, Cin/G * kw, L) by image, else (G, Cin/G * kw, N L)
+        cols = _taps_last(xp, xw, lead, kw, dilation[-1], groups)
         cg, og, rows = cin // groups, o // groups, math.prod(kernel[:-1])
         # (G, A * O/G, Cin/G * kw): row (a, o), column (c, b) = w[c, o, a, kw - 1 - b]
         wm = w.reshape(groups, cg, og, rows, kw)[..., ::-1].transpose(0, 3, 2, 1, 4).reshape(
             groups, rows * og, cg * kw)
         y = xp.matmul(wm, cols, out=_buffers.empty(
-            xp, (groups, rows * og, n * length), x.dtype)).reshape(groups, rows, og, n, length)
+            xp, cols.shape[:-2] + (rows * og, cols.shape[-1]), x.dtype))
         # 3-d: a block shifted along the middle dim runs past its frame into a spare plane
         spare = 1 if d > 2 else 0
-        buf = _buffers.empty(xp, (o, n, frame[0] + spare) + frame[1:], x.dtype)
-        flat = buf.reshape(groups, og, n, (frame[0] + spare) * math.prod(frame[1:]))
+        per_frame = (frame[0] + spare) * math.prod(frame[1:])
+        if by_image:
+            y = y.reshape(n, groups, rows, og, length).swapaxes(0, 2)   # (A, G, N, O/G, L)
+            buf = _buffers.empty(xp, (n, o, frame[0] + spare) + frame[1:], x.dtype)
+            flat = buf.reshape(n, groups, og, per_frame).swapaxes(0, 1)  # (G, N, O/G, F)
+        else:
+            y = y.reshape(groups, rows, og, n, length).swapaxes(0, 1)   # (A, G, O/G, N, L)
+            buf = _buffers.empty(xp, (o, n, frame[0] + spare) + frame[1:], x.dtype)
+            flat = buf.reshape(groups, og, n, per_frame)
         shifts = _shifts(kernel[:-1], dilation[:-1], frame)   # the first is 0: written
-        flat[..., :length] = y[:, 0]
+        flat[..., :length] = y[0]
         flat[..., length:] = 0
         for k, off in enumerate(shifts[1:], 1):
-            flat[..., off:off + length] += y[:, k]
-        return _extract(xp, buf, self.pad_lo, out_size, b, channel_major=True)
+            flat[..., off:off + length] += y[k]
+        return _extract(xp, buf, self.pad_lo, out_size, b, channel_major=not by_image)
 
     def backward(self, g):
         x, w = self.saved_tensors
