@@ -541,12 +541,20 @@ class Conv(Op):
         yt = _buffers.empty(xp, (ho, n * wo, o), x.dtype)
 
         def product(rows, start, stop):     # each block of images once its rows are in
-            part = yt[:, start * wo:stop * wo]
-            xp.matmul(_row_windows(xp, rows[start:stop], ho, sh), wm, out=part)
-            y[start:stop] = part.reshape(ho, stop - start, wo, o).transpose(1, 3, 0, 2)
+            xp.matmul(_row_windows(xp, rows[start:stop], ho, sh), wm,
+                      out=yt[:, start * wo:stop * wo])
 
         self.cols, _ = _rows_last(xp, x, kernel, self.stride, self.pads, self.dilation,
                                   each=product)     # reused once by the weight gradient
+        yt = yt.reshape(ho, n, wo, o).transpose(0, 1, 3, 2)          # (Ho, N, O, Wo)
+        if _cached(xp):
+            # one output row at a time, (N, Wo, O) -> (N, O, Wo): NumPy's copy runs faster
+            # than one copy of the whole 4-d transposition (cnn-b64's conv2 forward 730 ->
+            # 665 us, LeNet's 530 -> 505 us)
+            for p in range(ho):
+                y[:, :, p] = yt[p]
+        else:
+            y[...] = yt.transpose(1, 2, 0, 3)
         if b is not None:
             y += b.reshape(o, 1, 1)
         return y
