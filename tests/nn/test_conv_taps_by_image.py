@@ -78,9 +78,10 @@ def test_input_gradient_alone_is_by_image(by_image):
 
 
 def test_shared_layout_when_both_gradients_are_channel_major(by_image):
-    # C/G kw < 16 with both gradients wanted: one channel-major layout serves both products
-    check_op(lambda lib, x, w: fn(lib).conv2d(x, w, padding=1), rand(2, 3, 6, 5),
-             rand(4, 3, 3, 3, seed=1), double=False)
+    # C/G kw < 16 with both gradients wanted and the weight gradient over the wide grid
+    # (two groups): one channel-major layout serves both products
+    check_op(lambda lib, x, w: fn(lib).conv2d(x, w, padding=1, groups=2), rand(2, 4, 6, 5),
+             rand(4, 2, 3, 3, seed=1), double=False)
     assert by_image == [False]
 
 
