@@ -29,9 +29,13 @@ columns from a channels-last copy of x (any stride), which OpenBLAS multiplies f
 2-d (one group, no dilation down the rows) from a copy of each window row only, the windows
 of one output row at a time read in place by BLAS (``_rows_last``: kw C, not kh kw C, per
 position copied).
+With fewer channels (one to a few) a 2-d stride-1 convolution copies its window rows
+channel-major instead (``_rows_first``: (R, C, kw, N, Wo)), each output row's windows a
+(kh C kw, N Wo) matrix read in place: its weight gradient always, its forward from more than
+3x3 taps.
 The stride-1 transposed convolution (conv's input gradient) puts only the last dim's kw
 taps in its columns and the other dims' taps in the product's rows, then adds one shifted
-block per leading tap (kh adds, not kh kw).
+block per leading tap (kh adds, not kh kw), image by image (one batched product).
 """
 import itertools
 import math
