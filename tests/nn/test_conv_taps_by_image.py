@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn.functional as F
+from autograd.extend import xp_of
 from nn.functional import conv
 from oracle import check_op, rand, torch
 
@@ -133,3 +134,29 @@ def test_gradcheck_and_gradgradcheck():
         return F.conv2d(x, w, b, padding=(1, 2))
     assert autograd.gradcheck(f, (x, w, b))
     assert autograd.gradgradcheck(f, (x, w, b))
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('strided_views', [True, False])
+def test_blocks_of_images_with_a_short_last_one(monkeypatch, by_image, dtype, strided_views):
+    # the taps copied and multiplied a block of images at a time (on the host): blocks of two
+    # images over five, the last one short
+    n, c, size, kernel = 5, 4, (6, 7), (3, 4)
+    length = size[0] * (size[1] + kernel[1] - 1)
+    itemsize = np.dtype(dtype).itemsize
+    monkeypatch.setattr(conv, 'CHUNK_BYTES', 2 * c * kernel[1] * length * itemsize)
+    if not strided_views:
+        monkeypatch.setattr(conv, 'as_strided', lambda xp, a, shape, strides: None)
+    blocks = []
+    matmul = np.matmul
+
+    def spy(a, b, *args, **kwargs):
+        if b.ndim == 4:
+            blocks.append(b.shape[0])
+        return matmul(a, b, *args, **kwargs)
+    monkeypatch.setattr(np, 'matmul', spy)
+    check_op(lambda lib, x, w: fn(lib).conv_transpose2d(x, w), rand(n, c, *size, dtype=dtype),
+             rand(c, 3, *kernel, seed=1, dtype=dtype), double=False)
+    assert by_image[0]
+    if conv._cached(xp_of(autograd.zeros(1))):         # on a GPU: the whole batch at once
+        assert blocks[:3] == [2, 2, 1]
