@@ -291,10 +291,9 @@ def _extract(xp, a, start, size, b=None, channel_major=False):
     if channel_major:
         block = block.swapaxes(0, 1)
     out = _buffers.empty(xp, block.shape, a.dtype)
-    if b is None:
-        out[...] = block
-    else:
-        xp.add(block, b.reshape((-1,) + (1,) * len(size)), out=out)
+    out[...] = block
+    if b is not None:       # (a copy and an add beat one add reading the strided block)
+        out += b.reshape((-1,) + (1,) * len(size))
     return out
 
 
@@ -676,10 +675,10 @@ class Conv(Op):
         # (yt keeps its name: a view does not hold its base in every array module)
         y = _buffers.empty(xp, (n, o) + out, x.dtype)
         moved = yt.reshape(groups, n, length, og).transpose(1, 0, 3, 2)    # (N, G, O/G, P)
-        if b is None:
-            y.reshape(n, groups, og, length)[...] = moved
-        else:
-            xp.add(moved, b.reshape(groups, og, 1), out=y.reshape(n, groups, og, length))
+        by_group = y.reshape(n, groups, og, length)
+        by_group[...] = moved
+        if b is not None:       # (a copy and an add beat one add reading the transposed yt)
+            by_group += b.reshape(groups, og, 1)
         return y
 
     def backward(self, g):
