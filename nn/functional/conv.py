@@ -575,8 +575,8 @@ class Conv(Op):
                              _out_size(x.shape[2:], w.shape[2:], stride, pads, dilation)):
                 return self._forward_rows(xp, x, w, b)
             return self._forward_last(xp, x, w, b)
-        rows_first = _rows_first_path(groups, w.shape[2:], stride, dilation)
-        if rows_first and math.prod(w.shape[2:]) > ROWS_FIRST_TAPS:
+        if (_rows_first_path(groups, w.shape[2:], stride, dilation)
+                and math.prod(w.shape[2:]) > ROWS_FIRST_TAPS):
             return self._forward_rows_first(xp, x, w, b)
         wm = w.reshape(groups, o // groups, -1)
         if _stride_one(stride):
@@ -593,8 +593,8 @@ class Conv(Op):
                 xp.matmul(wm, cols, out=y if len(chunks) == 1 else
                           y[..., start * length:stop * length])
             # the columns of a single block are kept for the weight gradient; of several,
-            # recomputed there block by block (cheaper than reading them back from memory)
-            # (else the weight gradient copies its own window rows where it takes them)
+            # recomputed there block by block (cheaper than reading them back from memory),
+            # or replaced by its own window rows where it takes them (``_rows_first``)
             self.cols = (cols[:, :-1] if ones else cols) if len(chunks) == 1 else None
             return _extract(xp, y.reshape((o, n) + wide), (0,) * len(out), out,
                             channel_major=True)
