@@ -577,7 +577,23 @@ def as_strided(xp, a, shape, strides):
     return None if make is None else make(a, shape, strides)
 
 
+def _numpy_as_strided(a, shape, strides):
+    """NumPy's ``as_strided``, built by the ndarray constructor over a C-contiguous ``a``
+    (0.6 us, against 6 us through ``__array_interface__``: a convolution makes 4-8 views a
+    step); a view that would reach past ``a``'s buffer, or a non-contiguous or read-only
+    ``a``, takes NumPy's own."""
+    flags = a.flags
+    if flags.c_contiguous and flags.writeable:
+        try:
+            return numpy.ndarray(shape, a.dtype, a, 0, strides)
+        except (TypeError, ValueError):
+            pass
+    return numpy.lib.stride_tricks.as_strided(a, shape, strides)
+
+
 def _find_as_strided(xp):
+    if xp is numpy:
+        return _numpy_as_strided
     make = getattr(getattr(getattr(xp, 'lib', None), 'stride_tricks', None), 'as_strided', None)
     if make is None:
         return None

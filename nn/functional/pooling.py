@@ -105,6 +105,10 @@ class MaxPool(Op):
         views = [xpad[_slices(j, geo, out)] for j in _offsets(kernel)]
         if len(views) == 1:
             y = views[0].copy()
+        elif all(dl == 1 and st == k for k, st, dl in zip(kernel, geo[1], geo[3])):
+            # windows that tile: one dim at a time, the first pass over whole rows
+            # ((64,8,28,28) 2x2 float32 204 -> 167 us; NaN propagates as below)
+            y = _tile_sums(xp, xpad, kernel, out, xp.maximum)
         else:
             y = xp.maximum(views[0], views[1])          # NaN propagates, as in PyTorch
             for v in views[2:]:
@@ -247,13 +251,15 @@ class SumPool(Op):
         return SumPoolT.apply(g, geo=self.geo, size=self.size, scale=self.scale)
 
 
-def _tile_sums(xp, xpad, kernel, out):
+def _tile_sums(xp, xpad, kernel, out, ufunc=None):
     """The sums of the disjoint windows (stride = kernel, no dilation) that tile the first
     out * kernel elements of each trailing dim of ``xpad``, a new array: one dim at a time,
     the kernel's slices of that dim added (the first dim's are contiguous runs of whole rows),
     so each pass reads what the last one left.  Against one strided slice per window offset,
     (64,6,28,28) 2x2 float32 184 -> 173 us, (64,8,28,28) 326 -> 271 us, float64 468 -> 331
-    us (CPU time, isolated)."""
+    us (CPU time, isolated).  With ``ufunc`` (``xp.maximum``) the windows' reductions by it
+    instead of sums."""
+    ufunc = xp.add if ufunc is None else ufunc
     d = len(kernel)
     a = xpad[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
     lead = a.ndim - d
@@ -264,9 +270,9 @@ def _tile_sums(xp, xpad, kernel, out):
         ax = lead + i
         split = a.reshape(a.shape[:ax] + (o, k) + a.shape[ax + 1:])
         part = (slice(None),) * (ax + 1)
-        a = xp.add(split[part + (0,)], split[part + (1,)])
+        a = ufunc(split[part + (0,)], split[part + (1,)])
         for j in range(2, k):
-            a += split[part + (j,)]
+            ufunc(a, split[part + (j,)], out=a)
         fresh = True
     return a if fresh else a.copy()
 
