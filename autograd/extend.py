@@ -48,6 +48,7 @@ from .backend import opmath
 from .devices import register_cache
 from .grad_mode import state as _grad_state
 from .op import Op
+from .node import named, renamed
 from .refcount import refs
 from .serialization import allow_by_default
 from .tensor import Tensor, _make
@@ -56,7 +57,7 @@ __all__ = ['Op', 'array_of', 'wrap', 'alias', 'increment_version', 'xp_of', 'con
            'zeros_like_shape', 'needs_grad', 'refs', 'array_module', 'device_of_array',
            'from_numpy_dtype', 'as_dtype', 'scalar_name', 'as_strided', 'scatter_add', 'erf',
            'allow_by_default', 'check_data', 'register_cache', 'opmath', 'axpy', 'linear_rows',
-           'row_max', 'row_sum']
+           'row_max', 'row_sum', 'named', 'renamed']
 
 
 def array_of(x):

@@ -22,7 +22,8 @@ from .grad_mode import process as _process, state as _grad_state  # (both read b
 from ._inline import define, indent
 from .tensor import MAKE, Tensor, ViewOf, _make
 
-__all__ = ['Node', 'AccumulateGrad', 'RemovableHandle', 'edge_of', 'record', 'link']
+__all__ = ['Node', 'AccumulateGrad', 'RemovableHandle', 'edge_of', 'record', 'link', 'named',
+           'renamed']
 
 next_seq = itertools.count().__next__
 TRACES = weakref.WeakKeyDictionary()   # node -> where it was created (anomaly mode only)
@@ -81,9 +82,11 @@ class Node:
     differentiable = True    # False: outputs never require grad (comparisons, argmax ...)
     complex_grad = False     # True: backward is right for complex values (ops/complex_support.py)
     nondiff_outputs = ()     # output numbers that never require grad (indices ...)
+    torch_name = None        # PyTorch's name of this node (``name()``), when not the
+    #                          class's name + 'Backward0' (see ``named``)
 
     def name(self):
-        return type(self).__name__ + 'Backward0'
+        return self.torch_name or type(self).__name__ + 'Backward0'
 
     def __repr__(self):
         return f'<{self.name()} object at {id(self):#x}>'
@@ -200,6 +203,37 @@ class AccumulateGrad(Node):
 
     def _release(self):
         pass
+
+
+_NAMED = {}
+
+
+def named(cls, torch_name):
+    """``cls`` under PyTorch's node name ``torch_name``: a subclass with no body (same
+    ``__name__``, so the ONNX exporter and graph tools treat it as ``cls``), made once per
+    name.  For one op class serving several PyTorch functions (``Permute`` for
+    ``transpose``/``t``): the function applies ``named(Permute, 'TransposeBackward0')``,
+    which costs nothing per call."""
+    cls = cls.__dict__.get('_named_from', cls)
+    key = (cls, torch_name)
+    sub = _NAMED.get(key)
+    if sub is None:
+        sub = _NAMED[key] = type(cls.__name__, (cls,), {
+            '__slots__': (), 'torch_name': torch_name, '_named_from': cls, '__module__': cls.__module__,
+            '__qualname__': cls.__qualname__, '__doc__': cls.__doc__})
+    return sub
+
+
+def renamed(t, torch_name):
+    """Give the node that just recorded tensor ``t`` PyTorch's name ``torch_name``; return
+    ``t``.  For a function built of several ops whose last node PyTorch names after the
+    whole function (``mse_loss``'s final mean is ``MseLossBackward0``): the node, and so its
+    backward, is unchanged; only ``name()`` differs.  Call it only on a node the function
+    itself just recorded (not on an input passed through)."""
+    node = t.grad_fn
+    if node is not None and node.torch_name != torch_name:
+        node.__class__ = named(type(node), torch_name)
+    return t
 
 
 def edge_of(t):
