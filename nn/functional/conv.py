@@ -564,6 +564,7 @@ class BiasGrad(Op):
 class Conv(Op):
     """y = conv(x, w) + b for x (N, C, *S), w (O, C/G, *k), b (O,) or absent."""
     __slots__ = ('stride', 'pads', 'dilation', 'groups', 'cols')
+    torch_name = 'ConvolutionBackward0'     # PyTorch's node name
     array_backward = True
     save = (0, 1)
 
@@ -720,6 +721,7 @@ class ConvTranspose(Op):
     """The adjoint of ``Conv`` in x: x (N, Cin, *S), w (Cin, O/G, *k) -> (N, O, *out_size),
     element 0 of the output at offset ``pad_lo`` in the full col2im frame."""
     __slots__ = ('stride', 'pad_lo', 'dilation', 'groups')
+    torch_name = 'ConvolutionBackward0'     # PyTorch's node name
     array_backward = True
     save = (0, 1)
 

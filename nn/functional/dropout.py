@@ -12,6 +12,7 @@ __all__ = ['dropout', 'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout',
 class _MaskMul(Op):
     """``x * mask`` with a constant (broadcastable) mask; backward ``g * mask``."""
     __slots__ = ('mask',)
+    torch_name = 'MulBackward0'     # PyTorch's dropout multiplies by the scaled mask
     array_backward = True
 
     def forward(self, xp, x, mask):

@@ -30,6 +30,12 @@ class Linear(Op):
     save = (0, 1)
     save_for = (1, 0)       # dW reads x, dx reads W: an unneeded one is not kept (PyTorch)
 
+    def name(self):
+        """PyTorch's node name: its last op for the input's rank, with or without bias."""
+        return _LINEAR_NAMES[len(self._next) == 3].get(len(self._meta[0][0]), 'ViewBackward0'
+                                                       if len(self._next) == 3 else
+                                                       'UnsafeViewBackward0')
+
     def forward(self, xp, x, w, b=None):
         if w.ndim != 2:
             raise RuntimeError(f'mat2 must be a matrix, got {w.ndim}-D tensor')
@@ -131,6 +137,10 @@ class LinearBackward(Op):
         if self._next[2] is not None and a is not None:
             dw, = LinearBackward.apply(g, a, w, needs=(False, True))
         return dg, dx, dw
+
+
+_LINEAR_NAMES = ({1: 'SqueezeBackward4', 2: 'MmBackward0'},       # no bias
+                 {2: 'AddmmBackward0'})                             # bias: else ViewBackward0
 
 
 def linear(input, weight, bias=None):

@@ -17,6 +17,7 @@ from autograd import where
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
 from autograd.extend import check_data
 from autograd.extend import opmath, row_max
+from autograd.extend import named, renamed
 from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum, Where
 
 from ._ctc import CTCNegLogLikelihood, quiet_float_errors
@@ -59,6 +60,12 @@ def _reduce(loss, reduction):
     return loss
 
 
+def _named_reduce(loss, reduction, torch_name):
+    """``_reduce``, its last node named as PyTorch names the whole loss (``MseLossBackward0``:
+    the node, a mean, a sum or the elementwise loss, and its backward are unchanged)."""
+    return renamed(_reduce(loss, reduction), torch_name)
+
+
 def _warn_size(input, target):
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f'Using a target size ({target.shape}) that is different to the input '
@@ -84,7 +91,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', we
     reduction = _reduction(size_average, reduce, reduction)
     d = input - target
     loss = d * d
-    return _reduce(loss, reduction) if weight is None else \
+    return _named_reduce(loss, reduction, 'MseLossBackward0') if weight is None else \
         _weighted(loss, weight, input, reduction)
 
 
@@ -107,7 +114,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mea
     if beta == 0:
         return _reduce(d, reduction)
     loss = where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return _named_reduce(loss, reduction, 'SmoothL1LossBackward0')
 
 
 def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
@@ -118,7 +125,7 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
         raise RuntimeError('huber_loss does not support non-positive values for delta.')
     d = (input - target).abs()
     loss = where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
-    return _reduce(loss, reduction) if weight is None else \
+    return _named_reduce(loss, reduction, 'HuberLossBackward0') if weight is None else \
         _weighted(loss, weight, input, reduction, mean_by_weight=False)
 
 
@@ -436,6 +443,9 @@ def _prob_coefficients(input, target, weight, smoothing, cdim):
     return q, divisor, tscale
 
 
+_CE_NLL = named(ClassLoss, 'NllLossBackward0')     # cross-entropy of class indices, as PyTorch
+
+
 def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused):
     cdim = 0 if input.ndim == 1 else 1
     C = input.shape[cdim] if input.ndim else 0
@@ -453,14 +463,15 @@ def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused
         if input.ndim == 2 and smoothing == 0 and input.dtype in (autograd.float32,
                                                                   autograd.float64):
             index, divisor, valid = _index_rows(input, target, weight, ignore_index)
-            op = ClassLoss if fused else NllLoss
+            op = _CE_NLL if fused else NllLoss
             return op.apply(input, cdim=1, reduction=reduction, divisor=divisor, fused=fused,
                             valid=valid, index=index)
         q, divisor, qsum, valid = _index_coefficients(input, target, weight, ignore_index,
                                                       smoothing, cdim)
         if fused:
-            return ClassLoss.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor,
-                                   qsum=qsum, valid=valid)
+            return (_CE_NLL if smoothing == 0 else ClassLoss).apply(
+                input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, qsum=qsum,
+                valid=valid)
         return NllLoss.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor,
                              fused=False, valid=valid)
     op = ClassLoss if fused else NllLoss
@@ -533,7 +544,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     w = None
     if weight is not None:
         w = array_of(weight.expand(*_broadcast_shape(target.shape, weight.shape)))
-    return _reduce(BinaryCrossEntropy.apply(input, target, w=w), reduction)
+    return _named_reduce(BinaryCrossEntropy.apply(input, target, w=w), reduction,
+                         'BinaryCrossEntropyBackward0')
 
 
 class BCEWithLogits(Op):
@@ -579,7 +591,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f'({input.shape})')
     w = None if weight is None else _const(weight, input)
     pw = None if pos_weight is None else _const(pos_weight, input)
-    return _reduce(BCEWithLogits.apply(input, target, w=w, pw=pw), reduction)
+    return _named_reduce(BCEWithLogits.apply(input, target, w=w, pw=pw), reduction,
+                         'BinaryCrossEntropyWithLogitsBackward0')
 
 
 def _const(t, like):

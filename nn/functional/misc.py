@@ -9,6 +9,7 @@ class ConstantPad(Op):
     """Surround ``x`` with ``value``: ``pads`` is one non-negative ``(before, after)`` per dim.
     Backward crops the gradient back to ``x``'s region."""
     __slots__ = ('region',)
+    torch_name = 'ConstantPadNdBackward0'   # PyTorch's node name
     array_backward = True
 
     def forward(self, xp, x, pads=(), value=0):

@@ -21,6 +21,7 @@ import math
 from autograd import no_grad
 from autograd.extend import Op, array_of, const_like, xp_of
 from autograd.extend import opmath
+from autograd.extend import named, renamed
 from autograd.ops.formula import MatMul, Mean, Sum
 
 from ._replay import replay_backward
@@ -316,6 +317,12 @@ def _check_param(t, n, what, op, input):
                            f'input of shape {list(input.shape)}')
 
 
+# PyTorch's node names (its instance norm is a batch norm of a reshaped input, viewed back)
+_BATCH_NORM = named(Norm, 'NativeBatchNormBackward0')
+_INSTANCE_NORM = named(Norm, 'ViewBackward0')
+_LAYER_NORM = named(Norm, 'NativeLayerNormBackward0')
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-05):
     """Normalise each channel of (N, C, *) input over the batch and spatial dims.
@@ -345,8 +352,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     w, b = _affine(weight, bias)
     if not training:
         stats = (array_of(running_mean).reshape(wshape), array_of(running_var).reshape(wshape))
-        return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, stats=stats)
-    y, mean, var = Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)
+        return _BATCH_NORM.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, stats=stats)
+    y, mean, var = _BATCH_NORM.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)
     if running_mean is not None or running_var is not None:
         with no_grad():
             # momentum: a number, or a 0-d tensor (BatchNorm's cumulative average, no host read)
@@ -378,12 +385,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             raise RuntimeError('Expected running_mean and running_var to be defined when '
                                'use_input_stats is false')
         stats = (array_of(running_mean).reshape(wshape), array_of(running_var).reshape(wshape))
-        return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, stats=stats)
+        return _INSTANCE_NORM.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, stats=stats)
     count = input.numel() // (n * c)
     if count <= 1:
         raise ValueError(f'Expected more than 1 spatial element when training, got input size '
                          f'{input.shape}')
-    y, mean, var = Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)
+    y, mean, var = _INSTANCE_NORM.apply(input, w, b, axes=axes, wshape=wshape, eps=eps)
     with no_grad():
         if running_mean is not None:
             running_mean.mul_(1 - momentum).add_(mean.reshape(n, c).mean(0), alpha=momentum)
@@ -408,7 +415,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     axes = tuple(range(len(shape) - d, len(shape)))
     wshape = (1,) * (len(shape) - d) + ns
     w, b = _affine(weight, bias)
-    return Norm.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, with_stats=False)
+    return _LAYER_NORM.apply(input, w, b, axes=axes, wshape=wshape, eps=eps, with_stats=False)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
@@ -430,7 +437,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     wshape = (1, num_groups, c // num_groups) + (1,) * len(rest)
     w, b = _affine(weight, bias)
     y = Norm.apply(x, w, b, axes=axes, wshape=wshape, eps=eps, with_stats=False)
-    return y.reshape(shape)
+    return renamed(y.reshape(shape), 'NativeGroupNormBackward0')
 
 
 def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):

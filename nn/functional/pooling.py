@@ -23,6 +23,7 @@ import math
 import autograd
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
 from autograd.extend import scatter_add
+from autograd.extend import named
 
 from . import _buffers
 from .conv import _offsets, _pad, _tuple
@@ -487,6 +488,14 @@ def _flat_indices(xp, arg, geo, size, out):
     return flat
 
 
+# PyTorch's node names (its 1-d pooling runs the 2-d kernel and squeezes the result)
+_MAX_POOL = {1: named(MaxPool, 'SqueezeBackward1'),
+             2: named(MaxPool, 'MaxPool2DWithIndicesBackward0'),
+             3: named(MaxPool, 'MaxPool3DWithIndicesBackward0')}
+_AVG_POOL = {1: named(SumPool, 'SqueezeBackward1'), 2: named(SumPool, 'AvgPool2DBackward0'),
+             3: named(SumPool, 'AvgPool3DBackward0')}
+
+
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, d, op,
               msg):
     _check_dims(input, d, op, msg)
@@ -495,7 +504,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     out, geo = _pool_geometry(size, kernel, stride, pad, dilation, ceil_mode,
                               input.shape[:-d])
     track = return_indices or needs_grad(input)
-    res = MaxPool.apply(input, geo=geo, out=out, track=track)
+    res = _MAX_POOL[d].apply(input, geo=geo, out=out, track=track)
     if not track:
         return res
     y, arg = res
@@ -572,7 +581,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                         rounding_mode='trunc')
     scale = 1.0 / div if divisor_override is not None else \
         (1.0 / div).astype(array_of(input).dtype)
-    return SumPool.apply(input, geo=geo, out=out, scale=scale)
+    return _AVG_POOL[d].apply(input, geo=geo, out=out, scale=scale)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -657,7 +666,9 @@ def _adaptive_avg(input, output_size, d, op, msg):
     out = tuple(n if o is None else int(o) for o, n in zip(_tuple_none(output_size, d), size))
     xp = xp_of(input)
     mats = tuple(_adaptive_matrix(xp, n, o, array_of(input).dtype) for n, o in zip(size, out))
-    return AxisLinear.apply(input, mats=mats)
+    torch_name = 'SqueezeBackward1' if d == 1 else 'MeanBackward1' if set(out) == {1} else \
+        f'AdaptiveAvgPool{d}DBackward0'        # PyTorch's node names
+    return named(AxisLinear, torch_name).apply(input, mats=mats)
 
 
 def _tuple_none(v, d):
@@ -990,7 +1001,15 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
     xp = xp_of(input)
     mats = tuple(_interp_matrix(xp, n, o, kind, bool(align_corners), s, array_of(input).dtype, d)
                  for n, o, s in zip(insize, out, scales))
-    return AxisLinear.apply(input, mats=mats)
+    torch_name = None if antialias else _UPSAMPLE.get(mode)
+    return (named(AxisLinear, torch_name.format(d=d)) if torch_name else AxisLinear).apply(
+        input, mats=mats)
+
+
+_UPSAMPLE = {'nearest': 'UpsampleNearest{d}DBackward0',     # PyTorch's node names
+             'nearest-exact': 'UpsampleNearestExact{d}DBackward0',
+             'linear': 'UpsampleLinear1DBackward0', 'bilinear': 'UpsampleBilinear2DBackward0',
+             'trilinear': 'UpsampleTrilinear3DBackward0', 'bicubic': 'UpsampleBicubic2DBackward0'}
 
 
 def upsample(input, size=None, scale_factor=None, mode='nearest', align_corners=None):
