@@ -10,6 +10,7 @@ from . import creation
 from .ops import elementwise as E
 from .ops import OP_MODULES
 from .op import binary_operator
+from .node import named
 from .tensor import Tensor
 
 _FAST = frozenset((Tensor, float, int, bool))
@@ -77,6 +78,9 @@ def _install():
         setattr(T, f'__{name}__', _operator(cls))
         setattr(T, f'__r{name}__', _operator(cls, reflected=not commutes))
         setattr(T, f'__i{name}__', _operator(cls, inplace=True))
+    # PyTorch's node names for number - tensor (rsub) and number / tensor (reciprocal, mul)
+    T.__rsub__ = _operator(named(E.Sub, 'RsubBackward1'), reflected=True)
+    T.__rtruediv__ = _operator(named(E.Div, 'MulBackward0'), reflected=True)
     for name, cls in (('eq', E.Eq), ('ne', E.Ne), ('lt', E.Lt), ('le', E.Le), ('gt', E.Gt),
                       ('ge', E.Ge)):
         setattr(T, f'__{name}__', _operator(cls))

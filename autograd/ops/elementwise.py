@@ -16,6 +16,7 @@ from ..extend import zeros_like_shape
 from ..creation import (as_tensor, check_probabilities, check_std, integers,
                         rng_of, sample)
 from ..op import Op, apply_binary, apply_unary, unary_function
+from ..node import named, renamed
 from ..tensor import Tensor, _make, _python_data
 from ._util import broadcast_shape, broadcast_shapes, complex_not_implemented, fits
 from .complex import conj_of, is_cplx, sgn_of, unordered
@@ -183,6 +184,15 @@ class Pow(Op):
     array_backward = True
     save = (0, 1)
     save_output = True
+
+    def name(self):
+        """PyTorch's: ``PowBackward0`` for a number exponent, 1 for a tensor one, 2 for a
+        number base (read from the saved inputs' versions: None for a number)."""
+        if self.torch_name:
+            return self.torch_name
+        v = self._versions
+        return 'PowBackward0' if v[1] is None else 'PowBackward2' if v[0] is None else \
+            'PowBackward1'
 
     def forward(self, xp, a, b):
         a, b = promote(a, b)
@@ -623,6 +633,7 @@ def _scalar_of(value, dtype):
 class Clamp(Op):
     """Clamp to [min, max] with number bounds; gradient passes where min <= a <= max."""
     __slots__ = ('lo', 'hi')
+    torch_name = 'ClampBackward1'       # PyTorch's node name (clamp with number bounds)
     array_backward = True
     save = (0,)
 
@@ -666,6 +677,7 @@ class ClampBounds(Op):
     PyTorch, ``a`` gets the whole gradient where ``lo <= a <= hi`` (ties included, none at
     NaN), ``lo`` where ``a < lo < hi``, ``hi`` where ``a > hi`` or ``hi < lo``."""
     __slots__ = ()
+    torch_name = 'ClampBackward0'       # PyTorch's node name (clamp with tensor bounds)
     array_backward = True
     save = (0, 1, 2)
 
@@ -1109,11 +1121,13 @@ def _clamp_bounds(lo, hi):
 
 
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    out = clamp(input, min=min)
+    return out if isinstance(min, Tensor) else renamed(out, 'ClampMinBackward0')
 
 
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    out = clamp(input, max=max)
+    return out if isinstance(max, Tensor) else renamed(out, 'ClampMaxBackward0')
 
 
 def clamp_min_(input, min):
@@ -1873,7 +1887,8 @@ def nextafter(input, other):
 
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input``."""
-    return sub(_num(other), input, alpha=alpha)
+    return renamed(sub(_num(other), input, alpha=alpha),
+                   'RsubBackward0' if isinstance(other, Tensor) else 'RsubBackward1')
 
 
 INPLACE.update({'asinh_': Asinh, 'acosh_': Acosh, 'atanh_': Atanh, 'arcsinh_': Asinh,

@@ -20,6 +20,7 @@ from ..backend import scatter_multiply
 from ..backend import array_module, check_data
 from ..grad_mode import state as _grad_state
 from ..op import Op, device_error
+from ..node import named
 from ..tensor import Tensor, _make
 from ..extend import zeros_like_shape
 from ._util import along, broadcast_shape, fits, quiet, scalar_name, wrap_dim
@@ -223,6 +224,9 @@ def _mask_error(x, mask, basic, dim, out_dim):
 
 # ----------------------------------------------------------------------------- getitem
 
+_FULL = slice(None)
+
+
 class Slice(Op):
     """Basic indexing (ints, slices, None): a view of the input."""
     __slots__ = ('in_shape', 'basic')
@@ -233,6 +237,21 @@ class Slice(Op):
         self.in_shape = a.shape
         self.basic = basic
         return a[basic]
+
+    def name(self):
+        """PyTorch's node name: that of the last index it applies (an int selects, a slice
+        slices, None unsqueezes; ``:`` in a tuple and ``...`` are skipped)."""
+        if self.torch_name:
+            return self.torch_name
+        for it in reversed(self.basic):
+            if it is None:
+                return 'UnsqueezeBackward0'
+            if it.__class__ is slice:
+                if it != _FULL:
+                    return 'SliceBackward0'
+            elif it is not Ellipsis:
+                return 'SelectBackward0'
+        return 'SliceBackward0'     # x[:] (PyTorch: x[...] and x[:, :] are AliasBackward0)
 
     def backward(self, g):
         return IndexBackward.apply(g, basic=self.basic, adv=None, shape=self.in_shape)
@@ -762,14 +781,17 @@ def _vector_index(x, dim, index, op):
     return wrap_dim(dim, x._data.ndim), idx.reshape(-1)
 
 
+_INDEX_SELECT = named(Index, 'IndexSelectBackward0')     # PyTorch's node name
+
+
 def index_select(input, dim, index):
     """The slices ``index`` (a 1-D integer tensor) of ``input`` along ``dim``."""
     d, idx = _vector_index(input, dim, index, 'index_select')
     _check_range(input._device.xp, idx, input._data.shape[d] if input._data.ndim else 1, d,
                  IndexError, 'index out of range in self')
     if input._data.ndim == 0:
-        return Index.apply(input, basic=(None,), adv=(idx,))
-    return Index.apply(input, basic=None, adv=(slice(None),) * d + (idx,))
+        return _INDEX_SELECT.apply(input, basic=(None,), adv=(idx,))
+    return _INDEX_SELECT.apply(input, basic=None, adv=(slice(None),) * d + (idx,))
 
 
 class IndexAdd(Op):

@@ -11,6 +11,7 @@ from math import prod
 
 from ..backend import opmath
 from ..op import Op
+from ..node import named
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
 from ._util import broadcast_shape, quiet, scalar_name
@@ -47,6 +48,9 @@ def _mT(x):
     return SwapLast.apply(x)
 
 
+_MATMUL_NAMES = {0: 'DotBackward0', 1: 'MatMulBackward0', 2: 'MmBackward0'}
+
+
 @quiet
 class MatMul(Op):
     """``a @ b`` with NumPy/PyTorch rank rules: 1-D operands gain (then lose) a unit
@@ -57,6 +61,11 @@ class MatMul(Op):
     __slots__ = ()
     array_backward = True
     save = (0, 1)
+
+    def name(self):
+        """PyTorch's node name for the output's rank (``mm``, ``dot``, batched: ``matmul``'s
+        final view); a 1-d output (``mv``, or vector @ matrix) keeps ``MatMulBackward0``."""
+        return self.torch_name or _MATMUL_NAMES.get(len(self._meta[0][0]), 'UnsafeViewBackward0')
 
     def forward(self, xp, a, b):
         if a.dtype.kind == 'b' or b.dtype.kind == 'b':
@@ -271,6 +280,10 @@ def mm(input, mat2):
     return MatMul.apply(input, mat2)
 
 
+_BMM = named(MatMul, 'BmmBackward0')      # PyTorch's node names
+_MV = named(MatMul, 'MvBackward0')
+
+
 def bmm(input, mat2):
     """(b, n, k) @ (b, k, m) -> (b, n, m); no broadcasting."""
     if input._data.ndim != 3:
@@ -282,7 +295,7 @@ def bmm(input, mat2):
         raise RuntimeError(f'Expected size for first two dimensions of batch2 tensor to be: '
                            f'[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].')
     _check_same_dtype(input, mat2, _scalar_type_msg)
-    return MatMul.apply(input, mat2)
+    return _BMM.apply(input, mat2)
 
 
 def mv(input, vec):
@@ -295,7 +308,7 @@ def mv(input, vec):
         raise RuntimeError(f'addmv input tensors must have the same dtype, but got '
                            f'{scalar_name(vec)}, {scalar_name(input)}, and '
                            f'{scalar_name(vec)}')
-    return MatMul.apply(input, vec)
+    return _MV.apply(input, vec)
 
 
 def dot(input, tensor):

@@ -19,6 +19,7 @@ from ..backend import as_dtype, float16, float32, int64
 from ..backend import IGNORE_ERRORS, opmath, reset_errstate, set_errstate
 from ..backend import row_max, row_sum
 from ..op import Op, apply_unary
+from ..node import named, renamed
 from ..tensor import Tensor
 from ..extend import const_like, array_of, xp_of
 from ._util import along, normalize_dims, quiet, scalar_name, to_float, variant, wrap_dim
@@ -362,6 +363,7 @@ class MaxDim(Op):
     """``(values, indices)`` of the largest element along one axis (the first one where
     several tie); the gradient goes to that index only."""
     __slots__ = ('in_shape', 'dim', 'index')
+    torch_name = 'MaxBackward0'     # PyTorch's node name (max(x, dim))
     array_backward = True
     nondiff_outputs = (1,)
     fn = 'argmax'
@@ -395,6 +397,7 @@ class MaxDim(Op):
 
 
 MinDim = variant(MaxDim, 'MinDim', 'argmin')
+MinDim.torch_name = 'MinBackward0'
 
 
 def _median_dim_forward(self, xp, a, dim, keepdim=False, name='median'):
@@ -656,6 +659,7 @@ class LogSumExp(Op):
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the maximum, so that
     it neither overflows nor underflows; d/dx = exp(x - out) (the softmax)."""
     __slots__ = ('axes', 'keepdim')
+    torch_name = 'LogsumexpBackward0'           # PyTorch's node name
     array_backward = True
     save = (0,)
     save_output = True
@@ -689,6 +693,7 @@ class VectorNorm(Op):
     nonzeros.  The backward follows PyTorch's norm_backward, including 0 (not NaN) where
     the norm is 0."""
     __slots__ = ('p', 'axes', 'keepdim')
+    torch_name = 'LinalgVectorNormBackward0'    # PyTorch's node name
     array_backward = True
     save = (0,)
     save_output = True
@@ -917,18 +922,28 @@ class LogSoftmaxBackward(Op):
 
 # ----------------------------------------------------------------------------- functions
 
+# PyTorch's node names where one op class serves several of its functions
+_SUM_DIM = named(Sum, 'SumBackward1')
+_MEAN_DIM = named(Mean, 'MeanBackward1')
+_FULL_MAX = named(Amax, 'MaxBackward1')
+_FULL_MIN = named(Amin, 'MinBackward1')
+_TOPK = named(TakeAlong, 'TopkBackward0')
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
     if dim is None and dtype is None and not keepdim:
         return apply_unary(Sum, input)      # the common full sum (a loss): the lean path
-    return Sum.apply(input, dim=dim, keepdim=keepdim, dtype=as_dtype(dtype))
+    return (Sum if dim is None else _SUM_DIM).apply(input, dim=dim, keepdim=keepdim,
+                                                     dtype=as_dtype(dtype))
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over ``dim`` (all dims when None); floating inputs only, as PyTorch."""
     if dim is None and dtype is None and not keepdim:
         return apply_unary(Mean, input)
-    return Mean.apply(input, dim=dim, keepdim=keepdim, dtype=as_dtype(dtype))
+    return (Mean if dim is None else _MEAN_DIM).apply(input, dim=dim, keepdim=keepdim,
+                                                       dtype=as_dtype(dtype))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -966,12 +981,12 @@ def max(input, dim=None, keepdim=False, *, other=None):
     """``max(x)``: the largest value (ties share the gradient);
     ``max(x, dim, keepdim)``: ``(values, indices)`` along ``dim``;
     ``max(x, y)``: the elementwise maximum."""
-    return _extreme(input, dim, keepdim, other, 'max', Amax, MaxDim, _max_t, maximum)
+    return _extreme(input, dim, keepdim, other, 'max', _FULL_MAX, MaxDim, _max_t, maximum)
 
 
 def min(input, dim=None, keepdim=False, *, other=None):
     """The counterpart of :func:`max`."""
-    return _extreme(input, dim, keepdim, other, 'min', Amin, MinDim, _min_t, minimum)
+    return _extreme(input, dim, keepdim, other, 'min', _FULL_MIN, MinDim, _min_t, minimum)
 
 
 def amax(input, dim=(), keepdim=False):
@@ -1030,9 +1045,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError('selected index k out of range')
     values, indices = sort(input, d, descending=largest)
     if k == n:
-        return _topk_t(values, indices)
+        return _topk_t(renamed(values, 'TopkBackward0'), indices)
     index = indices._data[_slice_to(nd, d, k)]
-    return _topk_t(TakeAlong.apply(input, index=index, dim=d), const_like(index, input))
+    return _topk_t(_TOPK.apply(input, index=index, dim=d), const_like(index, input))
 
 
 def _slice_to(ndim, dim, k):

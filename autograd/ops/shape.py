@@ -16,6 +16,7 @@ from ..backend import device as as_device, from_numpy_dtype, sum_to as backend_s
 from ..backend import check_bfloat16
 from ..grad_mode import no_grad
 from ..op import Op
+from ..node import named
 from ..views import inplace_view
 from ..tensor import Tensor
 from ..extend import array_of, zeros_like_shape
@@ -39,6 +40,7 @@ class BroadcastTo(Op):
     """Expand to ``shape`` (a read-only view in the array library; a 0-d input, as in the
     backward of a full reduction, is filled into a new array, which is cheaper here)."""
     __slots__ = ('in_shape',)
+    torch_name = 'ExpandBackward0'      # PyTorch's node name (expand, broadcast_to)
     array_backward = True
     view = 'maybe'
 
@@ -173,6 +175,7 @@ def _infer_shape(shape, numel, op='view'):
 class Reshape(Op):
     """``reshape``: a view when the layout allows, else a copy."""
     __slots__ = ('in_shape',)
+    torch_name = 'ViewBackward0'        # PyTorch's node name (view, reshape, flatten)
     array_backward = True
     view = 'maybe'
 
@@ -282,6 +285,10 @@ def permute(input, *dims):
     return Permute.apply(input, dims=dims)
 
 
+_TRANSPOSE = named(Permute, 'TransposeBackward0')      # PyTorch's node names
+_T_OP = named(Permute, 'TBackward0')
+
+
 def transpose(input, dim0, dim1):
     """Swap dims ``dim0`` and ``dim1`` (a view)."""
     n = input._data.ndim
@@ -289,7 +296,7 @@ def transpose(input, dim0, dim1):
     dims = list(range(n))
     if n:
         dims[d0], dims[d1] = d1, d0
-    return Permute.apply(input, dims=tuple(dims))
+    return _TRANSPOSE.apply(input, dims=tuple(dims))
 
 
 swapaxes = swapdims = transpose
@@ -300,7 +307,7 @@ def t(input):
     n = input._data.ndim
     if n > 2:
         raise RuntimeError(f't() expects a tensor with <= 2 dimensions, but self is {n}D')
-    return transpose(input, 0, 1) if n == 2 else Permute.apply(input, dims=tuple(range(n)))
+    return _T_OP.apply(input, dims=(1, 0) if n == 2 else tuple(range(n)))
 
 
 def _T(self):
@@ -394,12 +401,18 @@ class Unflatten(_Restride):
     __slots__ = ()
 
 
+_SQUEEZE_DIM = named(Squeeze, 'SqueezeBackward1')
+_SQUEEZE_DIMS = named(Squeeze, 'SqueezeBackward2')
+
+
 def squeeze(input, dim=None):
     """Remove size-1 dims: all of them (``dim=None``) or those among ``dim`` (int or tuple)."""
     shape = input._data.shape
     dims = normalize_dims(dim, len(shape))
-    return Squeeze.apply(input, shape=tuple(s for i, s in enumerate(shape)
-                                            if not (i in dims and s == 1)))
+    op = Squeeze if dim is None else _SQUEEZE_DIMS if isinstance(dim, (tuple, list)) else \
+        _SQUEEZE_DIM                    # PyTorch's three squeeze overloads
+    return op.apply(input, shape=tuple(s for i, s in enumerate(shape)
+                                       if not (i in dims and s == 1)))
 
 
 def unsqueeze(input, dim):

@@ -444,6 +444,7 @@ def _prob_coefficients(input, target, weight, smoothing, cdim):
 
 
 _CE_NLL = named(ClassLoss, 'NllLossBackward0')     # cross-entropy of class indices, as PyTorch
+_CE_SMOOTH = named(ClassLoss, 'AddBackward0')      # ... with label smoothing
 
 
 def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused):
@@ -469,7 +470,7 @@ def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused
         q, divisor, qsum, valid = _index_coefficients(input, target, weight, ignore_index,
                                                       smoothing, cdim)
         if fused:
-            return (_CE_NLL if smoothing == 0 else ClassLoss).apply(
+            return (_CE_NLL if smoothing == 0 else _CE_SMOOTH).apply(
                 input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, qsum=qsum,
                 valid=valid)
         return NllLoss.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor,

@@ -492,6 +492,9 @@ def _flat_indices(xp, arg, geo, size, out):
 _MAX_POOL = {1: named(MaxPool, 'SqueezeBackward1'),
              2: named(MaxPool, 'MaxPool2DWithIndicesBackward0'),
              3: named(MaxPool, 'MaxPool3DWithIndicesBackward0')}
+_ADAPTIVE_MAX = {1: named(AdaptiveMaxPool, 'SqueezeBackward1'),
+                 2: named(AdaptiveMaxPool, 'AdaptiveMaxPool2DBackward0'),
+                 3: named(AdaptiveMaxPool, 'AdaptiveMaxPool3DBackward0')}
 _AVG_POOL = {1: named(SumPool, 'SqueezeBackward1'), 2: named(SumPool, 'AvgPool2DBackward0'),
              3: named(SumPool, 'AvgPool3DBackward0')}
 
@@ -731,7 +734,7 @@ def _adaptive_max(input, output_size, return_indices, d, op):
         bad = shape[:-d] + list(out)
         raise RuntimeError(f'Trying to create tensor with negative dimension {min(out)}: {bad}')
     track = return_indices or needs_grad(input)
-    res = AdaptiveMaxPool.apply(input, out=out, track=track)
+    res = _ADAPTIVE_MAX[d].apply(input, out=out, track=track)
     if not track or return_indices:
         return res
     return res[0]
