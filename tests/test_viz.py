@@ -294,7 +294,7 @@ def test_depth_collapses_modules_into_boxes():
     assert boxes == ['module:block', 'module:inp', 'module:out']
     assert vertices['module:block']['label'].startswith('block: Residual\n3 ops, 2 params')
     assert 'steps #5-#9' in vertices['module:block']['label']
-    assert by_label(vertices, '#1 ClassLossBackward0')          # the loss is outside the model
+    assert by_label(vertices, '#1 NllLossBackward0')          # the loss is outside the model
     assert ('module:block', 'module:inp') in {(s, d) for s, d, _ in edges}
     vertices, _ = parse(viz.to_dot(loss, modules=modules, depth=0))
     assert [v for v in vertices if v.startswith('module:')] == ['module:']

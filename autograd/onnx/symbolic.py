@@ -239,8 +239,7 @@ def _op_name(rec):
     if rec.kind == 'fn':
         return rec.name
     if rec.node is not None:
-        name = rec.node.name()
-        return name[:-len('Backward0')] if name.endswith('Backward0') else name
+        return type(rec.node).__name__      # the op class (its PyTorch node name may be shared)
     return type(rec.module).__name__
 
 
