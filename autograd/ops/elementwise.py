@@ -424,6 +424,7 @@ class Rsqrt(Op):
 @quiet
 class Square(Op):
     __slots__ = ()
+    torch_name = 'PowBackward0'         # PyTorch's square is pow(x, 2)
     array_backward = True
     save = (0,)
 
@@ -819,6 +820,7 @@ class DivRounding(Op):
     gradient is zero everywhere (a defined zero: no NaN where b is 0, none through a second
     derivative of remainder/fmod, which use it)."""
     __slots__ = ()
+    torch_name = 'DivBackward2'         # PyTorch's node name
     array_backward = True
 
     def forward(self, xp, a, b, mode='floor'):
