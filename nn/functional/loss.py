@@ -447,6 +447,14 @@ _CE_NLL = named(ClassLoss, 'NllLossBackward0')     # cross-entropy of class indi
 _CE_SMOOTH = named(ClassLoss, 'AddBackward0')      # ... with label smoothing
 
 
+def _nll_name(ndim, reduction):
+    """PyTorch's node name of nll_loss (and cross-entropy) of class indices: its 2-d kernel
+    for (N, C, *) input, whose unreduced loss is viewed back unless the input is 4-d."""
+    if ndim <= 2:
+        return 'NllLossBackward0'
+    return 'NllLoss2DBackward0' if reduction != 'none' or ndim == 4 else 'ViewBackward0'
+
+
 def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused):
     cdim = 0 if input.ndim == 1 else 1
     C = input.shape[cdim] if input.ndim else 0
@@ -470,11 +478,11 @@ def _class_loss(input, target, weight, ignore_index, reduction, smoothing, fused
         q, divisor, qsum, valid = _index_coefficients(input, target, weight, ignore_index,
                                                       smoothing, cdim)
         if fused:
-            return (_CE_NLL if smoothing == 0 else _CE_SMOOTH).apply(
-                input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, qsum=qsum,
+            return (named(ClassLoss, _nll_name(input.ndim, reduction)) if smoothing == 0
+                    else _CE_SMOOTH).apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, qsum=qsum,
                 valid=valid)
-        return NllLoss.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor,
-                             fused=False, valid=valid)
+        return named(NllLoss, _nll_name(input.ndim, reduction)).apply(
+            input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, fused=False, valid=valid)
     op = ClassLoss if fused else NllLoss
     return op.apply(input, q=q, cdim=cdim, reduction=reduction, divisor=divisor, fused=fused)
 
