@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..op import Op
 from ..tensor import Tensor
 from ._graph import host
 from .errors import OnnxExporterError, UnsupportedOperatorError
@@ -239,7 +240,10 @@ def _op_name(rec):
     if rec.kind == 'fn':
         return rec.name
     if rec.node is not None:
-        return type(rec.node).__name__      # the op class (its PyTorch node name may be shared)
+        if isinstance(rec.node, Op):    # the op class (PyTorch's node name may be shared)
+            return type(rec.node).__name__
+        name = rec.node.name()
+        return name[:-len('Backward0')] if name.endswith('Backward0') else name
     return type(rec.module).__name__
 
 
