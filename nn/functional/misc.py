@@ -1,6 +1,6 @@
 """``pad``, ``normalize``, ``cosine_similarity``, ``pairwise_distance``."""
 import autograd
-from autograd.extend import Op
+from autograd.extend import Op, renamed
 
 __all__ = ['pad', 'normalize', 'cosine_similarity', 'pairwise_distance']
 
@@ -80,6 +80,9 @@ def _check_non_constant(input, pad, mode):
             raise RuntimeError(f'Expected a non-empty dimension {dim} to replicate-pad')
 
 
+_PAD_NAMES = {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}
+
+
 def pad(input, pad, mode='constant', value=None):
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)`` starts
     at the last dim.  Modes ``constant`` (negative sizes crop), ``reflect`` (mirror without
@@ -103,6 +106,8 @@ def pad(input, pad, mode='constant', value=None):
             src = _index_map(mode, input.shape[dim], pad[2 * k], pad[2 * k + 1])
             index = autograd.tensor(src, device=input.device)
             out = out[(slice(None),) * dim + (index,)]
+        if pad and mode != 'circular':      # PyTorch's node name (its circular pad is a cat)
+            out = renamed(out, f'{_PAD_NAMES[mode]}{len(pad) // 2}DBackward0')
         return out
     pairs = [(0, 0)] * input.ndim
     crop = [slice(None)] * input.ndim
