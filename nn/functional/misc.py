@@ -106,7 +106,7 @@ def pad(input, pad, mode='constant', value=None):
             src = _index_map(mode, input.shape[dim], pad[2 * k], pad[2 * k + 1])
             index = autograd.tensor(src, device=input.device)
             out = out[(slice(None),) * dim + (index,)]
-        if pad and mode != 'circular':      # PyTorch's node name (its circular pad is a cat)
+        if pad and mode != 'circular':      # PyTorch's node name (its circular pad writes into slices)
             out = renamed(out, f'{_PAD_NAMES[mode]}{len(pad) // 2}DBackward0')
         return out
     pairs = [(0, 0)] * input.ndim
