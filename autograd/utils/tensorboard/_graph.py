@@ -14,6 +14,7 @@ from tensorboard.compat.proto.versions_pb2 import VersionDef
 
 from ...grad_mode import enable_grad
 from ...node import AccumulateGrad
+from ...op import Op
 from ...tensor import Tensor
 from ...viz.graph import Graph, op_name
 from ...viz.modules import trace
@@ -80,7 +81,9 @@ def graph_def(model, inputs=None, verbose=False):
                 name, op = f'constant/tensor_{i}', 'Constant'
             inputs = []
         else:
-            op = op_name(node)
+            # the op class, as PyTorch's graph names the aten op (``linear``, not its
+            # backward node's ``AddmmBackward0``)
+            op = type(node).__name__ if isinstance(node, Op) else op_name(node)
             name = (scope + '/' if scope else '') + f'{op}_{i}'
             inputs = [names[e[0]] for e in node._next if e is not None and e[0] in names]
         names[node] = name
