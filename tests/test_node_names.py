@@ -151,6 +151,8 @@ CASES = {
     'clamp': lambda L, F, a: a['x'].clamp(0, 1), 'clamp_min_kw': lambda L, F, a: a['x'].clamp(min=0),
     'clip': lambda L, F, a: a['x'].clip(-1, 1), 'clamp_tensor': lambda L, F, a: a['x'].clamp(min=a['z']),
     'clamp_min': lambda L, F, a: a['x'].clamp_min(0), 'clamp_max': lambda L, F, a: a['x'].clamp_max(0.5),
+    'clamp_min_tensor': lambda L, F, a: L.clamp_min(a['x'], a['z']),
+    'clamp_max_tensor': lambda L, F, a: a['x'].clamp_max(a['z']),
     # activations (names already PyTorch's)
     'relu': lambda L, F, a: F.relu(a['x']), 'gelu': lambda L, F, a: F.gelu(a['x']),
     'softmax': lambda L, F, a: F.softmax(a['x'], 1), 'log_softmax': lambda L, F, a: F.log_softmax(a['x'], 1),

@@ -1123,13 +1123,19 @@ def _clamp_bounds(lo, hi):
 
 
 def clamp_min(input, min):
-    out = clamp(input, min=min)
-    return out if isinstance(min, Tensor) else renamed(out, 'ClampMinBackward0')
+    if isinstance(min, Tensor):
+        return renamed(clamp(input, min=min), 'ClampMinBackward1')
+    return _CLAMP_MIN.apply(input, min=min, max=None)
 
 
 def clamp_max(input, max):
-    out = clamp(input, max=max)
-    return out if isinstance(max, Tensor) else renamed(out, 'ClampMaxBackward0')
+    if isinstance(max, Tensor):
+        return renamed(clamp(input, max=max), 'ClampMaxBackward1')
+    return _CLAMP_MAX.apply(input, min=None, max=max)
+
+
+_CLAMP_MIN = named(Clamp, 'ClampMinBackward0')      # PyTorch's node names
+_CLAMP_MAX = named(Clamp, 'ClampMaxBackward0')
 
 
 def clamp_min_(input, min):
