@@ -9,7 +9,7 @@ whose gradient is PyTorch's formula (it is not the gradient of its parts).
 import math
 
 from ..extend import wrap
-from ._util import broadcast_shapes, scalar_name, wrap_dim
+from ._util import broadcast_shapes, quiet, scalar_name, wrap_dim
 from ..op import Op
 from .decomposition import (SVD, Inv, _check_float, _check_matrix, _check_same_device,
                             _check_same_dtype, _check_square, _col, _mH, _mm, _mT, _tensor_arg,
@@ -350,6 +350,7 @@ def cholesky_solve(B, L, upper=False):
     return solve_triangular(_mT(L), Y, upper=True)
 
 
+@quiet
 class CholeskyInverse(Op):
     """(L L^H)^{-1} from the lower triangle of L (``upper``: (U^H U)^{-1} from the upper),
     as LAPACK's potri reads it: L^{-H} L^{-1} by one triangular inverse and a product.
