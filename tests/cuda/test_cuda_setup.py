@@ -92,3 +92,27 @@ def test_manual_seed_seeds_a_device_first_used_after_it():
                    "autograd.manual_seed(0); b = autograd.randn(3, device='cuda').tolist()\n"
                    "print(a == b)", stand_in=True)
     assert out == 'True'
+
+
+def test_stand_in_views_keep_their_base_alive():
+    """As CuPy's views hold their base: views made by indexing, functions and methods keep
+    the viewed array referenced (the reused scratch buffers count references), copies do
+    not."""
+    pytest.importorskip('cunumpy', reason='the CuPy stand-in (pip install cunumpy)')
+    out = child_ok('''import sys
+import cupy
+a = cupy.zeros((4, 6), dtype='float32')
+makers = {'index': lambda: a[1:], 'T': lambda: a.T, 'swapaxes': lambda: cupy.swapaxes(a, 0, 1),
+          'reshape': lambda: a.reshape(6, 4), 'transpose': lambda: a.transpose(1, 0),
+          'view': lambda: a.view(), 'ravel': lambda: a.ravel(), 'diagonal': lambda: a.diagonal(),
+          'copy': lambda: a.copy(), 'reshape of a transpose': lambda: a.T.reshape(24)}
+for name, make in makers.items():
+    before = sys.getrefcount(a)
+    v = make()
+    print(name, sys.getrefcount(a) > before)
+    del v
+''', stand_in=True)
+    kept = dict(line.rsplit(' ', 1) for line in out.splitlines())
+    assert kept == {k: str(k not in ('copy', 'reshape of a transpose'))
+                    for k in ('index', 'T', 'swapaxes', 'reshape', 'transpose', 'view', 'ravel',
+                              'diagonal', 'copy', 'reshape of a transpose')}

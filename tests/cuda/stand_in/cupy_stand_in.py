@@ -11,7 +11,8 @@ with NumPy arrays, as CuPy's do.  On top of that, ``install`` makes
 * arrays keep CuPy's object identities, which code that tracks buffers by identity or
   reference count (reused scratch arrays) relies on: a function called with ``out=``
   returns that very array, ``asarray`` of an array is the array, and a view keeps the
-  array it views alive (CuPy's ``view.base``), where the fake makes new wrappers;
+  array it views alive (CuPy's ``view.base``), where the fake makes new wrappers: views
+  by indexing, by functions and by methods (``a.reshape``, ``a.transpose``, ``a.view``);
 * ``asarray`` of a NumPy array copies it, as a transfer to the device does, where the
   fake wraps the host array itself (so writing to the "device" array wrote to it); and
   views are writable (NumPy makes some, e.g. diagonals, read-only; CuPy none);
@@ -141,7 +142,7 @@ def _keep_identities(cupy):
     ndarray = cupy.ndarray
     getitem, getattr_ = ndarray.__getitem__, ndarray.__getattr__
     ndarray.__getitem__ = lambda self, key: _keep_owner(getitem(self, key), (self,))
-    ndarray.__getattr__ = lambda self, name: _keep_owner(getattr_(self, name), (self,))
+    ndarray.__getattr__ = lambda self, name: _owned_attribute(getattr_(self, name), self)
 
     asarray = cupy.asarray
 
@@ -151,6 +152,17 @@ def _keep_identities(cupy):
             res = asarray(a.copy(), dtype, order, **kwargs)     # host to device: a copy
         return a if isinstance(a, ndarray) and res._a is a._a else res
     cupy.asarray = same_asarray
+
+    def _owned_attribute(res, self):
+        """An attribute of ``self``: a view (``a.T``) tied to it, and a method's view
+        results too (``a.reshape(...)``, ``a.transpose(...)``, ``a.view()``, ``a.ravel()``),
+        as CuPy's views keep their base."""
+        if callable(res) and not isinstance(res, ndarray):
+            method = res
+
+            def res(*args, **kwargs):
+                return _keep_owner(method(*args, **kwargs), (self,))
+        return _keep_owner(res, (self,))
 
     def _keep_owner(res, sources):
         """Tie a view to the array whose memory it views (the first of ``sources``)."""
