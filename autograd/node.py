@@ -101,9 +101,22 @@ class Node:
         return self._meta[0][2]
 
     @property
+    def output_shape(self):
+        """The shape of the node's (first) output."""
+        return self._meta[0][0]
+
+    @property
     def needs_input_grad(self):
         """For each input, whether backward must compute its gradient (PyTorch's name)."""
-        return tuple(e is not None for e in self._next)
+        e = self._next
+        n = len(e)              # (the common arities unrolled: no generator's frame)
+        if n == 2:
+            return e[0] is not None, e[1] is not None
+        if n == 1:
+            return e[0] is not None,
+        if n == 3:
+            return e[0] is not None, e[1] is not None, e[2] is not None
+        return tuple(x is not None for x in e)
 
     def _add_pre_hook(self, output_nr, hook):
         hooks = self._pre_hooks

@@ -183,6 +183,17 @@ def device_error(op, a, b):
 # The entry points of math methods and operators: each unpacks its arguments, runs the
 # forward, and continues with the recording path (``node.record_source``) compiled in.
 
+# (a one-input op's forward and recording on a tensor ``x`` once ``node`` exists, shared by
+# ``apply_unary`` and ``unary_function``)
+_UNARY = """\
+if x._view is not None and x._vc[0] != x._view.version:
+    refresh_view(x)
+dev = x._device
+out = node.forward(dev.xp, x._data)
+inputs = (x,)
+needs = x._requires_grad
+""" + record_source(arity=1, views=False)
+
 apply_unary = define('apply_unary', 'cls, x', """\
 if cls._special:
     return cls.apply(x)
@@ -190,14 +201,7 @@ node = _new(cls)
 if x.__class__ is not Tensor and not isinstance(x, Tensor):
     # a bare array (a formula in an array sweep): the forward alone
     return node.forward(numpy if x.__class__ is _ndarray else array_module(x), x)
-if x._view is not None and x._vc[0] != x._view.version:
-    refresh_view(x)
-dev = x._device
-out = node.forward(dev.xp, x._data)
-inputs = (x,)
-needs = x._requires_grad
-""" + record_source(arity=1, views=False), globals(),
-    doc='``cls.apply(x)`` for a one-input op without parameters.')
+""" + _UNARY, globals(), doc='``cls.apply(x)`` for a one-input op without parameters.')
 
 # (the unpacking of two operands, shared by ``apply_binary`` and the operators)
 _BINARY = """\
@@ -261,13 +265,7 @@ def function(x):
     if cls._special:
         return cls.apply(x)
     node = _new(cls)
-    if x._view is not None and x._vc[0] != x._view.version:
-        refresh_view(x)
-    dev = x._device
-    out = node.forward(dev.xp, x._data)
-    inputs = (x,)
-    needs = x._requires_grad
-""" + indent(record_source(arity=1, views=False), 1) + """\
+""" + indent(_UNARY, 1) + """\
 return function
 """, globals())
 

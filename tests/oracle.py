@@ -59,6 +59,14 @@ def torch_module(name):
     return importlib.import_module(name) if HAVE_TORCH else _MissingTorch(name)
 
 
+def functional(lib):
+    """``lib``'s ``nn.functional``: PyTorch's for ``torch``, ours otherwise."""
+    if lib is torch:
+        return torch.nn.functional
+    import nn.functional
+    return nn.functional
+
+
 def is_torch_tensor(x):
     return HAVE_TORCH and isinstance(x, torch.Tensor)
 

@@ -141,3 +141,20 @@ def test_layers_import_only_upwards():
                 upward.append(f'{where}:{line} ({layer(module)}) imports {target} ({there})')
     assert not upward, 'imports from a lower layer:\n' + '\n'.join(upward)
     assert known == KNOWN, f'no longer there (update docs/ARCHITECTURE.md): {KNOWN - known}'
+
+
+# The engine's private fields of tensors and graph nodes (autograd/tensor.py, node.py):
+# nn/ and optim/ reach them only through the extension API (docs/EXTENDING.md).
+ENGINE_PRIVATE = {'_data', '_vc', '_requires_grad', '_grad_fn', '_view', '_next', '_meta',
+                  '_saved', '_versions', '_out', '_seq', '_pre_hooks'}
+
+
+def test_layers_above_the_engine_use_no_private_fields():
+    found = []
+    for module, path in project_modules():
+        if layer(module) not in ('nn', 'optim'):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ENGINE_PRIVATE:
+                found.append(f'{path.relative_to(ROOT)}:{node.lineno} reads .{node.attr}')
+    assert not found, '\n'.join(found)

@@ -212,9 +212,10 @@ class GeluGrad(Op):
 
     def backward(self, gg):
         g, x = self.saved_tensors
-        dg = GeluGrad.apply(gg, x, cdf=self.cdf) if self._next[0] is not None else None
+        needs = self.needs_input_grad
+        dg = GeluGrad.apply(gg, x, cdf=self.cdf) if needs[0] else None
         dx = None
-        if self._next[1] is not None:
+        if needs[1]:
             dx = gg * g * (_normal_pdf(x) * (2 - x * x))
         return dg, dx
 

@@ -524,7 +524,8 @@ def _stride_one(stride):
 
 
 def _needs(node, i):
-    return len(node._next) > i and node._next[i] is not None
+    needs = node.needs_input_grad
+    return len(needs) > i and needs[i]
 
 
 def _bias_grad(g):
@@ -714,7 +715,7 @@ class Conv(Op):
         self.cols = None                # a second backward (retain_graph) recomputes it
         if _needs(self, 2):
             gb = _bias_grad(g)
-        return (gx, gw, gb)[:len(self._next)]
+        return (gx, gw, gb)[:len(self.next_functions)]
 
 
 class ConvTranspose(Op):
@@ -817,7 +818,7 @@ class ConvTranspose(Op):
                                   dilation=self.dilation, groups=self.groups)
         if _needs(self, 2):
             gb = _bias_grad(g)
-        return (gx, gw, gb)[:len(self._next)]
+        return (gx, gw, gb)[:len(self.next_functions)]
 
 
 class ConvWeight(Op):

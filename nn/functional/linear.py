@@ -32,9 +32,9 @@ class Linear(Op):
 
     def name(self):
         """PyTorch's node name: its last op for the input's rank, with or without bias."""
-        return _LINEAR_NAMES[len(self._next) == 3].get(len(self._meta[0][0]), 'ViewBackward0'
-                                                       if len(self._next) == 3 else
-                                                       'UnsafeViewBackward0')
+        bias = len(self.next_functions) == 3
+        return _LINEAR_NAMES[bias].get(len(self.output_shape),
+                                       'ViewBackward0' if bias else 'UnsafeViewBackward0')
 
     def forward(self, xp, x, w, b=None):
         if w.ndim != 2:
@@ -67,9 +67,7 @@ class Linear(Op):
 
     def backward(self, g):
         x, w = self.saved_tensors
-        e = self._next          # (no comprehension: a frame of its own in this Python)
-        needs = (e[0] is not None, e[1] is not None) if len(e) == 2 else \
-            (e[0] is not None, e[1] is not None, e[2] is not None)
+        needs = self.needs_input_grad
         grads = LinearBackward.apply(g, x, w, needs=needs)
         if len(grads) == len(needs):
             return grads
@@ -125,16 +123,17 @@ class LinearBackward(Op):
         given = iter(cotangents)
         a, A, c = ([next(given) if n else None for n in self.needs] + [None])[:3]
         dg = dx = dw = None
-        if self._next[0] is not None:
+        needs = self.needs_input_grad
+        if needs[0]:
             for term in (None if a is None else Linear.apply(a, w),
                          None if A is None else Linear.apply(x, A), c):
                 if term is not None:
                     dg = term if dg is None else dg + term
             if dg is not None and dg.shape != g.shape:      # c alone: broadcast it
                 dg = broadcast_to(dg, g.shape)
-        if self._next[1] is not None and A is not None:
+        if needs[1] and A is not None:
             dx, = LinearBackward.apply(g, x, A, needs=(True, False))
-        if self._next[2] is not None and a is not None:
+        if needs[2] and a is not None:
             dw, = LinearBackward.apply(g, a, w, needs=(False, True))
         return dg, dx, dw
 

@@ -225,16 +225,17 @@ class ClassLoss(Op):
             self.probs, self.norm = self.probs / self.norm, None
         q, qsum = self._coefficients(g)
         gx = gt = None
-        if self._next[0] is not None:
+        needs = self.needs_input_grad
+        if needs[0]:
             if self.fused:
                 # the softmax forward kept (in a graph of the backward, a function of x)
                 p = KeptSoftmax.apply(self.saved_tensors[0], dim=cdim, kept=self.probs)
                 gx = g * (p * qsum - q)
             else:
                 gx = g * -q
-        if len(self._next) == 1:
+        if len(needs) == 1:
             return gx
-        if self._next[1] is not None:
+        if needs[1]:
             gt = -(g * LogSoftmax.apply(self.saved_tensors[0], dim=cdim)) * \
                 const_like(self.tscale, g)
         return gx, gt
@@ -534,9 +535,10 @@ class BinaryCrossEntropy(Op):
         if self.w is not None:
             g = g * const_like(self.w, g)
         gx = gt = None
-        if self._next[0] is not None:
+        needs = self.needs_input_grad
+        if needs[0]:
             gx = g * (x - t) / Clamp.apply((1 - x) * x, min=1e-12)
-        if self._next[1] is not None:
+        if needs[1]:
             with quiet_float_errors(xp_of(g)):          # log(0) at x = 0 or 1
                 gt = -g * (Log.apply(x) - Log1p.apply(-x))
         return gx, gt
@@ -581,10 +583,11 @@ class BCEWithLogits(Op):
             g = g * const_like(self.w, g)
         pw = None if self.pw is None else const_like(self.pw, g)
         gx = gt = None
-        if self._next[0] is not None:
+        needs = self.needs_input_grad
+        if needs[0]:
             s = Sigmoid.apply(x)
             gx = g * (s - t) if pw is None else g * ((pw * t + 1 - t) * s - pw * t)
-        if self._next[1] is not None:
+        if needs[1]:
             gt = -g * x if pw is None else \
                 g * (LogSigmoid.apply(-x) - pw * LogSigmoid.apply(x))
         return gx, gt

@@ -181,7 +181,7 @@ class Norm(Op):
 
     def backward(self, g, *_stat_grads):
         x, w = self.saved_tensors
-        needs = tuple([e is not None for e in self._next])
+        needs = self.needs_input_grad
         grads = iter(NormGrad.apply(g, x, w, norm=self, needs=needs))
         return tuple([next(grads) if n else None for n in needs])
 
@@ -303,7 +303,7 @@ class NormGrad(Op):
         norm, needs = self.norm, self.needs
         return replay_backward(self.saved_tensors, cotangents,
                                 lambda g, x, w: _norm_vjp(g, x, w, norm, needs),
-                                [e is not None for e in self._next])
+                                self.needs_input_grad)
 
 
 def _affine(weight, bias):

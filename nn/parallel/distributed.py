@@ -88,7 +88,7 @@ class DistributedDataParallel(Module):
             self._params, (25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
         self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
         self._ready = set()             # ids of the parameters marked ready this backward
-        self._next = 0                  # the next bucket to launch (launched in order)
+        self._next_bucket = 0           # the next bucket to launch (launched in order)
         self._used = None               # find_unused_parameters: ids used this iteration
         self._started = False           # a backward reached this iteration's hooks
         self._handles = [p.register_post_accumulate_grad_hook(self._hook)
@@ -159,10 +159,11 @@ class DistributedDataParallel(Module):
         self._started = True
         bucket = self._bucket_of[id(p)]
         bucket.pending -= 1
-        while self._next < len(self._buckets) and self._buckets[self._next].pending == 0:
-            self._launch(self._buckets[self._next])
-            self._next += 1
-        if self._next == len(self._buckets):
+        buckets = self._buckets
+        while self._next_bucket < len(buckets) and buckets[self._next_bucket].pending == 0:
+            self._launch(buckets[self._next_bucket])
+            self._next_bucket += 1
+        if self._next_bucket == len(self._buckets):
             self._finish()
 
     def _launch(self, bucket):
@@ -199,7 +200,7 @@ class DistributedDataParallel(Module):
                     increment_version(p.grad)
             bucket.pending = len(bucket.params)
         self._ready.clear()
-        self._next = 0
+        self._next_bucket = 0
         self._used = None
         self._started = False
 

@@ -74,10 +74,13 @@ def test_loss_is_eq_9_28():
 
 @pytest.mark.slow
 def test_alphazero_lite_beats_random_and_plain_mcts():
-    net = mcts.train(iterations=8, games=20, simulations=25, seed=0, log=None)
+    # the README's training (12 rounds of 30 games); after 8 rounds of 20 the net is still
+    # even with plain MCTS (22 wins, 24 losses in 60 games), so which side wins 30 games
+    # turns on the products' rounding
+    net = mcts.train(iterations=12, games=30, simulations=25, seed=0, log=None)
     zero, plain = mcts.players(net, 25)
     rng = numpy.random.default_rng(1)
     w, d, l = mcts.match(zero, mcts.random_player, 30, rng)
-    assert w >= 22 and l <= 3                 # seed 0: 26 wins, 2 draws, 2 losses
+    assert w >= 22 and l <= 3                 # seed 0: 27 wins, 1 draw, 2 losses
     w, d, l = mcts.match(zero, plain, 30, rng)
-    assert w > l                              # seed 0: 11 wins, 12 draws, 7 losses
+    assert w > l                              # seed 0: 15 wins, 13 draws, 2 losses

@@ -5,26 +5,16 @@ Against PyTorch: values, gradients (plain backward, the array path) and second-o
 gradients (a graph of the backward, the one-hot rebuilt), with class weights, ignored
 rows, every reduction, odd class counts, batch 1, float32 and float64, logits of -inf,
 and gradients reaching some inputs only."""
-import warnings
-
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn
-from oracle import check_op, check_raises, torch
+from oracle import check_op, check_raises, torch, functional as F
 
 
-def F(lib):
-    return torch.nn.functional if lib is torch else nn.functional
-
-
-@pytest.fixture(autouse=True)
-def _no_numpy_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter('error', RuntimeWarning)
-        yield
+pytestmark = pytest.mark.usefixtures('no_numpy_warnings')
 
 
 def _case(n, C, ignored, ignore_index, weighted, dtype, seed=0):

@@ -5,26 +5,16 @@ gradients, second order), and bit for bit against the general path (the same los
 weights of 1, which builds the mask and the weights), with an ignore_index inside [0, C)
 that no target uses, targets as uint8, batch 1, one class, odd sizes, non-contiguous
 logits and float32/float64."""
-import warnings
-
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd
 import nn
-from oracle import check_op, torch
+from oracle import check_op, functional as F
 
 
-def F(lib):
-    return torch.nn.functional if lib is torch else nn.functional
-
-
-@pytest.fixture(autouse=True)
-def _no_numpy_warnings():
-    with warnings.catch_warnings():
-        warnings.simplefilter('error', RuntimeWarning)
-        yield
+pytestmark = pytest.mark.usefixtures('no_numpy_warnings')
 
 
 def _case(n, C, dtype, seed=0):

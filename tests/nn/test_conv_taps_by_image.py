@@ -60,8 +60,12 @@ def test_conv2d_gradients_match_torch(by_image, dtype, shape, kernel, padding):
     x = rand(*shape, dtype=dtype)
     kernel = (kernel, kernel) if isinstance(kernel, int) else kernel
     w, b = rand(4, shape[1], *kernel, seed=1, dtype=dtype), rand(4, seed=2, dtype=dtype)
+    # float32: the weight gradient sums N H W products of size up to about 4, so an entry
+    # that cancels to near 0 carries an absolute error of order 1e-5 whichever kernel sums
+    # it (PyTorch's or OpenBLAS's, whose order differs by CPU)
+    tol = {} if dtype == 'float64' else dict(atol=1e-4)
     check_op(lambda lib, x, w, b: fn(lib).conv2d(x, w, b, padding=padding), x, w, b,
-             double=dtype == 'float64')
+             double=dtype == 'float64', **tol)
     assert True in by_image and all(by_image)       # no channel-major layout was made
 
 
@@ -156,7 +160,8 @@ def test_blocks_of_images_with_a_short_last_one(monkeypatch, by_image, dtype, st
         return matmul(a, b, *args, **kwargs)
     monkeypatch.setattr(np, 'matmul', spy)
     check_op(lambda lib, x, w: fn(lib).conv_transpose2d(x, w), rand(n, c, *size, dtype=dtype),
-             rand(c, 3, *kernel, seed=1, dtype=dtype), double=False)
+             rand(c, 3, *kernel, seed=1, dtype=dtype), double=False,
+             **({} if dtype == 'float64' else dict(atol=1e-4)))    # (as above)
     assert by_image[0]
     if conv._cached(xp_of(autograd.zeros(1))):         # on a GPU: the whole batch at once
         assert blocks[:3] == [2, 2, 1]

@@ -10,12 +10,8 @@ import pytest
 import autograd
 import nn
 from layer_check import check_layer, count_parameters
-from oracle import check_op, check_raises, rand, to_numpy, torch
+from oracle import check_op, check_raises, rand, to_numpy, torch, functional as F
 
-
-
-def F(lib):
-    return torch.nn.functional if lib is torch else nn.functional
 
 
 # ----------------------------------------------------------------------------- linear layers

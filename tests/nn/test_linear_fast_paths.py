@@ -7,12 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd
-import nn
-from oracle import check_op, torch
-
-
-def F(lib):
-    return torch.nn.functional if lib is torch else nn.functional
+from oracle import check_op, torch, functional as F
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)

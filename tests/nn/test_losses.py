@@ -8,13 +8,9 @@ import pytest
 import autograd
 import nn
 from layer_check import check_layer
-from oracle import check_op, check_raises, is_torch_tensor, rand, to_numpy, torch
+from oracle import check_op, check_raises, is_torch_tensor, rand, to_numpy, torch, functional as F
 
 REDUCTIONS = ['mean', 'sum', 'none']
-
-
-def F(lib):
-    return torch.nn.functional if lib is torch else nn.functional
 
 
 @pytest.fixture(autouse=True)
