@@ -34,8 +34,8 @@ API, never the engine's private fields; ``docs/EXTENDING.md`` has worked example
   rounds its outputs once, as PyTorch's CPU kernels do.
 - ``axpy(alpha, x, y)``: ``y += alpha * x`` in place, fused (rounded once) where BLAS
   serves it, as PyTorch's ``add_(x, alpha=)`` (optimizers' updates).
-- ``linear_rows(x, w, b)``: ``x @ w.T + b`` for matrices, the bias added inside the GEMM
-  where BLAS serves it, as PyTorch's ``addmm``.
+- ``linear_rows(x, w, b)``: ``x @ w.T + b`` for matrices (the product, then the bias
+  added in place).
 - ``row_max(a, axis)``, ``row_sum(a, axis)``: an array's max and sum along an axis (keepdims),
   fast along a short last axis (a Fortran-ordered copy; a product with ones).
 """

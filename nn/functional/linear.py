@@ -56,7 +56,7 @@ class Linear(Op):
         if b is None:
             out = xp.matmul(x2, w.T)
         elif x2.ndim == 2:
-            out = linear_rows(x2, w, b)     # the bias added inside the GEMM, as addmm
+            out = linear_rows(x2, w, b)
         else:                   # (a 1-d input)
             out = xp.matmul(x2, w.T)
             out += b

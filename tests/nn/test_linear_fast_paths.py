@@ -57,9 +57,8 @@ def test_batches_of_64_rows_and_more_take_the_product(lead, dtype):
     check_op(lambda lib, x, w, b: F(lib).linear(x, w, b), x, w, b)
 
 
-# ``linear``'s forward with a bias adds the bias inside the GEMM (``extend.linear_rows``:
-# the output filled with b, then BLAS's gemm with beta = 1, as PyTorch's addmm) for
-# contiguous float32/float64 NumPy arrays; the product and then the sum otherwise.
+# ``linear``'s forward with a bias (``extend.linear_rows`` for matrices) on inputs of any
+# layout, and with gradients of some inputs only.
 
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
 def test_bias_inside_the_product_with_non_contiguous_weight_and_input(dtype):
@@ -106,17 +105,6 @@ def test_linear_rows_is_the_product_plus_the_bias(n, k, m, dtype):
     exact = x.astype(np.float64) @ w.T.astype(np.float64) + b
     tol = 1e-5 * (k + 1) if dtype == 'float32' else 1e-13 * (k + 1)
     np.testing.assert_allclose(out, exact, rtol=tol, atol=tol)
-
-
-def test_linear_rows_without_scipy_is_numpys_product_and_sum(monkeypatch):
-    from autograd import backend
-    from autograd.extend import linear_rows
-    monkeypatch.setattr(backend, '_AXPY', {None: None})     # as if SciPy were missing
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal((8, 6)).astype('float32')
-    w = rng.standard_normal((3, 6)).astype('float32')
-    b = rng.standard_normal(3).astype('float32')
-    np.testing.assert_array_equal(linear_rows(x, w, b), x @ w.T + b)
 
 
 @pytest.mark.parametrize('changed', ['weight', 'input'])
