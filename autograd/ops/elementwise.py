@@ -1122,13 +1122,23 @@ def _clamp_bounds(lo, hi):
     return out[0], out[1], False
 
 
+def _bound_given(name, bound):
+    """PyTorch's TypeError for ``clamp_min``/``clamp_max`` without their bound."""
+    if bound is None:
+        raise TypeError(f'{name}() received an invalid combination of arguments - got '
+                        f'(Tensor, NoneType), but expected (Tensor input, Tensor {name[6:9]}) or '
+                        f'(Tensor input, Number {name[6:9]})')
+
+
 def clamp_min(input, min):
+    _bound_given('clamp_min', min)
     if isinstance(min, Tensor):
         return renamed(clamp(input, min=min), 'ClampMinBackward1')
     return _CLAMP_MIN.apply(input, min=min, max=None)
 
 
 def clamp_max(input, max):
+    _bound_given('clamp_max', max)
     if isinstance(max, Tensor):
         return renamed(clamp(input, max=max), 'ClampMaxBackward1')
     return _CLAMP_MAX.apply(input, min=None, max=max)
@@ -1139,10 +1149,12 @@ _CLAMP_MAX = named(Clamp, 'ClampMaxBackward0')
 
 
 def clamp_min_(input, min):
+    _bound_given('clamp_min_', min)
     return clamp_(input, min=min)
 
 
 def clamp_max_(input, max):
+    _bound_given('clamp_max_', max)
     return clamp_(input, max=max)
 
 
