@@ -308,19 +308,20 @@ class LSTMLayerOp(Op):
     b_ih, b_hh (4H,) or None) -> (out (T, B, H), c_T (B, H)); ``reverse`` runs
     t = T-1 .. 0 (the backward direction).
 
-    x W_ih^T + b_ih + b_hh is a batched product of x with a column of ones appended (the
-    biases as the weights' last row), landing gate-major, so no pass adds the biases and
-    ``LSTMLayerGrad`` gets dL/db as part of the product that gives dL/dW_ih; it is formed
-    for a chunk of steps at a time, just before them, so each step reads it from cache.
-    Forward keeps every step's gates, cell states (and their tanh), inputs h and the
-    products i g and f c, which ``LSTMLayerGrad`` reads to backpropagate through time.
+    Each step's pre-activations are one product [h | x | 1] W per gate, W = [W_hh^T;
+    W_ih^T; b_ih + b_hh], landing gate-major: z = [h | x | 1] (T B, H + I + 1) holds every
+    time's input x and, written by the step before, its input h, so no pass adds the
+    input product or the biases, and ``LSTMLayerGrad`` gets dL/dW_hh, dL/dW_ih and dL/db
+    from one product by the same z.
+    Forward keeps every step's gates, cell states (and their tanh) and the products i g
+    and f c, which ``LSTMLayerGrad`` reads to backpropagate through time.
     The gates are kept gate-major, (T + 1, 5, B, H) in the order i, f, o, g
     (``_GATE_ORDER``) followed by the step's input cell state c, so that every
     elementwise pass runs on contiguous (B, H) blocks (NumPy's ufuncs on the strided
     (B, H) quarters of a (B, 4H) row were measured 3x slower per element) and i g, f c
     are one multiply of (i, f) by (g, c).
     """
-    __slots__ = ('reverse', 'acts', 'hs', 'cs', 'prods', 'xa')
+    __slots__ = ('reverse', 'acts', 'cs', 'prods', 'xa')
     save = (0, 1, 2, 3, 4, 5, 6)
     array_backward = True
 
@@ -331,71 +332,51 @@ class LSTMLayerOp(Op):
         H = G // 4
         dtype = x.dtype
         bias = b_ih is not None
-        # xa = [x | 1] (T B, I + 1); wa[j] = [W_ih_j^T; b_j] per gate in the layer's order.
-        # The pre-activations are formed scaled by -1 (i, f, o) and by -2 (g), exactly
-        # (powers of two), so that one exp, + 1 and reciprocal over all four gates give
-        # sigmoid(i), sigmoid(f), sigmoid(o) and sigmoid(2 g), and tanh(g) = 2 sigmoid(2 g)
-        # - 1 (an overflowing exp gives 1 / inf = 0: the limits).  NumPy's float32 exp is
-        # twice as fast as its tanh without AVX-512 (AMD EPYC Zen 5 with AVX2: 1.34 against
-        # 2.7 ns an element): 31 us per step against 46 us for (1 + tanh(a / 2)) / 2.
-        # xa is the right part of z = [h | x | 1] (T B, H + I + 1), whose left part the
-        # backward fills with each time's input h, so that dL/dW_hh, dL/dW_ih and dL/db
-        # come from one product per gate
-        self.xa = z = _buffers.empty(xp, (T * B, H + I + bias), dtype)
-        xa = z[:, H:]
-        xa.reshape(T, B, I + bias)[..., :I] = x          # one copy, x contiguous or not
-        wa = xp.empty((4, I + bias, H), dtype)
-        w_t = _buffers.empty(xp, (4, H, H), dtype)       # W_hh^T per gate, row-major
+        # W[j] = [W_hh_j^T; W_ih_j^T; b_j] per gate in the layer's order.  The
+        # pre-activations are formed scaled by -1 (i, f, o) and by -2 (g), exactly (powers
+        # of two), so that one exp, + 1 and reciprocal over all four gates give sigmoid(i),
+        # sigmoid(f), sigmoid(o) and sigmoid(2 g), and tanh(g) = 2 sigmoid(2 g) - 1 (an
+        # overflowing exp gives 1 / inf = 0: the limits).  NumPy's float32 exp is twice as
+        # fast as its tanh without AVX-512 (AMD EPYC Zen 5 with AVX2: 1.34 against 2.7 ns an
+        # element): 31 us per step against 46 us for (1 + tanh(a / 2)) / 2.
+        K = H + I + bias
+        self.xa = z = _buffers.empty(xp, (T * B, K), dtype)
+        zt = z.reshape(T, B, K)
+        zt[..., H:H + I] = x                             # one copy, x contiguous or not
+        w = xp.empty((4, K, H), dtype)
         wi4, wh4 = w_ih.reshape(4, H, I), w_hh.reshape(4, H, H)
         if bias:
-            xa[:, I] = 1
+            zt[..., H + I] = 1
             b4 = (b_ih + b_hh).reshape(4, H)
         for j, p in enumerate(_GATE_ORDER):
-            wa[j, :I] = wi4[p].T
-            w_t[j] = wh4[p].T
+            w[j, :H] = wh4[p].T
+            w[j, H:H + I] = wi4[p].T
             if bias:
-                wa[j, I] = b4[p]
-        wa[:3] *= -1
-        w_t[:3] *= -1
-        wa[3] *= -2
-        w_t[3] *= -2
-        # the input product for C steps at a time (C up to 512 KiB of gates), just before
-        # those steps, so that each step reads its block from cache: C B rows of [x | 1]
-        # as C batched (B, I + 1) x (4, I + 1, H) products landing straight in the steps'
-        # gate blocks (no separate buffer and no strided add per step; measured 0.55
-        # against 0.70 ms for 32 steps of (32, 65) x (65, 512) as (C B, 65) x (4, 65, H))
-        C = max(1, min(T, 2 ** 19 // (4 * B * H * x.itemsize)))
-        xs = z.reshape(T, 1, B, H + I + bias)[..., H:]
-        if reverse:
-            xs = xs[::-1]                            # by step k, not by time t
-        # step k (in processing order) reads hs[k] and acts[k] = (i, f, o, g, c) and writes
-        # hs[k+1] and c' into acts[k+1, 4]: g and c lie next to each other, as i and f do,
-        # so that i g and f c are one multiply of two (2, B, H) blocks.
-        # (B, H) x (4, H, H) is four products in one call, each landing in its gate's
-        # contiguous block (1.33 ms against 1.51 ms for 32 steps of (32, 128) x (128, 512))
-        self.hs = hs = _buffers.empty(xp, (T + 1, B, H), dtype)
+                w[j, H + I] = b4[p]
+        w[:3] *= -1
+        w[3] *= -2
+        # step k (in processing order) reads zs[k] = [h | x | 1] and acts[k] = (i, f, o, g,
+        # c) and writes its h' into zs[k + 1] (the last one into h_last) and c' into
+        # acts[k+1, 4]: g and c lie next to each other, as i and f do, so that i g and f c
+        # are one multiply of two (2, B, H) blocks.  (B, K) x (4, K, H) is four products in
+        # one call, each landing in its gate's contiguous block.  (Measured against the
+        # input product made 8 steps at a time into the gate blocks and added to each step's
+        # h W_hh^T: forward op 5.0 -> 4.6 ms for 32 steps of B 32, I 64, H 128, float32.)
+        zs = zt[::-1] if reverse else zt                 # by step k, not by time t
         self.acts = acts = _buffers.empty(xp, (T + 1, 5, B, H), dtype)  # i, f, o, g, c
         self.cs = tcs = _buffers.empty(xp, (T, B, H), dtype)            # tanh c'
         self.prods = prods = _buffers.empty(xp, (T, 2, B, H), dtype)    # i g, f c
-        hw = xp.empty((4, B, H), dtype)                                 # h W_hh^T
-        hs[0] = 0 if h0 is None else h0                                 # None: zeros
+        zs[0, :, :H] = 0 if h0 is None else h0                          # None: zeros
         acts[0, 4] = 0 if c0 is None else c0
-        gates = acts[:, :4]
+        h_last = xp.empty((B, H), dtype)
+        hs = [zs[k, :, :H] for k in range(1, T)] + [h_last]             # each step's h'
         tanh, exp, reciprocal, multiply, add, matmul = \
             xp.tanh, xp.exp, xp.reciprocal, xp.multiply, xp.add, xp.matmul
-        strided_out = xp.__name__ == 'numpy'     # NumPy's matmul writes a strided out as is
-        steps = zip(range(T), gates, acts[:, 3], acts[:, :2], acts[:, 3:], acts[1:, 4],
-                    prods, tcs, acts[:, 2], hs, hs[1:])
+        steps = zip(zs, acts[:, :4], acts[:, 3], acts[:, :2], acts[:, 3:], acts[1:, 4], prods,
+                    tcs, acts[:, 2], hs)
         with quiet_float_errors(xp):
-            for k, a, g, if_, gc_, c, p, tc, o, h, h2 in steps:
-                if k % C == 0:                      # steps k .. k + n - 1 come next
-                    n = min(C, T - k)
-                    if strided_out:
-                        matmul(xs[k:k + n], wa, out=gates[k:k + n])
-                    else:
-                        gates[k:k + n] = matmul(xs[k:k + n], wa)
-                matmul(h, w_t, out=hw)
-                add(a, hw, out=a)
+            for zk, a, g, if_, gc_, c, p, tc, o, h2 in steps:
+                matmul(zk, w, out=a)
                 exp(a, out=a)
                 a += 1
                 reciprocal(a, out=a)
@@ -405,8 +386,14 @@ class LSTMLayerOp(Op):
                 add(p[0], p[1], out=c)
                 tanh(c, out=tc)
                 multiply(o, tc, out=h2)
-        out = hs[1:][::-1] if reverse else hs[1:]
-        return xp.ascontiguousarray(out), acts[T, 4].copy()
+        out = xp.empty((T, B, H), dtype)                 # by time: each step's h'
+        if reverse:
+            out[1:] = zt[:-1, :, :H]
+            out[0] = h_last
+        else:
+            out[:-1] = zt[1:, :, :H]
+            out[-1] = h_last
+        return out, acts[T, 4].copy()
 
     def backward(self, gout, gc):
         return LSTMLayerGrad.apply(*self.saved_tensors, gout, gc, layer=self)
@@ -436,14 +423,14 @@ class LSTMLayerGrad(Op):
 
     def forward(self, xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, gout, gc, *, layer):
         self.reverse = reverse = layer.reverse
-        acts, hs, tc, prods = layer.acts[:-1], layer.hs, layer.cs, layer.prods
+        acts, tc, prods = layer.acts[:-1], layer.cs, layer.prods
         T, _, B, H = acts.shape
         G, I = 4 * H, x.shape[-1]
         dtype = acts.dtype
         i, f, o, g = (acts[:, j] for j in range(4))                   # (T, B, H)
-        ig, h = prods[:, 0], hs[1:]                                   # h' = o tanh c'
+        ig = prods[:, 0]
         # With dc' = dL/dc' the gate pre-activation gradients are dc' i g (1 - i),
-        # dc' f c (1 - f), dc' (i - i g g) (= dc' i (1 - g^2)) and dh h' (1 - o), by the
+        # dc' f c (1 - f), dc' (i - i g g) (= dc' i (1 - g^2)) and dh o (1 - o) tanh c', by the
         # products the forward kept; the factors after dc' and dh depend on forward values
         # only, so they are formed for all steps at once, gate-major in PyTorch's order
         # i, f, g, o (contiguous passes, two per factor)
@@ -454,10 +441,12 @@ class LSTMLayerGrad(Op):
         xp.multiply(ig, g, out=fg)
         xp.subtract(i, fg, out=fg)
         xp.subtract(1, o, out=fo)
-        fo *= h
-        through_h = _buffers.empty(xp, (T, B, H), dtype)        # dh'/dc' = o - h' tanh c'
-        xp.multiply(h, tc, out=through_h)
-        xp.subtract(o, through_h, out=through_h)
+        fo *= o
+        fo *= tc
+        through_h = _buffers.empty(xp, (T, B, H), dtype)        # dh'/dc' = o (1 - tanh^2 c')
+        xp.multiply(tc, tc, out=through_h)
+        xp.subtract(1, through_h, out=through_h)
+        through_h *= o
         # dL/d(pre-activations), gate-major in PyTorch's order, by time t (not step k):
         # the weight gradients below are then batched products with no transposed copy
         da = _buffers.empty(xp, (4, T, B, H), dtype)
@@ -485,21 +474,18 @@ class LSTMLayerGrad(Op):
                 xp.matmul(ones, parts, out=dh_flat)
         flat = da.reshape(4, T * B, H)
         flat_t = flat.transpose(0, 2, 1)
-        h_in = hs[-2::-1] if reverse else hs[:-1]                # each time's input h
+        z = layer.xa                        # [h | x | 1] by time: each time's input h, x, 1
         gw_ih = gb = None
         if needs[3] or b_ih is not None:
             # [dL/dW_hh | dL/dW_ih | dL/db] per gate as one product by z = [h | x | 1]
             # (4 x (H, T B) x (T B, H + I + 1): 1.47 against 1.63 ms for the two products
             # by h and by [x | 1] at T = B = 32, I = 64, H = 128, float32)
-            z = layer.xa
-            z.reshape(T, B, z.shape[1])[..., :H] = h_in
             wb = xp.matmul(flat_t, z)
             gw_hh = xp.ascontiguousarray(wb[..., :H]).reshape(G, H)
             gw_ih = xp.ascontiguousarray(wb[..., H:H + I]).reshape(G, I) if needs[3] else None
             gb = xp.ascontiguousarray(wb[..., H + I]).reshape(G) if b_ih is not None else None
         else:
-            h_in = xp.ascontiguousarray(h_in).reshape(T * B, H)
-            gw_hh = xp.matmul(flat_t, h_in).reshape(G, H)
+            gw_hh = xp.matmul(flat_t, z[:, :H]).reshape(G, H)
         gx = None
         if needs[0]:
             gx = xp.matmul(flat, w_ih.reshape(4, H, I)).sum(0).reshape(T, B, I)
