@@ -71,7 +71,7 @@ def test_det_of_negative_and_singular_matrices():
                          [[4, 4, -4], [-2, -2, 2], [0, 0, 0]], np.zeros((3, 3))])
     x = autograd.tensor(a, requires_grad=True)
     autograd.linalg.det(x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), cofactor, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), cofactor, atol=1e-12)
     t = torch.tensor(a, requires_grad=True)
     theirs, = torch.autograd.grad(torch.linalg.det(t).sum(), t, create_graph=True)
     np.testing.assert_allclose(theirs.detach().numpy(), cofactor, atol=1e-12)
