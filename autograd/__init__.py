@@ -61,6 +61,35 @@ def is_floating_point(input):
     return input.is_floating_point()
 
 
+_MATMUL_PRECISIONS = ('highest', 'high', 'medium')
+_matmul_precision = 'highest'
+
+
+def set_float32_matmul_precision(precision):
+    """PyTorch's float32 matmul precision switch: ``'highest'``, ``'high'`` or ``'medium'``
+    (PyTorch's TF32 / bfloat16 matmuls on a GPU; here remembered and read back, and, as in
+    PyTorch, ``'high'`` and ``'medium'`` set ``backends.cuda.matmul.allow_tf32``, which
+    changes nothing: NumPy and CuPy compute float32 products in float32).  Another
+    string warns and has no effect, as in PyTorch."""
+    global _matmul_precision
+    if not isinstance(precision, str):
+        raise RuntimeError(f'set_float32_matmul_precision expects a str, but got '
+                           f'{type(precision).__name__}')
+    if precision not in _MATMUL_PRECISIONS:
+        import warnings
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      f"setFloat32MatmulPrecision call has no effect.", UserWarning,
+                      stacklevel=2)
+        return
+    _matmul_precision = precision
+    backends.cuda.matmul.allow_tf32 = precision != 'highest'
+
+
+def get_float32_matmul_precision():
+    """The precision last set by ``set_float32_matmul_precision`` (``'highest'`` at start)."""
+    return _matmul_precision
+
+
 _LAZY_SUBMODULES = ('distributions', 'distributed', 'onnx')
 
 

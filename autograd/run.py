@@ -53,6 +53,11 @@ def target_of(name):
     return None
 
 
+# what the import system sets on a module it creates (importlib's _init_module_attrs)
+_MODULE_DUNDERS = frozenset(('__name__', '__package__', '__loader__', '__spec__', '__path__',
+                             '__file__', '__cached__'))
+
+
 class Alias(types.ModuleType):
     """PyTorch module ``__name__`` standing for this project's module ``__target__``."""
 
@@ -78,7 +83,11 @@ class Alias(types.ModuleType):
         raise MissingPyTorchAPI(f'{name} is not available: {_HINT}')
 
     def __setattr__(self, attr, value):
-        if isinstance(value, Alias):                      # the import system binding a submodule
+        # the import system binding a submodule, or setting the alias's own __spec__,
+        # __package__, __loader__ ...: kept here, never written onto the project's module
+        # (its __package__ turned 'torch.nn.utils.rnn' would misdirect the relative imports
+        # made inside its functions)
+        if isinstance(value, Alias) or attr in _MODULE_DUNDERS:
             object.__setattr__(self, attr, value)
         else:                                             # torch.backends.cudnn.benchmark = True
             setattr(object.__getattribute__(self, '__target__'), attr, value)

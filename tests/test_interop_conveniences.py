@@ -237,6 +237,38 @@ def test_backend_flags_are_remembered_and_change_nothing():
     np.testing.assert_array_equal(before, after)
 
 
+def test_float32_matmul_precision_as_pytorch():
+    """torch.set_float32_matmul_precision('high') (build-nanogpt's train_gpt2.py): read back,
+    'high' / 'medium' set backends.cuda.matmul.allow_tf32 as PyTorch, a bad string warns
+    and changes nothing, a non-string raises; products are unchanged."""
+    x = np.random.default_rng(4).standard_normal((5, 7)).astype(np.float32)
+    before = (autograd.tensor(x) @ autograd.tensor(x.T)).numpy()
+    libs = (autograd, torch)
+    try:
+        for lib in libs:
+            assert lib.get_float32_matmul_precision() == 'highest'
+        for precision in ('high', 'medium', 'highest', 'high'):
+            for lib in libs:
+                lib.set_float32_matmul_precision(precision)
+            assert autograd.get_float32_matmul_precision() == torch.get_float32_matmul_precision()
+            assert autograd.backends.cuda.matmul.allow_tf32 is \
+                torch.backends.cuda.matmul.allow_tf32
+        for lib in libs:
+            with pytest.warns(UserWarning, match="low is not one of 'highest', 'high', or "
+                                                 "'medium'; the current"):
+                lib.set_float32_matmul_precision('low')
+            assert lib.get_float32_matmul_precision() == 'high'
+            with pytest.raises(RuntimeError, match='set_float32_matmul_precision expects a '
+                                                   'str, but got int'):
+                lib.set_float32_matmul_precision(1)
+        np.testing.assert_array_equal((autograd.tensor(x) @ autograd.tensor(x.T)).numpy(),
+                                      before)
+    finally:
+        for lib in libs:
+            lib.set_float32_matmul_precision('highest')
+    assert not autograd.backends.cuda.matmul.allow_tf32
+
+
 def test_cudnn_flags_context_restores():
     cudnn = autograd.backends.cudnn
     with cudnn.flags(enabled=False, benchmark=True):

@@ -241,6 +241,34 @@ def test_missing_api_names_itself(tmp_path):
     assert 'PyTorch API torch.not_a_module_of_either is not available' in err
 
 
+PACKAGES = """
+import sys
+import torch
+from torch.nn.utils.rnn import pad_sequence
+import torch.nn.functional, torch.utils.data
+print(pad_sequence([torch.tensor([1., 2.]), torch.tensor([3., 4., 5.])], padding_value=-1).tolist())
+if 'autograd' in sys.modules:
+    import nn.utils.rnn, autograd
+    for m in (nn.utils.rnn, nn.functional, autograd, autograd.utils.data):
+        assert m.__spec__.name == m.__name__, (m.__name__, m.__spec__.name)
+        assert m.__package__ == m.__name__.rpartition('.')[0] or m.__package__ == m.__name__
+    assert sys.modules['torch.nn.utils.rnn'].__spec__.name == 'torch.nn.utils.rnn'
+"""
+
+
+def test_aliases_leave_the_project_modules_own_names(tmp_path):
+    """The import system sets __spec__, __package__ and __loader__ on each alias it makes;
+    they stay on the alias: a project module whose __package__ became 'torch.nn.utils.rnn'
+    resolved the relative import inside pad_sequence to 'torch.nn.utils.functional'
+    (pytorch/examples' language_translation stopped there)."""
+    path = write(tmp_path, 'packages.py', PACKAGES)
+    ours, err, code = python('-m', 'autograd.run', path)
+    assert code == 0, err
+    theirs, err, code = python(path)
+    assert code == 0, err
+    assert ours == theirs == '[[1.0, 3.0], [2.0, 4.0], [-1.0, 5.0]]\n'
+
+
 def test_module_mode_and_usage(tmp_path):
     write(tmp_path, 'probe_mod.py', PROBE)
     out, err, code = python('-m', 'autograd.run', '-m', 'probe_mod', 'x', cwd=str(tmp_path))

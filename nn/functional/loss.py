@@ -338,9 +338,11 @@ def _check_index_target(input, target):
     """PyTorch's shape and dtype checks for class-index targets."""
     if input.ndim < 1:
         raise ValueError(f'Expected 1 or more dimensions (got {input.ndim})')
-    if input.ndim != 1 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
+    # a 0-d target counts as a batch of 0 (PyTorch's rule): only a 1-D input takes one
+    batch = target.shape[0] if target.ndim else 0
+    if input.ndim != 1 and input.shape[0] != batch:
         raise ValueError(f'Expected input batch_size ({input.shape[0]}) to match target '
-                         f'batch_size ({target.shape[0]}).')
+                         f'batch_size ({batch}).')
     if input.ndim <= 2:
         if target.ndim > 1:
             raise RuntimeError('0D or 1D target tensor expected, multi-target not supported')

@@ -1,5 +1,6 @@
 """Spatial transformers: ``grid_sample`` and ``affine_grid`` (PyTorch's ``F.grid_sample``,
-``F.affine_grid``, in PyTorch's file name).
+``F.affine_grid``, in PyTorch's file name), and the sub-pixel rearrangements
+``pixel_shuffle`` / ``pixel_unshuffle``.
 
 ``grid_sample`` reads input (N, C, *S) at the points of grid (N, *S_out, d), whose last
 dim holds normalised coordinates (x, y[, z]) in [-1, 1] over the spatial dims taken last
@@ -24,11 +25,11 @@ import math
 import warnings
 
 import autograd
-from autograd.extend import array_of, scalar_name, wrap, xp_of
+from autograd.extend import array_of, renamed, scalar_name, wrap, xp_of
 
 from .pooling import _cubic_weights
 
-__all__ = ['grid_sample', 'affine_grid']
+__all__ = ['grid_sample', 'affine_grid', 'pixel_shuffle', 'pixel_unshuffle']
 
 _ALIGN_WARNING = ('Default grid_sample and affine_grid behavior has changed to '
                   'align_corners=False since 1.3.0. Please specify align_corners=True if the old '
@@ -294,3 +295,48 @@ def affine_grid(theta, size, align_corners=None):
     points = wrap(base.reshape(1, -1, d + 1), theta.device)
     grid = points.matmul(theta.transpose(1, 2))             # (N, prod(spatial), d)
     return grid.reshape((size[0],) + spatial + (d,))
+
+
+# ----------------------------------------------------------------------------- pixel shuffle
+
+def _check_factor(name, arg, r, input):
+    if not isinstance(r, int) or isinstance(r, bool):
+        raise TypeError(f"{name}(): argument '{arg}' (position 2) must be int, "
+                        f"not {type(r).__name__}")
+    if r <= 0:
+        raise RuntimeError(f'{name} expects a positive {arg}, but got {r}')
+    if input.dim() < 3:
+        raise RuntimeError(f'{name} expects input to have at least 3 dimensions, but got '
+                           f'input with {input.dim()} dimension(s)')
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): out[..., c, h r + i, w r + j] =
+    input[..., c r^2 + i r + j, h, w] (a reshape, a permute and a contiguous copy)."""
+    r = upscale_factor
+    _check_factor('pixel_shuffle', 'upscale_factor', r, input)
+    *batch, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but "
+                           f"input.size(-3)={c} is not divisible by {r * r}")
+    n = len(batch)
+    x = input.reshape(*batch, c // (r * r), r, r, h, w)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return renamed(x.reshape(*batch, c // (r * r), h * r, w * r), 'PixelShuffleBackward0')
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of ``pixel_shuffle``: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+    r = downscale_factor
+    _check_factor('pixel_unshuffle', 'downscale_factor', r, input)
+    *batch, c, h, w = input.shape
+    for side, size in (('height', h), ('width', w)):
+        if size % r:
+            raise RuntimeError(f'pixel_unshuffle expects {side} to be divisible by '
+                               f'downscale_factor, but input.size({-2 if side == "height" else -1})'
+                               f'={size} is not divisible by {r}')
+    n = len(batch)
+    x = input.reshape(*batch, c, h // r, r, w // r, r)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return renamed(x.reshape(*batch, c * r * r, h // r, w // r), 'PixelUnshuffleBackward0')

@@ -14,3 +14,4 @@ from .attention import *       # noqa: F401,F403
 from .transformer import *     # noqa: F401,F403
 from .padding import *         # noqa: F401,F403
 from .lazy import *            # noqa: F401,F403
+from .pixelshuffle import *    # noqa: F401,F403

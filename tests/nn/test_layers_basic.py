@@ -60,6 +60,47 @@ def test_identity_flatten_unflatten():
     check_layer(lambda lnn: lnn.Unflatten(1, (2, 6)), rand(3, 12, 2))
 
 
+@pytest.mark.parametrize('shape, r', [((2, 8, 3, 2), 2), ((18, 2, 3), 3), ((2, 3, 4, 1, 2), 2),
+                                      ((1, 5, 2, 3), 1)])
+def test_pixel_shuffle_and_unshuffle(shape, r):
+    """F.pixel_shuffle / pixel_unshuffle (and their layers) as PyTorch's: values, gradients,
+    second order, with batch dims of any number; unshuffle undoes shuffle."""
+    check_op(lambda lib, x: F(lib).pixel_shuffle(x, r) ** 2, rand(*shape))
+    *b, c, h, w = shape
+    check_op(lambda lib, x: F(lib).pixel_unshuffle(x, r) ** 2, rand(*b, c // (r * r), h * r, w * r))
+    check_layer(lambda lnn: lnn.PixelShuffle(r), rand(*shape))
+    check_layer(lambda lnn: lnn.PixelUnshuffle(r), rand(*b, c // (r * r), h * r, w * r))
+    x = autograd.tensor(rand(*shape), requires_grad=True)
+    y = nn.functional.pixel_shuffle(x, r)
+    assert y.is_contiguous() and y.grad_fn.name() == 'PixelShuffleBackward0'
+    assert nn.functional.pixel_unshuffle(y, r).grad_fn.name() == 'PixelUnshuffleBackward0'
+    assert autograd.equal(nn.functional.pixel_unshuffle(y, r), x)
+    assert repr(nn.PixelShuffle(3)) == 'PixelShuffle(upscale_factor=3)'
+    assert repr(nn.PixelUnshuffle(2)) == 'PixelUnshuffle(downscale_factor=2)'
+
+
+def test_pixel_shuffle_errors_match_pytorch():
+    check_raises(lambda lib, x: F(lib).pixel_shuffle(x, 2), rand(8, 3),
+                 match='pixel_shuffle expects input to have at least 3 dimensions, but got '
+                       r'input with 2 dimension\(s\)')
+    check_raises(lambda lib, x: F(lib).pixel_shuffle(x, 2), rand(1, 5, 2, 2),
+                 match=r"pixel_shuffle expects its input's 'channel' dimension to be divisible "
+                       r'by the square of upscale_factor, but input.size\(-3\)=5 is not '
+                       'divisible by 4')
+    check_raises(lambda lib, x: F(lib).pixel_shuffle(x, 0), rand(1, 4, 2, 2),
+                 match='pixel_shuffle expects a positive upscale_factor, but got 0')
+    check_raises(lambda lib, x: F(lib).pixel_shuffle(x, 2.0), rand(1, 4, 2, 2),
+                 match="argument 'upscale_factor' .* must be int, not float")
+    check_raises(lambda lib, x: F(lib).pixel_unshuffle(x, 2), rand(1, 1, 3, 2),
+                 match=r'pixel_unshuffle expects height to be divisible by downscale_factor, '
+                       r'but input.size\(-2\)=3 is not divisible by 2')
+    check_raises(lambda lib, x: F(lib).pixel_unshuffle(x, 2), rand(1, 1, 2, 3),
+                 match=r'pixel_unshuffle expects width to be divisible by downscale_factor, '
+                       r'but input.size\(-1\)=3 is not divisible by 2')
+    check_raises(lambda lib, x: F(lib).pixel_unshuffle(x, -1), rand(1, 1, 2, 2),
+                 match='pixel_unshuffle expects a positive downscale_factor, but got -1')
+
+
 # ----------------------------------------------------------------------------- embedding
 
 IDX = np.array([[0, 2, 2, 5], [1, 0, 3, 5]])

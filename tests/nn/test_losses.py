@@ -138,12 +138,31 @@ CE_ERRORS = [
      'not a valid value'),
     (lambda lib, x: F(lib).nll_loss(x.reshape(2, 5, 2, 1), lib.zeros(2, 3, 3, dtype=lib.long)),
      RuntimeError, 'size mismatch'),
+    # a 0-d target is a batch of 0 beside a batched input (one row, a smoothed, weighted or
+    # spatial loss, a float target too): PyTorch's ValueError, not an error in backward
+    (lambda lib, x: F(lib).cross_entropy(x[:1], lib.tensor(2)), ValueError,
+     r'Expected input batch_size \(1\) to match target batch_size \(0\)\.'),
+    (lambda lib, x: F(lib).nll_loss(x, lib.tensor(2), reduction='sum'), ValueError,
+     r'Expected input batch_size \(4\) to match target batch_size \(0\)\.'),
+    (lambda lib, x: F(lib).cross_entropy(x[:1], lib.tensor(2), label_smoothing=0.1), ValueError,
+     r'batch_size \(1\) to match target batch_size \(0\)'),
+    (lambda lib, x: F(lib).cross_entropy(x[:1], lib.tensor(2), weight=lib.ones(5)), ValueError,
+     r'batch_size \(1\) to match target batch_size \(0\)'),
+    (lambda lib, x: F(lib).cross_entropy(x.reshape(1, 5, 4), lib.tensor(2)), ValueError,
+     r'batch_size \(1\) to match target batch_size \(0\)'),
+    (lambda lib, x: F(lib).cross_entropy(x[:1], lib.tensor(0.5)), ValueError,
+     r'batch_size \(1\) to match target batch_size \(0\)'),
 ]
 
 
 @pytest.mark.parametrize('fn,exc,match', CE_ERRORS)
 def test_class_loss_errors_match_pytorch(fn, exc, match):
     check_raises(fn, X, exc=exc, match=match)
+
+
+def test_unbatched_input_takes_a_0d_target():
+    check_op(lambda lib, x: F(lib).cross_entropy(x[0], lib.tensor(2)), X)
+    check_op(lambda lib, x: F(lib).nll_loss(x[0], lib.tensor(3), reduction='none'), X)
 
 
 # ----------------------------------------------------------------------------- binary
