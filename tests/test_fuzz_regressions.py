@@ -1461,3 +1461,26 @@ def test_cholesky_inverse_gradient_is_pytorchs_formula_on_the_whole_factor(upper
         theirs, ours = both(fn)
         for u, v in zip(ours, theirs):
             np.testing.assert_allclose(u, v, rtol=2e-4, atol=2e-4)
+
+
+@pytest.mark.parametrize('number', [0, 0.0, -0.0, 1, 2.5, -3, True, 1e30])
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64', 'bool'])
+def test_number_divided_by_a_tensor_is_its_reciprocal_times_the_number(number, dtype):
+    """Fuzz seed 100: PyTorch's ``number / x`` is ``x.reciprocal() * number``, so 0 divided
+    by a float32 subnormal (1e-40) is NaN there (its reciprocal overflows), and 0 here was;
+    values, node name, first and second derivatives."""
+    values = {'float32': [1e-40, -1e-40, 0.0, -0.0, 3.0, 7.0, inf, -inf, nan, 3e38, 1e-30],
+              'float64': [1e-310, 0.0, -0.0, 3.0, 7.0, inf, nan, 1e-300, 1e300],
+              'int64': [0, 3, -7, 1], 'bool': [True, False]}[dtype]
+    floating = dtype.startswith('float')
+
+    def fn(lib, G):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=floating)
+        y = number / x
+        if not floating:
+            return [y]
+        assert y.grad_fn.name() == 'MulBackward0'
+        g, = G((y * lib.arange(1.0, len(values) + 1, dtype=x.dtype)).sum(), x,
+               create_graph=True)
+        return [y, g, *G((g * 0.5).sum(), x)]
+    assert_same(fn)
