@@ -657,6 +657,9 @@ def check(program):
             found = found[0], found[1] + ' [its input holds NaN]'
         elif given is not None and given.dtype.kind == 'c' and not np.isfinite(given).all():
             found = found[0], found[1] + ' [complex input not finite]'
+        elif given is not None and given.dtype.kind == 'f' and \
+                program['steps'][k][0] in NONFINITE_KNOWN and np.isinf(given).any():
+            found = found[0], found[1] + ' [its input holds inf]'
         elif given is not None and _repeated_singular_values(program['steps'][k][0], given):
             found = found[0], found[1] + ' [repeated singular values]'
         elif given is not None and _singular_cholesky(program['steps'][k][0], given):
@@ -822,9 +825,11 @@ def known(program, stage, message):
     if stage.startswith('step') and stage.endswith((' fmod', ' remainder')) and \
             message.endswith('(nan)') and _beyond_float32(program):
         return True
-    # a decomposition of a matrix that holds NaN made by an earlier step: as for
-    # non-finite inputs, LAPACK's result is unspecified
-    if ops & NONFINITE_KNOWN and message.endswith('[its input holds NaN]'):
+    # a decomposition of a matrix that holds NaN or inf made by an earlier step (atanh of
+    # a boolean): as for non-finite inputs, LAPACK's result is unspecified (PyTorch's svd
+    # may also raise, failing to converge)
+    if ops & NONFINITE_KNOWN and message.endswith(('[its input holds NaN]',
+                                                   '[its input holds inf]')):
         return True
     return any((s is None or stage.startswith(s)) and op in ops and piece in message
                for s, op, piece in KNOWN)

@@ -211,3 +211,20 @@ def test_float32_qr_second_derivative_is_judged_against_its_conditioning():
     tame = {'inputs': [np.array([[[2.0, 0.5], [0.3, 1.0]]]), program['inputs'][1]],
             'steps': program['steps']}
     assert F._qr_conditioning(tame, F.run(F.torch, tame)) < 1e-6
+
+
+def test_decomposition_of_an_infinity_made_by_an_earlier_step_is_the_documented_class():
+    """The seed-100 program: atanh of a boolean matrix (inf where True), then svd:
+    PyTorch's LAPACK fails to converge (LinAlgError), ours returns NaN.  Excused as a
+    decomposition of a non-finite matrix; the same chain on a finite matrix is compared."""
+    import numpy as np
+    program = {'inputs': [np.array([[[False, False, True], [False, True, False],
+                                     [False, True, True]]]), np.array([0, -1, 3])],
+               'steps': [('atanh', {}), ('svd', {})]}
+    found = F.check(program)
+    assert found is not None and found[1].endswith('[its input holds inf]')
+    assert F.known(program, *found)
+    assert not F.known(program, found[0], found[1].rsplit(' [', 1)[0])
+    finite = {'inputs': [np.array([[[0.0, 0.0, 0.5], [0.0, 0.5, 0.0], [0.0, 0.5, 0.5]]]),
+                         program['inputs'][1]], 'steps': program['steps']}
+    assert F.check(finite) is None
