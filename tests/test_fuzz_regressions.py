@@ -1484,3 +1484,24 @@ def test_number_divided_by_a_tensor_is_its_reciprocal_times_the_number(number, d
                create_graph=True)
         return [y, g, *G((g * 0.5).sum(), x)]
     assert_same(fn)
+
+
+@pytest.mark.parametrize('values, dim', [
+    ([0.0], None), ([[0.0]], None), ([[0.0]], 1), ([[0.0, 2.0]], 0), ([[0.0], [2.0]], 1),
+    ([[0.0], [2.0]], 0), ([[3.0], [2.0]], 1), ([2.0], None), ([[0.0, 0.0], [1.5, 0.0]], 1)])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_product_over_a_length_one_axis_of_a_tensor_with_a_zero_has_a_constant_gradient(
+        values, dim, dtype):
+    """Fuzz seed 102: prod(x + 2 y) at x = y = [0.]: PyTorch's gradient, where the input
+    holds a zero, is g times the exclusive products, none along a length-1 axis, so it has
+    no graph back to x (a second derivative finds none); ours was g * ProdOthers(x), which
+    had one.  Values, whether the gradient requires grad, and second derivatives."""
+    def fn(lib, G):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.prod(x * 2) if dim is None else lib.prod(x * 2, dim, keepdim=dim == 1)
+        g, = G((y * 1.5).sum(), x, create_graph=True)
+        out = [y, g, lib.tensor(g.requires_grad)]
+        if g.requires_grad:
+            out += G((g * lib.arange(1.0, g.numel() + 1).reshape(g.shape)).sum(), x)
+        return out
+    assert_same(fn)
