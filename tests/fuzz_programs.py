@@ -590,6 +590,10 @@ KNOWN = [
     # Cholesky of a matrix singular to the float's precision (acos(0) everywhere): the
     # zero pivot's rounding residue, and L's entries after it, differ by LAPACK kernel
     ('step', 'cholesky', '[singular matrix]'),
+    # qr of a matrix whose leading columns are dependent (acos(0) everywhere, times 1e-30):
+    # Q's columns from there on are any orthonormal completion, picked by rounding residue;
+    # LAPACK builds pick differently (docs/DIFFERENCES.md)
+    ('step', 'qr', '[rank-deficient matrix]'),
     # PyTorch's vander returns a view of an output its backward saved, so an in-place op
     # on vander's result fails PyTorch's version check; ours saves nothing there and
     # differentiates (docs/DIFFERENCES.md)
@@ -630,6 +634,25 @@ def _repeated_singular_values(op, a):
     return bool((np.abs(np.diff(s, axis=-1)) <= 1e-3 * np.maximum(s[..., :1], 1e-30)).any())
 
 
+def _rank_deficient_qr(op, a):
+    """Whether ``op`` is ``qr`` of (m, n) matrices ``a`` some of whose leading j < m columns
+    are (to rounding) linearly dependent: Q's column j is then any unit vector orthogonal
+    to the ones before it, picked by rounding residue (R[j, j] of 1e-45 or 0), and so are
+    the columns after it; LAPACK builds (ours, PyTorch's) pick differently, both right."""
+    if op != 'qr' or a.dtype.kind != 'f' or a.ndim < 2 or 0 in a.shape[-2:] or \
+            not np.isfinite(a).all():
+        return False
+    eps = np.finfo(a.dtype).eps
+    a = a.astype(np.float64)
+    m, n = a.shape[-2:]
+    tol = max(m, n) * eps * np.linalg.svd(a, compute_uv=False)[..., :1]
+    for j in range(1, min(m - 1, n) + 1):     # (Q's last column of m is its sign's choice)
+        s = np.linalg.svd(a[..., :j], compute_uv=False)
+        if (s[..., -1:] <= tol).any():
+            return True
+    return False
+
+
 def _singular_cholesky(op, a):
     """Whether ``op`` is a Cholesky factorization of matrices ``a`` some of which are
     singular to the float's precision (positive semi-definite, a zero pivot that rounding
@@ -662,6 +685,8 @@ def check(program):
             found = found[0], found[1] + ' [its input holds inf]'
         elif given is not None and _repeated_singular_values(program['steps'][k][0], given):
             found = found[0], found[1] + ' [repeated singular values]'
+        elif given is not None and _rank_deficient_qr(program['steps'][k][0], given):
+            found = found[0], found[1] + ' [rank-deficient matrix]'
         elif given is not None and _singular_cholesky(program['steps'][k][0], given):
             found = found[0], found[1] + ' [singular matrix]'
         elif given is not None and program['steps'][k][0] == 'argsort' and \

@@ -228,3 +228,27 @@ def test_decomposition_of_an_infinity_made_by_an_earlier_step_is_the_documented_
     finite = {'inputs': [np.array([[[0.0, 0.0, 0.5], [0.0, 0.5, 0.0], [0.0, 0.5, 0.5]]]),
                          program['inputs'][1]], 'steps': program['steps']}
     assert F.check(finite) is None
+
+
+def test_qr_of_a_rank_deficient_matrix_is_excused_only_there():
+    """The seed-103 program: acos(x ^ x) (pi/2 everywhere) times 1e-30 in place, then qr of
+    the 3 x 2 float32 matrix of equal entries: Q's second column is any unit vector
+    orthogonal to the first, chosen by R[1, 1]'s rounding residue (1e-45 here, 0 in
+    PyTorch), so the two differ, both right.  A full-rank matrix is still compared, and a
+    square one whose only dependent column is the last (Q unique up to signs) is not
+    excused."""
+    import numpy as np
+    program = {'inputs': [np.array([[-0.0, -0.0], [-0.066, -2.447], [-1.95, -2.34]],
+                                   dtype=np.float32), np.array(0.427)],
+               'steps': [('logical_xor', {'swap': True, 'scalar': True, 'other': 'self'}),
+                         ('arccos', {}), ('mul_', {'scalar': 1e-30, 'other': 'scalar'}),
+                         ('qr', {})]}
+    found = F.check(program)
+    assert found is not None and found[1].endswith('[rank-deficient matrix]')
+    assert F.known(program, *found)
+    assert not F.known(program, found[0], found[1].rsplit(' [', 1)[0])
+    full = {'inputs': [program['inputs'][0]], 'steps': [('qr', {})]}
+    assert F.check(full) is None
+    assert F._rank_deficient_qr('qr', np.full((3, 2), 1e-30, dtype=np.float32))
+    assert not F._rank_deficient_qr('qr', np.ones((2, 2)))
+    assert not F._rank_deficient_qr('qr', program['inputs'][0])
