@@ -845,6 +845,12 @@ def known(program, stage, message):
     if stage.startswith('grad') and ops & {'det', 'logdet', 'slogdet'} and \
             _beyond_float32(program) and 'values differ' in message:
         return True
+    # det/logdet/slogdet of matrices with entries near the float's limits: PyTorch's
+    # running product of U's diagonal overflows (inf for a det of 4.7e300), or its LU of
+    # the transposed layout loses every digit (6.7e30 for 1.849); docs/DIFFERENCES.md
+    if stage.startswith('step') and stage.endswith((' det', ' logdet', ' slogdet')) and \
+            _beyond_float32(program) and 'values differ' in message:
+        return True
     # PyTorch's vectorised fmod and remainder give NaN where a / b overflows (1e300 by
     # 1e-30); ours are the exact remainders (docs/DIFFERENCES.md)
     if stage.startswith('step') and stage.endswith((' fmod', ' remainder')) and \

@@ -252,3 +252,24 @@ def test_qr_of_a_rank_deficient_matrix_is_excused_only_there():
     assert F._rank_deficient_qr('qr', np.full((3, 2), 1e-30, dtype=np.float32))
     assert not F._rank_deficient_qr('qr', np.ones((2, 2)))
     assert not F._rank_deficient_qr('qr', program['inputs'][0])
+
+
+def test_determinant_at_the_floats_limits_is_the_documented_class_only_there():
+    """The seed-104 programs: det of a float64 matrix with entries of 1e300 (PyTorch's
+    product of U's diagonal overflows to inf, the determinant is 4.663e300) and of a
+    float32 one holding 1e38 (PyTorch 6.7e30, exactly 1.849).  Ours are the accurate
+    ones; excused only for matrices at the float's limits."""
+    import numpy as np
+    import autograd
+    big = np.array([[[1e300, 0.5, -1.0], [-1.759, 1e300, -2.037], [2.626, 1.0, 0.0]]])
+    tiny = np.array([[-2.303, -0.86, -2.244], [1e38, 0.0, 2.5], [-0.86, 0.0, 0.0]],
+                    dtype=np.float32)
+    for a, exact in ((big, 4.663e300), (tiny, 1.849)):
+        program = {'inputs': [a, np.array(0.0)], 'steps': [('det', {})]}
+        found = F.check(program)
+        assert found is not None and found[0] == 'step 0 det' and F.known(program, *found)
+        ours = autograd.det(autograd.tensor(a)).cpu().numpy()
+        np.testing.assert_allclose(ours, exact, rtol=1e-6)
+    ordinary = {'inputs': [np.array([[2.0, 1.0], [1.0, 3.0]]), np.array(0.0)],
+                'steps': [('det', {})]}
+    assert not F.known(ordinary, 'step 0 det', 'result 0: values differ at (): 5.0 != 6.0')
