@@ -78,9 +78,10 @@ def _install():
         setattr(T, f'__{name}__', _operator(cls))
         setattr(T, f'__r{name}__', _operator(cls, reflected=not commutes))
         setattr(T, f'__i{name}__', _operator(cls, inplace=True))
-    # PyTorch's node names for number - tensor (rsub) and number / tensor (reciprocal, mul)
+    # PyTorch's node name for number - tensor (rsub); number / tensor is its reciprocal times
+    # the number (ReciprocalMul)
     T.__rsub__ = _operator(named(E.Sub, 'RsubBackward1'), reflected=True)
-    T.__rtruediv__ = _operator(named(E.Div, 'MulBackward0'), reflected=True)
+    T.__rtruediv__ = _operator(E.ReciprocalMul, reflected=True)
     for name, cls in (('eq', E.Eq), ('ne', E.Ne), ('lt', E.Lt), ('le', E.Le), ('gt', E.Gt),
                       ('ge', E.Ge)):
         setattr(T, f'__{name}__', _operator(cls))

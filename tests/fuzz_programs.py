@@ -590,6 +590,10 @@ KNOWN = [
     # Cholesky of a matrix singular to the float's precision (acos(0) everywhere): the
     # zero pivot's rounding residue, and L's entries after it, differ by LAPACK kernel
     ('step', 'cholesky', '[singular matrix]'),
+    # qr of a matrix whose leading columns are dependent (acos(0) everywhere, times 1e-30):
+    # Q's columns from there on are any orthonormal completion, picked by rounding residue;
+    # LAPACK builds pick differently (docs/DIFFERENCES.md)
+    ('step', 'qr', '[rank-deficient matrix]'),
     # PyTorch's vander returns a view of an output its backward saved, so an in-place op
     # on vander's result fails PyTorch's version check; ours saves nothing there and
     # differentiates (docs/DIFFERENCES.md)
@@ -630,6 +634,25 @@ def _repeated_singular_values(op, a):
     return bool((np.abs(np.diff(s, axis=-1)) <= 1e-3 * np.maximum(s[..., :1], 1e-30)).any())
 
 
+def _rank_deficient_qr(op, a):
+    """Whether ``op`` is ``qr`` of (m, n) matrices ``a`` some of whose leading j < m columns
+    are (to rounding) linearly dependent: Q's column j is then any unit vector orthogonal
+    to the ones before it, picked by rounding residue (R[j, j] of 1e-45 or 0), and so are
+    the columns after it; LAPACK builds (ours, PyTorch's) pick differently, both right."""
+    if op != 'qr' or a.dtype.kind != 'f' or a.ndim < 2 or 0 in a.shape[-2:] or \
+            not np.isfinite(a).all():
+        return False
+    eps = np.finfo(a.dtype).eps
+    a = a.astype(np.float64)
+    m, n = a.shape[-2:]
+    tol = max(m, n) * eps * np.linalg.svd(a, compute_uv=False)[..., :1]
+    for j in range(1, min(m - 1, n) + 1):     # (Q's last column of m is its sign's choice)
+        s = np.linalg.svd(a[..., :j], compute_uv=False)
+        if (s[..., -1:] <= tol).any():
+            return True
+    return False
+
+
 def _singular_cholesky(op, a):
     """Whether ``op`` is a Cholesky factorization of matrices ``a`` some of which are
     singular to the float's precision (positive semi-definite, a zero pivot that rounding
@@ -657,8 +680,13 @@ def check(program):
             found = found[0], found[1] + ' [its input holds NaN]'
         elif given is not None and given.dtype.kind == 'c' and not np.isfinite(given).all():
             found = found[0], found[1] + ' [complex input not finite]'
+        elif given is not None and given.dtype.kind == 'f' and \
+                program['steps'][k][0] in NONFINITE_KNOWN and np.isinf(given).any():
+            found = found[0], found[1] + ' [its input holds inf]'
         elif given is not None and _repeated_singular_values(program['steps'][k][0], given):
             found = found[0], found[1] + ' [repeated singular values]'
+        elif given is not None and _rank_deficient_qr(program['steps'][k][0], given):
+            found = found[0], found[1] + ' [rank-deficient matrix]'
         elif given is not None and _singular_cholesky(program['steps'][k][0], given):
             found = found[0], found[1] + ' [singular matrix]'
         elif given is not None and program['steps'][k][0] == 'argsort' and \
@@ -817,14 +845,22 @@ def known(program, stage, message):
     if stage.startswith('grad') and ops & {'det', 'logdet', 'slogdet'} and \
             _beyond_float32(program) and 'values differ' in message:
         return True
+    # det/logdet/slogdet of matrices with entries near the float's limits: PyTorch's
+    # running product of U's diagonal overflows (inf for a det of 4.7e300), or its LU of
+    # the transposed layout loses every digit (6.7e30 for 1.849); docs/DIFFERENCES.md
+    if stage.startswith('step') and stage.endswith((' det', ' logdet', ' slogdet')) and \
+            _beyond_float32(program) and 'values differ' in message:
+        return True
     # PyTorch's vectorised fmod and remainder give NaN where a / b overflows (1e300 by
     # 1e-30); ours are the exact remainders (docs/DIFFERENCES.md)
     if stage.startswith('step') and stage.endswith((' fmod', ' remainder')) and \
             message.endswith('(nan)') and _beyond_float32(program):
         return True
-    # a decomposition of a matrix that holds NaN made by an earlier step: as for
-    # non-finite inputs, LAPACK's result is unspecified
-    if ops & NONFINITE_KNOWN and message.endswith('[its input holds NaN]'):
+    # a decomposition of a matrix that holds NaN or inf made by an earlier step (atanh of
+    # a boolean): as for non-finite inputs, LAPACK's result is unspecified (PyTorch's svd
+    # may also raise, failing to converge)
+    if ops & NONFINITE_KNOWN and message.endswith(('[its input holds NaN]',
+                                                   '[its input holds inf]')):
         return True
     return any((s is None or stage.startswith(s)) and op in ops and piece in message
                for s, op, piece in KNOWN)

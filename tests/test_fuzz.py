@@ -211,3 +211,65 @@ def test_float32_qr_second_derivative_is_judged_against_its_conditioning():
     tame = {'inputs': [np.array([[[2.0, 0.5], [0.3, 1.0]]]), program['inputs'][1]],
             'steps': program['steps']}
     assert F._qr_conditioning(tame, F.run(F.torch, tame)) < 1e-6
+
+
+def test_decomposition_of_an_infinity_made_by_an_earlier_step_is_the_documented_class():
+    """The seed-100 program: atanh of a boolean matrix (inf where True), then svd:
+    PyTorch's LAPACK fails to converge (LinAlgError), ours returns NaN.  Excused as a
+    decomposition of a non-finite matrix; the same chain on a finite matrix is compared."""
+    import numpy as np
+    program = {'inputs': [np.array([[[False, False, True], [False, True, False],
+                                     [False, True, True]]]), np.array([0, -1, 3])],
+               'steps': [('atanh', {}), ('svd', {})]}
+    found = F.check(program)
+    assert found is not None and found[1].endswith('[its input holds inf]')
+    assert F.known(program, *found)
+    assert not F.known(program, found[0], found[1].rsplit(' [', 1)[0])
+    finite = {'inputs': [np.array([[[0.0, 0.0, 0.5], [0.0, 0.5, 0.0], [0.0, 0.5, 0.5]]]),
+                         program['inputs'][1]], 'steps': program['steps']}
+    assert F.check(finite) is None
+
+
+def test_qr_of_a_rank_deficient_matrix_is_excused_only_there():
+    """The seed-103 program: acos(x ^ x) (pi/2 everywhere) times 1e-30 in place, then qr of
+    the 3 x 2 float32 matrix of equal entries: Q's second column is any unit vector
+    orthogonal to the first, chosen by R[1, 1]'s rounding residue (1e-45 here, 0 in
+    PyTorch), so the two differ, both right.  A full-rank matrix is still compared, and a
+    square one whose only dependent column is the last (Q unique up to signs) is not
+    excused."""
+    import numpy as np
+    program = {'inputs': [np.array([[-0.0, -0.0], [-0.066, -2.447], [-1.95, -2.34]],
+                                   dtype=np.float32), np.array(0.427)],
+               'steps': [('logical_xor', {'swap': True, 'scalar': True, 'other': 'self'}),
+                         ('arccos', {}), ('mul_', {'scalar': 1e-30, 'other': 'scalar'}),
+                         ('qr', {})]}
+    found = F.check(program)
+    assert found is not None and found[1].endswith('[rank-deficient matrix]')
+    assert F.known(program, *found)
+    assert not F.known(program, found[0], found[1].rsplit(' [', 1)[0])
+    full = {'inputs': [program['inputs'][0]], 'steps': [('qr', {})]}
+    assert F.check(full) is None
+    assert F._rank_deficient_qr('qr', np.full((3, 2), 1e-30, dtype=np.float32))
+    assert not F._rank_deficient_qr('qr', np.ones((2, 2)))
+    assert not F._rank_deficient_qr('qr', program['inputs'][0])
+
+
+def test_determinant_at_the_floats_limits_is_the_documented_class_only_there():
+    """The seed-104 programs: det of a float64 matrix with entries of 1e300 (PyTorch's
+    product of U's diagonal overflows to inf, the determinant is 4.663e300) and of a
+    float32 one holding 1e38 (PyTorch 6.7e30, exactly 1.849).  Ours are the accurate
+    ones; excused only for matrices at the float's limits."""
+    import numpy as np
+    import autograd
+    big = np.array([[[1e300, 0.5, -1.0], [-1.759, 1e300, -2.037], [2.626, 1.0, 0.0]]])
+    tiny = np.array([[-2.303, -0.86, -2.244], [1e38, 0.0, 2.5], [-0.86, 0.0, 0.0]],
+                    dtype=np.float32)
+    for a, exact in ((big, 4.663e300), (tiny, 1.849)):
+        program = {'inputs': [a, np.array(0.0)], 'steps': [('det', {})]}
+        found = F.check(program)
+        assert found is not None and found[0] == 'step 0 det' and F.known(program, *found)
+        ours = autograd.det(autograd.tensor(a)).cpu().numpy()
+        np.testing.assert_allclose(ours, exact, rtol=1e-6)
+    ordinary = {'inputs': [np.array([[2.0, 1.0], [1.0, 3.0]]), np.array(0.0)],
+                'steps': [('det', {})]}
+    assert not F.known(ordinary, 'step 0 det', 'result 0: values differ at (): 5.0 != 6.0')

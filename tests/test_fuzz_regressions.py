@@ -1461,3 +1461,47 @@ def test_cholesky_inverse_gradient_is_pytorchs_formula_on_the_whole_factor(upper
         theirs, ours = both(fn)
         for u, v in zip(ours, theirs):
             np.testing.assert_allclose(u, v, rtol=2e-4, atol=2e-4)
+
+
+@pytest.mark.parametrize('number', [0, 0.0, -0.0, 1, 2.5, -3, True, 1e30])
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'int64', 'bool'])
+def test_number_divided_by_a_tensor_is_its_reciprocal_times_the_number(number, dtype):
+    """Fuzz seed 100: PyTorch's ``number / x`` is ``x.reciprocal() * number``, so 0 divided
+    by a float32 subnormal (1e-40) is NaN there (its reciprocal overflows), and 0 here was;
+    values, node name, first and second derivatives."""
+    values = {'float32': [1e-40, -1e-40, 0.0, -0.0, 3.0, 7.0, inf, -inf, nan, 3e38, 1e-30],
+              'float64': [1e-310, 0.0, -0.0, 3.0, 7.0, inf, nan, 1e-300, 1e300],
+              'int64': [0, 3, -7, 1], 'bool': [True, False]}[dtype]
+    floating = dtype.startswith('float')
+
+    def fn(lib, G):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=floating)
+        y = number / x
+        if not floating:
+            return [y]
+        assert y.grad_fn.name() == 'MulBackward0'
+        g, = G((y * lib.arange(1.0, len(values) + 1, dtype=x.dtype)).sum(), x,
+               create_graph=True)
+        return [y, g, *G((g * 0.5).sum(), x)]
+    assert_same(fn)
+
+
+@pytest.mark.parametrize('values, dim', [
+    ([0.0], None), ([[0.0]], None), ([[0.0]], 1), ([[0.0, 2.0]], 0), ([[0.0], [2.0]], 1),
+    ([[0.0], [2.0]], 0), ([[3.0], [2.0]], 1), ([2.0], None), ([[0.0, 0.0], [1.5, 0.0]], 1)])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_product_over_a_length_one_axis_of_a_tensor_with_a_zero_has_a_constant_gradient(
+        values, dim, dtype):
+    """Fuzz seed 102: prod(x + 2 y) at x = y = [0.]: PyTorch's gradient, where the input
+    holds a zero, is g times the exclusive products, none along a length-1 axis, so it has
+    no graph back to x (a second derivative finds none); ours was g * ProdOthers(x), which
+    had one.  Values, whether the gradient requires grad, and second derivatives."""
+    def fn(lib, G):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.prod(x * 2) if dim is None else lib.prod(x * 2, dim, keepdim=dim == 1)
+        g, = G((y * 1.5).sum(), x, create_graph=True)
+        out = [y, g, lib.tensor(g.requires_grad)]
+        if g.requires_grad:
+            out += G((g * lib.arange(1.0, g.numel() + 1).reshape(g.shape)).sum(), x)
+        return out
+    assert_same(fn)

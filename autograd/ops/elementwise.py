@@ -162,6 +162,37 @@ class Div(Op):
             (-g * conj_of((a / b) / b) if self._next[1] is not None else None)
 
 
+@quiet
+class ReciprocalMul(Div):
+    """``number / tensor`` (the reflected operator), as PyTorch's ``tensor.reciprocal() *
+    number``: 0 divided by a float32 subnormal is NaN (its reciprocal overflows to inf),
+    and the gradient is its -(g * number) * (r * r), r = 1 / tensor.  One node, named as
+    PyTorch's last (MulBackward0).  A complex tensor (outside reciprocal's subset here), or
+    an array on the left, is divided."""
+    __slots__ = ()
+    torch_name = 'MulBackward0'
+
+    def forward(self, xp, a, b):
+        if a.__class__ not in _REAL_NUMBERS or b.dtype.kind == 'c':
+            return Div.forward(self, xp, a, b)
+        r = 1 / to_float(b)
+        if a == 1:
+            return r
+        if r.__class__ is xp.ndarray:
+            return xp.multiply(r, a, out=r)
+        return r * a
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        if a.__class__ not in _REAL_NUMBERS or b.dtype.kind == 'c':
+            return Div.backward(self, g)
+        r = Reciprocal.apply(b)
+        return None, -(g * a) * (r * r)
+
+
+_REAL_NUMBERS = (int, float, bool)
+
+
 class Neg(Op):
     __slots__ = ()
     array_backward = True
@@ -449,7 +480,7 @@ class Reciprocal(Op):
 
     def backward(self, g):
         y, = self.saved_tensors
-        return -g * y * y
+        return -g * (y * y)         # PyTorch's grouping: 0 * (1e30 * 1e30) is NaN in float32
 
 
 class TanhBackward(Op):

@@ -181,9 +181,13 @@ class Prod(Op):
         x, = self.saved_tensors
         if not self.in_shape:
             return g
-        axes = (self.dim,)
-        return _expand_back(g, self.in_shape, axes, self.keepdim) * \
-            ProdOthers.apply(x, dim=self.dim)
+        g = _expand_back(g, self.in_shape, (self.dim,), self.keepdim)
+        if self.in_shape[self.dim] == 1 and bool(xp_of(x).any(array_of(x) == 0)):
+            # a product of one factor where x holds a zero: PyTorch's gradient is g times
+            # its exclusive products, empty here, so g itself, with no graph back to x
+            # (a second derivative through it finds none, as there)
+            return g
+        return g * ProdOthers.apply(x, dim=self.dim)
 
 
 def _exclusive_cumprods(xp, a, dim):
