@@ -242,7 +242,7 @@ def test_float32_matmul_precision_as_pytorch():
     'high' / 'medium' set backends.cuda.matmul.allow_tf32 as PyTorch, a bad string warns
     and changes nothing, a non-string raises; products are unchanged."""
     x = np.random.default_rng(4).standard_normal((5, 7)).astype(np.float32)
-    before = (autograd.tensor(x) @ autograd.tensor(x.T)).numpy()
+    before = (autograd.tensor(x) @ autograd.tensor(x.T)).cpu().numpy()
     libs = (autograd, torch)
     try:
         for lib in libs:
@@ -261,7 +261,7 @@ def test_float32_matmul_precision_as_pytorch():
             with pytest.raises(RuntimeError, match='set_float32_matmul_precision expects a '
                                                    'str, but got int'):
                 lib.set_float32_matmul_precision(1)
-        np.testing.assert_array_equal((autograd.tensor(x) @ autograd.tensor(x.T)).numpy(),
+        np.testing.assert_array_equal((autograd.tensor(x) @ autograd.tensor(x.T)).cpu().numpy(),
                                       before)
     finally:
         for lib in libs:
