@@ -138,25 +138,25 @@ class Elu(Pointwise):
         return Where.apply(x > 0, g * self.scale, g * neg)
 
 
-# Phi(x) = (1 + tanh(x P(x^2))) / 2 = 1 / (1 + exp(-2 x P(x^2))) for float32 on the host,
-# the second form computed (the -2 folded into P's coefficients, exactly): NumPy's float32
+# Phi(x) = (1 + tanh(x P(x^2))) / 2 = 1 - 1 / (1 + exp(2 x P(x^2))) for float32 on the host,
+# the second form computed (the 2 folded into P's coefficients, exactly): NumPy's float32
 # exp costs half its tanh without AVX-512 (AMD EPYC Zen 5 with AVX2: 1.34 against 2.7 ns
-# an element), forward on (8, 32, 256) 301 -> 219 us for Phi.  x runs unclipped: for
-# x >= 5.75, x P(x^2) >= 10.18, so exp(-2 x P) < 2^-24 and Phi rounds to 1, GELU to x bit
-# for bit; toward -inf, Phi falls to 0 through values below 1.5e-9 (PyTorch's float32
-# GELU is 0 there; the exact values are below 5e-9); a huge |x| overflows x^2 and P to
-# inf, whose exp is inf or 0, so Phi is 0 or 1 (NaN stays NaN).
+# an element), forward on (8, 32, 256) 301 -> 214 us for Phi.  Subtracting from 1 last
+# rounds Phi's tails as PyTorch's 1 + erf does: exactly 0 toward -inf (from x = -5.3 on,
+# where PyTorch's is 0 from -5.54, and below 6e-8 between) and exactly 1 from x = 5.75 on,
+# so GELU is 0 and x there bit for bit; x runs unclipped: a huge |x| overflows x^2 and P
+# to inf, whose exp is inf or 0, so Phi is 1 or 0 (NaN stays NaN).
 # P is of degree 6 in x^2, fitted to atanh(erf(x / sqrt 2)) / x on [0, 5.5] by least squares
 # weighted by sech^2 (the factor by which an error of the tanh's argument reaches Phi),
 # reweighted toward minimax (P(0) = sqrt(2 / pi); the x^2 term near the tanh
 # approximation's 0.044715 sqrt(2 / pi)).  Against Phi in double over [-9, 9]: at most
 # 1.2e-7 absolute in float32 arithmetic, where 1 + erf with the vectorised float32 erf is
-# 2.2e-7 and PyTorch's 6e-8 (GELU itself: 4.1e-7 absolute over [-9, 9], PyTorch's 1.2e-6).
-# 19 passes over the array instead of 28 for the erf.
+# 2.2e-7 and PyTorch's 6e-8 (GELU itself: 4.9e-7 absolute over [-9, 9], PyTorch's 3.7e-7).
+# 20 passes over the array instead of 28 for the erf.
 _PHI_P = (1.756214069968021e-09, -1.3226476962781734e-07, 3.9647607469098365e-06,
           -5.530627365989478e-05, -3.259480716168785e-05, 0.03633308444099032,
           0.7978849414861843)          # x^12 ... x^0 in x^2
-_PHI_Q = tuple(-2 * c for c in _PHI_P)  # -2 P: exp's argument
+_PHI_Q = tuple(2 * c for c in _PHI_P)   # 2 P: exp's argument
 
 
 def _normal_cdf(xp, x):
@@ -173,7 +173,7 @@ def _normal_cdf(xp, x):
         xp.exp(p, out=p)
         p += 1
         xp.reciprocal(p, out=p)
-        return p
+        return xp.subtract(1, p, out=p)
     cdf = erf(xp.asarray(x * _INV_SQRT_2))     # (NumPy makes a 0-d product a scalar)
     cdf += 1                                   # in erf's own new array
     cdf *= 0.5

@@ -334,12 +334,12 @@ def test_gelu_third_derivative_matches_torch():
 
 
 @pytest.mark.parametrize('n', [63, 64, 4001])
-def test_gelu_float32_tanh_form_of_phi_over_a_dense_grid(n):
+def test_gelu_float32_logistic_form_of_phi_over_a_dense_grid(n):
     """float32 GELU (the logistic form of Phi on the host from 64 elements, the device's
     erf below that and on an accelerator) against PyTorch's in float64: within 6e-7
-    absolute over [-9, 9] (PyTorch's own float32 is 1.2e-6), derivative within 1e-6; in
-    the far negative tail within 1e-8 of PyTorch's float32 0 and no further than it from
-    the exact value, and -inf -> NaN as PyTorch's."""
+    absolute over [-9, 9] (PyTorch's own float32 is 3.7e-7), derivative within 1e-6;
+    PyTorch's float32 bit for bit in the far negative tail (0), and -inf -> NaN as
+    PyTorch's."""
     x = np.linspace(-9, 9, n).astype('float32')
     xt = autograd.tensor(x, requires_grad=True)
     y = F.gelu(xt)
@@ -349,21 +349,17 @@ def test_gelu_float32_tanh_form_of_phi_over_a_dense_grid(n):
     ref.backward(torch.ones_like(ref))
     np.testing.assert_allclose(to_numpy(y), ref.detach().numpy(), rtol=0, atol=6e-7)
     np.testing.assert_allclose(to_numpy(xt.grad), x64.grad.numpy(), rtol=0, atol=1e-6)
-    tail = np.array([-5.76, -100.0, -1e30, -np.inf] * 20, 'float32')
+    tail = np.array([-5.55, -5.76, -100.0, -1e30, -np.inf] * 16, 'float32')
     ours = to_numpy(F.gelu(autograd.tensor(tail)))
     theirs = torch.nn.functional.gelu(torch.tensor(tail)).numpy()
-    exact = torch.nn.functional.gelu(torch.tensor(tail.astype('float64'))).numpy()
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-8)
-    finite = np.isfinite(tail)                  # no further from the exact value than theirs
-    assert (np.abs(ours - exact)[finite] <= np.abs(theirs - exact)[finite]).all()
-    assert (ours[1:-1:4] == 0).all() and np.isnan(ours[3::4]).all()
+    np.testing.assert_array_equal(ours, theirs)
+    assert (ours[:-1:5] == 0).all() and np.isnan(ours[4::5]).all()
 
 
 def test_gelu_float32_unclipped_logistic_form_saturates_quietly_as_torch():
-    """The float32 logistic form of Phi runs unclipped: from x = 5.75 on, and where x^2
-    overflows, GELU is PyTorch's bit for bit (x), with no NumPy warning; toward -inf
-    within 1e-8 of PyTorch's 0, and 0 where x^2 overflows; the boundary's neighbours and
-    NaN too."""
+    """The float32 logistic form of Phi runs unclipped: beyond |x| = 5.75, and where x^2
+    overflows, GELU is PyTorch's bit for bit (x, or 0) and its derivative PyTorch's, with
+    no NumPy warning; the boundary's neighbours and NaN too."""
     edge = np.nextafter(np.float32(5.75), np.float32(0))
     big = np.array([5.75, edge, 5.76, 7.0, 9.5, 13.0, 100.0, 1e19, 2e19, 1e30, 1e38],
                    'float32')
@@ -376,10 +372,8 @@ def test_gelu_float32_unclipped_logistic_form_saturates_quietly_as_torch():
         y = F.gelu(xt)
     y.backward(autograd.ones_like(y))
     theirs = torch.nn.functional.gelu(torch.tensor(x)).numpy()
-    ours, positive = to_numpy(y), np.concatenate([np.ones(11), np.zeros(12)] * 8) == 1
-    np.testing.assert_array_equal(ours[positive], theirs[positive])
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-8)    # (the sign of a 0 is
-    assert (ours[np.abs(x) >= 1e19] == 0).sum() == 4 * 8          # the CPU kernel's)
+    np.testing.assert_array_equal(to_numpy(y), theirs)     # (the sign of a 0 is the CPU
+    #                                                          kernel's: -0 or 0 in PyTorch)
     np.testing.assert_allclose(to_numpy(y), ref.detach().numpy().astype('float32'), rtol=0,
                                atol=6e-7)
     np.testing.assert_allclose(to_numpy(xt.grad), x64.grad.numpy(), rtol=0, atol=1e-6)
