@@ -670,6 +670,21 @@ def row_max(a, axis=-1):
     return rows.max(axis=1).reshape(a.shape[:-1] + (1,))
 
 
+def ones_vector(xp, n, dtype):
+    """A vector of ``n`` ones of ``dtype`` in array module ``xp``, to multiply by (sums as
+    products with ones), never to write into: on NumPy one shared read-only array per
+    (n, dtype), 0.2 us against 1.1 us for making it (n = 64); on a device a new one (an
+    array belongs to the device current when it was made)."""
+    return _host_ones(n, dtype) if xp is numpy else xp.ones(n, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _host_ones(n, dtype):
+    ones = numpy.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def row_sum(a, axis=-1):
     """``a.sum(axis, keepdims=True)`` for an array ``a``; along the last axis of a
     float32/float64 array, a product with a vector of ones (BLAS's dot products: 4.5 us
@@ -681,4 +696,4 @@ def row_sum(a, axis=-1):
         out = a.sum(axis=axis, keepdims=True)
         return out if a.ndim else array_module(a).asarray(out)
     xp = array_module(a)
-    return xp.matmul(a, xp.ones(a.shape[-1], dtype=a.dtype))[..., None]
+    return xp.matmul(a, ones_vector(xp, a.shape[-1], a.dtype))[..., None]

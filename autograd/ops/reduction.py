@@ -795,31 +795,39 @@ def _shifted(xp, a, axis):
     return xp.subtract(work, row_max(work, axis), out=xp.empty_like(work))
 
 
-# Where softmax needs no shift by the row max: exp(x) of every finite x >= LOW is a normal
-# number, and n e^x <= e^HIGH stays finite, so the sums and quotients keep full precision;
-# exp(x) of the unrounded x is then at least as accurate as exp(x - max), which rounds x - max
-# where x < max / 2 (float32 (8, 4, 32, 32) causal scores against float64: 2.6e-7 largest
-# relative error against 4.4e-7 shifted and PyTorch's 3.7e-7).  Not log_softmax: x - log(sum
-# exp(x)) cancels, with an error of eps |log(sum)|, where x - max is exact near the max
-# (Sterbenz) and log(sum exp(x - max)) is small.
-_EXP_RANGE = {'f': (-80.0, 80.0), 'd': (-700.0, 700.0)}
+# Where softmax needs no shift by the row max: exp(x) of the unrounded x is at least as
+# accurate as exp(x - max), which rounds x - max where x < max / 2 (float32 (8, 4, 32, 32)
+# causal scores against float64: 2.6e-7 largest relative error against 4.4e-7 shifted and
+# PyTorch's 3.7e-7), wherever exp(x) is a normal number, or the quotient e^x / sum is
+# itself below the normal range: in every row whose sum of e^x is finite and at least 1,
+# and in a row summing below 1 if each finite x is at least LOW (-inf, a masked score, is 0
+# either way).  The sums, needed anyway, are the check; the elements are read again only in
+# the rows summing below 1 (a causal mask's first row when its one score is negative).
+# Not log_softmax: x - log(sum exp(x)) cancels, with an error of eps |log(sum)|, where
+# x - max is exact near the max (Sterbenz) and log(sum exp(x - max)) is small.
+_EXP_LOW = {'f': -80.0, 'd': -700.0}
 
 
 def _exp_unshifted(xp, a, axis):
-    """``exp(a)`` as a new array when softmax along ``axis`` needs no shift by the row max
-    (NumPy arrays of float32/float64 from 1024 elements: the max along short rows costs a
-    third of a softmax there, the checks a few whole-array passes): every element
-    within ``_EXP_RANGE`` less log(n) at the top, or -inf (a masked score, 0 either way).
-    None otherwise (NaN, +inf, or an element out of range: the caller shifts)."""
-    limits = _EXP_RANGE.get(a.dtype.char)
-    if limits is None or a.size < 1024 or axis is None or getattr(xp, '__name__', None) != 'numpy':
+    """``(exp(a), its sums along axis)`` (new arrays, the sums keepdims) when softmax along
+    ``axis`` needs no shift by the row max (NumPy arrays of float32/float64 from 1024
+    elements: the max along short rows costs a third of a softmax there), as above; None
+    otherwise (NaN, +inf, an overflowing sum, or an element out of range: the caller
+    shifts).  Float errors must be quiet (the caller's)."""
+    low = _EXP_LOW.get(a.dtype.char)
+    if low is None or a.size < 1024 or axis is None or getattr(xp, '__name__', None) != 'numpy':
         return None
-    low, high = limits
-    if not a.max() <= high - math.log(a.shape[axis]):      # (NaN fails too)
+    e = xp.exp(a)
+    s = row_sum(e, axis)
+    if not s.max() < math.inf:                      # (NaN fails too)
         return None
-    if a.min() < low and xp.count_nonzero(a < low) != xp.count_nonzero(a == -math.inf):
-        return None
-    return xp.exp(a)
+    if s.min() < 1:
+        rows, sums = (a, s) if axis == a.ndim - 1 else (xp.moveaxis(a, axis, -1),
+                                                         xp.moveaxis(s, axis, -1))
+        rows = rows.reshape(-1, rows.shape[-1])[sums.reshape(-1) < 1]
+        if ((rows < low) & (rows > -math.inf)).any():
+            return None
+    return e, s
 
 
 @quiet
@@ -836,11 +844,14 @@ class Softmax(Op):
         if not a.size:              # (an empty dim has no maximum to shift by)
             return xp.empty_like(a)
         work = a.astype('float32') if a.dtype.char == 'e' else a    # (float16 in float32)
-        e = _exp_unshifted(xp, work, self.axis)
-        if e is None:
+        unshifted = _exp_unshifted(xp, work, self.axis)
+        if unshifted is None:
             e = _shifted(xp, a, self.axis)     # a new array: exp and the division in place
             xp.exp(e, out=e)
-        e /= row_sum(e, self.axis)
+            s = row_sum(e, self.axis)
+        else:
+            e, s = unshifted
+        e /= s
         return e if e.dtype == a.dtype else e.astype(a.dtype)
 
     def backward(self, g):

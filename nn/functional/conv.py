@@ -41,7 +41,7 @@ import itertools
 import math
 
 import autograd
-from autograd.extend import Op, array_of, as_strided, scalar_name, xp_of
+from autograd.extend import Op, array_of, as_strided, ones_vector, scalar_name, xp_of
 from autograd.ops.formula import Sum, broadcast_to
 
 from . import _buffers
@@ -552,8 +552,8 @@ class BiasGrad(Op):
         if g.dtype.kind != 'f' or g.dtype.itemsize < 4 or g.size < BIAS_PRODUCT_MIN:
             return Sum.apply(g, dim=(0,) + tuple(range(2, g.ndim)))   # (bfloat16 in float32)
         p = g.size // (n * o)
-        rows = xp.matmul(g.reshape(n, o, p), xp.ones(p, g.dtype))          # (N, O)
-        return xp.matmul(xp.ones(n, g.dtype), rows)
+        rows = xp.matmul(g.reshape(n, o, p), ones_vector(xp, p, g.dtype))      # (N, O)
+        return xp.matmul(ones_vector(xp, n, g.dtype), rows)
 
     def backward(self, gg):
         d = len(self.shape) - 2

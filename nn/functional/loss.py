@@ -16,7 +16,7 @@ import autograd
 from autograd import where
 from autograd.extend import Op, array_of, const_like, needs_grad, scalar_name, wrap, xp_of
 from autograd.extend import check_data
-from autograd.extend import opmath, row_max
+from autograd.extend import ones_vector, opmath, row_max
 from autograd.extend import named, renamed
 from autograd.ops.formula import Clamp, Log, Log1p, LogSoftmax, Sigmoid, Softmax, Sum, Where
 
@@ -185,7 +185,7 @@ class ClassLoss(Op):
             if self.fused:
                 z = x - row_max(x, 1)     # (a Fortran copy's column maxima for short rows)
                 e = xp.exp(z)
-                s = xp.matmul(e, xp.ones(x.shape[1], dtype=e.dtype))
+                s = xp.matmul(e, ones_vector(xp, x.shape[1], e.dtype))
                 self.probs, self.norm = e, s[:, None]
                 self.qsum = None if wy is None else wy[:, None]
                 zy = z[rows, y] - xp.log(s)

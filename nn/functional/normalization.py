@@ -20,7 +20,7 @@ import math
 
 from autograd import no_grad
 from autograd.extend import Op, array_of, const_like, xp_of
-from autograd.extend import opmath
+from autograd.extend import ones_vector, opmath
 from autograd.extend import named, renamed
 from autograd.ops.formula import MatMul, Mean, Sum
 
@@ -61,7 +61,7 @@ def _sum_by_product(t, axes, matmul=MatMul.apply):
     if plan is None:
         return None
     m, keep, leading = plan
-    ones = const_like(xp_of(t).ones(m, dtype=dtype), t)
+    ones = const_like(ones_vector(xp_of(t), m, dtype), t)
     if leading:
         return matmul(ones, t.reshape(m, -1)).reshape(keep)
     return matmul(t.reshape(-1, m), ones).reshape(keep)
@@ -92,7 +92,7 @@ def _standardize(xp, x, axes, eps, stats):
         # vector product each and the statistics as columns
         m, keep, _ = plan
         x2 = x.reshape(-1, m)
-        ones = xp.ones(m, x.dtype)
+        ones = ones_vector(xp, m, x.dtype)
         mean = xp.matmul(x2, ones).reshape(-1, 1)
         mean /= m
         xc = x2 - mean
@@ -274,7 +274,7 @@ class NormGrad(Op):
         n = g2.shape[0]
         xh = xhat.reshape(n, m)
         t = g2 * xh                                 # g x_hat
-        wv = xp.ones(m, g.dtype) if w.__class__ is int else w.reshape(m)
+        wv = ones_vector(xp, m, g.dtype) if w.__class__ is int else w.reshape(m)
         out = []
         if needs[0]:
             a = xp.matmul(g2, wv).reshape(n, 1)
@@ -288,7 +288,7 @@ class NormGrad(Op):
                 gx -= a
             out.append(gx)
         if needs[1] or needs[2]:
-            ones = xp.ones(n, g.dtype)
+            ones = ones_vector(xp, n, g.dtype)
             if needs[1]:
                 out.append(xp.matmul(ones, t).reshape(w.shape))
             if needs[2]:
