@@ -655,6 +655,32 @@ except ImportError:     # NumPy 1: the same calls over seterr
         numpy.seterr(**token)
 
 
+class quiet_float_errors:
+    """``with quiet_float_errors(xp):`` NumPy's floating-point warnings silenced (divide,
+    overflow, invalid, underflow) where log(0), exp(-inf) or 0/0 is the intended result, as
+    PyTorch computes them silently: on NumPy by the error-state token above (0.2 us against
+    5 us for ``numpy.errstate``); an array module with an ``errstate`` of its own (a
+    stand-in over NumPy) through that; others (CuPy) never warn."""
+    __slots__ = ('xp', 'token')
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def __enter__(self):
+        xp = self.xp
+        if xp is numpy:
+            self.token = set_errstate(IGNORE_ERRORS)
+        elif hasattr(xp, 'errstate'):
+            self.token = xp.errstate(divide='ignore', invalid='ignore', over='ignore')
+            self.token.__enter__()
+
+    def __exit__(self, *exc):
+        if self.xp is numpy:
+            reset_errstate(self.token)
+        elif hasattr(self.xp, 'errstate'):
+            self.token.__exit__(*exc)
+
+
 def row_max(a, axis=-1):
     """``a.max(axis, keepdims=True)`` for an array ``a`` (NaN propagates, as NumPy's).  Along
     a short last axis (2 to 64 elements: attention scores' keys, a few classes) NumPy's

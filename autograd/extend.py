@@ -38,6 +38,8 @@ API, never the engine's private fields; ``docs/EXTENDING.md`` has worked example
   added in place).
 - ``row_max(a, axis)``, ``row_sum(a, axis)``: an array's max and sum along an axis (keepdims),
   fast along a short last axis (a Fortran-ordered copy; a product with ones).
+- ``quiet_float_errors(xp)``: a context that silences NumPy's floating-point warnings
+  (log(0), exp(-inf), 0/0 meant), as PyTorch computes them silently.
 - ``ones_vector(xp, n, dtype)``: a vector of ones to multiply by, never to write into
   (shared on the host).
 """
@@ -45,7 +47,7 @@ from .backend import (array_module, as_dtype, as_strided, device_of_array, erf,
                       from_numpy_dtype, scalar_name, scatter_add)
 from .backend import check_data
 from .backend import axpy, linear_rows
-from .backend import ones_vector, row_max, row_sum
+from .backend import ones_vector, quiet_float_errors, row_max, row_sum
 from .backend import opmath
 from .devices import register_cache
 from .grad_mode import state as _grad_state
@@ -59,7 +61,8 @@ __all__ = ['Op', 'array_of', 'wrap', 'alias', 'increment_version', 'xp_of', 'con
            'zeros_like_shape', 'needs_grad', 'refs', 'array_module', 'device_of_array',
            'from_numpy_dtype', 'as_dtype', 'scalar_name', 'as_strided', 'scatter_add', 'erf',
            'allow_by_default', 'check_data', 'register_cache', 'opmath', 'axpy', 'linear_rows',
-           'row_max', 'row_sum', 'ones_vector', 'named', 'renamed']
+           'row_max', 'row_sum', 'ones_vector', 'quiet_float_errors', 'named',
+           'renamed']
 
 
 def array_of(x):

@@ -10,7 +10,7 @@ the rest (eq. 10-11); both include frame ``t``'s own log probability.  Then
 ``exp(alpha_t(s) + beta_t(s) - lp_t(l'_s) + nll)`` of each (frame, label) pair gives the
 gradient (eq. 16).
 """
-from autograd.extend import Op, const_like
+from autograd.extend import Op, const_like, quiet_float_errors
 
 __all__ = ['CTCNegLogLikelihood', 'quiet_float_errors']
 
@@ -126,19 +126,3 @@ def _gradient(xp, lp, ab, ext, nll, in_lens):
     inside = xp.arange(T)[:, None] < in_lens[None, :]
     return xp.where(inside[:, :, None], grad, 0).astype(lp.dtype)
 
-
-class quiet_float_errors:
-    """Silence NumPy's divide/overflow/invalid warnings where log(0), exp(-inf) or 0/0 is
-    the intended result (CuPy never warns)."""
-
-    def __init__(self, xp):
-        self.ctx = xp.errstate(divide='ignore', invalid='ignore', over='ignore') \
-            if hasattr(xp, 'errstate') else None
-
-    def __enter__(self):
-        if self.ctx is not None:
-            self.ctx.__enter__()
-
-    def __exit__(self, *exc):
-        if self.ctx is not None:
-            self.ctx.__exit__(*exc)

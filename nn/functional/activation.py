@@ -160,8 +160,9 @@ _PHI_Q = tuple(2 * c for c in _PHI_P)   # 2 P: exp's argument
 
 
 def _normal_cdf(xp, x):
-    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF, as a new array (float32
-    on the host: the logistic form above; else the device's erf)."""
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF, as a new array, and a
+    spare new array of x's shape and dtype, or None (float32 on the host: the logistic form
+    above, whose x^2 is then spare; else the device's erf)."""
     if x.dtype == 'float32' and x.size >= 64 and _on_host(x):
         u = xp.multiply(x, x)
         p = u * _PHI_Q[0]
@@ -173,11 +174,11 @@ def _normal_cdf(xp, x):
         xp.exp(p, out=p)
         p += 1
         xp.reciprocal(p, out=p)
-        return xp.subtract(1, p, out=p)
+        return xp.subtract(1, p, out=p), u
     cdf = erf(xp.asarray(x * _INV_SQRT_2))     # (NumPy makes a 0-d product a scalar)
     cdf += 1                                   # in erf's own new array
     cdf *= 0.5
-    return cdf
+    return cdf, None
 
 
 def _on_host(a):
@@ -240,8 +241,10 @@ class Gelu(Pointwise):
             if approximate == 'tanh':
                 inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
                 return 0.5 * x * (1 + xp.tanh(inner))
-            self.cdf = _normal_cdf(xp, x)       # kept for backward: erf costs ~15 exps
-            return x * self.cdf
+            # Phi kept for backward (erf costs ~15 exps); GELU written into the spare array
+            # (x^2, just read by Horner's rule: in cache), not a third new one
+            self.cdf, spare = _normal_cdf(xp, x)
+            return x * self.cdf if spare is None else xp.multiply(x, self.cdf, out=spare)
 
     def backward(self, g):
         x, = self.saved_tensors
