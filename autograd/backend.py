@@ -696,17 +696,18 @@ def row_max(a, axis=-1):
     return rows.max(axis=1).reshape(a.shape[:-1] + (1,))
 
 
-def ones_vector(xp, n, dtype):
-    """A vector of ``n`` ones of ``dtype`` in array module ``xp``, to multiply by (sums as
-    products with ones), never to write into: on NumPy one shared read-only array per
-    (n, dtype), 0.2 us against 1.1 us for making it (n = 64); on a device a new one (an
-    array belongs to the device current when it was made)."""
-    return _host_ones(n, dtype) if xp is numpy else xp.ones(n, dtype=dtype)
+def ones_vector(xp, n, dtype, value=1):
+    """A vector of ``n`` ones (or copies of ``value``: 1 / n makes a product a mean) of
+    ``dtype`` in array module ``xp``, to multiply by (sums as products with ones), never to
+    write into: on NumPy one shared read-only array per (n, dtype, value), 0.2 us against
+    1.1 us for making it (n = 64); on a device a new one (an array belongs to the device
+    current when it was made)."""
+    return _host_full(n, dtype, value) if xp is numpy else xp.full(n, value, dtype=dtype)
 
 
 @functools.lru_cache(maxsize=64)
-def _host_ones(n, dtype):
-    ones = numpy.ones(n, dtype=dtype)
+def _host_full(n, dtype, value):
+    ones = numpy.full(n, value, dtype=dtype)
     ones.flags.writeable = False
     return ones
 

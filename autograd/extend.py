@@ -40,8 +40,8 @@ API, never the engine's private fields; ``docs/EXTENDING.md`` has worked example
   fast along a short last axis (a Fortran-ordered copy; a product with ones).
 - ``quiet_float_errors(xp)``: a context that silences NumPy's floating-point warnings
   (log(0), exp(-inf), 0/0 meant), as PyTorch computes them silently.
-- ``ones_vector(xp, n, dtype)``: a vector of ones to multiply by, never to write into
-  (shared on the host).
+- ``ones_vector(xp, n, dtype, value=1)``: a vector of ones (or of ``value``) to multiply by,
+  never to write into (shared on the host).
 """
 from .backend import (array_module, as_dtype, as_strided, device_of_array, erf,
                       from_numpy_dtype, scalar_name, scatter_add)

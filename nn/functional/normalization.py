@@ -85,22 +85,27 @@ def _mean(t, axes, matmul=MatMul.apply):
 
 def _standardize(xp, x, axes, eps, stats):
     """x_hat = (x - mean) / sqrt(var + eps) over ``axes``, 1/std, the mean and the biased
-    var: of x itself, or the fixed ``stats`` (mean, var)."""
+    var: of x itself, or the fixed ``stats`` (mean, var); and a spare new array of x's
+    shape and dtype, or None."""
     plan = None if stats is not None else _product_plan(x.shape, x.dtype, axes)
     if plan is not None and not plan[2]:
         # trailing axes (layer and group norm): rows of m, with their sums as one matrix-
         # vector product each and the statistics as columns
         m, keep, _ = plan
+        # (means as products with copies of 1 / m: the sums divided by m exactly for m a
+        # power of two, and two calls fewer; the squares' array is the caller's spare)
         x2 = x.reshape(-1, m)
-        ones = ones_vector(xp, m, x.dtype)
-        mean = xp.matmul(x2, ones).reshape(-1, 1)
-        mean /= m
+        by_m = ones_vector(xp, m, x.dtype, 1 / m)
+        mean = xp.matmul(x2, by_m).reshape(-1, 1)
         xc = x2 - mean
-        var = xp.matmul(xc * xc, ones).reshape(-1, 1)
-        var /= m
-        invstd = 1.0 / xp.sqrt(var + eps)
+        squares = xc * xc
+        var = xp.matmul(squares, by_m).reshape(-1, 1)
+        invstd = var + eps
+        xp.sqrt(invstd, out=invstd)
+        xp.reciprocal(invstd, out=invstd)
         xc *= invstd
-        return xc.reshape(x.shape), invstd.reshape(keep), mean.reshape(keep), var.reshape(keep)
+        return (xc.reshape(x.shape), invstd.reshape(keep), mean.reshape(keep),
+                var.reshape(keep), squares.reshape(x.shape))
     if stats is None:
         mean = _mean(x, axes, xp.matmul)
         xc = x - mean
@@ -112,8 +117,8 @@ def _standardize(xp, x, axes, eps, stats):
     if xc.dtype == invstd.dtype and xc.ndim >= invstd.ndim and all(
             m in (1, n) for n, m in zip(reversed(xc.shape), reversed(invstd.shape))):
         xc *= invstd            # x_hat in xc's own buffer
-        return xc, invstd, mean, var
-    return xc * invstd, invstd, mean, var
+        return xc, invstd, mean, var, None
+    return xc * invstd, invstd, mean, var, None
 
 
 def _standardize_vjp(g, xhat, invstd, axes):
@@ -165,11 +170,12 @@ class Norm(Op):
         """``with_stats=False``: y alone (layer and group norm keep no running stats)."""
         self.axes, self.wshape, self.eps, self.stats = axes, wshape, eps, stats
         self.bshape = getattr(b, 'shape', None)
-        xhat, invstd, mean, var = _standardize(xp, x, axes, eps, stats)
+        xhat, invstd, mean, var, spare = _standardize(xp, x, axes, eps, stats)
         self.kept = xhat, invstd
         y = xhat
         if w.__class__ is not int:
-            y = y * w.reshape(wshape)
+            y = y * w.reshape(wshape) if spare is None or w.dtype != spare.dtype else \
+                xp.multiply(y, w.reshape(wshape), out=spare)
         if b.__class__ is not int:
             if y is xhat:
                 y = y + b.reshape(wshape)
@@ -274,13 +280,13 @@ class NormGrad(Op):
         n = g2.shape[0]
         xh = xhat.reshape(n, m)
         t = g2 * xh                                 # g x_hat
-        wv = ones_vector(xp, m, g.dtype) if w.__class__ is int else w.reshape(m)
+        wv = None if w.__class__ is int else w.reshape(m)
         out = []
         if needs[0]:
-            a = xp.matmul(g2, wv).reshape(n, 1)
-            a /= m
-            c = xp.matmul(t, wv).reshape(n, 1)
-            c /= m
+            # the means by products with w / m (copies of 1 / m without w)
+            w_m = ones_vector(xp, m, g.dtype, 1 / m) if wv is None else wv * (1 / m)
+            a = xp.matmul(g2, w_m).reshape(n, 1)
+            c = xp.matmul(t, w_m).reshape(n, 1)
             if w.__class__ is int:
                 gx = g2 - a
             else:
