@@ -60,3 +60,26 @@ def test_tiny_chain_floor_gradients():
     np.testing.assert_allclose(loss, y.sum().item(), rtol=1e-6)
     np.testing.assert_allclose(ga, a.grad.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(gb, b.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_inplace_times_functions_inside_both_steps(capsys):
+    """tools/inplace.py wraps the named functions of both functional modules, times their
+    calls inside each library's step, prints one row per function, and restores them."""
+    sys.path.insert(0, TOOLS)
+    try:
+        import inplace
+    finally:
+        sys.path.remove(TOOLS)
+    import nn.functional as F
+    before = (F.linear, F.mse_loss, torch.nn.functional.linear)
+    inplace.main(['regression-mlp', '--functions', 'linear,mse_loss,softmax', '--steps', '2',
+                  '--rounds', '3'])
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
+    assert set(rows) == {'linear', 'mse_loss', 'softmax'}
+    ours, theirs, ratio = (float(rows['linear'][i]) for i in (1, 3, 5))
+    assert ours > 0 and theirs > 0 and 0.2 < ratio < 5          # called on both sides
+    assert float(rows['mse_loss'][3]) > 0 and rows['mse_loss'][5] == '-'   # ours bound at import
+    assert float(rows['softmax'][1]) == float(rows['softmax'][3]) == 0     # not called
+    assert (F.linear, F.mse_loss, torch.nn.functional.linear) == before
+    with pytest.raises(SystemExit):
+        inplace.main(['regression-mlp', '--functions', 'no_such_function'])
