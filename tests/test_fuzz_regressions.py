@@ -1505,3 +1505,22 @@ def test_product_over_a_length_one_axis_of_a_tensor_with_a_zero_has_a_constant_g
             out += G((g * lib.arange(1.0, g.numel() + 1).reshape(g.shape)).sum(), x)
         return out
     assert_same(fn)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('n', [1, 5, 67])
+def test_relu_keeps_the_sign_of_a_negative_zero(dtype, n):
+    """Fuzz seed 107: signbit(relu(-0.0)) is True in PyTorch (relu is clamp_min: -0.0 is not
+    below 0, so it passes through), and was False here (NumPy's maximum(-0.0, 0) is +0.0).
+    relu, relu_ and F.relu over -0.0, +0.0, negatives, NaN and positives, scalar and
+    vectorised lengths: the same values and signs of zero."""
+    base = np.array([-0.0, 0.0, -1.5, nan, 2.0, -0.0, -inf], dtype)
+    x = np.resize(base, n)
+    outs = []
+    for lib in (torch, autograd):
+        F = torch.nn.functional if lib is torch else __import__('nn').functional
+        t = lib.tensor(x)
+        outs.append([to_numpy(y) for y in (lib.relu(t), t.clone().relu_(), F.relu(t))])
+    for theirs, ours in zip(*outs):
+        np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))

@@ -548,7 +548,9 @@ class Relu(Op):
             if a.dtype.kind == 'c':
                 raise unordered('relu', a)
             raise RuntimeError('"relu" not implemented for \'Bool\'')
-        return xp.maximum(a, 0)
+        # 0 first: NumPy's maximum returns its second argument between equals, so -0.0
+        # stays -0.0, as PyTorch's relu (clamp_min) keeps it; -1 gives +0.0
+        return xp.maximum(0, a)
 
     def backward(self, g):
         y, = self.saved_tensors
