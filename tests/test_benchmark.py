@@ -65,11 +65,14 @@ def test_tiny_chain_floor_gradients():
 def test_inplace_times_functions_inside_both_steps(capsys):
     """tools/inplace.py wraps the named functions of both functional modules, times their
     calls inside each library's step, prints one row per function, and restores them."""
+    environ = dict(os.environ)
     sys.path.insert(0, TOOLS)
     try:
-        import inplace
+        import inplace      # (it sets a BLAS thread variable for its own runs)
     finally:
         sys.path.remove(TOOLS)
+        os.environ.clear()
+        os.environ.update(environ)
     import nn.functional as F
     before = (F.linear, F.mse_loss, torch.nn.functional.linear)
     inplace.main(['regression-mlp', '--functions', 'linear,mse_loss,softmax', '--steps', '2',
